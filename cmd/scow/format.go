@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+	"text/template"
+)
+
+// funcs are the template functions --format offers, as Podman's do.
+var funcs = template.FuncMap{
+	"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	},
+	"upper": strings.ToUpper,
+	"lower": strings.ToLower,
+	"join":  strings.Join,
+	"truncate": func(s string, n int) string {
+		if len(s) > n {
+			return s[:n]
+		}
+		return s
+	},
+}
+
+// printJSON writes v as indented JSON.
+func printJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "     ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// printTemplate renders each row with a Go template. A format starting
+// with "table" prints a header first (the field names from headers) and
+// aligns columns; "json" prints the rows as a JSON array.
+func printTemplate(w io.Writer, format string, rows []any, headers map[string]string) error {
+	if format == "json" {
+		if rows == nil {
+			rows = []any{}
+		}
+		return printJSON(w, rows)
+	}
+	table := false
+	if rest, ok := strings.CutPrefix(format, "table"); ok {
+		table, format = true, strings.TrimSpace(rest)
+	}
+	format = strings.ReplaceAll(format, `\t`, "\t")
+	format = strings.ReplaceAll(format, `\n`, "\n")
+	tmpl, err := template.New("format").Funcs(funcs).Parse(format + "\n")
+	if err != nil {
+		return fmt.Errorf("--format: %w", err)
+	}
+	out := w
+	var tw *tabwriter.Writer
+	if table {
+		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		out = tw
+		fmt.Fprintln(out, header(format, headers))
+	}
+	for _, r := range rows {
+		if err := tmpl.Execute(out, r); err != nil {
+			return fmt.Errorf("--format: %w", err)
+		}
+	}
+	if tw != nil {
+		return tw.Flush()
+	}
+	return nil
+}
+
+var fieldRE = regexp.MustCompile(`{{\s*\.(\w+)\s*}}`)
+
+// header turns each {{.Field}} of a table format into its column title.
+func header(format string, headers map[string]string) string {
+	return fieldRE.ReplaceAllStringFunc(format, func(m string) string {
+		f := fieldRE.FindStringSubmatch(m)[1]
+		if t, ok := headers[f]; ok {
+			return t
+		}
+		return strings.ToUpper(f)
+	})
+}

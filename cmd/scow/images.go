@@ -1,0 +1,279 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/docker/go-units"
+	"github.com/scow-project/scow/engine"
+	"github.com/urfave/cli/v2"
+)
+
+func importCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "create an image from a rootfs tarball",
+		ArgsUsage: "TARBALL|- [NAME[:TAG]]",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "change", Aliases: []string{"c"}, Usage: "apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image ID"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, 2, "import TARBALL|- [NAME[:TAG]]"); err != nil {
+				return err
+			}
+			ch, err := engine.ParseChanges(c.StringSlice("change"))
+			if err != nil {
+				return err
+			}
+			ctx, cancel := interruptible(c.Context)
+			defer cancel()
+			id, err := e.Import(ctx, c.Args().Get(0), c.Args().Get(1), ch, c.App.Reader)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, "sha256:"+id)
+			return nil
+		}),
+	}
+}
+
+func loadCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "load",
+		Usage: "load images from a docker-archive or oci-archive",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "read from this file instead of standard input"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 0, 0, "load [-i FILE]"); err != nil {
+				return err
+			}
+			in := c.String("input")
+			if in == "" {
+				if f, ok := c.App.Reader.(*os.File); ok && isTerminal(f) {
+					return fmt.Errorf("load: no input: give -i FILE or pipe an archive into standard input")
+				}
+				in = "-"
+			}
+			ctx, cancel := interruptible(c.Context)
+			defer cancel()
+			names, err := e.Load(ctx, in, c.App.Reader)
+			if err != nil {
+				return err
+			}
+			if !c.Bool("quiet") {
+				fmt.Fprintf(c.App.Writer, "Loaded image: %s\n", strings.Join(names, "\nLoaded image: "))
+			}
+			return nil
+		}),
+	}
+}
+
+func saveCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "save",
+		Usage:     "save an image to a docker-archive or oci-archive",
+		ArgsUsage: "IMAGE",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead of standard output"},
+			&cli.StringFlag{Name: "format", Value: "docker-archive", Usage: "oci-archive or docker-archive"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, 1, "save [-o FILE] [--format FORMAT] IMAGE"); err != nil {
+				return err
+			}
+			out := c.String("output")
+			if out == "" {
+				if f, ok := c.App.Writer.(*os.File); ok && isTerminal(f) {
+					return fmt.Errorf("save: refusing to write an archive to a terminal: give -o FILE or redirect standard output")
+				}
+				out = "-"
+			}
+			ctx, cancel := interruptible(c.Context)
+			defer cancel()
+			return e.Save(ctx, c.Args().First(), out, c.String("format"), c.App.Writer)
+		}),
+	}
+}
+
+// imageRow is one line of `images`; its fields are what --format sees.
+type imageRow struct {
+	ID, Repository, Tag, Digest, Created, CreatedSince, Size string
+	CreatedAt                                                time.Time
+	Names                                                    []string
+}
+
+var imageHeaders = map[string]string{
+	"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
+	"Created": "CREATED", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
+}
+
+func imagesCommand() *cli.Command {
+	return &cli.Command{
+		Name:    "images",
+		Aliases: []string{"list", "ls"},
+		Usage:   "list images",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all images (scow keeps no intermediate images to hide)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only image IDs"},
+			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate IDs"},
+			&cli.StringFlag{Name: "format", Usage: "Go template for each image, or json"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 0, 1, "images [REPOSITORY[:TAG]]"); err != nil {
+				return err
+			}
+			imgs, err := e.Images()
+			if err != nil {
+				return err
+			}
+			var rows []any
+			seen := map[string]bool{}
+			for _, img := range imgs {
+				id := img.ID
+				if !c.Bool("no-trunc") {
+					id = id[:12]
+				} else {
+					id = "sha256:" + id
+				}
+				if c.Bool("quiet") {
+					if !seen[id] {
+						fmt.Fprintln(c.App.Writer, id)
+					}
+					seen[id] = true
+					continue
+				}
+				names := img.Names
+				if len(names) == 0 {
+					names = []string{""}
+				}
+				for _, n := range names {
+					repo, tag := "<none>", "<none>"
+					if n != "" {
+						repo, tag = engine.SplitImageName(n)
+					}
+					if c.NArg() == 1 && !engine.MatchesRepo(n, c.Args().First()) {
+						continue
+					}
+					rows = append(rows, imageRow{
+						ID: id, Repository: repo, Tag: tag, Digest: img.Digest.String(),
+						Created: units.HumanDuration(time.Since(img.Created)) + " ago", CreatedSince: units.HumanDuration(time.Since(img.Created)) + " ago",
+						CreatedAt: img.Created, Size: units.HumanSizeWithPrecision(float64(img.Size), 3), Names: img.Names,
+					})
+				}
+			}
+			if c.Bool("quiet") {
+				return nil
+			}
+			format := c.String("format")
+			if format == "" {
+				format = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Created}}\t{{.Size}}"
+			}
+			return printTemplate(c.App.Writer, format, rows, imageHeaders)
+		}),
+	}
+}
+
+func tagCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "tag",
+		Usage:     "add names to an image",
+		ArgsUsage: "IMAGE TARGET [TARGET...]",
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 2, -1, "tag IMAGE TARGET [TARGET...]"); err != nil {
+				return err
+			}
+			for _, t := range c.Args().Slice()[1:] {
+				if err := e.Tag(c.Args().First(), t); err != nil {
+					return err
+				}
+			}
+			return nil
+		}),
+	}
+}
+
+func rmiCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rmi",
+		Usage:     "remove images",
+		ArgsUsage: "IMAGE [IMAGE...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "also remove containers that use the image"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, -1, "rmi [-f] IMAGE [IMAGE...]"); err != nil {
+				return err
+			}
+			var firstErr error
+			for _, name := range c.Args().Slice() {
+				res, err := e.RemoveImage(c.Context, name, c.Bool("force"))
+				if err != nil {
+					if firstErr != nil {
+						fmt.Fprintf(c.App.ErrWriter, "Error: %v\n", firstErr)
+					}
+					firstErr = err
+					continue
+				}
+				for _, u := range res.Untagged {
+					fmt.Fprintf(c.App.Writer, "Untagged: %s\n", u)
+				}
+				if res.Deleted != "" {
+					fmt.Fprintf(c.App.Writer, "Deleted: %s\n", res.Deleted)
+				}
+			}
+			return firstErr
+		}),
+	}
+}
+
+func imageCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "image",
+		Usage: "manage images",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "inspect",
+				Usage:     "show images' details as JSON",
+				ArgsUsage: "IMAGE [IMAGE...]",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "Go template for each image"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 1, -1, "image inspect IMAGE [IMAGE...]"); err != nil {
+						return err
+					}
+					var rows []any
+					for _, name := range c.Args().Slice() {
+						info, err := e.InspectImage(name)
+						if err != nil {
+							return err
+						}
+						rows = append(rows, info)
+					}
+					if f := c.String("format"); f != "" {
+						return printTemplate(c.App.Writer, f, rows, nil)
+					}
+					return printJSON(c.App.Writer, rows)
+				}),
+			},
+			renamed(imagesCommand(), "ls", "list"),
+			renamed(importCommand(), "import"),
+			renamed(loadCommand(), "load"),
+			renamed(saveCommand(), "save"),
+			renamed(tagCommand(), "tag"),
+			renamed(rmiCommand(), "rm"),
+		},
+	}
+}
+
+// renamed reuses a top-level command under `image` with another name.
+func renamed(c *cli.Command, name string, aliases ...string) *cli.Command {
+	c.Name, c.Aliases = name, aliases
+	return c
+}

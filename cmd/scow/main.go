@@ -1,0 +1,162 @@
+// Command scow is a daemonless, rootless container engine with Podman- and
+// Docker-compatible commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/scow-project/scow/engine"
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func main() {
+	// Re-executed helpers run before, and instead of, the CLI.
+	if engine.ReexecInit() {
+		return
+	}
+	if len(os.Args) > 1 {
+		if helper, ok := engine.HelperArgs()[os.Args[1]]; ok {
+			if err := helper(os.Args[2:]); err != nil {
+				fmt.Fprintf(os.Stderr, "scow %s: %v\n", os.Args[1], err)
+				os.Exit(1)
+			}
+			os.Exit(0)
+		}
+	}
+	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes the CLI and returns the process exit code: the container's
+// own code for run, 125 for an engine error, 126/127 for a command that
+// cannot be invoked or found.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := newApp(stdin, stdout, stderr)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return 0
+	}
+	var exit *engine.ExitError
+	if errors.As(err, &exit) {
+		return exit.Code
+	}
+	fmt.Fprintf(stderr, "Error: %v\n", err)
+	switch {
+	case errors.Is(err, engine.ErrCommandNotFound):
+		return 127
+	case errors.Is(err, engine.ErrCannotInvoke):
+		return 126
+	}
+	return 125
+}
+
+// usageError makes flag errors plain errors, so they exit 125 with one line.
+func usageError(_ *cli.Context, err error, _ bool) error { return err }
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:                      "scow",
+		Usage:                     "daemonless, rootless containers",
+		Version:                   version,
+		Reader:                    stdin,
+		Writer:                    stdout,
+		ErrWriter:                 stderr,
+		UseShortOptionHandling:    true,
+		DisableSliceFlagSeparator: true,
+		HideHelpCommand:           true,
+		OnUsageError:              usageError,
+		ExitErrHandler:            func(*cli.Context, error) {},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Usage: "directory of scow's data: storage, containers"},
+			&cli.StringFlag{Name: "runroot", Usage: "directory of runtime state"},
+			&cli.StringFlag{Name: "storage-driver", Usage: "storage driver: overlay or vfs"},
+			&cli.StringFlag{Name: "runtime", Usage: "OCI runtime: runc, crun or a path"},
+			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log messages at this level and above: debug, info, warn, error"},
+		},
+		Before: setLogLevel,
+		Commands: []*cli.Command{
+			versionCommand(),
+			infoCommand(),
+			runCommand(),
+			importCommand(),
+			loadCommand(),
+			saveCommand(),
+			imagesCommand(),
+			tagCommand(),
+			rmiCommand(),
+			imageCommand(),
+		},
+	}
+	cli.VersionPrinter = func(c *cli.Context) {
+		fmt.Fprintf(c.App.Writer, "scow version %s\n", c.App.Version)
+	}
+	for _, c := range app.Commands {
+		setUsageErrors(c)
+	}
+	return app
+}
+
+func setUsageErrors(c *cli.Command) {
+	c.OnUsageError = usageError
+	for _, sub := range c.Subcommands {
+		setUsageErrors(sub)
+	}
+}
+
+// newEngine builds the engine from the global flags.
+func newEngine(c *cli.Context) (*engine.Engine, error) {
+	return engine.New(engine.Options{
+		Root:          c.String("root"),
+		RunRoot:       c.String("runroot"),
+		StorageDriver: c.String("storage-driver"),
+		Runtime:       c.String("runtime"),
+	})
+}
+
+// withEngine runs fn with an engine closed afterwards.
+func withEngine(fn func(c *cli.Context, e *engine.Engine) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		e, err := newEngine(c)
+		if err != nil {
+			return err
+		}
+		defer e.Close()
+		return fn(c, e)
+	}
+}
+
+// exactArgs checks the number of positional arguments.
+func exactArgs(c *cli.Context, min, max int, usage string) error {
+	n := c.NArg()
+	if n < min || (max >= 0 && n > max) {
+		return fmt.Errorf("%s: usage: scow %s", c.Command.Name, usage)
+	}
+	return nil
+}
+
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "show the scow version",
+		Action: func(c *cli.Context) error {
+			fmt.Fprintf(c.App.Writer, "Version:    %s\n", version)
+			return nil
+		},
+	}
+}
+
+// interruptible cancels ctx on SIGINT/SIGTERM for commands that are not
+// running a container (which gets the signals instead).
+func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+}

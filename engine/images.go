@@ -1,0 +1,341 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/scow-project/scow/storage"
+)
+
+// Image describes a stored image.
+type Image = storage.Image
+
+// ImageChanges are Dockerfile-style settings applied on import.
+type ImageChanges = storage.ImageChanges
+
+// storageErr gives storage's errors the engine's classes.
+func storageErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrImageUnknown):
+		return withClass(ErrNotFound, err)
+	case errors.Is(err, storage.ErrInvalidName):
+		return withClass(ErrInvalid, err)
+	case errors.Is(err, storage.ErrImageInUse):
+		return withClass(ErrInUse, err)
+	}
+	return err
+}
+
+// spool copies r to a temporary file under the data root (big archives
+// do not belong in a tmpfs) and returns its path and a cleanup.
+func (e *Engine) spool(r io.Reader) (string, func(), error) {
+	tmpRoot := filepath.Join(e.opts.Root, "tmp")
+	if err := os.MkdirAll(tmpRoot, 0o700); err != nil {
+		return "", nil, err
+	}
+	f, err := os.CreateTemp(tmpRoot, "stdin-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.Remove(f.Name()) }
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		cleanup()
+		return "", nil, fmt.Errorf("read standard input: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return f.Name(), cleanup, nil
+}
+
+// input returns a path for a file argument: "-" reads stdin.
+func (e *Engine) input(path string, stdin io.Reader) (string, func(), error) {
+	if path == "-" {
+		return e.spool(stdin)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return "", nil, withClass(ErrNotFound, fmt.Errorf("read %s: %w", path, errors.Unwrap(err)))
+	}
+	return path, func() {}, nil
+}
+
+// ParseChanges parses --change instructions (CMD, ENTRYPOINT, ENV,
+// WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL) as Dockerfile lines.
+func ParseChanges(changes []string) (ImageChanges, error) {
+	var c ImageChanges
+	for _, ch := range changes {
+		instr, arg, _ := strings.Cut(strings.TrimSpace(ch), " ")
+		if i := strings.IndexByte(instr, '='); i > 0 {
+			instr, arg = instr[:i], instr[i+1:]+" "+arg
+		}
+		arg = strings.TrimSpace(arg)
+		bad := func(why string) error {
+			return withClass(ErrInvalid, fmt.Errorf("--change %q: %s", ch, why))
+		}
+		switch strings.ToUpper(instr) {
+		case "CMD", "ENTRYPOINT":
+			words, err := parseCommand(arg)
+			if err != nil {
+				return c, bad(err.Error())
+			}
+			if strings.EqualFold(instr, "CMD") {
+				c.Cmd = words
+			} else {
+				c.Entrypoint = words
+			}
+		case "ENV":
+			k, v, ok := strings.Cut(arg, "=")
+			if !ok {
+				k, v, ok = strings.Cut(arg, " ")
+			}
+			if !ok || k == "" {
+				return c, bad("want ENV KEY=VALUE")
+			}
+			c.Env = append(c.Env, k+"="+strings.Trim(v, `"`))
+		case "WORKDIR":
+			if !strings.HasPrefix(arg, "/") {
+				return c, bad("WORKDIR must be an absolute path")
+			}
+			c.WorkingDir = arg
+		case "USER":
+			c.User = arg
+		case "LABEL":
+			k, v, ok := strings.Cut(arg, "=")
+			if !ok {
+				return c, bad("want LABEL KEY=VALUE")
+			}
+			if c.Labels == nil {
+				c.Labels = map[string]string{}
+			}
+			c.Labels[k] = strings.Trim(v, `"`)
+		case "EXPOSE":
+			if c.ExposedPorts == nil {
+				c.ExposedPorts = map[string]struct{}{}
+			}
+			for _, p := range strings.Fields(arg) {
+				if !strings.Contains(p, "/") {
+					p += "/tcp"
+				}
+				c.ExposedPorts[p] = struct{}{}
+			}
+		case "VOLUME":
+			if c.Volumes == nil {
+				c.Volumes = map[string]struct{}{}
+			}
+			words, err := parseCommand(arg)
+			if err != nil {
+				return c, bad(err.Error())
+			}
+			for _, v := range words {
+				c.Volumes[v] = struct{}{}
+			}
+		case "STOPSIGNAL":
+			c.StopSignal = arg
+		default:
+			return c, bad("unknown instruction " + instr)
+		}
+	}
+	return c, nil
+}
+
+// parseCommand reads a CMD/ENTRYPOINT argument: a JSON array, or a shell
+// form run by /bin/sh -c.
+func parseCommand(arg string) ([]string, error) {
+	if strings.HasPrefix(arg, "[") {
+		var words []string
+		if err := json.Unmarshal([]byte(arg), &words); err != nil {
+			return nil, fmt.Errorf("bad JSON array: %v", err)
+		}
+		return words, nil
+	}
+	if arg == "" {
+		return nil, errors.New("empty command")
+	}
+	return []string{"/bin/sh", "-c", arg}, nil
+}
+
+// Import makes an image from a rootfs tarball ("-" for stdin).
+func (e *Engine) Import(ctx context.Context, path, name string, ch ImageChanges, stdin io.Reader) (string, error) {
+	if name != "" {
+		if _, err := storage.NormalizeName(name); err != nil {
+			return "", storageErr(err)
+		}
+	}
+	if err := e.open(); err != nil {
+		return "", err
+	}
+	p, cleanup, err := e.input(path, stdin)
+	if err != nil {
+		return "", err
+	}
+	defer cleanup()
+	id, err := e.store.Import(ctx, p, name, ch)
+	return id, storageErr(err)
+}
+
+// Load loads a docker-archive or oci-archive ("-" for stdin) and returns
+// the names of the images loaded.
+func (e *Engine) Load(ctx context.Context, path string, stdin io.Reader) ([]string, error) {
+	if err := e.open(); err != nil {
+		return nil, err
+	}
+	p, cleanup, err := e.input(path, stdin)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	names, err := e.store.Load(ctx, p)
+	return names, storageErr(err)
+}
+
+// Save writes an image to path as a docker-archive or oci-archive; "-"
+// writes to out.
+func (e *Engine) Save(ctx context.Context, name, path, format string, out io.Writer) error {
+	if err := e.open(); err != nil {
+		return err
+	}
+	if path != "-" {
+		return storageErr(e.store.Save(ctx, name, path, format))
+	}
+	tmpRoot := filepath.Join(e.opts.Root, "tmp")
+	if err := os.MkdirAll(tmpRoot, 0o700); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(tmpRoot, "save-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, "image.tar")
+	if err := e.store.Save(ctx, name, tmp, format); err != nil {
+		return storageErr(err)
+	}
+	f, err := os.Open(tmp)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(out, f)
+	return err
+}
+
+// Images lists stored images, newest first.
+func (e *Engine) Images() ([]*Image, error) {
+	if err := e.open(); err != nil {
+		return nil, err
+	}
+	imgs, err := e.store.Images()
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(imgs, func(i, j int) bool { return imgs[i].Created.After(imgs[j].Created) })
+	return imgs, nil
+}
+
+// Image returns one image by name or ID.
+func (e *Engine) Image(name string) (*Image, error) {
+	if err := e.open(); err != nil {
+		return nil, err
+	}
+	img, err := e.store.Image(name)
+	return img, storageErr(err)
+}
+
+// Tag adds newName to the image name refers to.
+func (e *Engine) Tag(name, newName string) error {
+	if err := e.open(); err != nil {
+		return err
+	}
+	return storageErr(e.store.Tag(name, newName))
+}
+
+// RemoveImage untags or deletes an image; with force it first removes
+// the containers that use it.
+func (e *Engine) RemoveImage(ctx context.Context, name string, force bool) (*storage.RemoveResult, error) {
+	if err := e.open(); err != nil {
+		return nil, err
+	}
+	if force {
+		img, err := e.store.Image(name)
+		if err != nil {
+			return nil, storageErr(err)
+		}
+		ctrs, err := e.store.ImageContainers(img.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ctrs {
+			if err := e.removeContainer(ctx, id, true); err != nil {
+				return nil, err
+			}
+		}
+	}
+	res, err := e.store.RemoveImage(name, force)
+	return res, storageErr(err)
+}
+
+// ImageInspect is `image inspect` output, with Podman's field names.
+type ImageInspect struct {
+	ID           string                 `json:"Id"`
+	Digest       string                 `json:"Digest"`
+	RepoTags     []string               `json:"RepoTags"`
+	RepoDigests  []string               `json:"RepoDigests"`
+	Created      time.Time              `json:"Created"`
+	Config       imgspecv1.ImageConfig  `json:"Config"`
+	Author       string                 `json:"Author"`
+	Architecture string                 `json:"Architecture"`
+	Os           string                 `json:"Os"`
+	Size         int64                  `json:"Size"`
+	VirtualSize  int64                  `json:"VirtualSize"`
+	GraphDriver  map[string]string      `json:"GraphDriver"`
+	RootFS       imgspecv1.RootFS       `json:"RootFS"`
+	Labels       map[string]string      `json:"Labels"`
+	History      []imgspecv1.History    `json:"History"`
+	Annotations  map[string]string      `json:"Annotations,omitempty"`
+}
+
+// InspectImage returns the inspect record of an image.
+func (e *Engine) InspectImage(name string) (*ImageInspect, error) {
+	img, err := e.Image(name)
+	if err != nil {
+		return nil, err
+	}
+	c := img.Config
+	out := &ImageInspect{
+		ID: img.ID, Digest: img.Digest.String(), RepoTags: img.Names, RepoDigests: []string{},
+		Created: img.Created, Config: c.Config, Author: c.Author,
+		Architecture: c.Architecture, Os: c.OS, Size: img.Size, VirtualSize: img.Size,
+		GraphDriver: map[string]string{"Name": e.store.Driver()},
+		RootFS:      c.RootFS, Labels: c.Config.Labels, History: c.History,
+	}
+	if out.RepoTags == nil {
+		out.RepoTags = []string{}
+	}
+	if img.Digest != "" {
+		for _, n := range img.Names {
+			repo, _ := storage.SplitName(n)
+			out.RepoDigests = append(out.RepoDigests, repo+"@"+img.Digest.String())
+		}
+	}
+	return out, nil
+}
+
+// SplitImageName splits a stored image name into repository and tag.
+func SplitImageName(name string) (repo, tag string) { return storage.SplitName(name) }
+
+// MatchesRepo tells whether a stored image name matches a user's
+// REPOSITORY[:TAG] filter.
+func MatchesRepo(name, filter string) bool { return storage.MatchesName(name, filter) }

@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/scow-project/scow/engine/internal/userns"
+	"github.com/scow-project/scow/oci"
+	"golang.org/x/sys/unix"
+)
+
+// Info describes the host and this user's setup, shaped like Podman's.
+type Info struct {
+	Host  HostInfo  `json:"host"`
+	Store StoreInfo `json:"store"`
+}
+
+// HostInfo is the host part of Info.
+type HostInfo struct {
+	Hostname      string      `json:"hostname"`
+	Kernel        string      `json:"kernel"`
+	OS            string      `json:"os"`
+	Arch          string      `json:"arch"`
+	CgroupVersion string      `json:"cgroupVersion"`
+	Rootless      bool        `json:"rootless"`
+	UIDMap        []IDMapping `json:"uidmap"`
+	GIDMap        []IDMapping `json:"gidmap"`
+	OCIRuntime    RuntimeInfo `json:"ociRuntime"`
+}
+
+// IDMapping is one line of a user namespace's ID map.
+type IDMapping struct {
+	ContainerID string `json:"container_id"`
+	HostID      string `json:"host_id"`
+	Size        string `json:"size"`
+}
+
+// RuntimeInfo names the OCI runtime.
+type RuntimeInfo struct {
+	Name    string `json:"name"`
+	Path    string `json:"path"`
+	Version string `json:"version"`
+}
+
+// StoreInfo describes storage.
+type StoreInfo struct {
+	GraphDriverName string `json:"graphDriverName"`
+	GraphRoot       string `json:"graphRoot"`
+	RunRoot         string `json:"runRoot"`
+	ConfigFile      string `json:"configFile"`
+	ImageCount      int    `json:"imageCount"`
+}
+
+// Info gathers host, runtime and storage facts.
+func (e *Engine) Info(ctx context.Context) (*Info, error) {
+	if err := e.open(); err != nil {
+		return nil, err
+	}
+	var uts unix.Utsname
+	unix.Uname(&uts)
+	host, _ := os.Hostname()
+	cg := "v1"
+	if oci.CgroupVersion() == 2 {
+		cg = "v2"
+	}
+	info := &Info{
+		Host: HostInfo{
+			Hostname: host, Kernel: unix.ByteSliceToString(uts.Release[:]),
+			OS: runtime.GOOS, Arch: runtime.GOARCH, CgroupVersion: cg,
+			Rootless: userns.Rootless(),
+			UIDMap:   readIDMap("/proc/self/uid_map"), GIDMap: readIDMap("/proc/self/gid_map"),
+		},
+		Store: StoreInfo{
+			GraphDriverName: e.store.Driver(), GraphRoot: e.store.GraphRoot(),
+			RunRoot: e.store.RunRoot(), ConfigFile: e.opts.ConfigFile,
+		},
+	}
+	if rt, err := e.ociRuntime(); err == nil {
+		info.Host.OCIRuntime = RuntimeInfo{Name: rt.Name(), Path: rt.Path}
+		info.Host.OCIRuntime.Version, _ = rt.Version(ctx)
+	}
+	imgs, err := e.store.Images()
+	if err != nil {
+		return nil, err
+	}
+	info.Store.ImageCount = len(imgs)
+	return info, nil
+}
+
+func readIDMap(path string) []IDMapping {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []IDMapping
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if f := strings.Fields(l); len(f) == 3 {
+			out = append(out, IDMapping{ContainerID: f[0], HostID: f[1], Size: f[2]})
+		}
+	}
+	return out
+}

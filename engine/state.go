@@ -1,0 +1,245 @@
+package engine
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Container statuses, as Podman names them.
+const (
+	StatusCreated = "created"
+	StatusRunning = "running"
+	StatusExited  = "exited"
+)
+
+// ContainerConfig is what the user asked for; written once at creation.
+type ContainerConfig struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Image      string    `json:"image"`
+	ImageID    string    `json:"image_id"`
+	Created    time.Time `json:"created"`
+	Entrypoint []string  `json:"entrypoint,omitempty"`
+	Cmd        []string  `json:"cmd,omitempty"`
+	Env        []string  `json:"env,omitempty"`
+	WorkingDir string    `json:"working_dir,omitempty"`
+	User       string    `json:"user,omitempty"`
+	Hostname   string    `json:"hostname"`
+	Network    string    `json:"network"`
+	Volumes    []Volume  `json:"volumes,omitempty"`
+	Interactive bool     `json:"interactive,omitempty"`
+	Remove     bool      `json:"remove,omitempty"`
+}
+
+// ContainerState is the container's changing state.
+type ContainerState struct {
+	Status     string    `json:"status"`
+	Pid        int       `json:"pid,omitempty"`
+	// PidStart is the init's start time in clock ticks since boot
+	// (/proc/PID/stat field 22): a PID is acted on only while it matches.
+	PidStart   uint64    `json:"pid_start,omitempty"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+	ExitCode   int       `json:"exit_code"`
+	Error      string    `json:"error,omitempty"`
+}
+
+var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// ValidName checks a container name as Docker does.
+func ValidName(name string) error {
+	if !nameRE.MatchString(name) {
+		return withClass(ErrInvalid, fmt.Errorf("container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name))
+	}
+	return nil
+}
+
+func newID() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+var (
+	adjectives = strings.Fields("admiring brave bold calm clever dreamy eager elated festive focused gallant gifted happy hopeful jolly keen kind lucid merry modest nifty noble quirky relaxed serene sharp stoic sweet tender trusting upbeat vibrant wizardly zealous")
+	nouns      = strings.Fields("albattani babbage bell bohr curie darwin dijkstra einstein euler fermi feynman galileo gauss hopper hypatia kepler knuth lamarr lovelace mayer newton noether pascal planck ritchie shannon tesla thompson turing wozniak")
+)
+
+// randomName returns a Docker-style adjective_noun name.
+func randomName() string {
+	b := make([]byte, 2)
+	rand.Read(b)
+	return adjectives[int(b[0])%len(adjectives)] + "_" + nouns[int(b[1])%len(nouns)]
+}
+
+// writeJSON writes v to path atomically: temp file, fsync, rename.
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err = tmp.Write(data); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("parse %s: %w", path, err)
+	}
+	return nil
+}
+
+// lock takes an exclusive flock on a lock file and returns its release.
+func lock(path string) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+func (e *Engine) lockContainer(id string) (func(), error) {
+	return lock(filepath.Join(e.locksDir(), id+".lock"))
+}
+
+// reserveName claims name for id with an O_EXCL file. A name whose
+// container record is gone (a crash between the two steps) is reclaimed.
+func (e *Engine) reserveName(name, id string) error {
+	if err := os.MkdirAll(e.namesDir(), 0o700); err != nil {
+		return err
+	}
+	p := filepath.Join(e.namesDir(), name)
+	for range 2 {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			_, err = f.WriteString(id)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			return err
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("reserve name %s: %w", name, err)
+		}
+		owner, rerr := os.ReadFile(p)
+		if rerr != nil || len(owner) == 0 || e.containerExists(string(owner)) {
+			return withClass(ErrExists, fmt.Errorf("the container name %q is already in use by %.12s: remove that container or choose another name", name, owner))
+		}
+		// The owner never got a record: reclaim under the name lock,
+		// so two reclaimers cannot both win.
+		unlock, err := lock(filepath.Join(e.locksDir(), "name-"+name+".lock"))
+		if err != nil {
+			return err
+		}
+		if cur, _ := os.ReadFile(p); string(cur) == string(owner) {
+			os.Remove(p)
+		}
+		unlock()
+	}
+	return withClass(ErrExists, fmt.Errorf("the container name %q is already in use", name))
+}
+
+func (e *Engine) releaseName(name, id string) {
+	p := filepath.Join(e.namesDir(), name)
+	if owner, err := os.ReadFile(p); err == nil && string(owner) == id {
+		os.Remove(p)
+	}
+}
+
+func (e *Engine) containerExists(id string) bool {
+	_, err := os.Stat(filepath.Join(e.containerDir(id), "container.json"))
+	return err == nil
+}
+
+// createRecord writes a container's directory with container.json and
+// state.json: it appears whole (built under a temporary name, renamed).
+func (e *Engine) createRecord(cfg *ContainerConfig) error {
+	if err := os.MkdirAll(e.containersDir(), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(e.containersDir(), ".new-")
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(tmp, "container.json"), cfg); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := writeJSON(filepath.Join(tmp, "state.json"), &ContainerState{Status: StatusCreated}); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, e.containerDir(cfg.ID)); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("create record of %s: %w", cfg.ID, err)
+	}
+	return nil
+}
+
+func (e *Engine) saveState(id string, st *ContainerState) error {
+	return writeJSON(filepath.Join(e.containerDir(id), "state.json"), st)
+}
+
+func (e *Engine) loadConfig(id string) (*ContainerConfig, error) {
+	var c ContainerConfig
+	if err := readJSON(filepath.Join(e.containerDir(id), "container.json"), &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// procStart returns a process's start time (clock ticks since boot), the
+// value that tells a PID's current owner from an earlier one.
+func procStart(pid int) (uint64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name may hold spaces and parentheses: skip past its end.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	var start uint64
+	_, err = fmt.Sscan(f[19], &start)
+	return start, err
+}

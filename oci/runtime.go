@@ -1,0 +1,204 @@
+package oci
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Errors that classify a command the runtime could not invoke: Docker and
+// Podman exit 127 and 126 for them.
+var (
+	ErrNotFound      = errors.New("executable file not found")
+	ErrNotExecutable = errors.New("permission denied")
+)
+
+// RuntimeError is a failed runtime invocation with the runtime's message.
+type RuntimeError struct {
+	Runtime string
+	Args    []string
+	Msg     string
+	Err     error
+}
+
+func (e *RuntimeError) Error() string {
+	return fmt.Sprintf("%s %s: %s", filepath.Base(e.Runtime), e.Args[0], e.Msg)
+}
+
+func (e *RuntimeError) Unwrap() error { return e.Err }
+
+// Runtime drives one OCI runtime binary with its state under Root.
+type Runtime struct {
+	// Path is the runtime binary (runc or crun).
+	Path string
+	// Root is the runtime's state directory (its --root).
+	Root string
+}
+
+// Name is the runtime's base name, e.g. "runc".
+func (r *Runtime) Name() string { return RuntimeName(r.Path) }
+
+func (r *Runtime) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, r.Path, append([]string{"--root", r.Root}, args...)...)
+	cmd.Env = os.Environ()
+	return cmd
+}
+
+func (r *Runtime) run(ctx context.Context, cmd *exec.Cmd) error {
+	var stderr bytes.Buffer
+	if cmd.Stderr == nil {
+		cmd.Stderr = &stderr
+	}
+	if err := cmd.Run(); err != nil {
+		return r.error(cmd.Args[3:], stderr.String(), err)
+	}
+	return nil
+}
+
+// error turns a runtime's stderr into one line and classifies it.
+func (r *Runtime) error(args []string, stderr string, err error) error {
+	msg := lastMessage(stderr)
+	if msg == "" {
+		msg = err.Error()
+	}
+	class := err
+	switch {
+	case strings.Contains(msg, "executable file not found") || strings.Contains(msg, "no such file or directory") && strings.Contains(msg, "exec"):
+		class = ErrNotFound
+	case strings.Contains(msg, "permission denied") && strings.Contains(msg, "exec"):
+		class = ErrNotExecutable
+	}
+	return &RuntimeError{Runtime: r.Path, Args: args, Msg: msg, Err: class}
+}
+
+// lastMessage extracts the last error a runtime printed, from either runc's
+// logrus lines (level=error msg="...") or plain text.
+func lastMessage(stderr string) string {
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if l == "" {
+			continue
+		}
+		if _, after, ok := strings.Cut(l, `msg="`); ok {
+			if s, err := strconv.Unquote(`"` + strings.SplitN(after, `" `, 2)[0] + `"`); err == nil {
+				return s
+			}
+			return strings.TrimSuffix(after, `"`)
+		}
+		return l
+	}
+	return ""
+}
+
+// Stdio are the container's standard streams for Create.
+type Stdio struct {
+	In, Out, Err *os.File
+}
+
+// Create creates container id from the bundle; its init process waits for
+// Start. The init's PID is returned.
+func (r *Runtime) Create(ctx context.Context, id, bundle string, stdio Stdio) (int, error) {
+	pidFile := filepath.Join(bundle, "pid")
+	// The runtime hands its stdio to the container's init, so its own
+	// messages are read from its log.
+	logPath := filepath.Join(bundle, "runtime.log")
+	os.Remove(logPath)
+	cmd := r.command(ctx, "--log", logPath, "--log-format", "json", "create", "--bundle", bundle, "--pid-file", pidFile, id)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.In, stdio.Out, stdio.Err
+	if err := cmd.Run(); err != nil {
+		data, _ := os.ReadFile(logPath)
+		return 0, r.error([]string{"create"}, jsonLogErrors(data), err)
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0, fmt.Errorf("read pid of container %s: %w", id, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		return 0, fmt.Errorf("pid file of container %s: %w", id, err)
+	}
+	return pid, nil
+}
+
+// jsonLogErrors returns the messages of a runtime's JSON log, one a line.
+func jsonLogErrors(data []byte) string {
+	var out []string
+	for _, l := range bytes.Split(data, []byte("\n")) {
+		var e struct{ Level, Msg string }
+		if json.Unmarshal(l, &e) == nil && (e.Level == "error" || e.Level == "fatal") {
+			out = append(out, e.Msg)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// Start starts the init process of a created container.
+func (r *Runtime) Start(ctx context.Context, id string) error {
+	return r.run(ctx, r.command(ctx, "start", id))
+}
+
+// Kill sends sig to the container's init (all its processes with all).
+func (r *Runtime) Kill(ctx context.Context, id string, sig syscall.Signal, all bool) error {
+	args := []string{"kill"}
+	if all {
+		args = append(args, "--all")
+	}
+	return r.run(ctx, r.command(ctx, append(args, id, strconv.Itoa(int(sig)))...))
+}
+
+// Delete removes the runtime's state of container id, killing it first
+// when force is set. A container the runtime does not know is not an
+// error.
+func (r *Runtime) Delete(ctx context.Context, id string, force bool) error {
+	args := []string{"delete"}
+	if force {
+		args = append(args, "--force")
+	}
+	err := r.run(ctx, r.command(ctx, append(args, id)...))
+	var re *RuntimeError
+	if errors.As(err, &re) && strings.Contains(re.Msg, "does not exist") {
+		return nil
+	}
+	return err
+}
+
+// State is the subset of the runtime's state output scow reads.
+type State struct {
+	ID     string `json:"id"`
+	Pid    int    `json:"pid"`
+	Status string `json:"status"`
+}
+
+// State returns the runtime's view of container id.
+func (r *Runtime) State(ctx context.Context, id string) (*State, error) {
+	cmd := r.command(ctx, "state", id)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := r.run(ctx, cmd); err != nil {
+		return nil, err
+	}
+	var st State
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		return nil, fmt.Errorf("parse %s state: %w", r.Name(), err)
+	}
+	return &st, nil
+}
+
+// Version returns the first line of the runtime's --version output.
+func (r *Runtime) Version(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, r.Path, "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s --version: %w", r.Path, err)
+	}
+	line, _, _ := strings.Cut(string(out), "\n")
+	return line, nil
+}

@@ -1,0 +1,244 @@
+package oci
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/moby/profiles/seccomp"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// SpecOpt changes a spec under construction.
+type SpecOpt func(*specs.Spec) error
+
+// DefaultCaps is Podman's default capability set.
+var DefaultCaps = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+	"CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP",
+	"CAP_SETUID", "CAP_SYS_CHROOT",
+}
+
+// DefaultEnvPath is the PATH a container gets when its image sets none.
+const DefaultEnvPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+var maskedPaths = []string{
+	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+	"/sys/firmware", "/sys/fs/selinux", "/sys/dev/block", "/proc/interrupts",
+}
+
+var readonlyPaths = []string{
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+}
+
+// Default returns the base spec every container starts from: Podman's
+// capabilities, private PID, IPC, UTS and mount namespaces, the standard
+// kernel filesystems, masked and read-only paths, no_new_privileges off
+// as in Docker, and resource limits from this process.
+func Default() *specs.Spec {
+	caps := slices.Clone(DefaultCaps)
+	s := &specs.Spec{
+		Version: specs.Version,
+		Root:    &specs.Root{Path: "rootfs"},
+		Process: &specs.Process{
+			Cwd: "/",
+			Env: []string{DefaultEnvPath},
+			Capabilities: &specs.LinuxCapabilities{
+				Bounding: caps, Effective: caps, Permitted: caps,
+			},
+			Rlimits: hostRlimits(),
+		},
+		Hostname: "scow",
+		Mounts: []specs.Mount{
+			{Destination: "/proc", Type: "proc", Source: "proc", Options: []string{"nosuid", "noexec", "nodev"}},
+			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+			{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+			{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+			{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
+			{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+		},
+		Linux: &specs.Linux{
+			Namespaces: []specs.LinuxNamespace{
+				{Type: specs.PIDNamespace}, {Type: specs.IPCNamespace},
+				{Type: specs.UTSNamespace}, {Type: specs.MountNamespace},
+				{Type: specs.NetworkNamespace},
+			},
+			MaskedPaths:   slices.Clone(maskedPaths),
+			ReadonlyPaths: slices.Clone(readonlyPaths),
+			Sysctl:        map[string]string{"net.ipv4.ping_group_range": "0 0"},
+		},
+	}
+	return s
+}
+
+func hostRlimits() []specs.POSIXRlimit {
+	var out []specs.POSIXRlimit
+	for _, l := range []struct {
+		name string
+		res  int
+	}{{"RLIMIT_NOFILE", unix.RLIMIT_NOFILE}, {"RLIMIT_NPROC", unix.RLIMIT_NPROC}} {
+		var r unix.Rlimit
+		if unix.Getrlimit(l.res, &r) == nil {
+			// Raise the soft limit to the hard one: a container cannot go
+			// above what this process may.
+			out = append(out, specs.POSIXRlimit{Type: l.name, Hard: r.Max, Soft: r.Max})
+		}
+	}
+	return out
+}
+
+// New applies opts to Default's spec.
+func New(opts ...SpecOpt) (*specs.Spec, error) {
+	s := Default()
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// WithRootfs sets the root filesystem path and whether it is read-only.
+func WithRootfs(path string, readonly bool) SpecOpt {
+	return func(s *specs.Spec) error {
+		s.Root = &specs.Root{Path: path, Readonly: readonly}
+		return nil
+	}
+}
+
+// WithArgs sets the command line.
+func WithArgs(args []string) SpecOpt {
+	return func(s *specs.Spec) error {
+		if len(args) == 0 {
+			return fmt.Errorf("no command: the image has no Cmd or Entrypoint and none was given")
+		}
+		s.Process.Args = args
+		return nil
+	}
+}
+
+// WithEnv sets the environment (KEY=VALUE entries, later ones win).
+func WithEnv(env []string) SpecOpt {
+	return func(s *specs.Spec) error {
+		s.Process.Env = env
+		return nil
+	}
+}
+
+// WithCwd sets the working directory.
+func WithCwd(dir string) SpecOpt {
+	return func(s *specs.Spec) error {
+		if dir != "" {
+			s.Process.Cwd = dir
+		}
+		return nil
+	}
+}
+
+// WithUser sets the user the process runs as.
+func WithUser(uid, gid uint32, additional []uint32) SpecOpt {
+	return func(s *specs.Spec) error {
+		s.Process.User = specs.User{UID: uid, GID: gid, AdditionalGids: additional}
+		return nil
+	}
+}
+
+// WithHostname sets the container's hostname.
+func WithHostname(name string) SpecOpt {
+	return func(s *specs.Spec) error {
+		s.Hostname = name
+		return nil
+	}
+}
+
+// WithTerminal asks the runtime for a pseudo-terminal.
+func WithTerminal(tty bool) SpecOpt {
+	return func(s *specs.Spec) error {
+		s.Process.Terminal = tty
+		return nil
+	}
+}
+
+// WithMounts appends mounts (binds, volumes, generated files).
+func WithMounts(m []specs.Mount) SpecOpt {
+	return func(s *specs.Spec) error {
+		s.Mounts = append(s.Mounts, m...)
+		return nil
+	}
+}
+
+// WithNetNS sets the network namespace: "" for a new private one, a path
+// to join, or "host" for the host's.
+func WithNetNS(path string) SpecOpt {
+	return func(s *specs.Spec) error {
+		s.Linux.Namespaces = slices.DeleteFunc(s.Linux.Namespaces, func(n specs.LinuxNamespace) bool {
+			return n.Type == specs.NetworkNamespace
+		})
+		switch path {
+		case "host":
+			// sysfs of a network namespace we do not own cannot be
+			// mounted in a user namespace: bind the host's read-only.
+			for i, m := range s.Mounts {
+				if m.Destination == "/sys" {
+					s.Mounts[i] = specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
+				}
+			}
+			delete(s.Linux.Sysctl, "net.ipv4.ping_group_range")
+		case "":
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
+		default:
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: path})
+		}
+		return nil
+	}
+}
+
+// WithRootless adapts the spec to a runtime inside an unprivileged user's
+// namespace: devpts cannot use a gid that is not mapped, and mqueue and
+// the cgroup hierarchy are the host's to give.
+func WithRootless(singleMapping bool) SpecOpt {
+	return func(s *specs.Spec) error {
+		if !singleMapping {
+			return nil
+		}
+		for i, m := range s.Mounts {
+			if m.Type == "devpts" {
+				s.Mounts[i].Options = slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return o == "gid=5" })
+			}
+		}
+		return nil
+	}
+}
+
+// WithDefaultSeccomp applies Docker's default seccomp profile, adjusted to
+// the spec's capabilities; apply it after anything that changes them.
+func WithDefaultSeccomp() SpecOpt {
+	return func(s *specs.Spec) error {
+		p, err := seccomp.GetDefaultProfile(s)
+		if err != nil {
+			return fmt.Errorf("default seccomp profile: %w", err)
+		}
+		s.Linux.Seccomp = p
+		return nil
+	}
+}
+
+// WriteBundle writes spec as dir/config.json, atomically.
+func WriteBundle(dir string, spec *specs.Spec) error {
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, ".config.json.tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("write bundle: %w", err)
+	}
+	return os.Rename(tmp, filepath.Join(dir, "config.json"))
+}

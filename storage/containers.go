@@ -1,0 +1,49 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+
+	cstorage "go.podman.io/storage"
+)
+
+// ErrContainerUnknown is wrapped when the store has no such container.
+var ErrContainerUnknown = errors.New("container layer not known")
+
+// CreateContainer makes the read-write layer of container id on top of
+// image imageID.
+func (s *Store) CreateContainer(id, imageID string) error {
+	if _, err := s.s.CreateContainer(id, nil, imageID, "", "", nil); err != nil {
+		return fmt.Errorf("create layer of container %s: %w", id, err)
+	}
+	return nil
+}
+
+// Mount mounts container id's root filesystem and returns its path.
+func (s *Store) Mount(id string) (string, error) {
+	p, err := s.s.Mount(id, "")
+	if err != nil {
+		return "", fmt.Errorf("mount rootfs of %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// Unmount releases one mount of container id's root filesystem.
+func (s *Store) Unmount(id string) error {
+	if _, err := s.s.Unmount(id, false); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrLayerUnknown) {
+		return fmt.Errorf("unmount rootfs of %s: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteContainer removes container id's layer (unmounting it first); a
+// container the store does not know is already gone.
+func (s *Store) DeleteContainer(id string) error {
+	if _, err := s.s.Unmount(id, true); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrLayerUnknown) {
+		return fmt.Errorf("unmount rootfs of %s: %w", id, err)
+	}
+	if err := s.s.DeleteContainer(id); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrNotAContainer) {
+		return fmt.Errorf("delete layer of container %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,469 @@
+package storage
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/image/v5/copy"
+	dockerarchive "go.podman.io/image/v5/docker/archive"
+	"go.podman.io/image/v5/docker/reference"
+	ociarchive "go.podman.io/image/v5/oci/archive"
+	"go.podman.io/image/v5/signature"
+	istorage "go.podman.io/image/v5/storage"
+	"go.podman.io/image/v5/tarball"
+	"go.podman.io/image/v5/types"
+	cstorage "go.podman.io/storage"
+)
+
+// Image describes a stored image.
+type Image struct {
+	ID      string
+	Names   []string
+	Digest  digest.Digest
+	Created time.Time
+	Size    int64
+	// Config is the image's OCI configuration.
+	Config imgspecv1.Image
+}
+
+func (s *Store) describe(img *cstorage.Image, withSize bool) (*Image, error) {
+	out := &Image{ID: img.ID, Names: img.Names, Digest: img.Digest, Created: img.Created}
+	raw, err := s.s.ImageBigData(img.ID, "sha256:"+img.ID)
+	if err == nil {
+		err = json.Unmarshal(raw, &out.Config)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config of image %s: %w", img.ID, err)
+	}
+	if out.Config.Created != nil {
+		out.Created = *out.Config.Created
+	}
+	if withSize {
+		if out.Size, err = s.s.ImageSize(img.ID); err != nil {
+			return nil, fmt.Errorf("size of image %s: %w", img.ID, err)
+		}
+	}
+	return out, nil
+}
+
+// lookup finds the image a user's name or ID means: a full or short ID,
+// a full name, or a short name resolved as Podman does for local images.
+func (s *Store) lookup(name string) (*cstorage.Image, error) {
+	if isHex(strings.TrimPrefix(name, "sha256:")) {
+		if img, err := s.s.Image(strings.TrimPrefix(name, "sha256:")); err == nil {
+			return img, nil
+		}
+	}
+	cands, err := candidateNames(name)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cands {
+		if img, err := s.s.Image(c); err == nil {
+			return img, nil
+		}
+	}
+	if !hasDomain(name) {
+		imgs, err := s.s.Images()
+		if err != nil {
+			return nil, err
+		}
+		short := strings.TrimPrefix(cands[0], "localhost/")
+		for i := range imgs {
+			if slices.ContainsFunc(imgs[i].Names, func(n string) bool { return shortMatch(n, short) }) {
+				return &imgs[i], nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("%s: %w", name, ErrImageUnknown)
+}
+
+// Image returns the image a user's name or ID refers to.
+func (s *Store) Image(name string) (*Image, error) {
+	img, err := s.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.describe(img, true)
+}
+
+// Images lists every stored image.
+func (s *Store) Images() ([]*Image, error) {
+	imgs, err := s.s.Images()
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	out := make([]*Image, 0, len(imgs))
+	for i := range imgs {
+		d, err := s.describe(&imgs[i], true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Tag adds a name to an image.
+func (s *Store) Tag(name, newName string) error {
+	img, err := s.lookup(name)
+	if err != nil {
+		return err
+	}
+	full, err := NormalizeName(newName)
+	if err != nil {
+		return err
+	}
+	// A name moves: the store drops it from any image that had it.
+	return s.s.AddNames(img.ID, []string{full})
+}
+
+// RemoveResult says what a removal did, in the order Podman prints it.
+type RemoveResult struct {
+	Untagged []string
+	Deleted  string
+}
+
+// RemoveImage removes name from its image, or the whole image when name
+// is its ID or its last name. An image that containers use is refused
+// (ErrImageInUse) unless force, in which case the caller has already
+// removed those containers: see ImageContainers.
+func (s *Store) RemoveImage(name string, force bool) (*RemoveResult, error) {
+	img, err := s.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	res := &RemoveResult{}
+	byID := strings.HasPrefix(img.ID, strings.TrimPrefix(name, "sha256:"))
+	if !byID && len(img.Names) > 1 {
+		full := s.matchingName(img, name)
+		if err := s.s.RemoveNames(img.ID, []string{full}); err != nil {
+			return nil, fmt.Errorf("untag %s: %w", full, err)
+		}
+		res.Untagged = []string{full}
+		return res, nil
+	}
+	ctrs, err := s.ImageContainers(img.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(ctrs) > 0 && !force {
+		return nil, fmt.Errorf("image %s is used by container %s: %w; remove the container or use --force", name, ctrs[0][:12], ErrImageInUse)
+	}
+	if _, err := s.s.DeleteImage(img.ID, true); err != nil {
+		if errors.Is(err, cstorage.ErrImageUsedByContainer) {
+			return nil, fmt.Errorf("image %s: %w", name, ErrImageInUse)
+		}
+		return nil, fmt.Errorf("delete image %s: %w", img.ID, err)
+	}
+	res.Untagged = img.Names
+	res.Deleted = img.ID
+	return res, nil
+}
+
+// matchingName returns which of img's names the user's name means.
+func (s *Store) matchingName(img *cstorage.Image, name string) string {
+	cands, _ := candidateNames(name)
+	for _, c := range cands {
+		if slices.Contains(img.Names, c) {
+			return c
+		}
+	}
+	short := strings.TrimPrefix(cands[0], "localhost/")
+	for _, n := range img.Names {
+		if shortMatch(n, short) {
+			return n
+		}
+	}
+	return img.Names[0]
+}
+
+// ImageContainers lists the IDs of containers whose layers sit on image id.
+func (s *Store) ImageContainers(id string) ([]string, error) {
+	ctrs, err := s.s.Containers()
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var out []string
+	for _, c := range ctrs {
+		if c.ImageID == id {
+			out = append(out, c.ID)
+		}
+	}
+	return out, nil
+}
+
+func policyContext() (*signature.PolicyContext, error) {
+	// Local archives carry no signatures to check; registry pulls apply
+	// the user's policy.json.
+	return signature.NewPolicyContext(&signature.Policy{
+		Default: signature.PolicyRequirements{signature.NewPRInsecureAcceptAnything()},
+	})
+}
+
+func (s *Store) copyImage(ctx context.Context, dest, src types.ImageReference) error {
+	pc, err := policyContext()
+	if err != nil {
+		return err
+	}
+	defer pc.Destroy()
+	_, err = copy.Image(ctx, pc, dest, src, &copy.Options{SourceCtx: s.sys, DestinationCtx: s.sys})
+	return err
+}
+
+// storeRef names a destination in the store: by name, or by the source's
+// config digest when the image has no name.
+func (s *Store) storeRef(ctx context.Context, name string, src types.ImageReference) (types.ImageReference, error) {
+	if name != "" {
+		named, err := reference.ParseNormalizedNamed(name)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w: %v", name, ErrInvalidName, err)
+		}
+		return istorage.Transport.NewStoreReference(s.s, reference.TagNameOnly(named), "")
+	}
+	img, err := src.NewImage(ctx, s.sys)
+	if err != nil {
+		return nil, err
+	}
+	defer img.Close()
+	return istorage.Transport.NewStoreReference(s.s, nil, img.ConfigInfo().Digest.Encoded())
+}
+
+// ImageChanges are Dockerfile-style settings applied on import.
+type ImageChanges struct {
+	Cmd, Entrypoint []string
+	Env             []string
+	WorkingDir      string
+	User            string
+	Labels          map[string]string
+	ExposedPorts    map[string]struct{}
+	Volumes         map[string]struct{}
+	StopSignal      string
+}
+
+// Import makes a one-layer image from a rootfs tarball (plain or
+// compressed) at path, named name (or unnamed), and returns its ID.
+func (s *Store) Import(ctx context.Context, path, name string, ch ImageChanges) (string, error) {
+	ref, err := tarball.NewReference([]string{path}, nil)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	now := time.Now().UTC()
+	cfg := imgspecv1.Image{
+		Created:  &now,
+		Platform: imgspecv1.Platform{OS: "linux", Architecture: runtime.GOARCH},
+		Config: imgspecv1.ImageConfig{
+			Env:          ch.Env,
+			Cmd:          ch.Cmd,
+			Entrypoint:   ch.Entrypoint,
+			WorkingDir:   ch.WorkingDir,
+			User:         ch.User,
+			Labels:       ch.Labels,
+			ExposedPorts: ch.ExposedPorts,
+			Volumes:      ch.Volumes,
+			StopSignal:   ch.StopSignal,
+		},
+		History: []imgspecv1.History{{Created: &now, CreatedBy: "scow import"}},
+	}
+	if err := ref.(tarball.ConfigUpdater).ConfigUpdate(cfg, nil); err != nil {
+		return "", err
+	}
+	if name != "" {
+		if name, err = NormalizeName(name); err != nil {
+			return "", err
+		}
+	}
+	dest, err := s.storeRef(ctx, name, ref)
+	if err != nil {
+		return "", err
+	}
+	if err := s.copyImage(ctx, dest, ref); err != nil {
+		return "", fmt.Errorf("import %s: %w", path, err)
+	}
+	return s.idOf(dest)
+}
+
+func (s *Store) idOf(ref types.ImageReference) (string, error) {
+	_, img, err := istorage.ResolveReference(ref)
+	if err != nil {
+		return "", err
+	}
+	return img.ID, nil
+}
+
+// Load copies every image of a docker-archive or oci-archive at path into
+// the store and returns the names (or IDs) loaded.
+func (s *Store) Load(ctx context.Context, path string) ([]string, error) {
+	format, err := archiveFormat(path)
+	if err != nil {
+		return nil, err
+	}
+	if format == "oci-archive" {
+		return s.loadOCI(ctx, path)
+	}
+	return s.loadDocker(ctx, path)
+}
+
+// archiveFormat tells an OCI archive (it has oci-layout) from a Docker
+// one (manifest.json) by their entries.
+func archiveFormat(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	docker := false
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("%s is not an image archive: %w", path, err)
+		}
+		switch strings.TrimPrefix(h.Name, "./") {
+		case "oci-layout":
+			return "oci-archive", nil
+		case "manifest.json":
+			docker = true
+		}
+	}
+	if docker {
+		return "docker-archive", nil
+	}
+	return "", fmt.Errorf("%s is not an image archive: it has neither oci-layout nor manifest.json", path)
+}
+
+func (s *Store) loadDocker(ctx context.Context, path string) ([]string, error) {
+	r, err := dockerarchive.NewReader(s.sys, path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer r.Close()
+	images, err := r.List()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	var loaded []string
+	for _, refs := range images {
+		if len(refs) == 0 {
+			continue
+		}
+		tags, err := r.ManifestTagsForReference(refs[0])
+		if err != nil {
+			return loaded, err
+		}
+		first := ""
+		if len(tags) > 0 {
+			first = tags[0]
+		}
+		dest, err := s.storeRef(ctx, first, refs[0])
+		if err != nil {
+			return loaded, err
+		}
+		if err := s.copyImage(ctx, dest, refs[0]); err != nil {
+			return loaded, fmt.Errorf("load %s: %w", path, err)
+		}
+		id, err := s.idOf(dest)
+		if err != nil {
+			return loaded, err
+		}
+		if len(tags) == 0 {
+			loaded = append(loaded, "sha256:"+id)
+			continue
+		}
+		var names []string
+		for _, t := range tags {
+			n, err := reference.ParseNormalizedNamed(t)
+			if err != nil {
+				return loaded, fmt.Errorf("tag %q in %s: %w", t, path, err)
+			}
+			names = append(names, n.String())
+		}
+		if err := s.s.AddNames(id, names); err != nil {
+			return loaded, err
+		}
+		loaded = append(loaded, names...)
+	}
+	return loaded, nil
+}
+
+func (s *Store) loadOCI(ctx context.Context, path string) ([]string, error) {
+	src, err := ociarchive.NewReference(path, "")
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	desc, err := ociarchive.LoadManifestDescriptor(src)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	name := desc.Annotations[imgspecv1.AnnotationRefName]
+	if name != "" {
+		if _, err := reference.ParseNormalizedNamed(name); err != nil {
+			name = "" // a bare tag such as "latest" names nothing here
+		}
+	}
+	dest, err := s.storeRef(ctx, name, src)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.copyImage(ctx, dest, src); err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	if name != "" {
+		return []string{dest.DockerReference().String()}, nil
+	}
+	id, err := s.idOf(dest)
+	return []string{"sha256:" + id}, err
+}
+
+// Save writes image name to path as a docker-archive or oci-archive.
+func (s *Store) Save(ctx context.Context, name, path, format string) error {
+	img, err := s.lookup(name)
+	if err != nil {
+		return err
+	}
+	src, err := istorage.Transport.NewStoreReference(s.s, nil, img.ID)
+	if err != nil {
+		return err
+	}
+	var tagged reference.NamedTagged
+	if len(img.Names) > 0 {
+		full := s.matchingName(img, name)
+		if n, err := reference.ParseNormalizedNamed(full); err == nil {
+			tagged, _ = n.(reference.NamedTagged)
+		}
+	}
+	var dest types.ImageReference
+	switch format {
+	case "", "docker-archive":
+		dest, err = dockerarchive.NewReference(path, tagged)
+	case "oci-archive":
+		refName := ""
+		if tagged != nil {
+			refName = tagged.String()
+		}
+		dest, err = ociarchive.NewReference(path, refName)
+	default:
+		return fmt.Errorf("unknown format %q: use oci-archive or docker-archive", format)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.copyImage(ctx, dest, src); err != nil {
+		return fmt.Errorf("save %s: %w", name, err)
+	}
+	return nil
+}
