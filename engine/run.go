@@ -155,18 +155,20 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	if cfg.Name == "" {
 		cfg.Name = randomName() + "_" + cfg.ID[:4]
 	}
+	// The record comes first: a name file whose owner has no record is
+	// then surely stale, and reserveName may reclaim it.
+	if err := e.createRecord(cfg); err != nil {
+		return nil, err
+	}
 	if err := e.reserveName(cfg.Name, cfg.ID); err != nil {
+		os.RemoveAll(e.containerDir(cfg.ID))
 		return nil, err
 	}
 	defer func() {
 		if err != nil {
 			e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true)
-			e.releaseName(cfg.Name, cfg.ID)
 		}
 	}()
-	if err := e.createRecord(cfg); err != nil {
-		return nil, err
-	}
 	if err := e.store.CreateContainer(cfg.ID, img.ID); err != nil {
 		return nil, err
 	}

@@ -136,8 +136,9 @@ func (e *Engine) lockContainer(id string) (func(), error) {
 	return lock(filepath.Join(e.locksDir(), id+".lock"))
 }
 
-// reserveName claims name for id with an O_EXCL file. A name whose
-// container record is gone (a crash between the two steps) is reclaimed.
+// reserveName claims name for id with an O_EXCL file. Records are
+// written before names and removed after them, so a name whose owner has
+// no record was left by a crash, and is reclaimed.
 func (e *Engine) reserveName(name, id string) error {
 	if err := os.MkdirAll(e.namesDir(), 0o700); err != nil {
 		return err

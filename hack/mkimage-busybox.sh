@@ -57,7 +57,8 @@ tar --sort=name --mtime=@0 --numeric-owner -C "$root" -cf "$work/layer.tar" \
 	--owner=1000 --group=1000 ./home/tester
 
 diffid=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
-created=1970-01-01T00:00:00Z
+# The busybox binary's own date: reproducible for one package version.
+created=$(date -u -d "@$(stat -c %Y "$bb")" +%Y-%m-%dT%H:%M:%SZ)
 printf '{"architecture":"amd64","os":"linux","created":"%s","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created":"%s","created_by":"hack/mkimage-busybox.sh"}]}' \
 	"$created" "$diffid" "$created" > "$work/config.json"
 cfg=$(sha256sum "$work/config.json" | cut -d' ' -f1)

@@ -215,7 +215,7 @@ func rmiCommand() *cli.Command {
 				res, err := e.RemoveImage(c.Context, name, c.Bool("force"))
 				if err != nil {
 					if firstErr != nil {
-						fmt.Fprintf(c.App.ErrWriter, "Error: %v\n", firstErr)
+						fmt.Fprintf(c.App.ErrWriter, "Error: %s\n", oneLine(firstErr))
 					}
 					firstErr = err
 					continue

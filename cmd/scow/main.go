@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/scow-project/scow/engine"
@@ -50,7 +51,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if errors.As(err, &exit) {
 		return exit.Code
 	}
-	fmt.Fprintf(stderr, "Error: %v\n", err)
+	fmt.Fprintf(stderr, "Error: %s\n", oneLine(err))
 	switch {
 	case errors.Is(err, engine.ErrCommandNotFound):
 		return 127
@@ -58,6 +59,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 126
 	}
 	return 125
+}
+
+// oneLine joins the lines of a (library's) multi-line error message.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
 }
 
 // usageError makes flag errors plain errors, so they exit 125 with one line.

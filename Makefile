@@ -1,0 +1,58 @@
+# scow: build, run and test. `make run` and `make test` install what is
+# missing first (hack/install-deps.sh), so both work on a fresh Debian 12.
+
+PREFIX ?= /usr/local
+GO ?= go
+TAGS := exclude_graphdriver_btrfs exclude_graphdriver_devicemapper containers_image_openpgp
+export GOFLAGS := -tags=$(shell echo $(TAGS) | tr ' ' ',')
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+TEST_USER ?= scowtest
+IMAGE_ARCHIVE := tests/.cache/busybox.tar
+
+.PHONY: all build run test test-unit test-e2e bench lint install clean deps test-deps image
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/scow ./cmd/scow
+
+deps:
+	hack/install-deps.sh
+
+test-deps:
+	hack/install-deps.sh --test
+
+$(IMAGE_ARCHIVE): hack/mkimage-busybox.sh
+	mkdir -p $(dir $@)
+	hack/mkimage-busybox.sh $@
+
+image: $(IMAGE_ARCHIVE)
+
+# Runs a container rootless: as the invoking user, or as the test user
+# when invoked as root.
+run: deps build image
+	hack/run-demo.sh $(TEST_USER)
+
+test: test-deps build image test-unit test-e2e
+
+test-unit:
+	$(GO) test ./...
+
+test-e2e: build image
+	SCOW_BINARY=$(CURDIR)/bin/scow SCOW_IMAGE=$(CURDIR)/$(IMAGE_ARCHIVE) SCOW_TEST_USER=$(TEST_USER) \
+		$(GO) test -tags=$(shell echo $(TAGS) e2e | tr ' ' ',') -count=1 -timeout 20m ./tests/...
+
+bench: build image
+	hack/bench-run.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags=$(shell echo $(TAGS) e2e | tr ' ' ',') ./tests/...
+
+install: build
+	install -D -m 0755 bin/scow $(DESTDIR)$(PREFIX)/bin/scow
+
+clean:
+	rm -rf bin tests/.cache

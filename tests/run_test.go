@@ -1,0 +1,271 @@
+//go:build e2e
+
+package tests
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestRunFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		envFile := m.userFile(t, "env", "# comment\nFROM_FILE=yes\n\nOVERRIDE=file\n")
+		tests := []struct {
+			name string
+			args []string
+			want string
+		}{
+			{"echo", []string{"busybox", "echo", "hello"}, "hello\n"},
+			{"image cmd", []string{"busybox"}, ""},
+			{"env", []string{"-e", "A=1,2", "-e", "B=two words", "busybox", "sh", "-c", `echo "$A|$B"`}, "1,2|two words\n"},
+			{"env file then -e", []string{"--env-file", envFile, "-e", "OVERRIDE=flag", "busybox", "sh", "-c", `echo $FROM_FILE $OVERRIDE`}, "yes flag\n"},
+			{"image env kept", []string{"busybox", "sh", "-c", `echo $PATH`}, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"},
+			{"hostname env and home", []string{"--hostname", "box1", "busybox", "sh", "-c", `echo $HOSTNAME $HOME $(hostname) $(cat /etc/hostname)`}, "box1 /root box1 box1\n"},
+			{"workdir", []string{"-w", "/tmp", "busybox", "pwd"}, "/tmp\n"},
+			{"workdir created", []string{"-w", "/new/dir", "busybox", "pwd"}, "/new/dir\n"},
+			{"user by name", []string{"-u", "tester", "busybox", "sh", "-c", "id -u; id -g; echo $HOME"}, "1000\n1000\n/home/tester\n"},
+			{"user uid:gid", []string{"-u", "1234:5678", "busybox", "sh", "-c", "id -u; id -g"}, "1234\n5678\n"},
+			{"entrypoint", []string{"--entrypoint", "echo", "busybox", "from", "entrypoint"}, "from entrypoint\n"},
+			{"entrypoint json", []string{"--entrypoint", `["sh","-c"]`, "busybox", "echo json"}, "json\n"},
+			{"args after image are the container's", []string{"busybox", "ls", "-d", "/etc"}, "/etc\n"},
+			{"network none has only loopback", []string{"--network", "none", "busybox", "ls", "/sys/class/net"}, "lo\n"},
+			{"hosts file", []string{"--hostname", "h2", "busybox", "grep", "-c", "h2", "/etc/hosts"}, "1\n"},
+			{"capabilities are Podman's", []string{"busybox", "sh", "-c", "grep CapEff /proc/self/status"}, "CapEff:\t00000000800405fb\n"},
+			{"firmware masked", []string{"busybox", "ls", "/sys/firmware"}, ""},
+			{"proc/sys read-only", []string{"busybox", "sh", "-c", "grep ' /proc/sys ' /proc/mounts | grep -c ro,"}, "1\n"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				out := m.must(t, append([]string{"run", "--rm"}, tc.args...)...)
+				if out != tc.want {
+					t.Errorf("got %q, want %q", out, tc.want)
+				}
+			})
+		}
+	})
+}
+
+func TestRunNetworkHost(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		out := m.must(t, "run", "--rm", "--network", "host", "busybox", "ls", "/sys/class/net")
+		host, _ := os.ReadDir("/sys/class/net")
+		if len(strings.Fields(out)) != len(host) {
+			t.Errorf("container sees interfaces %q, host has %d", out, len(host))
+		}
+		hn, _ := os.Hostname()
+		if got := m.must(t, "run", "--rm", "--network", "host", "busybox", "hostname"); got != hn+"\n" {
+			t.Errorf("hostname %q, want the host's %q", got, hn)
+		}
+	})
+}
+
+func TestRunExitCodes(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		tests := []struct {
+			name string
+			args []string
+			code int
+			err  string
+		}{
+			{"success", []string{"busybox", "true"}, 0, ""},
+			{"container code", []string{"busybox", "sh", "-c", "exit 3"}, 3, ""},
+			{"not found", []string{"busybox", "nosuchcommand"}, 127, "nosuchcommand"},
+			{"not found by path", []string{"busybox", "/no/such/file"}, 127, "/no/such/file"},
+			{"not executable", []string{"busybox", "/etc/passwd"}, 126, "/etc/passwd"},
+			{"directory", []string{"busybox", "/tmp"}, 126, "/tmp"},
+			{"engine error", []string{"nosuchimage:latest"}, 125, "nosuchimage"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				r := m.scow(t, append([]string{"run", "--rm"}, tc.args...)...)
+				if tc.err != "" {
+					wantError(t, r, tc.code, tc.err)
+					return
+				}
+				if r.code != tc.code {
+					t.Errorf("got exit %d, want %d\n%s", r.code, tc.code, r)
+				}
+			})
+		}
+		if n := containerCount(t, m.root); n != 0 {
+			t.Errorf("--rm runs left %d containers", n)
+		}
+	})
+}
+
+func TestRunStdin(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		r := m.scowStdin(t, "piped line\n", "run", "--rm", "-i", "busybox", "cat")
+		if r.code != 0 || r.stdout != "piped line\n" {
+			t.Errorf("with -i: %s", r)
+		}
+		r = m.scowStdin(t, "ignored\n", "run", "--rm", "busybox", "cat")
+		if r.code != 0 || r.stdout != "" {
+			t.Errorf("without -i the container must see no input: %s", r)
+		}
+	})
+}
+
+func TestRunBindMounts(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		dir := m.userDir(t)
+		os.WriteFile(filepath.Join(dir, "in.txt"), []byte("from host\n"), 0o644)
+		if got := m.must(t, "run", "--rm", "-v", dir+":/data", "busybox", "sh", "-c", "cat /data/in.txt; echo written > /data/out.txt"); got != "from host\n" {
+			t.Errorf("read through bind mount: %q", got)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "out.txt")); err != nil || string(b) != "written\n" {
+			t.Errorf("write through bind mount: %q %v", b, err)
+		}
+		r := m.scow(t, "run", "--rm", "-v", dir+":/data:ro", "busybox", "sh", "-c", "echo x > /data/ro.txt")
+		if r.code == 0 || !strings.Contains(r.stderr, "Read-only file system") {
+			t.Errorf("write to :ro mount: %s", r)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "ro.txt")); err == nil {
+			t.Error(":ro mount was writable")
+		}
+		// -v creates a missing host directory, as Docker does.
+		missing := filepath.Join(dir, "made", "by", "scow")
+		m.must(t, "run", "--rm", "-v", missing+":/m", "busybox", "true")
+		if st, err := os.Stat(missing); err != nil || !st.IsDir() {
+			t.Errorf("missing -v source not created: %v", err)
+		}
+	})
+}
+
+func TestRunRemoveLeavesNothing(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		root, run := m.newDirs(t, "rm")
+		load := m.cmdIn(context.Background(), root, run, "load", "-i", suite.image)
+		if r := execute(t, load, ""); r.code != 0 {
+			t.Fatal(r)
+		}
+		for _, args := range [][]string{{"true"}, {"sh", "-c", "exit 5"}, {"nosuchcmd"}} {
+			c := m.cmdIn(context.Background(), root, run, append([]string{"run", "--rm", "busybox"}, args...)...)
+			execute(t, c, "")
+		}
+		if n := containerCount(t, root); n != 0 {
+			t.Errorf("%d container records left", n)
+		}
+		names, _ := os.ReadDir(filepath.Join(root, "names"))
+		if len(names) != 0 {
+			t.Errorf("%d names left", len(names))
+		}
+		data, err := os.ReadFile(filepath.Join(root, "storage", "overlay-containers", "containers.json"))
+		if err == nil && strings.TrimSpace(string(data)) != "[]" {
+			t.Errorf("storage still has containers: %s", data)
+		}
+		mounts, _ := os.ReadFile("/proc/mounts")
+		if strings.Contains(string(mounts), root) {
+			t.Errorf("mounts left under %s", root)
+		}
+	})
+}
+
+func TestRunForwardsSignals(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1} {
+			t.Run(sig.String(), func(t *testing.T) {
+				script := `trap "exit 42" TERM INT USR1; echo ready; sleep 60 & wait`
+				c := m.cmd(context.Background(), "run", "--rm", "busybox", "sh", "-c", script)
+				out, err := c.StdoutPipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Start(); err != nil {
+					t.Fatal(err)
+				}
+				line, _ := bufio.NewReader(out).ReadString('\n')
+				if line != "ready\n" {
+					c.Process.Kill()
+					t.Fatalf("container said %q", line)
+				}
+				c.Process.Signal(sig)
+				done := make(chan error, 1)
+				go func() { done <- c.Wait() }()
+				select {
+				case <-done:
+				case <-time.After(30 * time.Second):
+					c.Process.Kill()
+					t.Fatal("scow did not exit after the signal")
+				}
+				if code := c.ProcessState.ExitCode(); code != 42 {
+					t.Errorf("got exit %d, want 42 from the container's trap", code)
+				}
+			})
+		}
+	})
+}
+
+func TestRunParallel(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		var wg sync.WaitGroup
+		results := make([]result, 4)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = execute(t, m.cmd(context.Background(), "run", "--rm", "busybox", "sh", "-c", "sleep 1; echo done"), "")
+			}()
+		}
+		wg.Wait()
+		for _, r := range results {
+			if r.code != 0 || r.stdout != "done\n" {
+				t.Errorf("parallel run: %s", r)
+			}
+		}
+	})
+}
+
+func TestRunNameConflict(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		root, run := m.newDirs(t, "names")
+		scow := func(args ...string) result {
+			return execute(t, m.cmdIn(context.Background(), root, run, args...), "")
+		}
+		if r := scow("load", "-i", suite.image); r.code != 0 {
+			t.Fatal(r)
+		}
+		if r := scow("run", "--name", "taken", "busybox", "true"); r.code != 0 {
+			t.Fatal(r)
+		}
+		wantError(t, scow("run", "--name", "taken", "busybox", "true"), 125, `"taken"`, "already in use")
+		if n := containerCount(t, root); n != 1 {
+			t.Errorf("got %d containers after the conflict, want 1", n)
+		}
+		// Two runs racing for one name: exactly one wins.
+		var wg sync.WaitGroup
+		results := make([]result, 2)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = scow("run", "--rm", "--name", "race", "busybox", "sleep", "1")
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for _, r := range results {
+			switch r.code {
+			case 0:
+				won++
+			case 125:
+				if !strings.Contains(r.stderr, "already in use") {
+					t.Errorf("loser's error: %s", r)
+				}
+			default:
+				t.Errorf("racing run: %s", r)
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d runs won the name, want 1", won)
+		}
+		wantError(t, scow("run", "--name", "bad name!", "busybox", "true"), 125, "bad name!")
+	})
+}
