@@ -289,22 +289,22 @@ func (e *Engine) RemoveImage(ctx context.Context, name string, force bool) (*sto
 
 // ImageInspect is `image inspect` output, with Podman's field names.
 type ImageInspect struct {
-	ID           string                 `json:"Id"`
-	Digest       string                 `json:"Digest"`
-	RepoTags     []string               `json:"RepoTags"`
-	RepoDigests  []string               `json:"RepoDigests"`
-	Created      time.Time              `json:"Created"`
-	Config       imgspecv1.ImageConfig  `json:"Config"`
-	Author       string                 `json:"Author"`
-	Architecture string                 `json:"Architecture"`
-	Os           string                 `json:"Os"`
-	Size         int64                  `json:"Size"`
-	VirtualSize  int64                  `json:"VirtualSize"`
-	GraphDriver  map[string]string      `json:"GraphDriver"`
-	RootFS       imgspecv1.RootFS       `json:"RootFS"`
-	Labels       map[string]string      `json:"Labels"`
-	History      []imgspecv1.History    `json:"History"`
-	Annotations  map[string]string      `json:"Annotations,omitempty"`
+	ID           string                `json:"Id"`
+	Digest       string                `json:"Digest"`
+	RepoTags     []string              `json:"RepoTags"`
+	RepoDigests  []string              `json:"RepoDigests"`
+	Created      time.Time             `json:"Created"`
+	Config       imgspecv1.ImageConfig `json:"Config"`
+	Author       string                `json:"Author"`
+	Architecture string                `json:"Architecture"`
+	Os           string                `json:"Os"`
+	Size         int64                 `json:"Size"`
+	VirtualSize  int64                 `json:"VirtualSize"`
+	GraphDriver  map[string]string     `json:"GraphDriver"`
+	RootFS       imgspecv1.RootFS      `json:"RootFS"`
+	Labels       map[string]string     `json:"Labels"`
+	History      []imgspecv1.History   `json:"History"`
+	Annotations  map[string]string     `json:"Annotations,omitempty"`
 }
 
 // InspectImage returns the inspect record of an image.

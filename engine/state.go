@@ -24,27 +24,27 @@ const (
 
 // ContainerConfig is what the user asked for; written once at creation.
 type ContainerConfig struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	Image      string    `json:"image"`
-	ImageID    string    `json:"image_id"`
-	Created    time.Time `json:"created"`
-	Entrypoint []string  `json:"entrypoint,omitempty"`
-	Cmd        []string  `json:"cmd,omitempty"`
-	Env        []string  `json:"env,omitempty"`
-	WorkingDir string    `json:"working_dir,omitempty"`
-	User       string    `json:"user,omitempty"`
-	Hostname   string    `json:"hostname"`
-	Network    string    `json:"network"`
-	Volumes    []Volume  `json:"volumes,omitempty"`
-	Interactive bool     `json:"interactive,omitempty"`
-	Remove     bool      `json:"remove,omitempty"`
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Image       string    `json:"image"`
+	ImageID     string    `json:"image_id"`
+	Created     time.Time `json:"created"`
+	Entrypoint  []string  `json:"entrypoint,omitempty"`
+	Cmd         []string  `json:"cmd,omitempty"`
+	Env         []string  `json:"env,omitempty"`
+	WorkingDir  string    `json:"working_dir,omitempty"`
+	User        string    `json:"user,omitempty"`
+	Hostname    string    `json:"hostname"`
+	Network     string    `json:"network"`
+	Volumes     []Volume  `json:"volumes,omitempty"`
+	Interactive bool      `json:"interactive,omitempty"`
+	Remove      bool      `json:"remove,omitempty"`
 }
 
 // ContainerState is the container's changing state.
 type ContainerState struct {
-	Status     string    `json:"status"`
-	Pid        int       `json:"pid,omitempty"`
+	Status string `json:"status"`
+	Pid    int    `json:"pid,omitempty"`
 	// PidStart is the init's start time in clock ticks since boot
 	// (/proc/PID/stat field 22): a PID is acted on only while it matches.
 	PidStart   uint64    `json:"pid_start,omitempty"`
