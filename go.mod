@@ -1,6 +1,6 @@
 module github.com/scow-project/scow
 
-go 1.26.8
+go 1.24.0
 
 require (
 	github.com/BurntSushi/toml v1.5.0
@@ -15,7 +15,7 @@ require (
 	github.com/urfave/cli/v2 v2.27.7
 	go.podman.io/image/v5 v5.38.0
 	go.podman.io/storage v1.61.0
-	golang.org/x/sys v0.49.0
+	golang.org/x/sys v0.37.0
 )
 
 require (

@@ -135,11 +135,13 @@ func ParseChanges(changes []string) (ImageChanges, error) {
 			if c.Volumes == nil {
 				c.Volumes = map[string]struct{}{}
 			}
-			words, err := parseCommand(arg)
-			if err != nil {
-				return c, bad(err.Error())
+			paths := strings.Fields(arg)
+			if strings.HasPrefix(arg, "[") {
+				if err := json.Unmarshal([]byte(arg), &paths); err != nil {
+					return c, bad("bad JSON array: " + err.Error())
+				}
 			}
-			for _, v := range words {
+			for _, v := range paths {
 				c.Volumes[v] = struct{}{}
 			}
 		case "STOPSIGNAL":

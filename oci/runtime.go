@@ -88,11 +88,12 @@ func lastMessage(stderr string) string {
 		if l == "" {
 			continue
 		}
-		if _, after, ok := strings.Cut(l, `msg="`); ok {
-			if s, err := strconv.Unquote(`"` + strings.SplitN(after, `" `, 2)[0] + `"`); err == nil {
-				return s
+		if i := strings.Index(l, `msg="`); i >= 0 {
+			if q, err := strconv.QuotedPrefix(l[i+4:]); err == nil {
+				if s, err := strconv.Unquote(q); err == nil {
+					return s
+				}
 			}
-			return strings.TrimSuffix(after, `"`)
 		}
 		return l
 	}

@@ -1,0 +1,197 @@
+package engine
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestParseVolume(t *testing.T) {
+	cwd, _ := os.Getwd()
+	tests := []struct {
+		spec string
+		want Volume
+		err  bool
+	}{
+		{"/src:/dst", Volume{Source: "/src", Destination: "/dst"}, false},
+		{"/src:/dst:ro", Volume{Source: "/src", Destination: "/dst", ReadOnly: true}, false},
+		{"/src/:/dst/:rw,z", Volume{Source: "/src", Destination: "/dst"}, false},
+		{"./rel:/dst", Volume{Source: filepath.Join(cwd, "rel"), Destination: "/dst"}, false},
+		{"nocolon", Volume{}, true},
+		{"/src:relative", Volume{}, true},
+		{"/src:/dst:bogus", Volume{}, true},
+		{"named:/dst", Volume{}, true},
+		{":/dst", Volume{}, true},
+		{"/a:/b:ro:extra", Volume{}, true},
+	}
+	for _, tc := range tests {
+		got, err := ParseVolume(tc.spec)
+		if (err != nil) != tc.err {
+			t.Errorf("ParseVolume(%q) error %v, want error %t", tc.spec, err, tc.err)
+			continue
+		}
+		if err != nil && !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseVolume(%q) error %v is not ErrInvalid", tc.spec, err)
+		}
+		if got != tc.want {
+			t.Errorf("ParseVolume(%q) = %+v, want %+v", tc.spec, got, tc.want)
+		}
+	}
+}
+
+func TestParseChanges(t *testing.T) {
+	c, err := ParseChanges([]string{
+		"CMD=echo hi", `ENTRYPOINT ["/bin/sh","-c"]`, "ENV=A=1", "ENV B 2", "WORKDIR=/w",
+		"USER=nobody", "LABEL=k=v", "EXPOSE=80 53/udp", "VOLUME=/data", "STOPSIGNAL=SIGINT",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Cmd, []string{"/bin/sh", "-c", "echo hi"}) || !slices.Equal(c.Entrypoint, []string{"/bin/sh", "-c"}) {
+		t.Errorf("cmd %q entrypoint %q", c.Cmd, c.Entrypoint)
+	}
+	if !slices.Equal(c.Env, []string{"A=1", "B=2"}) || c.WorkingDir != "/w" || c.User != "nobody" || c.StopSignal != "SIGINT" {
+		t.Errorf("changes %+v", c)
+	}
+	if c.Labels["k"] != "v" || len(c.ExposedPorts) != 2 || len(c.Volumes) != 1 {
+		t.Errorf("labels %v ports %v volumes %v", c.Labels, c.ExposedPorts, c.Volumes)
+	}
+	if _, ok := c.ExposedPorts["80/tcp"]; !ok {
+		t.Errorf("EXPOSE 80 did not default to tcp: %v", c.ExposedPorts)
+	}
+	for _, bad := range []string{"BOGUS x", "WORKDIR=rel", "ENV", "CMD=[broken", "LABEL=novalue", "CMD="} {
+		if _, err := ParseChanges([]string{bad}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseChanges(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+}
+
+func TestEnv(t *testing.T) {
+	t.Setenv("SCOW_TEST_FROM_HOST", "host value")
+	entries := []struct {
+		in, want string
+		err      bool
+	}{
+		{"A=1", "A=1", false},
+		{"A=", "A=", false},
+		{"A=b=c", "A=b=c", false},
+		{"SCOW_TEST_FROM_HOST", "SCOW_TEST_FROM_HOST=host value", false},
+		{"SCOW_TEST_UNSET_VAR", "", false},
+		{"=x", "", true},
+		{"BAD KEY=1", "", true},
+	}
+	for _, tc := range entries {
+		got, err := envEntry(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("envEntry(%q) = %q, %v; want %q, error %t", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+	merged := mergeEnv([]string{"PATH=/bin", "A=1"}, "A=2", "B=3", "PATH=/usr/bin")
+	if !slices.Equal(merged, []string{"PATH=/usr/bin", "A=2", "B=3"}) {
+		t.Errorf("mergeEnv = %v", merged)
+	}
+	if !hasEnv(merged, "B") || hasEnv(merged, "C") || hasEnv(merged, "PAT") {
+		t.Error("hasEnv wrong")
+	}
+
+	f := filepath.Join(t.TempDir(), "env")
+	os.WriteFile(f, []byte("# comment\n\nX=1\n  Y=two words  \nSCOW_TEST_FROM_HOST\n"), 0o644)
+	got, err := ReadEnvFile(f)
+	if err != nil || !slices.Equal(got, []string{"X=1", "Y=two words", "SCOW_TEST_FROM_HOST=host value"}) {
+		t.Errorf("ReadEnvFile = %v, %v", got, err)
+	}
+	os.WriteFile(f, []byte("=bad\n"), 0o644)
+	if _, err := ReadEnvFile(f); !errors.Is(err, ErrInvalid) {
+		t.Errorf("ReadEnvFile of a bad line: %v", err)
+	}
+	if _, err := ReadEnvFile(f + ".missing"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("ReadEnvFile of a missing file: %v", err)
+	}
+}
+
+func TestParseEntrypoint(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+		err  bool
+	}{
+		{"", []string{}, false},
+		{"/bin/echo", []string{"/bin/echo"}, false},
+		{"echo hi", []string{"echo hi"}, false},
+		{`["sh","-c"]`, []string{"sh", "-c"}, false},
+		{`["sh"`, nil, true},
+	}
+	for _, tc := range tests {
+		got, err := parseEntrypoint(tc.in)
+		if (err != nil) != tc.err || !slices.Equal(got, tc.want) {
+			t.Errorf("parseEntrypoint(%q) = %q, %v", tc.in, got, err)
+		}
+	}
+}
+
+func TestValidName(t *testing.T) {
+	for name, ok := range map[string]bool{"web": true, "a.b_c-1": true, "9lives": true, "": false, "-x": false, "a b": false, "a/b": false, "ä": false} {
+		if err := ValidName(name); (err == nil) != ok {
+			t.Errorf("ValidName(%q) = %v, want ok %t", name, err, ok)
+		}
+	}
+	if n := randomName(); ValidName(n) != nil {
+		t.Errorf("randomName gave an invalid name %q", n)
+	}
+}
+
+func TestProcStart(t *testing.T) {
+	a, err := procStart(os.Getpid())
+	if err != nil || a == 0 {
+		t.Fatalf("procStart(self) = %d, %v", a, err)
+	}
+	if b, _ := procStart(os.Getpid()); a != b {
+		t.Errorf("start time changed: %d then %d", a, b)
+	}
+	if _, err := procStart(1 << 30); err == nil {
+		t.Error("procStart of a missing PID succeeded")
+	}
+}
+
+func TestStateRecords(t *testing.T) {
+	e := &Engine{opts: Options{Root: t.TempDir(), RunRoot: t.TempDir()}}
+	cfg := &ContainerConfig{ID: newID(), Name: "one"}
+	if err := e.createRecord(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.reserveName("one", cfg.ID); err != nil {
+		t.Fatal(err)
+	}
+	other := newID()
+	if err := e.reserveName("one", other); !errors.Is(err, ErrExists) {
+		t.Errorf("second reservation: %v, want ErrExists", err)
+	}
+	// A name whose owner has no record (a crash) is reclaimed.
+	if err := e.reserveName("orphan", "deadbeef"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.reserveName("orphan", other); err != nil {
+		t.Errorf("stale name not reclaimed: %v", err)
+	}
+	got, err := e.loadConfig(cfg.ID)
+	if err != nil || got.Name != "one" {
+		t.Errorf("loadConfig = %+v, %v", got, err)
+	}
+	var st ContainerState
+	if err := readJSON(filepath.Join(e.containerDir(cfg.ID), "state.json"), &st); err != nil || st.Status != StatusCreated {
+		t.Errorf("state %+v, %v", st, err)
+	}
+	e.releaseName("one", other) // not the owner: kept
+	if err := e.reserveName("one", other); !errors.Is(err, ErrExists) {
+		t.Error("releaseName by a non-owner freed the name")
+	}
+	e.releaseName("one", cfg.ID)
+	if err := e.reserveName("one", other); err != nil {
+		t.Errorf("released name not free: %v", err)
+	}
+	if len(newID()) != 64 {
+		t.Error("IDs are 64 hex digits")
+	}
+}

@@ -1,0 +1,65 @@
+package tests
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImportDirection enforces the package graph of DESIGN.md: cmd ->
+// engine -> storage, netns, oci; the leaves import neither engine nor
+// each other, and nothing imports cmd.
+func TestImportDirection(t *testing.T) {
+	const mod = "github.com/scow-project/scow/"
+	out, err := exec.Command("go", "list", "-deps=false", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	top := func(pkg string) string {
+		p := strings.TrimPrefix(pkg, mod)
+		if p == pkg {
+			return "" // not ours
+		}
+		return strings.SplitN(p, "/", 2)[0]
+	}
+	allowed := map[string][]string{
+		"cmd":     {"engine"},
+		"engine":  {"storage", "netns", "oci"},
+		"storage": {},
+		"netns":   {},
+		"oci":     {},
+		"tests":   {},
+	}
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		from := top(f[0])
+		ok, known := allowed[from]
+		if !known {
+			t.Errorf("package %s is outside the layout's packages", f[0])
+			continue
+		}
+		for _, imp := range f[1:] {
+			to := top(imp)
+			if to == "" || to == from {
+				continue
+			}
+			checked++
+			if !contains(ok, to) {
+				t.Errorf("%s imports %s: %s may import only %v", f[0], imp, from, ok)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no imports between scow's packages were seen")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
