@@ -263,8 +263,8 @@ func (e *Engine) start(ctx context.Context, cfg *ContainerConfig, stdio Stdio) (
 		return 0, err
 	}
 
-	// The container's init is reparented to us when the runtime's create
-	// process exits, so that we can wait for it.
+	// The container's init is reparented to us when the runtime exits, so
+	// that we can wait for it.
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return 0, fmt.Errorf("become subreaper: %w", err)
 	}
@@ -282,7 +282,7 @@ func (e *Engine) start(ctx context.Context, cfg *ContainerConfig, stdio Stdio) (
 		in = devnull
 	}
 	rctx := context.WithoutCancel(ctx)
-	pid, err := rt.Create(rctx, cfg.ID, bundle, oci.Stdio{In: in, Out: stdio.Out, Err: stdio.Err})
+	pid, err := rt.Run(rctx, cfg.ID, bundle, oci.Stdio{In: in, Out: stdio.Out, Err: stdio.Err})
 	if err != nil {
 		rt.Delete(rctx, cfg.ID, true)
 		e.recordFailure(cfg.ID, err)
@@ -293,12 +293,7 @@ func (e *Engine) start(ctx context.Context, cfg *ContainerConfig, stdio Stdio) (
 	st.PidStart, _ = procStart(pid)
 	if err := e.saveState(cfg.ID, st); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
-		return 0, err
-	}
-	if err := rt.Start(rctx, cfg.ID); err != nil {
-		unix.Kill(pid, unix.SIGKILL)
 		waitPid(pid)
-		e.recordFailure(cfg.ID, err)
 		return 0, err
 	}
 	// Others may read the record while the container runs.
@@ -375,8 +370,19 @@ func (e *Engine) removeContainer(ctx context.Context, id string, force bool) err
 	}
 	defer unlock()
 	cfg, _ := e.loadConfig(id)
-	if rt, err := e.ociRuntime(); err == nil {
-		if err := rt.Delete(ctx, id, force); err != nil {
+	var st ContainerState
+	readJSON(filepath.Join(e.containerDir(id), "state.json"), &st)
+	// Only a running record can have runtime state left: a foreground
+	// run deletes it as soon as the container exits.
+	if st.Status == StatusRunning {
+		if !force {
+			return withClass(ErrRunning, fmt.Errorf("container %.12s is running: stop it first or force the removal", id))
+		}
+		rt, err := e.ociRuntime()
+		if err != nil {
+			return err
+		}
+		if err := rt.Delete(ctx, id, true); err != nil {
 			return fmt.Errorf("remove container %.12s: %w", id, err)
 		}
 	}

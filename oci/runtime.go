@@ -105,19 +105,21 @@ type Stdio struct {
 	In, Out, Err *os.File
 }
 
-// Create creates container id from the bundle; its init process waits for
-// Start. The init's PID is returned.
-func (r *Runtime) Create(ctx context.Context, id, bundle string, stdio Stdio) (int, error) {
+// Run creates and starts container id from the bundle in one runtime
+// invocation, detached: the runtime exits once the container's process
+// runs, and that process is handed to the nearest subreaper. Its PID is
+// returned.
+func (r *Runtime) Run(ctx context.Context, id, bundle string, stdio Stdio) (int, error) {
 	pidFile := filepath.Join(bundle, "pid")
 	// The runtime hands its stdio to the container's init, so its own
 	// messages are read from its log.
 	logPath := filepath.Join(bundle, "runtime.log")
 	os.Remove(logPath)
-	cmd := r.command(ctx, "--log", logPath, "--log-format", "json", "create", "--bundle", bundle, "--pid-file", pidFile, id)
+	cmd := r.command(ctx, "--log", logPath, "--log-format", "json", "run", "--detach", "--bundle", bundle, "--pid-file", pidFile, id)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.In, stdio.Out, stdio.Err
 	if err := cmd.Run(); err != nil {
 		data, _ := os.ReadFile(logPath)
-		return 0, r.error([]string{"create"}, jsonLogErrors(data), err)
+		return 0, r.error([]string{"run"}, jsonLogErrors(data), err)
 	}
 	data, err := os.ReadFile(pidFile)
 	if err != nil {
@@ -140,11 +142,6 @@ func jsonLogErrors(data []byte) string {
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-// Start starts the init process of a created container.
-func (r *Runtime) Start(ctx context.Context, id string) error {
-	return r.run(ctx, r.command(ctx, "start", id))
 }
 
 // Kill sends sig to the container's init (all its processes with all).
