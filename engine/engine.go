@@ -16,12 +16,16 @@ import (
 type Config struct {
 	Runtime       string `toml:"runtime"`
 	StorageDriver string `toml:"storage_driver"`
+	// MountProgram mounts overlay through a FUSE program such as
+	// /usr/bin/fuse-overlayfs instead of the kernel.
+	MountProgram string `toml:"mount_program"`
 }
 
 // Engine carries one invocation's settings and opens what it needs on
 // first use: commands that touch no storage never pay for it.
 type Engine struct {
 	opts    Options
+	cfg     Config
 	store   *storage.Store
 	runtime *oci.Runtime
 }
@@ -40,7 +44,10 @@ func New(o Options) (*Engine, error) {
 	if o.StorageDriver == "" {
 		o.StorageDriver = cfg.StorageDriver
 	}
-	return &Engine{opts: o}, nil
+	if o.StorageDriver == "" && cfg.MountProgram != "" {
+		o.StorageDriver = "overlay" // a mount program is overlay's
+	}
+	return &Engine{opts: o, cfg: cfg}, nil
 }
 
 // HelperArgs returns argv[1] values of re-executed helpers and the
@@ -73,13 +80,18 @@ func (e *Engine) open() error {
 			return fmt.Errorf("create %s: %w", d, err)
 		}
 	}
-	s, err := storage.Open(storage.Options{
-		GraphRoot: e.storageDir(),
-		RunRoot:   filepath.Join(e.opts.RunRoot, "storage"),
-		Driver:    e.opts.StorageDriver,
-		CacheDir:  filepath.Join(e.opts.Root, "cache"),
-		Rootless:  userns.Rootless(),
-	})
+	so := storage.Options{
+		GraphRoot:         e.storageDir(),
+		RunRoot:           filepath.Join(e.opts.RunRoot, "storage"),
+		Driver:            e.opts.StorageDriver,
+		CacheDir:          filepath.Join(e.opts.Root, "cache"),
+		Rootless:          userns.Rootless(),
+		IgnoreChownErrors: userns.Rootless() && userns.SingleMapping(),
+	}
+	if so.Driver == "overlay" {
+		so.MountProgram = e.cfg.MountProgram
+	}
+	s, err := storage.Open(so)
 	if err != nil {
 		return fmt.Errorf("open storage in %s: %w", e.storageDir(), err)
 	}

@@ -19,12 +19,16 @@ type Options struct {
 	StorageDriver string
 	// Runtime names or paths the OCI runtime.
 	Runtime string
-	// ConfigFile overrides the scow.conf path.
+	// ConfigFile overrides the scow.conf path; the SCOW_CONF environment
+	// variable does too.
 	ConfigFile string
 }
 
 // defaultPaths fills Root, RunRoot and ConfigFile for root or a user.
 func defaultPaths(o Options) Options {
+	if o.ConfigFile == "" {
+		o.ConfigFile = os.Getenv("SCOW_CONF")
+	}
 	if userns.Rootless() {
 		home := os.Getenv("HOME")
 		if o.Root == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -208,8 +209,12 @@ func (e *Engine) spec(cfg *ContainerConfig, rootfs string) (*specs.Spec, error) 
 	}
 	var mounts []specs.Mount
 	for _, v := range cfg.Volumes {
-		if err := os.MkdirAll(v.Source, 0o755); err != nil {
-			return nil, withClass(ErrInvalid, fmt.Errorf("create bind mount source %s: %w", v.Source, err))
+		// A missing source is created as a directory, as Docker does;
+		// an existing file is bound as it is.
+		if _, err := os.Stat(v.Source); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(v.Source, 0o755); err != nil {
+				return nil, withClass(ErrInvalid, fmt.Errorf("create bind mount source %s: %w", v.Source, err))
+			}
 		}
 		mounts = append(mounts, oci.BindMount(v.Source, v.Destination, v.ReadOnly))
 	}
@@ -281,13 +286,30 @@ func (e *Engine) start(ctx context.Context, cfg *ContainerConfig, stdio Stdio) (
 		defer devnull.Close()
 		in = devnull
 	}
-	rctx := context.WithoutCancel(ctx)
-	pid, err := rt.Run(rctx, cfg.ID, bundle, oci.Stdio{In: in, Out: stdio.Out, Err: stdio.Err})
+	// The runtime passes its stderr on to the container, and prints its
+	// own failure there too; that failure comes back as our one-line
+	// error instead, so stderr is relayed only once the container runs.
+	errR, errW, err := os.Pipe()
 	if err != nil {
+		return 0, err
+	}
+	rctx := context.WithoutCancel(ctx)
+	pid, err := rt.Run(rctx, cfg.ID, bundle, oci.Stdio{In: in, Out: stdio.Out, Err: errW})
+	errW.Close()
+	if err != nil {
+		errR.Close()
 		rt.Delete(rctx, cfg.ID, true)
 		e.recordFailure(cfg.ID, err)
 		return 0, err
 	}
+	relayed := make(chan struct{})
+	go func() {
+		io.Copy(stdio.Err, errR)
+		errR.Close()
+		close(relayed)
+	}()
+	// All of the container's output is out before we report its end.
+	defer func() { <-relayed }()
 	defer rt.Delete(rctx, cfg.ID, true)
 	st := &ContainerState{Status: StatusRunning, Pid: pid, StartedAt: time.Now().UTC()}
 	st.PidStart, _ = procStart(pid)

@@ -8,7 +8,8 @@
 #
 # The test user (SCOW_TEST_USER, default "scowtest") is an unprivileged
 # account with its own subuid/subgid range; the end-to-end tests run the
-# scow binary as that user.
+# scow binary as that user. A second one, "scownosub", has no range, for
+# the single-ID mapping path.
 set -euo pipefail
 
 want_test=0
@@ -74,6 +75,12 @@ if [ "$want_test" = 1 ]; then
 		as_root useradd --create-home --shell /bin/sh "$test_user" || rc=1
 	fi
 	ensure_subids "$test_user" 300000
+	if ! id scownosub >/dev/null 2>&1; then
+		as_root useradd --create-home --shell /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 scownosub || rc=1
+	fi
+	if grep -qs '^scownosub:' /etc/subuid /etc/subgid; then
+		as_root sed -i '/^scownosub:/d' /etc/subuid /etc/subgid || rc=1
+	fi
 fi
 
 user=${SUDO_USER:-$(id -un)}

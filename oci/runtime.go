@@ -69,6 +69,8 @@ func (r *Runtime) error(args []string, stderr string, err error) error {
 	if msg == "" {
 		msg = err.Error()
 	}
+	// runc repeats its own name and command: "runc run failed: ...".
+	msg = strings.TrimPrefix(msg, r.Name()+" "+args[0]+" failed: ")
 	class := err
 	switch {
 	case strings.Contains(msg, "executable file not found") || strings.Contains(msg, "no such file or directory") && strings.Contains(msg, "exec"):

@@ -29,6 +29,9 @@ type Options struct {
 	// Rootless tells whether the store runs in an unprivileged user's
 	// namespace.
 	Rootless bool
+	// IgnoreChownErrors stores files of IDs the namespace cannot map
+	// (a user without a subordinate range) as owned by root.
+	IgnoreChownErrors bool
 }
 
 // Store is an open containers/storage store.
@@ -50,6 +53,11 @@ func choicePath(graphRoot string) string { return filepath.Join(graphRoot, "scow
 // Open opens (creating if needed) the store described by opts.
 func Open(opts Options) (*Store, error) {
 	if opts.Driver != "" {
+		if opts.Driver == "overlay" && opts.MountProgram != "" {
+			if _, err := os.Stat(opts.MountProgram); err != nil {
+				return nil, fmt.Errorf("mount program %s: %w", opts.MountProgram, err)
+			}
+		}
 		return open(opts)
 	}
 	if data, err := os.ReadFile(choicePath(opts.GraphRoot)); err == nil {
@@ -105,6 +113,9 @@ func open(opts Options) (*Store, error) {
 	}
 	if opts.MountProgram != "" {
 		so.GraphDriverOptions = append(so.GraphDriverOptions, "overlay.mount_program="+opts.MountProgram)
+	}
+	if opts.IgnoreChownErrors {
+		so.GraphDriverOptions = append(so.GraphDriverOptions, opts.Driver+".ignore_chown_errors=true")
 	}
 	s, err := cstorage.GetStore(so)
 	if err != nil {

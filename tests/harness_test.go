@@ -166,9 +166,14 @@ func (m *mode) cmd(ctx context.Context, args ...string) *exec.Cmd {
 }
 
 func (m *mode) cmdIn(ctx context.Context, root, runroot string, args ...string) *exec.Cmd {
+	return m.cmdEnv(ctx, root, runroot, nil, args...)
+}
+
+// cmdEnv is cmdIn with environment entries that replace the defaults.
+func (m *mode) cmdEnv(ctx context.Context, root, runroot string, env []string, args ...string) *exec.Cmd {
 	full := append([]string{"--root", root, "--runroot", runroot}, args...)
 	c := exec.CommandContext(ctx, suite.binary, full...)
-	c.Env = []string{"HOME=" + m.home, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"}
+	c.Env = append([]string{"HOME=" + m.home, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"}, env...)
 	c.Dir = suite.dir
 	if m.rootless {
 		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(m.uid), Gid: uint32(m.gid), Groups: []uint32{}}}

@@ -288,7 +288,7 @@ func writeMappings(pid int) error {
 		return fmt.Errorf("read /etc/subgid: %w", err)
 	}
 	if len(subU) == 0 || len(subG) == 0 {
-		fmt.Fprintf(os.Stderr, "WARN[0000] %s has no range in /etc/subuid or /etc/subgid: only your own UID is mapped; images with other owners will fail (add one: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s)\n", name, name)
+		fmt.Fprintf(os.Stderr, "WARN[0000] %s has no range in /etc/subuid or /etc/subgid: only your own UID is mapped, image files of other owners become root's and other users cannot run; to add a range: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s\n", name, name)
 		return writeSingleMapping(pid, uid, gid)
 	}
 	if err := runIDMap("newuidmap", pid, uid, subU); err != nil {

@@ -1,0 +1,110 @@
+//go:build e2e
+
+package tests
+
+import (
+	"context"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// otherUser is a mode for another unprivileged account.
+func otherUser(t *testing.T, name string) *mode {
+	t.Helper()
+	u, err := user.Lookup(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("user %s: %v (hack/install-deps.sh --test creates it)", name, err)
+		}
+		t.Skipf("user %s: %v (run hack/install-deps.sh --test)", name, err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &mode{name: name, rootless: true, uid: uid, gid: gid, home: u.HomeDir}
+}
+
+func TestNoSubordinateRange(t *testing.T) {
+	m := otherUser(t, "scownosub")
+	s := newStore(t, m)
+	r := s.scow("load", "-i", suite.image)
+	if r.code != 0 || !strings.Contains(r.stderr, "no range in /etc/subuid") || !strings.Contains(r.stderr, "usermod --add-subuids") {
+		t.Fatalf("load without a subordinate range must work and say how to add one: %s", r)
+	}
+	if got := s.must("run", "--rm", "busybox", "cat", "/proc/self/uid_map"); len(strings.Fields(got)) != 3 || strings.Fields(got)[2] != "1" {
+		t.Errorf("want a single-ID mapping, got %q", got)
+	}
+	// Files the image gives to uid 1000 belong to root here.
+	if got := s.must("run", "--rm", "busybox", "stat", "-c", "%u", "/home/tester"); got != "0\n" {
+		t.Errorf("owner of /home/tester: %q", got)
+	}
+	if !strings.Contains(s.must("info"), "size: 1") {
+		t.Error("info does not show the single mapping")
+	}
+}
+
+func TestMissingNewuidmap(t *testing.T) {
+	m := getModes(t)[0]
+	root, run := m.newDirs(t, "nomap")
+	r := execute(t, m.cmdEnv(context.Background(), root, run, []string{"PATH=/nonexistent"}, "images"), "")
+	wantError(t, r, 125, "newuidmap", "apt-get install uidmap")
+}
+
+func TestStorageDrivers(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		tests := []struct {
+			name   string
+			flags  []string
+			conf   string
+			driver string
+		}{
+			{"auto", nil, "", "overlay"},
+			{"vfs", []string{"--storage-driver", "vfs"}, "", "vfs"},
+			{"fuse-overlayfs", nil, "mount_program = \"/usr/bin/fuse-overlayfs\"\n", "overlay (via fuse-overlayfs)"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				root, run := m.newDirs(t, "drv")
+				var env []string
+				if tc.conf != "" {
+					env = []string{"SCOW_CONF=" + m.userFile(t, "scow.conf", tc.conf)}
+				}
+				scow := func(args ...string) result {
+					return execute(t, m.cmdEnv(context.Background(), root, run, env, append(tc.flags, args...)...), "")
+				}
+				if r := scow("load", "-i", suite.image); r.code != 0 {
+					t.Fatal(r)
+				}
+				if r := scow("info", "--format", "{{.Store.GraphDriverName}}"); r.stdout != tc.driver+"\n" {
+					t.Errorf("driver: %s", r)
+				}
+				if r := scow("run", "--rm", "busybox", "sh", "-c", "echo hi > /tmp/f && cat /tmp/f"); r.code != 0 || r.stdout != "hi\n" {
+					t.Errorf("run on %s: %s", tc.name, r)
+				}
+				if _, err := os.Stat(filepath.Join(root, "storage", "scow-driver.json")); tc.flags == nil && tc.conf == "" && err != nil {
+					t.Errorf("the automatic driver choice was not recorded: %v", err)
+				}
+			})
+		}
+	})
+}
+
+func TestRuntimeSelectionAndFailure(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		wantError(t, m.scow(t, "--runtime", "nosuchruntime", "run", "--rm", "busybox", "true"), 125, "nosuchruntime", "not found")
+		r := m.scow(t, "--runtime", "runc", "run", "--rm", "busybox", "echo", "explicit")
+		if r.code != 0 || r.stdout != "explicit\n" {
+			t.Errorf("--runtime runc: %s", r)
+		}
+		// A mount the runtime cannot make: a file over a directory.
+		before := containerCount(t, m.root)
+		r = m.scow(t, "run", "--rm", "-v", m.userFile(t, "afile", "x")+":/etc", "busybox", "true")
+		wantError(t, r, 125, "runc")
+		if after := containerCount(t, m.root); after != before {
+			t.Errorf("a failed start left a container")
+		}
+	})
+}
