@@ -50,19 +50,6 @@ func New(o Options) (*Engine, error) {
 	return &Engine{opts: o, cfg: cfg}, nil
 }
 
-// HelperArgs returns argv[1] values of re-executed helpers and the
-// function main must run for each instead of the CLI.
-func HelperArgs() map[string]func(args []string) error {
-	return map[string]func([]string) error{
-		userns.HolderArg: func(args []string) error {
-			if len(args) != 1 {
-				return errors.New("usage: " + userns.HolderArg + " DIR")
-			}
-			return userns.Hold(args[0])
-		},
-	}
-}
-
 // ReexecInit runs a storage helper this binary was re-executed as, and
 // reports whether it did: main calls it first.
 func ReexecInit() bool { return storage.ReexecInit() }

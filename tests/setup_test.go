@@ -4,12 +4,15 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // otherUser is a mode for another unprivileged account.
@@ -107,4 +110,62 @@ func TestRuntimeSelectionAndFailure(t *testing.T) {
 			t.Errorf("a failed start left a container")
 		}
 	})
+}
+
+// holders lists the namespace holder processes of a user.
+func holders(t *testing.T, uid int) []string {
+	t.Helper()
+	var out []string
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		comm, err := os.ReadFile(p + "/comm")
+		if err != nil || strings.TrimSpace(string(comm)) != "scow-userns-hol" {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(p, &st) == nil && int(st.Uid) == uid {
+			out = append(out, filepath.Base(p))
+		}
+	}
+	return out
+}
+
+func TestUserNamespaceLifetime(t *testing.T) {
+	m := getModes(t)[0]
+	gone := func() bool {
+		for range 50 {
+			if len(holders(t, m.uid)) == 0 {
+				return true
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return false
+	}
+	if !gone() {
+		t.Fatalf("a namespace holder outlived every scow process: %v", holders(t, m.uid))
+	}
+	m.must(t, "version")
+	if _, err := os.Stat(fmt.Sprintf("/tmp/scow-%d/userns/holder.pid", m.uid)); err == nil {
+		t.Error("version created a user namespace")
+	}
+	// Concurrent invocations share one namespace: a container sees the
+	// namespace scow runs in.
+	c := m.cmd(context.Background(), "run", "--rm", "busybox", "sh", "-c", "readlink /proc/self/ns/user; sleep 3")
+	var first strings.Builder
+	c.Stdout = &first
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	second := m.must(t, "run", "--rm", "busybox", "readlink", "/proc/self/ns/user")
+	if len(holders(t, m.uid)) != 1 {
+		t.Errorf("want one holder while containers run, got %v", holders(t, m.uid))
+	}
+	c.Wait()
+	if first.String() == "" || first.String() != second {
+		t.Errorf("containers in different user namespaces: %q and %q", first.String(), second)
+	}
+	if !gone() {
+		t.Errorf("the holder did not go away after the last container: %v", holders(t, m.uid))
+	}
 }

@@ -20,18 +20,9 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
-	// Re-executed helpers run before, and instead of, the CLI.
+	// Helpers containers/storage re-executes this binary as run first.
 	if engine.ReexecInit() {
 		return
-	}
-	if len(os.Args) > 1 {
-		if helper, ok := engine.HelperArgs()[os.Args[1]]; ok {
-			if err := helper(os.Args[2:]); err != nil {
-				fmt.Fprintf(os.Stderr, "scow %s: %v\n", os.Args[1], err)
-				os.Exit(1)
-			}
-			os.Exit(0)
-		}
 	}
 	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }

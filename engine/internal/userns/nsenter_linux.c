@@ -1,59 +1,121 @@
-// Joins the user's shared scow user and mount namespaces before the Go
-// runtime starts any thread: setns(CLONE_NEWUSER) is refused to a
-// multithreaded process, so it cannot be done from Go.
+// Puts an unprivileged scow process into the user's shared scow user and
+// mount namespace before the Go runtime starts any thread: setns and
+// unshare of a user namespace are refused to a multithreaded process, so
+// neither can be done from Go, and doing both here spares a re-exec.
 //
-// The holder process records "PID USERNS-INODE MNTNS-INODE" in
-// <dir>/holder.pid. A joiner takes a shared flock on <dir>/userns.lock and
-// keeps it for its whole life; the holder waits for an exclusive lock and
-// removes the namespace once nobody holds a shared one. Checking the
+// The namespace is kept by a holder: a child forked here, before any
+// thread exists, that unshares the namespaces, is mapped through the
+// setuid newuidmap/newgidmap (or a single-ID map without a subordinate
+// range), and records "PID USERNS-INODE MNTNS-INODE" in <dir>/holder.pid.
+// Every process inside keeps a shared flock on <dir>/userns.lock for its
+// whole life; the holder waits for an exclusive one and, once nobody is
+// inside any more, removes its record and exits, taking the namespaces
+// with it. Joiners hold the shared lock before reading the record, so the
+// holder cannot vanish between the read and the setns; checking the
 // namespace inodes guards against a reused PID.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int scow_userns_joined;
-int scow_userns_lockfd = -1;
+int scow_userns_single; // created this time with a single-ID mapping
 int scow_rootless_uid = -1;
 int scow_rootless_gid = -1;
-char scow_userns_error[256];
+char scow_userns_error[512];
 
-// scow_userns_dir mirrors Dir() in userns_linux.go.
-static int scow_userns_dir(char *buf, size_t len) {
+static void fail(const char *fmt, ...) {
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(scow_userns_error, sizeof scow_userns_error, fmt, ap);
+	va_end(ap);
+}
+
+// needs_namespace tells from argv whether the command touches storage or
+// containers; help and version do not. Global flags that take a value are
+// those of cmd/scow/main.go. A guess that is wrong the other way costs
+// only a re-exec: Enter in Go asks for the namespace with
+// _SCOW_USERNS_FORCE.
+static int needs_namespace(int argc, char **argv) {
+	static const char *valued[] = {"--root", "--runroot", "--storage-driver", "--runtime", "--log-level", NULL};
+	int command = 0;
+	if (getenv("_SCOW_USERNS_FORCE") != NULL)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+			return 0;
+		if (a[0] == '-') {
+			if (command)
+				continue; // a flag of the command
+			if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0)
+				return 0;
+			for (const char **v = valued; *v; v++)
+				if (strcmp(a, *v) == 0)
+					i++;
+			continue;
+		}
+		if (command)
+			return 1; // a positional argument after the command
+		if (strcmp(a, "version") == 0 || strcmp(a, "help") == 0 || strcmp(a, "h") == 0)
+			return 0;
+		command = 1;
+	}
+	return command;
+}
+
+// userns_dir mirrors Dir() in userns_linux.go, creating it.
+static int userns_dir(char *buf, size_t len) {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char base[PATH_MAX];
 	int n;
 	if (xdg != NULL && xdg[0] != '\0')
-		n = snprintf(buf, len, "%s/scow/userns", xdg);
+		n = snprintf(base, sizeof base, "%s/scow", xdg);
 	else
-		n = snprintf(buf, len, "/tmp/scow-%d/userns", (int)geteuid());
-	return (n < 0 || (size_t)n >= len) ? -1 : 0;
-}
-
-static int ns_matches(int fd, unsigned long long ino) {
-	struct stat st;
-	return fstat(fd, &st) == 0 && (unsigned long long)st.st_ino == ino;
-}
-
-// scow_try_join returns 1 when joined, 0 when there is nothing to join,
-// -1 with scow_userns_error set when joining failed.
-static int scow_try_join(const char *dir, int lockfd) {
-	char path[PATH_MAX];
-	int pid;
-	unsigned long long userino, mntino;
-	int ufd, mfd;
-	FILE *f;
-
-	if (flock(lockfd, LOCK_SH) < 0) {
-		snprintf(scow_userns_error, sizeof scow_userns_error, "lock %s/userns.lock: %s", dir, strerror(errno));
+		n = snprintf(base, sizeof base, "/tmp/scow-%d", (int)geteuid());
+	if (n < 0 || (size_t)n >= sizeof base)
+		return -1;
+	n = snprintf(buf, len, "%s/userns", base);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	if ((mkdir(base, 0700) < 0 && errno != EEXIST) || (mkdir(buf, 0700) < 0 && errno != EEXIST)) {
+		fail("create %s: %s", buf, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+static int ns_inode(int pid, const char *ns, unsigned long long *ino) {
+	char path[64];
+	struct stat st;
+	snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, ns);
+	if (stat(path, &st) < 0)
+		return -1;
+	*ino = (unsigned long long)st.st_ino;
+	return 0;
+}
+
+// try_join joins the recorded holder's namespaces: 1 when joined, 0 when
+// there is no live holder, -1 on error. The caller holds the shared lock.
+static int try_join(const char *dir) {
+	char path[PATH_MAX];
+	int pid, ufd, mfd;
+	unsigned long long userino, mntino;
+	struct stat ust, mst;
+	FILE *f;
+
 	snprintf(path, sizeof path, "%s/holder.pid", dir);
 	f = fopen(path, "re");
 	if (f == NULL)
@@ -63,19 +125,20 @@ static int scow_try_join(const char *dir, int lockfd) {
 		return 0;
 	}
 	fclose(f);
-
 	snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
 	ufd = open(path, O_RDONLY | O_CLOEXEC);
 	snprintf(path, sizeof path, "/proc/%d/ns/mnt", pid);
 	mfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (ufd < 0 || mfd < 0 || !ns_matches(ufd, userino) || !ns_matches(mfd, mntino)) {
-		// The holder is gone (or its PID was reused): a stale record.
-		if (ufd >= 0) close(ufd);
-		if (mfd >= 0) close(mfd);
-		return 0;
+	if (ufd < 0 || mfd < 0 || fstat(ufd, &ust) < 0 || fstat(mfd, &mst) < 0 ||
+	    (unsigned long long)ust.st_ino != userino || (unsigned long long)mst.st_ino != mntino) {
+		if (ufd >= 0)
+			close(ufd);
+		if (mfd >= 0)
+			close(mfd);
+		return 0; // a stale record
 	}
 	if (setns(ufd, CLONE_NEWUSER) < 0 || setns(mfd, CLONE_NEWNS) < 0) {
-		snprintf(scow_userns_error, sizeof scow_userns_error, "join user namespace of holder %d: %s", pid, strerror(errno));
+		fail("join the user namespace of holder %d: %s", pid, strerror(errno));
 		close(ufd);
 		close(mfd);
 		return -1;
@@ -83,41 +146,256 @@ static int scow_try_join(const char *dir, int lockfd) {
 	close(ufd);
 	close(mfd);
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-		snprintf(scow_userns_error, sizeof scow_userns_error, "become root in user namespace: %s", strerror(errno));
+		fail("become root in the user namespace: %s", strerror(errno));
 		return -1;
 	}
 	return 1;
 }
 
-__attribute__((constructor)) static void scow_nsenter(void) {
+// subids finds the first range of the user in /etc/subuid or /etc/subgid.
+static int subids(const char *file, const char *name, unsigned id, unsigned long *start, unsigned long *count) {
+	char line[512], idstr[16];
+	FILE *f = fopen(file, "re");
+	if (f == NULL)
+		return 0;
+	snprintf(idstr, sizeof idstr, "%u", id);
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *who = strtok(line, ":"), *s = strtok(NULL, ":"), *c = strtok(NULL, ":\n");
+		char *end1, *end2;
+		if (who == NULL || s == NULL || c == NULL)
+			continue;
+		if ((name == NULL || strcmp(who, name) != 0) && strcmp(who, idstr) != 0)
+			continue;
+		*start = strtoul(s, &end1, 10);
+		*count = strtoul(c, &end2, 10);
+		if (*end1 == '\0' && *end2 == '\0' && *count > 0) {
+			fclose(f);
+			return 1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+// run_idmap runs newuidmap or newgidmap for pid.
+static int run_idmap(const char *tool, int pid, unsigned id, unsigned long start, unsigned long count) {
+	char p[16], i[16], s[32], c[32];
+	int status;
+	pid_t child;
+	snprintf(p, sizeof p, "%d", pid);
+	snprintf(i, sizeof i, "%u", id);
+	snprintf(s, sizeof s, "%lu", start);
+	snprintf(c, sizeof c, "%lu", count);
+	child = fork();
+	if (child < 0) {
+		fail("fork %s: %s", tool, strerror(errno));
+		return -1;
+	}
+	if (child == 0) {
+		execlp(tool, tool, p, "0", i, "1", "1", s, c, (char *)NULL);
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		fail("%s not found: install the uidmap package (apt-get install uidmap)", tool);
+		return -1;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fail("%s %s 0 %s 1 1 %s %s failed: check the ranges in /etc/subuid and /etc/subgid and that %s is setuid root", tool, p, i, s, c, tool);
+		return -1;
+	}
+	return 0;
+}
+
+static int write_file(const char *path, const char *data) {
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
+	if (fd < 0)
+		return -1;
+	ok = write(fd, data, strlen(data)) == (ssize_t)strlen(data);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static int map_ids(int pid, uid_t uid, gid_t gid) {
+	struct passwd *pw = getpwuid(uid);
+	const char *name = pw ? pw->pw_name : NULL;
+	unsigned long us, uc, gs, gc;
+	char path[64], map[64];
+
+	if (subids("/etc/subuid", name, uid, &us, &uc) && subids("/etc/subgid", name, uid, &gs, &gc)) {
+		if (run_idmap("newuidmap", pid, uid, us, uc) < 0 || run_idmap("newgidmap", pid, gid, gs, gc) < 0)
+			return -1;
+		return 0;
+	}
+	// No subordinate range: only our own IDs can be mapped.
+	scow_userns_single = 1;
+	snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+	snprintf(map, sizeof map, "0 %u 1\n", (unsigned)uid);
+	if (write_file(path, map) < 0) {
+		fail("write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+	if (write_file(path, "deny") < 0) {
+		fail("write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+	snprintf(map, sizeof map, "0 %u 1\n", (unsigned)gid);
+	if (write_file(path, map) < 0) {
+		fail("write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+// rename_holder makes ps show what the forked holder is, instead of the
+// command line of the scow invocation it was forked from.
+static void rename_holder(int argc, char **argv) {
+	static const char name[] = "scow-userns-holder";
+	size_t room = argv[argc - 1] + strlen(argv[argc - 1]) - argv[0];
+	memset(argv[0], 0, room);
+	memcpy(argv[0], name, room < sizeof name - 1 ? room : sizeof name - 1);
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+}
+
+// hold is the holder's life: wait for the creator, then for the last
+// process inside to leave.
+static void hold(const char *dir, int ready, int go, int argc, char **argv) {
+	char path[PATH_MAX], rec[64], mine[24];
+	int fd, lfd, n;
+	char c = 0;
+
+	rename_holder(argc, argv);
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
+		int e = errno;
+		(void)!write(ready, &e, sizeof e);
+		_exit(1);
+	}
+	n = 0;
+	(void)!write(ready, &n, sizeof n);
+	if (read(go, &c, 1) != 1)
+		_exit(1); // the creator gave up
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	// Inherited descriptors (the creator's lock among them) must not keep
+	// anything open: a caller waiting for EOF on a pipe would hang.
+	close_range(3, ~0U, 0);
+	snprintf(path, sizeof path, "%s/userns.lock", dir);
+	lfd = open(path, O_RDWR | O_CLOEXEC);
+	if (lfd < 0 || flock(lfd, LOCK_EX) < 0)
+		_exit(1);
+	snprintf(path, sizeof path, "%s/holder.pid", dir);
+	snprintf(mine, sizeof mine, "%d ", (int)getpid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, rec, sizeof rec - 1);
+		close(fd);
+		if (n > 0 && strncmp(rec, mine, strlen(mine)) == 0)
+			unlink(path);
+	}
+	_exit(0);
+}
+
+// create starts a holder, maps it and records it.
+static int create(const char *dir, uid_t uid, gid_t gid, int argc, char **argv) {
+	int ready[2], go[2], err = 0;
+	unsigned long long userino, mntino;
+	char path[PATH_MAX], tmp[PATH_MAX], rec[96];
+	pid_t pid;
+	FILE *f;
+
+	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
+		fail("pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		fail("fork the namespace holder: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		setsid(); // out of the terminal's process group and its signals
+		close(ready[0]);
+		close(go[1]);
+		hold(dir, ready[1], go[0], argc, argv);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (read(ready[0], &err, sizeof err) != sizeof err || err != 0) {
+		fail("create a user namespace: %s", err ? strerror(err) : "holder died");
+		goto out;
+	}
+	if (map_ids(pid, uid, gid) < 0)
+		goto out;
+	if (ns_inode(pid, "user", &userino) < 0 || ns_inode(pid, "mnt", &mntino) < 0) {
+		fail("inspect the namespace holder: %s", strerror(errno));
+		goto out;
+	}
+	snprintf(path, sizeof path, "%s/holder.pid", dir);
+	snprintf(tmp, sizeof tmp, "%s/.holder.pid.%d", dir, (int)getpid());
+	snprintf(rec, sizeof rec, "%d %llu %llu\n", (int)pid, userino, mntino);
+	f = fopen(tmp, "we");
+	if (f == NULL || fputs(rec, f) < 0 || fclose(f) != 0 || rename(tmp, path) < 0) {
+		fail("record the namespace holder in %s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	if (write(go[1], "", 1) == 1) {
+		close(ready[0]);
+		close(go[1]);
+		return 0;
+	}
+	fail("release the namespace holder: %s", strerror(errno));
+out:
+	close(ready[0]);
+	close(go[1]); // the holder sees EOF and exits
+	return -1;
+}
+
+__attribute__((constructor)) static void scow_nsenter(int argc, char **argv) {
 	char dir[PATH_MAX], path[PATH_MAX];
-	const char *inherited = getenv("_SCOW_USERNS_LOCKFD");
-	int lockfd, r;
+	int lockfd, cfd, r;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
 
 	// Root needs no namespace. A process already inside one (euid 0 there)
 	// learns its rootless identity from the environment, in Go.
-	if (uid == 0 || getenv("_SCOW_USERNS_HOLDER") != NULL)
+	if (uid == 0)
 		return;
-	if (scow_userns_dir(dir, sizeof dir) < 0)
+	if (userns_dir(dir, sizeof dir) < 0)
 		return;
-
-	if (inherited != NULL) {
-		// Re-executed by the creator, which already holds the shared lock.
-		lockfd = atoi(inherited);
-		if (fcntl(lockfd, F_SETFD, FD_CLOEXEC) < 0)
-			return;
-	} else {
-		snprintf(path, sizeof path, "%s/userns.lock", dir);
-		lockfd = open(path, O_RDWR | O_CLOEXEC);
-		if (lockfd < 0)
-			return; // never created: Go creates the namespace when needed
+	snprintf(path, sizeof path, "%s/userns.lock", dir);
+	// Kept open (close-on-exec) for the life of the process: it is what
+	// keeps the holder, and so the namespace, alive.
+	lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lockfd < 0 || flock(lockfd, LOCK_SH) < 0) {
+		fail("lock %s: %s", path, strerror(errno));
+		return;
 	}
-	r = scow_try_join(dir, lockfd);
+	r = try_join(dir);
+	if (r == 0 && needs_namespace(argc, argv)) {
+		// One creator at a time; a second one joins what the first made.
+		snprintf(path, sizeof path, "%s/create.lock", dir);
+		cfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (cfd < 0 || flock(cfd, LOCK_EX) < 0) {
+			fail("lock %s: %s", path, strerror(errno));
+			return;
+		}
+		r = try_join(dir);
+		if (r == 0 && create(dir, uid, gid, argc, argv) == 0)
+			r = try_join(dir);
+		if (r == 0 && scow_userns_error[0] == '\0')
+			fail("the new user namespace could not be joined");
+		close(cfd);
+	}
 	if (r == 1) {
 		scow_userns_joined = 1;
-		scow_userns_lockfd = lockfd;
 		scow_rootless_uid = (int)uid;
 		scow_rootless_gid = (int)gid;
 		return;
