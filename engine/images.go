@@ -31,24 +31,38 @@ func storageErr(err error) error {
 		return withClass(ErrNotFound, err)
 	case errors.Is(err, storage.ErrInvalidName):
 		return withClass(ErrInvalid, err)
-	case errors.Is(err, storage.ErrImageInUse):
+	case errors.Is(err, storage.ErrImageInUse), errors.Is(err, storage.ErrImageConflict):
 		return withClass(ErrInUse, err)
 	}
 	return err
 }
 
-// spool copies r to a temporary file under the data root (big archives
-// do not belong in a tmpfs) and returns its path and a cleanup.
-func (e *Engine) spool(r io.Reader) (string, func(), error) {
-	tmpRoot := filepath.Join(e.opts.Root, "tmp")
-	if err := os.MkdirAll(tmpRoot, 0o700); err != nil {
-		return "", nil, err
+// tempDir makes a private temporary directory under the data root: big
+// archives do not belong in a tmpfs.
+func (e *Engine) tempDir(pattern string) (string, error) {
+	root := filepath.Join(e.opts.Root, "tmp")
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return "", fmt.Errorf("create %s: %w", root, err)
 	}
-	f, err := os.CreateTemp(tmpRoot, "stdin-")
+	dir, err := os.MkdirTemp(root, pattern)
+	if err != nil {
+		return "", fmt.Errorf("create a temporary directory: %w", err)
+	}
+	return dir, nil
+}
+
+// spool copies r to a temporary file and returns its path and a cleanup.
+func (e *Engine) spool(r io.Reader) (string, func(), error) {
+	dir, err := e.tempDir("stdin-")
 	if err != nil {
 		return "", nil, err
 	}
-	cleanup := func() { os.Remove(f.Name()) }
+	cleanup := func() { os.RemoveAll(dir) }
+	f, err := os.Create(filepath.Join(dir, "input"))
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
 	if _, err := io.Copy(f, r); err != nil {
 		f.Close()
 		cleanup()
@@ -56,7 +70,7 @@ func (e *Engine) spool(r io.Reader) (string, func(), error) {
 	}
 	if err := f.Close(); err != nil {
 		cleanup()
-		return "", nil, err
+		return "", nil, fmt.Errorf("read standard input: %w", err)
 	}
 	return f.Name(), cleanup, nil
 }
@@ -171,11 +185,6 @@ func parseCommand(arg string) ([]string, error) {
 
 // Import makes an image from a rootfs tarball ("-" for stdin).
 func (e *Engine) Import(ctx context.Context, path, name string, ch ImageChanges, stdin io.Reader) (string, error) {
-	if name != "" {
-		if _, err := storage.NormalizeName(name); err != nil {
-			return "", storageErr(err)
-		}
-	}
 	if err := e.open(); err != nil {
 		return "", err
 	}
@@ -212,11 +221,7 @@ func (e *Engine) Save(ctx context.Context, name, path, format string, out io.Wri
 	if path != "-" {
 		return storageErr(e.store.Save(ctx, name, path, format))
 	}
-	tmpRoot := filepath.Join(e.opts.Root, "tmp")
-	if err := os.MkdirAll(tmpRoot, 0o700); err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp(tmpRoot, "save-")
+	dir, err := e.tempDir("save-")
 	if err != nil {
 		return err
 	}
@@ -230,12 +235,23 @@ func (e *Engine) Save(ctx context.Context, name, path, format string, out io.Wri
 		return err
 	}
 	defer f.Close()
-	_, err = io.Copy(out, f)
-	return err
+	if _, err := io.Copy(out, f); err != nil {
+		return fmt.Errorf("write the archive: %w", err)
+	}
+	return nil
 }
 
-// Images lists stored images, newest first.
-func (e *Engine) Images() ([]*Image, error) {
+// ImageSummary is one name of an image (or the image, if it has none),
+// as `images` lists it.
+type ImageSummary struct {
+	*Image
+	// Repository and Tag are "<none>" for an image without a name.
+	Repository, Tag string
+}
+
+// Images lists stored images, newest first, one entry per name; a
+// non-empty filter (REPOSITORY[:TAG]) keeps the names it matches.
+func (e *Engine) Images(filter string) ([]ImageSummary, error) {
 	if err := e.open(); err != nil {
 		return nil, err
 	}
@@ -244,7 +260,20 @@ func (e *Engine) Images() ([]*Image, error) {
 		return nil, err
 	}
 	sort.SliceStable(imgs, func(i, j int) bool { return imgs[i].Created.After(imgs[j].Created) })
-	return imgs, nil
+	var out []ImageSummary
+	for _, img := range imgs {
+		if len(img.Names) == 0 && filter == "" {
+			out = append(out, ImageSummary{Image: img, Repository: "<none>", Tag: "<none>"})
+		}
+		for _, n := range img.Names {
+			if filter != "" && !storage.MatchesName(n, filter) {
+				continue
+			}
+			repo, tag := storage.SplitName(n)
+			out = append(out, ImageSummary{Image: img, Repository: repo, Tag: tag})
+		}
+	}
+	return out, nil
 }
 
 // Image returns one image by name or ID.
@@ -264,28 +293,20 @@ func (e *Engine) Tag(name, newName string) error {
 	return storageErr(e.store.Tag(name, newName))
 }
 
-// RemoveImage untags or deletes an image; with force it first removes
-// the containers that use it.
+// RemoveImage untags or deletes an image; with force, deleting it first
+// removes the containers that use it.
 func (e *Engine) RemoveImage(ctx context.Context, name string, force bool) (*storage.RemoveResult, error) {
 	if err := e.open(); err != nil {
 		return nil, err
 	}
-	if force {
-		img, err := e.store.Image(name)
-		if err != nil {
-			return nil, storageErr(err)
-		}
-		ctrs, err := e.store.ImageContainers(img.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ctrs {
+	res, err := e.store.RemoveImage(name, force, func(ids []string) error {
+		for _, id := range ids {
 			if err := e.removeContainer(ctx, id, true); err != nil {
-				return nil, err
+				return err
 			}
 		}
-	}
-	res, err := e.store.RemoveImage(name, force)
+		return nil
+	})
 	return res, storageErr(err)
 }
 
@@ -334,10 +355,3 @@ func (e *Engine) InspectImage(name string) (*ImageInspect, error) {
 	}
 	return out, nil
 }
-
-// SplitImageName splits a stored image name into repository and tag.
-func SplitImageName(name string) (repo, tag string) { return storage.SplitName(name) }
-
-// MatchesRepo tells whether a stored image name matches a user's
-// REPOSITORY[:TAG] filter.
-func MatchesRepo(name, filter string) bool { return storage.MatchesName(name, filter) }

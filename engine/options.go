@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/docker/go-units"
 )
 
 // Volume is a parsed -v HOST:CONTAINER[:OPTIONS] bind mount.
@@ -68,8 +71,9 @@ func ReadEnvFile(path string) ([]string, error) {
 	var env []string
 	s := bufio.NewScanner(f)
 	for n := 1; s.Scan(); n++ {
-		line := strings.TrimSpace(s.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
+		// Docker trims leading space only: a value may end in blanks.
+		line := strings.TrimLeft(s.Text(), " \t")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		kv, err := envEntry(line)
@@ -142,4 +146,99 @@ func parseEntrypoint(s string) ([]string, error) {
 		return words, nil
 	}
 	return []string{s}, nil
+}
+
+// parseLabels reads --label KEY=VALUE (a bare KEY has an empty value).
+func parseLabels(list []string) (map[string]string, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, l := range list {
+		k, v, _ := strings.Cut(l, "=")
+		if k == "" {
+			return nil, withClass(ErrInvalid, fmt.Errorf("--label %q: want KEY=VALUE", l))
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// mergeLabels lays the user's labels over the image's.
+func mergeLabels(image, user map[string]string) map[string]string {
+	if len(image)+len(user) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for k, v := range image {
+		out[k] = v
+	}
+	for k, v := range user {
+		out[k] = v
+	}
+	return out
+}
+
+// ParseRestartPolicy reads --restart: no, on-failure[:N], always,
+// unless-stopped.
+func ParseRestartPolicy(s string) (RestartPolicy, error) {
+	name, count, hasCount := strings.Cut(s, ":")
+	p := RestartPolicy{Name: name}
+	switch name {
+	case "":
+		p.Name = "no"
+	case "no", "always", "unless-stopped":
+	case "on-failure":
+		if hasCount {
+			n, err := strconv.Atoi(count)
+			if err != nil || n < 0 {
+				return p, withClass(ErrInvalid, fmt.Errorf("--restart %q: the retry count must be a number", s))
+			}
+			p.MaxRetries = n
+		}
+		return p, nil
+	default:
+		return p, withClass(ErrInvalid, fmt.Errorf("--restart %q: use no, on-failure[:N], always or unless-stopped", s))
+	}
+	if hasCount {
+		return p, withClass(ErrInvalid, fmt.Errorf("--restart %q: only on-failure takes a retry count", s))
+	}
+	return p, nil
+}
+
+// parseLogOpts reads --log-opt max-size=SIZE (10m, 1g) and max-file=N.
+func parseLogOpts(opts []string) (maxSize int64, maxFiles int, err error) {
+	maxFiles = 1
+	for _, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		switch k {
+		case "max-size":
+			if maxSize, err = units.RAMInBytes(v); err != nil || maxSize < 0 {
+				return 0, 0, withClass(ErrInvalid, fmt.Errorf("--log-opt %q: want a size such as 10m", o))
+			}
+		case "max-file":
+			if maxFiles, err = strconv.Atoi(v); err != nil || maxFiles < 1 {
+				return 0, 0, withClass(ErrInvalid, fmt.Errorf("--log-opt %q: want a count of at least 1", o))
+			}
+		default:
+			return 0, 0, withClass(ErrInvalid, fmt.Errorf("--log-opt %q: use max-size or max-file", o))
+		}
+	}
+	return maxSize, maxFiles, nil
+}
+
+// writeCIDFile writes the container ID to a file that must not exist.
+func writeCIDFile(path, id string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return withClass(ErrExists, fmt.Errorf("--cidfile: %w", err))
+	}
+	_, err = f.WriteString(id)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("--cidfile: %w", err)
+	}
+	return nil
 }

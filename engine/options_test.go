@@ -99,7 +99,7 @@ func TestEnv(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "env")
 	os.WriteFile(f, []byte("# comment\n\nX=1\n  Y=two words  \nSCOW_TEST_FROM_HOST\n"), 0o644)
 	got, err := ReadEnvFile(f)
-	if err != nil || !slices.Equal(got, []string{"X=1", "Y=two words", "SCOW_TEST_FROM_HOST=host value"}) {
+	if err != nil || !slices.Equal(got, []string{"X=1", "Y=two words  ", "SCOW_TEST_FROM_HOST=host value"}) {
 		t.Errorf("ReadEnvFile = %v, %v", got, err)
 	}
 	os.WriteFile(f, []byte("=bad\n"), 0o644)

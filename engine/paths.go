@@ -72,4 +72,3 @@ func (e *Engine) namesDir() string      { return filepath.Join(e.opts.Root, "nam
 func (e *Engine) containerDir(id string) string {
 	return filepath.Join(e.containersDir(), id)
 }
-func (e *Engine) locksDir() string { return filepath.Join(e.opts.RunRoot, "locks") }

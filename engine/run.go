@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -36,44 +32,78 @@ type RunOptions struct {
 	Hostname    string
 	Network     string
 	Volumes     []string
+	Labels      []string
 	Interactive bool
 	Remove      bool
+	// Detach runs the container under a monitor and returns at once.
+	Detach bool
+	// Restart is the restart policy: no, on-failure[:N], always or
+	// unless-stopped.
+	Restart string
+	// LogOpts are --log-opt values: max-size=SIZE, max-file=N.
+	LogOpts []string
+	// StopSignal and StopTimeout override the image's and the default 10 s.
+	StopSignal  string
+	StopTimeout *int
+	// Replace removes an existing container of the same name first.
+	Replace bool
+	// CIDFile receives the container ID; it must not exist yet.
+	CIDFile string
 }
 
 // Stdio are the streams a foreground container uses.
-type Stdio struct {
-	In, Out, Err *os.File
-}
+type Stdio = oci.Stdio
 
 // ExitError carries a container's exit code: the CLI exits with it.
 type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("container exited with code %d", e.Code) }
 
-// Run creates a container and runs it in the foreground: the container's
-// stdio are the caller's, signals are forwarded, and the container's exit
-// code comes back as an *ExitError when it is not 0.
-func (e *Engine) Run(ctx context.Context, o RunOptions, stdio Stdio) (err error) {
+// Create records a container and makes its layer, ready to start.
+func (e *Engine) Create(ctx context.Context, o RunOptions) (string, error) {
 	cfg, err := e.create(ctx, o)
 	if err != nil {
-		return err
+		return "", err
 	}
-	defer func() {
-		if !cfg.Remove {
-			return
-		}
-		if rerr := e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true); rerr != nil && err == nil {
-			err = rerr
-		}
-	}()
-	code, err := e.start(ctx, cfg, stdio)
+	return cfg.ID, nil
+}
+
+// Run creates a container and runs it. Detached, a monitor takes over
+// and Run returns the container's ID once it runs. In the foreground the
+// container's output goes to stdio (and its log), signals are forwarded,
+// and its exit code comes back as an *ExitError when it is not 0.
+func (e *Engine) Run(ctx context.Context, o RunOptions, stdio Stdio) (id string, err error) {
+	var fg *foreground
+	if !o.Detach {
+		// Signals from now on are the container's, or cancel the run
+		// before it starts; either way cleanup gets to finish.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		fg = &foreground{stdio: stdio, signals: newSignalRelay(cancel)}
+		defer fg.signals.stop()
+	}
+	cfg, err := e.create(ctx, o)
 	if err != nil {
-		return err
+		return "", err
+	}
+	if o.Detach {
+		if err := e.spawnMonitor(ctx, cfg.ID); err != nil {
+			if cfg.Remove {
+				e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true)
+			}
+			return "", err
+		}
+		return cfg.ID, nil
+	}
+	code, err := e.monitor(ctx, cfg.ID, fg, nil)
+	if err != nil {
+		return cfg.ID, err
 	}
 	if code != 0 {
-		return &ExitError{Code: code}
+		return cfg.ID, &ExitError{Code: code}
 	}
-	return nil
+	return cfg.ID, nil
 }
 
 // create checks every option, then records the container and makes its
@@ -112,10 +142,35 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 			env = append(env, entry)
 		}
 	}
+	labels, err := parseLabels(o.Labels)
+	if err != nil {
+		return nil, err
+	}
+	policy, err := ParseRestartPolicy(o.Restart)
+	if err != nil {
+		return nil, err
+	}
+	if policy.Name != "no" && o.Remove {
+		return nil, withClass(ErrInvalid, errors.New("--restart and --rm conflict: a container cannot be both restarted and removed when it exits"))
+	}
+	maxSize, maxFiles, err := parseLogOpts(o.LogOpts)
+	if err != nil {
+		return nil, err
+	}
+	if o.StopSignal != "" {
+		if _, err := ParseSignal(o.StopSignal); err != nil {
+			return nil, err
+		}
+	}
+	if o.CIDFile != "" {
+		if _, err := os.Stat(o.CIDFile); err == nil {
+			return nil, withClass(ErrExists, fmt.Errorf("--cidfile %s already exists: remove it first", o.CIDFile))
+		}
+	}
 	if err := e.open(); err != nil {
 		return nil, err
 	}
-	img, err := e.store.Image(o.Image)
+	img, err := e.store.Resolve(o.Image)
 	if err != nil {
 		return nil, storageErr(err)
 	}
@@ -125,6 +180,15 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 		Env: mergeEnv(img.Config.Config.Env, env...), WorkingDir: img.Config.Config.WorkingDir,
 		User: img.Config.Config.User, Hostname: o.Hostname, Network: o.Network,
 		Volumes: vols, Interactive: o.Interactive, Remove: o.Remove,
+		Labels: mergeLabels(img.Config.Config.Labels, labels), RestartPolicy: policy,
+		LogMaxSize: maxSize, LogMaxFiles: maxFiles,
+		StopSignal: img.Config.Config.StopSignal, StopTimeout: 10,
+	}
+	if o.StopSignal != "" {
+		cfg.StopSignal = o.StopSignal
+	}
+	if o.StopTimeout != nil {
+		cfg.StopTimeout = *o.StopTimeout
 	}
 	if o.Entrypoint != nil {
 		if cfg.Entrypoint, err = parseEntrypoint(*o.Entrypoint); err != nil {
@@ -156,6 +220,13 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	if cfg.Name == "" {
 		cfg.Name = randomName() + "_" + cfg.ID[:4]
 	}
+	if o.Replace && o.Name != "" {
+		if old, err := e.LookupContainer(o.Name); err == nil {
+			if err := e.removeContainer(ctx, old, true); err != nil {
+				return nil, fmt.Errorf("--replace: %w", err)
+			}
+		}
+	}
 	// The record comes first: a name file whose owner has no record is
 	// then surely stale, and reserveName may reclaim it.
 	if err := e.createRecord(cfg); err != nil {
@@ -173,6 +244,12 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	if err := e.store.CreateContainer(cfg.ID, img.ID); err != nil {
 		return nil, err
 	}
+	if o.CIDFile != "" {
+		if err := writeCIDFile(o.CIDFile, cfg.ID); err != nil {
+			return nil, err
+		}
+	}
+	e.event(cfg, "create", nil)
 	return cfg, nil
 }
 
@@ -236,116 +313,6 @@ func (e *Engine) spec(cfg *ContainerConfig, rootfs string) (*specs.Spec, error) 
 	return oci.New(opts...)
 }
 
-// start mounts the rootfs, runs the container to its end in the
-// foreground and cleans up the runtime state and the mount.
-func (e *Engine) start(ctx context.Context, cfg *ContainerConfig, stdio Stdio) (code int, err error) {
-	rt, err := e.ociRuntime()
-	if err != nil {
-		return 0, err
-	}
-	unlock, err := e.lockContainer(cfg.ID)
-	if err != nil {
-		return 0, err
-	}
-	locked := true
-	defer func() {
-		if locked {
-			unlock()
-		}
-	}()
-	rootfs, err := e.store.Mount(cfg.ID)
-	if err != nil {
-		return 0, err
-	}
-	defer e.store.Unmount(cfg.ID)
-	spec, err := e.spec(cfg, rootfs)
-	if err != nil {
-		e.recordFailure(cfg.ID, err)
-		return 0, err
-	}
-	bundle := filepath.Join(e.containerDir(cfg.ID), "bundle")
-	if err := oci.WriteBundle(bundle, spec); err != nil {
-		return 0, err
-	}
-
-	// The container's init is reparented to us when the runtime exits, so
-	// that we can wait for it.
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		return 0, fmt.Errorf("become subreaper: %w", err)
-	}
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
-	defer signal.Stop(sigs)
-
-	in := stdio.In
-	if !cfg.Interactive || in == nil {
-		devnull, err := os.Open(os.DevNull)
-		if err != nil {
-			return 0, err
-		}
-		defer devnull.Close()
-		in = devnull
-	}
-	// The runtime passes its stderr on to the container, and prints its
-	// own failure there too; that failure comes back as our one-line
-	// error instead, so stderr is relayed only once the container runs.
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		return 0, err
-	}
-	rctx := context.WithoutCancel(ctx)
-	pid, err := rt.Run(rctx, cfg.ID, bundle, oci.Stdio{In: in, Out: stdio.Out, Err: errW})
-	errW.Close()
-	if err != nil {
-		errR.Close()
-		rt.Delete(rctx, cfg.ID, true)
-		e.recordFailure(cfg.ID, err)
-		return 0, err
-	}
-	relayed := make(chan struct{})
-	go func() {
-		io.Copy(stdio.Err, errR)
-		errR.Close()
-		close(relayed)
-	}()
-	// All of the container's output is out before we report its end.
-	defer func() { <-relayed }()
-	defer rt.Delete(rctx, cfg.ID, true)
-	st := &ContainerState{Status: StatusRunning, Pid: pid, StartedAt: time.Now().UTC()}
-	st.PidStart, _ = procStart(pid)
-	if err := e.saveState(cfg.ID, st); err != nil {
-		unix.Kill(pid, unix.SIGKILL)
-		waitPid(pid)
-		return 0, err
-	}
-	// Others may read the record while the container runs.
-	unlock()
-	locked = false
-
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case s := <-sigs:
-				// pid is our unreaped child until waitPid returns, so it
-				// cannot have been reused.
-				unix.Kill(pid, s.(syscall.Signal))
-			case <-done:
-				return
-			}
-		}
-	}()
-	code = waitPid(pid)
-	close(done)
-
-	if unlock, err := e.lockContainer(cfg.ID); err == nil {
-		st.Status, st.ExitCode, st.FinishedAt, st.Pid, st.PidStart = StatusExited, code, time.Now().UTC(), 0, 0
-		e.saveState(cfg.ID, st)
-		unlock()
-	}
-	return code, nil
-}
-
 // waitPid reaps pid and returns its exit code, 128+signal when killed.
 func waitPid(pid int) int {
 	var ws unix.WaitStatus
@@ -381,42 +348,4 @@ func exitCodeOf(err error) int {
 		return 126
 	}
 	return 125
-}
-
-// removeContainer deletes a container: runtime state, layer, name and
-// record. With force a running container is killed first.
-func (e *Engine) removeContainer(ctx context.Context, id string, force bool) error {
-	unlock, err := e.lockContainer(id)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	cfg, _ := e.loadConfig(id)
-	var st ContainerState
-	readJSON(filepath.Join(e.containerDir(id), "state.json"), &st)
-	// Only a running record can have runtime state left: a foreground
-	// run deletes it as soon as the container exits.
-	if st.Status == StatusRunning {
-		if !force {
-			return withClass(ErrRunning, fmt.Errorf("container %.12s is running: stop it first or force the removal", id))
-		}
-		rt, err := e.ociRuntime()
-		if err != nil {
-			return err
-		}
-		if err := rt.Delete(ctx, id, true); err != nil {
-			return fmt.Errorf("remove container %.12s: %w", id, err)
-		}
-	}
-	if err := e.store.DeleteContainer(id); err != nil {
-		return err
-	}
-	if cfg != nil {
-		e.releaseName(cfg.Name, id)
-	}
-	if err := os.RemoveAll(e.containerDir(id)); err != nil {
-		return fmt.Errorf("remove record of %.12s: %w", id, err)
-	}
-	os.Remove(filepath.Join(e.locksDir(), id+".lock"))
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -17,28 +18,43 @@ import (
 
 // Container statuses, as Podman names them.
 const (
-	StatusCreated = "created"
-	StatusRunning = "running"
-	StatusExited  = "exited"
+	StatusCreated    = "created"
+	StatusRunning    = "running"
+	StatusRestarting = "restarting"
+	StatusExited     = "exited"
 )
 
-// ContainerConfig is what the user asked for; written once at creation.
+// RestartPolicy is --restart: no, on-failure[:MaxRetries], always or
+// unless-stopped.
+type RestartPolicy struct {
+	Name       string `json:"name"`
+	MaxRetries int    `json:"max_retries,omitempty"`
+}
+
+// ContainerConfig is what the user asked for; written once at creation
+// (rename rewrites the name).
 type ContainerConfig struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Image       string    `json:"image"`
-	ImageID     string    `json:"image_id"`
-	Created     time.Time `json:"created"`
-	Entrypoint  []string  `json:"entrypoint,omitempty"`
-	Cmd         []string  `json:"cmd,omitempty"`
-	Env         []string  `json:"env,omitempty"`
-	WorkingDir  string    `json:"working_dir,omitempty"`
-	User        string    `json:"user,omitempty"`
-	Hostname    string    `json:"hostname"`
-	Network     string    `json:"network"`
-	Volumes     []Volume  `json:"volumes,omitempty"`
-	Interactive bool      `json:"interactive,omitempty"`
-	Remove      bool      `json:"remove,omitempty"`
+	ID            string            `json:"id"`
+	Name          string            `json:"name"`
+	Image         string            `json:"image"`
+	ImageID       string            `json:"image_id"`
+	Created       time.Time         `json:"created"`
+	Entrypoint    []string          `json:"entrypoint,omitempty"`
+	Cmd           []string          `json:"cmd,omitempty"`
+	Env           []string          `json:"env,omitempty"`
+	WorkingDir    string            `json:"working_dir,omitempty"`
+	User          string            `json:"user,omitempty"`
+	Hostname      string            `json:"hostname"`
+	Network       string            `json:"network"`
+	Volumes       []Volume          `json:"volumes,omitempty"`
+	Labels        map[string]string `json:"labels,omitempty"`
+	Interactive   bool              `json:"interactive,omitempty"`
+	Remove        bool              `json:"remove,omitempty"`
+	RestartPolicy RestartPolicy     `json:"restart_policy"`
+	LogMaxSize    int64             `json:"log_max_size,omitempty"`
+	LogMaxFiles   int               `json:"log_max_files,omitempty"`
+	StopSignal    string            `json:"stop_signal,omitempty"`
+	StopTimeout   int               `json:"stop_timeout"`
 }
 
 // ContainerState is the container's changing state.
@@ -47,11 +63,19 @@ type ContainerState struct {
 	Pid    int    `json:"pid,omitempty"`
 	// PidStart is the init's start time in clock ticks since boot
 	// (/proc/PID/stat field 22): a PID is acted on only while it matches.
-	PidStart   uint64    `json:"pid_start,omitempty"`
-	StartedAt  time.Time `json:"started_at,omitzero"`
-	FinishedAt time.Time `json:"finished_at,omitzero"`
-	ExitCode   int       `json:"exit_code"`
-	Error      string    `json:"error,omitempty"`
+	PidStart uint64 `json:"pid_start,omitempty"`
+	// MonitorPid is the process that waits for the container: a detached
+	// monitor, or the CLI of a foreground run.
+	MonitorPid   int       `json:"monitor_pid,omitempty"`
+	MonitorStart uint64    `json:"monitor_start,omitempty"`
+	StartedAt    time.Time `json:"started_at,omitzero"`
+	FinishedAt   time.Time `json:"finished_at,omitzero"`
+	ExitCode     int       `json:"exit_code"`
+	OOMKilled    bool      `json:"oom_killed,omitempty"`
+	RestartCount int       `json:"restart_count,omitempty"`
+	// StoppedByUser keeps the restart policy from bringing it back.
+	StoppedByUser bool   `json:"stopped_by_user,omitempty"`
+	Error         string `json:"error,omitempty"`
 }
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
@@ -119,12 +143,13 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-// lock takes an exclusive flock on a lock file and returns its release.
+// lock takes an exclusive flock on path (a file, created if missing, or
+// a directory) and returns its release.
 func lock(path string) (func(), error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if errors.Is(err, syscall.EISDIR) {
+		f, err = os.Open(path)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -135,8 +160,14 @@ func lock(path string) (func(), error) {
 	return func() { f.Close() }, nil
 }
 
+// lockContainer locks a container's directory: the lock goes with the
+// record, and a waiter that gets it after a removal finds no record.
 func (e *Engine) lockContainer(id string) (func(), error) {
-	return lock(filepath.Join(e.locksDir(), id+".lock"))
+	unlock, err := lock(e.containerDir(id))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, withClass(ErrNotFound, fmt.Errorf("no container with ID %.12s", id))
+	}
+	return unlock, err
 }
 
 // reserveName claims name for id with an O_EXCL file. Records are
@@ -163,9 +194,9 @@ func (e *Engine) reserveName(name, id string) error {
 		if rerr != nil || len(owner) == 0 || e.containerExists(string(owner)) {
 			return withClass(ErrExists, fmt.Errorf("the container name %q is already in use by %.12s: remove that container or choose another name", name, owner))
 		}
-		// The owner never got a record: reclaim under the name lock,
+		// The owner never got a record: reclaim under the names lock,
 		// so two reclaimers cannot both win.
-		unlock, err := lock(filepath.Join(e.locksDir(), "name-"+name+".lock"))
+		unlock, err := lock(filepath.Join(e.namesDir(), ".lock"))
 		if err != nil {
 			return err
 		}
@@ -211,11 +242,32 @@ func (e *Engine) createRecord(cfg *ContainerConfig) error {
 		os.RemoveAll(tmp)
 		return fmt.Errorf("create record of %s: %w", cfg.ID, err)
 	}
+	// The rename itself must survive a power cut too.
+	return syncDir(e.containersDir())
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
 	return nil
 }
 
 func (e *Engine) saveState(id string, st *ContainerState) error {
 	return writeJSON(filepath.Join(e.containerDir(id), "state.json"), st, false)
+}
+
+func (e *Engine) loadState(id string) (*ContainerState, error) {
+	var st ContainerState
+	if err := readJSON(filepath.Join(e.containerDir(id), "state.json"), &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
 }
 
 func (e *Engine) loadConfig(id string) (*ContainerConfig, error) {

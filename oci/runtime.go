@@ -11,7 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Errors that classify a command the runtime could not invoke: Docker and
@@ -146,13 +147,47 @@ func jsonLogErrors(data []byte) string {
 	return strings.Join(out, "\n")
 }
 
-// Kill sends sig to the container's init (all its processes with all).
-func (r *Runtime) Kill(ctx context.Context, id string, sig syscall.Signal, all bool) error {
-	args := []string{"kill"}
-	if all {
-		args = append(args, "--all")
+// Exec runs process in running container id with stdio and returns its
+// exit code; detached, it returns once the process runs (code 0).
+func (r *Runtime) Exec(ctx context.Context, id string, process *specs.Process, detach bool, stdio Stdio) (int, error) {
+	dir, err := os.MkdirTemp("", "scow-exec-")
+	if err != nil {
+		return 0, err
 	}
-	return r.run(ctx, r.command(ctx, append(args, id, strconv.Itoa(int(sig)))...))
+	defer os.RemoveAll(dir)
+	data, err := json.Marshal(process)
+	if err != nil {
+		return 0, err
+	}
+	procPath := filepath.Join(dir, "process.json")
+	if err := os.WriteFile(procPath, data, 0o600); err != nil {
+		return 0, fmt.Errorf("write exec process: %w", err)
+	}
+	logPath := filepath.Join(dir, "runtime.log")
+	args := []string{"--log", logPath, "--log-format", "json", "exec", "--process", procPath}
+	if detach {
+		args = append(args, "--detach")
+	}
+	cmd := r.command(ctx, append(args, id)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.In, stdio.Out, stdio.Err
+	err = cmd.Run()
+	if msgs := jsonLogErrors(mustRead(logPath)); msgs != "" {
+		// The runtime itself failed, not the process.
+		return 0, r.error([]string{"exec"}, msgs, errors.New("exec failed"))
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s exec: %w", r.Name(), err)
+	}
+	return 0, nil
+}
+
+func mustRead(path string) []byte {
+	data, _ := os.ReadFile(path)
+	return data
 }
 
 // Delete removes the runtime's state of container id, killing it first

@@ -2,6 +2,7 @@ package oci
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,6 +30,7 @@ var maskedPaths = []string{
 	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
 	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
 	"/sys/firmware", "/sys/fs/selinux", "/sys/dev/block", "/proc/interrupts",
+	"/sys/devices/virtual/powercap",
 }
 
 var readonlyPaths = []string{
@@ -114,7 +116,7 @@ func WithRootfs(path string, readonly bool) SpecOpt {
 func WithArgs(args []string) SpecOpt {
 	return func(s *specs.Spec) error {
 		if len(args) == 0 {
-			return fmt.Errorf("no command: the image has no Cmd or Entrypoint and none was given")
+			return errors.New("no command to run")
 		}
 		s.Process.Args = args
 		return nil
@@ -155,14 +157,6 @@ func WithHostname(name string) SpecOpt {
 	}
 }
 
-// WithTerminal asks the runtime for a pseudo-terminal.
-func WithTerminal(tty bool) SpecOpt {
-	return func(s *specs.Spec) error {
-		s.Process.Terminal = tty
-		return nil
-	}
-}
-
 // WithMounts appends mounts (binds, volumes, generated files).
 func WithMounts(m []specs.Mount) SpecOpt {
 	return func(s *specs.Spec) error {
@@ -198,8 +192,8 @@ func WithNetNS(path string) SpecOpt {
 }
 
 // WithRootless adapts the spec to a runtime inside an unprivileged user's
-// namespace: devpts cannot use a gid that is not mapped, and mqueue and
-// the cgroup hierarchy are the host's to give.
+// namespace: with a single-ID mapping, devpts cannot use the tty group,
+// which is not mapped.
 func WithRootless(singleMapping bool) SpecOpt {
 	return func(s *specs.Spec) error {
 		if !singleMapping {
@@ -231,10 +225,10 @@ func WithDefaultSeccomp() SpecOpt {
 func WriteBundle(dir string, spec *specs.Spec) error {
 	data, err := json.Marshal(spec)
 	if err != nil {
-		return err
+		return fmt.Errorf("encode bundle: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+		return fmt.Errorf("create bundle: %w", err)
 	}
 	tmp := filepath.Join(dir, ".config.json.tmp")
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {

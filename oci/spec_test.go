@@ -55,9 +55,9 @@ func TestSpecOptions(t *testing.T) {
 				t.Error("masked or read-only paths missing")
 			}
 		}},
-		{"process", []SpecOpt{WithArgs([]string{"sh", "-c", "x"}), WithEnv([]string{"A=1"}), WithCwd("/w"), WithUser(1, 2, []uint32{3}), WithHostname("h"), WithTerminal(true)}, func(t *testing.T, s *specs.Spec) {
+		{"process", []SpecOpt{WithArgs([]string{"sh", "-c", "x"}), WithEnv([]string{"A=1"}), WithCwd("/w"), WithUser(1, 2, []uint32{3}), WithHostname("h")}, func(t *testing.T, s *specs.Spec) {
 			p := s.Process
-			if !slices.Equal(p.Args, []string{"sh", "-c", "x"}) || !slices.Equal(p.Env, []string{"A=1"}) || p.Cwd != "/w" || !p.Terminal {
+			if !slices.Equal(p.Args, []string{"sh", "-c", "x"}) || !slices.Equal(p.Env, []string{"A=1"}) || p.Cwd != "/w" {
 				t.Errorf("process %+v", p)
 			}
 			if p.User.UID != 1 || p.User.GID != 2 || !slices.Equal(p.User.AdditionalGids, []uint32{3}) || s.Hostname != "h" {

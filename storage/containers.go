@@ -7,9 +7,6 @@ import (
 	cstorage "go.podman.io/storage"
 )
 
-// ErrContainerUnknown is wrapped when the store has no such container.
-var ErrContainerUnknown = errors.New("container layer not known")
-
 // CreateContainer makes the read-write layer of container id on top of
 // image imageID.
 func (s *Store) CreateContainer(id, imageID string) error {
@@ -46,4 +43,17 @@ func (s *Store) DeleteContainer(id string) error {
 		return fmt.Errorf("delete layer of container %s: %w", id, err)
 	}
 	return nil
+}
+
+// ContainerSize returns the size of container id's writable layer.
+func (s *Store) ContainerSize(id string) (int64, error) {
+	c, err := s.s.Container(id)
+	if err != nil {
+		return 0, fmt.Errorf("container layer of %s: %w", id, err)
+	}
+	n, err := s.s.DiffSize("", c.LayerID)
+	if err != nil {
+		return 0, fmt.Errorf("size of container %s: %w", id, err)
+	}
+	return n, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -60,33 +61,51 @@ func (s *Store) describe(img *cstorage.Image, withSize bool) (*Image, error) {
 // lookup finds the image a user's name or ID means: a full or short ID,
 // a full name, or a short name resolved as Podman does for local images.
 func (s *Store) lookup(name string) (*cstorage.Image, error) {
-	if isHex(strings.TrimPrefix(name, "sha256:")) {
-		if img, err := s.s.Image(strings.TrimPrefix(name, "sha256:")); err == nil {
-			return img, nil
+	img, _, err := s.lookupByIDOrName(name)
+	return img, err
+}
+
+// lookupByIDOrName is lookup that also tells whether name matched as a
+// (short) ID. A name wins over an ID prefix that happens to spell it.
+func (s *Store) lookupByIDOrName(name string) (*cstorage.Image, bool, error) {
+	cands, nameErr := candidateNames(name)
+	if nameErr == nil {
+		for _, c := range cands {
+			if img, err := s.s.Image(c); err == nil && slices.Contains(img.Names, c) {
+				return img, false, nil
+			}
 		}
 	}
-	cands, err := candidateNames(name)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range cands {
-		if img, err := s.s.Image(c); err == nil {
-			return img, nil
+	if id := strings.TrimPrefix(name, "sha256:"); isHex(id) {
+		if img, err := s.s.Image(id); err == nil && strings.HasPrefix(img.ID, id) {
+			return img, true, nil
 		}
+	}
+	if nameErr != nil {
+		return nil, false, nameErr
 	}
 	if !hasDomain(name) {
 		imgs, err := s.s.Images()
 		if err != nil {
-			return nil, err
+			return nil, false, fmt.Errorf("list images: %w", err)
 		}
 		short := strings.TrimPrefix(cands[0], "localhost/")
 		for i := range imgs {
 			if slices.ContainsFunc(imgs[i].Names, func(n string) bool { return shortMatch(n, short) }) {
-				return &imgs[i], nil
+				return &imgs[i], false, nil
 			}
 		}
 	}
-	return nil, fmt.Errorf("%s: %w", name, ErrImageUnknown)
+	return nil, false, fmt.Errorf("%s: %w", name, ErrImageUnknown)
+}
+
+// Resolve is Image without the size, which costs a walk of the layers.
+func (s *Store) Resolve(name string) (*Image, error) {
+	img, err := s.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.describe(img, false)
 }
 
 // Image returns the image a user's name or ID refers to.
@@ -136,16 +155,15 @@ type RemoveResult struct {
 }
 
 // RemoveImage removes name from its image, or the whole image when name
-// is its ID or its last name. An image that containers use is refused
-// (ErrImageInUse) unless force, in which case the caller has already
-// removed those containers: see ImageContainers.
-func (s *Store) RemoveImage(name string, force bool) (*RemoveResult, error) {
-	img, err := s.lookup(name)
+// is its ID or its last name. Deleting an image that containers use, or
+// one with several names by its ID, is refused unless force; with force,
+// removeContainers is called first with the IDs of those containers.
+func (s *Store) RemoveImage(name string, force bool, removeContainers func(ids []string) error) (*RemoveResult, error) {
+	img, byID, err := s.lookupByIDOrName(name)
 	if err != nil {
 		return nil, err
 	}
 	res := &RemoveResult{}
-	byID := strings.HasPrefix(img.ID, strings.TrimPrefix(name, "sha256:"))
 	if !byID && len(img.Names) > 1 {
 		full := s.matchingName(img, name)
 		if err := s.s.RemoveNames(img.ID, []string{full}); err != nil {
@@ -154,12 +172,20 @@ func (s *Store) RemoveImage(name string, force bool) (*RemoveResult, error) {
 		res.Untagged = []string{full}
 		return res, nil
 	}
+	if byID && len(img.Names) > 1 && !force {
+		return nil, fmt.Errorf("image %s has several names (%s): %w; remove them by name or use --force", name, strings.Join(img.Names, ", "), ErrImageConflict)
+	}
 	ctrs, err := s.ImageContainers(img.ID)
 	if err != nil {
 		return nil, err
 	}
-	if len(ctrs) > 0 && !force {
-		return nil, fmt.Errorf("image %s is used by container %s: %w; remove the container or use --force", name, ctrs[0][:12], ErrImageInUse)
+	if len(ctrs) > 0 {
+		if !force {
+			return nil, fmt.Errorf("image %s is used by container %s: %w; remove the container or use --force", name, ctrs[0][:12], ErrImageInUse)
+		}
+		if err := removeContainers(ctrs); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := s.s.DeleteImage(img.ID, true); err != nil {
 		if errors.Is(err, cstorage.ErrImageUsedByContainer) {
@@ -429,8 +455,26 @@ func (s *Store) loadOCI(ctx context.Context, path string) ([]string, error) {
 	return []string{"sha256:" + id}, err
 }
 
-// Save writes image name to path as a docker-archive or oci-archive.
+// Save writes image name to path as a docker-archive or oci-archive. The
+// archive is written beside path and renamed into place, so path is
+// replaced whole or not at all.
 func (s *Store) Save(ctx context.Context, name, path, format string) error {
+	dir, err := os.MkdirTemp(filepath.Dir(path), ".scow-save-")
+	if err != nil {
+		return fmt.Errorf("save %s: %w", name, err)
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, "image.tar")
+	if err := s.saveTo(ctx, name, tmp, format); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("save %s: %w", name, err)
+	}
+	return nil
+}
+
+func (s *Store) saveTo(ctx context.Context, name, path, format string) error {
 	img, err := s.lookup(name)
 	if err != nil {
 		return err

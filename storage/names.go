@@ -13,6 +13,9 @@ var (
 	ErrImageUnknown = errors.New("image not known")
 	ErrInvalidName  = errors.New("invalid image name")
 	ErrImageInUse   = errors.New("image is in use by a container")
+	// ErrImageConflict: the request is ambiguous, such as deleting by ID
+	// an image with several names.
+	ErrImageConflict = errors.New("conflict")
 )
 
 // NormalizeName turns a user's image name into the full name stored for

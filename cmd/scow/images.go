@@ -18,7 +18,6 @@ func importCommand() *cli.Command {
 		ArgsUsage: "TARBALL|- [NAME[:TAG]]",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "change", Aliases: []string{"c"}, Usage: "apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL)"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image ID"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, 2, "import TARBALL|- [NAME[:TAG]]"); err != nil {
@@ -81,7 +80,6 @@ func saveCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead of standard output"},
 			&cli.StringFlag{Name: "format", Value: "docker-archive", Usage: "oci-archive or docker-archive"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, 1, "save [-o FILE] [--format FORMAT] IMAGE"); err != nil {
@@ -128,18 +126,16 @@ func imagesCommand() *cli.Command {
 			if err := exactArgs(c, 0, 1, "images [REPOSITORY[:TAG]]"); err != nil {
 				return err
 			}
-			imgs, err := e.Images()
+			imgs, err := e.Images(c.Args().First())
 			if err != nil {
 				return err
 			}
 			var rows []any
 			seen := map[string]bool{}
 			for _, img := range imgs {
-				id := img.ID
-				if !c.Bool("no-trunc") {
-					id = id[:12]
-				} else {
-					id = "sha256:" + id
+				id := img.ID[:12]
+				if c.Bool("no-trunc") {
+					id = "sha256:" + img.ID
 				}
 				if c.Bool("quiet") {
 					if !seen[id] {
@@ -148,24 +144,12 @@ func imagesCommand() *cli.Command {
 					seen[id] = true
 					continue
 				}
-				names := img.Names
-				if len(names) == 0 {
-					names = []string{""}
-				}
-				for _, n := range names {
-					repo, tag := "<none>", "<none>"
-					if n != "" {
-						repo, tag = engine.SplitImageName(n)
-					}
-					if c.NArg() == 1 && !engine.MatchesRepo(n, c.Args().First()) {
-						continue
-					}
-					rows = append(rows, imageRow{
-						ID: id, Repository: repo, Tag: tag, Digest: img.Digest.String(),
-						Created: units.HumanDuration(time.Since(img.Created)) + " ago", CreatedSince: units.HumanDuration(time.Since(img.Created)) + " ago",
-						CreatedAt: img.Created, Size: units.HumanSizeWithPrecision(float64(img.Size), 3), Names: img.Names,
-					})
-				}
+				since := units.HumanDuration(time.Since(img.Created)) + " ago"
+				rows = append(rows, imageRow{
+					ID: id, Repository: img.Repository, Tag: img.Tag, Digest: img.Digest.String(),
+					Created: since, CreatedSince: since, CreatedAt: img.Created,
+					Size: units.HumanSizeWithPrecision(float64(img.Size), 3), Names: img.Names,
+				})
 			}
 			if c.Bool("quiet") {
 				return nil

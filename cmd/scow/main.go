@@ -24,6 +24,12 @@ func main() {
 	if engine.ReexecInit() {
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == engine.MonitorArg {
+		if err := engine.MonitorMain(); err != nil {
+			os.Exit(1)
+		}
+		return
+	}
 	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -85,6 +91,19 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			versionCommand(),
 			infoCommand(),
 			runCommand(),
+			createCommand(),
+			startCommand(),
+			psCommand(),
+			logsCommand(),
+			stopCommand(),
+			killCommand(),
+			restartCommand(),
+			rmCommand(),
+			waitCommand(),
+			inspectCommand(),
+			execCommand(),
+			renameCommand(),
+			containerCommand(),
 			importCommand(),
 			loadCommand(),
 			saveCommand(),

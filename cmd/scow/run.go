@@ -1,53 +1,110 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/scow-project/scow/engine"
 	"github.com/urfave/cli/v2"
 )
 
+// createFlags are the flags create and run share.
+func createFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
+		&cli.StringFlag{Name: "name", Usage: "name the container"},
+		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (KEY=VALUE, or KEY to copy it from here)"},
+		&cli.StringSliceFlag{Name: "env-file", Usage: "read environment variables from a file"},
+		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "user to run as: name or UID[:GID]"},
+		&cli.StringFlag{Name: "entrypoint", Usage: "replace the image's entrypoint (a program or a JSON array)"},
+		&cli.StringFlag{Name: "hostname", Usage: "container host name"},
+		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "network mode: none or host"},
+		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount HOST-DIR:CONTAINER-DIR[:ro]"},
+		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "pass standard input to the container"},
+		&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "set a label KEY=VALUE"},
+		&cli.StringFlag{Name: "restart", Usage: "restart policy: no, on-failure[:N], always, unless-stopped"},
+		&cli.StringSliceFlag{Name: "log-opt", Usage: "log option: max-size=SIZE, max-file=N"},
+		&cli.StringFlag{Name: "stop-signal", Usage: "signal that stops the container"},
+		&cli.IntFlag{Name: "stop-timeout", Usage: "seconds stop waits before SIGKILL (default 10)"},
+		&cli.BoolFlag{Name: "replace", Usage: "replace a container of the same name"},
+		&cli.StringFlag{Name: "cidfile", Usage: "write the container ID to this file"},
+	}
+}
+
+// runOptions reads the create/run flags.
+func runOptions(c *cli.Context) engine.RunOptions {
+	o := engine.RunOptions{
+		Image:       c.Args().First(),
+		Args:        c.Args().Slice()[1:],
+		Name:        c.String("name"),
+		Env:         c.StringSlice("env"),
+		EnvFiles:    c.StringSlice("env-file"),
+		Workdir:     c.String("workdir"),
+		User:        c.String("user"),
+		Hostname:    c.String("hostname"),
+		Network:     c.String("network"),
+		Volumes:     c.StringSlice("volume"),
+		Labels:      c.StringSlice("label"),
+		Interactive: c.Bool("interactive"),
+		Remove:      c.Bool("rm"),
+		Restart:     c.String("restart"),
+		LogOpts:     c.StringSlice("log-opt"),
+		StopSignal:  c.String("stop-signal"),
+		Replace:     c.Bool("replace"),
+		CIDFile:     c.String("cidfile"),
+	}
+	if c.IsSet("entrypoint") {
+		ep := c.String("entrypoint")
+		o.Entrypoint = &ep
+	}
+	if c.IsSet("stop-timeout") {
+		t := c.Int("stop-timeout")
+		o.StopTimeout = &t
+	}
+	return o
+}
+
 func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "run",
 		Usage:     "run a command in a new container",
 		ArgsUsage: "IMAGE [COMMAND [ARG...]]",
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
-			&cli.StringFlag{Name: "name", Usage: "name the container"},
-			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (KEY=VALUE, or KEY to copy it from here)"},
-			&cli.StringSliceFlag{Name: "env-file", Usage: "read environment variables from a file"},
-			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
-			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "user to run as: name or UID[:GID]"},
-			&cli.StringFlag{Name: "entrypoint", Usage: "replace the image's entrypoint (a program or a JSON array)"},
-			&cli.StringFlag{Name: "hostname", Usage: "container host name"},
-			&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "network mode: none or host"},
-			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount HOST-DIR:CONTAINER-DIR[:ro]"},
-			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "pass standard input to the container"},
-		},
+		Flags:     append(createFlags(), &cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"}),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, -1, "run [OPTIONS] IMAGE [COMMAND [ARG...]]"); err != nil {
 				return err
 			}
-			o := engine.RunOptions{
-				Image:       c.Args().First(),
-				Args:        c.Args().Slice()[1:],
-				Name:        c.String("name"),
-				Env:         c.StringSlice("env"),
-				EnvFiles:    c.StringSlice("env-file"),
-				Workdir:     c.String("workdir"),
-				User:        c.String("user"),
-				Hostname:    c.String("hostname"),
-				Network:     c.String("network"),
-				Volumes:     c.StringSlice("volume"),
-				Interactive: c.Bool("interactive"),
-				Remove:      c.Bool("rm"),
+			o := runOptions(c)
+			o.Detach = c.Bool("detach")
+			id, err := e.Run(c.Context, o, engine.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+			if err != nil {
+				return err
 			}
-			if c.IsSet("entrypoint") {
-				ep := c.String("entrypoint")
-				o.Entrypoint = &ep
+			if o.Detach {
+				fmt.Fprintln(c.App.Writer, id)
 			}
-			return e.Run(c.Context, o, engine.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+			return nil
+		}),
+	}
+}
+
+func createCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "create",
+		Usage:     "create a container without starting it",
+		ArgsUsage: "IMAGE [COMMAND [ARG...]]",
+		Flags:     createFlags(),
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, -1, "create [OPTIONS] IMAGE [COMMAND [ARG...]]"); err != nil {
+				return err
+			}
+			id, err := e.Create(c.Context, runOptions(c))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, id)
+			return nil
 		}),
 	}
 }

@@ -36,6 +36,17 @@ int scow_rootless_uid = -1;
 int scow_rootless_gid = -1;
 char scow_userns_error[512];
 
+// die ends a process that cannot continue, in the CLI's error format.
+static void die(const char *fmt, ...) {
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("Error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	_exit(125);
+}
+
 static void fail(const char *fmt, ...) {
 	va_list ap;
 	va_start(ap, fmt);
@@ -76,6 +87,8 @@ static int needs_namespace(int argc, char **argv) {
 	return command;
 }
 
+static int private_dir(const char *dir);
+
 // userns_dir mirrors Dir() in userns_linux.go, creating it.
 static int userns_dir(char *buf, size_t len) {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -90,8 +103,26 @@ static int userns_dir(char *buf, size_t len) {
 	n = snprintf(buf, len, "%s/userns", base);
 	if (n < 0 || (size_t)n >= len)
 		return -1;
-	if ((mkdir(base, 0700) < 0 && errno != EEXIST) || (mkdir(buf, 0700) < 0 && errno != EEXIST)) {
-		fail("create %s: %s", buf, strerror(errno));
+	if (private_dir(base) < 0 || private_dir(buf) < 0)
+		return -1;
+	return 0;
+}
+
+// private_dir creates dir, or checks that the existing one is a real
+// directory of ours that nobody else may write: /tmp/scow-UID could have
+// been made by another user to plant links or hold our locks.
+static int private_dir(const char *dir) {
+	struct stat st;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		fail("create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (lstat(dir, &st) < 0) {
+		fail("inspect %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+		fail("%s is not a private directory of uid %d: remove it", dir, (int)geteuid());
 		return -1;
 	}
 	return 0;
@@ -137,18 +168,20 @@ static int try_join(const char *dir) {
 			close(mfd);
 		return 0; // a stale record
 	}
-	if (setns(ufd, CLONE_NEWUSER) < 0 || setns(mfd, CLONE_NEWNS) < 0) {
+	if (setns(ufd, CLONE_NEWUSER) < 0) {
 		fail("join the user namespace of holder %d: %s", pid, strerror(errno));
 		close(ufd);
 		close(mfd);
 		return -1;
 	}
+	// Half inside is no state to go on from: the process would look like
+	// real root to everything after.
+	if (setns(mfd, CLONE_NEWNS) < 0)
+		die("join the mount namespace of holder %d: %s", pid, strerror(errno));
 	close(ufd);
 	close(mfd);
-	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-		fail("become root in the user namespace: %s", strerror(errno));
-		return -1;
-	}
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		die("become root in the user namespace: %s", strerror(errno));
 	return 1;
 }
 
@@ -180,7 +213,7 @@ static int subids(const char *file, const char *name, unsigned id, unsigned long
 // run_idmap runs newuidmap or newgidmap for pid.
 static int run_idmap(const char *tool, int pid, unsigned id, unsigned long start, unsigned long count) {
 	char p[16], i[16], s[32], c[32];
-	int status;
+	int status = 0, w;
 	pid_t child;
 	snprintf(p, sizeof p, "%d", pid);
 	snprintf(i, sizeof i, "%u", id);
@@ -195,8 +228,12 @@ static int run_idmap(const char *tool, int pid, unsigned id, unsigned long start
 		execlp(tool, tool, p, "0", i, "1", "1", s, c, (char *)NULL);
 		_exit(errno == ENOENT ? 127 : 126);
 	}
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+	while ((w = waitpid(child, &status, 0)) < 0 && errno == EINTR)
 		;
+	if (w < 0) {
+		fail("wait for %s: %s", tool, strerror(errno));
+		return -1;
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
 		fail("%s not found: install the uidmap package (apt-get install uidmap)", tool);
 		return -1;
@@ -254,10 +291,17 @@ static int map_ids(int pid, uid_t uid, gid_t gid) {
 // command line of the scow invocation it was forked from.
 static void rename_holder(int argc, char **argv) {
 	static const char name[] = "scow-userns-holder";
-	size_t room = argv[argc - 1] + strlen(argv[argc - 1]) - argv[0];
+	size_t room;
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	// The kernel lays argv out contiguously; check before overwriting.
+	for (int i = 1; i < argc; i++)
+		if (argv[i] != argv[i - 1] + strlen(argv[i - 1]) + 1)
+			return;
+	if (argc < 1)
+		return;
+	room = argv[argc - 1] + strlen(argv[argc - 1]) - argv[0];
 	memset(argv[0], 0, room);
 	memcpy(argv[0], name, room < sizeof name - 1 ? room : sizeof name - 1);
-	prctl(PR_SET_NAME, name, 0, 0, 0);
 }
 
 // hold is the holder's life: wait for the creator, then for the last
@@ -285,7 +329,9 @@ static void hold(const char *dir, int ready, int go, int argc, char **argv) {
 	}
 	// Inherited descriptors (the creator's lock among them) must not keep
 	// anything open: a caller waiting for EOF on a pipe would hang.
-	close_range(3, ~0U, 0);
+	if (close_range(3, ~0U, 0) < 0)
+		for (int fdn = 3; fdn < 1024; fdn++)
+			close(fdn);
 	snprintf(path, sizeof path, "%s/userns.lock", dir);
 	lfd = open(path, O_RDWR | O_CLOEXEC);
 	if (lfd < 0 || flock(lfd, LOCK_EX) < 0)
@@ -296,6 +342,7 @@ static void hold(const char *dir, int ready, int go, int argc, char **argv) {
 	if (fd >= 0) {
 		n = read(fd, rec, sizeof rec - 1);
 		close(fd);
+		rec[n > 0 ? n : 0] = '\0';
 		if (n > 0 && strncmp(rec, mine, strlen(mine)) == 0)
 			unlink(path);
 	}
@@ -359,7 +406,7 @@ out:
 }
 
 __attribute__((constructor)) static void scow_nsenter(int argc, char **argv) {
-	char dir[PATH_MAX], path[PATH_MAX];
+	char dir[PATH_MAX], path[PATH_MAX], cwd[PATH_MAX];
 	int lockfd, cfd, r;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
@@ -378,6 +425,8 @@ __attribute__((constructor)) static void scow_nsenter(int argc, char **argv) {
 		fail("lock %s: %s", path, strerror(errno));
 		return;
 	}
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		cwd[0] = '\0';
 	r = try_join(dir);
 	if (r == 0 && needs_namespace(argc, argv)) {
 		// One creator at a time; a second one joins what the first made.
@@ -395,6 +444,11 @@ __attribute__((constructor)) static void scow_nsenter(int argc, char **argv) {
 		close(cfd);
 	}
 	if (r == 1) {
+		// Joining a mount namespace moves us to its root directory; the
+		// same path there is the same directory (the namespace is a copy
+		// of the host's), so relative paths keep their meaning.
+		if (cwd[0] != '\0' && chdir(cwd) < 0)
+			die("return to %s in the user namespace: %s", cwd, strerror(errno));
 		scow_userns_joined = 1;
 		scow_rootless_uid = (int)uid;
 		scow_rootless_gid = (int)gid;

@@ -85,11 +85,11 @@ func Dir() string {
 // misjudged, Enter re-executes the binary and asks for the namespace, and
 // returns only on failure.
 func Enter() error {
-	if os.Geteuid() == 0 {
-		return nil
-	}
 	if msg := C.GoString(&C.scow_userns_error[0]); msg != "" {
 		return errors.New(msg)
+	}
+	if os.Geteuid() == 0 {
+		return nil
 	}
 	if forced {
 		return fmt.Errorf("the user namespace in %s could not be joined", Dir())
@@ -114,4 +114,26 @@ func SingleMapping() bool {
 	}
 	f := strings.Fields(lines[0])
 	return len(f) == 3 && f[2] == "1"
+}
+
+// held keeps the namespace lock of Hold open for the process's life.
+var held *os.File
+
+// Hold keeps the user's namespace alive for the life of this process, as
+// the constructor does for a CLI: a monitor, started inside the namespace
+// by a CLI that will exit, takes its own shared lock. Root needs none.
+func Hold() error {
+	if !Rootless() || held != nil {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(Dir(), "userns.lock"), os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("open the namespace lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
+		f.Close()
+		return fmt.Errorf("lock the namespace: %w", err)
+	}
+	held = f
+	return nil
 }

@@ -1,0 +1,427 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/docker/go-units"
+	"github.com/scow-project/scow/engine"
+	"github.com/urfave/cli/v2"
+)
+
+// eachContainer runs fn for every argument (or, with --all, every
+// container), prints what fn returns, and goes on past failures: the
+// last error decides the exit code, the others are printed as they come.
+func eachContainer(c *cli.Context, e *engine.Engine, all bool, fn func(ref string) (string, error)) error {
+	refs := c.Args().Slice()
+	if all {
+		list, err := e.List(c.Context, engine.ListOptions{All: true})
+		if err != nil {
+			return err
+		}
+		refs = nil
+		for _, ctr := range list {
+			refs = append(refs, ctr.Config.ID)
+		}
+	} else if len(refs) == 0 {
+		return fmt.Errorf("%s: give at least one container name or ID", c.Command.Name)
+	}
+	var last error
+	for _, ref := range refs {
+		out, err := fn(ref)
+		if err != nil {
+			if last != nil {
+				fmt.Fprintf(c.App.ErrWriter, "Error: %s\n", oneLine(last))
+			}
+			last = err
+			continue
+		}
+		if out != "" {
+			fmt.Fprintln(c.App.Writer, out)
+		}
+	}
+	return last
+}
+
+func startCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "start",
+		Usage:     "start created or stopped containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "attach", Aliases: []string{"a"}, Usage: "stream the container's output and return its exit code"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "pass standard input to the container"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if c.Bool("attach") || c.Bool("interactive") {
+				if err := exactArgs(c, 1, 1, "start -a CONTAINER"); err != nil {
+					return err
+				}
+				stdio := engine.Stdio{Out: os.Stdout, Err: os.Stderr}
+				if c.Bool("interactive") {
+					stdio.In = os.Stdin
+				}
+				return e.Start(c.Context, c.Args().First(), &stdio)
+			}
+			return eachContainer(c, e, false, func(ref string) (string, error) {
+				return ref, e.Start(c.Context, ref, nil)
+			})
+		}),
+	}
+}
+
+// psRow is one line of ps; its fields are what --format sees.
+type psRow struct {
+	ID, Image, Command, Created, CreatedAt, RunningFor, Status, State, Ports, Names string
+	Labels                                                                          map[string]string
+	ExitCode, Pid                                                                   int
+}
+
+var psHeaders = map[string]string{
+	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "Created": "CREATED",
+	"CreatedAt": "CREATED AT", "RunningFor": "CREATED", "Status": "STATUS", "State": "STATE",
+	"Ports": "PORTS", "Names": "NAMES", "Labels": "LABELS", "ExitCode": "EXIT CODE", "Pid": "PID",
+}
+
+func psCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "ps",
+		Usage: "list containers",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all containers, not only running ones"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only container IDs"},
+			&cli.IntFlag{Name: "last", Aliases: []string{"n"}, Usage: "show the n most recently created"},
+			&cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "show the most recently created"},
+			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate IDs and commands"},
+			&cli.StringFlag{Name: "format", Usage: "Go template for each container, or json"},
+			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: name, id, status, label, ancestor, exited"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 0, 0, "ps [OPTIONS]"); err != nil {
+				return err
+			}
+			o := engine.ListOptions{All: c.Bool("all") || c.Bool("latest") || c.IsSet("last"), Last: c.Int("last"), Filters: c.StringSlice("filter")}
+			if c.Bool("latest") {
+				o.Last = 1
+			}
+			list, err := e.List(c.Context, o)
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			var rows []any
+			for _, ctr := range list {
+				id, cmd := ctr.Config.ID, strings.Join(ctr.Config.Command(), " ")
+				if !c.Bool("no-trunc") {
+					id = id[:12]
+					if len(cmd) > 20 {
+						cmd = cmd[:17] + "..."
+					}
+				}
+				if c.Bool("quiet") {
+					fmt.Fprintln(c.App.Writer, id)
+					continue
+				}
+				created := units.HumanDuration(now.Sub(ctr.Config.Created)) + " ago"
+				rows = append(rows, psRow{
+					ID: id, Image: ctr.Config.Image, Command: cmd, Created: created, RunningFor: created,
+					CreatedAt: ctr.Config.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"),
+					Status:    ctr.StatusText(now), State: ctr.State.Status, Names: ctr.Config.Name,
+					Labels: ctr.Config.Labels, ExitCode: ctr.State.ExitCode, Pid: ctr.State.Pid,
+				})
+			}
+			if c.Bool("quiet") {
+				return nil
+			}
+			format := c.String("format")
+			if format == "" {
+				format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Created}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+			}
+			return printTemplate(c.App.Writer, format, rows, psHeaders)
+		}),
+	}
+}
+
+func logsCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "logs",
+		Usage:     "show a container's output",
+		ArgsUsage: "CONTAINER",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep streaming until the container exits"},
+			&cli.IntFlag{Name: "tail", Value: -1, Usage: "show only the last N lines"},
+			&cli.StringFlag{Name: "since", Usage: "show lines since a time (RFC 3339, date, Unix seconds) or a duration ago (10m)"},
+			&cli.StringFlag{Name: "until", Usage: "show lines until a time or a duration ago"},
+			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "show each line's time"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, 1, "logs [OPTIONS] CONTAINER"); err != nil {
+				return err
+			}
+			o := engine.LogOptions{Follow: c.Bool("follow"), Tail: c.Int("tail"), Timestamps: c.Bool("timestamps")}
+			now := time.Now()
+			for flag, dst := range map[string]*time.Time{"since": &o.Since, "until": &o.Until} {
+				if v := c.String(flag); v != "" {
+					t, err := engine.ParseTime(v, now)
+					if err != nil {
+						return err
+					}
+					*dst = t
+				}
+			}
+			ctx, cancel := interruptible(c.Context)
+			defer cancel()
+			return e.Logs(ctx, c.Args().First(), o, c.App.Writer, c.App.ErrWriter)
+		}),
+	}
+}
+
+func stopCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "stop",
+		Usage:     "stop running containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait before SIGKILL (default: the container's, 10)"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "stop every running container"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			var timeout *int
+			if c.IsSet("time") {
+				t := c.Int("time")
+				timeout = &t
+			}
+			return eachContainer(c, e, c.Bool("all"), func(ref string) (string, error) {
+				return ref, e.Stop(c.Context, ref, timeout)
+			})
+		}),
+	}
+}
+
+func killCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "kill",
+		Usage:     "send a signal to running containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "signal to send"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "signal every running container"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			sig, err := engine.ParseSignal(c.String("signal"))
+			if err != nil {
+				return err
+			}
+			if c.Bool("all") {
+				list, err := e.List(c.Context, engine.ListOptions{})
+				if err != nil {
+					return err
+				}
+				for _, ctr := range list {
+					if err := e.Kill(c.Context, ctr.Config.ID, sig); err != nil {
+						return err
+					}
+					fmt.Fprintln(c.App.Writer, ctr.Config.ID)
+				}
+				return nil
+			}
+			return eachContainer(c, e, false, func(ref string) (string, error) {
+				return ref, e.Kill(c.Context, ref, sig)
+			})
+		}),
+	}
+}
+
+func restartCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "restart",
+		Usage:     "stop and start containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait before SIGKILL"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			var timeout *int
+			if c.IsSet("time") {
+				t := c.Int("time")
+				timeout = &t
+			}
+			return eachContainer(c, e, false, func(ref string) (string, error) {
+				if err := e.Stop(c.Context, ref, timeout); err != nil {
+					return "", err
+				}
+				return ref, e.Start(c.Context, ref, nil)
+			})
+		}),
+	}
+}
+
+func rmCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rm",
+		Usage:     "remove containers",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill running containers first"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every container"},
+			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "also remove anonymous volumes (scow creates none yet)"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			return eachContainer(c, e, c.Bool("all"), func(ref string) (string, error) {
+				id, err := e.Remove(c.Context, ref, c.Bool("force"))
+				if err != nil {
+					return "", err
+				}
+				if c.Bool("all") {
+					return id, nil
+				}
+				return ref, nil
+			})
+		}),
+	}
+}
+
+func waitCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "wait",
+		Usage:     "wait for containers to stop and print their exit codes",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "condition", Usage: "stopped (default), exited, running, created, restarting"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			ctx, cancel := interruptible(c.Context)
+			defer cancel()
+			return eachContainer(c, e, false, func(ref string) (string, error) {
+				code, err := e.Wait(ctx, ref, c.String("condition"))
+				return fmt.Sprint(code), err
+			})
+		}),
+	}
+}
+
+func inspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "inspect",
+		Usage:     "show containers' (or images') details as JSON",
+		ArgsUsage: "NAME [NAME...]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "Go template for each object"},
+			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "include the size of the writable layer"},
+			&cli.StringFlag{Name: "type", Value: "all", Usage: "container, image or all"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, -1, "inspect [OPTIONS] NAME [NAME...]"); err != nil {
+				return err
+			}
+			var rows []any
+			for _, ref := range c.Args().Slice() {
+				ctr, err := e.Inspect(c.Context, ref)
+				if err == nil && c.String("type") != "image" {
+					data := e.InspectData(ctr)
+					if c.Bool("size") {
+						n, err := e.ContainerSize(ctr.Config.ID)
+						if err != nil {
+							return err
+						}
+						data.SizeRw = &n
+					}
+					rows = append(rows, data)
+					continue
+				}
+				if c.String("type") == "container" {
+					return err
+				}
+				img, ierr := e.InspectImage(ref)
+				if ierr != nil {
+					if err != nil && c.String("type") != "image" {
+						return fmt.Errorf("no container or image named %q", ref)
+					}
+					return ierr
+				}
+				rows = append(rows, img)
+			}
+			if f := c.String("format"); f != "" {
+				return printTemplate(c.App.Writer, f, rows, nil)
+			}
+			return printJSON(c.App.Writer, rows)
+		}),
+	}
+}
+
+func execCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "exec",
+		Usage:     "run a command in a running container",
+		ArgsUsage: "CONTAINER COMMAND [ARG...]",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable"},
+			&cli.StringSliceFlag{Name: "env-file", Usage: "read environment variables from a file"},
+			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory"},
+			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "user: name or UID[:GID]"},
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "pass standard input"},
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 2, -1, "exec [OPTIONS] CONTAINER COMMAND [ARG...]"); err != nil {
+				return err
+			}
+			o := engine.ExecOptions{
+				Args: c.Args().Slice()[1:], Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"),
+				Workdir: c.String("workdir"), User: c.String("user"),
+				Interactive: c.Bool("interactive"), Detach: c.Bool("detach"),
+			}
+			return e.Exec(c.Context, c.Args().First(), o, engine.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+		}),
+	}
+}
+
+func renameCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rename",
+		Usage:     "rename a container",
+		ArgsUsage: "CONTAINER NEW-NAME",
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 2, 2, "rename CONTAINER NEW-NAME"); err != nil {
+				return err
+			}
+			return e.Rename(c.Context, c.Args().Get(0), c.Args().Get(1))
+		}),
+	}
+}
+
+func containerCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "container",
+		Usage: "manage containers",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "prune",
+				Usage: "remove every stopped container",
+				Flags: []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask (scow never asks)"}},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					ids, err := e.Prune(c.Context)
+					for _, id := range ids {
+						fmt.Fprintln(c.App.Writer, id)
+					}
+					return err
+				}),
+			},
+			renamed(psCommand(), "ls", "list", "ps"),
+			renamed(runCommand(), "run"),
+			renamed(createCommand(), "create"),
+			renamed(startCommand(), "start"),
+			renamed(stopCommand(), "stop"),
+			renamed(killCommand(), "kill"),
+			renamed(restartCommand(), "restart"),
+			renamed(rmCommand(), "rm"),
+			renamed(waitCommand(), "wait"),
+			renamed(logsCommand(), "logs"),
+			renamed(inspectCommand(), "inspect"),
+			renamed(execCommand(), "exec"),
+			renamed(renameCommand(), "rename"),
+		},
+	}
+}

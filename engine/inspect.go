@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"strings"
+	"time"
+)
+
+// ContainerInspect is `inspect` output, with Docker's field names.
+type ContainerInspect struct {
+	ID              string            `json:"Id"`
+	Created         time.Time         `json:"Created"`
+	Path            string            `json:"Path"`
+	Args            []string          `json:"Args"`
+	State           InspectState      `json:"State"`
+	Image           string            `json:"Image"`
+	ImageName       string            `json:"ImageName"`
+	Name            string            `json:"Name"`
+	RestartCount    int               `json:"RestartCount"`
+	LogPath         string            `json:"LogPath"`
+	Mounts          []InspectMount    `json:"Mounts"`
+	Config          InspectConfig     `json:"Config"`
+	HostConfig      InspectHostConfig `json:"HostConfig"`
+	NetworkSettings map[string]any    `json:"NetworkSettings"`
+	SizeRw          *int64            `json:"SizeRw,omitempty"`
+}
+
+// InspectState is the State object of inspect.
+type InspectState struct {
+	Status     string    `json:"Status"`
+	Running    bool      `json:"Running"`
+	Paused     bool      `json:"Paused"`
+	Restarting bool      `json:"Restarting"`
+	OOMKilled  bool      `json:"OOMKilled"`
+	Dead       bool      `json:"Dead"`
+	Pid        int       `json:"Pid"`
+	ExitCode   int       `json:"ExitCode"`
+	Error      string    `json:"Error"`
+	StartedAt  time.Time `json:"StartedAt"`
+	FinishedAt time.Time `json:"FinishedAt"`
+}
+
+// InspectMount is one bind mount.
+type InspectMount struct {
+	Type        string `json:"Type"`
+	Source      string `json:"Source"`
+	Destination string `json:"Destination"`
+	Mode        string `json:"Mode"`
+	RW          bool   `json:"RW"`
+	Propagation string `json:"Propagation"`
+}
+
+// InspectConfig is the Config object of inspect.
+type InspectConfig struct {
+	Hostname    string            `json:"Hostname"`
+	User        string            `json:"User"`
+	Env         []string          `json:"Env"`
+	Cmd         []string          `json:"Cmd"`
+	Entrypoint  []string          `json:"Entrypoint"`
+	Image       string            `json:"Image"`
+	WorkingDir  string            `json:"WorkingDir"`
+	Labels      map[string]string `json:"Labels"`
+	StopSignal  string            `json:"StopSignal"`
+	StopTimeout int               `json:"StopTimeout"`
+	OpenStdin   bool              `json:"OpenStdin"`
+}
+
+// InspectHostConfig is the HostConfig object of inspect.
+type InspectHostConfig struct {
+	Binds         []string          `json:"Binds"`
+	NetworkMode   string            `json:"NetworkMode"`
+	AutoRemove    bool              `json:"AutoRemove"`
+	RestartPolicy map[string]any    `json:"RestartPolicy"`
+	LogConfig     map[string]any    `json:"LogConfig"`
+	Runtime       string            `json:"Runtime"`
+	PortBindings  map[string]string `json:"PortBindings"`
+}
+
+// InspectData shapes a container's record as Docker's inspect does.
+func (e *Engine) InspectData(c *Container) *ContainerInspect {
+	cfg, st := c.Config, c.State
+	cmd := cfg.Command()
+	out := &ContainerInspect{
+		ID: cfg.ID, Created: cfg.Created, Image: cfg.ImageID, ImageName: cfg.Image,
+		Name: cfg.Name, RestartCount: st.RestartCount, LogPath: e.LogPath(cfg.ID),
+		Mounts: []InspectMount{}, NetworkSettings: map[string]any{},
+		State: InspectState{
+			Status: st.Status, Running: st.Status == StatusRunning, Restarting: st.Status == StatusRestarting,
+			OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error,
+			StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
+		},
+		Config: InspectConfig{
+			Hostname: cfg.Hostname, User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Entrypoint: cfg.Entrypoint,
+			Image: cfg.Image, WorkingDir: cfg.WorkingDir, Labels: cfg.Labels, StopSignal: cfg.StopSignal,
+			StopTimeout: cfg.StopTimeout, OpenStdin: cfg.Interactive,
+		},
+		HostConfig: InspectHostConfig{
+			Binds: []string{}, NetworkMode: cfg.Network, AutoRemove: cfg.Remove,
+			RestartPolicy: map[string]any{"Name": cfg.RestartPolicy.Name, "MaximumRetryCount": cfg.RestartPolicy.MaxRetries},
+			LogConfig:     map[string]any{"Type": "k8s-file", "Path": e.LogPath(cfg.ID), "Size": cfg.LogMaxSize, "MaxFile": cfg.LogMaxFiles},
+			Runtime:       e.opts.Runtime, PortBindings: map[string]string{},
+		},
+	}
+	if len(cmd) > 0 {
+		out.Path, out.Args = cmd[0], cmd[1:]
+	}
+	if out.Config.Labels == nil {
+		out.Config.Labels = map[string]string{}
+	}
+	if out.HostConfig.NetworkMode == "" {
+		out.HostConfig.NetworkMode = "none"
+	}
+	for _, v := range cfg.Volumes {
+		mode := []string{"rw"}
+		if v.ReadOnly {
+			mode = []string{"ro"}
+		}
+		out.Mounts = append(out.Mounts, InspectMount{Type: "bind", Source: v.Source, Destination: v.Destination, Mode: strings.Join(mode, ","), RW: !v.ReadOnly, Propagation: "rprivate"})
+		out.HostConfig.Binds = append(out.HostConfig.Binds, v.Source+":"+v.Destination+":"+mode[0])
+	}
+	return out
+}
+
+// ContainerSize returns the bytes a container's writable layer holds.
+func (e *Engine) ContainerSize(id string) (int64, error) {
+	if err := e.open(); err != nil {
+		return 0, err
+	}
+	return e.store.ContainerSize(id)
+}

@@ -1,0 +1,413 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// LookupContainer resolves a name, a full ID or a unique ID prefix.
+func (e *Engine) LookupContainer(ref string) (string, error) {
+	if ref == "" {
+		return "", withClass(ErrInvalid, errors.New("no container given"))
+	}
+	if owner, err := os.ReadFile(filepath.Join(e.namesDir(), ref)); err == nil && ValidName(ref) == nil {
+		if id := string(owner); e.containerExists(id) {
+			return id, nil
+		}
+	}
+	if isHexID(ref) {
+		entries, err := os.ReadDir(e.containersDir())
+		if err != nil && !os.IsNotExist(err) {
+			return "", err
+		}
+		var found []string
+		for _, de := range entries {
+			if strings.HasPrefix(de.Name(), ref) {
+				found = append(found, de.Name())
+			}
+		}
+		if len(found) == 1 {
+			return found[0], nil
+		}
+		if len(found) > 1 {
+			return "", withClass(ErrInvalid, fmt.Errorf("container ID %q is ambiguous: give more of it", ref))
+		}
+	}
+	return "", withClass(ErrNotFound, fmt.Errorf("no container with name or ID %q found", ref))
+}
+
+func isHexID(s string) bool {
+	return len(s) >= 3 && len(s) <= 64 && strings.Trim(s, "0123456789abcdef") == ""
+}
+
+// alive tells whether pid is still the process that started at start.
+func alive(pid int, start uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	s, err := procStart(pid)
+	return err == nil && s == start
+}
+
+// reconcile repairs a record whose monitor is gone: the container is
+// killed if it outlived it, its runtime state and mount are released, and
+// it is recorded as exited (code -1 when nobody saw the exit). The caller
+// holds the container's lock; reconcile reports whether st changed.
+func (e *Engine) reconcile(ctx context.Context, id string, st *ContainerState) bool {
+	if st.Status != StatusRunning && st.Status != StatusRestarting {
+		return false
+	}
+	if alive(st.MonitorPid, st.MonitorStart) {
+		return false
+	}
+	if alive(st.Pid, st.PidStart) {
+		signalPid(st.Pid, st.PidStart, unix.SIGKILL)
+	}
+	if rt, err := e.ociRuntime(); err == nil {
+		rt.Delete(ctx, id, true)
+	}
+	if e.open() == nil {
+		e.store.Unmount(id)
+	}
+	st.Status, st.ExitCode, st.FinishedAt = StatusExited, -1, time.Now().UTC()
+	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart = 0, 0, 0, 0
+	st.Error = "the container's monitor died; its exit code is unknown"
+	return true
+}
+
+// state loads a container's state, reconciled under its lock.
+func (e *Engine) state(ctx context.Context, id string) (*ContainerState, error) {
+	st, err := e.loadState(id)
+	if err != nil || (st.Status != StatusRunning && st.Status != StatusRestarting) || alive(st.MonitorPid, st.MonitorStart) {
+		return st, err
+	}
+	unlock, err := e.lockContainer(id)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if st, err = e.loadState(id); err != nil {
+		return nil, err
+	}
+	if e.reconcile(ctx, id, st) {
+		if err := e.saveState(id, st); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// signalPid sends sig to pid only while it is still the process that
+// started at start: the pidfd pins the process before the check.
+func signalPid(pid int, start uint64, sig unix.Signal) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return fmt.Errorf("open process %d: %w", pid, err)
+	}
+	defer unix.Close(fd)
+	if !alive(pid, start) {
+		return fmt.Errorf("process %d: %w", pid, unix.ESRCH)
+	}
+	return unix.PidfdSendSignal(fd, sig, nil, 0)
+}
+
+// ParseSignal reads a signal name (KILL, SIGKILL, kill) or number.
+func ParseSignal(s string) (unix.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, withClass(ErrInvalid, fmt.Errorf("invalid signal %q: use a name such as TERM or a number", s))
+}
+
+// Start starts a created or exited container under a monitor; with fg
+// the CLI itself watches it, streams its output and returns its exit.
+func (e *Engine) Start(ctx context.Context, ref string, attach *Stdio) error {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return err
+	}
+	st, err := e.state(ctx, id)
+	if err != nil {
+		return err
+	}
+	if st.Status == StatusRunning || st.Status == StatusRestarting {
+		return nil
+	}
+	if attach == nil {
+		return e.spawnMonitor(ctx, id)
+	}
+	var cancel context.CancelFunc
+	ctx, cancel = context.WithCancel(ctx)
+	defer cancel()
+	fg := &foreground{stdio: *attach, signals: newSignalRelay(cancel)}
+	defer fg.signals.stop()
+	code, err := e.monitor(ctx, id, fg, nil)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &ExitError{Code: code}
+	}
+	return nil
+}
+
+// Kill sends sig to a running container.
+func (e *Engine) Kill(ctx context.Context, ref string, sig unix.Signal) error {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return err
+	}
+	st, err := e.state(ctx, id)
+	if err != nil {
+		return err
+	}
+	if st.Status != StatusRunning {
+		return withClass(ErrInvalid, fmt.Errorf("container %s is not running", ref))
+	}
+	if err := signalPid(st.Pid, st.PidStart, sig); err != nil {
+		return fmt.Errorf("signal container %s: %w", ref, err)
+	}
+	e.eventByID(id, "kill", map[string]string{"signal": unix.SignalName(sig)})
+	return nil
+}
+
+// Stop sends the container's stop signal, then SIGKILL after timeout
+// (nil: the container's own, 10 s by default), and waits for the exit.
+// The restart policy does not bring a stopped container back.
+func (e *Engine) Stop(ctx context.Context, ref string, timeout *int) error {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig(id)
+	if err != nil {
+		return err
+	}
+	unlock, err := e.lockContainer(id)
+	if err != nil {
+		return err
+	}
+	st, err := e.loadState(id)
+	if err != nil {
+		unlock()
+		return err
+	}
+	if e.reconcile(ctx, id, st) || st.Status == StatusRunning || st.Status == StatusRestarting {
+		st.StoppedByUser = true
+		if err := e.saveState(id, st); err != nil {
+			unlock()
+			return err
+		}
+	}
+	unlock()
+	if st.Status != StatusRunning && st.Status != StatusRestarting {
+		return nil
+	}
+	sig := unix.SIGTERM
+	if cfg.StopSignal != "" {
+		if sig, err = ParseSignal(cfg.StopSignal); err != nil {
+			return err
+		}
+	}
+	wait := time.Duration(cfg.StopTimeout) * time.Second
+	if timeout != nil {
+		wait = time.Duration(*timeout) * time.Second
+	}
+	if wait > 0 {
+		signalPid(st.Pid, st.PidStart, sig)
+		if e.waitExit(ctx, id, wait) {
+			e.eventByID(id, "stop", nil)
+			return nil
+		}
+	}
+	signalPid(st.Pid, st.PidStart, unix.SIGKILL)
+	if !e.waitExit(ctx, id, 30*time.Second) {
+		return fmt.Errorf("container %s did not exit after SIGKILL", ref)
+	}
+	e.eventByID(id, "stop", nil)
+	return nil
+}
+
+// waitExit polls until the container is no longer running (as its
+// monitor records it) or d passes.
+func (e *Engine) waitExit(ctx context.Context, id string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for pause := 5 * time.Millisecond; ; pause = min(pause*2, 100*time.Millisecond) {
+		st, err := e.state(ctx, id)
+		if err != nil || (st.Status != StatusRunning && st.Status != StatusRestarting) {
+			return true
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(pause)
+	}
+}
+
+// Remove deletes a container; a running one only with force, which kills
+// it first.
+func (e *Engine) Remove(ctx context.Context, ref string, force bool) (string, error) {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return "", err
+	}
+	return id, e.removeContainer(ctx, id, force)
+}
+
+// removeContainer deletes a container: runtime state, layer, name and
+// record. With force a running container is killed first.
+func (e *Engine) removeContainer(ctx context.Context, id string, force bool) error {
+	unlock, err := e.lockContainer(id)
+	if errors.Is(err, ErrNotFound) {
+		return nil // removed meanwhile, by its monitor or another rm
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cfg, _ := e.loadConfig(id)
+	st, stErr := e.loadState(id)
+	if stErr == nil {
+		e.reconcile(ctx, id, st)
+		if st.Status == StatusRunning || st.Status == StatusRestarting {
+			if !force {
+				return withClass(ErrRunning, fmt.Errorf("container %.12s is running: stop it first, or remove it with --force", id))
+			}
+			st.StoppedByUser = true
+			e.saveState(id, st)
+			signalPid(st.Pid, st.PidStart, unix.SIGKILL)
+			// The monitor records the exit and releases the mount; it
+			// needs the lock for that.
+			unlock()
+			e.waitExit(ctx, id, 30*time.Second)
+			if unlock, err = e.lockContainer(id); err != nil {
+				return nil
+			}
+		}
+	}
+	if rt, err := e.ociRuntime(); err == nil && (stErr != nil || st.Status != StatusExited && st.Status != StatusCreated) {
+		rt.Delete(ctx, id, true)
+	}
+	if err := e.open(); err != nil {
+		return err
+	}
+	if err := e.store.DeleteContainer(id); err != nil {
+		return err
+	}
+	if cfg != nil {
+		e.releaseName(cfg.Name, id)
+		e.event(cfg, "remove", nil)
+	}
+	if err := os.RemoveAll(e.containerDir(id)); err != nil {
+		return fmt.Errorf("remove record of %.12s: %w", id, err)
+	}
+	return nil
+}
+
+// Wait blocks until the container meets condition ("stopped"/"exited",
+// the default, or "running", "created") and returns its exit code.
+func (e *Engine) Wait(ctx context.Context, ref, condition string) (int, error) {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return 0, err
+	}
+	want := map[string][]string{
+		"": {StatusExited, StatusCreated}, "stopped": {StatusExited, StatusCreated}, "exited": {StatusExited},
+		"not-running": {StatusExited, StatusCreated}, "next-exit": {StatusExited},
+		"running": {StatusRunning}, "created": {StatusCreated}, "restarting": {StatusRestarting},
+	}[condition]
+	if want == nil {
+		return 0, withClass(ErrInvalid, fmt.Errorf("--condition %q: use stopped, exited, running, created or restarting", condition))
+	}
+	for pause := 5 * time.Millisecond; ; pause = min(pause*2, 100*time.Millisecond) {
+		st, err := e.state(ctx, id)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return 0, withClass(ErrNotFound, fmt.Errorf("container %s was removed", ref))
+			}
+			return 0, err
+		}
+		for _, w := range want {
+			if st.Status == w {
+				return st.ExitCode, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}
+
+// Rename gives a container a new name.
+func (e *Engine) Rename(ctx context.Context, ref, name string) error {
+	if err := ValidName(name); err != nil {
+		return err
+	}
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return err
+	}
+	unlock, err := e.lockContainer(id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cfg, err := e.loadConfig(id)
+	if err != nil {
+		return err
+	}
+	if cfg.Name == name {
+		return nil
+	}
+	if err := e.reserveName(name, id); err != nil {
+		return err
+	}
+	old := cfg.Name
+	cfg.Name = name
+	if err := writeJSON(filepath.Join(e.containerDir(id), "container.json"), cfg, true); err != nil {
+		e.releaseName(name, id)
+		return err
+	}
+	e.releaseName(old, id)
+	e.event(cfg, "rename", map[string]string{"oldName": old})
+	return nil
+}
+
+// Prune removes every container that is not running and returns their IDs.
+func (e *Engine) Prune(ctx context.Context) ([]string, error) {
+	list, err := e.List(ctx, ListOptions{All: true})
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, c := range list {
+		if c.State.Status == StatusRunning || c.State.Status == StatusRestarting {
+			continue
+		}
+		if err := e.removeContainer(ctx, c.Config.ID, false); err != nil {
+			if errors.Is(err, ErrRunning) {
+				continue // started meanwhile
+			}
+			return removed, err
+		}
+		removed = append(removed, c.Config.ID)
+	}
+	return removed, nil
+}

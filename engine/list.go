@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Container is a container's record as listings and inspect read it.
+type Container struct {
+	Config *ContainerConfig
+	State  *ContainerState
+	// Err says why the record could not be read; Config then holds only
+	// the ID.
+	Err error
+}
+
+// ListOptions are the flags of ps.
+type ListOptions struct {
+	All bool
+	// Last keeps the n most recently created (-n); Latest is -l.
+	Last int
+	// Filters are KEY=VALUE: name, id, status, label, ancestor, exited.
+	Filters []string
+}
+
+// List returns containers, newest first. A record that cannot be read is
+// listed with its error instead of failing the list.
+func (e *Engine) List(ctx context.Context, o ListOptions) ([]Container, error) {
+	match, err := parseFilters(o.Filters)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(e.containersDir())
+	if err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var out []Container
+	for _, de := range entries {
+		id := de.Name()
+		if !de.IsDir() || strings.HasPrefix(id, ".") {
+			continue
+		}
+		c := Container{Config: &ContainerConfig{ID: id}}
+		cfg, err := e.loadConfig(id)
+		if err == nil {
+			c.Config = cfg
+			c.State, err = e.state(ctx, id)
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			continue // removed while we listed
+		}
+		if err != nil {
+			c.Err = err
+			c.State = &ContainerState{Status: "error"}
+		}
+		if !o.All && c.Err == nil && c.State.Status != StatusRunning && c.State.Status != StatusRestarting && len(o.Filters) == 0 {
+			continue
+		}
+		if !match(c) {
+			continue
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Config.Created.After(out[j].Config.Created) })
+	if o.Last > 0 && len(out) > o.Last {
+		out = out[:o.Last]
+	}
+	return out, nil
+}
+
+// parseFilters turns ps --filter values into one predicate; filters of
+// one key are alternatives, different keys must all match.
+func parseFilters(filters []string) (func(Container) bool, error) {
+	byKey := map[string][]string{}
+	for _, f := range filters {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, withClass(ErrInvalid, fmt.Errorf("--filter %q: want KEY=VALUE", f))
+		}
+		switch k {
+		case "name", "id", "status", "label", "ancestor", "exited":
+		default:
+			return nil, withClass(ErrInvalid, fmt.Errorf("--filter %q: unknown key %s (use name, id, status, label, ancestor or exited)", f, k))
+		}
+		if k == "exited" {
+			if _, err := strconv.Atoi(v); err != nil {
+				return nil, withClass(ErrInvalid, fmt.Errorf("--filter %q: exited wants a number", f))
+			}
+		}
+		byKey[k] = append(byKey[k], v)
+	}
+	one := func(c Container, k, v string) bool {
+		switch k {
+		case "name":
+			return strings.Contains(c.Config.Name, v)
+		case "id":
+			return strings.HasPrefix(c.Config.ID, v)
+		case "status":
+			return c.State.Status == v || v == "stopped" && c.State.Status == StatusExited
+		case "label":
+			lk, lv, hasValue := strings.Cut(v, "=")
+			got, ok := c.Config.Labels[lk]
+			return ok && (!hasValue || got == lv)
+		case "ancestor":
+			return c.Config.Image == v || strings.HasPrefix(c.Config.ImageID, v) || strings.TrimPrefix(c.Config.Image, "localhost/") == strings.TrimPrefix(v, "localhost/")
+		case "exited":
+			n, _ := strconv.Atoi(v)
+			return c.State.Status == StatusExited && c.State.ExitCode == n
+		}
+		return false
+	}
+	return func(c Container) bool {
+		for k, vs := range byKey {
+			if !slices.ContainsFunc(vs, func(v string) bool { return one(c, k, v) }) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+// Command is the container's command line as ps shows it.
+func (c *ContainerConfig) Command() []string {
+	return append(append([]string{}, c.Entrypoint...), c.Cmd...)
+}
+
+// StatusText is ps's STATUS column: "Up 3 seconds", "Exited (0) 2
+// minutes ago", "Created".
+func (c Container) StatusText(now time.Time) string {
+	st := c.State
+	switch {
+	case c.Err != nil:
+		return "Error: " + c.Err.Error()
+	case st.Status == StatusRunning:
+		return "Up " + humanDuration(now.Sub(st.StartedAt))
+	case st.Status == StatusRestarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, humanDuration(now.Sub(st.FinishedAt)))
+	case st.Status == StatusExited:
+		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, humanDuration(now.Sub(st.FinishedAt)))
+	}
+	return "Created"
+}
+
+// humanDuration words a duration as Docker does ("3 seconds", "About a
+// minute", "2 hours").
+func humanDuration(d time.Duration) string {
+	s := int(d.Seconds())
+	switch {
+	case s < 1:
+		return "Less than a second"
+	case s == 1:
+		return "1 second"
+	case s < 60:
+		return fmt.Sprintf("%d seconds", s)
+	}
+	m := int(d.Minutes())
+	switch {
+	case m == 1:
+		return "About a minute"
+	case m < 60:
+		return fmt.Sprintf("%d minutes", m)
+	}
+	h := int(d.Round(time.Hour).Hours())
+	switch {
+	case h == 1:
+		return "About an hour"
+	case h < 48:
+		return fmt.Sprintf("%d hours", h)
+	case h < 24*7*2:
+		return fmt.Sprintf("%d days", h/24)
+	case h < 24*30*2:
+		return fmt.Sprintf("%d weeks", h/24/7)
+	case h < 24*365*2:
+		return fmt.Sprintf("%d months", h/24/30)
+	}
+	return fmt.Sprintf("%d years", h/24/365)
+}
+
+// Inspect returns one container's record.
+func (e *Engine) Inspect(ctx context.Context, ref string) (*Container, error) {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := e.loadConfig(id)
+	if err != nil {
+		return nil, fmt.Errorf("read container %.12s: %w", id, err)
+	}
+	st, err := e.state(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("read state of container %.12s: %w", id, err)
+	}
+	return &Container{Config: cfg, State: st}, nil
+}
+
+// LogPath is where a container's log lives.
+func (e *Engine) LogPath(id string) string { return filepath.Join(e.containerDir(id), "ctr.log") }

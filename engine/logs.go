@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// LogOptions are the flags of logs.
+type LogOptions struct {
+	// Follow keeps reading until the container exits.
+	Follow bool
+	// Tail keeps the last n lines; negative means all.
+	Tail int
+	// Since and Until bound the lines by time; zero means unbounded.
+	Since, Until time.Time
+	// Timestamps prefixes each line with its time.
+	Timestamps bool
+}
+
+// ParseTime reads --since/--until: an RFC 3339 time, a date, Unix seconds
+// or a duration before now ("10m").
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	if secs, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Unix(0, int64(secs*1e9)), nil
+	}
+	return time.Time{}, withClass(ErrInvalid, fmt.Errorf("time %q: use RFC 3339 (2006-01-02T15:04:05Z), a date, Unix seconds or a duration such as 10m", s))
+}
+
+// Logs writes a container's output to stdout and stderr, each line to the
+// stream it came from.
+func (e *Engine) Logs(ctx context.Context, ref string, o LogOptions, stdout, stderr io.Writer) error {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig(id)
+	if err != nil {
+		return err
+	}
+	emit := func(l LogLine) {
+		if !o.Since.IsZero() && l.Time.Before(o.Since) || !o.Until.IsZero() && l.Time.After(o.Until) {
+			return
+		}
+		w := stdout
+		if l.Stream == "stderr" {
+			w = stderr
+		}
+		if o.Timestamps {
+			fmt.Fprintf(w, "%s %s\n", l.Time.Format(logTimeFormat), l.Text)
+		} else {
+			fmt.Fprintf(w, "%s\n", l.Text)
+		}
+	}
+	path := e.LogPath(id)
+	var r logReader
+	var lines []LogLine
+	offset, err := readLog(logFiles(path, cfg.LogMaxFiles), &r, func(l LogLine) { lines = append(lines, l) })
+	if err != nil {
+		return fmt.Errorf("read log of %s: %w", ref, err)
+	}
+	if o.Tail >= 0 && len(lines) > o.Tail {
+		lines = lines[len(lines)-o.Tail:]
+	}
+	for _, l := range lines {
+		emit(l)
+	}
+	if !o.Follow {
+		return nil
+	}
+	return e.follow(ctx, id, path, offset, &r, emit)
+}
+
+// follow reads what is appended to the log from offset until the
+// container has exited and everything it wrote is out.
+func (e *Engine) follow(ctx context.Context, id, path string, offset int64, r *logReader, emit func(LogLine)) error {
+	var ino uint64
+	if st, err := os.Stat(path); err == nil {
+		ino = st.Sys().(*syscall.Stat_t).Ino
+	}
+	for pause := 10 * time.Millisecond; ; pause = min(pause*2, 200*time.Millisecond) {
+		state, err := e.state(ctx, id)
+		done := err != nil || state.Status != StatusRunning && state.Status != StatusRestarting
+		f, err := os.Open(path)
+		if err == nil {
+			st, _ := f.Stat()
+			if i := st.Sys().(*syscall.Stat_t).Ino; i != ino {
+				ino, offset = i, 0 // rotated: the new file from its start
+			}
+			if _, err := f.Seek(offset, io.SeekStart); err == nil {
+				if n, err := scanLog(f, r, emit); err == nil && n != offset {
+					offset, pause = n, 10*time.Millisecond
+				}
+			}
+			f.Close()
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(pause):
+		}
+	}
+}
