@@ -62,12 +62,10 @@ func alive(pid int, start uint64) bool {
 // it is recorded as exited (code -1 when nobody saw the exit). The caller
 // holds the container's lock; reconcile reports whether st changed.
 func (e *Engine) reconcile(ctx context.Context, id string, st *ContainerState) bool {
-	if st.Status != StatusRunning && st.Status != StatusRestarting {
+	if !needsMonitor(st) || alive(st.MonitorPid, st.MonitorStart) {
 		return false
 	}
-	if alive(st.MonitorPid, st.MonitorStart) {
-		return false
-	}
+	wasRunning := st.Status != StatusCreated
 	if alive(st.Pid, st.PidStart) {
 		signalPid(st.Pid, st.PidStart, unix.SIGKILL)
 	}
@@ -77,16 +75,24 @@ func (e *Engine) reconcile(ctx context.Context, id string, st *ContainerState) b
 	if e.open() == nil {
 		e.store.Unmount(id)
 	}
-	st.Status, st.ExitCode, st.FinishedAt = StatusExited, -1, time.Now().UTC()
-	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart = 0, 0, 0, 0
-	st.Error = "the container's monitor died; its exit code is unknown"
+	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart, st.RuntimeState = 0, 0, 0, 0, false
+	if wasRunning {
+		st.Status, st.ExitCode, st.FinishedAt = StatusExited, -1, time.Now().UTC()
+		st.Error = "the container's monitor died; its exit code is unknown"
+	}
 	return true
+}
+
+// needsMonitor tells whether a record is only true while its monitor
+// lives: a running container, or one the runtime may hold state for.
+func needsMonitor(st *ContainerState) bool {
+	return st.Status == StatusRunning || st.Status == StatusRestarting || st.RuntimeState
 }
 
 // state loads a container's state, reconciled under its lock.
 func (e *Engine) state(ctx context.Context, id string) (*ContainerState, error) {
 	st, err := e.loadState(id)
-	if err != nil || (st.Status != StatusRunning && st.Status != StatusRestarting) || alive(st.MonitorPid, st.MonitorStart) {
+	if err != nil || !needsMonitor(st) || alive(st.MonitorPid, st.MonitorStart) {
 		return st, err
 	}
 	unlock, err := e.lockContainer(id)
@@ -279,7 +285,7 @@ func (e *Engine) removeContainer(ctx context.Context, id string, force bool) err
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer func() { unlock() }() // unlock is replaced when we wait below
 	cfg, _ := e.loadConfig(id)
 	st, stErr := e.loadState(id)
 	if stErr == nil {
@@ -296,11 +302,14 @@ func (e *Engine) removeContainer(ctx context.Context, id string, force bool) err
 			unlock()
 			e.waitExit(ctx, id, 30*time.Second)
 			if unlock, err = e.lockContainer(id); err != nil {
-				return nil
+				return nil // its monitor removed it (--rm)
+			}
+			if st, stErr = e.loadState(id); stErr == nil {
+				e.reconcile(ctx, id, st)
 			}
 		}
 	}
-	if rt, err := e.ociRuntime(); err == nil && (stErr != nil || st.Status != StatusExited && st.Status != StatusCreated) {
+	if rt, err := e.ociRuntime(); err == nil && (stErr != nil || st.RuntimeState) {
 		rt.Delete(ctx, id, true)
 	}
 	if err := e.open(); err != nil {

@@ -50,6 +50,10 @@ func (e *Engine) List(ctx context.Context, o ListOptions) ([]Container, error) {
 		}
 		c := Container{Config: &ContainerConfig{ID: id}}
 		cfg, err := e.loadConfig(id)
+		if err == nil && e.halfCreated(cfg) {
+			e.removeContainer(ctx, id, true)
+			continue
+		}
 		if err == nil {
 			c.Config = cfg
 			c.State, err = e.state(ctx, id)

@@ -43,7 +43,8 @@ func openLog(path string, maxSize int64, maxFiles int) (*logWriter, error) {
 	return &logWriter{path: path, f: f, size: st.Size(), maxSize: maxSize, maxFiles: maxFiles}, nil
 }
 
-// write records one chunk of a stream ("stdout" or "stderr").
+// write records one chunk of a stream ("stdout" or "stderr"), one entry
+// per line; the file rotates between entries once it would pass maxSize.
 func (w *logWriter) write(stream string, chunk []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -55,15 +56,24 @@ func (w *logWriter) write(stream string, chunk []byte) error {
 		if full {
 			flag = "F"
 		}
+		n := buf.Len()
 		fmt.Fprintf(&buf, "%s %s %s %s\n", ts, stream, flag, line)
+		if w.maxSize > 0 && w.size+int64(buf.Len()) > w.maxSize && w.size+int64(n) > 0 {
+			if err := w.flush(buf.Bytes()[:n]); err != nil {
+				return err
+			}
+			if err := w.rotate(); err != nil {
+				return err
+			}
+			buf.Next(n)
+		}
 		chunk = rest
 	}
-	if w.maxSize > 0 && w.size > 0 && w.size+int64(buf.Len()) > w.maxSize {
-		if err := w.rotate(); err != nil {
-			return err
-		}
-	}
-	n, err := w.f.Write(buf.Bytes())
+	return w.flush(buf.Bytes())
+}
+
+func (w *logWriter) flush(entries []byte) error {
+	n, err := w.f.Write(entries)
 	w.size += int64(n)
 	return err
 }
@@ -164,6 +174,17 @@ func (r *logReader) parse(entry string) (LogLine, bool) {
 	line := LogLine{Time: ts, Stream: f[1], Text: b.String()}
 	b.Reset()
 	return line, true
+}
+
+// flush returns what partial lines are left when the output ended
+// without a newline, as the last lines.
+func (r *logReader) flush(fn func(LogLine)) {
+	for stream, b := range r.partial {
+		if b.Len() > 0 {
+			fn(LogLine{Time: time.Now(), Stream: stream, Text: b.String()})
+			b.Reset()
+		}
+	}
 }
 
 // readLog calls fn for every complete line of the files.

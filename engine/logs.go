@@ -67,9 +67,15 @@ func (e *Engine) Logs(ctx context.Context, ref string, o LogOptions, stdout, std
 	path := e.LogPath(id)
 	var r logReader
 	var lines []LogLine
-	offset, err := readLog(logFiles(path, cfg.LogMaxFiles), &r, func(l LogLine) { lines = append(lines, l) })
+	collect := func(l LogLine) { lines = append(lines, l) }
+	offset, err := readLog(logFiles(path, cfg.LogMaxFiles), &r, collect)
 	if err != nil {
 		return fmt.Errorf("read log of %s: %w", ref, err)
+	}
+	st, err := e.state(ctx, id)
+	running := err == nil && needsMonitor(st)
+	if !running {
+		r.flush(collect) // the output is complete: a last line without newline
 	}
 	if o.Tail >= 0 && len(lines) > o.Tail {
 		lines = lines[len(lines)-o.Tail:]
@@ -77,7 +83,7 @@ func (e *Engine) Logs(ctx context.Context, ref string, o LogOptions, stdout, std
 	for _, l := range lines {
 		emit(l)
 	}
-	if !o.Follow {
+	if !o.Follow || !running {
 		return nil
 	}
 	return e.follow(ctx, id, path, offset, &r, emit)
@@ -107,6 +113,7 @@ func (e *Engine) follow(ctx context.Context, id, path string, offset int64, r *l
 			f.Close()
 		}
 		if done {
+			r.flush(emit)
 			return nil
 		}
 		select {

@@ -20,6 +20,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// errStopped ends a restart loop: the user stopped the container while
+// it waited to restart.
+var errStopped = errors.New("stopped before the restart")
+
 // MonitorArg is argv[1] of the re-executed monitor.
 const MonitorArg = "__monitor"
 
@@ -234,14 +238,18 @@ func (e *Engine) monitor(ctx context.Context, id string, fg *foreground, started
 		notify(err)
 		return 0, err
 	}
-	code := 0
+	code, lastCode := 0, 0
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			notify(err)
 			e.finish(ctx, cfg)
 			return 0, fmt.Errorf("run of %s interrupted before it started", cfg.Name)
 		}
-		code, err = e.runOnce(ctx, cfg, fg, notify)
+		code, err = e.runOnce(ctx, cfg, fg, attempt > 0, notify)
+		if errors.Is(err, errStopped) {
+			code = lastCode
+			break
+		}
 		if err != nil {
 			notify(err)
 			if attempt == 0 {
@@ -250,6 +258,7 @@ func (e *Engine) monitor(ctx context.Context, id string, fg *foreground, started
 			}
 			break
 		}
+		lastCode = code
 		delay, again := e.shouldRestart(cfg, code)
 		if !again {
 			break
@@ -299,7 +308,7 @@ func (e *Engine) shouldRestart(cfg *ContainerConfig, code int) (time.Duration, b
 // runOnce starts the container, relays its output to the log (and to
 // fg), waits for it, releases the runtime state and the rootfs mount, and
 // records the exit.
-func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foreground, started func(error)) (code int, err error) {
+func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foreground, restart bool, started func(error)) (code int, err error) {
 	rt, err := e.ociRuntime()
 	if err != nil {
 		return 0, err
@@ -362,6 +371,32 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 		outW.Close()
 		return 0, err
 	}
+	st, err := e.loadState(cfg.ID)
+	if err != nil {
+		st = &ContainerState{Status: StatusCreated}
+	}
+	if restart && st.StoppedByUser {
+		// Stopped while the restart waited out its back-off.
+		outR.Close()
+		outW.Close()
+		errR.Close()
+		errW.Close()
+		st.Status = StatusExited
+		e.saveState(cfg.ID, st)
+		return 0, errStopped
+	}
+	st.StoppedByUser = false
+	// Whoever finds this monitor dead from here on cleans up after it.
+	st.RuntimeState, st.MonitorPid = true, os.Getpid()
+	st.MonitorStart, _ = procStart(st.MonitorPid)
+	if err := e.saveState(cfg.ID, st); err != nil {
+		outR.Close()
+		outW.Close()
+		errR.Close()
+		errW.Close()
+		return 0, err
+	}
+	testPause("before-runtime")
 	rctx := context.WithoutCancel(ctx)
 	pid, err := rt.Run(rctx, cfg.ID, bundle, oci.Stdio{In: in, Out: outW, Err: errW})
 	outW.Close()
@@ -375,15 +410,17 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 		e.recordFailure(cfg.ID, err)
 		return 0, err
 	}
-	st, err := e.loadState(cfg.ID)
-	if err != nil {
-		st = &ContainerState{}
-	}
+	testPause("runtime-started")
 	st.Status, st.Pid, st.StartedAt, st.Error = StatusRunning, pid, time.Now().UTC(), ""
 	st.PidStart, _ = procStart(pid)
-	st.MonitorPid = os.Getpid()
-	st.MonitorStart, _ = procStart(st.MonitorPid)
-	st.StoppedByUser = false
+	unregister, err := userns.RegisterLive(pid, st.PidStart)
+	if err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		waitPid(pid)
+		rt.Delete(rctx, cfg.ID, true)
+		return 0, err
+	}
+	defer unregister()
 	if err := e.saveState(cfg.ID, st); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		waitPid(pid)
@@ -392,6 +429,7 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 	}
 	unlock()
 	unlock = nil
+	testPause("running")
 	e.event(cfg, "start", nil)
 	if fg != nil {
 		fg.signals.target(pid)
@@ -425,8 +463,10 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 	mounted = false
 	if unlock, err := e.lockContainer(cfg.ID); err == nil {
 		if st, err := e.loadState(cfg.ID); err == nil {
+			// The monitor stays recorded: it may yet restart the
+			// container, and a restarting record needs it alive.
 			st.Status, st.ExitCode, st.FinishedAt = StatusExited, code, time.Now().UTC()
-			st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart = 0, 0, 0, 0
+			st.Pid, st.PidStart, st.RuntimeState = 0, 0, false
 			e.saveState(cfg.ID, st)
 		}
 		unlock()

@@ -232,11 +232,22 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	if err := e.createRecord(cfg); err != nil {
 		return nil, err
 	}
-	if err := e.reserveName(cfg.Name, cfg.ID); err != nil {
+	// Held until the container is whole: a reader that finds a record
+	// without its name and can take this lock knows that a crash left it.
+	unlockCreate, err := e.lockContainer(cfg.ID)
+	if err != nil {
 		os.RemoveAll(e.containerDir(cfg.ID))
 		return nil, err
 	}
+	testPause("created-record")
+	if err := e.reserveName(cfg.Name, cfg.ID); err != nil {
+		unlockCreate()
+		os.RemoveAll(e.containerDir(cfg.ID))
+		return nil, err
+	}
+	testPause("reserved-name")
 	defer func() {
+		unlockCreate()
 		if err != nil {
 			e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true)
 		}
@@ -244,6 +255,7 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	if err := e.store.CreateContainer(cfg.ID, img.ID); err != nil {
 		return nil, err
 	}
+	testPause("created-layer")
 	if o.CIDFile != "" {
 		if err := writeCIDFile(o.CIDFile, cfg.ID); err != nil {
 			return nil, err
@@ -332,10 +344,26 @@ func waitPid(pid int) int {
 	return ws.ExitStatus()
 }
 
-// recordFailure notes why a container could not start.
+// recordFailure notes why a container could not start; the runtime
+// holds no state for it any more.
 func (e *Engine) recordFailure(id string, cause error) {
-	st := &ContainerState{Status: StatusCreated, Error: cause.Error(), ExitCode: exitCodeOf(cause)}
+	st, err := e.loadState(id)
+	if err != nil {
+		st = &ContainerState{Status: StatusCreated}
+	}
+	st.Error, st.ExitCode = cause.Error(), exitCodeOf(cause)
+	st.RuntimeState, st.MonitorPid, st.MonitorStart = false, 0, 0
 	e.saveState(id, st)
+}
+
+// testPause stops the process at a named point when SCOW_TEST_PAUSE names
+// it, so that the tests can kill it there and check that the next
+// command repairs what it left.
+func testPause(point string) {
+	if os.Getenv("SCOW_TEST_PAUSE") == point {
+		fmt.Fprintf(os.Stderr, "paused at %s\n", point)
+		select {}
+	}
 }
 
 // exitCodeOf maps a start failure to Docker's codes: 127 not found, 126

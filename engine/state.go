@@ -73,6 +73,10 @@ type ContainerState struct {
 	ExitCode     int       `json:"exit_code"`
 	OOMKilled    bool      `json:"oom_killed,omitempty"`
 	RestartCount int       `json:"restart_count,omitempty"`
+	// RuntimeState says the OCI runtime may hold state for the container
+	// (set before the runtime is asked to run it, cleared once that state
+	// is deleted), so whoever finds its monitor dead must delete it.
+	RuntimeState bool `json:"runtime_state,omitempty"`
 	// StoppedByUser keeps the restart policy from bringing it back.
 	StoppedByUser bool   `json:"stopped_by_user,omitempty"`
 	Error         string `json:"error,omitempty"`
@@ -146,6 +150,13 @@ func readJSON(path string, v any) error {
 // lock takes an exclusive flock on path (a file, created if missing, or
 // a directory) and returns its release.
 func lock(path string) (func(), error) {
+	return lockMode(path, unix.LOCK_EX)
+}
+
+// errLocked is returned by a non-blocking lock that someone else holds.
+var errLocked = errors.New("locked")
+
+func lockMode(path string, how int) (func(), error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
 	if errors.Is(err, syscall.EISDIR) {
 		f, err = os.Open(path)
@@ -153,11 +164,29 @@ func lock(path string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+	if err := unix.Flock(int(f.Fd()), how); err != nil {
 		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, errLocked
+		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return func() { f.Close() }, nil
+}
+
+// halfCreated tells whether the record of cfg was left by a create that
+// died before reserving its name: the name is not the record's, and no
+// create holds the record's lock.
+func (e *Engine) halfCreated(cfg *ContainerConfig) bool {
+	if owner, err := os.ReadFile(filepath.Join(e.namesDir(), cfg.Name)); err == nil && string(owner) == cfg.ID {
+		return false
+	}
+	unlock, err := lockMode(e.containerDir(cfg.ID), unix.LOCK_EX|unix.LOCK_NB)
+	if err != nil {
+		return false
+	}
+	unlock()
+	return true
 }
 
 // lockContainer locks a container's directory: the lock goes with the
@@ -278,8 +307,8 @@ func (e *Engine) loadConfig(id string) (*ContainerConfig, error) {
 	return &c, nil
 }
 
-// procStart returns a process's start time (clock ticks since boot), the
-// value that tells a PID's current owner from an earlier one.
+// procStart returns a living process's start time (clock ticks since
+// boot), the value that tells a PID's current owner from an earlier one.
 func procStart(pid int) (uint64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -294,6 +323,11 @@ func procStart(pid int) (uint64, error) {
 	f := strings.Fields(s[i+1:])
 	if len(f) < 20 {
 		return 0, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	if f[0] == "Z" || f[0] == "X" || f[0] == "x" {
+		// Exited, not yet reaped: an init that is slow to reap orphans
+		// must not make a dead monitor look alive.
+		return 0, fmt.Errorf("process %d has exited", pid)
 	}
 	var start uint64
 	_, err = fmt.Sscan(f[19], &start)

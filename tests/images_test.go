@@ -208,7 +208,7 @@ func TestShortNames(t *testing.T) {
 		id := s.imageIDs()[0]
 		s.must("tag", "busybox", "docker.io/library/alpine:3")
 		for _, name := range []string{"busybox", "busybox:latest", "localhost/busybox", "localhost/busybox:latest", id[len("sha256:"):], id[len("sha256:") : len("sha256:")+12], id, "alpine:3", "library/alpine:3"} {
-			if got := s.must("image", "inspect", "--format", "{{.ID}}", name); "sha256:"+strings.TrimSpace(got) != id {
+			if got := s.must("image", "inspect", "--format", "{{.Id}}", name); "sha256:"+strings.TrimSpace(got) != id {
 				t.Errorf("%s resolved to %q, want %s", name, got, id)
 			}
 		}

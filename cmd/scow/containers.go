@@ -344,7 +344,11 @@ func inspectCommand() *cli.Command {
 				rows = append(rows, img)
 			}
 			if f := c.String("format"); f != "" {
-				return printTemplate(c.App.Writer, f, rows, nil)
+				shaped, err := jsonShaped(rows)
+				if err != nil {
+					return err
+				}
+				return printTemplate(c.App.Writer, f, shaped, nil)
 			}
 			return printJSON(c.App.Writer, rows)
 		}),

@@ -87,3 +87,16 @@ func header(format string, headers map[string]string) string {
 		return strings.ToUpper(f)
 	})
 }
+
+// jsonShaped turns rows into what their JSON says, so that inspect
+// templates use the JSON field names ({{.Id}}, {{.State.Status}}) as
+// Docker's do.
+func jsonShaped(rows []any) ([]any, error) {
+	data, err := json.Marshal(rows)
+	if err != nil {
+		return nil, err
+	}
+	var out []any
+	err = json.Unmarshal(data, &out)
+	return out, err
+}

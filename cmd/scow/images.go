@@ -241,7 +241,11 @@ func imageCommand() *cli.Command {
 						rows = append(rows, info)
 					}
 					if f := c.String("format"); f != "" {
-						return printTemplate(c.App.Writer, f, rows, nil)
+						shaped, err := jsonShaped(rows)
+						if err != nil {
+							return err
+						}
+						return printTemplate(c.App.Writer, f, shaped, nil)
 					}
 					return printJSON(c.App.Writer, rows)
 				}),

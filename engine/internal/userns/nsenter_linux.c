@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -287,6 +288,64 @@ static int map_ids(int pid, uid_t uid, gid_t gid) {
 	return 0;
 }
 
+// proc_start returns a living process's start time (field 22 of its
+// stat), or 0.
+static unsigned long long proc_start(int pid) {
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	int fd, n;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); // the command name may hold anything
+	if (p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X' || p[2] == 'x')
+		return 0; // exited, even if not reaped yet
+	// After ") " come fields 3, 4, ...: skip 19 of them to reach 22.
+	p++;
+	for (int field = 2; field < 21 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p != NULL)
+		start = strtoull(p + 1, NULL, 10);
+	return start;
+}
+
+// live_containers tells whether a container registered in <dir>/live
+// (a file named by its PID, holding its start time) still runs; records
+// of dead ones are removed.
+static int live_containers(const char *dir) {
+	char path[PATH_MAX], rec[32];
+	struct dirent *de;
+	int live = 0;
+	DIR *d;
+	snprintf(path, sizeof path, "%s/live", dir);
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		int pid = atoi(de->d_name), fd, n;
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof path, "%s/live/%s", dir, de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? 0 : read(fd, rec, sizeof rec - 1);
+		if (fd >= 0)
+			close(fd);
+		rec[n > 0 ? n : 0] = '\0';
+		if (n > 0 && strtoull(rec, NULL, 10) == proc_start(pid))
+			live = 1;
+		else
+			unlink(path);
+	}
+	closedir(d);
+	return live;
+}
+
 // rename_holder makes ps show what the forked holder is, instead of the
 // command line of the scow invocation it was forked from.
 static void rename_holder(int argc, char **argv) {
@@ -334,8 +393,19 @@ static void hold(const char *dir, int ready, int go, int argc, char **argv) {
 			close(fdn);
 	snprintf(path, sizeof path, "%s/userns.lock", dir);
 	lfd = open(path, O_RDWR | O_CLOEXEC);
-	if (lfd < 0 || flock(lfd, LOCK_EX) < 0)
+	if (lfd < 0)
 		_exit(1);
+	// Nobody holds the namespace once we get the exclusive lock, but a
+	// container whose monitor was killed may still live in it: stay,
+	// letting others in, until it is gone too.
+	for (;;) {
+		if (flock(lfd, LOCK_EX) < 0)
+			_exit(1);
+		if (!live_containers(dir))
+			break;
+		flock(lfd, LOCK_UN);
+		sleep(1);
+	}
 	snprintf(path, sizeof path, "%s/holder.pid", dir);
 	snprintf(mine, sizeof mine, "%d ", (int)getpid());
 	fd = open(path, O_RDONLY | O_CLOEXEC);

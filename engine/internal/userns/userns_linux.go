@@ -137,3 +137,22 @@ func Hold() error {
 	held = f
 	return nil
 }
+
+// RegisterLive records a container's init in the namespace's live list,
+// so that the holder keeps the namespace while the container runs even
+// if its monitor is killed; the returned func removes the record. Root
+// has no namespace to keep.
+func RegisterLive(pid int, start uint64) (func(), error) {
+	if !Rootless() {
+		return func() {}, nil
+	}
+	dir := filepath.Join(Dir(), "live")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("register container: %w", err)
+	}
+	p := filepath.Join(dir, strconv.Itoa(pid))
+	if err := os.WriteFile(p, []byte(strconv.FormatUint(start, 10)), 0o600); err != nil {
+		return nil, fmt.Errorf("register container: %w", err)
+	}
+	return func() { os.Remove(p) }, nil
+}

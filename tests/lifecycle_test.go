@@ -1,0 +1,514 @@
+//go:build e2e
+
+package tests
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// waitFor polls cond for up to d.
+func waitFor(d time.Duration, cond func() bool) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+// monitors lists the monitor processes of a data root's containers.
+func monitors(t *testing.T, uid int) int {
+	t.Helper()
+	n := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		cmd, err := os.ReadFile(p + "/cmdline")
+		if err != nil || !strings.Contains(string(cmd), "__monitor") {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(p, &st) == nil && int(st.Uid) == uid {
+			n++
+		}
+	}
+	return n
+}
+
+func TestDetachedLifecycle(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		id := strings.TrimSpace(s.must("run", "-d", "--name", "web", "--label", "app=web", "busybox", "sh", "-c", "echo started; trap 'echo bye; exit 7' TERM; while true; do sleep 0.1; done"))
+		if len(id) != 64 {
+			t.Fatalf("run -d printed %q, want a 64-hex ID", id)
+		}
+		if !waitFor(5*time.Second, func() bool { return strings.Contains(s.must("logs", "web"), "started") }) {
+			t.Fatalf("no output in logs: %q", s.must("logs", "web"))
+		}
+		ps := s.must("ps")
+		lines := strings.Split(strings.TrimSpace(ps), "\n")
+		if len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES" {
+			t.Fatalf("ps:\n%s", ps)
+		}
+		if !strings.HasPrefix(lines[1], id[:12]) || !strings.Contains(lines[1], "Up ") || !strings.HasSuffix(lines[1], "web") {
+			t.Errorf("ps row: %q", lines[1])
+		}
+		for filter, want := range map[string]bool{"name=web": true, "name=nope": false, "label=app=web": true, "label=app=db": false, "status=running": true, "status=exited": false, "id=" + id[:5]: true, "ancestor=busybox": true} {
+			got := strings.TrimSpace(s.must("ps", "-q", "--filter", filter))
+			if (got == id[:12]) != want {
+				t.Errorf("ps --filter %s: got %q", filter, got)
+			}
+		}
+		inspect := s.must("inspect", "--format", "{{.State.Status}} {{.State.Running}} {{.Name}} {{.Config.Labels.app}} {{.HostConfig.RestartPolicy.Name}} {{.Id}}", "web")
+		if inspect != "running true web web no "+id+"\n" {
+			t.Errorf("inspect: %q", inspect)
+		}
+		var full []map[string]any
+		if err := json.Unmarshal([]byte(s.must("inspect", id)), &full); err != nil || len(full) != 1 {
+			t.Fatalf("inspect JSON: %v", err)
+		}
+		for _, k := range []string{"Id", "Created", "Path", "Args", "State", "Image", "Name", "RestartCount", "Mounts", "Config", "HostConfig", "NetworkSettings"} {
+			if _, ok := full[0][k]; !ok {
+				t.Errorf("inspect lacks %s", k)
+			}
+		}
+		// exec into the container an earlier invocation started.
+		if got := s.must("exec", "web", "echo", "from exec"); got != "from exec\n" {
+			t.Errorf("exec: %q", got)
+		}
+		if got := s.must("exec", "-e", "X=1", "-w", "/tmp", "-u", "tester", "web", "sh", "-c", "echo $X $(pwd) $(id -u)"); got != "1 /tmp 1000\n" {
+			t.Errorf("exec -e -w -u: %q", got)
+		}
+		if r := s.scowStdin("through stdin\n", "exec", "-i", "web", "cat"); r.stdout != "through stdin\n" {
+			t.Errorf("exec -i: %s", r)
+		}
+		if r := s.scow("exec", "web", "sh", "-c", "exit 5"); r.code != 5 {
+			t.Errorf("exec exit code: %s", r)
+		}
+		wantError(t, s.scow("exec", "web", "nosuchcmd"), 127, "nosuchcmd")
+		wantError(t, s.scow("exec", "web", "/etc/passwd"), 126)
+		wantError(t, s.scow("rm", "web"), 125, "running")
+		// stop: the trap runs, the exit code is the container's.
+		if got := s.must("stop", "web"); got != "web\n" {
+			t.Errorf("stop printed %q", got)
+		}
+		if got := s.must("wait", "web"); got != "7\n" {
+			t.Errorf("wait after stop: %q", got)
+		}
+		if !strings.Contains(s.must("logs", "web"), "bye") {
+			t.Error("the TERM trap's output is not in the log")
+		}
+		if got := s.must("ps", "-a", "--format", "{{.Status}}"); !strings.HasPrefix(got, "Exited (7) ") {
+			t.Errorf("status after stop: %q", got)
+		}
+		wantError(t, s.scow("exec", "web", "true"), 125, "not running")
+		// start again, then rm -f.
+		if got := s.must("start", "web"); got != "web\n" {
+			t.Errorf("start printed %q", got)
+		}
+		if got := s.must("inspect", "--format", "{{.State.Running}}", "web"); got != "true\n" {
+			t.Errorf("after start: %q", got)
+		}
+		s.must("rename", "web", "web2")
+		wantError(t, s.scow("inspect", "--type", "container", "web"), 125, "web")
+		s.must("rm", "-f", "web2")
+		if n := containerCount(t, s.root); n != 0 {
+			t.Errorf("%d containers after rm -f", n)
+		}
+		if !waitFor(5*time.Second, func() bool { return monitors(t, m.uid) == 0 }) {
+			t.Errorf("monitors left running: %d", monitors(t, m.uid))
+		}
+	})
+}
+
+func TestStopEscalatesToKill(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "-d", "--name", "stubborn", "busybox", "sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.1; done")
+		waitFor(5*time.Second, func() bool { return strings.Contains(s.must("logs", "stubborn"), "ready") })
+		start := time.Now()
+		s.must("stop", "-t", "1", "stubborn")
+		if d := time.Since(start); d < 900*time.Millisecond {
+			t.Errorf("stop returned after %v, before the timeout", d)
+		}
+		if got := s.must("inspect", "--format", "{{.State.ExitCode}}", "stubborn"); got != "137\n" {
+			t.Errorf("exit code after SIGKILL: %q", got)
+		}
+		// kill -s with a signal the container handles.
+		s.must("run", "-d", "--name", "k", "busybox", "sh", "-c", "trap 'exit 3' USR1; echo ready; while true; do sleep 0.1; done")
+		waitFor(5*time.Second, func() bool { return strings.Contains(s.must("logs", "k"), "ready") })
+		s.must("kill", "-s", "USR1", "k")
+		if got := s.must("wait", "k"); got != "3\n" {
+			t.Errorf("wait after kill -s USR1: %q", got)
+		}
+		wantError(t, s.scow("kill", "-s", "NOPE", "k"), 125, "NOPE")
+		wantError(t, s.scow("kill", "k"), 125, "not running")
+		// stop of a stopped container is fine, as in Docker.
+		s.must("stop", "k")
+		s.must("rm", "--all")
+	})
+}
+
+func TestLogs(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		const n = 100000
+		s.must("run", "--name", "many", "busybox", "sh", "-c", fmt.Sprintf("seq 1 %d; echo to-stderr >&2; printf partial", n))
+		r := s.scow("logs", "many")
+		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+		if len(lines) != n+1 {
+			t.Fatalf("logs gave %d stdout lines, want %d", len(lines), n+1)
+		}
+		for i := 0; i < n; i++ {
+			if lines[i] != strconv.Itoa(i+1) {
+				t.Fatalf("line %d is %q: out of order or lost", i+1, lines[i])
+			}
+		}
+		if lines[n] != "partial" {
+			t.Errorf("last partial line: %q", lines[n])
+		}
+		if r.stderr != "to-stderr\n" {
+			t.Errorf("stderr lines go to stderr: %q", r.stderr)
+		}
+		// The two streams are relayed apart, so only one stream's order
+		// is certain.
+		if got := s.must("logs", "--tail", "1", "many"); got != "partial\n" {
+			t.Errorf("--tail 1: %q", got)
+		}
+		ts := s.must("logs", "-t", "--tail", "1", "many")
+		if f := strings.Fields(ts); len(f) != 2 || !strings.HasPrefix(f[0], time.Now().UTC().Format("2006")) {
+			t.Errorf("-t: %q", ts)
+		}
+		if got := s.must("logs", "--since", "1h", "--tail", "1", "many"); got != "partial\n" {
+			t.Errorf("--since 1h: %q", got)
+		}
+		if got := s.must("logs", "--until", "1h", "many"); got != "" {
+			t.Errorf("--until an hour ago: %q", got)
+		}
+		wantError(t, s.scow("logs", "--since", "yesterday-ish", "many"), 125, "yesterday-ish")
+
+		// -f streams and ends when the container exits.
+		s.must("run", "-d", "--name", "slow", "busybox", "sh", "-c", "for i in 1 2 3; do echo tick $i; sleep 0.3; done")
+		start := time.Now()
+		if got := s.must("logs", "-f", "slow"); got != "tick 1\ntick 2\ntick 3\n" {
+			t.Errorf("logs -f: %q", got)
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Error("logs -f did not end with the container")
+		}
+		// Rotation keeps at most max-file files of about max-size.
+		s.must("run", "--name", "rot", "--log-opt", "max-size=10k", "--log-opt", "max-file=2", "busybox", "sh", "-c", "for i in $(seq 1 3000); do echo $i; done")
+		rec := s.must("inspect", "--format", "{{.LogPath}}", "rot")
+		files, _ := filepath.Glob(strings.TrimSpace(rec) + "*")
+		if len(files) != 2 {
+			t.Errorf("rotation left %v", files)
+		}
+		for _, f := range files {
+			if st, err := os.Stat(f); err != nil || st.Size() > 10*1024 {
+				t.Errorf("%s is bigger than max-size", f)
+			}
+		}
+		if got := strings.Fields(s.must("logs", "rot")); len(got) == 0 || len(got) > 1000 || got[len(got)-1] != "3000" {
+			t.Errorf("rotated log does not end with the last line")
+		}
+	})
+}
+
+func TestRestartPolicy(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "-d", "--name", "flaky", "--restart", "on-failure:3", "busybox", "sh", "-c", "echo run; exit 2")
+		if !waitFor(20*time.Second, func() bool {
+			return s.must("inspect", "--format", "{{.State.Status}}", "flaky") == "exited\n"
+		}) {
+			t.Fatal("on-failure:3 did not end")
+		}
+		if got := s.must("inspect", "--format", "{{.RestartCount}} {{.State.ExitCode}}", "flaky"); got != "3 2\n" {
+			t.Errorf("restart count and exit code: %q", got)
+		}
+		if runs := strings.Count(s.must("logs", "flaky"), "run"); runs != 4 {
+			t.Errorf("ran %d times, want 1 + 3 restarts", runs)
+		}
+		// always: restarted after a clean exit, until stop.
+		s.must("run", "-d", "--name", "forever", "--restart", "always", "busybox", "sh", "-c", "sleep 0.2")
+		if !waitFor(20*time.Second, func() bool {
+			n, _ := strconv.Atoi(strings.TrimSpace(s.must("inspect", "--format", "{{.RestartCount}}", "forever")))
+			return n >= 2
+		}) {
+			t.Fatal("restart always did not restart")
+		}
+		s.must("stop", "-t", "0", "forever")
+		time.Sleep(time.Second)
+		if got := s.must("inspect", "--format", "{{.State.Status}}", "forever"); got != "exited\n" {
+			t.Errorf("stop did not end restart always: %q", got)
+		}
+		wantError(t, s.scow("run", "--rm", "--restart", "always", "busybox", "true"), 125, "--restart")
+		wantError(t, s.scow("run", "--restart", "sometimes", "busybox", "true"), 125, "sometimes")
+		s.must("rm", "-f", "--all")
+	})
+}
+
+func TestCreateStartWaitPrune(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		cid := filepath.Join(m.userDir(t), "cid")
+		id := strings.TrimSpace(s.must("create", "--name", "c1", "--cidfile", cid, "busybox", "sh", "-c", "echo attached; exit 4"))
+		if b, _ := os.ReadFile(cid); string(b) != id {
+			t.Errorf("cidfile %q, want %q", b, id)
+		}
+		wantError(t, s.scow("create", "--cidfile", cid, "busybox"), 125, "cidfile")
+		if got := s.must("ps", "-a", "--format", "{{.Status}}"); got != "Created\n" {
+			t.Errorf("created status: %q", got)
+		}
+		r := s.scow("start", "-a", "c1")
+		if r.code != 4 || r.stdout != "attached\n" {
+			t.Errorf("start -a: %s", r)
+		}
+		s.must("create", "--name", "c2", "busybox", "sleep", "0.5")
+		s.must("start", "c2")
+		if got := s.must("wait", "c1", "c2"); got != "4\n0\n" {
+			t.Errorf("wait of two: %q", got)
+		}
+		// --replace takes the name over.
+		s.must("run", "-d", "--name", "c2", "--replace", "busybox", "sleep", "60")
+		if got := s.must("ps", "--format", "{{.Names}}"); got != "c2\n" {
+			t.Errorf("after --replace: %q", got)
+		}
+		// --rm with -d: gone once it exits.
+		s.must("run", "-d", "--rm", "--name", "tmp", "busybox", "true")
+		if !waitFor(10*time.Second, func() bool { return s.scow("inspect", "--type", "container", "tmp").code != 0 }) {
+			t.Error("run -d --rm left the container")
+		}
+		if got := strings.Fields(s.must("container", "prune")); len(got) != 1 {
+			t.Errorf("prune removed %v, want c1 only", got)
+		}
+		if got := s.must("ps", "-a", "--format", "{{.Names}}"); got != "c2\n" {
+			t.Errorf("prune touched a running container: %q", got)
+		}
+		s.must("rm", "-f", "c2")
+		wantError(t, s.scow("rm", "c2"), 125, "c2")
+		wantError(t, s.scow("stop", "nosuch"), 125, "nosuch")
+		wantError(t, s.scow("wait", "--condition", "sideways", "nosuch"), 125)
+	})
+}
+
+// TestCrashes kills the CLI at each step of create and start, and a
+// monitor while its container runs: the next commands repair the records.
+func TestCrashes(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		for _, point := range []string{"created-record", "reserved-name", "created-layer", "before-runtime", "runtime-started", "running"} {
+			for _, detach := range []bool{false, true} {
+				name := fmt.Sprintf("crash-%s-%t", point, detach)
+				args := []string{"run", "--name", name, "busybox", "sleep", "60"}
+				if detach {
+					args = append(args[:1], append([]string{"-d"}, args[1:]...)...)
+				}
+				c := m.cmdEnv(context.Background(), s.root, s.run, []string{"SCOW_TEST_PAUSE=" + point}, args...)
+				stderr, _ := c.StderrPipe()
+				if err := c.Start(); err != nil {
+					t.Fatal(err)
+				}
+				// Detached, the later points are reached by the monitor,
+				// which inherits the variable: whichever pauses, it is
+				// killed there, and the CLI with it.
+				go bufio.NewReader(stderr).ReadString('\n')
+				waitFor(10*time.Second, func() bool { return pausedAt(m.uid, point) })
+				killPaused(t, m.uid)
+				c.Process.Kill()
+				c.Wait()
+				r := s.scow("ps", "-a")
+				if r.code != 0 {
+					t.Errorf("%s: ps after the crash: %s", name, r)
+				}
+				if r := s.scow("rm", "-f", name); r.code != 0 && !strings.Contains(r.stderr, "no container") {
+					t.Errorf("%s: rm -f after the crash: %s", name, r)
+				}
+				if r := s.scow("run", "--rm", "--name", name, "busybox", "true"); r.code != 0 {
+					t.Errorf("%s: the name is not free after rm: %s", name, r)
+				}
+			}
+		}
+		if n := containerCount(t, s.root); n != 0 {
+			t.Errorf("%d containers left:\n%s", n, s.must("ps", "-a"))
+		}
+		mounts, _ := os.ReadFile("/proc/self/mountinfo")
+		if strings.Contains(string(mounts), s.root) {
+			t.Errorf("mounts left under %s", s.root)
+		}
+		// A killed monitor: its container is reported exited, rm works.
+		s.must("run", "-d", "--name", "orphan", "-u", "1000", "busybox", "sleep", "300")
+		killMonitors(t, m.uid)
+		if got := s.must("ps", "-a", "--format", "{{.Status}}", "--filter", "name=orphan"); !strings.HasPrefix(got, "Exited (-1)") {
+			t.Errorf("after its monitor was killed: %q", got)
+		}
+		s.must("rm", "orphan")
+		ctrUID := 1000
+		if m.rootless {
+			ctrUID = 100999 // container uid 1000 in the test user's range
+		}
+		if !waitFor(3*time.Second, func() bool { return !processRuns(ctrUID, "sleep") }) {
+			t.Error("the orphaned container still runs")
+		}
+	})
+}
+
+// pausedAt tells whether a process of uid stopped at point: its stderr
+// said so, which the CLI shows; simpler, it is a scow process of uid with
+// SCOW_TEST_PAUSE set that sleeps.
+func pausedAt(uid int, point string) bool {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		env, err := os.ReadFile(p + "/environ")
+		if err != nil || !strings.Contains(string(env), "SCOW_TEST_PAUSE="+point) {
+			continue
+		}
+		stat, _ := os.ReadFile(p + "/stat")
+		if f := strings.Fields(string(stat)); len(f) > 2 && f[2] == "S" {
+			var st syscall.Stat_t
+			if syscall.Stat(p, &st) == nil && int(st.Uid) == uid {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// killPaused kills processes of uid paused by SCOW_TEST_PAUSE.
+func killPaused(t *testing.T, uid int) {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		env, err := os.ReadFile(p + "/environ")
+		if err != nil || !strings.Contains(string(env), "SCOW_TEST_PAUSE=") {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(p, &st) == nil && int(st.Uid) == uid {
+			pid, _ := strconv.Atoi(filepath.Base(p))
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+}
+
+func killMonitors(t *testing.T, uid int) {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		cmd, err := os.ReadFile(p + "/cmdline")
+		if err != nil || !strings.Contains(string(cmd), "__monitor") {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(p, &st) == nil && int(st.Uid) == uid {
+			pid, _ := strconv.Atoi(filepath.Base(p))
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+}
+
+// processRuns tells whether a process named comm runs as host uid.
+func processRuns(uid int, comm string) bool {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		c, err := os.ReadFile(p + "/comm")
+		if err != nil || strings.TrimSpace(string(c)) != comm {
+			continue
+		}
+		if stat, _ := os.ReadFile(p + "/stat"); strings.Contains(string(stat), ") Z ") {
+			continue // killed, waiting for a slow init to reap it
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(p, &st) == nil && int(st.Uid) == uid {
+			return true
+		}
+	}
+	return false
+}
+
+func TestCorruptState(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		good := strings.TrimSpace(s.must("create", "--name", "good", "busybox", "true"))
+		bad := strings.TrimSpace(s.must("create", "--name", "bad", "busybox", "true"))
+		os.WriteFile(filepath.Join(s.root, "containers", bad, "state.json"), []byte(`{"status": "runn`), 0o600)
+		r := s.scow("ps", "-a")
+		if r.code != 0 || !strings.Contains(r.stdout, good[:12]) || !strings.Contains(r.stdout, "Error") {
+			t.Errorf("ps with one corrupt record: %s", r)
+		}
+		s.must("rm", "-f", "bad")
+		if got := s.must("ps", "-a", "-q"); got != good[:12]+"\n" {
+			t.Errorf("after rm -f of the corrupt one: %q", got)
+		}
+	})
+}
+
+func TestManyParallel(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		const n = 50
+		parallel := func(fn func(i int) result) {
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if r := fn(i); r.code != 0 {
+						t.Errorf("%s", r)
+					}
+				}()
+			}
+			wg.Wait()
+		}
+		parallel(func(i int) result {
+			return s.scow("run", "-d", "--name", fmt.Sprintf("p%d", i), "busybox", "sh", "-c", fmt.Sprintf("echo hello %d; sleep 60", i))
+		})
+		if got := strings.Fields(s.must("ps", "-q")); len(got) != n {
+			t.Fatalf("ps lists %d running, want %d", len(got), n)
+		}
+		parallel(func(i int) result { return s.scow("ps", "-a") })
+		parallel(func(i int) result {
+			r := s.scow("logs", fmt.Sprintf("p%d", i))
+			if r.code == 0 && r.stdout != fmt.Sprintf("hello %d\n", i) && !waitFor(5*time.Second, func() bool {
+				return s.scow("logs", fmt.Sprintf("p%d", i)).stdout == fmt.Sprintf("hello %d\n", i)
+			}) {
+				r.code = 1
+			}
+			return r
+		})
+		parallel(func(i int) result { return s.scow("stop", "-t", "0", fmt.Sprintf("p%d", i)) })
+		parallel(func(i int) result { return s.scow("rm", fmt.Sprintf("p%d", i)) })
+		if n := containerCount(t, s.root); n != 0 {
+			t.Errorf("%d records left", n)
+		}
+		if !waitFor(10*time.Second, func() bool { return monitors(t, m.uid) == 0 }) {
+			t.Errorf("%d monitors left", monitors(t, m.uid))
+		}
+		// Container root is the test user (rootless) or root.
+		if !waitFor(5*time.Second, func() bool { return !processRuns(m.uid, "sleep") }) {
+			t.Error("container processes left")
+		}
+		mounts, _ := os.ReadFile("/proc/self/mountinfo")
+		if strings.Contains(string(mounts), s.root) {
+			t.Errorf("mounts left under %s", s.root)
+		}
+	})
+}
