@@ -85,16 +85,20 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions, stdio Stdi
 	if err != nil {
 		return err
 	}
-	in := stdio.In
-	if !o.Interactive || in == nil {
-		devnull, err := os.Open(os.DevNull)
-		if err != nil {
-			return err
-		}
-		defer devnull.Close()
-		in = devnull
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
 	}
-	code, err := rt.Exec(ctx, id, &p, o.Detach, Stdio{In: in, Out: stdio.Out, Err: stdio.Err})
+	defer devnull.Close()
+	io := Stdio{In: stdio.In, Out: stdio.Out, Err: stdio.Err}
+	if !o.Interactive || io.In == nil {
+		io.In = devnull
+	}
+	if o.Detach {
+		// A detached process must not keep the caller's streams open.
+		io = Stdio{In: devnull, Out: devnull, Err: devnull}
+	}
+	code, err := rt.Exec(ctx, id, &p, o.Detach, io)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -435,6 +436,9 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 		fg.signals.target(pid)
 	}
 	started(nil)
+	if fg == nil {
+		e.idle()
+	}
 
 	var relays sync.WaitGroup
 	for _, s := range []struct {
@@ -459,7 +463,9 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 	// Release before recording: a monitor killed in between leaves a
 	// "running" record that readers reconcile, never a leaked mount.
 	rt.Delete(rctx, cfg.ID, true)
-	e.store.Unmount(cfg.ID)
+	if err := e.open(); err == nil {
+		e.store.Unmount(cfg.ID)
+	}
 	mounted = false
 	if unlock, err := e.lockContainer(cfg.ID); err == nil {
 		if st, err := e.loadState(cfg.ID); err == nil {
@@ -473,6 +479,15 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 	}
 	e.event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
 	return code, nil
+}
+
+// idle gives back what a detached monitor holds only to start the
+// container (the store, the garbage of reading it) while it waits: a
+// monitor per container must stay small. open brings the store back.
+func (e *Engine) idle() {
+	e.Close()
+	e.store = nil
+	debug.FreeOSMemory()
 }
 
 // fgWriter is where a foreground container's stream goes besides its log.

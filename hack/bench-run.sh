@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Times `scow run --rm busybox true` and, when podman is installed,
-# `podman --runtime runc run --rm` on the same image, both rootless as the
-# same user, interleaved run by run so that noise hits both alike. Prints
-# medians and their ratio. As root it measures as the test user.
+# Benchmarks scow against podman (when installed), both rootless as the
+# same user on the same image, podman with --runtime runc. Each pair of
+# measurements is interleaved run by run so that noise hits both alike;
+# medians and ratios are printed. As root it measures as the test user.
 #
-#   hack/bench-run.sh [RUNS]        (default 21)
+#   hack/bench-run.sh [RUNS] [PS_CONTAINERS]     (defaults 21 and 1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-21}
+ps_count=${2:-1000}
 scow=$PWD/bin/scow
 archive=$PWD/tests/.cache/busybox.tar
 test_user=${SCOW_TEST_USER:-scowtest}
@@ -16,8 +17,6 @@ test_user=${SCOW_TEST_USER:-scowtest}
 work=$(mktemp -d /tmp/scow-bench-XXXXXX)
 chmod 755 "$work"
 cp "$scow" "$archive" "$work/"
-trap 'rm -rf "$work"' EXIT
-
 as_user=()
 if [ "$(id -u)" = 0 ]; then
 	home=$(getent passwd "$test_user" | cut -d: -f6)
@@ -27,39 +26,79 @@ fi
 u() { (cd "$work" && "${as_user[@]}" "$@"); }
 
 s=("$work/scow" --root "$work/scow-root" --runroot "$work/scow-run")
-u "${s[@]}" load -q -i "$work/busybox.tar"
 have_podman=0
+p=()
 if command -v podman >/dev/null; then
 	have_podman=1
-	p=(podman --runtime runc)
-	u "${p[@]}" load -q -i "$work/busybox.tar" >/dev/null
+	# A store of its own, so that the user's podman containers stay out.
+	p=(podman --runtime runc --root "$work/podman-root" --runroot "$work/podman-run")
 fi
+cleanup() {
+	u "${s[@]}" rm -f --all >/dev/null 2>&1 || true
+	u "${s[@]}" rmi -f busybox >/dev/null 2>&1 || true
+	if [ "$have_podman" = 1 ]; then
+		u "${p[@]}" rm -f --all >/dev/null 2>&1 || true
+		u podman unshare rm -rf "$work/podman-root" "$work/podman-run" 2>/dev/null || true
+	fi
+	rm -rf "$work" 2>/dev/null || true
+}
+trap cleanup EXIT
+u "${s[@]}" load -q -i "$work/busybox.tar"
+[ "$have_podman" = 1 ] && u "${p[@]}" load -q -i "$work/busybox.tar" >/dev/null
 
-# ms prints a command's wall time in milliseconds.
+# ms prints how long a command line (run through sh) takes, in ms.
 ms() {
 	local t0 t1
 	t0=$(date +%s%N)
-	u "$@" >/dev/null
+	u sh -c "$1" >/dev/null
 	t1=$(date +%s%N)
 	echo $(((t1 - t0) / 1000000))
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-# Warm caches and namespaces once each.
-ms "${s[@]}" run --rm busybox true >/dev/null
-[ "$have_podman" = 1 ] && ms "${p[@]}" run --rm localhost/busybox true >/dev/null
-: >"$work/scow.ms"
-: >"$work/podman.ms"
-for _ in $(seq "$runs"); do
-	ms "${s[@]}" run --rm busybox true >>"$work/scow.ms"
-	[ "$have_podman" = 1 ] && ms "${p[@]}" run --rm localhost/busybox true >>"$work/podman.ms"
-done
-sm=$(median <"$work/scow.ms")
-echo "scow   run --rm busybox true: median ${sm} ms over $runs runs (rootless, $(u "$work/scow" --version))"
+# compare NAME SCOW-CMD PODMAN-CMD [RUNS]: interleaved medians and ratio.
+compare() {
+	local name=$1 sc=$2 pc=$3 n=${4:-$runs} sm pm
+	: >"$work/s.ms"
+	: >"$work/p.ms"
+	ms "$sc" >/dev/null # warm up
+	[ "$have_podman" = 1 ] && ms "$pc" >/dev/null
+	for _ in $(seq "$n"); do
+		ms "$sc" >>"$work/s.ms"
+		[ "$have_podman" = 1 ] && ms "$pc" >>"$work/p.ms"
+	done
+	sm=$(median <"$work/s.ms")
+	if [ "$have_podman" = 1 ]; then
+		pm=$(median <"$work/p.ms")
+		awk -v n="$name" -v s="$sm" -v p="$pm" -v r="$n" 'BEGIN {printf "%-40s scow %7.1f ms   podman %7.1f ms   ratio %.2f   (median of %d)\n", n, s, p, s / p, r}'
+	else
+		printf "%-40s scow %7.1f ms   (median of %d; no podman to compare)\n" "$name" "$sm" "$n"
+	fi
+}
+
+S="${s[*]}"
+P="${p[*]}"
+echo "scow: $(u "$work/scow" --version); podman: $( [ "$have_podman" = 1 ] && podman --version || echo none); rootless as $(u id -un)"
+compare "run --rm busybox true" "$S run --rm busybox true" "$P run --rm localhost/busybox true"
+compare "run -d + stop -t0 + rm (cycle)" \
+	"id=\$($S run -d busybox sleep 600) && $S stop -t 0 \$id && $S rm \$id" \
+	"id=\$($P run -d localhost/busybox sleep 600) && $P stop -t 0 \$id && $P rm \$id"
+
+# Memory of what keeps a detached container: scow's monitor, podman's conmon.
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+u "${s[@]}" run -d --name rss busybox sleep 600 >/dev/null
+mon=$(pgrep -u "$(u id -u)" -f '__monitor' | head -1)
+echo "monitor RSS: scow $(rss "$mon") kB"
 if [ "$have_podman" = 1 ]; then
-	pm=$(median <"$work/podman.ms")
-	echo "podman run --rm busybox true: median ${pm} ms over $runs runs (rootless, runc, $(podman --version))"
-	awk -v s="$sm" -v p="$pm" 'BEGIN {printf "ratio scow/podman: %.2f (target: at most 0.50)\n", s / p}'
-else
-	echo "podman is not installed: no comparison (apt-get install podman)"
+	u "${p[@]}" run -d --name rss localhost/busybox sleep 600 >/dev/null
+	conmon=$(pgrep -u "$(u id -u)" -n conmon)
+	echo "monitor RSS: podman's conmon $(rss "$conmon") kB"
+	u "${p[@]}" rm -f rss >/dev/null
 fi
+u "${s[@]}" rm -f rss >/dev/null
+
+# ps -a over many exited containers.
+echo "creating $ps_count exited containers for each engine..."
+seq "$ps_count" | u xargs -P 2 -I{} "$work/scow" --root "$work/scow-root" --runroot "$work/scow-run" run busybox true >/dev/null
+[ "$have_podman" = 1 ] && seq "$ps_count" | u xargs -P 2 -I{} "${p[@]}" run localhost/busybox true >/dev/null 2>&1
+compare "ps -a with $ps_count exited containers" "$S ps -a" "$P ps -a" 11

@@ -196,6 +196,8 @@ func execute(t *testing.T, c *exec.Cmd, stdin string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
+	// A process left behind holding our pipes must not hang the suite.
+	c.WaitDelay = 10 * time.Second
 	if stdin != "" {
 		c.Stdin = strings.NewReader(stdin)
 	}

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // waitFor polls cond for up to d.
@@ -511,4 +513,78 @@ func TestManyParallel(t *testing.T) {
 			t.Errorf("mounts left under %s", s.root)
 		}
 	})
+}
+
+func TestTopRestartExecDetachEvents(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "-d", "--name", "svc", "busybox", "sh", "-c", "sleep 300 & sleep 301")
+		top := s.must("top", "svc")
+		lines := strings.Split(strings.TrimSpace(top), "\n")
+		if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "UID PID PPID C STIME TTY TIME CMD" {
+			t.Fatalf("top:\n%s", top)
+		}
+		if !strings.Contains(top, "sleep 300") || !strings.Contains(top, "sleep 301") || !strings.HasPrefix(lines[1], "root ") {
+			t.Errorf("top rows:\n%s", top)
+		}
+		// exec -d leaves a process behind in the container.
+		s.must("exec", "-d", "svc", "sleep", "302")
+		if !waitFor(5*time.Second, func() bool { return strings.Contains(s.must("top", "svc"), "sleep 302") }) {
+			t.Error("exec -d process not seen by top")
+		}
+		// The monitor has a session of its own and shrugs off SIGHUP.
+		pid := strings.TrimSpace(s.must("inspect", "--format", "{{.State.Pid}}", "svc"))
+		mon := monitorOf(t, pid)
+		if sid, _ := unix.Getsid(mon); sid != mon {
+			t.Errorf("monitor %d is in session %d, want its own", mon, sid)
+		}
+		syscall.Kill(mon, syscall.SIGHUP)
+		time.Sleep(200 * time.Millisecond)
+		if got := s.must("inspect", "--format", "{{.State.Status}}", "svc"); got != "running\n" {
+			t.Errorf("after SIGHUP to the monitor: %q", got)
+		}
+		if got := s.must("inspect", "--size", "--format", "{{.SizeRw}}", "svc"); strings.TrimSpace(got) == "" || strings.Contains(got, "no value") {
+			t.Errorf("inspect --size: %q", got)
+		}
+		first := s.must("inspect", "--format", "{{.State.StartedAt}}", "svc")
+		s.must("restart", "-t", "0", "svc")
+		if got := s.must("inspect", "--format", "{{.State.Status}}", "svc"); got != "running\n" || s.must("inspect", "--format", "{{.State.StartedAt}}", "svc") == first {
+			t.Errorf("restart did not start it again: %q", got)
+		}
+		wantError(t, s.scow("top", "nosuch"), 125, "nosuch")
+		s.must("rm", "-f", "svc")
+		wantError(t, s.scow("top", "svc"), 125, "svc")
+		events, err := os.ReadFile(filepath.Join(s.root, "events.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var statuses []string
+		for _, l := range strings.Split(strings.TrimSpace(string(events)), "\n") {
+			var ev struct{ Status, Name string }
+			if err := json.Unmarshal([]byte(l), &ev); err != nil {
+				t.Fatalf("event %q: %v", l, err)
+			}
+			if ev.Name == "svc" {
+				statuses = append(statuses, ev.Status)
+			}
+		}
+		want := "create start exec stop died start remove"
+		if got := strings.Join(statuses, " "); !strings.HasPrefix(got, "create start exec") || !strings.HasSuffix(got, "remove") || !strings.Contains(got, "died") {
+			t.Errorf("events %q, want the shape of %q", got, want)
+		}
+	})
+}
+
+// monitorOf finds the monitor (the subreaper parent) of a container init.
+func monitorOf(t *testing.T, pid string) int {
+	t.Helper()
+	stat, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(stat)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
 }

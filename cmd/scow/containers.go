@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/docker/go-units"
@@ -426,6 +427,30 @@ func containerCommand() *cli.Command {
 			renamed(inspectCommand(), "inspect"),
 			renamed(execCommand(), "exec"),
 			renamed(renameCommand(), "rename"),
+			renamed(topCommand(), "top"),
 		},
+	}
+}
+
+func topCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "top",
+		Usage:     "show the processes of a running container",
+		ArgsUsage: "CONTAINER",
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, 1, "top CONTAINER"); err != nil {
+				return err
+			}
+			rows, err := e.Top(c.Context, c.Args().First())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(c.App.Writer, 0, 8, 2, ' ', 0)
+			fmt.Fprintln(tw, strings.Join(engine.TopHeader, "\t"))
+			for _, r := range rows {
+				fmt.Fprintln(tw, strings.Join(r, "\t"))
+			}
+			return tw.Flush()
+		}),
 	}
 }

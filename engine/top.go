@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/moby/sys/user"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// TopHeader are the columns of Top, as `docker top` (ps -ef) shows them.
+var TopHeader = []string{"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"}
+
+// clockTicks is USER_HZ, which Linux fixes at 100 for /proc.
+const clockTicks = 100
+
+// Top lists the processes of a running container, one row of TopHeader
+// columns each, with host PIDs and the container's user names.
+func (e *Engine) Top(ctx context.Context, ref string) ([][]string, error) {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return nil, err
+	}
+	st, err := e.state(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if st.Status != StatusRunning {
+		return nil, withClass(ErrInvalid, fmt.Errorf("container %s is not running", ref))
+	}
+	pidns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", st.Pid))
+	if err != nil || !alive(st.Pid, st.PidStart) {
+		return nil, fmt.Errorf("container %s: its init is gone", ref)
+	}
+	names := e.containerUsers(id)
+	boot := bootTime()
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	var rows [][]string
+	for _, p := range procs {
+		if ns, err := os.Readlink(p + "/ns/pid"); err != nil || ns != pidns {
+			continue
+		}
+		row, err := topRow(p, names, boot)
+		if err == nil {
+			rows = append(rows, row)
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		a, _ := strconv.Atoi(rows[i][1])
+		b, _ := strconv.Atoi(rows[j][1])
+		return a < b
+	})
+	return rows, nil
+}
+
+// topRow reads one process's ps -ef columns.
+func topRow(p string, names map[int]string, boot time.Time) ([]string, error) {
+	data, err := os.ReadFile(p + "/stat")
+	if err != nil {
+		return nil, err
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil, fmt.Errorf("malformed %s/stat", p)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 || f[0] == "Z" {
+		return nil, fmt.Errorf("%s exited", p)
+	}
+	utime, _ := strconv.ParseUint(f[11], 10, 64)
+	stime, _ := strconv.ParseUint(f[12], 10, 64)
+	start, _ := strconv.ParseUint(f[19], 10, 64)
+	cpu := time.Duration(utime+stime) * time.Second / clockTicks
+	started := boot.Add(time.Duration(start) * time.Second / clockTicks)
+	c := 0
+	if age := time.Since(started); age > 0 {
+		c = int(100 * cpu / age)
+	}
+	uid := -1
+	if status, err := os.ReadFile(p + "/status"); err == nil {
+		for _, l := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(l, "Uid:"); ok {
+				uid, _ = strconv.Atoi(strings.Fields(v)[0])
+			}
+		}
+	}
+	name, ok := names[uid]
+	if !ok {
+		name = strconv.Itoa(uid)
+	}
+	cmdline, _ := os.ReadFile(p + "/cmdline")
+	cmd := strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " "))
+	if cmd == "" {
+		cmd = "[" + s[strings.IndexByte(s, '(')+1:i] + "]"
+	}
+	secs := int(cpu.Seconds())
+	return []string{
+		name, filepath.Base(p), f[1], strconv.Itoa(c), started.Format("15:04"), "?",
+		fmt.Sprintf("%02d:%02d:%02d", secs/3600, secs/60%60, secs%60), cmd,
+	}, nil
+}
+
+// containerUsers maps the container's UIDs to its /etc/passwd names.
+func (e *Engine) containerUsers(id string) map[int]string {
+	names := map[int]string{}
+	data, err := os.ReadFile(filepath.Join(e.containerDir(id), "bundle", "config.json"))
+	if err != nil {
+		return names
+	}
+	var spec specs.Spec
+	if json.Unmarshal(data, &spec) != nil || spec.Root == nil {
+		return names
+	}
+	passwd, err := securejoin.SecureJoin(spec.Root.Path, "/etc/passwd")
+	if err != nil {
+		return names
+	}
+	users, _ := user.ParsePasswdFile(passwd)
+	for _, u := range users {
+		if _, dup := names[u.Uid]; !dup {
+			names[u.Uid] = u.Name
+		}
+	}
+	return names
+}
+
+// bootTime reads when the host booted, the origin of process start times.
+func bootTime() time.Time {
+	data, err := os.ReadFile("/proc/stat")
+	if err == nil {
+		for _, l := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(l, "btime "); ok {
+				if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+					return time.Unix(n, 0)
+				}
+			}
+		}
+	}
+	return time.Now()
+}
