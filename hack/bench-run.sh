@@ -84,16 +84,20 @@ compare "run -d + stop -t0 + rm (cycle)" \
 	"id=\$($S run -d busybox sleep 600) && $S stop -t 0 \$id && $S rm \$id" \
 	"id=\$($P run -d localhost/busybox sleep 600) && $P stop -t 0 \$id && $P rm \$id"
 
-# Memory of what keeps a detached container: scow's monitor, podman's conmon.
-rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# Memory of what keeps a detached container: scow's monitor, podman's
+# conmon. RSS counts the binary's pages that every scow process shares;
+# private (anonymous) memory and PSS say what one more container costs.
+mem() { awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} /^Anonymous:/ {a=$2} END {printf "RSS %d kB, PSS %d kB, private %d kB", r, p, a}' "/proc/$1/smaps_rollup"; }
 u "${s[@]}" run -d --name rss busybox sleep 600 >/dev/null
+sleep 1
 mon=$(pgrep -u "$(u id -u)" -f '__monitor' | head -1)
-echo "monitor RSS: scow $(rss "$mon") kB"
+echo "monitor memory: scow monitor: $(mem "$mon")"
 if [ "$have_podman" = 1 ]; then
 	u "${p[@]}" run -d --name rss localhost/busybox sleep 600 >/dev/null
+	sleep 1
 	conmon=$(pgrep -u "$(u id -u)" -n conmon)
-	echo "monitor RSS: podman's conmon $(rss "$conmon") kB"
-	u "${p[@]}" rm -f rss >/dev/null
+	echo "monitor memory: podman conmon: $(mem "$conmon")"
+	u "${p[@]}" rm -t 0 -f rss >/dev/null
 fi
 u "${s[@]}" rm -f rss >/dev/null
 

@@ -425,10 +425,15 @@ func killMonitors(t *testing.T, uid int) {
 	time.Sleep(100 * time.Millisecond)
 }
 
-// processRuns tells whether a process named comm runs as host uid.
+// processRuns tells whether a container process (one in another PID
+// namespace than ours) named comm runs as host uid.
 func processRuns(uid int, comm string) bool {
+	self, _ := os.Readlink("/proc/self/ns/pid")
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, p := range procs {
+		if ns, err := os.Readlink(p + "/ns/pid"); err != nil || ns == self {
+			continue
+		}
 		c, err := os.ReadFile(p + "/comm")
 		if err != nil || strings.TrimSpace(string(c)) != comm {
 			continue
