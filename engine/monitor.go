@@ -488,6 +488,7 @@ func (e *Engine) idle() {
 	e.Close()
 	e.store = nil
 	debug.FreeOSMemory()
+	trimExecutable()
 }
 
 // fgWriter is where a foreground container's stream goes besides its log.

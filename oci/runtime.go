@@ -206,28 +206,6 @@ func (r *Runtime) Delete(ctx context.Context, id string, force bool) error {
 	return err
 }
 
-// State is the subset of the runtime's state output scow reads.
-type State struct {
-	ID     string `json:"id"`
-	Pid    int    `json:"pid"`
-	Status string `json:"status"`
-}
-
-// State returns the runtime's view of container id.
-func (r *Runtime) State(ctx context.Context, id string) (*State, error) {
-	cmd := r.command(ctx, "state", id)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if err := r.run(ctx, cmd); err != nil {
-		return nil, err
-	}
-	var st State
-	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
-		return nil, fmt.Errorf("parse %s state: %w", r.Name(), err)
-	}
-	return &st, nil
-}
-
 // Version returns the first line of the runtime's --version output.
 func (r *Runtime) Version(ctx context.Context) (string, error) {
 	out, err := exec.CommandContext(ctx, r.Path, "--version").Output()

@@ -199,7 +199,7 @@ func TestRuntimeFake(t *testing.T) {
 		t.Errorf("Delete of an unknown container: %v", err)
 	}
 	var re *RuntimeError
-	if _, err := r.State(t.Context(), "x"); !errors.As(err, &re) || re.Msg != `container "x" does not exist` {
-		t.Errorf("State error %v", err)
+	if err := r.run(t.Context(), r.command(t.Context(), "kill", "x")); !errors.As(err, &re) || re.Msg != `container "x" does not exist` {
+		t.Errorf("runtime error %v", err)
 	}
 }

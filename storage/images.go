@@ -241,7 +241,7 @@ func policyContext() (*signature.PolicyContext, error) {
 func (s *Store) copyImage(ctx context.Context, dest, src types.ImageReference) error {
 	pc, err := policyContext()
 	if err != nil {
-		return err
+		return fmt.Errorf("signature policy: %w", err)
 	}
 	defer pc.Destroy()
 	_, err = copy.Image(ctx, pc, dest, src, &copy.Options{SourceCtx: s.sys, DestinationCtx: s.sys})
@@ -260,7 +260,7 @@ func (s *Store) storeRef(ctx context.Context, name string, src types.ImageRefere
 	}
 	img, err := src.NewImage(ctx, s.sys)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read image config: %w", err)
 	}
 	defer img.Close()
 	return istorage.Transport.NewStoreReference(s.s, nil, img.ConfigInfo().Digest.Encoded())
@@ -346,7 +346,7 @@ func (s *Store) Load(ctx context.Context, path string) ([]string, error) {
 func archiveFormat(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("read archive: %w", err)
 	}
 	defer f.Close()
 	tr := tar.NewReader(f)

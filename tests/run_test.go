@@ -269,3 +269,35 @@ func TestRunNameConflict(t *testing.T) {
 		wantError(t, scow("run", "--name", "bad name!", "busybox", "true"), 125, "bad name!")
 	})
 }
+
+// TestRelativePaths runs scow from a working directory with relative
+// paths: joining the user namespace must not move it to /.
+func TestRelativePaths(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		dir := m.userDir(t)
+		if err := copyFile(suite.image, filepath.Join(dir, "img.tar")); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(filepath.Join(dir, "img.tar"), 0o644)
+		os.WriteFile(filepath.Join(dir, "env"), []byte("FROM_FILE=rel\n"), 0o644)
+		root, run := m.newDirs(t, "rel")
+		scow := func(args ...string) result {
+			c := m.cmdIn(context.Background(), root, run, args...)
+			c.Dir = dir
+			return execute(t, c, "")
+		}
+		if r := scow("load", "-i", "img.tar"); r.code != 0 {
+			t.Fatalf("load -i with a relative path: %s", r)
+		}
+		r := scow("run", "--rm", "--env-file", "env", "-v", ".:/data", "busybox", "sh", "-c", "echo $FROM_FILE; ls /data")
+		if r.code != 0 || r.stdout != "rel\nenv\nimg.tar\n" {
+			t.Errorf("relative --env-file and -v: %s", r)
+		}
+		if r := scow("save", "-o", "out.tar", "busybox"); r.code != 0 {
+			t.Errorf("save -o relative: %s", r)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "out.tar")); err != nil {
+			t.Errorf("save -o out.tar did not write into the working directory: %v", err)
+		}
+	})
+}
