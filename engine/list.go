@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -42,42 +43,66 @@ func (e *Engine) List(ctx context.Context, o ListOptions) ([]Container, error) {
 	if err != nil && !os.IsNotExist(err) {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
+	// Records are read by a few workers: reading and decoding a thousand
+	// small files is most of what ps does.
+	slots := make([]*Container, len(entries))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(4, len(entries)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				slots[i] = e.listOne(ctx, entries[i], o.All || len(o.Filters) > 0)
+			}
+		}()
+	}
+	for i := range entries {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	var out []Container
-	for _, de := range entries {
-		id := de.Name()
-		if !de.IsDir() || strings.HasPrefix(id, ".") {
-			continue
+	for _, c := range slots {
+		if c != nil && match(*c) {
+			out = append(out, *c)
 		}
-		c := Container{Config: &ContainerConfig{ID: id}}
-		cfg, err := e.loadConfig(id)
-		if err == nil && e.halfCreated(cfg) {
-			e.removeContainer(ctx, id, true)
-			continue
-		}
-		if err == nil {
-			c.Config = cfg
-			c.State, err = e.state(ctx, id)
-		}
-		if errors.Is(err, os.ErrNotExist) {
-			continue // removed while we listed
-		}
-		if err != nil {
-			c.Err = err
-			c.State = &ContainerState{Status: "error"}
-		}
-		if !o.All && c.Err == nil && c.State.Status != StatusRunning && c.State.Status != StatusRestarting && len(o.Filters) == 0 {
-			continue
-		}
-		if !match(c) {
-			continue
-		}
-		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Config.Created.After(out[j].Config.Created) })
 	if o.Last > 0 && len(out) > o.Last {
 		out = out[:o.Last]
 	}
 	return out, nil
+}
+
+// listOne reads one record for List; nil skips it.
+func (e *Engine) listOne(ctx context.Context, de os.DirEntry, all bool) *Container {
+	id := de.Name()
+	if !de.IsDir() || strings.HasPrefix(id, ".") {
+		return nil
+	}
+	c := Container{Config: &ContainerConfig{ID: id}}
+	cfg, err := e.loadConfig(id)
+	if err == nil {
+		c.Config = cfg
+		c.State, err = e.state(ctx, id)
+	}
+	// A create that died leaves a record that never got its name.
+	if err == nil && c.State.Status == StatusCreated && e.halfCreated(cfg) {
+		e.removeContainer(ctx, id, true)
+		return nil
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // removed while we listed
+	}
+	if err != nil {
+		c.Err = err
+		c.State = &ContainerState{Status: "error"}
+	}
+	if !all && c.Err == nil && c.State.Status != StatusRunning && c.State.Status != StatusRestarting {
+		return nil
+	}
+	return &c
 }
 
 // parseFilters turns ps --filter values into one predicate; filters of

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -57,10 +58,12 @@ func printTemplate(w io.Writer, format string, rows []any, headers map[string]st
 	if err != nil {
 		return fmt.Errorf("--format: %w", err)
 	}
-	out := w
+	// Rows are many and small: one write at the end, not one per cell.
+	buf := bufio.NewWriter(w)
+	var out io.Writer = buf
 	var tw *tabwriter.Writer
 	if table {
-		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		tw = tabwriter.NewWriter(buf, 0, 8, 2, ' ', 0)
 		out = tw
 		fmt.Fprintln(out, header(format, headers))
 	}
@@ -70,9 +73,11 @@ func printTemplate(w io.Writer, format string, rows []any, headers map[string]st
 		}
 	}
 	if tw != nil {
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
-	return nil
+	return buf.Flush()
 }
 
 var fieldRE = regexp.MustCompile(`{{\s*\.(\w+)\s*}}`)
