@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/scow-project/scow/storage"
 )
@@ -324,10 +325,16 @@ type ImageInspect struct {
 	Size         int64                 `json:"Size"`
 	VirtualSize  int64                 `json:"VirtualSize"`
 	GraphDriver  map[string]string     `json:"GraphDriver"`
-	RootFS       imgspecv1.RootFS      `json:"RootFS"`
+	RootFS       InspectRootFS         `json:"RootFS"`
 	Labels       map[string]string     `json:"Labels"`
 	History      []imgspecv1.History   `json:"History"`
 	Annotations  map[string]string     `json:"Annotations,omitempty"`
+}
+
+// InspectRootFS lists an image's layers by diff ID, as Podman shows them.
+type InspectRootFS struct {
+	Type   string          `json:"Type"`
+	Layers []digest.Digest `json:"Layers"`
 }
 
 // InspectImage returns the inspect record of an image.
@@ -342,7 +349,7 @@ func (e *Engine) InspectImage(name string) (*ImageInspect, error) {
 		Created: img.Created, Config: c.Config, Author: c.Author,
 		Architecture: c.Architecture, Os: c.OS, Size: img.Size, VirtualSize: img.Size,
 		GraphDriver: map[string]string{"Name": e.store.Driver()},
-		RootFS:      c.RootFS, Labels: c.Config.Labels, History: c.History,
+		RootFS:      InspectRootFS{Type: c.RootFS.Type, Layers: c.RootFS.DiffIDs}, Labels: c.Config.Labels, History: c.History,
 	}
 	if out.RepoTags == nil {
 		out.RepoTags = []string{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -49,6 +50,11 @@ type RunOptions struct {
 	Replace bool
 	// CIDFile receives the container ID; it must not exist yet.
 	CIDFile string
+	// Pull is the pull policy (missing, always, never, newer) and Registry
+	// the options of such a pull; PullProgress receives its progress.
+	Pull         string
+	Registry     RegistryOptions
+	PullProgress io.Writer
 }
 
 // Stdio are the streams a foreground container uses.
@@ -168,6 +174,9 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 		}
 	}
 	if err := e.open(); err != nil {
+		return nil, err
+	}
+	if err := e.ensureImage(ctx, o.Image, o.Pull, o.Registry, o.PullProgress); err != nil {
 		return nil, err
 	}
 	img, err := e.store.Resolve(o.Image)

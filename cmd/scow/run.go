@@ -29,6 +29,12 @@ func createFlags() []cli.Flag {
 		&cli.IntFlag{Name: "stop-timeout", Usage: "seconds stop waits before SIGKILL (default 10)"},
 		&cli.BoolFlag{Name: "replace", Usage: "replace a container of the same name"},
 		&cli.StringFlag{Name: "cidfile", Usage: "write the container ID to this file"},
+		&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull the image: missing, always, never, newer"},
+		&cli.BoolFlag{Name: "tls-verify", Value: true, Usage: "verify the registry's TLS certificate when pulling"},
+		&cli.StringFlag{Name: "creds", Usage: "USER[:PASSWORD] for the pull"},
+		&cli.StringFlag{Name: "authfile", Usage: "auth.json to use for the pull"},
+		&cli.StringFlag{Name: "cert-dir", Usage: "directory with the registry's ca.crt for the pull"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no pull progress"},
 	}
 }
 
@@ -53,7 +59,10 @@ func runOptions(c *cli.Context) engine.RunOptions {
 		StopSignal:  c.String("stop-signal"),
 		Replace:     c.Bool("replace"),
 		CIDFile:     c.String("cidfile"),
+		Pull:        c.String("pull"),
+		Registry:    registryOptions(c),
 	}
+	o.PullProgress = progress(c)
 	if c.IsSet("entrypoint") {
 		ep := c.String("entrypoint")
 		o.Entrypoint = &ep

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/scow-project/scow/engine"
+	"github.com/urfave/cli/v2"
+)
+
+// registryFlags are the flags every registry command takes.
+func registryFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "tls-verify", Value: true, Usage: "verify the registry's TLS certificate (false also allows plain HTTP)"},
+		&cli.StringFlag{Name: "creds", Usage: "USER[:PASSWORD] for this request"},
+		&cli.StringFlag{Name: "authfile", Usage: "auth.json to use instead of the default"},
+		&cli.StringFlag{Name: "cert-dir", Usage: "directory with the registry's ca.crt (and client certificates)"},
+	}
+}
+
+// registryOptions reads registryFlags; --tls-verify counts only if given,
+// so that registries.conf decides otherwise.
+func registryOptions(c *cli.Context) engine.RegistryOptions {
+	o := engine.RegistryOptions{Creds: c.String("creds"), AuthFile: c.String("authfile"), CertDir: c.String("cert-dir")}
+	if c.IsSet("tls-verify") {
+		v := c.Bool("tls-verify")
+		o.TLSVerify = &v
+	}
+	return o
+}
+
+// progress is where progress bars go: standard error on a terminal,
+// nowhere when quiet or piped.
+func progress(c *cli.Context) io.Writer {
+	if c.Bool("quiet") || !isTerminal(os.Stderr) {
+		return nil
+	}
+	return os.Stderr
+}
+
+func pullCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "pull",
+		Usage:     "copy an image from a registry",
+		ArgsUsage: "NAME[:TAG|@DIGEST]",
+		Flags: append(registryFlags(),
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image ID"},
+			&cli.StringFlag{Name: "os", Usage: "operating system of a multi-platform image"},
+			&cli.StringFlag{Name: "arch", Usage: "architecture of a multi-platform image"},
+			&cli.StringFlag{Name: "variant", Usage: "architecture variant"},
+			&cli.StringFlag{Name: "platform", Usage: "OS/ARCH[/VARIANT]"},
+			&cli.IntFlag{Name: "retry", Value: 3, Usage: "times to retry a failed pull"},
+		),
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, 1, "pull [OPTIONS] NAME[:TAG|@DIGEST]"); err != nil {
+				return err
+			}
+			o := registryOptions(c)
+			o.OS, o.Arch, o.Variant, o.Retry = c.String("os"), c.String("arch"), c.String("variant"), c.Int("retry")
+			if p := c.String("platform"); p != "" {
+				parts := strings.Split(p, "/")
+				if len(parts) < 2 || len(parts) > 3 {
+					return fmt.Errorf("--platform %q: want OS/ARCH[/VARIANT]", p)
+				}
+				o.OS, o.Arch = parts[0], parts[1]
+				if len(parts) == 3 {
+					o.Variant = parts[2]
+				}
+			}
+			o.Progress = progress(c)
+			ctx, cancel := interruptible(c.Context)
+			defer cancel()
+			id, err := e.Pull(ctx, c.Args().First(), o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, id)
+			return nil
+		}),
+	}
+}
+
+func pushCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "push",
+		Usage:     "copy an image to a registry",
+		ArgsUsage: "IMAGE [DESTINATION]",
+		Flags: append(registryFlags(),
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "manifest format: oci or v2s2"},
+			&cli.StringFlag{Name: "compression-format", Usage: "gzip or zstd"},
+			&cli.StringFlag{Name: "digestfile", Usage: "write the pushed manifest's digest to this file"},
+			&cli.IntFlag{Name: "retry", Value: 3, Usage: "times to retry a failed push"},
+		),
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, 2, "push [OPTIONS] IMAGE [DESTINATION]"); err != nil {
+				return err
+			}
+			o := engine.PushOptions{
+				RegistryOptions: registryOptions(c), Format: c.String("format"),
+				Compression: c.String("compression-format"), DigestFile: c.String("digestfile"),
+			}
+			o.Retry, o.Progress = c.Int("retry"), progress(c)
+			ctx, cancel := interruptible(c.Context)
+			defer cancel()
+			return e.Push(ctx, c.Args().Get(0), c.Args().Get(1), o)
+		}),
+	}
+}
+
+func loginCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "login",
+		Usage:     "log in to a registry",
+		ArgsUsage: "REGISTRY",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "username", Aliases: []string{"u"}, Usage: "user name"},
+			&cli.StringFlag{Name: "password", Aliases: []string{"p"}, Usage: "password (prefer --password-stdin)"},
+			&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from standard input"},
+			&cli.BoolFlag{Name: "get-login", Usage: "print the user logged in to REGISTRY"},
+			&cli.BoolFlag{Name: "tls-verify", Value: true, Usage: "verify the registry's TLS certificate"},
+			&cli.StringFlag{Name: "authfile", Usage: "auth.json to use instead of the default"},
+			&cli.StringFlag{Name: "cert-dir", Usage: "directory with the registry's ca.crt"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := exactArgs(c, 1, 1, "login [OPTIONS] REGISTRY"); err != nil {
+				return err
+			}
+			e, err := newEngine(c)
+			if err != nil {
+				return err
+			}
+			o := registryOptions(c)
+			registry := c.Args().First()
+			if c.Bool("get-login") {
+				user, err := e.LoginUser(registry, o)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(c.App.Writer, user)
+				return nil
+			}
+			user, pass := c.String("username"), c.String("password")
+			if c.Bool("password-stdin") {
+				if pass != "" {
+					return fmt.Errorf("--password and --password-stdin conflict")
+				}
+				line, err := bufio.NewReader(c.App.Reader).ReadString('\n')
+				if err != nil && err != io.EOF {
+					return fmt.Errorf("read password: %w", err)
+				}
+				pass = strings.TrimRight(line, "\r\n")
+			}
+			if user == "" || pass == "" {
+				return fmt.Errorf("login: give -u USER and a password (-p, or --password-stdin)")
+			}
+			ctx, cancel := interruptible(c.Context)
+			defer cancel()
+			if err := e.Login(ctx, registry, user, pass, o); err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, "Login Succeeded!")
+			return nil
+		},
+	}
+}
+
+func logoutCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "logout",
+		Usage:     "forget the credentials of a registry",
+		ArgsUsage: "REGISTRY",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "forget every registry's credentials"},
+			&cli.StringFlag{Name: "authfile", Usage: "auth.json to use instead of the default"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := exactArgs(c, 0, 1, "logout [--all] [REGISTRY]"); err != nil {
+				return err
+			}
+			e, err := newEngine(c)
+			if err != nil {
+				return err
+			}
+			if err := e.Logout(c.Args().First(), c.Bool("all"), registryOptions(c)); err != nil {
+				return err
+			}
+			if c.Bool("all") {
+				fmt.Fprintln(c.App.Writer, "Removed login credentials for all registries")
+			} else {
+				fmt.Fprintf(c.App.Writer, "Removed login credentials for %s\n", c.Args().First())
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/scow-project/scow/storage"
+)
+
+// RegistryOptions are the flags pull, push, login and run --pull share.
+type RegistryOptions = storage.RegistryOptions
+
+// PushOptions are push's flags.
+type PushOptions = storage.PushOptions
+
+// registryErr gives registry failures the engine's classes.
+func registryErr(err error) error {
+	if errors.Is(err, storage.ErrRegistry) {
+		return err // exit 125, with the registry's explanation
+	}
+	return storageErr(err)
+}
+
+// Pull copies an image from a registry and returns its ID.
+func (e *Engine) Pull(ctx context.Context, name string, o RegistryOptions) (string, error) {
+	if err := e.open(); err != nil {
+		return "", err
+	}
+	id, err := e.store.Pull(ctx, name, o)
+	if err == nil {
+		e.imageEvent(id, name, "pull")
+	}
+	return id, registryErr(err)
+}
+
+// Push copies a stored image to a registry.
+func (e *Engine) Push(ctx context.Context, name, dest string, o PushOptions) error {
+	if err := e.open(); err != nil {
+		return err
+	}
+	return registryErr(e.store.Push(ctx, name, dest, o))
+}
+
+// Login checks and stores credentials for a registry.
+func (e *Engine) Login(ctx context.Context, registry, user, pass string, o RegistryOptions) error {
+	if registry == "" {
+		return withClass(ErrInvalid, errors.New("login: give a registry"))
+	}
+	return storage.Login(ctx, registry, user, pass, o)
+}
+
+// LoginUser tells who is logged in to a registry.
+func (e *Engine) LoginUser(registry string, o RegistryOptions) (string, error) {
+	return storage.LoginUser(registry, o)
+}
+
+// Logout forgets the credentials of a registry, or of all.
+func (e *Engine) Logout(registry string, all bool, o RegistryOptions) error {
+	if registry == "" && !all {
+		return withClass(ErrInvalid, errors.New("logout: give a registry or --all"))
+	}
+	return storage.Logout(registry, all, o)
+}
+
+// Pull policies of run and create, as Podman names them.
+const (
+	PullMissing = "missing"
+	PullAlways  = "always"
+	PullNever   = "never"
+	PullNewer   = "newer"
+)
+
+// ensureImage applies a pull policy before a container is created.
+func (e *Engine) ensureImage(ctx context.Context, name, policy string, o RegistryOptions, progress io.Writer) error {
+	switch policy {
+	case "", PullMissing:
+		if _, err := e.store.Resolve(name); err == nil {
+			return nil
+		} else if !errors.Is(err, storage.ErrImageUnknown) {
+			return storageErr(err)
+		}
+	case PullNever:
+		return nil
+	case PullAlways, PullNewer:
+		// A pull of an unchanged image copies nothing but the manifest.
+	default:
+		return withClass(ErrInvalid, fmt.Errorf("--pull %q: use missing, always, never or newer", policy))
+	}
+	o.Progress = progress
+	if _, err := e.Pull(ctx, name, o); err != nil {
+		if policy == "" || policy == PullMissing {
+			return fmt.Errorf("image %s not known locally, and pulling it failed: %w", name, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// imageEvent records an image event in the events file.
+func (e *Engine) imageEvent(id, name, status string) {
+	e.event(&ContainerConfig{ID: id, Name: name, Image: name}, status, map[string]string{"type": "image"})
+}

@@ -1,0 +1,366 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/docker"
+	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/manifest"
+	"go.podman.io/image/v5/pkg/cli/environment"
+	"go.podman.io/image/v5/pkg/compression"
+	"go.podman.io/image/v5/pkg/docker/config"
+	"go.podman.io/image/v5/pkg/shortnames"
+	"go.podman.io/image/v5/pkg/sysregistriesv2"
+	"go.podman.io/image/v5/signature"
+	istorage "go.podman.io/image/v5/storage"
+	"go.podman.io/image/v5/types"
+	cstorage "go.podman.io/storage"
+)
+
+// ErrRegistry is what errors.Is finds in failures to talk to a registry.
+var ErrRegistry = errors.New("registry")
+
+// registryError marks a registry failure without adding to its message.
+type registryError struct{ err error }
+
+func (e *registryError) Error() string        { return e.err.Error() }
+func (e *registryError) Unwrap() error        { return e.err }
+func (e *registryError) Is(target error) bool { return target == ErrRegistry }
+
+// RegistryOptions are the flags of pull, push and login.
+type RegistryOptions struct {
+	// TLSVerify, when set, overrides registries.conf's insecure setting.
+	TLSVerify *bool
+	// Creds is USER[:PASSWORD] for this request only.
+	Creds string
+	// AuthFile replaces the default auth.json (REGISTRY_AUTH_FILE too).
+	AuthFile string
+	// CertDir holds ca.crt (and client certificates) for the registry,
+	// instead of certs.d/HOST:PORT.
+	CertDir string
+	// OS, Arch and Variant choose from a multi-platform image.
+	OS, Arch, Variant string
+	// Progress receives progress bars; nil is quiet.
+	Progress io.Writer
+	// Retry is how many times a failed copy is tried again.
+	Retry int
+}
+
+// sysContext turns the options into containers/image's settings.
+func (s *Store) sysContext(o RegistryOptions) (*types.SystemContext, error) {
+	sys := *s.sys
+	sys.AuthFilePath = o.AuthFile
+	sys.DockerCertPath = o.CertDir
+	if sys.AuthFilePath == "" {
+		sys.AuthFilePath = os.Getenv("REGISTRY_AUTH_FILE")
+	}
+	if o.TLSVerify != nil {
+		sys.DockerInsecureSkipTLSVerify = types.NewOptionalBool(!*o.TLSVerify)
+		sys.OCIInsecureSkipTLSVerify = !*o.TLSVerify
+		sys.DockerDaemonInsecureSkipTLSVerify = !*o.TLSVerify
+	}
+	if o.Creds != "" {
+		user, pass, _ := strings.Cut(o.Creds, ":")
+		if user == "" {
+			return nil, fmt.Errorf("--creds %q: want USER[:PASSWORD]", o.Creds)
+		}
+		sys.DockerAuthConfig = &types.DockerAuthConfig{Username: user, Password: pass}
+	}
+	sys.OSChoice, sys.ArchitectureChoice, sys.VariantChoice = o.OS, o.Arch, o.Variant
+	// CONTAINERS_REGISTRIES_CONF names another registries.conf, as for
+	// Podman and skopeo.
+	if err := environment.UpdateRegistriesConf(&sys); err != nil {
+		return nil, err
+	}
+	return &sys, nil
+}
+
+// registryPolicy is the user's policy.json, or Podman's default when there
+// is none: accept anything.
+func registryPolicy(sys *types.SystemContext) (*signature.PolicyContext, error) {
+	p, err := signature.DefaultPolicy(sys)
+	if err != nil && strings.Contains(err.Error(), "no policy.json file found") {
+		return policyContext()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("signature policy: %w", err)
+	}
+	return signature.NewPolicyContext(p)
+}
+
+// pullCandidates lists the fully qualified names a user's name may mean,
+// by registries.conf (aliases, unqualified-search-registries); with no
+// search registries configured, docker.io is the one.
+func pullCandidates(sys *types.SystemContext, name string) ([]reference.Named, error) {
+	ref, err := reference.Parse(name)
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w: %v", name, ErrInvalidName, err)
+	}
+	named, ok := ref.(reference.Named)
+	if !ok {
+		return nil, fmt.Errorf("%q: %w: no repository", name, ErrInvalidName)
+	}
+	if hasDomain(named.Name()) {
+		return []reference.Named{reference.TagNameOnly(named)}, nil
+	}
+	if regs, err := sysregistriesv2.UnqualifiedSearchRegistries(sys); err == nil && len(regs) == 0 {
+		if aliased, _, err := sysregistriesv2.ResolveShortNameAlias(sys, name); err != nil || aliased == nil {
+			n, err := reference.ParseNormalizedNamed(name)
+			if err != nil {
+				return nil, fmt.Errorf("%q: %w: %v", name, ErrInvalidName, err)
+			}
+			return []reference.Named{reference.TagNameOnly(n)}, nil
+		}
+	}
+	resolved, err := shortnames.Resolve(sys, name)
+	if err != nil {
+		return nil, fmt.Errorf("resolve short name %q: %w", name, err)
+	}
+	var out []reference.Named
+	for _, c := range resolved.PullCandidates {
+		out = append(out, c.Value)
+	}
+	return out, nil
+}
+
+// Pull copies an image from a registry into the store and returns its
+// ID. Candidates from short-name resolution are tried in order.
+func (s *Store) Pull(ctx context.Context, name string, o RegistryOptions) (string, error) {
+	sys, err := s.sysContext(o)
+	if err != nil {
+		return "", err
+	}
+	cands, err := pullCandidates(sys, strings.TrimPrefix(name, "docker://"))
+	if err != nil {
+		return "", err
+	}
+	pc, err := registryPolicy(sys)
+	if err != nil {
+		return "", err
+	}
+	defer pc.Destroy()
+	var errs []error
+	for _, named := range cands {
+		src, err := docker.NewReference(named)
+		if err != nil {
+			return "", fmt.Errorf("%q: %w: %v", name, ErrInvalidName, err)
+		}
+		dest, err := istorage.Transport.NewStoreReference(s.s, named, "")
+		if err != nil {
+			return "", err
+		}
+		opts := &copy.Options{SourceCtx: sys, DestinationCtx: sys, ReportWriter: o.Progress}
+		_, err = copyWithRetry(ctx, pc, dest, src, opts, o.Retry)
+		if err == nil {
+			return s.idOf(dest)
+		}
+		errs = append(errs, explain("pull "+named.String(), reference.Domain(named), err))
+	}
+	if len(errs) == 1 {
+		return "", errs[0]
+	}
+	return "", errors.Join(errs...)
+}
+
+// copyWithRetry copies, trying again o.Retry times after a failure that
+// is not the user's (a missing image or bad credentials is not retried),
+// and returns the manifest written.
+func copyWithRetry(ctx context.Context, pc *signature.PolicyContext, dest, src types.ImageReference, opts *copy.Options, retry int) ([]byte, error) {
+	for attempt := 0; ; attempt++ {
+		m, err := copy.Image(ctx, pc, dest, src, opts)
+		if err == nil || attempt >= retry || ctx.Err() != nil || permanent(err) {
+			return m, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Second << attempt):
+		}
+	}
+}
+
+func permanent(err error) bool {
+	var unauthorized docker.ErrUnauthorizedForCredentials
+	return errors.As(err, &unauthorized) || strings.Contains(err.Error(), "manifest unknown") || strings.Contains(err.Error(), "name unknown")
+}
+
+// explain turns a registry failure into one line that says what to do.
+func explain(what, registry string, err error) error {
+	msg := err.Error()
+	hint := ""
+	var unauthorized docker.ErrUnauthorizedForCredentials
+	switch {
+	case errors.As(err, &unauthorized) || strings.Contains(msg, "unauthorized") || strings.Contains(msg, "authentication required"):
+		hint = "authentication failed: run scow login " + registry
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "certificate"):
+		hint = "TLS verification failed: trust the registry's CA, or use --tls-verify=false for a local registry"
+	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
+		hint = "the registry speaks plain HTTP: use --tls-verify=false or mark it insecure in registries.conf"
+	case strings.Contains(msg, "connection refused"):
+		hint = "connection refused: is a registry listening at " + registry + "?"
+	case strings.Contains(msg, "no such host"):
+		hint = "unknown host " + registry
+	case strings.Contains(msg, "manifest unknown"):
+		hint = "no such tag in the repository"
+	case strings.Contains(msg, "name unknown"):
+		hint = "no such repository"
+	case strings.Contains(msg, "no space left on device"):
+		hint = "no space left on device"
+	}
+	if hint == "" {
+		return fmt.Errorf("%s: %w", what, &registryError{err})
+	}
+	return fmt.Errorf("%s: %s (%w)", what, hint, &registryError{err})
+}
+
+// PushOptions are push's own flags.
+type PushOptions struct {
+	RegistryOptions
+	// Format is oci or v2s2 (Docker schema 2); empty keeps the image's.
+	Format string
+	// Compression is gzip or zstd.
+	Compression string
+	// DigestFile receives the pushed manifest's digest.
+	DigestFile string
+}
+
+// Push copies a stored image to a registry, at dest or at its own name.
+func (s *Store) Push(ctx context.Context, name, dest string, o PushOptions) error {
+	img, err := s.lookup(name)
+	if err != nil {
+		return err
+	}
+	if dest == "" {
+		dest = s.matchingNameOrEmpty(img, name)
+		if dest == "" {
+			return fmt.Errorf("%s has no name to push to: give a destination", name)
+		}
+	}
+	named, err := reference.ParseNormalizedNamed(strings.TrimPrefix(dest, "docker://"))
+	if err != nil {
+		return fmt.Errorf("%q: %w: %v", dest, ErrInvalidName, err)
+	}
+	named = reference.TagNameOnly(named)
+	sys, err := s.sysContext(o.RegistryOptions)
+	if err != nil {
+		return err
+	}
+	src, err := istorage.Transport.NewStoreReference(s.s, nil, img.ID)
+	if err != nil {
+		return err
+	}
+	destRef, err := docker.NewReference(named)
+	if err != nil {
+		return fmt.Errorf("%q: %w: %v", dest, ErrInvalidName, err)
+	}
+	pc, err := registryPolicy(sys)
+	if err != nil {
+		return err
+	}
+	defer pc.Destroy()
+	opts := &copy.Options{SourceCtx: sys, ReportWriter: o.Progress}
+	switch o.Format {
+	case "":
+	case "oci":
+		opts.ForceManifestMIMEType = imgspecv1.MediaTypeImageManifest
+	case "v2s2", "docker":
+		opts.ForceManifestMIMEType = manifest.DockerV2Schema2MediaType
+	default:
+		return fmt.Errorf("--format %q: use oci or v2s2", o.Format)
+	}
+	destSys := *sys
+	switch o.Compression {
+	case "", "gzip":
+	case "zstd":
+		algo := compression.Zstd
+		destSys.CompressionFormat = &algo
+	default:
+		return fmt.Errorf("--compression-format %q: use gzip or zstd", o.Compression)
+	}
+	opts.DestinationCtx = &destSys
+	m, err := copyWithRetry(ctx, pc, destRef, src, opts, o.Retry)
+	if err != nil {
+		return explain("push "+named.String(), reference.Domain(named), err)
+	}
+	if o.DigestFile != "" {
+		dig, err := manifest.Digest(m)
+		if err != nil {
+			return fmt.Errorf("digest of the pushed manifest: %w", err)
+		}
+		if err := os.WriteFile(o.DigestFile, []byte(dig.String()), 0o644); err != nil {
+			return fmt.Errorf("--digestfile: %w", err)
+		}
+	}
+	return nil
+}
+
+// matchingNameOrEmpty is matchingName for an image that may have none.
+func (s *Store) matchingNameOrEmpty(img *cstorage.Image, name string) string {
+	if len(img.Names) == 0 {
+		return ""
+	}
+	return s.matchingName(img, name)
+}
+
+// Login checks credentials against a registry and stores them in the
+// auth file that Podman and skopeo read too.
+func Login(ctx context.Context, registry, user, pass string, o RegistryOptions) error {
+	s := &Store{sys: &types.SystemContext{}}
+	sys, err := s.sysContext(o)
+	if err != nil {
+		return err
+	}
+	key := strings.TrimPrefix(strings.TrimPrefix(registry, "https://"), "http://")
+	host := strings.SplitN(key, "/", 2)[0]
+	if err := docker.CheckAuth(ctx, sys, user, pass, host); err != nil {
+		return explain("login to "+host, host, err)
+	}
+	if err := config.SetAuthentication(sys, key, user, pass); err != nil {
+		return fmt.Errorf("store credentials for %s: %w", key, err)
+	}
+	return nil
+}
+
+// LoginUser returns the user logged in to registry, for login --get-login.
+func LoginUser(registry string, o RegistryOptions) (string, error) {
+	s := &Store{sys: &types.SystemContext{}}
+	sys, err := s.sysContext(o)
+	if err != nil {
+		return "", err
+	}
+	auth, err := config.GetCredentials(sys, registry)
+	if err != nil {
+		return "", fmt.Errorf("read credentials: %w", err)
+	}
+	if auth.Username == "" {
+		return "", fmt.Errorf("not logged in to %s", registry)
+	}
+	return auth.Username, nil
+}
+
+// Logout removes the stored credentials of registry, or of all.
+func Logout(registry string, all bool, o RegistryOptions) error {
+	s := &Store{sys: &types.SystemContext{}}
+	sys, err := s.sysContext(o)
+	if err != nil {
+		return err
+	}
+	if all {
+		return config.RemoveAllAuthentication(sys)
+	}
+	if err := config.RemoveAuthentication(sys, registry); err != nil {
+		if errors.Is(err, config.ErrNotLoggedIn) {
+			return fmt.Errorf("not logged in to %s", registry)
+		}
+		return fmt.Errorf("remove credentials of %s: %w", registry, err)
+	}
+	return nil
+}

@@ -1,0 +1,291 @@
+//go:build e2e
+
+package tests
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// registry is a distribution registry (Debian's docker-registry) that a
+// test started on 127.0.0.1.
+type registry struct {
+	host    string // 127.0.0.1:PORT
+	certDir string // ca.crt for --cert-dir, when TLS
+}
+
+// startRegistry starts a registry: plain HTTP, or HTTPS with a CA made
+// here, optionally with htpasswd basic auth for user "tester"/"s3cret".
+func startRegistry(t *testing.T, useTLS, auth bool) *registry {
+	t.Helper()
+	bin, err := exec.LookPath("docker-registry")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("docker-registry is missing: hack/install-deps.sh --test installs it")
+		}
+		t.Skip("docker-registry is not installed")
+	}
+	dir := t.TempDir()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := l.Addr().String()
+	l.Close()
+	r := &registry{host: host}
+	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), host)
+	scheme := "http"
+	var pool *x509.CertPool
+	if useTLS {
+		scheme = "https"
+		r.certDir = filepath.Join(suite.dir, "certs-"+filepath.Base(dir))
+		os.MkdirAll(r.certDir, 0o755)
+		pool = makeCerts(t, dir, r.certDir)
+		cfg += fmt.Sprintf("  tls:\n    certificate: %s\n    key: %s\n", filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key"))
+	}
+	if auth {
+		hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.DefaultCost)
+		os.WriteFile(filepath.Join(dir, "htpasswd"), []byte("tester:"+string(hash)+"\n"), 0o644)
+		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: scow-test\n    path: %s\n", filepath.Join(dir, "htpasswd"))
+	}
+	os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o644)
+	cmd := exec.Command(bin, "serve", filepath.Join(dir, "config.yml"))
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	if !waitFor(15*time.Second, func() bool {
+		resp, err := client.Get(scheme + "://" + host + "/v2/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return true
+	}) {
+		t.Fatalf("registry did not come up:\n%s", logs.String())
+	}
+	return r
+}
+
+// makeCerts writes a CA and a server certificate for 127.0.0.1.
+func makeCerts(t *testing.T, dir, caDir string) *x509.CertPool {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "scow test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	write := func(p, typ string, b []byte, mode os.FileMode) {
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(dir, "server.crt"), "CERTIFICATE", der, 0o644)
+	write(filepath.Join(dir, "server.key"), "EC PRIVATE KEY", keyDER, 0o600)
+	write(filepath.Join(caDir, "ca.crt"), "CERTIFICATE", caDER, 0o644)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return pool
+}
+
+// layeredImage writes a docker-archive of n layers of random data, size
+// bytes each, named tag, and returns its path.
+func layeredImage(t *testing.T, m *mode, tag string, n, size int) string {
+	t.Helper()
+	dir := m.userDir(t)
+	var layers, diffIDs []string
+	for i := range n {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		data := make([]byte, size)
+		rand.Read(data)
+		tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("layer%d.bin", i), Mode: 0o644, Size: int64(size), Typeflag: tar.TypeReg})
+		tw.Write(data)
+		tw.Close()
+		sum := sha256.Sum256(buf.Bytes())
+		name := hex.EncodeToString(sum[:]) + ".tar"
+		os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644)
+		layers = append(layers, name)
+		diffIDs = append(diffIDs, "sha256:"+hex.EncodeToString(sum[:]))
+	}
+	cfg, _ := json.Marshal(map[string]any{
+		"architecture": "amd64", "os": "linux", "config": map[string]any{"Cmd": []string{"/bin/sh"}},
+		"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs},
+	})
+	sum := sha256.Sum256(cfg)
+	cfgName := hex.EncodeToString(sum[:]) + ".json"
+	os.WriteFile(filepath.Join(dir, cfgName), cfg, 0o644)
+	manifest, _ := json.Marshal([]map[string]any{{"Config": cfgName, "RepoTags": []string{tag}, "Layers": layers}})
+	os.WriteFile(filepath.Join(dir, "manifest.json"), manifest, 0o644)
+	out := filepath.Join(m.userDir(t), "layered.tar")
+	args := append([]string{"-C", dir, "-cf", out, "manifest.json", cfgName}, layers...)
+	if b, err := exec.Command("tar", args...).CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v %s", err, b)
+	}
+	os.Chmod(out, 0o644)
+	return out
+}
+
+func TestRegistryPushPull(t *testing.T) {
+	reg := startRegistry(t, false, false)
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		ref := reg.host + "/" + m.name + "/busybox:1"
+		digest := filepath.Join(m.userDir(t), "digest")
+		s.must("push", "--tls-verify=false", "--digestfile", digest, "busybox", ref)
+		want := s.imageIDs()[0]
+		d, err := os.ReadFile(digest)
+		if err != nil || !strings.HasPrefix(string(d), "sha256:") {
+			t.Fatalf("--digestfile: %q %v", d, err)
+		}
+		// Back by tag and by digest, into empty stores.
+		for _, name := range []string{ref, reg.host + "/" + m.name + "/busybox@" + string(d)} {
+			fresh := newStore(t, m)
+			out := fresh.must("pull", "--tls-verify=false", name)
+			if "sha256:"+strings.TrimSpace(out) != want {
+				t.Errorf("pull %s: ID %q, want %s", name, out, want)
+			}
+			if got := fresh.must("run", "--rm", name, "echo", "pulled"); got != "pulled\n" {
+				t.Errorf("run of the pulled image: %q", got)
+			}
+		}
+		// run pulls a missing image itself; --pull never does not.
+		fresh := newStore(t, m)
+		wantError(t, fresh.scow("run", "--rm", "--pull", "never", ref, "true"), 125, "not known")
+		if got := fresh.must("run", "--rm", "--tls-verify=false", ref, "echo", "auto"); got != "auto\n" {
+			t.Errorf("run pulling on demand: %q", got)
+		}
+		wantError(t, fresh.scow("run", "--rm", "--pull", "sometimes", ref, "true"), 125, "sometimes")
+		// Errors that say what to do.
+		wantError(t, fresh.scow("pull", "--tls-verify=false", reg.host+"/"+m.name+"/busybox:nope"), 125, "no such tag")
+		wantError(t, fresh.scow("pull", ref), 125, "--tls-verify=false")
+		wantError(t, fresh.scow("pull", "--tls-verify=false", "127.0.0.1:1/x/y"), 125, "connection refused")
+		wantError(t, fresh.scow("pull", "--tls-verify=false", "Bad::Name"), 125, "Bad::Name")
+		// A five-layer image goes up and comes back whole.
+		layered := layeredImage(t, m, reg.host+"/"+m.name+"/layered:1", 5, 2<<20)
+		s.must("load", "-i", layered)
+		s.must("push", "--tls-verify=false", reg.host+"/"+m.name+"/layered:1")
+		back := newStore(t, m)
+		back.must("pull", "-q", "--tls-verify=false", reg.host+"/"+m.name+"/layered:1")
+		if a, b := s.must("image", "inspect", "--format", "{{.Id}}", reg.host+"/"+m.name+"/layered:1"), back.must("image", "inspect", "--format", "{{.Id}}", reg.host+"/"+m.name+"/layered:1"); a != b {
+			t.Errorf("layered image ID changed: %s vs %s", a, b)
+		}
+		if got := back.must("image", "inspect", "--format", "{{len .RootFS.Layers}}", reg.host+"/"+m.name+"/layered:1"); got != "5\n" {
+			t.Errorf("layers after the round trip: %q", got)
+		}
+	})
+}
+
+func TestRegistryTLSAndAuth(t *testing.T) {
+	reg := startRegistry(t, true, true)
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		authfile := filepath.Join(m.userDir(t), "auth.json")
+		ref := reg.host + "/" + m.name + "/busybox:1"
+		wantError(t, s.scow("login", "-u", "tester", "-p", "s3cret", reg.host), 125, "TLS verification failed")
+		wantError(t, s.scow("login", "--cert-dir", reg.certDir, "--authfile", authfile, "-u", "tester", "-p", "wrong", reg.host), 125, "authentication failed")
+		wantError(t, s.scow("push", "--cert-dir", reg.certDir, "--authfile", authfile, "busybox", ref), 125, "scow login")
+		r := s.scowStdin("s3cret\n", "login", "--cert-dir", reg.certDir, "--authfile", authfile, "-u", "tester", "--password-stdin", reg.host)
+		if r.code != 0 || r.stdout != "Login Succeeded!\n" {
+			t.Fatalf("login: %s", r)
+		}
+		if st, err := os.Stat(authfile); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("auth file mode: %v %v", st, err)
+		}
+		if got := s.must("login", "--authfile", authfile, "--get-login", reg.host); got != "tester\n" {
+			t.Errorf("--get-login: %q", got)
+		}
+		s.must("push", "--cert-dir", reg.certDir, "--authfile", authfile, "busybox", ref)
+		fresh := newStore(t, m)
+		fresh.must("pull", "--cert-dir", reg.certDir, "--authfile", authfile, ref)
+		fresh.must("pull", "--cert-dir", reg.certDir, "--creds", "tester:s3cret", ref)
+		if got := s.must("logout", "--authfile", authfile, reg.host); !strings.Contains(got, reg.host) {
+			t.Errorf("logout said %q", got)
+		}
+		wantError(t, fresh.scow("pull", "--cert-dir", reg.certDir, "--authfile", authfile, ref), 125, "scow login")
+		wantError(t, s.scow("logout", "--authfile", authfile, reg.host), 125, "not logged in")
+	})
+}
+
+func TestRegistriesConf(t *testing.T) {
+	reg := startRegistry(t, false, false)
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("push", "--tls-verify=false", "busybox", reg.host+"/mirrored/busybox:1")
+		conf := m.userFile(t, "registries.conf", fmt.Sprintf(`unqualified-search-registries = ["%[1]s"]
+short-name-mode = "permissive"
+
+[[registry]]
+location = "%[1]s"
+insecure = true
+
+[[registry]]
+prefix = "example.invalid/mirrored"
+location = "example.invalid/mirrored"
+[[registry.mirror]]
+location = "%[1]s/mirrored"
+insecure = true
+
+[aliases]
+"myalias" = "%[1]s/mirrored/busybox"
+`, reg.host))
+		env := []string{"CONTAINERS_REGISTRIES_CONF=" + conf}
+		for _, name := range []string{"myalias:1", "example.invalid/mirrored/busybox:1", "mirrored/busybox:1"} {
+			fresh := newStore(t, m)
+			r := execute(t, m.cmdEnv(context.Background(), fresh.root, fresh.run, env, "pull", name), "")
+			if r.code != 0 {
+				t.Errorf("pull %s through registries.conf: %s", name, r)
+			}
+		}
+	})
+}
