@@ -362,3 +362,23 @@ func (e *Engine) InspectImage(name string) (*ImageInspect, error) {
 	}
 	return out, nil
 }
+
+// HistoryEntry is one step of an image's history.
+type HistoryEntry = storage.HistoryEntry
+
+// History returns an image's build steps, newest first.
+func (e *Engine) History(name string) ([]HistoryEntry, error) {
+	if err := e.open(); err != nil {
+		return nil, err
+	}
+	h, err := e.store.History(name)
+	return h, storageErr(err)
+}
+
+// PruneImages removes unused images without a name (all: any unused).
+func (e *Engine) PruneImages(all bool) ([]string, error) {
+	if err := e.open(); err != nil {
+		return nil, err
+	}
+	return e.store.PruneImages(all)
+}

@@ -102,3 +102,23 @@ func (e *Engine) ensureImage(ctx context.Context, name, policy string, o Registr
 func (e *Engine) imageEvent(id, name, status string) {
 	e.event(&ContainerConfig{ID: id, Name: name, Image: name}, status, map[string]string{"type": "image"})
 }
+
+// PullAllTags pulls every tag of a repository and returns the IDs.
+func (e *Engine) PullAllTags(ctx context.Context, repo string, o RegistryOptions) ([]string, error) {
+	if err := e.open(); err != nil {
+		return nil, err
+	}
+	tags, err := e.store.RepositoryTags(ctx, repo, o)
+	if err != nil {
+		return nil, registryErr(err)
+	}
+	var ids []string
+	for _, t := range tags {
+		id, err := e.Pull(ctx, t.String(), o)
+		if err != nil {
+			return ids, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}

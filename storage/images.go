@@ -511,3 +511,78 @@ func (s *Store) saveTo(ctx context.Context, name, path, format string) error {
 	}
 	return nil
 }
+
+// HistoryEntry is one step of an image's history, newest first.
+type HistoryEntry struct {
+	ID        string // the image ID for the newest step, else "<missing>"
+	Created   time.Time
+	CreatedBy string
+	Size      int64
+	Comment   string
+}
+
+// History returns an image's build steps with the size of each layer.
+func (s *Store) History(name string) ([]HistoryEntry, error) {
+	img, err := s.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.describe(img, false)
+	if err != nil {
+		return nil, err
+	}
+	// Layer sizes, base first.
+	var sizes []int64
+	for id := img.TopLayer; id != ""; {
+		l, err := s.s.Layer(id)
+		if err != nil {
+			return nil, fmt.Errorf("layer %s of %s: %w", id, name, err)
+		}
+		sizes = append([]int64{l.UncompressedSize}, sizes...)
+		id = l.Parent
+	}
+	var out []HistoryEntry
+	layer := 0
+	for _, h := range d.Config.History {
+		e := HistoryEntry{ID: "<missing>", CreatedBy: h.CreatedBy, Comment: h.Comment}
+		if h.Created != nil {
+			e.Created = *h.Created
+		}
+		if !h.EmptyLayer && layer < len(sizes) {
+			e.Size = sizes[layer]
+			layer++
+		}
+		out = append([]HistoryEntry{e}, out...)
+	}
+	if len(out) > 0 {
+		out[0].ID = img.ID
+	}
+	return out, nil
+}
+
+// PruneImages removes images that no container uses and that have no
+// name (all: whatever their names) and returns their IDs.
+func (s *Store) PruneImages(all bool) ([]string, error) {
+	imgs, err := s.s.Images()
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	var removed []string
+	for _, img := range imgs {
+		if len(img.Names) > 0 && !all {
+			continue
+		}
+		ctrs, err := s.ImageContainers(img.ID)
+		if err != nil {
+			return removed, err
+		}
+		if len(ctrs) > 0 {
+			continue
+		}
+		if _, err := s.s.DeleteImage(img.ID, true); err != nil {
+			return removed, fmt.Errorf("delete image %s: %w", img.ID, err)
+		}
+		removed = append(removed, img.ID)
+	}
+	return removed, nil
+}

@@ -43,6 +43,8 @@ type RegistryOptions struct {
 	Creds string
 	// AuthFile replaces the default auth.json (REGISTRY_AUTH_FILE too).
 	AuthFile string
+	// SignaturePolicy replaces the default policy.json.
+	SignaturePolicy string
 	// CertDir holds ca.crt (and client certificates) for the registry,
 	// instead of certs.d/HOST:PORT.
 	CertDir string
@@ -59,6 +61,7 @@ func (s *Store) sysContext(o RegistryOptions) (*types.SystemContext, error) {
 	sys := *s.sys
 	sys.AuthFilePath = o.AuthFile
 	sys.DockerCertPath = o.CertDir
+	sys.SignaturePolicyPath = o.SignaturePolicy
 	if sys.AuthFilePath == "" {
 		sys.AuthFilePath = os.Getenv("REGISTRY_AUTH_FILE")
 	}
@@ -214,6 +217,8 @@ func explain(what, registry string, err error) error {
 		hint = "no such repository"
 	case strings.Contains(msg, "no space left on device"):
 		hint = "no space left on device"
+	case strings.Contains(msg, "is rejected by policy") || strings.Contains(msg, "Source image rejected"):
+		hint = "the signature policy (policy.json) rejects this image"
 	}
 	if hint == "" {
 		return fmt.Errorf("%s: %w", what, &registryError{err})
@@ -363,4 +368,37 @@ func Logout(registry string, all bool, o RegistryOptions) error {
 		return fmt.Errorf("remove credentials of %s: %w", registry, err)
 	}
 	return nil
+}
+
+// RepositoryTags lists the tags of a repository in a registry, for pull
+// --all-tags.
+func (s *Store) RepositoryTags(ctx context.Context, name string, o RegistryOptions) ([]reference.Named, error) {
+	sys, err := s.sysContext(o)
+	if err != nil {
+		return nil, err
+	}
+	named, err := reference.ParseNormalizedNamed(strings.TrimPrefix(name, "docker://"))
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w: %v", name, ErrInvalidName, err)
+	}
+	if !reference.IsNameOnly(named) {
+		return nil, fmt.Errorf("%q: --all-tags takes a repository without a tag or digest", name)
+	}
+	ref, err := docker.NewReference(reference.TagNameOnly(named))
+	if err != nil {
+		return nil, err
+	}
+	tags, err := docker.GetRepositoryTags(ctx, sys, ref)
+	if err != nil {
+		return nil, explain("list tags of "+named.Name(), reference.Domain(named), err)
+	}
+	var out []reference.Named
+	for _, t := range tags {
+		tagged, err := reference.WithTag(named, t)
+		if err != nil {
+			return nil, fmt.Errorf("tag %q of %s: %w", t, named.Name(), err)
+		}
+		out = append(out, tagged)
+	}
+	return out, nil
 }

@@ -209,6 +209,30 @@ func TestRegistryPushPull(t *testing.T) {
 		wantError(t, fresh.scow("pull", ref), 125, "--tls-verify=false")
 		wantError(t, fresh.scow("pull", "--tls-verify=false", "127.0.0.1:1/x/y"), 125, "connection refused")
 		wantError(t, fresh.scow("pull", "--tls-verify=false", "Bad::Name"), 125, "Bad::Name")
+		// --all-tags, history, --digests, image prune.
+		s.must("push", "--tls-verify=false", "busybox", reg.host+"/"+m.name+"/busybox:2")
+		tags := newStore(t, m)
+		if got := strings.Fields(tags.must("pull", "--all-tags", "--tls-verify=false", reg.host+"/"+m.name+"/busybox")); len(got) != 2 {
+			t.Errorf("pull --all-tags printed %v", got)
+		}
+		if got := tags.must("images", "--format", "{{.Tag}}"); got != "1\n2\n" && got != "2\n1\n" {
+			t.Errorf("tags after --all-tags: %q", got)
+		}
+		if got := tags.must("images", "--digests", "--format", "{{.Digest}}"); !strings.HasPrefix(got, "sha256:") {
+			t.Errorf("images --digests: %q", got)
+		}
+		if got := tags.must("history", "--format", "{{.ID}} {{.CreatedBy}}", reg.host+"/"+m.name+"/busybox:1"); got != want[len("sha256:"):len("sha256:")+12]+" hack/mkimage-busybox.sh\n" {
+			t.Errorf("history: %q", got)
+		}
+		if got := tags.must("image", "prune"); got != "" {
+			t.Errorf("image prune removed named images: %q", got)
+		}
+		if got := strings.Fields(tags.must("image", "prune", "-a")); len(got) != 1 {
+			t.Errorf("image prune -a removed %v", got)
+		}
+		// A policy that rejects the registry.
+		policy := m.userFile(t, "policy.json", `{"default":[{"type":"insecureAcceptAnything"}],"transports":{"docker":{"`+reg.host+`":[{"type":"reject"}]}}}`)
+		wantError(t, newStore(t, m).scow("pull", "--tls-verify=false", "--signature-policy", policy, ref), 125, "policy")
 		// A five-layer image goes up and comes back whole.
 		layered := layeredImage(t, m, reg.host+"/"+m.name+"/layered:1", 5, 2<<20)
 		s.must("load", "-i", layered)

@@ -120,6 +120,7 @@ func imagesCommand() *cli.Command {
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all images (scow keeps no intermediate images to hide)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only image IDs"},
 			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate IDs"},
+			&cli.BoolFlag{Name: "digests", Usage: "show digests"},
 			&cli.StringFlag{Name: "format", Usage: "Go template for each image, or json"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
@@ -157,6 +158,9 @@ func imagesCommand() *cli.Command {
 			format := c.String("format")
 			if format == "" {
 				format = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Created}}\t{{.Size}}"
+				if c.Bool("digests") {
+					format = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.Created}}\t{{.Size}}"
+				}
 			}
 			return printTemplate(c.App.Writer, format, rows, imageHeaders)
 		}),
@@ -251,6 +255,24 @@ func imageCommand() *cli.Command {
 				}),
 			},
 			renamed(imagesCommand(), "ls", "list"),
+			renamed(historyCommand(), "history"),
+			{
+				Name:  "prune",
+				Usage: "remove unused images without a name",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every image no container uses"},
+					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask (scow never asks)"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					ids, err := e.PruneImages(c.Bool("all"))
+					for _, id := range ids {
+						fmt.Fprintln(c.App.Writer, id)
+					}
+					return err
+				}),
+			},
+			renamed(pullCommand(), "pull"),
+			renamed(pushCommand(), "push"),
 			renamed(importCommand(), "import"),
 			renamed(loadCommand(), "load"),
 			renamed(saveCommand(), "save"),
@@ -264,4 +286,60 @@ func imageCommand() *cli.Command {
 func renamed(c *cli.Command, name string, aliases ...string) *cli.Command {
 	c.Name, c.Aliases = name, aliases
 	return c
+}
+
+// historyRow is one line of history.
+type historyRow struct {
+	ID, Created, CreatedBy, Size, Comment string
+	CreatedAt                             time.Time
+}
+
+func historyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "history",
+		Usage:     "show an image's build steps",
+		ArgsUsage: "IMAGE",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate IDs and commands"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only IDs"},
+			&cli.StringFlag{Name: "format", Usage: "Go template for each step, or json"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, 1, "history IMAGE"); err != nil {
+				return err
+			}
+			steps, err := e.History(c.Args().First())
+			if err != nil {
+				return err
+			}
+			var rows []any
+			for _, h := range steps {
+				id, by := h.ID, h.CreatedBy
+				if !c.Bool("no-trunc") {
+					if len(id) > 12 {
+						id = id[:12]
+					}
+					if len(by) > 45 {
+						by = by[:42] + "..."
+					}
+				}
+				if c.Bool("quiet") {
+					fmt.Fprintln(c.App.Writer, id)
+					continue
+				}
+				rows = append(rows, historyRow{
+					ID: id, Created: units.HumanDuration(time.Since(h.Created)) + " ago", CreatedAt: h.Created,
+					CreatedBy: by, Size: units.HumanSizeWithPrecision(float64(h.Size), 3), Comment: h.Comment,
+				})
+			}
+			if c.Bool("quiet") {
+				return nil
+			}
+			format := c.String("format")
+			if format == "" {
+				format = "table {{.ID}}\t{{.Created}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+			}
+			return printTemplate(c.App.Writer, format, rows, map[string]string{"ID": "ID", "Created": "CREATED", "CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT"})
+		}),
+	}
 }

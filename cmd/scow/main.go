@@ -118,6 +118,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			saveCommand(),
 			imagesCommand(),
 			tagCommand(),
+			historyCommand(),
 			rmiCommand(),
 			imageCommand(),
 		},

@@ -18,13 +18,17 @@ func registryFlags() []cli.Flag {
 		&cli.StringFlag{Name: "creds", Usage: "USER[:PASSWORD] for this request"},
 		&cli.StringFlag{Name: "authfile", Usage: "auth.json to use instead of the default"},
 		&cli.StringFlag{Name: "cert-dir", Usage: "directory with the registry's ca.crt (and client certificates)"},
+		&cli.StringFlag{Name: "signature-policy", Usage: "policy.json to use instead of the default"},
 	}
 }
 
 // registryOptions reads registryFlags; --tls-verify counts only if given,
 // so that registries.conf decides otherwise.
 func registryOptions(c *cli.Context) engine.RegistryOptions {
-	o := engine.RegistryOptions{Creds: c.String("creds"), AuthFile: c.String("authfile"), CertDir: c.String("cert-dir")}
+	o := engine.RegistryOptions{
+		Creds: c.String("creds"), AuthFile: c.String("authfile"),
+		CertDir: c.String("cert-dir"), SignaturePolicy: c.String("signature-policy"),
+	}
 	if c.IsSet("tls-verify") {
 		v := c.Bool("tls-verify")
 		o.TLSVerify = &v
@@ -53,6 +57,7 @@ func pullCommand() *cli.Command {
 			&cli.StringFlag{Name: "variant", Usage: "architecture variant"},
 			&cli.StringFlag{Name: "platform", Usage: "OS/ARCH[/VARIANT]"},
 			&cli.IntFlag{Name: "retry", Value: 3, Usage: "times to retry a failed pull"},
+			&cli.BoolFlag{Name: "all-tags", Aliases: []string{"a"}, Usage: "pull every tag of the repository"},
 		),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, 1, "pull [OPTIONS] NAME[:TAG|@DIGEST]"); err != nil {
@@ -73,6 +78,13 @@ func pullCommand() *cli.Command {
 			o.Progress = progress(c)
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
+			if c.Bool("all-tags") {
+				ids, err := e.PullAllTags(ctx, c.Args().First(), o)
+				for _, id := range ids {
+					fmt.Fprintln(c.App.Writer, id)
+				}
+				return err
+			}
 			id, err := e.Pull(ctx, c.Args().First(), o)
 			if err != nil {
 				return err
