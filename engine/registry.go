@@ -122,3 +122,15 @@ func (e *Engine) PullAllTags(ctx context.Context, repo string, o RegistryOptions
 	}
 	return ids, nil
 }
+
+// SearchResult is one repository a search found.
+type SearchResult = storage.SearchResult
+
+// Search lists repositories in registries that match term.
+func (e *Engine) Search(ctx context.Context, term string, limit int, o RegistryOptions) ([]SearchResult, error) {
+	if err := e.open(); err != nil {
+		return nil, err
+	}
+	res, err := e.store.Search(ctx, term, limit, o)
+	return res, registryErr(err)
+}

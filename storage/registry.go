@@ -402,3 +402,51 @@ func (s *Store) RepositoryTags(ctx context.Context, name string, o RegistryOptio
 	}
 	return out, nil
 }
+
+// SearchResult is one repository a registry search found.
+type SearchResult struct {
+	Name, Description string
+	Stars             int
+	Official          bool
+}
+
+// Search asks registries for repositories matching term: the registry
+// named in "REGISTRY/TERM", else every unqualified-search registry (or
+// docker.io).
+func (s *Store) Search(ctx context.Context, term string, limit int, o RegistryOptions) ([]SearchResult, error) {
+	sys, err := s.sysContext(o)
+	if err != nil {
+		return nil, err
+	}
+	registries := []string{}
+	if first, rest, ok := strings.Cut(term, "/"); ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		registries, term = append(registries, first), rest
+	} else if regs, err := sysregistriesv2.UnqualifiedSearchRegistries(sys); err == nil && len(regs) > 0 {
+		registries = regs
+	} else {
+		registries = append(registries, "docker.io")
+	}
+	var out []SearchResult
+	var errs []error
+	for _, reg := range registries {
+		found, err := docker.SearchRegistry(ctx, sys, reg, term, limit)
+		if err != nil {
+			errs = append(errs, explain("search "+reg, reg, err))
+			continue
+		}
+		for _, f := range found {
+			name := f.Name
+			if !strings.HasPrefix(name, reg+"/") {
+				name = reg + "/" + name
+			}
+			out = append(out, SearchResult{Name: name, Description: f.Description, Stars: f.StarCount, Official: f.IsOfficial})
+		}
+	}
+	if len(out) == 0 && len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}

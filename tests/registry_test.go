@@ -245,6 +245,25 @@ func TestRegistryPushPull(t *testing.T) {
 		if got := back.must("image", "inspect", "--format", "{{len .RootFS.Layers}}", reg.host+"/"+m.name+"/layered:1"); got != "5\n" {
 			t.Errorf("layers after the round trip: %q", got)
 		}
+		if got := s.must("search", "--tls-verify=false", reg.host+"/layered"); !strings.Contains(got, reg.host+"/"+m.name+"/layered") {
+			t.Errorf("search:\n%s", got)
+		}
+		// A pull killed halfway leaves no broken image, and the next works.
+		killed := newStore(t, m)
+		c := m.cmdIn(context.Background(), killed.root, killed.run, "pull", "--tls-verify=false", reg.host+"/"+m.name+"/layered:1")
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(150 * time.Millisecond)
+		c.Process.Kill()
+		c.Wait()
+		if ids := killed.imageIDs(); len(ids) > 1 {
+			t.Errorf("images after a killed pull: %v", ids)
+		}
+		killed.must("pull", "-q", "--tls-verify=false", reg.host+"/"+m.name+"/layered:1")
+		if got := killed.must("image", "inspect", "--format", "{{len .RootFS.Layers}}", reg.host+"/"+m.name+"/layered:1"); got != "5\n" {
+			t.Errorf("layers after a retried pull: %q", got)
+		}
 	})
 }
 

@@ -209,3 +209,40 @@ func logoutCommand() *cli.Command {
 		},
 	}
 }
+
+func searchCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "search",
+		Usage:     "search registries for repositories",
+		ArgsUsage: "[REGISTRY/]TERM",
+		Flags: append(registryFlags(),
+			&cli.IntFlag{Name: "limit", Value: 25, Usage: "show at most this many results"},
+			&cli.StringFlag{Name: "format", Usage: "Go template for each result, or json"},
+			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate descriptions"},
+		),
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, 1, "search [OPTIONS] [REGISTRY/]TERM"); err != nil {
+				return err
+			}
+			ctx, cancel := interruptible(c.Context)
+			defer cancel()
+			res, err := e.Search(ctx, c.Args().First(), c.Int("limit"), registryOptions(c))
+			if err != nil {
+				return err
+			}
+			var rows []any
+			for _, r := range res {
+				d := r.Description
+				if !c.Bool("no-trunc") && len(d) > 44 {
+					d = d[:41] + "..."
+				}
+				rows = append(rows, engine.SearchResult{Name: r.Name, Description: d, Stars: r.Stars, Official: r.Official})
+			}
+			format := c.String("format")
+			if format == "" {
+				format = "table {{.Name}}\t{{.Description}}"
+			}
+			return printTemplate(c.App.Writer, format, rows, map[string]string{"Name": "NAME", "Description": "DESCRIPTION", "Stars": "STARS", "Official": "OFFICIAL"})
+		}),
+	}
+}
