@@ -45,6 +45,7 @@ test-e2e: build image
 
 bench: build image
 	hack/bench-run.sh
+	hack/bench-pull.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi

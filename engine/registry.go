@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
+	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/storage"
 )
 
@@ -23,8 +26,19 @@ func registryErr(err error) error {
 	return storageErr(err)
 }
 
+// withDefaults fills in the auth file of a user without XDG_RUNTIME_DIR:
+// containers/image would pick /run/containers/UID, which only root can
+// write; Podman too falls back to a directory under /tmp then.
+func withDefaults(o RegistryOptions) RegistryOptions {
+	if o.AuthFile == "" && os.Getenv("REGISTRY_AUTH_FILE") == "" && os.Getenv("XDG_RUNTIME_DIR") == "" && userns.Rootless() {
+		o.AuthFile = filepath.Join(fmt.Sprintf("/tmp/scow-%d", userns.UID()), "containers", "auth.json")
+	}
+	return o
+}
+
 // Pull copies an image from a registry and returns its ID.
 func (e *Engine) Pull(ctx context.Context, name string, o RegistryOptions) (string, error) {
+	o = withDefaults(o)
 	if err := e.open(); err != nil {
 		return "", err
 	}
@@ -37,6 +51,7 @@ func (e *Engine) Pull(ctx context.Context, name string, o RegistryOptions) (stri
 
 // Push copies a stored image to a registry.
 func (e *Engine) Push(ctx context.Context, name, dest string, o PushOptions) error {
+	o.RegistryOptions = withDefaults(o.RegistryOptions)
 	if err := e.open(); err != nil {
 		return err
 	}
@@ -48,12 +63,12 @@ func (e *Engine) Login(ctx context.Context, registry, user, pass string, o Regis
 	if registry == "" {
 		return withClass(ErrInvalid, errors.New("login: give a registry"))
 	}
-	return storage.Login(ctx, registry, user, pass, o)
+	return storage.Login(ctx, registry, user, pass, withDefaults(o))
 }
 
 // LoginUser tells who is logged in to a registry.
 func (e *Engine) LoginUser(registry string, o RegistryOptions) (string, error) {
-	return storage.LoginUser(registry, o)
+	return storage.LoginUser(registry, withDefaults(o))
 }
 
 // Logout forgets the credentials of a registry, or of all.
@@ -61,7 +76,7 @@ func (e *Engine) Logout(registry string, all bool, o RegistryOptions) error {
 	if registry == "" && !all {
 		return withClass(ErrInvalid, errors.New("logout: give a registry or --all"))
 	}
-	return storage.Logout(registry, all, o)
+	return storage.Logout(registry, all, withDefaults(o))
 }
 
 // Pull policies of run and create, as Podman names them.
@@ -105,6 +120,7 @@ func (e *Engine) imageEvent(id, name, status string) {
 
 // PullAllTags pulls every tag of a repository and returns the IDs.
 func (e *Engine) PullAllTags(ctx context.Context, repo string, o RegistryOptions) ([]string, error) {
+	o = withDefaults(o)
 	if err := e.open(); err != nil {
 		return nil, err
 	}
@@ -128,6 +144,7 @@ type SearchResult = storage.SearchResult
 
 // Search lists repositories in registries that match term.
 func (e *Engine) Search(ctx context.Context, term string, limit int, o RegistryOptions) ([]SearchResult, error) {
+	o = withDefaults(o)
 	if err := e.open(); err != nil {
 		return nil, err
 	}

@@ -296,6 +296,20 @@ func TestRegistryTLSAndAuth(t *testing.T) {
 		}
 		wantError(t, fresh.scow("pull", "--cert-dir", reg.certDir, "--authfile", authfile, ref), 125, "scow login")
 		wantError(t, s.scow("logout", "--authfile", authfile, reg.host), 125, "not logged in")
+		// The default auth file, then logout --all.
+		if r := s.scowStdin("s3cret\n", "login", "--cert-dir", reg.certDir, "-u", "tester", "--password-stdin", reg.host); r.code != 0 {
+			t.Fatalf("login to the default auth file: %s", r)
+		}
+		s.must("push", "--cert-dir", reg.certDir, "--format", "oci", "--compression-format", "zstd", "busybox", reg.host+"/"+m.name+"/zstd:1")
+		zstd := newStore(t, m)
+		zstd.must("pull", "--cert-dir", reg.certDir, reg.host+"/"+m.name+"/zstd:1")
+		if got := zstd.must("run", "--rm", reg.host+"/"+m.name+"/zstd:1", "echo", "zstd"); got != "zstd\n" {
+			t.Errorf("run of a zstd OCI image: %q", got)
+		}
+		if got := s.must("logout", "--all"); !strings.Contains(got, "all registries") {
+			t.Errorf("logout --all: %q", got)
+		}
+		wantError(t, zstd.scow("pull", "--cert-dir", reg.certDir, reg.host+"/"+m.name+"/zstd:1"), 125, "scow login")
 	})
 }
 
