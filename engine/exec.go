@@ -28,16 +28,9 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions, stdio Stdi
 	if len(o.Args) == 0 {
 		return withClass(ErrInvalid, fmt.Errorf("exec: no command given"))
 	}
-	id, err := e.LookupContainer(ref)
+	id, _, err := e.running(ctx, ref)
 	if err != nil {
 		return err
-	}
-	st, err := e.state(ctx, id)
-	if err != nil {
-		return err
-	}
-	if st.Status != StatusRunning {
-		return withClass(ErrInvalid, fmt.Errorf("container %s is not running: start it first", ref))
 	}
 	data, err := os.ReadFile(filepath.Join(e.containerDir(id), "bundle", "config.json"))
 	if err != nil {

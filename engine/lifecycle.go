@@ -172,18 +172,27 @@ func (e *Engine) Start(ctx context.Context, ref string, attach *Stdio) error {
 	return nil
 }
 
-// Kill sends sig to a running container.
-func (e *Engine) Kill(ctx context.Context, ref string, sig unix.Signal) error {
+// running resolves ref to a container that runs, and its state.
+func (e *Engine) running(ctx context.Context, ref string) (string, *ContainerState, error) {
 	id, err := e.LookupContainer(ref)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	st, err := e.state(ctx, id)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	if st.Status != StatusRunning {
-		return withClass(ErrInvalid, fmt.Errorf("container %s is not running", ref))
+		return "", nil, withClass(ErrInvalid, fmt.Errorf("container %s is not running: start it first", ref))
+	}
+	return id, st, nil
+}
+
+// Kill sends sig to a running container.
+func (e *Engine) Kill(ctx context.Context, ref string, sig unix.Signal) error {
+	id, st, err := e.running(ctx, ref)
+	if err != nil {
+		return err
 	}
 	if err := signalPid(st.Pid, st.PidStart, sig); err != nil {
 		return fmt.Errorf("signal container %s: %w", ref, err)

@@ -246,7 +246,8 @@ func (e *Engine) monitor(ctx context.Context, id string, fg *foreground, started
 			e.finish(ctx, cfg)
 			return 0, fmt.Errorf("run of %s interrupted before it started", cfg.Name)
 		}
-		code, err = e.runOnce(ctx, cfg, fg, attempt > 0, notify)
+		var again time.Duration
+		code, again, err = e.runOnce(ctx, cfg, fg, attempt > 0, notify)
 		if errors.Is(err, errStopped) {
 			code = lastCode
 			break
@@ -260,11 +261,10 @@ func (e *Engine) monitor(ctx context.Context, id string, fg *foreground, started
 			break
 		}
 		lastCode = code
-		delay, again := e.shouldRestart(cfg, code)
-		if !again {
+		if again < 0 {
 			break
 		}
-		time.Sleep(delay)
+		time.Sleep(again)
 	}
 	e.finish(ctx, cfg)
 	return code, nil
@@ -277,46 +277,30 @@ func (e *Engine) finish(ctx context.Context, cfg *ContainerConfig) {
 	}
 }
 
-// shouldRestart applies the restart policy after an exit with code and
-// counts the restart. A container stopped by the user stays stopped.
-func (e *Engine) shouldRestart(cfg *ContainerConfig, code int) (time.Duration, bool) {
-	p := cfg.RestartPolicy
-	if p.Name == "" || p.Name == "no" {
-		return 0, false
-	}
-	unlock, err := e.lockContainer(cfg.ID)
-	if err != nil {
-		return 0, false
-	}
-	defer unlock()
-	st, err := e.loadState(cfg.ID)
-	if err != nil || st.StoppedByUser {
+// restartDelay applies the restart policy to an exit with code: whether
+// to restart, and after what back-off (Docker's: 100 ms, doubling, at
+// most a minute). A container stopped by the user stays stopped.
+func restartDelay(p RestartPolicy, st *ContainerState, code int) (time.Duration, bool) {
+	if p.Name == "" || p.Name == "no" || st.StoppedByUser {
 		return 0, false
 	}
 	if p.Name == "on-failure" && (code == 0 || p.MaxRetries > 0 && st.RestartCount >= p.MaxRetries) {
 		return 0, false
 	}
-	st.RestartCount++
-	st.Status = StatusRestarting
-	if e.saveState(cfg.ID, st) != nil {
-		return 0, false
-	}
-	// Docker's back-off: 100 ms, doubling, at most a minute.
-	delay := 100 * time.Millisecond << min(st.RestartCount-1, 10)
-	return min(delay, time.Minute), true
+	return min(100*time.Millisecond<<min(st.RestartCount, 10), time.Minute), true
 }
 
 // runOnce starts the container, relays its output to the log (and to
 // fg), waits for it, releases the runtime state and the rootfs mount, and
 // records the exit.
-func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foreground, restart bool, started func(error)) (code int, err error) {
+func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foreground, restart bool, started func(error)) (code int, again time.Duration, err error) {
 	rt, err := e.ociRuntime()
 	if err != nil {
-		return 0, err
+		return 0, -1, err
 	}
 	unlock, err := e.lockContainer(cfg.ID)
 	if err != nil {
-		return 0, err
+		return 0, -1, err
 	}
 	defer func() {
 		if unlock != nil {
@@ -325,7 +309,7 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 	}()
 	rootfs, err := e.store.Mount(cfg.ID)
 	if err != nil {
-		return 0, err
+		return 0, -1, err
 	}
 	mounted := true
 	defer func() {
@@ -336,27 +320,27 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 	spec, err := e.spec(cfg, rootfs)
 	if err != nil {
 		e.recordFailure(cfg.ID, err)
-		return 0, err
+		return 0, -1, err
 	}
 	dir := e.containerDir(cfg.ID)
 	bundle := filepath.Join(dir, "bundle")
 	if err := oci.WriteBundle(bundle, spec); err != nil {
-		return 0, err
+		return 0, -1, err
 	}
 	log, err := openLog(filepath.Join(dir, "ctr.log"), cfg.LogMaxSize, cfg.LogMaxFiles)
 	if err != nil {
-		return 0, err
+		return 0, -1, err
 	}
 	defer log.close()
 
 	// The container's init is reparented to us when the runtime exits, so
 	// that we can wait for it.
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		return 0, fmt.Errorf("become subreaper: %w", err)
+		return 0, -1, fmt.Errorf("become subreaper: %w", err)
 	}
 	in, err := os.Open(os.DevNull)
 	if err != nil {
-		return 0, err
+		return 0, -1, err
 	}
 	defer in.Close()
 	if fg != nil && cfg.Interactive && fg.stdio.In != nil {
@@ -364,13 +348,13 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
-		return 0, err
+		return 0, -1, err
 	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
 		outR.Close()
 		outW.Close()
-		return 0, err
+		return 0, -1, err
 	}
 	st, err := e.loadState(cfg.ID)
 	if err != nil {
@@ -384,7 +368,7 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 		errW.Close()
 		st.Status = StatusExited
 		e.saveState(cfg.ID, st)
-		return 0, errStopped
+		return 0, -1, errStopped
 	}
 	st.StoppedByUser = false
 	// Whoever finds this monitor dead from here on cleans up after it.
@@ -395,7 +379,7 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 		outW.Close()
 		errR.Close()
 		errW.Close()
-		return 0, err
+		return 0, -1, err
 	}
 	testPause("before-runtime")
 	rctx := context.WithoutCancel(ctx)
@@ -409,7 +393,7 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 		errR.Close()
 		rt.Delete(rctx, cfg.ID, true)
 		e.recordFailure(cfg.ID, err)
-		return 0, err
+		return 0, -1, err
 	}
 	testPause("runtime-started")
 	st.Status, st.Pid, st.StartedAt, st.Error = StatusRunning, pid, time.Now().UTC(), ""
@@ -419,14 +403,14 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 		unix.Kill(pid, unix.SIGKILL)
 		waitPid(pid)
 		rt.Delete(rctx, cfg.ID, true)
-		return 0, err
+		return 0, -1, err
 	}
 	defer unregister()
 	if err := e.saveState(cfg.ID, st); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		waitPid(pid)
 		rt.Delete(rctx, cfg.ID, true)
-		return 0, err
+		return 0, -1, err
 	}
 	unlock()
 	unlock = nil
@@ -467,18 +451,23 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 		e.store.Unmount(cfg.ID)
 	}
 	mounted = false
+	again = -1
 	if unlock, err := e.lockContainer(cfg.ID); err == nil {
 		if st, err := e.loadState(cfg.ID); err == nil {
-			// The monitor stays recorded: it may yet restart the
-			// container, and a restarting record needs it alive.
+			// The exit and the restart decision are one record, so no
+			// reader sees "exited" of a container about to restart. The
+			// monitor stays recorded: a restarting record needs it alive.
 			st.Status, st.ExitCode, st.FinishedAt = StatusExited, code, time.Now().UTC()
 			st.Pid, st.PidStart, st.RuntimeState = 0, 0, false
+			if delay, ok := restartDelay(cfg.RestartPolicy, st, code); ok {
+				st.Status, st.RestartCount, again = StatusRestarting, st.RestartCount+1, delay
+			}
 			e.saveState(cfg.ID, st)
 		}
 		unlock()
 	}
 	e.event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
-	return code, nil
+	return code, again, nil
 }
 
 // idle gives back what a detached monitor holds only to start the

@@ -25,16 +25,9 @@ const clockTicks = 100
 // Top lists the processes of a running container, one row of TopHeader
 // columns each, with host PIDs and the container's user names.
 func (e *Engine) Top(ctx context.Context, ref string) ([][]string, error) {
-	id, err := e.LookupContainer(ref)
+	id, st, err := e.running(ctx, ref)
 	if err != nil {
 		return nil, err
-	}
-	st, err := e.state(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if st.Status != StatusRunning {
-		return nil, withClass(ErrInvalid, fmt.Errorf("container %s is not running", ref))
 	}
 	pidns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", st.Pid))
 	if err != nil || !alive(st.Pid, st.PidStart) {

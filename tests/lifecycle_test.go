@@ -393,27 +393,17 @@ func pausedAt(uid int, point string) bool {
 }
 
 // killPaused kills processes of uid paused by SCOW_TEST_PAUSE.
-func killPaused(t *testing.T, uid int) {
-	procs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, p := range procs {
-		env, err := os.ReadFile(p + "/environ")
-		if err != nil || !strings.Contains(string(env), "SCOW_TEST_PAUSE=") {
-			continue
-		}
-		var st syscall.Stat_t
-		if syscall.Stat(p, &st) == nil && int(st.Uid) == uid {
-			pid, _ := strconv.Atoi(filepath.Base(p))
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-	}
-	time.Sleep(100 * time.Millisecond)
-}
+func killPaused(t *testing.T, uid int) { killWhere(uid, "environ", "SCOW_TEST_PAUSE=") }
 
-func killMonitors(t *testing.T, uid int) {
+// killMonitors kills the container monitors of uid.
+func killMonitors(t *testing.T, uid int) { killWhere(uid, "cmdline", "__monitor") }
+
+// killWhere kills the processes of uid whose /proc/PID/file holds substr.
+func killWhere(uid int, file, substr string) {
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, p := range procs {
-		cmd, err := os.ReadFile(p + "/cmdline")
-		if err != nil || !strings.Contains(string(cmd), "__monitor") {
+		data, err := os.ReadFile(p + "/" + file)
+		if err != nil || !strings.Contains(string(data), substr) {
 			continue
 		}
 		var st syscall.Stat_t

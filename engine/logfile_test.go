@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLogRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ctr.log")
+	w, err := openLog(path, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks := []struct{ stream, data string }{
+		{"stdout", "one\ntw"},
+		{"stderr", "err line\n"},
+		{"stdout", "o\nthree\n"},
+		{"stdout", "no newline"},
+	}
+	for _, c := range chunks {
+		if err := w.write(c.stream, []byte(c.data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.close()
+	var r logReader
+	var got []string
+	collect := func(l LogLine) { got = append(got, l.Stream+":"+l.Text) }
+	if _, err := readLog([]string{path}, &r, collect); err != nil {
+		t.Fatal(err)
+	}
+	r.flush(collect)
+	want := []string{"stdout:one", "stderr:err line", "stdout:two", "stdout:three", "stdout:no newline"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	data, _ := os.ReadFile(path)
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if f := strings.SplitN(l, " ", 4); len(f) != 4 || (f[2] != "P" && f[2] != "F") {
+			t.Errorf("not a k8s-file entry: %q", l)
+		}
+	}
+}
+
+func TestLogRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ctr.log")
+	w, err := openLog(path, 1000, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		w.write("stdout", []byte("a line of output\n"))
+	}
+	w.close()
+	files := logFiles(path, 3)
+	if len(files) != 3 {
+		t.Fatalf("files %v, want 3", files)
+	}
+	for _, f := range files {
+		if st, err := os.Stat(f); err != nil || st.Size() > 1000 {
+			t.Errorf("%s: %v, bigger than max-size", f, err)
+		}
+	}
+	var r logReader
+	n := 0
+	readLog(files, &r, func(LogLine) { n++ })
+	if n == 0 || n >= 200 {
+		t.Errorf("read %d lines back from rotated files", n)
+	}
+}
