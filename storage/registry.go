@@ -124,6 +124,15 @@ func pullCandidates(sys *types.SystemContext, name string) ([]reference.Named, e
 		}
 	}
 	resolved, err := shortnames.Resolve(sys, name)
+	if err != nil && strings.Contains(err.Error(), "cannot prompt without a TTY") {
+		regs, _ := sysregistriesv2.UnqualifiedSearchRegistries(sys)
+		example := "REGISTRY"
+		if len(regs) > 0 {
+			example = regs[0]
+		}
+		return nil, fmt.Errorf("short name %q is ambiguous: it may come from any of %s, and there is no terminal to ask on; give the full name, such as %s/%s: %w",
+			name, strings.Join(regs, ", "), example, name, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("resolve short name %q: %w", name, err)
 	}

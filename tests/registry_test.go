@@ -344,5 +344,20 @@ insecure = true
 				t.Errorf("pull %s through registries.conf: %s", name, r)
 			}
 		}
+		// Two search registries and enforcing mode: a short name is
+		// ambiguous, and without a terminal to ask on, an error.
+		ambiguous := m.userFile(t, "ambiguous.conf", fmt.Sprintf(`unqualified-search-registries = ["%[1]s", "example.invalid"]
+short-name-mode = "enforcing"
+[[registry]]
+location = "%[1]s"
+insecure = true
+`, reg.host))
+		fresh := newStore(t, m)
+		r := execute(t, m.cmdEnv(context.Background(), fresh.root, fresh.run, []string{"CONTAINERS_REGISTRIES_CONF=" + ambiguous}, "pull", "mirrored/busybox:1"), "")
+		wantError(t, r, 125, "ambiguous")
+		// A blocked registry is refused.
+		blocked := m.userFile(t, "blocked.conf", fmt.Sprintf("[[registry]]\nlocation = \"%s\"\ninsecure = true\nblocked = true\n", reg.host))
+		r = execute(t, m.cmdEnv(context.Background(), fresh.root, fresh.run, []string{"CONTAINERS_REGISTRIES_CONF=" + blocked}, "pull", reg.host+"/mirrored/busybox:1"), "")
+		wantError(t, r, 125, "blocked")
 	})
 }
