@@ -362,6 +362,9 @@ func (e *Engine) recordFailure(id string, cause error) {
 	}
 	st.Error, st.ExitCode = cause.Error(), exitCodeOf(cause)
 	st.RuntimeState, st.MonitorPid, st.MonitorStart = false, 0, 0
+	if st.Status == StatusRestarting {
+		st.Status = StatusExited // a restart that could not start ends it
+	}
 	e.saveState(id, st)
 }
 
