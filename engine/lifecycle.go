@@ -44,6 +44,19 @@ func (e *Engine) LookupContainer(ref string) (string, error) {
 	return "", withClass(ErrNotFound, fmt.Errorf("no container with name or ID %q found", ref))
 }
 
+// lookupConfig resolves ref and reads the container's container.json.
+func (e *Engine) lookupConfig(ref string) (*ContainerConfig, error) {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := e.loadConfig(id)
+	if err != nil {
+		return nil, fmt.Errorf("read container %.12s: %w", id, err)
+	}
+	return cfg, nil
+}
+
 func isHexID(s string) bool {
 	return len(s) >= 3 && len(s) <= 64 && strings.Trim(s, "0123456789abcdef") == ""
 }
@@ -205,14 +218,11 @@ func (e *Engine) Kill(ctx context.Context, ref string, sig unix.Signal) error {
 // (nil: the container's own, 10 s by default), and waits for the exit.
 // The restart policy does not bring a stopped container back.
 func (e *Engine) Stop(ctx context.Context, ref string, timeout *int) error {
-	id, err := e.LookupContainer(ref)
+	cfg, err := e.lookupConfig(ref)
 	if err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig(id)
-	if err != nil {
-		return err
-	}
+	id := cfg.ID
 	unlock, err := e.lockContainer(id)
 	if err != nil {
 		return err

@@ -215,14 +215,11 @@ func humanDuration(d time.Duration) string {
 
 // Inspect returns one container's record.
 func (e *Engine) Inspect(ctx context.Context, ref string) (*Container, error) {
-	id, err := e.LookupContainer(ref)
+	cfg, err := e.lookupConfig(ref)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := e.loadConfig(id)
-	if err != nil {
-		return nil, fmt.Errorf("read container %.12s: %w", id, err)
-	}
+	id := cfg.ID
 	st, err := e.state(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("read state of container %.12s: %w", id, err)

@@ -42,14 +42,11 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 // Logs writes a container's output to stdout and stderr, each line to the
 // stream it came from.
 func (e *Engine) Logs(ctx context.Context, ref string, o LogOptions, stdout, stderr io.Writer) error {
-	id, err := e.LookupContainer(ref)
+	cfg, err := e.lookupConfig(ref)
 	if err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig(id)
-	if err != nil {
-		return err
-	}
+	id := cfg.ID
 	emit := func(l LogLine) {
 		if !o.Since.IsZero() && l.Time.Before(o.Since) || !o.Until.IsZero() && l.Time.After(o.Until) {
 			return
