@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -75,8 +78,40 @@ type InspectHostConfig struct {
 	PortBindings  map[string]string `json:"PortBindings"`
 }
 
-// InspectData shapes a container's record as Docker's inspect does.
-func (e *Engine) InspectData(c *Container) *ContainerInspect {
+// InspectObject returns the inspect record of what ref names: kind
+// "container", "image", or "all" (a container first, as Podman looks).
+// With size, a container's record includes its writable layer's size.
+func (e *Engine) InspectObject(ctx context.Context, ref, kind string, size bool) (any, error) {
+	if kind != "all" && kind != "container" && kind != "image" {
+		return nil, withClass(ErrInvalid, fmt.Errorf("--type %q: use container, image or all", kind))
+	}
+	if kind == "image" {
+		return e.InspectImage(ref)
+	}
+	ctr, err := e.Inspect(ctx, ref)
+	if err == nil {
+		data := e.inspectData(ctr)
+		if size {
+			n, err := e.containerSize(ctr.Config.ID)
+			if err != nil {
+				return nil, err
+			}
+			data.SizeRw = &n
+		}
+		return data, nil
+	}
+	if kind == "container" || !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	img, err := e.InspectImage(ref)
+	if errors.Is(err, ErrNotFound) {
+		return nil, withClass(ErrNotFound, fmt.Errorf("no container or image named %q", ref))
+	}
+	return img, err
+}
+
+// inspectData shapes a container's record as Docker's inspect does.
+func (e *Engine) inspectData(c *Container) *ContainerInspect {
 	cfg, st := c.Config, c.State
 	cmd := cfg.Command()
 	out := &ContainerInspect{
@@ -120,8 +155,8 @@ func (e *Engine) InspectData(c *Container) *ContainerInspect {
 	return out
 }
 
-// ContainerSize returns the bytes a container's writable layer holds.
-func (e *Engine) ContainerSize(id string) (int64, error) {
+// containerSize returns the bytes a container's writable layer holds.
+func (e *Engine) containerSize(id string) (int64, error) {
 	if err := e.open(); err != nil {
 		return 0, err
 	}

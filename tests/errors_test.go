@@ -31,6 +31,8 @@ func TestUserErrors(t *testing.T) {
 			{"save to unknown format", []string{"save", "--format", "zip", "-o", "/tmp/x.tar", "busybox"}, []string{"zip"}},
 			{"save of unknown image", []string{"save", "-o", "/tmp/x.tar", "nosuch"}, []string{"nosuch"}},
 			{"missing run image", []string{"run"}, []string{"usage"}},
+			{"inspect of nothing", []string{"inspect", "nosuchthing"}, []string{"no container or image", "nosuchthing"}},
+			{"inspect of a bad type", []string{"inspect", "--type", "volume", "busybox"}, []string{"--type"}},
 		}
 		before := containerCount(t, m.root)
 		for _, tc := range tests {

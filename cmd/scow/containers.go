@@ -319,30 +319,11 @@ func inspectCommand() *cli.Command {
 			}
 			var rows []any
 			for _, ref := range c.Args().Slice() {
-				ctr, err := e.Inspect(c.Context, ref)
-				if err == nil && c.String("type") != "image" {
-					data := e.InspectData(ctr)
-					if c.Bool("size") {
-						n, err := e.ContainerSize(ctr.Config.ID)
-						if err != nil {
-							return err
-						}
-						data.SizeRw = &n
-					}
-					rows = append(rows, data)
-					continue
-				}
-				if c.String("type") == "container" {
+				obj, err := e.InspectObject(c.Context, ref, c.String("type"), c.Bool("size"))
+				if err != nil {
 					return err
 				}
-				img, ierr := e.InspectImage(ref)
-				if ierr != nil {
-					if err != nil && c.String("type") != "image" {
-						return fmt.Errorf("no container or image named %q", ref)
-					}
-					return ierr
-				}
-				rows = append(rows, img)
+				rows = append(rows, obj)
 			}
 			if f := c.String("format"); f != "" {
 				shaped, err := jsonShaped(rows)
