@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/sys/unix"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/scow-project/scow/oci"
 )
@@ -19,12 +21,14 @@ type ExecOptions struct {
 	Workdir     string
 	User        string
 	Interactive bool
+	Tty         bool
 	Detach      bool
 }
 
-// Exec runs a command in a running container and returns its exit code
-// as an *ExitError when it is not 0.
-func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions, stdio Stdio) error {
+// Exec runs a command in a running container, through its monitor, with
+// the caller's streams attached; its exit code comes back as an
+// *ExitError when it is not 0. Detached, Exec returns once it runs.
+func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions, s Streams) error {
 	if len(o.Args) == 0 {
 		return withClass(ErrInvalid, fmt.Errorf("exec: no command given"))
 	}
@@ -74,30 +78,37 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions, stdio Stdi
 	if err := oci.CheckExecutable(rootfs, p.Args[0], p.Env, p.Cwd); err != nil {
 		return err
 	}
-	rt, err := e.ociRuntime()
+	p.Terminal, p.ConsoleSize = false, nil
+	if o.Tty {
+		rows, cols := terminalSize(s)
+		oci.SetTerminal(&p, rows, cols)
+	}
+	if !o.Interactive || o.Detach {
+		s.In = nil
+	}
+	if _, err := ParseDetachKeys(s.DetachKeys); err != nil {
+		return err
+	}
+	relay := newSignalRelay(func(unix.Signal) {})
+	defer relay.stop()
+	c, err := e.dialAttach(id, attachRequest{Exec: &p, Detach: o.Detach, Stdin: s.In != nil, StdinOnce: true})
 	if err != nil {
 		return err
 	}
-	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	defer devnull.Close()
-	io := Stdio{In: stdio.In, Out: stdio.Out, Err: stdio.Err}
-	if !o.Interactive || io.In == nil {
-		io.In = devnull
-	}
-	if o.Detach {
-		// A detached process must not keep the caller's streams open.
-		io = Stdio{In: devnull, Out: devnull, Err: devnull}
-	}
-	code, err := rt.Exec(ctx, id, &p, o.Detach, io)
-	if err != nil {
-		return err
+	var buf []byte
+	kind, data, err := readFrame(c.c, &buf)
+	switch {
+	case err != nil:
+		c.c.Close()
+		return fmt.Errorf("exec in %s: the container's monitor went away", ref)
+	case kind == frameExit:
+		c.c.Close()
+		return exitResult(data)
 	}
 	e.eventByID(id, "exec", nil)
-	if code != 0 {
-		return &ExitError{Code: code}
+	if o.Detach {
+		c.c.Close()
+		return nil
 	}
-	return nil
+	return stream(c, s, o.Tty, relay)
 }

@@ -65,6 +65,7 @@ type InspectConfig struct {
 	StopSignal  string            `json:"StopSignal"`
 	StopTimeout int               `json:"StopTimeout"`
 	OpenStdin   bool              `json:"OpenStdin"`
+	Tty         bool              `json:"Tty"`
 }
 
 // InspectHostConfig is the HostConfig object of inspect.
@@ -76,6 +77,7 @@ type InspectHostConfig struct {
 	LogConfig     map[string]any    `json:"LogConfig"`
 	Runtime       string            `json:"Runtime"`
 	PortBindings  map[string]string `json:"PortBindings"`
+	Init          bool              `json:"Init"`
 }
 
 // InspectObject returns the inspect record of what ref names: kind
@@ -126,13 +128,13 @@ func (e *Engine) inspectData(c *Container) *ContainerInspect {
 		Config: InspectConfig{
 			Hostname: cfg.Hostname, User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Entrypoint: cfg.Entrypoint,
 			Image: cfg.Image, WorkingDir: cfg.WorkingDir, Labels: cfg.Labels, StopSignal: cfg.StopSignal,
-			StopTimeout: cfg.StopTimeout, OpenStdin: cfg.Interactive,
+			StopTimeout: cfg.StopTimeout, OpenStdin: cfg.Interactive, Tty: cfg.Tty,
 		},
 		HostConfig: InspectHostConfig{
 			Binds: []string{}, NetworkMode: cfg.Network, AutoRemove: cfg.Remove,
 			RestartPolicy: map[string]any{"Name": cfg.RestartPolicy.Name, "MaximumRetryCount": cfg.RestartPolicy.MaxRetries},
 			LogConfig:     map[string]any{"Type": "k8s-file", "Path": e.LogPath(cfg.ID), "Size": cfg.LogMaxSize, "MaxFile": cfg.LogMaxFiles},
-			Runtime:       e.opts.Runtime, PortBindings: map[string]string{},
+			Runtime:       e.opts.Runtime, PortBindings: map[string]string{}, Init: cfg.Init != "",
 		},
 	}
 	if len(cmd) > 0 {

@@ -155,7 +155,7 @@ func ParseSignal(s string) (unix.Signal, error) {
 
 // Start starts a created or exited container under a monitor; with fg
 // the CLI itself watches it, streams its output and returns its exit.
-func (e *Engine) Start(ctx context.Context, ref string, attach *Stdio) error {
+func (e *Engine) Start(ctx context.Context, ref string, attach *Streams) error {
 	id, err := e.LookupContainer(ref)
 	if err != nil {
 		return err
@@ -165,24 +165,51 @@ func (e *Engine) Start(ctx context.Context, ref string, attach *Stdio) error {
 		return err
 	}
 	if st.Status == StatusRunning || st.Status == StatusRestarting {
+		if attach != nil {
+			return e.Attach(ctx, id, *attach)
+		}
 		return nil
 	}
 	if attach == nil {
-		return e.spawnMonitor(ctx, id)
+		_, err := e.spawnMonitor(id, nil, nil)
+		return err
 	}
-	var cancel context.CancelFunc
-	ctx, cancel = context.WithCancel(ctx)
-	defer cancel()
-	fg := &foreground{stdio: *attach, signals: newSignalRelay(cancel)}
-	defer fg.signals.stop()
-	code, err := e.monitor(ctx, id, fg, nil)
+	cfg, err := e.loadConfig(id)
 	if err != nil {
 		return err
 	}
-	if code != 0 {
-		return &ExitError{Code: code}
+	if _, err := ParseDetachKeys(attach.DetachKeys); err != nil {
+		return err
 	}
-	return nil
+	relay := newSignalRelay(func(unix.Signal) {})
+	defer relay.stop()
+	return e.startAttached(cfg, *attach, relay)
+}
+
+// Attach connects the caller's streams to a running container until it
+// exits (its code as an *ExitError unless 0) or the user detaches.
+func (e *Engine) Attach(ctx context.Context, ref string, s Streams) error {
+	id, _, err := e.running(ctx, ref)
+	if err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig(id)
+	if err != nil {
+		return err
+	}
+	if _, err := ParseDetachKeys(s.DetachKeys); err != nil {
+		return err
+	}
+	if !cfg.Interactive {
+		s.In = nil
+	}
+	relay := newSignalRelay(func(unix.Signal) {})
+	defer relay.stop()
+	c, err := e.dialAttach(id, attachRequest{Stdin: s.In != nil})
+	if err != nil {
+		return err
+	}
+	return stream(c, s, cfg.Tty, relay)
 }
 
 // running resolves ref to a container that runs, and its state.

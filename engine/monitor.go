@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -31,58 +32,12 @@ const MonitorArg = "__monitor"
 // forwardedSignals reach a foreground container, as with Docker.
 var forwardedSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
 
-// foreground is a container the CLI itself watches: its output goes to
-// stdio as well as to the log, and the CLI's signals go to it.
-type foreground struct {
-	stdio   Stdio
-	signals *signalRelay
-}
-
-// signalRelay forwards the CLI's signals to the running container, and
-// cancels the run when one comes before the container is up.
-type signalRelay struct {
-	mu     sync.Mutex
-	pid    int
-	cancel context.CancelFunc
-	sigs   chan os.Signal
-}
-
-func newSignalRelay(cancel context.CancelFunc) *signalRelay {
-	r := &signalRelay{cancel: cancel, sigs: make(chan os.Signal, 16)}
-	signal.Notify(r.sigs, forwardedSignals...)
-	// A closed stdout must not kill the CLI in the middle of cleanup.
-	signal.Ignore(syscall.SIGPIPE)
-	go func() {
-		for s := range r.sigs {
-			r.mu.Lock()
-			if r.pid > 0 {
-				// pid is our unreaped child while set: it cannot have
-				// been reused.
-				unix.Kill(r.pid, s.(syscall.Signal))
-			} else {
-				r.cancel()
-			}
-			r.mu.Unlock()
-		}
-	}()
-	return r
-}
-
-func (r *signalRelay) target(pid int) {
-	r.mu.Lock()
-	r.pid = pid
-	r.mu.Unlock()
-}
-
-func (r *signalRelay) stop() {
-	signal.Stop(r.sigs)
-	close(r.sigs)
-}
-
 // monitorRequest is what a CLI sends a monitor it starts.
 type monitorRequest struct {
 	Options Options `json:"options"`
 	ID      string  `json:"id"`
+	// Attach, when set, is what the client on fd 5 wants.
+	Attach *attachRequest `json:"attach,omitempty"`
 }
 
 // monitorReport is the monitor's answer once the container runs.
@@ -122,52 +77,84 @@ func readMessage(r io.Reader, v any) error {
 }
 
 // spawnMonitor starts a detached monitor for container id and returns
-// once the container runs, or with the reason it could not start.
-func (e *Engine) spawnMonitor(ctx context.Context, id string) error {
+// once the container runs, or with the reason it could not start. With
+// att, the monitor gets a connection attached from the start, so that no
+// output is missed, and returns it; the relay's signals go there.
+func (e *Engine) spawnMonitor(id string, att *attachRequest, relay *signalRelay) (*frameConn, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("find own executable: %w", err)
+		return nil, fmt.Errorf("find own executable: %w", err)
 	}
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
 	reqR, reqW, err := os.Pipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	files = append(files, reqR, reqW)
 	repR, repW, err := os.Pipe()
 	if err != nil {
-		reqR.Close()
-		reqW.Close()
-		return err
+		return nil, err
 	}
+	files = append(files, repR, repW)
 	cmd := exec.Command(exe, MonitorArg)
 	cmd.ExtraFiles = []*os.File{reqR, repW}
+	var conn *frameConn
+	if att != nil {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("make the attach socket: %w", err)
+		}
+		ours, theirs := os.NewFile(uintptr(fds[0]), "attach"), os.NewFile(uintptr(fds[1]), "attach")
+		files = append(files, theirs)
+		c, err := net.FileConn(ours)
+		ours.Close()
+		if err != nil {
+			return nil, fmt.Errorf("make the attach socket: %w", err)
+		}
+		conn = &frameConn{c: c}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, theirs)
+	}
+	fail := func(err error) (*frameConn, error) {
+		if conn != nil {
+			conn.c.Close()
+		}
+		return nil, err
+	}
 	// Its own session: no terminal, no SIGHUP when the shell goes.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err = cmd.Start()
-	reqR.Close()
-	repW.Close()
-	defer repR.Close()
-	if err != nil {
-		reqW.Close()
-		return fmt.Errorf("start monitor: %w", err)
+	if err := cmd.Start(); err != nil {
+		return fail(fmt.Errorf("start monitor: %w", err))
 	}
-	err = writeMessage(reqW, monitorRequest{Options: e.opts, ID: id})
+	// Only the monitor may hold its ends, or its death goes unnoticed.
+	for _, f := range cmd.ExtraFiles {
+		f.Close()
+	}
+	err = writeMessage(reqW, monitorRequest{Options: e.opts, ID: id, Attach: att})
 	reqW.Close()
 	if err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
-		return err
+		return fail(err)
+	}
+	if relay != nil {
+		relay.forwardTo(conn) // a signal now cancels the start
 	}
 	var rep monitorReport
 	if err := readMessage(repR, &rep); err != nil {
 		cmd.Wait()
-		return fmt.Errorf("monitor of %.12s ended before the container started: %w", id, err)
+		return fail(fmt.Errorf("monitor of %.12s ended before the container started: %w", id, err))
 	}
 	// The monitor outlives us; it is reparented when we exit.
 	cmd.Process.Release()
 	if rep.Error != "" {
-		return startError(rep.Error, rep.Code)
+		return fail(startError(rep.Error, rep.Code))
 	}
-	return nil
+	return conn, nil
 }
 
 // startError rebuilds a start failure's class from its exit code.
@@ -182,7 +169,8 @@ func startError(msg string, code int) error {
 }
 
 // MonitorMain is the monitor process: it reads its request from fd 3,
-// answers on fd 4 once the container runs, and watches it to the end.
+// answers on fd 4 once the container runs, serves attaches (the first
+// on fd 5, when asked) and watches the container to the end.
 func MonitorMain() error {
 	req, rep := os.NewFile(3, "request"), os.NewFile(4, "report")
 	var r monitorRequest
@@ -192,19 +180,8 @@ func MonitorMain() error {
 		return fmt.Errorf("read request: %w", err)
 	}
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGINT)
-	// Keep the user namespace, and so the container's mounts, alive.
-	if err := userns.Hold(); err != nil {
-		writeMessage(rep, monitorReport{Error: err.Error(), Code: 125})
-		return err
-	}
-	e, err := New(r.Options)
-	if err != nil {
-		writeMessage(rep, monitorReport{Error: err.Error(), Code: 125})
-		return err
-	}
-	defer e.Close()
 	reported := false
-	_, err = e.monitor(context.Background(), r.ID, nil, func(err error) {
+	report := func(err error) {
 		if reported {
 			return
 		}
@@ -215,16 +192,50 @@ func MonitorMain() error {
 		}
 		writeMessage(rep, m)
 		rep.Close()
-	})
-	if !reported && err != nil {
-		writeMessage(rep, monitorReport{Error: err.Error(), Code: exitCodeOf(err)})
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := newHub(cancel)
+	if r.Attach != nil {
+		c, err := net.FileConn(os.NewFile(5, "attach"))
+		if err != nil {
+			report(err)
+			return err
+		}
+		h.join(&frameConn{c: c}, *r.Attach)
+	}
+	// Keep the user namespace, and so the container's mounts, alive.
+	if err := userns.Hold(); err != nil {
+		report(err)
+		return err
+	}
+	e, err := New(r.Options)
+	if err != nil {
+		report(err)
+		return err
+	}
+	defer e.Close()
+	l, err := e.listenAttach(r.ID)
+	if err != nil {
+		report(err)
+		return err
+	}
+	var execs sync.WaitGroup
+	go e.acceptClients(l, r.ID, h, &execs)
+	defer func() {
+		l.Close()
+		// The container's end ends what was exec'd in it.
+		execs.Wait()
+	}()
+	_, err = e.monitor(ctx, r.ID, h, report)
+	report(err)
 	return err
 }
 
 // monitor runs container id to its end, restarting it as its policy
-// says, then applies --rm. started, if set, hears of the first start.
-func (e *Engine) monitor(ctx context.Context, id string, fg *foreground, started func(error)) (int, error) {
+// says, then applies --rm; its attached clients hear of every exit.
+// started hears of the first start.
+func (e *Engine) monitor(ctx context.Context, id string, h *hub, started func(error)) (int, error) {
 	if err := e.open(); err != nil {
 		return 0, err
 	}
@@ -242,20 +253,24 @@ func (e *Engine) monitor(ctx context.Context, id string, fg *foreground, started
 	code, lastCode := 0, 0
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			notify(err)
+			err := fmt.Errorf("run of %s interrupted before it started", cfg.Name)
+			// --rm is done before anyone hears of the failure.
 			e.finish(ctx, cfg)
-			return 0, fmt.Errorf("run of %s interrupted before it started", cfg.Name)
+			notify(err)
+			h.end(attachExit{Code: 125, Error: err.Error()})
+			return 0, err
 		}
 		var again time.Duration
-		code, again, err = e.runOnce(ctx, cfg, fg, attempt > 0, notify)
+		code, again, err = e.runOnce(ctx, cfg, h, attempt > 0, notify)
 		if errors.Is(err, errStopped) {
 			code = lastCode
 			break
 		}
 		if err != nil {
-			notify(err)
 			if attempt == 0 {
 				e.finish(ctx, cfg)
+				notify(err)
+				h.end(attachExit{Code: exitCodeOf(err), Error: err.Error()})
 				return 0, err
 			}
 			break
@@ -264,9 +279,13 @@ func (e *Engine) monitor(ctx context.Context, id string, fg *foreground, started
 		if again < 0 {
 			break
 		}
+		// Attaches end with each run, as with Docker.
+		h.end(attachExit{Code: code})
 		time.Sleep(again)
+		h.restarting()
 	}
 	e.finish(ctx, cfg)
+	h.end(attachExit{Code: code})
 	return code, nil
 }
 
@@ -290,10 +309,10 @@ func restartDelay(p RestartPolicy, st *ContainerState, code int) (time.Duration,
 	return min(100*time.Millisecond<<min(st.RestartCount, 10), time.Minute), true
 }
 
-// runOnce starts the container, relays its output to the log (and to
-// fg), waits for it, releases the runtime state and the rootfs mount, and
-// records the exit.
-func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foreground, restart bool, started func(error)) (code int, again time.Duration, err error) {
+// runOnce starts the container, relays its output to the log and the
+// hub, waits for it, releases the runtime state and the rootfs mount,
+// and records the exit.
+func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, restart bool, started func(error)) (code int, again time.Duration, err error) {
 	rt, err := e.ociRuntime()
 	if err != nil {
 		return 0, -1, err
@@ -317,7 +336,8 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 			e.store.Unmount(cfg.ID)
 		}
 	}()
-	spec, err := e.spec(cfg, rootfs)
+	rows, cols := h.size()
+	spec, err := e.spec(cfg, rootfs, rows, cols)
 	if err != nil {
 		e.recordFailure(cfg.ID, err)
 		return 0, -1, err
@@ -338,59 +358,37 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return 0, -1, fmt.Errorf("become subreaper: %w", err)
 	}
-	in, err := os.Open(os.DevNull)
-	if err != nil {
-		return 0, -1, err
-	}
-	defer in.Close()
-	if fg != nil && cfg.Interactive && fg.stdio.In != nil {
-		in = fg.stdio.In
-	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		return 0, -1, err
-	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		return 0, -1, err
-	}
 	st, err := e.loadState(cfg.ID)
 	if err != nil {
 		st = &ContainerState{Status: StatusCreated}
 	}
 	if restart && st.StoppedByUser {
 		// Stopped while the restart waited out its back-off.
-		outR.Close()
-		outW.Close()
-		errR.Close()
-		errW.Close()
 		st.Status = StatusExited
 		e.saveState(cfg.ID, st)
 		return 0, -1, errStopped
 	}
+	pio, err := e.newProcIO(cfg.ID, cfg.Tty, cfg.Interactive)
+	if err != nil {
+		return 0, -1, err
+	}
+	defer pio.close()
 	st.StoppedByUser = false
 	// Whoever finds this monitor dead from here on cleans up after it.
 	st.RuntimeState, st.MonitorPid = true, os.Getpid()
 	st.MonitorStart, _ = procStart(st.MonitorPid)
 	if err := e.saveState(cfg.ID, st); err != nil {
-		outR.Close()
-		outW.Close()
-		errR.Close()
-		errW.Close()
 		return 0, -1, err
 	}
 	testPause("before-runtime")
 	rctx := context.WithoutCancel(ctx)
-	pid, err := rt.Run(rctx, cfg.ID, bundle, oci.Stdio{In: in, Out: outW, Err: errW})
-	outW.Close()
-	errW.Close()
+	pid, err := rt.Run(rctx, cfg.ID, bundle, pio.runtime, pio.consolePath())
+	if err == nil {
+		err = pio.started()
+	}
 	if err != nil {
 		// What reached the pipes is the runtime's own complaint, which
 		// err carries as one line.
-		outR.Close()
-		errR.Close()
 		rt.Delete(rctx, cfg.ID, true)
 		e.recordFailure(cfg.ID, err)
 		return 0, -1, err
@@ -416,31 +414,12 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, fg *foregrou
 	unlock = nil
 	testPause("running")
 	e.event(cfg, "start", nil)
-	if fg != nil {
-		fg.signals.target(pid)
-	}
+	h.run(pid, pio.stdin, pio.master)
 	started(nil)
-	if fg == nil {
-		e.idle()
-	}
+	e.idle()
 
-	var relays sync.WaitGroup
-	for _, s := range []struct {
-		name string
-		r    *os.File
-		out  io.Writer
-	}{{"stdout", outR, fgWriter(fg, true)}, {"stderr", errR, fgWriter(fg, false)}} {
-		relays.Add(1)
-		go func() {
-			defer relays.Done()
-			log.relay(s.name, s.r, s.out)
-			s.r.Close()
-		}()
-	}
-	code = waitPid(pid)
-	if fg != nil {
-		fg.signals.target(0)
-	}
+	relays := pio.relay(h, log)
+	code = h.wait(pid)
 	// Output is complete once every process of the container is gone.
 	relays.Wait()
 
@@ -478,15 +457,4 @@ func (e *Engine) idle() {
 	e.store = nil
 	debug.FreeOSMemory()
 	trimExecutable()
-}
-
-// fgWriter is where a foreground container's stream goes besides its log.
-func fgWriter(fg *foreground, stdout bool) io.Writer {
-	if fg == nil {
-		return nil
-	}
-	if stdout {
-		return fg.stdio.Out
-	}
-	return fg.stdio.Err
 }

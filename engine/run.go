@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -35,7 +37,13 @@ type RunOptions struct {
 	Volumes     []string
 	Labels      []string
 	Interactive bool
-	Remove      bool
+	// Tty gives the container a pseudo-terminal.
+	Tty    bool
+	Remove bool
+	// Init runs an init as PID 1 that reaps zombies and forwards signals:
+	// InitPath, or catatonit or tini-static found on the host.
+	Init     bool
+	InitPath string
 	// Detach runs the container under a monitor and returns at once.
 	Detach bool
 	// Restart is the restart policy: no, on-failure[:N], always or
@@ -57,9 +65,6 @@ type RunOptions struct {
 	PullProgress io.Writer
 }
 
-// Stdio are the streams a foreground container uses.
-type Stdio = oci.Stdio
-
 // ExitError carries a container's exit code: the CLI exits with it.
 type ExitError struct{ Code int }
 
@@ -76,25 +81,29 @@ func (e *Engine) Create(ctx context.Context, o RunOptions) (string, error) {
 
 // Run creates a container and runs it. Detached, a monitor takes over
 // and Run returns the container's ID once it runs. In the foreground the
-// container's output goes to stdio (and its log), signals are forwarded,
-// and its exit code comes back as an *ExitError when it is not 0.
-func (e *Engine) Run(ctx context.Context, o RunOptions, stdio Stdio) (id string, err error) {
-	var fg *foreground
+// caller's streams are attached to the container until it exits (its
+// code comes back as an *ExitError when it is not 0) or the user
+// detaches; the caller's signals are forwarded.
+func (e *Engine) Run(ctx context.Context, o RunOptions, s Streams) (id string, err error) {
+	var relay *signalRelay
 	if !o.Detach {
+		if _, err := ParseDetachKeys(s.DetachKeys); err != nil {
+			return "", err
+		}
 		// Signals from now on are the container's, or cancel the run
 		// before it starts; either way cleanup gets to finish.
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
-		fg = &foreground{stdio: stdio, signals: newSignalRelay(cancel)}
-		defer fg.signals.stop()
+		relay = newSignalRelay(func(unix.Signal) { cancel() })
+		defer relay.stop()
 	}
 	cfg, err := e.create(ctx, o)
 	if err != nil {
 		return "", err
 	}
 	if o.Detach {
-		if err := e.spawnMonitor(ctx, cfg.ID); err != nil {
+		if _, err := e.spawnMonitor(cfg.ID, nil, nil); err != nil {
 			if cfg.Remove {
 				e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true)
 			}
@@ -102,14 +111,24 @@ func (e *Engine) Run(ctx context.Context, o RunOptions, stdio Stdio) (id string,
 		}
 		return cfg.ID, nil
 	}
-	code, err := e.monitor(ctx, cfg.ID, fg, nil)
+	return cfg.ID, e.startAttached(cfg, s, relay)
+}
+
+// startAttached starts container cfg under a monitor with the caller's
+// streams attached from its first byte of output.
+func (e *Engine) startAttached(cfg *ContainerConfig, s Streams, relay *signalRelay) error {
+	if !cfg.Interactive {
+		s.In = nil
+	}
+	req := &attachRequest{Stdin: s.In != nil, StdinOnce: true}
+	if cfg.Tty {
+		req.Rows, req.Cols = terminalSize(s)
+	}
+	c, err := e.spawnMonitor(cfg.ID, req, relay)
 	if err != nil {
-		return cfg.ID, err
+		return err
 	}
-	if code != 0 {
-		return cfg.ID, &ExitError{Code: code}
-	}
-	return cfg.ID, nil
+	return stream(c, s, cfg.Tty, relay)
 }
 
 // create checks every option, then records the container and makes its
@@ -168,6 +187,10 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 			return nil, err
 		}
 	}
+	initPath, err := findInit(o.Init, o.InitPath)
+	if err != nil {
+		return nil, err
+	}
 	if o.CIDFile != "" {
 		if _, err := os.Stat(o.CIDFile); err == nil {
 			return nil, withClass(ErrExists, fmt.Errorf("--cidfile %s already exists: remove it first", o.CIDFile))
@@ -188,7 +211,7 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		Env: mergeEnv(img.Config.Config.Env, env...), WorkingDir: img.Config.Config.WorkingDir,
 		User: img.Config.Config.User, Hostname: o.Hostname, Network: o.Network,
-		Volumes: vols, Interactive: o.Interactive, Remove: o.Remove,
+		Volumes: vols, Interactive: o.Interactive, Tty: o.Tty, Init: initPath, Remove: o.Remove,
 		Labels: mergeLabels(img.Config.Config.Labels, labels), RestartPolicy: policy,
 		LogMaxSize: maxSize, LogMaxFiles: maxFiles,
 		StopSignal: img.Config.Config.StopSignal, StopTimeout: 10,
@@ -274,8 +297,39 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	return cfg, nil
 }
 
-// spec builds the runtime spec of cfg on the mounted rootfs.
-func (e *Engine) spec(cfg *ContainerConfig, rootfs string) (*specs.Spec, error) {
+// initDest is where an init binary appears in a container.
+const initDest = "/run/scow-init"
+
+// initCandidates are static inits Debian packages, in order of choice.
+var initCandidates = []string{"catatonit", "/usr/libexec/podman/catatonit", "tini-static"}
+
+// findInit returns the init to bind into the container: path when
+// given, else the first candidate found; "" without --init.
+func findInit(init bool, path string) (string, error) {
+	if !init && path == "" {
+		return "", nil
+	}
+	if path != "" {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return "", err
+		}
+		if st, err := os.Stat(abs); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+			return "", withClass(ErrInvalid, fmt.Errorf("--init-path %s: not an executable file", path))
+		}
+		return abs, nil
+	}
+	for _, c := range initCandidates {
+		if p, err := exec.LookPath(c); err == nil {
+			return p, nil
+		}
+	}
+	return "", withClass(ErrNotFound, errors.New("--init: no catatonit or tini-static on this host: install the catatonit package or give --init-path"))
+}
+
+// spec builds the runtime spec of cfg on the mounted rootfs; rows and
+// cols size its terminal.
+func (e *Engine) spec(cfg *ContainerConfig, rootfs string, rows, cols uint16) (*specs.Spec, error) {
 	user, err := oci.ResolveUser(rootfs, cfg.User)
 	if err != nil {
 		return nil, withClass(ErrInvalid, err)
@@ -316,6 +370,11 @@ func (e *Engine) spec(cfg *ContainerConfig, rootfs string) (*specs.Spec, error) 
 		}
 		mounts = append(mounts, oci.BindMount(v.Source, v.Destination, v.ReadOnly))
 	}
+	if cfg.Init != "" {
+		// The init is PID 1 and runs the command as its child.
+		mounts = append(mounts, oci.BindMount(cfg.Init, initDest, true))
+		args = append([]string{initDest, "--"}, args...)
+	}
 	opts := []oci.SpecOpt{
 		oci.WithRootfs(rootfs, false),
 		oci.WithArgs(args),
@@ -326,6 +385,9 @@ func (e *Engine) spec(cfg *ContainerConfig, rootfs string) (*specs.Spec, error) 
 		oci.WithNetNS(net.NetNS),
 		oci.WithMounts(net.Mounts),
 		oci.WithMounts(mounts),
+	}
+	if cfg.Tty {
+		opts = append(opts, oci.WithTerminal(rows, cols))
 	}
 	if userns.Rootless() {
 		opts = append(opts, oci.WithRootless(userns.SingleMapping()))

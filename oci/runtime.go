@@ -110,27 +110,63 @@ type Stdio struct {
 
 // Run creates and starts container id from the bundle in one runtime
 // invocation, detached: the runtime exits once the container's process
-// runs, and that process is handed to the nearest subreaper. Its PID is
-// returned.
-func (r *Runtime) Run(ctx context.Context, id, bundle string, stdio Stdio) (int, error) {
-	pidFile := filepath.Join(bundle, "pid")
-	// The runtime hands its stdio to the container's init, so its own
-	// messages are read from its log.
-	logPath := filepath.Join(bundle, "runtime.log")
+// runs, and that process is handed to the nearest subreaper. With a
+// terminal in the spec, console is the socket that receives its master.
+// The process's PID is returned.
+func (r *Runtime) Run(ctx context.Context, id, bundle string, stdio Stdio, console string) (int, error) {
+	args := []string{"run", "--detach", "--bundle", bundle}
+	if console != "" {
+		args = append(args, "--console-socket", console)
+	}
+	return r.detached(ctx, bundle, id, args, stdio)
+}
+
+// Exec starts process in running container id, detached like Run, and
+// returns its PID.
+func (r *Runtime) Exec(ctx context.Context, id string, process *specs.Process, stdio Stdio, console string) (int, error) {
+	dir, err := os.MkdirTemp("", "scow-exec-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	data, err := json.Marshal(process)
+	if err != nil {
+		return 0, err
+	}
+	procPath := filepath.Join(dir, "process.json")
+	if err := os.WriteFile(procPath, data, 0o600); err != nil {
+		return 0, fmt.Errorf("write exec process: %w", err)
+	}
+	args := []string{"exec", "--detach", "--process", procPath}
+	if console != "" {
+		args = append(args, "--console-socket", console)
+	}
+	return r.detached(ctx, dir, id, args, stdio)
+}
+
+// detached runs a runtime command that leaves a process running, with
+// its PID file and log in dir, and returns the PID.
+func (r *Runtime) detached(ctx context.Context, dir, id string, args []string, stdio Stdio) (int, error) {
+	pidFile := filepath.Join(dir, "pid")
+	// The runtime hands its stdio to the process, so its own messages
+	// are read from its log.
+	logPath := filepath.Join(dir, "runtime.log")
 	os.Remove(logPath)
-	cmd := r.command(ctx, "--log", logPath, "--log-format", "json", "run", "--detach", "--bundle", bundle, "--pid-file", pidFile, id)
+	os.Remove(pidFile)
+	full := append([]string{"--log", logPath, "--log-format", "json"}, args...)
+	cmd := r.command(ctx, append(full, "--pid-file", pidFile, id)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.In, stdio.Out, stdio.Err
 	if err := cmd.Run(); err != nil {
 		data, _ := os.ReadFile(logPath)
-		return 0, r.error([]string{"run"}, jsonLogErrors(data), err)
+		return 0, r.error(args[:1], jsonLogErrors(data), err)
 	}
 	data, err := os.ReadFile(pidFile)
 	if err != nil {
-		return 0, fmt.Errorf("read pid of container %s: %w", id, err)
+		return 0, fmt.Errorf("read pid of %s in container %s: %w", args[0], id, err)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
 	if err != nil {
-		return 0, fmt.Errorf("pid file of container %s: %w", id, err)
+		return 0, fmt.Errorf("pid file of %s in container %s: %w", args[0], id, err)
 	}
 	return pid, nil
 }
@@ -145,49 +181,6 @@ func jsonLogErrors(data []byte) string {
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-// Exec runs process in running container id with stdio and returns its
-// exit code; detached, it returns once the process runs (code 0).
-func (r *Runtime) Exec(ctx context.Context, id string, process *specs.Process, detach bool, stdio Stdio) (int, error) {
-	dir, err := os.MkdirTemp("", "scow-exec-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(dir)
-	data, err := json.Marshal(process)
-	if err != nil {
-		return 0, err
-	}
-	procPath := filepath.Join(dir, "process.json")
-	if err := os.WriteFile(procPath, data, 0o600); err != nil {
-		return 0, fmt.Errorf("write exec process: %w", err)
-	}
-	logPath := filepath.Join(dir, "runtime.log")
-	args := []string{"--log", logPath, "--log-format", "json", "exec", "--process", procPath}
-	if detach {
-		args = append(args, "--detach")
-	}
-	cmd := r.command(ctx, append(args, id)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.In, stdio.Out, stdio.Err
-	err = cmd.Run()
-	if msgs := jsonLogErrors(mustRead(logPath)); msgs != "" {
-		// The runtime itself failed, not the process.
-		return 0, r.error([]string{"exec"}, msgs, errors.New("exec failed"))
-	}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return exit.ExitCode(), nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("%s exec: %w", r.Name(), err)
-	}
-	return 0, nil
-}
-
-func mustRead(path string) []byte {
-	data, _ := os.ReadFile(path)
-	return data
 }
 
 // Delete removes the runtime's state of container id, killing it first

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -155,6 +156,29 @@ func WithHostname(name string) SpecOpt {
 		s.Hostname = name
 		return nil
 	}
+}
+
+// WithTerminal gives the process a pseudo-terminal.
+func WithTerminal(rows, cols uint16) SpecOpt {
+	return func(s *specs.Spec) error {
+		SetTerminal(s.Process, rows, cols)
+		return nil
+	}
+}
+
+// SetTerminal gives p a pseudo-terminal of rows x cols (0 leaves the
+// size to a later resize) and TERM=xterm unless its env sets TERM.
+func SetTerminal(p *specs.Process, rows, cols uint16) {
+	p.Terminal = true
+	if rows > 0 && cols > 0 {
+		p.ConsoleSize = &specs.Box{Height: uint(rows), Width: uint(cols)}
+	}
+	for _, kv := range p.Env {
+		if strings.HasPrefix(kv, "TERM=") {
+			return
+		}
+	}
+	p.Env = append(p.Env, "TERM=xterm")
 }
 
 // WithMounts appends mounts (binds, volumes, generated files).

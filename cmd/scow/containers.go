@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -51,20 +50,17 @@ func startCommand() *cli.Command {
 		Name:      "start",
 		Usage:     "start created or stopped containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "attach", Aliases: []string{"a"}, Usage: "stream the container's output and return its exit code"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "pass standard input to the container"},
-		},
+		}, attachFlags()...),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if c.Bool("attach") || c.Bool("interactive") {
 				if err := exactArgs(c, 1, 1, "start -a CONTAINER"); err != nil {
 					return err
 				}
-				stdio := engine.Stdio{Out: os.Stdout, Err: os.Stderr}
-				if c.Bool("interactive") {
-					stdio.In = os.Stdin
-				}
-				return e.Start(c.Context, c.Args().First(), &stdio)
+				s := streams(c, c.Bool("interactive"))
+				return e.Start(c.Context, c.Args().First(), &s)
 			}
 			return eachContainer(c, e, false, func(ref string) (string, error) {
 				return ref, e.Start(c.Context, ref, nil)
@@ -348,7 +344,9 @@ func execCommand() *cli.Command {
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory"},
 			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "user: name or UID[:GID]"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "pass standard input"},
+			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background"},
+			attachFlags()[0],
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 2, -1, "exec [OPTIONS] CONTAINER COMMAND [ARG...]"); err != nil {
@@ -357,9 +355,28 @@ func execCommand() *cli.Command {
 			o := engine.ExecOptions{
 				Args: c.Args().Slice()[1:], Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"),
 				Workdir: c.String("workdir"), User: c.String("user"),
-				Interactive: c.Bool("interactive"), Detach: c.Bool("detach"),
+				Interactive: c.Bool("interactive"), Tty: c.Bool("tty"), Detach: c.Bool("detach"),
 			}
-			return e.Exec(c.Context, c.Args().First(), o, engine.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+			s := streams(c, true)
+			s.SigProxy = true
+			return e.Exec(c.Context, c.Args().First(), o, s)
+		}),
+	}
+}
+
+func attachCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "attach",
+		Usage:     "attach to a running container's input and output",
+		ArgsUsage: "CONTAINER",
+		Flags: append([]cli.Flag{
+			&cli.BoolFlag{Name: "no-stdin", Usage: "do not attach standard input"},
+		}, attachFlags()...),
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, 1, "attach [OPTIONS] CONTAINER"); err != nil {
+				return err
+			}
+			return e.Attach(c.Context, c.Args().First(), streams(c, !c.Bool("no-stdin")))
 		}),
 	}
 }
@@ -407,6 +424,7 @@ func containerCommand() *cli.Command {
 			renamed(logsCommand(), "logs"),
 			renamed(inspectCommand(), "inspect"),
 			renamed(execCommand(), "exec"),
+			renamed(attachCommand(), "attach"),
 			renamed(renameCommand(), "rename"),
 			renamed(topCommand(), "top"),
 		},

@@ -106,6 +106,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			waitCommand(),
 			inspectCommand(),
 			execCommand(),
+			attachCommand(),
 			renameCommand(),
 			topCommand(),
 			containerCommand(),

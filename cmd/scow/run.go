@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/scow-project/scow/engine"
 	"github.com/urfave/cli/v2"
@@ -21,7 +20,10 @@ func createFlags() []cli.Flag {
 		&cli.StringFlag{Name: "hostname", Usage: "container host name"},
 		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "network mode: none or host"},
 		&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind mount HOST-DIR:CONTAINER-DIR[:ro]"},
-		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "pass standard input to the container"},
+		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep standard input open"},
+		&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
+		&cli.BoolFlag{Name: "init", Usage: "run an init as PID 1 that forwards signals and reaps zombies"},
+		&cli.StringFlag{Name: "init-path", Usage: "the init binary for --init (default: catatonit)"},
 		&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "set a label KEY=VALUE"},
 		&cli.StringFlag{Name: "restart", Usage: "restart policy: no, on-failure[:N], always, unless-stopped"},
 		&cli.StringSliceFlag{Name: "log-opt", Usage: "log option: max-size=SIZE, max-file=N"},
@@ -53,6 +55,9 @@ func runOptions(c *cli.Context) engine.RunOptions {
 		Volumes:     c.StringSlice("volume"),
 		Labels:      c.StringSlice("label"),
 		Interactive: c.Bool("interactive"),
+		Tty:         c.Bool("tty"),
+		Init:        c.Bool("init"),
+		InitPath:    c.String("init-path"),
 		Remove:      c.Bool("rm"),
 		Restart:     c.String("restart"),
 		LogOpts:     c.StringSlice("log-opt"),
@@ -79,14 +84,15 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "run a command in a new container",
 		ArgsUsage: "IMAGE [COMMAND [ARG...]]",
-		Flags:     append(createFlags(), &cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"}),
+		Flags: append(append(createFlags(), attachFlags()...),
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"}),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, -1, "run [OPTIONS] IMAGE [COMMAND [ARG...]]"); err != nil {
 				return err
 			}
 			o := runOptions(c)
 			o.Detach = c.Bool("detach")
-			id, err := e.Run(c.Context, o, engine.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+			id, err := e.Run(c.Context, o, streams(c, true))
 			if err != nil {
 				return err
 			}
