@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/sys/unix"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/scow-project/scow/oci"
 )
@@ -86,11 +84,6 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions, s Streams)
 	if !o.Interactive || o.Detach {
 		s.In = nil
 	}
-	if _, err := ParseDetachKeys(s.DetachKeys); err != nil {
-		return err
-	}
-	relay := newSignalRelay(func(unix.Signal) {})
-	defer relay.stop()
 	c, err := e.dialAttach(id, attachRequest{Exec: &p, Detach: o.Detach, Stdin: s.In != nil, StdinOnce: true})
 	if err != nil {
 		return err
@@ -110,5 +103,5 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions, s Streams)
 		c.c.Close()
 		return nil
 	}
-	return stream(c, s, o.Tty, relay)
+	return stream(c, s, o.Tty, nil)
 }

@@ -178,12 +178,7 @@ func (e *Engine) Start(ctx context.Context, ref string, attach *Streams) error {
 	if err != nil {
 		return err
 	}
-	if _, err := ParseDetachKeys(attach.DetachKeys); err != nil {
-		return err
-	}
-	relay := newSignalRelay(func(unix.Signal) {})
-	defer relay.stop()
-	return e.startAttached(cfg, *attach, relay)
+	return e.startAttached(cfg, *attach, nil)
 }
 
 // Attach connects the caller's streams to a running container until it
@@ -197,19 +192,14 @@ func (e *Engine) Attach(ctx context.Context, ref string, s Streams) error {
 	if err != nil {
 		return err
 	}
-	if _, err := ParseDetachKeys(s.DetachKeys); err != nil {
-		return err
-	}
 	if !cfg.Interactive {
 		s.In = nil
 	}
-	relay := newSignalRelay(func(unix.Signal) {})
-	defer relay.stop()
 	c, err := e.dialAttach(id, attachRequest{Stdin: s.In != nil})
 	if err != nil {
 		return err
 	}
-	return stream(c, s, cfg.Tty, relay)
+	return stream(c, s, cfg.Tty, nil)
 }
 
 // running resolves ref to a container that runs, and its state.

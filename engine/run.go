@@ -87,9 +87,6 @@ func (e *Engine) Create(ctx context.Context, o RunOptions) (string, error) {
 func (e *Engine) Run(ctx context.Context, o RunOptions, s Streams) (id string, err error) {
 	var relay *signalRelay
 	if !o.Detach {
-		if _, err := ParseDetachKeys(s.DetachKeys); err != nil {
-			return "", err
-		}
 		// Signals from now on are the container's, or cancel the run
 		// before it starts; either way cleanup gets to finish.
 		var cancel context.CancelFunc
@@ -115,8 +112,13 @@ func (e *Engine) Run(ctx context.Context, o RunOptions, s Streams) (id string, e
 }
 
 // startAttached starts container cfg under a monitor with the caller's
-// streams attached from its first byte of output.
+// streams attached from its first byte of output; relay, if not nil, is
+// the caller's signal relay.
 func (e *Engine) startAttached(cfg *ContainerConfig, s Streams, relay *signalRelay) error {
+	if relay == nil {
+		relay = newSignalRelay(func(unix.Signal) {})
+		defer relay.stop()
+	}
 	if !cfg.Interactive {
 		s.In = nil
 	}

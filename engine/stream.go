@@ -20,9 +20,9 @@ type Streams struct {
 	// In is nil when the caller gives the process no input.
 	In       *os.File
 	Out, Err *os.File
-	// DetachKeys leave the process running and end the attach; ""
-	// disables them.
-	DetachKeys string
+	// DetachKeys leave the process running and end the attach (see
+	// ParseDetachKeys); none disables them.
+	DetachKeys []byte
 	// SigProxy forwards the caller's signals to the process; without it
 	// a signal ends the attach.
 	SigProxy bool
@@ -148,11 +148,12 @@ var errDetached = errors.New("detached")
 // exits (an *ExitError unless with 0) or the user detaches (nil). With a
 // terminal on both sides the caller's is raw meanwhile, and restored
 // whatever happens short of SIGKILL.
+// relay, if not nil, is the caller's signal relay.
 func stream(c *frameConn, s Streams, tty bool, relay *signalRelay) error {
 	defer c.c.Close()
-	keys, err := ParseDetachKeys(s.DetachKeys)
-	if err != nil {
-		return err
+	if relay == nil {
+		relay = newSignalRelay(func(unix.Signal) {})
+		defer relay.stop()
 	}
 	done := make(chan error, 4)
 	finish := func(err error) {
@@ -192,7 +193,7 @@ func stream(c *frameConn, s Streams, tty bool, relay *signalRelay) error {
 	}
 	if s.In != nil {
 		go func() {
-			d := detachFilter{keys: keys}
+			d := detachFilter{keys: s.DetachKeys}
 			buf := make([]byte, 32*1024)
 			for {
 				n, err := s.In.Read(buf)
@@ -232,7 +233,7 @@ func stream(c *frameConn, s Streams, tty bool, relay *signalRelay) error {
 			}
 		}
 	}()
-	err = <-done
+	err := <-done
 	if errors.Is(err, errDetached) {
 		return nil
 	}

@@ -126,6 +126,14 @@ func (p *onPty) wait() int {
 	}
 }
 
+// wantExit fails the test unless scow exits with code.
+func (p *onPty) wantExit(code int, what string) {
+	p.t.Helper()
+	if got := p.wait(); got != code {
+		p.t.Fatalf("%s: scow exited %d, want %d", what, got, code)
+	}
+}
+
 func (p *onPty) termios() unix.Termios {
 	p.t.Helper()
 	t, err := unix.IoctlGetTermios(int(p.pts.Fd()), unix.TCGETS)
@@ -162,9 +170,7 @@ func TestInteractiveShell(t *testing.T) {
 		p.expect("after-interrupt")
 		// Ctrl-P Ctrl-Q detaches and leaves the shell running.
 		p.send("\x10\x11")
-		if code := p.wait(); code != 0 {
-			t.Fatalf("detach: exit %d", code)
-		}
+		p.wantExit(0, "detach")
 		if after := p.termios(); after != before {
 			t.Errorf("terminal not restored after detach:\n%+v\n%+v", before, after)
 		}
@@ -176,9 +182,7 @@ func TestInteractiveShell(t *testing.T) {
 		p.send("echo again\r")
 		p.expect("again")
 		p.send("exit 7\r")
-		if code := p.wait(); code != 7 {
-			t.Errorf("exit 7 in the shell: scow exited %d", code)
-		}
+		p.wantExit(7, "exit 7 in the shell")
 		if got := s.must("inspect", "--format", "{{.Config.Tty}} {{.Config.OpenStdin}}", "sh1"); got != "true true\n" {
 			t.Errorf("inspect Tty, OpenStdin: %q", got)
 		}
@@ -200,24 +204,18 @@ func TestDetachKeys(t *testing.T) {
 		p.send("\x10\x11echo still\r")
 		p.expect("still")
 		p.send("\x01x")
-		if code := p.wait(); code != 0 {
-			t.Fatalf("detach with ctrl-a,x: exit %d", code)
-		}
+		p.wantExit(0, "detach with ctrl-a,x")
 		// Detached from start -ai too, with the keys of that command.
 		p = s.startPty("attach", "--detach-keys", "ctrl-]", "dk")
 		p.send("echo back\r")
 		p.expect("back")
 		p.send("\x1d")
-		if code := p.wait(); code != 0 {
-			t.Fatalf("detach with ctrl-]: exit %d", code)
-		}
+		p.wantExit(0, "detach with ctrl-]")
 		// Without keys, nothing detaches.
 		p = s.startPty("attach", "--detach-keys", "", "dk")
 		p.send("\x10\x11\x01x\r")
 		p.send("exit 3\r")
-		if code := p.wait(); code != 3 {
-			t.Errorf("with no detach keys: exit %d", code)
-		}
+		p.wantExit(3, "with no detach keys")
 		wantError(t, s.scow("run", "-it", "--detach-keys", "ctrl-1", "busybox", "true"), 125, "ctrl-1")
 		if n := containerCount(t, s.root); n != 0 {
 			t.Errorf("%d containers left", n)
@@ -236,16 +234,12 @@ func TestExecInteractive(t *testing.T) {
 		p.expect("/dev/pts/")
 		p.expect("30 100")
 		p.send("exit 5\r")
-		if code := p.wait(); code != 5 {
-			t.Errorf("exec -it, exit 5: scow exited %d", code)
-		}
+		p.wantExit(5, "exec -it, exit 5")
 		// Detach from an exec: its process goes on.
 		p = s.startPty("exec", "-it", "ex", "sh", "-c", "echo ready; sleep 200")
 		p.expect("ready")
 		p.send("\x10\x11")
-		if code := p.wait(); code != 0 {
-			t.Errorf("detach from exec: exit %d", code)
-		}
+		p.wantExit(0, "detach from exec")
 		if top := s.must("top", "ex"); !strings.Contains(top, "sleep 200") {
 			t.Errorf("the detached exec is gone:\n%s", top)
 		}
@@ -280,9 +274,7 @@ func TestTerminalRestoredOnSignals(t *testing.T) {
 		before := p.initial
 		p.expect("# ")
 		p.cmd.Process.Signal(syscall.SIGTERM)
-		if code := p.wait(); code != 143 {
-			t.Errorf("SIGTERM without --sig-proxy: exit %d", code)
-		}
+		p.wantExit(143, "SIGTERM without --sig-proxy")
 		if after := p.termios(); after != before {
 			t.Errorf("terminal not restored after SIGTERM:\n%+v\n%+v", before, after)
 		}
@@ -295,9 +287,7 @@ func TestTerminalRestoredOnSignals(t *testing.T) {
 		before = p.initial
 		p.expect("trapped")
 		p.cmd.Process.Signal(syscall.SIGTERM)
-		if code := p.wait(); code != 3 {
-			t.Errorf("SIGTERM proxied to a trap: exit %d", code)
-		}
+		p.wantExit(3, "SIGTERM proxied to a trap")
 		if after := p.termios(); after != before {
 			t.Errorf("terminal not restored:\n%+v\n%+v", before, after)
 		}

@@ -59,7 +59,10 @@ func startCommand() *cli.Command {
 				if err := exactArgs(c, 1, 1, "start -a CONTAINER"); err != nil {
 					return err
 				}
-				s := streams(c, c.Bool("interactive"))
+				s, err := streams(c, c.Bool("interactive"))
+				if err != nil {
+					return err
+				}
 				return e.Start(c.Context, c.Args().First(), &s)
 			}
 			return eachContainer(c, e, false, func(ref string) (string, error) {
@@ -357,7 +360,10 @@ func execCommand() *cli.Command {
 				Workdir: c.String("workdir"), User: c.String("user"),
 				Interactive: c.Bool("interactive"), Tty: c.Bool("tty"), Detach: c.Bool("detach"),
 			}
-			s := streams(c, true)
+			s, err := streams(c, true)
+			if err != nil {
+				return err
+			}
 			s.SigProxy = true
 			return e.Exec(c.Context, c.Args().First(), o, s)
 		}),
@@ -376,7 +382,11 @@ func attachCommand() *cli.Command {
 			if err := exactArgs(c, 1, 1, "attach [OPTIONS] CONTAINER"); err != nil {
 				return err
 			}
-			return e.Attach(c.Context, c.Args().First(), streams(c, !c.Bool("no-stdin")))
+			s, err := streams(c, !c.Bool("no-stdin"))
+			if err != nil {
+				return err
+			}
+			return e.Attach(c.Context, c.Args().First(), s)
 		}),
 	}
 }

@@ -92,7 +92,11 @@ func runCommand() *cli.Command {
 			}
 			o := runOptions(c)
 			o.Detach = c.Bool("detach")
-			id, err := e.Run(c.Context, o, streams(c, true))
+			s, err := streams(c, true)
+			if err != nil {
+				return err
+			}
+			id, err := e.Run(c.Context, o, s)
 			if err != nil {
 				return err
 			}

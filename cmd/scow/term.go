@@ -18,10 +18,14 @@ func attachFlags() []cli.Flag {
 }
 
 // streams are the CLI's own stdio for an attach; stdin only if asked.
-func streams(c *cli.Context, stdin bool) engine.Streams {
-	s := engine.Streams{Out: os.Stdout, Err: os.Stderr, DetachKeys: c.String("detach-keys"), SigProxy: c.Bool("sig-proxy")}
+func streams(c *cli.Context, stdin bool) (engine.Streams, error) {
+	keys, err := engine.ParseDetachKeys(c.String("detach-keys"))
+	if err != nil {
+		return engine.Streams{}, err
+	}
+	s := engine.Streams{Out: os.Stdout, Err: os.Stderr, DetachKeys: keys, SigProxy: c.Bool("sig-proxy")}
 	if stdin {
 		s.In = os.Stdin
 	}
-	return s
+	return s, nil
 }
