@@ -28,10 +28,12 @@ func storageErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, storage.ErrImageUnknown):
+	case errors.Is(err, storage.ErrImageUnknown), errors.Is(err, storage.ErrVolumeUnknown):
 		return withClass(ErrNotFound, err)
-	case errors.Is(err, storage.ErrInvalidName):
+	case errors.Is(err, storage.ErrInvalidName), errors.Is(err, storage.ErrVolumeInvalid):
 		return withClass(ErrInvalid, err)
+	case errors.Is(err, storage.ErrVolumeExists):
+		return withClass(ErrExists, err)
 	case errors.Is(err, storage.ErrImageInUse), errors.Is(err, storage.ErrImageConflict):
 		return withClass(ErrInUse, err)
 	}
@@ -302,7 +304,7 @@ func (e *Engine) RemoveImage(ctx context.Context, name string, force bool) (*sto
 	}
 	res, err := e.store.RemoveImage(name, force, func(ids []string) error {
 		for _, id := range ids {
-			if err := e.removeContainer(ctx, id, true); err != nil {
+			if err := e.removeContainer(ctx, id, true, false); err != nil {
 				return err
 			}
 		}

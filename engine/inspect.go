@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -45,6 +47,7 @@ type InspectState struct {
 // InspectMount is one bind mount.
 type InspectMount struct {
 	Type        string `json:"Type"`
+	Name        string `json:"Name,omitempty"`
 	Source      string `json:"Source"`
 	Destination string `json:"Destination"`
 	Mode        string `json:"Mode"`
@@ -70,14 +73,16 @@ type InspectConfig struct {
 
 // InspectHostConfig is the HostConfig object of inspect.
 type InspectHostConfig struct {
-	Binds         []string          `json:"Binds"`
-	NetworkMode   string            `json:"NetworkMode"`
-	AutoRemove    bool              `json:"AutoRemove"`
-	RestartPolicy map[string]any    `json:"RestartPolicy"`
-	LogConfig     map[string]any    `json:"LogConfig"`
-	Runtime       string            `json:"Runtime"`
-	PortBindings  map[string]string `json:"PortBindings"`
-	Init          bool              `json:"Init"`
+	Binds          []string          `json:"Binds"`
+	NetworkMode    string            `json:"NetworkMode"`
+	AutoRemove     bool              `json:"AutoRemove"`
+	RestartPolicy  map[string]any    `json:"RestartPolicy"`
+	LogConfig      map[string]any    `json:"LogConfig"`
+	Runtime        string            `json:"Runtime"`
+	PortBindings   map[string]string `json:"PortBindings"`
+	Init           bool              `json:"Init"`
+	ReadonlyRootfs bool              `json:"ReadonlyRootfs"`
+	Tmpfs          map[string]string `json:"Tmpfs"`
 }
 
 // InspectObject returns the inspect record of what ref names: kind
@@ -135,6 +140,7 @@ func (e *Engine) inspectData(c *Container) *ContainerInspect {
 			RestartPolicy: map[string]any{"Name": cfg.RestartPolicy.Name, "MaximumRetryCount": cfg.RestartPolicy.MaxRetries},
 			LogConfig:     map[string]any{"Type": "k8s-file", "Path": e.LogPath(cfg.ID), "Size": cfg.LogMaxSize, "MaxFile": cfg.LogMaxFiles},
 			Runtime:       e.opts.Runtime, PortBindings: map[string]string{}, Init: cfg.Init != "",
+			ReadonlyRootfs: cfg.ReadOnly, Tmpfs: map[string]string{},
 		},
 	}
 	if len(cmd) > 0 {
@@ -146,13 +152,27 @@ func (e *Engine) inspectData(c *Container) *ContainerInspect {
 	if out.HostConfig.NetworkMode == "" {
 		out.HostConfig.NetworkMode = "none"
 	}
-	for _, v := range cfg.Volumes {
-		mode := []string{"rw"}
-		if v.ReadOnly {
-			mode = []string{"ro"}
+	for _, m := range cfg.Volumes {
+		mode := "rw"
+		if m.ReadOnly {
+			mode = "ro"
 		}
-		out.Mounts = append(out.Mounts, InspectMount{Type: "bind", Source: v.Source, Destination: v.Destination, Mode: strings.Join(mode, ","), RW: !v.ReadOnly, Propagation: "rprivate"})
-		out.HostConfig.Binds = append(out.HostConfig.Binds, v.Source+":"+v.Destination+":"+mode[0])
+		im := InspectMount{Type: m.kind(), Source: m.Source, Destination: m.Destination, Mode: mode, RW: !m.ReadOnly, Propagation: "rprivate"}
+		for _, o := range m.Options {
+			if slices.Contains(propagations, o) {
+				im.Propagation = o
+			}
+		}
+		switch m.kind() {
+		case MountVolume:
+			im.Name, im.Source = m.Source, filepath.Join(e.opts.Root, "volumes", m.Source, "_data")
+		case MountTmpfs:
+			im.Source, im.Propagation = "tmpfs", ""
+			out.HostConfig.Tmpfs[m.Destination] = strings.Join(m.Options, ",")
+			continue
+		}
+		out.Mounts = append(out.Mounts, im)
+		out.HostConfig.Binds = append(out.HostConfig.Binds, m.Source+":"+m.Destination+":"+mode)
 	}
 	return out
 }

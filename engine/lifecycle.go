@@ -303,17 +303,17 @@ func (e *Engine) waitExit(ctx context.Context, id string, d time.Duration) bool 
 
 // Remove deletes a container; a running one only with force, which kills
 // it first.
-func (e *Engine) Remove(ctx context.Context, ref string, force bool) (string, error) {
+func (e *Engine) Remove(ctx context.Context, ref string, force, volumes bool) (string, error) {
 	id, err := e.LookupContainer(ref)
 	if err != nil {
 		return "", err
 	}
-	return id, e.removeContainer(ctx, id, force)
+	return id, e.removeContainer(ctx, id, force, volumes)
 }
 
 // removeContainer deletes a container: runtime state, layer, name and
 // record. With force a running container is killed first.
-func (e *Engine) removeContainer(ctx context.Context, id string, force bool) error {
+func (e *Engine) removeContainer(ctx context.Context, id string, force, volumes bool) error {
 	unlock, err := e.lockContainer(id)
 	if errors.Is(err, ErrNotFound) {
 		return nil // removed meanwhile, by its monitor or another rm
@@ -360,6 +360,9 @@ func (e *Engine) removeContainer(ctx context.Context, id string, force bool) err
 	}
 	if err := os.RemoveAll(e.containerDir(id)); err != nil {
 		return fmt.Errorf("remove record of %.12s: %w", id, err)
+	}
+	if volumes && cfg != nil {
+		return e.removeAnonymousVolumes(cfg)
 	}
 	return nil
 }
@@ -446,7 +449,7 @@ func (e *Engine) Prune(ctx context.Context) ([]string, error) {
 		if c.State.Status == StatusRunning || c.State.Status == StatusRestarting {
 			continue
 		}
-		if err := e.removeContainer(ctx, c.Config.ID, false); err != nil {
+		if err := e.removeContainer(ctx, c.Config.ID, false, false); err != nil {
 			if errors.Is(err, ErrRunning) {
 				continue // started meanwhile
 			}

@@ -89,7 +89,7 @@ func (e *Engine) listOne(ctx context.Context, de os.DirEntry, all bool) *Contain
 	}
 	// A create that died leaves a record that never got its name.
 	if err == nil && c.State.Status == StatusCreated && e.halfCreated(cfg) {
-		e.removeContainer(ctx, id, true)
+		e.removeContainer(ctx, id, true, false)
 		return nil
 	}
 	if errors.Is(err, os.ErrNotExist) {

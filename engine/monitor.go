@@ -292,7 +292,7 @@ func (e *Engine) monitor(ctx context.Context, id string, h *hub, started func(er
 // finish applies --rm once the container is done for good.
 func (e *Engine) finish(ctx context.Context, cfg *ContainerConfig) {
 	if cfg.Remove {
-		e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true)
+		e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
 	}
 }
 

@@ -5,60 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/docker/go-units"
 )
-
-// Volume is a parsed -v HOST:CONTAINER[:OPTIONS] bind mount.
-type Volume struct {
-	Source      string `json:"source"`
-	Destination string `json:"destination"`
-	ReadOnly    bool   `json:"read_only,omitempty"`
-}
-
-// ParseVolume parses a -v value. Relative host paths (./src) are made
-// absolute against the current directory.
-func ParseVolume(spec string) (Volume, error) {
-	bad := func(why string) (Volume, error) {
-		return Volume{}, withClass(ErrInvalid, fmt.Errorf("-v %q: %s", spec, why))
-	}
-	parts := strings.Split(spec, ":")
-	if len(parts) < 2 || len(parts) > 3 {
-		return bad("want HOST-DIR:CONTAINER-DIR[:OPTIONS]")
-	}
-	v := Volume{Source: parts[0], Destination: parts[1]}
-	if v.Source == "" || v.Destination == "" {
-		return bad("empty path")
-	}
-	if !strings.HasPrefix(v.Source, "/") && !strings.HasPrefix(v.Source, ".") {
-		return bad("named volumes are not supported yet: give an absolute or ./relative host path")
-	}
-	if !strings.HasPrefix(v.Destination, "/") {
-		return bad("the container path must be absolute")
-	}
-	if len(parts) == 3 {
-		for _, o := range strings.Split(parts[2], ",") {
-			switch o {
-			case "ro":
-				v.ReadOnly = true
-			case "rw", "z", "Z":
-				// z/Z relabel for SELinux, which this host does not run.
-			default:
-				return bad("unknown option " + o + ": use ro or rw")
-			}
-		}
-	}
-	abs, err := filepath.Abs(v.Source)
-	if err != nil {
-		return bad(err.Error())
-	}
-	v.Source = filepath.Clean(abs)
-	v.Destination = filepath.Clean(v.Destination)
-	return v, nil
-}
 
 // ReadEnvFile reads KEY=VALUE lines; blank lines and # comments are
 // skipped, and a bare KEY takes its value from this process's environment.

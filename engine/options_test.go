@@ -8,39 +8,6 @@ import (
 	"testing"
 )
 
-func TestParseVolume(t *testing.T) {
-	cwd, _ := os.Getwd()
-	tests := []struct {
-		spec string
-		want Volume
-		err  bool
-	}{
-		{"/src:/dst", Volume{Source: "/src", Destination: "/dst"}, false},
-		{"/src:/dst:ro", Volume{Source: "/src", Destination: "/dst", ReadOnly: true}, false},
-		{"/src/:/dst/:rw,z", Volume{Source: "/src", Destination: "/dst"}, false},
-		{"./rel:/dst", Volume{Source: filepath.Join(cwd, "rel"), Destination: "/dst"}, false},
-		{"nocolon", Volume{}, true},
-		{"/src:relative", Volume{}, true},
-		{"/src:/dst:bogus", Volume{}, true},
-		{"named:/dst", Volume{}, true},
-		{":/dst", Volume{}, true},
-		{"/a:/b:ro:extra", Volume{}, true},
-	}
-	for _, tc := range tests {
-		got, err := ParseVolume(tc.spec)
-		if (err != nil) != tc.err {
-			t.Errorf("ParseVolume(%q) error %v, want error %t", tc.spec, err, tc.err)
-			continue
-		}
-		if err != nil && !errors.Is(err, ErrInvalid) {
-			t.Errorf("ParseVolume(%q) error %v is not ErrInvalid", tc.spec, err)
-		}
-		if got != tc.want {
-			t.Errorf("ParseVolume(%q) = %+v, want %+v", tc.spec, got, tc.want)
-		}
-	}
-}
-
 func TestParseChanges(t *testing.T) {
 	c, err := ParseChanges([]string{
 		"CMD=echo hi", `ENTRYPOINT ["/bin/sh","-c"]`, "ENV=A=1", "ENV B 2", "WORKDIR=/w",

@@ -34,7 +34,16 @@ type RunOptions struct {
 	User        string
 	Hostname    string
 	Network     string
-	Volumes     []string
+	// Volumes are -v values, Mounts --mount values, Tmpfs --tmpfs values.
+	Volumes []string
+	Mounts  []string
+	Tmpfs   []string
+	// VolumesFrom are --volumes-from CONTAINER[:ro|rw].
+	VolumesFrom []string
+	// ReadOnly mounts the rootfs read-only, with tmpfs on /tmp, /var/tmp
+	// and /run unless ReadOnlyTmpfs is false.
+	ReadOnly      bool
+	ReadOnlyTmpfs bool
 	Labels      []string
 	Interactive bool
 	// Tty gives the container a pseudo-terminal.
@@ -102,7 +111,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions, s Streams) (id string, e
 	if o.Detach {
 		if _, err := e.spawnMonitor(cfg.ID, nil, nil); err != nil {
 			if cfg.Remove {
-				e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true)
+				e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
 			}
 			return "", err
 		}
@@ -144,13 +153,9 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	if _, err := netns.ParseMode(o.Network); err != nil {
 		return nil, withClass(ErrInvalid, err)
 	}
-	var vols []Volume
-	for _, spec := range o.Volumes {
-		v, err := ParseVolume(spec)
-		if err != nil {
-			return nil, err
-		}
-		vols = append(vols, v)
+	mounts, err := parseMounts(o)
+	if err != nil {
+		return nil, err
 	}
 	var env []string
 	for _, f := range o.EnvFiles {
@@ -208,12 +213,15 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	if err != nil {
 		return nil, storageErr(err)
 	}
+	if mounts, err = e.completeMounts(mounts, o.VolumesFrom, img.Config.Config.Volumes); err != nil {
+		return nil, err
+	}
 	cfg = &ContainerConfig{
 		ID: newID(), Name: o.Name, Image: o.Image, ImageID: img.ID, Created: time.Now().UTC(),
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		Env: mergeEnv(img.Config.Config.Env, env...), WorkingDir: img.Config.Config.WorkingDir,
 		User: img.Config.Config.User, Hostname: o.Hostname, Network: o.Network,
-		Volumes: vols, Interactive: o.Interactive, Tty: o.Tty, Init: initPath, Remove: o.Remove,
+		Volumes: mounts, ReadOnly: o.ReadOnly, ReadOnlyTmpfs: o.ReadOnlyTmpfs, Interactive: o.Interactive, Tty: o.Tty, Init: initPath, Remove: o.Remove,
 		Labels: mergeLabels(img.Config.Config.Labels, labels), RestartPolicy: policy,
 		LogMaxSize: maxSize, LogMaxFiles: maxFiles,
 		StopSignal: img.Config.Config.StopSignal, StopTimeout: 10,
@@ -256,7 +264,7 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	}
 	if o.Replace && o.Name != "" {
 		if old, err := e.LookupContainer(o.Name); err == nil {
-			if err := e.removeContainer(ctx, old, true); err != nil {
+			if err := e.removeContainer(ctx, old, true, false); err != nil {
 				return nil, fmt.Errorf("--replace: %w", err)
 			}
 		}
@@ -283,9 +291,12 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	defer func() {
 		unlockCreate()
 		if err != nil {
-			e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true)
+			e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
 		}
 	}()
+	if err := e.ensureVolumes(cfg.Volumes); err != nil {
+		return nil, err
+	}
 	if err := e.store.CreateContainer(cfg.ID, img.ID); err != nil {
 		return nil, err
 	}
@@ -361,16 +372,9 @@ func (e *Engine) spec(cfg *ContainerConfig, rootfs string, rows, cols uint16) (*
 	if err != nil {
 		return nil, withClass(ErrInvalid, err)
 	}
-	var mounts []specs.Mount
-	for _, v := range cfg.Volumes {
-		// A missing source is created as a directory, as Docker does;
-		// an existing file is bound as it is.
-		if _, err := os.Stat(v.Source); errors.Is(err, os.ErrNotExist) {
-			if err := os.MkdirAll(v.Source, 0o755); err != nil {
-				return nil, withClass(ErrInvalid, fmt.Errorf("create bind mount source %s: %w", v.Source, err))
-			}
-		}
-		mounts = append(mounts, oci.BindMount(v.Source, v.Destination, v.ReadOnly))
+	mounts, err := e.specMounts(cfg, rootfs, user.UID, user.GID)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Init != "" {
 		// The init is PID 1 and runs the command as its child.
@@ -378,7 +382,7 @@ func (e *Engine) spec(cfg *ContainerConfig, rootfs string, rows, cols uint16) (*
 		args = append([]string{initDest, "--"}, args...)
 	}
 	opts := []oci.SpecOpt{
-		oci.WithRootfs(rootfs, false),
+		oci.WithRootfs(rootfs, cfg.ReadOnly),
 		oci.WithArgs(args),
 		oci.WithEnv(env),
 		oci.WithCwd(cwd),

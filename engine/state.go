@@ -34,22 +34,25 @@ type RestartPolicy struct {
 // ContainerConfig is what the user asked for; written once at creation
 // (rename rewrites the name).
 type ContainerConfig struct {
-	ID          string            `json:"id"`
-	Name        string            `json:"name"`
-	Image       string            `json:"image"`
-	ImageID     string            `json:"image_id"`
-	Created     time.Time         `json:"created"`
-	Entrypoint  []string          `json:"entrypoint,omitempty"`
-	Cmd         []string          `json:"cmd,omitempty"`
-	Env         []string          `json:"env,omitempty"`
-	WorkingDir  string            `json:"working_dir,omitempty"`
-	User        string            `json:"user,omitempty"`
-	Hostname    string            `json:"hostname"`
-	Network     string            `json:"network"`
-	Volumes     []Volume          `json:"volumes,omitempty"`
-	Labels      map[string]string `json:"labels,omitempty"`
-	Interactive bool              `json:"interactive,omitempty"`
-	Tty         bool              `json:"tty,omitempty"`
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Image      string    `json:"image"`
+	ImageID    string    `json:"image_id"`
+	Created    time.Time `json:"created"`
+	Entrypoint []string  `json:"entrypoint,omitempty"`
+	Cmd        []string  `json:"cmd,omitempty"`
+	Env        []string  `json:"env,omitempty"`
+	WorkingDir string    `json:"working_dir,omitempty"`
+	User       string    `json:"user,omitempty"`
+	Hostname   string    `json:"hostname"`
+	Network    string    `json:"network"`
+	Volumes    []Mount   `json:"volumes,omitempty"`
+	// ReadOnly: a read-only rootfs, with tmpfs where ReadOnlyTmpfs says.
+	ReadOnly      bool              `json:"read_only,omitempty"`
+	ReadOnlyTmpfs bool              `json:"read_only_tmpfs,omitempty"`
+	Labels        map[string]string `json:"labels,omitempty"`
+	Interactive   bool              `json:"interactive,omitempty"`
+	Tty           bool              `json:"tty,omitempty"`
 	// Init is the host path of the init run as PID 1, "" for none.
 	Init          string        `json:"init,omitempty"`
 	Remove        bool          `json:"remove,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -68,9 +69,23 @@ func checkFile(rootfs, p string) error {
 
 // BindMount describes a bind mount of src at dst. The source's nosuid,
 // nodev and noexec flags are carried over: inside a user namespace the
-// kernel refuses a read-only remount that would drop them.
-func BindMount(src, dst string, readonly bool) specs.Mount {
-	opts := []string{"rbind", "rprivate"}
+// kernel refuses a read-only remount that would drop them. extra may
+// choose bind over rbind, a propagation other than rprivate, and add
+// flags such as noexec.
+func BindMount(src, dst string, readonly bool, extra ...string) specs.Mount {
+	bind, propagation := "rbind", "rprivate"
+	var opts []string
+	for _, o := range extra {
+		switch o {
+		case "bind", "rbind":
+			bind = o
+		case "shared", "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable":
+			propagation = o
+		default:
+			opts = append(opts, o)
+		}
+	}
+	opts = append([]string{bind, propagation}, opts...)
 	if readonly {
 		opts = append(opts, "ro")
 	}
@@ -80,7 +95,7 @@ func BindMount(src, dst string, readonly bool) specs.Mount {
 			flag int64
 			opt  string
 		}{{unix.ST_NOSUID, "nosuid"}, {unix.ST_NODEV, "nodev"}, {unix.ST_NOEXEC, "noexec"}} {
-			if st.Flags&f.flag != 0 {
+			if st.Flags&f.flag != 0 && !slices.Contains(opts, f.opt) {
 				opts = append(opts, f.opt)
 			}
 		}

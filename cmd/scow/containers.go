@@ -266,11 +266,11 @@ func rmCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill running containers first"},
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every container"},
-			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "also remove anonymous volumes (scow creates none yet)"},
+			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "also remove the container's anonymous volumes"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			return eachContainer(c, e, c.Bool("all"), func(ref string) (string, error) {
-				id, err := e.Remove(c.Context, ref, c.Bool("force"))
+				id, err := e.Remove(c.Context, ref, c.Bool("force"), c.Bool("volumes"))
 				if err != nil {
 					return "", err
 				}

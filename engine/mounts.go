@@ -1,0 +1,489 @@
+package engine
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/scow-project/scow/engine/internal/userns"
+	"github.com/scow-project/scow/oci"
+	"github.com/scow-project/scow/storage"
+)
+
+// Mount types.
+const (
+	MountBind   = "bind"
+	MountVolume = "volume"
+	MountTmpfs  = "tmpfs"
+)
+
+// Mount is one mount a user asked for: a host path, a named or anonymous
+// volume, or a tmpfs.
+type Mount struct {
+	// Type is bind, volume or tmpfs; records from before volumes have
+	// none and are binds.
+	Type string `json:"type,omitempty"`
+	// Source is the host path of a bind or the name of a volume.
+	Source      string `json:"source,omitempty"`
+	Destination string `json:"destination"`
+	ReadOnly    bool   `json:"read_only,omitempty"`
+	// Options are mount options (propagation, nosuid, size=...) and
+	// Podman's U (chown the source to the container's user), O (an
+	// overlay whose changes are thrown away) and nocopy.
+	Options []string `json:"options,omitempty"`
+	// Anonymous volumes go with their container on rm -v and --rm.
+	Anonymous bool `json:"anonymous,omitempty"`
+}
+
+func (m Mount) kind() string {
+	if m.Type == "" {
+		return MountBind
+	}
+	return m.Type
+}
+
+func (m Mount) has(opt string) bool { return slices.Contains(m.Options, opt) }
+
+// propagations are the mount propagation options.
+var propagations = []string{"shared", "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable"}
+
+// bindFlags are the options that pass to a bind mount as they are.
+var bindFlags = []string{"exec", "noexec", "suid", "nosuid", "dev", "nodev", "bind", "rbind"}
+
+// ParseVolume parses a -v value: [SOURCE:]DEST[:OPTIONS]. A SOURCE that
+// starts with / or . is a host path (made absolute against the current
+// directory), anything else a volume name; without one the volume is
+// anonymous.
+func ParseVolume(spec string) (Mount, error) {
+	bad := func(why string) (Mount, error) {
+		return Mount{}, withClass(ErrInvalid, fmt.Errorf("-v %q: %s", spec, why))
+	}
+	parts := strings.Split(spec, ":")
+	var m Mount
+	opts := ""
+	switch {
+	case len(parts) == 1:
+		m = Mount{Type: MountVolume, Destination: parts[0]}
+	case len(parts) == 2 && !strings.HasPrefix(parts[1], "/") && strings.HasPrefix(parts[0], "/"):
+		m, opts = Mount{Type: MountVolume, Destination: parts[0]}, parts[1]
+	case len(parts) == 2 || len(parts) == 3:
+		m = Mount{Type: MountVolume, Source: parts[0], Destination: parts[1]}
+		if m.Source == "" {
+			return bad("empty source")
+		}
+		if len(parts) == 3 {
+			opts = parts[2]
+		}
+	default:
+		return bad("want [SOURCE:]CONTAINER-DIR[:OPTIONS]")
+	}
+	if m.Source != "" && (strings.HasPrefix(m.Source, "/") || strings.HasPrefix(m.Source, ".")) {
+		abs, err := filepath.Abs(m.Source)
+		if err != nil {
+			return bad(err.Error())
+		}
+		m.Type, m.Source = MountBind, filepath.Clean(abs)
+	}
+	if opts != "" {
+		p, err := mountOptions(m, strings.Split(opts, ","))
+		if err != nil {
+			return bad(err.Error())
+		}
+		m.ReadOnly, m.Options = p.readOnly, p.options
+	}
+	if err := m.check(); err != nil {
+		return bad(err.Error())
+	}
+	return m, nil
+}
+
+type parsedOptions struct {
+	readOnly bool
+	options  []string
+}
+
+// mountOptions checks the options of a -v mount of m.
+func mountOptions(m Mount, opts []string) (parsedOptions, error) {
+	var p parsedOptions
+	seen := map[string]bool{}
+	for _, o := range opts {
+		key := o
+		switch {
+		case o == "ro" || o == "rw":
+			key = "rw"
+			p.readOnly = o == "ro"
+		case o == "z" || o == "Z":
+			key = "relabel"
+			if selinuxEnabled() {
+				return p, fmt.Errorf("option %s: scow does not relabel for SELinux, which this host enforces", o)
+			}
+		case o == "U":
+			p.options = append(p.options, o)
+		case o == "O":
+			if m.kind() != MountBind {
+				return p, errors.New("option O applies to host directories only")
+			}
+			p.options = append(p.options, o)
+		case o == "copy" || o == "nocopy":
+			key = "copy"
+			if m.kind() != MountVolume {
+				return p, fmt.Errorf("option %s applies to volumes only", o)
+			}
+			if o == "nocopy" {
+				p.options = append(p.options, o)
+			}
+		case slices.Contains(propagations, o):
+			key = "propagation"
+			p.options = append(p.options, o)
+		case slices.Contains(bindFlags, o):
+			key = strings.TrimPrefix(strings.TrimPrefix(o, "r"), "no")
+			p.options = append(p.options, o)
+		default:
+			return p, fmt.Errorf("unknown option %q: use ro, rw, z, Z, U, O, nocopy, a propagation (%s), or [no]exec, [no]suid, [no]dev", o, strings.Join(propagations, ", "))
+		}
+		if seen[key] {
+			return p, fmt.Errorf("option %s conflicts with another option", o)
+		}
+		seen[key] = true
+	}
+	return p, nil
+}
+
+// check validates what every kind of mount needs, and cleans its path.
+func (m *Mount) check() error {
+	m.Destination = filepath.Clean(m.Destination)
+	if !strings.HasPrefix(m.Destination, "/") {
+		return fmt.Errorf("the container path %q must be absolute", m.Destination)
+	}
+	if m.kind() == MountVolume && m.Source != "" {
+		if err := storage.ValidVolumeName(m.Source); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ParseMount parses a --mount value: comma-separated KEY=VALUE as in
+// Docker (type, source, target, readonly, bind-propagation,
+// volume-nocopy, tmpfs-size, tmpfs-mode) plus Podman's U and O.
+func ParseMount(spec string) (Mount, error) {
+	bad := func(why string) (Mount, error) {
+		return Mount{}, withClass(ErrInvalid, fmt.Errorf("--mount %q: %s", spec, why))
+	}
+	fields, err := csv.NewReader(strings.NewReader(spec)).Read()
+	if err != nil {
+		return bad(err.Error())
+	}
+	m := Mount{Type: MountVolume}
+	for _, f := range fields {
+		k, v, hasValue := strings.Cut(f, "=")
+		// A flag: bare, or =true/1/false/0.
+		yes := !hasValue || v == "true" || v == "1"
+		flag := func() error {
+			if hasValue && !yes && v != "false" && v != "0" {
+				return fmt.Errorf("%s=%s: use true or false", k, v)
+			}
+			return nil
+		}
+		switch strings.ToLower(k) {
+		case "type":
+			if v != MountBind && v != MountVolume && v != MountTmpfs {
+				return bad("type " + v + ": use bind, volume or tmpfs")
+			}
+			m.Type = v
+		case "source", "src":
+			m.Source = v
+		case "target", "destination", "dst":
+			m.Destination = v
+		case "readonly", "ro":
+			m.ReadOnly = yes
+		case "rw":
+			m.ReadOnly = !yes
+		case "bind-propagation":
+			if !slices.Contains(propagations, v) {
+				return bad("bind-propagation=" + v + ": use one of " + strings.Join(propagations, ", "))
+			}
+			m.Options = append(m.Options, v)
+		case "volume-nocopy":
+			if yes {
+				m.Options = append(m.Options, "nocopy")
+			}
+		case "tmpfs-size":
+			m.Options = append(m.Options, "size="+v)
+		case "tmpfs-mode":
+			m.Options = append(m.Options, "mode="+v)
+		case "u", "chown":
+			if yes {
+				m.Options = append(m.Options, "U")
+			}
+		case "o":
+			m.Options = append(m.Options, "O")
+		case "relabel", "z", "consistency", "bind-nonrecursive":
+			// SELinux labels and Docker Desktop's hints: nothing to do
+			// here (see mountOptions for an enforcing host).
+			if selinuxEnabled() && k != "consistency" && k != "bind-nonrecursive" {
+				return bad("scow does not relabel for SELinux, which this host enforces")
+			}
+		default:
+			return bad("unknown key " + k)
+		}
+		if err := flag(); err != nil && slices.Contains([]string{"readonly", "ro", "rw", "volume-nocopy", "u", "chown"}, strings.ToLower(k)) {
+			return bad(err.Error())
+		}
+	}
+	if m.Destination == "" {
+		return bad("no target: give target=/PATH")
+	}
+	switch m.Type {
+	case MountBind:
+		if m.Source == "" {
+			return bad("a bind mount needs source=HOST-PATH")
+		}
+		abs, err := filepath.Abs(m.Source)
+		if err != nil {
+			return bad(err.Error())
+		}
+		m.Source = filepath.Clean(abs)
+		if _, err := os.Stat(m.Source); err != nil {
+			return bad("bind source path does not exist: " + m.Source)
+		}
+	case MountTmpfs:
+		if m.Source != "" {
+			return bad("a tmpfs has no source")
+		}
+	}
+	if m.Type != MountTmpfs && slices.ContainsFunc(m.Options, func(o string) bool { return strings.HasPrefix(o, "size=") || strings.HasPrefix(o, "mode=") }) {
+		return bad("tmpfs-size and tmpfs-mode apply to type=tmpfs only")
+	}
+	if m.Type != MountBind && m.has("O") {
+		return bad("O applies to type=bind only")
+	}
+	if err := m.check(); err != nil {
+		return bad(err.Error())
+	}
+	return m, nil
+}
+
+// ParseTmpfs parses a --tmpfs value: CONTAINER-DIR[:OPTIONS], with
+// Podman's defaults rw,noexec,nosuid,nodev.
+func ParseTmpfs(spec string) (Mount, error) {
+	dst, opts, _ := strings.Cut(spec, ":")
+	m := Mount{Type: MountTmpfs, Destination: dst}
+	if opts == "" {
+		opts = "rw,noexec,nosuid,nodev"
+	}
+	for _, o := range strings.Split(opts, ",") {
+		switch {
+		case o == "ro":
+			m.ReadOnly = true
+		case o == "rw":
+		case o == "":
+			return Mount{}, withClass(ErrInvalid, fmt.Errorf("--tmpfs %q: empty option", spec))
+		default:
+			m.Options = append(m.Options, o)
+		}
+	}
+	if err := m.check(); err != nil {
+		return Mount{}, withClass(ErrInvalid, fmt.Errorf("--tmpfs %q: %w", spec, err))
+	}
+	return m, nil
+}
+
+// selinuxEnabled tells whether the host enforces SELinux.
+func selinuxEnabled() bool {
+	data, err := os.ReadFile("/sys/fs/selinux/enforce")
+	return err == nil && strings.TrimSpace(string(data)) == "1"
+}
+
+// parseMounts reads the -v, --mount and --tmpfs flags of o.
+func parseMounts(o RunOptions) ([]Mount, error) {
+	var out []Mount
+	for _, set := range []struct {
+		values []string
+		parse  func(string) (Mount, error)
+	}{{o.Volumes, ParseVolume}, {o.Mounts, ParseMount}, {o.Tmpfs, ParseTmpfs}} {
+		for _, v := range set.values {
+			m, err := set.parse(v)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+	}
+	return out, checkDestinations(out)
+}
+
+func checkDestinations(mounts []Mount) error {
+	seen := map[string]bool{}
+	for _, m := range mounts {
+		d := filepath.Clean(m.Destination)
+		if seen[d] {
+			return withClass(ErrInvalid, fmt.Errorf("%s is the destination of two mounts: give each path one", d))
+		}
+		seen[d] = true
+	}
+	return nil
+}
+
+// completeMounts adds to the user's mounts those of --volumes-from and
+// an anonymous volume for each of the image's VOLUMEs that no mount
+// covers; anonymous volumes get their names, and missing host
+// directories of -v are created, as Docker does.
+func (e *Engine) completeMounts(mounts []Mount, volumesFrom []string, imageVolumes map[string]struct{}) ([]Mount, error) {
+	taken := func(dst string) bool {
+		return slices.ContainsFunc(mounts, func(m Mount) bool { return filepath.Clean(m.Destination) == filepath.Clean(dst) })
+	}
+	for _, ref := range volumesFrom {
+		name, mode, _ := strings.Cut(ref, ":")
+		if mode != "" && mode != "ro" && mode != "rw" {
+			return nil, withClass(ErrInvalid, fmt.Errorf("--volumes-from %q: the mode must be ro or rw", ref))
+		}
+		other, err := e.lookupConfig(name)
+		if err != nil {
+			return nil, fmt.Errorf("--volumes-from: %w", err)
+		}
+		for _, m := range other.Volumes {
+			if m.kind() == MountTmpfs || taken(m.Destination) {
+				continue
+			}
+			m.Anonymous = false // it stays the other container's
+			if mode != "" {
+				m.ReadOnly = mode == "ro"
+			}
+			mounts = append(mounts, m)
+		}
+	}
+	paths := slices.Sorted(maps.Keys(imageVolumes))
+	for _, p := range paths {
+		if !taken(p) {
+			mounts = append(mounts, Mount{Type: MountVolume, Destination: filepath.Clean(p), Anonymous: true})
+		}
+	}
+	for i, m := range mounts {
+		switch {
+		case m.kind() == MountVolume && m.Source == "":
+			mounts[i].Source, mounts[i].Anonymous = randomVolumeName(), true
+		case m.kind() == MountBind && !m.has("O"):
+			if _, err := os.Stat(m.Source); errors.Is(err, os.ErrNotExist) {
+				if err := os.MkdirAll(m.Source, 0o755); err != nil {
+					return nil, withClass(ErrInvalid, fmt.Errorf("create bind mount source %s: %w", m.Source, err))
+				}
+			}
+		}
+	}
+	return mounts, nil
+}
+
+// readOnlyTmpfs are the writable directories of a --read-only container.
+var readOnlyTmpfs = []string{"/tmp", "/var/tmp", "/run"}
+
+// specMounts turns the container's mounts into the runtime's, on its
+// mounted rootfs: volumes are filled from the image on first use, U
+// sources chowned to the container's user, O overlays made afresh.
+func (e *Engine) specMounts(cfg *ContainerConfig, rootfs string, uid, gid uint32) ([]specs.Mount, error) {
+	var out []specs.Mount
+	for i, m := range cfg.Volumes {
+		var opts []string
+		for _, o := range m.Options {
+			if o != "U" && o != "O" && o != "nocopy" {
+				opts = append(opts, o)
+			}
+		}
+		switch m.kind() {
+		case MountTmpfs:
+			if m.ReadOnly {
+				opts = append(opts, "ro")
+			}
+			out = append(out, specs.Mount{Destination: m.Destination, Type: "tmpfs", Source: "tmpfs", Options: opts})
+			continue
+		case MountVolume:
+			v, err := e.volumes().Get(m.Source)
+			if err != nil {
+				return nil, withClass(ErrNotFound, fmt.Errorf("volume %s of %s: %w: create it again with scow volume create", m.Source, m.Destination, err))
+			}
+			vm, err := v.Mount()
+			if err != nil {
+				return nil, err
+			}
+			if vm.Type == "tmpfs" {
+				out = append(out, specs.Mount{Destination: m.Destination, Type: "tmpfs", Source: "tmpfs", Options: append(vm.Options, opts...)})
+				continue
+			}
+			if v.NeedsCopyUp && !m.has("nocopy") {
+				if err := e.copyUp(v, rootfs, m.Destination); err != nil {
+					return nil, err
+				}
+			}
+			m.Source, opts = vm.Source, append(vm.Options, opts...)
+		}
+		if _, err := os.Stat(m.Source); err != nil {
+			return nil, withClass(ErrInvalid, fmt.Errorf("bind mount source of %s: %w", m.Destination, err))
+		}
+		if m.has("U") {
+			if err := chownTree(m.Source, int(uid), int(gid)); err != nil {
+				return nil, fmt.Errorf("chown %s for the container's user (U): %w", m.Source, err)
+			}
+		}
+		if m.has("O") {
+			om, err := e.overlayMount(cfg.ID, i, m)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, om)
+			continue
+		}
+		out = append(out, oci.BindMount(m.Source, m.Destination, m.ReadOnly, opts...))
+	}
+	if cfg.ReadOnly && cfg.ReadOnlyTmpfs {
+		for _, d := range readOnlyTmpfs {
+			if !slices.ContainsFunc(cfg.Volumes, func(m Mount) bool { return filepath.Clean(m.Destination) == d }) {
+				out = append(out, specs.Mount{Destination: d, Type: "tmpfs", Source: "tmpfs", Options: []string{"rw", "nosuid", "nodev"}})
+			}
+		}
+	}
+	return out, nil
+}
+
+// overlayMount makes an overlay over a host directory whose changes go
+// to a fresh upper directory of the container's, dropped at each start.
+func (e *Engine) overlayMount(id string, n int, m Mount) (specs.Mount, error) {
+	if strings.ContainsAny(m.Source, ",:") {
+		return specs.Mount{}, withClass(ErrInvalid, fmt.Errorf("-v %s:%s:O: an overlay source cannot contain ',' or ':'", m.Source, m.Destination))
+	}
+	dir := filepath.Join(e.containerDir(id), "overlay", fmt.Sprint(n))
+	if err := os.RemoveAll(dir); err != nil {
+		return specs.Mount{}, err
+	}
+	upper, work := filepath.Join(dir, "upper"), filepath.Join(dir, "work")
+	for _, d := range []string{upper, work} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return specs.Mount{}, err
+		}
+	}
+	opts := []string{"lowerdir=" + m.Source, "upperdir=" + upper, "workdir=" + work}
+	if userns.Rootless() {
+		opts = append(opts, "userxattr")
+	}
+	if m.ReadOnly {
+		opts = append(opts, "ro")
+	}
+	return specs.Mount{Destination: m.Destination, Type: "overlay", Source: "overlay", Options: opts}, nil
+}
+
+// chownTree gives dir and everything below it to uid:gid, symlinks
+// themselves rather than their targets.
+func chownTree(dir string, uid, gid int) error {
+	return filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+}

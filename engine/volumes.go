@@ -1,0 +1,276 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/scow-project/scow/storage"
+	"go.podman.io/storage/pkg/archive"
+)
+
+// Volume is a named volume as volume inspect shows it.
+type Volume = storage.Volume
+
+func (e *Engine) volumes() *storage.Volumes {
+	return storage.OpenVolumes(filepath.Join(e.opts.Root, "volumes"))
+}
+
+// VolumeCreateOptions are the flags of volume create.
+type VolumeCreateOptions struct {
+	Name   string
+	Labels []string
+	// Opts are --opt KEY=VALUE: type, o, device.
+	Opts []string
+	// IgnoreExisting returns an existing volume of the name unchanged.
+	IgnoreExisting bool
+}
+
+// CreateVolume makes a named volume; without a name it gets a random one.
+func (e *Engine) CreateVolume(o VolumeCreateOptions) (*Volume, error) {
+	labels, err := parseLabels(o.Labels)
+	if err != nil {
+		return nil, err
+	}
+	opts := map[string]string{}
+	for _, kv := range o.Opts {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, withClass(ErrInvalid, fmt.Errorf("--opt %q: want KEY=VALUE", kv))
+		}
+		opts[k] = v
+	}
+	if o.Name == "" {
+		o.Name = randomVolumeName()
+	}
+	// A volume's owner and data are those of the user namespace.
+	if err := e.open(); err != nil {
+		return nil, err
+	}
+	unlock, err := e.volumes().Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if o.IgnoreExisting {
+		if v, err := e.volumes().Get(o.Name); err == nil {
+			return v, nil
+		}
+	}
+	v, err := e.volumes().Create(Volume{Name: o.Name, Labels: labels, Options: opts})
+	return v, storageErr(err)
+}
+
+func randomVolumeName() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Volumes lists volumes matching every filter: name=, label=KEY[=VALUE],
+// driver=, dangling=true|false.
+func (e *Engine) Volumes(ctx context.Context, filters []string) ([]*Volume, error) {
+	all, err := e.volumes().List()
+	if err != nil {
+		return nil, err
+	}
+	var users map[string][]string
+	var out []*Volume
+	for _, v := range all {
+		ok := true
+		for _, f := range filters {
+			k, val, _ := strings.Cut(f, "=")
+			switch k {
+			case "name":
+				ok = ok && strings.Contains(v.Name, val)
+			case "driver":
+				ok = ok && v.Driver == val
+			case "label":
+				lk, lv, hasValue := strings.Cut(val, "=")
+				got, present := v.Labels[lk]
+				ok = ok && present && (!hasValue || got == lv)
+			case "dangling":
+				if val != "true" && val != "false" {
+					return nil, withClass(ErrInvalid, fmt.Errorf("--filter dangling=%s: use true or false", val))
+				}
+				if users == nil {
+					if users, err = e.volumeUsers(ctx); err != nil {
+						return nil, err
+					}
+				}
+				ok = ok && (len(users[v.Name]) == 0) == (val == "true")
+			default:
+				return nil, withClass(ErrInvalid, fmt.Errorf("--filter %q: use name=, label=, driver= or dangling=", f))
+			}
+		}
+		if ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// InspectVolume reads a volume's record.
+func (e *Engine) InspectVolume(name string) (*Volume, error) {
+	v, err := e.volumes().Get(name)
+	return v, storageErr(err)
+}
+
+// volumeUsers maps volume names to the containers that mount them.
+func (e *Engine) volumeUsers(ctx context.Context) (map[string][]string, error) {
+	ctrs, err := e.List(ctx, ListOptions{All: true})
+	if err != nil {
+		return nil, err
+	}
+	users := map[string][]string{}
+	for _, c := range ctrs {
+		for _, m := range c.Config.Volumes {
+			if m.kind() == MountVolume {
+				users[m.Source] = append(users[m.Source], c.Config.ID)
+			}
+		}
+	}
+	return users, nil
+}
+
+// RemoveVolume removes a volume no container uses; with force, the
+// containers that use it go first, as with Podman.
+func (e *Engine) RemoveVolume(ctx context.Context, name string, force bool) error {
+	if err := e.open(); err != nil {
+		return err
+	}
+	unlock, err := e.volumes().Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := e.volumes().Get(name); err != nil {
+		return storageErr(err)
+	}
+	users, err := e.volumeUsers(ctx)
+	if err != nil {
+		return err
+	}
+	if ids := users[name]; len(ids) > 0 {
+		if !force {
+			return withClass(ErrInUse, fmt.Errorf("volume %s is used by container %.12s: remove the container first, or use --force", name, ids[0]))
+		}
+		for _, id := range ids {
+			if err := e.removeContainer(ctx, id, true, false); err != nil {
+				return fmt.Errorf("remove container %.12s that uses volume %s: %w", id, name, err)
+			}
+		}
+	}
+	return storageErr(e.volumes().Remove(name))
+}
+
+// PruneVolumes removes every volume no container uses and returns their
+// names; filters are those of Volumes.
+func (e *Engine) PruneVolumes(ctx context.Context, filters []string) ([]string, error) {
+	if err := e.open(); err != nil {
+		return nil, err
+	}
+	unlock, err := e.volumes().Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	vols, err := e.Volumes(ctx, append(slices.Clone(filters), "dangling=true"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, v := range vols {
+		if err := e.volumes().Remove(v.Name); err != nil {
+			return out, err
+		}
+		out = append(out, v.Name)
+	}
+	return out, nil
+}
+
+// ensureVolumes makes the volumes a new container mounts: named ones
+// that do not exist yet and its anonymous ones. The container's record
+// exists already, so a volume rm from now on sees the volume in use.
+func (e *Engine) ensureVolumes(mounts []Mount) error {
+	unlock, err := e.volumes().Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for _, m := range mounts {
+		if m.kind() != MountVolume {
+			continue
+		}
+		if _, err := e.volumes().Get(m.Source); err == nil {
+			continue
+		}
+		if _, err := e.volumes().Create(Volume{Name: m.Source, Anonymous: m.Anonymous}); err != nil {
+			return storageErr(err)
+		}
+	}
+	return nil
+}
+
+// removeAnonymousVolumes removes the anonymous volumes of a container
+// that is gone.
+func (e *Engine) removeAnonymousVolumes(cfg *ContainerConfig) error {
+	unlock, err := e.volumes().Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for _, m := range cfg.Volumes {
+		if m.Anonymous {
+			if err := e.volumes().Remove(m.Source); err != nil && !errors.Is(err, storage.ErrVolumeUnknown) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// copyUp fills a new volume with what the image has at its mount point,
+// once, as Docker does; rootfs is the container's mounted root.
+func (e *Engine) copyUp(v *Volume, rootfs, dest string) error {
+	unlock, err := e.volumes().Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if v, err = e.volumes().Get(v.Name); err != nil || !v.NeedsCopyUp {
+		return err
+	}
+	// The path is resolved inside the rootfs: an image's symlink cannot
+	// make us copy the host's files.
+	src, err := securejoin.SecureJoin(rootfs, dest)
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(src); err == nil && st.IsDir() {
+		if empty, _ := isEmptyDir(v.Mountpoint); empty {
+			if err := archive.NewDefaultArchiver().CopyWithTar(src, v.Mountpoint); err != nil {
+				return fmt.Errorf("copy %s of the image into volume %s: %w", dest, v.Name, err)
+			}
+		}
+	}
+	v.NeedsCopyUp = false
+	return e.volumes().Save(v)
+}
+
+func isEmptyDir(dir string) (bool, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	return len(names) == 0 && err != nil, nil
+}
