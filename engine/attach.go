@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
@@ -12,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/scow-project/scow/oci"
@@ -30,6 +30,7 @@ const (
 	frameStdout  byte = 'o' // monitor: output (all of it, with a terminal)
 	frameStderr  byte = 'e' // monitor: error output
 	frameStarted byte = 'S' // monitor: the exec'd process runs
+	frameAck     byte = 'a' // monitor: that many bytes of stdin were written
 	frameExit    byte = 'x' // monitor: an attachExit; the last frame
 )
 
@@ -122,216 +123,33 @@ func (e *Engine) consoleSocket(id string) (*oci.ConsoleSocket, error) {
 	return oci.ListenConsole(filepath.Join(e.socketDir(), fmt.Sprintf("%s.%x", id[:16], b)))
 }
 
-// hub is one process's I/O in its monitor: its output goes to every
-// attached client, their input to its stdin, their signals to it.
-type hub struct {
-	mu      sync.Mutex
-	started *sync.Cond
-	clients map[*frameConn]attachRequest
-	// in is the process's stdin (a pipe or its terminal's master), nil
-	// until it runs or once a client closed it; console is the master.
-	in, console *os.File
-	stdinClosed bool
-	rows, cols  uint16
-	pid         int
-	// cancel, before the process runs, aborts its start.
-	cancel context.CancelFunc
-}
-
-func newHub(cancel context.CancelFunc) *hub {
-	h := &hub{clients: map[*frameConn]attachRequest{}, cancel: cancel}
-	h.started = sync.NewCond(&h.mu)
-	return h
-}
-
-// join adds a client and serves its frames until it leaves.
-func (h *hub) join(c *frameConn, req attachRequest) {
-	h.mu.Lock()
-	h.clients[c] = req
-	if req.Rows > 0 && h.rows == 0 {
-		h.rows, h.cols = req.Rows, req.Cols
-	}
-	h.mu.Unlock()
-	go h.serve(c, req)
-}
-
-func (h *hub) serve(c *frameConn, req attachRequest) {
-	defer h.leave(c)
-	var buf []byte
-	for {
-		kind, data, err := readFrame(c.c, &buf)
-		if err != nil {
-			return
-		}
-		switch kind {
-		case frameStdin:
-			if req.Stdin {
-				h.write(data)
-			}
-		case frameClose:
-			if req.StdinOnce {
-				h.closeStdin()
-			}
-		case frameResize:
-			if len(data) == 4 {
-				h.resize(binary.BigEndian.Uint16(data), binary.BigEndian.Uint16(data[2:]))
-			}
-		case frameSignal:
-			if len(data) == 1 {
-				h.signal(unix.Signal(data[0]))
-			}
-		}
-	}
-}
-
-func (h *hub) leave(c *frameConn) {
-	h.mu.Lock()
-	delete(h.clients, c)
-	h.mu.Unlock()
-	c.c.Close()
-}
-
-// write passes input to the process, waiting for it to start.
-func (h *hub) write(data []byte) {
-	h.mu.Lock()
-	for h.in == nil && !h.stdinClosed {
-		h.started.Wait()
-	}
-	in := h.in
-	h.mu.Unlock()
-	if in != nil {
-		in.Write(data) // a process that stopped reading is no error here
-	}
-}
-
-// closeStdin ends the process's input: its pipe is closed; on a
-// terminal, end-of-file is typed.
-func (h *hub) closeStdin() {
-	h.mu.Lock()
-	for h.in == nil && !h.stdinClosed {
-		h.started.Wait()
-	}
-	in, console := h.in, h.console
-	h.in, h.stdinClosed = nil, true
-	h.mu.Unlock()
-	switch {
-	case in == nil:
-	case console != nil:
-		console.Write([]byte{4}) // VEOF
-	default:
-		in.Close()
-	}
-}
-
-func (h *hub) resize(rows, cols uint16) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.rows, h.cols = rows, cols
-	if h.console != nil {
-		oci.SetConsoleSize(h.console, rows, cols)
-	}
-}
-
-// signal forwards a client's signal: to the process while it runs
-// (pid is then our unreaped child, never a reused PID), or it cancels a
-// start in progress.
-func (h *hub) signal(sig unix.Signal) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	switch {
-	case h.pid > 0:
-		unix.Kill(h.pid, sig)
-	case h.cancel != nil:
-		h.cancel()
-	}
-}
-
-// run records the running process and its input.
-func (h *hub) run(pid int, in, console *os.File) {
-	h.mu.Lock()
-	h.pid, h.in, h.console, h.stdinClosed, h.cancel = pid, in, console, in == nil, nil
-	if console != nil && h.rows > 0 {
-		oci.SetConsoleSize(console, h.rows, h.cols)
-	}
-	h.started.Broadcast()
-	h.mu.Unlock()
-}
-
-// exited forgets the process: called once it has exited but before it
-// is reaped, so that no signal can reach a reused PID.
-func (h *hub) exited() {
-	h.mu.Lock()
-	h.pid, h.in, h.console, h.stdinClosed = 0, nil, nil, true
-	h.started.Broadcast()
-	h.mu.Unlock()
-}
-
-// restarting readies the hub for the process's next run.
-func (h *hub) restarting() {
-	h.mu.Lock()
-	h.stdinClosed = false
-	h.mu.Unlock()
-}
-
-// output returns a writer that sends frames of kind to every client; a
-// client that cannot take them is dropped.
-func (h *hub) output(kind byte) io.Writer { return hubWriter{h, kind} }
-
-type hubWriter struct {
-	h    *hub
-	kind byte
-}
-
-func (w hubWriter) Write(p []byte) (int, error) {
-	for _, c := range w.h.snapshot() {
-		if c.send(w.kind, p) != nil {
-			w.h.leave(c)
-		}
-	}
-	return len(p), nil
-}
-
-func (h *hub) snapshot() []*frameConn {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]*frameConn, 0, len(h.clients))
-	for c := range h.clients {
-		out = append(out, c)
-	}
-	return out
-}
-
-// end tells every client how the process ended and lets them go.
-func (h *hub) end(x attachExit) {
-	for _, c := range h.snapshot() {
-		c.sendJSON(frameExit, x)
-		h.leave(c)
-	}
-}
-
 // acceptClients serves the attach socket of container id until it is
-// closed: clients attach to h, or run exec sessions (counted in execs).
+// closed: clients attach to h, or run exec sessions (counted, with the
+// handshakes, in execs).
 func (e *Engine) acceptClients(l *net.UnixListener, id string, h *hub, execs *sync.WaitGroup) {
 	for {
 		conn, err := l.AcceptUnix()
 		if err != nil {
 			return
 		}
-		c := &frameConn{c: conn}
-		var buf []byte
-		kind, data, err := readFrame(conn, &buf)
-		var req attachRequest
-		if err != nil || kind != frameHello || json.Unmarshal(data, &req) != nil {
-			conn.Close()
-			continue
-		}
-		if req.Exec == nil {
-			h.join(c, req)
-			continue
-		}
 		execs.Add(1)
 		go func() {
 			defer execs.Done()
+			// A client that never says hello must not hold a goroutine.
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			var buf []byte
+			kind, data, err := readFrame(conn, &buf)
+			var req attachRequest
+			if err != nil || kind != frameHello || json.Unmarshal(data, &req) != nil {
+				conn.Close()
+				return
+			}
+			conn.SetReadDeadline(time.Time{})
+			c := &frameConn{c: conn}
+			if req.Exec == nil {
+				h.join(c, req, false)
+				return
+			}
 			e.execSession(id, c, req)
 		}()
 	}

@@ -172,6 +172,10 @@ func startError(msg string, code int) error {
 // answers on fd 4 once the container runs, serves attaches (the first
 // on fd 5, when asked) and watches the container to the end.
 func MonitorMain() error {
+	// The runtime and the container must not inherit these.
+	for fd := 3; fd <= 5; fd++ {
+		unix.CloseOnExec(fd)
+	}
 	req, rep := os.NewFile(3, "request"), os.NewFile(4, "report")
 	var r monitorRequest
 	err := readMessage(req, &r)
@@ -179,7 +183,9 @@ func MonitorMain() error {
 	if err != nil {
 		return fmt.Errorf("read request: %w", err)
 	}
-	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGINT)
+	// Caught, not ignored: an ignored signal would stay ignored in the
+	// runtime and the container.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP, syscall.SIGINT)
 	reported := false
 	report := func(err error) {
 		if reported {
@@ -193,16 +199,16 @@ func MonitorMain() error {
 		writeMessage(rep, m)
 		rep.Close()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	h := newHub(cancel)
+	h := newHub()
 	if r.Attach != nil {
-		c, err := net.FileConn(os.NewFile(5, "attach"))
+		f := os.NewFile(5, "attach")
+		c, err := net.FileConn(f)
+		f.Close() // FileConn has its own copy, which the runtime must not inherit
 		if err != nil {
 			report(err)
 			return err
 		}
-		h.join(&frameConn{c: c}, *r.Attach)
+		h.join(&frameConn{c: c}, *r.Attach, true)
 	}
 	// Keep the user namespace, and so the container's mounts, alive.
 	if err := userns.Hold(); err != nil {
@@ -227,7 +233,7 @@ func MonitorMain() error {
 		// The container's end ends what was exec'd in it.
 		execs.Wait()
 	}()
-	_, err = e.monitor(ctx, r.ID, h, report)
+	_, err = e.monitor(context.Background(), r.ID, h, report)
 	report(err)
 	return err
 }
@@ -252,14 +258,6 @@ func (e *Engine) monitor(ctx context.Context, id string, h *hub, started func(er
 	}
 	code, lastCode := 0, 0
 	for attempt := 0; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			err := fmt.Errorf("run of %s interrupted before it started", cfg.Name)
-			// --rm is done before anyone hears of the failure.
-			e.finish(ctx, cfg)
-			notify(err)
-			h.end(attachExit{Code: 125, Error: err.Error()})
-			return 0, err
-		}
 		var again time.Duration
 		code, again, err = e.runOnce(ctx, cfg, h, attempt > 0, notify)
 		if errors.Is(err, errStopped) {
@@ -268,9 +266,10 @@ func (e *Engine) monitor(ctx context.Context, id string, h *hub, started func(er
 		}
 		if err != nil {
 			if attempt == 0 {
+				// --rm is done before anyone hears of the failure.
 				e.finish(ctx, cfg)
 				notify(err)
-				h.end(attachExit{Code: exitCodeOf(err), Error: err.Error()})
+				h.end(attachExit{Code: exitCodeOf(err), Error: err.Error()}, true)
 				return 0, err
 			}
 			break
@@ -280,12 +279,11 @@ func (e *Engine) monitor(ctx context.Context, id string, h *hub, started func(er
 			break
 		}
 		// Attaches end with each run, as with Docker.
-		h.end(attachExit{Code: code})
+		h.end(attachExit{Code: code}, false)
 		time.Sleep(again)
-		h.restarting()
 	}
 	e.finish(ctx, cfg)
-	h.end(attachExit{Code: code})
+	h.end(attachExit{Code: code}, true)
 	return code, nil
 }
 

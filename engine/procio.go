@@ -154,13 +154,18 @@ func (h *hub) wait(pid int) int {
 // gets its own stdio (a terminal if the process asks for one), which
 // the client streams unless it only wanted it started.
 func (e *Engine) execSession(id string, c *frameConn, req attachRequest) {
-	h := newHub(nil)
+	h := newHub()
 	if !req.Detach {
-		h.join(c, req)
+		h.join(c, req, true)
 	}
 	fail := func(err error) {
-		c.sendJSON(frameExit, attachExit{Code: exitCodeOf(err), Error: err.Error()})
-		c.c.Close()
+		x := attachExit{Code: exitCodeOf(err), Error: err.Error()}
+		if req.Detach {
+			c.sendJSON(frameExit, x)
+			c.c.Close()
+		} else {
+			h.end(x, true)
+		}
 	}
 	rt, err := e.ociRuntime()
 	if err != nil {
@@ -189,5 +194,5 @@ func (e *Engine) execSession(id string, c *frameConn, req attachRequest) {
 	relays := pio.relay(h, nil)
 	code := h.wait(pid)
 	relays.Wait()
-	h.end(attachExit{Code: code})
+	h.end(attachExit{Code: code}, true)
 }

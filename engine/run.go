@@ -27,13 +27,13 @@ type RunOptions struct {
 	// image's Cmd.
 	Args []string
 	// Entrypoint, when non-nil, replaces the image's ("" clears it).
-	Entrypoint  *string
-	Env         []string
-	EnvFiles    []string
-	Workdir     string
-	User        string
-	Hostname    string
-	Network     string
+	Entrypoint *string
+	Env        []string
+	EnvFiles   []string
+	Workdir    string
+	User       string
+	Hostname   string
+	Network    string
 	// Volumes are -v values, Mounts --mount values, Tmpfs --tmpfs values.
 	Volumes []string
 	Mounts  []string
@@ -44,8 +44,8 @@ type RunOptions struct {
 	// and /run unless ReadOnlyTmpfs is false.
 	ReadOnly      bool
 	ReadOnlyTmpfs bool
-	Labels      []string
-	Interactive bool
+	Labels        []string
+	Interactive   bool
 	// Tty gives the container a pseudo-terminal.
 	Tty    bool
 	Remove bool
@@ -108,6 +108,15 @@ func (e *Engine) Run(ctx context.Context, o RunOptions, s Streams) (id string, e
 	if err != nil {
 		return "", err
 	}
+	if relay != nil {
+		// From here signals wait for the monitor, which delivers them
+		// once the container runs.
+		relay.to(nil)
+		if ctx.Err() != nil {
+			e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
+			return "", fmt.Errorf("run of %s interrupted before it started", cfg.Name)
+		}
+	}
 	if o.Detach {
 		if _, err := e.spawnMonitor(cfg.ID, nil, nil); err != nil {
 			if cfg.Remove {
@@ -125,7 +134,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions, s Streams) (id string, e
 // the caller's signal relay.
 func (e *Engine) startAttached(cfg *ContainerConfig, s Streams, relay *signalRelay) error {
 	if relay == nil {
-		relay = newSignalRelay(func(unix.Signal) {})
+		relay = newSignalRelay(nil)
 		defer relay.stop()
 	}
 	if !cfg.Interactive {

@@ -103,10 +103,12 @@ func terminalSize(s Streams) (rows, cols uint16) {
 }
 
 // signalRelay hands the caller's signals to whoever runs the process:
-// first to cancel the start, then to the attach.
+// first to cancel the start, then to the attach. Without anyone to take
+// them, they wait.
 type signalRelay struct {
 	mu      sync.Mutex
 	deliver func(unix.Signal)
+	pending []unix.Signal
 	sigs    chan os.Signal
 }
 
@@ -118,7 +120,11 @@ func newSignalRelay(deliver func(unix.Signal)) *signalRelay {
 	go func() {
 		for s := range r.sigs {
 			r.mu.Lock()
-			r.deliver(s.(syscall.Signal))
+			if r.deliver != nil {
+				r.deliver(s.(syscall.Signal))
+			} else {
+				r.pending = append(r.pending, s.(syscall.Signal))
+			}
 			r.mu.Unlock()
 		}
 	}()
@@ -127,8 +133,14 @@ func newSignalRelay(deliver func(unix.Signal)) *signalRelay {
 
 func (r *signalRelay) to(deliver func(unix.Signal)) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.deliver = deliver
-	r.mu.Unlock()
+	if deliver != nil {
+		for _, s := range r.pending {
+			deliver(s)
+		}
+		r.pending = nil
+	}
 }
 
 func (r *signalRelay) stop() {
@@ -139,6 +151,48 @@ func (r *signalRelay) stop() {
 // forwardTo sends the relay's signals over c.
 func (r *signalRelay) forwardTo(c *frameConn) {
 	r.to(func(sig unix.Signal) { c.send(frameSignal, []byte{byte(sig)}) })
+}
+
+// window is the client's side of the input flow control: what it may
+// still send before the monitor acknowledges what it sent.
+type window struct {
+	mu            sync.Mutex
+	cond          *sync.Cond
+	bytes, chunks int
+	closed        bool
+}
+
+func newWindow() *window {
+	w := &window{}
+	w.cond = sync.NewCond(&w.mu)
+	return w
+}
+
+// take waits for room for one chunk of n bytes; false once closed.
+func (w *window) take(n int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for !w.closed && w.chunks > 0 && (w.bytes+n > stdinWindow || w.chunks >= stdinChunks) {
+		w.cond.Wait()
+	}
+	w.bytes += n
+	w.chunks++
+	return !w.closed
+}
+
+// give returns the room of one acknowledged chunk of n bytes.
+func (w *window) give(n int) {
+	w.mu.Lock()
+	w.bytes, w.chunks = max(w.bytes-n, 0), max(w.chunks-1, 0)
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+func (w *window) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.cond.Broadcast()
+	w.mu.Unlock()
 }
 
 // errDetached ends an attach the user left with the detach keys.
@@ -152,7 +206,7 @@ var errDetached = errors.New("detached")
 func stream(c *frameConn, s Streams, tty bool, relay *signalRelay) error {
 	defer c.c.Close()
 	if relay == nil {
-		relay = newSignalRelay(func(unix.Signal) {})
+		relay = newSignalRelay(nil)
 		defer relay.stop()
 	}
 	done := make(chan error, 4)
@@ -191,15 +245,21 @@ func stream(c *frameConn, s Streams, tty bool, relay *signalRelay) error {
 	} else {
 		relay.to(func(sig unix.Signal) { finish(&ExitError{Code: 128 + int(sig)}) })
 	}
+	win := newWindow()
 	if s.In != nil {
 		go func() {
-			d := detachFilter{keys: s.DetachKeys}
+			// Detach keys are for terminals, as in Docker: piped input
+			// passes whole.
+			var d detachFilter
+			if tty {
+				d.keys = s.DetachKeys
+			}
 			buf := make([]byte, 32*1024)
 			for {
 				n, err := s.In.Read(buf)
 				if n > 0 {
 					out, detach := d.filter(buf[:n])
-					if len(out) > 0 && c.send(frameStdin, out) != nil {
+					if len(out) > 0 && (!win.take(len(out)) || c.send(frameStdin, out) != nil) {
 						return
 					}
 					if detach {
@@ -208,6 +268,9 @@ func stream(c *frameConn, s Streams, tty bool, relay *signalRelay) error {
 					}
 				}
 				if err != nil {
+					if held := d.keys[:d.matched]; len(held) > 0 && win.take(len(held)) {
+						c.send(frameStdin, held)
+					}
 					c.send(frameClose, nil)
 					return
 				}
@@ -215,11 +278,12 @@ func stream(c *frameConn, s Streams, tty bool, relay *signalRelay) error {
 		}()
 	}
 	go func() {
+		defer win.close()
 		var buf []byte
 		for {
 			kind, data, err := readFrame(c.c, &buf)
 			if err != nil {
-				finish(errors.New("the container's monitor went away before the process exited"))
+				finish(errors.New("the attach ended before the process exited: its monitor went away, or this client fell too far behind its output"))
 				return
 			}
 			switch kind {
@@ -227,6 +291,10 @@ func stream(c *frameConn, s Streams, tty bool, relay *signalRelay) error {
 				s.Out.Write(data)
 			case frameStderr:
 				s.Err.Write(data)
+			case frameAck:
+				if len(data) == 4 {
+					win.give(int(binary.BigEndian.Uint32(data)))
+				}
 			case frameExit:
 				finish(exitResult(data))
 				return

@@ -365,7 +365,7 @@ func TestAttachNonTTY(t *testing.T) {
 			t.Fatal(err)
 		}
 		go watched.read(wout)
-		write := s.m.cmdIn(context.Background(), s.root, s.run, "attach", "echoer")
+		write := s.m.cmdIn(context.Background(), s.root, s.run, "attach", "--sig-proxy=false", "echoer")
 		in, _ := write.StdinPipe()
 		var wrote lineReader
 		out, _ := write.StdoutPipe()
@@ -388,10 +388,15 @@ func TestAttachNonTTY(t *testing.T) {
 		if !strings.Contains(werr.String(), "err final") && !waitFor(5*time.Second, func() bool { return strings.Contains(werr.String(), "err final") }) {
 			t.Errorf("stderr of attach: %q", werr.String())
 		}
-		// The detach keys work without a terminal too.
-		in.Write([]byte{0x10, 0x11})
-		if err := write.Wait(); err != nil {
-			t.Errorf("detach from a plain attach: %v", err)
+		// Detach keys are for terminals: piped input passes whole.
+		in.Write([]byte{0x10, 0x11, '\n'})
+		if !waitFor(10*time.Second, func() bool { return watched.has("got \x10\x11") }) {
+			t.Errorf("the detach keys did not pass in piped input: %q", watched.lines)
+		}
+		// Without --sig-proxy a signal ends the attach, not the container.
+		write.Process.Signal(syscall.SIGTERM)
+		if write.Wait(); write.ProcessState.ExitCode() != 143 {
+			t.Errorf("attach --sig-proxy=false after SIGTERM: exit %d", write.ProcessState.ExitCode())
 		}
 		if got := s.must("ps", "--format", "{{.Names}}"); got != "echoer\n" {
 			t.Errorf("after an attach left: %q", got)
