@@ -110,6 +110,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			renameCommand(),
 			topCommand(),
 			containerCommand(),
+			volumeCommand(),
+			cpCommand(),
 			pullCommand(),
 			pushCommand(),
 			loginCommand(),

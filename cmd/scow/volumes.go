@@ -1,0 +1,223 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/scow-project/scow/engine"
+	"github.com/urfave/cli/v2"
+)
+
+// volumeRow is one line of volume ls; its fields are what --format sees.
+type volumeRow struct {
+	Name, Driver, Mountpoint, Scope, CreatedAt string
+	Labels, Options                            map[string]string
+	Anonymous                                  bool
+}
+
+var volumeHeaders = map[string]string{
+	"Name": "VOLUME NAME", "Driver": "DRIVER", "Mountpoint": "MOUNTPOINT", "Scope": "SCOPE",
+	"CreatedAt": "CREATED AT", "Labels": "LABELS", "Options": "OPTIONS", "Anonymous": "ANONYMOUS",
+}
+
+func volumeCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "volume",
+		Usage: "manage named volumes",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "create",
+				Usage:     "create a volume",
+				ArgsUsage: "[NAME]",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Value: "local", Usage: "volume driver (local only)"},
+					&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "set a label KEY=VALUE"},
+					&cli.StringSliceFlag{Name: "opt", Aliases: []string{"o"}, Usage: "driver option: type=tmpfs|none, o=OPTIONS, device=PATH"},
+					&cli.BoolFlag{Name: "ignore", Usage: "do nothing if the volume exists"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 0, 1, "volume create [OPTIONS] [NAME]"); err != nil {
+						return err
+					}
+					if d := c.String("driver"); d != "local" {
+						return fmt.Errorf("volume driver %q: scow has the local driver only", d)
+					}
+					v, err := e.CreateVolume(engine.VolumeCreateOptions{
+						Name: c.Args().First(), Labels: c.StringSlice("label"), Opts: c.StringSlice("opt"), IgnoreExisting: c.Bool("ignore"),
+					})
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(c.App.Writer, v.Name)
+					return nil
+				}),
+			},
+			{
+				Name:    "ls",
+				Aliases: []string{"list"},
+				Usage:   "list volumes",
+				Flags: []cli.Flag{
+					&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "name=, label=KEY[=VALUE], driver=, dangling=true|false"},
+					&cli.StringFlag{Name: "format", Usage: "Go template for each volume, or json"},
+					&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only volume names"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 0, 0, "volume ls [OPTIONS]"); err != nil {
+						return err
+					}
+					vols, err := e.Volumes(c.Context, c.StringSlice("filter"))
+					if err != nil {
+						return err
+					}
+					var rows []any
+					for _, v := range vols {
+						if c.Bool("quiet") {
+							fmt.Fprintln(c.App.Writer, v.Name)
+							continue
+						}
+						rows = append(rows, volumeRow{
+							Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Scope: v.Scope,
+							CreatedAt: v.CreatedAt.Local().String(), Labels: v.Labels, Options: v.Options, Anonymous: v.Anonymous,
+						})
+					}
+					if c.Bool("quiet") {
+						return nil
+					}
+					format := c.String("format")
+					if format == "" {
+						format = "table {{.Driver}}\t{{.Name}}"
+					}
+					return printTemplate(c.App.Writer, format, rows, volumeHeaders)
+				}),
+			},
+			{
+				Name:      "inspect",
+				Usage:     "show volumes' details as JSON",
+				ArgsUsage: "VOLUME [VOLUME...]",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "Go template for each volume"},
+					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "inspect every volume"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					var vols []*engine.Volume
+					if c.Bool("all") {
+						all, err := e.Volumes(c.Context, nil)
+						if err != nil {
+							return err
+						}
+						vols = all
+					} else {
+						if err := exactArgs(c, 1, -1, "volume inspect [OPTIONS] VOLUME [VOLUME...]"); err != nil {
+							return err
+						}
+						for _, name := range c.Args().Slice() {
+							v, err := e.InspectVolume(name)
+							if err != nil {
+								return err
+							}
+							vols = append(vols, v)
+						}
+					}
+					rows := make([]any, len(vols))
+					for i, v := range vols {
+						rows[i] = v
+					}
+					if f := c.String("format"); f != "" {
+						shaped, err := jsonShaped(rows)
+						if err != nil {
+							return err
+						}
+						return printTemplate(c.App.Writer, f, shaped, nil)
+					}
+					return printJSON(c.App.Writer, rows)
+				}),
+			},
+			{
+				Name:      "rm",
+				Aliases:   []string{"remove"},
+				Usage:     "remove volumes",
+				ArgsUsage: "VOLUME [VOLUME...]",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove the containers that use the volume first"},
+					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every volume"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					names := c.Args().Slice()
+					if c.Bool("all") {
+						vols, err := e.Volumes(c.Context, nil)
+						if err != nil {
+							return err
+						}
+						names = nil
+						for _, v := range vols {
+							names = append(names, v.Name)
+						}
+					} else if len(names) == 0 {
+						return errors.New("volume rm: give at least one volume name")
+					}
+					var last error
+					for _, n := range names {
+						if err := e.RemoveVolume(c.Context, n, c.Bool("force")); err != nil {
+							if last != nil {
+								fmt.Fprintf(c.App.ErrWriter, "Error: %s\n", oneLine(last))
+							}
+							last = err
+							continue
+						}
+						fmt.Fprintln(c.App.Writer, n)
+					}
+					return last
+				}),
+			},
+			{
+				Name:  "prune",
+				Usage: "remove every volume no container uses",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask (scow never asks)"},
+					&cli.StringSliceFlag{Name: "filter", Usage: "name=, label=KEY[=VALUE], driver="},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					names, err := e.PruneVolumes(c.Context, c.StringSlice("filter"))
+					for _, n := range names {
+						fmt.Fprintln(c.App.Writer, n)
+					}
+					return err
+				}),
+			},
+			{
+				Name:      "exists",
+				Usage:     "exit 0 if the volume exists, 1 if not",
+				ArgsUsage: "VOLUME",
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 1, 1, "volume exists VOLUME"); err != nil {
+						return err
+					}
+					_, err := e.InspectVolume(c.Args().First())
+					if errors.Is(err, engine.ErrNotFound) {
+						return &engine.ExitError{Code: 1}
+					}
+					return err
+				}),
+			},
+		},
+	}
+}
+
+func cpCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "cp",
+		Usage:     "copy files between a container and the host",
+		ArgsUsage: "[CONTAINER:]SRC_PATH [CONTAINER:]DEST_PATH",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "archive", Aliases: []string{"a"}, Usage: "keep the owners (UID:GID) of what is copied"},
+			&cli.BoolFlag{Name: "follow-link", Aliases: []string{"L"}, Usage: "follow a symlink given as the source"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 2, 2, "cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-, or SRC_PATH|- CONTAINER:DEST_PATH"); err != nil {
+				return err
+			}
+			o := engine.CopyOptions{Archive: c.Bool("archive"), FollowLink: c.Bool("follow-link")}
+			return e.Copy(c.Context, c.Args().Get(0), c.Args().Get(1), o, c.App.Reader, c.App.Writer)
+		}),
+	}
+}

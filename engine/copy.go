@@ -1,0 +1,262 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"go.podman.io/storage/pkg/archive"
+	"go.podman.io/storage/pkg/chrootarchive"
+	"go.podman.io/storage/pkg/idtools"
+)
+
+// CopyOptions are the flags of cp.
+type CopyOptions struct {
+	// Archive keeps owners (-a); otherwise what lands in a container is
+	// root's and what lands on the host the caller's.
+	Archive bool
+	// FollowLink follows a symlink given as the source (-L).
+	FollowLink bool
+}
+
+// SplitCopyArg reads a cp argument as Docker does: CONTAINER:PATH, or a
+// host path (one that is absolute, starts with '.', or has no ':').
+func SplitCopyArg(arg string) (container, p string) {
+	if filepath.IsAbs(arg) || strings.HasPrefix(arg, ".") {
+		return "", arg
+	}
+	c, rest, ok := strings.Cut(arg, ":")
+	if !ok || strings.Contains(c, "/") {
+		return "", arg
+	}
+	return c, rest
+}
+
+// Copy copies a file or directory between a container (running or not)
+// and the host, following Docker's rules for trailing slashes and
+// existing directories. "-" as the host side is a tar stream: read from
+// stdin into the container, written to stdout from it. Container paths
+// are resolved inside the container's root, symlinks included.
+func (e *Engine) Copy(ctx context.Context, src, dst string, o CopyOptions, stdin io.Reader, stdout io.Writer) error {
+	srcCtr, srcPath := SplitCopyArg(src)
+	dstCtr, dstPath := SplitCopyArg(dst)
+	switch {
+	case srcCtr != "" && dstCtr != "":
+		return withClass(ErrInvalid, errors.New("cp: copying between containers is not supported: copy to the host first"))
+	case srcCtr == "" && dstCtr == "":
+		return withClass(ErrInvalid, errors.New("cp: one side must be CONTAINER:PATH"))
+	}
+	if err := e.open(); err != nil {
+		return err
+	}
+	if srcCtr != "" {
+		return e.copyOut(srcCtr, srcPath, dstPath, o, stdout)
+	}
+	return e.copyIn(srcPath, dstCtr, dstPath, o, stdin)
+}
+
+// containerPath resolves p inside container cfg: under one of its bind
+// or volume mounts the host side of that mount, else its mounted rootfs.
+// It returns the root p is under and p's path below it, symlinks not yet
+// resolved.
+func (e *Engine) containerPath(cfg *ContainerConfig, rootfs, p string) (root, rel string, err error) {
+	p = path.Clean("/" + p)
+	root, rel, best := rootfs, p, ""
+	for _, m := range cfg.Volumes {
+		d := path.Clean(m.Destination)
+		if (p != d && !strings.HasPrefix(p, strings.TrimSuffix(d, "/")+"/")) || len(d) <= len(best) {
+			continue
+		}
+		switch m.kind() {
+		case MountTmpfs:
+			return "", "", withClass(ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs of the container, which cp cannot reach", p))
+		case MountVolume:
+			v, err := e.volumes().Get(m.Source)
+			if err != nil {
+				return "", "", storageErr(err)
+			}
+			vm, err := v.Mount()
+			if err != nil || vm.Type == "tmpfs" {
+				return "", "", withClass(ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs volume, which cp cannot reach", p))
+			}
+			root = vm.Source
+		default:
+			root = m.Source
+		}
+		best, rel = d, "/"+strings.TrimPrefix(p, d)
+	}
+	return root, rel, nil
+}
+
+// resolveIn resolves rel under root with every symlink kept inside root:
+// all but the last element, and the last too when follow is set. The
+// user's trailing "/" or "/." is kept.
+func resolveIn(root, rel, original string, follow bool) (string, error) {
+	dir, base := path.Split(path.Clean(rel))
+	var full string
+	var err error
+	if follow || base == "" || base == "." {
+		full, err = securejoin.SecureJoin(root, rel)
+	} else {
+		full, err = securejoin.SecureJoin(root, dir)
+		full = filepath.Join(full, base)
+	}
+	if err != nil {
+		return "", err
+	}
+	return archive.PreserveTrailingDotOrSeparator(full, original), nil
+}
+
+// mountedContainer looks a container up and mounts its rootfs; release
+// unmounts it.
+func (e *Engine) mountedContainer(ref string) (cfg *ContainerConfig, rootfs string, release func(), err error) {
+	cfg, err = e.lookupConfig(ref)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	rootfs, err = e.store.Mount(cfg.ID)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("mount the rootfs of %s: %w", cfg.Name, err)
+	}
+	return cfg, rootfs, func() { e.store.Unmount(cfg.ID) }, nil
+}
+
+func (e *Engine) copyOut(ref, srcPath, dstPath string, o CopyOptions, stdout io.Writer) error {
+	cfg, rootfs, release, err := e.mountedContainer(ref)
+	if err != nil {
+		return err
+	}
+	defer release()
+	root, rel, err := e.containerPath(cfg, rootfs, srcPath)
+	if err != nil {
+		return err
+	}
+	full, err := resolveIn(root, rel, srcPath, o.FollowLink)
+	if err != nil {
+		return err
+	}
+	// Symlinks are resolved already, inside the container.
+	info, err := archive.CopyInfoSourcePath(full, false)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return withClass(ErrNotFound, fmt.Errorf("cp: %s:%s does not exist", ref, srcPath))
+		}
+		return err
+	}
+	content, err := archive.TarResource(info)
+	if err != nil {
+		return err
+	}
+	defer content.Close()
+	if dstPath == "-" {
+		_, err := io.Copy(stdout, content)
+		return err
+	}
+	dstInfo, err := archive.CopyInfoDestinationPath(dstPath)
+	if err != nil {
+		return copyErr(dstPath, err)
+	}
+	dir, prepared, err := archive.PrepareArchiveCopy(content, info, dstInfo)
+	if err != nil {
+		return copyErr(dstPath, err)
+	}
+	defer prepared.Close()
+	// On the host, without -a, files are the caller's (our namespace's
+	// root is the caller).
+	return archive.Untar(prepared, dir, &archive.TarOptions{NoLchown: !o.Archive, NoOverwriteDirNonDir: true})
+}
+
+func (e *Engine) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.Reader) error {
+	cfg, rootfs, release, err := e.mountedContainer(ref)
+	if err != nil {
+		return err
+	}
+	defer release()
+	root, rel, err := e.containerPath(cfg, rootfs, dstPath)
+	if err != nil {
+		return err
+	}
+	full, err := resolveIn(root, rel, dstPath, true)
+	if err != nil {
+		return err
+	}
+	opts := &archive.TarOptions{NoOverwriteDirNonDir: true}
+	if srcPath == "-" {
+		// A tar from the user goes into an existing directory, and is
+		// unpacked chrooted there: nothing in it can reach outside.
+		if st, err := os.Stat(full); err != nil || !st.IsDir() {
+			return withClass(ErrInvalid, fmt.Errorf("cp: %s:%s must be an existing directory to extract a tar stream into", ref, dstPath))
+		}
+		return chrootarchive.Untar(stdin, full, opts)
+	}
+	info, err := archive.CopyInfoSourcePath(srcPath, o.FollowLink)
+	if err != nil {
+		return copyErr(srcPath, err)
+	}
+	var content io.ReadCloser
+	if o.Archive {
+		content, err = archive.TarResource(info)
+	} else {
+		// Without -a, what lands in a container is root's, as in Docker.
+		dir, base := archive.SplitPathDirEntry(info.Path)
+		content, err = archive.TarWithOptions(dir, &archive.TarOptions{
+			IncludeFiles: []string{base}, IncludeSourceDir: true,
+			RebaseNames: map[string]string{base: info.RebaseName},
+			ChownOpts:   &idtools.IDPair{UID: 0, GID: 0},
+		})
+	}
+	if err != nil {
+		return err
+	}
+	defer content.Close()
+	dstInfo, err := containerDestination(full)
+	if err != nil {
+		return copyErr(dstPath, err)
+	}
+	dir, prepared, err := archive.PrepareArchiveCopy(content, info, dstInfo)
+	if err != nil {
+		return copyErr(dstPath, err)
+	}
+	defer prepared.Close()
+	// Unpacked chrooted into the container's root, so that the
+	// container's own symlinks resolve inside it.
+	return chrootarchive.UntarWithRoot(prepared, dir, opts, root)
+}
+
+// containerDestination describes a resolved destination in a container:
+// like archive.CopyInfoDestinationPath, without following symlinks out.
+func containerDestination(full string) (archive.CopyInfo, error) {
+	info := archive.CopyInfo{Path: full}
+	st, err := os.Stat(full)
+	switch {
+	case err == nil:
+		info.Exists, info.IsDir = true, st.IsDir()
+	case !errors.Is(err, os.ErrNotExist):
+		return info, err
+	default:
+		parent, _ := archive.SplitPathDirEntry(full)
+		if st, err := os.Stat(parent); err != nil || !st.IsDir() {
+			return info, fmt.Errorf("%w: its parent directory does not exist", os.ErrNotExist)
+		}
+	}
+	return info, nil
+}
+
+// copyErr says which path a copy error is about, in Docker's words.
+func copyErr(p string, err error) error {
+	switch {
+	case errors.Is(err, archive.ErrDirNotExists):
+		return withClass(ErrInvalid, fmt.Errorf("cp: destination directory %s does not exist", p))
+	case errors.Is(err, archive.ErrCannotCopyDir):
+		return withClass(ErrInvalid, fmt.Errorf("cp: cannot copy a directory to the file %s", p))
+	case errors.Is(err, os.ErrNotExist):
+		return withClass(ErrNotFound, fmt.Errorf("cp: %s: %w", p, err))
+	}
+	return fmt.Errorf("cp %s: %w", p, err)
+}
