@@ -208,3 +208,13 @@ func (r *Runtime) Version(ctx context.Context) (string, error) {
 	line, _, _ := strings.Cut(string(out), "\n")
 	return line, nil
 }
+
+// Pause freezes every process of container id; Resume thaws them.
+func (r *Runtime) Pause(ctx context.Context, id string) error {
+	return r.run(ctx, r.command(ctx, "pause", id))
+}
+
+// Resume thaws a container Pause froze.
+func (r *Runtime) Resume(ctx context.Context, id string) error {
+	return r.run(ctx, r.command(ctx, "resume", id))
+}

@@ -156,3 +156,21 @@ func RegisterLive(pid int, start uint64) (func(), error) {
 	}
 	return func() { os.Remove(p) }, nil
 }
+
+// KeepAcrossExec takes a shared lock on the namespace through a
+// descriptor that survives exec, so that a program this process becomes
+// (scow unshare's shell) keeps the namespace alive.
+func KeepAcrossExec() error {
+	if !Rootless() {
+		return nil
+	}
+	fd, err := syscall.Open(filepath.Join(Dir(), "userns.lock"), syscall.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("open the namespace lock: %w", err)
+	}
+	if err := syscall.Flock(fd, syscall.LOCK_SH); err != nil {
+		syscall.Close(fd)
+		return fmt.Errorf("lock the namespace: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/scow-project/scow/engine"
+	"github.com/urfave/cli/v2"
+)
+
+func commitCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "commit",
+		Usage:     "make an image of a container's changes",
+		ArgsUsage: "CONTAINER [IMAGE]",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "change", Aliases: []string{"c"}, Usage: "apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR)"},
+			&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "commit message, kept in the image's history"},
+			&cli.StringFlag{Name: "author", Aliases: []string{"a"}, Usage: "author of the image"},
+			&cli.BoolFlag{Name: "pause", Aliases: []string{"p"}, Usage: "freeze a running container while committing"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image ID (the default)"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, 2, "commit [OPTIONS] CONTAINER [IMAGE]"); err != nil {
+				return err
+			}
+			id, err := e.Commit(c.Context, c.Args().Get(0), c.Args().Get(1), engine.CommitOptions{
+				Changes: c.StringSlice("change"), Author: c.String("author"), Message: c.String("message"), Pause: c.Bool("pause"),
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, id)
+			return nil
+		}),
+	}
+}
+
+func diffCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "diff",
+		Usage:     "list the files a container added (A), changed (C) and deleted (D)",
+		ArgsUsage: "CONTAINER",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Usage: "json for a JSON list"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, 1, "diff [OPTIONS] CONTAINER"); err != nil {
+				return err
+			}
+			changes, err := e.Diff(c.Args().First())
+			if err != nil {
+				return err
+			}
+			switch c.String("format") {
+			case "json":
+				return printJSON(c.App.Writer, changes)
+			case "":
+				for _, ch := range changes {
+					fmt.Fprintf(c.App.Writer, "%s %s\n", ch.Kind, ch.Path)
+				}
+				return nil
+			}
+			return fmt.Errorf("diff --format %q: only json is supported", c.String("format"))
+		}),
+	}
+}
+
+func exportCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "export",
+		Usage:     "write a container's filesystem as a tar archive",
+		ArgsUsage: "CONTAINER",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead of stdout"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, 1, "export [OPTIONS] CONTAINER"); err != nil {
+				return err
+			}
+			var w io.Writer = c.App.Writer
+			if out := c.String("output"); out != "" {
+				f, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := e.Export(c.Args().First(), f); err != nil {
+					os.Remove(out)
+					return err
+				}
+				return f.Close()
+			}
+			if f, ok := w.(*os.File); ok && isTerminal(f) {
+				return errors.New("export: refusing to write a tar archive to a terminal: use -o FILE or redirect")
+			}
+			return e.Export(c.Args().First(), w)
+		}),
+	}
+}
+
+func mountCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "mount",
+		Usage:     "mount containers' root filesystems and print where (rootless: inside scow unshare)",
+		ArgsUsage: "[CONTAINER...]",
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if c.NArg() == 0 {
+				mounted, err := e.Mounted()
+				if err != nil {
+					return err
+				}
+				ids := make([]string, 0, len(mounted))
+				for id := range mounted {
+					ids = append(ids, id)
+				}
+				sort.Strings(ids)
+				for _, id := range ids {
+					fmt.Fprintf(c.App.Writer, "%s %s\n", id[:12], mounted[id])
+				}
+				return nil
+			}
+			return eachContainer(c, e, false, e.Mount)
+		}),
+	}
+}
+
+func unmountCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "unmount",
+		Aliases:   []string{"umount"},
+		Usage:     "undo a mount of containers' root filesystems",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "unmount every container"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			return eachContainer(c, e, c.Bool("all"), e.Unmount)
+		}),
+	}
+}
+
+func unshareCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "unshare",
+		Usage:     "run a command (a shell by default) in scow's user namespace",
+		ArgsUsage: "[COMMAND [ARG...]]",
+		// Everything after unshare is the command's.
+		SkipFlagParsing: true,
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			return e.Unshare(c.Args().Slice())
+		}),
+	}
+}

@@ -1,0 +1,208 @@
+package storage
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/image/v5/manifest"
+	cstorage "go.podman.io/storage"
+	"go.podman.io/storage/pkg/archive"
+)
+
+// CommitOptions describe the image Commit makes.
+type CommitOptions struct {
+	// Name, if set, is the new image's name.
+	Name string
+	// Config is the new image's runtime configuration.
+	Config          imgspecv1.ImageConfig
+	Author, Message string
+}
+
+// Commit makes an image of container id: its image's layers plus a new
+// one holding the container's changes. It returns the image's ID.
+func (s *Store) Commit(id string, o CommitOptions) (string, error) {
+	ctr, err := s.s.Container(id)
+	if err != nil {
+		return "", fmt.Errorf("container %.12s: %w", id, err)
+	}
+	parent, err := s.s.Image(ctr.ImageID)
+	if err != nil {
+		return "", fmt.Errorf("image of container %.12s: %w", id, err)
+	}
+	base, err := s.describe(parent, false)
+	if err != nil {
+		return "", err
+	}
+	parentManifest, err := s.s.ImageBigData(parent.ID, cstorage.ImageDigestBigDataKey)
+	if err != nil {
+		return "", fmt.Errorf("read manifest of image %.12s: %w", parent.ID, err)
+	}
+	name := ""
+	if o.Name != "" {
+		if name, err = NormalizeName(o.Name); err != nil {
+			return "", err
+		}
+	}
+	// The diff is spooled first: reading it holds the layer store's
+	// lock, which adding the layer needs.
+	spool, err := os.CreateTemp(s.GraphRoot(), "commit-*.tar")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(spool.Name())
+	defer spool.Close()
+	sum := sha256.New()
+	size, err := s.spoolDiff(ctr.LayerID, io.MultiWriter(spool, sum))
+	if err != nil {
+		return "", fmt.Errorf("read changes of container %.12s: %w", id, err)
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	layer, _, err := s.s.PutLayer("", parent.TopLayer, nil, "", false, nil, spool)
+	if err != nil {
+		return "", fmt.Errorf("store the changes of container %.12s: %w", id, err)
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			s.s.DeleteLayer(layer.ID)
+		}
+	}()
+	diffID := digest.NewDigest(digest.SHA256, sum)
+	now := time.Now().UTC()
+	cfg := base.Config
+	cfg.Created, cfg.Author, cfg.Config = &now, o.Author, o.Config
+	cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, diffID)
+	cfg.History = append(cfg.History, imgspecv1.History{Created: &now, CreatedBy: "scow commit", Author: o.Author, Comment: o.Message})
+	config, err := json.Marshal(cfg)
+	if err != nil {
+		return "", err
+	}
+	configDigest := digest.FromBytes(config)
+	man, err := addLayer(parentManifest, configDigest, int64(len(config)), diffID, size)
+	if err != nil {
+		return "", fmt.Errorf("image %.12s: %w", parent.ID, err)
+	}
+	manDigest, err := manifest.Digest(man)
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	if name != "" {
+		names = []string{name}
+	}
+	imageID := configDigest.Encoded()
+	img, err := s.s.CreateImage(imageID, nil, layer.ID, "", &cstorage.ImageOptions{
+		CreationDate: now,
+		Digest:       manDigest,
+		BigData: []cstorage.ImageBigDataOption{
+			{Key: configDigest.String(), Data: config, Digest: configDigest},
+			{Key: cstorage.ImageDigestManifestBigDataNamePrefix + "-" + manDigest.String(), Data: man, Digest: manDigest},
+			{Key: cstorage.ImageDigestBigDataKey, Data: man, Digest: manDigest},
+		},
+	})
+	if err != nil {
+		return "", fmt.Errorf("create the image: %w", err)
+	}
+	keep = true
+	if len(names) > 0 {
+		// The name moves from any image that had it, as with a pull.
+		if err := s.s.AddNames(img.ID, names); err != nil {
+			return img.ID, fmt.Errorf("name image %.12s %s: %w", img.ID, name, err)
+		}
+	}
+	return img.ID, nil
+}
+
+// addLayer returns a copy of the parent's manifest with a new config and
+// one more layer: an uncompressed tar of size bytes whose digest is
+// diffID.
+func addLayer(parent []byte, config digest.Digest, configSize int64, diffID digest.Digest, size int64) ([]byte, error) {
+	switch mt := manifest.GuessMIMEType(parent); mt {
+	case manifest.DockerV2Schema2MediaType:
+		m, err := manifest.Schema2FromManifest(parent)
+		if err != nil {
+			return nil, err
+		}
+		m.ConfigDescriptor.Digest, m.ConfigDescriptor.Size = config, configSize
+		m.LayersDescriptors = append(m.LayersDescriptors, manifest.Schema2Descriptor{
+			MediaType: manifest.DockerV2SchemaLayerMediaTypeUncompressed, Digest: diffID, Size: size,
+		})
+		return m.Serialize()
+	case imgspecv1.MediaTypeImageManifest:
+		m, err := manifest.OCI1FromManifest(parent)
+		if err != nil {
+			return nil, err
+		}
+		m.Config.Digest, m.Config.Size = config, configSize
+		m.Layers = append(m.Layers, imgspecv1.Descriptor{MediaType: imgspecv1.MediaTypeImageLayer, Digest: diffID, Size: size})
+		return m.Serialize()
+	default:
+		return nil, fmt.Errorf("its manifest is of type %q, which commit cannot extend", mt)
+	}
+}
+
+// spoolDiff writes a layer's changes, uncompressed, to w.
+func (s *Store) spoolDiff(layer string, w io.Writer) (int64, error) {
+	none := archive.Uncompressed
+	diff, err := s.s.Diff("", layer, &cstorage.DiffOptions{Compression: &none})
+	if err != nil {
+		return 0, err
+	}
+	defer diff.Close()
+	return io.Copy(w, diff)
+}
+
+// Change is one path a container added (A), changed (C) or deleted (D).
+type Change struct {
+	Kind string `json:"kind"`
+	Path string `json:"path"`
+}
+
+// Changes lists what container id changed in its image's filesystem.
+func (s *Store) Changes(id string) ([]Change, error) {
+	ctr, err := s.s.Container(id)
+	if err != nil {
+		return nil, fmt.Errorf("container %.12s: %w", id, err)
+	}
+	changes, err := s.s.Changes("", ctr.LayerID)
+	if err != nil {
+		return nil, fmt.Errorf("changes of container %.12s: %w", id, err)
+	}
+	out := make([]Change, 0, len(changes))
+	for _, c := range changes {
+		kind := map[archive.ChangeType]string{archive.ChangeModify: "C", archive.ChangeAdd: "A", archive.ChangeDelete: "D"}[c.Kind]
+		if kind == "" {
+			return nil, errors.New("unknown kind of change")
+		}
+		out = append(out, Change{Kind: kind, Path: c.Path})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// Mounted lists the containers whose layers are mounted, with where.
+func (s *Store) Mounted() (map[string]string, error) {
+	ctrs, err := s.s.Containers()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, c := range ctrs {
+		if n, err := s.s.Mounted(c.ID); err == nil && n > 0 {
+			if l, err := s.s.Layer(c.LayerID); err == nil && l.MountPoint != "" {
+				out[c.ID] = l.MountPoint
+			}
+		}
+	}
+	return out, nil
+}
