@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 
 	"github.com/BurntSushi/toml"
 	"github.com/scow-project/scow/engine/internal/userns"
@@ -74,6 +76,12 @@ func (e *Engine) open() error {
 		CacheDir:          filepath.Join(e.opts.Root, "cache"),
 		Rootless:          userns.Rootless(),
 		IgnoreChownErrors: userns.Rootless() && userns.SingleMapping(),
+		AutoNsUser:        "containers", // root's, as Podman's
+	}
+	if userns.Rootless() {
+		if u, err := user.LookupId(strconv.Itoa(userns.UID())); err == nil {
+			so.AutoNsUser = u.Username
+		}
 	}
 	if so.Driver == "overlay" {
 		so.MountProgram = e.cfg.MountProgram

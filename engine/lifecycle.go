@@ -429,7 +429,7 @@ func (e *Engine) Rename(ctx context.Context, ref, name string) error {
 	}
 	old := cfg.Name
 	cfg.Name = name
-	if err := writeJSON(filepath.Join(e.containerDir(id), "container.json"), cfg, true); err != nil {
+	if err := e.saveConfig(cfg); err != nil {
 		e.releaseName(name, id)
 		return err
 	}

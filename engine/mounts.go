@@ -416,8 +416,9 @@ func (e *Engine) specMounts(cfg *ContainerConfig, rootfs string, uid, gid uint32
 				out = append(out, specs.Mount{Destination: m.Destination, Type: "tmpfs", Source: "tmpfs", Options: append(vm.Options, opts...)})
 				continue
 			}
-			if v.NeedsCopyUp && !m.has("nocopy") {
-				if err := e.copyUp(v, rootfs, m.Destination); err != nil {
+			if v.NeedsCopyUp {
+				owner := [2]int{toNamespace(cfg.UIDMap, uid), toNamespace(cfg.GIDMap, gid)}
+				if err := e.firstUse(v, rootfs, m.Destination, m.has("nocopy"), owner); err != nil {
 					return nil, err
 				}
 			}
@@ -449,6 +450,17 @@ func (e *Engine) specMounts(cfg *ContainerConfig, rootfs string, uid, gid uint32
 		}
 	}
 	return out, nil
+}
+
+// mountSources are the host directories of bind mounts.
+func mountSources(mounts []specs.Mount) []string {
+	var out []string
+	for _, m := range mounts {
+		if m.Type == "bind" {
+			out = append(out, m.Source)
+		}
+	}
+	return out
 }
 
 // overlayMount makes an overlay over a host directory whose changes go

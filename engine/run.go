@@ -44,8 +44,12 @@ type RunOptions struct {
 	// and /run unless ReadOnlyTmpfs is false.
 	ReadOnly      bool
 	ReadOnlyTmpfs bool
-	Labels        []string
-	Interactive   bool
+	// UserNS is --userns (host, keep-id[:uid=,gid=], auto[:size=]);
+	// UIDMap and GIDMap are --uidmap and --gidmap.
+	UserNS         string
+	UIDMap, GIDMap []string
+	Labels         []string
+	Interactive    bool
 	// Tty gives the container a pseudo-terminal.
 	Tty    bool
 	Remove bool
@@ -166,6 +170,10 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	if err != nil {
 		return nil, err
 	}
+	uns, err := parseUserNS(o.UserNS, o.UIDMap, o.GIDMap)
+	if err != nil {
+		return nil, err
+	}
 	var env []string
 	for _, f := range o.EnvFiles {
 		fe, err := ReadEnvFile(f)
@@ -259,6 +267,9 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 		}
 		cfg.WorkingDir = o.Workdir
 	}
+	if uns.user != "" {
+		cfg.User = uns.user // keep-id runs as the user
+	}
 	if o.User != "" {
 		cfg.User = o.User
 	}
@@ -306,8 +317,16 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	if err := e.ensureVolumes(cfg.Volumes); err != nil {
 		return nil, err
 	}
-	if err := e.store.CreateContainer(cfg.ID, img.ID); err != nil {
+	uids, gids, err := e.store.CreateContainer(cfg.ID, img.ID, uns.mapping)
+	if err != nil {
 		return nil, err
+	}
+	if len(uids)+len(gids) > 0 {
+		// --userns=auto's ranges are known only now.
+		cfg.UIDMap, cfg.GIDMap = specIDMaps(uids), specIDMaps(gids)
+		if err := e.saveConfig(cfg); err != nil {
+			return nil, err
+		}
 	}
 	testPause("created-layer")
 	if o.CIDFile != "" {
@@ -385,6 +404,15 @@ func (e *Engine) spec(cfg *ContainerConfig, rootfs string, rows, cols uint16) (*
 	if err != nil {
 		return nil, err
 	}
+	if len(cfg.UIDMap) > 0 && !mapsOwner(cfg.UIDMap) {
+		// The runtime's root in the container's namespace must reach
+		// the rootfs and the volumes.
+		for _, p := range append([]string{rootfs}, mountSources(mounts)...) {
+			if err := makeTraversable(p); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if cfg.Init != "" {
 		// The init is PID 1 and runs the command as its child.
 		mounts = append(mounts, oci.BindMount(cfg.Init, initDest, true))
@@ -403,6 +431,9 @@ func (e *Engine) spec(cfg *ContainerConfig, rootfs string, rows, cols uint16) (*
 	}
 	if cfg.Tty {
 		opts = append(opts, oci.WithTerminal(rows, cols))
+	}
+	if len(cfg.UIDMap) > 0 {
+		opts = append(opts, oci.WithUserNS(cfg.UIDMap, cfg.GIDMap))
 	}
 	if userns.Rootless() {
 		opts = append(opts, oci.WithRootless(userns.SingleMapping()))

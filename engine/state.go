@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -48,11 +49,15 @@ type ContainerConfig struct {
 	Network    string    `json:"network"`
 	Volumes    []Mount   `json:"volumes,omitempty"`
 	// ReadOnly: a read-only rootfs, with tmpfs where ReadOnlyTmpfs says.
-	ReadOnly      bool              `json:"read_only,omitempty"`
-	ReadOnlyTmpfs bool              `json:"read_only_tmpfs,omitempty"`
-	Labels        map[string]string `json:"labels,omitempty"`
-	Interactive   bool              `json:"interactive,omitempty"`
-	Tty           bool              `json:"tty,omitempty"`
+	ReadOnly      bool `json:"read_only,omitempty"`
+	ReadOnlyTmpfs bool `json:"read_only_tmpfs,omitempty"`
+	// UIDMap and GIDMap, when set, give the container its own user
+	// namespace mapped onto scow's (or the host's, as root).
+	UIDMap      []specs.LinuxIDMapping `json:"uid_map,omitempty"`
+	GIDMap      []specs.LinuxIDMapping `json:"gid_map,omitempty"`
+	Labels      map[string]string      `json:"labels,omitempty"`
+	Interactive bool                   `json:"interactive,omitempty"`
+	Tty         bool                   `json:"tty,omitempty"`
 	// Init is the host path of the init run as PID 1, "" for none.
 	Init          string        `json:"init,omitempty"`
 	Remove        bool          `json:"remove,omitempty"`
@@ -253,6 +258,12 @@ func (e *Engine) releaseName(name, id string) {
 func (e *Engine) containerExists(id string) bool {
 	_, err := os.Stat(filepath.Join(e.containerDir(id), "container.json"))
 	return err == nil
+}
+
+// saveConfig rewrites a container's container.json (rename, and the ID
+// maps --userns=auto picks).
+func (e *Engine) saveConfig(cfg *ContainerConfig) error {
+	return writeJSON(filepath.Join(e.containerDir(cfg.ID), "container.json"), cfg, true)
 }
 
 // createRecord writes a container's directory with container.json and

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/scow-project/scow/storage"
@@ -237,9 +238,12 @@ func (e *Engine) removeAnonymousVolumes(cfg *ContainerConfig) error {
 	return nil
 }
 
-// copyUp fills a new volume with what the image has at its mount point,
-// once, as Docker does; rootfs is the container's mounted root.
-func (e *Engine) copyUp(v *Volume, rootfs, dest string) error {
+// firstUse readies a new volume for its first container: it takes the
+// owner of the image's directory at its mount point, or else the
+// container's user (owner, in our namespace's IDs), as in Podman, and is
+// filled with the image's content there unless nocopy, as in Docker;
+// rootfs is the container's mounted root.
+func (e *Engine) firstUse(v *Volume, rootfs, dest string, nocopy bool, owner [2]int) error {
 	unlock, err := e.volumes().Lock()
 	if err != nil {
 		return err
@@ -254,7 +258,14 @@ func (e *Engine) copyUp(v *Volume, rootfs, dest string) error {
 	if err != nil {
 		return err
 	}
-	if st, err := os.Stat(src); err == nil && st.IsDir() {
+	st, err := os.Stat(src)
+	if sys, ok := statOwner(st, err); ok {
+		owner = sys
+	}
+	if err := os.Lchown(v.Mountpoint, owner[0], owner[1]); err != nil {
+		return fmt.Errorf("give volume %s to the container's user: %w", v.Name, err)
+	}
+	if err == nil && st.IsDir() && !nocopy {
 		if empty, _ := isEmptyDir(v.Mountpoint); empty {
 			if err := archive.NewDefaultArchiver().CopyWithTar(src, v.Mountpoint); err != nil {
 				return fmt.Errorf("copy %s of the image into volume %s: %w", dest, v.Name, err)
@@ -263,6 +274,18 @@ func (e *Engine) copyUp(v *Volume, rootfs, dest string) error {
 	}
 	v.NeedsCopyUp = false
 	return e.volumes().Save(v)
+}
+
+// statOwner is the owner of a directory that os.Stat found.
+func statOwner(st os.FileInfo, err error) ([2]int, bool) {
+	if err != nil || !st.IsDir() {
+		return [2]int{}, false
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return [2]int{}, false
+	}
+	return [2]int{int(sys.Uid), int(sys.Gid)}, true
 }
 
 func isEmptyDir(dir string) (bool, error) {

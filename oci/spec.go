@@ -215,6 +215,16 @@ func WithNetNS(path string) SpecOpt {
 	}
 }
 
+// WithUserNS gives the container its own user namespace with these
+// mappings onto the runtime's namespace.
+func WithUserNS(uids, gids []specs.LinuxIDMapping) SpecOpt {
+	return func(s *specs.Spec) error {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings, s.Linux.GIDMappings = uids, gids
+		return nil
+	}
+}
+
 // WithRootless adapts the spec to a runtime inside an unprivileged user's
 // namespace: with a single-ID mapping, devpts cannot use the tty group,
 // which is not mapped.

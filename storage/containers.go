@@ -5,15 +5,32 @@ import (
 	"fmt"
 
 	cstorage "go.podman.io/storage"
+	"go.podman.io/storage/pkg/idtools"
 )
 
+// IDMapping is how a container's IDs map to this namespace's: no
+// mapping, explicit maps, or a free range picked by containers/storage.
+type IDMapping struct {
+	UIDMap, GIDMap []idtools.IDMap
+	Auto           bool
+	AutoSize       uint32
+}
+
 // CreateContainer makes the read-write layer of container id on top of
-// image imageID.
-func (s *Store) CreateContainer(id, imageID string) error {
-	if _, err := s.s.CreateContainer(id, nil, imageID, "", "", nil); err != nil {
-		return fmt.Errorf("create layer of container %s: %w", id, err)
+// image imageID, with the image's files shifted to the container's ID
+// mapping if it has one; it returns that mapping.
+func (s *Store) CreateContainer(id, imageID string, m IDMapping) (uids, gids []idtools.IDMap, err error) {
+	o := &cstorage.ContainerOptions{}
+	o.UIDMap, o.GIDMap, o.AutoUserNs = m.UIDMap, m.GIDMap, m.Auto
+	o.AutoUserNsOpts.Size = m.AutoSize
+	ctr, err := s.s.CreateContainer(id, nil, imageID, "", "", o)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create layer of container %s: %w", id, err)
 	}
-	return nil
+	if len(m.UIDMap)+len(m.GIDMap) == 0 && !m.Auto {
+		return nil, nil, nil
+	}
+	return ctr.UIDMap, ctr.GIDMap, nil
 }
 
 // Mount mounts container id's root filesystem and returns its path.

@@ -32,6 +32,9 @@ type Options struct {
 	// IgnoreChownErrors stores files of IDs the namespace cannot map
 	// (a user without a subordinate range) as owned by root.
 	IgnoreChownErrors bool
+	// AutoNsUser is the user whose /etc/subuid ranges --userns=auto
+	// takes from.
+	AutoNsUser string
 }
 
 // Store is an open containers/storage store.
@@ -110,6 +113,8 @@ func open(opts Options) (*Store, error) {
 		GraphRoot:       opts.GraphRoot,
 		RunRoot:         opts.RunRoot,
 		GraphDriverName: opts.Driver,
+		// --userns=auto takes its ranges from this user's /etc/subuid.
+		RootAutoNsUser: opts.AutoNsUser,
 	}
 	if opts.MountProgram != "" {
 		so.GraphDriverOptions = append(so.GraphDriverOptions, "overlay.mount_program="+opts.MountProgram)

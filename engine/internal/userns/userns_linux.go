@@ -70,6 +70,14 @@ func UID() int {
 	return os.Geteuid()
 }
 
+// GID returns the invoking user's real GID on the host.
+func GID() int {
+	if rootlessGID >= 0 {
+		return rootlessGID
+	}
+	return os.Getegid()
+}
+
 // Dir is where the namespace's locks and holder record live; the C
 // constructor computes the same path.
 func Dir() string {

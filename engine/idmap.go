@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/scow-project/scow/engine/internal/userns"
+	"github.com/scow-project/scow/storage"
+	"go.podman.io/storage/pkg/idtools"
+)
+
+// userNS is a parsed --userns with --uidmap and --gidmap: the ID mapping
+// of a container's own user namespace, and the user keep-id runs as.
+type userNS struct {
+	mapping storage.IDMapping
+	user    string
+}
+
+// parseUserNS reads --userns (host, keep-id[:uid=N,gid=N],
+// auto[:size=N], or empty) and --uidmap/--gidmap CONTAINER:HOST:SIZE,
+// where HOST counts in scow's namespace when rootless, as in Podman.
+func parseUserNS(mode string, uidmap, gidmap []string) (userNS, error) {
+	bad := func(format string, a ...any) (userNS, error) {
+		return userNS{}, withClass(ErrInvalid, fmt.Errorf(format, a...))
+	}
+	var u userNS
+	name, opts, _ := strings.Cut(mode, ":")
+	if (len(uidmap) > 0 || len(gidmap) > 0) && name != "" {
+		return bad("--userns=%s and --uidmap/--gidmap conflict: give one", mode)
+	}
+	switch name {
+	case "", "host":
+		if opts != "" {
+			return bad("--userns=%s: %s takes no options", mode, name)
+		}
+	case "keep-id":
+		if !userns.Rootless() {
+			return bad("--userns=keep-id is for rootless containers: root's files need no mapping")
+		}
+		uid, gid := userns.UID(), userns.GID()
+		for _, o := range splitOpts(opts) {
+			k, v, _ := strings.Cut(o, "=")
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || (k != "uid" && k != "gid") {
+				return bad("--userns=%s: option %q: use uid=N or gid=N", mode, o)
+			}
+			if k == "uid" {
+				uid = n
+			} else {
+				gid = n
+			}
+		}
+		size, err := namespaceSize()
+		if err != nil {
+			return userNS{}, err
+		}
+		u.mapping.UIDMap, u.mapping.GIDMap = keepID(uid, size), keepID(gid, size)
+		u.user = fmt.Sprintf("%d:%d", uid, gid)
+	case "auto":
+		u.mapping.Auto = true
+		for _, o := range splitOpts(opts) {
+			k, v, _ := strings.Cut(o, "=")
+			n, err := strconv.ParseUint(v, 10, 32)
+			if err != nil || k != "size" || n == 0 {
+				return bad("--userns=%s: option %q: use size=N", mode, o)
+			}
+			u.mapping.AutoSize = uint32(n)
+		}
+	default:
+		return bad("--userns=%s: use host, keep-id[:uid=N,gid=N] or auto[:size=N]", mode)
+	}
+	var err error
+	if u.mapping.UIDMap == nil && len(uidmap) > 0 {
+		if u.mapping.UIDMap, err = parseIDMaps("--uidmap", uidmap); err != nil {
+			return userNS{}, err
+		}
+	}
+	if u.mapping.GIDMap == nil && len(gidmap) > 0 {
+		if u.mapping.GIDMap, err = parseIDMaps("--gidmap", gidmap); err != nil {
+			return userNS{}, err
+		}
+	}
+	// One of the two given: the other is the same, as in Podman.
+	if u.mapping.GIDMap == nil {
+		u.mapping.GIDMap = u.mapping.UIDMap
+	}
+	if u.mapping.UIDMap == nil {
+		u.mapping.UIDMap = u.mapping.GIDMap
+	}
+	return u, nil
+}
+
+func splitOpts(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// keepID maps container ID id to our namespace's 0 (the user), and the
+// rest of the container's IDs around it to the namespace's others.
+func keepID(id, size int) []idtools.IDMap {
+	var m []idtools.IDMap
+	if below := min(id, size-1); below > 0 {
+		m = append(m, idtools.IDMap{ContainerID: 0, HostID: 1, Size: below})
+	}
+	m = append(m, idtools.IDMap{ContainerID: id, HostID: 0, Size: 1})
+	if id+1 < size {
+		m = append(m, idtools.IDMap{ContainerID: id + 1, HostID: id + 1, Size: size - id - 1})
+	}
+	return m
+}
+
+// namespaceSize is how many IDs scow's user namespace maps.
+func namespaceSize() (int, error) {
+	data, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 3 {
+			n, _ := strconv.Atoi(f[2])
+			total += n
+		}
+	}
+	if total < 2 {
+		return 0, withClass(ErrInvalid, errors.New("--userns=keep-id needs a subordinate ID range in /etc/subuid and /etc/subgid"))
+	}
+	return total, nil
+}
+
+// parseIDMaps reads CONTAINER:HOST:SIZE triples.
+func parseIDMaps(flag string, values []string) ([]idtools.IDMap, error) {
+	var out []idtools.IDMap
+	for _, v := range values {
+		f := strings.Split(v, ":")
+		var n [3]int
+		ok := len(f) == 3
+		for i := 0; ok && i < 3; i++ {
+			x, err := strconv.Atoi(f[i])
+			ok = err == nil && x >= 0
+			n[i] = x
+		}
+		if !ok || n[2] == 0 {
+			return nil, withClass(ErrInvalid, fmt.Errorf("%s %q: want CONTAINER-ID:HOST-ID:SIZE", flag, v))
+		}
+		out = append(out, idtools.IDMap{ContainerID: n[0], HostID: n[1], Size: n[2]})
+	}
+	return out, nil
+}
+
+// specIDMaps converts mappings for the runtime spec.
+func specIDMaps(m []idtools.IDMap) []specs.LinuxIDMapping {
+	out := make([]specs.LinuxIDMapping, len(m))
+	for i, x := range m {
+		out[i] = specs.LinuxIDMapping{ContainerID: uint32(x.ContainerID), HostID: uint32(x.HostID), Size: uint32(x.Size)}
+	}
+	return out
+}
+
+// toNamespace is what container ID id is in our namespace: itself
+// without a mapping, 65534 (nobody) when the mapping lacks it.
+func toNamespace(m []specs.LinuxIDMapping, id uint32) int {
+	if len(m) == 0 {
+		return int(id)
+	}
+	for _, x := range m {
+		if id >= x.ContainerID && id-x.ContainerID < x.Size {
+			return int(x.HostID + id - x.ContainerID)
+		}
+	}
+	return 65534
+}
+
+// mapsOwner tells whether a mapping includes ID 0 of our namespace, the
+// owner of scow's directories.
+func mapsOwner(m []specs.LinuxIDMapping) bool {
+	for _, x := range m {
+		if x.HostID == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// makeTraversable lets a container whose user namespace does not map
+// the owner of scow's directories reach p: every directory on the way
+// gets o+x (search, not listing) where we may give it, as Podman's
+// storage needs for --uidmap.
+func makeTraversable(p string) error {
+	for dir := filepath.Dir(p); ; dir = filepath.Dir(dir) {
+		st, err := os.Stat(dir)
+		if err != nil {
+			return err
+		}
+		if st.Mode().Perm()&0o001 == 0 {
+			if err := os.Chmod(dir, st.Mode().Perm()|0o001); err != nil {
+				return withClass(ErrInvalid, fmt.Errorf("the container's user namespace cannot reach %s: give %s search permission for others (chmod o+x)", p, dir))
+			}
+		}
+		if dir == "/" {
+			return nil
+		}
+	}
+}
