@@ -97,7 +97,9 @@ func applyChanges(dst *[]string, change []string) {
 // Change is one line of diff.
 type Change = storage.Change
 
-// Diff lists what a container added, changed and deleted.
+// Diff lists what a container added, changed and deleted; the mount
+// points the runtime made for scow's own mounts (/etc/hosts, volumes...)
+// are not the container's doing and are left out.
 func (e *Engine) Diff(ref string) ([]Change, error) {
 	if err := e.open(); err != nil {
 		return nil, err
@@ -106,7 +108,21 @@ func (e *Engine) Diff(ref string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.store.Changes(cfg.ID)
+	changes, err := e.store.Changes(cfg.ID)
+	if err != nil {
+		return nil, err
+	}
+	ours := map[string]bool{"/etc/hosts": true, "/etc/hostname": true, "/etc/resolv.conf": true, initDest: true}
+	for _, m := range cfg.Volumes {
+		ours[m.Destination] = true
+	}
+	out := changes[:0]
+	for _, c := range changes {
+		if !(c.Kind == "A" && ours[c.Path]) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // Export writes a container's root filesystem, flattened, as a tar.

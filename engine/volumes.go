@@ -161,7 +161,11 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string, force bool) erro
 	}
 	if ids := users[name]; len(ids) > 0 {
 		if !force {
-			return withClass(ErrInUse, fmt.Errorf("volume %s is used by container %.12s: remove the container first, or use --force", name, ids[0]))
+			user := ids[0][:12]
+			if cfg, err := e.loadConfig(ids[0]); err == nil {
+				user = cfg.Name
+			}
+			return withClass(ErrInUse, fmt.Errorf("volume %s is used by container %s: remove the container first, or use --force", name, user))
 		}
 		for _, id := range ids {
 			if err := e.removeContainer(ctx, id, true, false); err != nil {

@@ -1,0 +1,411 @@
+//go:build e2e
+
+package tests
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// owner returns a host file's UID.
+func owner(t *testing.T, p string) int {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Lstat(p, &st); err != nil {
+		t.Fatal(err)
+	}
+	return int(st.Uid)
+}
+
+// hostID is the host UID of container UID id in the mode's default
+// user namespace.
+func (m *mode) hostID(id int) int {
+	if m.rootless {
+		return 100000 + id - 1 // the test user's range starts at 100000
+	}
+	return id
+}
+
+func TestNamedVolumes(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		if got := s.must("volume", "create", "--label", "team=a", "data"); got != "data\n" {
+			t.Errorf("volume create printed %q", got)
+		}
+		wantError(t, s.scow("volume", "create", "data"), 125, "already exists")
+		s.must("volume", "create", "--ignore", "data")
+		wantError(t, s.scow("volume", "create", "bad name"), 125, "bad name")
+		wantError(t, s.scow("volume", "create", "--opt", "color=red", "v2"), 125, "color")
+		if got := s.must("volume", "inspect", "--format", "{{.Name}} {{.Driver}} {{.Labels.team}}", "data"); got != "data local a\n" {
+			t.Errorf("volume inspect: %q", got)
+		}
+		if got := s.must("volume", "ls", "--filter", "label=team=a", "--format", "{{.Name}}"); got != "data\n" {
+			t.Errorf("volume ls --filter: %q", got)
+		}
+		// Data outlives the container.
+		s.must("run", "--rm", "-v", "data:/d", "busybox", "sh", "-c", "echo kept > /d/f")
+		if got := s.must("run", "--rm", "-v", "data:/d", "busybox", "cat", "/d/f"); got != "kept\n" {
+			t.Errorf("a new container sees %q", got)
+		}
+		// :ro is enforced.
+		if r := s.scow("run", "--rm", "-v", "data:/d:ro", "busybox", "touch", "/d/x"); r.code == 0 || !strings.Contains(r.stderr, "Read-only") {
+			t.Errorf("write to a :ro volume: %s", r)
+		}
+		// A new volume gets what the image has at its mount point, once.
+		if got := s.must("run", "--rm", "-v", "etc:/etc", "busybox", "cat", "/etc/passwd"); !strings.HasPrefix(got, "root:") {
+			t.Errorf("copy-up into a new volume: %q", got)
+		}
+		if got := s.must("run", "--rm", "-v", "etc2:/etc:nocopy", "busybox", "ls", "/etc"); got != "" {
+			t.Errorf("nocopy volume has %q", got)
+		}
+		// A volume in use is not removed, unless with -f (its user goes).
+		s.must("create", "--name", "user", "-v", "data:/d", "busybox", "true")
+		wantError(t, s.scow("volume", "rm", "data"), 125, "user", "data")
+		s.must("volume", "rm", "-f", "data")
+		if r := s.scow("volume", "exists", "data"); r.code != 1 {
+			t.Errorf("volume exists after rm: %s", r)
+		}
+		if r := s.scow("inspect", "--type", "container", "user"); r.code == 0 {
+			t.Error("volume rm -f left the container that used it")
+		}
+		// A tmpfs volume.
+		s.must("volume", "create", "--opt", "type=tmpfs", "--opt", "o=size=1m", "tv")
+		if got := s.must("run", "--rm", "-v", "tv:/t", "busybox", "sh", "-c", "grep ' /t ' /proc/mounts"); !strings.Contains(got, "tmpfs") {
+			t.Errorf("tmpfs volume mounted as %q", got)
+		}
+		// Anonymous volumes: the image's VOLUME and -v /path go with rm -v
+		// and --rm.
+		s.must("import", "--change", "VOLUME /vol", "--change", "CMD /bin/sh", rootfsTar(t, m), "withvol")
+		before := len(strings.Fields(s.must("volume", "ls", "-q")))
+		s.must("run", "--name", "anon", "-v", "/anon2", "withvol", "sh", "-c", "echo x > /vol/f; echo y > /anon2/f")
+		if got := len(strings.Fields(s.must("volume", "ls", "-q"))); got != before+2 {
+			t.Errorf("%d volumes after a run with two anonymous ones, want %d", got, before+2)
+		}
+		if got := s.must("inspect", "--format", "{{range .Mounts}}{{.Type}}:{{.Destination}} {{end}}", "anon"); got != "volume:/anon2 volume:/vol \n" {
+			t.Errorf("inspect Mounts: %q", got)
+		}
+		s.must("rm", "-v", "anon")
+		s.must("run", "--rm", "-v", "/anon3", "withvol", "true")
+		if got := len(strings.Fields(s.must("volume", "ls", "-q"))); got != before {
+			t.Errorf("%d volumes after rm -v and --rm, want %d", got, before)
+		}
+		// prune removes what no container uses.
+		s.must("create", "--name", "keeper", "-v", "etc:/x", "busybox", "true")
+		pruned := s.must("volume", "prune", "-f")
+		if !strings.Contains(pruned, "etc2") || strings.Contains(pruned, "etc\n") {
+			t.Errorf("volume prune removed %q", pruned)
+		}
+		s.must("rm", "keeper")
+		wantError(t, s.scow("run", "--rm", "-v", "bad@name:/x", "busybox", "true"), 125, "bad@name")
+		wantError(t, s.scow("volume", "inspect", "nosuch"), 125, "nosuch")
+	})
+}
+
+func TestMountOptions(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		dir := m.userDir(t)
+		file := filepath.Join(dir, "file")
+		os.WriteFile(file, []byte("host\n"), 0o644)
+		os.Chown(file, m.uid, m.gid)
+		// A file the user owns is root's in the default container.
+		if got := s.must("run", "--rm", "-v", dir+":/d", "busybox", "stat", "-c", "%u", "/d/file"); got != "0\n" {
+			t.Errorf("the user's file is owned by %q in the container", got)
+		}
+		// O: an overlay whose changes are thrown away.
+		if got := s.must("run", "--rm", "-v", dir+":/d:O", "busybox", "sh", "-c", "echo changed > /d/file; cat /d/file"); got != "changed\n" {
+			t.Errorf("write through :O: %q", got)
+		}
+		if data, _ := os.ReadFile(file); string(data) != "host\n" {
+			t.Errorf(":O changed the host's file: %q", data)
+		}
+		// U: the source is given to the container's user.
+		s.must("run", "--rm", "-u", "1000:1000", "-v", dir+":/d:U", "busybox", "touch", "/d/new")
+		if got := owner(t, filepath.Join(dir, "new")); got != m.hostID(1000) {
+			t.Errorf("file made through :U is owned by %d on the host, want %d", got, m.hostID(1000))
+		}
+		// --mount and --tmpfs.
+		wantError(t, s.scow("run", "--rm", "--mount", "type=bind,source="+dir+"/nosuch,target=/x", "busybox", "true"), 125, "does not exist")
+		got := s.must("run", "--rm", "--mount", "type=bind,src="+dir+",dst=/b,readonly", "--mount", "type=tmpfs,target=/t,tmpfs-size=1m",
+			"--tmpfs", "/t2:size=64k", "busybox", "sh", "-c", "cat /b/file; grep -E ' /(b|t|t2) ' /proc/mounts | cut -d' ' -f2,3,4 | cut -d, -f1")
+		for _, want := range []string{"host", "/b ", "/t tmpfs rw", "/t2 tmpfs rw"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("--mount/--tmpfs: no %q in\n%s", want, got)
+			}
+		}
+		if !strings.Contains(got, "/b ext4 ro") && !strings.Contains(got, " ro") {
+			t.Errorf("--mount readonly not read-only:\n%s", got)
+		}
+		// -v creates a missing host directory, as Docker does.
+		s.must("run", "--rm", "-v", dir+"/made:/m", "busybox", "true")
+		if st, err := os.Stat(dir + "/made"); err != nil || !st.IsDir() {
+			t.Errorf("-v did not create the missing directory: %v", err)
+		}
+		// --read-only, with writable /tmp unless --read-only-tmpfs=false.
+		if r := s.scow("run", "--rm", "--read-only", "busybox", "touch", "/x"); r.code == 0 {
+			t.Errorf("--read-only let the container write: %s", r)
+		}
+		s.must("run", "--rm", "--read-only", "busybox", "sh", "-c", "touch /tmp/x /var/tmp/x /run/x")
+		if r := s.scow("run", "--rm", "--read-only", "--read-only-tmpfs=false", "busybox", "touch", "/tmp/x"); r.code == 0 {
+			t.Errorf("--read-only-tmpfs=false left /tmp writable: %s", r)
+		}
+		// --volumes-from.
+		s.must("create", "--name", "src", "-v", "shared:/shared", "-v", dir+":/hostdir", "busybox", "true")
+		s.must("run", "--rm", "--volumes-from", "src", "busybox", "sh", "-c", "echo via > /shared/f")
+		if got := s.must("run", "--rm", "--volumes-from", "src:ro", "busybox", "sh", "-c", "cat /shared/f /hostdir/file"); got != "via\nhost\n" {
+			t.Errorf("--volumes-from: %q", got)
+		}
+		wantError(t, s.scow("run", "--rm", "--volumes-from", "nosuch", "busybox", "true"), 125, "nosuch")
+		wantError(t, s.scow("run", "--rm", "-v", "/a:/x", "-v", "/b:/x", "busybox", "true"), 125, "/x")
+		wantError(t, s.scow("run", "--rm", "-v", dir+":/x:bogus", "busybox", "true"), 125, "bogus")
+		s.must("rm", "src")
+	})
+}
+
+func TestUserNamespaces(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		dir := m.userDir(t)
+		if !m.rootless {
+			wantError(t, s.scow("run", "--rm", "--userns=keep-id", "busybox", "true"), 125, "keep-id")
+			if got := s.must("run", "--rm", "--uidmap", "0:100000:65536", "busybox", "cat", "/proc/self/uid_map"); strings.Join(strings.Fields(got), " ") != "0 100000 65536" {
+				t.Errorf("--uidmap as root: %q", got)
+			}
+			return
+		}
+		// keep-id: the user is themself inside, and what they write into
+		// a bind-mounted tree stays theirs.
+		got := s.must("run", "--rm", "--userns=keep-id", "-v", dir+":/src", "busybox", "sh", "-c", "id -u; id -g; touch /src/kept; stat -c %u /bin/busybox")
+		if want := strings.Join([]string{strconv.Itoa(m.uid), strconv.Itoa(m.gid), "0"}, "\n") + "\n"; got != want {
+			t.Errorf("keep-id: %q, want %q", got, want)
+		}
+		if o := owner(t, filepath.Join(dir, "kept")); o != m.uid {
+			t.Errorf("keep-id wrote a file owned by %d, want %d", o, m.uid)
+		}
+		// keep-id:uid=N maps the user to N.
+		if got := s.must("run", "--rm", "--userns=keep-id:uid=2000,gid=2000", "-v", dir+":/src", "busybox", "sh", "-c", "id -u; touch /src/as2000"); got != "2000\n" {
+			t.Errorf("keep-id:uid=2000 runs as %q", got)
+		}
+		if o := owner(t, filepath.Join(dir, "as2000")); o != m.uid {
+			t.Errorf("keep-id:uid=2000 wrote a file owned by %d, want %d", o, m.uid)
+		}
+		// auto: a free range of its own.
+		a := strings.Fields(s.must("run", "--rm", "--userns=auto:size=2000", "busybox", "cat", "/proc/self/uid_map"))
+		if len(a) != 3 || a[0] != "0" || a[2] != "2000" {
+			t.Errorf("--userns=auto:size=2000: %v", a)
+		}
+		if got := s.must("run", "--rm", "--uidmap", "0:1:1000", "-v", "mapped:/data", "busybox", "sh", "-c", "touch /data/x && cat /proc/self/uid_map"); strings.Join(strings.Fields(got), " ") != "0 1 1000" {
+			t.Errorf("--uidmap: %q", got)
+		}
+		wantError(t, s.scow("run", "--rm", "--userns=sideways", "busybox", "true"), 125, "sideways")
+		wantError(t, s.scow("run", "--rm", "--uidmap", "0:1", "busybox", "true"), 125, "uidmap")
+		wantError(t, s.scow("run", "--rm", "--userns=keep-id", "--uidmap", "0:1:10", "busybox", "true"), 125, "conflict")
+	})
+}
+
+func TestCopy(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		out := m.userDir(t)
+		sentinelDir := m.userDir(t)
+		sentinel := filepath.Join(sentinelDir, "sentinel")
+		os.WriteFile(sentinel, []byte("untouched"), 0o644)
+		s.must("run", "-d", "--name", "c", "busybox", "sh", "-c",
+			"mkdir -p /d/sub; echo a > /d/a; echo b > /d/sub/b; chown 1000:1000 /d/a; ln -s /etc/passwd /pw; mkdir -p "+sentinelDir+"; ln -s "+sentinelDir+" /escape; touch /ready; sleep 300")
+		waitFor(10*time.Second, func() bool { return s.scow("exec", "c", "test", "-e", "/ready").code == 0 })
+		// Out: a directory to a new path, into an existing one, its
+		// content with /., a file, and the trailing-slash rule.
+		s.must("cp", "c:/d", out+"/new")
+		s.must("cp", "c:/d", out+"/new")
+		s.must("cp", "c:/d/.", out+"/content")
+		for _, p := range []string{"new/a", "new/sub/b", "new/d/a", "content/a", "content/sub/b"} {
+			if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+				t.Errorf("cp out: %v", err)
+			}
+		}
+		wantError(t, s.scow("cp", "c:/d/a", out+"/nodir/"), 125, "nodir")
+		wantError(t, s.scow("cp", "c:/nosuch", out), 125, "nosuch")
+		// Owners: the caller's without -a, the container's with it.
+		if o := owner(t, out+"/new/a"); o != m.uid {
+			t.Errorf("cp without -a: owner %d, want %d", o, m.uid)
+		}
+		s.must("cp", "-a", "c:/d/a", out+"/kept")
+		if o := owner(t, out+"/kept"); o != m.hostID(1000) {
+			t.Errorf("cp -a: owner %d, want %d", o, m.hostID(1000))
+		}
+		// A symlink is copied as a link; -L follows it inside the
+		// container, never to the host's file.
+		s.must("cp", "c:/pw", out+"/link")
+		if target, err := os.Readlink(out + "/link"); err != nil || target != "/etc/passwd" {
+			t.Errorf("cp of a symlink: %q %v", target, err)
+		}
+		s.must("cp", "-L", "c:/pw", out+"/followed")
+		if data, _ := os.ReadFile(out + "/followed"); !strings.HasPrefix(string(data), "root:x:0:0") || strings.Contains(string(data), "scowtest") {
+			t.Errorf("cp -L read the wrong passwd: %q", data)
+		}
+		// In: a file into a directory, a directory to a new path; owned
+		// by root in the container without -a.
+		in := m.userFile(t, "hostfile", "from host\n")
+		s.must("cp", in, "c:/d/")
+		s.must("cp", filepath.Dir(in), "c:/copied")
+		if got := s.must("exec", "c", "sh", "-c", "cat /d/hostfile /copied/hostfile; stat -c %u /d/hostfile"); got != "from host\nfrom host\n0\n" {
+			t.Errorf("cp in: %q", got)
+		}
+		// The container's symlink to a host path leads inside the
+		// container, not to the host's directory.
+		s.must("cp", in, "c:/escape/")
+		if data, _ := os.ReadFile(sentinel); string(data) != "untouched" {
+			t.Errorf("cp through a symlink changed the host: %q", data)
+		}
+		if _, err := os.Stat(filepath.Join(sentinelDir, "hostfile")); err == nil {
+			t.Error("cp through the container's symlink wrote into the host's directory")
+		}
+		if r := s.scow("exec", "c", "cat", sentinelDir+"/hostfile"); r.stdout != "from host\n" {
+			t.Errorf("cp through the container's symlink: %s", r)
+		}
+		// Tar streams both ways.
+		r := s.scow("cp", "c:/d", "-")
+		if !strings.Contains(r.stdout, "d/sub/b") {
+			t.Errorf("cp to stdout: %s", r)
+		}
+		var tb bytes.Buffer
+		tw := tar.NewWriter(&tb)
+		tw.WriteHeader(&tar.Header{Name: "streamed", Mode: 0o644, Size: 3})
+		tw.Write([]byte("tar"))
+		tw.Close()
+		if r := s.scowStdin(tb.String(), "cp", "-", "c:/d"); r.code != 0 {
+			t.Errorf("cp from stdin: %s", r)
+		}
+		if got := s.must("exec", "c", "cat", "/d/streamed"); got != "tar" {
+			t.Errorf("streamed file: %q", got)
+		}
+		// A hostile tar cannot leave the destination.
+		hostile := filepath.Join(m.userDir(t), "hostile.tar")
+		tarWith(t, hostile, []tar.Header{
+			{Name: "../../../../../../" + sentinelDir[1:] + "/dotdot", Typeflag: tar.TypeReg},
+			{Name: sentinelDir + "/absolute", Typeflag: tar.TypeReg},
+			{Name: "ln", Typeflag: tar.TypeSymlink, Linkname: sentinelDir},
+			{Name: "ln/through", Typeflag: tar.TypeReg},
+			{Name: "hard", Typeflag: tar.TypeLink, Linkname: "../../../../../../" + sentinel[1:]},
+		}, map[string]string{"../../../../../../" + sentinelDir[1:] + "/dotdot": "x", sentinelDir + "/absolute": "x", "ln/through": "x"})
+		data, _ := os.ReadFile(hostile)
+		s.scowStdin(string(data), "cp", "-", "c:/d")
+		entries, _ := os.ReadDir(sentinelDir)
+		if len(entries) != 1 {
+			t.Errorf("a hostile tar wrote next to the sentinel: %v", entries)
+		}
+		if data, _ := os.ReadFile(sentinel); string(data) != "untouched" {
+			t.Errorf("a hostile tar changed the sentinel: %q", data)
+		}
+		wantError(t, s.scowStdin(tb.String(), "cp", "-", "c:/d/a"), 125, "directory")
+		// A stopped container.
+		s.must("stop", "-t", "0", "c")
+		if got := s.must("cp", "c:/d/sub/b", "-"); !strings.Contains(got, "b\n") {
+			t.Errorf("cp from a stopped container: %q", got)
+		}
+		wantError(t, s.scow("cp", "c:/a", "c:/b"), 125, "between containers")
+		wantError(t, s.scow("cp", out, out), 125, "CONTAINER:PATH")
+		wantError(t, s.scow("cp", "nosuch:/a", out), 125, "nosuch")
+		s.must("rm", "c")
+	})
+}
+
+func TestCommitDiffExport(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "--name", "c", "-v", "vol:/data", "busybox", "sh", "-c", "echo changed > /etc/motd; rm /etc/group; mkdir /newd; touch /newd/f")
+		diff := s.must("diff", "c")
+		for _, want := range []string{"C /etc\n", "A /etc/motd\n", "D /etc/group\n", "A /newd\n", "A /newd/f\n"} {
+			if !strings.Contains(diff, want) {
+				t.Errorf("diff lacks %q:\n%s", want, diff)
+			}
+		}
+		for _, not := range []string{"/etc/hosts", "/data"} {
+			if strings.Contains(diff, not) {
+				t.Errorf("diff lists scow's own mount point %s:\n%s", not, diff)
+			}
+		}
+		id := strings.TrimSpace(s.must("commit", "-c", `CMD ["cat","/etc/motd"]`, "-m", "my change", "--author", "me", "c", "committed:1"))
+		if len(id) != 64 {
+			t.Errorf("commit printed %q", id)
+		}
+		if got := s.must("run", "--rm", "committed:1"); got != "changed\n" {
+			t.Errorf("the committed image runs %q", got)
+		}
+		if r := s.scow("run", "--rm", "committed:1", "ls", "/etc/group"); r.code == 0 {
+			t.Errorf("the deletion was not committed: %s", r)
+		}
+		if got := s.must("history", "--format", "{{.Comment}}", "committed:1"); !strings.HasPrefix(got, "my change\n") {
+			t.Errorf("history: %q", got)
+		}
+		if got := s.must("image", "inspect", "--format", "{{.Author}}", "committed:1"); got != "me\n" {
+			t.Errorf("author: %q", got)
+		}
+		// The new image saves and loads like any other.
+		archive := filepath.Join(m.userDir(t), "committed.tar")
+		s.must("save", "-o", archive, "committed:1")
+		exported := filepath.Join(m.userDir(t), "export.tar")
+		s.must("export", "-o", exported, "c")
+		f, err := os.Open(exported)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		names := map[string]bool{}
+		tr := tar.NewReader(f)
+		for h, err := tr.Next(); err == nil; h, err = tr.Next() {
+			names[strings.TrimPrefix(h.Name, "./")] = true
+		}
+		if !names["etc/motd"] || !names["newd/f"] || names["etc/group"] || !names["bin/busybox"] {
+			t.Errorf("export has %d entries, etc/motd %t, newd/f %t, etc/group %t", len(names), names["etc/motd"], names["newd/f"], names["etc/group"])
+		}
+		wantError(t, s.scow("commit", "nosuch"), 125, "nosuch")
+		wantError(t, s.scow("diff", "nosuch"), 125, "nosuch")
+		wantError(t, s.scow("commit", "-c", "BOGUS x", "c"), 125, "BOGUS")
+		s.must("rm", "c")
+	})
+}
+
+func TestMountAndUnshare(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("create", "--name", "c", "busybox", "true")
+		if !m.rootless {
+			p := strings.TrimSpace(s.must("mount", "c"))
+			if _, err := os.Stat(filepath.Join(p, "bin", "busybox")); err != nil {
+				t.Errorf("mount: %v", err)
+			}
+			if got := s.must("mount"); !strings.Contains(got, p) {
+				t.Errorf("mount lists %q", got)
+			}
+			s.must("unmount", "c")
+			wantError(t, s.scow("unshare", "true"), 125, "rootless")
+			return
+		}
+		wantError(t, s.scow("mount", "c"), 125, "unshare")
+		scow := strings.Join([]string{suite.binary, "--root", s.root, "--runroot", s.run}, " ")
+		got := s.must("unshare", "sh", "-c", "id -u; p=$("+scow+" mount c) && ls $p/bin/busybox && "+scow+" unmount c >/dev/null && echo $CONTAINERS_GRAPHROOT")
+		if want := "0\n" + "/bin/busybox"; !strings.Contains(got, "/bin/busybox") || !strings.HasPrefix(got, "0\n") || !strings.Contains(got, filepath.Join(s.root, "storage")) {
+			t.Errorf("unshare: %q, want %q and the graph root", got, want)
+		}
+		r := s.m.cmdIn(context.Background(), s.root, s.run, "unshare", "sh", "-c", "exit 3")
+		if res := execute(t, r, ""); res.code != 3 {
+			t.Errorf("unshare's exit code: %s", res)
+		}
+		s.must("rm", "c")
+	})
+}
