@@ -164,9 +164,8 @@ func inUserNamespace() bool {
 	return err1 == nil && err2 == nil && ours == theirs
 }
 
-// Mount mounts a container's root filesystem and returns where; it stays
-// until Unmount.
-func (e *Engine) Mount(ref string) (string, error) {
+// mountable resolves the container of a mount or unmount.
+func (e *Engine) mountable(ref string) (string, error) {
 	if !inUserNamespace() {
 		return "", errNeedsUnshare
 	}
@@ -177,7 +176,17 @@ func (e *Engine) Mount(ref string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return e.store.Mount(cfg.ID)
+	return cfg.ID, nil
+}
+
+// Mount mounts a container's root filesystem and returns where; it stays
+// until Unmount.
+func (e *Engine) Mount(ref string) (string, error) {
+	id, err := e.mountable(ref)
+	if err != nil {
+		return "", err
+	}
+	return e.store.Mount(id)
 }
 
 // Mounted lists the mounted containers' IDs and mount points.
@@ -190,17 +199,11 @@ func (e *Engine) Mounted() (map[string]string, error) {
 
 // Unmount undoes a Mount.
 func (e *Engine) Unmount(ref string) (string, error) {
-	if !inUserNamespace() {
-		return "", errNeedsUnshare
-	}
-	if err := e.open(); err != nil {
-		return "", err
-	}
-	cfg, err := e.lookupConfig(ref)
+	id, err := e.mountable(ref)
 	if err != nil {
 		return "", err
 	}
-	return cfg.ID, e.store.Unmount(cfg.ID)
+	return id, e.store.Unmount(id)
 }
 
 // Unshare runs args (a shell by default) in the user's namespace, as

@@ -127,20 +127,31 @@ func (e *Engine) mountedContainer(ref string) (cfg *ContainerConfig, rootfs stri
 	return cfg, rootfs, func() { e.store.Unmount(cfg.ID) }, nil
 }
 
-func (e *Engine) copyOut(ref, srcPath, dstPath string, o CopyOptions, stdout io.Writer) error {
+// inContainer mounts container ref and resolves p in it (see
+// containerPath and resolveIn): the host path and the root it is under;
+// release unmounts.
+func (e *Engine) inContainer(ref, p string, follow bool) (full, root string, release func(), err error) {
 	cfg, rootfs, release, err := e.mountedContainer(ref)
+	if err != nil {
+		return "", "", nil, err
+	}
+	root, rel, err := e.containerPath(cfg, rootfs, p)
+	if err == nil {
+		full, err = resolveIn(root, rel, p, follow)
+	}
+	if err != nil {
+		release()
+		return "", "", nil, err
+	}
+	return full, root, release, nil
+}
+
+func (e *Engine) copyOut(ref, srcPath, dstPath string, o CopyOptions, stdout io.Writer) error {
+	full, _, release, err := e.inContainer(ref, srcPath, o.FollowLink)
 	if err != nil {
 		return err
 	}
 	defer release()
-	root, rel, err := e.containerPath(cfg, rootfs, srcPath)
-	if err != nil {
-		return err
-	}
-	full, err := resolveIn(root, rel, srcPath, o.FollowLink)
-	if err != nil {
-		return err
-	}
 	// Symlinks are resolved already, inside the container.
 	info, err := archive.CopyInfoSourcePath(full, false)
 	if err != nil {
@@ -173,19 +184,11 @@ func (e *Engine) copyOut(ref, srcPath, dstPath string, o CopyOptions, stdout io.
 }
 
 func (e *Engine) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.Reader) error {
-	cfg, rootfs, release, err := e.mountedContainer(ref)
+	full, root, release, err := e.inContainer(ref, dstPath, true)
 	if err != nil {
 		return err
 	}
 	defer release()
-	root, rel, err := e.containerPath(cfg, rootfs, dstPath)
-	if err != nil {
-		return err
-	}
-	full, err := resolveIn(root, rel, dstPath, true)
-	if err != nil {
-		return err
-	}
 	opts := &archive.TarOptions{NoOverwriteDirNonDir: true}
 	if srcPath == "-" {
 		// A tar from the user goes into an existing directory, and is

@@ -71,7 +71,7 @@ func ParseVolume(spec string) (Mount, error) {
 	switch {
 	case len(parts) == 1:
 		m = Mount{Type: MountVolume, Destination: parts[0]}
-	case len(parts) == 2 && !strings.HasPrefix(parts[1], "/") && strings.HasPrefix(parts[0], "/"):
+	case len(parts) == 2 && strings.HasPrefix(parts[0], "/") && onlyOptions(parts[1]):
 		m, opts = Mount{Type: MountVolume, Destination: parts[0]}, parts[1]
 	case len(parts) == 2 || len(parts) == 3:
 		m = Mount{Type: MountVolume, Source: parts[0], Destination: parts[1]}
@@ -102,6 +102,17 @@ func ParseVolume(spec string) (Mount, error) {
 		return bad(err.Error())
 	}
 	return m, nil
+}
+
+// onlyOptions tells whether s is a list of -v options, so that DEST:OPTS
+// is told from SOURCE:DEST.
+func onlyOptions(s string) bool {
+	for _, o := range strings.Split(s, ",") {
+		if !slices.Contains(append(append([]string{"ro", "rw", "z", "Z", "U", "O", "copy", "nocopy"}, propagations...), bindFlags...), o) {
+			return false
+		}
+	}
+	return true
 }
 
 type parsedOptions struct {

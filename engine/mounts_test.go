@@ -30,6 +30,7 @@ func TestParseMounts(t *testing.T) {
 		{"-v", "/src:/dst:ro,rw", Mount{}, true},
 		{"-v", "/src:/dst:shared,private", Mount{}, true},
 		{"-v", "/src:relative", Mount{}, true},
+		{"-v", "/tmp:rel", Mount{}, true},
 		{"-v", "/src:/dst:bogus", Mount{}, true},
 		{"-v", "bad name:/dst", Mount{}, true},
 		{"-v", ":/dst", Mount{}, true},

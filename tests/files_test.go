@@ -223,7 +223,7 @@ func TestCopy(t *testing.T) {
 		sentinel := filepath.Join(sentinelDir, "sentinel")
 		os.WriteFile(sentinel, []byte("untouched"), 0o644)
 		s.must("run", "-d", "--name", "c", "busybox", "sh", "-c",
-			"mkdir -p /d/sub; echo a > /d/a; echo b > /d/sub/b; chown 1000:1000 /d/a; ln -s /etc/passwd /pw; mkdir -p "+sentinelDir+"; ln -s "+sentinelDir+" /escape; touch /ready; sleep 300")
+			"mkdir -p /d/sub; echo a > /d/a; echo b > /d/sub/b; chmod 750 /d/sub/b; chown 1000:1000 /d/a; ln -s /etc/passwd /pw; mkdir -p "+sentinelDir+"; ln -s "+sentinelDir+" /escape; touch /ready; sleep 300")
 		waitFor(10*time.Second, func() bool { return s.scow("exec", "c", "test", "-e", "/ready").code == 0 })
 		// Out: a directory to a new path, into an existing one, its
 		// content with /., a file, and the trailing-slash rule.
@@ -234,6 +234,9 @@ func TestCopy(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(out, p)); err != nil {
 				t.Errorf("cp out: %v", err)
 			}
+		}
+		if st, err := os.Stat(out + "/new/sub/b"); err != nil || st.Mode().Perm() != 0o750 {
+			t.Errorf("cp out lost the mode: %v %v", st.Mode(), err)
 		}
 		wantError(t, s.scow("cp", "c:/d/a", out+"/nodir/"), 125, "nodir")
 		wantError(t, s.scow("cp", "c:/nosuch", out), 125, "nosuch")
@@ -372,6 +375,19 @@ func TestCommitDiffExport(t *testing.T) {
 		if !names["etc/motd"] || !names["newd/f"] || names["etc/group"] || !names["bin/busybox"] {
 			t.Errorf("export has %d entries, etc/motd %t, newd/f %t, etc/group %t", len(names), names["etc/motd"], names["newd/f"], names["etc/group"])
 		}
+		// --pause freezes a running container where the host lets the
+		// user use the freezer (root here; rootless on cgroup v1 cannot).
+		s.must("run", "-d", "--name", "live", "busybox", "sh", "-c", "echo live > /live; sleep 100")
+		waitFor(10*time.Second, func() bool { return s.scow("exec", "live", "test", "-e", "/live").code == 0 })
+		if r := s.scow("commit", "--pause", "live", "paused:1"); r.code != 0 {
+			if !m.rootless {
+				t.Errorf("commit --pause as root: %s", r)
+			}
+			wantError(t, r, 125, "--pause")
+		} else if got := s.must("run", "--rm", "paused:1", "cat", "/live"); got != "live\n" {
+			t.Errorf("commit --pause: %q", got)
+		}
+		s.must("rm", "-f", "live")
 		wantError(t, s.scow("commit", "nosuch"), 125, "nosuch")
 		wantError(t, s.scow("diff", "nosuch"), 125, "nosuch")
 		wantError(t, s.scow("commit", "-c", "BOGUS x", "c"), 125, "BOGUS")
