@@ -64,10 +64,12 @@ func (e *Engine) Copy(ctx context.Context, src, dst string, o CopyOptions, stdin
 // containerPath resolves p inside container cfg: under one of its bind
 // or volume mounts the host side of that mount, else its mounted rootfs.
 // It returns the root p is under and p's path below it, symlinks not yet
-// resolved.
-func (e *Engine) containerPath(cfg *ContainerConfig, rootfs, p string) (root, rel string, err error) {
+// resolved, and whether the container sees it read-only (a :ro or :O
+// mount, whose host side must not change, or a --read-only rootfs).
+func (e *Engine) containerPath(cfg *ContainerConfig, rootfs, p string) (root, rel string, readOnly bool, err error) {
 	p = path.Clean("/" + p)
-	root, rel, best := rootfs, p, ""
+	root, rel, readOnly = rootfs, p, cfg.ReadOnly
+	best := ""
 	for _, m := range cfg.Volumes {
 		d := path.Clean(m.Destination)
 		if (p != d && !strings.HasPrefix(p, strings.TrimSuffix(d, "/")+"/")) || len(d) <= len(best) {
@@ -75,23 +77,23 @@ func (e *Engine) containerPath(cfg *ContainerConfig, rootfs, p string) (root, re
 		}
 		switch m.kind() {
 		case MountTmpfs:
-			return "", "", withClass(ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs of the container, which cp cannot reach", p))
+			return "", "", false, withClass(ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs of the container, which cp cannot reach", p))
 		case MountVolume:
 			v, err := e.volumes().Get(m.Source)
 			if err != nil {
-				return "", "", storageErr(err)
+				return "", "", false, storageErr(err)
 			}
 			vm, err := v.Mount()
 			if err != nil || vm.Type == "tmpfs" {
-				return "", "", withClass(ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs volume, which cp cannot reach", p))
+				return "", "", false, withClass(ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs volume, which cp cannot reach", p))
 			}
 			root = vm.Source
 		default:
 			root = m.Source
 		}
-		best, rel = d, "/"+strings.TrimPrefix(p, d)
+		best, rel, readOnly = d, "/"+strings.TrimPrefix(p, d), m.ReadOnly || m.has("O")
 	}
-	return root, rel, nil
+	return root, rel, readOnly, nil
 }
 
 // resolveIn resolves rel under root with every symlink kept inside root:
@@ -127,31 +129,43 @@ func (e *Engine) mountedContainer(ref string) (cfg *ContainerConfig, rootfs stri
 	return cfg, rootfs, func() { e.store.Unmount(cfg.ID) }, nil
 }
 
+// copyTarget is a path of a container resolved on the host.
+type copyTarget struct {
+	cfg *ContainerConfig
+	// full is the path, under root: the mounted rootfs or the host side
+	// of a mount; readOnly says whether the container may not write it.
+	full, root string
+	readOnly   bool
+	release    func()
+}
+
 // inContainer mounts container ref and resolves p in it (see
-// containerPath and resolveIn): the host path and the root it is under;
-// release unmounts.
-func (e *Engine) inContainer(ref, p string, follow bool) (full, root string, release func(), err error) {
+// containerPath and resolveIn); release unmounts.
+func (e *Engine) inContainer(ref, p string, follow bool) (*copyTarget, error) {
 	cfg, rootfs, release, err := e.mountedContainer(ref)
 	if err != nil {
-		return "", "", nil, err
+		return nil, err
 	}
-	root, rel, err := e.containerPath(cfg, rootfs, p)
+	t := &copyTarget{cfg: cfg, release: release}
+	var rel string
+	t.root, rel, t.readOnly, err = e.containerPath(cfg, rootfs, p)
 	if err == nil {
-		full, err = resolveIn(root, rel, p, follow)
+		t.full, err = resolveIn(t.root, rel, p, follow)
 	}
 	if err != nil {
 		release()
-		return "", "", nil, err
+		return nil, err
 	}
-	return full, root, release, nil
+	return t, nil
 }
 
 func (e *Engine) copyOut(ref, srcPath, dstPath string, o CopyOptions, stdout io.Writer) error {
-	full, _, release, err := e.inContainer(ref, srcPath, o.FollowLink)
+	t, err := e.inContainer(ref, srcPath, o.FollowLink)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer t.release()
+	full := t.full
 	// Symlinks are resolved already, inside the container.
 	info, err := archive.CopyInfoSourcePath(full, false)
 	if err != nil {
@@ -160,7 +174,14 @@ func (e *Engine) copyOut(ref, srcPath, dstPath string, o CopyOptions, stdout io.
 		}
 		return err
 	}
-	content, err := archive.TarResource(info)
+	// Packed chrooted in the container's root: a running container that
+	// swaps a directory for a symlink meanwhile cannot make us read the
+	// host's files.
+	dir, base := archive.SplitPathDirEntry(info.Path)
+	content, err := chrootarchive.Tar(dir, &archive.TarOptions{
+		IncludeFiles: []string{base}, IncludeSourceDir: true,
+		RebaseNames: map[string]string{base: info.RebaseName},
+	}, t.root)
 	if err != nil {
 		return err
 	}
@@ -173,22 +194,26 @@ func (e *Engine) copyOut(ref, srcPath, dstPath string, o CopyOptions, stdout io.
 	if err != nil {
 		return copyErr(dstPath, err)
 	}
-	dir, prepared, err := archive.PrepareArchiveCopy(content, info, dstInfo)
+	dstDir, prepared, err := archive.PrepareArchiveCopy(content, info, dstInfo)
 	if err != nil {
 		return copyErr(dstPath, err)
 	}
 	defer prepared.Close()
 	// On the host, without -a, files are the caller's (our namespace's
-	// root is the caller).
-	return archive.Untar(prepared, dir, &archive.TarOptions{NoLchown: !o.Archive, NoOverwriteDirNonDir: true})
+	// root is the caller); what the container made cannot leave dstDir.
+	return copyErr(dstPath, chrootarchive.Untar(prepared, dstDir, &archive.TarOptions{NoLchown: !o.Archive, NoOverwriteDirNonDir: true}))
 }
 
 func (e *Engine) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.Reader) error {
-	full, root, release, err := e.inContainer(ref, dstPath, true)
+	t, err := e.inContainer(ref, dstPath, true)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer t.release()
+	if t.readOnly {
+		return withClass(ErrInvalid, fmt.Errorf("cp: %s:%s is on a read-only mount or root filesystem of the container", ref, dstPath))
+	}
+	full, root := t.full, t.root
 	opts := &archive.TarOptions{NoOverwriteDirNonDir: true}
 	if srcPath == "-" {
 		// A tar from the user goes into an existing directory, and is
@@ -196,7 +221,7 @@ func (e *Engine) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.Re
 		if st, err := os.Stat(full); err != nil || !st.IsDir() {
 			return withClass(ErrInvalid, fmt.Errorf("cp: %s:%s must be an existing directory to extract a tar stream into", ref, dstPath))
 		}
-		return chrootarchive.Untar(stdin, full, opts)
+		return copyErr(dstPath, chrootarchive.Untar(stdin, full, opts))
 	}
 	info, err := archive.CopyInfoSourcePath(srcPath, o.FollowLink)
 	if err != nil {
@@ -211,7 +236,7 @@ func (e *Engine) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.Re
 		content, err = archive.TarWithOptions(dir, &archive.TarOptions{
 			IncludeFiles: []string{base}, IncludeSourceDir: true,
 			RebaseNames: map[string]string{base: info.RebaseName},
-			ChownOpts:   &idtools.IDPair{UID: 0, GID: 0},
+			ChownOpts:   &idtools.IDPair{UID: toNamespace(t.cfg.UIDMap, 0), GID: toNamespace(t.cfg.GIDMap, 0)},
 		})
 	}
 	if err != nil {
@@ -229,7 +254,7 @@ func (e *Engine) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.Re
 	defer prepared.Close()
 	// Unpacked chrooted into the container's root, so that the
 	// container's own symlinks resolve inside it.
-	return chrootarchive.UntarWithRoot(prepared, dir, opts, root)
+	return copyErr(dstPath, chrootarchive.UntarWithRoot(prepared, dir, opts, root))
 }
 
 // containerDestination describes a resolved destination in a container:
@@ -258,6 +283,8 @@ func copyErr(p string, err error) error {
 		return withClass(ErrInvalid, fmt.Errorf("cp: destination directory %s does not exist", p))
 	case errors.Is(err, archive.ErrCannotCopyDir):
 		return withClass(ErrInvalid, fmt.Errorf("cp: cannot copy a directory to the file %s", p))
+	case err == nil:
+		return nil
 	case errors.Is(err, os.ErrNotExist):
 		return withClass(ErrNotFound, fmt.Errorf("cp: %s: %w", p, err))
 	}

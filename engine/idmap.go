@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -191,18 +192,20 @@ func mapsOwner(m []specs.LinuxIDMapping) bool {
 }
 
 // makeTraversable lets a container whose user namespace does not map
-// the owner of scow's directories reach p: every directory on the way
-// gets o+x (search, not listing) where we may give it, as Podman's
-// storage needs for --uidmap.
-func makeTraversable(p string) error {
+// the owner of scow's directories reach p, as Podman's storage needs for
+// --uidmap: scow's own directories on the way (under one of ours) get
+// o+x, search without listing; any other directory that lacks it is the
+// user's to change, and an error says which.
+func makeTraversable(p string, ours ...string) error {
 	for dir := filepath.Dir(p); ; dir = filepath.Dir(dir) {
 		st, err := os.Stat(dir)
 		if err != nil {
 			return err
 		}
 		if st.Mode().Perm()&0o001 == 0 {
-			if err := os.Chmod(dir, st.Mode().Perm()|0o001); err != nil {
-				return withClass(ErrInvalid, fmt.Errorf("the container's user namespace cannot reach %s: give %s search permission for others (chmod o+x)", p, dir))
+			mine := slices.ContainsFunc(ours, func(o string) bool { return dir == o || strings.HasPrefix(dir, o+"/") })
+			if !mine || os.Chmod(dir, st.Mode().Perm()|0o001) != nil {
+				return withClass(ErrInvalid, fmt.Errorf("the container's user namespace cannot reach %s: give %s search permission for others (chmod o+x %s), or run without --userns/--uidmap", p, dir, dir))
 			}
 		}
 		if dir == "/" {

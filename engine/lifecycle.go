@@ -362,6 +362,9 @@ func (e *Engine) removeContainer(ctx context.Context, id string, force, volumes 
 		return fmt.Errorf("remove record of %.12s: %w", id, err)
 	}
 	if volumes && cfg != nil {
+		// The volumes' lock is never taken under a container's.
+		unlock()
+		unlock = func() {}
 		return e.removeAnonymousVolumes(cfg)
 	}
 	return nil

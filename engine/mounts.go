@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/oci"
 	"github.com/scow-project/scow/storage"
+	"golang.org/x/sys/unix"
 )
 
 // Mount types.
@@ -439,7 +439,7 @@ func (e *Engine) specMounts(cfg *ContainerConfig, rootfs string, uid, gid uint32
 			return nil, withClass(ErrInvalid, fmt.Errorf("bind mount source of %s: %w", m.Destination, err))
 		}
 		if m.has("U") {
-			if err := chownTree(m.Source, int(uid), int(gid)); err != nil {
+			if err := chownTree(m.Source, toNamespace(cfg.UIDMap, uid), toNamespace(cfg.GIDMap, gid)); err != nil {
 				return nil, fmt.Errorf("chown %s for the container's user (U): %w", m.Source, err)
 			}
 		}
@@ -500,13 +500,54 @@ func (e *Engine) overlayMount(id string, n int, m Mount) (specs.Mount, error) {
 	return specs.Mount{Destination: m.Destination, Type: "overlay", Source: "overlay", Options: opts}, nil
 }
 
-// chownTree gives dir and everything below it to uid:gid, symlinks
-// themselves rather than their targets.
+// chownTree gives dir (the user's choice: symlinks to it are followed)
+// and everything below it to uid:gid. Below, it goes by descriptors and
+// never follows a symlink, so a container that swaps a directory for a
+// link meanwhile cannot steer it to other files.
 func chownTree(dir string, uid, gid int) error {
-	return filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+	dir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.Fchown(fd, uid, gid); err != nil {
+		return err
+	}
+	return chownBelow(fd, uid, gid)
+}
+
+// chownBelow chowns what directory fd holds; fd need not be a directory.
+func chownBelow(fd, uid, gid int) error {
+	dup, err := unix.Dup(fd)
+	if err != nil {
+		return err
+	}
+	d := os.NewFile(uintptr(dup), "")
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil // not a directory
+	}
+	for _, name := range names {
+		if err := unix.Fchownat(fd, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
+		}
+		child, err := unix.Openat(fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
-		return os.Lchown(p, uid, gid)
-	})
+		err = chownBelow(child, uid, gid)
+		unix.Close(child)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

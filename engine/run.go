@@ -408,7 +408,7 @@ func (e *Engine) spec(cfg *ContainerConfig, rootfs string, rows, cols uint16) (*
 		// The runtime's root in the container's namespace must reach
 		// the rootfs and the volumes.
 		for _, p := range append([]string{rootfs}, mountSources(mounts)...) {
-			if err := makeTraversable(p); err != nil {
+			if err := makeTraversable(p, e.opts.Root, e.opts.RunRoot); err != nil {
 				return nil, err
 			}
 		}

@@ -77,7 +77,7 @@ func randomVolumeName() string {
 
 // Volumes lists volumes matching every filter: name=, label=KEY[=VALUE],
 // driver=, dangling=true|false.
-func (e *Engine) Volumes(ctx context.Context, filters []string) ([]*Volume, error) {
+func (e *Engine) Volumes(filters []string) ([]*Volume, error) {
 	all, err := e.volumes().List()
 	if err != nil {
 		return nil, err
@@ -102,7 +102,7 @@ func (e *Engine) Volumes(ctx context.Context, filters []string) ([]*Volume, erro
 					return nil, withClass(ErrInvalid, fmt.Errorf("--filter dangling=%s: use true or false", val))
 				}
 				if users == nil {
-					if users, err = e.volumeUsers(ctx); err != nil {
+					if users, err = e.volumeUsers(); err != nil {
 						return nil, err
 					}
 				}
@@ -124,17 +124,31 @@ func (e *Engine) InspectVolume(name string) (*Volume, error) {
 	return v, storageErr(err)
 }
 
-// volumeUsers maps volume names to the containers that mount them.
-func (e *Engine) volumeUsers(ctx context.Context) (map[string][]string, error) {
-	ctrs, err := e.List(ctx, ListOptions{All: true})
-	if err != nil {
-		return nil, err
+// volumeUsers maps volume names to the containers that mount them. It
+// reads the records without taking containers' locks, so it may run
+// under the volumes lock (the order is always a container's lock, then
+// the volumes'). A record it cannot read makes it fail: that container's
+// volumes are unknown.
+func (e *Engine) volumeUsers() (map[string][]string, error) {
+	entries, err := os.ReadDir(e.containersDir())
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("list containers: %w", err)
 	}
 	users := map[string][]string{}
-	for _, c := range ctrs {
-		for _, m := range c.Config.Volumes {
+	for _, ent := range entries {
+		if strings.HasPrefix(ent.Name(), ".") {
+			continue // a create in progress, not yet a container
+		}
+		cfg, err := e.loadConfig(ent.Name())
+		if errors.Is(err, os.ErrNotExist) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot tell which volumes container %.12s uses: %w: remove it with scow rm -f", ent.Name(), err)
+		}
+		for _, m := range cfg.Volumes {
 			if m.kind() == MountVolume {
-				users[m.Source] = append(users[m.Source], c.Config.ID)
+				users[m.Source] = append(users[m.Source], cfg.ID)
 			}
 		}
 	}
@@ -147,38 +161,48 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string, force bool) erro
 	if err := e.open(); err != nil {
 		return err
 	}
-	unlock, err := e.volumes().Lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if _, err := e.volumes().Get(name); err != nil {
-		return storageErr(err)
-	}
-	users, err := e.volumeUsers(ctx)
-	if err != nil {
-		return err
-	}
-	if ids := users[name]; len(ids) > 0 {
-		if !force {
+	for attempt := 0; ; attempt++ {
+		unlock, err := e.volumes().Lock()
+		if err != nil {
+			return err
+		}
+		if _, err := e.volumes().Get(name); err != nil {
+			unlock()
+			return storageErr(err)
+		}
+		users, err := e.volumeUsers()
+		if err != nil {
+			unlock()
+			return err
+		}
+		ids := users[name]
+		if len(ids) == 0 {
+			err := e.volumes().Remove(name)
+			unlock()
+			return storageErr(err)
+		}
+		unlock()
+		if !force || attempt > 0 {
 			user := ids[0][:12]
 			if cfg, err := e.loadConfig(ids[0]); err == nil {
 				user = cfg.Name
 			}
 			return withClass(ErrInUse, fmt.Errorf("volume %s is used by container %s: remove the container first, or use --force", name, user))
 		}
+		// Containers are removed outside the volumes lock, which their
+		// own removal may take.
 		for _, id := range ids {
 			if err := e.removeContainer(ctx, id, true, false); err != nil {
 				return fmt.Errorf("remove container %.12s that uses volume %s: %w", id, name, err)
 			}
 		}
 	}
-	return storageErr(e.volumes().Remove(name))
 }
 
-// PruneVolumes removes every volume no container uses and returns their
-// names; filters are those of Volumes.
-func (e *Engine) PruneVolumes(ctx context.Context, filters []string) ([]string, error) {
+// PruneVolumes removes the volumes no container uses that match the
+// filters (those of Volumes): anonymous ones only unless all, as Docker
+// does since 23.0. It returns their names.
+func (e *Engine) PruneVolumes(all bool, filters []string) ([]string, error) {
 	if err := e.open(); err != nil {
 		return nil, err
 	}
@@ -187,12 +211,15 @@ func (e *Engine) PruneVolumes(ctx context.Context, filters []string) ([]string, 
 		return nil, err
 	}
 	defer unlock()
-	vols, err := e.Volumes(ctx, append(slices.Clone(filters), "dangling=true"))
+	vols, err := e.Volumes(append(slices.Clone(filters), "dangling=true"))
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, v := range vols {
+		if !all && !v.Anonymous {
+			continue
+		}
 		if err := e.volumes().Remove(v.Name); err != nil {
 			return out, err
 		}
@@ -224,16 +251,28 @@ func (e *Engine) ensureVolumes(mounts []Mount) error {
 	return nil
 }
 
-// removeAnonymousVolumes removes the anonymous volumes of a container
-// that is gone.
+// removeAnonymousVolumes removes the anonymous volumes a container that
+// is gone mounted (its own, or another's through --volumes-from), but
+// not one that another container still mounts. The caller holds no
+// container's lock.
 func (e *Engine) removeAnonymousVolumes(cfg *ContainerConfig) error {
+	if !slices.ContainsFunc(cfg.Volumes, func(m Mount) bool { return m.kind() == MountVolume }) {
+		return nil
+	}
 	unlock, err := e.volumes().Lock()
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	users, err := e.volumeUsers()
+	if err != nil {
+		return err
+	}
 	for _, m := range cfg.Volumes {
-		if m.Anonymous {
+		if m.kind() != MountVolume || len(users[m.Source]) > 0 {
+			continue
+		}
+		if v, err := e.volumes().Get(m.Source); err == nil && v.Anonymous {
 			if err := e.volumes().Remove(m.Source); err != nil && !errors.Is(err, storage.ErrVolumeUnknown) {
 				return err
 			}
@@ -266,8 +305,11 @@ func (e *Engine) firstUse(v *Volume, rootfs, dest string, nocopy bool, owner [2]
 	if sys, ok := statOwner(st, err); ok {
 		owner = sys
 	}
-	if err := os.Lchown(v.Mountpoint, owner[0], owner[1]); err != nil {
-		return fmt.Errorf("give volume %s to the container's user: %w", v.Name, err)
+	// An owner given at volume create stays.
+	if !strings.Contains(v.Options["o"], "uid=") && !strings.Contains(v.Options["o"], "gid=") {
+		if err := os.Lchown(v.Mountpoint, owner[0], owner[1]); err != nil {
+			return fmt.Errorf("give volume %s to the container's user: %w", v.Name, err)
+		}
 	}
 	if err == nil && st.IsDir() && !nocopy {
 		if empty, _ := isEmptyDir(v.Mountpoint); empty {

@@ -93,16 +93,27 @@ func TestNamedVolumes(t *testing.T) {
 		if got := s.must("inspect", "--format", "{{range .Mounts}}{{.Type}}:{{.Destination}} {{end}}", "anon"); got != "volume:/anon2 volume:/vol \n" {
 			t.Errorf("inspect Mounts: %q", got)
 		}
+		// An anonymous volume another container mounts (--volumes-from)
+		// outlives rm -v of its owner.
+		s.must("create", "--name", "borrower", "--volumes-from", "anon", "busybox", "true")
 		s.must("rm", "-v", "anon")
+		if got := s.must("run", "--rm", "--volumes-from", "borrower", "busybox", "cat", "/vol/f"); got != "x\n" {
+			t.Errorf("rm -v removed a volume another container uses: %q", got)
+		}
+		s.must("rm", "-v", "borrower")
 		s.must("run", "--rm", "-v", "/anon3", "withvol", "true")
 		if got := len(strings.Fields(s.must("volume", "ls", "-q"))); got != before {
 			t.Errorf("%d volumes after rm -v and --rm, want %d", got, before)
 		}
 		// prune removes what no container uses.
 		s.must("create", "--name", "keeper", "-v", "etc:/x", "busybox", "true")
-		pruned := s.must("volume", "prune", "-f")
+		s.must("volume", "create", "--opt", "type=tmpfs", "unused-anon-like")
+		if pruned := s.must("volume", "prune", "-f"); strings.Contains(pruned, "etc2") {
+			t.Errorf("volume prune without -a removed a named volume: %q", pruned)
+		}
+		pruned := s.must("volume", "prune", "-a", "-f")
 		if !strings.Contains(pruned, "etc2") || strings.Contains(pruned, "etc\n") {
-			t.Errorf("volume prune removed %q", pruned)
+			t.Errorf("volume prune -a removed %q", pruned)
 		}
 		s.must("rm", "keeper")
 		wantError(t, s.scow("run", "--rm", "-v", "bad@name:/x", "busybox", "true"), 125, "bad@name")
@@ -200,6 +211,12 @@ func TestUserNamespaces(t *testing.T) {
 		if o := owner(t, filepath.Join(dir, "as2000")); o != m.uid {
 			t.Errorf("keep-id:uid=2000 wrote a file owned by %d, want %d", o, m.uid)
 		}
+		// :U under keep-id gives the tree to the user, mapped.
+		udir := m.userDir(t)
+		s.must("run", "--rm", "--userns=keep-id", "-v", udir+":/u:U", "busybox", "touch", "/u/mine")
+		if o := owner(t, udir); o != m.uid {
+			t.Errorf(":U with keep-id chowned the source to %d, want %d", o, m.uid)
+		}
 		// auto: a free range of its own.
 		a := strings.Fields(s.must("run", "--rm", "--userns=auto:size=2000", "busybox", "cat", "/proc/self/uid_map"))
 		if len(a) != 3 || a[0] != "0" || a[2] != "2000" {
@@ -207,6 +224,16 @@ func TestUserNamespaces(t *testing.T) {
 		}
 		if got := s.must("run", "--rm", "--uidmap", "0:1:1000", "-v", "mapped:/data", "busybox", "sh", "-c", "touch /data/x && cat /proc/self/uid_map"); strings.Join(strings.Fields(got), " ") != "0 1 1000" {
 			t.Errorf("--uidmap: %q", got)
+		}
+		// A bind source under a directory others cannot search is the
+		// user's to open up: scow says so rather than chmod it.
+		private := m.userDir(t)
+		os.Chmod(private, 0o700)
+		os.Mkdir(filepath.Join(private, "in"), 0o755)
+		os.Chown(filepath.Join(private, "in"), m.uid, m.gid)
+		wantError(t, s.scow("run", "--rm", "--uidmap", "0:1:1000", "-v", private+"/in:/in", "busybox", "true"), 125, "chmod o+x "+private)
+		if st, _ := os.Stat(private); st.Mode().Perm() != 0o700 {
+			t.Errorf("scow changed the mode of the user's directory to %v", st.Mode())
 		}
 		wantError(t, s.scow("run", "--rm", "--userns=sideways", "busybox", "true"), 125, "sideways")
 		wantError(t, s.scow("run", "--rm", "--uidmap", "0:1", "busybox", "true"), 125, "uidmap")
@@ -319,6 +346,14 @@ func TestCopy(t *testing.T) {
 			t.Errorf("cp from a stopped container: %q", got)
 		}
 		wantError(t, s.scow("cp", "c:/a", "c:/b"), 125, "between containers")
+		// Nothing is written through a read-only mount or rootfs.
+		s.must("create", "--name", "ro", "--read-only", "-v", out+":/host:ro", "busybox", "true")
+		wantError(t, s.scow("cp", in, "ro:/host/"), 125, "read-only")
+		wantError(t, s.scow("cp", in, "ro:/etc/"), 125, "read-only")
+		if _, err := os.Stat(filepath.Join(out, "hostfile")); err == nil {
+			t.Error("cp wrote through a :ro mount")
+		}
+		s.must("rm", "ro")
 		wantError(t, s.scow("cp", out, out), 125, "CONTAINER:PATH")
 		wantError(t, s.scow("cp", "nosuch:/a", out), 125, "nosuch")
 		s.must("rm", "c")

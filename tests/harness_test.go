@@ -139,6 +139,9 @@ func (m *mode) newDirs(t *testing.T, tag string) (root, runroot string) {
 		os.MkdirAll(d, 0o700)
 		os.Chown(d, m.uid, m.gid)
 	}
+	// Searchable, as a home directory is, for containers with a user
+	// namespace of their own (--userns=auto, --uidmap).
+	os.Chmod(base, 0o711)
 	return root, runroot
 }
 

@@ -65,7 +65,7 @@ func volumeCommand() *cli.Command {
 					if err := exactArgs(c, 0, 0, "volume ls [OPTIONS]"); err != nil {
 						return err
 					}
-					vols, err := e.Volumes(c.Context, c.StringSlice("filter"))
+					vols, err := e.Volumes(c.StringSlice("filter"))
 					if err != nil {
 						return err
 					}
@@ -101,7 +101,7 @@ func volumeCommand() *cli.Command {
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 					var vols []*engine.Volume
 					if c.Bool("all") {
-						all, err := e.Volumes(c.Context, nil)
+						all, err := e.Volumes(nil)
 						if err != nil {
 							return err
 						}
@@ -144,7 +144,7 @@ func volumeCommand() *cli.Command {
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 					names := c.Args().Slice()
 					if c.Bool("all") {
-						vols, err := e.Volumes(c.Context, nil)
+						vols, err := e.Volumes(nil)
 						if err != nil {
 							return err
 						}
@@ -171,13 +171,14 @@ func volumeCommand() *cli.Command {
 			},
 			{
 				Name:  "prune",
-				Usage: "remove every volume no container uses",
+				Usage: "remove the anonymous volumes (with -a, all volumes) no container uses",
 				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "named volumes too, not only anonymous ones"},
 					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask (scow never asks)"},
 					&cli.StringSliceFlag{Name: "filter", Usage: "name=, label=KEY[=VALUE], driver="},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					names, err := e.PruneVolumes(c.Context, c.StringSlice("filter"))
+					names, err := e.PruneVolumes(c.Bool("all"), c.StringSlice("filter"))
 					for _, n := range names {
 						fmt.Fprintln(c.App.Writer, n)
 					}
