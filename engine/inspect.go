@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/netns"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -55,6 +57,26 @@ type InspectMount struct {
 	Propagation string `json:"Propagation"`
 }
 
+// InspectPort is one host side of a published port.
+type InspectPort struct {
+	HostIP   string `json:"HostIp"`
+	HostPort string `json:"HostPort"`
+}
+
+// portMap renders mappings as Docker's "80/tcp": [{HostIp, HostPort}].
+func portMap(ports []netns.PortMapping) map[string][]InspectPort {
+	out := map[string][]InspectPort{}
+	for _, p := range ports {
+		key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)
+		hp := ""
+		if p.HostPort != 0 {
+			hp = strconv.Itoa(int(p.HostPort))
+		}
+		out[key] = append(out[key], InspectPort{HostIP: p.HostIP, HostPort: hp})
+	}
+	return out
+}
+
 // InspectConfig is the Config object of inspect.
 type InspectConfig struct {
 	Hostname    string            `json:"Hostname"`
@@ -73,16 +95,16 @@ type InspectConfig struct {
 
 // InspectHostConfig is the HostConfig object of inspect.
 type InspectHostConfig struct {
-	Binds          []string          `json:"Binds"`
-	NetworkMode    string            `json:"NetworkMode"`
-	AutoRemove     bool              `json:"AutoRemove"`
-	RestartPolicy  map[string]any    `json:"RestartPolicy"`
-	LogConfig      map[string]any    `json:"LogConfig"`
-	Runtime        string            `json:"Runtime"`
-	PortBindings   map[string]string `json:"PortBindings"`
-	Init           bool              `json:"Init"`
-	ReadonlyRootfs bool              `json:"ReadonlyRootfs"`
-	Tmpfs          map[string]string `json:"Tmpfs"`
+	Binds          []string                 `json:"Binds"`
+	NetworkMode    string                   `json:"NetworkMode"`
+	AutoRemove     bool                     `json:"AutoRemove"`
+	RestartPolicy  map[string]any           `json:"RestartPolicy"`
+	LogConfig      map[string]any           `json:"LogConfig"`
+	Runtime        string                   `json:"Runtime"`
+	PortBindings   map[string][]InspectPort `json:"PortBindings"`
+	Init           bool                     `json:"Init"`
+	ReadonlyRootfs bool                     `json:"ReadonlyRootfs"`
+	Tmpfs          map[string]string        `json:"Tmpfs"`
 }
 
 // InspectObject returns the inspect record of what ref names: kind
@@ -124,7 +146,7 @@ func (e *Engine) inspectData(c *Container) *ContainerInspect {
 	out := &ContainerInspect{
 		ID: cfg.ID, Created: cfg.Created, Image: cfg.ImageID, ImageName: cfg.Image,
 		Name: cfg.Name, RestartCount: st.RestartCount, LogPath: e.LogPath(cfg.ID),
-		Mounts: []InspectMount{}, NetworkSettings: map[string]any{},
+		Mounts: []InspectMount{}, NetworkSettings: map[string]any{"Ports": portMap(st.Ports)},
 		State: InspectState{
 			Status: st.Status, Running: st.Status == StatusRunning, Restarting: st.Status == StatusRestarting,
 			OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error,
@@ -139,7 +161,7 @@ func (e *Engine) inspectData(c *Container) *ContainerInspect {
 			Binds: []string{}, NetworkMode: cfg.Network, AutoRemove: cfg.Remove,
 			RestartPolicy: map[string]any{"Name": cfg.RestartPolicy.Name, "MaximumRetryCount": cfg.RestartPolicy.MaxRetries},
 			LogConfig:     map[string]any{"Type": "k8s-file", "Path": e.LogPath(cfg.ID), "Size": cfg.LogMaxSize, "MaxFile": cfg.LogMaxFiles},
-			Runtime:       e.opts.Runtime, PortBindings: map[string]string{}, Init: cfg.Init != "",
+			Runtime:       e.opts.Runtime, PortBindings: portMap(cfg.Ports), Init: cfg.Init != "",
 			ReadonlyRootfs: cfg.ReadOnly, Tmpfs: map[string]string{},
 		},
 	}

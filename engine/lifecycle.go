@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/netns"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -88,7 +89,8 @@ func (e *Engine) reconcile(ctx context.Context, id string, st *ContainerState) b
 	if e.open() == nil {
 		e.store.Unmount(id)
 	}
-	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart, st.RuntimeState = 0, 0, 0, 0, false
+	netns.Release(e.netnsDir(), id)
+	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart, st.RuntimeState, st.Ports = 0, 0, 0, 0, false, nil
 	if wasRunning {
 		st.Status, st.ExitCode, st.FinishedAt = StatusExited, -1, time.Now().UTC()
 		st.Error = "the container's monitor died; its exit code is unknown"

@@ -334,8 +334,19 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 			e.store.Unmount(cfg.ID)
 		}
 	}()
+	net, err := e.startNetwork(ctx, cfg)
+	if err != nil {
+		e.recordFailure(cfg.ID, err)
+		return 0, -1, err
+	}
+	netUp := true
+	defer func() {
+		if netUp {
+			net.Stop()
+		}
+	}()
 	rows, cols := h.size()
-	spec, err := e.spec(cfg, rootfs, rows, cols)
+	spec, err := e.spec(cfg, rootfs, rows, cols, net)
 	if err != nil {
 		e.recordFailure(cfg.ID, err)
 		return 0, -1, err
@@ -393,6 +404,7 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 	}
 	testPause("runtime-started")
 	st.Status, st.Pid, st.StartedAt, st.Error = StatusRunning, pid, time.Now().UTC(), ""
+	st.Ports = net.Ports
 	st.PidStart, _ = procStart(pid)
 	unregister, err := userns.RegisterLive(pid, st.PidStart)
 	if err != nil {
@@ -424,6 +436,8 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 	// Release before recording: a monitor killed in between leaves a
 	// "running" record that readers reconcile, never a leaked mount.
 	rt.Delete(rctx, cfg.ID, true)
+	net.Stop()
+	netUp = false
 	if err := e.open(); err == nil {
 		e.store.Unmount(cfg.ID)
 	}
@@ -435,7 +449,7 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 			// reader sees "exited" of a container about to restart. The
 			// monitor stays recorded: a restarting record needs it alive.
 			st.Status, st.ExitCode, st.FinishedAt = StatusExited, code, time.Now().UTC()
-			st.Pid, st.PidStart, st.RuntimeState = 0, 0, false
+			st.Pid, st.PidStart, st.RuntimeState, st.Ports = 0, 0, false, nil
 			if delay, ok := restartDelay(cfg.RestartPolicy, st, code); ok {
 				st.Status, st.RestartCount, again = StatusRestarting, st.RestartCount+1, delay
 			}

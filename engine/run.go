@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdnet "net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,6 +35,15 @@ type RunOptions struct {
 	User       string
 	Hostname   string
 	Network    string
+	// Publish are -p values; PublishAll (-P) publishes every port the
+	// image EXPOSEs on a free host port.
+	Publish    []string
+	PublishAll bool
+	// DNS, DNSSearch and DNSOptions make resolv.conf; AddHosts
+	// (HOST:IP) and NoHosts shape /etc/hosts.
+	DNS, DNSSearch, DNSOptions, AddHosts []string
+	NoHosts                              bool
+	MacAddress                           string
 	// Volumes are -v values, Mounts --mount values, Tmpfs --tmpfs values.
 	Volumes []string
 	Mounts  []string
@@ -163,8 +173,27 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 			return nil, err
 		}
 	}
-	if _, err := netns.ParseMode(o.Network); err != nil {
+	mode, err := netns.ParseMode(o.Network)
+	if err != nil {
 		return nil, withClass(ErrInvalid, err)
+	}
+	var ports []netns.PortMapping
+	for _, p := range o.Publish {
+		m, err := netns.ParsePublish(p)
+		if err != nil {
+			return nil, withClass(ErrInvalid, err)
+		}
+		ports = append(ports, m...)
+	}
+	for _, h := range o.AddHosts {
+		if err := netns.ValidateHost(h); err != nil {
+			return nil, withClass(ErrInvalid, err)
+		}
+	}
+	if o.MacAddress != "" {
+		if _, err := stdnet.ParseMAC(o.MacAddress); err != nil || (mode.Kind != netns.ModeSlirp && mode.Kind != netns.ModePasta) {
+			return nil, withClass(ErrInvalid, fmt.Errorf("--mac-address %q: give a MAC address, with --network slirp4netns or pasta", o.MacAddress))
+		}
 	}
 	mounts, err := parseMounts(o)
 	if err != nil {
@@ -233,11 +262,27 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	if mounts, err = e.completeMounts(mounts, o.VolumesFrom, img.Config.Config.Volumes); err != nil {
 		return nil, err
 	}
+	if o.PublishAll {
+		ports = append(ports, exposedPorts(img.Config.Config.ExposedPorts, ports)...)
+	}
+	switch mode.Kind {
+	case netns.ModeContainer:
+		// Joined by ID: a rename of the owner changes nothing.
+		if mode.Target, err = e.LookupContainer(mode.Target); err != nil {
+			return nil, fmt.Errorf("--network container: %w", err)
+		}
+	case netns.ModeNS:
+		if _, err := os.Stat(mode.Target); err != nil {
+			return nil, withClass(ErrInvalid, fmt.Errorf("--network ns:%s: %w", mode.Target, err))
+		}
+	}
 	cfg = &ContainerConfig{
 		ID: newID(), Name: o.Name, Image: o.Image, ImageID: img.ID, Created: time.Now().UTC(),
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		Env: mergeEnv(img.Config.Config.Env, env...), WorkingDir: img.Config.Config.WorkingDir,
-		User: img.Config.Config.User, Hostname: o.Hostname, Network: o.Network,
+		User: img.Config.Config.User, Hostname: o.Hostname, Network: mode.String(),
+		Ports: ports, DNS: o.DNS, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions,
+		AddHosts: o.AddHosts, NoHosts: o.NoHosts, MacAddress: o.MacAddress,
 		Volumes: mounts, ReadOnly: o.ReadOnly, ReadOnlyTmpfs: o.ReadOnlyTmpfs, Interactive: o.Interactive, Tty: o.Tty, Init: initPath, Remove: o.Remove,
 		Labels: mergeLabels(img.Config.Config.Labels, labels), RestartPolicy: policy,
 		LogMaxSize: maxSize, LogMaxFiles: maxFiles,
@@ -275,7 +320,7 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	}
 	if cfg.Hostname == "" {
 		cfg.Hostname = cfg.ID[:12]
-		if mode, _ := netns.ParseMode(o.Network); mode == netns.ModeHost {
+		if mode.Kind == netns.ModeHost {
 			cfg.Hostname, _ = os.Hostname()
 		}
 	}
@@ -368,9 +413,9 @@ func findInit(init bool, path string) (string, error) {
 	return "", withClass(ErrNotFound, errors.New("--init: no catatonit or tini-static on this host: install the catatonit package or give --init-path"))
 }
 
-// spec builds the runtime spec of cfg on the mounted rootfs; rows and
-// cols size its terminal.
-func (e *Engine) spec(cfg *ContainerConfig, rootfs string, rows, cols uint16) (*specs.Spec, error) {
+// spec builds the runtime spec of cfg on the mounted rootfs, in network
+// net; rows and cols size its terminal.
+func (e *Engine) spec(cfg *ContainerConfig, rootfs string, rows, cols uint16, net *netns.Network) (*specs.Spec, error) {
 	user, err := oci.ResolveUser(rootfs, cfg.User)
 	if err != nil {
 		return nil, withClass(ErrInvalid, err)
@@ -394,11 +439,6 @@ func (e *Engine) spec(cfg *ContainerConfig, rootfs string, rows, cols uint16) (*
 	args := append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
 	if err := oci.CheckExecutable(rootfs, args[0], env, cwd); err != nil {
 		return nil, err
-	}
-	dir := e.containerDir(cfg.ID)
-	net, err := netns.Prepare(netns.Options{Mode: cfg.Network, Hostname: cfg.Hostname, Dir: dir})
-	if err != nil {
-		return nil, withClass(ErrInvalid, err)
 	}
 	mounts, err := e.specMounts(cfg, rootfs, user.UID, user.GID)
 	if err != nil {
@@ -425,7 +465,7 @@ func (e *Engine) spec(cfg *ContainerConfig, rootfs string, rows, cols uint16) (*
 		oci.WithCwd(cwd),
 		oci.WithUser(user.UID, user.GID, user.Additional),
 		oci.WithHostname(cfg.Hostname),
-		oci.WithNetNS(net.NetNS),
+		oci.WithNetNS(net.NSPath),
 		oci.WithMounts(net.Mounts),
 		oci.WithMounts(mounts),
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/scow-project/scow/netns"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -47,7 +48,15 @@ type ContainerConfig struct {
 	User       string    `json:"user,omitempty"`
 	Hostname   string    `json:"hostname"`
 	Network    string    `json:"network"`
-	Volumes    []Mount   `json:"volumes,omitempty"`
+	// Ports are the -p mappings asked for (host port 0: picked at start).
+	Ports      []netns.PortMapping `json:"ports,omitempty"`
+	DNS        []string            `json:"dns,omitempty"`
+	DNSSearch  []string            `json:"dns_search,omitempty"`
+	DNSOptions []string            `json:"dns_options,omitempty"`
+	AddHosts   []string            `json:"add_hosts,omitempty"`
+	NoHosts    bool                `json:"no_hosts,omitempty"`
+	MacAddress string              `json:"mac_address,omitempty"`
+	Volumes    []Mount             `json:"volumes,omitempty"`
 	// ReadOnly: a read-only rootfs, with tmpfs where ReadOnlyTmpfs says.
 	ReadOnly      bool `json:"read_only,omitempty"`
 	ReadOnlyTmpfs bool `json:"read_only_tmpfs,omitempty"`
@@ -71,7 +80,9 @@ type ContainerConfig struct {
 // ContainerState is the container's changing state.
 type ContainerState struct {
 	Status string `json:"status"`
-	Pid    int    `json:"pid,omitempty"`
+	// Ports are the published ports while it runs, host ports chosen.
+	Ports []netns.PortMapping `json:"ports,omitempty"`
+	Pid   int                 `json:"pid,omitempty"`
 	// PidStart is the init's start time in clock ticks since boot
 	// (/proc/PID/stat field 22): a PID is acted on only while it matches.
 	PidStart uint64 `json:"pid_start,omitempty"`

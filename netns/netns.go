@@ -1,89 +1,297 @@
 package netns
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// ErrInvalidMode is wrapped for a --network value scow does not know.
-var ErrInvalidMode = errors.New("unknown network mode")
-
-// Modes.
+// Addresses of slirp4netns's default network, 10.0.2.0/24.
 const (
-	ModeNone = "none"
-	ModeHost = "host"
+	SlirpGateway = "10.0.2.2"
+	SlirpDNS     = "10.0.2.3"
+	SlirpGuest   = "10.0.2.100"
 )
-
-// ParseMode checks a --network value; empty means the default.
-func ParseMode(mode string) (string, error) {
-	switch mode {
-	case "", "private", "slirp4netns", ModeNone:
-		// Until slirp4netns networking lands, every private mode is a
-		// namespace with loopback only.
-		return ModeNone, nil
-	case ModeHost:
-		return ModeHost, nil
-	}
-	return "", fmt.Errorf("%q: %w: use none or host", mode, ErrInvalidMode)
-}
 
 // Options describe a container's network.
 type Options struct {
-	Mode     string
-	Hostname string
-	// Dir receives the generated files.
+	// ID names the namespace pin and helper state in RunDir.
+	ID   string
+	Mode Mode
+	// Name and Hostname go into /etc/hosts and /etc/hostname.
+	Name, Hostname string
+	// Dir receives the container's hosts, resolv.conf and hostname.
 	Dir string
+	// RunDir holds namespace pins and port forwarders' sockets.
+	RunDir string
+	Ports  []PortMapping
+	// DNS are --dns servers, DNSSearch --dns-search domains, DNSOptions
+	// --dns-option values; AddHosts are --add-host HOST:IP entries.
+	DNS, DNSSearch, DNSOptions, AddHosts []string
+	// NoHosts leaves the image's /etc/hosts alone.
+	NoHosts bool
+	// JoinPath is the namespace of a container: or ns: mode; JoinDir the
+	// directory of a container: target whose hosts and resolv.conf are
+	// shared.
+	JoinPath, JoinDir string
+	// MacAddress is the container's MAC address, where the mode allows.
+	MacAddress string
+	// Rootless: ports below net.ipv4.ip_unprivileged_port_start fail.
+	Rootless bool
 }
 
-// Setup is a prepared network.
-type Setup struct {
-	// NetNS is "" for a new namespace, "host" for the host's.
-	NetNS string
-	// Mounts bind the generated files into the container.
+// Network is a container's network, set up until Stop.
+type Network struct {
+	// NSPath is the namespace the container joins; "host" is the host's.
+	NSPath string
+	// Mounts bind hosts, resolv.conf and hostname into the container.
 	Mounts []specs.Mount
+	// Ports are the published ports, with the host ports chosen.
+	Ports []PortMapping
+	stops []func()
 }
 
-// Prepare writes hosts, resolv.conf and hostname into o.Dir and returns
-// the namespace and mounts for the spec.
-func Prepare(o Options) (*Setup, error) {
-	mode, err := ParseMode(o.Mode)
-	if err != nil {
+// Stop ends the helpers and releases the namespace, last first.
+func (n *Network) Stop() {
+	for i := len(n.stops) - 1; i >= 0; i-- {
+		n.stops[i]()
+	}
+	n.stops = nil
+}
+
+func (n *Network) onStop(f func()) { n.stops = append(n.stops, f) }
+
+// pinPath is where the namespace of container id is pinned.
+func pinPath(runDir, id string) string { return filepath.Join(runDir, id[:16]) }
+
+// Path returns where a running container's own namespace is pinned.
+func Path(runDir, id string) string { return pinPath(runDir, id) }
+
+// Release removes what a container's network left when its monitor died:
+// the namespace pin. A pasta bound to it quits when it goes; slirp4netns
+// quit already with its monitor.
+func Release(runDir, id string) {
+	p := pinPath(runDir, id)
+	unpin(p)
+	os.RemoveAll(portsDir(p))
+}
+
+// Start sets up the network of o.Mode: the namespace (pinned, for the
+// modes that have their own), its helper and published ports, and the
+// files. On error nothing is left.
+func Start(o Options) (n *Network, err error) {
+	n = &Network{}
+	defer func() {
+		if err != nil {
+			n.Stop()
+		}
+	}()
+	switch o.Mode.Kind {
+	case ModeHost:
+		n.NSPath = "host"
+		if len(o.Ports) > 0 {
+			return nil, fmt.Errorf("%w: -p does not apply with --network host: the container's ports are the host's", ErrInvalidPort)
+		}
+	case ModeContainer, ModeNS:
+		n.NSPath = o.JoinPath
+		if len(o.Ports) > 0 {
+			return nil, fmt.Errorf("%w: -p does not apply with --network %s: publish on the container that owns the namespace", ErrInvalidPort, o.Mode.Kind)
+		}
+	default:
+		if err := os.MkdirAll(o.RunDir, 0o700); err != nil {
+			return nil, err
+		}
+		n.NSPath = pinPath(o.RunDir, o.ID)
+		if err := pin(n.NSPath); err != nil {
+			return nil, fmt.Errorf("create the network namespace: %w", err)
+		}
+		n.onStop(func() { unpin(n.NSPath) })
+		switch o.Mode.Kind {
+		case ModeSlirp:
+			err = n.startSlirp(o)
+		case ModePasta:
+			err = n.startPasta(o)
+		case ModeNone:
+			if len(o.Ports) > 0 {
+				err = fmt.Errorf("%w: -p does not apply with --network none", ErrInvalidPort)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := n.writeFiles(o); err != nil {
 		return nil, err
 	}
-	s := &Setup{}
-	hosts := fmt.Appendf(nil, "127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n127.0.1.1\t%s\n", o.Hostname)
-	resolv := []byte{}
-	if mode == ModeHost {
-		s.NetNS = "host"
-		if h, err := os.ReadFile("/etc/hosts"); err == nil {
-			hosts = append(bytes.TrimRight(h, "\n"), '\n')
+	return n, nil
+}
+
+// writeFiles makes the container's /etc/hosts, resolv.conf and hostname.
+func (n *Network) writeFiles(o Options) error {
+	files := map[string][]byte{"hostname": []byte(o.Hostname + "\n")}
+	switch o.Mode.Kind {
+	case ModeContainer:
+		// The namespace's owner's files, as they are.
+		for _, f := range []string{"hosts", "resolv.conf"} {
+			data, err := os.ReadFile(filepath.Join(o.JoinDir, f))
+			if err != nil {
+				return err
+			}
+			files[f] = data
 		}
-		if r, err := os.ReadFile("/etc/resolv.conf"); err == nil {
-			resolv = r
-		}
+	default:
+		files["hosts"] = hostsFile(o)
+		files["resolv.conf"] = resolvFile(o)
 	}
-	files := []struct {
-		name string
-		data []byte
-	}{
-		{"hosts", hosts},
-		{"resolv.conf", resolv},
-		{"hostname", []byte(o.Hostname + "\n")},
-	}
-	for _, f := range files {
-		p := filepath.Join(o.Dir, f.name)
-		if err := os.WriteFile(p, f.data, 0o644); err != nil {
-			return nil, fmt.Errorf("write %s: %w", p, err)
+	for _, name := range []string{"hosts", "resolv.conf", "hostname"} {
+		if name == "hosts" && o.NoHosts {
+			continue
 		}
-		s.Mounts = append(s.Mounts, specs.Mount{
-			Destination: "/etc/" + f.name, Type: "bind", Source: p,
+		p := filepath.Join(o.Dir, name)
+		if err := os.WriteFile(p, files[name], 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
+		}
+		n.Mounts = append(n.Mounts, specs.Mount{
+			Destination: "/etc/" + name, Type: "bind", Source: p,
 			Options: []string{"rbind", "rprivate", "rw"},
 		})
 	}
-	return s, nil
+	return nil
 }
+
+// hostsFile is /etc/hosts: localhost, the container's own names,
+// host.containers.internal and the --add-host entries.
+func hostsFile(o Options) []byte {
+	var b bytes.Buffer
+	if o.Mode.Kind == ModeHost {
+		if h, err := os.ReadFile("/etc/hosts"); err == nil {
+			b.Write(bytes.TrimRight(h, "\n"))
+			b.WriteByte('\n')
+		}
+	} else {
+		b.WriteString("127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost localhost.localdomain ip6-localhost ip6-loopback\n")
+	}
+	names := o.Hostname
+	if o.Name != "" && o.Name != o.Hostname {
+		names += " " + o.Name
+	}
+	switch o.Mode.Kind {
+	case ModeSlirp:
+		fmt.Fprintf(&b, "%s\t%s\n", guestAddr(o.Mode), names)
+		fmt.Fprintf(&b, "%s\thost.containers.internal host.docker.internal\n", gatewayAddr(o.Mode))
+	case ModePasta:
+		if ip := hostAddr(); ip != "" {
+			fmt.Fprintf(&b, "%s\t%s\n", ip, names)
+		}
+		if gw := hostGateway(); gw != "" {
+			fmt.Fprintf(&b, "%s\thost.containers.internal host.docker.internal\n", gw)
+		}
+	case ModeHost:
+		b.WriteString("127.0.0.1\thost.containers.internal host.docker.internal\n")
+	default:
+		fmt.Fprintf(&b, "127.0.1.1\t%s\n", names)
+	}
+	for _, h := range o.AddHosts {
+		name, ip, _ := strings.Cut(h, ":")
+		fmt.Fprintf(&b, "%s\t%s\n", ip, name)
+	}
+	return b.Bytes()
+}
+
+// resolvFile is /etc/resolv.conf: --dns or the host's resolvers, or
+// slirp4netns's forwarder where the host's are on loopback, which the
+// container cannot reach.
+func resolvFile(o Options) []byte {
+	servers, search, options := hostResolv()
+	if o.Mode.Kind != ModeHost && o.Mode.Kind != ModeNone {
+		var reachable []string
+		for _, s := range servers {
+			if ip := net.ParseIP(s); ip != nil && !ip.IsLoopback() {
+				reachable = append(reachable, s)
+			}
+		}
+		servers = reachable
+		if len(servers) == 0 && o.Mode.Kind == ModeSlirp {
+			servers = []string{dnsAddr(o.Mode)}
+		}
+	}
+	if len(o.DNS) > 0 {
+		servers = o.DNS
+	}
+	if len(o.DNSSearch) > 0 {
+		search = o.DNSSearch
+		if len(search) == 1 && search[0] == "." {
+			search = nil
+		}
+	}
+	if len(o.DNSOptions) > 0 {
+		options = o.DNSOptions
+	}
+	var b bytes.Buffer
+	if len(search) > 0 {
+		fmt.Fprintf(&b, "search %s\n", strings.Join(search, " "))
+	}
+	for _, s := range servers {
+		fmt.Fprintf(&b, "nameserver %s\n", s)
+	}
+	if len(options) > 0 {
+		fmt.Fprintf(&b, "options %s\n", strings.Join(options, " "))
+	}
+	return b.Bytes()
+}
+
+// hostResolv reads the host's /etc/resolv.conf.
+func hostResolv() (servers, search, options []string) {
+	f, err := os.Open("/etc/resolv.conf")
+	if err != nil {
+		return nil, nil, nil
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		switch fields[0] {
+		case "nameserver":
+			servers = append(servers, fields[1])
+		case "search", "domain":
+			search = fields[1:]
+		case "options":
+			options = append(options, fields[1:]...)
+		}
+	}
+	return servers, search, options
+}
+
+// ValidateHost checks an --add-host HOST:IP value.
+func ValidateHost(h string) error {
+	name, ip, ok := strings.Cut(h, ":")
+	if !ok || name == "" || (net.ParseIP(ip) == nil && ip != "host-gateway") {
+		return fmt.Errorf("--add-host %q: want HOST:IP", h)
+	}
+	return nil
+}
+
+// hostAddr is the host's first global unicast IPv4 address, which pasta
+// gives the namespace too.
+func hostAddr() string {
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && ipn.IP.IsGlobalUnicast() {
+			return ipn.IP.String()
+		}
+	}
+	return ""
+}
+
+// errNoHelper is wrapped when slirp4netns or pasta is missing.
+var errNoHelper = errors.New("not installed")

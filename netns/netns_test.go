@@ -4,52 +4,144 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
 
 func TestParseMode(t *testing.T) {
-	for in, want := range map[string]string{"": ModeNone, "none": ModeNone, "private": ModeNone, "slirp4netns": ModeNone, "host": ModeHost} {
-		if got, err := ParseMode(in); err != nil || got != want {
-			t.Errorf("ParseMode(%q) = %q, %v; want %q", in, got, err, want)
+	for _, tc := range []struct {
+		in   string
+		want Mode
+		err  bool
+	}{
+		{in: "", want: Mode{Kind: ModeSlirp}},
+		{in: "private", want: Mode{Kind: ModeSlirp}},
+		{in: "slirp4netns:allow_host_loopback=true,mtu=1500,port_handler=slirp4netns", want: Mode{Kind: ModeSlirp, Options: []string{"allow_host_loopback=true", "mtu=1500", "port_handler=slirp4netns"}}},
+		{in: "pasta:--ipv4-only,-a,10.0.2.0", want: Mode{Kind: ModePasta, Options: []string{"--ipv4-only", "-a", "10.0.2.0"}}},
+		{in: "none", want: Mode{Kind: ModeNone}},
+		{in: "host", want: Mode{Kind: ModeHost}},
+		{in: "container:web", want: Mode{Kind: ModeContainer, Target: "web"}},
+		{in: "ns:/run/netns/x", want: Mode{Kind: ModeNS, Target: "/run/netns/x"}},
+		{in: "slirp4netns:mtu=10", err: true},
+		{in: "slirp4netns:port_handler=magic", err: true},
+		{in: "slirp4netns:colour=red", err: true},
+		{in: "host:x", err: true},
+		{in: "container:", err: true},
+		{in: "ns:relative", err: true},
+		{in: "bridge0", err: true},
+	} {
+		got, err := ParseMode(tc.in)
+		if tc.err {
+			if !errors.Is(err, ErrInvalidMode) {
+				t.Errorf("ParseMode(%q): %v, want ErrInvalidMode", tc.in, err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ParseMode(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+		if again, err := ParseMode(got.String()); err != nil || !reflect.DeepEqual(again, got) {
+			t.Errorf("ParseMode(%q.String()) = %+v, %v", tc.in, again, err)
 		}
 	}
-	if _, err := ParseMode("bridge0"); !errors.Is(err, ErrInvalidMode) {
-		t.Errorf("ParseMode of an unknown mode: %v", err)
+	if m, _ := ParseMode("slirp4netns:mtu=1500"); m.Option("mtu", "65520") != "1500" || m.Option("cidr", "x") != "x" {
+		t.Errorf("Option: %+v", m)
 	}
 }
 
-func TestPrepare(t *testing.T) {
-	tests := []struct {
-		mode, netns string
-		hosts       string
+func TestParsePublish(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []PortMapping
+		err  bool
 	}{
-		{"none", "", "127.0.1.1\tbox\n"},
-		{"host", "host", ""},
-	}
-	for _, tc := range tests {
-		dir := t.TempDir()
-		s, err := Prepare(Options{Mode: tc.mode, Hostname: "box", Dir: dir})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.NetNS != tc.netns {
-			t.Errorf("%s: NetNS %q, want %q", tc.mode, s.NetNS, tc.netns)
-		}
-		if len(s.Mounts) != 3 {
-			t.Fatalf("%s: mounts %v", tc.mode, s.Mounts)
-		}
-		for _, m := range s.Mounts {
-			if !strings.HasPrefix(m.Destination, "/etc/") || filepath.Dir(m.Source) != dir {
-				t.Errorf("%s: mount %+v", tc.mode, m)
+		{in: "80", want: []PortMapping{{ContainerPort: 80, Protocol: "tcp"}}},
+		{in: "8080:80", want: []PortMapping{{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}}},
+		{in: "127.0.0.1:8080:80", want: []PortMapping{{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}}},
+		{in: "127.0.0.1::80", want: []PortMapping{{HostIP: "127.0.0.1", ContainerPort: 80, Protocol: "tcp"}}},
+		{in: "8080:80/udp", want: []PortMapping{{HostPort: 8080, ContainerPort: 80, Protocol: "udp"}}},
+		{in: "[::1]:8080:80", want: []PortMapping{{HostIP: "::1", HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}}},
+		{in: "8080-8081:80-81", want: []PortMapping{{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}, {HostPort: 8081, ContainerPort: 81, Protocol: "tcp"}}},
+		{in: "80-81", want: []PortMapping{{ContainerPort: 80, Protocol: "tcp"}, {ContainerPort: 81, Protocol: "tcp"}}},
+		{in: "8080-8082:80-81", err: true},
+		{in: "8080:80/sctp", err: true},
+		{in: "x:80", err: true},
+		{in: "8080:0", err: true},
+		{in: "70000:80", err: true},
+		{in: "300.1.1.1:8080:80", err: true},
+		{in: "1:2:3:4", err: true},
+		{in: "81-80", err: true},
+	} {
+		got, err := ParsePublish(tc.in)
+		if tc.err {
+			if !errors.Is(err, ErrInvalidPort) {
+				t.Errorf("ParsePublish(%q): %v, want ErrInvalidPort", tc.in, err)
 			}
+			continue
 		}
-		hosts, _ := os.ReadFile(filepath.Join(dir, "hosts"))
-		if !strings.Contains(string(hosts), "localhost") || !strings.Contains(string(hosts), tc.hosts) {
-			t.Errorf("%s: hosts %q", tc.mode, hosts)
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ParsePublish(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
 		}
-		if h, _ := os.ReadFile(filepath.Join(dir, "hostname")); string(h) != "box\n" {
-			t.Errorf("%s: hostname %q", tc.mode, h)
+	}
+	got := FormatPorts([]PortMapping{{HostPort: 8081, ContainerPort: 81, Protocol: "udp"}, {HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}, {HostIP: "::1", HostPort: 9, ContainerPort: 90, Protocol: "tcp"}})
+	if want := "127.0.0.1:8080->80/tcp, 0.0.0.0:8081->81/udp, [::1]:9->90/tcp"; got != want {
+		t.Errorf("FormatPorts = %q, want %q", got, want)
+	}
+}
+
+func TestFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		o     Options
+		hosts []string
+		dns   string
+	}{
+		{"slirp", Options{Mode: Mode{Kind: ModeSlirp}, Name: "web", Hostname: "abc", AddHosts: []string{"db:10.1.2.3"}},
+			[]string{"localhost", "10.0.2.100\tabc web", "10.0.2.2\thost.containers.internal host.docker.internal", "10.1.2.3\tdb"}, ""},
+		{"slirp cidr", Options{Mode: Mode{Kind: ModeSlirp, Options: []string{"cidr=10.9.0.0/24"}}, Hostname: "abc"},
+			[]string{"10.9.0.100\tabc", "10.9.0.2\thost.containers.internal"}, ""},
+		{"none", Options{Mode: Mode{Kind: ModeNone}, Hostname: "abc"}, []string{"127.0.1.1\tabc"}, ""},
+		{"dns flags", Options{Mode: Mode{Kind: ModeSlirp}, Hostname: "abc", DNS: []string{"192.0.2.53"}, DNSSearch: []string{"example.org"}, DNSOptions: []string{"ndots:2"}},
+			nil, "search example.org\nnameserver 192.0.2.53\noptions ndots:2\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tc.o.Dir = dir
+			n := &Network{}
+			if err := n.writeFiles(tc.o); err != nil {
+				t.Fatal(err)
+			}
+			if len(n.Mounts) != 3 {
+				t.Fatalf("mounts %v", n.Mounts)
+			}
+			for _, m := range n.Mounts {
+				if !strings.HasPrefix(m.Destination, "/etc/") || filepath.Dir(m.Source) != dir {
+					t.Errorf("mount %+v", m)
+				}
+			}
+			hosts, _ := os.ReadFile(filepath.Join(dir, "hosts"))
+			for _, want := range tc.hosts {
+				if !strings.Contains(string(hosts), want) {
+					t.Errorf("hosts lacks %q:\n%s", want, hosts)
+				}
+			}
+			resolv, _ := os.ReadFile(filepath.Join(dir, "resolv.conf"))
+			if tc.dns != "" && string(resolv) != tc.dns {
+				t.Errorf("resolv.conf %q, want %q", resolv, tc.dns)
+			}
+			if strings.Contains(string(resolv), "127.0.0.") {
+				t.Errorf("resolv.conf names a loopback resolver the container cannot reach: %q", resolv)
+			}
+		})
+	}
+	n := &Network{}
+	if err := n.writeFiles(Options{Mode: Mode{Kind: ModeSlirp}, Hostname: "x", Dir: t.TempDir(), NoHosts: true}); err != nil || len(n.Mounts) != 2 {
+		t.Errorf("--no-hosts: %v %v", n.Mounts, err)
+	}
+	for h, ok := range map[string]bool{"db:10.0.0.1": true, "db:::1": true, "db": false, ":1.2.3.4": false, "db:notanip": false} {
+		if err := ValidateHost(h); (err == nil) != ok {
+			t.Errorf("ValidateHost(%q): %v", h, err)
 		}
 	}
 }

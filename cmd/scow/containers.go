@@ -130,6 +130,7 @@ func psCommand() *cli.Command {
 					CreatedAt: ctr.Config.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"),
 					Status:    ctr.StatusText(now), State: ctr.State.Status, Names: ctr.Config.Name,
 					Labels: ctr.Config.Labels, ExitCode: ctr.State.ExitCode, Pid: ctr.State.Pid,
+					Ports: engine.FormatPorts(ctr.State.Ports),
 				})
 			}
 			if c.Bool("quiet") {
@@ -370,6 +371,24 @@ func execCommand() *cli.Command {
 	}
 }
 
+func portCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "port",
+		Usage:     "list a running container's published ports",
+		ArgsUsage: "CONTAINER [PORT[/PROTOCOL]]",
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, 2, "port CONTAINER [PORT[/PROTOCOL]]"); err != nil {
+				return err
+			}
+			lines, err := e.Port(c.Context, c.Args().Get(0), c.Args().Get(1))
+			for _, l := range lines {
+				fmt.Fprintln(c.App.Writer, l)
+			}
+			return err
+		}),
+	}
+}
+
 func attachCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "attach",
@@ -435,6 +454,7 @@ func containerCommand() *cli.Command {
 			renamed(inspectCommand(), "inspect"),
 			renamed(execCommand(), "exec"),
 			renamed(attachCommand(), "attach"),
+			renamed(portCommand(), "port"),
 			renamed(cpCommand(), "cp"),
 			renamed(commitCommand(), "commit"),
 			renamed(diffCommand(), "diff"),

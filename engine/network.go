@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/scow-project/scow/engine/internal/userns"
+	"github.com/scow-project/scow/netns"
+)
+
+// netnsDir holds the pinned network namespaces of running containers.
+func (e *Engine) netnsDir() string { return filepath.Join(e.opts.RunRoot, "netns") }
+
+// exposedPorts are the image's EXPOSEd ports (-P) that no -p publishes,
+// each on a free host port.
+func exposedPorts(exposed map[string]struct{}, have []netns.PortMapping) []netns.PortMapping {
+	var out []netns.PortMapping
+	for _, spec := range slices.Sorted(mapsKeys(exposed)) {
+		port, proto, _ := strings.Cut(spec, "/")
+		if proto == "" {
+			proto = "tcp"
+		}
+		n, err := strconv.ParseUint(port, 10, 16)
+		if err != nil {
+			continue
+		}
+		if slices.ContainsFunc(have, func(p netns.PortMapping) bool { return p.ContainerPort == uint16(n) && p.Protocol == proto }) {
+			continue
+		}
+		out = append(out, netns.PortMapping{ContainerPort: uint16(n), Protocol: proto})
+	}
+	return out
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// startNetwork sets up container cfg's network for a run.
+func (e *Engine) startNetwork(ctx context.Context, cfg *ContainerConfig) (*netns.Network, error) {
+	mode, err := netns.ParseMode(cfg.Network)
+	if err != nil {
+		return nil, withClass(ErrInvalid, err)
+	}
+	o := netns.Options{
+		ID: cfg.ID, Mode: mode, Name: cfg.Name, Hostname: cfg.Hostname,
+		Dir: e.containerDir(cfg.ID), RunDir: e.netnsDir(), Ports: cfg.Ports,
+		DNS: cfg.DNS, DNSSearch: cfg.DNSSearch, DNSOptions: cfg.DNSOptions,
+		AddHosts: cfg.AddHosts, NoHosts: cfg.NoHosts, MacAddress: cfg.MacAddress,
+		Rootless: userns.Rootless(),
+	}
+	switch mode.Kind {
+	case netns.ModeContainer:
+		owner, err := e.loadConfig(mode.Target)
+		if err != nil {
+			return nil, fmt.Errorf("--network container:%.12s: %w", mode.Target, err)
+		}
+		st, err := e.state(ctx, owner.ID)
+		if err != nil || st.Status != StatusRunning {
+			return nil, withClass(ErrInvalid, fmt.Errorf("--network container:%s: that container is not running: start it first", owner.Name))
+		}
+		ownerMode, _ := netns.ParseMode(owner.Network)
+		switch {
+		case ownerMode.Kind == netns.ModeHost:
+			o.Mode = netns.Mode{Kind: netns.ModeHost}
+		case ownerMode.Private():
+			o.JoinPath = netns.Path(e.netnsDir(), owner.ID)
+		default:
+			return nil, withClass(ErrInvalid, fmt.Errorf("--network container:%s: that container shares another's network; join that one", owner.Name))
+		}
+		o.JoinDir = e.containerDir(owner.ID)
+	case netns.ModeNS:
+		o.JoinPath = mode.Target
+	}
+	n, err := netns.Start(o)
+	if err != nil {
+		return nil, withClass(ErrInvalid, err)
+	}
+	return n, nil
+}
+
+// FormatPorts renders published ports as ps's PORTS column does.
+func FormatPorts(ports []netns.PortMapping) string { return netns.FormatPorts(ports) }
+
+// Port lists a running container's published ports, all or those of
+// one container port (PORT or PORT/PROTOCOL), as docker port does:
+// "80/tcp -> 0.0.0.0:8080" for all, "0.0.0.0:8080" for one.
+func (e *Engine) Port(ctx context.Context, ref, which string) ([]string, error) {
+	id, st, err := e.running(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range netns.SortPorts(st.Ports) {
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		host := net.JoinHostPort(ip, strconv.Itoa(int(p.HostPort)))
+		key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)
+		switch {
+		case which == "":
+			out = append(out, key+" -> "+host)
+		case which == key || which == strconv.Itoa(int(p.ContainerPort)) && p.Protocol == "tcp":
+			out = append(out, host)
+		}
+	}
+	if which != "" && len(out) == 0 {
+		return nil, withClass(ErrNotFound, fmt.Errorf("container %.12s does not publish port %s", id, which))
+	}
+	return out, nil
+}
