@@ -185,6 +185,9 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 		}
 		ports = append(ports, m...)
 	}
+	if (len(ports) > 0 || o.PublishAll) && mode.Kind != netns.ModeSlirp && mode.Kind != netns.ModePasta {
+		return nil, withClass(ErrInvalid, fmt.Errorf("-p and -P need a network of the container's own (slirp4netns or pasta), not --network %s", mode))
+	}
 	for _, h := range o.AddHosts {
 		if err := netns.ValidateHost(h); err != nil {
 			return nil, withClass(ErrInvalid, err)
@@ -264,6 +267,9 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	}
 	if o.PublishAll {
 		ports = append(ports, exposedPorts(img.Config.Config.ExposedPorts, ports)...)
+	}
+	if err := netns.CheckPorts(ports, userns.Rootless()); err != nil {
+		return nil, withClass(ErrInvalid, err)
 	}
 	switch mode.Kind {
 	case netns.ModeContainer:

@@ -86,8 +86,8 @@ func Release(runDir, id string) {
 // Start sets up the network of o.Mode: the namespace (pinned, for the
 // modes that have their own), its helper and published ports, and the
 // files. On error nothing is left.
-func Start(o Options) (n *Network, err error) {
-	n = &Network{}
+func Start(o Options) (_ *Network, err error) {
+	n := &Network{}
 	defer func() {
 		if err != nil {
 			n.Stop()

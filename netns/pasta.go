@@ -19,12 +19,15 @@ func (n *Network) startPasta(o Options) error {
 	if err != nil {
 		return err
 	}
-	tcp, udp := pastaPorts(ports, "tcp"), pastaPorts(ports, "udp")
-	args := []string{"--config-net", "--foreground", "--quiet", "-t", tcp, "-u", udp}
+	args := append([]string{"--config-net", "--foreground", "--quiet"}, pastaPorts(ports)...)
 	if o.MacAddress != "" {
 		args = append(args, "--ns-mac-addr", o.MacAddress)
 	}
 	args = append(args, o.Mode.Options...)
+	if !o.Rootless {
+		// pasta drops root for nobody, who cannot reach the run root.
+		args = append(args, "--runas", "0:0")
+	}
 	// Already in the namespace's user namespace: pasta must not join it.
 	args = append(args, "--netns-only", "--netns", n.NSPath)
 	cmd := exec.Command(bin, args...)
@@ -61,22 +64,25 @@ func (n *Network) startPasta(o Options) error {
 	return nil
 }
 
-// pastaPorts renders mappings of proto as pasta's -t/-u spec, "none"
-// for no ports.
-func pastaPorts(ports []PortMapping, proto string) string {
-	var specs []string
+// pastaPorts renders mappings as pasta's options, one -t or -u each
+// (pasta takes no list that mixes addresses); "none" for a protocol
+// without any, or pasta would forward every port it finds.
+func pastaPorts(ports []PortMapping) []string {
+	args := map[string][]string{}
 	for _, p := range ports {
-		if p.Protocol != proto {
-			continue
-		}
 		s := fmt.Sprintf("%d:%d", p.HostPort, p.ContainerPort)
 		if p.HostIP != "" {
 			s = p.HostIP + "/" + s
 		}
-		specs = append(specs, s)
+		flag := map[string]string{"tcp": "-t", "udp": "-u"}[p.Protocol]
+		args[flag] = append(args[flag], flag, s)
 	}
-	if len(specs) == 0 {
-		return "none"
+	var out []string
+	for _, flag := range []string{"-t", "-u"} {
+		if len(args[flag]) == 0 {
+			args[flag] = []string{flag, "none"}
+		}
+		out = append(out, args[flag]...)
 	}
-	return strings.Join(specs, ",")
+	return out
 }

@@ -131,3 +131,33 @@ func SortPorts(ports []PortMapping) []PortMapping {
 	})
 	return out
 }
+
+// CheckPorts fails early, before anything is made, for a fixed host port
+// that is in use or that an unprivileged user may not bind.
+func CheckPorts(ports []PortMapping, rootless bool) error {
+	for _, p := range ports {
+		if p.HostPort == 0 {
+			continue
+		}
+		if _, err := choosePorts([]PortMapping{p}, rootless); err != nil {
+			return err
+		}
+		addr := net.JoinHostPort(p.HostIP, strconv.Itoa(int(p.HostPort)))
+		var err error
+		if p.Protocol == "udp" {
+			var c net.PacketConn
+			if c, err = net.ListenPacket("udp", addr); err == nil {
+				c.Close()
+			}
+		} else {
+			var l net.Listener
+			if l, err = net.Listen("tcp", addr); err == nil {
+				l.Close()
+			}
+		}
+		if err != nil {
+			return publishError(p, err)
+		}
+	}
+	return nil
+}

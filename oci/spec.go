@@ -198,13 +198,7 @@ func WithNetNS(path string) SpecOpt {
 		})
 		switch path {
 		case "host":
-			// sysfs of a network namespace we do not own cannot be
-			// mounted in a user namespace: bind the host's read-only.
-			for i, m := range s.Mounts {
-				if m.Destination == "/sys" {
-					s.Mounts[i] = specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
-				}
-			}
+			bindSys(s)
 			delete(s.Linux.Sysctl, "net.ipv4.ping_group_range")
 		case "":
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
@@ -221,7 +215,26 @@ func WithUserNS(uids, gids []specs.LinuxIDMapping) SpecOpt {
 	return func(s *specs.Spec) error {
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
 		s.Linux.UIDMappings, s.Linux.GIDMappings = uids, gids
+		for _, n := range s.Linux.Namespaces {
+			if n.Type == specs.NetworkNamespace && n.Path != "" {
+				// A network namespace made outside the new user
+				// namespace is not its own: no sysfs, no net sysctls.
+				bindSys(s)
+				delete(s.Linux.Sysctl, "net.ipv4.ping_group_range")
+			}
+		}
 		return nil
+	}
+}
+
+// bindSys replaces the sysfs mount with a read-only bind of the host's:
+// sysfs of a network namespace that the container's user namespace does
+// not own cannot be mounted.
+func bindSys(s *specs.Spec) {
+	for i, m := range s.Mounts {
+		if m.Destination == "/sys" {
+			s.Mounts[i] = specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
+		}
 	}
 }
 
