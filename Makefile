@@ -46,6 +46,7 @@ test-e2e: build image
 bench: build image
 	hack/bench-run.sh
 	hack/bench-pull.sh
+	hack/bench-net.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
