@@ -121,3 +121,10 @@ func (e *Engine) Port(ctx context.Context, ref, which string) ([]string, error) 
 	}
 	return out, nil
 }
+
+// PortChildArg is argv[1] of the port forwarder's child half, which the
+// C constructor has put in a container's network namespace.
+const PortChildArg = netns.PortChildArg
+
+// PortChildMain is the port forwarder's child half.
+func PortChildMain(args []string) error { return netns.PortChildMain(args) }

@@ -5,18 +5,21 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port/builtin/child"
+	opaquepkg "github.com/rootless-containers/rootlesskit/v2/pkg/port/builtin/opaque"
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port/builtin/parent"
 )
 
-// forward publishes the ports with rootlesskit's builtin port driver,
-// both halves in this process: the parent listens on the host, the
-// child dials the container's port from inside its namespace, and the
-// connection is handed over, so that data moves between two kernel
-// sockets instead of through slirp's user-mode TCP.
+// forward publishes the ports with rootlesskit's builtin port driver:
+// its parent half, in this process, listens on the host; its child half,
+// a helper living in the container's namespace, dials the container's
+// port and hands the connection over, so that data moves between two
+// kernel sockets instead of through slirp's user-mode TCP.
 func (n *Network) forward(o Options) error {
 	if len(o.Ports) == 0 {
 		return nil
@@ -37,7 +40,11 @@ func (n *Network) forward(o Options) error {
 	quit := make(chan struct{})
 	n.onStop(func() { close(quit) })
 	childErr := make(chan error, 1)
-	go func() { childErr <- child.NewDriver(io.Discard).RunChildDriver(pd.OpaqueForChild(), quit, n.NSPath) }()
+	stopChild, err := startPortChild(n.NSPath, pd.OpaqueForChild(), childErr)
+	if err != nil {
+		return err
+	}
+	n.onStop(stopChild)
 	ready, parentErr := make(chan struct{}, 1), make(chan error, 1)
 	go func() { parentErr <- pd.RunParentDriver(ready, quit, nil) }()
 	select {
@@ -66,4 +73,64 @@ func (n *Network) forward(o Options) error {
 	}
 	n.Ports = ports
 	return nil
+}
+
+// PortChildArg is argv[1] of the child half.
+const PortChildArg = "__portchild"
+
+// startPortChild runs the child half: this binary re-executed with
+// _SCOW_NETNS, which its C constructor joins before Go starts, so that
+// every dial is made in the namespace without a setns each time. It
+// ends when the pipe on its fd 3 closes, with the monitor or at stop.
+func startPortChild(nsPath string, opaque map[string]string, failed chan<- error) (func(), error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	quitR, quitW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, PortChildArg, opaque[opaquepkg.SocketPath], opaque[opaquepkg.ChildReadyPipePath])
+	cmd.Env = append(os.Environ(), "_SCOW_NETNS="+nsPath)
+	cmd.ExtraFiles = []*os.File{quitR}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err = cmd.Start()
+	quitR.Close()
+	if err != nil {
+		quitW.Close()
+		return nil, fmt.Errorf("start the port forwarder: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		if err := cmd.Wait(); err != nil {
+			failed <- fmt.Errorf("%s", firstLine(stderr.String(), err))
+		}
+		close(done)
+	}()
+	return func() {
+		quitW.Close()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}, nil
+}
+
+// PortChildMain runs the child half in the namespace the process is in,
+// until fd 3 closes.
+func PortChildMain(args []string) error {
+	if len(args) != 2 {
+		return fmt.Errorf("%s SOCKET READY-PIPE", PortChildArg)
+	}
+	quit := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, os.NewFile(3, "quit"))
+		close(quit)
+	}()
+	opaque := map[string]string{opaquepkg.SocketPath: args[0], opaquepkg.ChildReadyPipePath: args[1]}
+	return child.NewDriver(io.Discard).RunChildDriver(opaque, quit, "")
 }

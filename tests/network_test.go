@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -154,8 +155,8 @@ func noHelpersLeft(t *testing.T, s *store, m *mode) {
 	if len(ctrs) > 0 {
 		return
 	}
-	for _, helper := range []string{"slirp4netns", "pasta", "passt"} {
-		if !waitFor(5*time.Second, func() bool { return !processRuns(m.uid, helper) }) {
+	for _, helper := range []string{"slirp4netns", "pasta", "passt", "__portchild"} {
+		if !waitFor(5*time.Second, func() bool { return !helperRuns(m.uid, helper) }) {
 			t.Errorf("%s still runs with no container", helper)
 		}
 	}
@@ -268,4 +269,60 @@ func TestContainerNetworkMode(t *testing.T) {
 		}
 		noHelpersLeft(t, s, m)
 	})
+}
+
+func TestNetworkAfterMonitorCrash(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		port := freeHostPort(t)
+		s.must("run", "-d", "--name", "crashy", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), "busybox", "sh", "-c", webServer("up", 80))
+		fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", port))
+		killWhere(m.uid, "cmdline", "__monitor")
+		// The next command finds the monitor dead and releases the rest:
+		// slirp4netns and the forwarder followed their monitor.
+		if got := s.must("ps", "-a", "--format", "{{.Status}}"); !strings.HasPrefix(got, "Exited (-1)") {
+			t.Errorf("after the monitor was killed: %q", got)
+		}
+		for _, helper := range []string{"slirp4netns", "__portchild"} {
+			if !waitFor(10*time.Second, func() bool { return !helperRuns(m.uid, helper) }) {
+				t.Errorf("%s outlived its monitor", helper)
+			}
+		}
+		if !waitFor(10*time.Second, func() bool {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err == nil {
+				l.Close()
+			}
+			return err == nil
+		}) {
+			t.Errorf("port %d still held after the crash", port)
+		}
+		s.must("rm", "crashy")
+		noHelpersLeft(t, s, m)
+	})
+}
+
+// helperRuns tells whether a live process of uid runs program name
+// (argv[0]'s base name) or scow's helper name (argv[1]).
+func helperRuns(uid int, name string) bool {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		cmd, err := os.ReadFile(p + "/cmdline")
+		if err != nil {
+			continue
+		}
+		argv := strings.Split(string(cmd), "\x00")
+		if filepath.Base(argv[0]) != name && (len(argv) < 2 || argv[1] != name) {
+			continue
+		}
+		if stat, _ := os.ReadFile(p + "/stat"); strings.Contains(string(stat), ") Z ") {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(p, &st) == nil && int(st.Uid) == uid {
+			return true
+		}
+	}
+	return false
 }

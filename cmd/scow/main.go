@@ -31,6 +31,13 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == engine.PortChildArg {
+		if err := engine.PortChildMain(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	// A CLI lives for milliseconds and reads many small records: collect
 	// garbage less often.
 	debug.SetGCPercent(400)
