@@ -1,0 +1,82 @@
+package main
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// ownCommandLine are the commands whose arguments after the first one
+// are a command line of the container's, flags and all.
+var ownCommandLine = []string{"run", "create", "exec"}
+
+// intersperse moves the flags typed after a command's arguments in front
+// of them (scow stop web -t 0, scow save img -o f.tar), as Docker's and
+// Podman's parsers accept and urfave/cli does not. "--" ends the moving.
+func intersperse(app *cli.App, args []string) []string {
+	i, flags, cmds := 1, app.Flags, app.Commands
+	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "-" {
+		if takesValue(flags, args[i]) {
+			i++
+		}
+		i++
+	}
+	var cmd *cli.Command
+	for i < len(args) {
+		c := findCommand(cmds, args[i])
+		if c == nil {
+			break
+		}
+		cmd, cmds = c, c.Subcommands
+		i++
+	}
+	if cmd == nil || cmd.SkipFlagParsing || slices.Contains(ownCommandLine, cmd.Name) {
+		return args
+	}
+	var moved, positional []string
+	rest := args[i:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		switch {
+		case a == "--":
+			positional = append(positional, rest[j:]...)
+			j = len(rest)
+		case strings.HasPrefix(a, "-") && a != "-":
+			moved = append(moved, a)
+			if takesValue(cmd.Flags, a) && j+1 < len(rest) {
+				moved = append(moved, rest[j+1])
+				j++
+			}
+		default:
+			positional = append(positional, a)
+		}
+	}
+	return slices.Concat(args[:i], moved, positional)
+}
+
+func findCommand(cmds []*cli.Command, name string) *cli.Command {
+	for _, c := range cmds {
+		if c.Name == name || slices.Contains(c.Aliases, name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// takesValue tells whether flag token tok (-t, --time) is followed by a
+// value: any flag but a bool, unless given as --flag=value. Grouped
+// short flags (-it) are bools.
+func takesValue(flags []cli.Flag, tok string) bool {
+	name := strings.TrimLeft(tok, "-")
+	if strings.Contains(name, "=") {
+		return false
+	}
+	for _, f := range flags {
+		if slices.Contains(f.Names(), name) {
+			_, isBool := f.(*cli.BoolFlag)
+			return !isBool
+		}
+	}
+	return false
+}

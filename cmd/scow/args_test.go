@@ -1,0 +1,36 @@
+package main
+
+import (
+	"io"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestIntersperse(t *testing.T) {
+	app := newApp(nil, io.Discard, io.Discard)
+	for in, want := range map[string]string{
+		"scow stop web -t 0":                         "scow stop -t 0 web",
+		"scow --root /r rm web other -f":             "scow --root /r rm -f web other",
+		"scow save busybox -o out.tar":               "scow save -o out.tar busybox",
+		"scow logs web --tail=5 -f":                  "scow logs --tail=5 -f web",
+		"scow container export web -o x.tar":         "scow container export -o x.tar web",
+		"scow volume rm data -f":                     "scow volume rm -f data",
+		"scow run --rm busybox ls -l":                "scow run --rm busybox ls -l",
+		"scow container run busybox sh -c x":         "scow container run busybox sh -c x",
+		"scow exec web ls -la":                       "scow exec web ls -la",
+		"scow unshare ls -l":                         "scow unshare ls -l",
+		"scow cp - web:/tmp -a":                      "scow cp -a - web:/tmp",
+		"scow rm web -- -f":                          "scow rm web -- -f",
+		"scow images":                                "scow images",
+		"scow --runroot /x":                          "scow --runroot /x",
+		"scow inspect --format {{.Id}} web --type x": "scow inspect --format {{.Id}} --type x web",
+	} {
+		if got := strings.Join(intersperse(app, strings.Fields(in)), " "); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", in, got, want)
+		}
+	}
+	if got := intersperse(app, []string{"scow"}); !slices.Equal(got, []string{"scow"}) {
+		t.Errorf("bare: %v", got)
+	}
+}
