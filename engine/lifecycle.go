@@ -350,6 +350,9 @@ func (e *Engine) removeContainer(ctx context.Context, id string, force, volumes 
 	if rt, err := e.ociRuntime(); err == nil && (stErr != nil || st.RuntimeState) {
 		rt.Delete(ctx, id, true)
 	}
+	// A monitor killed while it set up the network leaves a pin that
+	// no record marks as running.
+	netns.Release(e.netnsDir(), id)
 	if err := e.open(); err != nil {
 		return err
 	}

@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rootless-containers/rootlesskit/v2/pkg/port"
@@ -38,7 +38,14 @@ func (n *Network) forward(o Options) error {
 		return fmt.Errorf("port forwarder: %w", err)
 	}
 	quit := make(chan struct{})
-	n.onStop(func() { close(quit) })
+	n.onStop(func() {
+		close(quit)
+		// The parent half waits in an open of the child's ready pipe,
+		// which quit does not end: a writer that opens and goes does.
+		if f, err := os.OpenFile(pd.OpaqueForChild()[opaquepkg.ChildReadyPipePath], os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close()
+		}
+	})
 	childErr := make(chan error, 1)
 	stopChild, err := startPortChild(n.NSPath, pd.OpaqueForChild(), childErr)
 	if err != nil {
@@ -59,7 +66,9 @@ func (n *Network) forward(o Options) error {
 	for _, p := range ports {
 		st, err := pd.AddPort(context.Background(), port.Spec{
 			Proto: p.Protocol, ParentIP: p.HostIP, ParentPort: int(p.HostPort),
-			ChildIP: "127.0.0.1", ChildPort: int(p.ContainerPort),
+			// Dialed at the container's address: connections from loopback
+			// would pass for local ones inside (Podman's CVE-2021-20199).
+			ChildIP: guestAddr(o.Mode), ChildPort: int(p.ContainerPort),
 		})
 		if err != nil {
 			return publishError(p, err)
@@ -94,7 +103,7 @@ func startPortChild(nsPath string, opaque map[string]string, failed chan<- error
 	cmd := exec.Command(exe, PortChildArg, opaque[opaquepkg.SocketPath], opaque[opaquepkg.ChildReadyPipePath])
 	cmd.Env = append(os.Environ(), "_SCOW_NETNS="+nsPath)
 	cmd.ExtraFiles = []*os.File{quitR}
-	var stderr strings.Builder
+	var stderr lockedBuffer
 	cmd.Stderr = &stderr
 	err = cmd.Start()
 	quitR.Close()

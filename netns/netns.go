@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -139,12 +140,12 @@ func (n *Network) writeFiles(o Options) error {
 	switch o.Mode.Kind {
 	case ModeContainer:
 		// The namespace's owner's files, as they are.
+		files["hosts"], files["resolv.conf"] = hostsFile(o), resolvFile(o)
 		for _, f := range []string{"hosts", "resolv.conf"} {
-			data, err := os.ReadFile(filepath.Join(o.JoinDir, f))
-			if err != nil {
-				return err
+			// An owner run with --no-hosts has none: ours is made.
+			if data, err := os.ReadFile(filepath.Join(o.JoinDir, f)); err == nil {
+				files[f] = data
 			}
-			files[f] = data
 		}
 	default:
 		files["hosts"] = hostsFile(o)
@@ -187,11 +188,11 @@ func hostsFile(o Options) []byte {
 		fmt.Fprintf(&b, "%s\t%s\n", guestAddr(o.Mode), names)
 		fmt.Fprintf(&b, "%s\thost.containers.internal host.docker.internal\n", gatewayAddr(o.Mode))
 	case ModePasta:
+		// The namespace has the host's address; the host is reached
+		// at it too (there is no gateway mapping).
 		if ip := hostAddr(); ip != "" {
 			fmt.Fprintf(&b, "%s\t%s\n", ip, names)
-		}
-		if gw := hostGateway(); gw != "" {
-			fmt.Fprintf(&b, "%s\thost.containers.internal host.docker.internal\n", gw)
+			fmt.Fprintf(&b, "%s\thost.containers.internal host.docker.internal\n", ip)
 		}
 	case ModeHost:
 		b.WriteString("127.0.0.1\thost.containers.internal host.docker.internal\n")
@@ -200,26 +201,31 @@ func hostsFile(o Options) []byte {
 	}
 	for _, h := range o.AddHosts {
 		name, ip, _ := strings.Cut(h, ":")
+		if ip == "host-gateway" {
+			ip = hostGatewayAddr(o.Mode)
+		}
 		fmt.Fprintf(&b, "%s\t%s\n", ip, name)
 	}
 	return b.Bytes()
 }
 
-// resolvFile is /etc/resolv.conf: --dns or the host's resolvers, or
-// slirp4netns's forwarder where the host's are on loopback, which the
-// container cannot reach.
+// resolvFile is /etc/resolv.conf: --dns, or the host's resolvers that
+// the container can reach; where the host only has loopback ones, the
+// helper's forwarder.
 func resolvFile(o Options) []byte {
 	servers, search, options := hostResolv()
 	if o.Mode.Kind != ModeHost && o.Mode.Kind != ModeNone {
-		var reachable []string
-		for _, s := range servers {
-			if ip := net.ParseIP(s); ip != nil && !ip.IsLoopback() {
-				reachable = append(reachable, s)
-			}
+		servers = nonLoopback(servers)
+		if o.Mode.Kind == ModeSlirp && o.Mode.Option("enable_ipv6", "false") != "true" {
+			servers = slices.DeleteFunc(servers, func(s string) bool { return strings.Contains(s, ":") })
 		}
-		servers = reachable
-		if len(servers) == 0 && o.Mode.Kind == ModeSlirp {
-			servers = []string{dnsAddr(o.Mode)}
+		if len(servers) == 0 {
+			switch o.Mode.Kind {
+			case ModeSlirp:
+				servers = []string{dnsAddr(o.Mode)}
+			case ModePasta:
+				servers = []string{pastaDNS}
+			}
 		}
 	}
 	if len(o.DNS) > 0 {
@@ -247,9 +253,40 @@ func resolvFile(o Options) []byte {
 	return b.Bytes()
 }
 
-// hostResolv reads the host's /etc/resolv.conf.
+// hostResolv reads the host's resolv.conf; where it names only a
+// loopback resolver (systemd-resolved's stub), the upstream servers
+// systemd-resolved lists, as Docker does.
 func hostResolv() (servers, search, options []string) {
-	f, err := os.Open("/etc/resolv.conf")
+	servers, search, options = readResolv("/etc/resolv.conf")
+	if len(nonLoopback(servers)) == 0 {
+		if up, upSearch, _ := readResolv("/run/systemd/resolve/resolv.conf"); len(nonLoopback(up)) > 0 {
+			servers = up
+			if search == nil {
+				search = upSearch
+			}
+		}
+	}
+	return servers, search, options
+}
+
+// reachableServers are the host's resolvers a container can reach.
+func reachableServers() []string {
+	s, _, _ := hostResolv()
+	return nonLoopback(s)
+}
+
+func nonLoopback(servers []string) []string {
+	var out []string
+	for _, s := range servers {
+		if ip := net.ParseIP(s); ip != nil && !ip.IsLoopback() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func readResolv(path string) (servers, search, options []string) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, nil
 	}
@@ -270,6 +307,20 @@ func hostResolv() (servers, search, options []string) {
 		}
 	}
 	return servers, search, options
+}
+
+// hostGatewayAddr is where the host is, seen from a container of mode m:
+// --add-host NAME:host-gateway.
+func hostGatewayAddr(m Mode) string {
+	switch m.Kind {
+	case ModeSlirp:
+		return gatewayAddr(m)
+	case ModePasta:
+		if ip := hostAddr(); ip != "" {
+			return ip
+		}
+	}
+	return "127.0.0.1"
 }
 
 // ValidateHost checks an --add-host HOST:IP value.

@@ -1,13 +1,11 @@
 package netns
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"runtime"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -69,28 +67,6 @@ func loopbackUp() error {
 		return fmt.Errorf("bring lo up: %w", err)
 	}
 	return nil
-}
-
-// hostGateway is the host's default IPv4 gateway, which pasta maps to
-// the host in the namespace.
-func hostGateway() string {
-	data, err := os.ReadFile("/proc/net/route")
-	if err != nil {
-		return ""
-	}
-	for _, l := range strings.Split(string(data), "\n")[1:] {
-		f := strings.Fields(l)
-		if len(f) > 2 && f[1] == "00000000" {
-			var gw [4]byte
-			var n uint32
-			if _, err := fmt.Sscanf(f[2], "%08X", &n); err != nil || n == 0 {
-				continue
-			}
-			binary.LittleEndian.PutUint32(gw[:], n)
-			return net.IP(gw[:]).String()
-		}
-	}
-	return ""
 }
 
 // unprivilegedPortStart is the first port an unprivileged user may bind.

@@ -23,6 +23,22 @@ func (n *Network) startPasta(o Options) error {
 	if o.MacAddress != "" {
 		args = append(args, "--ns-mac-addr", o.MacAddress)
 	}
+	// Podman's defaults: the host's loopback stays out of reach (-T/-U
+	// auto would forward its ports into the namespace, and the gateway
+	// would lead to it), unless the user's own options say otherwise.
+	user := strings.Join(o.Mode.Options, " ")
+	for _, d := range [][2]string{{"-T", "none"}, {"-U", "none"}} {
+		if !strings.Contains(" "+user, " "+d[0]) {
+			args = append(args, d[0], d[1])
+		}
+	}
+	if !strings.Contains(user, "map-gw") {
+		args = append(args, "--no-map-gw")
+	}
+	if len(o.DNS) == 0 && len(reachableServers()) == 0 {
+		// The host resolves on loopback: pasta forwards to it.
+		args = append(args, "--dns-forward", pastaDNS)
+	}
 	args = append(args, o.Mode.Options...)
 	if !o.Rootless {
 		// pasta drops root for nobody, who cannot reach the run root.
@@ -31,7 +47,7 @@ func (n *Network) startPasta(o Options) error {
 	// Already in the namespace's user namespace: pasta must not join it.
 	args = append(args, "--netns-only", "--netns", n.NSPath)
 	cmd := exec.Command(bin, args...)
-	var stderr strings.Builder
+	var stderr lockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start pasta: %w", err)
@@ -60,9 +76,20 @@ func (n *Network) startPasta(o Options) error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	// This pasta only warns when a port is taken: check that it holds
+	// each one.
+	for _, p := range ports {
+		if err := CheckPorts([]PortMapping{p}, false); err == nil {
+			return publishError(p, fmt.Errorf("pasta did not bind it (address already in use?)"))
+		}
+	}
 	n.Ports = ports
 	return nil
 }
+
+// pastaDNS is the address pasta forwards DNS queries from when the host
+// resolves on loopback.
+const pastaDNS = "169.254.1.1"
 
 // pastaPorts renders mappings as pasta's options, one -t or -u each
 // (pasta takes no list that mixes addresses); "none" for a protocol

@@ -29,6 +29,7 @@ func ParsePublish(spec string) ([]PortMapping, error) {
 		return nil, fmt.Errorf("-p %q: %w: %s", spec, ErrInvalidPort, why)
 	}
 	rest, proto, _ := strings.Cut(spec, "/")
+	proto = strings.ToLower(proto)
 	if proto == "" {
 		proto = "tcp"
 	}

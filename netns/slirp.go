@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -71,7 +72,7 @@ func (n *Network) startSlirp(o Options) error {
 	}
 	cmd := exec.Command(bin, append(args, n.NSPath, "tap0")...)
 	cmd.ExtraFiles = []*os.File{readyW, exitR}
-	var stderr strings.Builder
+	var stderr lockedBuffer
 	cmd.Stderr = &stderr
 	err = cmd.Start()
 	readyW.Close()
@@ -193,6 +194,24 @@ func publishError(p PortMapping, err error) error {
 		return fmt.Errorf("publish %s:%d/%s: the port is in use on the host: stop what uses it, or choose another", ip, p.HostPort, p.Protocol)
 	}
 	return fmt.Errorf("publish %s:%d/%s: %w", ip, p.HostPort, p.Protocol, err)
+}
+
+// lockedBuffer collects a helper's stderr while it runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func firstLine(s string, err error) string {

@@ -480,11 +480,12 @@ __attribute__((constructor)) static void scow_nsenter(int argc, char **argv) {
 	int lockfd, cfd, r;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
-	const char *netns = getenv("_SCOW_NETNS");
+	const char *netns = argc > 1 && strcmp(argv[1], "__portchild") == 0 ? getenv("_SCOW_NETNS") : NULL;
 
-	// A helper that must live in a container's network namespace (the
-	// port forwarder's child half) joins it here, while the process still
-	// has one thread, so that every thread Go starts is in it.
+	// The port forwarder's child half, which must live in a container's
+	// network namespace, joins it here while the process still has one
+	// thread, so that every thread Go starts is in it. No other command
+	// honours the variable.
 	if (netns != NULL) {
 		int fd = open(netns, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
