@@ -72,6 +72,9 @@ func portMap(ports []netns.PortMapping) map[string][]InspectPort {
 		if p.HostPort != 0 {
 			hp = strconv.Itoa(int(p.HostPort))
 		}
+		if p.HostPortEnd != 0 {
+			hp += "-" + strconv.Itoa(int(p.HostPortEnd))
+		}
 		out[key] = append(out[key], InspectPort{HostIP: p.HostIP, HostPort: hp})
 	}
 	return out

@@ -13,20 +13,12 @@ cd "$(dirname "$0")/.."
 runs=${1:-3}
 secs=${2:-5}
 archive=$PWD/tests/.cache/busybox.tar
-test_user=${SCOW_TEST_USER:-scowtest}
 [ -x bin/scow ] && [ -f "$archive" ] || { echo "bench-net: run make build image first" >&2; exit 1; }
 
-work=$(mktemp -d /tmp/scow-benchnet-XXXXXX)
-chmod 755 "$work"
-cp bin/scow "$archive" "$work/"
+. hack/bench-lib.sh
+bench_workdir bench-net
+cp "$archive" "$work/"
 go build -o "$work/netbench" ./hack/netbench
-as_user=()
-if [ "$(id -u)" = 0 ]; then
-	home=$(getent passwd "$test_user" | cut -d: -f6)
-	as_user=(runuser -u "$test_user" -- env HOME="$home" PATH="$PATH")
-	chown "$test_user" "$work"
-fi
-u() { (cd "$work" && "${as_user[@]}" "$@"); }
 
 s=("$work/scow" --root "$work/scow-root" --runroot "$work/scow-run")
 have_podman=0
@@ -46,8 +38,6 @@ trap cleanup EXIT
 u "${s[@]}" load -q -i "$work/busybox.tar" >/dev/null
 [ "$have_podman" = 1 ] && u "${p[@]}" load -q -i "$work/busybox.tar" >/dev/null
 
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 serve='mkdir -p /www && echo hi >/www/index.html && truncate -s 1G /www/big && exec httpd -f -p 80 -h /www'
 
 # measure ENGINE NETWORK: prints "MB/s req/s" medians for one engine.

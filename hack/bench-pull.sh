@@ -10,20 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 scow=$PWD/bin/scow
-test_user=${SCOW_TEST_USER:-scowtest}
 command -v docker-registry >/dev/null || { echo "bench-pull: apt-get install docker-registry" >&2; exit 1; }
 [ -x "$scow" ] || { echo "bench-pull: run make build first" >&2; exit 1; }
 
-work=$(mktemp -d /tmp/scow-bench-pull-XXXXXX)
-chmod 755 "$work"
-cp "$scow" "$work/"
-as_user=()
-if [ "$(id -u)" = 0 ]; then
-	home=$(getent passwd "$test_user" | cut -d: -f6)
-	as_user=(runuser -u "$test_user" -- env HOME="$home" PATH="$PATH")
-	chown "$test_user" "$work"
-fi
-u() { (cd "$work" && "${as_user[@]}" "$@"); }
+. hack/bench-lib.sh
+bench_workdir bench-pull
 
 # The image: five 40 MB layers of random data, as a docker-archive.
 img=$work/img
@@ -44,7 +35,7 @@ cfg=$(printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":
 cfgsum=$(printf '%s' "$cfg" | sha256sum | cut -d' ' -f1)
 printf '%s' "$cfg" >"$img/$cfgsum.json"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(freeport)
 ref=127.0.0.1:$port/bench/big:1
 printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":[%s]}]' "$cfgsum" "$ref" "$(IFS=,; echo "${layers[*]}")" >"$img/manifest.json"
 tar -C "$img" -cf "$work/big.tar" .
@@ -80,7 +71,6 @@ fresh_skopeo() {
 	u podman --root "$work/p" --runroot "$work/p-run" rmi -f "$ref" >/dev/null 2>&1 || true
 	ms_of u podman --root "$work/p" --runroot "$work/p-run" unshare skopeo copy -q --src-tls-verify=false "docker://$ref" "containers-storage:[overlay@$work/p+$work/p-run]$ref"
 }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 engines=(scow)
 command -v podman >/dev/null && engines+=(podman)

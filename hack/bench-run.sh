@@ -11,19 +11,11 @@ runs=${1:-21}
 ps_count=${2:-1000}
 scow=$PWD/bin/scow
 archive=$PWD/tests/.cache/busybox.tar
-test_user=${SCOW_TEST_USER:-scowtest}
 [ -x "$scow" ] && [ -f "$archive" ] || { echo "bench-run: run make build image first" >&2; exit 1; }
 
-work=$(mktemp -d /tmp/scow-bench-XXXXXX)
-chmod 755 "$work"
-cp "$scow" "$archive" "$work/"
-as_user=()
-if [ "$(id -u)" = 0 ]; then
-	home=$(getent passwd "$test_user" | cut -d: -f6)
-	as_user=(runuser -u "$test_user" -- env HOME="$home" PATH="$PATH")
-	chown "$test_user" "$work"
-fi
-u() { (cd "$work" && "${as_user[@]}" "$@"); }
+. hack/bench-lib.sh
+bench_workdir bench
+cp "$archive" "$work/"
 
 s=("$work/scow" --root "$work/scow-root" --runroot "$work/scow-run")
 have_podman=0
@@ -54,7 +46,6 @@ ms() {
 	t1=$(date +%s%N)
 	echo $(((t1 - t0) / 1000000))
 }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 # compare NAME SCOW-CMD PODMAN-CMD [RUNS]: interleaved medians and ratio.
 compare() {

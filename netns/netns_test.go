@@ -65,6 +65,7 @@ func TestParsePublish(t *testing.T) {
 		{in: "8080-8081:80-81", want: []PortMapping{{HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}, {HostPort: 8081, ContainerPort: 81, Protocol: "tcp"}}},
 		{in: "80-81", want: []PortMapping{{ContainerPort: 80, Protocol: "tcp"}, {ContainerPort: 81, Protocol: "tcp"}}},
 		{in: "8080-8082:80-81", err: true},
+		{in: "8000-8010:80/UDP", want: []PortMapping{{HostPort: 8000, HostPortEnd: 8010, ContainerPort: 80, Protocol: "udp"}}},
 		{in: "8080:80/sctp", err: true},
 		{in: "x:80", err: true},
 		{in: "8080:0", err: true},
@@ -87,6 +88,10 @@ func TestParsePublish(t *testing.T) {
 	got := FormatPorts([]PortMapping{{HostPort: 8081, ContainerPort: 81, Protocol: "udp"}, {HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}, {HostIP: "::1", HostPort: 9, ContainerPort: 90, Protocol: "tcp"}})
 	if want := "127.0.0.1:8080->80/tcp, 0.0.0.0:8081->81/udp, [::1]:9->90/tcp"; got != want {
 		t.Errorf("FormatPorts = %q, want %q", got, want)
+	}
+	ranged, _ := ParsePublish("8000-8002:80-82")
+	if got, want := FormatPorts(append(ranged, PortMapping{HostPort: 9000, ContainerPort: 83, Protocol: "tcp"})), "0.0.0.0:8000-8002->80-82/tcp, 0.0.0.0:9000->83/tcp"; got != want {
+		t.Errorf("FormatPorts of a range = %q, want %q", got, want)
 	}
 }
 

@@ -1,7 +1,6 @@
 package netns
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -100,7 +99,17 @@ func freePort(proto, ip string) (uint16, error) {
 	return uint16(l.Addr().(*net.TCPAddr).Port), nil
 }
 
-var errPortInUse = errors.New("address already in use")
+// freePortIn finds a port of lo..hi that is free on ip.
+func freePortIn(proto, ip string, lo, hi uint16) (uint16, error) {
+	for p := lo; ; p++ {
+		if CheckPorts([]PortMapping{{HostIP: ip, HostPort: p, ContainerPort: 1, Protocol: proto}}, false) == nil {
+			return p, nil
+		}
+		if p == hi {
+			return 0, fmt.Errorf("%w: no port of %d-%d is free on the host", ErrInvalidPort, lo, hi)
+		}
+	}
+}
 
 // inNS runs f on a thread in the network namespace at path; the thread
 // is dropped afterwards.

@@ -12,8 +12,11 @@ import (
 // PortMapping publishes a container port on the host. HostPort 0 is
 // picked when the container starts.
 type PortMapping struct {
-	HostIP        string `json:"host_ip,omitempty"`
-	HostPort      uint16 `json:"host_port"`
+	HostIP   string `json:"host_ip,omitempty"`
+	HostPort uint16 `json:"host_port"`
+	// HostPortEnd, when set, makes HostPort..HostPortEnd a range to pick
+	// a free port from (-p 8000-8010:80), as Docker does.
+	HostPortEnd   uint16 `json:"host_port_end,omitempty"`
 	ContainerPort uint16 `json:"container_port"`
 	Protocol      string `json:"protocol"`
 }
@@ -71,8 +74,11 @@ func ParsePublish(spec string) ([]PortMapping, error) {
 		if hLo, hHi, err = portRange(hostPart); err != nil || hLo == 0 {
 			return bad("host port: want a port or a range such as 8080 or 8080-8090")
 		}
-		if hHi-hLo != cHi-cLo {
+		if hHi-hLo != cHi-cLo && cLo != cHi {
 			return bad("the host and container port ranges differ in size")
+		}
+		if cLo == cHi && hLo != hHi {
+			return []PortMapping{{HostIP: hostIP, HostPort: hLo, HostPortEnd: hHi, ContainerPort: cLo, Protocol: proto}}, nil
 		}
 	}
 	var out []PortMapping
@@ -110,13 +116,30 @@ func portRange(s string) (lo, hi uint16, err error) {
 // FormatPorts renders mappings as ps's PORTS column does:
 // 0.0.0.0:8080->80/tcp, 127.0.0.1:8081->81/udp.
 func FormatPorts(ports []PortMapping) string {
+	sorted := SortPorts(ports)
 	var out []string
-	for _, p := range SortPorts(ports) {
+	for i := 0; i < len(sorted); {
+		p := sorted[i]
+		// A run of consecutive ports shows as a range, as in Docker.
+		n := 1
+		for i+n < len(sorted) {
+			q := sorted[i+n]
+			if q.HostIP != p.HostIP || q.Protocol != p.Protocol || q.HostPort != p.HostPort+uint16(n) || q.ContainerPort != p.ContainerPort+uint16(n) {
+				break
+			}
+			n++
+		}
 		ip := p.HostIP
 		if ip == "" {
 			ip = "0.0.0.0"
 		}
-		out = append(out, fmt.Sprintf("%s->%d/%s", net.JoinHostPort(ip, strconv.Itoa(int(p.HostPort))), p.ContainerPort, p.Protocol))
+		host, ctr := strconv.Itoa(int(p.HostPort)), strconv.Itoa(int(p.ContainerPort))
+		if n > 1 {
+			host += "-" + strconv.Itoa(int(p.HostPort)+n-1)
+			ctr += "-" + strconv.Itoa(int(p.ContainerPort)+n-1)
+		}
+		out = append(out, fmt.Sprintf("%s->%s/%s", net.JoinHostPort(ip, host), ctr, p.Protocol))
+		i += n
 	}
 	return strings.Join(out, ", ")
 }
@@ -137,7 +160,7 @@ func SortPorts(ports []PortMapping) []PortMapping {
 // that is in use or that an unprivileged user may not bind.
 func CheckPorts(ports []PortMapping, rootless bool) error {
 	for _, p := range ports {
-		if p.HostPort == 0 {
+		if p.HostPort == 0 || p.HostPortEnd != 0 {
 			continue
 		}
 		if _, err := choosePorts([]PortMapping{p}, rootless); err != nil {

@@ -166,7 +166,14 @@ func choosePorts(ports []PortMapping, rootless bool) ([]PortMapping, error) {
 	out := make([]PortMapping, len(ports))
 	start := unprivilegedPortStart()
 	for i, p := range ports {
-		if p.HostPort == 0 {
+		switch {
+		case p.HostPortEnd != 0:
+			port, err := freePortIn(p.Protocol, p.HostIP, p.HostPort, p.HostPortEnd)
+			if err != nil {
+				return nil, err
+			}
+			p.HostPort, p.HostPortEnd = port, 0
+		case p.HostPort == 0:
 			port, err := freePort(p.Protocol, p.HostIP)
 			if err != nil {
 				return nil, publishError(p, err)

@@ -132,7 +132,16 @@ func TestPublishedPorts(t *testing.T) {
 		if a, b := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", lo)), fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", lo+1)); a != "a\n" || b != "b\n" {
 			t.Errorf("range: %q %q", a, b)
 		}
+		if ps := s.must("ps", "--format", "{{.Ports}}", "--filter", "name=ranged"); ps != fmt.Sprintf("0.0.0.0:%d-%d->80-81/tcp\n", lo, lo+1) {
+			t.Errorf("ps PORTS of a range: %q", ps)
+		}
 		s.must("rm", "-f", "ranged")
+		// A host range for one container port: a free one of the range.
+		s.must("run", "-d", "--name", "anyof", "-p", fmt.Sprintf("%d-%d:80", lo, lo+1), "busybox", "sh", "-c", webServer("anyof", 80))
+		if got := strings.TrimSpace(s.must("port", "anyof", "80")); got != fmt.Sprintf("0.0.0.0:%d", lo) && got != fmt.Sprintf("0.0.0.0:%d", lo+1) {
+			t.Errorf("-p %d-%d:80 published on %q", lo, lo+1, got)
+		}
+		s.must("rm", "-f", "anyof")
 		s.must("import", "--change", "EXPOSE 8080", "--change", "CMD /bin/sh", rootfsTar(t, m), "exposing")
 		s.must("run", "-d", "--name", "all", "-P", "exposing", "sh", "-c", webServer("exposed", 8080))
 		hostPort := strings.TrimSpace(s.must("port", "all", "8080"))
