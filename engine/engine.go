@@ -30,6 +30,8 @@ type Engine struct {
 	cfg     Config
 	store   *storage.Store
 	runtime *oci.Runtime
+	// netWaits, in a monitor, wait for the network helpers of its runs.
+	netWaits []func()
 }
 
 // New returns an engine for the options; it reads scow.conf but opens

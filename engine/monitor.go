@@ -235,6 +235,9 @@ func MonitorMain() error {
 	}()
 	_, err = e.monitor(context.Background(), r.ID, h, report)
 	report(err)
+	for _, wait := range e.netWaits {
+		wait()
+	}
 	return err
 }
 
@@ -343,6 +346,7 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 	defer func() {
 		if netUp {
 			net.Stop()
+			net.Wait()
 		}
 	}()
 	rows, cols := h.size()
@@ -438,6 +442,8 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 	rt.Delete(rctx, cfg.ID, true)
 	net.Stop()
 	netUp = false
+	// Its helpers are waited for once the exit is reported.
+	e.netWaits = append(e.netWaits, net.Wait)
 	if err := e.open(); err == nil {
 		e.store.Unmount(cfg.ID)
 	}

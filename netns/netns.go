@@ -57,9 +57,12 @@ type Network struct {
 	// Ports are the published ports, with the host ports chosen.
 	Ports []PortMapping
 	stops []func()
+	// reaps wait for helpers told to end at Stop.
+	reaps []func()
 }
 
-// Stop ends the helpers and releases the namespace, last first.
+// Stop tells the helpers to end and releases the namespace, last first;
+// Wait waits for the helpers to be gone.
 func (n *Network) Stop() {
 	for i := len(n.stops) - 1; i >= 0; i-- {
 		n.stops[i]()
@@ -67,7 +70,19 @@ func (n *Network) Stop() {
 	n.stops = nil
 }
 
+// Wait waits for the helpers Stop ended: slirp4netns takes some 20 ms to
+// notice, which a caller that has already reported the container's exit
+// need not wait for.
+func (n *Network) Wait() {
+	for _, r := range n.reaps {
+		r()
+	}
+	n.reaps = nil
+}
+
 func (n *Network) onStop(f func()) { n.stops = append(n.stops, f) }
+
+func (n *Network) onReap(f func()) { n.reaps = append(n.reaps, f) }
 
 // pinPath is where the namespace of container id is pinned.
 func pinPath(runDir, id string) string { return filepath.Join(runDir, id[:16]) }

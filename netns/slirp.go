@@ -82,17 +82,19 @@ func (n *Network) startSlirp(o Options) error {
 		exitW.Close()
 		return fmt.Errorf("start slirp4netns: %w", err)
 	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
 	n.onStop(func() {
 		exitW.Close()
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
 		os.Remove(api)
+		n.onReap(func() {
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				cmd.Process.Kill()
+				<-done
+			}
+		})
 	})
 	// It writes "1" once the namespace's tap0 is up.
 	readyR.SetReadDeadline(time.Now().Add(30 * time.Second))
