@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"github.com/scow-project/scow/netns"
 	"os"
 	"runtime"
 	"strings"
@@ -28,6 +29,11 @@ type HostInfo struct {
 	UIDMap        []IDMapping `json:"uidmap"`
 	GIDMap        []IDMapping `json:"gidmap"`
 	OCIRuntime    RuntimeInfo `json:"ociRuntime"`
+	// NetworkBackend is the default network mode; Slirp4netns and Pasta
+	// the helpers found for it.
+	NetworkBackend string      `json:"networkBackend"`
+	Slirp4netns    RuntimeInfo `json:"slirp4netns"`
+	Pasta          RuntimeInfo `json:"pasta"`
 }
 
 // IDMapping is one line of a user namespace's ID map.
@@ -80,6 +86,15 @@ func (e *Engine) Info(ctx context.Context) (*Info, error) {
 	if rt, err := e.ociRuntime(); err == nil {
 		info.Host.OCIRuntime = RuntimeInfo{Name: rt.Name(), Path: rt.Path}
 		info.Host.OCIRuntime.Version, _ = rt.Version(ctx)
+	}
+	def, _ := netns.ParseMode("")
+	info.Host.NetworkBackend = def.Kind
+	for _, h := range []struct {
+		name string
+		into *RuntimeInfo
+	}{{netns.ModeSlirp, &info.Host.Slirp4netns}, {netns.ModePasta, &info.Host.Pasta}} {
+		path, version := netns.Helper(ctx, h.name)
+		*h.into = RuntimeInfo{Name: h.name, Path: path, Version: version}
 	}
 	imgs, err := e.store.Images()
 	if err != nil {

@@ -3,10 +3,12 @@ package netns
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -361,3 +363,15 @@ func hostAddr() string {
 
 // errNoHelper is wrapped when slirp4netns or pasta is missing.
 var errNoHelper = errors.New("not installed")
+
+// Helper returns the path and version (first line of --version) of a
+// network helper, slirp4netns or pasta; empty when it is not installed.
+func Helper(ctx context.Context, name string) (path, version string) {
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return "", ""
+	}
+	out, _ := exec.CommandContext(ctx, path, "--version").Output()
+	version, _, _ = strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return path, version
+}

@@ -246,6 +246,9 @@ func TestHostLoopbackAndNames(t *testing.T) {
 		if r := s.scow("run", "--rm", "--no-hosts", "busybox", "cat", "/etc/hosts"); strings.Contains(r.stdout, "host.containers.internal") {
 			t.Errorf("--no-hosts: %s", r)
 		}
+		if got := s.must("info", "--format", "{{.Host.NetworkBackend}} {{.Host.Slirp4netns.Path}} {{.Host.Pasta.Path}}"); got != "slirp4netns /usr/bin/slirp4netns /usr/bin/pasta\n" {
+			t.Errorf("info's network: %q", got)
+		}
 		// Outbound traffic goes through slirp4netns: its gateway answers.
 		if r := s.scow("run", "--rm", "busybox", "sh", "-c", "ip route | grep default"); !strings.Contains(r.stdout, "10.0.2.2") {
 			t.Errorf("default route: %s", r)

@@ -34,6 +34,10 @@ func printInfo(w io.Writer, i *engine.Info) {
 	h := i.Host
 	fmt.Fprintf(w, "host:\n  arch: %s\n  cgroupVersion: %s\n  hostname: %s\n  kernel: %s\n  os: %s\n", h.Arch, h.CgroupVersion, h.Hostname, h.Kernel, h.OS)
 	fmt.Fprintf(w, "  ociRuntime:\n    name: %s\n    path: %s\n    version: %s\n", h.OCIRuntime.Name, h.OCIRuntime.Path, h.OCIRuntime.Version)
+	fmt.Fprintf(w, "  networkBackend: %s\n", h.NetworkBackend)
+	for _, n := range []engine.RuntimeInfo{h.Pasta, h.Slirp4netns} {
+		fmt.Fprintf(w, "  %s:\n    executable: %s\n    version: %s\n", n.Name, n.Path, n.Version)
+	}
 	fmt.Fprintf(w, "  security:\n    rootless: %t\n", h.Rootless)
 	for _, m := range []struct {
 		name string
