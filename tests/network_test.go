@@ -17,13 +17,22 @@ import (
 	"time"
 )
 
-// freeHostPort asks the kernel for a port nothing uses now.
-func freeHostPort(t *testing.T) int {
+// listenLoopback listens on a free port of the host's loopback until
+// the test ends.
+func listenLoopback(t *testing.T) net.Listener {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// freeHostPort asks the kernel for a port nothing uses now.
+func freeHostPort(t *testing.T) int {
+	t.Helper()
+	l := listenLoopback(t)
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
@@ -178,11 +187,7 @@ func TestPortErrors(t *testing.T) {
 	forModes(t, func(t *testing.T, m *mode) {
 		s := newStore(t, m)
 		s.must("load", "-i", suite.image)
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
+		l := listenLoopback(t)
 		used := l.Addr().(*net.TCPAddr).Port
 		wantError(t, s.scow("run", "--rm", "--name", "clash", "-p", fmt.Sprintf("127.0.0.1:%d:80", used), "busybox", "true"), 125, "in use")
 		if got := s.must("ps", "-a", "--format", "{{.Names}}"); got != "" {
@@ -210,11 +215,7 @@ func TestHostLoopbackAndNames(t *testing.T) {
 		s := newStore(t, m)
 		s.must("load", "-i", suite.image)
 		// A server on the host's loopback.
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
+		l := listenLoopback(t)
 		go func() {
 			for {
 				c, err := l.Accept()
