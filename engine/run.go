@@ -17,6 +17,7 @@ import (
 	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/oci"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -185,7 +186,14 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 		}
 		ports = append(ports, m...)
 	}
-	if (len(ports) > 0 || o.PublishAll) && mode.Kind != netns.ModeSlirp && mode.Kind != netns.ModePasta {
+	switch {
+	case len(ports) == 0 && !o.PublishAll, mode.Kind == netns.ModeSlirp, mode.Kind == netns.ModePasta:
+	case mode.Kind == netns.ModeHost:
+		// As Docker: compose files publish ports and use the host's
+		// network too; the container's ports are the host's anyway.
+		logrus.Warn("Published ports are discarded when using host network mode")
+		ports, o.PublishAll = nil, false
+	default:
 		return nil, withClass(ErrInvalid, fmt.Errorf("-p and -P need a network of the container's own (slirp4netns or pasta), not --network %s", mode))
 	}
 	for _, h := range o.AddHosts {

@@ -199,7 +199,12 @@ func TestPortErrors(t *testing.T) {
 		for _, bad := range []string{"x:80", "8080:80/sctp", "8080-8082:80-81", "1:2:3:4"} {
 			wantError(t, s.scow("run", "--rm", "-p", bad, "busybox", "true"), 125, bad)
 		}
-		wantError(t, s.scow("run", "--rm", "--network", "host", "-p", "8080:80", "busybox", "true"), 125, "-p")
+		// With the host's network, -p is dropped with a warning, as in
+		// Docker; with none it is an error.
+		if r := s.scow("run", "--rm", "--network", "host", "-p", "8080:80", "busybox", "true"); r.code != 0 || !strings.Contains(r.stderr, "discarded") {
+			t.Errorf("-p with --network host: %s", r)
+		}
+		wantError(t, s.scow("run", "--rm", "--network", "none", "-p", "8080:80", "busybox", "true"), 125, "-p")
 		wantError(t, s.scow("run", "--rm", "--network", "bogus", "busybox", "true"), 125, "bogus")
 		wantError(t, s.scow("run", "--rm", "--network", "slirp4netns:mtu=1", "busybox", "true"), 125, "mtu")
 		wantError(t, s.scow("run", "--rm", "--network", "container:nosuch", "busybox", "true"), 125, "nosuch")
