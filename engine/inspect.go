@@ -80,6 +80,18 @@ func portMap(ports []netns.PortMapping) map[string][]InspectPort {
 	return out
 }
 
+// networkSettings is inspect's NetworkSettings: published ports, and
+// the address and gateway while the container runs.
+func networkSettings(cfg *ContainerConfig, st *ContainerState) map[string]any {
+	out := map[string]any{"Ports": portMap(st.Ports), "IPAddress": "", "Gateway": "", "MacAddress": cfg.MacAddress}
+	if st.Status == StatusRunning {
+		if mode, err := netns.ParseMode(cfg.Network); err == nil {
+			out["IPAddress"], out["Gateway"] = netns.Addresses(mode)
+		}
+	}
+	return out
+}
+
 // InspectConfig is the Config object of inspect.
 type InspectConfig struct {
 	Hostname    string            `json:"Hostname"`
@@ -149,7 +161,7 @@ func (e *Engine) inspectData(c *Container) *ContainerInspect {
 	out := &ContainerInspect{
 		ID: cfg.ID, Created: cfg.Created, Image: cfg.ImageID, ImageName: cfg.Image,
 		Name: cfg.Name, RestartCount: st.RestartCount, LogPath: e.LogPath(cfg.ID),
-		Mounts: []InspectMount{}, NetworkSettings: map[string]any{"Ports": portMap(st.Ports)},
+		Mounts: []InspectMount{}, NetworkSettings: networkSettings(cfg, st),
 		State: InspectState{
 			Status: st.Status, Running: st.Status == StatusRunning, Restarting: st.Status == StatusRestarting,
 			OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error,

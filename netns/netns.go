@@ -375,3 +375,15 @@ func Helper(ctx context.Context, name string) (path, version string) {
 	version, _, _ = strings.Cut(strings.TrimSpace(string(out)), "\n")
 	return path, version
 }
+
+// Addresses returns a container's address and gateway in mode m, as
+// inspect shows them ("" where the mode has none of its own).
+func Addresses(m Mode) (ip, gateway string) {
+	switch m.Kind {
+	case ModeSlirp:
+		return guestAddr(m), gatewayAddr(m)
+	case ModePasta:
+		return hostAddr(), ""
+	}
+	return "", ""
+}

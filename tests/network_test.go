@@ -157,8 +157,8 @@ func TestPublishedPorts(t *testing.T) {
 		if got := fetch(t, "http://"+hostPort+"/"); got != "exposed\n" {
 			t.Errorf("-P: %q from %s", got, hostPort)
 		}
-		if got := s.must("inspect", "--format", "{{range $k, $v := .NetworkSettings.Ports}}{{$k}}{{end}}", "all"); got != "8080/tcp\n" {
-			t.Errorf("inspect Ports: %q", got)
+		if got := s.must("inspect", "--format", "{{range $k, $v := .NetworkSettings.Ports}}{{$k}}{{end}} {{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}}", "all"); got != "8080/tcp 10.0.2.100 10.0.2.2\n" {
+			t.Errorf("inspect NetworkSettings: %q", got)
 		}
 		s.must("rm", "-f", "all")
 		noHelpersLeft(t, s, m)
