@@ -125,8 +125,10 @@ func (e *Engine) consoleSocket(id string) (*oci.ConsoleSocket, error) {
 
 // acceptClients serves the attach socket of container id until it is
 // closed: clients attach to h, or run exec sessions (counted, with the
-// handshakes, in execs).
-func (e *Engine) acceptClients(l *net.UnixListener, id string, h *hub, execs *sync.WaitGroup) {
+// handshakes, in execs). done closes when it returns: no more are
+// counted after that.
+func (e *Engine) acceptClients(l *net.UnixListener, id string, h *hub, execs *sync.WaitGroup, done chan<- struct{}) {
+	defer close(done)
 	for {
 		conn, err := l.AcceptUnix()
 		if err != nil {
@@ -147,6 +149,9 @@ func (e *Engine) acceptClients(l *net.UnixListener, id string, h *hub, execs *sy
 			conn.SetReadDeadline(time.Time{})
 			c := &frameConn{c: conn}
 			if req.Exec == nil {
+				// Only the client that started the container may end
+				// its input (Docker's StdinOnce).
+				req.StdinOnce = false
 				h.join(c, req, false)
 				return
 			}

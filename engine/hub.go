@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/scow-project/scow/oci"
@@ -41,8 +42,10 @@ type hub struct {
 	// client gets it at once.
 	final *attachExit
 	// gen counts the process's runs: input is only for the run its
-	// client attached to.
-	gen int
+	// client attached to. over is set from a run's exit to its end():
+	// that run takes no more input or signals.
+	gen  int
+	over bool
 }
 
 // client is one attached connection. The primary client, the one that
@@ -129,8 +132,14 @@ func (c *client) send() {
 	}
 }
 
-// stop drops the client.
-func (c *client) stop() { c.drop.Do(func() { close(c.quit) }) }
+// stop drops the client; closing its connection also frees a sender
+// stuck writing to it.
+func (c *client) stop() {
+	c.drop.Do(func() {
+		close(c.quit)
+		c.conn.c.Close()
+	})
+}
 
 // queue hands a frame to the client's sender: the primary client waits
 // for room, any other is dropped when its queue is full.
@@ -155,6 +164,17 @@ func (c *client) queue(f outFrame) {
 func (h *hub) serve(c *client) {
 	defer h.leave(c)
 	var buf []byte
+	closed := false
+	// A client keeps within its window; one that overflows its queue
+	// breaks the protocol and is dropped, so that serve never blocks.
+	push := func(chunk stdinChunk) bool {
+		select {
+		case c.input <- chunk:
+			return true
+		default:
+			return false
+		}
+	}
 	for {
 		kind, data, err := readFrame(c.conn.c, &buf)
 		if err != nil {
@@ -162,12 +182,15 @@ func (h *hub) serve(c *client) {
 		}
 		switch kind {
 		case frameStdin:
-			if c.req.Stdin && len(data) > 0 {
-				c.input <- stdinChunk{data: append([]byte(nil), data...)}
+			if c.req.Stdin && len(data) > 0 && !closed && !push(stdinChunk{data: append([]byte(nil), data...)}) {
+				return
 			}
 		case frameClose:
-			if c.req.StdinOnce {
-				c.input <- stdinChunk{close: true}
+			if c.req.StdinOnce && !closed {
+				closed = true
+				if !push(stdinChunk{close: true}) {
+					return
+				}
 			}
 		case frameResize:
 			if len(data) == 4 {
@@ -210,11 +233,15 @@ func (h *hub) leave(c *client) {
 	h.mu.Lock()
 	delete(h.clients, c)
 	h.mu.Unlock()
-	if c.req.StdinOnce && c.req.Stdin {
-		c.input <- stdinChunk{gone: true}
-	}
-	close(c.input)
 	c.stop()
+	// The marker may wait behind input the process has not read yet;
+	// serve, the only other sender, has returned.
+	go func() {
+		if c.req.StdinOnce && c.req.Stdin {
+			c.input <- stdinChunk{gone: true}
+		}
+		close(c.input)
+	}()
 }
 
 // stdin waits for run gen of the process to start and returns its
@@ -222,10 +249,10 @@ func (h *hub) leave(c *client) {
 func (h *hub) stdin(gen int) (in, console *os.File) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for h.gen == gen && h.in == nil && !h.stdinClosed {
+	for h.gen == gen && !h.over && h.final == nil && h.in == nil && !h.stdinClosed {
 		h.started.Wait()
 	}
-	if h.gen != gen {
+	if h.gen != gen || h.over || h.final != nil {
 		return nil, nil
 	}
 	return h.in, h.console
@@ -235,7 +262,7 @@ func (h *hub) stdin(gen int) (in, console *os.File) {
 func (h *hub) closeStdin(gen int) {
 	h.mu.Lock()
 	in := h.in
-	if h.gen != gen || h.console != nil {
+	if h.gen != gen || h.over || h.console != nil {
 		in = nil
 	} else {
 		h.in, h.stdinClosed = nil, true
@@ -261,9 +288,10 @@ func (h *hub) resize(rows, cols uint16) {
 func (h *hub) signal(sig unix.Signal) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.pid > 0 {
+	switch {
+	case h.pid > 0:
 		unix.Kill(h.pid, sig)
-	} else {
+	case !h.over && !slices.Contains(h.pending, sig):
 		h.pending = append(h.pending, sig)
 	}
 }
@@ -287,8 +315,7 @@ func (h *hub) run(pid int, in, console *os.File) {
 // is reaped, so that no signal can reach a reused PID.
 func (h *hub) exited() {
 	h.mu.Lock()
-	h.pid, h.in, h.console, h.stdinClosed = 0, nil, nil, false
-	h.gen++
+	h.pid, h.in, h.console, h.over, h.pending = 0, nil, nil, true, nil
 	h.started.Broadcast()
 	h.mu.Unlock()
 }
@@ -330,6 +357,9 @@ func (h *hub) end(x attachExit, final bool) {
 		clients = append(clients, c)
 		delete(h.clients, c)
 	}
+	// The next run starts afresh: new clients, input and signals.
+	h.gen, h.over, h.stdinClosed = h.gen+1, false, false
+	h.started.Broadcast()
 	h.mu.Unlock()
 	data, _ := json.Marshal(x)
 	for _, c := range clients {

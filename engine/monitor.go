@@ -227,9 +227,11 @@ func MonitorMain() error {
 		return err
 	}
 	var execs sync.WaitGroup
-	go e.acceptClients(l, r.ID, h, &execs)
+	accepting := make(chan struct{})
+	go e.acceptClients(l, r.ID, h, &execs, accepting)
 	defer func() {
 		l.Close()
+		<-accepting
 		// The container's end ends what was exec'd in it.
 		execs.Wait()
 	}()
