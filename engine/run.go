@@ -281,10 +281,21 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	}
 	switch mode.Kind {
 	case netns.ModeContainer:
-		// Joined by ID: a rename of the owner changes nothing.
-		if mode.Target, err = e.LookupContainer(mode.Target); err != nil {
+		// As in Docker, the joiner takes the owner's names and files.
+		for flag, set := range map[string]bool{
+			"--hostname": o.Hostname != "", "--dns": len(o.DNS) > 0, "--dns-search": len(o.DNSSearch) > 0,
+			"--dns-option": len(o.DNSOptions) > 0, "--add-host": len(o.AddHosts) > 0, "--mac-address": o.MacAddress != "",
+		} {
+			if set {
+				return nil, withClass(ErrInvalid, fmt.Errorf("conflicting options: %s and --network %s: the container takes them from the one whose network it joins", flag, mode))
+			}
+		}
+		owner, err := e.lookupConfig(mode.Target)
+		if err != nil {
 			return nil, fmt.Errorf("--network container: %w", err)
 		}
+		// Joined by ID: a rename of the owner changes nothing.
+		mode.Target, o.Hostname = owner.ID, owner.Hostname
 	case netns.ModeNS:
 		if _, err := os.Stat(mode.Target); err != nil {
 			return nil, withClass(ErrInvalid, fmt.Errorf("--network ns:%s: %w", mode.Target, err))

@@ -267,16 +267,17 @@ func TestContainerNetworkMode(t *testing.T) {
 	forModes(t, func(t *testing.T, m *mode) {
 		s := newStore(t, m)
 		s.must("load", "-i", suite.image)
-		s.must("run", "-d", "--name", "owner", "--add-host", "shared:10.9.9.9", "busybox", "sh", "-c", webServer("from-owner", 8080))
+		s.must("run", "-d", "--name", "owner", "--hostname", "ownerhost", "--add-host", "shared:10.9.9.9", "busybox", "sh", "-c", webServer("from-owner", 8080))
 		var got string
 		waitFor(15*time.Second, func() bool {
 			got = s.scow("run", "--rm", "--network", "container:owner", "busybox", "sh", "-c",
-				`printf "GET / HTTP/1.0\r\n\r\n" | nc -w 3 127.0.0.1 8080 | tail -1; grep shared /etc/hosts`).stdout
+				`printf "GET / HTTP/1.0\r\n\r\n" | nc -w 3 127.0.0.1 8080 | tail -1; grep shared /etc/hosts; hostname`).stdout
 			return strings.Contains(got, "from-owner")
 		})
-		if !strings.Contains(got, "from-owner") || !strings.Contains(got, "10.9.9.9") {
+		if !strings.Contains(got, "from-owner") || !strings.Contains(got, "10.9.9.9") || !strings.HasSuffix(got, "ownerhost\n") {
 			t.Errorf("--network container:owner: %q", got)
 		}
+		wantError(t, s.scow("run", "--rm", "--network", "container:owner", "--hostname", "mine", "busybox", "true"), 125, "conflicting options")
 		s.must("stop", "-t", "0", "owner")
 		wantError(t, s.scow("run", "--rm", "--network", "container:owner", "busybox", "true"), 125, "not running")
 		s.must("rm", "owner")
