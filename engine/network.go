@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"path/filepath"
 	"slices"
@@ -20,7 +21,7 @@ func (e *Engine) netnsDir() string { return filepath.Join(e.opts.RunRoot, "netns
 // each on a free host port.
 func exposedPorts(exposed map[string]struct{}, have []netns.PortMapping) []netns.PortMapping {
 	var out []netns.PortMapping
-	for _, spec := range slices.Sorted(mapsKeys(exposed)) {
+	for _, spec := range slices.Sorted(maps.Keys(exposed)) {
 		port, proto, _ := strings.Cut(spec, "/")
 		if proto == "" {
 			proto = "tcp"
@@ -35,16 +36,6 @@ func exposedPorts(exposed map[string]struct{}, have []netns.PortMapping) []netns
 		out = append(out, netns.PortMapping{ContainerPort: uint16(n), Protocol: proto})
 	}
 	return out
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // startNetwork sets up container cfg's network for a run.

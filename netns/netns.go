@@ -86,17 +86,14 @@ func (n *Network) onStop(f func()) { n.stops = append(n.stops, f) }
 
 func (n *Network) onReap(f func()) { n.reaps = append(n.reaps, f) }
 
-// pinPath is where the namespace of container id is pinned.
-func pinPath(runDir, id string) string { return filepath.Join(runDir, id[:16]) }
-
-// Path returns where a running container's own namespace is pinned.
-func Path(runDir, id string) string { return pinPath(runDir, id) }
+// Path is where the namespace of container id is pinned in runDir.
+func Path(runDir, id string) string { return filepath.Join(runDir, id[:16]) }
 
 // Release removes what a container's network left when its monitor died:
 // the namespace pin. A pasta bound to it quits when it goes; slirp4netns
 // quit already with its monitor.
 func Release(runDir, id string) {
-	p := pinPath(runDir, id)
+	p := Path(runDir, id)
 	unpin(p)
 	os.RemoveAll(portsDir(p))
 }
@@ -126,7 +123,7 @@ func Start(o Options) (_ *Network, err error) {
 		if err := os.MkdirAll(o.RunDir, 0o700); err != nil {
 			return nil, err
 		}
-		n.NSPath = pinPath(o.RunDir, o.ID)
+		n.NSPath = Path(o.RunDir, o.ID)
 		if err := pin(n.NSPath); err != nil {
 			return nil, fmt.Errorf("create the network namespace: %w", err)
 		}

@@ -347,9 +347,10 @@ func TestCopy(t *testing.T) {
 		}
 		wantError(t, s.scow("cp", "c:/a", "c:/b"), 125, "between containers")
 		// Nothing is written through a read-only mount or rootfs.
-		s.must("create", "--name", "ro", "--read-only", "-v", out+":/host:ro", "busybox", "true")
+		s.must("create", "--name", "ro", "--read-only", "-v", out+":/host:ro", "--tmpfs", "/scratch", "busybox", "true")
 		wantError(t, s.scow("cp", in, "ro:/host/"), 125, "read-only")
 		wantError(t, s.scow("cp", in, "ro:/etc/"), 125, "read-only")
+		wantError(t, s.scow("cp", "ro:/scratch/x", out), 125, "tmpfs")
 		if _, err := os.Stat(filepath.Join(out, "hostfile")); err == nil {
 			t.Error("cp wrote through a :ro mount")
 		}

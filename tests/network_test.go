@@ -209,6 +209,8 @@ func TestPortErrors(t *testing.T) {
 		wantError(t, s.scow("run", "--rm", "--network", "slirp4netns:mtu=1", "busybox", "true"), 125, "mtu")
 		wantError(t, s.scow("run", "--rm", "--network", "container:nosuch", "busybox", "true"), 125, "nosuch")
 		wantError(t, s.scow("run", "--rm", "--add-host", "nocolon", "busybox", "true"), 125, "nocolon")
+		wantError(t, s.scow("run", "--rm", "--mac-address", "zz:zz", "busybox", "true"), 125, "--mac-address")
+		wantError(t, s.scow("run", "--rm", "--network", "none", "--mac-address", "02:00:00:00:00:01", "busybox", "true"), 125, "--mac-address")
 		if n := containerCount(t, s.root); n != 0 {
 			t.Errorf("%d containers left by failed runs", n)
 		}

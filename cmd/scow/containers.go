@@ -28,6 +28,12 @@ func eachContainer(c *cli.Context, e *engine.Engine, all bool, fn func(ref strin
 	} else if len(refs) == 0 {
 		return fmt.Errorf("%s: give at least one container name or ID", c.Command.Name)
 	}
+	return eachRef(c, refs, fn)
+}
+
+// eachRef runs fn on every ref, printing what it returns; every error
+// but the last is printed too, the last one is returned.
+func eachRef(c *cli.Context, refs []string, fn func(ref string) (string, error)) error {
 	var last error
 	for _, ref := range refs {
 		out, err := fn(ref)
@@ -325,14 +331,7 @@ func inspectCommand() *cli.Command {
 				}
 				rows = append(rows, obj)
 			}
-			if f := c.String("format"); f != "" {
-				shaped, err := jsonShaped(rows)
-				if err != nil {
-					return err
-				}
-				return printTemplate(c.App.Writer, f, shaped, nil)
-			}
-			return printJSON(c.App.Writer, rows)
+			return printObjects(c.App.Writer, c.String("format"), rows)
 		}),
 	}
 }

@@ -94,7 +94,7 @@ func exportCommand() *cli.Command {
 				}
 				return f.Close()
 			}
-			if f, ok := w.(*os.File); ok && isTerminal(f) {
+			if f, ok := w.(*os.File); ok && engine.IsTerminal(f) {
 				return errors.New("export: refusing to write a tar archive to a terminal: use -o FILE or redirect")
 			}
 			return e.Export(c.Args().First(), w)

@@ -28,6 +28,19 @@ var funcs = template.FuncMap{
 	},
 }
 
+// printObjects prints inspect's objects: through a --format template over
+// their JSON field names, or as a JSON array.
+func printObjects(w io.Writer, format string, rows []any) error {
+	if format == "" {
+		return printJSON(w, rows)
+	}
+	shaped, err := jsonShaped(rows)
+	if err != nil {
+		return err
+	}
+	return printTemplate(w, format, shaped, nil)
+}
+
 // printJSON writes v as indented JSON.
 func printJSON(w io.Writer, v any) error {
 	b, err := json.MarshalIndent(v, "", "     ")

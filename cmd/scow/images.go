@@ -53,7 +53,7 @@ func loadCommand() *cli.Command {
 			}
 			in := c.String("input")
 			if in == "" {
-				if f, ok := c.App.Reader.(*os.File); ok && isTerminal(f) {
+				if f, ok := c.App.Reader.(*os.File); ok && engine.IsTerminal(f) {
 					return fmt.Errorf("load: no input: give -i FILE or pipe an archive into standard input")
 				}
 				in = "-"
@@ -87,7 +87,7 @@ func saveCommand() *cli.Command {
 			}
 			out := c.String("output")
 			if out == "" {
-				if f, ok := c.App.Writer.(*os.File); ok && isTerminal(f) {
+				if f, ok := c.App.Writer.(*os.File); ok && engine.IsTerminal(f) {
 					return fmt.Errorf("save: refusing to write an archive to a terminal: give -o FILE or redirect standard output")
 				}
 				out = "-"
@@ -244,14 +244,7 @@ func imageCommand() *cli.Command {
 						}
 						rows = append(rows, info)
 					}
-					if f := c.String("format"); f != "" {
-						shaped, err := jsonShaped(rows)
-						if err != nil {
-							return err
-						}
-						return printTemplate(c.App.Writer, f, shaped, nil)
-					}
-					return printJSON(c.App.Writer, rows)
+					return printObjects(c.App.Writer, c.String("format"), rows)
 				}),
 			},
 			renamed(imagesCommand(), "ls", "list"),

@@ -39,7 +39,7 @@ func registryOptions(c *cli.Context) engine.RegistryOptions {
 // progress is where progress bars go: standard error on a terminal,
 // nowhere when quiet or piped.
 func progress(c *cli.Context) io.Writer {
-	if c.Bool("quiet") || !isTerminal(os.Stderr) {
+	if c.Bool("quiet") || !engine.IsTerminal(os.Stderr) {
 		return nil
 	}
 	return os.Stderr

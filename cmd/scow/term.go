@@ -7,8 +7,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func isTerminal(f *os.File) bool { return engine.IsTerminal(f) }
-
 // attachFlags are the flags of commands that attach to a process.
 func attachFlags() []cli.Flag {
 	return []cli.Flag{

@@ -122,14 +122,7 @@ func volumeCommand() *cli.Command {
 					for i, v := range vols {
 						rows[i] = v
 					}
-					if f := c.String("format"); f != "" {
-						shaped, err := jsonShaped(rows)
-						if err != nil {
-							return err
-						}
-						return printTemplate(c.App.Writer, f, shaped, nil)
-					}
-					return printJSON(c.App.Writer, rows)
+					return printObjects(c.App.Writer, c.String("format"), rows)
 				}),
 			},
 			{
@@ -155,18 +148,9 @@ func volumeCommand() *cli.Command {
 					} else if len(names) == 0 {
 						return errors.New("volume rm: give at least one volume name")
 					}
-					var last error
-					for _, n := range names {
-						if err := e.RemoveVolume(c.Context, n, c.Bool("force")); err != nil {
-							if last != nil {
-								fmt.Fprintf(c.App.ErrWriter, "Error: %s\n", oneLine(last))
-							}
-							last = err
-							continue
-						}
-						fmt.Fprintln(c.App.Writer, n)
-					}
-					return last
+					return eachRef(c, names, func(n string) (string, error) {
+						return n, e.RemoveVolume(c.Context, n, c.Bool("force"))
+					})
 				}),
 			},
 			{
