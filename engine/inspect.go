@@ -81,14 +81,44 @@ func portMap(ports []netns.PortMapping) map[string][]InspectPort {
 }
 
 // networkSettings is inspect's NetworkSettings: published ports, and
-// the address and gateway while the container runs.
-func networkSettings(cfg *ContainerConfig, st *ContainerState) map[string]any {
+// the address and gateway while the container runs; on named networks,
+// what it has on each, as Docker shows it.
+func (e *Engine) networkSettings(cfg *ContainerConfig, st *ContainerState) map[string]any {
 	out := map[string]any{"Ports": portMap(st.Ports), "IPAddress": "", "Gateway": "", "MacAddress": cfg.MacAddress}
-	if st.Status == StatusRunning {
-		if mode, err := netns.ParseMode(cfg.Network); err == nil {
+	mode, err := netns.ParseMode(cfg.Network)
+	if err != nil {
+		return out
+	}
+	if mode.Kind != netns.ModeBridge {
+		if st.Status == StatusRunning {
 			out["IPAddress"], out["Gateway"] = netns.Addresses(mode)
 		}
+		return out
 	}
+	var live map[string]netns.Endpoint
+	if st.Status == StatusRunning {
+		live = e.bridges().Endpoints(cfg.ID)
+	}
+	nets := map[string]any{}
+	for i, a := range cfg.Networks {
+		ep := live[a.Network]
+		id := ""
+		if c, err := e.network(a.Network); err == nil {
+			id = c.ID
+		}
+		aliases := a.Aliases
+		if aliases == nil {
+			aliases = []string{}
+		}
+		nets[a.Network] = map[string]any{
+			"NetworkID": id, "Aliases": aliases, "IPAddress": ep.IP, "IPPrefixLen": ep.PrefixLen,
+			"Gateway": ep.Gateway, "MacAddress": ep.MAC,
+		}
+		if i == 0 {
+			out["IPAddress"], out["Gateway"], out["IPPrefixLen"], out["MacAddress"] = ep.IP, ep.Gateway, ep.PrefixLen, ep.MAC
+		}
+	}
+	out["Networks"] = nets
 	return out
 }
 
@@ -161,7 +191,7 @@ func (e *Engine) inspectData(c *Container) *ContainerInspect {
 	out := &ContainerInspect{
 		ID: cfg.ID, Created: cfg.Created, Image: cfg.ImageID, ImageName: cfg.Image,
 		Name: cfg.Name, RestartCount: st.RestartCount, LogPath: e.LogPath(cfg.ID),
-		Mounts: []InspectMount{}, NetworkSettings: networkSettings(cfg, st),
+		Mounts: []InspectMount{}, NetworkSettings: e.networkSettings(cfg, st),
 		State: InspectState{
 			Status: st.Status, Running: st.Status == StatusRunning, Restarting: st.Status == StatusRestarting,
 			OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error,

@@ -89,7 +89,7 @@ func (e *Engine) reconcile(ctx context.Context, id string, st *ContainerState) b
 	if e.open() == nil {
 		e.store.Unmount(id)
 	}
-	netns.Release(e.netnsDir(), id)
+	netns.Release(e.bridges(), id)
 	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart, st.RuntimeState, st.Ports = 0, 0, 0, 0, false, nil
 	if wasRunning {
 		st.Status, st.ExitCode, st.FinishedAt = StatusExited, -1, time.Now().UTC()
@@ -352,7 +352,7 @@ func (e *Engine) removeContainer(ctx context.Context, id string, force, volumes 
 	}
 	// A monitor killed while it set up the network leaves a pin that
 	// no record marks as running.
-	netns.Release(e.netnsDir(), id)
+	netns.Release(e.bridges(), id)
 	if err := e.open(); err != nil {
 		return err
 	}

@@ -73,6 +73,10 @@ func (e *Engine) startNetwork(ctx context.Context, cfg *ContainerConfig) (*netns
 		o.JoinDir = e.containerDir(owner.ID)
 	case netns.ModeNS:
 		o.JoinPath = mode.Target
+	case netns.ModeBridge:
+		if err := e.networkOptions(cfg, &o); err != nil {
+			return nil, err
+		}
 	}
 	n, err := netns.Start(o)
 	if err != nil {
@@ -119,3 +123,14 @@ const PortChildArg = netns.PortChildArg
 
 // PortChildMain is the port forwarder's child half.
 func PortChildMain(args []string) error { return netns.PortChildMain(args) }
+
+// InfraArg is argv[1] of the holder of a rootless user's bridges.
+const InfraArg = netns.InfraArg
+
+// InfraMain is that holder; it keeps the user namespace while it lives.
+func InfraMain(args []string) error {
+	if err := userns.Hold(); err != nil {
+		return err
+	}
+	return netns.InfraMain(args)
+}

@@ -35,7 +35,12 @@ type RunOptions struct {
 	Workdir    string
 	User       string
 	Hostname   string
-	Network    string
+	// Network is --network; the default is slirp4netns rootless and the
+	// default bridge network as root. NetworkAliases (--network-alias)
+	// and IP (--ip) apply on a named network.
+	Network        string
+	NetworkAliases []string
+	IP             string
 	// Publish are -p values; PublishAll (-P) publishes every port the
 	// image EXPOSEs on a free host port.
 	Publish    []string
@@ -174,9 +179,23 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 			return nil, err
 		}
 	}
+	if o.Network == "" && !userns.Rootless() {
+		o.Network = netns.DefaultNetwork
+	}
 	mode, err := netns.ParseMode(o.Network)
 	if err != nil {
 		return nil, withClass(ErrInvalid, err)
+	}
+	var attachments []netns.Attachment
+	if mode.Kind == netns.ModeBridge {
+		a, err := e.attachment(mode.Target, o.NetworkAliases, o.IP)
+		if err != nil {
+			return nil, err
+		}
+		attachments = []netns.Attachment{a}
+		mode.Target = a.Network
+	} else if len(o.NetworkAliases) > 0 || o.IP != "" {
+		return nil, withClass(ErrInvalid, fmt.Errorf("--network-alias and --ip need a named network, not --network %s", mode))
 	}
 	var ports []netns.PortMapping
 	for _, p := range o.Publish {
@@ -187,14 +206,14 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 		ports = append(ports, m...)
 	}
 	switch {
-	case len(ports) == 0 && !o.PublishAll, mode.Kind == netns.ModeSlirp, mode.Kind == netns.ModePasta:
+	case len(ports) == 0 && !o.PublishAll, mode.Kind == netns.ModeSlirp, mode.Kind == netns.ModePasta, mode.Kind == netns.ModeBridge:
 	case mode.Kind == netns.ModeHost:
 		// As Docker: compose files publish ports and use the host's
 		// network too; the container's ports are the host's anyway.
 		logrus.Warn("Published ports are discarded when using host network mode")
 		ports, o.PublishAll = nil, false
 	default:
-		return nil, withClass(ErrInvalid, fmt.Errorf("-p and -P need a network of the container's own (slirp4netns or pasta), not --network %s", mode))
+		return nil, withClass(ErrInvalid, fmt.Errorf("-p and -P need a network of the container's own (slirp4netns, pasta or a named one), not --network %s", mode))
 	}
 	for _, h := range o.AddHosts {
 		if err := netns.ValidateHost(h); err != nil {
@@ -202,8 +221,8 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 		}
 	}
 	if o.MacAddress != "" {
-		if _, err := stdnet.ParseMAC(o.MacAddress); err != nil || (mode.Kind != netns.ModeSlirp && mode.Kind != netns.ModePasta) {
-			return nil, withClass(ErrInvalid, fmt.Errorf("--mac-address %q: give a MAC address, with --network slirp4netns or pasta", o.MacAddress))
+		if _, err := stdnet.ParseMAC(o.MacAddress); err != nil || (mode.Kind != netns.ModeSlirp && mode.Kind != netns.ModePasta && mode.Kind != netns.ModeBridge) {
+			return nil, withClass(ErrInvalid, fmt.Errorf("--mac-address %q: give a MAC address, with --network slirp4netns, pasta or a named network", o.MacAddress))
 		}
 	}
 	mounts, err := parseMounts(o)
@@ -305,7 +324,7 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 		ID: newID(), Name: o.Name, Image: o.Image, ImageID: img.ID, Created: time.Now().UTC(),
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		Env: mergeEnv(img.Config.Config.Env, env...), WorkingDir: img.Config.Config.WorkingDir,
-		User: img.Config.Config.User, Hostname: o.Hostname, Network: mode.String(),
+		User: img.Config.Config.User, Hostname: o.Hostname, Network: mode.String(), Networks: attachments,
 		Ports: ports, DNS: o.DNS, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions,
 		AddHosts: o.AddHosts, NoHosts: o.NoHosts, MacAddress: o.MacAddress,
 		Volumes: mounts, ReadOnly: o.ReadOnly, ReadOnlyTmpfs: o.ReadOnlyTmpfs, Interactive: o.Interactive, Tty: o.Tty, Init: initPath, Remove: o.Remove,

@@ -48,6 +48,9 @@ type ContainerConfig struct {
 	User       string    `json:"user,omitempty"`
 	Hostname   string    `json:"hostname"`
 	Network    string    `json:"network"`
+	// Networks are the named networks of --network NAME and network
+	// connect, the first one the default route's.
+	Networks []netns.Attachment `json:"networks,omitempty"`
 	// Ports are the -p mappings asked for (host port 0: picked at start).
 	Ports      []netns.PortMapping `json:"ports,omitempty"`
 	DNS        []string            `json:"dns,omitempty"`

@@ -124,12 +124,25 @@ func (e *Engine) InspectVolume(name string) (*Volume, error) {
 	return v, storageErr(err)
 }
 
-// volumeUsers maps volume names to the containers that mount them. It
-// reads the records without taking containers' locks, so it may run
-// under the volumes lock (the order is always a container's lock, then
-// the volumes'). A record it cannot read makes it fail: that container's
-// volumes are unknown.
+// volumeUsers maps volume names to the containers that mount them.
 func (e *Engine) volumeUsers() (map[string][]string, error) {
+	return e.users("volumes", func(cfg *ContainerConfig) (keys []string) {
+		for _, m := range cfg.Volumes {
+			if m.kind() == MountVolume {
+				keys = append(keys, m.Source)
+			}
+		}
+		return keys
+	})
+}
+
+// users maps the keys (volume or network names) that keysOf finds in
+// each container's record to the containers that have them. It reads
+// the records without taking containers' locks, so it may run under the
+// volumes' or networks' lock (the order is always a container's lock
+// first). A record it cannot read makes it fail: what that container
+// uses is unknown.
+func (e *Engine) users(what string, keysOf func(*ContainerConfig) []string) (map[string][]string, error) {
 	entries, err := os.ReadDir(e.containersDir())
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("list containers: %w", err)
@@ -144,12 +157,10 @@ func (e *Engine) volumeUsers() (map[string][]string, error) {
 			continue // removed meanwhile
 		}
 		if err != nil {
-			return nil, fmt.Errorf("cannot tell which volumes container %.12s uses: %w: remove it with scow rm -f", ent.Name(), err)
+			return nil, fmt.Errorf("cannot tell which %s container %.12s uses: %w: remove it with scow rm -f", what, ent.Name(), err)
 		}
-		for _, m := range cfg.Volumes {
-			if m.kind() == MountVolume {
-				users[m.Source] = append(users[m.Source], cfg.ID)
-			}
+		for _, k := range keysOf(cfg) {
+			users[k] = append(users[k], cfg.ID)
 		}
 	}
 	return users, nil

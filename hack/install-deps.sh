@@ -17,7 +17,7 @@ want_test=0
 test_user=${SCOW_TEST_USER:-scowtest}
 
 # Packages the engine needs at run time, and those only the tests need.
-engine_pkgs=(uidmap runc crun slirp4netns passt fuse-overlayfs fuse3 busybox-static catatonit iproute2)
+engine_pkgs=(uidmap runc crun slirp4netns passt fuse-overlayfs fuse3 busybox-static catatonit iproute2 nftables)
 test_pkgs=(docker-registry)
 build_pkgs=(gcc make libc6-dev)
 

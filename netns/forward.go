@@ -17,10 +17,11 @@ import (
 
 // forward publishes the ports with rootlesskit's builtin port driver:
 // its parent half, in this process, listens on the host; its child half,
-// a helper living in the container's namespace, dials the container's
-// port and hands the connection over, so that data moves between two
-// kernel sockets instead of through slirp's user-mode TCP.
-func (n *Network) forward(o Options) error {
+// a helper living in namespace childNS ("" for the host's), dials the
+// container's port at childIP and hands the connection over, so that
+// data moves between two kernel sockets instead of through slirp's
+// user-mode TCP.
+func (n *Network) forward(o Options, childNS, childIP string) error {
 	if len(o.Ports) == 0 {
 		return nil
 	}
@@ -47,7 +48,7 @@ func (n *Network) forward(o Options) error {
 		}
 	})
 	childErr := make(chan error, 1)
-	stopChild, err := startPortChild(n.NSPath, pd.OpaqueForChild(), childErr)
+	stopChild, err := startPortChild(childNS, pd.OpaqueForChild(), childErr)
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func (n *Network) forward(o Options) error {
 			Proto: p.Protocol, ParentIP: p.HostIP, ParentPort: int(p.HostPort),
 			// Dialed at the container's address: connections from loopback
 			// would pass for local ones inside (Podman's CVE-2021-20199).
-			ChildIP: guestAddr(o.Mode), ChildPort: int(p.ContainerPort),
+			ChildIP: childIP, ChildPort: int(p.ContainerPort),
 		})
 		if err != nil {
 			return publishError(p, err)
@@ -88,8 +89,9 @@ func (n *Network) forward(o Options) error {
 const PortChildArg = "__portchild"
 
 // startPortChild runs the child half: this binary re-executed with
-// _SCOW_NETNS, which its C constructor joins before Go starts, so that
-// every dial is made in the namespace without a setns each time. It
+// _SCOW_NETNS (unless nsPath is empty: the host's), which its C
+// constructor joins before Go starts, so that every dial is made in the
+// namespace without a setns each time. It
 // ends when the pipe on its fd 3 closes, with the monitor or at stop.
 func startPortChild(nsPath string, opaque map[string]string, failed chan<- error) (func(), error) {
 	exe, err := os.Executable()
@@ -101,7 +103,9 @@ func startPortChild(nsPath string, opaque map[string]string, failed chan<- error
 		return nil, err
 	}
 	cmd := exec.Command(exe, PortChildArg, opaque[opaquepkg.SocketPath], opaque[opaquepkg.ChildReadyPipePath])
-	cmd.Env = append(os.Environ(), "_SCOW_NETNS="+nsPath)
+	if nsPath != "" {
+		cmd.Env = append(os.Environ(), "_SCOW_NETNS="+nsPath)
+	}
 	cmd.ExtraFiles = []*os.File{quitR}
 	var stderr lockedBuffer
 	cmd.Stderr = &stderr

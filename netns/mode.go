@@ -19,6 +19,8 @@ const (
 	ModePasta     = "pasta"
 	ModeContainer = "container"
 	ModeNS        = "ns"
+	// ModeBridge is a named network, Target its name.
+	ModeBridge = "bridge"
 )
 
 // Mode is a parsed --network value.
@@ -27,7 +29,8 @@ type Mode struct {
 	// Options of slirp4netns (allow_host_loopback, mtu, port_handler,
 	// enable_ipv6, cidr, outbound_addr), or pasta's own arguments.
 	Options []string `json:"options,omitempty"`
-	// Target is the container of container:NAME, the path of ns:PATH.
+	// Target is the container of container:NAME, the path of ns:PATH,
+	// the network of a named one.
 	Target string `json:"target,omitempty"`
 }
 
@@ -103,8 +106,17 @@ func ParseMode(s string) (Mode, error) {
 			return bad("give ns:/absolute/path of a network namespace")
 		}
 		return Mode{Kind: kind, Target: rest}, nil
+	case ModeBridge, DefaultNetwork:
+		// bridge:NAME is how a record keeps a named network.
+		if rest == "" {
+			rest = DefaultNetwork
+		}
+		return Mode{Kind: ModeBridge, Target: rest}, nil
 	}
-	return bad("use slirp4netns[:OPTIONS], pasta[:OPTIONS], none, host, container:NAME or ns:PATH")
+	if !hasRest && networkName.MatchString(s) {
+		return Mode{Kind: ModeBridge, Target: s}, nil
+	}
+	return bad("use slirp4netns[:OPTIONS], pasta[:OPTIONS], none, host, container:NAME, ns:PATH or the name of a network")
 }
 
 // Option returns the value of a slirp4netns option, or def.
@@ -120,7 +132,7 @@ func (m Mode) Option(key, def string) string {
 // Private tells whether the container gets a network namespace of its
 // own (pinned by scow, so that others can join it).
 func (m Mode) Private() bool {
-	return m.Kind == ModeNone || m.Kind == ModeSlirp || m.Kind == ModePasta
+	return m.Kind == ModeNone || m.Kind == ModeSlirp || m.Kind == ModePasta || m.Kind == ModeBridge
 }
 
 // String is the mode as --network takes it.

@@ -48,6 +48,12 @@ type Options struct {
 	MacAddress string
 	// Rootless: ports below net.ipv4.ip_unprivileged_port_start fail.
 	Rootless bool
+	// Nets are the named networks of ModeBridge, the first one the
+	// default route's, with how the container joins each; Bridges is
+	// where they live.
+	Nets        []*NetConfig
+	Attachments []Attachment
+	Bridges     Bridges
 }
 
 // Network is a container's network, set up until Stop.
@@ -58,7 +64,9 @@ type Network struct {
 	Mounts []specs.Mount
 	// Ports are the published ports, with the host ports chosen.
 	Ports []PortMapping
-	stops []func()
+	// Endpoints are what the container got on its named networks.
+	Endpoints []Endpoint
+	stops     []func()
 	// reaps wait for helpers told to end at Stop.
 	reaps []func()
 }
@@ -90,10 +98,11 @@ func (n *Network) onReap(f func()) { n.reaps = append(n.reaps, f) }
 func Path(runDir, id string) string { return filepath.Join(runDir, id[:16]) }
 
 // Release removes what a container's network left when its monitor died:
-// the namespace pin. A pasta bound to it quits when it goes; slirp4netns
-// quit already with its monitor.
-func Release(runDir, id string) {
-	p := Path(runDir, id)
+// its places on named networks and the namespace pin. A pasta bound to
+// it quits when it goes; slirp4netns quit already with its monitor.
+func Release(b Bridges, id string) {
+	b.Detach(nil, id)
+	p := Path(b.RunDir, id)
 	unpin(p)
 	os.RemoveAll(portsDir(p))
 }
@@ -108,6 +117,11 @@ func Start(o Options) (_ *Network, err error) {
 			n.Stop()
 		}
 	}()
+	// Written first: joining a named network lists the container's
+	// peers in its hosts file.
+	if err := n.writeFiles(o); err != nil {
+		return nil, err
+	}
 	switch o.Mode.Kind {
 	case ModeHost:
 		n.NSPath = "host"
@@ -133,6 +147,8 @@ func Start(o Options) (_ *Network, err error) {
 			err = n.startSlirp(o)
 		case ModePasta:
 			err = n.startPasta(o)
+		case ModeBridge:
+			err = n.startBridge(o)
 		case ModeNone:
 			if len(o.Ports) > 0 {
 				err = fmt.Errorf("%w: -p does not apply with --network none", ErrInvalidPort)
@@ -142,10 +158,39 @@ func Start(o Options) (_ *Network, err error) {
 			return nil, err
 		}
 	}
-	if err := n.writeFiles(o); err != nil {
-		return nil, err
-	}
 	return n, nil
+}
+
+// startBridge puts the container on its named networks and publishes
+// its ports at its address on the first.
+func (n *Network) startBridge(o Options) error {
+	release, err := o.Bridges.Acquire()
+	if err != nil {
+		return err
+	}
+	n.onStop(release)
+	n.onStop(func() { o.Bridges.Detach(nil, o.ID) })
+	hosts := ""
+	if !o.NoHosts {
+		hosts = filepath.Join(o.Dir, "hosts")
+	}
+	for i, c := range o.Nets {
+		mac := ""
+		if i == 0 {
+			mac = o.MacAddress
+		}
+		ep, err := o.Bridges.Attach(c, o.Attachments[i], Joiner{
+			ID: o.ID, Name: o.Name, Hostname: o.Hostname, Hosts: hosts, Pin: n.NSPath, MAC: mac, Primary: i == 0,
+		})
+		if err != nil {
+			return err
+		}
+		n.Endpoints = append(n.Endpoints, ep)
+	}
+	if len(n.Endpoints) == 0 {
+		return nil
+	}
+	return n.forward(o, o.Bridges.infraPath(), n.Endpoints[0].IP)
 }
 
 // writeFiles makes the container's /etc/hosts, resolv.conf and hostname.
@@ -210,6 +255,12 @@ func hostsFile(o Options) []byte {
 		}
 	case ModeHost:
 		b.WriteString("127.0.0.1\thost.containers.internal host.docker.internal\n")
+	case ModeBridge:
+		// Its own names come with its address, as its peers' do, once
+		// it is on its networks.
+		if ip := hostAddr(); ip != "" {
+			fmt.Fprintf(&b, "%s\thost.containers.internal host.docker.internal\n", ip)
+		}
 	default:
 		fmt.Fprintf(&b, "127.0.1.1\t%s\n", names)
 	}
@@ -239,6 +290,11 @@ func resolvFile(o Options) []byte {
 				servers = []string{dnsAddr(o.Mode)}
 			case ModePasta:
 				servers = []string{pastaDNS}
+			case ModeBridge:
+				if o.Rootless {
+					// Reached through the infra namespace's slirp4netns.
+					servers = []string{SlirpDNS}
+				}
 			}
 		}
 	}
@@ -329,7 +385,7 @@ func hostGatewayAddr(m Mode) string {
 	switch m.Kind {
 	case ModeSlirp:
 		return gatewayAddr(m)
-	case ModePasta:
+	case ModePasta, ModeBridge:
 		if ip := hostAddr(); ip != "" {
 			return ip
 		}

@@ -29,7 +29,14 @@ func TestParseMode(t *testing.T) {
 		{in: "host:x", err: true},
 		{in: "container:", err: true},
 		{in: "ns:relative", err: true},
-		{in: "bridge0", err: true},
+		{in: "bridge0", want: Mode{Kind: ModeBridge, Target: "bridge0"}},
+		{in: "bridge", want: Mode{Kind: ModeBridge, Target: DefaultNetwork}},
+		{in: "scow", want: Mode{Kind: ModeBridge, Target: DefaultNetwork}},
+		{in: "bridge:web-net", want: Mode{Kind: ModeBridge, Target: "web-net"}},
+		{in: "my.net_1", want: Mode{Kind: ModeBridge, Target: "my.net_1"}},
+		{in: "-net", err: true},
+		{in: "net/x", err: true},
+		{in: "nope:x", err: true},
 	} {
 		got, err := ParseMode(tc.in)
 		if tc.err {

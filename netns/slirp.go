@@ -29,16 +29,11 @@ func gatewayAddr(m Mode) string { return subnetAddr(m, 2) }
 func dnsAddr(m Mode) string     { return subnetAddr(m, 3) }
 func guestAddr(m Mode) string   { return subnetAddr(m, 100) }
 
-// startSlirp runs slirp4netns on the namespace: it quits when the pipe
-// it watches closes, with the monitor or at Stop.
+// startSlirp runs slirp4netns on the container's namespace, with the
+// options of its mode, and publishes the ports.
 func (n *Network) startSlirp(o Options) error {
-	bin, err := exec.LookPath("slirp4netns")
-	if err != nil {
-		return fmt.Errorf("--network slirp4netns: slirp4netns is %w: install it (hack/install-deps.sh)", errNoHelper)
-	}
 	m := o.Mode
-	args := []string{"--configure", "--mtu=" + m.Option("mtu", "65520"), "--enable-sandbox", "--enable-seccomp",
-		"--netns-type=path", "--ready-fd=3", "--exit-fd=4"}
+	args := []string{"--mtu=" + m.Option("mtu", "65520")}
 	if m.Option("allow_host_loopback", "false") != "true" {
 		args = append(args, "--disable-host-loopback")
 	}
@@ -54,9 +49,30 @@ func (n *Network) startSlirp(o Options) error {
 	if o.MacAddress != "" {
 		args = append(args, "--macaddress="+o.MacAddress)
 	}
-	slirpPorts := m.Option("port_handler", "rootlesskit") == "slirp4netns" && len(o.Ports) > 0
-	api := n.NSPath + ".api"
-	if slirpPorts {
+	api := ""
+	if m.Option("port_handler", "rootlesskit") == "slirp4netns" && len(o.Ports) > 0 {
+		api = n.NSPath + ".api"
+	}
+	if err := n.runSlirp(args, api); err != nil {
+		return err
+	}
+	if api != "" {
+		return n.slirpForward(api, o)
+	}
+	return n.forward(o, n.NSPath, guestAddr(m))
+}
+
+// runSlirp runs slirp4netns on the namespace n.NSPath, with an API
+// socket at api unless it is empty: it quits when the pipe it watches
+// closes, with this process or at Stop.
+func (n *Network) runSlirp(opts []string, api string) error {
+	bin, err := exec.LookPath("slirp4netns")
+	if err != nil {
+		return fmt.Errorf("--network slirp4netns: slirp4netns is %w: install it (hack/install-deps.sh)", errNoHelper)
+	}
+	args := append([]string{"--configure", "--enable-sandbox", "--enable-seccomp",
+		"--netns-type=path", "--ready-fd=3", "--exit-fd=4"}, opts...)
+	if api != "" {
 		os.Remove(api)
 		args = append(args, "--api-socket="+api)
 	}
@@ -86,7 +102,9 @@ func (n *Network) startSlirp(o Options) error {
 	go func() { cmd.Wait(); close(done) }()
 	n.onStop(func() {
 		exitW.Close()
-		os.Remove(api)
+		if api != "" {
+			os.Remove(api)
+		}
 		n.onReap(func() {
 			select {
 			case <-done:
@@ -104,10 +122,7 @@ func (n *Network) startSlirp(o Options) error {
 	if err != nil {
 		return fmt.Errorf("slirp4netns did not get ready: %s", firstLine(stderr.String(), err))
 	}
-	if slirpPorts {
-		return n.slirpForward(api, o)
-	}
-	return n.forward(o)
+	return nil
 }
 
 // slirpForward publishes the ports through slirp4netns's API.

@@ -31,8 +31,9 @@ func main() {
 		}
 		return
 	}
-	if len(os.Args) > 1 && os.Args[1] == engine.PortChildArg {
-		if err := engine.PortChildMain(os.Args[2:]); err != nil {
+	helpers := map[string]func([]string) error{engine.PortChildArg: engine.PortChildMain, engine.InfraArg: engine.InfraMain}
+	if len(os.Args) > 1 && helpers[os.Args[1]] != nil {
+		if err := helpers[os.Args[1]](os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -119,6 +120,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			topCommand(),
 			containerCommand(),
 			volumeCommand(),
+			networkCommand(),
 			cpCommand(),
 			commitCommand(),
 			diffCommand(),

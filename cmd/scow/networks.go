@@ -1,0 +1,210 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/scow-project/scow/engine"
+	"github.com/scow-project/scow/netns"
+	"github.com/urfave/cli/v2"
+)
+
+// networkRow is one line of network ls; its fields are what --format
+// sees.
+type networkRow struct {
+	ID, Name, Driver, Subnets, NetworkInterface, Created string
+	Labels                                               map[string]string
+	Internal                                             bool
+}
+
+var networkHeaders = map[string]string{
+	"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Subnets": "SUBNETS",
+	"NetworkInterface": "INTERFACE", "Created": "CREATED", "Labels": "LABELS", "Internal": "INTERNAL",
+}
+
+func networkCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "network",
+		Usage: "manage named networks",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "create",
+				Usage:     "create a bridge network",
+				ArgsUsage: "NAME",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Value: "bridge", Usage: "network driver (bridge only)"},
+					&cli.StringFlag{Name: "subnet", Usage: "the network's IPv4 range, such as 10.91.7.0/24 (default: a free one)"},
+					&cli.StringFlag{Name: "gateway", Usage: "the bridge's address in the subnet (default: its first)"},
+					&cli.BoolFlag{Name: "internal", Usage: "no traffic in or out of the network, only between its containers"},
+					&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "set a label KEY=VALUE"},
+					&cli.BoolFlag{Name: "ignore", Usage: "do nothing if the network exists"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 1, 1, "network create [OPTIONS] NAME"); err != nil {
+						return err
+					}
+					if d := c.String("driver"); d != "bridge" {
+						return fmt.Errorf("network driver %q: scow has the bridge driver only", d)
+					}
+					n, err := e.CreateNetwork(engine.NetworkCreateOptions{
+						CreateOptions: netns.CreateOptions{
+							Name: c.Args().First(), Subnet: c.String("subnet"), Gateway: c.String("gateway"), Internal: c.Bool("internal"),
+						},
+						LabelArgs: c.StringSlice("label"), Ignore: c.Bool("ignore"),
+					})
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(c.App.Writer, n.Name)
+					return nil
+				}),
+			},
+			{
+				Name:    "ls",
+				Aliases: []string{"list"},
+				Usage:   "list networks",
+				Flags: []cli.Flag{
+					&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "name=, id=, driver=, label=KEY[=VALUE]"},
+					&cli.StringFlag{Name: "format", Usage: "Go template for each network, or json"},
+					&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only network names"},
+					&cli.BoolFlag{Name: "no-trunc", Usage: "print whole network IDs"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 0, 0, "network ls [OPTIONS]"); err != nil {
+						return err
+					}
+					nets, err := e.Networks(c.StringSlice("filter"))
+					if err != nil {
+						return err
+					}
+					var rows []any
+					for _, n := range nets {
+						if c.Bool("quiet") {
+							fmt.Fprintln(c.App.Writer, n.Name)
+							continue
+						}
+						id := n.ID
+						if !c.Bool("no-trunc") {
+							id = id[:12]
+						}
+						var subnets []string
+						for _, s := range n.Subnets {
+							subnets = append(subnets, s.Subnet)
+						}
+						rows = append(rows, networkRow{
+							ID: id, Name: n.Name, Driver: n.Driver, Subnets: strings.Join(subnets, ","),
+							NetworkInterface: n.NetworkInterface, Created: n.Created.Local().String(), Labels: n.Labels, Internal: n.Internal,
+						})
+					}
+					if c.Bool("quiet") {
+						return nil
+					}
+					format := c.String("format")
+					if format == "" {
+						format = "table {{.ID}}\t{{.Name}}\t{{.Driver}}"
+					}
+					return printTemplate(c.App.Writer, format, rows, networkHeaders)
+				}),
+			},
+			{
+				Name:      "inspect",
+				Usage:     "show networks' details as JSON",
+				ArgsUsage: "NETWORK [NETWORK...]",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "Go template for each network"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 1, -1, "network inspect [OPTIONS] NETWORK [NETWORK...]"); err != nil {
+						return err
+					}
+					var rows []any
+					for _, ref := range c.Args().Slice() {
+						n, err := e.InspectNetwork(ref)
+						if err != nil {
+							return err
+						}
+						rows = append(rows, n)
+					}
+					return printObjects(c.App.Writer, c.String("format"), rows)
+				}),
+			},
+			{
+				Name:      "rm",
+				Aliases:   []string{"remove"},
+				Usage:     "remove networks",
+				ArgsUsage: "NETWORK [NETWORK...]",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove the containers that use the network first"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 1, -1, "network rm [OPTIONS] NETWORK [NETWORK...]"); err != nil {
+						return err
+					}
+					return eachRef(c, c.Args().Slice(), func(ref string) (string, error) {
+						return e.RemoveNetwork(c.Context, ref, c.Bool("force"))
+					})
+				}),
+			},
+			{
+				Name:  "prune",
+				Usage: "remove the networks no container uses",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask (scow never asks)"},
+					&cli.StringSliceFlag{Name: "filter", Usage: "name=, id=, driver=, label=KEY[=VALUE]"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					names, err := e.PruneNetworks(c.StringSlice("filter"))
+					for _, n := range names {
+						fmt.Fprintln(c.App.Writer, n)
+					}
+					return err
+				}),
+			},
+			{
+				Name:      "exists",
+				Usage:     "exit 0 if the network exists, 1 if not",
+				ArgsUsage: "NETWORK",
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 1, 1, "network exists NETWORK"); err != nil {
+						return err
+					}
+					_, err := e.InspectNetwork(c.Args().First())
+					if errors.Is(err, engine.ErrNotFound) {
+						return &engine.ExitError{Code: 1}
+					}
+					return err
+				}),
+			},
+			{
+				Name:      "connect",
+				Usage:     "put a container on a network",
+				ArgsUsage: "NETWORK CONTAINER",
+				Flags: []cli.Flag{
+					&cli.StringSliceFlag{Name: "alias", Usage: "another name the container has on the network"},
+					&cli.StringFlag{Name: "ip", Usage: "the container's address on the network"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 2, 2, "network connect [OPTIONS] NETWORK CONTAINER"); err != nil {
+						return err
+					}
+					return e.ConnectNetwork(c.Context, c.Args().Get(0), c.Args().Get(1), c.StringSlice("alias"), c.String("ip"))
+				}),
+			},
+			{
+				Name:      "disconnect",
+				Usage:     "take a container off a network",
+				ArgsUsage: "NETWORK CONTAINER",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "accepted for compatibility"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 2, 2, "network disconnect [OPTIONS] NETWORK CONTAINER"); err != nil {
+						return err
+					}
+					return e.DisconnectNetwork(c.Context, c.Args().Get(0), c.Args().Get(1))
+				}),
+			},
+		},
+	}
+}

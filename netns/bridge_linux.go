@@ -1,0 +1,582 @@
+package netns
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	nsh "github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Bridges are where named networks live: as root, Linux bridges in the
+// host's namespace; rootless, bridges in the user's infra namespace
+// (infra_linux.go), which slirp4netns connects to the host.
+type Bridges struct {
+	// RunDir holds the namespace pins, the infra's among them.
+	RunDir string
+	// StateDir holds one directory per bridge in use: the network's
+	// record and a file per member, named by its address. Root's
+	// bridges are the host's, so its StateDir is the host's too.
+	StateDir string
+	Rootless bool
+}
+
+// Joiner is the container Attach puts on a network.
+type Joiner struct {
+	ID, Name, Hostname string
+	// Hosts is its hosts file, "" with --no-hosts; Pin its namespace.
+	Hosts, Pin string
+	// MAC is the address its interface gets, random if empty.
+	MAC string
+	// Primary gives it its default route through the network.
+	Primary bool
+}
+
+// member is a container's place on a bridge while it runs.
+type member struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Hostname string   `json:"hostname,omitempty"`
+	Aliases  []string `json:"aliases,omitempty"`
+	IP       string   `json:"ip"`
+	// Interface is its name in the container, Veth the bridge's end.
+	Interface string `json:"interface"`
+	Veth      string `json:"veth"`
+	MAC       string `json:"mac"`
+	// Hosts is the container's /etc/hosts, which lists its peers.
+	Hosts string `json:"hosts,omitempty"`
+	// Pin is the container's namespace: once it is gone, so is the
+	// member, whoever failed to say so.
+	Pin string `json:"pin"`
+}
+
+// Endpoint is what a container got on a network.
+type Endpoint struct {
+	Network, IP, Gateway, MAC, Interface string
+	PrefixLen                            int
+}
+
+// lock takes the lock every change of bridges and members holds.
+func (b Bridges) lock() (func(), error) {
+	if err := os.MkdirAll(b.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", b.StateDir, err)
+	}
+	return flock(b.StateDir, unix.LOCK_EX)
+}
+
+// flock locks path (a file, created if missing, or a directory).
+func flock(path string, how int) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		if f, err = os.Open(path); err != nil {
+			return nil, err
+		}
+	}
+	if err := unix.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+func (b Bridges) bridgeDir(c *NetConfig) string { return filepath.Join(b.StateDir, c.NetworkInterface) }
+
+// infraPath is the namespace the bridges are in; "" is this process's.
+func (b Bridges) infraPath() string {
+	if b.Rootless {
+		return filepath.Join(b.RunDir, infraName)
+	}
+	return ""
+}
+
+// handle opens netlink in the namespace at path ("" for this one).
+func handle(path string) (*netlink.Handle, error) {
+	if path == "" {
+		return netlink.NewHandle()
+	}
+	ns, err := nsh.GetFromPath(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer ns.Close()
+	return netlink.NewHandleAt(ns)
+}
+
+// members lists a bridge's members, dropping those whose namespace is
+// gone; the caller holds the lock.
+func members(dir string) []member {
+	entries, _ := os.ReadDir(dir)
+	var out []member
+	for _, e := range entries {
+		if net.ParseIP(e.Name()) == nil {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		var m member
+		data, err := os.ReadFile(p)
+		if err == nil {
+			err = json.Unmarshal(data, &m)
+		}
+		if err == nil {
+			_, err = os.Stat(m.Pin)
+		}
+		if err != nil {
+			// A create that was cut short, or a container that is gone.
+			os.Remove(p)
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// Attach puts container j on network c: an address, a veth pair from
+// c's bridge (made if need be), and the names of all there, its own
+// too, in the hosts files of all there.
+func (b Bridges) Attach(c *NetConfig, a Attachment, j Joiner) (_ Endpoint, err error) {
+	subnet, gw, err := c.subnet()
+	if err != nil {
+		return Endpoint{}, err
+	}
+	unlock, err := b.lock()
+	if err != nil {
+		return Endpoint{}, err
+	}
+	defer unlock()
+	dir := b.bridgeDir(c)
+	if err := b.ensureBridge(c, dir); err != nil {
+		return Endpoint{}, fmt.Errorf("network %s: %w", c.Name, err)
+	}
+	peers := members(dir)
+	for _, p := range peers {
+		if p.ID == j.ID {
+			return Endpoint{}, fmt.Errorf("%w: container %s is already on network %s", ErrNetworkExists, j.Name, c.Name)
+		}
+	}
+	ip, err := pickAddress(c, subnet, gw, a.IP, peers)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	m := member{ID: j.ID, Name: j.Name, Hostname: j.Hostname, Aliases: a.Aliases, IP: ip.String(), Hosts: j.Hosts, Pin: j.Pin, Veth: "veth" + randomHex(5)}
+	f, err := os.OpenFile(filepath.Join(dir, m.IP), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return Endpoint{}, fmt.Errorf("reserve %s on network %s: %w", m.IP, c.Name, err)
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(f.Name())
+		}
+	}()
+	if m.Interface, m.MAC, err = b.plug(c, m, subnet, gw, j.MAC, j.Primary); err != nil {
+		f.Close()
+		return Endpoint{}, fmt.Errorf("connect to network %s: %w", c.Name, err)
+	}
+	data, _ := json.Marshal(m)
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return Endpoint{}, err
+	}
+	syncHosts(c, append(peers, m))
+	ones, _ := subnet.Mask.Size()
+	return Endpoint{Network: c.Name, IP: m.IP, Gateway: gw.String(), MAC: m.MAC, Interface: m.Interface, PrefixLen: ones}, nil
+}
+
+// pickAddress returns want, if free, or the first free address.
+func pickAddress(c *NetConfig, subnet *net.IPNet, gw net.IP, want string, peers []member) (net.IP, error) {
+	used := map[string]string{gw.String(): "the gateway"}
+	for _, p := range peers {
+		used[p.IP] = p.Name
+	}
+	if want != "" {
+		if err := c.CheckIP(want); err != nil {
+			return nil, err
+		}
+		if who, ok := used[want]; ok {
+			return nil, fmt.Errorf("%w: --ip %s: container %s has it on network %s", ErrNetworkExists, want, who, c.Name)
+		}
+		return net.ParseIP(want).To4(), nil
+	}
+	ones, bits := subnet.Mask.Size()
+	for i := uint32(1); i < 1<<(bits-ones)-1; i++ {
+		if _, taken := used[hostIn(subnet, i).String()]; !taken {
+			return hostIn(subnet, i), nil
+		}
+	}
+	return nil, fmt.Errorf("network %s: no free address left in %s", c.Name, subnet)
+}
+
+// ensureBridge makes c's bridge, up with the gateway address, and the
+// firewall rules that go with it, unless they are there.
+func (b Bridges) ensureBridge(c *NetConfig, dir string) error {
+	var have NetConfig
+	if data, err := os.ReadFile(filepath.Join(dir, "network.json")); err == nil && json.Unmarshal(data, &have) == nil {
+		if have.ID != c.ID {
+			return fmt.Errorf("its interface %s is in use by network %s of another scow root: stop that network's containers first", c.NetworkInterface, have.Name)
+		}
+		return nil
+	}
+	subnet, gw, err := c.subnet()
+	if err != nil {
+		return err
+	}
+	h, err := handle(b.infraPath())
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	link, err := h.LinkByName(c.NetworkInterface)
+	if err != nil {
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: c.NetworkInterface}}
+		if err := h.LinkAdd(br); err != nil {
+			return fmt.Errorf("create bridge %s: %w", c.NetworkInterface, err)
+		}
+		if link, err = h.LinkByName(c.NetworkInterface); err != nil {
+			return err
+		}
+	}
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: gw, Mask: subnet.Mask}}
+	if err := h.AddrReplace(link, addr); err != nil {
+		return fmt.Errorf("address bridge %s: %w", c.NetworkInterface, err)
+	}
+	if err := h.LinkSetUp(link); err != nil {
+		return fmt.Errorf("bring bridge %s up: %w", c.NetworkInterface, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	data, _ := json.Marshal(c)
+	if err := os.WriteFile(filepath.Join(dir, "network.json"), data, 0o600); err != nil {
+		return err
+	}
+	if err := b.firewall(); err != nil {
+		os.RemoveAll(dir)
+		h.LinkDel(link)
+		return err
+	}
+	return nil
+}
+
+// plug makes the veth pair between c's bridge and the container's
+// namespace, with the container's end addressed and up.
+func (b Bridges) plug(c *NetConfig, m member, subnet *net.IPNet, gw net.IP, mac string, primary bool) (iface, hwaddr string, err error) {
+	h, err := handle(b.infraPath())
+	if err != nil {
+		return "", "", err
+	}
+	defer h.Close()
+	ch, err := handle(m.Pin)
+	if err != nil {
+		return "", "", err
+	}
+	defer ch.Close()
+	br, err := h.LinkByName(c.NetworkInterface)
+	if err != nil {
+		return "", "", fmt.Errorf("find bridge %s: %w", c.NetworkInterface, err)
+	}
+	for i := 0; ; i++ {
+		iface = fmt.Sprintf("eth%d", i)
+		if _, err := ch.LinkByName(iface); err != nil {
+			break
+		}
+	}
+	hw, err := net.ParseMAC(mac)
+	if mac == "" || err != nil {
+		hw = randomMAC()
+	}
+	ns, err := nsh.GetFromPath(m.Pin)
+	if err != nil {
+		return "", "", err
+	}
+	defer ns.Close()
+	veth := &netlink.Veth{
+		LinkAttrs: netlink.LinkAttrs{Name: m.Veth, MasterIndex: br.Attrs().Index},
+		PeerName:  iface, PeerNamespace: netlink.NsFd(int(ns)), PeerHardwareAddr: hw,
+	}
+	if err := h.LinkAdd(veth); err != nil {
+		return "", "", fmt.Errorf("create veth %s: %w", m.Veth, err)
+	}
+	fail := func(err error) (string, string, error) {
+		if l, lerr := h.LinkByName(m.Veth); lerr == nil {
+			h.LinkDel(l)
+		}
+		return "", "", err
+	}
+	if err := h.LinkSetUp(veth); err != nil {
+		return fail(err)
+	}
+	link, err := ch.LinkByName(iface)
+	if err != nil {
+		return fail(err)
+	}
+	if err := ch.AddrAdd(link, &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(m.IP).To4(), Mask: subnet.Mask}}); err != nil {
+		return fail(fmt.Errorf("address %s: %w", iface, err))
+	}
+	if err := ch.LinkSetUp(link); err != nil {
+		return fail(err)
+	}
+	if primary && !c.Internal {
+		if err := ch.RouteAdd(&netlink.Route{LinkIndex: link.Attrs().Index, Gw: gw}); err != nil {
+			return fail(fmt.Errorf("route through %s: %w", gw, err))
+		}
+	}
+	return iface, hw.String(), nil
+}
+
+// Detach takes container id off network c, or, with c nil, off every
+// network it is on: its interface goes, its name leaves its peers' hosts
+// files, and a bridge left empty goes too.
+func (b Bridges) Detach(c *NetConfig, id string) error {
+	unlock, err := b.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	entries, _ := os.ReadDir(b.StateDir)
+	found, changed := false, false
+	for _, e := range entries {
+		dir := filepath.Join(b.StateDir, e.Name())
+		var nc NetConfig
+		data, err := os.ReadFile(filepath.Join(dir, "network.json"))
+		if err != nil || json.Unmarshal(data, &nc) != nil || (c != nil && nc.ID != c.ID) {
+			continue
+		}
+		all := members(dir)
+		rest := slices.DeleteFunc(slices.Clone(all), func(m member) bool { return m.ID == id })
+		for _, m := range all {
+			if m.ID != id {
+				continue
+			}
+			found = true
+			os.Remove(filepath.Join(dir, m.IP))
+			b.unplug(m)
+			if m.Hosts != "" {
+				rewriteHosts(m.Hosts, hostsTag(&nc), nil)
+			}
+		}
+		if len(rest) == 0 {
+			b.removeBridge(&nc, dir)
+			changed = true
+			continue
+		}
+		syncHosts(&nc, rest)
+	}
+	if changed {
+		if err := b.firewall(); err != nil {
+			return err
+		}
+	}
+	if c != nil && !found {
+		return fmt.Errorf("%w: the container is not on network %s", ErrNetworkUnknown, c.Name)
+	}
+	return nil
+}
+
+// unplug removes a member's veth pair, if its namespace still has it.
+func (b Bridges) unplug(m member) {
+	h, err := handle(b.infraPath())
+	if err != nil {
+		return
+	}
+	defer h.Close()
+	if l, err := h.LinkByName(m.Veth); err == nil {
+		h.LinkDel(l)
+	}
+}
+
+// removeBridge deletes a bridge nobody is on.
+func (b Bridges) removeBridge(c *NetConfig, dir string) {
+	if h, err := handle(b.infraPath()); err == nil {
+		if l, err := h.LinkByName(c.NetworkInterface); err == nil {
+			h.LinkDel(l)
+		}
+		h.Close()
+	}
+	os.RemoveAll(dir)
+}
+
+// InUse lists the containers on network c now.
+func (b Bridges) InUse(c *NetConfig) []string {
+	unlock, err := b.lock()
+	if err != nil {
+		return nil
+	}
+	defer unlock()
+	var ids []string
+	for _, m := range members(b.bridgeDir(c)) {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+// Endpoints lists what container id has on the networks it is on now.
+func (b Bridges) Endpoints(id string) map[string]Endpoint {
+	out := map[string]Endpoint{}
+	entries, _ := os.ReadDir(b.StateDir)
+	for _, e := range entries {
+		dir := filepath.Join(b.StateDir, e.Name())
+		var nc NetConfig
+		data, err := os.ReadFile(filepath.Join(dir, "network.json"))
+		if err != nil || json.Unmarshal(data, &nc) != nil {
+			continue
+		}
+		subnet, gw, err := nc.subnet()
+		if err != nil {
+			continue
+		}
+		files, _ := os.ReadDir(dir)
+		for _, f := range files {
+			var m member
+			if data, err := os.ReadFile(filepath.Join(dir, f.Name())); err != nil || json.Unmarshal(data, &m) != nil || m.ID != id {
+				continue
+			}
+			ones, _ := subnet.Mask.Size()
+			out[nc.Name] = Endpoint{Network: nc.Name, IP: m.IP, Gateway: gw.String(), MAC: m.MAC, Interface: m.Interface, PrefixLen: ones}
+		}
+	}
+	return out
+}
+
+// hostsTag ends the hosts lines scow keeps for network c.
+func hostsTag(c *NetConfig) string { return "# scow network " + c.Name }
+
+// syncHosts writes, into each member's hosts file, every member's names
+// at its address: name, aliases, hostname and short ID.
+func syncHosts(c *NetConfig, ms []member) {
+	var lines []string
+	for _, p := range ms {
+		names := append([]string{p.Hostname}, p.Aliases...)
+		if p.Name != "" {
+			names = append(names, p.Name)
+		}
+		if len(p.ID) >= 12 {
+			names = append(names, p.ID[:12])
+		}
+		seen, uniq := map[string]bool{"": true}, []string{}
+		for _, n := range names {
+			if !seen[n] {
+				seen[n] = true
+				uniq = append(uniq, n)
+			}
+		}
+		lines = append(lines, fmt.Sprintf("%s\t%s\t%s", p.IP, strings.Join(uniq, " "), hostsTag(c)))
+	}
+	for _, m := range ms {
+		if m.Hosts != "" {
+			rewriteHosts(m.Hosts, hostsTag(c), lines)
+		}
+	}
+}
+
+// rewriteHosts replaces the lines ending in tag with lines. The file is
+// bind-mounted into a container: it is rewritten in place, not replaced.
+func rewriteHosts(path, tag string, lines []string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	var b bytes.Buffer
+	for _, l := range strings.SplitAfter(string(data), "\n") {
+		if l != "" && !strings.HasSuffix(strings.TrimRight(l, "\n"), tag) {
+			b.WriteString(l)
+		}
+	}
+	if b.Len() > 0 && !bytes.HasSuffix(b.Bytes(), []byte("\n")) {
+		b.WriteByte('\n')
+	}
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+	os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// firewall writes the nftables rules of every bridge in use: masquerade
+// for what leaves a network that is not internal, and a drop for what
+// passes from one network to another or out of an internal one.
+func (b Bridges) firewall() error {
+	var script strings.Builder
+	script.WriteString("table ip scow\ndelete table ip scow\n")
+	entries, _ := os.ReadDir(b.StateDir)
+	var fwd, nat []string
+	for _, e := range entries {
+		var c NetConfig
+		data, err := os.ReadFile(filepath.Join(b.StateDir, e.Name(), "network.json"))
+		if err != nil || json.Unmarshal(data, &c) != nil || len(c.Subnets) == 0 {
+			continue
+		}
+		br := c.NetworkInterface
+		fwd = append(fwd, fmt.Sprintf("iifname %q oifname %q oifname != %q drop", br, DefaultNetwork+"*", br))
+		if c.Internal {
+			fwd = append(fwd, fmt.Sprintf("iifname %q oifname != %q drop", br, br),
+				fmt.Sprintf("oifname %q iifname != %q drop", br, br))
+			continue
+		}
+		fwd = append(fwd, fmt.Sprintf("iifname %q accept", br),
+			fmt.Sprintf("oifname %q ct state related,established accept", br))
+		nat = append(nat, fmt.Sprintf("ip saddr %s oifname != %q masquerade", c.Subnets[0].Subnet, br))
+	}
+	if len(fwd) > 0 {
+		fmt.Fprintf(&script, "table ip scow {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\t%s\n\t}\n", strings.Join(fwd, "\n\t\t"))
+		fmt.Fprintf(&script, "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t\t%s\n\t}\n}\n", strings.Join(nat, "\n\t\t"))
+	}
+	return runIn(b.infraPath(), script.String(), "nft", "-f", "-")
+}
+
+// runIn runs a command with stdin in the namespace at path ("" for this
+// one): started from a thread that has entered it, the child is born
+// there.
+func runIn(path, stdin, name string, args ...string) error {
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		return fmt.Errorf("%s is %w: install it (hack/install-deps.sh)", name, errNoHelper)
+	}
+	run := func() error {
+		cmd := exec.Command(bin, args...)
+		cmd.Stdin = strings.NewReader(stdin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: %s", name, firstLine(string(out), err))
+		}
+		return nil
+	}
+	if path == "" {
+		return run()
+	}
+	return inNS(path, run)
+}
+
+// enableForwarding turns on IPv4 forwarding in this thread's namespace.
+func enableForwarding() error {
+	if data, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward"); err == nil && strings.TrimSpace(string(data)) == "1" {
+		return nil
+	}
+	if err := os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644); err != nil {
+		return fmt.Errorf("enable IPv4 forwarding: %w", err)
+	}
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// randomMAC is a locally administered unicast address.
+func randomMAC() net.HardwareAddr {
+	b := make([]byte, 6)
+	rand.Read(b)
+	b[0] = b[0]&0xfe | 0x02
+	return b
+}

@@ -1,0 +1,172 @@
+package netns
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A rootless user's bridges live in one namespace of theirs, the infra
+// namespace, pinned at RunDir/infra. slirp4netns connects it to the
+// host (tap0, the default route) and a holder process keeps both: the
+// first container to need them starts the holder; each running
+// container's monitor keeps a shared lock on infra.users; once nobody
+// does, the holder takes the namespace down and exits, so that no scow
+// process outlives the last container, even one whose monitor was
+// killed. infra.lock serialises starts and the teardown; the holder
+// keeps infra.alive locked for its life.
+const infraName = "infra"
+
+// InfraArg is argv[1] of the infra holder.
+const InfraArg = "__netinfra"
+
+func (b Bridges) infraFile(ext string) string { return filepath.Join(b.RunDir, infraName+ext) }
+
+// Acquire makes sure the bridges' namespace is up and keeps it up until
+// the returned func is called. Root's is the host's namespace, where
+// only forwarding needs turning on.
+func (b Bridges) Acquire() (func(), error) {
+	if !b.Rootless {
+		return func() {}, enableForwarding()
+	}
+	if err := os.MkdirAll(b.RunDir, 0o700); err != nil {
+		return nil, err
+	}
+	unlock, err := flock(b.infraFile(".lock"), unix.LOCK_EX)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if !b.holderAlive() {
+		if err := b.startHolder(); err != nil {
+			return nil, err
+		}
+	}
+	// The holder may hold this exclusively for a moment, to see whether
+	// it is still needed; it lets go at once, seeing infra.lock held.
+	return flock(b.infraFile(".users"), unix.LOCK_SH)
+}
+
+// holderAlive tells whether a holder has infra.alive locked.
+func (b Bridges) holderAlive() bool {
+	f, err := os.Open(b.infraFile(".alive"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB) == nil {
+		return false
+	}
+	return true
+}
+
+// startHolder runs the holder, in a session of its own, and waits until
+// it reports the namespace ready.
+func (b Bridges) startHolder() error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer readyR.Close()
+	cmd := exec.Command(exe, InfraArg, b.RunDir, b.StateDir)
+	cmd.ExtraFiles = []*os.File{readyW}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	err = cmd.Start()
+	readyW.Close()
+	if err != nil {
+		return fmt.Errorf("start the network namespace holder: %w", err)
+	}
+	go cmd.Wait()
+	readyR.SetReadDeadline(time.Now().Add(30 * time.Second))
+	buf := make([]byte, 1)
+	if _, err := io.ReadFull(readyR, buf); err != nil {
+		cmd.Process.Kill()
+		return fmt.Errorf("the network namespace holder failed: %s", firstLine(stderr.String(), err))
+	}
+	return nil
+}
+
+// InfraMain is the holder: args are RunDir and StateDir. It makes the
+// namespace, reports on fd 3, and stays until nobody uses it.
+func InfraMain(args []string) error {
+	if len(args) != 2 {
+		return fmt.Errorf("%s RUNDIR STATEDIR", InfraArg)
+	}
+	b := Bridges{RunDir: args[0], StateDir: args[1], Rootless: true}
+	// Kept until the teardown is over: the starter holds infra.lock
+	// meanwhile.
+	unlockAlive, err := flock(b.infraFile(".alive"), unix.LOCK_EX)
+	if err != nil {
+		return err
+	}
+	defer unlockAlive()
+	path := b.infraPath()
+	// Whatever a killed holder left describes bridges that are gone.
+	if unlock, err := b.lock(); err == nil {
+		clearDir(b.StateDir)
+		unlock()
+	}
+	if err := pin(path); err != nil {
+		return fmt.Errorf("create the network namespace: %w", err)
+	}
+	n := &Network{NSPath: path}
+	n.onStop(func() { unpin(path) })
+	down := func() {
+		n.Stop()
+		n.Wait()
+		if unlock, err := b.lock(); err == nil {
+			clearDir(b.StateDir)
+			unlock()
+		}
+	}
+	if err := inNS(path, enableForwarding); err != nil {
+		down()
+		return err
+	}
+	if err := n.runSlirp([]string{"--disable-host-loopback", "--mtu=65520"}, ""); err != nil {
+		down()
+		return err
+	}
+	users, err := os.OpenFile(b.infraFile(".users"), os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		down()
+		return err
+	}
+	os.NewFile(3, "ready").Write([]byte{1})
+	for {
+		// Nobody is using it when this is had; nobody is about to when
+		// infra.lock is too.
+		if err := unix.Flock(int(users.Fd()), unix.LOCK_EX); err != nil {
+			return err
+		}
+		if unlock, err := flock(b.infraFile(".lock"), unix.LOCK_EX|unix.LOCK_NB); err == nil {
+			// Dead before the next starter looks.
+			down()
+			unlockAlive()
+			unlock()
+			return nil
+		}
+		unix.Flock(int(users.Fd()), unix.LOCK_UN)
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// clearDir empties dir, keeping it (it is locked).
+func clearDir(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
+}
