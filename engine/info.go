@@ -87,7 +87,7 @@ func (e *Engine) Info(ctx context.Context) (*Info, error) {
 		info.Host.OCIRuntime = RuntimeInfo{Name: rt.Name(), Path: rt.Path}
 		info.Host.OCIRuntime.Version, _ = rt.Version(ctx)
 	}
-	def, _ := netns.ParseMode("")
+	def, _ := netns.ParseMode(defaultNetwork())
 	info.Host.NetworkBackend = def.Kind
 	for _, h := range []struct {
 		name string

@@ -18,6 +18,16 @@ import (
 // NetConfig is a named network as network inspect shows it.
 type NetConfig = netns.NetConfig
 
+// defaultNetwork is the --network of a container that names none:
+// slirp4netns rootless (a bridge needs the infra namespace's extra
+// process and hop), the default bridge network as root.
+func defaultNetwork() string {
+	if userns.Rootless() {
+		return netns.ModeSlirp
+	}
+	return netns.DefaultNetwork
+}
+
 // networksDir holds one record per network the user created: NAME.json.
 func (e *Engine) networksDir() string { return filepath.Join(e.opts.Root, "networks") }
 

@@ -179,8 +179,8 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 			return nil, err
 		}
 	}
-	if o.Network == "" && !userns.Rootless() {
-		o.Network = netns.DefaultNetwork
+	if o.Network == "" {
+		o.Network = defaultNetwork()
 	}
 	mode, err := netns.ParseMode(o.Network)
 	if err != nil {

@@ -339,6 +339,9 @@ func (b Bridges) plug(c *NetConfig, m member, subnet *net.IPNet, gw net.IP, mac 
 // network it is on: its interface goes, its name leaves its peers' hosts
 // files, and a bridge left empty goes too.
 func (b Bridges) Detach(c *NetConfig, id string) error {
+	if _, err := os.Stat(b.StateDir); err != nil {
+		return nil // no bridge was ever made
+	}
 	unlock, err := b.lock()
 	if err != nil {
 		return err
@@ -405,20 +408,6 @@ func (b Bridges) removeBridge(c *NetConfig, dir string) {
 		h.Close()
 	}
 	os.RemoveAll(dir)
-}
-
-// InUse lists the containers on network c now.
-func (b Bridges) InUse(c *NetConfig) []string {
-	unlock, err := b.lock()
-	if err != nil {
-		return nil
-	}
-	defer unlock()
-	var ids []string
-	for _, m := range members(b.bridgeDir(c)) {
-		ids = append(ids, m.ID)
-	}
-	return ids
 }
 
 // Endpoints lists what container id has on the networks it is on now.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -157,7 +158,12 @@ func TestPublishedPorts(t *testing.T) {
 		if got := fetch(t, "http://"+hostPort+"/"); got != "exposed\n" {
 			t.Errorf("-P: %q from %s", got, hostPort)
 		}
-		if got := s.must("inspect", "--format", "{{range $k, $v := .NetworkSettings.Ports}}{{$k}}{{end}} {{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}}", "all"); got != "8080/tcp 10.0.2.100 10.0.2.2\n" {
+		// Rootless, slirp4netns's network; as root, the default bridge.
+		want := regexp.MustCompile(`^8080/tcp 10\.0\.2\.100 10\.0\.2\.2\n$`)
+		if !m.rootless {
+			want = regexp.MustCompile(`^8080/tcp 10\.90\.0\.\d+ 10\.90\.0\.1\n$`)
+		}
+		if got := s.must("inspect", "--format", "{{range $k, $v := .NetworkSettings.Ports}}{{$k}}{{end}} {{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}}", "all"); !want.MatchString(got) {
 			t.Errorf("inspect NetworkSettings: %q", got)
 		}
 		s.must("rm", "-f", "all")
@@ -166,21 +172,49 @@ func TestPublishedPorts(t *testing.T) {
 }
 
 // noHelpersLeft checks that no network helper of uid runs and no
-// namespace pin is left once every container is gone.
+// namespace pin, bridge or record of a bridge's members is left once
+// every container is gone. The infra namespace's lock files stay.
 func noHelpersLeft(t *testing.T, s *store, m *mode) {
 	t.Helper()
 	ctrs := strings.Fields(s.must("ps", "-aq"))
 	if len(ctrs) > 0 {
 		return
 	}
-	for _, helper := range []string{"slirp4netns", "pasta", "passt", "__portchild"} {
+	for _, helper := range []string{"slirp4netns", "pasta", "passt", "__portchild", "__netinfra"} {
 		if !waitFor(5*time.Second, func() bool { return !helperRuns(m.uid, helper) }) {
 			t.Errorf("%s still runs with no container", helper)
 		}
 	}
-	if pins, _ := os.ReadDir(filepath.Join(s.run, "netns")); len(pins) > 0 {
-		t.Errorf("network namespace pins left: %v", pins)
+	left := func() (out []string) {
+		pins, _ := os.ReadDir(filepath.Join(s.run, "netns"))
+		for _, p := range pins {
+			if n := p.Name(); n != "nets" && !strings.HasPrefix(n, "infra.") {
+				out = append(out, n)
+			}
+		}
+		nets, _ := os.ReadDir(bridgeState(s, m))
+		for _, n := range nets {
+			out = append(out, "nets/"+n.Name())
+		}
+		return out
 	}
+	if !waitFor(5*time.Second, func() bool { return len(left()) == 0 }) {
+		t.Errorf("network state left: %v", left())
+	}
+	if !m.rootless {
+		if out, _ := exec.Command("ip", "-br", "link").Output(); strings.Contains(string(out), "veth") || regexp.MustCompile(`(?m)^scow\d`).Match(out) {
+			t.Errorf("interfaces left:\n%s", out)
+		}
+	}
+}
+
+// bridgeState is where scow keeps its bridges' members: the host's as
+// root, the store's run root rootless.
+func bridgeState(s *store, m *mode) string {
+	if m.rootless {
+		return filepath.Join(s.run, "netns", "nets")
+	}
+	return "/run/scow/nets"
 }
 
 func TestPortErrors(t *testing.T) {
@@ -241,8 +275,9 @@ func TestHostLoopbackAndNames(t *testing.T) {
 		if r := s.scow("run", "--rm", "busybox", "sh", "-c", dial); strings.Contains(r.stdout, "from-the-host") {
 			t.Errorf("without allow_host_loopback the host's loopback was reached: %s", r)
 		}
-		// /etc/hosts and resolv.conf.
-		got := s.must("run", "--rm", "--name", "named", "--hostname", "box", "--add-host", "db:10.1.2.3",
+		// /etc/hosts and resolv.conf (of slirp4netns's network; those of
+		// bridges are TestNamedNetworks').
+		got := s.must("run", "--rm", "--network", "slirp4netns", "--name", "named", "--hostname", "box", "--add-host", "db:10.1.2.3",
 			"--dns", "192.0.2.53", "--dns-search", "example.org", "--dns-option", "ndots:2",
 			"busybox", "cat", "/etc/hosts", "/etc/resolv.conf", "/etc/hostname")
 		for _, want := range []string{"10.0.2.100\tbox named", "10.0.2.2\thost.containers.internal host.docker.internal", "10.1.2.3\tdb",
@@ -254,11 +289,16 @@ func TestHostLoopbackAndNames(t *testing.T) {
 		if r := s.scow("run", "--rm", "--no-hosts", "busybox", "cat", "/etc/hosts"); strings.Contains(r.stdout, "host.containers.internal") {
 			t.Errorf("--no-hosts: %s", r)
 		}
-		if got := s.must("info", "--format", "{{.Host.NetworkBackend}} {{.Host.Slirp4netns.Path}} {{.Host.Pasta.Path}}"); got != "slirp4netns /usr/bin/slirp4netns /usr/bin/pasta\n" {
+		backend, gateway := "slirp4netns", "10.0.2.2"
+		if !m.rootless {
+			backend, gateway = "bridge", "10.90.0.1"
+		}
+		if got := s.must("info", "--format", "{{.Host.NetworkBackend}} {{.Host.Slirp4netns.Path}} {{.Host.Pasta.Path}}"); got != backend+" /usr/bin/slirp4netns /usr/bin/pasta\n" {
 			t.Errorf("info's network: %q", got)
 		}
-		// Outbound traffic goes through slirp4netns: its gateway answers.
-		if r := s.scow("run", "--rm", "busybox", "sh", "-c", "ip route | grep default"); !strings.Contains(r.stdout, "10.0.2.2") {
+		// Outbound traffic goes through slirp4netns's gateway rootless,
+		// the default bridge's as root.
+		if r := s.scow("run", "--rm", "busybox", "sh", "-c", "ip route | grep default"); !strings.Contains(r.stdout, "via "+gateway+" ") {
 			t.Errorf("default route: %s", r)
 		}
 		noHelpersLeft(t, s, m)

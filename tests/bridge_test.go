@@ -1,0 +1,163 @@
+//go:build e2e
+
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// httpGet is a shell command that fetches / from host:80 with busybox nc.
+func httpGet(host string) string {
+	return fmt.Sprintf(`printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 %s 80 | tail -n 1`, host)
+}
+
+func TestNamedNetworks(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		defer func() {
+			// Networks of a failed run must not stay on the host.
+			s.scow("rm", "-af")
+			s.scow("network", "prune", "-f")
+		}()
+
+		// Records: create, ls, inspect, exists.
+		s.must("network", "create", "--label", "app=web", "front")
+		s.must("network", "create", "--subnet", "10.97.3.0/24", "--gateway", "10.97.3.254", "back")
+		s.must("network", "create", "--internal", "iso")
+		ls := s.must("network", "ls")
+		for _, want := range []string{"NETWORK ID", "NAME", "DRIVER", "front", "back", "iso", "scow"} {
+			if !strings.Contains(ls, want) {
+				t.Errorf("network ls has no %q:\n%s", want, ls)
+			}
+		}
+		if got := s.must("network", "ls", "-q", "--filter", "label=app=web"); got != "front\n" {
+			t.Errorf("ls --filter label: %q", got)
+		}
+		var recs []map[string]any
+		if err := json.Unmarshal([]byte(s.must("network", "inspect", "back", "iso")), &recs); err != nil || len(recs) != 2 {
+			t.Fatalf("network inspect: %v %v", recs, err)
+		}
+		for _, key := range []string{"name", "id", "driver", "network_interface", "subnets", "internal", "dns_enabled", "ipv6_enabled", "created"} {
+			if _, ok := recs[0][key]; !ok {
+				t.Errorf("network inspect has no %q: %v", key, recs[0])
+			}
+		}
+		if sub := fmt.Sprint(recs[0]["subnets"]); sub != "[map[gateway:10.97.3.254 subnet:10.97.3.0/24]]" || recs[0]["driver"] != "bridge" || recs[1]["internal"] != true {
+			t.Errorf("network inspect: %v", recs)
+		}
+		if r := s.scow("network", "exists", "nosuch"); r.code != 1 {
+			t.Errorf("network exists nosuch: %s", r)
+		}
+		s.must("network", "exists", "front")
+
+		// The errors: nothing is left by any.
+		wantError(t, s.scow("network", "create", "front"), 125, "already exists")
+		wantError(t, s.scow("network", "create", "--subnet", "10.97.3.128/25", "clash"), 125, "overlaps network back")
+		wantError(t, s.scow("network", "create", "--subnet", "nonsense", "bad"), 125, "--subnet")
+		wantError(t, s.scow("network", "create", "host"), 125, "host")
+		wantError(t, s.scow("network", "create", "-d", "macvlan", "mv"), 125, "bridge driver only")
+		wantError(t, s.scow("network", "inspect", "nosuch"), 125, "no such network")
+		wantError(t, s.scow("network", "rm", "scow"), 125, "default network")
+		wantError(t, s.scow("run", "--rm", "--network", "nosuch", "busybox", "true"), 125, "no such network")
+		wantError(t, s.scow("run", "--rm", "--network", "back", "--ip", "10.97.4.2", "busybox", "true"), 125, "--ip")
+		wantError(t, s.scow("run", "--rm", "--network", "back", "--ip", "10.97.3.254", "busybox", "true"), 125, "gateway")
+		wantError(t, s.scow("run", "--rm", "--network", "slirp4netns", "--network-alias", "x", "busybox", "true"), 125, "named network")
+		if got := s.must("ps", "-aq"); got != "" {
+			t.Errorf("failed runs left containers: %q", got)
+		}
+
+		// A web server on front, published on the host; a client on front
+		// reaches it by name and by alias, one on back cannot.
+		port := freeHostPort(t)
+		s.must("run", "-d", "--name", "web", "--network", "front", "--network-alias", "www", "-p", fmt.Sprintf("127.0.0.1:%d:80", port),
+			"busybox", "sh", "-c", webServer("front-page", 80))
+		if got := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != "front-page\n" {
+			t.Errorf("published port of a named network: %q", got)
+		}
+		for _, name := range []string{"web", "www"} {
+			if got := s.must("run", "--rm", "--network", "front", "busybox", "sh", "-c", httpGet(name)); got != "front-page\n" {
+				t.Errorf("by %s on the same network: %q", name, got)
+			}
+		}
+		webIP := strings.TrimSpace(s.must("inspect", "--format", "{{.NetworkSettings.Networks.front.IPAddress}}", "web"))
+		if !strings.HasPrefix(webIP, "10.") {
+			t.Fatalf("web's address on front: %q", webIP)
+		}
+		if got := s.must("run", "--rm", "--network", "back", "--ip", "10.97.3.50", "busybox", "sh", "-c",
+			"ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; ip route | grep default; "+httpGet(webIP)+"; grep -c web /etc/hosts || true"); got != "inet 10.97.3.50/24\ndefault via 10.97.3.254 dev eth0 \n0\n" {
+			t.Errorf("a container on back (--ip, --gateway), reaching web at %s:\n%s", webIP, got)
+		}
+		if got := s.must("run", "--rm", "--network", "iso", "busybox", "sh", "-c", "ip route | grep -c default; "+httpGet(webIP)); got != "0\n" {
+			t.Errorf("a container on an internal network: %q", got)
+		}
+
+		// Two containers on one network get two addresses; a second
+		// --ip of one address is refused.
+		s.must("run", "-d", "--name", "pinned", "--network", "back", "--ip", "10.97.3.60", "busybox", "sleep", "600")
+		wantError(t, s.scow("run", "--rm", "--network", "back", "--ip", "10.97.3.60", "busybox", "true"), 125, "10.97.3.60")
+		if got := s.must("ps", "-a", "--format", "{{.Names}}"); strings.Count(got, "\n") != 2 {
+			t.Errorf("a run refused its address left a container: %q", got)
+		}
+
+		// connect and disconnect a running container: web sees it by its
+		// alias, then no longer.
+		s.must("network", "connect", "--alias", "pin", "front", "pinned")
+		if got := s.must("exec", "pinned", "sh", "-c", httpGet("www")); got != "front-page\n" {
+			t.Errorf("after network connect: %q", got)
+		}
+		if hosts := s.must("exec", "web", "cat", "/etc/hosts"); !strings.Contains(hosts, " pin") {
+			t.Errorf("web's hosts after connect:\n%s", hosts)
+		}
+		nets := s.must("inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}", "pinned")
+		if !strings.Contains(nets, "back=10.97.3.60") || !strings.Contains(nets, "front=10.") {
+			t.Errorf("inspect after connect: %q", nets)
+		}
+		wantError(t, s.scow("network", "connect", "front", "pinned"), 125, "already")
+		s.must("network", "disconnect", "front", "pinned")
+		if hosts := s.must("exec", "web", "cat", "/etc/hosts"); strings.Contains(hosts, " pin") {
+			t.Errorf("web's hosts after disconnect:\n%s", hosts)
+		}
+		if got := s.must("exec", "pinned", "sh", "-c", httpGet(webIP)); got != "" {
+			t.Errorf("after network disconnect web still answers: %q", got)
+		}
+		wantError(t, s.scow("network", "disconnect", "back", "pinned"), 125, "only")
+		wantError(t, s.scow("network", "disconnect", "front", "pinned"), 125, "not on network")
+
+		// A network in use stays; -f takes its containers with it.
+		wantError(t, s.scow("network", "rm", "front"), 125, "used by container web")
+		if got := s.must("network", "rm", "-f", "front"); got != "front\n" {
+			t.Errorf("network rm -f: %q", got)
+		}
+		if got := s.must("ps", "-a", "--format", "{{.Names}}"); got != "pinned\n" {
+			t.Errorf("network rm -f left: %q", got)
+		}
+
+		// A killed monitor: its address is free again, and rootless, the
+		// infra namespace's holder goes with the last user.
+		s.must("rm", "-f", "pinned")
+		s.must("run", "-d", "--name", "crashy", "--network", "back", "--ip", "10.97.3.70", "busybox", "sleep", "600")
+		if m.rootless && !helperRuns(m.uid, "__netinfra") {
+			t.Errorf("no infra namespace holder while a container is on a network")
+		}
+		killWhere(m.uid, "cmdline", "__monitor")
+		if m.rootless && !waitFor(10*time.Second, func() bool { return !helperRuns(m.uid, "__netinfra") }) {
+			t.Errorf("the infra namespace holder outlived the last monitor")
+		}
+		s.must("ps", "-a")
+		s.must("run", "--rm", "--network", "back", "--ip", "10.97.3.70", "busybox", "true")
+		s.must("rm", "-f", "crashy")
+
+		if got := s.must("network", "prune", "-f"); got != "back\niso\n" {
+			t.Errorf("network prune: %q", got)
+		}
+		if got := s.must("network", "ls", "-q"); got != "scow\n" {
+			t.Errorf("after prune: %q", got)
+		}
+		noHelpersLeft(t, s, m)
+	})
+}
