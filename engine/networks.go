@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	stdnet "net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -100,20 +102,20 @@ func (e *Engine) network(ref string) (*NetConfig, error) {
 
 // NetworkCreateOptions are the flags of network create.
 type NetworkCreateOptions struct {
-	netns.CreateOptions
+	Name, Subnet, Gateway string
+	Internal              bool
 	// Labels are --label KEY=VALUE; Ignore returns an existing network
 	// of the name unchanged.
-	LabelArgs []string
-	Ignore    bool
+	Labels []string
+	Ignore bool
 }
 
 // CreateNetwork records a new bridge network.
 func (e *Engine) CreateNetwork(o NetworkCreateOptions) (*NetConfig, error) {
-	labels, err := parseLabels(o.LabelArgs)
+	labels, err := parseLabels(o.Labels)
 	if err != nil {
 		return nil, err
 	}
-	o.Labels = labels
 	unlock, err := e.lockNetworks()
 	if err != nil {
 		return nil, err
@@ -133,7 +135,8 @@ func (e *Engine) CreateNetwork(o NetworkCreateOptions) (*NetConfig, error) {
 	}
 	id := make([]byte, 32)
 	rand.Read(id)
-	c, err := netns.NewNetConfig(o.CreateOptions, hex.EncodeToString(id), all, netns.HostRanges())
+	c, err := netns.NewNetConfig(netns.CreateOptions{Name: o.Name, Subnet: o.Subnet, Gateway: o.Gateway, Internal: o.Internal, Labels: labels},
+		hex.EncodeToString(id), all, netns.HostRanges())
 	if err != nil {
 		return nil, withClass(ErrInvalid, err)
 	}
@@ -273,6 +276,7 @@ func (e *Engine) attachment(ref string, aliases []string, ip string) (netns.Atta
 		if err := c.CheckIP(ip); err != nil {
 			return netns.Attachment{}, withClass(ErrInvalid, err)
 		}
+		ip = stdnet.ParseIP(ip).To4().String()
 	}
 	for _, a := range aliases {
 		if err := ValidName(a); err != nil {
@@ -302,6 +306,13 @@ func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ref string, aliases
 			if !cfg.NoHosts {
 				hosts = filepath.Join(e.containerDir(cfg.ID), "hosts")
 			}
+			// The monitor keeps the bridges' namespace up; this keeps it
+			// too, in case the container stops meanwhile.
+			release, err := e.bridges().Acquire()
+			if err != nil {
+				return err
+			}
+			defer release()
 			if _, err := e.bridges().Attach(c, a, netns.Joiner{
 				ID: cfg.ID, Name: cfg.Name, Hostname: cfg.Hostname, Hosts: hosts, Pin: netns.Path(e.netnsDir(), cfg.ID),
 			}); err != nil {
@@ -376,6 +387,29 @@ func (e *Engine) changeNetworks(ctx context.Context, ref string, change func(*Co
 		return err
 	}
 	return e.saveConfig(cfg)
+}
+
+// hostnameRE is a host name as RFC 1123 has it: it goes into the hosts
+// files of a network's other containers.
+var hostnameRE = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$`)
+
+// createRecordOnNetworks writes a new container's record while no
+// network it is on can be removed, after checking they are all there.
+func (e *Engine) createRecordOnNetworks(cfg *ContainerConfig) error {
+	if len(cfg.Networks) == 0 {
+		return e.createRecord(cfg)
+	}
+	unlock, err := e.lockNetworks()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for _, a := range cfg.Networks {
+		if _, err := e.network(a.Network); err != nil {
+			return err
+		}
+	}
+	return e.createRecord(cfg)
 }
 
 // networkOptions fills a bridge container's networks into o.

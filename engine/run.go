@@ -179,6 +179,9 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 			return nil, err
 		}
 	}
+	if o.Hostname != "" && !hostnameRE.MatchString(o.Hostname) {
+		return nil, withClass(ErrInvalid, fmt.Errorf("--hostname %q: use letters, digits, '-' and '.', at most 253 of them, 63 between dots", o.Hostname))
+	}
 	if o.Network == "" {
 		o.Network = defaultNetwork()
 	}
@@ -379,8 +382,10 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 		}
 	}
 	// The record comes first: a name file whose owner has no record is
-	// then surely stale, and reserveName may reclaim it.
-	if err := e.createRecord(cfg); err != nil {
+	// then surely stale, and reserveName may reclaim it. It is written
+	// under the networks' lock, once its networks are known to be still
+	// there: network rm sees it from then on.
+	if err := e.createRecordOnNetworks(cfg); err != nil {
 		return nil, err
 	}
 	// Held until the container is whole: a reader that finds a record

@@ -4,7 +4,8 @@
 # --runtime runc: the throughput of a 1 GiB download from busybox httpd
 # in a container through -p, and the request rate of that httpd (a new
 # connection per request, 16 at a time), for each port handler:
-# slirp4netns + rootlesskit (the default), slirp4netns's own, and pasta.
+# slirp4netns + rootlesskit (the default), slirp4netns's own, pasta, and
+# a named network (a bridge in the user's infra namespace, rootlesskit).
 # Runs are interleaved engine by engine; medians and ratios are printed.
 #
 #   hack/bench-net.sh [RUNS] [SECONDS]     (defaults 3 and 5)
@@ -30,6 +31,7 @@ cleanup() {
 	u "${s[@]}" rm -f --all >/dev/null 2>&1 || true
 	if [ "$have_podman" = 1 ]; then
 		u "${p[@]}" rm -f --all >/dev/null 2>&1 || true
+		u "${p[@]}" network rm -f benchnet >/dev/null 2>&1 || true
 		u podman unshare rm -rf "$work/podman-root" "$work/podman-run" 2>/dev/null || true
 	fi
 	rm -rf "$work" 2>/dev/null || true
@@ -37,6 +39,8 @@ cleanup() {
 trap cleanup EXIT
 u "${s[@]}" load -q -i "$work/busybox.tar" >/dev/null
 [ "$have_podman" = 1 ] && u "${p[@]}" load -q -i "$work/busybox.tar" >/dev/null
+u "${s[@]}" network create benchnet >/dev/null
+[ "$have_podman" = 1 ] && { u "${p[@]}" network create benchnet >/dev/null 2>&1 || true; }
 
 serve='mkdir -p /www && echo hi >/www/index.html && truncate -s 1G /www/big && exec httpd -f -p 80 -h /www'
 
@@ -63,10 +67,10 @@ measure() {
 }
 
 echo "scow: $(u "$work/scow" --version); podman: $( [ "$have_podman" = 1 ] && podman --version || echo none); rootless as $(u id -un); median of $runs"
-for network in slirp4netns:port_handler=rootlesskit slirp4netns:port_handler=slirp4netns pasta; do
+for network in slirp4netns:port_handler=rootlesskit slirp4netns:port_handler=slirp4netns pasta benchnet; do
 	read -r st sr <<<"$(measure scow "$network")"
-	if [ "$have_podman" = 1 ] && [ "$network" = pasta ] && ! u "${p[@]}" run --rm --network pasta localhost/busybox true >/dev/null 2>&1; then
-		printf "%-38s 1 GiB: scow %7.1f MB/s | httpd: scow %6.0f req/s (this podman has no pasta)\n" "$network" "$st" "$sr"
+	if [ "$have_podman" = 1 ] && ! u "${p[@]}" run --rm --network "$network" localhost/busybox true >/dev/null 2>&1; then
+		printf "%-38s 1 GiB: scow %7.1f MB/s | httpd: scow %6.0f req/s (this podman cannot run on it)\n" "$network" "$st" "$sr"
 	elif [ "$have_podman" = 1 ]; then
 		read -r pt pr <<<"$(measure podman "$network")"
 		awk -v n="$network" -v st="$st" -v pt="$pt" -v sr="$sr" -v pr="$pr" 'BEGIN {

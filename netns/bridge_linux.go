@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -158,6 +159,13 @@ func (b Bridges) Attach(c *NetConfig, a Attachment, j Joiner) (_ Endpoint, err e
 		return Endpoint{}, fmt.Errorf("network %s: %w", c.Name, err)
 	}
 	peers := members(dir)
+	defer func() {
+		if err != nil && len(peers) == 0 {
+			// A bridge made for this container alone goes with it.
+			b.removeBridge(c, dir)
+			b.firewall()
+		}
+	}()
 	for _, p := range peers {
 		if p.ID == j.ID {
 			return Endpoint{}, fmt.Errorf("%w: container %s is already on network %s", ErrNetworkExists, j.Name, c.Name)
@@ -187,7 +195,8 @@ func (b Bridges) Attach(c *NetConfig, a Attachment, j Joiner) (_ Endpoint, err e
 		err = cerr
 	}
 	if err != nil {
-		return Endpoint{}, err
+		b.unplug(m)
+		return Endpoint{}, fmt.Errorf("record %s on network %s: %w", m.IP, c.Name, err)
 	}
 	syncHosts(c, append(peers, m))
 	ones, _ := subnet.Mask.Size()
@@ -204,6 +213,7 @@ func pickAddress(c *NetConfig, subnet *net.IPNet, gw net.IP, want string, peers 
 		if err := c.CheckIP(want); err != nil {
 			return nil, err
 		}
+		want = net.ParseIP(want).To4().String()
 		if who, ok := used[want]; ok {
 			return nil, fmt.Errorf("%w: --ip %s: container %s has it on network %s", ErrNetworkExists, want, who, c.Name)
 		}
@@ -223,10 +233,16 @@ func pickAddress(c *NetConfig, subnet *net.IPNet, gw net.IP, want string, peers 
 func (b Bridges) ensureBridge(c *NetConfig, dir string) error {
 	var have NetConfig
 	if data, err := os.ReadFile(filepath.Join(dir, "network.json")); err == nil && json.Unmarshal(data, &have) == nil {
-		if have.ID != c.ID {
+		switch {
+		case have.ID == c.ID && b.hasLink(c.NetworkInterface):
+			// The rules again: a firewall reload may have flushed them.
+			return b.firewall()
+		case have.ID == c.ID:
+			// Deleted by hand: made anew below.
+		case len(members(dir)) > 0:
 			return fmt.Errorf("its interface %s is in use by network %s of another scow root: stop that network's containers first", c.NetworkInterface, have.Name)
 		}
-		return nil
+		b.removeBridge(&have, dir) // left by a crash: nobody is on it
 	}
 	subnet, gw, err := c.subnet()
 	if err != nil {
@@ -237,15 +253,21 @@ func (b Bridges) ensureBridge(c *NetConfig, dir string) error {
 		return err
 	}
 	defer h.Close()
+	// A bridge without a record was left by a crash before the record
+	// was written: it is made anew, with nothing of the old on it.
+	if old, err := h.LinkByName(c.NetworkInterface); err == nil {
+		if _, ok := old.(*netlink.Bridge); !ok {
+			return fmt.Errorf("the host has an interface %s that is not scow's: remove it", c.NetworkInterface)
+		}
+		h.LinkDel(old)
+	}
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: c.NetworkInterface}}
+	if err := h.LinkAdd(br); err != nil {
+		return fmt.Errorf("create bridge %s: %w", c.NetworkInterface, err)
+	}
 	link, err := h.LinkByName(c.NetworkInterface)
 	if err != nil {
-		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: c.NetworkInterface}}
-		if err := h.LinkAdd(br); err != nil {
-			return fmt.Errorf("create bridge %s: %w", c.NetworkInterface, err)
-		}
-		if link, err = h.LinkByName(c.NetworkInterface); err != nil {
-			return err
-		}
+		return err
 	}
 	addr := &netlink.Addr{IPNet: &net.IPNet{IP: gw, Mask: subnet.Mask}}
 	if err := h.AddrReplace(link, addr); err != nil {
@@ -267,6 +289,17 @@ func (b Bridges) ensureBridge(c *NetConfig, dir string) error {
 		return err
 	}
 	return nil
+}
+
+// hasLink tells whether the bridges' namespace has an interface name.
+func (b Bridges) hasLink(name string) bool {
+	h, err := handle(b.infraPath())
+	if err != nil {
+		return false
+	}
+	defer h.Close()
+	_, err = h.LinkByName(name)
+	return err == nil
 }
 
 // plug makes the veth pair between c's bridge and the container's
@@ -469,11 +502,20 @@ func syncHosts(c *NetConfig, ms []member) {
 	}
 }
 
+// maxHosts bounds the hosts file scow reads: the container may write it.
+const maxHosts = 1 << 20
+
 // rewriteHosts replaces the lines ending in tag with lines. The file is
-// bind-mounted into a container: it is rewritten in place, not replaced.
+// bind-mounted into a container: it is rewritten in place, not replaced,
+// and cut to its new length only once that is written.
 func rewriteHosts(path, tag string, lines []string) {
-	data, err := os.ReadFile(path)
+	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOFOLLOW, 0)
 	if err != nil {
+		return
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxHosts+1))
+	if err != nil || len(data) > maxHosts {
 		return
 	}
 	var b bytes.Buffer
@@ -488,12 +530,15 @@ func rewriteHosts(path, tag string, lines []string) {
 	for _, l := range lines {
 		b.WriteString(l + "\n")
 	}
-	os.WriteFile(path, b.Bytes(), 0o644)
+	if _, err := f.WriteAt(b.Bytes(), 0); err == nil {
+		f.Truncate(int64(b.Len()))
+	}
 }
 
 // firewall writes the nftables rules of every bridge in use: masquerade
 // for what leaves a network that is not internal, and a drop for what
-// passes from one network to another or out of an internal one.
+// passes from one network to another, out of an internal one, or into
+// any from outside.
 func (b Bridges) firewall() error {
 	var script strings.Builder
 	script.WriteString("table ip scow\ndelete table ip scow\n")
@@ -512,8 +557,12 @@ func (b Bridges) firewall() error {
 				fmt.Sprintf("oifname %q iifname != %q drop", br, br))
 			continue
 		}
+		// Nothing from outside starts a connection to a container:
+		// published ports arrive through the port forwarder, from the
+		// host itself.
 		fwd = append(fwd, fmt.Sprintf("iifname %q accept", br),
-			fmt.Sprintf("oifname %q ct state related,established accept", br))
+			fmt.Sprintf("oifname %q ct state related,established accept", br),
+			fmt.Sprintf("oifname %q iifname != %q drop", br, br))
 		nat = append(nat, fmt.Sprintf("ip saddr %s oifname != %q masquerade", c.Subnets[0].Subnet, br))
 	}
 	if len(fwd) > 0 {

@@ -113,13 +113,25 @@ func InfraMain(args []string) error {
 	}
 	defer unlockAlive()
 	path := b.infraPath()
-	// Whatever a killed holder left describes bridges that are gone.
-	if unlock, err := b.lock(); err == nil {
-		clearDir(b.StateDir)
-		unlock()
+	users, err := os.OpenFile(b.infraFile(".users"), os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
 	}
-	if err := pin(path); err != nil {
-		return fmt.Errorf("create the network namespace: %w", err)
+	// A holder that was killed while containers used its namespace left
+	// it pinned, bridges and all: this one adopts it and only connects
+	// it to the host again. Otherwise what a holder left describes
+	// bridges that are gone.
+	var fs unix.Statfs_t
+	inUse := unix.Flock(int(users.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil
+	unix.Flock(int(users.Fd()), unix.LOCK_UN)
+	if !inUse || unix.Statfs(path, &fs) != nil || fs.Type != unix.NSFS_MAGIC {
+		if unlock, err := b.lock(); err == nil {
+			clearDir(b.StateDir)
+			unlock()
+		}
+		if err := pin(path); err != nil {
+			return fmt.Errorf("create the network namespace: %w", err)
+		}
 	}
 	n := &Network{NSPath: path}
 	n.onStop(func() { unpin(path) })
@@ -136,11 +148,6 @@ func InfraMain(args []string) error {
 		return err
 	}
 	if err := n.runSlirp([]string{"--disable-host-loopback", "--mtu=65520"}, ""); err != nil {
-		down()
-		return err
-	}
-	users, err := os.OpenFile(b.infraFile(".users"), os.O_RDONLY|os.O_CREATE, 0o600)
-	if err != nil {
 		down()
 		return err
 	}

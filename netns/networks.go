@@ -112,6 +112,11 @@ func NewNetConfig(o CreateOptions, id string, others []*NetConfig, taken []*net.
 				}
 			}
 		}
+		for _, t := range taken {
+			if overlaps(n, t) {
+				return nil, fmt.Errorf("%w: --subnet %s overlaps %s, a range of the host's or slirp4netns's: choose another", ErrNetworkInvalid, n, t)
+			}
+		}
 		subnet = n
 	} else {
 		if o.Gateway != "" {

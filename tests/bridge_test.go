@@ -59,6 +59,8 @@ func TestNamedNetworks(t *testing.T) {
 		wantError(t, s.scow("network", "create", "front"), 125, "already exists")
 		wantError(t, s.scow("network", "create", "--subnet", "10.97.3.128/25", "clash"), 125, "overlaps network back")
 		wantError(t, s.scow("network", "create", "--subnet", "nonsense", "bad"), 125, "--subnet")
+		wantError(t, s.scow("network", "create", "--subnet", "10.0.2.0/25", "onslirp"), 125, "slirp4netns")
+		wantError(t, s.scow("run", "--rm", "--network", "front", "--hostname", "a\n10.1.1.1 evil", "busybox", "true"), 125, "--hostname")
 		wantError(t, s.scow("network", "create", "host"), 125, "host")
 		wantError(t, s.scow("network", "create", "-d", "macvlan", "mv"), 125, "bridge driver only")
 		wantError(t, s.scow("network", "inspect", "nosuch"), 125, "no such network")
@@ -127,6 +129,18 @@ func TestNamedNetworks(t *testing.T) {
 		}
 		wantError(t, s.scow("network", "disconnect", "back", "pinned"), 125, "only")
 		wantError(t, s.scow("network", "disconnect", "front", "pinned"), 125, "not on network")
+
+		// Rootless, a holder killed under running containers: the next
+		// one adopts their namespace instead of making a new one.
+		if m.rootless {
+			killWhere(m.uid, "cmdline", "__netinfra")
+			if !waitFor(10*time.Second, func() bool { return !helperRuns(m.uid, "__netinfra") }) {
+				t.Fatalf("the infra holder did not die")
+			}
+			if got := s.must("run", "--rm", "--network", "front", "busybox", "sh", "-c", httpGet("web")); got != "front-page\n" {
+				t.Errorf("after the infra holder was killed: %q", got)
+			}
+		}
 
 		// A network in use stays; -f takes its containers with it.
 		wantError(t, s.scow("network", "rm", "front"), 125, "used by container web")

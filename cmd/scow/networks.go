@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/scow-project/scow/engine"
-	"github.com/scow-project/scow/netns"
 	"github.com/urfave/cli/v2"
 )
 
@@ -48,10 +47,8 @@ func networkCommand() *cli.Command {
 						return fmt.Errorf("network driver %q: scow has the bridge driver only", d)
 					}
 					n, err := e.CreateNetwork(engine.NetworkCreateOptions{
-						CreateOptions: netns.CreateOptions{
-							Name: c.Args().First(), Subnet: c.String("subnet"), Gateway: c.String("gateway"), Internal: c.Bool("internal"),
-						},
-						LabelArgs: c.StringSlice("label"), Ignore: c.Bool("ignore"),
+						Name: c.Args().First(), Subnet: c.String("subnet"), Gateway: c.String("gateway"), Internal: c.Bool("internal"),
+						Labels: c.StringSlice("label"), Ignore: c.Bool("ignore"),
 					})
 					if err != nil {
 						return err
