@@ -411,24 +411,35 @@ func (e *Engine) Wait(ctx context.Context, ref, condition string) (int, error) {
 	}
 }
 
+// lockedConfig resolves ref, locks the container and reads its record;
+// the caller releases the lock with unlock.
+func (e *Engine) lockedConfig(ref string) (_ *ContainerConfig, unlock func(), err error) {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if unlock, err = e.lockContainer(id); err != nil {
+		return nil, nil, err
+	}
+	cfg, err := e.loadConfig(id)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return cfg, unlock, nil
+}
+
 // Rename gives a container a new name.
 func (e *Engine) Rename(ctx context.Context, ref, name string) error {
 	if err := ValidName(name); err != nil {
 		return err
 	}
-	id, err := e.LookupContainer(ref)
-	if err != nil {
-		return err
-	}
-	unlock, err := e.lockContainer(id)
+	cfg, unlock, err := e.lockedConfig(ref)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	cfg, err := e.loadConfig(id)
-	if err != nil {
-		return err
-	}
+	id := cfg.ID
 	if cfg.Name == name {
 		return nil
 	}

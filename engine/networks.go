@@ -353,19 +353,12 @@ func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ref string) erro
 // its lock and the networks' (so that network rm sees the change), and
 // saves its record.
 func (e *Engine) changeNetworks(ctx context.Context, ref string, change func(*ContainerConfig, *ContainerState) error) error {
-	id, err := e.LookupContainer(ref)
-	if err != nil {
-		return err
-	}
-	unlock, err := e.lockContainer(id)
+	cfg, unlock, err := e.lockedConfig(ref)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	cfg, err := e.loadConfig(id)
-	if err != nil {
-		return err
-	}
+	id := cfg.ID
 	if mode, _ := netns.ParseMode(cfg.Network); mode.Kind != netns.ModeBridge {
 		return withClass(ErrInvalid, fmt.Errorf("container %s runs with --network %s: only containers on named networks can be connected to more", ref, mode))
 	}
