@@ -208,10 +208,10 @@ func (e *Engine) RemoveNetwork(ctx context.Context, ref string, force bool) (str
 		}
 		ids := users[c.Name]
 		if len(ids) == 0 {
-			err := os.Remove(filepath.Join(e.networksDir(), c.Name+".json"))
+			err := e.removeNetwork(c)
 			unlock()
 			if err != nil {
-				return "", fmt.Errorf("remove network %s: %w", c.Name, err)
+				return "", err
 			}
 			return c.Name, nil
 		}
@@ -226,6 +226,22 @@ func (e *Engine) RemoveNetwork(ctx context.Context, ref string, force bool) (str
 		}
 	}
 }
+
+// removeNetwork takes down a network no container uses, bridge and
+// record; the caller holds the networks' lock.
+func (e *Engine) removeNetwork(c *NetConfig) error {
+	if err := e.bridges().Remove(c); err != nil {
+		return fmt.Errorf("remove network %s: %w", c.Name, err)
+	}
+	if err := os.Remove(filepath.Join(e.networksDir(), c.Name+".json")); err != nil {
+		return fmt.Errorf("remove network %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// ReloadNetworks writes the firewall rules of every bridge in use again,
+// as after a firewall reload that flushed them.
+func (e *Engine) ReloadNetworks() error { return e.bridges().Reload() }
 
 // containerName is a container's name, or its short ID if its record
 // cannot be read.
@@ -257,8 +273,8 @@ func (e *Engine) PruneNetworks(filters []string) ([]string, error) {
 		if c.Name == netns.DefaultNetwork || len(users[c.Name]) > 0 {
 			continue
 		}
-		if err := os.Remove(filepath.Join(e.networksDir(), c.Name+".json")); err != nil {
-			return out, fmt.Errorf("remove network %s: %w", c.Name, err)
+		if err := e.removeNetwork(c); err != nil {
+			return out, err
 		}
 		out = append(out, c.Name)
 	}

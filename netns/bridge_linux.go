@@ -100,17 +100,22 @@ func (b Bridges) infraPath() string {
 	return ""
 }
 
-// handle opens netlink in the namespace at path ("" for this one).
+// handle opens netlink in the namespace at path ("" for this one). Its
+// sockets are made on a thread that enters the namespace and then ends:
+// netlink's own NewHandleAt moves its thread back, which a rootless
+// process may not do (it lacks CAP_SYS_ADMIN over the host's namespace),
+// and a thread left behind in the namespace would take this process's
+// later sockets there.
 func handle(path string) (*netlink.Handle, error) {
 	if path == "" {
 		return netlink.NewHandle()
 	}
-	ns, err := nsh.GetFromPath(path)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	defer ns.Close()
-	return netlink.NewHandleAt(ns)
+	var h *netlink.Handle
+	err := inNS(path, func() (err error) {
+		h, err = netlink.NewHandle()
+		return err
+	})
+	return h, err
 }
 
 // members lists a bridge's members, dropping those whose namespace is
@@ -159,13 +164,6 @@ func (b Bridges) Attach(c *NetConfig, a Attachment, j Joiner) (_ Endpoint, err e
 		return Endpoint{}, fmt.Errorf("network %s: %w", c.Name, err)
 	}
 	peers := members(dir)
-	defer func() {
-		if err != nil && len(peers) == 0 {
-			// A bridge made for this container alone goes with it.
-			b.removeBridge(c, dir)
-			b.firewall()
-		}
-	}()
 	for _, p := range peers {
 		if p.ID == j.ID {
 			return Endpoint{}, fmt.Errorf("%w: container %s is already on network %s", ErrNetworkExists, j.Name, c.Name)
@@ -231,18 +229,17 @@ func pickAddress(c *NetConfig, subnet *net.IPNet, gw net.IP, want string, peers 
 // ensureBridge makes c's bridge, up with the gateway address, and the
 // firewall rules that go with it, unless they are there.
 func (b Bridges) ensureBridge(c *NetConfig, dir string) error {
-	var have NetConfig
-	if data, err := os.ReadFile(filepath.Join(dir, "network.json")); err == nil && json.Unmarshal(data, &have) == nil {
+	if have, err := readBridge(dir); err == nil {
 		switch {
 		case have.ID == c.ID && b.hasLink(c.NetworkInterface):
-			// The rules again: a firewall reload may have flushed them.
-			return b.firewall()
+			return nil
 		case have.ID == c.ID:
 			// Deleted by hand: made anew below.
 		case len(members(dir)) > 0:
 			return fmt.Errorf("its interface %s is in use by network %s of another scow root: stop that network's containers first", c.NetworkInterface, have.Name)
 		}
-		b.removeBridge(&have, dir) // left by a crash: nobody is on it
+		// A removed network's, or another root's that nobody is on.
+		b.removeBridge(have, dir)
 	}
 	subnet, gw, err := c.subnet()
 	if err != nil {
@@ -369,8 +366,10 @@ func (b Bridges) plug(c *NetConfig, m member, subnet *net.IPNet, gw net.IP, mac 
 }
 
 // Detach takes container id off network c, or, with c nil, off every
-// network it is on: its interface goes, its name leaves its peers' hosts
-// files, and a bridge left empty goes too.
+// network it is on because it stops: its name leaves its peers' hosts
+// files and, on a disconnect, its interface goes (a stopping container's
+// goes with its namespace, which spares the wait for the kernel). The
+// bridge stays for the network's next container, until network rm.
 func (b Bridges) Detach(c *NetConfig, id string) error {
 	if _, err := os.Stat(b.StateDir); err != nil {
 		return nil // no bridge was ever made
@@ -381,12 +380,11 @@ func (b Bridges) Detach(c *NetConfig, id string) error {
 	}
 	defer unlock()
 	entries, _ := os.ReadDir(b.StateDir)
-	found, changed := false, false
+	found := false
 	for _, e := range entries {
 		dir := filepath.Join(b.StateDir, e.Name())
-		var nc NetConfig
-		data, err := os.ReadFile(filepath.Join(dir, "network.json"))
-		if err != nil || json.Unmarshal(data, &nc) != nil || (c != nil && nc.ID != c.ID) {
+		nc, err := readBridge(dir)
+		if err != nil || (c != nil && nc.ID != c.ID) {
 			continue
 		}
 		all := members(dir)
@@ -397,27 +395,90 @@ func (b Bridges) Detach(c *NetConfig, id string) error {
 			}
 			found = true
 			os.Remove(filepath.Join(dir, m.IP))
-			b.unplug(m)
+			if c != nil {
+				b.unplug(m)
+			}
 			if m.Hosts != "" {
-				rewriteHosts(m.Hosts, hostsTag(&nc), nil)
+				rewriteHosts(m.Hosts, hostsTag(nc), nil)
 			}
 		}
-		if len(rest) == 0 {
-			b.removeBridge(&nc, dir)
-			changed = true
-			continue
-		}
-		syncHosts(&nc, rest)
-	}
-	if changed {
-		if err := b.firewall(); err != nil {
-			return err
-		}
+		syncHosts(nc, rest)
 	}
 	if c != nil && !found {
 		return fmt.Errorf("%w: the container is not on network %s", ErrNetworkUnknown, c.Name)
 	}
 	return nil
+}
+
+// Remove takes down network c's bridge and its rules, for network rm.
+// Rootless, with the infra namespace down, there is nothing to take.
+func (b Bridges) Remove(c *NetConfig) error {
+	dir := b.bridgeDir(c)
+	if _, err := os.Stat(dir); err != nil {
+		return nil
+	}
+	unlock, alive, err := b.lockInfra()
+	if err != nil || !alive {
+		return err
+	}
+	defer unlock()
+	if nc, err := readBridge(dir); err != nil || nc.ID != c.ID {
+		return nil // another root's network of the same interface
+	}
+	if len(members(dir)) > 0 {
+		return fmt.Errorf("%w: network %s has containers on it", ErrNetworkExists, c.Name)
+	}
+	b.removeBridge(c, dir)
+	return b.firewall()
+}
+
+// lockInfra takes the bridges' lock, and rootless first infra.lock, so
+// that the holder cannot take the namespace down meanwhile; alive says
+// whether there is a namespace, which rootless there may not be.
+func (b Bridges) lockInfra() (unlock func(), alive bool, err error) {
+	unlockInfra := func() {}
+	if b.Rootless {
+		if unlockInfra, err = flock(b.infraFile(".lock"), unix.LOCK_EX); err != nil {
+			return nil, false, err
+		}
+		if !b.holderAlive() {
+			unlockInfra()
+			return nil, false, nil
+		}
+	}
+	unlockBridges, err := b.lock()
+	if err != nil {
+		unlockInfra()
+		return nil, false, err
+	}
+	return func() { unlockBridges(); unlockInfra() }, true, nil
+}
+
+// Reload writes the rules of every bridge again, after a firewall reload
+// flushed them.
+func (b Bridges) Reload() error {
+	if _, err := os.Stat(b.StateDir); err != nil {
+		return nil
+	}
+	unlock, alive, err := b.lockInfra()
+	if err != nil || !alive {
+		return err
+	}
+	defer unlock()
+	return b.firewall()
+}
+
+// readBridge reads the record of the network whose bridge dir is about.
+func readBridge(dir string) (*NetConfig, error) {
+	var c NetConfig
+	data, err := os.ReadFile(filepath.Join(dir, "network.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 // unplug removes a member's veth pair, if its namespace still has it.
@@ -449,9 +510,8 @@ func (b Bridges) Endpoints(id string) map[string]Endpoint {
 	entries, _ := os.ReadDir(b.StateDir)
 	for _, e := range entries {
 		dir := filepath.Join(b.StateDir, e.Name())
-		var nc NetConfig
-		data, err := os.ReadFile(filepath.Join(dir, "network.json"))
-		if err != nil || json.Unmarshal(data, &nc) != nil {
+		nc, err := readBridge(dir)
+		if err != nil {
 			continue
 		}
 		subnet, gw, err := nc.subnet()
@@ -545,9 +605,8 @@ func (b Bridges) firewall() error {
 	entries, _ := os.ReadDir(b.StateDir)
 	var fwd, nat []string
 	for _, e := range entries {
-		var c NetConfig
-		data, err := os.ReadFile(filepath.Join(b.StateDir, e.Name(), "network.json"))
-		if err != nil || json.Unmarshal(data, &c) != nil || len(c.Subnets) == 0 {
+		c, err := readBridge(filepath.Join(b.StateDir, e.Name()))
+		if err != nil || len(c.Subnets) == 0 {
 			continue
 		}
 		br := c.NetworkInterface

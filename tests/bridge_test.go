@@ -5,7 +5,11 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -80,6 +84,11 @@ func TestNamedNetworks(t *testing.T) {
 			"busybox", "sh", "-c", webServer("front-page", 80))
 		if got := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != "front-page\n" {
 			t.Errorf("published port of a named network: %q", got)
+		}
+		// The monitor entered other namespaces to make the bridge and the
+		// veth: none of its threads may stay there, or its sockets follow.
+		if nss := threadNetns(t, m.uid, "__monitor"); len(nss) != 1 {
+			t.Errorf("the monitor's threads are in %d network namespaces: %v", len(nss), nss)
 		}
 		for _, name := range []string{"web", "www"} {
 			if got := s.must("run", "--rm", "--network", "front", "busybox", "sh", "-c", httpGet(name)); got != "front-page\n" {
@@ -166,12 +175,58 @@ func TestNamedNetworks(t *testing.T) {
 		s.must("run", "--rm", "--network", "back", "--ip", "10.97.3.70", "busybox", "true")
 		s.must("rm", "-f", "crashy")
 
+		// As root the rules live in the host's nftables: a flush (a
+		// firewall reload) is mended by network reload.
+		if !m.rootless {
+			exec.Command("nft", "delete", "table", "ip", "scow").Run()
+			s.must("network", "reload", "--all")
+			if out, err := exec.Command("nft", "list", "table", "ip", "scow").CombinedOutput(); err != nil || !strings.Contains(string(out), "masquerade") {
+				t.Errorf("after network reload: %v\n%s", err, out)
+			}
+		} else {
+			s.must("network", "reload")
+		}
+
+		ifaces := strings.Fields(s.must("network", "inspect", "--format", "{{.NetworkInterface}}", "back", "iso"))
 		if got := s.must("network", "prune", "-f"); got != "back\niso\n" {
 			t.Errorf("network prune: %q", got)
 		}
 		if got := s.must("network", "ls", "-q"); got != "scow\n" {
 			t.Errorf("after prune: %q", got)
 		}
+		if !m.rootless {
+			out, _ := exec.Command("ip", "-br", "link").Output()
+			for _, i := range ifaces {
+				if strings.Contains(string(out), i+" ") {
+					t.Errorf("bridge %s of a pruned network left:\n%s", i, out)
+				}
+			}
+		}
 		noHelpersLeft(t, s, m)
 	})
+}
+
+// threadNetns returns the network namespaces the threads of uid's
+// process with helper name (argv[1]) are in.
+func threadNetns(t *testing.T, uid int, name string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		cmd, err := os.ReadFile(p + "/cmdline")
+		if argv := strings.Split(string(cmd), "\x00"); err != nil || len(argv) < 2 || argv[1] != name {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat(p, &st) != nil || int(st.Uid) != uid {
+			continue
+		}
+		tasks, _ := filepath.Glob(p + "/task/*/ns/net")
+		for _, task := range tasks {
+			if ns, err := os.Readlink(task); err == nil {
+				out[ns] = true
+			}
+		}
+	}
+	return out
 }

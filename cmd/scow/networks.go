@@ -174,6 +174,28 @@ func networkCommand() *cli.Command {
 				}),
 			},
 			{
+				Name:      "reload",
+				Usage:     "write the firewall rules of the networks in use again, after a firewall reload flushed them",
+				ArgsUsage: "[CONTAINER...]",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "all containers' networks (the rules are per network: always all)"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					for _, ref := range c.Args().Slice() {
+						if _, err := e.LookupContainer(ref); err != nil {
+							return err
+						}
+					}
+					if err := e.ReloadNetworks(); err != nil {
+						return err
+					}
+					for _, ref := range c.Args().Slice() {
+						fmt.Fprintln(c.App.Writer, ref)
+					}
+					return nil
+				}),
+			},
+			{
 				Name:      "connect",
 				Usage:     "put a container on a network",
 				ArgsUsage: "NETWORK CONTAINER",
