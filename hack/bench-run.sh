@@ -30,6 +30,7 @@ cleanup() {
 	u "${s[@]}" rmi -f busybox >/dev/null 2>&1 || true
 	if [ "$have_podman" = 1 ]; then
 		u "${p[@]}" rm -f --all >/dev/null 2>&1 || true
+		u "${p[@]}" network rm -f benchrun >/dev/null 2>&1 || true
 		u podman unshare rm -rf "$work/podman-root" "$work/podman-run" 2>/dev/null || true
 	fi
 	rm -rf "$work" 2>/dev/null || true
@@ -71,6 +72,16 @@ S="${s[*]}"
 P="${p[*]}"
 echo "scow: $(u "$work/scow" --version); podman: $( [ "$have_podman" = 1 ] && podman --version || echo none); rootless as $(u id -un)"
 compare "run --rm busybox true" "$S run --rm busybox true" "$P run --rm localhost/busybox true"
+# On a named network: a bridge in the user's infra namespace (scow's
+# holder, podman's rootless-netns), kept up by a running container so
+# that each run measures joining it.
+u "${s[@]}" network create benchrun >/dev/null
+[ "$have_podman" = 1 ] && u "${p[@]}" network create benchrun >/dev/null
+u "${s[@]}" run -d --network benchrun busybox sleep 600 >/dev/null
+[ "$have_podman" = 1 ] && u "${p[@]}" run -d --network benchrun localhost/busybox sleep 600 >/dev/null
+compare "run --rm --network NAME busybox true" "$S run --rm --network benchrun busybox true" "$P run --rm --network benchrun localhost/busybox true"
+u "${s[@]}" rm -f --all >/dev/null
+[ "$have_podman" = 1 ] && u "${p[@]}" rm -f --all >/dev/null
 compare "run -d + stop -t0 + rm (cycle)" \
 	"id=\$($S run -d busybox sleep 600) && $S stop -t 0 \$id && $S rm \$id" \
 	"id=\$($P run -d localhost/busybox sleep 600) && $P stop -t 0 \$id && $P rm \$id"
