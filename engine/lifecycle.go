@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/scow-project/scow/netns"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/scow-project/scow/netns"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -453,6 +454,10 @@ func (e *Engine) Rename(ctx context.Context, ref, name string) error {
 		return err
 	}
 	e.releaseName(old, id)
+	// Peers on its networks know it by its new name at once.
+	if err := e.bridges().Rename(id, name); err != nil {
+		logrus.Warnf("rename %s on its networks: %v", name, err)
+	}
 	e.event(cfg, "rename", map[string]string{"oldName": old})
 	return nil
 }

@@ -410,6 +410,45 @@ func (b Bridges) Detach(c *NetConfig, id string) error {
 	return nil
 }
 
+// Rename gives container id's members a new name, in their records and
+// in the hosts files of all on their networks.
+func (b Bridges) Rename(id, name string) error {
+	if _, err := os.Stat(b.StateDir); err != nil {
+		return nil
+	}
+	unlock, err := b.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	entries, _ := os.ReadDir(b.StateDir)
+	for _, e := range entries {
+		dir := filepath.Join(b.StateDir, e.Name())
+		nc, err := readBridge(dir)
+		if err != nil {
+			continue
+		}
+		all := members(dir)
+		i := slices.IndexFunc(all, func(m member) bool { return m.ID == id })
+		if i < 0 {
+			continue
+		}
+		all[i].Name = name
+		// Replaced whole: a torn record would pass for a stale one and
+		// free an address still in use.
+		data, _ := json.Marshal(all[i])
+		tmp := filepath.Join(dir, ".tmp-"+all[i].IP)
+		if err := os.WriteFile(tmp, data, 0o600); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, all[i].IP)); err != nil {
+			return err
+		}
+		syncHosts(nc, all)
+	}
+	return nil
+}
+
 // Remove takes down network c's bridge and its rules, for network rm.
 // Rootless, with the infra namespace down, there is nothing to take.
 func (b Bridges) Remove(c *NetConfig) error {

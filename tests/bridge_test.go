@@ -95,6 +95,12 @@ func TestNamedNetworks(t *testing.T) {
 				t.Errorf("by %s on the same network: %q", name, got)
 			}
 		}
+		// A rename reaches the peers' hosts files at once.
+		s.must("rename", "web", "web2")
+		if got := s.must("run", "--rm", "--network", "front", "busybox", "sh", "-c", httpGet("web2")+"; grep -cw web /etc/hosts || true"); got != "front-page\n0\n" {
+			t.Errorf("by its new name after rename: %q", got)
+		}
+		s.must("rename", "web2", "web")
 		webIP := strings.TrimSpace(s.must("inspect", "--format", "{{.NetworkSettings.Networks.front.IPAddress}}", "web"))
 		if !strings.HasPrefix(webIP, "10.") {
 			t.Fatalf("web's address on front: %q", webIP)
