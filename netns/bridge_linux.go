@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	nsh "github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -108,11 +109,11 @@ func (b Bridges) infraPath() string {
 // later sockets there.
 func handle(path string) (*netlink.Handle, error) {
 	if path == "" {
-		return netlink.NewHandle()
+		return netlink.NewHandle(unix.NETLINK_ROUTE)
 	}
 	var h *netlink.Handle
 	err := inNS(path, func() (err error) {
-		h, err = netlink.NewHandle()
+		h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
 		return err
 	})
 	return h, err
@@ -169,10 +170,13 @@ func (b Bridges) Attach(c *NetConfig, a Attachment, j Joiner) (_ Endpoint, err e
 			return Endpoint{}, fmt.Errorf("%w: container %s is already on network %s", ErrNetworkExists, j.Name, c.Name)
 		}
 	}
-	ip, err := pickAddress(c, subnet, gw, a.IP, peers)
+	last := filepath.Join(dir, "last")
+	prev, _ := os.ReadFile(last)
+	ip, err := pickAddress(c, subnet, gw, a.IP, peers, net.ParseIP(string(prev)))
 	if err != nil {
 		return Endpoint{}, err
 	}
+	os.WriteFile(last, []byte(ip.String()), 0o600)
 	m := member{ID: j.ID, Name: j.Name, Hostname: j.Hostname, Aliases: a.Aliases, IP: ip.String(), Hosts: j.Hosts, Pin: j.Pin, Veth: "veth" + randomHex(5)}
 	f, err := os.OpenFile(filepath.Join(dir, m.IP), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -201,8 +205,10 @@ func (b Bridges) Attach(c *NetConfig, a Attachment, j Joiner) (_ Endpoint, err e
 	return Endpoint{Network: c.Name, IP: m.IP, Gateway: gw.String(), MAC: m.MAC, Interface: m.Interface, PrefixLen: ones}, nil
 }
 
-// pickAddress returns want, if free, or the first free address.
-func pickAddress(c *NetConfig, subnet *net.IPNet, gw net.IP, want string, peers []member) (net.IP, error) {
+// pickAddress returns want, if free, or the first free address after
+// prev (round the subnet): an address just freed is not handed out again
+// while the interface that had it may still be going.
+func pickAddress(c *NetConfig, subnet *net.IPNet, gw net.IP, want string, peers []member, prev net.IP) (net.IP, error) {
 	used := map[string]string{gw.String(): "the gateway"}
 	for _, p := range peers {
 		used[p.IP] = p.Name
@@ -218,9 +224,15 @@ func pickAddress(c *NetConfig, subnet *net.IPNet, gw net.IP, want string, peers 
 		return net.ParseIP(want).To4(), nil
 	}
 	ones, bits := subnet.Mask.Size()
-	for i := uint32(1); i < 1<<(bits-ones)-1; i++ {
-		if _, taken := used[hostIn(subnet, i).String()]; !taken {
-			return hostIn(subnet, i), nil
+	hosts := uint32(1)<<(bits-ones) - 2 // without network and broadcast
+	start := uint32(0)
+	if prev != nil && usable(subnet, prev) {
+		start = ipOffset(subnet, prev) // 1-based, as hostIn counts
+	}
+	for i := uint32(0); i < hosts; i++ {
+		ip := hostIn(subnet, (start+i)%hosts+1)
+		if _, taken := used[ip.String()]; !taken {
+			return ip, nil
 		}
 	}
 	return nil, fmt.Errorf("network %s: no free address left in %s", c.Name, subnet)
@@ -232,7 +244,11 @@ func (b Bridges) ensureBridge(c *NetConfig, dir string) error {
 	if have, err := readBridge(dir); err == nil {
 		switch {
 		case have.ID == c.ID && b.hasLink(c.NetworkInterface):
-			return nil
+			if b.hasTable() {
+				return nil
+			}
+			// A firewall reload flushed the rules: they come back.
+			return b.firewall()
 		case have.ID == c.ID:
 			// Deleted by hand: made anew below.
 		case len(members(dir)) > 0:
@@ -299,6 +315,22 @@ func (b Bridges) hasLink(name string) bool {
 	return err == nil
 }
 
+// hasTable tells whether scow's nftables table is in the bridges'
+// namespace: one netlink query, where running nft takes 5 to 20 ms.
+func (b Bridges) hasTable() bool {
+	query := func() error {
+		req := nl.NewNetlinkRequest(unix.NFNL_SUBSYS_NFTABLES<<8|unix.NFT_MSG_GETTABLE, unix.NLM_F_ACK)
+		req.AddData(&nl.Nfgenmsg{NfgenFamily: unix.NFPROTO_IPV4})
+		req.AddData(nl.NewRtAttr(unix.NFTA_TABLE_NAME, nl.ZeroTerminated("scow")))
+		_, err := req.Execute(unix.NETLINK_NETFILTER, 0)
+		return err
+	}
+	if p := b.infraPath(); p != "" {
+		return inNS(p, query) == nil
+	}
+	return query() == nil
+}
+
 // plug makes the veth pair between c's bridge and the container's
 // namespace, with the container's end addressed and up.
 func (b Bridges) plug(c *NetConfig, m member, subnet *net.IPNet, gw net.IP, mac string, primary bool) (iface, hwaddr string, err error) {
@@ -322,9 +354,12 @@ func (b Bridges) plug(c *NetConfig, m member, subnet *net.IPNet, gw net.IP, mac 
 			break
 		}
 	}
+	// Without --mac-address, the MAC follows from the address, as
+	// Docker's does: a reused address keeps its MAC, so the neighbour
+	// caches of the bridge and the peers stay right.
 	hw, err := net.ParseMAC(mac)
 	if mac == "" || err != nil {
-		hw = randomMAC()
+		hw = append(net.HardwareAddr{0x02, 0x42}, net.ParseIP(m.IP).To4()...)
 	}
 	ns, err := nsh.GetFromPath(m.Pin)
 	if err != nil {
@@ -366,17 +401,28 @@ func (b Bridges) plug(c *NetConfig, m member, subnet *net.IPNet, gw net.IP, mac 
 }
 
 // Detach takes container id off network c, or, with c nil, off every
-// network it is on because it stops: its name leaves its peers' hosts
-// files and, on a disconnect, its interface goes (a stopping container's
-// goes with its namespace, which spares the wait for the kernel). The
-// bridge stays for the network's next container, until network rm.
+// network it is on: its interface goes and its name leaves its peers'
+// hosts files. The bridge stays for the network's next container, until
+// network rm.
 func (b Bridges) Detach(c *NetConfig, id string) error {
+	gone, err := b.detach(c, id)
+	for _, m := range gone {
+		b.unplug(m)
+	}
+	return err
+}
+
+// detach does Detach's work but for the veths, which it returns: a
+// monitor deletes them once it has reported the exit. It waits for the
+// kernel, and a container joined to this one's namespace would keep
+// them, and its address, alive.
+func (b Bridges) detach(c *NetConfig, id string) (gone []member, err error) {
 	if _, err := os.Stat(b.StateDir); err != nil {
-		return nil // no bridge was ever made
+		return nil, nil // no bridge was ever made
 	}
 	unlock, err := b.lock()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer unlock()
 	entries, _ := os.ReadDir(b.StateDir)
@@ -395,9 +441,7 @@ func (b Bridges) Detach(c *NetConfig, id string) error {
 			}
 			found = true
 			os.Remove(filepath.Join(dir, m.IP))
-			if c != nil {
-				b.unplug(m)
-			}
+			gone = append(gone, m)
 			if m.Hosts != "" {
 				rewriteHosts(m.Hosts, hostsTag(nc), nil)
 			}
@@ -405,9 +449,9 @@ func (b Bridges) Detach(c *NetConfig, id string) error {
 		syncHosts(nc, rest)
 	}
 	if c != nil && !found {
-		return fmt.Errorf("%w: the container is not on network %s", ErrNetworkUnknown, c.Name)
+		return nil, fmt.Errorf("%w: the container is not on network %s", ErrNetworkUnknown, c.Name)
 	}
-	return nil
+	return gone, nil
 }
 
 // Rename gives container id's members a new name, in their records and
@@ -453,8 +497,8 @@ func (b Bridges) Rename(id, name string) error {
 // Rootless, with the infra namespace down, there is nothing to take.
 func (b Bridges) Remove(c *NetConfig) error {
 	dir := b.bridgeDir(c)
-	if _, err := os.Stat(dir); err != nil {
-		return nil
+	if _, err := os.Stat(b.StateDir); err != nil {
+		return nil // no bridge was ever made
 	}
 	unlock, alive, err := b.lockInfra()
 	if err != nil || !alive {
@@ -462,7 +506,9 @@ func (b Bridges) Remove(c *NetConfig) error {
 	}
 	defer unlock()
 	if nc, err := readBridge(dir); err != nil || nc.ID != c.ID {
-		return nil // another root's network of the same interface
+		// Another root's network of the same interface, or a bridge
+		// already gone; its rules go if a removal failed before.
+		return b.firewall()
 	}
 	if len(members(dir)) > 0 {
 		return fmt.Errorf("%w: network %s has containers on it", ErrNetworkExists, c.Name)
@@ -480,7 +526,10 @@ func (b Bridges) lockInfra() (unlock func(), alive bool, err error) {
 		if unlockInfra, err = flock(b.infraFile(".lock"), unix.LOCK_EX); err != nil {
 			return nil, false, err
 		}
-		if !b.holderAlive() {
+		// A killed holder's namespace stays pinned, bridges and all, for
+		// the next holder to adopt: it is there to act on.
+		var fs unix.Statfs_t
+		if !b.holderAlive() && (unix.Statfs(b.infraPath(), &fs) != nil || fs.Type != unix.NSFS_MAGIC) {
 			unlockInfra()
 			return nil, false, nil
 		}
@@ -707,12 +756,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// randomMAC is a locally administered unicast address.
-func randomMAC() net.HardwareAddr {
-	b := make([]byte, 6)
-	rand.Read(b)
-	b[0] = b[0]&0xfe | 0x02
-	return b
 }

@@ -169,7 +169,14 @@ func (n *Network) startBridge(o Options) error {
 		return err
 	}
 	n.onStop(release)
-	n.onStop(func() { o.Bridges.Detach(nil, o.ID) })
+	n.onStop(func() {
+		gone, _ := o.Bridges.detach(nil, o.ID)
+		n.onReap(func() {
+			for _, m := range gone {
+				o.Bridges.unplug(m)
+			}
+		})
+	})
 	hosts := ""
 	if !o.NoHosts {
 		hosts = filepath.Join(o.Dir, "hosts")

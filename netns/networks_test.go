@@ -69,19 +69,25 @@ func TestPickAddress(t *testing.T) {
 	}
 	peers := []member{{Name: "a", IP: "10.9.9.2"}, {Name: "b", IP: "10.9.9.4"}}
 	for _, tc := range []struct {
-		want, got string
-		peers     []member
-		err       bool
+		want, prev, got string
+		peers           []member
+		err             bool
 	}{
 		{got: "10.9.9.3", peers: peers},
+		{prev: "10.9.9.3", got: "10.9.9.5", peers: peers},
+		{prev: "10.9.9.6", got: "10.9.9.3", peers: peers}, // round the subnet, past the gateway
+		{prev: "10.9.9.5", got: "10.9.9.6", peers: nil},   // not the freed 10.9.9.2 again
+		{prev: "10.1.1.1", got: "10.9.9.3", peers: peers}, // a prev of another subnet
 		{want: "10.9.9.5", got: "10.9.9.5", peers: peers},
+		{want: "::ffff:10.9.9.5", got: "10.9.9.5", peers: peers},
 		{want: "10.9.9.2", peers: peers, err: true},
+		{want: "::ffff:10.9.9.2", peers: peers, err: true},
 		{want: "10.9.9.1", peers: peers, err: true},
 		{want: "10.9.9.7", peers: peers, err: true},
 		{want: "10.9.10.2", peers: peers, err: true},
 		{peers: []member{{IP: "10.9.9.2"}, {IP: "10.9.9.3"}, {IP: "10.9.9.4"}, {IP: "10.9.9.5"}, {IP: "10.9.9.6"}}, err: true},
 	} {
-		ip, err := pickAddress(c, subnet, gw, tc.want, tc.peers)
+		ip, err := pickAddress(c, subnet, gw, tc.want, tc.peers, net.ParseIP(tc.prev))
 		if tc.err {
 			if err == nil {
 				t.Errorf("pickAddress(%q) = %v, want an error", tc.want, ip)
@@ -89,7 +95,7 @@ func TestPickAddress(t *testing.T) {
 			continue
 		}
 		if err != nil || ip.String() != tc.got {
-			t.Errorf("pickAddress(%q) = %v, %v; want %s", tc.want, ip, err, tc.got)
+			t.Errorf("pickAddress(%q, after %q) = %v, %v; want %s", tc.want, tc.prev, ip, err, tc.got)
 		}
 	}
 }
