@@ -189,6 +189,12 @@ func TestNamedNetworks(t *testing.T) {
 			if out, err := exec.Command("nft", "list", "table", "ip", "scow").CombinedOutput(); err != nil || !strings.Contains(string(out), "masquerade") {
 				t.Errorf("after network reload: %v\n%s", err, out)
 			}
+			// The next container on a network mends a flush by itself.
+			exec.Command("nft", "delete", "table", "ip", "scow").Run()
+			s.must("run", "--rm", "--network", "back", "busybox", "true")
+			if out, err := exec.Command("nft", "list", "table", "ip", "scow").CombinedOutput(); err != nil || !strings.Contains(string(out), "masquerade") {
+				t.Errorf("after a run on a flushed firewall: %v\n%s", err, out)
+			}
 		} else {
 			s.must("network", "reload")
 		}
