@@ -425,12 +425,10 @@ func (b Bridges) detach(c *NetConfig, id string) (gone []member, err error) {
 		return nil, err
 	}
 	defer unlock()
-	entries, _ := os.ReadDir(b.StateDir)
 	found := false
-	for _, e := range entries {
-		dir := filepath.Join(b.StateDir, e.Name())
-		nc, err := readBridge(dir)
-		if err != nil || (c != nil && nc.ID != c.ID) {
+	for _, br := range b.bridges() {
+		dir, nc := br.dir, br.net
+		if c != nil && nc.ID != c.ID {
 			continue
 		}
 		all := members(dir)
@@ -465,13 +463,8 @@ func (b Bridges) Rename(id, name string) error {
 		return err
 	}
 	defer unlock()
-	entries, _ := os.ReadDir(b.StateDir)
-	for _, e := range entries {
-		dir := filepath.Join(b.StateDir, e.Name())
-		nc, err := readBridge(dir)
-		if err != nil {
-			continue
-		}
+	for _, br := range b.bridges() {
+		dir, nc := br.dir, br.net
 		all := members(dir)
 		i := slices.IndexFunc(all, func(m member) bool { return m.ID == id })
 		if i < 0 {
@@ -556,6 +549,25 @@ func (b Bridges) Reload() error {
 	return b.firewall()
 }
 
+// inUse is a bridge of StateDir: its directory and its network.
+type inUse struct {
+	dir string
+	net *NetConfig
+}
+
+// bridges lists the bridges in StateDir that have a readable record.
+func (b Bridges) bridges() []inUse {
+	entries, _ := os.ReadDir(b.StateDir)
+	var out []inUse
+	for _, e := range entries {
+		dir := filepath.Join(b.StateDir, e.Name())
+		if c, err := readBridge(dir); err == nil {
+			out = append(out, inUse{dir, c})
+		}
+	}
+	return out
+}
+
 // readBridge reads the record of the network whose bridge dir is about.
 func readBridge(dir string) (*NetConfig, error) {
 	var c NetConfig
@@ -595,13 +607,8 @@ func (b Bridges) removeBridge(c *NetConfig, dir string) {
 // Endpoints lists what container id has on the networks it is on now.
 func (b Bridges) Endpoints(id string) map[string]Endpoint {
 	out := map[string]Endpoint{}
-	entries, _ := os.ReadDir(b.StateDir)
-	for _, e := range entries {
-		dir := filepath.Join(b.StateDir, e.Name())
-		nc, err := readBridge(dir)
-		if err != nil {
-			continue
-		}
+	for _, br := range b.bridges() {
+		dir, nc := br.dir, br.net
 		subnet, gw, err := nc.subnet()
 		if err != nil {
 			continue
@@ -690,11 +697,10 @@ func rewriteHosts(path, tag string, lines []string) {
 func (b Bridges) firewall() error {
 	var script strings.Builder
 	script.WriteString("table ip scow\ndelete table ip scow\n")
-	entries, _ := os.ReadDir(b.StateDir)
 	var fwd, nat []string
-	for _, e := range entries {
-		c, err := readBridge(filepath.Join(b.StateDir, e.Name()))
-		if err != nil || len(c.Subnets) == 0 {
+	for _, inuse := range b.bridges() {
+		c := inuse.net
+		if len(c.Subnets) == 0 {
 			continue
 		}
 		br := c.NetworkInterface
