@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/scow-project/scow/netns"
 )
 
 // Container is a container's record as listings and inspect read it.
@@ -115,9 +117,9 @@ func parseFilters(filters []string) (func(Container) bool, error) {
 			return nil, withClass(ErrInvalid, fmt.Errorf("--filter %q: want KEY=VALUE", f))
 		}
 		switch k {
-		case "name", "id", "status", "label", "ancestor", "exited":
+		case "name", "id", "status", "label", "ancestor", "exited", "network":
 		default:
-			return nil, withClass(ErrInvalid, fmt.Errorf("--filter %q: unknown key %s (use name, id, status, label, ancestor or exited)", f, k))
+			return nil, withClass(ErrInvalid, fmt.Errorf("--filter %q: unknown key %s (use name, id, status, label, ancestor, exited or network)", f, k))
 		}
 		if k == "exited" {
 			if _, err := strconv.Atoi(v); err != nil {
@@ -143,6 +145,11 @@ func parseFilters(filters []string) (func(Container) bool, error) {
 		case "exited":
 			n, _ := strconv.Atoi(v)
 			return c.State.Status == StatusExited && c.State.ExitCode == n
+		case "network":
+			if v == "bridge" {
+				v = netns.DefaultNetwork
+			}
+			return slices.ContainsFunc(c.Config.Networks, func(a netns.Attachment) bool { return a.Network == v })
 		}
 		return false
 	}

@@ -121,6 +121,10 @@ func TestNamedNetworks(t *testing.T) {
 			t.Errorf("a run refused its address left a container: %q", got)
 		}
 
+		if got := s.must("ps", "--filter", "network=back", "--format", "{{.Names}}"); got != "pinned\n" {
+			t.Errorf("ps --filter network=back: %q", got)
+		}
+
 		// connect and disconnect a running container: web sees it by its
 		// alias, then no longer.
 		s.must("network", "connect", "--alias", "pin", "front", "pinned")

@@ -102,7 +102,7 @@ func psCommand() *cli.Command {
 			&cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "show the most recently created"},
 			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate IDs and commands"},
 			&cli.StringFlag{Name: "format", Usage: "Go template for each container, or json"},
-			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: name, id, status, label, ancestor, exited"},
+			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: name, id, status, label, ancestor, exited, network"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 0, 0, "ps [OPTIONS]"); err != nil {
