@@ -166,7 +166,7 @@ func TestPublishedPorts(t *testing.T) {
 		// Rootless, slirp4netns's network; as root, the default bridge.
 		want := regexp.MustCompile(`^8080/tcp 10\.0\.2\.100 10\.0\.2\.2\n$`)
 		if !m.rootless {
-			want = regexp.MustCompile(`^8080/tcp 10\.90\.0\.\d+ 10\.90\.0\.1\n$`)
+			want = regexp.MustCompile(`^8080/tcp 10\.90\.\d+\.\d+ 10\.90\.0\.1\n$`)
 		}
 		if got := s.must("inspect", "--format", "{{range $k, $v := .NetworkSettings.Ports}}{{$k}}{{end}} {{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}}", "all"); !want.MatchString(got) {
 			t.Errorf("inspect NetworkSettings: %q", got)
