@@ -75,8 +75,19 @@ func (e *Engine) networkRecords() ([]*NetConfig, error) {
 
 // network finds a network by name, by ID or by a unique prefix of one.
 func (e *Engine) network(ref string) (*NetConfig, error) {
-	if ref == "bridge" {
-		ref = netns.DefaultNetwork
+	switch {
+	case ref == "bridge" || ref == netns.DefaultNetwork:
+		return netns.Default(), nil
+	case netns.ValidNetworkName(ref) == nil:
+		// By name, the common case: one record, not all of them.
+		var c NetConfig
+		err := readJSON(filepath.Join(e.networksDir(), ref+".json"), &c)
+		if err == nil {
+			return &c, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("network %s: %w", ref, err)
+		}
 	}
 	all, err := e.networkRecords()
 	if err != nil {
@@ -240,8 +251,23 @@ func (e *Engine) removeNetwork(c *NetConfig) error {
 }
 
 // ReloadNetworks writes the firewall rules of every bridge in use again,
-// as after a firewall reload that flushed them.
-func (e *Engine) ReloadNetworks() error { return e.bridges().Reload() }
+// as after a firewall reload that flushed them. The rules are per
+// network, so containers named (refs) only need to exist; their IDs
+// come back, as podman network reload prints them.
+func (e *Engine) ReloadNetworks(refs []string) ([]string, error) {
+	var ids []string
+	for _, ref := range refs {
+		id, err := e.LookupContainer(ref)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := e.bridges().Reload(); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
 
 // containerName is a container's name, or its short ID if its record
 // cannot be read.
@@ -283,29 +309,29 @@ func (e *Engine) PruneNetworks(filters []string) ([]string, error) {
 
 // attachment checks a container's place on a named network: the network
 // exists and the address, if one is asked for, is in it.
-func (e *Engine) attachment(ref string, aliases []string, ip string) (netns.Attachment, error) {
+func (e *Engine) attachment(ref string, aliases []string, ip string) (*NetConfig, netns.Attachment, error) {
 	c, err := e.network(ref)
 	if err != nil {
-		return netns.Attachment{}, err
+		return nil, netns.Attachment{}, err
 	}
 	if ip != "" {
 		if err := c.CheckIP(ip); err != nil {
-			return netns.Attachment{}, withClass(ErrInvalid, err)
+			return nil, netns.Attachment{}, withClass(ErrInvalid, err)
 		}
 		ip = stdnet.ParseIP(ip).To4().String()
 	}
 	for _, a := range aliases {
 		if err := ValidName(a); err != nil {
-			return netns.Attachment{}, withClass(ErrInvalid, fmt.Errorf("--network-alias %q: %w", a, err))
+			return nil, netns.Attachment{}, withClass(ErrInvalid, fmt.Errorf("--network-alias %q: %w", a, err))
 		}
 	}
-	return netns.Attachment{Network: c.Name, Aliases: aliases, IP: ip}, nil
+	return c, netns.Attachment{Network: c.Name, Aliases: aliases, IP: ip}, nil
 }
 
 // ConnectNetwork puts a container on one more network: at once if it
 // runs, and at each start.
 func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ref string, aliases []string, ip string) error {
-	a, err := e.attachment(netRef, aliases, ip)
+	c, a, err := e.attachment(netRef, aliases, ip)
 	if err != nil {
 		return err
 	}
@@ -314,10 +340,6 @@ func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ref string, aliases
 			return withClass(ErrExists, fmt.Errorf("container %s is already on network %s", cfg.Name, a.Network))
 		}
 		if st.Status == StatusRunning {
-			c, err := e.network(a.Network)
-			if err != nil {
-				return err
-			}
 			hosts := ""
 			if !cfg.NoHosts {
 				hosts = filepath.Join(e.containerDir(cfg.ID), "hosts")

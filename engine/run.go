@@ -191,7 +191,7 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	}
 	var attachments []netns.Attachment
 	if mode.Kind == netns.ModeBridge {
-		a, err := e.attachment(mode.Target, o.NetworkAliases, o.IP)
+		_, a, err := e.attachment(mode.Target, o.NetworkAliases, o.IP)
 		if err != nil {
 			return nil, err
 		}

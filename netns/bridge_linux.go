@@ -38,7 +38,8 @@ type Joiner struct {
 	ID, Name, Hostname string
 	// Hosts is its hosts file, "" with --no-hosts; Pin its namespace.
 	Hosts, Pin string
-	// MAC is the address its interface gets, random if empty.
+	// MAC is the address its interface gets; empty, one that follows
+	// from its IP address.
 	MAC string
 	// Primary gives it its default route through the network.
 	Primary bool
@@ -66,6 +67,12 @@ type member struct {
 type Endpoint struct {
 	Network, IP, Gateway, MAC, Interface string
 	PrefixLen                            int
+}
+
+// used tells whether a bridge was ever made here.
+func (b Bridges) used() bool {
+	_, err := os.Stat(b.StateDir)
+	return err == nil
 }
 
 // lock takes the lock every change of bridges and members holds.
@@ -129,11 +136,7 @@ func members(dir string) []member {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
-		var m member
-		data, err := os.ReadFile(p)
-		if err == nil {
-			err = json.Unmarshal(data, &m)
-		}
+		m, err := readMember(p)
 		if err == nil {
 			_, err = os.Stat(m.Pin)
 		}
@@ -145,6 +148,26 @@ func members(dir string) []member {
 		out = append(out, m)
 	}
 	return out
+}
+
+// readMember reads a member's record.
+func readMember(path string) (member, error) {
+	var m member
+	data, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(data, &m)
+	}
+	return m, err
+}
+
+// endpoint is what member m has on network c.
+func endpoint(c *NetConfig, m member) (Endpoint, error) {
+	subnet, gw, err := c.subnet()
+	if err != nil {
+		return Endpoint{}, err
+	}
+	ones, _ := subnet.Mask.Size()
+	return Endpoint{Network: c.Name, IP: m.IP, Gateway: gw.String(), MAC: m.MAC, Interface: m.Interface, PrefixLen: ones}, nil
 }
 
 // Attach puts container j on network c: an address, a veth pair from
@@ -201,8 +224,7 @@ func (b Bridges) Attach(c *NetConfig, a Attachment, j Joiner) (_ Endpoint, err e
 		return Endpoint{}, fmt.Errorf("record %s on network %s: %w", m.IP, c.Name, err)
 	}
 	syncHosts(c, append(peers, m))
-	ones, _ := subnet.Mask.Size()
-	return Endpoint{Network: c.Name, IP: m.IP, Gateway: gw.String(), MAC: m.MAC, Interface: m.Interface, PrefixLen: ones}, nil
+	return endpoint(c, m)
 }
 
 // pickAddress returns want, if free, or the first free address after
@@ -417,8 +439,8 @@ func (b Bridges) Detach(c *NetConfig, id string) error {
 // kernel, and a container joined to this one's namespace would keep
 // them, and its address, alive.
 func (b Bridges) detach(c *NetConfig, id string) (gone []member, err error) {
-	if _, err := os.Stat(b.StateDir); err != nil {
-		return nil, nil // no bridge was ever made
+	if !b.used() {
+		return nil, nil
 	}
 	unlock, err := b.lock()
 	if err != nil {
@@ -455,7 +477,7 @@ func (b Bridges) detach(c *NetConfig, id string) (gone []member, err error) {
 // Rename gives container id's members a new name, in their records and
 // in the hosts files of all on their networks.
 func (b Bridges) Rename(id, name string) error {
-	if _, err := os.Stat(b.StateDir); err != nil {
+	if !b.used() {
 		return nil
 	}
 	unlock, err := b.lock()
@@ -489,10 +511,10 @@ func (b Bridges) Rename(id, name string) error {
 // Remove takes down network c's bridge and its rules, for network rm.
 // Rootless, with the infra namespace down, there is nothing to take.
 func (b Bridges) Remove(c *NetConfig) error {
-	dir := b.bridgeDir(c)
-	if _, err := os.Stat(b.StateDir); err != nil {
-		return nil // no bridge was ever made
+	if !b.used() {
+		return nil
 	}
+	dir := b.bridgeDir(c)
 	unlock, alive, err := b.lockInfra()
 	if err != nil || !alive {
 		return err
@@ -538,7 +560,7 @@ func (b Bridges) lockInfra() (unlock func(), alive bool, err error) {
 // Reload writes the rules of every bridge again, after a firewall reload
 // flushed them.
 func (b Bridges) Reload() error {
-	if _, err := os.Stat(b.StateDir); err != nil {
+	if !b.used() {
 		return nil
 	}
 	unlock, alive, err := b.lockInfra()
@@ -608,19 +630,13 @@ func (b Bridges) removeBridge(c *NetConfig, dir string) {
 func (b Bridges) Endpoints(id string) map[string]Endpoint {
 	out := map[string]Endpoint{}
 	for _, br := range b.bridges() {
-		dir, nc := br.dir, br.net
-		subnet, gw, err := nc.subnet()
-		if err != nil {
-			continue
-		}
-		files, _ := os.ReadDir(dir)
+		files, _ := os.ReadDir(br.dir)
 		for _, f := range files {
-			var m member
-			if data, err := os.ReadFile(filepath.Join(dir, f.Name())); err != nil || json.Unmarshal(data, &m) != nil || m.ID != id {
-				continue
+			if m, err := readMember(filepath.Join(br.dir, f.Name())); err == nil && m.ID == id {
+				if ep, err := endpoint(br.net, m); err == nil {
+					out[br.net.Name] = ep
+				}
 			}
-			ones, _ := subnet.Mask.Size()
-			out[nc.Name] = Endpoint{Network: nc.Name, IP: m.IP, Gateway: gw.String(), MAC: m.MAC, Interface: m.Interface, PrefixLen: ones}
 		}
 	}
 	return out

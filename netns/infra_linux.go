@@ -125,10 +125,7 @@ func InfraMain(args []string) error {
 	inUse := unix.Flock(int(users.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil
 	unix.Flock(int(users.Fd()), unix.LOCK_UN)
 	if !inUse || unix.Statfs(path, &fs) != nil || fs.Type != unix.NSFS_MAGIC {
-		if unlock, err := b.lock(); err == nil {
-			clearDir(b.StateDir)
-			unlock()
-		}
+		b.clear()
 		if err := pin(path); err != nil {
 			return fmt.Errorf("create the network namespace: %w", err)
 		}
@@ -138,10 +135,7 @@ func InfraMain(args []string) error {
 	down := func() {
 		n.Stop()
 		n.Wait()
-		if unlock, err := b.lock(); err == nil {
-			clearDir(b.StateDir)
-			unlock()
-		}
+		b.clear()
 	}
 	if err := inNS(path, enableForwarding); err != nil {
 		down()
@@ -170,10 +164,16 @@ func InfraMain(args []string) error {
 	}
 }
 
-// clearDir empties dir, keeping it (it is locked).
-func clearDir(dir string) {
-	entries, _ := os.ReadDir(dir)
+// clear forgets the bridges of a namespace that is gone, keeping the
+// directory (it is what is locked).
+func (b Bridges) clear() {
+	unlock, err := b.lock()
+	if err != nil {
+		return
+	}
+	defer unlock()
+	entries, _ := os.ReadDir(b.StateDir)
 	for _, e := range entries {
-		os.RemoveAll(filepath.Join(dir, e.Name()))
+		os.RemoveAll(filepath.Join(b.StateDir, e.Name()))
 	}
 }

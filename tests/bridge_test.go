@@ -14,9 +14,10 @@ import (
 	"time"
 )
 
-// httpGet is a shell command that fetches / from host:80 with busybox nc.
-func httpGet(host string) string {
-	return fmt.Sprintf(`printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 %s 80 | tail -n 1`, host)
+// httpGet is a shell command that fetches / from host:port with busybox
+// nc and prints the body's last line.
+func httpGet(host string, port int) string {
+	return fmt.Sprintf(`printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 %s %d | tail -n 1`, host, port)
 }
 
 func TestNamedNetworks(t *testing.T) {
@@ -76,6 +77,12 @@ func TestNamedNetworks(t *testing.T) {
 		if got := s.must("ps", "-aq"); got != "" {
 			t.Errorf("failed runs left containers: %q", got)
 		}
+		s.must("create", "--name", "onslirp", "--network", "slirp4netns", "busybox", "true")
+		wantError(t, s.scow("network", "connect", "front", "onslirp"), 125, "only containers on named networks")
+		wantError(t, s.scow("network", "connect", "front", "nosuch"), 125, "nosuch")
+		wantError(t, s.scow("network", "connect", "nosuch", "onslirp"), 125, "no such network")
+		wantError(t, s.scow("network", "reload", "nosuch"), 125, "nosuch")
+		s.must("rm", "onslirp")
 
 		// A web server on front, published on the host; a client on front
 		// reaches it by name and by alias, one on back cannot.
@@ -91,13 +98,13 @@ func TestNamedNetworks(t *testing.T) {
 			t.Errorf("the monitor's threads are in %d network namespaces: %v", len(nss), nss)
 		}
 		for _, name := range []string{"web", "www"} {
-			if got := s.must("run", "--rm", "--network", "front", "busybox", "sh", "-c", httpGet(name)); got != "front-page\n" {
+			if got := s.must("run", "--rm", "--network", "front", "busybox", "sh", "-c", httpGet(name, 80)); got != "front-page\n" {
 				t.Errorf("by %s on the same network: %q", name, got)
 			}
 		}
 		// A rename reaches the peers' hosts files at once.
 		s.must("rename", "web", "web2")
-		if got := s.must("run", "--rm", "--network", "front", "busybox", "sh", "-c", httpGet("web2")+"; grep -cw web /etc/hosts || true"); got != "front-page\n0\n" {
+		if got := s.must("run", "--rm", "--network", "front", "busybox", "sh", "-c", httpGet("web2", 80)+"; grep -cw web /etc/hosts || true"); got != "front-page\n0\n" {
 			t.Errorf("by its new name after rename: %q", got)
 		}
 		s.must("rename", "web2", "web")
@@ -106,10 +113,10 @@ func TestNamedNetworks(t *testing.T) {
 			t.Fatalf("web's address on front: %q", webIP)
 		}
 		if got := s.must("run", "--rm", "--network", "back", "--ip", "10.97.3.50", "busybox", "sh", "-c",
-			"ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; ip route | grep default; "+httpGet(webIP)+"; grep -c web /etc/hosts || true"); got != "inet 10.97.3.50/24\ndefault via 10.97.3.254 dev eth0 \n0\n" {
+			"ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; ip route | grep default; "+httpGet(webIP, 80)+"; grep -c web /etc/hosts || true"); got != "inet 10.97.3.50/24\ndefault via 10.97.3.254 dev eth0 \n0\n" {
 			t.Errorf("a container on back (--ip, --gateway), reaching web at %s:\n%s", webIP, got)
 		}
-		if got := s.must("run", "--rm", "--network", "iso", "busybox", "sh", "-c", "ip route | grep -c default; "+httpGet(webIP)); got != "0\n" {
+		if got := s.must("run", "--rm", "--network", "iso", "busybox", "sh", "-c", "ip route | grep -c default; "+httpGet(webIP, 80)); got != "0\n" {
 			t.Errorf("a container on an internal network: %q", got)
 		}
 
@@ -128,7 +135,7 @@ func TestNamedNetworks(t *testing.T) {
 		// connect and disconnect a running container: web sees it by its
 		// alias, then no longer.
 		s.must("network", "connect", "--alias", "pin", "front", "pinned")
-		if got := s.must("exec", "pinned", "sh", "-c", httpGet("www")); got != "front-page\n" {
+		if got := s.must("exec", "pinned", "sh", "-c", httpGet("www", 80)); got != "front-page\n" {
 			t.Errorf("after network connect: %q", got)
 		}
 		if hosts := s.must("exec", "web", "cat", "/etc/hosts"); !strings.Contains(hosts, " pin") {
@@ -143,11 +150,12 @@ func TestNamedNetworks(t *testing.T) {
 		if hosts := s.must("exec", "web", "cat", "/etc/hosts"); strings.Contains(hosts, " pin") {
 			t.Errorf("web's hosts after disconnect:\n%s", hosts)
 		}
-		if got := s.must("exec", "pinned", "sh", "-c", httpGet(webIP)); got != "" {
+		if got := s.must("exec", "pinned", "sh", "-c", httpGet(webIP, 80)); got != "" {
 			t.Errorf("after network disconnect web still answers: %q", got)
 		}
 		wantError(t, s.scow("network", "disconnect", "back", "pinned"), 125, "only")
 		wantError(t, s.scow("network", "disconnect", "front", "pinned"), 125, "not on network")
+		wantError(t, s.scow("network", "disconnect", "nosuch", "pinned"), 125, "no such network")
 
 		// Rootless, a holder killed under running containers: the next
 		// one adopts their namespace instead of making a new one.
@@ -156,7 +164,7 @@ func TestNamedNetworks(t *testing.T) {
 			if !waitFor(10*time.Second, func() bool { return !helperRuns(m.uid, "__netinfra") }) {
 				t.Fatalf("the infra holder did not die")
 			}
-			if got := s.must("run", "--rm", "--network", "front", "busybox", "sh", "-c", httpGet("web")); got != "front-page\n" {
+			if got := s.must("run", "--rm", "--network", "front", "busybox", "sh", "-c", httpGet("web", 80)); got != "front-page\n" {
 				t.Errorf("after the infra holder was killed: %q", got)
 			}
 		}

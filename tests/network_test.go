@@ -318,7 +318,7 @@ func TestContainerNetworkMode(t *testing.T) {
 		var got string
 		waitFor(15*time.Second, func() bool {
 			got = s.scow("run", "--rm", "--network", "container:owner", "busybox", "sh", "-c",
-				`printf "GET / HTTP/1.0\r\n\r\n" | nc -w 3 127.0.0.1 8080 | tail -1; grep shared /etc/hosts; hostname`).stdout
+				httpGet("127.0.0.1", 8080)+"; grep shared /etc/hosts; hostname").stdout
 			return strings.Contains(got, "from-owner")
 		})
 		if !strings.Contains(got, "from-owner") || !strings.Contains(got, "10.9.9.9") || !strings.HasSuffix(got, "ownerhost\n") {

@@ -181,18 +181,11 @@ func networkCommand() *cli.Command {
 					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "all containers' networks (the rules are per network: always all)"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					for _, ref := range c.Args().Slice() {
-						if _, err := e.LookupContainer(ref); err != nil {
-							return err
-						}
+					ids, err := e.ReloadNetworks(c.Args().Slice())
+					for _, id := range ids {
+						fmt.Fprintln(c.App.Writer, id)
 					}
-					if err := e.ReloadNetworks(); err != nil {
-						return err
-					}
-					for _, ref := range c.Args().Slice() {
-						fmt.Fprintln(c.App.Writer, ref)
-					}
-					return nil
+					return err
 				}),
 			},
 			{
