@@ -79,12 +79,11 @@ func (e *Engine) containerPath(cfg *ContainerConfig, rootfs, p string) (root, re
 		case MountTmpfs:
 			return "", "", false, withClass(ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs of the container, which cp cannot reach", p))
 		case MountVolume:
-			v, err := e.volumes().Get(m.Source)
+			_, vm, err := e.volumeMount(m.Source)
 			if err != nil {
-				return "", "", false, storageErr(err)
+				return "", "", false, err
 			}
-			vm, err := v.Mount()
-			if err != nil || vm.Type == "tmpfs" {
+			if vm.Type == "tmpfs" {
 				return "", "", false, withClass(ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs volume, which cp cannot reach", p))
 			}
 			root = vm.Source

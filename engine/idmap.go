@@ -119,40 +119,26 @@ func keepID(id, size int) []idtools.IDMap {
 
 // namespaceSize is how many IDs scow's user namespace maps.
 func namespaceSize() (int, error) {
-	data, err := os.ReadFile("/proc/self/uid_map")
-	if err != nil {
-		return 0, err
-	}
-	total := 0
-	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		f := strings.Fields(l)
-		if len(f) == 3 {
-			n, _ := strconv.Atoi(f[2])
-			total += n
-		}
-	}
+	total := userns.Size()
 	if total < 2 {
 		return 0, withClass(ErrInvalid, errors.New("--userns=keep-id needs a subordinate ID range in /etc/subuid and /etc/subgid"))
 	}
 	return total, nil
 }
 
-// parseIDMaps reads CONTAINER:HOST:SIZE triples.
+// parseIDMaps reads CONTAINER:HOST:SIZE triples, with containers/storage's
+// parser; a size of 0 is refused too.
 func parseIDMaps(flag string, values []string) ([]idtools.IDMap, error) {
+	bad := func(v string) error {
+		return withClass(ErrInvalid, fmt.Errorf("%s %q: want CONTAINER-ID:HOST-ID:SIZE", flag, v))
+	}
 	var out []idtools.IDMap
 	for _, v := range values {
-		f := strings.Split(v, ":")
-		var n [3]int
-		ok := len(f) == 3
-		for i := 0; ok && i < 3; i++ {
-			x, err := strconv.Atoi(f[i])
-			ok = err == nil && x >= 0
-			n[i] = x
+		m, err := idtools.ParseIDMap([]string{v}, flag)
+		if err != nil || len(m) != 1 || m[0].Size == 0 {
+			return nil, bad(v)
 		}
-		if !ok || n[2] == 0 {
-			return nil, withClass(ErrInvalid, fmt.Errorf("%s %q: want CONTAINER-ID:HOST-ID:SIZE", flag, v))
-		}
-		out = append(out, idtools.IDMap{ContainerID: n[0], HostID: n[1], Size: n[2]})
+		out = append(out, m[0])
 	}
 	return out, nil
 }

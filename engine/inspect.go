@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scow-project/scow/netns"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -232,7 +231,10 @@ func (e *Engine) inspectData(c *Container) *ContainerInspect {
 		}
 		switch m.kind() {
 		case MountVolume:
-			im.Name, im.Source = m.Source, filepath.Join(e.opts.Root, "volumes", m.Source, "_data")
+			im.Name = m.Source
+			if _, vm, err := e.volumeMount(m.Source); err == nil {
+				im.Source = vm.Source
+			}
 		case MountTmpfs:
 			im.Source, im.Propagation = "tmpfs", ""
 			out.HostConfig.Tmpfs[m.Destination] = strings.Join(m.Options, ",")

@@ -380,7 +380,7 @@ func (e *Engine) completeMounts(mounts []Mount, volumesFrom []string, imageVolum
 	for i, m := range mounts {
 		switch {
 		case m.kind() == MountVolume && m.Source == "":
-			mounts[i].Source, mounts[i].Anonymous = randomVolumeName(), true
+			mounts[i].Source, mounts[i].Anonymous = newID(), true
 		case m.kind() == MountBind && !m.has("O"):
 			if _, err := os.Stat(m.Source); errors.Is(err, os.ErrNotExist) {
 				if err := os.MkdirAll(m.Source, 0o755); err != nil {
@@ -415,11 +415,10 @@ func (e *Engine) specMounts(cfg *ContainerConfig, rootfs string, uid, gid uint32
 			out = append(out, specs.Mount{Destination: m.Destination, Type: "tmpfs", Source: "tmpfs", Options: opts})
 			continue
 		case MountVolume:
-			v, err := e.volumes().Get(m.Source)
-			if err != nil {
-				return nil, withClass(ErrNotFound, fmt.Errorf("volume %s of %s: %w: create it again with scow volume create", m.Source, m.Destination, err))
+			v, vm, err := e.volumeMount(m.Source)
+			if errors.Is(err, ErrNotFound) {
+				return nil, fmt.Errorf("volume of %s: %w: create it again with scow volume create", m.Destination, err)
 			}
-			vm, err := v.Mount()
 			if err != nil {
 				return nil, err
 			}
@@ -429,7 +428,7 @@ func (e *Engine) specMounts(cfg *ContainerConfig, rootfs string, uid, gid uint32
 			}
 			if v.NeedsCopyUp {
 				owner := [2]int{toNamespace(cfg.UIDMap, uid), toNamespace(cfg.GIDMap, gid)}
-				if err := e.firstUse(v, rootfs, m.Destination, m.has("nocopy"), owner); err != nil {
+				if err := e.firstUse(v, vm, rootfs, m.Destination, m.has("nocopy"), owner); err != nil {
 					return nil, err
 				}
 			}

@@ -200,42 +200,16 @@ func (e *Engine) networkUsers() (map[string][]string, error) {
 // containers that use it go first, as with Podman. It returns the
 // network's name.
 func (e *Engine) RemoveNetwork(ctx context.Context, ref string, force bool) (string, error) {
-	for attempt := 0; ; attempt++ {
-		c, err := e.network(ref)
-		if err != nil {
-			return "", err
-		}
-		if c.Name == netns.DefaultNetwork {
-			return "", withClass(ErrInvalid, fmt.Errorf("network %s is the default network: it cannot be removed", c.Name))
-		}
-		unlock, err := e.lockNetworks()
-		if err != nil {
-			return "", err
-		}
-		users, err := e.networkUsers()
-		if err != nil {
-			unlock()
-			return "", err
-		}
-		ids := users[c.Name]
-		if len(ids) == 0 {
-			err := e.removeNetwork(c)
-			unlock()
-			if err != nil {
-				return "", err
-			}
-			return c.Name, nil
-		}
-		unlock()
-		if !force || attempt > 0 {
-			return "", withClass(ErrInUse, fmt.Errorf("network %s is used by container %s: remove the container first, or use --force", c.Name, e.containerName(ids[0])))
-		}
-		for _, id := range ids {
-			if err := e.removeContainer(ctx, id, true, false); err != nil {
-				return "", fmt.Errorf("remove container %.12s that uses network %s: %w", id, c.Name, err)
-			}
-		}
+	c, err := e.network(ref)
+	if err != nil {
+		return "", err
 	}
+	if c.Name == netns.DefaultNetwork {
+		return "", withClass(ErrInvalid, fmt.Errorf("network %s is the default network: it cannot be removed", c.Name))
+	}
+	return c.Name, e.removeUnused(ctx, "network", c.Name, force, e.lockNetworks, e.networkUsers, func() error {
+		return e.removeNetwork(c)
+	})
 }
 
 // removeNetwork takes down a network no container uses, bridge and

@@ -101,6 +101,12 @@ func parseEntrypoint(s string) ([]string, error) {
 
 // parseLabels reads --label KEY=VALUE (a bare KEY has an empty value).
 func parseLabels(list []string) (map[string]string, error) {
+	return parseKeyValues("--label", list)
+}
+
+// parseKeyValues reads the KEY=VALUE values of flag (a bare KEY has an
+// empty value); nil for none.
+func parseKeyValues(flag string, list []string) (map[string]string, error) {
 	if len(list) == 0 {
 		return nil, nil
 	}
@@ -108,7 +114,7 @@ func parseLabels(list []string) (map[string]string, error) {
 	for _, l := range list {
 		k, v, _ := strings.Cut(l, "=")
 		if k == "" {
-			return nil, withClass(ErrInvalid, fmt.Errorf("--label %q: want KEY=VALUE", l))
+			return nil, withClass(ErrInvalid, fmt.Errorf("%s %q: want KEY=VALUE", flag, l))
 		}
 		out[k] = v
 	}

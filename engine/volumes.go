@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -26,7 +24,9 @@ func (e *Engine) volumes() *storage.Volumes {
 
 // VolumeCreateOptions are the flags of volume create.
 type VolumeCreateOptions struct {
-	Name   string
+	Name string
+	// Driver is --driver: "local" (or empty), the only one.
+	Driver string
 	Labels []string
 	// Opts are --opt KEY=VALUE: type, o, device.
 	Opts []string
@@ -36,20 +36,19 @@ type VolumeCreateOptions struct {
 
 // CreateVolume makes a named volume; without a name it gets a random one.
 func (e *Engine) CreateVolume(o VolumeCreateOptions) (*Volume, error) {
+	if o.Driver != "" && o.Driver != "local" {
+		return nil, withClass(ErrInvalid, fmt.Errorf("volume driver %q: scow has the local driver only", o.Driver))
+	}
 	labels, err := parseLabels(o.Labels)
 	if err != nil {
 		return nil, err
 	}
-	opts := map[string]string{}
-	for _, kv := range o.Opts {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return nil, withClass(ErrInvalid, fmt.Errorf("--opt %q: want KEY=VALUE", kv))
-		}
-		opts[k] = v
+	opts, err := parseKeyValues("--opt", o.Opts)
+	if err != nil {
+		return nil, err
 	}
 	if o.Name == "" {
-		o.Name = randomVolumeName()
+		o.Name = newID()
 	}
 	// A volume's owner and data are those of the user namespace.
 	if err := e.open(); err != nil {
@@ -65,54 +64,43 @@ func (e *Engine) CreateVolume(o VolumeCreateOptions) (*Volume, error) {
 			return v, nil
 		}
 	}
+	if opts == nil {
+		opts = map[string]string{}
+	}
 	v, err := e.volumes().Create(Volume{Name: o.Name, Labels: labels, Options: opts})
 	return v, storageErr(err)
-}
-
-func randomVolumeName() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // Volumes lists volumes matching every filter: name=, label=KEY[=VALUE],
 // driver=, dangling=true|false.
 func (e *Engine) Volumes(filters []string) ([]*Volume, error) {
+	var users map[string][]string
+	for _, f := range filters {
+		k, v, _ := strings.Cut(f, "=")
+		if err := storage.CheckVolumeFilter(k, v); err != nil {
+			return nil, storageErr(err)
+		}
+		if k == "dangling" && users == nil {
+			var err error
+			if users, err = e.volumeUsers(); err != nil {
+				return nil, err
+			}
+		}
+	}
 	all, err := e.volumes().List()
 	if err != nil {
 		return nil, err
 	}
-	var users map[string][]string
 	var out []*Volume
-	for _, v := range all {
-		ok := true
-		for _, f := range filters {
-			k, val, _ := strings.Cut(f, "=")
-			switch k {
-			case "name":
-				ok = ok && strings.Contains(v.Name, val)
-			case "driver":
-				ok = ok && v.Driver == val
-			case "label":
-				lk, lv, hasValue := strings.Cut(val, "=")
-				got, present := v.Labels[lk]
-				ok = ok && present && (!hasValue || got == lv)
-			case "dangling":
-				if val != "true" && val != "false" {
-					return nil, withClass(ErrInvalid, fmt.Errorf("--filter dangling=%s: use true or false", val))
-				}
-				if users == nil {
-					if users, err = e.volumeUsers(); err != nil {
-						return nil, err
-					}
-				}
-				ok = ok && (len(users[v.Name]) == 0) == (val == "true")
-			default:
-				return nil, withClass(ErrInvalid, fmt.Errorf("--filter %q: use name=, label=, driver= or dangling=", f))
+	for _, vol := range all {
+		if !slices.ContainsFunc(filters, func(f string) bool {
+			k, v, _ := strings.Cut(f, "=")
+			if k == "dangling" {
+				return (len(users[vol.Name]) == 0) != (v == "true")
 			}
-		}
-		if ok {
-			out = append(out, v)
+			return !vol.Match(k, v)
+		}) {
+			out = append(out, vol)
 		}
 	}
 	return out, nil
@@ -172,39 +160,39 @@ func (e *Engine) RemoveVolume(ctx context.Context, name string, force bool) erro
 	if err := e.open(); err != nil {
 		return err
 	}
+	return e.removeUnused(ctx, "volume", name, force, e.volumes().Lock, e.volumeUsers, func() error {
+		return storageErr(e.volumes().Remove(name))
+	})
+}
+
+// removeUnused removes what (a volume or a network) called name, under
+// lock, once users says no container has it; with force, those that do
+// are removed first, outside the lock, which their own removal may take.
+func (e *Engine) removeUnused(ctx context.Context, what, name string, force bool,
+	lock func() (func(), error), users func() (map[string][]string, error), remove func() error) error {
 	for attempt := 0; ; attempt++ {
-		unlock, err := e.volumes().Lock()
+		unlock, err := lock()
 		if err != nil {
 			return err
 		}
-		if _, err := e.volumes().Get(name); err != nil {
-			unlock()
-			return storageErr(err)
-		}
-		users, err := e.volumeUsers()
+		all, err := users()
 		if err != nil {
 			unlock()
 			return err
 		}
-		ids := users[name]
+		ids := all[name]
 		if len(ids) == 0 {
-			err := e.volumes().Remove(name)
+			err := remove()
 			unlock()
-			return storageErr(err)
+			return err
 		}
 		unlock()
 		if !force || attempt > 0 {
-			user := ids[0][:12]
-			if cfg, err := e.loadConfig(ids[0]); err == nil {
-				user = cfg.Name
-			}
-			return withClass(ErrInUse, fmt.Errorf("volume %s is used by container %s: remove the container first, or use --force", name, user))
+			return withClass(ErrInUse, fmt.Errorf("%s %s is used by container %s: remove the container first, or use --force", what, name, e.containerName(ids[0])))
 		}
-		// Containers are removed outside the volumes lock, which their
-		// own removal may take.
 		for _, id := range ids {
 			if err := e.removeContainer(ctx, id, true, false); err != nil {
-				return fmt.Errorf("remove container %.12s that uses volume %s: %w", id, name, err)
+				return fmt.Errorf("remove container %.12s that uses %s %s: %w", id, what, name, err)
 			}
 		}
 	}
@@ -297,7 +285,7 @@ func (e *Engine) removeAnonymousVolumes(cfg *ContainerConfig) error {
 // container's user (owner, in our namespace's IDs), as in Podman, and is
 // filled with the image's content there unless nocopy, as in Docker;
 // rootfs is the container's mounted root.
-func (e *Engine) firstUse(v *Volume, rootfs, dest string, nocopy bool, owner [2]int) error {
+func (e *Engine) firstUse(v *Volume, vm storage.VolumeMount, rootfs, dest string, nocopy bool, owner [2]int) error {
 	unlock, err := e.volumes().Lock()
 	if err != nil {
 		return err
@@ -317,7 +305,7 @@ func (e *Engine) firstUse(v *Volume, rootfs, dest string, nocopy bool, owner [2]
 		owner = sys
 	}
 	// An owner given at volume create stays.
-	if !strings.Contains(v.Options["o"], "uid=") && !strings.Contains(v.Options["o"], "gid=") {
+	if _, _, given := vm.Owner(); !given {
 		if err := os.Lchown(v.Mountpoint, owner[0], owner[1]); err != nil {
 			return fmt.Errorf("give volume %s to the container's user: %w", v.Name, err)
 		}
@@ -331,6 +319,19 @@ func (e *Engine) firstUse(v *Volume, rootfs, dest string, nocopy bool, owner [2]
 	}
 	v.NeedsCopyUp = false
 	return e.volumes().Save(v)
+}
+
+// volumeMount reads a volume's record and how it mounts.
+func (e *Engine) volumeMount(name string) (*Volume, storage.VolumeMount, error) {
+	v, err := e.volumes().Get(name)
+	if err != nil {
+		return nil, storage.VolumeMount{}, storageErr(err)
+	}
+	vm, err := v.Mount()
+	if err != nil {
+		return nil, vm, fmt.Errorf("volume %s: %w", name, storageErr(err))
+	}
+	return v, vm, nil
 }
 
 // statOwner is the owner of a directory that os.Stat found.

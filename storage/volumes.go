@@ -108,7 +108,7 @@ func (v *Volumes) Create(vol Volume) (*Volume, error) {
 	if err := os.Mkdir(data, 0o755); err != nil {
 		return fail(err)
 	}
-	if uid, gid, ok := mount.owner(); ok {
+	if uid, gid, ok := mount.Owner(); ok {
 		if err := os.Chown(data, uid, gid); err != nil {
 			return fail(err)
 		}
@@ -255,8 +255,8 @@ func ParseVolumeOptions(opts map[string]string) (VolumeMount, error) {
 	}
 }
 
-// owner reads uid= and gid= from the options of a plain volume.
-func (m VolumeMount) owner() (uid, gid int, ok bool) {
+// Owner reads uid= and gid= from the options of a plain volume.
+func (m VolumeMount) Owner() (uid, gid int, ok bool) {
 	uid, gid = -1, -1
 	for _, x := range m.Options {
 		k, val, _ := strings.Cut(x, "=")
@@ -272,4 +272,36 @@ func (m VolumeMount) owner() (uid, gid int, ok bool) {
 		}
 	}
 	return uid, gid, ok
+}
+
+// CheckVolumeFilter checks a volume ls/prune filter: name=, driver=,
+// label=KEY[=VALUE], dangling=true|false.
+func CheckVolumeFilter(key, value string) error {
+	switch key {
+	case "name", "driver", "label":
+		return nil
+	case "dangling":
+		if value != "true" && value != "false" {
+			return fmt.Errorf("%w filter dangling=%s: use true or false", ErrVolumeInvalid, value)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w filter %q: use name=, label=, driver= or dangling=", ErrVolumeInvalid, key)
+}
+
+// Match tells whether the volume matches a name=, driver= or
+// label=KEY[=VALUE] filter; dangling= needs the containers, which the
+// caller knows.
+func (vol *Volume) Match(key, value string) bool {
+	switch key {
+	case "name":
+		return strings.Contains(vol.Name, value)
+	case "driver":
+		return vol.Driver == value
+	case "label":
+		k, v, hasV := strings.Cut(value, "=")
+		have, ok := vol.Labels[k]
+		return ok && (!hasV || have == v)
+	}
+	return false
 }

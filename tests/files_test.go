@@ -51,6 +51,9 @@ func TestNamedVolumes(t *testing.T) {
 		if got := s.must("volume", "ls", "--filter", "label=team=a", "--format", "{{.Name}}"); got != "data\n" {
 			t.Errorf("volume ls --filter: %q", got)
 		}
+		wantError(t, s.scow("volume", "ls", "--filter", "colour=red"), 125, "colour")
+		wantError(t, s.scow("volume", "prune", "--filter", "dangling=maybe"), 125, "dangling")
+		wantError(t, s.scow("volume", "create", "-d", "nfs", "far"), 125, "local driver")
 		// Data outlives the container.
 		s.must("run", "--rm", "-v", "data:/d", "busybox", "sh", "-c", "echo kept > /d/f")
 		if got := s.must("run", "--rm", "-v", "data:/d", "busybox", "cat", "/d/f"); got != "kept\n" {
@@ -108,8 +111,12 @@ func TestNamedVolumes(t *testing.T) {
 		// prune removes what no container uses.
 		s.must("create", "--name", "keeper", "-v", "etc:/x", "busybox", "true")
 		s.must("volume", "create", "--opt", "type=tmpfs", "unused-anon-like")
-		if pruned := s.must("volume", "prune", "-f"); strings.Contains(pruned, "etc2") {
-			t.Errorf("volume prune without -a removed a named volume: %q", pruned)
+		// An anonymous volume left by an rm without -v: prune takes it.
+		s.must("create", "--name", "leaver", "-v", "/anonp", "busybox", "true")
+		anon := strings.TrimSpace(s.must("inspect", "--format", "{{range .Mounts}}{{.Name}}{{end}}", "leaver"))
+		s.must("rm", "leaver")
+		if pruned := s.must("volume", "prune", "-f"); strings.Contains(pruned, "etc2") || pruned != anon+"\n" {
+			t.Errorf("volume prune without -a removed %q, want only the anonymous %s", pruned, anon)
 		}
 		pruned := s.must("volume", "prune", "-a", "-f")
 		if !strings.Contains(pruned, "etc2") || strings.Contains(pruned, "etc\n") {

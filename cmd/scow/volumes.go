@@ -39,11 +39,8 @@ func volumeCommand() *cli.Command {
 					if err := exactArgs(c, 0, 1, "volume create [OPTIONS] [NAME]"); err != nil {
 						return err
 					}
-					if d := c.String("driver"); d != "local" {
-						return fmt.Errorf("volume driver %q: scow has the local driver only", d)
-					}
 					v, err := e.CreateVolume(engine.VolumeCreateOptions{
-						Name: c.Args().First(), Labels: c.StringSlice("label"), Opts: c.StringSlice("opt"), IgnoreExisting: c.Bool("ignore"),
+						Name: c.Args().First(), Driver: c.String("driver"), Labels: c.StringSlice("label"), Opts: c.StringSlice("opt"), IgnoreExisting: c.Bool("ignore"),
 					})
 					if err != nil {
 						return err

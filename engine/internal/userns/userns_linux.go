@@ -111,17 +111,22 @@ func Enter() error {
 
 // SingleMapping reports whether the namespace maps only the user's own
 // ID (no subordinate range), so IDs such as the tty group do not exist.
-func SingleMapping() bool {
+func SingleMapping() bool { return Size() == 1 }
+
+// Size is how many user IDs this process's namespace maps.
+func Size() int {
 	data, err := os.ReadFile("/proc/self/uid_map")
 	if err != nil {
-		return false
+		return 0
 	}
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) != 1 {
-		return false
+	total := 0
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if f := strings.Fields(l); len(f) == 3 {
+			n, _ := strconv.Atoi(f[2])
+			total += n
+		}
 	}
-	f := strings.Fields(lines[0])
-	return len(f) == 3 && f[2] == "1"
+	return total
 }
 
 // held keeps the namespace lock of Hold open for the process's life.
