@@ -329,8 +329,10 @@ type hubWriter struct {
 }
 
 func (w hubWriter) Write(p []byte) (int, error) {
+	// One copy serves every client: none of them changes it.
+	data := append([]byte(nil), p...)
 	for _, c := range w.h.snapshot() {
-		c.queue(outFrame{w.kind, append([]byte(nil), p...)})
+		c.queue(outFrame{w.kind, data})
 	}
 	return len(p), nil
 }

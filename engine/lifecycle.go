@@ -167,19 +167,20 @@ func (e *Engine) Start(ctx context.Context, ref string, attach *Streams) error {
 	if err != nil {
 		return err
 	}
-	if st.Status == StatusRunning || st.Status == StatusRestarting {
-		if attach != nil {
-			return e.Attach(ctx, id, *attach)
-		}
-		return nil
-	}
 	if attach == nil {
+		if st.Status == StatusRunning || st.Status == StatusRestarting {
+			return nil
+		}
 		_, err := e.spawnMonitor(id, nil, nil)
 		return err
 	}
 	cfg, err := e.loadConfig(id)
 	if err != nil {
 		return err
+	}
+	if st.Status == StatusRunning || st.Status == StatusRestarting {
+		// Its monitor is there, between runs too: attach to it.
+		return e.attach(cfg, *attach)
 	}
 	return e.startAttached(cfg, *attach, nil)
 }
@@ -195,6 +196,12 @@ func (e *Engine) Attach(ctx context.Context, ref string, s Streams) error {
 	if err != nil {
 		return err
 	}
+	return e.attach(cfg, s)
+}
+
+// attach streams s to and from the monitor of container cfg.
+func (e *Engine) attach(cfg *ContainerConfig, s Streams) error {
+	id := cfg.ID
 	if !cfg.Interactive {
 		s.In = nil
 	}

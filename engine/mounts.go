@@ -52,7 +52,7 @@ func (m Mount) kind() string {
 func (m Mount) has(opt string) bool { return slices.Contains(m.Options, opt) }
 
 // propagations are the mount propagation options.
-var propagations = []string{"shared", "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable"}
+var propagations = oci.Propagations
 
 // bindFlags are the options that pass to a bind mount as they are.
 var bindFlags = []string{"exec", "noexec", "suid", "nosuid", "dev", "nodev", "bind", "rbind"}

@@ -172,7 +172,7 @@ func (e *Engine) execSession(id string, c *frameConn, req attachRequest) {
 		fail(err)
 		return
 	}
-	pio, err := e.newProcIO(id, req.Exec.Terminal, req.Stdin && !req.Detach)
+	pio, err := e.newProcIO(id, req.Exec.Terminal, req.Stdin)
 	if err != nil {
 		fail(err)
 		return

@@ -67,6 +67,9 @@ func checkFile(rootfs, p string) error {
 	return nil
 }
 
+// Propagations are the mount propagation options.
+var Propagations = []string{"shared", "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable"}
+
 // BindMount describes a bind mount of src at dst. The source's nosuid,
 // nodev and noexec flags are carried over: inside a user namespace the
 // kernel refuses a read-only remount that would drop them. extra may
@@ -76,10 +79,10 @@ func BindMount(src, dst string, readonly bool, extra ...string) specs.Mount {
 	bind, propagation := "rbind", "rprivate"
 	var opts []string
 	for _, o := range extra {
-		switch o {
-		case "bind", "rbind":
+		switch {
+		case o == "bind" || o == "rbind":
 			bind = o
-		case "shared", "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable":
+		case slices.Contains(Propagations, o):
 			propagation = o
 		default:
 			opts = append(opts, o)

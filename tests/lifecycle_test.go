@@ -253,6 +253,11 @@ func TestRestartPolicy(t *testing.T) {
 		}) {
 			t.Fatal("restart always did not restart")
 		}
+		// start -a of a container that runs or waits to restart attaches
+		// to it, as with Docker: its run ends with 0.
+		if r := s.scow("start", "-a", "forever"); r.code != 0 {
+			t.Errorf("start -a of a restarting container: %s", r)
+		}
 		s.must("stop", "-t", "0", "forever")
 		time.Sleep(time.Second)
 		if got := s.must("inspect", "--format", "{{.State.Status}}", "forever"); got != "exited\n" {

@@ -482,6 +482,7 @@ __attribute__((constructor)) static void scow_nsenter(int argc, char **argv) {
 	gid_t gid = getegid();
 	const char *netns = argc > 1 && strcmp(argv[1], "__portchild") == 0 ? getenv("_SCOW_NETNS") : NULL;
 
+	// "__portchild" is netns.PortChildArg (and engine.PortChildArg).
 	// The port forwarder's child half, which must live in a container's
 	// network namespace, joins it here while the process still has one
 	// thread, so that every thread Go starts is in it. No other command

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -170,20 +172,15 @@ func RegisterLive(pid int, start uint64) (func(), error) {
 	return func() { os.Remove(p) }, nil
 }
 
-// KeepAcrossExec takes a shared lock on the namespace through a
-// descriptor that survives exec, so that a program this process becomes
-// (scow unshare's shell) keeps the namespace alive.
+// KeepAcrossExec holds the namespace as Hold does, through a descriptor
+// that survives exec, so that a program this process becomes (scow
+// unshare's shell) keeps the namespace alive.
 func KeepAcrossExec() error {
-	if !Rootless() {
-		return nil
+	if err := Hold(); err != nil || held == nil {
+		return err
 	}
-	fd, err := syscall.Open(filepath.Join(Dir(), "userns.lock"), syscall.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("open the namespace lock: %w", err)
-	}
-	if err := syscall.Flock(fd, syscall.LOCK_SH); err != nil {
-		syscall.Close(fd)
-		return fmt.Errorf("lock the namespace: %w", err)
+	if _, err := unix.FcntlInt(held.Fd(), unix.F_SETFD, 0); err != nil {
+		return fmt.Errorf("keep the namespace lock across exec: %w", err)
 	}
 	return nil
 }
