@@ -39,10 +39,10 @@ const maxFrame = 1 << 20
 
 // attachRequest is a client's hello.
 type attachRequest struct {
-	// Stdin: the client sends input. StdinOnce: its end closes the
-	// process's stdin (run -i, start -ai, exec -i), as in Docker.
-	Stdin     bool `json:"stdin,omitempty"`
-	StdinOnce bool `json:"stdin_once,omitempty"`
+	// Stdin: the client sends input. The end of the primary client's
+	// (run -i, start -ai, exec -i) closes the process's stdin, as
+	// Docker's StdinOnce does.
+	Stdin bool `json:"stdin,omitempty"`
 	// Rows and Cols are the client's terminal size, for a new terminal.
 	Rows uint16 `json:"rows,omitempty"`
 	Cols uint16 `json:"cols,omitempty"`
@@ -149,9 +149,6 @@ func (e *Engine) acceptClients(l *net.UnixListener, id string, h *hub, execs *sy
 			conn.SetReadDeadline(time.Time{})
 			c := &frameConn{c: conn}
 			if req.Exec == nil {
-				// Only the client that started the container may end
-				// its input (Docker's StdinOnce).
-				req.StdinOnce = false
 				h.join(c, req, false)
 				return
 			}

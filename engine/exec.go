@@ -84,7 +84,7 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions, s Streams)
 	if !o.Interactive || o.Detach {
 		s.In = nil
 	}
-	c, err := e.dialAttach(id, attachRequest{Exec: &p, Detach: o.Detach, Stdin: s.In != nil, StdinOnce: true})
+	c, err := e.dialAttach(id, attachRequest{Exec: &p, Detach: o.Detach, Stdin: s.In != nil})
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,8 @@ type hub struct {
 
 // client is one attached connection. The primary client, the one that
 // started the process (run, start -a, exec), sets the pace of its output
-// as a pipe would; any other is dropped when it falls too far behind, so
+// as a pipe would, and its end ends the input of a process without a
+// terminal; any other is dropped when it falls too far behind, so
 // that no attach can stall the container.
 type client struct {
 	conn    *frameConn
@@ -186,7 +187,7 @@ func (h *hub) serve(c *client) {
 				return
 			}
 		case frameClose:
-			if c.req.StdinOnce && !closed {
+			if c.primary && !closed {
 				closed = true
 				if !push(stdinChunk{close: true}) {
 					return
@@ -237,7 +238,7 @@ func (h *hub) leave(c *client) {
 	// The marker may wait behind input the process has not read yet;
 	// serve, the only other sender, has returned.
 	go func() {
-		if c.req.StdinOnce && c.req.Stdin {
+		if c.primary && c.req.Stdin {
 			c.input <- stdinChunk{gone: true}
 		}
 		close(c.input)

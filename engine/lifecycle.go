@@ -171,7 +171,7 @@ func (e *Engine) Start(ctx context.Context, ref string, attach *Streams) error {
 		if st.Status == StatusRunning || st.Status == StatusRestarting {
 			return nil
 		}
-		_, err := e.spawnMonitor(id, nil, nil)
+		_, err := e.spawnMonitor(id, nil)
 		return err
 	}
 	cfg, err := e.loadConfig(id)

@@ -79,8 +79,8 @@ func readMessage(r io.Reader, v any) error {
 // spawnMonitor starts a detached monitor for container id and returns
 // once the container runs, or with the reason it could not start. With
 // att, the monitor gets a connection attached from the start, so that no
-// output is missed, and returns it; the relay's signals go there.
-func (e *Engine) spawnMonitor(id string, att *attachRequest, relay *signalRelay) (*frameConn, error) {
+// output is missed, and returns it.
+func (e *Engine) spawnMonitor(id string, att *attachRequest) (*frameConn, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)
@@ -140,9 +140,6 @@ func (e *Engine) spawnMonitor(id string, att *attachRequest, relay *signalRelay)
 		cmd.Process.Kill()
 		cmd.Wait()
 		return fail(err)
-	}
-	if relay != nil {
-		relay.forwardTo(conn) // a signal now cancels the start
 	}
 	var rep monitorReport
 	if err := readMessage(repR, &rep); err != nil {
@@ -235,7 +232,7 @@ func MonitorMain() error {
 		// The container's end ends what was exec'd in it.
 		execs.Wait()
 	}()
-	_, err = e.monitor(context.Background(), r.ID, h, report)
+	err = e.monitor(r.ID, h, report)
 	report(err)
 	for _, wait := range e.netWaits {
 		wait()
@@ -245,26 +242,21 @@ func MonitorMain() error {
 
 // monitor runs container id to its end, restarting it as its policy
 // says, then applies --rm; its attached clients hear of every exit.
-// started hears of the first start.
-func (e *Engine) monitor(ctx context.Context, id string, h *hub, started func(error)) (int, error) {
+// started hears of the first start, and ignores any later call.
+func (e *Engine) monitor(id string, h *hub, started func(error)) error {
 	if err := e.open(); err != nil {
-		return 0, err
-	}
-	notify := func(err error) {
-		if started != nil {
-			started(err)
-			started = nil
-		}
+		return err
 	}
 	cfg, err := e.loadConfig(id)
 	if err != nil {
-		notify(err)
-		return 0, err
+		started(err)
+		return err
 	}
+	ctx := context.Background()
 	code, lastCode := 0, 0
 	for attempt := 0; ; attempt++ {
 		var again time.Duration
-		code, again, err = e.runOnce(ctx, cfg, h, attempt > 0, notify)
+		code, again, err = e.runOnce(ctx, cfg, h, attempt > 0, started)
 		if errors.Is(err, errStopped) {
 			code = lastCode
 			break
@@ -272,10 +264,10 @@ func (e *Engine) monitor(ctx context.Context, id string, h *hub, started func(er
 		if err != nil {
 			if attempt == 0 {
 				// --rm is done before anyone hears of the failure.
-				e.finish(ctx, cfg)
-				notify(err)
+				e.finish(cfg)
+				started(err)
 				h.end(attachExit{Code: exitCodeOf(err), Error: err.Error()}, true)
-				return 0, err
+				return err
 			}
 			break
 		}
@@ -287,15 +279,15 @@ func (e *Engine) monitor(ctx context.Context, id string, h *hub, started func(er
 		h.end(attachExit{Code: code}, false)
 		time.Sleep(again)
 	}
-	e.finish(ctx, cfg)
+	e.finish(cfg)
 	h.end(attachExit{Code: code}, true)
-	return code, nil
+	return nil
 }
 
 // finish applies --rm once the container is done for good.
-func (e *Engine) finish(ctx context.Context, cfg *ContainerConfig) {
+func (e *Engine) finish(cfg *ContainerConfig) {
 	if cfg.Remove {
-		e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
+		e.removeContainer(context.Background(), cfg.ID, true, true)
 	}
 }
 
@@ -396,15 +388,14 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 		return 0, -1, err
 	}
 	testPause("before-runtime")
-	rctx := context.WithoutCancel(ctx)
-	pid, err := rt.Run(rctx, cfg.ID, bundle, pio.runtime, pio.consolePath())
+	pid, err := rt.Run(ctx, cfg.ID, bundle, pio.runtime, pio.consolePath())
 	if err == nil {
 		err = pio.started()
 	}
 	if err != nil {
 		// What reached the pipes is the runtime's own complaint, which
 		// err carries as one line.
-		rt.Delete(rctx, cfg.ID, true)
+		rt.Delete(ctx, cfg.ID, true)
 		e.recordFailure(cfg.ID, err)
 		return 0, -1, err
 	}
@@ -416,14 +407,14 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 	if err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		waitPid(pid)
-		rt.Delete(rctx, cfg.ID, true)
+		rt.Delete(ctx, cfg.ID, true)
 		return 0, -1, err
 	}
 	defer unregister()
 	if err := e.saveState(cfg.ID, st); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		waitPid(pid)
-		rt.Delete(rctx, cfg.ID, true)
+		rt.Delete(ctx, cfg.ID, true)
 		return 0, -1, err
 	}
 	unlock()
@@ -441,7 +432,7 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 
 	// Release before recording: a monitor killed in between leaves a
 	// "running" record that readers reconcile, never a leaked mount.
-	rt.Delete(rctx, cfg.ID, true)
+	rt.Delete(ctx, cfg.ID, true)
 	net.Stop()
 	netUp = false
 	// Its helpers are waited for once the exit is reported.

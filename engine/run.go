@@ -138,7 +138,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions, s Streams) (id string, e
 		}
 	}
 	if o.Detach {
-		if _, err := e.spawnMonitor(cfg.ID, nil, nil); err != nil {
+		if _, err := e.spawnMonitor(cfg.ID, nil); err != nil {
 			if cfg.Remove {
 				e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
 			}
@@ -160,11 +160,11 @@ func (e *Engine) startAttached(cfg *ContainerConfig, s Streams, relay *signalRel
 	if !cfg.Interactive {
 		s.In = nil
 	}
-	req := &attachRequest{Stdin: s.In != nil, StdinOnce: true}
+	req := &attachRequest{Stdin: s.In != nil}
 	if cfg.Tty {
 		req.Rows, req.Cols = terminalSize(s)
 	}
-	c, err := e.spawnMonitor(cfg.ID, req, relay)
+	c, err := e.spawnMonitor(cfg.ID, req)
 	if err != nil {
 		return err
 	}
