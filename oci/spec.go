@@ -102,7 +102,32 @@ func New(opts ...SpecOpt) (*specs.Spec, error) {
 			return nil, err
 		}
 	}
+	if foreignNetNS(s) {
+		// A network namespace the container's user namespace does not
+		// own (the host's, or one made outside it): no sysfs of its
+		// own and no net sysctls.
+		bindSys(s)
+		delete(s.Linux.Sysctl, "net.ipv4.ping_group_range")
+	}
 	return s, nil
+}
+
+// foreignNetNS tells whether the container runs in a network namespace
+// not made with it and its user namespace: the host's (no network
+// namespace of its own), or one it joins from inside a user namespace of
+// its own.
+func foreignNetNS(s *specs.Spec) bool {
+	var net *specs.LinuxNamespace
+	user := false
+	for i, n := range s.Linux.Namespaces {
+		switch n.Type {
+		case specs.NetworkNamespace:
+			net = &s.Linux.Namespaces[i]
+		case specs.UserNamespace:
+			user = true
+		}
+	}
+	return net == nil || (net.Path != "" && user)
 }
 
 // WithRootfs sets the root filesystem path and whether it is read-only.
@@ -198,8 +223,6 @@ func WithNetNS(path string) SpecOpt {
 		})
 		switch path {
 		case "host":
-			bindSys(s)
-			delete(s.Linux.Sysctl, "net.ipv4.ping_group_range")
 		case "":
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
 		default:
@@ -215,14 +238,6 @@ func WithUserNS(uids, gids []specs.LinuxIDMapping) SpecOpt {
 	return func(s *specs.Spec) error {
 		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
 		s.Linux.UIDMappings, s.Linux.GIDMappings = uids, gids
-		for _, n := range s.Linux.Namespaces {
-			if n.Type == specs.NetworkNamespace && n.Path != "" {
-				// A network namespace made outside the new user
-				// namespace is not its own: no sysfs, no net sysctls.
-				bindSys(s)
-				delete(s.Linux.Sysctl, "net.ipv4.ping_group_range")
-			}
-		}
 		return nil
 	}
 }

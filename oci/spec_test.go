@@ -203,3 +203,36 @@ func TestRuntimeFake(t *testing.T) {
 		t.Errorf("runtime error %v", err)
 	}
 }
+
+// A network namespace the container's user namespace does not own gets
+// the host's /sys, read-only, and no net sysctls.
+func TestForeignNetNS(t *testing.T) {
+	maps := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1, Size: 10}}
+	for _, tc := range []struct {
+		name    string
+		opts    []SpecOpt
+		foreign bool
+	}{
+		{name: "own namespace", opts: nil},
+		{name: "host", opts: []SpecOpt{WithNetNS("host")}, foreign: true},
+		{name: "a pinned one", opts: []SpecOpt{WithNetNS("/run/x")}},
+		{name: "a pinned one from a user namespace", opts: []SpecOpt{WithNetNS("/run/x"), WithUserNS(maps, maps)}, foreign: true},
+		{name: "the same, options the other way", opts: []SpecOpt{WithUserNS(maps, maps), WithNetNS("/run/x")}, foreign: true},
+		{name: "own namespace in a user namespace", opts: []SpecOpt{WithUserNS(maps, maps)}},
+	} {
+		s, err := New(tc.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sysType := ""
+		for _, m := range s.Mounts {
+			if m.Destination == "/sys" {
+				sysType = m.Type
+			}
+		}
+		_, sysctl := s.Linux.Sysctl["net.ipv4.ping_group_range"]
+		if (sysType == "bind") != tc.foreign || sysctl == tc.foreign {
+			t.Errorf("%s: /sys %s, ping sysctl %t", tc.name, sysType, sysctl)
+		}
+	}
+}
