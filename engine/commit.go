@@ -125,8 +125,29 @@ func (e *Engine) Diff(ref string) ([]Change, error) {
 	return out, nil
 }
 
-// Export writes a container's root filesystem, flattened, as a tar.
-func (e *Engine) Export(ref string, w io.Writer) error {
+// Export writes a container's root filesystem, flattened, as a tar: to
+// the file path (removed again on failure), or to out when path is
+// empty, unless out is a terminal.
+func (e *Engine) Export(ref, path string, out io.Writer) error {
+	if path == "" {
+		if f, ok := out.(*os.File); ok && IsTerminal(f) {
+			return withClass(ErrInvalid, errors.New("export: refusing to write a tar archive to a terminal: use -o FILE or redirect"))
+		}
+		return e.export(ref, out)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", ref, err)
+	}
+	if err := e.export(ref, f); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	return f.Close()
+}
+
+func (e *Engine) export(ref string, w io.Writer) error {
 	if err := e.open(); err != nil {
 		return err
 	}

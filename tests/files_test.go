@@ -404,6 +404,10 @@ func TestCommitDiffExport(t *testing.T) {
 		archive := filepath.Join(m.userDir(t), "committed.tar")
 		s.must("save", "-o", archive, "committed:1")
 		exported := filepath.Join(m.userDir(t), "export.tar")
+		wantError(t, s.scow("export", "-o", exported, "nosuch"), 125, "nosuch")
+		if _, err := os.Stat(exported); !os.IsNotExist(err) {
+			t.Errorf("a failed export left its file: %v", err)
+		}
 		s.must("export", "-o", exported, "c")
 		f, err := os.Open(exported)
 		if err != nil {

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"sort"
 
 	"github.com/scow-project/scow/engine"
@@ -81,23 +78,7 @@ func exportCommand() *cli.Command {
 			if err := exactArgs(c, 1, 1, "export [OPTIONS] CONTAINER"); err != nil {
 				return err
 			}
-			var w io.Writer = c.App.Writer
-			if out := c.String("output"); out != "" {
-				f, err := os.Create(out)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := e.Export(c.Args().First(), f); err != nil {
-					os.Remove(out)
-					return err
-				}
-				return f.Close()
-			}
-			if f, ok := w.(*os.File); ok && engine.IsTerminal(f) {
-				return errors.New("export: refusing to write a tar archive to a terminal: use -o FILE or redirect")
-			}
-			return e.Export(c.Args().First(), w)
+			return e.Export(c.Args().First(), c.String("output"), c.App.Writer)
 		}),
 	}
 }
