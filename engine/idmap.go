@@ -145,6 +145,9 @@ func parseIDMaps(flag string, values []string) ([]idtools.IDMap, error) {
 
 // specIDMaps converts mappings for the runtime spec.
 func specIDMaps(m []idtools.IDMap) []specs.LinuxIDMapping {
+	if len(m) == 0 {
+		return nil
+	}
 	out := make([]specs.LinuxIDMapping, len(m))
 	for i, x := range m {
 		out[i] = specs.LinuxIDMapping{ContainerID: uint32(x.ContainerID), HostID: uint32(x.HostID), Size: uint32(x.Size)}

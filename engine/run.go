@@ -359,6 +359,8 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 		}
 		cfg.WorkingDir = o.Workdir
 	}
+	// Explicit maps are known now; --userns=auto's once storage picks.
+	cfg.UIDMap, cfg.GIDMap = specIDMaps(uns.mapping.UIDMap), specIDMaps(uns.mapping.GIDMap)
 	if uns.user != "" {
 		cfg.User = uns.user // keep-id runs as the user
 	}
@@ -415,7 +417,7 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	if err != nil {
 		return nil, err
 	}
-	if len(uids)+len(gids) > 0 {
+	if uns.mapping.Auto {
 		// --userns=auto's ranges are known only now.
 		cfg.UIDMap, cfg.GIDMap = specIDMaps(uids), specIDMaps(gids)
 		if err := e.saveConfig(cfg); err != nil {

@@ -18,7 +18,7 @@ type IDMapping struct {
 
 // CreateContainer makes the read-write layer of container id on top of
 // image imageID, with the image's files shifted to the container's ID
-// mapping if it has one; it returns that mapping.
+// mapping if it has one; it returns the mapping --userns=auto picked.
 func (s *Store) CreateContainer(id, imageID string, m IDMapping) (uids, gids []idtools.IDMap, err error) {
 	o := &cstorage.ContainerOptions{}
 	o.UIDMap, o.GIDMap, o.AutoUserNs = m.UIDMap, m.GIDMap, m.Auto
@@ -27,7 +27,7 @@ func (s *Store) CreateContainer(id, imageID string, m IDMapping) (uids, gids []i
 	if err != nil {
 		return nil, nil, fmt.Errorf("create layer of container %s: %w", id, err)
 	}
-	if len(m.UIDMap)+len(m.GIDMap) == 0 && !m.Auto {
+	if !m.Auto {
 		return nil, nil, nil
 	}
 	return ctr.UIDMap, ctr.GIDMap, nil
