@@ -76,15 +76,17 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions, s Streams)
 	if err := oci.CheckExecutable(rootfs, p.Args[0], p.Env, p.Cwd); err != nil {
 		return err
 	}
-	p.Terminal, p.ConsoleSize = false, nil
-	if o.Tty {
-		rows, cols := terminalSize(s)
-		oci.SetTerminal(&p, rows, cols)
-	}
+	// The monitor sets the terminal up from the request's size, as for
+	// a run.
+	p.Terminal, p.ConsoleSize = o.Tty, nil
 	if !o.Interactive || o.Detach {
 		s.In = nil
 	}
-	c, err := e.dialAttach(id, attachRequest{Exec: &p, Detach: o.Detach, Stdin: s.In != nil})
+	req := attachRequest{Exec: &p, Detach: o.Detach, Stdin: s.In != nil}
+	if o.Tty {
+		req.Rows, req.Cols = terminalSize(s)
+	}
+	c, err := e.dialAttach(id, req)
 	if err != nil {
 		return err
 	}

@@ -172,6 +172,9 @@ func (e *Engine) execSession(id string, c *frameConn, req attachRequest) {
 		fail(err)
 		return
 	}
+	if req.Exec.Terminal {
+		oci.SetTerminal(req.Exec, req.Rows, req.Cols)
+	}
 	pio, err := e.newProcIO(id, req.Exec.Terminal, req.Stdin)
 	if err != nil {
 		fail(err)
