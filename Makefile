@@ -17,11 +17,12 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/scow ./cmd/scow
 
+# As root, `make run` acts as TEST_USER, which --demo creates.
 deps:
-	hack/install-deps.sh
+	SCOW_TEST_USER=$(TEST_USER) hack/install-deps.sh --demo
 
 test-deps:
-	hack/install-deps.sh --test
+	SCOW_TEST_USER=$(TEST_USER) hack/install-deps.sh --test
 
 $(IMAGE_ARCHIVE): hack/mkimage-busybox.sh
 	mkdir -p $(dir $@)

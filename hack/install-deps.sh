@@ -4,16 +4,27 @@
 # checks and prints the exact sudo command for whatever is missing.
 #
 #   hack/install-deps.sh            engine dependencies
-#   hack/install-deps.sh --test     also the test user and test packages
+#   hack/install-deps.sh --demo     also, as root, the user `make run` acts as
+#   hack/install-deps.sh --test     also that user, a second one and the
+#                                   test packages
 #
 # The test user (SCOW_TEST_USER, default "scowtest") is an unprivileged
-# account with its own subuid/subgid range; the end-to-end tests run the
-# scow binary as that user. A second one, "scownosub", has no range, for
-# the single-ID mapping path.
+# account with its own subuid/subgid range: root is not rootless, so as
+# root `make run` runs its container as that user, and the end-to-end
+# tests run the scow binary as that user. A second one, "scownosub", has
+# no range, for the single-ID mapping path.
 set -euo pipefail
 
-want_test=0
-[ "${1:-}" = "--test" ] && want_test=1
+want_user=0 want_test=0
+case "${1:-}" in
+--demo) want_user=1 ;;
+--test) want_user=1 want_test=1 ;;
+"") ;;
+*)
+	echo "usage: $0 [--demo|--test]" >&2
+	exit 2
+	;;
+esac
 test_user=${SCOW_TEST_USER:-scowtest}
 
 # Packages the engine needs at run time, and those only the tests need.
@@ -60,21 +71,27 @@ for dev in /dev/net/tun /dev/fuse; do
 	fi
 done
 
-# A subordinate range of 65536 IDs, as useradd would allocate.
+# A subordinate range of 65536 IDs where useradd did not allocate one
+# (SUB_UID_COUNT=0 in login.defs): the first free one past every range
+# already given out.
 ensure_subids() {
-	local user=$1 start=$2
+	local user=$1 f start
 	for f in /etc/subuid /etc/subgid; do
-		if ! grep -q "^$user:" "$f" 2>/dev/null; then
-			as_root sh -c "echo '$user:$start:65536' >> $f" || rc=1
-		fi
+		grep -q "^$user:" "$f" 2>/dev/null && continue
+		start=$(awk -F: 'BEGIN { e = 100000 } $2 + $3 > e { e = $2 + $3 } END { print e }' "$f" 2>/dev/null || echo 100000)
+		as_root sh -c "echo '$user:$start:65536' >> $f" || rc=1
 	done
 }
 
-if [ "$want_test" = 1 ]; then
+# Only root needs a user to be rootless as; a normal user is one.
+if [ "$want_user" = 1 ] && { [ "$want_test" = 1 ] || [ "$(id -u)" = 0 ]; }; then
 	if ! id "$test_user" >/dev/null 2>&1; then
 		as_root useradd --create-home --shell /bin/sh "$test_user" || rc=1
 	fi
-	ensure_subids "$test_user" 300000
+	ensure_subids "$test_user"
+fi
+
+if [ "$want_test" = 1 ]; then
 	if ! id scownosub >/dev/null 2>&1; then
 		as_root useradd --create-home --shell /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 scownosub || rc=1
 	fi

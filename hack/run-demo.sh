@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The `make run` demo: loads the busybox image if this user has no image
 # yet, then runs a container with it, rootless. Invoked as root, it acts
-# as the unprivileged test user (argument 1), since root is not rootless.
+# as the unprivileged test user (argument 1, made by install-deps.sh
+# --demo), since root is not rootless.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scow=$PWD/bin/scow
@@ -19,9 +20,18 @@ as_user() {
 }
 
 if [ "$(id -u)" = 0 ]; then
-	# The test user must be able to read the binary and the archive.
-	chmod o+rx "$PWD" "$PWD/bin" "$PWD/tests" "$PWD/tests/.cache" 2>/dev/null || true
-	chmod o+r "$archive"
+	if ! id "$test_user" >/dev/null 2>&1; then
+		echo "run-demo: no user $test_user: run SCOW_TEST_USER=$test_user hack/install-deps.sh --demo" >&2
+		exit 1
+	fi
+	# The checkout may sit where the test user cannot reach (under
+	# /root): it runs copies from a directory of its own.
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	chmod 0755 "$tmp"
+	install -m 0755 "$scow" "$tmp/scow"
+	install -m 0644 "$archive" "$tmp/busybox.tar"
+	scow=$tmp/scow archive=$tmp/busybox.tar
 fi
 if [ -z "$(as_user "$scow" images -q)" ]; then
 	as_user "$scow" load -i "$archive"

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -167,5 +168,40 @@ func TestUserNamespaceLifetime(t *testing.T) {
 	}
 	if !gone() {
 		t.Errorf("the holder did not go away after the last container: %v", holders(t, m.uid))
+	}
+}
+
+// TestMakeRunFreshUser runs the README's first command as root does on a
+// new machine: the user it runs the container as does not exist yet.
+func TestMakeRunFreshUser(t *testing.T) {
+	const name = "scowdemo"
+	remove := func() {
+		exec.Command("pkill", "-KILL", "-u", name).Run()
+		for range 50 {
+			if exec.Command("pgrep", "-u", name).Run() != nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		exec.Command("userdel", "-r", name).Run()
+	}
+	remove()
+	if _, err := user.Lookup(name); err == nil {
+		t.Fatalf("user %s is left from before and cannot be removed", name)
+	}
+	t.Cleanup(remove)
+	c := exec.Command("make", "-C", "..", "run", "TEST_USER="+name)
+	out, err := c.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "\nhello from scow\n") {
+		t.Fatalf("make run as root without the user: %v\n%s", err, out)
+	}
+	if _, err := user.Lookup(name); err != nil {
+		t.Errorf("make run did not leave its user: %v", err)
+	}
+	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
+		data, _ := os.ReadFile(f)
+		if !strings.Contains("\n"+string(data), "\n"+name+":") {
+			t.Errorf("%s has no range for %s", f, name)
+		}
 	}
 }
