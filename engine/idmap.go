@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,7 +21,7 @@ type userNS struct {
 	user    string
 }
 
-// parseUserNS reads --userns (host, keep-id[:uid=N,gid=N],
+// parseUserNS reads --userns (host, keep-id[:uid=N,gid=N], nomap,
 // auto[:size=N], or empty) and --uidmap/--gidmap CONTAINER:HOST:SIZE,
 // where HOST counts in scow's namespace when rootless, as in Podman.
 func parseUserNS(mode string, uidmap, gidmap []string) (userNS, error) {
@@ -56,12 +55,26 @@ func parseUserNS(mode string, uidmap, gidmap []string) (userNS, error) {
 				gid = n
 			}
 		}
-		size, err := namespaceSize()
+		size, err := namespaceSize("keep-id")
 		if err != nil {
 			return userNS{}, err
 		}
 		u.mapping.UIDMap, u.mapping.GIDMap = keepID(uid, size), keepID(gid, size)
 		u.user = fmt.Sprintf("%d:%d", uid, gid)
+	case "nomap":
+		// The subordinate IDs only: the user's own ID stays out.
+		if !userns.Rootless() {
+			return bad("--userns=nomap is for rootless containers")
+		}
+		if opts != "" {
+			return bad("--userns=%s: nomap takes no options", mode)
+		}
+		size, err := namespaceSize("nomap")
+		if err != nil {
+			return userNS{}, err
+		}
+		sub := []idtools.IDMap{{ContainerID: 0, HostID: 1, Size: size - 1}}
+		u.mapping.UIDMap, u.mapping.GIDMap = sub, sub
 	case "auto":
 		u.mapping.Auto = true
 		for _, o := range splitOpts(opts) {
@@ -73,7 +86,7 @@ func parseUserNS(mode string, uidmap, gidmap []string) (userNS, error) {
 			u.mapping.AutoSize = uint32(n)
 		}
 	default:
-		return bad("--userns=%s: use host, keep-id[:uid=N,gid=N] or auto[:size=N]", mode)
+		return bad("--userns=%s: use host, keep-id[:uid=N,gid=N], nomap or auto[:size=N]", mode)
 	}
 	var err error
 	if u.mapping.UIDMap == nil && len(uidmap) > 0 {
@@ -117,11 +130,12 @@ func keepID(id, size int) []idtools.IDMap {
 	return m
 }
 
-// namespaceSize is how many IDs scow's user namespace maps.
-func namespaceSize() (int, error) {
+// namespaceSize is how many IDs scow's user namespace maps, for
+// --userns=mode, which needs a subordinate range.
+func namespaceSize(mode string) (int, error) {
 	total := userns.Size()
 	if total < 2 {
-		return 0, withClass(ErrInvalid, errors.New("--userns=keep-id needs a subordinate ID range in /etc/subuid and /etc/subgid"))
+		return 0, withClass(ErrInvalid, fmt.Errorf("--userns=%s needs a subordinate ID range in /etc/subuid and /etc/subgid", mode))
 	}
 	return total, nil
 }
@@ -164,6 +178,20 @@ func toNamespace(m []specs.LinuxIDMapping, id uint32) int {
 	for _, x := range m {
 		if id >= x.ContainerID && id-x.ContainerID < x.Size {
 			return int(x.HostID + id - x.ContainerID)
+		}
+	}
+	return 65534
+}
+
+// fromNamespace is what ID id of our namespace is in a container with
+// mapping m: itself without a mapping, 65534 (nobody) when m lacks it.
+func fromNamespace(m []specs.LinuxIDMapping, id int) int {
+	if len(m) == 0 {
+		return id
+	}
+	for _, x := range m {
+		if id >= int(x.HostID) && id-int(x.HostID) < int(x.Size) {
+			return int(x.ContainerID) + id - int(x.HostID)
 		}
 	}
 	return 65534

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"go.podman.io/storage/pkg/idtools"
 )
 
@@ -35,6 +36,7 @@ func TestParseUserNS(t *testing.T) {
 		{gidmap: []string{"x:1:10"}, err: true},
 		// Root's files need no mapping: the unit tests run as root.
 		{mode: "keep-id", err: true},
+		{mode: "nomap", err: true},
 	} {
 		u, err := parseUserNS(tc.mode, tc.uidmap, tc.gidmap)
 		if tc.err {
@@ -67,5 +69,36 @@ func TestKeepID(t *testing.T) {
 		if got := keepID(tc.id, tc.size); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("keepID(%d, %d) = %v, want %v", tc.id, tc.size, got, tc.want)
 		}
+	}
+}
+
+func TestNamespaceTranslation(t *testing.T) {
+	keep := specIDMaps(keepID(1000, 65537))
+	for _, tc := range []struct {
+		name      string
+		m         []specs.LinuxIDMapping
+		container int // in the container
+		ours      int // in scow's namespace
+	}{
+		{"no mapping", nil, 1000, 1000},
+		{"keep-id's user", keep, 1000, 0},
+		{"keep-id's root", keep, 0, 1},
+		{"keep-id above the user", keep, 1001, 1001},
+		{"--uidmap", specIDMaps([]idtools.IDMap{{ContainerID: 0, HostID: 5000, Size: 10}}), 3, 5003},
+	} {
+		if got := toNamespace(tc.m, uint32(tc.container)); got != tc.ours {
+			t.Errorf("%s: toNamespace(%d) = %d, want %d", tc.name, tc.container, got, tc.ours)
+		}
+		if got := fromNamespace(tc.m, tc.ours); got != tc.container {
+			t.Errorf("%s: fromNamespace(%d) = %d, want %d", tc.name, tc.ours, got, tc.container)
+		}
+	}
+	// What the mapping lacks is nobody, both ways.
+	m := specIDMaps([]idtools.IDMap{{ContainerID: 0, HostID: 1, Size: 10}})
+	if got := fromNamespace(m, 0); got != 65534 {
+		t.Errorf("an unmapped ID of ours is %d in the container, want 65534", got)
+	}
+	if got := toNamespace(m, 10); got != 65534 {
+		t.Errorf("an unmapped container ID is %d of ours, want 65534", got)
 	}
 }

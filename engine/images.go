@@ -30,7 +30,7 @@ func storageErr(err error) error {
 		return nil
 	case errors.Is(err, storage.ErrImageUnknown), errors.Is(err, storage.ErrVolumeUnknown):
 		return withClass(ErrNotFound, err)
-	case errors.Is(err, storage.ErrInvalidName), errors.Is(err, storage.ErrVolumeInvalid):
+	case errors.Is(err, storage.ErrInvalidName), errors.Is(err, storage.ErrVolumeInvalid), errors.Is(err, storage.ErrNoAutoRange):
 		return withClass(ErrInvalid, err)
 	case errors.Is(err, storage.ErrVolumeExists):
 		return withClass(ErrExists, err)

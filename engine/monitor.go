@@ -388,7 +388,20 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 		return 0, -1, err
 	}
 	testPause("before-runtime")
-	pid, err := rt.Run(ctx, cfg.ID, bundle, pio.runtime, pio.consolePath())
+	var pid int
+	if net.Pending() {
+		// Its network namespace is the runtime's to make: set up
+		// between create and start.
+		pid, err = rt.Create(ctx, cfg.ID, bundle, pio.runtime, pio.consolePath())
+		if err == nil {
+			err = net.Join(pid)
+		}
+		if err == nil {
+			err = rt.Start(ctx, cfg.ID)
+		}
+	} else {
+		pid, err = rt.Run(ctx, cfg.ID, bundle, pio.runtime, pio.consolePath())
+	}
 	if err == nil {
 		err = pio.started()
 	}

@@ -49,7 +49,7 @@ func (e *Engine) startNetwork(ctx context.Context, cfg *ContainerConfig) (*netns
 		Dir: e.containerDir(cfg.ID), RunDir: e.netnsDir(), Ports: cfg.Ports,
 		DNS: cfg.DNS, DNSSearch: cfg.DNSSearch, DNSOptions: cfg.DNSOptions,
 		AddHosts: cfg.AddHosts, NoHosts: cfg.NoHosts, MacAddress: cfg.MacAddress,
-		Rootless: userns.Rootless(),
+		Rootless: userns.Rootless(), OwnUserNS: len(cfg.UIDMap) > 0,
 	}
 	switch mode.Kind {
 	case netns.ModeContainer:

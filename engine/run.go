@@ -60,7 +60,7 @@ type RunOptions struct {
 	// and /run unless ReadOnlyTmpfs is false.
 	ReadOnly      bool
 	ReadOnlyTmpfs bool
-	// UserNS is --userns (host, keep-id[:uid=,gid=], auto[:size=]);
+	// UserNS is --userns (host, keep-id[:uid=,gid=], nomap, auto[:size=]);
 	// UIDMap and GIDMap are --uidmap and --gidmap.
 	UserNS         string
 	UIDMap, GIDMap []string
@@ -404,10 +404,11 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 		return nil, err
 	}
 	testPause("reserved-name")
+	id := cfg.ID // cfg is nil once an error is returned
 	defer func() {
 		unlockCreate()
 		if err != nil {
-			e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
+			e.removeContainer(context.WithoutCancel(ctx), id, true, true)
 		}
 	}()
 	if err := e.ensureVolumes(cfg.Volumes); err != nil {
@@ -415,7 +416,7 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	}
 	uids, gids, err := e.store.CreateContainer(cfg.ID, img.ID, uns.mapping)
 	if err != nil {
-		return nil, err
+		return nil, storageErr(err)
 	}
 	if uns.mapping.Auto {
 		// --userns=auto's ranges are known only now.

@@ -33,7 +33,7 @@ func (e *Engine) Top(ctx context.Context, ref string) ([][]string, error) {
 	if err != nil || !alive(st.Pid, st.PidStart) {
 		return nil, fmt.Errorf("container %s: its init is gone", ref)
 	}
-	names := e.containerUsers(id)
+	name := e.containerUsers(id)
 	boot := bootTime()
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	var rows [][]string
@@ -41,7 +41,7 @@ func (e *Engine) Top(ctx context.Context, ref string) ([][]string, error) {
 		if ns, err := os.Readlink(p + "/ns/pid"); err != nil || ns != pidns {
 			continue
 		}
-		row, err := topRow(p, names, boot)
+		row, err := topRow(p, name, boot)
 		if err == nil {
 			rows = append(rows, row)
 		}
@@ -55,7 +55,7 @@ func (e *Engine) Top(ctx context.Context, ref string) ([][]string, error) {
 }
 
 // topRow reads one process's ps -ef columns.
-func topRow(p string, names map[int]string, boot time.Time) ([]string, error) {
+func topRow(p string, name func(uid int) string, boot time.Time) ([]string, error) {
 	data, err := os.ReadFile(p + "/stat")
 	if err != nil {
 		return nil, err
@@ -86,10 +86,6 @@ func topRow(p string, names map[int]string, boot time.Time) ([]string, error) {
 			}
 		}
 	}
-	name, ok := names[uid]
-	if !ok {
-		name = strconv.Itoa(uid)
-	}
 	cmdline, _ := os.ReadFile(p + "/cmdline")
 	cmd := strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " "))
 	if cmd == "" {
@@ -97,25 +93,38 @@ func topRow(p string, names map[int]string, boot time.Time) ([]string, error) {
 	}
 	secs := int(cpu.Seconds())
 	return []string{
-		name, filepath.Base(p), f[1], strconv.Itoa(c), started.Format("15:04"), "?",
+		name(uid), filepath.Base(p), f[1], strconv.Itoa(c), started.Format("15:04"), "?",
 		fmt.Sprintf("%02d:%02d:%02d", secs/3600, secs/60%60, secs%60), cmd,
 	}, nil
 }
 
-// containerUsers maps the container's UIDs to its /etc/passwd names.
-func (e *Engine) containerUsers(id string) map[int]string {
+// containerUsers names the users of the container's processes: a UID
+// as scow sees it, taken into the container's user namespace, and named
+// by the container's /etc/passwd.
+func (e *Engine) containerUsers(id string) func(uid int) string {
 	names := map[int]string{}
+	var mapping []specs.LinuxIDMapping
+	name := func(uid int) string {
+		uid = fromNamespace(mapping, uid)
+		if n, ok := names[uid]; ok {
+			return n
+		}
+		return strconv.Itoa(uid)
+	}
 	data, err := os.ReadFile(filepath.Join(e.containerDir(id), "bundle", "config.json"))
 	if err != nil {
-		return names
+		return name
 	}
 	var spec specs.Spec
 	if json.Unmarshal(data, &spec) != nil || spec.Root == nil {
-		return names
+		return name
+	}
+	if spec.Linux != nil {
+		mapping = spec.Linux.UIDMappings
 	}
 	passwd, err := securejoin.SecureJoin(spec.Root.Path, "/etc/passwd")
 	if err != nil {
-		return names
+		return name
 	}
 	users, _ := user.ParsePasswdFile(passwd)
 	for _, u := range users {
@@ -123,7 +132,7 @@ func (e *Engine) containerUsers(id string) map[int]string {
 			names[u.Uid] = u.Name
 		}
 	}
-	return names
+	return name
 }
 
 // bootTime reads when the host booted, the origin of process start times.

@@ -98,6 +98,12 @@ if [ "$want_test" = 1 ]; then
 	if grep -qs '^scownosub:' /etc/subuid /etc/subgid; then
 		as_root sed -i '/^scownosub:/d' /etc/subuid /etc/subgid || rc=1
 	fi
+	# Root's --userns=auto takes its IDs from this user's ranges, as
+	# Podman's does.
+	if ! id containers >/dev/null 2>&1; then
+		as_root useradd --system --no-create-home --shell /usr/sbin/nologin containers || rc=1
+	fi
+	ensure_subids containers
 fi
 
 user=${SUDO_USER:-$(id -un)}

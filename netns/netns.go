@@ -54,6 +54,13 @@ type Options struct {
 	Nets        []*NetConfig
 	Attachments []Attachment
 	Bridges     Bridges
+	// OwnUserNS says the container has a user namespace of its own. Its
+	// private network namespace must then be made in it, by the runtime,
+	// and is set up by Join once the container is created: a runtime
+	// enters a container's user namespace before its other namespaces
+	// (runc exec), and could not enter a network namespace of ours
+	// from there.
+	OwnUserNS bool
 }
 
 // Network is a container's network, set up until Stop.
@@ -69,6 +76,9 @@ type Network struct {
 	stops     []func()
 	// reaps wait for helpers told to end at Stop.
 	reaps []func()
+	// pending holds the options of a private namespace the runtime is
+	// to make, until Join.
+	pending *Options
 }
 
 // Stop tells the helpers to end and releases the namespace, last first;
@@ -134,31 +144,58 @@ func Start(o Options) (_ *Network, err error) {
 			return nil, fmt.Errorf("%w: -p does not apply with --network %s: publish on the container that owns the namespace", ErrInvalidPort, o.Mode.Kind)
 		}
 	default:
-		if err := os.MkdirAll(o.RunDir, 0o700); err != nil {
-			return nil, err
+		if o.OwnUserNS {
+			// NSPath "": the runtime makes it; see Join.
+			n.pending = &o
+			return n, nil
 		}
-		n.NSPath = Path(o.RunDir, o.ID)
-		if err := pin(n.NSPath); err != nil {
-			return nil, fmt.Errorf("create the network namespace: %w", err)
-		}
-		n.onStop(func() { unpin(n.NSPath) })
-		switch o.Mode.Kind {
-		case ModeSlirp:
-			err = n.startSlirp(o)
-		case ModePasta:
-			err = n.startPasta(o)
-		case ModeBridge:
-			err = n.startBridge(o)
-		case ModeNone:
-			if len(o.Ports) > 0 {
-				err = fmt.Errorf("%w: -p does not apply with --network none", ErrInvalidPort)
-			}
-		}
-		if err != nil {
+		if err := n.private(o, pin); err != nil {
 			return nil, err
 		}
 	}
 	return n, nil
+}
+
+// Pending tells whether the container's network namespace is still to be
+// made by the runtime and handed to Join.
+func (n *Network) Pending() bool { return n.pending != nil }
+
+// Join sets up a pending network in the network namespace of process
+// pid, a container the runtime has created and not yet started. On error
+// the caller stops the network.
+func (n *Network) Join(pid int) error {
+	if n.pending == nil {
+		return nil
+	}
+	o := *n.pending
+	n.pending = nil
+	return n.private(o, func(path string) error { return pinFrom(path, pid) })
+}
+
+// private pins the container's own namespace at its place with pinAt,
+// and starts its helper and published ports.
+func (n *Network) private(o Options, pinAt func(path string) error) error {
+	if err := os.MkdirAll(o.RunDir, 0o700); err != nil {
+		return err
+	}
+	n.NSPath = Path(o.RunDir, o.ID)
+	if err := pinAt(n.NSPath); err != nil {
+		return fmt.Errorf("create the network namespace: %w", err)
+	}
+	n.onStop(func() { unpin(n.NSPath) })
+	switch o.Mode.Kind {
+	case ModeSlirp:
+		return n.startSlirp(o)
+	case ModePasta:
+		return n.startPasta(o)
+	case ModeBridge:
+		return n.startBridge(o)
+	case ModeNone:
+		if len(o.Ports) > 0 {
+			return fmt.Errorf("%w: -p does not apply with --network none", ErrInvalidPort)
+		}
+	}
+	return nil
 }
 
 // startBridge puts the container on its named networks and publishes

@@ -13,12 +13,9 @@ import (
 // it at path, so that it outlives the thread that made it and others can
 // join it.
 func pin(path string) error {
-	unpin(path) // a pin a crashed monitor left, of this container's last run
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o444)
-	if err != nil {
+	if err := pinFile(path); err != nil {
 		return err
 	}
-	f.Close()
 	errc := make(chan error, 1)
 	go func() {
 		// The thread enters the new namespace and is never used again:
@@ -39,6 +36,33 @@ func pin(path string) error {
 		return err
 	}
 	return nil
+}
+
+// pinFrom pins the network namespace of process pid at path, with its
+// loopback up.
+func pinFrom(path string, pid int) error {
+	if err := pinFile(path); err != nil {
+		return err
+	}
+	err := unix.Mount(fmt.Sprintf("/proc/%d/ns/net", pid), path, "none", unix.MS_BIND, "")
+	if err == nil {
+		err = inNS(path, loopbackUp)
+	}
+	if err != nil {
+		unpin(path)
+	}
+	return err
+}
+
+// pinFile makes the file a namespace is pinned on, in place of a pin a
+// crashed monitor left of this container's last run.
+func pinFile(path string) error {
+	unpin(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o444)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // unpin releases a namespace pin; the namespace ends with its last user.

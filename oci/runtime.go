@@ -121,6 +121,24 @@ func (r *Runtime) Run(ctx context.Context, id, bundle string, stdio Stdio, conso
 	return r.detached(ctx, bundle, id, args, stdio)
 }
 
+// Create creates container id from the bundle and leaves it waiting to
+// be started (Start), with stdio and console as for Run; the runtime
+// exits once the container's process waits. Between the two, the
+// process's namespaces exist: a network namespace the runtime made can
+// be set up. The process's PID is returned.
+func (r *Runtime) Create(ctx context.Context, id, bundle string, stdio Stdio, console string) (int, error) {
+	args := []string{"create", "--bundle", bundle}
+	if console != "" {
+		args = append(args, "--console-socket", console)
+	}
+	return r.detached(ctx, bundle, id, args, stdio)
+}
+
+// Start starts the process of container id, created by Create.
+func (r *Runtime) Start(ctx context.Context, id string) error {
+	return r.run(ctx, r.command(ctx, "start", id))
+}
+
 // Exec starts process in running container id, detached like Run, and
 // returns its PID.
 func (r *Runtime) Exec(ctx context.Context, id string, process *specs.Process, stdio Stdio, console string) (int, error) {

@@ -8,6 +8,10 @@ import (
 	"go.podman.io/storage/pkg/idtools"
 )
 
+// ErrNoAutoRange is returned for --userns=auto as root when the store's
+// AutoNsUser has no subordinate ranges.
+var ErrNoAutoRange = errors.New("no subordinate ID ranges")
+
 // IDMapping is how a container's IDs map to this namespace's: no
 // mapping, explicit maps, or a free range picked by containers/storage.
 type IDMapping struct {
@@ -20,6 +24,11 @@ type IDMapping struct {
 // image imageID, with the image's files shifted to the container's ID
 // mapping if it has one; it returns the mapping --userns=auto picked.
 func (s *Store) CreateContainer(id, imageID string, m IDMapping) (uids, gids []idtools.IDMap, err error) {
+	if m.Auto && !s.opts.Rootless {
+		if _, err := idtools.NewIDMappings(s.opts.AutoNsUser, s.opts.AutoNsUser); err != nil {
+			return nil, nil, fmt.Errorf("--userns=auto as root takes IDs from the user %q, which has %w in /etc/subuid and /etc/subgid: add them as for Podman (useradd --system %[1]s; usermod --add-subuids 1000000-1999999 --add-subgids 1000000-1999999 %[1]s)", s.opts.AutoNsUser, ErrNoAutoRange)
+		}
+	}
 	o := &cstorage.ContainerOptions{}
 	o.UIDMap, o.GIDMap, o.AutoUserNs = m.UIDMap, m.GIDMap, m.Auto
 	o.AutoUserNsOpts.Size = m.AutoSize

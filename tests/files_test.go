@@ -190,6 +190,79 @@ func TestMountOptions(t *testing.T) {
 	})
 }
 
+// TestUserNamespaceModesExec checks that every --userns mode takes exec,
+// exec -it, cp both ways and top: runc enters a container's user
+// namespace before its network namespace, which must then be the
+// container's own.
+func TestUserNamespaceModesExec(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		tests := []struct {
+			flags []string
+			uid   int // the container's user
+		}{
+			{[]string{"--userns=host"}, 0},
+			{[]string{"--userns=auto:size=2000"}, 0},
+			{[]string{"--uidmap=0:1:5000"}, 0},
+			{[]string{"--uidmap=0:1:5000", "--network=none"}, 0},
+		}
+		if m.rootless {
+			tests = append(tests, []struct {
+				flags []string
+				uid   int
+			}{
+				{[]string{"--userns=keep-id"}, m.uid},
+				{[]string{"--userns=keep-id:uid=2000,gid=2000"}, 2000},
+				{[]string{"--userns=nomap"}, 0},
+			}...)
+		} else {
+			tests[2].flags[0], tests[3].flags[0] = "--uidmap=0:100000:65536", "--uidmap=0:100000:65536"
+		}
+		names := map[int]string{0: "root", 1000: "tester"}
+		for _, tc := range tests {
+			t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
+				s.must(append(append([]string{"run", "-d", "--name", "u"}, tc.flags...), "busybox", "sleep", "300")...)
+				defer s.must("rm", "-f", "u")
+				if got := s.must("exec", "u", "id", "-u"); got != strconv.Itoa(tc.uid)+"\n" {
+					t.Errorf("exec id -u: %q, want %d", got, tc.uid)
+				}
+				p := s.startPty("exec", "-it", "u", "sh", "-c", "tty; exit 3")
+				p.expect("/dev/pts/")
+				p.wantExit(3, "exec -it")
+				dir := m.userDir(t)
+				in := m.userFile(t, "in", "to the container\n")
+				s.must("cp", in, "u:/tmp/in")
+				if got := s.must("exec", "u", "cat", "/tmp/in"); got != "to the container\n" {
+					t.Errorf("cp in: the container reads %q", got)
+				}
+				s.must("exec", "u", "sh", "-c", "echo from the container > /tmp/out")
+				s.must("cp", "u:/tmp/out", dir+"/out")
+				if data, err := os.ReadFile(dir + "/out"); string(data) != "from the container\n" {
+					t.Errorf("cp out: %q, %v", data, err)
+				}
+				want, ok := names[tc.uid]
+				if !ok {
+					want = strconv.Itoa(tc.uid)
+				}
+				top := s.must("top", "u")
+				found := false
+				for _, l := range strings.Split(top, "\n") {
+					if f := strings.Fields(l); len(f) > 1 && strings.HasSuffix(l, "sleep 300") {
+						found = true
+						if f[0] != want {
+							t.Errorf("top shows the user as %q, want %q:\n%s", f[0], want, top)
+						}
+					}
+				}
+				if !found {
+					t.Errorf("top does not list sleep 300:\n%s", top)
+				}
+			})
+		}
+	})
+}
+
 func TestUserNamespaces(t *testing.T) {
 	forModes(t, func(t *testing.T, m *mode) {
 		s := newStore(t, m)

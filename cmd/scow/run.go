@@ -35,7 +35,7 @@ func createFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "volumes-from", Usage: "mount the volumes of CONTAINER[:ro|rw]"},
 		&cli.BoolFlag{Name: "read-only", Usage: "mount the container's root filesystem read-only"},
 		&cli.BoolFlag{Name: "read-only-tmpfs", Value: true, Usage: "with --read-only, mount tmpfs on /tmp, /var/tmp and /run"},
-		&cli.StringFlag{Name: "userns", Usage: "user namespace: host, keep-id[:uid=N,gid=N], auto[:size=N]"},
+		&cli.StringFlag{Name: "userns", Usage: "user namespace: host, keep-id[:uid=N,gid=N], nomap, auto[:size=N]"},
 		&cli.StringSliceFlag{Name: "uidmap", Usage: "map CONTAINER-UID:HOST-UID:SIZE in a user namespace of the container's own"},
 		&cli.StringSliceFlag{Name: "gidmap", Usage: "map CONTAINER-GID:HOST-GID:SIZE in a user namespace of the container's own"},
 		&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep standard input open"},
