@@ -3,6 +3,9 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
 
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/idtools"
@@ -60,13 +63,60 @@ func (s *Store) Unmount(id string) error {
 }
 
 // DeleteContainer removes container id's layer (unmounting it first); a
-// container the store does not know is already gone.
+// container the store does not know is already gone. On a full disk,
+// where the store cannot even record the removal, what the container
+// wrote is freed first: it goes with the container anyway.
 func (s *Store) DeleteContainer(id string) error {
+	err := s.deleteContainer(id)
+	if errors.Is(err, syscall.ENOSPC) && s.freeLayer(id) == nil {
+		err = s.deleteContainer(id)
+	}
+	return err
+}
+
+func (s *Store) deleteContainer(id string) error {
 	if _, err := s.s.Unmount(id, true); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrLayerUnknown) {
 		return fmt.Errorf("unmount rootfs of %s: %w", id, err)
 	}
 	if err := s.s.DeleteContainer(id); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrNotAContainer) {
 		return fmt.Errorf("delete layer of container %s: %w", id, err)
+	}
+	return nil
+}
+
+// freeLayer empties the files of container id's read-write layer.
+func (s *Store) freeLayer(id string) error {
+	c, err := s.s.Container(id)
+	if err != nil {
+		return err
+	}
+	var dir string
+	switch name := s.s.GraphDriverName(); name {
+	case "overlay":
+		d, err := s.s.GraphDriver()
+		if err != nil {
+			return err
+		}
+		t, ok := d.(interface{ DifferTarget(string) (string, error) })
+		if !ok {
+			return fmt.Errorf("the %s driver does not say where layer %s lives", name, c.LayerID)
+		}
+		if dir, err = t.DifferTarget(c.LayerID); err != nil {
+			return err
+		}
+	case "vfs":
+		dir = filepath.Join(s.s.GraphRoot(), "vfs", "dir", c.LayerID)
+	default:
+		return fmt.Errorf("cannot free a layer of the %s driver", name)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
 	}
 	return nil
 }

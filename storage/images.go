@@ -244,7 +244,13 @@ func (s *Store) copyImage(ctx context.Context, dest, src types.ImageReference) e
 		return fmt.Errorf("signature policy: %w", err)
 	}
 	defer pc.Destroy()
-	_, err = copy.Image(ctx, pc, dest, src, &copy.Options{SourceCtx: s.sys, DestinationCtx: s.sys})
+	// A local copy keeps no blob info cache: the cache only helps
+	// transfers with registries, and on a full disk its writes fail and
+	// log errors of their own. Its directory cannot be made under a
+	// file, so containers/image keeps it in memory.
+	sys := *s.sys
+	sys.BlobInfoCacheDir = "/dev/null/scow-no-cache"
+	_, err = copy.Image(ctx, pc, dest, src, &copy.Options{SourceCtx: &sys, DestinationCtx: &sys})
 	return err
 }
 

@@ -3,6 +3,10 @@
 package tests
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -57,6 +61,80 @@ func TestVersionAndHelpNeedNoStorage(t *testing.T) {
 		}
 		if _, err := osStat(root + "/never"); err == nil {
 			t.Error("version or help created the data root")
+		}
+	})
+}
+
+// smallDisk mounts a fresh 64 MiB ext4 filesystem that the mode's user
+// owns, for tests that fill it.
+func smallDisk(t *testing.T, m *mode) string {
+	t.Helper()
+	base := m.userDir(t)
+	img, dir := filepath.Join(base, "disk.img"), filepath.Join(base, "disk")
+	os.Mkdir(dir, 0o755)
+	for _, c := range [][]string{
+		{"truncate", "-s", "64M", img},
+		{"mkfs.ext4", "-q", "-F", "-m", "0", img},
+		{"mount", "-o", "loop", img, dir},
+	} {
+		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", c, err, out)
+		}
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	os.Chown(dir, m.uid, m.gid)
+	return dir
+}
+
+// fill writes files as the mode's user into dir until the disk is full.
+func fill(t *testing.T, m *mode, dir string) {
+	t.Helper()
+	c := exec.Command("sh", "-c", "dd if=/dev/zero of=pad bs=64k; dd if=/dev/zero of=pad2 bs=1k; i=0; while echo > p$i; do i=$((i+1)); done")
+	c.Dir = dir
+	c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(m.uid), Gid: uint32(m.gid), Groups: []uint32{}}}
+	c.Run()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil || st.Bavail != 0 {
+		t.Fatalf("the disk is not full: %d blocks free, %v", st.Bavail, err)
+	}
+}
+
+// TestFullDisk fills the store's disk with a container: every command
+// that needs space then fails with one line and leaves nothing behind,
+// and removing the container, which frees the space, works.
+func TestFullDisk(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		disk := smallDisk(t, m)
+		root := filepath.Join(disk, "root")
+		_, run := m.newDirs(t, "full")
+		scow := func(args ...string) result {
+			return execute(t, m.cmdIn(t.Context(), root, run, args...), "")
+		}
+		if r := scow("load", "-i", suite.image); r.code != 0 {
+			t.Fatal(r)
+		}
+		scow("run", "--name", "filler", "busybox", "dd", "if=/dev/zero", "of=/big", "bs=1M")
+		fill(t, m, disk)
+		for _, args := range [][]string{
+			{"load", "-i", suite.image},
+			{"run", "--rm", "busybox", "true"},
+			{"create", "--name", "more", "busybox", "true"},
+			{"volume", "create", "v"},
+		} {
+			wantError(t, scow(args...), 125, "no space left on device")
+		}
+		if n := containerCount(t, root); n != 1 {
+			t.Errorf("failed commands on a full disk left records: %d, want 1", n)
+		}
+		if r := scow("rm", "-f", "filler"); r.code != 0 || r.stdout != "filler\n" {
+			t.Fatalf("rm on a full disk: %s", r)
+		}
+		if n := containerCount(t, root); n != 0 {
+			t.Errorf("%d records after rm", n)
+		}
+		// The space is back: the store works again.
+		if r := scow("run", "--rm", "busybox", "echo", "ok"); r.code != 0 || r.stdout != "ok\n" {
+			t.Errorf("run after freeing the disk: %s", r)
 		}
 	})
 }
