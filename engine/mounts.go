@@ -262,9 +262,6 @@ func ParseMount(spec string) (Mount, error) {
 			return bad(err.Error())
 		}
 		m.Source = filepath.Clean(abs)
-		if _, err := os.Stat(m.Source); err != nil {
-			return bad("bind source path does not exist: " + m.Source)
-		}
 	case MountTmpfs:
 		if m.Source != "" {
 			return bad("a tmpfs has no source")
@@ -345,8 +342,9 @@ func checkDestinations(mounts []Mount) error {
 
 // completeMounts adds to the user's mounts those of --volumes-from and
 // an anonymous volume for each of the image's VOLUMEs that no mount
-// covers; anonymous volumes get their names, and missing host
-// directories of -v are created, as Docker does.
+// covers; anonymous volumes get their names. The host path of a bind
+// must exist: Podman, unlike Docker, never creates one, which would turn
+// a typo into a new directory.
 func (e *Engine) completeMounts(mounts []Mount, volumesFrom []string, imageVolumes map[string]struct{}) ([]Mount, error) {
 	taken := func(dst string) bool {
 		return slices.ContainsFunc(mounts, func(m Mount) bool { return filepath.Clean(m.Destination) == filepath.Clean(dst) })
@@ -381,11 +379,9 @@ func (e *Engine) completeMounts(mounts []Mount, volumesFrom []string, imageVolum
 		switch {
 		case m.kind() == MountVolume && m.Source == "":
 			mounts[i].Source, mounts[i].Anonymous = newID(), true
-		case m.kind() == MountBind && !m.has("O"):
-			if _, err := os.Stat(m.Source); errors.Is(err, os.ErrNotExist) {
-				if err := os.MkdirAll(m.Source, 0o755); err != nil {
-					return nil, withClass(ErrInvalid, fmt.Errorf("create bind mount source %s: %w", m.Source, err))
-				}
+		case m.kind() == MountBind:
+			if _, err := os.Stat(m.Source); err != nil {
+				return nil, withClass(ErrInvalid, fmt.Errorf("bind mount of %s: %w: the host path must exist", m.Destination, err))
 			}
 		}
 	}
