@@ -80,7 +80,7 @@ func (e *Engine) List(ctx context.Context, o ListOptions) ([]Container, error) {
 // listOne reads one record for List; nil skips it.
 func (e *Engine) listOne(ctx context.Context, de os.DirEntry, all bool) *Container {
 	id := de.Name()
-	if !de.IsDir() || strings.HasPrefix(id, ".") {
+	if !de.IsDir() || e.sweepNew(id) || strings.HasPrefix(id, ".") {
 		return nil
 	}
 	c := Container{Config: &ContainerConfig{ID: id}}

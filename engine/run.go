@@ -570,12 +570,20 @@ func (e *Engine) recordFailure(id string, cause error) {
 
 // testPause stops the process at a named point when SCOW_TEST_PAUSE names
 // it, so that the tests can kill it there and check that the next
-// command repairs what it left.
+// command repairs what it left. It says so on stderr, and in the file
+// SCOW_TEST_PAUSED names, if any, where a test waits for it.
 func testPause(point string) {
-	if os.Getenv("SCOW_TEST_PAUSE") == point {
-		fmt.Fprintf(os.Stderr, "paused at %s\n", point)
-		select {}
+	if os.Getenv("SCOW_TEST_PAUSE") != point {
+		return
 	}
+	fmt.Fprintf(os.Stderr, "paused at %s\n", point)
+	if p := os.Getenv("SCOW_TEST_PAUSED"); p != "" {
+		if f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
+			fmt.Fprintf(f, "%d %s\n", os.Getpid(), point)
+			f.Close()
+		}
+	}
+	select {}
 }
 
 // exitCodeOf maps a start failure to Docker's codes: 127 not found, 126

@@ -286,10 +286,18 @@ func (e *Engine) createRecord(cfg *ContainerConfig) error {
 	if err := os.MkdirAll(e.containersDir(), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp(e.containersDir(), ".new-")
+	// Named after its writer, so that whoever finds it after a crash
+	// knows it is no one's (see sweepNew).
+	self := os.Getpid()
+	start, err := procStart(self)
 	if err != nil {
 		return err
 	}
+	tmp, err := os.MkdirTemp(e.containersDir(), fmt.Sprintf("%s%d-%d-", newRecordPrefix, self, start))
+	if err != nil {
+		return err
+	}
+	testPause("writing-record")
 	if err := writeJSON(filepath.Join(tmp, "container.json"), cfg, true); err != nil {
 		os.RemoveAll(tmp)
 		return err
@@ -304,6 +312,27 @@ func (e *Engine) createRecord(cfg *ContainerConfig) error {
 	}
 	// The rename itself must survive a power cut too.
 	return syncDir(e.containersDir())
+}
+
+// newRecordPrefix starts the name of a record being written:
+// ".new-PID-START-RANDOM", after the process that writes it.
+const newRecordPrefix = ".new-"
+
+// sweepNew removes the record being written in containers/name when its
+// writer is gone: a create killed while it wrote. It tells whether name
+// is such a record at all.
+func (e *Engine) sweepNew(name string) bool {
+	rest, ok := strings.CutPrefix(name, newRecordPrefix)
+	if !ok {
+		return false
+	}
+	var pid int
+	var start uint64
+	if _, err := fmt.Sscanf(strings.ReplaceAll(rest, "-", " "), "%d %d", &pid, &start); err == nil && alive(pid, start) {
+		return true
+	}
+	os.RemoveAll(filepath.Join(e.containersDir(), name))
+	return true
 }
 
 func syncDir(dir string) error {

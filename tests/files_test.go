@@ -340,7 +340,7 @@ func TestCopy(t *testing.T) {
 		os.WriteFile(sentinel, []byte("untouched"), 0o644)
 		s.must("run", "-d", "--name", "c", "busybox", "sh", "-c",
 			"mkdir -p /d/sub; echo a > /d/a; echo b > /d/sub/b; chmod 750 /d/sub/b; chown 1000:1000 /d/a; ln -s /etc/passwd /pw; mkdir -p "+sentinelDir+"; ln -s "+sentinelDir+" /escape; touch /ready; sleep 300")
-		waitFor(10*time.Second, func() bool { return s.scow("exec", "c", "test", "-e", "/ready").code == 0 })
+		mustWaitFor(t, 10*time.Second, "c made its files", func() bool { return s.scow("exec", "c", "test", "-e", "/ready").code == 0 })
 		// Out: a directory to a new path, into an existing one, its
 		// content with /., a file, and the trailing-slash rule.
 		s.must("cp", "c:/d", out+"/new")
@@ -507,7 +507,7 @@ func TestCommitDiffExport(t *testing.T) {
 		// --pause freezes a running container where the host lets the
 		// user use the freezer (root here; rootless on cgroup v1 cannot).
 		s.must("run", "-d", "--name", "live", "busybox", "sh", "-c", "echo live > /live; sleep 100")
-		waitFor(10*time.Second, func() bool { return s.scow("exec", "live", "test", "-e", "/live").code == 0 })
+		mustWaitFor(t, 10*time.Second, "live made its file", func() bool { return s.scow("exec", "live", "test", "-e", "/live").code == 0 })
 		if r := s.scow("commit", "--pause", "live", "paused:1"); r.code != 0 {
 			if !m.rootless {
 				t.Errorf("commit --pause as root: %s", r)

@@ -3,7 +3,6 @@
 package tests
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,6 +26,14 @@ func waitFor(d time.Duration, cond func() bool) bool {
 		}
 	}
 	return cond()
+}
+
+// mustWaitFor stops the test unless cond holds within d.
+func mustWaitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !waitFor(d, cond) {
+		t.Fatalf("%s: not within %v", what, d)
+	}
 }
 
 // monitors lists the monitor processes of a data root's containers.
@@ -139,7 +146,7 @@ func TestStopEscalatesToKill(t *testing.T) {
 		s := newStore(t, m)
 		s.must("load", "-i", suite.image)
 		s.must("run", "-d", "--name", "stubborn", "busybox", "sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.1; done")
-		waitFor(5*time.Second, func() bool { return strings.Contains(s.must("logs", "stubborn"), "ready") })
+		mustWaitFor(t, 5*time.Second, "stubborn says ready", func() bool { return strings.Contains(s.must("logs", "stubborn"), "ready") })
 		start := time.Now()
 		s.must("stop", "-t", "1", "stubborn")
 		if d := time.Since(start); d < 900*time.Millisecond {
@@ -150,7 +157,7 @@ func TestStopEscalatesToKill(t *testing.T) {
 		}
 		// kill -s with a signal the container handles.
 		s.must("run", "-d", "--name", "k", "busybox", "sh", "-c", "trap 'exit 3' USR1; echo ready; while true; do sleep 0.1; done")
-		waitFor(5*time.Second, func() bool { return strings.Contains(s.must("logs", "k"), "ready") })
+		mustWaitFor(t, 5*time.Second, "k says ready", func() bool { return strings.Contains(s.must("logs", "k"), "ready") })
 		s.must("kill", "-s", "USR1", "k")
 		if got := s.must("wait", "k"); got != "3\n" {
 			t.Errorf("wait after kill -s USR1: %q", got)
@@ -320,32 +327,49 @@ func TestCrashes(t *testing.T) {
 	forModes(t, func(t *testing.T, m *mode) {
 		s := newStore(t, m)
 		s.must("load", "-i", suite.image)
-		for _, point := range []string{"created-record", "reserved-name", "created-layer", "before-runtime", "runtime-started", "running"} {
+		for _, point := range []string{"writing-record", "created-record", "reserved-name", "created-layer", "before-runtime", "runtime-started", "running"} {
+			// Killed before its name was reserved, a create leaves a
+			// record that the next listing sweeps; after, a container
+			// that rm removes.
+			named := point != "writing-record" && point != "created-record"
 			for _, detach := range []bool{false, true} {
 				name := fmt.Sprintf("crash-%s-%t", point, detach)
 				args := []string{"run", "--name", name, "busybox", "sleep", "60"}
 				if detach {
 					args = append(args[:1], append([]string{"-d"}, args[1:]...)...)
 				}
-				c := m.cmdEnv(context.Background(), s.root, s.run, []string{"SCOW_TEST_PAUSE=" + point}, args...)
-				stderr, _ := c.StderrPipe()
+				paused := filepath.Join(m.userDir(t), "paused")
+				c := m.cmdEnv(context.Background(), s.root, s.run, []string{"SCOW_TEST_PAUSE=" + point, "SCOW_TEST_PAUSED=" + paused}, args...)
 				if err := c.Start(); err != nil {
 					t.Fatal(err)
 				}
 				// Detached, the later points are reached by the monitor,
-				// which inherits the variable: whichever pauses, it is
+				// which inherits the variables: whichever pauses, it is
 				// killed there, and the CLI with it.
-				go bufio.NewReader(stderr).ReadString('\n')
-				waitFor(10*time.Second, func() bool { return pausedAt(m.uid, point) })
+				mustWaitFor(t, 20*time.Second, name+" pauses at "+point, func() bool {
+					data, _ := os.ReadFile(paused)
+					return strings.HasSuffix(string(data), " "+point+"\n")
+				})
 				killPaused(t, m.uid)
 				c.Process.Kill()
 				c.Wait()
+				// A whole record, or one half-written (.new-*).
+				if n := containerCount(t, s.root); n != 1 {
+					t.Errorf("%s: the kill left %d records, want the container's", name, n)
+				}
 				r := s.scow("ps", "-a")
 				if r.code != 0 {
 					t.Errorf("%s: ps after the crash: %s", name, r)
 				}
-				if r := s.scow("rm", "-f", name); r.code != 0 && !strings.Contains(r.stderr, "no container") {
+				r = s.scow("rm", "-f", name)
+				switch {
+				case named && (r.code != 0 || r.stdout != name+"\n"):
 					t.Errorf("%s: rm -f after the crash: %s", name, r)
+				case !named && (r.code == 0 || !strings.Contains(r.stderr, "no container")):
+					t.Errorf("%s: a create killed before it reserved the name left a container: %s", name, r)
+				}
+				if n := containerCount(t, s.root); n != 0 {
+					t.Errorf("%s: %d records left after ps and rm", name, n)
 				}
 				if r := s.scow("run", "--rm", "--name", name, "busybox", "true"); r.code != 0 {
 					t.Errorf("%s: the name is not free after rm: %s", name, r)
@@ -374,27 +398,6 @@ func TestCrashes(t *testing.T) {
 			t.Error("the orphaned container still runs")
 		}
 	})
-}
-
-// pausedAt tells whether a process of uid stopped at point: its stderr
-// said so, which the CLI shows; simpler, it is a scow process of uid with
-// SCOW_TEST_PAUSE set that sleeps.
-func pausedAt(uid int, point string) bool {
-	procs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, p := range procs {
-		env, err := os.ReadFile(p + "/environ")
-		if err != nil || !strings.Contains(string(env), "SCOW_TEST_PAUSE="+point) {
-			continue
-		}
-		stat, _ := os.ReadFile(p + "/stat")
-		if f := strings.Fields(string(stat)); len(f) > 2 && f[2] == "S" {
-			var st syscall.Stat_t
-			if syscall.Stat(p, &st) == nil && int(st.Uid) == uid {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // killPaused kills processes of uid paused by SCOW_TEST_PAUSE.
@@ -569,9 +572,11 @@ func TestTopRestartExecDetachEvents(t *testing.T) {
 				statuses = append(statuses, ev.Status)
 			}
 		}
-		want := "create start exec stop died start remove"
-		if got := strings.Join(statuses, " "); !strings.HasPrefix(got, "create start exec") || !strings.HasSuffix(got, "remove") || !strings.Contains(got, "died") {
-			t.Errorf("events %q, want the shape of %q", got, want)
+		// Every event, in order: a stop is recorded once its container
+		// died, and rm -f of a running one sees it die first.
+		want := "create start exec died stop start died remove"
+		if got := strings.Join(statuses, " "); got != want {
+			t.Errorf("events %q, want %q", got, want)
 		}
 	})
 }
