@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -268,11 +269,20 @@ func (e *Engine) Images(filter string) ([]ImageSummary, error) {
 		if len(img.Names) == 0 && filter == "" {
 			out = append(out, ImageSummary{Image: img, Repository: "<none>", Tag: "<none>"})
 		}
+		tagged := map[string]bool{}
+		for _, n := range img.Names {
+			if repo, tag := storage.SplitName(n); tag != "<none>" {
+				tagged[repo] = true
+			}
+		}
 		for _, n := range img.Names {
 			if filter != "" && !storage.MatchesName(n, filter) {
 				continue
 			}
 			repo, tag := storage.SplitName(n)
+			if tag == "<none>" && tagged[repo] {
+				continue // a name by digest of a repository it has a tag in
+			}
 			out = append(out, ImageSummary{Image: img, Repository: repo, Tag: tag})
 		}
 	}
@@ -347,19 +357,19 @@ func (e *Engine) InspectImage(name string) (*ImageInspect, error) {
 	}
 	c := img.Config
 	out := &ImageInspect{
-		ID: img.ID, Digest: img.Digest.String(), RepoTags: img.Names, RepoDigests: []string{},
+		ID: img.ID, Digest: img.Digest.String(), RepoTags: []string{}, RepoDigests: []string{},
 		Created: img.Created, Config: c.Config, Author: c.Author,
 		Architecture: c.Architecture, Os: c.OS, Size: img.Size, VirtualSize: img.Size,
 		GraphDriver: map[string]string{"Name": e.store.Driver()},
 		RootFS:      InspectRootFS{Type: c.RootFS.Type, Layers: c.RootFS.DiffIDs}, Labels: c.Config.Labels, History: c.History,
 	}
-	if out.RepoTags == nil {
-		out.RepoTags = []string{}
-	}
-	if img.Digest != "" {
-		for _, n := range img.Names {
-			repo, _ := storage.SplitName(n)
-			out.RepoDigests = append(out.RepoDigests, repo+"@"+img.Digest.String())
+	for _, n := range img.Names {
+		repo, tag := storage.SplitName(n)
+		if tag != "<none>" {
+			out.RepoTags = append(out.RepoTags, n)
+		}
+		if d := repo + "@" + img.Digest.String(); img.Digest != "" && !slices.Contains(out.RepoDigests, d) {
+			out.RepoDigests = append(out.RepoDigests, d)
 		}
 	}
 	return out, nil

@@ -91,12 +91,11 @@ func SplitName(name string) (repo, tag string) {
 		return name, "<none>"
 	}
 	repo = ref.Name()
-	switch r := ref.(type) {
-	case reference.NamedTagged:
+	if r, ok := ref.(reference.NamedTagged); ok {
 		return repo, r.Tag()
-	case reference.Digested:
-		return repo, r.Digest().String()
 	}
+	// A name by digest (pulled as REPO@DIGEST) has no tag: Podman shows
+	// its digest under --digests only.
 	return repo, "<none>"
 }
 

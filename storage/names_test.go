@@ -59,7 +59,7 @@ func TestSplitAndMatch(t *testing.T) {
 	split := []struct{ in, repo, tag string }{
 		{"localhost/busybox:latest", "localhost/busybox", "latest"},
 		{"quay.io/a/b:1", "quay.io/a/b", "1"},
-		{"docker.io/library/alpine@sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "docker.io/library/alpine", "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+		{"docker.io/library/alpine@sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "docker.io/library/alpine", "<none>"},
 	}
 	for _, tc := range split {
 		if r, tg := SplitName(tc.in); r != tc.repo || tg != tc.tag {

@@ -196,6 +196,18 @@ func TestRegistryPushPull(t *testing.T) {
 			if got := fresh.must("run", "--rm", name, "echo", "pulled"); got != "pulled\n" {
 				t.Errorf("run of the pulled image: %q", got)
 			}
+			// By digest, the image has no tag: the digest shows
+			// under --digests and in RepoDigests.
+			if repo, _, byDigest := strings.Cut(name, "@"); byDigest {
+				row := strings.Fields(fresh.must("images", "--digests", "--format", "{{.Repository}} {{.Tag}} {{.Digest}}"))
+				if want := []string{repo, "<none>", string(d)}; strings.Join(row, " ") != strings.Join(want, " ") {
+					t.Errorf("images of an image pulled by digest: %q, want %q", row, want)
+				}
+				got := fresh.must("image", "inspect", "--format", "{{json .RepoTags}} {{json .RepoDigests}}", name)
+				if want := fmt.Sprintf("[] [%q]\n", name); got != want {
+					t.Errorf("inspect of an image pulled by digest: %q, want %q", got, want)
+				}
+			}
 		}
 		// run pulls a missing image itself; --pull never does not.
 		fresh := newStore(t, m)
