@@ -95,8 +95,29 @@ func (e *Engine) reconcile(ctx context.Context, id string, st *ContainerState) b
 	if wasRunning {
 		st.Status, st.ExitCode, st.FinishedAt = StatusExited, -1, time.Now().UTC()
 		st.Error = "the container's monitor died; its exit code is unknown"
+		if last := lastError(e.monitorLog(id)); last != "" {
+			st.Error += "; it said: " + last
+		}
 	}
 	return true
+}
+
+// lastError returns the last error, panic or fatal error a monitor wrote
+// in its log, "" when there is none.
+func lastError(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	last := ""
+	for _, l := range strings.Split(string(data), "\n") {
+		for _, p := range []string{"Error: ", "panic: ", "fatal error: "} {
+			if strings.HasPrefix(l, p) {
+				last = strings.TrimSpace(l)
+			}
+		}
+	}
+	return last
 }
 
 // needsMonitor tells whether a record is only true while its monitor

@@ -125,8 +125,16 @@ func (e *Engine) spawnMonitor(id string, att *attachRequest) (*frameConn, error)
 		}
 		return nil, err
 	}
-	// Its own session: no terminal, no SIGHUP when the shell goes.
+	// Its own session: no terminal, no SIGHUP when the shell goes. What
+	// it says on stderr, should it fail before it can record why, or
+	// crash, is kept beside its container.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	stderr, err := os.OpenFile(e.monitorLog(id), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fail(fmt.Errorf("open the monitor's log: %w", err))
+	}
+	files = append(files, stderr)
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return fail(fmt.Errorf("start monitor: %w", err))
 	}
@@ -262,6 +270,9 @@ func (e *Engine) monitor(id string, h *hub, started func(error)) error {
 			break
 		}
 		if err != nil {
+			// Nobody may be there to hear it: the record and the log
+			// keep it.
+			e.recordFailure(cfg, err)
 			if attempt == 0 {
 				// --rm is done before anyone hears of the failure.
 				e.finish(cfg)
@@ -333,7 +344,6 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 	}()
 	net, err := e.startNetwork(ctx, cfg)
 	if err != nil {
-		e.recordFailure(cfg.ID, err)
 		return 0, -1, err
 	}
 	netUp := true
@@ -346,7 +356,6 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 	rows, cols := h.size()
 	spec, err := e.spec(cfg, rootfs, rows, cols, net)
 	if err != nil {
-		e.recordFailure(cfg.ID, err)
 		return 0, -1, err
 	}
 	dir := e.containerDir(cfg.ID)
@@ -409,7 +418,6 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 		// What reached the pipes is the runtime's own complaint, which
 		// err carries as one line.
 		rt.Delete(ctx, cfg.ID, true)
-		e.recordFailure(cfg.ID, err)
 		return 0, -1, err
 	}
 	testPause("runtime-started")

@@ -72,3 +72,8 @@ func (e *Engine) namesDir() string      { return filepath.Join(e.opts.Root, "nam
 func (e *Engine) containerDir(id string) string {
 	return filepath.Join(e.containersDir(), id)
 }
+
+// monitorLog receives what container id's monitor writes on stderr.
+func (e *Engine) monitorLog(id string) string {
+	return filepath.Join(e.containerDir(id), "monitor.log")
+}

@@ -553,19 +553,27 @@ func waitPid(pid int) int {
 	return ws.ExitStatus()
 }
 
-// recordFailure notes why a container could not start; the runtime
-// holds no state for it any more.
-func (e *Engine) recordFailure(id string, cause error) {
-	st, err := e.loadState(id)
-	if err != nil {
-		st = &ContainerState{Status: StatusCreated}
+// recordFailure notes why a run of cfg failed, in its record (inspect's
+// State.Error) and in its log, since its monitor has no terminal: the
+// runtime holds no state for it any more.
+func (e *Engine) recordFailure(cfg *ContainerConfig, cause error) {
+	if unlock, err := e.lockContainer(cfg.ID); err == nil {
+		st, err := e.loadState(cfg.ID)
+		if err != nil {
+			st = &ContainerState{Status: StatusCreated}
+		}
+		st.Error, st.ExitCode = cause.Error(), exitCodeOf(cause)
+		st.RuntimeState, st.MonitorPid, st.MonitorStart = false, 0, 0
+		if st.Status == StatusRestarting {
+			st.Status = StatusExited // a restart that could not start ends it
+		}
+		e.saveState(cfg.ID, st)
+		unlock()
 	}
-	st.Error, st.ExitCode = cause.Error(), exitCodeOf(cause)
-	st.RuntimeState, st.MonitorPid, st.MonitorStart = false, 0, 0
-	if st.Status == StatusRestarting {
-		st.Status = StatusExited // a restart that could not start ends it
+	if log, err := openLog(e.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err == nil {
+		log.write("stderr", []byte("Error: "+cause.Error()+"\n"))
+		log.close()
 	}
-	e.saveState(id, st)
 }
 
 // testPause stops the process at a named point when SCOW_TEST_PAUSE names

@@ -593,3 +593,49 @@ func monitorOf(t *testing.T, pid string) int {
 	ppid, _ := strconv.Atoi(f[1])
 	return ppid
 }
+
+// TestMonitorFailures makes a monitor fail where no client hears it, at
+// a start and at a restart: the reason is in State.Error and the log.
+func TestMonitorFailures(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		// The bundle cannot be written: its config.json is a directory.
+		breakBundle := func(name string) {
+			t.Helper()
+			id := strings.TrimSpace(s.must("inspect", "--format", "{{.Id}}", name))
+			p := filepath.Join(s.root, "containers", id, "bundle", "config.json")
+			os.MkdirAll(filepath.Dir(p), 0o700)
+			os.Chown(filepath.Dir(p), m.uid, m.gid)
+			os.Remove(p)
+			if err := os.Mkdir(p, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(p, "keep"), nil, 0o600)
+		}
+		wantRecorded := func(name, status string) {
+			t.Helper()
+			if got := s.must("inspect", "--format", "{{.State.Status}} {{.State.Error}}", name); !strings.HasPrefix(got, status+" ") || !strings.Contains(got, "config.json") {
+				t.Errorf("%s: inspect shows %q, want %s with the failure", name, got, status)
+			}
+			// On the log's stderr stream, which logs writes to stderr.
+			if r := s.scow("logs", name); r.code != 0 || !strings.Contains(r.stderr, "Error: ") || !strings.Contains(r.stderr, "config.json") {
+				t.Errorf("%s: logs show %s, want the failure", name, r)
+			}
+		}
+		s.must("create", "--name", "nostart", "busybox", "true")
+		breakBundle("nostart")
+		wantError(t, s.scow("start", "nostart"), 125, "config.json")
+		wantRecorded("nostart", "created")
+		// A restart fails after the client has gone.
+		s.must("run", "-d", "--name", "norestart", "--restart", "always", "busybox", "sh", "-c", "sleep 1; exit 3")
+		breakBundle("norestart")
+		mustWaitFor(t, 20*time.Second, "the failed restart", func() bool {
+			return strings.HasPrefix(s.must("inspect", "--format", "{{.State.Status}}", "norestart"), "exited")
+		})
+		wantRecorded("norestart", "exited")
+		if !waitFor(5*time.Second, func() bool { return monitors(t, m.uid) == 0 }) {
+			t.Errorf("the failed monitor still runs")
+		}
+	})
+}

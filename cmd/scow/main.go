@@ -26,7 +26,10 @@ func main() {
 		return
 	}
 	if len(os.Args) > 1 && os.Args[1] == engine.MonitorArg {
+		// Its stderr is a file beside its container (a start reports
+		// through the CLI, later failures through the record too).
 		if err := engine.MonitorMain(); err != nil {
+			fmt.Fprintln(os.Stderr, "Error:", err)
 			os.Exit(1)
 		}
 		return
