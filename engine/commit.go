@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/netns"
 	"io"
 	"maps"
 	"os"
@@ -112,7 +113,10 @@ func (e *Engine) Diff(ref string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	ours := map[string]bool{"/etc/hosts": true, "/etc/hostname": true, "/etc/resolv.conf": true, initDest: true}
+	ours := map[string]bool{initDest: true}
+	for _, f := range netns.Files(cfg.NoHosts) {
+		ours["/etc/"+f] = true
+	}
 	for _, m := range cfg.Volumes {
 		ours[m.Destination] = true
 	}

@@ -8,12 +8,15 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/scow-project/scow/netns"
 	"go.podman.io/storage/pkg/archive"
 	"go.podman.io/storage/pkg/chrootarchive"
 	"go.podman.io/storage/pkg/idtools"
+	"golang.org/x/sys/unix"
 )
 
 // CopyOptions are the flags of cp.
@@ -64,11 +67,20 @@ func (e *Engine) Copy(ctx context.Context, src, dst string, o CopyOptions, stdin
 // containerPath resolves p inside container cfg: under one of its bind
 // or volume mounts the host side of that mount, else its mounted rootfs.
 // It returns the root p is under and p's path below it, symlinks not yet
-// resolved, and whether the container sees it read-only (a :ro or :O
-// mount, whose host side must not change, or a --read-only rootfs).
-func (e *Engine) containerPath(cfg *ContainerConfig, rootfs, p string) (root, rel string, readOnly bool, err error) {
+// resolved, whether the container sees it read-only (a :ro or :O mount,
+// whose host side must not change, or a --read-only rootfs), and whether
+// it is a file bound on its own (/etc/hosts and the like), to be written
+// in place.
+func (e *Engine) containerPath(cfg *ContainerConfig, rootfs, p string) (root, rel string, readOnly, file bool, err error) {
 	p = path.Clean("/" + p)
 	root, rel, readOnly = rootfs, p, cfg.ReadOnly
+	// The files scow binds over the image's; the user's mounts, made
+	// after them, win.
+	if name, ok := strings.CutPrefix(p, "/etc/"); ok && slices.Contains(netns.Files(cfg.NoHosts), name) {
+		if _, err := os.Stat(filepath.Join(e.containerDir(cfg.ID), name)); err == nil {
+			root, rel, readOnly, file = e.containerDir(cfg.ID), "/"+name, false, true
+		}
+	}
 	best := ""
 	for _, m := range cfg.Volumes {
 		d := path.Clean(m.Destination)
@@ -77,22 +89,22 @@ func (e *Engine) containerPath(cfg *ContainerConfig, rootfs, p string) (root, re
 		}
 		switch m.kind() {
 		case MountTmpfs:
-			return "", "", false, withClass(ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs of the container, which cp cannot reach", p))
+			return "", "", false, false, withClass(ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs of the container, which cp cannot reach", p))
 		case MountVolume:
 			_, vm, err := e.volumeMount(m.Source)
 			if err != nil {
-				return "", "", false, err
+				return "", "", false, false, err
 			}
 			if vm.Type == "tmpfs" {
-				return "", "", false, withClass(ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs volume, which cp cannot reach", p))
+				return "", "", false, false, withClass(ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs volume, which cp cannot reach", p))
 			}
 			root = vm.Source
 		default:
 			root = m.Source
 		}
-		best, rel, readOnly = d, "/"+strings.TrimPrefix(p, d), m.ReadOnly || m.has("O")
+		best, rel, readOnly, file = d, "/"+strings.TrimPrefix(p, d), m.ReadOnly || m.has("O"), false
 	}
-	return root, rel, readOnly, nil
+	return root, rel, readOnly, file, nil
 }
 
 // resolveIn resolves rel under root with every symlink kept inside root:
@@ -132,10 +144,11 @@ func (e *Engine) mountedContainer(ref string) (cfg *ContainerConfig, rootfs stri
 type copyTarget struct {
 	cfg *ContainerConfig
 	// full is the path, under root: the mounted rootfs or the host side
-	// of a mount; readOnly says whether the container may not write it.
-	full, root string
-	readOnly   bool
-	release    func()
+	// of a mount; readOnly says whether the container may not write it,
+	// file whether it is a file mounted on its own.
+	full, root     string
+	readOnly, file bool
+	release        func()
 }
 
 // inContainer mounts container ref and resolves p in it (see
@@ -147,7 +160,7 @@ func (e *Engine) inContainer(ref, p string, follow bool) (*copyTarget, error) {
 	}
 	t := &copyTarget{cfg: cfg, release: release}
 	var rel string
-	t.root, rel, t.readOnly, err = e.containerPath(cfg, rootfs, p)
+	t.root, rel, t.readOnly, t.file, err = e.containerPath(cfg, rootfs, p)
 	if err == nil {
 		t.full, err = resolveIn(t.root, rel, p, follow)
 	}
@@ -226,6 +239,9 @@ func (e *Engine) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.Re
 	if err != nil {
 		return copyErr(srcPath, err)
 	}
+	if t.file {
+		return copyErr(dstPath, writeInPlace(info.Path, full))
+	}
 	var content io.ReadCloser
 	if o.Archive {
 		content, err = archive.TarResource(info)
@@ -254,6 +270,29 @@ func (e *Engine) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.Re
 	// Unpacked chrooted into the container's root, so that the
 	// container's own symlinks resolve inside it.
 	return copyErr(dstPath, chrootarchive.UntarWithRoot(prepared, dir, opts, root))
+}
+
+// writeInPlace copies the regular file src over the file dst, keeping
+// dst's inode: dst is bind-mounted into a running container, which would
+// not see a new file put in its place.
+func writeInPlace(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if st, err := in.Stat(); err != nil || st.IsDir() {
+		return archive.ErrCannotCopyDir
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_TRUNC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // containerDestination describes a resolved destination in a container:

@@ -237,6 +237,16 @@ func (n *Network) startBridge(o Options) error {
 	return n.forward(o, o.Bridges.infraPath(), n.Endpoints[0].IP)
 }
 
+// Files are the files of /etc that a container's network binds over the
+// image's, from its directory: hosts (unless noHosts), resolv.conf and
+// hostname.
+func Files(noHosts bool) []string {
+	if noHosts {
+		return []string{"resolv.conf", "hostname"}
+	}
+	return []string{"hosts", "resolv.conf", "hostname"}
+}
+
 // writeFiles makes the container's /etc/hosts, resolv.conf and hostname.
 func (n *Network) writeFiles(o Options) error {
 	files := map[string][]byte{"hostname": []byte(o.Hostname + "\n")}
@@ -254,10 +264,7 @@ func (n *Network) writeFiles(o Options) error {
 		files["hosts"] = hostsFile(o)
 		files["resolv.conf"] = resolvFile(o)
 	}
-	for _, name := range []string{"hosts", "resolv.conf", "hostname"} {
-		if name == "hosts" && o.NoHosts {
-			continue
-		}
+	for _, name := range Files(o.NoHosts) {
 		p := filepath.Join(o.Dir, name)
 		if err := os.WriteFile(p, files[name], 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", p, err)

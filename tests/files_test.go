@@ -450,6 +450,43 @@ func TestCopy(t *testing.T) {
 	})
 }
 
+// TestCopyMountedFiles copies the files scow binds into a container and
+// volume contents as the container sees them, both ways, while it runs.
+func TestCopyMountedFiles(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "-d", "--name", "c", "--hostname", "myhost", "--add-host", "extra:10.1.2.3", "-v", "vol:/data",
+			"busybox", "sh", "-c", "echo in the volume > /data/f; sleep 300")
+		s.must("run", "-d", "--name", "nohosts", "--no-hosts", "busybox", "sleep", "300")
+		mustWaitFor(t, 10*time.Second, "c wrote its volume", func() bool { return s.scow("exec", "c", "test", "-e", "/data/f").code == 0 })
+		dir := m.userDir(t)
+		for _, tc := range []struct{ ctr, path string }{
+			{"c", "/etc/hostname"}, {"c", "/etc/hosts"}, {"c", "/etc/resolv.conf"}, {"c", "/data/f"},
+			{"nohosts", "/etc/resolv.conf"}, {"nohosts", "/etc/hostname"},
+		} {
+			out := filepath.Join(dir, tc.ctr+strings.ReplaceAll(tc.path, "/", "_"))
+			s.must("cp", tc.ctr+":"+tc.path, out)
+			got, _ := os.ReadFile(out)
+			if want := s.must("exec", tc.ctr, "cat", tc.path); string(got) != want || want == "" {
+				t.Errorf("cp %s:%s copied %q, the container sees %q", tc.ctr, tc.path, got, want)
+			}
+		}
+		// --no-hosts leaves the image's, which this one lacks.
+		wantError(t, s.scow("cp", "nohosts:/etc/hosts", dir+"/h"), 125, "does not exist")
+		// Into them: the running container sees the new content.
+		for _, p := range []string{"/etc/hosts", "/etc/hostname", "/data/g"} {
+			src := m.userFile(t, "new", "new content for "+p+"\n")
+			s.must("cp", src, "c:"+p)
+			if got := s.must("exec", "c", "cat", p); got != "new content for "+p+"\n" {
+				t.Errorf("cp into %s: the container reads %q", p, got)
+			}
+		}
+		wantError(t, s.scow("cp", dir, "c:/etc/hosts"), 125, "directory")
+		s.must("rm", "-f", "c", "nohosts")
+	})
+}
+
 func TestCommitDiffExport(t *testing.T) {
 	forModes(t, func(t *testing.T, m *mode) {
 		s := newStore(t, m)
