@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/scow-project/scow/netns"
 	"io"
 	"maps"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/scow-project/scow/engine/internal/userns"
+	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/storage"
 	"go.podman.io/storage/pkg/archive"
 )

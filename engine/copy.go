@@ -103,6 +103,10 @@ func (e *Engine) containerPath(cfg *ContainerConfig, rootfs, p string) (root, re
 			root = m.Source
 		}
 		best, rel, readOnly, file = d, "/"+strings.TrimPrefix(p, d), m.ReadOnly || m.has("O"), false
+		if st, err := os.Stat(root); err == nil && st.Mode().IsRegular() {
+			// A file bound on its own: its directory is the root.
+			root, rel, file = filepath.Dir(root), "/"+filepath.Base(root), true
+		}
 	}
 	return root, rel, readOnly, file, nil
 }
@@ -273,22 +277,33 @@ func (e *Engine) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.Re
 }
 
 // writeInPlace copies the regular file src over the file dst, keeping
-// dst's inode: dst is bind-mounted into a running container, which would
-// not see a new file put in its place.
+// dst's inode: dst is bound into a running container, which would not
+// see a new file put in its place. Such files are small: src is read
+// whole first, so that a failed read leaves dst as it was.
 func writeInPlace(src, dst string) error {
-	in, err := os.Open(src)
+	st, err := os.Lstat(src) // a link is followed only with -L, which resolved it
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	if st, err := in.Stat(); err != nil || st.IsDir() {
-		return archive.ErrCannotCopyDir
+	if !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return archive.ErrCannotCopyDir
+		}
+		return fmt.Errorf("%s is not a regular file: only a file can be copied over a file bound into the container", src)
+	}
+	const max = 16 << 20
+	if st.Size() > max {
+		return fmt.Errorf("%s is bigger than the %d MiB cp writes over a file bound into the container", src, max>>20)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
 	}
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_TRUNC|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	if _, err := out.Write(data); err != nil {
 		out.Close()
 		return err
 	}

@@ -269,22 +269,26 @@ func (e *Engine) Images(filter string) ([]ImageSummary, error) {
 		if len(img.Names) == 0 && filter == "" {
 			out = append(out, ImageSummary{Image: img, Repository: "<none>", Tag: "<none>"})
 		}
-		tagged := map[string]bool{}
-		for _, n := range img.Names {
-			if repo, tag := storage.SplitName(n); tag != "<none>" {
-				tagged[repo] = true
-			}
-		}
+		// Its tagged names, one row each; an image known only by
+		// digest shows its repositories with no tag, as in Podman.
+		var rows, untagged []ImageSummary
 		for _, n := range img.Names {
 			if filter != "" && !storage.MatchesName(n, filter) {
 				continue
 			}
 			repo, tag := storage.SplitName(n)
-			if tag == "<none>" && tagged[repo] {
-				continue // a name by digest of a repository it has a tag in
+			row := ImageSummary{Image: img, Repository: repo, Tag: tag}
+			switch {
+			case tag != "<none>":
+				rows = append(rows, row)
+			case !slices.Contains(untagged, row):
+				untagged = append(untagged, row)
 			}
-			out = append(out, ImageSummary{Image: img, Repository: repo, Tag: tag})
 		}
+		if len(rows) == 0 {
+			rows = untagged
+		}
+		out = append(out, rows...)
 	}
 	return out, nil
 }

@@ -92,12 +92,15 @@ func (e *Engine) reconcile(ctx context.Context, id string, st *ContainerState) b
 	}
 	netns.Release(e.bridges(), id)
 	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart, st.RuntimeState, st.Ports = 0, 0, 0, 0, false, nil
+	said := lastError(e.monitorLog(id))
 	if wasRunning {
 		st.Status, st.ExitCode, st.FinishedAt = StatusExited, -1, time.Now().UTC()
 		st.Error = "the container's monitor died; its exit code is unknown"
-		if last := lastError(e.monitorLog(id)); last != "" {
-			st.Error += "; it said: " + last
+		if said != "" {
+			st.Error += "; it said: " + said
 		}
+	} else if said != "" {
+		st.Error = "the container's monitor died while starting it; it said: " + said
 	}
 	return true
 }

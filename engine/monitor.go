@@ -152,6 +152,9 @@ func (e *Engine) spawnMonitor(id string, att *attachRequest) (*frameConn, error)
 	var rep monitorReport
 	if err := readMessage(repR, &rep); err != nil {
 		cmd.Wait()
+		if said := lastError(e.monitorLog(id)); said != "" {
+			err = errors.New(said)
+		}
 		return fail(fmt.Errorf("monitor of %.12s ended before the container started: %w", id, err))
 	}
 	// The monitor outlives us; it is reparented when we exit.
@@ -280,7 +283,11 @@ func (e *Engine) monitor(id string, h *hub, started func(error)) error {
 				h.end(attachExit{Code: exitCodeOf(err), Error: err.Error()}, true)
 				return err
 			}
-			break
+			// A restart that could not start: clients still attached
+			// hear why.
+			e.finish(cfg)
+			h.end(attachExit{Code: exitCodeOf(err), Error: err.Error()}, true)
+			return nil
 		}
 		lastCode = code
 		if again < 0 {
@@ -363,7 +370,7 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 	if err := oci.WriteBundle(bundle, spec); err != nil {
 		return 0, -1, err
 	}
-	log, err := openLog(filepath.Join(dir, "ctr.log"), cfg.LogMaxSize, cfg.LogMaxFiles)
+	log, err := openLog(e.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles)
 	if err != nil {
 		return 0, -1, err
 	}
@@ -403,6 +410,7 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 		// between create and start.
 		pid, err = rt.Create(ctx, cfg.ID, bundle, pio.runtime, pio.consolePath())
 		if err == nil {
+			testPause("runtime-created")
 			err = net.Join(pid)
 		}
 		if err == nil {
@@ -463,6 +471,9 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 	}
 	mounted = false
 	again = -1
+	// Heard before the exit is recorded: whoever waits for the exit (a
+	// stop) records its own event after this one.
+	e.event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
 	if unlock, err := e.lockContainer(cfg.ID); err == nil {
 		if st, err := e.loadState(cfg.ID); err == nil {
 			// The exit and the restart decision are one record, so no
@@ -477,7 +488,6 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 		}
 		unlock()
 	}
-	e.event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
 	return code, again, nil
 }
 

@@ -236,6 +236,11 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	if err != nil {
 		return nil, err
 	}
+	if (mode.Kind == netns.ModeContainer || mode.Kind == netns.ModeNS) && (uns.mapping.Auto || len(uns.mapping.UIDMap) > 0) {
+		// The runtime enters a container's own user namespace before its
+		// network namespace, which would be one it cannot enter then.
+		return nil, withClass(ErrInvalid, fmt.Errorf("conflicting options: a user namespace of its own (--userns, --uidmap) and --network %s: such a container needs a network namespace of its own", mode))
+	}
 	var env []string
 	for _, f := range o.EnvFiles {
 		fe, err := ReadEnvFile(f)
@@ -561,6 +566,12 @@ func (e *Engine) recordFailure(cfg *ContainerConfig, cause error) {
 		st, err := e.loadState(cfg.ID)
 		if err != nil {
 			st = &ContainerState{Status: StatusCreated}
+		}
+		if self := os.Getpid(); st.MonitorPid != 0 && st.MonitorPid != self && alive(st.MonitorPid, st.MonitorStart) {
+			// Another start's monitor took the container meanwhile:
+			// the record is its own.
+			unlock()
+			return
 		}
 		st.Error, st.ExitCode = cause.Error(), exitCodeOf(cause)
 		st.RuntimeState, st.MonitorPid, st.MonitorStart = false, 0, 0

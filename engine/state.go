@@ -189,6 +189,22 @@ func lockMode(path string, how int) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	return flock(f, path, how)
+}
+
+// lockDir locks the directory at path, which must exist: one that is
+// gone is an os.ErrNotExist, never made again as a file.
+func lockDir(path string, how int) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, err
+	}
+	return flock(f, path, how)
+}
+
+// flock takes the lock of an open file and returns its release, which
+// closes it.
+func flock(f *os.File, path string, how int) (func(), error) {
 	if err := unix.Flock(int(f.Fd()), how); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
@@ -206,7 +222,7 @@ func (e *Engine) halfCreated(cfg *ContainerConfig) bool {
 	if owner, err := os.ReadFile(filepath.Join(e.namesDir(), cfg.Name)); err == nil && string(owner) == cfg.ID {
 		return false
 	}
-	unlock, err := lockMode(e.containerDir(cfg.ID), unix.LOCK_EX|unix.LOCK_NB)
+	unlock, err := lockDir(e.containerDir(cfg.ID), unix.LOCK_EX|unix.LOCK_NB)
 	if err != nil {
 		return false
 	}
@@ -217,8 +233,8 @@ func (e *Engine) halfCreated(cfg *ContainerConfig) bool {
 // lockContainer locks a container's directory: the lock goes with the
 // record, and a waiter that gets it after a removal finds no record.
 func (e *Engine) lockContainer(id string) (func(), error) {
-	unlock, err := lock(e.containerDir(id))
-	if errors.Is(err, os.ErrNotExist) {
+	unlock, err := lockDir(e.containerDir(id), unix.LOCK_EX)
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil, withClass(ErrNotFound, fmt.Errorf("no container with ID %.12s", id))
 	}
 	return unlock, err

@@ -13,7 +13,9 @@ as_user() {
 	if [ "$(id -u)" = 0 ]; then
 		local home
 		home=$(getent passwd "$test_user" | cut -d: -f6)
-		(cd / && runuser -u "$test_user" -- env HOME="$home" PATH="$PATH" "$@")
+		# Root's own session directories are not the user's.
+		(cd / && runuser -u "$test_user" -- env -u XDG_RUNTIME_DIR -u XDG_DATA_HOME -u XDG_CONFIG_HOME \
+			HOME="$home" PATH="$PATH" "$@")
 	else
 		"$@"
 	fi

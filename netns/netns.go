@@ -119,7 +119,9 @@ func Release(b Bridges, id string) {
 
 // Start sets up the network of o.Mode: the namespace (pinned, for the
 // modes that have their own), its helper and published ports, and the
-// files. On error nothing is left.
+// files. With OwnUserNS, a namespace of its own is the runtime's to make:
+// Start writes the files only, and Join does the rest. On error nothing
+// is left.
 func Start(o Options) (_ *Network, err error) {
 	n := &Network{}
 	defer func() {

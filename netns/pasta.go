@@ -44,7 +44,8 @@ func (n *Network) startPasta(o Options) error {
 		// pasta drops root for nobody, who cannot reach the run root.
 		args = append(args, "--runas", "0:0")
 	}
-	// Already in the namespace's user namespace: pasta must not join it.
+	// pasta stays in scow's user namespace, which owns the namespace or
+	// the container's user namespace that does.
 	args = append(args, "--netns-only", "--netns", n.NSPath)
 	cmd := exec.Command(bin, args...)
 	var stderr lockedBuffer

@@ -29,7 +29,7 @@ type IDMapping struct {
 func (s *Store) CreateContainer(id, imageID string, m IDMapping) (uids, gids []idtools.IDMap, err error) {
 	if m.Auto && !s.opts.Rootless {
 		if _, err := idtools.NewIDMappings(s.opts.AutoNsUser, s.opts.AutoNsUser); err != nil {
-			return nil, nil, fmt.Errorf("--userns=auto as root takes IDs from the user %q, which has %w in /etc/subuid and /etc/subgid: add them as for Podman (useradd --system %[1]s; usermod --add-subuids 1000000-1999999 --add-subgids 1000000-1999999 %[1]s)", s.opts.AutoNsUser, ErrNoAutoRange)
+			return nil, nil, fmt.Errorf("--userns=auto as root takes IDs from the user %q, which has %w in /etc/subuid and /etc/subgid (%v): add them as for Podman, a range no other user has (useradd --system %[1]s; usermod --add-subuids 1000000-1999999 --add-subgids 1000000-1999999 %[1]s)", s.opts.AutoNsUser, ErrNoAutoRange, err)
 		}
 	}
 	o := &cstorage.ContainerOptions{}
@@ -68,7 +68,9 @@ func (s *Store) Unmount(id string) error {
 // wrote is freed first: it goes with the container anyway.
 func (s *Store) DeleteContainer(id string) error {
 	err := s.deleteContainer(id)
-	if errors.Is(err, syscall.ENOSPC) && s.freeLayer(id) == nil {
+	if errors.Is(err, syscall.ENOSPC) {
+		// Whatever it freed, or an attempt before it, try once more.
+		s.freeLayer(id)
 		err = s.deleteContainer(id)
 	}
 	return err
@@ -84,41 +86,36 @@ func (s *Store) deleteContainer(id string) error {
 	return nil
 }
 
-// freeLayer empties the files of container id's read-write layer.
-func (s *Store) freeLayer(id string) error {
+// freeLayer empties, as far as it can, the files of container id's
+// read-write layer.
+func (s *Store) freeLayer(id string) {
 	c, err := s.s.Container(id)
 	if err != nil {
-		return err
+		return
 	}
 	var dir string
-	switch name := s.s.GraphDriverName(); name {
+	switch s.s.GraphDriverName() {
 	case "overlay":
 		d, err := s.s.GraphDriver()
 		if err != nil {
-			return err
+			return
 		}
 		t, ok := d.(interface{ DifferTarget(string) (string, error) })
 		if !ok {
-			return fmt.Errorf("the %s driver does not say where layer %s lives", name, c.LayerID)
+			return
 		}
 		if dir, err = t.DifferTarget(c.LayerID); err != nil {
-			return err
+			return
 		}
 	case "vfs":
 		dir = filepath.Join(s.s.GraphRoot(), "vfs", "dir", c.LayerID)
 	default:
-		return fmt.Errorf("cannot free a layer of the %s driver", name)
+		return
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
+	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-			return err
-		}
+		os.RemoveAll(filepath.Join(dir, e.Name()))
 	}
-	return nil
 }
 
 // ContainerSize returns the size of container id's writable layer.

@@ -83,8 +83,8 @@ func shortMatch(stored, short string) bool {
 	return strings.HasSuffix(stored, "/"+short)
 }
 
-// SplitName splits a stored full name into repository and tag (or digest)
-// for listings; a name without either gives "<none>".
+// SplitName splits a stored full name into repository and tag for
+// listings; a name without a tag (none, or a digest) gives "<none>".
 func SplitName(name string) (repo, tag string) {
 	ref, err := reference.ParseNormalizedNamed(name)
 	if err != nil {

@@ -37,6 +37,8 @@ func TestUserErrors(t *testing.T) {
 			{"missing run image", []string{"run"}, []string{"usage"}},
 			{"inspect of nothing", []string{"inspect", "nosuchthing"}, []string{"no container or image", "nosuchthing"}},
 			{"inspect of a bad type", []string{"inspect", "--type", "volume", "busybox"}, []string{"--type"}},
+			// Fails once the layer is made: all of it is undone.
+			{"cidfile in a missing directory", []string{"create", "--cidfile", "/nonexistent/dir/cid", "busybox", "true"}, []string{"/nonexistent/dir/cid"}},
 		}
 		before := containerCount(t, m.root)
 		for _, tc := range tests {
@@ -78,6 +80,9 @@ func smallDisk(t *testing.T, m *mode) string {
 		{"mount", "-o", "loop", img, dir},
 	} {
 		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+			if os.Getenv("CI") != "true" {
+				t.Skipf("no small disk for the test (loop devices, mkfs.ext4): %v: %v\n%s", c, err, out)
+			}
 			t.Fatalf("%v: %v\n%s", c, err, out)
 		}
 	}

@@ -228,9 +228,11 @@ func TestUserNamespaceModesExec(t *testing.T) {
 		} else {
 			tests[2].flags[0], tests[3].flags[0] = "--uidmap=0:100000:65536", "--uidmap=0:100000:65536"
 		}
+		wantError(t, s.scow(append(append([]string{"run", "--rm"}, tests[2].flags[0], "--network", "ns:/nonexistent"), "busybox", "true")...), 125, "conflicting options")
 		names := map[int]string{0: "root", 1000: "tester"}
 		for _, tc := range tests {
 			t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
+				s := &store{t: t, m: m, root: s.root, run: s.run}
 				s.must(append(append([]string{"run", "-d", "--name", "u"}, tc.flags...), "busybox", "sleep", "300")...)
 				defer s.must("rm", "-f", "u")
 				if got := s.must("exec", "u", "id", "-u"); got != strconv.Itoa(tc.uid)+"\n" {

@@ -327,14 +327,27 @@ func TestCrashes(t *testing.T) {
 	forModes(t, func(t *testing.T, m *mode) {
 		s := newStore(t, m)
 		s.must("load", "-i", suite.image)
-		for _, point := range []string{"writing-record", "created-record", "reserved-name", "created-layer", "before-runtime", "runtime-started", "running"} {
+		// A container with a user namespace of its own gets its network
+		// between the runtime's create and start.
+		uidmap := "--uidmap=0:1:5000"
+		if !m.rootless {
+			uidmap = "--uidmap=0:100000:65536"
+		}
+		for _, p := range []struct {
+			point string
+			flags []string
+		}{
+			{"writing-record", nil}, {"created-record", nil}, {"reserved-name", nil}, {"created-layer", nil},
+			{"before-runtime", nil}, {"runtime-started", nil}, {"running", nil}, {"runtime-created", []string{uidmap}},
+		} {
+			point := p.point
 			// Killed before its name was reserved, a create leaves a
 			// record that the next listing sweeps; after, a container
 			// that rm removes.
 			named := point != "writing-record" && point != "created-record"
 			for _, detach := range []bool{false, true} {
 				name := fmt.Sprintf("crash-%s-%t", point, detach)
-				args := []string{"run", "--name", name, "busybox", "sleep", "60"}
+				args := append(append([]string{"run", "--name", name}, p.flags...), "busybox", "sleep", "60")
 				if detach {
 					args = append(args[:1], append([]string{"-d"}, args[1:]...)...)
 				}

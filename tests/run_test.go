@@ -130,11 +130,11 @@ func TestRunBindMounts(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "ro.txt")); err == nil {
 			t.Error(":ro mount was writable")
 		}
-		// -v creates a missing host directory, as Docker does.
+		// A missing host directory is refused, as by Podman, not made.
 		missing := filepath.Join(dir, "made", "by", "scow")
-		m.must(t, "run", "--rm", "-v", missing+":/m", "busybox", "true")
-		if st, err := os.Stat(missing); err != nil || !st.IsDir() {
-			t.Errorf("missing -v source not created: %v", err)
+		wantError(t, m.scow(t, "run", "--rm", "-v", missing+":/m", "busybox", "true"), 125, missing)
+		if _, err := os.Stat(filepath.Join(dir, "made")); err == nil {
+			t.Error("a missing -v source was created")
 		}
 	})
 }
