@@ -458,13 +458,14 @@ func TestCopyMountedFiles(t *testing.T) {
 	forModes(t, func(t *testing.T, m *mode) {
 		s := newStore(t, m)
 		s.must("load", "-i", suite.image)
-		s.must("run", "-d", "--name", "c", "--hostname", "myhost", "--add-host", "extra:10.1.2.3", "-v", "vol:/data",
+		conf := m.userFile(t, "app.conf", "from the host\n")
+		s.must("run", "-d", "--name", "c", "--hostname", "myhost", "--add-host", "extra:10.1.2.3", "-v", "vol:/data", "-v", conf+":/etc/app.conf",
 			"busybox", "sh", "-c", "echo in the volume > /data/f; sleep 300")
 		s.must("run", "-d", "--name", "nohosts", "--no-hosts", "busybox", "sleep", "300")
 		mustWaitFor(t, 10*time.Second, "c wrote its volume", func() bool { return s.scow("exec", "c", "test", "-e", "/data/f").code == 0 })
 		dir := m.userDir(t)
 		for _, tc := range []struct{ ctr, path string }{
-			{"c", "/etc/hostname"}, {"c", "/etc/hosts"}, {"c", "/etc/resolv.conf"}, {"c", "/data/f"},
+			{"c", "/etc/hostname"}, {"c", "/etc/hosts"}, {"c", "/etc/resolv.conf"}, {"c", "/data/f"}, {"c", "/etc/app.conf"},
 			{"nohosts", "/etc/resolv.conf"}, {"nohosts", "/etc/hostname"},
 		} {
 			out := filepath.Join(dir, tc.ctr+strings.ReplaceAll(tc.path, "/", "_"))
@@ -477,7 +478,7 @@ func TestCopyMountedFiles(t *testing.T) {
 		// --no-hosts leaves the image's, which this one lacks.
 		wantError(t, s.scow("cp", "nohosts:/etc/hosts", dir+"/h"), 125, "does not exist")
 		// Into them: the running container sees the new content.
-		for _, p := range []string{"/etc/hosts", "/etc/hostname", "/data/g"} {
+		for _, p := range []string{"/etc/hosts", "/etc/hostname", "/data/g", "/etc/app.conf"} {
 			src := m.userFile(t, "new", "new content for "+p+"\n")
 			s.must("cp", src, "c:"+p)
 			if got := s.must("exec", "c", "cat", p); got != "new content for "+p+"\n" {
