@@ -44,22 +44,9 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions, s Streams)
 	}
 	p := *spec.Process
 	p.Args = o.Args
-	var env []string
-	for _, f := range o.EnvFiles {
-		fe, err := ReadEnvFile(f)
-		if err != nil {
-			return err
-		}
-		env = append(env, fe...)
-	}
-	for _, kv := range o.Env {
-		entry, err := envEntry(kv)
-		if err != nil {
-			return withClass(ErrInvalid, fmt.Errorf("-e: %w", err))
-		}
-		if entry != "" {
-			env = append(env, entry)
-		}
+	env, err := userEnv(o.EnvFiles, o.Env)
+	if err != nil {
+		return err
 	}
 	p.Env = mergeEnv(p.Env, env...)
 	rootfs := spec.Root.Path

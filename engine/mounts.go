@@ -310,7 +310,8 @@ func selinuxEnabled() bool {
 	return err == nil && strings.TrimSpace(string(data)) == "1"
 }
 
-// parseMounts reads the -v, --mount and --tmpfs flags of o.
+// parseMounts reads the -v, --mount and --tmpfs flags of o; Spec.Check
+// checks them together.
 func parseMounts(o RunOptions) ([]Mount, error) {
 	var out []Mount
 	for _, set := range []struct {
@@ -325,7 +326,7 @@ func parseMounts(o RunOptions) ([]Mount, error) {
 			out = append(out, m)
 		}
 	}
-	return out, checkDestinations(out)
+	return out, nil
 }
 
 func checkDestinations(mounts []Mount) error {
@@ -350,10 +351,7 @@ func (e *Engine) completeMounts(mounts []Mount, volumesFrom []string, imageVolum
 		return slices.ContainsFunc(mounts, func(m Mount) bool { return filepath.Clean(m.Destination) == filepath.Clean(dst) })
 	}
 	for _, ref := range volumesFrom {
-		name, mode, _ := strings.Cut(ref, ":")
-		if mode != "" && mode != "ro" && mode != "rw" {
-			return nil, withClass(ErrInvalid, fmt.Errorf("--volumes-from %q: the mode must be ro or rw", ref))
-		}
+		name, mode, _ := strings.Cut(ref, ":") // checked by Spec.Check
 		other, err := e.lookupConfig(name)
 		if err != nil {
 			return nil, fmt.Errorf("--volumes-from: %w", err)

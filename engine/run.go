@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	stdnet "net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
+	"slices"
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -17,7 +16,6 @@ import (
 	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/oci"
-	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -171,206 +169,116 @@ func (e *Engine) startAttached(cfg *ContainerConfig, s Streams, relay *signalRel
 	return stream(c, s, cfg.Tty, relay)
 }
 
-// create checks every option, then records the container and makes its
-// layer; on failure nothing is left behind.
-func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig, err error) {
-	if o.Name != "" {
-		if err := ValidName(o.Name); err != nil {
-			return nil, err
-		}
+// CreateSpec makes the container s describes, ready to start, and
+// returns its ID; progress, if not nil, receives the progress of a pull.
+// On failure nothing is left behind.
+func (e *Engine) CreateSpec(ctx context.Context, s *Spec, progress io.Writer) (string, error) {
+	if err := s.Check(); err != nil {
+		return "", err
 	}
-	if o.Hostname != "" && !hostnameRE.MatchString(o.Hostname) {
-		return nil, withClass(ErrInvalid, fmt.Errorf("--hostname %q: use letters, digits, '-' and '.', at most 253 of them, 63 between dots", o.Hostname))
-	}
-	if o.Network == "" {
-		o.Network = defaultNetwork()
-	}
-	mode, err := netns.ParseMode(o.Network)
+	cfg, err := e.createSpec(ctx, s, progress)
 	if err != nil {
-		return nil, withClass(ErrInvalid, err)
+		return "", err
 	}
+	return cfg.ID, nil
+}
+
+// create makes the container of run's and create's flags.
+func (e *Engine) create(ctx context.Context, o RunOptions) (*ContainerConfig, error) {
+	s, err := NewSpec(o)
+	if err != nil {
+		return nil, err
+	}
+	return e.createSpec(ctx, s, o.PullProgress)
+}
+
+// createSpec resolves what checked spec s refers to in the store (image,
+// named networks, other containers, volumes), then records the container
+// and makes its layer; on failure nothing is left behind.
+func (e *Engine) createSpec(ctx context.Context, s *Spec, progress io.Writer) (cfg *ContainerConfig, err error) {
+	if err := e.open(); err != nil {
+		return nil, err
+	}
+	mode := s.Network
 	var attachments []netns.Attachment
 	if mode.Kind == netns.ModeBridge {
-		_, a, err := e.attachment(mode.Target, o.NetworkAliases, o.IP)
+		_, a, err := e.attachment(mode.Target, s.NetworkAliases, s.IP)
 		if err != nil {
 			return nil, err
 		}
 		attachments = []netns.Attachment{a}
 		mode.Target = a.Network
-	} else if len(o.NetworkAliases) > 0 || o.IP != "" {
-		return nil, withClass(ErrInvalid, fmt.Errorf("--network-alias and --ip need a named network, not --network %s", mode))
 	}
-	var ports []netns.PortMapping
-	for _, p := range o.Publish {
-		m, err := netns.ParsePublish(p)
-		if err != nil {
-			return nil, withClass(ErrInvalid, err)
-		}
-		ports = append(ports, m...)
-	}
-	switch {
-	case len(ports) == 0 && !o.PublishAll, mode.Kind == netns.ModeSlirp, mode.Kind == netns.ModePasta, mode.Kind == netns.ModeBridge:
-	case mode.Kind == netns.ModeHost:
-		// As Docker: compose files publish ports and use the host's
-		// network too; the container's ports are the host's anyway.
-		logrus.Warn("Published ports are discarded when using host network mode")
-		ports, o.PublishAll = nil, false
-	default:
-		return nil, withClass(ErrInvalid, fmt.Errorf("-p and -P need a network of the container's own (slirp4netns, pasta or a named one), not --network %s", mode))
-	}
-	for _, h := range o.AddHosts {
-		if err := netns.ValidateHost(h); err != nil {
-			return nil, withClass(ErrInvalid, err)
-		}
-	}
-	if o.MacAddress != "" {
-		if _, err := stdnet.ParseMAC(o.MacAddress); err != nil || (mode.Kind != netns.ModeSlirp && mode.Kind != netns.ModePasta && mode.Kind != netns.ModeBridge) {
-			return nil, withClass(ErrInvalid, fmt.Errorf("--mac-address %q: give a MAC address, with --network slirp4netns, pasta or a named network", o.MacAddress))
-		}
-	}
-	mounts, err := parseMounts(o)
-	if err != nil {
+	if err := e.ensureImage(ctx, s.Image, s.Pull, s.Registry, progress); err != nil {
 		return nil, err
 	}
-	uns, err := parseUserNS(o.UserNS, o.UIDMap, o.GIDMap)
-	if err != nil {
-		return nil, err
-	}
-	if (mode.Kind == netns.ModeContainer || mode.Kind == netns.ModeNS) && (uns.mapping.Auto || len(uns.mapping.UIDMap) > 0) {
-		// The runtime enters a container's own user namespace before its
-		// network namespace, which would be one it cannot enter then.
-		return nil, withClass(ErrInvalid, fmt.Errorf("conflicting options: a user namespace of its own (--userns, --uidmap) and --network %s: such a container needs a network namespace of its own", mode))
-	}
-	var env []string
-	for _, f := range o.EnvFiles {
-		fe, err := ReadEnvFile(f)
-		if err != nil {
-			return nil, err
-		}
-		env = append(env, fe...)
-	}
-	for _, kv := range o.Env {
-		entry, err := envEntry(kv)
-		if err != nil {
-			return nil, withClass(ErrInvalid, fmt.Errorf("-e: %w", err))
-		}
-		if entry != "" {
-			env = append(env, entry)
-		}
-	}
-	labels, err := parseLabels(o.Labels)
-	if err != nil {
-		return nil, err
-	}
-	policy, err := ParseRestartPolicy(o.Restart)
-	if err != nil {
-		return nil, err
-	}
-	if policy.Name != "no" && o.Remove {
-		return nil, withClass(ErrInvalid, errors.New("--restart and --rm conflict: a container cannot be both restarted and removed when it exits"))
-	}
-	maxSize, maxFiles, err := parseLogOpts(o.LogOpts)
-	if err != nil {
-		return nil, err
-	}
-	if o.StopSignal != "" {
-		if _, err := ParseSignal(o.StopSignal); err != nil {
-			return nil, err
-		}
-	}
-	initPath, err := findInit(o.Init, o.InitPath)
-	if err != nil {
-		return nil, err
-	}
-	if o.CIDFile != "" {
-		if _, err := os.Stat(o.CIDFile); err == nil {
-			return nil, withClass(ErrExists, fmt.Errorf("--cidfile %s already exists: remove it first", o.CIDFile))
-		}
-	}
-	if err := e.open(); err != nil {
-		return nil, err
-	}
-	if err := e.ensureImage(ctx, o.Image, o.Pull, o.Registry, o.PullProgress); err != nil {
-		return nil, err
-	}
-	img, err := e.store.Resolve(o.Image)
+	img, err := e.store.Resolve(s.Image)
 	if err != nil {
 		return nil, storageErr(err)
 	}
-	if mounts, err = e.completeMounts(mounts, o.VolumesFrom, img.Config.Config.Volumes); err != nil {
+	mounts, err := e.completeMounts(slices.Clone(s.Mounts), s.VolumesFrom, img.Config.Config.Volumes)
+	if err != nil {
 		return nil, err
 	}
-	if o.PublishAll {
+	ports := slices.Clone(s.Ports)
+	if s.PublishAll {
 		ports = append(ports, exposedPorts(img.Config.Config.ExposedPorts, ports)...)
 	}
 	if err := netns.CheckPorts(ports, userns.Rootless()); err != nil {
 		return nil, withClass(ErrInvalid, err)
 	}
+	hostname := s.Hostname
 	switch mode.Kind {
 	case netns.ModeContainer:
-		// As in Docker, the joiner takes the owner's names and files.
-		for flag, set := range map[string]bool{
-			"--hostname": o.Hostname != "", "--dns": len(o.DNS) > 0, "--dns-search": len(o.DNSSearch) > 0,
-			"--dns-option": len(o.DNSOptions) > 0, "--add-host": len(o.AddHosts) > 0, "--mac-address": o.MacAddress != "",
-		} {
-			if set {
-				return nil, withClass(ErrInvalid, fmt.Errorf("conflicting options: %s and --network %s: the container takes them from the one whose network it joins", flag, mode))
-			}
-		}
 		owner, err := e.lookupConfig(mode.Target)
 		if err != nil {
 			return nil, fmt.Errorf("--network container: %w", err)
 		}
 		// Joined by ID: a rename of the owner changes nothing.
-		mode.Target, o.Hostname = owner.ID, owner.Hostname
+		mode.Target, hostname = owner.ID, owner.Hostname
 	case netns.ModeNS:
 		if _, err := os.Stat(mode.Target); err != nil {
 			return nil, withClass(ErrInvalid, fmt.Errorf("--network ns:%s: %w", mode.Target, err))
 		}
 	}
 	cfg = &ContainerConfig{
-		ID: newID(), Name: o.Name, Image: o.Image, ImageID: img.ID, Created: time.Now().UTC(),
+		ID: newID(), Name: s.Name, Image: s.Image, ImageID: img.ID, Created: time.Now().UTC(),
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
-		Env: mergeEnv(img.Config.Config.Env, env...), WorkingDir: img.Config.Config.WorkingDir,
-		User: img.Config.Config.User, Hostname: o.Hostname, Network: mode.String(), Networks: attachments,
-		Ports: ports, DNS: o.DNS, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions,
-		AddHosts: o.AddHosts, NoHosts: o.NoHosts, MacAddress: o.MacAddress,
-		Volumes: mounts, ReadOnly: o.ReadOnly, ReadOnlyTmpfs: o.ReadOnlyTmpfs, Interactive: o.Interactive, Tty: o.Tty, Init: initPath, Remove: o.Remove,
-		Labels: mergeLabels(img.Config.Config.Labels, labels), RestartPolicy: policy,
-		LogMaxSize: maxSize, LogMaxFiles: maxFiles,
+		Env: mergeEnv(img.Config.Config.Env, s.Env...), WorkingDir: img.Config.Config.WorkingDir,
+		User: img.Config.Config.User, Hostname: hostname, Network: mode.String(), Networks: attachments,
+		Ports: ports, DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOptions,
+		AddHosts: s.AddHosts, NoHosts: s.NoHosts, MacAddress: s.MacAddress,
+		Volumes: mounts, ReadOnly: s.ReadOnly, ReadOnlyTmpfs: s.ReadOnlyTmpfs, Interactive: s.Interactive, Tty: s.Tty, Init: s.Init, Remove: s.Remove,
+		Labels: mergeLabels(img.Config.Config.Labels, s.Labels), RestartPolicy: s.Restart,
+		LogMaxSize: s.LogMaxSize, LogMaxFiles: s.LogMaxFiles,
 		StopSignal: img.Config.Config.StopSignal, StopTimeout: 10,
 	}
-	if o.StopSignal != "" {
-		cfg.StopSignal = o.StopSignal
+	if s.StopSignal != "" {
+		cfg.StopSignal = s.StopSignal
 	}
-	if o.StopTimeout != nil {
-		cfg.StopTimeout = *o.StopTimeout
+	if s.StopTimeout != nil {
+		cfg.StopTimeout = *s.StopTimeout
 	}
-	if o.Entrypoint != nil {
-		if cfg.Entrypoint, err = parseEntrypoint(*o.Entrypoint); err != nil {
-			return nil, err
-		}
+	if s.SetEntrypoint {
+		cfg.Entrypoint = s.Entrypoint
 		cfg.Cmd = nil // Docker drops the image's Cmd with a new entrypoint
 	}
-	if len(o.Args) > 0 {
-		cfg.Cmd = o.Args
+	if len(s.Cmd) > 0 {
+		cfg.Cmd = s.Cmd
 	}
 	if len(cfg.Entrypoint)+len(cfg.Cmd) == 0 {
-		return nil, withClass(ErrInvalid, fmt.Errorf("no command: image %s has no Cmd or Entrypoint; give one after the image name", o.Image))
+		return nil, withClass(ErrInvalid, fmt.Errorf("no command: image %s has no Cmd or Entrypoint; give one after the image name", s.Image))
 	}
-	if o.Workdir != "" {
-		if !strings.HasPrefix(o.Workdir, "/") {
-			return nil, withClass(ErrInvalid, fmt.Errorf("-w %q: the working directory must be absolute", o.Workdir))
-		}
-		cfg.WorkingDir = o.Workdir
+	if s.WorkingDir != "" {
+		cfg.WorkingDir = s.WorkingDir
 	}
 	// Explicit maps are known now; --userns=auto's once storage picks.
-	cfg.UIDMap, cfg.GIDMap = specIDMaps(uns.mapping.UIDMap), specIDMaps(uns.mapping.GIDMap)
-	if uns.user != "" {
-		cfg.User = uns.user // keep-id runs as the user
+	cfg.UIDMap, cfg.GIDMap = specIDMaps(s.IDMapping.UIDMap), specIDMaps(s.IDMapping.GIDMap)
+	if s.KeepIDUser != "" {
+		cfg.User = s.KeepIDUser // keep-id runs as the user
 	}
-	if o.User != "" {
-		cfg.User = o.User
+	if s.User != "" {
+		cfg.User = s.User
 	}
 	if cfg.Hostname == "" {
 		cfg.Hostname = cfg.ID[:12]
@@ -381,8 +289,8 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	if cfg.Name == "" {
 		cfg.Name = randomName() + "_" + cfg.ID[:4]
 	}
-	if o.Replace && o.Name != "" {
-		if old, err := e.LookupContainer(o.Name); err == nil {
+	if s.Replace && s.Name != "" {
+		if old, err := e.LookupContainer(s.Name); err == nil {
 			if err := e.removeContainer(ctx, old, true, false); err != nil {
 				return nil, fmt.Errorf("--replace: %w", err)
 			}
@@ -419,11 +327,11 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 	if err := e.ensureVolumes(cfg.Volumes); err != nil {
 		return nil, err
 	}
-	uids, gids, err := e.store.CreateContainer(cfg.ID, img.ID, uns.mapping)
+	uids, gids, err := e.store.CreateContainer(cfg.ID, img.ID, s.IDMapping)
 	if err != nil {
 		return nil, storageErr(err)
 	}
-	if uns.mapping.Auto {
+	if s.IDMapping.Auto {
 		// --userns=auto's ranges are known only now.
 		cfg.UIDMap, cfg.GIDMap = specIDMaps(uids), specIDMaps(gids)
 		if err := e.saveConfig(cfg); err != nil {
@@ -431,8 +339,8 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (cfg *ContainerConfig
 		}
 	}
 	testPause("created-layer")
-	if o.CIDFile != "" {
-		if err := writeCIDFile(o.CIDFile, cfg.ID); err != nil {
+	if s.CIDFile != "" {
+		if err := writeCIDFile(s.CIDFile, cfg.ID); err != nil {
 			return nil, err
 		}
 	}
