@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"io"
 	"net"
 	"os"
@@ -57,6 +58,14 @@ type attachRequest struct {
 type attachExit struct {
 	Code  int    `json:"code"`
 	Error string `json:"error,omitempty"`
+	// Class is the errdefs name of Error's class.
+	Class string `json:"class,omitempty"`
+}
+
+// failedExit is the exit of a process that could not run: why, with its
+// class and its code.
+func failedExit(err error) attachExit {
+	return attachExit{Code: errdefs.ExitCode(err), Error: err.Error(), Class: errdefs.Name(err)}
 }
 
 // frameConn writes whole frames from any number of goroutines.
@@ -178,7 +187,7 @@ func (e *Engine) dialAttach(id string, req attachRequest) (*frameConn, error) {
 	conn, err := net.Dial("unix", e.attachSocket(id))
 	if err != nil {
 		if errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.ENOENT) {
-			return nil, withClass(ErrInvalid, fmt.Errorf("container %.12s is not running: start it first", id))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %.12s is not running: start it first", id))
 		}
 		return nil, fmt.Errorf("connect to the monitor of %.12s: %w", id, err)
 	}

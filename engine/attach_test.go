@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"errors"
+	"github.com/scow-project/scow/engine/errdefs"
 	"net"
 	"testing"
 )
@@ -101,7 +102,7 @@ func TestFrames(t *testing.T) {
 		data string
 		code int
 		ok   bool
-	}{{`{"code":0}`, 0, true}, {`{"code":7}`, 7, false}, {`{"code":127,"error":"nope"}`, 127, false}} {
+	}{{`{"code":0}`, 0, true}, {`{"code":7}`, 7, false}, {`{"code":127,"error":"nope","class":"command-not-found"}`, 127, false}} {
 		err := exitResult([]byte(tc.data))
 		code := 0
 		var ee *ExitError
@@ -109,7 +110,7 @@ func TestFrames(t *testing.T) {
 		case errors.As(err, &ee):
 			code = ee.Code
 		case err != nil:
-			code = exitCodeOf(err)
+			code = errdefs.ExitCode(err)
 		}
 		if (err == nil) != tc.ok || code != tc.code {
 			t.Errorf("%s: %v (code %d)", tc.data, err, code)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"io"
 	"maps"
 	"os"
@@ -135,7 +136,7 @@ func (e *Engine) Diff(ref string) ([]Change, error) {
 func (e *Engine) Export(ref, path string, out io.Writer) error {
 	if path == "" {
 		if f, ok := out.(*os.File); ok && IsTerminal(f) {
-			return withClass(ErrInvalid, errors.New("export: refusing to write a tar archive to a terminal: use -o FILE or redirect"))
+			return errdefs.WithClass(errdefs.ErrInvalid, errors.New("export: refusing to write a tar archive to a terminal: use -o FILE or redirect"))
 		}
 		return e.export(ref, out)
 	}
@@ -172,7 +173,7 @@ func (e *Engine) export(ref string, w io.Writer) error {
 }
 
 // errNeedsUnshare: a rootless mount is only seen inside the namespace.
-var errNeedsUnshare = withClass(ErrInvalid, errors.New("a rootless mount exists only inside scow's user namespace: run this inside `scow unshare`"))
+var errNeedsUnshare = errdefs.WithClass(errdefs.ErrInvalid, errors.New("a rootless mount exists only inside scow's user namespace: run this inside `scow unshare`"))
 
 // envUnshare marks the processes of scow unshare.
 const envUnshare = "_SCOW_UNSHARE"
@@ -236,7 +237,7 @@ func (e *Engine) Unmount(ref string) (string, error) {
 // CONTAINERS_RUNROOT set to scow's storage. It returns only on failure.
 func (e *Engine) Unshare(args []string) error {
 	if !userns.Rootless() {
-		return withClass(ErrInvalid, errors.New("unshare is for rootless use: root needs no user namespace"))
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("unshare is for rootless use: root needs no user namespace"))
 	}
 	if err := userns.Enter(); err != nil {
 		return err
@@ -253,7 +254,7 @@ func (e *Engine) Unshare(args []string) error {
 	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {
-		return withClass(ErrCommandNotFound, fmt.Errorf("unshare: %w", err))
+		return errdefs.WithClass(errdefs.ErrCommandNotFound, fmt.Errorf("unshare: %w", err))
 	}
 	env := append(os.Environ(), envUnshare+"=1",
 		"CONTAINERS_GRAPHROOT="+e.storageDir(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"io"
 	"os"
 	"path"
@@ -51,9 +52,9 @@ func (e *Engine) Copy(ctx context.Context, src, dst string, o CopyOptions, stdin
 	dstCtr, dstPath := SplitCopyArg(dst)
 	switch {
 	case srcCtr != "" && dstCtr != "":
-		return withClass(ErrInvalid, errors.New("cp: copying between containers is not supported: copy to the host first"))
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("cp: copying between containers is not supported: copy to the host first"))
 	case srcCtr == "" && dstCtr == "":
-		return withClass(ErrInvalid, errors.New("cp: one side must be CONTAINER:PATH"))
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("cp: one side must be CONTAINER:PATH"))
 	}
 	if err := e.open(); err != nil {
 		return err
@@ -89,14 +90,14 @@ func (e *Engine) containerPath(cfg *ContainerConfig, rootfs, p string) (root, re
 		}
 		switch m.kind() {
 		case MountTmpfs:
-			return "", "", false, false, withClass(ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs of the container, which cp cannot reach", p))
+			return "", "", false, false, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs of the container, which cp cannot reach", p))
 		case MountVolume:
 			_, vm, err := e.volumeMount(m.Source)
 			if err != nil {
 				return "", "", false, false, err
 			}
 			if vm.Type == "tmpfs" {
-				return "", "", false, false, withClass(ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs volume, which cp cannot reach", p))
+				return "", "", false, false, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs volume, which cp cannot reach", p))
 			}
 			root = vm.Source
 		default:
@@ -186,7 +187,7 @@ func (e *Engine) copyOut(ref, srcPath, dstPath string, o CopyOptions, stdout io.
 	info, err := archive.CopyInfoSourcePath(full, false)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return withClass(ErrNotFound, fmt.Errorf("cp: %s:%s does not exist", ref, srcPath))
+			return errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("cp: %s:%s does not exist", ref, srcPath))
 		}
 		return err
 	}
@@ -227,7 +228,7 @@ func (e *Engine) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.Re
 	}
 	defer t.release()
 	if t.readOnly {
-		return withClass(ErrInvalid, fmt.Errorf("cp: %s:%s is on a read-only mount or root filesystem of the container", ref, dstPath))
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("cp: %s:%s is on a read-only mount or root filesystem of the container", ref, dstPath))
 	}
 	full, root := t.full, t.root
 	opts := &archive.TarOptions{NoOverwriteDirNonDir: true}
@@ -235,7 +236,7 @@ func (e *Engine) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.Re
 		// A tar from the user goes into an existing directory, and is
 		// unpacked chrooted there: nothing in it can reach outside.
 		if st, err := os.Stat(full); err != nil || !st.IsDir() {
-			return withClass(ErrInvalid, fmt.Errorf("cp: %s:%s must be an existing directory to extract a tar stream into", ref, dstPath))
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("cp: %s:%s must be an existing directory to extract a tar stream into", ref, dstPath))
 		}
 		return copyErr(dstPath, chrootarchive.Untar(stdin, full, opts))
 	}
@@ -333,13 +334,13 @@ func containerDestination(full string) (archive.CopyInfo, error) {
 func copyErr(p string, err error) error {
 	switch {
 	case errors.Is(err, archive.ErrDirNotExists):
-		return withClass(ErrInvalid, fmt.Errorf("cp: destination directory %s does not exist", p))
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("cp: destination directory %s does not exist", p))
 	case errors.Is(err, archive.ErrCannotCopyDir):
-		return withClass(ErrInvalid, fmt.Errorf("cp: cannot copy a directory to the file %s", p))
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("cp: cannot copy a directory to the file %s", p))
 	case err == nil:
 		return nil
 	case errors.Is(err, os.ErrNotExist):
-		return withClass(ErrNotFound, fmt.Errorf("cp: %s: %w", p, err))
+		return errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("cp: %s: %w", p, err))
 	}
 	return fmt.Errorf("cp %s: %w", p, err)
 }

@@ -7,7 +7,14 @@
 // and oci: it prepares the rootfs, the network and the bundle, then asks
 // the OCI runtime to create and start the container.
 //
-// Errors callers act on wrap ErrNotFound, ErrExists, ErrInvalid, ErrInUse
-// or ErrRunning; a container that could not be invoked wraps
-// ErrCannotInvoke or ErrCommandNotFound. Test for them with errors.Is.
+// A container is made from a Spec: NewSpec makes one of run's and
+// create's flags, and any other producer fills one in for CreateSpec.
+//
+// The packages under engine hold one concept each:
+//
+//   - errdefs: the error classes callers test for with errors.Is
+//     (ErrNotFound, ErrExists, ErrInvalid, ErrInUse, ErrRunning, and
+//     ErrCannotInvoke or ErrCommandNotFound for a command that could not
+//     run) and their one mapping to exit codes;
+//   - internal/userns: entering the user's shared user namespace.
 package engine

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -40,7 +41,7 @@ func New(o Options) (*Engine, error) {
 	o = defaultPaths(o)
 	var cfg Config
 	if _, err := toml.DecodeFile(o.ConfigFile, &cfg); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, withClass(ErrInvalid, fmt.Errorf("read %s: %w", o.ConfigFile, err))
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("read %s: %w", o.ConfigFile, err))
 	}
 	if o.Runtime == "" {
 		o.Runtime = cfg.Runtime
@@ -103,7 +104,7 @@ func (e *Engine) ociRuntime() (*oci.Runtime, error) {
 	}
 	p, err := oci.FindRuntime(e.opts.Runtime)
 	if err != nil {
-		return nil, withClass(ErrNotFound, err)
+		return nil, errdefs.WithClass(errdefs.ErrNotFound, err)
 	}
 	e.runtime = &oci.Runtime{Path: p, Root: filepath.Join(e.opts.RunRoot, oci.RuntimeName(p))}
 	return e.runtime, nil

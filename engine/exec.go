@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"os"
 	"path/filepath"
 
@@ -28,7 +29,7 @@ type ExecOptions struct {
 // *ExitError when it is not 0. Detached, Exec returns once it runs.
 func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions, s Streams) error {
 	if len(o.Args) == 0 {
-		return withClass(ErrInvalid, fmt.Errorf("exec: no command given"))
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("exec: no command given"))
 	}
 	id, _, err := e.running(ctx, ref)
 	if err != nil {
@@ -53,7 +54,7 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions, s Streams)
 	if o.User != "" {
 		u, err := oci.ResolveUser(rootfs, o.User)
 		if err != nil {
-			return withClass(ErrInvalid, err)
+			return errdefs.WithClass(errdefs.ErrInvalid, err)
 		}
 		p.User = specs.User{UID: u.UID, GID: u.GID, AdditionalGids: u.Additional}
 	}

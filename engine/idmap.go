@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,7 +27,7 @@ type userNS struct {
 // where HOST counts in scow's namespace when rootless, as in Podman.
 func parseUserNS(mode string, uidmap, gidmap []string) (userNS, error) {
 	bad := func(format string, a ...any) (userNS, error) {
-		return userNS{}, withClass(ErrInvalid, fmt.Errorf(format, a...))
+		return userNS{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
 	}
 	var u userNS
 	name, opts, _ := strings.Cut(mode, ":")
@@ -135,7 +136,7 @@ func keepID(id, size int) []idtools.IDMap {
 func namespaceSize(mode string) (int, error) {
 	total := userns.Size()
 	if total < 2 {
-		return 0, withClass(ErrInvalid, fmt.Errorf("--userns=%s needs a subordinate ID range in /etc/subuid and /etc/subgid", mode))
+		return 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--userns=%s needs a subordinate ID range in /etc/subuid and /etc/subgid", mode))
 	}
 	return total, nil
 }
@@ -144,7 +145,7 @@ func namespaceSize(mode string) (int, error) {
 // parser; a size of 0 is refused too.
 func parseIDMaps(flag string, values []string) ([]idtools.IDMap, error) {
 	bad := func(v string) error {
-		return withClass(ErrInvalid, fmt.Errorf("%s %q: want CONTAINER-ID:HOST-ID:SIZE", flag, v))
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s %q: want CONTAINER-ID:HOST-ID:SIZE", flag, v))
 	}
 	var out []idtools.IDMap
 	for _, v := range values {
@@ -222,7 +223,7 @@ func makeTraversable(p string, ours ...string) error {
 		if st.Mode().Perm()&0o001 == 0 {
 			mine := slices.ContainsFunc(ours, func(o string) bool { return dir == o || strings.HasPrefix(dir, o+"/") })
 			if !mine || os.Chmod(dir, st.Mode().Perm()|0o001) != nil {
-				return withClass(ErrInvalid, fmt.Errorf("the container's user namespace cannot reach %s: give %s search permission for others (chmod o+x %s), or run without --userns/--uidmap", p, dir, dir))
+				return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("the container's user namespace cannot reach %s: give %s search permission for others (chmod o+x %s), or run without --userns/--uidmap", p, dir, dir))
 			}
 		}
 		if dir == "/" {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"io"
 	"os"
 	"path/filepath"
@@ -30,13 +31,13 @@ func storageErr(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, storage.ErrImageUnknown), errors.Is(err, storage.ErrVolumeUnknown):
-		return withClass(ErrNotFound, err)
+		return errdefs.WithClass(errdefs.ErrNotFound, err)
 	case errors.Is(err, storage.ErrInvalidName), errors.Is(err, storage.ErrVolumeInvalid), errors.Is(err, storage.ErrNoAutoRange):
-		return withClass(ErrInvalid, err)
+		return errdefs.WithClass(errdefs.ErrInvalid, err)
 	case errors.Is(err, storage.ErrVolumeExists):
-		return withClass(ErrExists, err)
+		return errdefs.WithClass(errdefs.ErrExists, err)
 	case errors.Is(err, storage.ErrImageInUse), errors.Is(err, storage.ErrImageConflict):
-		return withClass(ErrInUse, err)
+		return errdefs.WithClass(errdefs.ErrInUse, err)
 	}
 	return err
 }
@@ -85,7 +86,7 @@ func (e *Engine) input(path string, stdin io.Reader) (string, func(), error) {
 		return e.spool(stdin)
 	}
 	if _, err := os.Stat(path); err != nil {
-		return "", nil, withClass(ErrNotFound, fmt.Errorf("read %s: %w", path, errors.Unwrap(err)))
+		return "", nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("read %s: %w", path, errors.Unwrap(err)))
 	}
 	return path, func() {}, nil
 }
@@ -101,7 +102,7 @@ func ParseChanges(changes []string) (ImageChanges, error) {
 		}
 		arg = strings.TrimSpace(arg)
 		bad := func(why string) error {
-			return withClass(ErrInvalid, fmt.Errorf("--change %q: %s", ch, why))
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--change %q: %s", ch, why))
 		}
 		switch strings.ToUpper(instr) {
 		case "CMD", "ENTRYPOINT":

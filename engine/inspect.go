@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/netns"
 	"slices"
 	"strconv"
@@ -156,7 +157,7 @@ type InspectHostConfig struct {
 // With size, a container's record includes its writable layer's size.
 func (e *Engine) InspectObject(ctx context.Context, ref, kind string, size bool) (any, error) {
 	if kind != "all" && kind != "container" && kind != "image" {
-		return nil, withClass(ErrInvalid, fmt.Errorf("--type %q: use container, image or all", kind))
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--type %q: use container, image or all", kind))
 	}
 	if kind == "image" {
 		return e.InspectImage(ref)
@@ -173,12 +174,12 @@ func (e *Engine) InspectObject(ctx context.Context, ref, kind string, size bool)
 		}
 		return data, nil
 	}
-	if kind == "container" || !errors.Is(err, ErrNotFound) {
+	if kind == "container" || !errors.Is(err, errdefs.ErrNotFound) {
 		return nil, err
 	}
 	img, err := e.InspectImage(ref)
-	if errors.Is(err, ErrNotFound) {
-		return nil, withClass(ErrNotFound, fmt.Errorf("no container or image named %q", ref))
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("no container or image named %q", ref))
 	}
 	return img, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,7 +19,7 @@ import (
 // LookupContainer resolves a name, a full ID or a unique ID prefix.
 func (e *Engine) LookupContainer(ref string) (string, error) {
 	if ref == "" {
-		return "", withClass(ErrInvalid, errors.New("no container given"))
+		return "", errdefs.WithClass(errdefs.ErrInvalid, errors.New("no container given"))
 	}
 	if owner, err := os.ReadFile(filepath.Join(e.namesDir(), ref)); err == nil && ValidName(ref) == nil {
 		if id := string(owner); e.containerExists(id) {
@@ -40,10 +41,10 @@ func (e *Engine) LookupContainer(ref string) (string, error) {
 			return found[0], nil
 		}
 		if len(found) > 1 {
-			return "", withClass(ErrInvalid, fmt.Errorf("container ID %q is ambiguous: give more of it", ref))
+			return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container ID %q is ambiguous: give more of it", ref))
 		}
 	}
-	return "", withClass(ErrNotFound, fmt.Errorf("no container with name or ID %q found", ref))
+	return "", errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("no container with name or ID %q found", ref))
 }
 
 // lookupConfig resolves ref and reads the container's container.json.
@@ -177,7 +178,7 @@ func ParseSignal(s string) (unix.Signal, error) {
 	if sig := unix.SignalNum(name); sig != 0 {
 		return sig, nil
 	}
-	return 0, withClass(ErrInvalid, fmt.Errorf("invalid signal %q: use a name such as TERM or a number", s))
+	return 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("invalid signal %q: use a name such as TERM or a number", s))
 }
 
 // Start starts a created or exited container under a monitor; with fg
@@ -247,7 +248,7 @@ func (e *Engine) running(ctx context.Context, ref string) (string, *ContainerSta
 		return "", nil, err
 	}
 	if st.Status != StatusRunning {
-		return "", nil, withClass(ErrInvalid, fmt.Errorf("container %s is not running: start it first", ref))
+		return "", nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is not running: start it first", ref))
 	}
 	return id, st, nil
 }
@@ -349,7 +350,7 @@ func (e *Engine) Remove(ctx context.Context, ref string, force, volumes bool) (s
 // record. With force a running container is killed first.
 func (e *Engine) removeContainer(ctx context.Context, id string, force, volumes bool) error {
 	unlock, err := e.lockContainer(id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, errdefs.ErrNotFound) {
 		return nil // removed meanwhile, by its monitor or another rm
 	}
 	if err != nil {
@@ -362,7 +363,7 @@ func (e *Engine) removeContainer(ctx context.Context, id string, force, volumes 
 		e.reconcile(ctx, id, st)
 		if st.Status == StatusRunning || st.Status == StatusRestarting {
 			if !force {
-				return withClass(ErrRunning, fmt.Errorf("container %.12s is running: stop it first, or remove it with --force", id))
+				return errdefs.WithClass(errdefs.ErrRunning, fmt.Errorf("container %.12s is running: stop it first, or remove it with --force", id))
 			}
 			st.StoppedByUser = true
 			e.saveState(id, st)
@@ -420,13 +421,13 @@ func (e *Engine) Wait(ctx context.Context, ref, condition string) (int, error) {
 		"running": {StatusRunning}, "created": {StatusCreated}, "restarting": {StatusRestarting},
 	}[condition]
 	if want == nil {
-		return 0, withClass(ErrInvalid, fmt.Errorf("--condition %q: use stopped, exited, running, created or restarting", condition))
+		return 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--condition %q: use stopped, exited, running, created or restarting", condition))
 	}
 	for pause := 5 * time.Millisecond; ; pause = min(pause*2, 100*time.Millisecond) {
 		st, err := e.state(ctx, id)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				return 0, withClass(ErrNotFound, fmt.Errorf("container %s was removed", ref))
+				return 0, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("container %s was removed", ref))
 			}
 			return 0, err
 		}
@@ -505,7 +506,7 @@ func (e *Engine) Prune(ctx context.Context) ([]string, error) {
 			continue
 		}
 		if err := e.removeContainer(ctx, c.Config.ID, false, false); err != nil {
-			if errors.Is(err, ErrRunning) {
+			if errors.Is(err, errdefs.ErrRunning) {
 				continue // started meanwhile
 			}
 			return removed, err

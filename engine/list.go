@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -114,16 +115,16 @@ func parseFilters(filters []string) (func(Container) bool, error) {
 	for _, f := range filters {
 		k, v, ok := strings.Cut(f, "=")
 		if !ok {
-			return nil, withClass(ErrInvalid, fmt.Errorf("--filter %q: want KEY=VALUE", f))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--filter %q: want KEY=VALUE", f))
 		}
 		switch k {
 		case "name", "id", "status", "label", "ancestor", "exited", "network":
 		default:
-			return nil, withClass(ErrInvalid, fmt.Errorf("--filter %q: unknown key %s (use name, id, status, label, ancestor, exited or network)", f, k))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--filter %q: unknown key %s (use name, id, status, label, ancestor, exited or network)", f, k))
 		}
 		if k == "exited" {
 			if _, err := strconv.Atoi(v); err != nil {
-				return nil, withClass(ErrInvalid, fmt.Errorf("--filter %q: exited wants a number", f))
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--filter %q: exited wants a number", f))
 			}
 		}
 		byKey[k] = append(byKey[k], v)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"sort"
 	"strings"
 	"time"
@@ -14,7 +15,7 @@ import (
 func SetLogLevel(level string) error {
 	lvl, err := logrus.ParseLevel(level)
 	if err != nil {
-		return withClass(ErrInvalid, fmt.Errorf("--log-level %q: use debug, info, warn or error", level))
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--log-level %q: use debug, info, warn or error", level))
 	}
 	logrus.SetLevel(lvl)
 	logrus.SetFormatter(cliFormatter{start: time.Now()})

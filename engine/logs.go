@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"io"
 	"os"
 	"strconv"
@@ -36,7 +37,7 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 	if secs, err := strconv.ParseFloat(s, 64); err == nil {
 		return time.Unix(0, int64(secs*1e9)), nil
 	}
-	return time.Time{}, withClass(ErrInvalid, fmt.Errorf("time %q: use RFC 3339 (2006-01-02T15:04:05Z), a date, Unix seconds or a duration such as 10m", s))
+	return time.Time{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("time %q: use RFC 3339 (2006-01-02T15:04:05Z), a date, Unix seconds or a duration such as 10m", s))
 }
 
 // Logs writes a container's output to stdout and stderr, each line to the

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"io"
 	"net"
 	"os"
@@ -43,7 +44,8 @@ type monitorRequest struct {
 // monitorReport is the monitor's answer once the container runs.
 type monitorReport struct {
 	Error string `json:"error,omitempty"`
-	Code  int    `json:"code,omitempty"`
+	// Class is the errdefs name of Error's class.
+	Class string `json:"class,omitempty"`
 }
 
 // writeMessage sends v as length-prefixed JSON.
@@ -160,20 +162,9 @@ func (e *Engine) spawnMonitor(id string, att *attachRequest) (*frameConn, error)
 	// The monitor outlives us; it is reparented when we exit.
 	cmd.Process.Release()
 	if rep.Error != "" {
-		return fail(startError(rep.Error, rep.Code))
+		return fail(errdefs.Rebuild(rep.Class, rep.Error))
 	}
 	return conn, nil
-}
-
-// startError rebuilds a start failure's class from its exit code.
-func startError(msg string, code int) error {
-	switch code {
-	case 127:
-		return withClass(ErrCommandNotFound, errors.New(msg))
-	case 126:
-		return withClass(ErrCannotInvoke, errors.New(msg))
-	}
-	return errors.New(msg)
 }
 
 // MonitorMain is the monitor process: it reads its request from fd 3,
@@ -202,7 +193,7 @@ func MonitorMain() error {
 		reported = true
 		var m monitorReport
 		if err != nil {
-			m = monitorReport{Error: err.Error(), Code: exitCodeOf(err)}
+			m = monitorReport{Error: err.Error(), Class: errdefs.Name(err)}
 		}
 		writeMessage(rep, m)
 		rep.Close()
@@ -280,13 +271,13 @@ func (e *Engine) monitor(id string, h *hub, started func(error)) error {
 				// --rm is done before anyone hears of the failure.
 				e.finish(cfg)
 				started(err)
-				h.end(attachExit{Code: exitCodeOf(err), Error: err.Error()}, true)
+				h.end(failedExit(err), true)
 				return err
 			}
 			// A restart that could not start: clients still attached
 			// hear why.
 			e.finish(cfg)
-			h.end(attachExit{Code: exitCodeOf(err), Error: err.Error()}, true)
+			h.end(failedExit(err), true)
 			return nil
 		}
 		lastCode = code

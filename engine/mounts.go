@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -63,7 +64,7 @@ var bindFlags = []string{"exec", "noexec", "suid", "nosuid", "dev", "nodev", "bi
 // anonymous.
 func ParseVolume(spec string) (Mount, error) {
 	bad := func(why string) (Mount, error) {
-		return Mount{}, withClass(ErrInvalid, fmt.Errorf("-v %q: %s", spec, why))
+		return Mount{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("-v %q: %s", spec, why))
 	}
 	parts := strings.Split(spec, ":")
 	var m Mount
@@ -186,7 +187,7 @@ func (m *Mount) check() error {
 // volume-nocopy, tmpfs-size, tmpfs-mode) plus Podman's U and O.
 func ParseMount(spec string) (Mount, error) {
 	bad := func(why string) (Mount, error) {
-		return Mount{}, withClass(ErrInvalid, fmt.Errorf("--mount %q: %s", spec, why))
+		return Mount{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--mount %q: %s", spec, why))
 	}
 	fields, err := csv.NewReader(strings.NewReader(spec)).Read()
 	if err != nil {
@@ -293,13 +294,13 @@ func ParseTmpfs(spec string) (Mount, error) {
 			m.ReadOnly = true
 		case o == "rw":
 		case o == "":
-			return Mount{}, withClass(ErrInvalid, fmt.Errorf("--tmpfs %q: empty option", spec))
+			return Mount{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--tmpfs %q: empty option", spec))
 		default:
 			m.Options = append(m.Options, o)
 		}
 	}
 	if err := m.check(); err != nil {
-		return Mount{}, withClass(ErrInvalid, fmt.Errorf("--tmpfs %q: %w", spec, err))
+		return Mount{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--tmpfs %q: %w", spec, err))
 	}
 	return m, nil
 }
@@ -334,7 +335,7 @@ func checkDestinations(mounts []Mount) error {
 	for _, m := range mounts {
 		d := filepath.Clean(m.Destination)
 		if seen[d] {
-			return withClass(ErrInvalid, fmt.Errorf("%s is the destination of two mounts: give each path one", d))
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s is the destination of two mounts: give each path one", d))
 		}
 		seen[d] = true
 	}
@@ -379,7 +380,7 @@ func (e *Engine) completeMounts(mounts []Mount, volumesFrom []string, imageVolum
 			mounts[i].Source, mounts[i].Anonymous = newID(), true
 		case m.kind() == MountBind:
 			if _, err := os.Stat(m.Source); err != nil {
-				return nil, withClass(ErrInvalid, fmt.Errorf("bind mount of %s: %w: the host path must exist", m.Destination, err))
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("bind mount of %s: %w: the host path must exist", m.Destination, err))
 			}
 		}
 	}
@@ -410,7 +411,7 @@ func (e *Engine) specMounts(cfg *ContainerConfig, rootfs string, uid, gid uint32
 			continue
 		case MountVolume:
 			v, vm, err := e.volumeMount(m.Source)
-			if errors.Is(err, ErrNotFound) {
+			if errors.Is(err, errdefs.ErrNotFound) {
 				return nil, fmt.Errorf("volume of %s: %w: create it again with scow volume create", m.Destination, err)
 			}
 			if err != nil {
@@ -429,7 +430,7 @@ func (e *Engine) specMounts(cfg *ContainerConfig, rootfs string, uid, gid uint32
 			m.Source, opts = vm.Source, append(vm.Options, opts...)
 		}
 		if _, err := os.Stat(m.Source); err != nil {
-			return nil, withClass(ErrInvalid, fmt.Errorf("bind mount source of %s: %w", m.Destination, err))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("bind mount source of %s: %w", m.Destination, err))
 		}
 		if m.has("U") {
 			if err := chownTree(m.Source, toNamespace(cfg.UIDMap, uid), toNamespace(cfg.GIDMap, gid)); err != nil {
@@ -471,7 +472,7 @@ func mountSources(mounts []specs.Mount) []string {
 // to a fresh upper directory of the container's, dropped at each start.
 func (e *Engine) overlayMount(id string, n int, m Mount) (specs.Mount, error) {
 	if strings.ContainsAny(m.Source, ",:") {
-		return specs.Mount{}, withClass(ErrInvalid, fmt.Errorf("-v %s:%s:O: an overlay source cannot contain ',' or ':'", m.Source, m.Destination))
+		return specs.Mount{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("-v %s:%s:O: an overlay source cannot contain ',' or ':'", m.Source, m.Destination))
 	}
 	dir := filepath.Join(e.containerDir(id), "overlay", fmt.Sprint(n))
 	if err := os.RemoveAll(dir); err != nil {

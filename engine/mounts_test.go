@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"github.com/scow-project/scow/engine/errdefs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -60,14 +61,14 @@ func TestParseMounts(t *testing.T) {
 			t.Errorf("%s %q: error %v, want error %t", tc.flag, tc.spec, err, tc.err)
 			continue
 		}
-		if err != nil && !errors.Is(err, ErrInvalid) {
-			t.Errorf("%s %q: error %v is not ErrInvalid", tc.flag, tc.spec, err)
+		if err != nil && !errors.Is(err, errdefs.ErrInvalid) {
+			t.Errorf("%s %q: error %v is not errdefs.ErrInvalid", tc.flag, tc.spec, err)
 		}
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s %q = %+v, want %+v", tc.flag, tc.spec, got, tc.want)
 		}
 	}
-	if err := checkDestinations([]Mount{{Destination: "/a"}, {Destination: "/a/"}}); !errors.Is(err, ErrInvalid) {
+	if err := checkDestinations([]Mount{{Destination: "/a"}, {Destination: "/a/"}}); !errors.Is(err, errdefs.ErrInvalid) {
 		t.Errorf("two mounts at /a: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"maps"
 	"net"
 	"path/filepath"
@@ -42,7 +43,7 @@ func exposedPorts(exposed map[string]struct{}, have []netns.PortMapping) []netns
 func (e *Engine) startNetwork(ctx context.Context, cfg *ContainerConfig) (*netns.Network, error) {
 	mode, err := netns.ParseMode(cfg.Network)
 	if err != nil {
-		return nil, withClass(ErrInvalid, err)
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
 	o := netns.Options{
 		ID: cfg.ID, Mode: mode, Name: cfg.Name, Hostname: cfg.Hostname,
@@ -59,7 +60,7 @@ func (e *Engine) startNetwork(ctx context.Context, cfg *ContainerConfig) (*netns
 		}
 		st, err := e.state(ctx, owner.ID)
 		if err != nil || st.Status != StatusRunning {
-			return nil, withClass(ErrInvalid, fmt.Errorf("--network container:%s: that container is not running: start it first", owner.Name))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network container:%s: that container is not running: start it first", owner.Name))
 		}
 		ownerMode, _ := netns.ParseMode(owner.Network)
 		switch {
@@ -68,7 +69,7 @@ func (e *Engine) startNetwork(ctx context.Context, cfg *ContainerConfig) (*netns
 		case ownerMode.Private():
 			o.JoinPath = netns.Path(e.netnsDir(), owner.ID)
 		default:
-			return nil, withClass(ErrInvalid, fmt.Errorf("--network container:%s: that container shares another's network; join that one", owner.Name))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network container:%s: that container shares another's network; join that one", owner.Name))
 		}
 		o.JoinDir = e.containerDir(owner.ID)
 	case netns.ModeNS:
@@ -80,7 +81,7 @@ func (e *Engine) startNetwork(ctx context.Context, cfg *ContainerConfig) (*netns
 	}
 	n, err := netns.Start(o)
 	if err != nil {
-		return nil, withClass(ErrInvalid, err)
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
 	return n, nil
 }
@@ -112,7 +113,7 @@ func (e *Engine) Port(ctx context.Context, ref, which string) ([]string, error) 
 		}
 	}
 	if which != "" && len(out) == 0 {
-		return nil, withClass(ErrNotFound, fmt.Errorf("container %.12s does not publish port %s", id, which))
+		return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("container %.12s does not publish port %s", id, which))
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	stdnet "net"
 	"os"
 	"path/filepath"
@@ -106,9 +107,9 @@ func (e *Engine) network(ref string) (*NetConfig, error) {
 	case 1:
 		return found[0], nil
 	case 0:
-		return nil, withClass(ErrNotFound, fmt.Errorf("network %s: %w: create it with scow network create, or see scow network ls", ref, netns.ErrNetworkUnknown))
+		return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("network %s: %w: create it with scow network create, or see scow network ls", ref, netns.ErrNetworkUnknown))
 	}
-	return nil, withClass(ErrInvalid, fmt.Errorf("network ID %s is ambiguous: give more of it", ref))
+	return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network ID %s is ambiguous: give more of it", ref))
 }
 
 // NetworkCreateOptions are the flags of network create.
@@ -141,7 +142,7 @@ func (e *Engine) CreateNetwork(o NetworkCreateOptions) (*NetConfig, error) {
 			if o.Ignore {
 				return c, nil
 			}
-			return nil, withClass(ErrExists, fmt.Errorf("network %s: %w: choose another name, or remove it first", o.Name, netns.ErrNetworkExists))
+			return nil, errdefs.WithClass(errdefs.ErrExists, fmt.Errorf("network %s: %w: choose another name, or remove it first", o.Name, netns.ErrNetworkExists))
 		}
 	}
 	id := make([]byte, 32)
@@ -149,7 +150,7 @@ func (e *Engine) CreateNetwork(o NetworkCreateOptions) (*NetConfig, error) {
 	c, err := netns.NewNetConfig(netns.CreateOptions{Name: o.Name, Subnet: o.Subnet, Gateway: o.Gateway, Internal: o.Internal, Labels: labels},
 		hex.EncodeToString(id), all, netns.HostRanges())
 	if err != nil {
-		return nil, withClass(ErrInvalid, err)
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
 	if err := writeJSON(filepath.Join(e.networksDir(), c.Name+".json"), c, true); err != nil {
 		return nil, err
@@ -171,7 +172,7 @@ func (e *Engine) Networks(filters []string) ([]*NetConfig, error) {
 			k, v, _ := strings.Cut(f, "=")
 			match, err := c.Match(k, v)
 			if err != nil {
-				return nil, withClass(ErrInvalid, err)
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 			}
 			ok = ok && match
 		}
@@ -205,7 +206,7 @@ func (e *Engine) RemoveNetwork(ctx context.Context, ref string, force bool) (str
 		return "", err
 	}
 	if c.Name == netns.DefaultNetwork {
-		return "", withClass(ErrInvalid, fmt.Errorf("network %s is the default network: it cannot be removed", c.Name))
+		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network %s is the default network: it cannot be removed", c.Name))
 	}
 	return c.Name, e.removeUnused(ctx, "network", c.Name, force, e.lockNetworks, e.networkUsers, func() error {
 		return e.removeNetwork(c)
@@ -290,13 +291,13 @@ func (e *Engine) attachment(ref string, aliases []string, ip string) (*NetConfig
 	}
 	if ip != "" {
 		if err := c.CheckIP(ip); err != nil {
-			return nil, netns.Attachment{}, withClass(ErrInvalid, err)
+			return nil, netns.Attachment{}, errdefs.WithClass(errdefs.ErrInvalid, err)
 		}
 		ip = stdnet.ParseIP(ip).To4().String()
 	}
 	for _, a := range aliases {
 		if err := ValidName(a); err != nil {
-			return nil, netns.Attachment{}, withClass(ErrInvalid, fmt.Errorf("--network-alias %q: %w", a, err))
+			return nil, netns.Attachment{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network-alias %q: %w", a, err))
 		}
 	}
 	return c, netns.Attachment{Network: c.Name, Aliases: aliases, IP: ip}, nil
@@ -311,7 +312,7 @@ func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ref string, aliases
 	}
 	return e.changeNetworks(ctx, ref, func(cfg *ContainerConfig, st *ContainerState) error {
 		if slices.ContainsFunc(cfg.Networks, func(x netns.Attachment) bool { return x.Network == a.Network }) {
-			return withClass(ErrExists, fmt.Errorf("container %s is already on network %s", cfg.Name, a.Network))
+			return errdefs.WithClass(errdefs.ErrExists, fmt.Errorf("container %s is already on network %s", cfg.Name, a.Network))
 		}
 		if st.Status == StatusRunning {
 			hosts := ""
@@ -328,7 +329,7 @@ func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ref string, aliases
 			if _, err := e.bridges().Attach(c, a, netns.Joiner{
 				ID: cfg.ID, Name: cfg.Name, Hostname: cfg.Hostname, Hosts: hosts, Pin: netns.Path(e.netnsDir(), cfg.ID),
 			}); err != nil {
-				return withClass(ErrInvalid, err)
+				return errdefs.WithClass(errdefs.ErrInvalid, err)
 			}
 		}
 		cfg.Networks = append(cfg.Networks, a)
@@ -345,10 +346,10 @@ func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ref string) erro
 	return e.changeNetworks(ctx, ref, func(cfg *ContainerConfig, st *ContainerState) error {
 		i := slices.IndexFunc(cfg.Networks, func(x netns.Attachment) bool { return x.Network == c.Name })
 		if i < 0 {
-			return withClass(ErrNotFound, fmt.Errorf("container %s is not on network %s", cfg.Name, c.Name))
+			return errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("container %s is not on network %s", cfg.Name, c.Name))
 		}
 		if len(cfg.Networks) == 1 {
-			return withClass(ErrInvalid, fmt.Errorf("network %s is container %s's only one: connect it to another first", c.Name, cfg.Name))
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network %s is container %s's only one: connect it to another first", c.Name, cfg.Name))
 		}
 		if st.Status == StatusRunning {
 			if err := e.bridges().Detach(c, cfg.ID); err != nil {
@@ -372,7 +373,7 @@ func (e *Engine) changeNetworks(ctx context.Context, ref string, change func(*Co
 	defer unlock()
 	id := cfg.ID
 	if mode, _ := netns.ParseMode(cfg.Network); mode.Kind != netns.ModeBridge {
-		return withClass(ErrInvalid, fmt.Errorf("container %s runs with --network %s: only containers on named networks can be connected to more", ref, mode))
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s runs with --network %s: only containers on named networks can be connected to more", ref, mode))
 	}
 	st, err := e.loadState(id)
 	if err != nil {
@@ -429,7 +430,7 @@ func (e *Engine) networkOptions(cfg *ContainerConfig, o *netns.Options) error {
 		o.Attachments = append(o.Attachments, a)
 	}
 	if len(o.Nets) == 0 {
-		return withClass(ErrInvalid, fmt.Errorf("container %s is on no network: connect it to one", cfg.Name))
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is on no network: connect it to one", cfg.Name))
 	}
 	return nil
 }

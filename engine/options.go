@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"os"
 	"strconv"
 	"strings"
@@ -16,7 +17,7 @@ import (
 func ReadEnvFile(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, withClass(ErrInvalid, fmt.Errorf("--env-file: %w", err))
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--env-file: %w", err))
 	}
 	defer f.Close()
 	var env []string
@@ -29,7 +30,7 @@ func ReadEnvFile(path string) ([]string, error) {
 		}
 		kv, err := envEntry(line)
 		if err != nil {
-			return nil, withClass(ErrInvalid, fmt.Errorf("--env-file %s line %d: %w", path, n, err))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--env-file %s line %d: %w", path, n, err))
 		}
 		if kv != "" {
 			env = append(env, kv)
@@ -92,7 +93,7 @@ func parseEntrypoint(s string) ([]string, error) {
 	if strings.HasPrefix(s, "[") {
 		var words []string
 		if err := json.Unmarshal([]byte(s), &words); err != nil {
-			return nil, withClass(ErrInvalid, fmt.Errorf("--entrypoint %q: bad JSON array: %v", s, err))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--entrypoint %q: bad JSON array: %v", s, err))
 		}
 		return words, nil
 	}
@@ -114,7 +115,7 @@ func parseKeyValues(flag string, list []string) (map[string]string, error) {
 	for _, l := range list {
 		k, v, _ := strings.Cut(l, "=")
 		if k == "" {
-			return nil, withClass(ErrInvalid, fmt.Errorf("%s %q: want KEY=VALUE", flag, l))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s %q: want KEY=VALUE", flag, l))
 		}
 		out[k] = v
 	}
@@ -149,16 +150,16 @@ func ParseRestartPolicy(s string) (RestartPolicy, error) {
 		if hasCount {
 			n, err := strconv.Atoi(count)
 			if err != nil || n < 0 {
-				return p, withClass(ErrInvalid, fmt.Errorf("--restart %q: the retry count must be a number", s))
+				return p, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--restart %q: the retry count must be a number", s))
 			}
 			p.MaxRetries = n
 		}
 		return p, nil
 	default:
-		return p, withClass(ErrInvalid, fmt.Errorf("--restart %q: use no, on-failure[:N], always or unless-stopped", s))
+		return p, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--restart %q: use no, on-failure[:N], always or unless-stopped", s))
 	}
 	if hasCount {
-		return p, withClass(ErrInvalid, fmt.Errorf("--restart %q: only on-failure takes a retry count", s))
+		return p, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--restart %q: only on-failure takes a retry count", s))
 	}
 	return p, nil
 }
@@ -171,14 +172,14 @@ func parseLogOpts(opts []string) (maxSize int64, maxFiles int, err error) {
 		switch k {
 		case "max-size":
 			if maxSize, err = units.RAMInBytes(v); err != nil || maxSize < 0 {
-				return 0, 0, withClass(ErrInvalid, fmt.Errorf("--log-opt %q: want a size such as 10m", o))
+				return 0, 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--log-opt %q: want a size such as 10m", o))
 			}
 		case "max-file":
 			if maxFiles, err = strconv.Atoi(v); err != nil || maxFiles < 1 {
-				return 0, 0, withClass(ErrInvalid, fmt.Errorf("--log-opt %q: want a count of at least 1", o))
+				return 0, 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--log-opt %q: want a count of at least 1", o))
 			}
 		default:
-			return 0, 0, withClass(ErrInvalid, fmt.Errorf("--log-opt %q: use max-size or max-file", o))
+			return 0, 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--log-opt %q: use max-size or max-file", o))
 		}
 	}
 	return maxSize, maxFiles, nil
@@ -188,7 +189,7 @@ func parseLogOpts(opts []string) (maxSize int64, maxFiles int, err error) {
 func writeCIDFile(path, id string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return withClass(ErrExists, fmt.Errorf("--cidfile: %w", err))
+		return errdefs.WithClass(errdefs.ErrExists, fmt.Errorf("--cidfile: %w", err))
 	}
 	_, err = f.WriteString(id)
 	if cerr := f.Close(); err == nil {

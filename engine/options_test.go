@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"github.com/scow-project/scow/engine/errdefs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,8 +30,8 @@ func TestParseChanges(t *testing.T) {
 		t.Errorf("EXPOSE 80 did not default to tcp: %v", c.ExposedPorts)
 	}
 	for _, bad := range []string{"BOGUS x", "WORKDIR=rel", "ENV", "CMD=[broken", "LABEL=novalue", "CMD="} {
-		if _, err := ParseChanges([]string{bad}); !errors.Is(err, ErrInvalid) {
-			t.Errorf("ParseChanges(%q) = %v, want ErrInvalid", bad, err)
+		if _, err := ParseChanges([]string{bad}); !errors.Is(err, errdefs.ErrInvalid) {
+			t.Errorf("ParseChanges(%q) = %v, want errdefs.ErrInvalid", bad, err)
 		}
 	}
 }
@@ -70,10 +71,10 @@ func TestEnv(t *testing.T) {
 		t.Errorf("ReadEnvFile = %v, %v", got, err)
 	}
 	os.WriteFile(f, []byte("=bad\n"), 0o644)
-	if _, err := ReadEnvFile(f); !errors.Is(err, ErrInvalid) {
+	if _, err := ReadEnvFile(f); !errors.Is(err, errdefs.ErrInvalid) {
 		t.Errorf("ReadEnvFile of a bad line: %v", err)
 	}
-	if _, err := ReadEnvFile(f + ".missing"); !errors.Is(err, ErrInvalid) {
+	if _, err := ReadEnvFile(f + ".missing"); !errors.Is(err, errdefs.ErrInvalid) {
 		t.Errorf("ReadEnvFile of a missing file: %v", err)
 	}
 }
@@ -132,8 +133,8 @@ func TestStateRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := newID()
-	if err := e.reserveName("one", other); !errors.Is(err, ErrExists) {
-		t.Errorf("second reservation: %v, want ErrExists", err)
+	if err := e.reserveName("one", other); !errors.Is(err, errdefs.ErrExists) {
+		t.Errorf("second reservation: %v, want errdefs.ErrExists", err)
 	}
 	// A name whose owner has no record (a crash) is reclaimed.
 	if err := e.reserveName("orphan", "deadbeef"); err != nil {
@@ -151,7 +152,7 @@ func TestStateRecords(t *testing.T) {
 		t.Errorf("state %+v, %v", st, err)
 	}
 	e.releaseName("one", other) // not the owner: kept
-	if err := e.reserveName("one", other); !errors.Is(err, ErrExists) {
+	if err := e.reserveName("one", other); !errors.Is(err, errdefs.ErrExists) {
 		t.Error("releaseName by a non-owner freed the name")
 	}
 	e.releaseName("one", cfg.ID)

@@ -159,7 +159,7 @@ func (e *Engine) execSession(id string, c *frameConn, req attachRequest) {
 		h.join(c, req, true)
 	}
 	fail := func(err error) {
-		x := attachExit{Code: exitCodeOf(err), Error: err.Error()}
+		x := failedExit(err)
 		if req.Detach {
 			c.sendJSON(frameExit, x)
 			c.c.Close()

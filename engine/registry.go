@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"io"
 	"os"
 	"path/filepath"
@@ -61,7 +62,7 @@ func (e *Engine) Push(ctx context.Context, name, dest string, o PushOptions) err
 // Login checks and stores credentials for a registry.
 func (e *Engine) Login(ctx context.Context, registry, user, pass string, o RegistryOptions) error {
 	if registry == "" {
-		return withClass(ErrInvalid, errors.New("login: give a registry"))
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("login: give a registry"))
 	}
 	return storage.Login(ctx, registry, user, pass, withDefaults(o))
 }
@@ -74,7 +75,7 @@ func (e *Engine) LoginUser(registry string, o RegistryOptions) (string, error) {
 // Logout forgets the credentials of a registry, or of all.
 func (e *Engine) Logout(registry string, all bool, o RegistryOptions) error {
 	if registry == "" && !all {
-		return withClass(ErrInvalid, errors.New("logout: give a registry or --all"))
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("logout: give a registry or --all"))
 	}
 	return storage.Logout(registry, all, withDefaults(o))
 }
@@ -101,7 +102,7 @@ func (e *Engine) ensureImage(ctx context.Context, name, policy string, o Registr
 	case PullAlways, PullNewer:
 		// A pull of an unchanged image copies nothing but the manifest.
 	default:
-		return withClass(ErrInvalid, fmt.Errorf("--pull %q: use missing, always, never or newer", policy))
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--pull %q: use missing, always, never or newer", policy))
 	}
 	o.Progress = progress
 	if _, err := e.Pull(ctx, name, o); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"io"
 	"os"
 	"os/exec"
@@ -225,7 +226,7 @@ func (e *Engine) createSpec(ctx context.Context, s *Spec, progress io.Writer) (c
 		ports = append(ports, exposedPorts(img.Config.Config.ExposedPorts, ports)...)
 	}
 	if err := netns.CheckPorts(ports, userns.Rootless()); err != nil {
-		return nil, withClass(ErrInvalid, err)
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
 	hostname := s.Hostname
 	switch mode.Kind {
@@ -238,7 +239,7 @@ func (e *Engine) createSpec(ctx context.Context, s *Spec, progress io.Writer) (c
 		mode.Target, hostname = owner.ID, owner.Hostname
 	case netns.ModeNS:
 		if _, err := os.Stat(mode.Target); err != nil {
-			return nil, withClass(ErrInvalid, fmt.Errorf("--network ns:%s: %w", mode.Target, err))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network ns:%s: %w", mode.Target, err))
 		}
 	}
 	cfg = &ContainerConfig{
@@ -267,7 +268,7 @@ func (e *Engine) createSpec(ctx context.Context, s *Spec, progress io.Writer) (c
 		cfg.Cmd = s.Cmd
 	}
 	if len(cfg.Entrypoint)+len(cfg.Cmd) == 0 {
-		return nil, withClass(ErrInvalid, fmt.Errorf("no command: image %s has no Cmd or Entrypoint; give one after the image name", s.Image))
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("no command: image %s has no Cmd or Entrypoint; give one after the image name", s.Image))
 	}
 	if s.WorkingDir != "" {
 		cfg.WorkingDir = s.WorkingDir
@@ -366,7 +367,7 @@ func findInit(init bool, path string) (string, error) {
 			return "", err
 		}
 		if st, err := os.Stat(abs); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
-			return "", withClass(ErrInvalid, fmt.Errorf("--init-path %s: not an executable file", path))
+			return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--init-path %s: not an executable file", path))
 		}
 		return abs, nil
 	}
@@ -375,7 +376,7 @@ func findInit(init bool, path string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", withClass(ErrNotFound, errors.New("--init: no catatonit or tini-static on this host: install the catatonit package or give --init-path"))
+	return "", errdefs.WithClass(errdefs.ErrNotFound, errors.New("--init: no catatonit or tini-static on this host: install the catatonit package or give --init-path"))
 }
 
 // spec builds the runtime spec of cfg on the mounted rootfs, in network
@@ -383,7 +384,7 @@ func findInit(init bool, path string) (string, error) {
 func (e *Engine) spec(cfg *ContainerConfig, rootfs string, rows, cols uint16, net *netns.Network) (*specs.Spec, error) {
 	user, err := oci.ResolveUser(rootfs, cfg.User)
 	if err != nil {
-		return nil, withClass(ErrInvalid, err)
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
 	env := cfg.Env
 	if !hasEnv(env, "PATH") {
@@ -481,7 +482,7 @@ func (e *Engine) recordFailure(cfg *ContainerConfig, cause error) {
 			unlock()
 			return
 		}
-		st.Error, st.ExitCode = cause.Error(), exitCodeOf(cause)
+		st.Error, st.ExitCode = cause.Error(), errdefs.ExitCode(cause)
 		st.RuntimeState, st.MonitorPid, st.MonitorStart = false, 0, 0
 		if st.Status == StatusRestarting {
 			st.Status = StatusExited // a restart that could not start ends it
@@ -511,16 +512,4 @@ func testPause(point string) {
 		}
 	}
 	select {}
-}
-
-// exitCodeOf maps a start failure to Docker's codes: 127 not found, 126
-// not executable, 125 anything else.
-func exitCodeOf(err error) int {
-	switch {
-	case errors.Is(err, ErrCommandNotFound):
-		return 127
-	case errors.Is(err, ErrCannotInvoke):
-		return 126
-	}
-	return 125
 }

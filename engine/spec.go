@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	stdnet "net"
 	"os"
 	"strings"
@@ -102,12 +103,12 @@ func NewSpec(o RunOptions) (*Spec, error) {
 	}
 	var err error
 	if s.Network, err = netns.ParseMode(network); err != nil {
-		return nil, withClass(ErrInvalid, err)
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
 	for _, p := range o.Publish {
 		m, err := netns.ParsePublish(p)
 		if err != nil {
-			return nil, withClass(ErrInvalid, err)
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 		}
 		s.Ports = append(s.Ports, m...)
 	}
@@ -145,7 +146,7 @@ func NewSpec(o RunOptions) (*Spec, error) {
 	}
 	if s.CIDFile != "" {
 		if _, err := os.Stat(s.CIDFile); err == nil {
-			return nil, withClass(ErrExists, fmt.Errorf("--cidfile %s already exists: remove it first", s.CIDFile))
+			return nil, errdefs.WithClass(errdefs.ErrExists, fmt.Errorf("--cidfile %s already exists: remove it first", s.CIDFile))
 		}
 	}
 	return s, nil
@@ -156,7 +157,9 @@ func NewSpec(o RunOptions) (*Spec, error) {
 // network are dropped, with a warning, as Docker does: compose files
 // publish ports and use the host's network too.
 func (s *Spec) Check() error {
-	bad := func(format string, a ...any) error { return withClass(ErrInvalid, fmt.Errorf(format, a...)) }
+	bad := func(format string, a ...any) error {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
+	}
 	if s.Name != "" {
 		if err := ValidName(s.Name); err != nil {
 			return err
@@ -179,7 +182,7 @@ func (s *Spec) Check() error {
 	}
 	for _, h := range s.AddHosts {
 		if err := netns.ValidateHost(h); err != nil {
-			return withClass(ErrInvalid, err)
+			return errdefs.WithClass(errdefs.ErrInvalid, err)
 		}
 	}
 	if s.MacAddress != "" {
@@ -208,7 +211,7 @@ func (s *Spec) Check() error {
 		}
 	}
 	if s.Restart.Name != "" && s.Restart.Name != "no" && s.Remove {
-		return withClass(ErrInvalid, errors.New("--restart and --rm conflict: a container cannot be both restarted and removed when it exits"))
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("--restart and --rm conflict: a container cannot be both restarted and removed when it exits"))
 	}
 	if s.StopSignal != "" {
 		if _, err := ParseSignal(s.StopSignal); err != nil {
@@ -240,7 +243,7 @@ func userEnv(files, entries []string) ([]string, error) {
 	for _, kv := range entries {
 		entry, err := envEntry(kv)
 		if err != nil {
-			return nil, withClass(ErrInvalid, fmt.Errorf("-e: %w", err))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("-e: %w", err))
 		}
 		if entry != "" {
 			env = append(env, entry)

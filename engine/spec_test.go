@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"github.com/scow-project/scow/engine/errdefs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,7 +14,7 @@ import (
 )
 
 // NewSpec is pure but for the files flags name: every option becomes a
-// typed field, every conflict an ErrInvalid that names the flags.
+// typed field, every conflict an errdefs.ErrInvalid that names the flags.
 func TestNewSpec(t *testing.T) {
 	dir := t.TempDir()
 	envFile := filepath.Join(dir, "env")
@@ -81,30 +82,30 @@ func TestNewSpec(t *testing.T) {
 		class error
 		words string
 	}{
-		{"a bad name", RunOptions{Image: "i", Name: "-x"}, ErrInvalid, "-x"},
-		{"a bad hostname", RunOptions{Image: "i", Hostname: "a_b"}, ErrInvalid, "--hostname"},
-		{"a bad network", RunOptions{Image: "i", Network: "weird:x"}, ErrInvalid, "weird"},
-		{"a bad port", RunOptions{Image: "i", Network: "slirp4netns", Publish: []string{"x:y"}}, ErrInvalid, "x:y"},
-		{"ports without a network of its own", RunOptions{Image: "i", Network: "none", Publish: []string{"80"}}, ErrInvalid, "-p and -P"},
-		{"an alias without a named network", RunOptions{Image: "i", Network: "none", NetworkAliases: []string{"a"}}, ErrInvalid, "--network-alias"},
-		{"a bad MAC address", RunOptions{Image: "i", Network: "slirp4netns", MacAddress: "zz"}, ErrInvalid, "--mac-address"},
-		{"a MAC address on the host's network", RunOptions{Image: "i", Network: "host", MacAddress: "02:42:ac:11:00:02"}, ErrInvalid, "--mac-address"},
-		{"a bad --add-host", RunOptions{Image: "i", AddHosts: []string{"nocolon"}}, ErrInvalid, "nocolon"},
-		{"a hostname with another's network", RunOptions{Image: "i", Network: "container:web", Hostname: "h"}, ErrInvalid, "conflicting options: --hostname"},
-		{"a user namespace with a joined network", RunOptions{Image: "i", Network: "ns:/run/netns/x", UIDMap: []string{"0:1:10"}}, ErrInvalid, "conflicting options"},
-		{"restart and rm", RunOptions{Image: "i", Restart: "always", Remove: true}, ErrInvalid, "--restart and --rm"},
-		{"a bad restart policy", RunOptions{Image: "i", Restart: "sometimes"}, ErrInvalid, "sometimes"},
-		{"a bad stop signal", RunOptions{Image: "i", StopSignal: "NOPE"}, ErrInvalid, "NOPE"},
-		{"a relative workdir", RunOptions{Image: "i", Workdir: "rel"}, ErrInvalid, "-w"},
-		{"a bad --volumes-from mode", RunOptions{Image: "i", VolumesFrom: []string{"other:zz"}}, ErrInvalid, "--volumes-from"},
-		{"two mounts on one path", RunOptions{Image: "i", Volumes: []string{"/a:/x", "/b:/x/"}}, ErrInvalid, "/x"},
-		{"a bad -e", RunOptions{Image: "i", Env: []string{"=x"}}, ErrInvalid, "=x"},
+		{"a bad name", RunOptions{Image: "i", Name: "-x"}, errdefs.ErrInvalid, "-x"},
+		{"a bad hostname", RunOptions{Image: "i", Hostname: "a_b"}, errdefs.ErrInvalid, "--hostname"},
+		{"a bad network", RunOptions{Image: "i", Network: "weird:x"}, errdefs.ErrInvalid, "weird"},
+		{"a bad port", RunOptions{Image: "i", Network: "slirp4netns", Publish: []string{"x:y"}}, errdefs.ErrInvalid, "x:y"},
+		{"ports without a network of its own", RunOptions{Image: "i", Network: "none", Publish: []string{"80"}}, errdefs.ErrInvalid, "-p and -P"},
+		{"an alias without a named network", RunOptions{Image: "i", Network: "none", NetworkAliases: []string{"a"}}, errdefs.ErrInvalid, "--network-alias"},
+		{"a bad MAC address", RunOptions{Image: "i", Network: "slirp4netns", MacAddress: "zz"}, errdefs.ErrInvalid, "--mac-address"},
+		{"a MAC address on the host's network", RunOptions{Image: "i", Network: "host", MacAddress: "02:42:ac:11:00:02"}, errdefs.ErrInvalid, "--mac-address"},
+		{"a bad --add-host", RunOptions{Image: "i", AddHosts: []string{"nocolon"}}, errdefs.ErrInvalid, "nocolon"},
+		{"a hostname with another's network", RunOptions{Image: "i", Network: "container:web", Hostname: "h"}, errdefs.ErrInvalid, "conflicting options: --hostname"},
+		{"a user namespace with a joined network", RunOptions{Image: "i", Network: "ns:/run/netns/x", UIDMap: []string{"0:1:10"}}, errdefs.ErrInvalid, "conflicting options"},
+		{"restart and rm", RunOptions{Image: "i", Restart: "always", Remove: true}, errdefs.ErrInvalid, "--restart and --rm"},
+		{"a bad restart policy", RunOptions{Image: "i", Restart: "sometimes"}, errdefs.ErrInvalid, "sometimes"},
+		{"a bad stop signal", RunOptions{Image: "i", StopSignal: "NOPE"}, errdefs.ErrInvalid, "NOPE"},
+		{"a relative workdir", RunOptions{Image: "i", Workdir: "rel"}, errdefs.ErrInvalid, "-w"},
+		{"a bad --volumes-from mode", RunOptions{Image: "i", VolumesFrom: []string{"other:zz"}}, errdefs.ErrInvalid, "--volumes-from"},
+		{"two mounts on one path", RunOptions{Image: "i", Volumes: []string{"/a:/x", "/b:/x/"}}, errdefs.ErrInvalid, "/x"},
+		{"a bad -e", RunOptions{Image: "i", Env: []string{"=x"}}, errdefs.ErrInvalid, "=x"},
 		{"a missing env file", RunOptions{Image: "i", EnvFiles: []string{filepath.Join(dir, "none")}}, os.ErrNotExist, "none"},
-		{"a bad entrypoint", RunOptions{Image: "i", Entrypoint: str("[oops")}, ErrInvalid, "--entrypoint"},
-		{"a bad log option", RunOptions{Image: "i", LogOpts: []string{"colour=red"}}, ErrInvalid, "colour"},
-		{"a bad --userns", RunOptions{Image: "i", UserNS: "sideways"}, ErrInvalid, "sideways"},
-		{"a missing init", RunOptions{Image: "i", InitPath: filepath.Join(dir, "none")}, ErrInvalid, "--init-path"},
-		{"an existing cidfile", RunOptions{Image: "i", CIDFile: taken}, ErrExists, "--cidfile"},
+		{"a bad entrypoint", RunOptions{Image: "i", Entrypoint: str("[oops")}, errdefs.ErrInvalid, "--entrypoint"},
+		{"a bad log option", RunOptions{Image: "i", LogOpts: []string{"colour=red"}}, errdefs.ErrInvalid, "colour"},
+		{"a bad --userns", RunOptions{Image: "i", UserNS: "sideways"}, errdefs.ErrInvalid, "sideways"},
+		{"a missing init", RunOptions{Image: "i", InitPath: filepath.Join(dir, "none")}, errdefs.ErrInvalid, "--init-path"},
+		{"an existing cidfile", RunOptions{Image: "i", CIDFile: taken}, errdefs.ErrExists, "--cidfile"},
 	}
 	for _, tc := range invalid {
 		_, err := NewSpec(tc.o)

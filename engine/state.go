@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/netns"
 	"os"
 	"path/filepath"
@@ -112,7 +113,7 @@ var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 // ValidName checks a container name as Docker does.
 func ValidName(name string) error {
 	if !nameRE.MatchString(name) {
-		return withClass(ErrInvalid, fmt.Errorf("container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name))
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name))
 	}
 	return nil
 }
@@ -235,7 +236,7 @@ func (e *Engine) halfCreated(cfg *ContainerConfig) bool {
 func (e *Engine) lockContainer(id string) (func(), error) {
 	unlock, err := lockDir(e.containerDir(id), unix.LOCK_EX)
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		return nil, withClass(ErrNotFound, fmt.Errorf("no container with ID %.12s", id))
+		return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("no container with ID %.12s", id))
 	}
 	return unlock, err
 }
@@ -262,7 +263,7 @@ func (e *Engine) reserveName(name, id string) error {
 		}
 		owner, rerr := os.ReadFile(p)
 		if rerr != nil || len(owner) == 0 || e.containerExists(string(owner)) {
-			return withClass(ErrExists, fmt.Errorf("the container name %q is already in use by %.12s: remove that container or choose another name", name, owner))
+			return errdefs.WithClass(errdefs.ErrExists, fmt.Errorf("the container name %q is already in use by %.12s: remove that container or choose another name", name, owner))
 		}
 		// The owner never got a record: reclaim under the names lock,
 		// so two reclaimers cannot both win.
@@ -275,7 +276,7 @@ func (e *Engine) reserveName(name, id string) error {
 		}
 		unlock()
 	}
-	return withClass(ErrExists, fmt.Errorf("the container name %q is already in use", name))
+	return errdefs.WithClass(errdefs.ErrExists, fmt.Errorf("the container name %q is already in use", name))
 }
 
 func (e *Engine) releaseName(name, id string) {

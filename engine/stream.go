@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"os"
 	"os/signal"
 	"strings"
@@ -48,7 +49,7 @@ func ParseDetachKeys(s string) ([]byte, error) {
 		case !ctrl && len(k) == 1:
 			out = append(out, k[0])
 		default:
-			return nil, withClass(ErrInvalid, fmt.Errorf("--detach-keys %q: unknown key %q: use a character or ctrl-<a-z, @, [, \\, ], ^, _>, comma-separated", s, k))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--detach-keys %q: unknown key %q: use a character or ctrl-<a-z, @, [, \\, ], ^, _>, comma-separated", s, k))
 		}
 	}
 	return out, nil
@@ -316,7 +317,7 @@ func exitResult(data []byte) error {
 	}
 	switch {
 	case x.Error != "":
-		return startError(x.Error, x.Code)
+		return errdefs.Rebuild(x.Class, x.Error)
 	case x.Code != 0:
 		return &ExitError{Code: x.Code}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/scow-project/scow/engine/errdefs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,7 +38,7 @@ type VolumeCreateOptions struct {
 // CreateVolume makes a named volume; without a name it gets a random one.
 func (e *Engine) CreateVolume(o VolumeCreateOptions) (*Volume, error) {
 	if o.Driver != "" && o.Driver != "local" {
-		return nil, withClass(ErrInvalid, fmt.Errorf("volume driver %q: scow has the local driver only", o.Driver))
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("volume driver %q: scow has the local driver only", o.Driver))
 	}
 	labels, err := parseLabels(o.Labels)
 	if err != nil {
@@ -188,7 +189,7 @@ func (e *Engine) removeUnused(ctx context.Context, what, name string, force bool
 		}
 		unlock()
 		if !force || attempt > 0 {
-			return withClass(ErrInUse, fmt.Errorf("%s %s is used by container %s: remove the container first, or use --force", what, name, e.containerName(ids[0])))
+			return errdefs.WithClass(errdefs.ErrInUse, fmt.Errorf("%s %s is used by container %s: remove the container first, or use --force", what, name, e.containerName(ids[0])))
 		}
 		for _, id := range ids {
 			if err := e.removeContainer(ctx, id, true, false); err != nil {

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/scow-project/scow/engine"
+	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/urfave/cli/v2"
 )
 
@@ -64,13 +65,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exit.Code
 	}
 	fmt.Fprintf(stderr, "Error: %s\n", oneLine(err))
-	switch {
-	case errors.Is(err, engine.ErrCommandNotFound):
-		return 127
-	case errors.Is(err, engine.ErrCannotInvoke):
-		return 126
-	}
-	return 125
+	return errdefs.ExitCode(err)
 }
 
 // oneLine joins the lines of a (library's) multi-line error message.

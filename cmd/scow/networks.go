@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/scow-project/scow/engine"
+	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/urfave/cli/v2"
 )
 
@@ -167,7 +168,7 @@ func networkCommand() *cli.Command {
 						return err
 					}
 					_, err := e.InspectNetwork(c.Args().First())
-					if errors.Is(err, engine.ErrNotFound) {
+					if errors.Is(err, errdefs.ErrNotFound) {
 						return &engine.ExitError{Code: 1}
 					}
 					return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/scow-project/scow/engine"
+	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/urfave/cli/v2"
 )
 
@@ -175,7 +176,7 @@ func volumeCommand() *cli.Command {
 						return err
 					}
 					_, err := e.InspectVolume(c.Args().First())
-					if errors.Is(err, engine.ErrNotFound) {
+					if errors.Is(err, errdefs.ErrNotFound) {
 						return &engine.ExitError{Code: 1}
 					}
 					return err
