@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	"io"
 	"maps"
 	"os"
@@ -74,7 +75,7 @@ func (e *Engine) Commit(ctx context.Context, ref, name string, o CommitOptions) 
 		}
 	}
 	if o.Pause {
-		if st, err := e.state(ctx, cfg.ID); err == nil && st.Status == StatusRunning {
+		if st, err := e.state(ctx, cfg.ID); err == nil && st.Status == record.StatusRunning {
 			rt, err := e.ociRuntime()
 			if err != nil {
 				return "", err
@@ -205,7 +206,7 @@ func (e *Engine) mountable(ref string) (string, error) {
 	return cfg.ID, nil
 }
 
-// Mount mounts a container's root filesystem and returns where; it stays
+// record.Mount mounts a container's root filesystem and returns where; it stays
 // until Unmount.
 func (e *Engine) Mount(ref string) (string, error) {
 	id, err := e.mountable(ref)
@@ -223,7 +224,7 @@ func (e *Engine) Mounted() (map[string]string, error) {
 	return e.store.Mounted()
 }
 
-// Unmount undoes a Mount.
+// Unmount undoes a record.Mount.
 func (e *Engine) Unmount(ref string) (string, error) {
 	id, err := e.mountable(ref)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	"io"
 	"os"
 	"path"
@@ -72,14 +73,14 @@ func (e *Engine) Copy(ctx context.Context, src, dst string, o CopyOptions, stdin
 // whose host side must not change, or a --read-only rootfs), and whether
 // it is a file bound on its own (/etc/hosts and the like), to be written
 // in place.
-func (e *Engine) containerPath(cfg *ContainerConfig, rootfs, p string) (root, rel string, readOnly, file bool, err error) {
+func (e *Engine) containerPath(cfg *record.Config, rootfs, p string) (root, rel string, readOnly, file bool, err error) {
 	p = path.Clean("/" + p)
 	root, rel, readOnly = rootfs, p, cfg.ReadOnly
 	// The files scow binds over the image's; the user's mounts, made
 	// after them, win.
 	if name, ok := strings.CutPrefix(p, "/etc/"); ok && slices.Contains(netns.Files(cfg.NoHosts), name) {
-		if _, err := os.Stat(filepath.Join(e.containerDir(cfg.ID), name)); err == nil {
-			root, rel, readOnly, file = e.containerDir(cfg.ID), "/"+name, false, true
+		if _, err := os.Stat(filepath.Join(e.rec.Dir(cfg.ID), name)); err == nil {
+			root, rel, readOnly, file = e.rec.Dir(cfg.ID), "/"+name, false, true
 		}
 	}
 	best := ""
@@ -88,10 +89,10 @@ func (e *Engine) containerPath(cfg *ContainerConfig, rootfs, p string) (root, re
 		if (p != d && !strings.HasPrefix(p, strings.TrimSuffix(d, "/")+"/")) || len(d) <= len(best) {
 			continue
 		}
-		switch m.kind() {
-		case MountTmpfs:
+		switch m.Kind() {
+		case record.MountTmpfs:
 			return "", "", false, false, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("cp: %s is on a tmpfs of the container, which cp cannot reach", p))
-		case MountVolume:
+		case record.MountVolume:
 			_, vm, err := e.volumeMount(m.Source)
 			if err != nil {
 				return "", "", false, false, err
@@ -103,7 +104,7 @@ func (e *Engine) containerPath(cfg *ContainerConfig, rootfs, p string) (root, re
 		default:
 			root = m.Source
 		}
-		best, rel, readOnly, file = d, "/"+strings.TrimPrefix(p, d), m.ReadOnly || m.has("O"), false
+		best, rel, readOnly, file = d, "/"+strings.TrimPrefix(p, d), m.ReadOnly || m.Has("O"), false
 		if st, err := os.Stat(root); err == nil && st.Mode().IsRegular() {
 			// A file bound on its own: its directory is the root.
 			root, rel, file = filepath.Dir(root), "/"+filepath.Base(root), true
@@ -133,7 +134,7 @@ func resolveIn(root, rel, original string, follow bool) (string, error) {
 
 // mountedContainer looks a container up and mounts its rootfs; release
 // unmounts it.
-func (e *Engine) mountedContainer(ref string) (cfg *ContainerConfig, rootfs string, release func(), err error) {
+func (e *Engine) mountedContainer(ref string) (cfg *record.Config, rootfs string, release func(), err error) {
 	cfg, err = e.lookupConfig(ref)
 	if err != nil {
 		return nil, "", nil, err
@@ -147,7 +148,7 @@ func (e *Engine) mountedContainer(ref string) (cfg *ContainerConfig, rootfs stri
 
 // copyTarget is a path of a container resolved on the host.
 type copyTarget struct {
-	cfg *ContainerConfig
+	cfg *record.Config
 	// full is the path, under root: the mounted rootfs or the host side
 	// of a mount; readOnly says whether the container may not write it,
 	// file whether it is a file mounted on its own.

@@ -16,5 +16,11 @@
 //     (ErrNotFound, ErrExists, ErrInvalid, ErrInUse, ErrRunning, and
 //     ErrCannotInvoke or ErrCommandNotFound for a command that could not
 //     run) and their one mapping to exit codes;
-//   - internal/userns: entering the user's shared user namespace.
+//   - record: the records of containers on disk (container.json,
+//     state.json, names, events), their locks and atomic writes;
+//   - internal/userns: entering the user's shared user namespace;
+//   - internal/testhook: the pause points the end-to-end tests kill at.
+//
+// The root still holds the rest (specs, the monitor, attach, containers,
+// images, volumes, networks) until each moves to a package of its own.
 package engine

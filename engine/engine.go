@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -29,6 +30,7 @@ type Config struct {
 type Engine struct {
 	opts    Options
 	cfg     Config
+	rec     record.Store
 	store   *storage.Store
 	runtime *oci.Runtime
 	// netWaits, in a monitor, wait for the network helpers of its runs.
@@ -52,7 +54,7 @@ func New(o Options) (*Engine, error) {
 	if o.StorageDriver == "" && cfg.MountProgram != "" {
 		o.StorageDriver = "overlay" // a mount program is overlay's
 	}
-	return &Engine{opts: o, cfg: cfg}, nil
+	return &Engine{opts: o, cfg: cfg, rec: record.Store{Root: o.Root}}, nil
 }
 
 // ReexecInit runs a storage helper this binary was re-executed as, and

@@ -35,7 +35,7 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions, s Streams)
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(filepath.Join(e.containerDir(id), "bundle", "config.json"))
+	data, err := os.ReadFile(filepath.Join(e.rec.Dir(id), "bundle", "config.json"))
 	if err != nil {
 		return fmt.Errorf("read bundle of %s: %w", ref, err)
 	}
@@ -88,7 +88,7 @@ func (e *Engine) Exec(ctx context.Context, ref string, o ExecOptions, s Streams)
 		c.c.Close()
 		return exitResult(data)
 	}
-	e.eventByID(id, "exec", nil)
+	e.rec.EventByID(id, "exec", nil)
 	if o.Detach {
 		c.c.Close()
 		return nil

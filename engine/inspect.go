@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/netns"
 	"slices"
 	"strconv"
@@ -83,20 +84,20 @@ func portMap(ports []netns.PortMapping) map[string][]InspectPort {
 // networkSettings is inspect's NetworkSettings: published ports, and
 // the address and gateway while the container runs; on named networks,
 // what it has on each, as Docker shows it.
-func (e *Engine) networkSettings(cfg *ContainerConfig, st *ContainerState) map[string]any {
+func (e *Engine) networkSettings(cfg *record.Config, st *record.State) map[string]any {
 	out := map[string]any{"Ports": portMap(st.Ports), "IPAddress": "", "Gateway": "", "MacAddress": cfg.MacAddress}
 	mode, err := netns.ParseMode(cfg.Network)
 	if err != nil {
 		return out
 	}
 	if mode.Kind != netns.ModeBridge {
-		if st.Status == StatusRunning {
+		if st.Status == record.StatusRunning {
 			out["IPAddress"], out["Gateway"] = netns.Addresses(mode)
 		}
 		return out
 	}
 	var live map[string]netns.Endpoint
-	if st.Status == StatusRunning {
+	if st.Status == record.StatusRunning {
 		live = e.bridges().Endpoints(cfg.ID)
 	}
 	nets := map[string]any{}
@@ -193,7 +194,7 @@ func (e *Engine) inspectData(c *Container) *ContainerInspect {
 		Name: cfg.Name, RestartCount: st.RestartCount, LogPath: e.LogPath(cfg.ID),
 		Mounts: []InspectMount{}, NetworkSettings: e.networkSettings(cfg, st),
 		State: InspectState{
-			Status: st.Status, Running: st.Status == StatusRunning, Restarting: st.Status == StatusRestarting,
+			Status: st.Status, Running: st.Status == record.StatusRunning, Restarting: st.Status == record.StatusRestarting,
 			OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error,
 			StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
 		},
@@ -224,19 +225,19 @@ func (e *Engine) inspectData(c *Container) *ContainerInspect {
 		if m.ReadOnly {
 			mode = "ro"
 		}
-		im := InspectMount{Type: m.kind(), Source: m.Source, Destination: m.Destination, Mode: mode, RW: !m.ReadOnly, Propagation: "rprivate"}
+		im := InspectMount{Type: m.Kind(), Source: m.Source, Destination: m.Destination, Mode: mode, RW: !m.ReadOnly, Propagation: "rprivate"}
 		for _, o := range m.Options {
 			if slices.Contains(propagations, o) {
 				im.Propagation = o
 			}
 		}
-		switch m.kind() {
-		case MountVolume:
+		switch m.Kind() {
+		case record.MountVolume:
 			im.Name = m.Source
 			if _, vm, err := e.volumeMount(m.Source); err == nil {
 				im.Source = vm.Source
 			}
-		case MountTmpfs:
+		case record.MountTmpfs:
 			im.Source, im.Propagation = "tmpfs", ""
 			out.HostConfig.Tmpfs[m.Destination] = strings.Join(m.Options, ",")
 			continue

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,13 +22,13 @@ func (e *Engine) LookupContainer(ref string) (string, error) {
 	if ref == "" {
 		return "", errdefs.WithClass(errdefs.ErrInvalid, errors.New("no container given"))
 	}
-	if owner, err := os.ReadFile(filepath.Join(e.namesDir(), ref)); err == nil && ValidName(ref) == nil {
-		if id := string(owner); e.containerExists(id) {
+	if owner, err := os.ReadFile(filepath.Join(e.rec.NamesDir(), ref)); err == nil && record.ValidName(ref) == nil {
+		if id := string(owner); e.rec.Exists(id) {
 			return id, nil
 		}
 	}
 	if isHexID(ref) {
-		entries, err := os.ReadDir(e.containersDir())
+		entries, err := os.ReadDir(e.rec.ContainersDir())
 		if err != nil && !os.IsNotExist(err) {
 			return "", err
 		}
@@ -48,12 +49,12 @@ func (e *Engine) LookupContainer(ref string) (string, error) {
 }
 
 // lookupConfig resolves ref and reads the container's container.json.
-func (e *Engine) lookupConfig(ref string) (*ContainerConfig, error) {
+func (e *Engine) lookupConfig(ref string) (*record.Config, error) {
 	id, err := e.LookupContainer(ref)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := e.loadConfig(id)
+	cfg, err := e.rec.LoadConfig(id)
 	if err != nil {
 		return nil, fmt.Errorf("read container %.12s: %w", id, err)
 	}
@@ -64,25 +65,16 @@ func isHexID(s string) bool {
 	return len(s) >= 3 && len(s) <= 64 && strings.Trim(s, "0123456789abcdef") == ""
 }
 
-// alive tells whether pid is still the process that started at start.
-func alive(pid int, start uint64) bool {
-	if pid <= 0 {
-		return false
-	}
-	s, err := procStart(pid)
-	return err == nil && s == start
-}
-
 // reconcile repairs a record whose monitor is gone: the container is
 // killed if it outlived it, its runtime state and mount are released, and
 // it is recorded as exited (code -1 when nobody saw the exit). The caller
 // holds the container's lock; reconcile reports whether st changed.
-func (e *Engine) reconcile(ctx context.Context, id string, st *ContainerState) bool {
-	if !needsMonitor(st) || alive(st.MonitorPid, st.MonitorStart) {
+func (e *Engine) reconcile(ctx context.Context, id string, st *record.State) bool {
+	if !needsMonitor(st) || record.Alive(st.MonitorPid, st.MonitorStart) {
 		return false
 	}
-	wasRunning := st.Status != StatusCreated
-	if alive(st.Pid, st.PidStart) {
+	wasRunning := st.Status != record.StatusCreated
+	if record.Alive(st.Pid, st.PidStart) {
 		signalPid(st.Pid, st.PidStart, unix.SIGKILL)
 	}
 	if rt, err := e.ociRuntime(); err == nil {
@@ -93,9 +85,9 @@ func (e *Engine) reconcile(ctx context.Context, id string, st *ContainerState) b
 	}
 	netns.Release(e.bridges(), id)
 	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart, st.RuntimeState, st.Ports = 0, 0, 0, 0, false, nil
-	said := lastError(e.monitorLog(id))
+	said := lastError(e.rec.MonitorLog(id))
 	if wasRunning {
-		st.Status, st.ExitCode, st.FinishedAt = StatusExited, -1, time.Now().UTC()
+		st.Status, st.ExitCode, st.FinishedAt = record.StatusExited, -1, time.Now().UTC()
 		st.Error = "the container's monitor died; its exit code is unknown"
 		if said != "" {
 			st.Error += "; it said: " + said
@@ -126,26 +118,26 @@ func lastError(path string) string {
 
 // needsMonitor tells whether a record is only true while its monitor
 // lives: a running container, or one the runtime may hold state for.
-func needsMonitor(st *ContainerState) bool {
-	return st.Status == StatusRunning || st.Status == StatusRestarting || st.RuntimeState
+func needsMonitor(st *record.State) bool {
+	return st.Status == record.StatusRunning || st.Status == record.StatusRestarting || st.RuntimeState
 }
 
 // state loads a container's state, reconciled under its lock.
-func (e *Engine) state(ctx context.Context, id string) (*ContainerState, error) {
-	st, err := e.loadState(id)
-	if err != nil || !needsMonitor(st) || alive(st.MonitorPid, st.MonitorStart) {
+func (e *Engine) state(ctx context.Context, id string) (*record.State, error) {
+	st, err := e.rec.LoadState(id)
+	if err != nil || !needsMonitor(st) || record.Alive(st.MonitorPid, st.MonitorStart) {
 		return st, err
 	}
-	unlock, err := e.lockContainer(id)
+	unlock, err := e.rec.Lock(id)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	if st, err = e.loadState(id); err != nil {
+	if st, err = e.rec.LoadState(id); err != nil {
 		return nil, err
 	}
 	if e.reconcile(ctx, id, st) {
-		if err := e.saveState(id, st); err != nil {
+		if err := e.rec.SaveState(id, st); err != nil {
 			return nil, err
 		}
 	}
@@ -160,7 +152,7 @@ func signalPid(pid int, start uint64, sig unix.Signal) error {
 		return fmt.Errorf("open process %d: %w", pid, err)
 	}
 	defer unix.Close(fd)
-	if !alive(pid, start) {
+	if !record.Alive(pid, start) {
 		return fmt.Errorf("process %d: %w", pid, unix.ESRCH)
 	}
 	return unix.PidfdSendSignal(fd, sig, nil, 0)
@@ -193,17 +185,17 @@ func (e *Engine) Start(ctx context.Context, ref string, attach *Streams) error {
 		return err
 	}
 	if attach == nil {
-		if st.Status == StatusRunning || st.Status == StatusRestarting {
+		if st.Status == record.StatusRunning || st.Status == record.StatusRestarting {
 			return nil
 		}
 		_, err := e.spawnMonitor(id, nil)
 		return err
 	}
-	cfg, err := e.loadConfig(id)
+	cfg, err := e.rec.LoadConfig(id)
 	if err != nil {
 		return err
 	}
-	if st.Status == StatusRunning || st.Status == StatusRestarting {
+	if st.Status == record.StatusRunning || st.Status == record.StatusRestarting {
 		// Its monitor is there, between runs too: attach to it.
 		return e.attach(cfg, *attach)
 	}
@@ -217,7 +209,7 @@ func (e *Engine) Attach(ctx context.Context, ref string, s Streams) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig(id)
+	cfg, err := e.rec.LoadConfig(id)
 	if err != nil {
 		return err
 	}
@@ -225,7 +217,7 @@ func (e *Engine) Attach(ctx context.Context, ref string, s Streams) error {
 }
 
 // attach streams s to and from the monitor of container cfg.
-func (e *Engine) attach(cfg *ContainerConfig, s Streams) error {
+func (e *Engine) attach(cfg *record.Config, s Streams) error {
 	id := cfg.ID
 	if !cfg.Interactive {
 		s.In = nil
@@ -238,7 +230,7 @@ func (e *Engine) attach(cfg *ContainerConfig, s Streams) error {
 }
 
 // running resolves ref to a container that runs, and its state.
-func (e *Engine) running(ctx context.Context, ref string) (string, *ContainerState, error) {
+func (e *Engine) running(ctx context.Context, ref string) (string, *record.State, error) {
 	id, err := e.LookupContainer(ref)
 	if err != nil {
 		return "", nil, err
@@ -247,7 +239,7 @@ func (e *Engine) running(ctx context.Context, ref string) (string, *ContainerSta
 	if err != nil {
 		return "", nil, err
 	}
-	if st.Status != StatusRunning {
+	if st.Status != record.StatusRunning {
 		return "", nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is not running: start it first", ref))
 	}
 	return id, st, nil
@@ -262,7 +254,7 @@ func (e *Engine) Kill(ctx context.Context, ref string, sig unix.Signal) error {
 	if err := signalPid(st.Pid, st.PidStart, sig); err != nil {
 		return fmt.Errorf("signal container %s: %w", ref, err)
 	}
-	e.eventByID(id, "kill", map[string]string{"signal": unix.SignalName(sig)})
+	e.rec.EventByID(id, "kill", map[string]string{"signal": unix.SignalName(sig)})
 	return nil
 }
 
@@ -275,24 +267,24 @@ func (e *Engine) Stop(ctx context.Context, ref string, timeout *int) error {
 		return err
 	}
 	id := cfg.ID
-	unlock, err := e.lockContainer(id)
+	unlock, err := e.rec.Lock(id)
 	if err != nil {
 		return err
 	}
-	st, err := e.loadState(id)
+	st, err := e.rec.LoadState(id)
 	if err != nil {
 		unlock()
 		return err
 	}
-	if e.reconcile(ctx, id, st) || st.Status == StatusRunning || st.Status == StatusRestarting {
+	if e.reconcile(ctx, id, st) || st.Status == record.StatusRunning || st.Status == record.StatusRestarting {
 		st.StoppedByUser = true
-		if err := e.saveState(id, st); err != nil {
+		if err := e.rec.SaveState(id, st); err != nil {
 			unlock()
 			return err
 		}
 	}
 	unlock()
-	if st.Status != StatusRunning && st.Status != StatusRestarting {
+	if st.Status != record.StatusRunning && st.Status != record.StatusRestarting {
 		return nil
 	}
 	sig := unix.SIGTERM
@@ -308,7 +300,7 @@ func (e *Engine) Stop(ctx context.Context, ref string, timeout *int) error {
 	if wait > 0 {
 		signalPid(st.Pid, st.PidStart, sig)
 		if e.waitExit(ctx, id, wait) {
-			e.eventByID(id, "stop", nil)
+			e.rec.EventByID(id, "stop", nil)
 			return nil
 		}
 	}
@@ -316,7 +308,7 @@ func (e *Engine) Stop(ctx context.Context, ref string, timeout *int) error {
 	if !e.waitExit(ctx, id, 30*time.Second) {
 		return fmt.Errorf("container %s did not exit after SIGKILL", ref)
 	}
-	e.eventByID(id, "stop", nil)
+	e.rec.EventByID(id, "stop", nil)
 	return nil
 }
 
@@ -326,7 +318,7 @@ func (e *Engine) waitExit(ctx context.Context, id string, d time.Duration) bool 
 	deadline := time.Now().Add(d)
 	for pause := 5 * time.Millisecond; ; pause = min(pause*2, 100*time.Millisecond) {
 		st, err := e.state(ctx, id)
-		if err != nil || (st.Status != StatusRunning && st.Status != StatusRestarting) {
+		if err != nil || (st.Status != record.StatusRunning && st.Status != record.StatusRestarting) {
 			return true
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
@@ -349,7 +341,7 @@ func (e *Engine) Remove(ctx context.Context, ref string, force, volumes bool) (s
 // removeContainer deletes a container: runtime state, layer, name and
 // record. With force a running container is killed first.
 func (e *Engine) removeContainer(ctx context.Context, id string, force, volumes bool) error {
-	unlock, err := e.lockContainer(id)
+	unlock, err := e.rec.Lock(id)
 	if errors.Is(err, errdefs.ErrNotFound) {
 		return nil // removed meanwhile, by its monitor or another rm
 	}
@@ -357,25 +349,25 @@ func (e *Engine) removeContainer(ctx context.Context, id string, force, volumes 
 		return err
 	}
 	defer func() { unlock() }() // unlock is replaced when we wait below
-	cfg, _ := e.loadConfig(id)
-	st, stErr := e.loadState(id)
+	cfg, _ := e.rec.LoadConfig(id)
+	st, stErr := e.rec.LoadState(id)
 	if stErr == nil {
 		e.reconcile(ctx, id, st)
-		if st.Status == StatusRunning || st.Status == StatusRestarting {
+		if st.Status == record.StatusRunning || st.Status == record.StatusRestarting {
 			if !force {
 				return errdefs.WithClass(errdefs.ErrRunning, fmt.Errorf("container %.12s is running: stop it first, or remove it with --force", id))
 			}
 			st.StoppedByUser = true
-			e.saveState(id, st)
+			e.rec.SaveState(id, st)
 			signalPid(st.Pid, st.PidStart, unix.SIGKILL)
 			// The monitor records the exit and releases the mount; it
 			// needs the lock for that.
 			unlock()
 			e.waitExit(ctx, id, 30*time.Second)
-			if unlock, err = e.lockContainer(id); err != nil {
+			if unlock, err = e.rec.Lock(id); err != nil {
 				return nil // its monitor removed it (--rm)
 			}
-			if st, stErr = e.loadState(id); stErr == nil {
+			if st, stErr = e.rec.LoadState(id); stErr == nil {
 				e.reconcile(ctx, id, st)
 			}
 		}
@@ -393,10 +385,10 @@ func (e *Engine) removeContainer(ctx context.Context, id string, force, volumes 
 		return err
 	}
 	if cfg != nil {
-		e.releaseName(cfg.Name, id)
-		e.event(cfg, "remove", nil)
+		e.rec.ReleaseName(cfg.Name, id)
+		e.rec.Event(cfg, "remove", nil)
 	}
-	if err := os.RemoveAll(e.containerDir(id)); err != nil {
+	if err := os.RemoveAll(e.rec.Dir(id)); err != nil {
 		return fmt.Errorf("remove record of %.12s: %w", id, err)
 	}
 	if volumes && cfg != nil {
@@ -416,9 +408,9 @@ func (e *Engine) Wait(ctx context.Context, ref, condition string) (int, error) {
 		return 0, err
 	}
 	want := map[string][]string{
-		"": {StatusExited, StatusCreated}, "stopped": {StatusExited, StatusCreated}, "exited": {StatusExited},
-		"not-running": {StatusExited, StatusCreated}, "next-exit": {StatusExited},
-		"running": {StatusRunning}, "created": {StatusCreated}, "restarting": {StatusRestarting},
+		"": {record.StatusExited, record.StatusCreated}, "stopped": {record.StatusExited, record.StatusCreated}, "exited": {record.StatusExited},
+		"not-running": {record.StatusExited, record.StatusCreated}, "next-exit": {record.StatusExited},
+		"running": {record.StatusRunning}, "created": {record.StatusCreated}, "restarting": {record.StatusRestarting},
 	}[condition]
 	if want == nil {
 		return 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--condition %q: use stopped, exited, running, created or restarting", condition))
@@ -446,15 +438,15 @@ func (e *Engine) Wait(ctx context.Context, ref, condition string) (int, error) {
 
 // lockedConfig resolves ref, locks the container and reads its record;
 // the caller releases the lock with unlock.
-func (e *Engine) lockedConfig(ref string) (_ *ContainerConfig, unlock func(), err error) {
+func (e *Engine) lockedConfig(ref string) (_ *record.Config, unlock func(), err error) {
 	id, err := e.LookupContainer(ref)
 	if err != nil {
 		return nil, nil, err
 	}
-	if unlock, err = e.lockContainer(id); err != nil {
+	if unlock, err = e.rec.Lock(id); err != nil {
 		return nil, nil, err
 	}
-	cfg, err := e.loadConfig(id)
+	cfg, err := e.rec.LoadConfig(id)
 	if err != nil {
 		unlock()
 		return nil, nil, err
@@ -464,7 +456,7 @@ func (e *Engine) lockedConfig(ref string) (_ *ContainerConfig, unlock func(), er
 
 // Rename gives a container a new name.
 func (e *Engine) Rename(ctx context.Context, ref, name string) error {
-	if err := ValidName(name); err != nil {
+	if err := record.ValidName(name); err != nil {
 		return err
 	}
 	cfg, unlock, err := e.lockedConfig(ref)
@@ -476,21 +468,21 @@ func (e *Engine) Rename(ctx context.Context, ref, name string) error {
 	if cfg.Name == name {
 		return nil
 	}
-	if err := e.reserveName(name, id); err != nil {
+	if err := e.rec.ReserveName(name, id); err != nil {
 		return err
 	}
 	old := cfg.Name
 	cfg.Name = name
-	if err := e.saveConfig(cfg); err != nil {
-		e.releaseName(name, id)
+	if err := e.rec.SaveConfig(cfg); err != nil {
+		e.rec.ReleaseName(name, id)
 		return err
 	}
-	e.releaseName(old, id)
+	e.rec.ReleaseName(old, id)
 	// Peers on its networks know it by its new name at once.
 	if err := e.bridges().Rename(id, name); err != nil {
 		logrus.Warnf("rename %s on its networks: %v", name, err)
 	}
-	e.event(cfg, "rename", map[string]string{"oldName": old})
+	e.rec.Event(cfg, "rename", map[string]string{"oldName": old})
 	return nil
 }
 
@@ -502,7 +494,7 @@ func (e *Engine) Prune(ctx context.Context) ([]string, error) {
 	}
 	var removed []string
 	for _, c := range list {
-		if c.State.Status == StatusRunning || c.State.Status == StatusRestarting {
+		if c.State.Status == record.StatusRunning || c.State.Status == record.StatusRestarting {
 			continue
 		}
 		if err := e.removeContainer(ctx, c.Config.ID, false, false); err != nil {

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -19,8 +19,8 @@ import (
 
 // Container is a container's record as listings and inspect read it.
 type Container struct {
-	Config *ContainerConfig
-	State  *ContainerState
+	Config *record.Config
+	State  *record.State
 	// Err says why the record could not be read; Config then holds only
 	// the ID.
 	Err error
@@ -42,7 +42,7 @@ func (e *Engine) List(ctx context.Context, o ListOptions) ([]Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := os.ReadDir(e.containersDir())
+	entries, err := os.ReadDir(e.rec.ContainersDir())
 	if err != nil && !os.IsNotExist(err) {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
@@ -81,17 +81,17 @@ func (e *Engine) List(ctx context.Context, o ListOptions) ([]Container, error) {
 // listOne reads one record for List; nil skips it.
 func (e *Engine) listOne(ctx context.Context, de os.DirEntry, all bool) *Container {
 	id := de.Name()
-	if !de.IsDir() || e.sweepNew(id) || strings.HasPrefix(id, ".") {
+	if !de.IsDir() || e.rec.SweepNew(id) || strings.HasPrefix(id, ".") {
 		return nil
 	}
-	c := Container{Config: &ContainerConfig{ID: id}}
-	cfg, err := e.loadConfig(id)
+	c := Container{Config: &record.Config{ID: id}}
+	cfg, err := e.rec.LoadConfig(id)
 	if err == nil {
 		c.Config = cfg
 		c.State, err = e.state(ctx, id)
 	}
 	// A create that died leaves a record that never got its name.
-	if err == nil && c.State.Status == StatusCreated && e.halfCreated(cfg) {
+	if err == nil && c.State.Status == record.StatusCreated && e.rec.HalfCreated(cfg) {
 		e.removeContainer(ctx, id, true, false)
 		return nil
 	}
@@ -100,9 +100,9 @@ func (e *Engine) listOne(ctx context.Context, de os.DirEntry, all bool) *Contain
 	}
 	if err != nil {
 		c.Err = err
-		c.State = &ContainerState{Status: "error"}
+		c.State = &record.State{Status: "error"}
 	}
-	if !all && c.Err == nil && c.State.Status != StatusRunning && c.State.Status != StatusRestarting {
+	if !all && c.Err == nil && c.State.Status != record.StatusRunning && c.State.Status != record.StatusRestarting {
 		return nil
 	}
 	return &c
@@ -136,7 +136,7 @@ func parseFilters(filters []string) (func(Container) bool, error) {
 		case "id":
 			return strings.HasPrefix(c.Config.ID, v)
 		case "status":
-			return c.State.Status == v || v == "stopped" && c.State.Status == StatusExited
+			return c.State.Status == v || v == "stopped" && c.State.Status == record.StatusExited
 		case "label":
 			lk, lv, hasValue := strings.Cut(v, "=")
 			got, ok := c.Config.Labels[lk]
@@ -145,7 +145,7 @@ func parseFilters(filters []string) (func(Container) bool, error) {
 			return c.Config.Image == v || strings.HasPrefix(c.Config.ImageID, v) || strings.TrimPrefix(c.Config.Image, "localhost/") == strings.TrimPrefix(v, "localhost/")
 		case "exited":
 			n, _ := strconv.Atoi(v)
-			return c.State.Status == StatusExited && c.State.ExitCode == n
+			return c.State.Status == record.StatusExited && c.State.ExitCode == n
 		case "network":
 			if v == "bridge" {
 				v = netns.DefaultNetwork
@@ -164,11 +164,6 @@ func parseFilters(filters []string) (func(Container) bool, error) {
 	}, nil
 }
 
-// Command is the container's command line as ps shows it.
-func (c *ContainerConfig) Command() []string {
-	return append(append([]string{}, c.Entrypoint...), c.Cmd...)
-}
-
 // StatusText is ps's STATUS column: "Up 3 seconds", "Exited (0) 2
 // minutes ago", "Created".
 func (c Container) StatusText(now time.Time) string {
@@ -176,11 +171,11 @@ func (c Container) StatusText(now time.Time) string {
 	switch {
 	case c.Err != nil:
 		return "Error: " + c.Err.Error()
-	case st.Status == StatusRunning:
+	case st.Status == record.StatusRunning:
 		return "Up " + humanDuration(now.Sub(st.StartedAt))
-	case st.Status == StatusRestarting:
+	case st.Status == record.StatusRestarting:
 		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, humanDuration(now.Sub(st.FinishedAt)))
-	case st.Status == StatusExited:
+	case st.Status == record.StatusExited:
 		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, humanDuration(now.Sub(st.FinishedAt)))
 	}
 	return "Created"
@@ -236,4 +231,4 @@ func (e *Engine) Inspect(ctx context.Context, ref string) (*Container, error) {
 }
 
 // LogPath is where a container's log lives.
-func (e *Engine) LogPath(id string) string { return filepath.Join(e.containerDir(id), "ctr.log") }
+func (e *Engine) LogPath(id string) string { return e.rec.LogPath(id) }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/scow-project/scow/engine/record"
 	"testing"
 
 	"github.com/scow-project/scow/netns"
@@ -8,11 +9,11 @@ import (
 
 func TestParseFilters(t *testing.T) {
 	web := Container{
-		Config: &ContainerConfig{
+		Config: &record.Config{
 			ID: "abcdef0123", Name: "web", Image: "localhost/busybox", Labels: map[string]string{"app": "shop"},
 			Networks: []netns.Attachment{{Network: "front"}, {Network: netns.DefaultNetwork}},
 		},
-		State: &ContainerState{Status: StatusExited, ExitCode: 3},
+		State: &record.State{Status: record.StatusExited, ExitCode: 3},
 	}
 	for _, tc := range []struct {
 		filters []string

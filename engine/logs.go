@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	"io"
 	"os"
 	"strconv"
@@ -96,7 +97,7 @@ func (e *Engine) follow(ctx context.Context, id, path string, offset int64, r *l
 	}
 	for pause := 10 * time.Millisecond; ; pause = min(pause*2, 200*time.Millisecond) {
 		state, err := e.state(ctx, id)
-		done := err != nil || state.Status != StatusRunning && state.Status != StatusRestarting
+		done := err != nil || state.Status != record.StatusRunning && state.Status != record.StatusRestarting
 		f, err := os.Open(path)
 		if err == nil {
 			st, _ := f.Stat()

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/internal/testhook"
+	"github.com/scow-project/scow/engine/record"
 	"io"
 	"net"
 	"os"
@@ -131,7 +133,7 @@ func (e *Engine) spawnMonitor(id string, att *attachRequest) (*frameConn, error)
 	// it says on stderr, should it fail before it can record why, or
 	// crash, is kept beside its container.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	stderr, err := os.OpenFile(e.monitorLog(id), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	stderr, err := os.OpenFile(e.rec.MonitorLog(id), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fail(fmt.Errorf("open the monitor's log: %w", err))
 	}
@@ -154,7 +156,7 @@ func (e *Engine) spawnMonitor(id string, att *attachRequest) (*frameConn, error)
 	var rep monitorReport
 	if err := readMessage(repR, &rep); err != nil {
 		cmd.Wait()
-		if said := lastError(e.monitorLog(id)); said != "" {
+		if said := lastError(e.rec.MonitorLog(id)); said != "" {
 			err = errors.New(said)
 		}
 		return fail(fmt.Errorf("monitor of %.12s ended before the container started: %w", id, err))
@@ -249,7 +251,7 @@ func (e *Engine) monitor(id string, h *hub, started func(error)) error {
 	if err := e.open(); err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig(id)
+	cfg, err := e.rec.LoadConfig(id)
 	if err != nil {
 		started(err)
 		return err
@@ -294,7 +296,7 @@ func (e *Engine) monitor(id string, h *hub, started func(error)) error {
 }
 
 // finish applies --rm once the container is done for good.
-func (e *Engine) finish(cfg *ContainerConfig) {
+func (e *Engine) finish(cfg *record.Config) {
 	if cfg.Remove {
 		e.removeContainer(context.Background(), cfg.ID, true, true)
 	}
@@ -303,7 +305,7 @@ func (e *Engine) finish(cfg *ContainerConfig) {
 // restartDelay applies the restart policy to an exit with code: whether
 // to restart, and after what back-off (Docker's: 100 ms, doubling, at
 // most a minute). A container stopped by the user stays stopped.
-func restartDelay(p RestartPolicy, st *ContainerState, code int) (time.Duration, bool) {
+func restartDelay(p record.RestartPolicy, st *record.State, code int) (time.Duration, bool) {
 	if p.Name == "" || p.Name == "no" || st.StoppedByUser {
 		return 0, false
 	}
@@ -316,12 +318,12 @@ func restartDelay(p RestartPolicy, st *ContainerState, code int) (time.Duration,
 // runOnce starts the container, relays its output to the log and the
 // hub, waits for it, releases the runtime state and the rootfs mount,
 // and records the exit.
-func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, restart bool, started func(error)) (code int, again time.Duration, err error) {
+func (e *Engine) runOnce(ctx context.Context, cfg *record.Config, h *hub, restart bool, started func(error)) (code int, again time.Duration, err error) {
 	rt, err := e.ociRuntime()
 	if err != nil {
 		return 0, -1, err
 	}
-	unlock, err := e.lockContainer(cfg.ID)
+	unlock, err := e.rec.Lock(cfg.ID)
 	if err != nil {
 		return 0, -1, err
 	}
@@ -356,7 +358,7 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 	if err != nil {
 		return 0, -1, err
 	}
-	dir := e.containerDir(cfg.ID)
+	dir := e.rec.Dir(cfg.ID)
 	bundle := filepath.Join(dir, "bundle")
 	if err := oci.WriteBundle(bundle, spec); err != nil {
 		return 0, -1, err
@@ -372,14 +374,14 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return 0, -1, fmt.Errorf("become subreaper: %w", err)
 	}
-	st, err := e.loadState(cfg.ID)
+	st, err := e.rec.LoadState(cfg.ID)
 	if err != nil {
-		st = &ContainerState{Status: StatusCreated}
+		st = &record.State{Status: record.StatusCreated}
 	}
 	if restart && st.StoppedByUser {
 		// Stopped while the restart waited out its back-off.
-		st.Status = StatusExited
-		e.saveState(cfg.ID, st)
+		st.Status = record.StatusExited
+		e.rec.SaveState(cfg.ID, st)
 		return 0, -1, errStopped
 	}
 	pio, err := e.newProcIO(cfg.ID, cfg.Tty, cfg.Interactive)
@@ -390,18 +392,18 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 	st.StoppedByUser = false
 	// Whoever finds this monitor dead from here on cleans up after it.
 	st.RuntimeState, st.MonitorPid = true, os.Getpid()
-	st.MonitorStart, _ = procStart(st.MonitorPid)
-	if err := e.saveState(cfg.ID, st); err != nil {
+	st.MonitorStart, _ = record.ProcStart(st.MonitorPid)
+	if err := e.rec.SaveState(cfg.ID, st); err != nil {
 		return 0, -1, err
 	}
-	testPause("before-runtime")
+	testhook.Pause("before-runtime")
 	var pid int
 	if net.Pending() {
 		// Its network namespace is the runtime's to make: set up
 		// between create and start.
 		pid, err = rt.Create(ctx, cfg.ID, bundle, pio.runtime, pio.consolePath())
 		if err == nil {
-			testPause("runtime-created")
+			testhook.Pause("runtime-created")
 			err = net.Join(pid)
 		}
 		if err == nil {
@@ -419,10 +421,10 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 		rt.Delete(ctx, cfg.ID, true)
 		return 0, -1, err
 	}
-	testPause("runtime-started")
-	st.Status, st.Pid, st.StartedAt, st.Error = StatusRunning, pid, time.Now().UTC(), ""
+	testhook.Pause("runtime-started")
+	st.Status, st.Pid, st.StartedAt, st.Error = record.StatusRunning, pid, time.Now().UTC(), ""
 	st.Ports = net.Ports
-	st.PidStart, _ = procStart(pid)
+	st.PidStart, _ = record.ProcStart(pid)
 	unregister, err := userns.RegisterLive(pid, st.PidStart)
 	if err != nil {
 		unix.Kill(pid, unix.SIGKILL)
@@ -431,7 +433,7 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 		return 0, -1, err
 	}
 	defer unregister()
-	if err := e.saveState(cfg.ID, st); err != nil {
+	if err := e.rec.SaveState(cfg.ID, st); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		waitPid(pid)
 		rt.Delete(ctx, cfg.ID, true)
@@ -439,8 +441,8 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 	}
 	unlock()
 	unlock = nil
-	testPause("running")
-	e.event(cfg, "start", nil)
+	testhook.Pause("running")
+	e.rec.Event(cfg, "start", nil)
 	h.run(pid, pio.stdin, pio.master)
 	started(nil)
 	e.idle()
@@ -464,18 +466,18 @@ func (e *Engine) runOnce(ctx context.Context, cfg *ContainerConfig, h *hub, rest
 	again = -1
 	// Heard before the exit is recorded: whoever waits for the exit (a
 	// stop) records its own event after this one.
-	e.event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
-	if unlock, err := e.lockContainer(cfg.ID); err == nil {
-		if st, err := e.loadState(cfg.ID); err == nil {
+	e.rec.Event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
+	if unlock, err := e.rec.Lock(cfg.ID); err == nil {
+		if st, err := e.rec.LoadState(cfg.ID); err == nil {
 			// The exit and the restart decision are one record, so no
 			// reader sees "exited" of a container about to restart. The
 			// monitor stays recorded: a restarting record needs it alive.
-			st.Status, st.ExitCode, st.FinishedAt = StatusExited, code, time.Now().UTC()
+			st.Status, st.ExitCode, st.FinishedAt = record.StatusExited, code, time.Now().UTC()
 			st.Pid, st.PidStart, st.RuntimeState, st.Ports = 0, 0, false, nil
 			if delay, ok := restartDelay(cfg.RestartPolicy, st, code); ok {
-				st.Status, st.RestartCount, again = StatusRestarting, st.RestartCount+1, delay
+				st.Status, st.RestartCount, again = record.StatusRestarting, st.RestartCount+1, delay
 			}
-			e.saveState(cfg.ID, st)
+			e.rec.SaveState(cfg.ID, st)
 		}
 		unlock()
 	}

@@ -1,29 +1,30 @@
 package engine
 
 import (
+	"github.com/scow-project/scow/engine/record"
 	"testing"
 	"time"
 )
 
 func TestRestartDelay(t *testing.T) {
 	tests := []struct {
-		policy  RestartPolicy
-		st      ContainerState
+		policy  record.RestartPolicy
+		st      record.State
 		code    int
 		restart bool
 		delay   time.Duration
 	}{
-		{RestartPolicy{Name: "no"}, ContainerState{}, 1, false, 0},
-		{RestartPolicy{}, ContainerState{}, 1, false, 0},
-		{RestartPolicy{Name: "always"}, ContainerState{}, 0, true, 100 * time.Millisecond},
-		{RestartPolicy{Name: "always"}, ContainerState{RestartCount: 3}, 0, true, 800 * time.Millisecond},
-		{RestartPolicy{Name: "always"}, ContainerState{RestartCount: 20}, 0, true, time.Minute},
-		{RestartPolicy{Name: "always"}, ContainerState{StoppedByUser: true}, 0, false, 0},
-		{RestartPolicy{Name: "unless-stopped"}, ContainerState{}, 3, true, 100 * time.Millisecond},
-		{RestartPolicy{Name: "on-failure"}, ContainerState{}, 0, false, 0},
-		{RestartPolicy{Name: "on-failure"}, ContainerState{RestartCount: 7}, 2, true, 12800 * time.Millisecond},
-		{RestartPolicy{Name: "on-failure", MaxRetries: 3}, ContainerState{RestartCount: 2}, 2, true, 400 * time.Millisecond},
-		{RestartPolicy{Name: "on-failure", MaxRetries: 3}, ContainerState{RestartCount: 3}, 2, false, 0},
+		{record.RestartPolicy{Name: "no"}, record.State{}, 1, false, 0},
+		{record.RestartPolicy{}, record.State{}, 1, false, 0},
+		{record.RestartPolicy{Name: "always"}, record.State{}, 0, true, 100 * time.Millisecond},
+		{record.RestartPolicy{Name: "always"}, record.State{RestartCount: 3}, 0, true, 800 * time.Millisecond},
+		{record.RestartPolicy{Name: "always"}, record.State{RestartCount: 20}, 0, true, time.Minute},
+		{record.RestartPolicy{Name: "always"}, record.State{StoppedByUser: true}, 0, false, 0},
+		{record.RestartPolicy{Name: "unless-stopped"}, record.State{}, 3, true, 100 * time.Millisecond},
+		{record.RestartPolicy{Name: "on-failure"}, record.State{}, 0, false, 0},
+		{record.RestartPolicy{Name: "on-failure"}, record.State{RestartCount: 7}, 2, true, 12800 * time.Millisecond},
+		{record.RestartPolicy{Name: "on-failure", MaxRetries: 3}, record.State{RestartCount: 2}, 2, true, 400 * time.Millisecond},
+		{record.RestartPolicy{Name: "on-failure", MaxRetries: 3}, record.State{RestartCount: 3}, 2, false, 0},
 	}
 	for _, tc := range tests {
 		delay, ok := restartDelay(tc.policy, &tc.st, tc.code)
@@ -34,7 +35,7 @@ func TestRestartDelay(t *testing.T) {
 }
 
 func TestParseRestartPolicy(t *testing.T) {
-	good := map[string]RestartPolicy{
+	good := map[string]record.RestartPolicy{
 		"": {Name: "no"}, "no": {Name: "no"}, "always": {Name: "always"}, "unless-stopped": {Name: "unless-stopped"},
 		"on-failure": {Name: "on-failure"}, "on-failure:5": {Name: "on-failure", MaxRetries: 5},
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	"maps"
 	"os"
 	"path/filepath"
@@ -18,40 +19,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Mount types.
-const (
-	MountBind   = "bind"
-	MountVolume = "volume"
-	MountTmpfs  = "tmpfs"
-)
-
-// Mount is one mount a user asked for: a host path, a named or anonymous
-// volume, or a tmpfs.
-type Mount struct {
-	// Type is bind, volume or tmpfs; records from before volumes have
-	// none and are binds.
-	Type string `json:"type,omitempty"`
-	// Source is the host path of a bind or the name of a volume.
-	Source      string `json:"source,omitempty"`
-	Destination string `json:"destination"`
-	ReadOnly    bool   `json:"read_only,omitempty"`
-	// Options are mount options (propagation, nosuid, size=...) and
-	// Podman's U (chown the source to the container's user), O (an
-	// overlay whose changes are thrown away) and nocopy.
-	Options []string `json:"options,omitempty"`
-	// Anonymous volumes go with their container on rm -v and --rm.
-	Anonymous bool `json:"anonymous,omitempty"`
-}
-
-func (m Mount) kind() string {
-	if m.Type == "" {
-		return MountBind
-	}
-	return m.Type
-}
-
-func (m Mount) has(opt string) bool { return slices.Contains(m.Options, opt) }
-
 // propagations are the mount propagation options.
 var propagations = oci.Propagations
 
@@ -62,20 +29,20 @@ var bindFlags = []string{"exec", "noexec", "suid", "nosuid", "dev", "nodev", "bi
 // starts with / or . is a host path (made absolute against the current
 // directory), anything else a volume name; without one the volume is
 // anonymous.
-func ParseVolume(spec string) (Mount, error) {
-	bad := func(why string) (Mount, error) {
-		return Mount{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("-v %q: %s", spec, why))
+func ParseVolume(spec string) (record.Mount, error) {
+	bad := func(why string) (record.Mount, error) {
+		return record.Mount{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("-v %q: %s", spec, why))
 	}
 	parts := strings.Split(spec, ":")
-	var m Mount
+	var m record.Mount
 	opts := ""
 	switch {
 	case len(parts) == 1:
-		m = Mount{Type: MountVolume, Destination: parts[0]}
+		m = record.Mount{Type: record.MountVolume, Destination: parts[0]}
 	case len(parts) == 2 && strings.HasPrefix(parts[0], "/") && onlyOptions(parts[1]):
-		m, opts = Mount{Type: MountVolume, Destination: parts[0]}, parts[1]
+		m, opts = record.Mount{Type: record.MountVolume, Destination: parts[0]}, parts[1]
 	case len(parts) == 2 || len(parts) == 3:
-		m = Mount{Type: MountVolume, Source: parts[0], Destination: parts[1]}
+		m = record.Mount{Type: record.MountVolume, Source: parts[0], Destination: parts[1]}
 		if m.Source == "" {
 			return bad("empty source")
 		}
@@ -90,7 +57,7 @@ func ParseVolume(spec string) (Mount, error) {
 		if err != nil {
 			return bad(err.Error())
 		}
-		m.Type, m.Source = MountBind, filepath.Clean(abs)
+		m.Type, m.Source = record.MountBind, filepath.Clean(abs)
 	}
 	if opts != "" {
 		p, err := mountOptions(m, strings.Split(opts, ","))
@@ -99,7 +66,7 @@ func ParseVolume(spec string) (Mount, error) {
 		}
 		m.ReadOnly, m.Options = p.readOnly, p.options
 	}
-	if err := m.check(); err != nil {
+	if err := checkMount(&m); err != nil {
 		return bad(err.Error())
 	}
 	return m, nil
@@ -122,7 +89,7 @@ type parsedOptions struct {
 }
 
 // mountOptions checks the options of a -v mount of m.
-func mountOptions(m Mount, opts []string) (parsedOptions, error) {
+func mountOptions(m record.Mount, opts []string) (parsedOptions, error) {
 	var p parsedOptions
 	seen := map[string]bool{}
 	for _, o := range opts {
@@ -139,13 +106,13 @@ func mountOptions(m Mount, opts []string) (parsedOptions, error) {
 		case o == "U":
 			p.options = append(p.options, o)
 		case o == "O":
-			if m.kind() != MountBind {
+			if m.Kind() != record.MountBind {
 				return p, errors.New("option O applies to host directories only")
 			}
 			p.options = append(p.options, o)
 		case o == "copy" || o == "nocopy":
 			key = "copy"
-			if m.kind() != MountVolume {
+			if m.Kind() != record.MountVolume {
 				return p, fmt.Errorf("option %s applies to volumes only", o)
 			}
 			if o == "nocopy" {
@@ -168,13 +135,14 @@ func mountOptions(m Mount, opts []string) (parsedOptions, error) {
 	return p, nil
 }
 
-// check validates what every kind of mount needs, and cleans its path.
-func (m *Mount) check() error {
+// checkMount validates what every kind of mount needs, and cleans its
+// path.
+func checkMount(m *record.Mount) error {
 	m.Destination = filepath.Clean(m.Destination)
 	if !strings.HasPrefix(m.Destination, "/") {
 		return fmt.Errorf("the container path %q must be absolute", m.Destination)
 	}
-	if m.kind() == MountVolume && m.Source != "" {
+	if m.Kind() == record.MountVolume && m.Source != "" {
 		if err := storage.ValidVolumeName(m.Source); err != nil {
 			return err
 		}
@@ -185,15 +153,15 @@ func (m *Mount) check() error {
 // ParseMount parses a --mount value: comma-separated KEY=VALUE as in
 // Docker (type, source, target, readonly, bind-propagation,
 // volume-nocopy, tmpfs-size, tmpfs-mode) plus Podman's U and O.
-func ParseMount(spec string) (Mount, error) {
-	bad := func(why string) (Mount, error) {
-		return Mount{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--mount %q: %s", spec, why))
+func ParseMount(spec string) (record.Mount, error) {
+	bad := func(why string) (record.Mount, error) {
+		return record.Mount{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--mount %q: %s", spec, why))
 	}
 	fields, err := csv.NewReader(strings.NewReader(spec)).Read()
 	if err != nil {
 		return bad(err.Error())
 	}
-	m := Mount{Type: MountVolume}
+	m := record.Mount{Type: record.MountVolume}
 	for _, f := range fields {
 		k, v, hasValue := strings.Cut(f, "=")
 		// A flag: bare, or =true/1/false/0.
@@ -206,7 +174,7 @@ func ParseMount(spec string) (Mount, error) {
 		}
 		switch strings.ToLower(k) {
 		case "type":
-			if v != MountBind && v != MountVolume && v != MountTmpfs {
+			if v != record.MountBind && v != record.MountVolume && v != record.MountTmpfs {
 				return bad("type " + v + ": use bind, volume or tmpfs")
 			}
 			m.Type = v
@@ -254,7 +222,7 @@ func ParseMount(spec string) (Mount, error) {
 		return bad("no target: give target=/PATH")
 	}
 	switch m.Type {
-	case MountBind:
+	case record.MountBind:
 		if m.Source == "" {
 			return bad("a bind mount needs source=HOST-PATH")
 		}
@@ -263,18 +231,18 @@ func ParseMount(spec string) (Mount, error) {
 			return bad(err.Error())
 		}
 		m.Source = filepath.Clean(abs)
-	case MountTmpfs:
+	case record.MountTmpfs:
 		if m.Source != "" {
 			return bad("a tmpfs has no source")
 		}
 	}
-	if m.Type != MountTmpfs && slices.ContainsFunc(m.Options, func(o string) bool { return strings.HasPrefix(o, "size=") || strings.HasPrefix(o, "mode=") }) {
+	if m.Type != record.MountTmpfs && slices.ContainsFunc(m.Options, func(o string) bool { return strings.HasPrefix(o, "size=") || strings.HasPrefix(o, "mode=") }) {
 		return bad("tmpfs-size and tmpfs-mode apply to type=tmpfs only")
 	}
-	if m.Type != MountBind && m.has("O") {
+	if m.Type != record.MountBind && m.Has("O") {
 		return bad("O applies to type=bind only")
 	}
-	if err := m.check(); err != nil {
+	if err := checkMount(&m); err != nil {
 		return bad(err.Error())
 	}
 	return m, nil
@@ -282,9 +250,9 @@ func ParseMount(spec string) (Mount, error) {
 
 // ParseTmpfs parses a --tmpfs value: CONTAINER-DIR[:OPTIONS], with
 // Podman's defaults rw,noexec,nosuid,nodev.
-func ParseTmpfs(spec string) (Mount, error) {
+func ParseTmpfs(spec string) (record.Mount, error) {
 	dst, opts, _ := strings.Cut(spec, ":")
-	m := Mount{Type: MountTmpfs, Destination: dst}
+	m := record.Mount{Type: record.MountTmpfs, Destination: dst}
 	if opts == "" {
 		opts = "rw,noexec,nosuid,nodev"
 	}
@@ -294,13 +262,13 @@ func ParseTmpfs(spec string) (Mount, error) {
 			m.ReadOnly = true
 		case o == "rw":
 		case o == "":
-			return Mount{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--tmpfs %q: empty option", spec))
+			return record.Mount{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--tmpfs %q: empty option", spec))
 		default:
 			m.Options = append(m.Options, o)
 		}
 	}
-	if err := m.check(); err != nil {
-		return Mount{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--tmpfs %q: %w", spec, err))
+	if err := checkMount(&m); err != nil {
+		return record.Mount{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--tmpfs %q: %w", spec, err))
 	}
 	return m, nil
 }
@@ -313,11 +281,11 @@ func selinuxEnabled() bool {
 
 // parseMounts reads the -v, --mount and --tmpfs flags of o; Spec.Check
 // checks them together.
-func parseMounts(o RunOptions) ([]Mount, error) {
-	var out []Mount
+func parseMounts(o RunOptions) ([]record.Mount, error) {
+	var out []record.Mount
 	for _, set := range []struct {
 		values []string
-		parse  func(string) (Mount, error)
+		parse  func(string) (record.Mount, error)
 	}{{o.Volumes, ParseVolume}, {o.Mounts, ParseMount}, {o.Tmpfs, ParseTmpfs}} {
 		for _, v := range set.values {
 			m, err := set.parse(v)
@@ -330,7 +298,7 @@ func parseMounts(o RunOptions) ([]Mount, error) {
 	return out, nil
 }
 
-func checkDestinations(mounts []Mount) error {
+func checkDestinations(mounts []record.Mount) error {
 	seen := map[string]bool{}
 	for _, m := range mounts {
 		d := filepath.Clean(m.Destination)
@@ -347,9 +315,9 @@ func checkDestinations(mounts []Mount) error {
 // covers; anonymous volumes get their names. The host path of a bind
 // must exist: Podman, unlike Docker, never creates one, which would turn
 // a typo into a new directory.
-func (e *Engine) completeMounts(mounts []Mount, volumesFrom []string, imageVolumes map[string]struct{}) ([]Mount, error) {
+func (e *Engine) completeMounts(mounts []record.Mount, volumesFrom []string, imageVolumes map[string]struct{}) ([]record.Mount, error) {
 	taken := func(dst string) bool {
-		return slices.ContainsFunc(mounts, func(m Mount) bool { return filepath.Clean(m.Destination) == filepath.Clean(dst) })
+		return slices.ContainsFunc(mounts, func(m record.Mount) bool { return filepath.Clean(m.Destination) == filepath.Clean(dst) })
 	}
 	for _, ref := range volumesFrom {
 		name, mode, _ := strings.Cut(ref, ":") // checked by Spec.Check
@@ -358,7 +326,7 @@ func (e *Engine) completeMounts(mounts []Mount, volumesFrom []string, imageVolum
 			return nil, fmt.Errorf("--volumes-from: %w", err)
 		}
 		for _, m := range other.Volumes {
-			if m.kind() == MountTmpfs || taken(m.Destination) {
+			if m.Kind() == record.MountTmpfs || taken(m.Destination) {
 				continue
 			}
 			m.Anonymous = false // it stays the other container's
@@ -371,14 +339,14 @@ func (e *Engine) completeMounts(mounts []Mount, volumesFrom []string, imageVolum
 	paths := slices.Sorted(maps.Keys(imageVolumes))
 	for _, p := range paths {
 		if !taken(p) {
-			mounts = append(mounts, Mount{Type: MountVolume, Destination: filepath.Clean(p), Anonymous: true})
+			mounts = append(mounts, record.Mount{Type: record.MountVolume, Destination: filepath.Clean(p), Anonymous: true})
 		}
 	}
 	for i, m := range mounts {
 		switch {
-		case m.kind() == MountVolume && m.Source == "":
-			mounts[i].Source, mounts[i].Anonymous = newID(), true
-		case m.kind() == MountBind:
+		case m.Kind() == record.MountVolume && m.Source == "":
+			mounts[i].Source, mounts[i].Anonymous = record.NewID(), true
+		case m.Kind() == record.MountBind:
 			if _, err := os.Stat(m.Source); err != nil {
 				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("bind mount of %s: %w: the host path must exist", m.Destination, err))
 			}
@@ -393,7 +361,7 @@ var readOnlyTmpfs = []string{"/tmp", "/var/tmp", "/run"}
 // specMounts turns the container's mounts into the runtime's, on its
 // mounted rootfs: volumes are filled from the image on first use, U
 // sources chowned to the container's user, O overlays made afresh.
-func (e *Engine) specMounts(cfg *ContainerConfig, rootfs string, uid, gid uint32) ([]specs.Mount, error) {
+func (e *Engine) specMounts(cfg *record.Config, rootfs string, uid, gid uint32) ([]specs.Mount, error) {
 	var out []specs.Mount
 	for i, m := range cfg.Volumes {
 		var opts []string
@@ -402,14 +370,14 @@ func (e *Engine) specMounts(cfg *ContainerConfig, rootfs string, uid, gid uint32
 				opts = append(opts, o)
 			}
 		}
-		switch m.kind() {
-		case MountTmpfs:
+		switch m.Kind() {
+		case record.MountTmpfs:
 			if m.ReadOnly {
 				opts = append(opts, "ro")
 			}
 			out = append(out, specs.Mount{Destination: m.Destination, Type: "tmpfs", Source: "tmpfs", Options: opts})
 			continue
-		case MountVolume:
+		case record.MountVolume:
 			v, vm, err := e.volumeMount(m.Source)
 			if errors.Is(err, errdefs.ErrNotFound) {
 				return nil, fmt.Errorf("volume of %s: %w: create it again with scow volume create", m.Destination, err)
@@ -423,7 +391,7 @@ func (e *Engine) specMounts(cfg *ContainerConfig, rootfs string, uid, gid uint32
 			}
 			if v.NeedsCopyUp {
 				owner := [2]int{toNamespace(cfg.UIDMap, uid), toNamespace(cfg.GIDMap, gid)}
-				if err := e.firstUse(v, vm, rootfs, m.Destination, m.has("nocopy"), owner); err != nil {
+				if err := e.firstUse(v, vm, rootfs, m.Destination, m.Has("nocopy"), owner); err != nil {
 					return nil, err
 				}
 			}
@@ -432,12 +400,12 @@ func (e *Engine) specMounts(cfg *ContainerConfig, rootfs string, uid, gid uint32
 		if _, err := os.Stat(m.Source); err != nil {
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("bind mount source of %s: %w", m.Destination, err))
 		}
-		if m.has("U") {
+		if m.Has("U") {
 			if err := chownTree(m.Source, toNamespace(cfg.UIDMap, uid), toNamespace(cfg.GIDMap, gid)); err != nil {
 				return nil, fmt.Errorf("chown %s for the container's user (U): %w", m.Source, err)
 			}
 		}
-		if m.has("O") {
+		if m.Has("O") {
 			om, err := e.overlayMount(cfg.ID, i, m)
 			if err != nil {
 				return nil, err
@@ -449,7 +417,7 @@ func (e *Engine) specMounts(cfg *ContainerConfig, rootfs string, uid, gid uint32
 	}
 	if cfg.ReadOnly && cfg.ReadOnlyTmpfs {
 		for _, d := range readOnlyTmpfs {
-			if !slices.ContainsFunc(cfg.Volumes, func(m Mount) bool { return filepath.Clean(m.Destination) == d }) {
+			if !slices.ContainsFunc(cfg.Volumes, func(m record.Mount) bool { return filepath.Clean(m.Destination) == d }) {
 				out = append(out, specs.Mount{Destination: d, Type: "tmpfs", Source: "tmpfs", Options: []string{"rw", "nosuid", "nodev"}})
 			}
 		}
@@ -470,11 +438,11 @@ func mountSources(mounts []specs.Mount) []string {
 
 // overlayMount makes an overlay over a host directory whose changes go
 // to a fresh upper directory of the container's, dropped at each start.
-func (e *Engine) overlayMount(id string, n int, m Mount) (specs.Mount, error) {
+func (e *Engine) overlayMount(id string, n int, m record.Mount) (specs.Mount, error) {
 	if strings.ContainsAny(m.Source, ",:") {
 		return specs.Mount{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("-v %s:%s:O: an overlay source cannot contain ',' or ':'", m.Source, m.Destination))
 	}
-	dir := filepath.Join(e.containerDir(id), "overlay", fmt.Sprint(n))
+	dir := filepath.Join(e.rec.Dir(id), "overlay", fmt.Sprint(n))
 	if err := os.RemoveAll(dir); err != nil {
 		return specs.Mount{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	"maps"
 	"net"
 	"path/filepath"
@@ -40,26 +41,26 @@ func exposedPorts(exposed map[string]struct{}, have []netns.PortMapping) []netns
 }
 
 // startNetwork sets up container cfg's network for a run.
-func (e *Engine) startNetwork(ctx context.Context, cfg *ContainerConfig) (*netns.Network, error) {
+func (e *Engine) startNetwork(ctx context.Context, cfg *record.Config) (*netns.Network, error) {
 	mode, err := netns.ParseMode(cfg.Network)
 	if err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
 	o := netns.Options{
 		ID: cfg.ID, Mode: mode, Name: cfg.Name, Hostname: cfg.Hostname,
-		Dir: e.containerDir(cfg.ID), RunDir: e.netnsDir(), Ports: cfg.Ports,
+		Dir: e.rec.Dir(cfg.ID), RunDir: e.netnsDir(), Ports: cfg.Ports,
 		DNS: cfg.DNS, DNSSearch: cfg.DNSSearch, DNSOptions: cfg.DNSOptions,
 		AddHosts: cfg.AddHosts, NoHosts: cfg.NoHosts, MacAddress: cfg.MacAddress,
 		Rootless: userns.Rootless(), OwnUserNS: len(cfg.UIDMap) > 0,
 	}
 	switch mode.Kind {
 	case netns.ModeContainer:
-		owner, err := e.loadConfig(mode.Target)
+		owner, err := e.rec.LoadConfig(mode.Target)
 		if err != nil {
 			return nil, fmt.Errorf("--network container:%.12s: %w", mode.Target, err)
 		}
 		st, err := e.state(ctx, owner.ID)
-		if err != nil || st.Status != StatusRunning {
+		if err != nil || st.Status != record.StatusRunning {
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network container:%s: that container is not running: start it first", owner.Name))
 		}
 		ownerMode, _ := netns.ParseMode(owner.Network)
@@ -71,7 +72,7 @@ func (e *Engine) startNetwork(ctx context.Context, cfg *ContainerConfig) (*netns
 		default:
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network container:%s: that container shares another's network; join that one", owner.Name))
 		}
-		o.JoinDir = e.containerDir(owner.ID)
+		o.JoinDir = e.rec.Dir(owner.ID)
 	case netns.ModeNS:
 		o.JoinPath = mode.Target
 	case netns.ModeBridge:

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	stdnet "net"
 	"os"
 	"path/filepath"
@@ -50,7 +51,7 @@ func (e *Engine) lockNetworks() (func(), error) {
 	if err := os.MkdirAll(e.networksDir(), 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", e.networksDir(), err)
 	}
-	return lock(e.networksDir())
+	return record.Lock(e.networksDir())
 }
 
 // networkRecords reads every network, the built-in default first.
@@ -66,7 +67,7 @@ func (e *Engine) networkRecords() ([]*NetConfig, error) {
 			continue
 		}
 		var c NetConfig
-		if err := readJSON(filepath.Join(e.networksDir(), ent.Name()), &c); err != nil {
+		if err := record.ReadJSON(filepath.Join(e.networksDir(), ent.Name()), &c); err != nil {
 			return nil, fmt.Errorf("network %s: %w", name, err)
 		}
 		out = append(out, &c)
@@ -82,7 +83,7 @@ func (e *Engine) network(ref string) (*NetConfig, error) {
 	case netns.ValidNetworkName(ref) == nil:
 		// By name, the common case: one record, not all of them.
 		var c NetConfig
-		err := readJSON(filepath.Join(e.networksDir(), ref+".json"), &c)
+		err := record.ReadJSON(filepath.Join(e.networksDir(), ref+".json"), &c)
 		if err == nil {
 			return &c, nil
 		}
@@ -152,7 +153,7 @@ func (e *Engine) CreateNetwork(o NetworkCreateOptions) (*NetConfig, error) {
 	if err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
-	if err := writeJSON(filepath.Join(e.networksDir(), c.Name+".json"), c, true); err != nil {
+	if err := record.WriteJSON(filepath.Join(e.networksDir(), c.Name+".json"), c, true); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -189,7 +190,7 @@ func (e *Engine) InspectNetwork(ref string) (*NetConfig, error) { return e.netwo
 // networkUsers maps network names to the containers configured with
 // them, running or not.
 func (e *Engine) networkUsers() (map[string][]string, error) {
-	return e.users("networks", func(cfg *ContainerConfig) (keys []string) {
+	return e.users("networks", func(cfg *record.Config) (keys []string) {
 		for _, a := range cfg.Networks {
 			keys = append(keys, a.Network)
 		}
@@ -247,7 +248,7 @@ func (e *Engine) ReloadNetworks(refs []string) ([]string, error) {
 // containerName is a container's name, or its short ID if its record
 // cannot be read.
 func (e *Engine) containerName(id string) string {
-	if cfg, err := e.loadConfig(id); err == nil {
+	if cfg, err := e.rec.LoadConfig(id); err == nil {
 		return cfg.Name
 	}
 	return id[:12]
@@ -296,7 +297,7 @@ func (e *Engine) attachment(ref string, aliases []string, ip string) (*NetConfig
 		ip = stdnet.ParseIP(ip).To4().String()
 	}
 	for _, a := range aliases {
-		if err := ValidName(a); err != nil {
+		if err := record.ValidName(a); err != nil {
 			return nil, netns.Attachment{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network-alias %q: %w", a, err))
 		}
 	}
@@ -310,14 +311,14 @@ func (e *Engine) ConnectNetwork(ctx context.Context, netRef, ref string, aliases
 	if err != nil {
 		return err
 	}
-	return e.changeNetworks(ctx, ref, func(cfg *ContainerConfig, st *ContainerState) error {
+	return e.changeNetworks(ctx, ref, func(cfg *record.Config, st *record.State) error {
 		if slices.ContainsFunc(cfg.Networks, func(x netns.Attachment) bool { return x.Network == a.Network }) {
 			return errdefs.WithClass(errdefs.ErrExists, fmt.Errorf("container %s is already on network %s", cfg.Name, a.Network))
 		}
-		if st.Status == StatusRunning {
+		if st.Status == record.StatusRunning {
 			hosts := ""
 			if !cfg.NoHosts {
-				hosts = filepath.Join(e.containerDir(cfg.ID), "hosts")
+				hosts = filepath.Join(e.rec.Dir(cfg.ID), "hosts")
 			}
 			// The monitor keeps the bridges' namespace up; this keeps it
 			// too, in case the container stops meanwhile.
@@ -343,7 +344,7 @@ func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ref string) erro
 	if err != nil {
 		return err
 	}
-	return e.changeNetworks(ctx, ref, func(cfg *ContainerConfig, st *ContainerState) error {
+	return e.changeNetworks(ctx, ref, func(cfg *record.Config, st *record.State) error {
 		i := slices.IndexFunc(cfg.Networks, func(x netns.Attachment) bool { return x.Network == c.Name })
 		if i < 0 {
 			return errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("container %s is not on network %s", cfg.Name, c.Name))
@@ -351,7 +352,7 @@ func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ref string) erro
 		if len(cfg.Networks) == 1 {
 			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network %s is container %s's only one: connect it to another first", c.Name, cfg.Name))
 		}
-		if st.Status == StatusRunning {
+		if st.Status == record.StatusRunning {
 			if err := e.bridges().Detach(c, cfg.ID); err != nil {
 				return err
 			}
@@ -365,7 +366,7 @@ func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ref string) erro
 // changeNetworks applies change to a container on named networks, under
 // its lock and the networks' (so that network rm sees the change), and
 // saves its record.
-func (e *Engine) changeNetworks(ctx context.Context, ref string, change func(*ContainerConfig, *ContainerState) error) error {
+func (e *Engine) changeNetworks(ctx context.Context, ref string, change func(*record.Config, *record.State) error) error {
 	cfg, unlock, err := e.lockedConfig(ref)
 	if err != nil {
 		return err
@@ -375,12 +376,12 @@ func (e *Engine) changeNetworks(ctx context.Context, ref string, change func(*Co
 	if mode, _ := netns.ParseMode(cfg.Network); mode.Kind != netns.ModeBridge {
 		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s runs with --network %s: only containers on named networks can be connected to more", ref, mode))
 	}
-	st, err := e.loadState(id)
+	st, err := e.rec.LoadState(id)
 	if err != nil {
 		return err
 	}
 	if e.reconcile(ctx, id, st) {
-		if err := e.saveState(id, st); err != nil {
+		if err := e.rec.SaveState(id, st); err != nil {
 			return err
 		}
 	}
@@ -392,7 +393,7 @@ func (e *Engine) changeNetworks(ctx context.Context, ref string, change func(*Co
 	if err := change(cfg, st); err != nil {
 		return err
 	}
-	return e.saveConfig(cfg)
+	return e.rec.SaveConfig(cfg)
 }
 
 // hostnameRE is a host name as RFC 1123 has it: it goes into the hosts
@@ -401,9 +402,9 @@ var hostnameRE = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9]
 
 // createRecordOnNetworks writes a new container's record while no
 // network it is on can be removed, after checking they are all there.
-func (e *Engine) createRecordOnNetworks(cfg *ContainerConfig) error {
+func (e *Engine) createRecordOnNetworks(cfg *record.Config) error {
 	if len(cfg.Networks) == 0 {
-		return e.createRecord(cfg)
+		return e.rec.Create(cfg)
 	}
 	unlock, err := e.lockNetworks()
 	if err != nil {
@@ -415,11 +416,11 @@ func (e *Engine) createRecordOnNetworks(cfg *ContainerConfig) error {
 			return err
 		}
 	}
-	return e.createRecord(cfg)
+	return e.rec.Create(cfg)
 }
 
 // networkOptions fills a bridge container's networks into o.
-func (e *Engine) networkOptions(cfg *ContainerConfig, o *netns.Options) error {
+func (e *Engine) networkOptions(cfg *record.Config, o *netns.Options) error {
 	o.Bridges = e.bridges()
 	for _, a := range cfg.Networks {
 		c, err := e.network(a.Network)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	"os"
 	"strconv"
 	"strings"
@@ -139,9 +140,9 @@ func mergeLabels(image, user map[string]string) map[string]string {
 
 // ParseRestartPolicy reads --restart: no, on-failure[:N], always,
 // unless-stopped.
-func ParseRestartPolicy(s string) (RestartPolicy, error) {
+func ParseRestartPolicy(s string) (record.RestartPolicy, error) {
 	name, count, hasCount := strings.Cut(s, ":")
-	p := RestartPolicy{Name: name}
+	p := record.RestartPolicy{Name: name}
 	switch name {
 	case "":
 		p.Name = "no"

@@ -66,14 +66,4 @@ func defaultPaths(o Options) Options {
 	return o
 }
 
-func (e *Engine) storageDir() string    { return filepath.Join(e.opts.Root, "storage") }
-func (e *Engine) containersDir() string { return filepath.Join(e.opts.Root, "containers") }
-func (e *Engine) namesDir() string      { return filepath.Join(e.opts.Root, "names") }
-func (e *Engine) containerDir(id string) string {
-	return filepath.Join(e.containersDir(), id)
-}
-
-// monitorLog receives what container id's monitor writes on stderr.
-func (e *Engine) monitorLog(id string) string {
-	return filepath.Join(e.containerDir(id), "monitor.log")
-}
+func (e *Engine) storageDir() string { return filepath.Join(e.opts.Root, "storage") }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	"io"
 	"os"
 	"path/filepath"
@@ -116,7 +117,7 @@ func (e *Engine) ensureImage(ctx context.Context, name, policy string, o Registr
 
 // imageEvent records an image event in the events file.
 func (e *Engine) imageEvent(id, name, status string) {
-	e.event(&ContainerConfig{ID: id, Name: name, Image: name}, status, map[string]string{"type": "image"})
+	e.rec.Event(&record.Config{ID: id, Name: name, Image: name}, status, map[string]string{"type": "image"})
 }
 
 // PullAllTags pulls every tag of a repository and returns the IDs.

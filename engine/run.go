@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/internal/testhook"
+	"github.com/scow-project/scow/engine/record"
 	"io"
 	"os"
 	"os/exec"
@@ -151,7 +153,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions, s Streams) (id string, e
 // startAttached starts container cfg under a monitor with the caller's
 // streams attached from its first byte of output; relay, if not nil, is
 // the caller's signal relay.
-func (e *Engine) startAttached(cfg *ContainerConfig, s Streams, relay *signalRelay) error {
+func (e *Engine) startAttached(cfg *record.Config, s Streams, relay *signalRelay) error {
 	if relay == nil {
 		relay = newSignalRelay(nil)
 		defer relay.stop()
@@ -185,7 +187,7 @@ func (e *Engine) CreateSpec(ctx context.Context, s *Spec, progress io.Writer) (s
 }
 
 // create makes the container of run's and create's flags.
-func (e *Engine) create(ctx context.Context, o RunOptions) (*ContainerConfig, error) {
+func (e *Engine) create(ctx context.Context, o RunOptions) (*record.Config, error) {
 	s, err := NewSpec(o)
 	if err != nil {
 		return nil, err
@@ -196,7 +198,7 @@ func (e *Engine) create(ctx context.Context, o RunOptions) (*ContainerConfig, er
 // createSpec resolves what checked spec s refers to in the store (image,
 // named networks, other containers, volumes), then records the container
 // and makes its layer; on failure nothing is left behind.
-func (e *Engine) createSpec(ctx context.Context, s *Spec, progress io.Writer) (cfg *ContainerConfig, err error) {
+func (e *Engine) createSpec(ctx context.Context, s *Spec, progress io.Writer) (cfg *record.Config, err error) {
 	if err := e.open(); err != nil {
 		return nil, err
 	}
@@ -242,8 +244,8 @@ func (e *Engine) createSpec(ctx context.Context, s *Spec, progress io.Writer) (c
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network ns:%s: %w", mode.Target, err))
 		}
 	}
-	cfg = &ContainerConfig{
-		ID: newID(), Name: s.Name, Image: s.Image, ImageID: img.ID, Created: time.Now().UTC(),
+	cfg = &record.Config{
+		ID: record.NewID(), Name: s.Name, Image: s.Image, ImageID: img.ID, Created: time.Now().UTC(),
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		Env: mergeEnv(img.Config.Config.Env, s.Env...), WorkingDir: img.Config.Config.WorkingDir,
 		User: img.Config.Config.User, Hostname: hostname, Network: mode.String(), Networks: attachments,
@@ -288,7 +290,7 @@ func (e *Engine) createSpec(ctx context.Context, s *Spec, progress io.Writer) (c
 		}
 	}
 	if cfg.Name == "" {
-		cfg.Name = randomName() + "_" + cfg.ID[:4]
+		cfg.Name = record.RandomName() + "_" + cfg.ID[:4]
 	}
 	if s.Replace && s.Name != "" {
 		if old, err := e.LookupContainer(s.Name); err == nil {
@@ -306,18 +308,18 @@ func (e *Engine) createSpec(ctx context.Context, s *Spec, progress io.Writer) (c
 	}
 	// Held until the container is whole: a reader that finds a record
 	// without its name and can take this lock knows that a crash left it.
-	unlockCreate, err := e.lockContainer(cfg.ID)
+	unlockCreate, err := e.rec.Lock(cfg.ID)
 	if err != nil {
-		os.RemoveAll(e.containerDir(cfg.ID))
+		os.RemoveAll(e.rec.Dir(cfg.ID))
 		return nil, err
 	}
-	testPause("created-record")
-	if err := e.reserveName(cfg.Name, cfg.ID); err != nil {
+	testhook.Pause("created-record")
+	if err := e.rec.ReserveName(cfg.Name, cfg.ID); err != nil {
 		unlockCreate()
-		os.RemoveAll(e.containerDir(cfg.ID))
+		os.RemoveAll(e.rec.Dir(cfg.ID))
 		return nil, err
 	}
-	testPause("reserved-name")
+	testhook.Pause("reserved-name")
 	id := cfg.ID // cfg is nil once an error is returned
 	defer func() {
 		unlockCreate()
@@ -335,17 +337,17 @@ func (e *Engine) createSpec(ctx context.Context, s *Spec, progress io.Writer) (c
 	if s.IDMapping.Auto {
 		// --userns=auto's ranges are known only now.
 		cfg.UIDMap, cfg.GIDMap = specIDMaps(uids), specIDMaps(gids)
-		if err := e.saveConfig(cfg); err != nil {
+		if err := e.rec.SaveConfig(cfg); err != nil {
 			return nil, err
 		}
 	}
-	testPause("created-layer")
+	testhook.Pause("created-layer")
 	if s.CIDFile != "" {
 		if err := writeCIDFile(s.CIDFile, cfg.ID); err != nil {
 			return nil, err
 		}
 	}
-	e.event(cfg, "create", nil)
+	e.rec.Event(cfg, "create", nil)
 	return cfg, nil
 }
 
@@ -381,7 +383,7 @@ func findInit(init bool, path string) (string, error) {
 
 // spec builds the runtime spec of cfg on the mounted rootfs, in network
 // net; rows and cols size its terminal.
-func (e *Engine) spec(cfg *ContainerConfig, rootfs string, rows, cols uint16, net *netns.Network) (*specs.Spec, error) {
+func (e *Engine) spec(cfg *record.Config, rootfs string, rows, cols uint16, net *netns.Network) (*specs.Spec, error) {
 	user, err := oci.ResolveUser(rootfs, cfg.User)
 	if err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
@@ -470,13 +472,13 @@ func waitPid(pid int) int {
 // recordFailure notes why a run of cfg failed, in its record (inspect's
 // State.Error) and in its log, since its monitor has no terminal: the
 // runtime holds no state for it any more.
-func (e *Engine) recordFailure(cfg *ContainerConfig, cause error) {
-	if unlock, err := e.lockContainer(cfg.ID); err == nil {
-		st, err := e.loadState(cfg.ID)
+func (e *Engine) recordFailure(cfg *record.Config, cause error) {
+	if unlock, err := e.rec.Lock(cfg.ID); err == nil {
+		st, err := e.rec.LoadState(cfg.ID)
 		if err != nil {
-			st = &ContainerState{Status: StatusCreated}
+			st = &record.State{Status: record.StatusCreated}
 		}
-		if self := os.Getpid(); st.MonitorPid != 0 && st.MonitorPid != self && alive(st.MonitorPid, st.MonitorStart) {
+		if self := os.Getpid(); st.MonitorPid != 0 && st.MonitorPid != self && record.Alive(st.MonitorPid, st.MonitorStart) {
 			// Another start's monitor took the container meanwhile:
 			// the record is its own.
 			unlock()
@@ -484,32 +486,14 @@ func (e *Engine) recordFailure(cfg *ContainerConfig, cause error) {
 		}
 		st.Error, st.ExitCode = cause.Error(), errdefs.ExitCode(cause)
 		st.RuntimeState, st.MonitorPid, st.MonitorStart = false, 0, 0
-		if st.Status == StatusRestarting {
-			st.Status = StatusExited // a restart that could not start ends it
+		if st.Status == record.StatusRestarting {
+			st.Status = record.StatusExited // a restart that could not start ends it
 		}
-		e.saveState(cfg.ID, st)
+		e.rec.SaveState(cfg.ID, st)
 		unlock()
 	}
 	if log, err := openLog(e.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err == nil {
 		log.write("stderr", []byte("Error: "+cause.Error()+"\n"))
 		log.close()
 	}
-}
-
-// testPause stops the process at a named point when SCOW_TEST_PAUSE names
-// it, so that the tests can kill it there and check that the next
-// command repairs what it left. It says so on stderr, and in the file
-// SCOW_TEST_PAUSED names, if any, where a test waits for it.
-func testPause(point string) {
-	if os.Getenv("SCOW_TEST_PAUSE") != point {
-		return
-	}
-	fmt.Fprintf(os.Stderr, "paused at %s\n", point)
-	if p := os.Getenv("SCOW_TEST_PAUSED"); p != "" {
-		if f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err == nil {
-			fmt.Fprintf(f, "%d %s\n", os.Getpid(), point)
-			f.Close()
-		}
-	}
-	select {}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	stdnet "net"
 	"os"
 	"strings"
@@ -60,7 +61,7 @@ type Spec struct {
 
 	// Mounts are the user's binds, volumes and tmpfs; VolumesFrom are
 	// CONTAINER[:ro|rw] whose mounts are added.
-	Mounts        []Mount
+	Mounts        []record.Mount
 	VolumesFrom   []string
 	ReadOnly      bool
 	ReadOnlyTmpfs bool
@@ -71,7 +72,7 @@ type Spec struct {
 
 	Labels      map[string]string
 	Remove      bool
-	Restart     RestartPolicy
+	Restart     record.RestartPolicy
 	LogMaxSize  int64
 	LogMaxFiles int
 	// StopSignal and StopTimeout, when set, replace the image's signal
@@ -161,7 +162,7 @@ func (s *Spec) Check() error {
 		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
 	}
 	if s.Name != "" {
-		if err := ValidName(s.Name); err != nil {
+		if err := record.ValidName(s.Name); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -49,11 +50,11 @@ func TestNewSpec(t *testing.T) {
 		}},
 		{"labels, logs, restart, stop", RunOptions{Image: "i", Labels: []string{"a=b", "c"}, LogOpts: []string{"max-size=1k", "max-file=3"}, Restart: "on-failure:2", StopSignal: "SIGUSR1", StopTimeout: &ten}, func(s *Spec) bool {
 			return reflect.DeepEqual(s.Labels, map[string]string{"a": "b", "c": ""}) && s.LogMaxSize == 1024 && s.LogMaxFiles == 3 &&
-				s.Restart == RestartPolicy{Name: "on-failure", MaxRetries: 2} && s.StopSignal == "SIGUSR1" && *s.StopTimeout == 10
+				s.Restart == record.RestartPolicy{Name: "on-failure", MaxRetries: 2} && s.StopSignal == "SIGUSR1" && *s.StopTimeout == 10
 		}},
 		{"mounts of every kind", RunOptions{Image: "i", Volumes: []string{"/src:/a:ro", "data:/b"}, Tmpfs: []string{"/t"}, VolumesFrom: []string{"other:ro"}}, func(s *Spec) bool {
-			return len(s.Mounts) == 3 && s.Mounts[0].Type == MountBind && s.Mounts[0].ReadOnly && s.Mounts[1].Type == MountVolume &&
-				s.Mounts[2].Type == MountTmpfs && reflect.DeepEqual(s.VolumesFrom, []string{"other:ro"})
+			return len(s.Mounts) == 3 && s.Mounts[0].Type == record.MountBind && s.Mounts[0].ReadOnly && s.Mounts[1].Type == record.MountVolume &&
+				s.Mounts[2].Type == record.MountTmpfs && reflect.DeepEqual(s.VolumesFrom, []string{"other:ro"})
 		}},
 		{"an ID mapping", RunOptions{Image: "i", UIDMap: []string{"0:1:10"}}, func(s *Spec) bool {
 			return reflect.DeepEqual(s.IDMapping.UIDMap, []idtools.IDMap{{ContainerID: 0, HostID: 1, Size: 10}}) && s.KeepIDUser == ""

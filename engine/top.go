@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/scow-project/scow/engine/record"
 	"os"
 	"path/filepath"
 	"sort"
@@ -30,7 +31,7 @@ func (e *Engine) Top(ctx context.Context, ref string) ([][]string, error) {
 		return nil, err
 	}
 	pidns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", st.Pid))
-	if err != nil || !alive(st.Pid, st.PidStart) {
+	if err != nil || !record.Alive(st.Pid, st.PidStart) {
 		return nil, fmt.Errorf("container %s: its init is gone", ref)
 	}
 	name := e.containerUsers(id)
@@ -111,7 +112,7 @@ func (e *Engine) containerUsers(id string) func(uid int) string {
 		}
 		return strconv.Itoa(uid)
 	}
-	data, err := os.ReadFile(filepath.Join(e.containerDir(id), "bundle", "config.json"))
+	data, err := os.ReadFile(filepath.Join(e.rec.Dir(id), "bundle", "config.json"))
 	if err != nil {
 		return name
 	}

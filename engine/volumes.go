@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,7 +50,7 @@ func (e *Engine) CreateVolume(o VolumeCreateOptions) (*Volume, error) {
 		return nil, err
 	}
 	if o.Name == "" {
-		o.Name = newID()
+		o.Name = record.NewID()
 	}
 	// A volume's owner and data are those of the user namespace.
 	if err := e.open(); err != nil {
@@ -115,9 +116,9 @@ func (e *Engine) InspectVolume(name string) (*Volume, error) {
 
 // volumeUsers maps volume names to the containers that mount them.
 func (e *Engine) volumeUsers() (map[string][]string, error) {
-	return e.users("volumes", func(cfg *ContainerConfig) (keys []string) {
+	return e.users("volumes", func(cfg *record.Config) (keys []string) {
 		for _, m := range cfg.Volumes {
-			if m.kind() == MountVolume {
+			if m.Kind() == record.MountVolume {
 				keys = append(keys, m.Source)
 			}
 		}
@@ -131,8 +132,8 @@ func (e *Engine) volumeUsers() (map[string][]string, error) {
 // volumes' or networks' lock (the order is always a container's lock
 // first). A record it cannot read makes it fail: what that container
 // uses is unknown.
-func (e *Engine) users(what string, keysOf func(*ContainerConfig) []string) (map[string][]string, error) {
-	entries, err := os.ReadDir(e.containersDir())
+func (e *Engine) users(what string, keysOf func(*record.Config) []string) (map[string][]string, error) {
+	entries, err := os.ReadDir(e.rec.ContainersDir())
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
@@ -141,7 +142,7 @@ func (e *Engine) users(what string, keysOf func(*ContainerConfig) []string) (map
 		if strings.HasPrefix(ent.Name(), ".") {
 			continue // a create in progress, not yet a container
 		}
-		cfg, err := e.loadConfig(ent.Name())
+		cfg, err := e.rec.LoadConfig(ent.Name())
 		if errors.Is(err, os.ErrNotExist) {
 			continue // removed meanwhile
 		}
@@ -231,14 +232,14 @@ func (e *Engine) PruneVolumes(all bool, filters []string) ([]string, error) {
 // ensureVolumes makes the volumes a new container mounts: named ones
 // that do not exist yet and its anonymous ones. The container's record
 // exists already, so a volume rm from now on sees the volume in use.
-func (e *Engine) ensureVolumes(mounts []Mount) error {
+func (e *Engine) ensureVolumes(mounts []record.Mount) error {
 	unlock, err := e.volumes().Lock()
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	for _, m := range mounts {
-		if m.kind() != MountVolume {
+		if m.Kind() != record.MountVolume {
 			continue
 		}
 		if _, err := e.volumes().Get(m.Source); err == nil {
@@ -255,8 +256,8 @@ func (e *Engine) ensureVolumes(mounts []Mount) error {
 // is gone mounted (its own, or another's through --volumes-from), but
 // not one that another container still mounts. The caller holds no
 // container's lock.
-func (e *Engine) removeAnonymousVolumes(cfg *ContainerConfig) error {
-	if !slices.ContainsFunc(cfg.Volumes, func(m Mount) bool { return m.kind() == MountVolume }) {
+func (e *Engine) removeAnonymousVolumes(cfg *record.Config) error {
+	if !slices.ContainsFunc(cfg.Volumes, func(m record.Mount) bool { return m.Kind() == record.MountVolume }) {
 		return nil
 	}
 	unlock, err := e.volumes().Lock()
@@ -269,7 +270,7 @@ func (e *Engine) removeAnonymousVolumes(cfg *ContainerConfig) error {
 		return err
 	}
 	for _, m := range cfg.Volumes {
-		if m.kind() != MountVolume || len(users[m.Source]) > 0 {
+		if m.Kind() != record.MountVolume || len(users[m.Source]) > 0 {
 			continue
 		}
 		if v, err := e.volumes().Get(m.Source); err == nil && v.Anonymous {

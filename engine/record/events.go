@@ -1,4 +1,4 @@
-package engine
+package record
 
 import (
 	"encoding/json"
@@ -19,12 +19,13 @@ type Event struct {
 	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
-func (e *Engine) eventsFile() string { return filepath.Join(e.opts.Root, "events.jsonl") }
+// EventsFile is the events log every invocation and monitor appends to.
+func (s Store) EventsFile() string { return filepath.Join(s.Root, "events.jsonl") }
 
-// event appends one line to the events file. O_APPEND writes of one small
+// Event appends one line to the events file. O_APPEND writes of one small
 // line do not interleave, so no lock is needed; a lost event is no reason
 // to fail the operation it reports.
-func (e *Engine) event(cfg *ContainerConfig, status string, attrs map[string]string) {
+func (s Store) Event(cfg *Config, status string, attrs map[string]string) {
 	line, err := json.Marshal(Event{
 		Time: time.Now().UTC(), Type: "container", Status: status,
 		ID: cfg.ID, Name: cfg.Name, Image: cfg.Image, Attributes: attrs,
@@ -32,7 +33,7 @@ func (e *Engine) event(cfg *ContainerConfig, status string, attrs map[string]str
 	if err != nil {
 		return
 	}
-	f, err := os.OpenFile(e.eventsFile(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(s.EventsFile(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return
 	}
@@ -40,8 +41,9 @@ func (e *Engine) event(cfg *ContainerConfig, status string, attrs map[string]str
 	f.Close()
 }
 
-func (e *Engine) eventByID(id, status string, attrs map[string]string) {
-	if cfg, err := e.loadConfig(id); err == nil {
-		e.event(cfg, status, attrs)
+// EventByID is Event for container id.
+func (s Store) EventByID(id, status string, attrs map[string]string) {
+	if cfg, err := s.LoadConfig(id); err == nil {
+		s.Event(cfg, status, attrs)
 	}
 }

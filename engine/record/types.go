@@ -1,0 +1,140 @@
+package record
+
+import (
+	"slices"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/scow-project/scow/netns"
+)
+
+// Container statuses, as Podman names them.
+const (
+	StatusCreated    = "created"
+	StatusRunning    = "running"
+	StatusRestarting = "restarting"
+	StatusExited     = "exited"
+)
+
+// RestartPolicy is --restart: no, on-failure[:MaxRetries], always or
+// unless-stopped.
+type RestartPolicy struct {
+	Name       string `json:"name"`
+	MaxRetries int    `json:"max_retries,omitempty"`
+}
+
+// Config is what the user asked for; written once at creation
+// (rename rewrites the name).
+type Config struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Image      string    `json:"image"`
+	ImageID    string    `json:"image_id"`
+	Created    time.Time `json:"created"`
+	Entrypoint []string  `json:"entrypoint,omitempty"`
+	Cmd        []string  `json:"cmd,omitempty"`
+	Env        []string  `json:"env,omitempty"`
+	WorkingDir string    `json:"working_dir,omitempty"`
+	User       string    `json:"user,omitempty"`
+	Hostname   string    `json:"hostname"`
+	Network    string    `json:"network"`
+	// Networks are the named networks of --network NAME and network
+	// connect, the first one the default route's.
+	Networks []netns.Attachment `json:"networks,omitempty"`
+	// Ports are the -p mappings asked for (host port 0: picked at start).
+	Ports      []netns.PortMapping `json:"ports,omitempty"`
+	DNS        []string            `json:"dns,omitempty"`
+	DNSSearch  []string            `json:"dns_search,omitempty"`
+	DNSOptions []string            `json:"dns_options,omitempty"`
+	AddHosts   []string            `json:"add_hosts,omitempty"`
+	NoHosts    bool                `json:"no_hosts,omitempty"`
+	MacAddress string              `json:"mac_address,omitempty"`
+	Volumes    []Mount             `json:"volumes,omitempty"`
+	// ReadOnly: a read-only rootfs, with tmpfs where ReadOnlyTmpfs says.
+	ReadOnly      bool `json:"read_only,omitempty"`
+	ReadOnlyTmpfs bool `json:"read_only_tmpfs,omitempty"`
+	// UIDMap and GIDMap, when set, give the container its own user
+	// namespace mapped onto scow's (or the host's, as root).
+	UIDMap      []specs.LinuxIDMapping `json:"uid_map,omitempty"`
+	GIDMap      []specs.LinuxIDMapping `json:"gid_map,omitempty"`
+	Labels      map[string]string      `json:"labels,omitempty"`
+	Interactive bool                   `json:"interactive,omitempty"`
+	Tty         bool                   `json:"tty,omitempty"`
+	// Init is the host path of the init run as PID 1, "" for none.
+	Init          string        `json:"init,omitempty"`
+	Remove        bool          `json:"remove,omitempty"`
+	RestartPolicy RestartPolicy `json:"restart_policy"`
+	LogMaxSize    int64         `json:"log_max_size,omitempty"`
+	LogMaxFiles   int           `json:"log_max_files,omitempty"`
+	StopSignal    string        `json:"stop_signal,omitempty"`
+	StopTimeout   int           `json:"stop_timeout"`
+}
+
+// State is the container's changing state.
+type State struct {
+	Status string `json:"status"`
+	// Ports are the published ports while it runs, host ports chosen.
+	Ports []netns.PortMapping `json:"ports,omitempty"`
+	Pid   int                 `json:"pid,omitempty"`
+	// PidStart is the init's start time in clock ticks since boot
+	// (/proc/PID/stat field 22): a PID is acted on only while it matches.
+	PidStart uint64 `json:"pid_start,omitempty"`
+	// MonitorPid is the process that waits for the container: a detached
+	// monitor, or the CLI of a foreground run.
+	MonitorPid   int       `json:"monitor_pid,omitempty"`
+	MonitorStart uint64    `json:"monitor_start,omitempty"`
+	StartedAt    time.Time `json:"started_at,omitzero"`
+	FinishedAt   time.Time `json:"finished_at,omitzero"`
+	ExitCode     int       `json:"exit_code"`
+	OOMKilled    bool      `json:"oom_killed,omitempty"`
+	RestartCount int       `json:"restart_count,omitempty"`
+	// RuntimeState says the OCI runtime may hold state for the container
+	// (set before the runtime is asked to run it, cleared once that state
+	// is deleted), so whoever finds its monitor dead must delete it.
+	RuntimeState bool `json:"runtime_state,omitempty"`
+	// StoppedByUser keeps the restart policy from bringing it back.
+	StoppedByUser bool   `json:"stopped_by_user,omitempty"`
+	Error         string `json:"error,omitempty"`
+}
+
+// Command is the container's command line as ps shows it.
+func (c *Config) Command() []string {
+	return append(append([]string{}, c.Entrypoint...), c.Cmd...)
+}
+
+// Mount types.
+const (
+	MountBind   = "bind"
+	MountVolume = "volume"
+	MountTmpfs  = "tmpfs"
+)
+
+// Mount is one mount a user asked for: a host path, a named or anonymous
+// volume, or a tmpfs.
+type Mount struct {
+	// Type is bind, volume or tmpfs; records from before volumes have
+	// none and are binds.
+	Type string `json:"type,omitempty"`
+	// Source is the host path of a bind or the name of a volume.
+	Source      string `json:"source,omitempty"`
+	Destination string `json:"destination"`
+	ReadOnly    bool   `json:"read_only,omitempty"`
+	// Options are mount options (propagation, nosuid, size=...) and
+	// Podman's U (chown the source to the container's user), O (an
+	// overlay whose changes are thrown away) and nocopy.
+	Options []string `json:"options,omitempty"`
+	// Anonymous volumes go with their container on rm -v and --rm.
+	Anonymous bool `json:"anonymous,omitempty"`
+}
+
+// Kind is the mount's type; records from before volumes have none
+// and are binds.
+func (m Mount) Kind() string {
+	if m.Type == "" {
+		return MountBind
+	}
+	return m.Type
+}
+
+// Has tells whether the mount has option opt.
+func (m Mount) Has(opt string) bool { return slices.Contains(m.Options, opt) }
