@@ -300,7 +300,7 @@ func (e *Engine) createSpec(ctx context.Context, s *Spec, progress io.Writer) (c
 		}
 	}
 	// The record comes first: a name file whose owner has no record is
-	// then surely stale, and reserveName may reclaim it. It is written
+	// then surely stale, and ReserveName may reclaim it. It is written
 	// under the networks' lock, once its networks are known to be still
 	// there: network rm sees it from then on.
 	if err := e.createRecordOnNetworks(cfg); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"go.podman.io/storage/pkg/ioutils"
 	"io"
 	"net"
 	"os"
@@ -496,11 +497,7 @@ func (b Bridges) Rename(id, name string) error {
 		// Replaced whole: a torn record would pass for a stale one and
 		// free an address still in use.
 		data, _ := json.Marshal(all[i])
-		tmp := filepath.Join(dir, ".tmp-"+all[i].IP)
-		if err := os.WriteFile(tmp, data, 0o600); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, filepath.Join(dir, all[i].IP)); err != nil {
+		if err := ioutils.AtomicWriteFileWithOpts(filepath.Join(dir, all[i].IP), data, 0o600, &ioutils.AtomicFileWriterOptions{NoSync: true}); err != nil {
 			return err
 		}
 		syncHosts(nc, all)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.podman.io/storage/pkg/ioutils"
 	"os"
 	"path/filepath"
 	"slices"
@@ -292,9 +293,9 @@ func WriteBundle(dir string, spec *specs.Spec) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create bundle: %w", err)
 	}
-	tmp := filepath.Join(dir, ".config.json.tmp")
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	// Runtime state: a reboot makes it stale, so no fsync.
+	if err := ioutils.AtomicWriteFileWithOpts(filepath.Join(dir, "config.json"), data, 0o600, &ioutils.AtomicFileWriterOptions{NoSync: true}); err != nil {
 		return fmt.Errorf("write bundle: %w", err)
 	}
-	return os.Rename(tmp, filepath.Join(dir, "config.json"))
+	return nil
 }
