@@ -315,16 +315,16 @@ func (e *Engine) Stop(ctx context.Context, ref string, timeout *int) error {
 // waitExit polls until the container is no longer running (as its
 // monitor records it) or d passes.
 func (e *Engine) waitExit(ctx context.Context, id string, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for pause := 5 * time.Millisecond; ; pause = min(pause*2, 100*time.Millisecond) {
+	until, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	for b := newBackoff(5*time.Millisecond, 100*time.Millisecond); ; {
 		st, err := e.state(ctx, id)
 		if err != nil || (st.Status != record.StatusRunning && st.Status != record.StatusRestarting) {
 			return true
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if b.wait(until) != nil {
 			return false
 		}
-		time.Sleep(pause)
 	}
 }
 
@@ -415,7 +415,7 @@ func (e *Engine) Wait(ctx context.Context, ref, condition string) (int, error) {
 	if want == nil {
 		return 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--condition %q: use stopped, exited, running, created or restarting", condition))
 	}
-	for pause := 5 * time.Millisecond; ; pause = min(pause*2, 100*time.Millisecond) {
+	for b := newBackoff(5*time.Millisecond, 100*time.Millisecond); ; {
 		st, err := e.state(ctx, id)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
@@ -428,10 +428,8 @@ func (e *Engine) Wait(ctx context.Context, ref, condition string) (int, error) {
 				return st.ExitCode, nil
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(pause):
+		if err := b.wait(ctx); err != nil {
+			return 0, err
 		}
 	}
 }

@@ -95,7 +95,7 @@ func (e *Engine) follow(ctx context.Context, id, path string, offset int64, r *l
 	if st, err := os.Stat(path); err == nil {
 		ino = st.Sys().(*syscall.Stat_t).Ino
 	}
-	for pause := 10 * time.Millisecond; ; pause = min(pause*2, 200*time.Millisecond) {
+	for b := newBackoff(10*time.Millisecond, 200*time.Millisecond); ; {
 		state, err := e.state(ctx, id)
 		done := err != nil || state.Status != record.StatusRunning && state.Status != record.StatusRestarting
 		f, err := os.Open(path)
@@ -106,7 +106,8 @@ func (e *Engine) follow(ctx context.Context, id, path string, offset int64, r *l
 			}
 			if _, err := f.Seek(offset, io.SeekStart); err == nil {
 				if n, err := scanLog(f, r, emit); err == nil && n != offset {
-					offset, pause = n, 10*time.Millisecond
+					offset = n
+					b.reset()
 				}
 			}
 			f.Close()
@@ -115,10 +116,8 @@ func (e *Engine) follow(ctx context.Context, id, path string, offset int64, r *l
 			r.flush(emit)
 			return nil
 		}
-		select {
-		case <-ctx.Done():
+		if b.wait(ctx) != nil {
 			return nil
-		case <-time.After(pause):
 		}
 	}
 }
