@@ -312,6 +312,14 @@ func (e *Engine) Stop(ctx context.Context, ref string, timeout *int) error {
 	return nil
 }
 
+// Restart stops a container, if it runs, and starts it again.
+func (e *Engine) Restart(ctx context.Context, ref string, timeout *int) error {
+	if err := e.Stop(ctx, ref, timeout); err != nil {
+		return err
+	}
+	return e.Start(ctx, ref, nil)
+}
+
 // waitExit polls until the container is no longer running (as its
 // monitor records it) or d passes.
 func (e *Engine) waitExit(ctx context.Context, id string, d time.Duration) bool {

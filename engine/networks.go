@@ -115,8 +115,9 @@ func (e *Engine) network(ref string) (*NetConfig, error) {
 
 // NetworkCreateOptions are the flags of network create.
 type NetworkCreateOptions struct {
-	Name, Subnet, Gateway string
-	Internal              bool
+	// Driver is "bridge", the only one, or "" for it.
+	Name, Driver, Subnet, Gateway string
+	Internal                      bool
 	// Labels are --label KEY=VALUE; Ignore returns an existing network
 	// of the name unchanged.
 	Labels []string
@@ -125,6 +126,9 @@ type NetworkCreateOptions struct {
 
 // CreateNetwork records a new bridge network.
 func (e *Engine) CreateNetwork(o NetworkCreateOptions) (*NetConfig, error) {
+	if o.Driver != "" && o.Driver != "bridge" {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network driver %q: scow has the bridge driver only", o.Driver))
+	}
 	labels, err := parseLabels(o.Labels)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -166,6 +167,18 @@ func TestStopEscalatesToKill(t *testing.T) {
 		wantError(t, s.scow("kill", "k"), 125, "not running")
 		// stop of a stopped container is fine, as in Docker.
 		s.must("stop", "k")
+		// kill --all signals the running containers only.
+		a := strings.TrimSpace(s.must("run", "-d", "busybox", "sleep", "300"))
+		b := strings.TrimSpace(s.must("run", "-d", "busybox", "sleep", "300"))
+		got := strings.Fields(s.must("kill", "--all"))
+		if slices.Sort(got); len(got) != 2 || !slices.Contains(got, a) || !slices.Contains(got, b) {
+			t.Errorf("kill --all signalled %v, want %s and %s", got, a, b)
+		}
+		for _, id := range []string{a, b} {
+			if got := s.must("wait", id); got != "137\n" {
+				t.Errorf("%s after kill --all: exit %q", id, got)
+			}
+		}
 		s.must("rm", "--all")
 	})
 }

@@ -17,13 +17,9 @@ import (
 func eachContainer(c *cli.Context, e *engine.Engine, all bool, fn func(ref string) (string, error)) error {
 	refs := c.Args().Slice()
 	if all {
-		list, err := e.List(c.Context, engine.ListOptions{All: true})
-		if err != nil {
+		var err error
+		if refs, err = e.ContainerIDs(c.Context, false); err != nil {
 			return err
-		}
-		refs = nil
-		for _, ctr := range list {
-			refs = append(refs, ctr.Config.ID)
 		}
 	} else if len(refs) == 0 {
 		return fmt.Errorf("%s: give at least one container name or ID", c.Command.Name)
@@ -221,22 +217,15 @@ func killCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			kill := func(ref string) (string, error) { return ref, e.Kill(c.Context, ref, sig) }
 			if c.Bool("all") {
-				list, err := e.List(c.Context, engine.ListOptions{})
+				ids, err := e.ContainerIDs(c.Context, true)
 				if err != nil {
 					return err
 				}
-				for _, ctr := range list {
-					if err := e.Kill(c.Context, ctr.Config.ID, sig); err != nil {
-						return err
-					}
-					fmt.Fprintln(c.App.Writer, ctr.Config.ID)
-				}
-				return nil
+				return eachRef(c, ids, kill)
 			}
-			return eachContainer(c, e, false, func(ref string) (string, error) {
-				return ref, e.Kill(c.Context, ref, sig)
-			})
+			return eachContainer(c, e, false, kill)
 		}),
 	}
 }
@@ -256,10 +245,7 @@ func restartCommand() *cli.Command {
 				timeout = &t
 			}
 			return eachContainer(c, e, false, func(ref string) (string, error) {
-				if err := e.Stop(c.Context, ref, timeout); err != nil {
-					return "", err
-				}
-				return ref, e.Start(c.Context, ref, nil)
+				return ref, e.Restart(c.Context, ref, timeout)
 			})
 		}),
 	}

@@ -44,11 +44,8 @@ func networkCommand() *cli.Command {
 					if err := exactArgs(c, 1, 1, "network create [OPTIONS] NAME"); err != nil {
 						return err
 					}
-					if d := c.String("driver"); d != "bridge" {
-						return fmt.Errorf("network driver %q: scow has the bridge driver only", d)
-					}
 					n, err := e.CreateNetwork(engine.NetworkCreateOptions{
-						Name: c.Args().First(), Subnet: c.String("subnet"), Gateway: c.String("gateway"), Internal: c.Bool("internal"),
+						Name: c.Args().First(), Driver: c.String("driver"), Subnet: c.String("subnet"), Gateway: c.String("gateway"), Internal: c.Bool("internal"),
 						Labels: c.StringSlice("label"), Ignore: c.Bool("ignore"),
 					})
 					if err != nil {
