@@ -1,9 +1,21 @@
-// Package netns prepares a container's network: which network namespace
-// it gets, and the /etc/hosts, /etc/resolv.conf and /etc/hostname files
-// bind-mounted into it.
+// Package netns gives a container its network: the namespace it joins,
+// the helper that connects it, its published ports, and the /etc/hosts,
+// /etc/resolv.conf and /etc/hostname files bound into it.
 //
-// Today the modes are "none" (a private namespace with loopback only,
-// also the default until slirp4netns arrives) and "host". Prepare returns
-// the namespace for the runtime spec and the mounts of the generated
-// files; unknown modes wrap ErrInvalidMode.
+// Modes (ParseMode): "none", "host", "slirp4netns[:OPTIONS]" (the rootless
+// default), "pasta[:ARGS]", "container:ID", "ns:PATH", and a named bridge
+// network (root's default is the one called scow). Start pins a private
+// namespace under the run directory, starts slirp4netns, pasta or the
+// bridge's veth, and publishes ports through rootlesskit's port driver (or
+// the helper's own); Network.Stop undoes it and Release repairs what a
+// killed monitor left. For a container with a user namespace of its own
+// the runtime makes the namespace, and Join sets it up between the
+// runtime's create and start.
+//
+// Named networks are NetConfig records; bridges, addresses and member
+// records live under Bridges.RunDir, for root in the host's namespace and
+// for a user in a namespace a small __netinfra helper holds.
+//
+// Errors wrap ErrInvalidMode, ErrInvalidPort, ErrNetworkUnknown,
+// ErrNetworkExists or ErrNetworkInvalid.
 package netns

@@ -1,9 +1,12 @@
-// Package storage keeps images and container layers for scow through
-// containers/storage, and moves images in and out of it through
-// containers/image (archives and rootfs tarballs).
+// Package storage keeps images, container layers and volumes for scow
+// through containers/storage, and moves images in and out of it through
+// containers/image: registries (pull, push, search, tags), archives (load,
+// save, import, export) and commits of a container's changes.
 //
-// It returns paths and image descriptions and knows nothing of runtimes,
-// networks or processes. Lookups that find nothing wrap ErrImageUnknown;
-// malformed names wrap ErrInvalidName; removing an image that containers
-// use wraps ErrImageInUse.
+// It returns paths, mounts and image descriptions and knows nothing of
+// runtimes, networks or processes.
+//
+// Errors wrap ErrImageUnknown, ErrInvalidName, ErrImageInUse,
+// ErrImageConflict, ErrRegistry, ErrVolumeUnknown, ErrVolumeExists,
+// ErrVolumeInvalid or ErrNoAutoRange; a full disk wraps ENOSPC.
 package storage
