@@ -1,26 +1,60 @@
 // Package engine runs and tracks containers for one user, root or not.
 //
-// There is no daemon. Each operation opens the containers/storage store
+// There is no daemon. Each invocation opens the containers/storage store
 // (after entering the user's shared user namespace when unprivileged),
-// reads the container's JSON records under its lock, acts, and writes them
-// back atomically. Engine is the only package that imports storage, netns
-// and oci: it prepares the rootfs, the network and the bundle, then asks
-// the OCI runtime to create and start the container.
+// reads the containers' JSON records under their locks, acts, and writes
+// them back atomically; a running container is kept by a monitor process
+// of its own. This root package only wires the parts: Options and Config,
+// New and Close, the services (Containers, Images, Volumes, Networks),
+// Inspect of any kind of object, Info, and the entry points of the
+// helpers the binary is re-executed as (the monitor, the port driver's
+// child, the infra process).
 //
-// A container is made from a Spec: NewSpec makes one of run's and
-// create's flags, and any other producer fills one in for CreateSpec.
+// # The packages under engine
 //
-// The packages under engine hold one concept each:
+// Each holds one concept; an arrow is "imports".
 //
-//   - errdefs: the error classes callers test for with errors.Is
-//     (ErrNotFound, ErrExists, ErrInvalid, ErrInUse, ErrRunning, and
-//     ErrCannotInvoke or ErrCommandNotFound for a command that could not
-//     run) and their one mapping to exit codes;
-//   - record: the records of containers on disk (container.json,
-//     state.json, names, events), their locks and atomic writes;
-//   - internal/userns: entering the user's shared user namespace;
+//	engine (wiring) -> containers, images, volumes, networks, monitor
+//	containers      -> images, volumes, networks, monitor, specgen, attach, logfile
+//	monitor         -> attach, logfile
+//	volumes, networks -> specgen (labels and options)
+//	containers, images, volumes, networks, monitor -> internal/backend
+//	internal/backend, specgen, monitor, ... -> record -> errdefs
+//	storage, netns, oci: leaves, importing no engine package
+//
+// What each holds:
+//
+//   - containers: the container lifecycle, create (from a specgen.Spec),
+//     start, attach, exec, stop, kill, restart, wait, rm, rename, prune,
+//     and what reads or copies a container (list, inspect, logs, top,
+//     port, cp, diff, export, commit, mount); it is the monitor's Runner.
+//   - specgen: the typed create request, Spec, and the pure parsers of
+//     run's values. Builds, pods, kube play, compose and an API produce
+//     a Spec and call containers' CreateSpec.
+//   - monitor: the re-executed supervisor of one container: the runtime
+//     process, its I/O hub, exec sessions, the restart policy, the
+//     record of each exit, its own monitor.log.
+//   - attach: the frame protocol between a monitor and its clients, and
+//     the client side, free of terminals and signals (cmd brings those).
+//   - logfile: container logs in the k8s-file format, written with
+//     rotation and read back.
+//   - images: pull, push, login, search, load, save, import, tag, list,
+//     inspect, history, rmi, prune.
+//   - volumes: named volumes and what a container needs of them.
+//   - networks: named networks' records and a container's place on them.
+//   - record: containers' records on disk (container.json, state.json,
+//     names, events), their flocks and atomic writes; Store's doc is the
+//     one place the lock order is written.
+//   - errdefs: the error classes and their one mapping to exit codes;
+//     the classes survive the monitor boundary.
+//   - internal/backend: what one invocation works on (options,
+//     scow.conf, records, the store and runtime opened on first use),
+//     shared by the services.
+//   - internal/userns: entering the user's shared user namespace.
 //   - internal/testhook: the pause points the end-to-end tests kill at.
 //
-// The root still holds the rest (specs, the monitor, attach, containers,
-// images, volumes, networks) until each moves to a package of its own.
+// Builds, pods, kube, compose, healthchecks, systemd and an API server
+// come as siblings of containers: they make Specs and call the services,
+// never cmd's flags. tests/depcheck_test.go holds the graph: a new import
+// between these packages must be allowed there first.
 package engine

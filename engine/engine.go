@@ -1,121 +1,124 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"github.com/scow-project/scow/engine/errdefs"
-	"github.com/scow-project/scow/engine/record"
-	"os"
-	"os/user"
-	"path/filepath"
-	"strconv"
 
-	"github.com/BurntSushi/toml"
+	"github.com/scow-project/scow/engine/containers"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/images"
+	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/internal/userns"
-	"github.com/scow-project/scow/oci"
+	"github.com/scow-project/scow/engine/monitor"
+	"github.com/scow-project/scow/engine/networks"
+	"github.com/scow-project/scow/engine/volumes"
+	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/storage"
 )
 
-// Config is scow.conf: settings that flags override.
-type Config struct {
-	Runtime       string `toml:"runtime"`
-	StorageDriver string `toml:"storage_driver"`
-	// MountProgram mounts overlay through a FUSE program such as
-	// /usr/bin/fuse-overlayfs instead of the kernel.
-	MountProgram string `toml:"mount_program"`
-}
+// Options are the global settings of an invocation; empty fields take the
+// defaults for root or for the invoking user.
+type Options = backend.Options
 
-// Engine carries one invocation's settings and opens what it needs on
-// first use: commands that touch no storage never pay for it.
+// Config is scow.conf: settings that flags override.
+type Config = backend.Config
+
+// Engine wires one invocation's parts: its backend (options, records,
+// store and runtime, opened on first use, so that commands that touch no
+// storage never pay for it) and the packages that work on it.
 type Engine struct {
-	opts    Options
-	cfg     Config
-	rec     record.Store
-	store   *storage.Store
-	runtime *oci.Runtime
-	// netWaits, in a monitor, wait for the network helpers of its runs.
-	netWaits []func()
+	b          *backend.Backend
+	containers *containers.Service
+	images     *images.Service
+	volumes    *volumes.Service
+	networks   *networks.Service
 }
 
 // New returns an engine for the options; it reads scow.conf but opens
 // nothing else.
 func New(o Options) (*Engine, error) {
-	o = defaultPaths(o)
-	var cfg Config
-	if _, err := toml.DecodeFile(o.ConfigFile, &cfg); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("read %s: %w", o.ConfigFile, err))
+	b, err := backend.New(o)
+	if err != nil {
+		return nil, err
 	}
-	if o.Runtime == "" {
-		o.Runtime = cfg.Runtime
-	}
-	if o.StorageDriver == "" {
-		o.StorageDriver = cfg.StorageDriver
-	}
-	if o.StorageDriver == "" && cfg.MountProgram != "" {
-		o.StorageDriver = "overlay" // a mount program is overlay's
-	}
-	return &Engine{opts: o, cfg: cfg, rec: record.Store{Root: o.Root}}, nil
+	e := &Engine{b: b, images: images.New(b), volumes: volumes.New(b), networks: networks.New(b)}
+	e.containers = containers.New(b, e.images, e.volumes, e.networks)
+	b.RemoveContainer = e.containers.ForceRemove
+	return e, nil
 }
+
+// Containers are the engine's containers.
+func (e *Engine) Containers() *containers.Service { return e.containers }
+
+// Images are the engine's images.
+func (e *Engine) Images() *images.Service { return e.images }
+
+// Volumes are the engine's named volumes.
+func (e *Engine) Volumes() *volumes.Service { return e.volumes }
+
+// Networks are the engine's named networks.
+func (e *Engine) Networks() *networks.Service { return e.networks }
+
+// Close releases the store.
+func (e *Engine) Close() error { return e.b.Close() }
 
 // ReexecInit runs a storage helper this binary was re-executed as, and
 // reports whether it did: main calls it first.
 func ReexecInit() bool { return storage.ReexecInit() }
 
-// open enters the user namespace (unprivileged) and opens the store.
-func (e *Engine) open() error {
-	if e.store != nil {
-		return nil
-	}
-	if err := userns.Enter(); err != nil {
-		return fmt.Errorf("enter user namespace: %w", err)
-	}
-	for _, d := range []string{e.opts.Root, e.opts.RunRoot} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return fmt.Errorf("create %s: %w", d, err)
+// MonitorArg is argv[1] of the re-executed monitor.
+const MonitorArg = monitor.Arg
+
+// MonitorMain is the monitor process of one container.
+func MonitorMain() error {
+	return monitor.Main(func(o Options) (*backend.Backend, monitor.Runner, error) {
+		e, err := New(o)
+		if err != nil {
+			return nil, nil, err
 		}
-	}
-	so := storage.Options{
-		GraphRoot:         e.storageDir(),
-		RunRoot:           filepath.Join(e.opts.RunRoot, "storage"),
-		Driver:            e.opts.StorageDriver,
-		CacheDir:          filepath.Join(e.opts.Root, "cache"),
-		Rootless:          userns.Rootless(),
-		IgnoreChownErrors: userns.Rootless() && userns.SingleMapping(),
-		AutoNsUser:        "containers", // root's, as Podman's
-	}
-	if userns.Rootless() {
-		if u, err := user.LookupId(strconv.Itoa(userns.UID())); err == nil {
-			so.AutoNsUser = u.Username
-		}
-	}
-	if so.Driver == "overlay" {
-		so.MountProgram = e.cfg.MountProgram
-	}
-	s, err := storage.Open(so)
-	if err != nil {
-		return fmt.Errorf("open storage in %s: %w", e.storageDir(), err)
-	}
-	e.store = s
-	return nil
+		return e.b, e.containers, nil
+	})
 }
 
-// ociRuntime finds the OCI runtime on first use.
-func (e *Engine) ociRuntime() (*oci.Runtime, error) {
-	if e.runtime != nil {
-		return e.runtime, nil
+// PortChildArg is argv[1] of the port forwarder's child half, which the
+// C constructor has put in a container's network namespace.
+const PortChildArg = netns.PortChildArg
+
+// PortChildMain is the port forwarder's child half.
+func PortChildMain(args []string) error { return netns.PortChildMain(args) }
+
+// InfraArg is argv[1] of the holder of a rootless user's bridges.
+const InfraArg = netns.InfraArg
+
+// InfraMain is that holder; it keeps the user namespace while it lives.
+func InfraMain(args []string) error {
+	if err := userns.Hold(); err != nil {
+		return err
 	}
-	p, err := oci.FindRuntime(e.opts.Runtime)
-	if err != nil {
-		return nil, errdefs.WithClass(errdefs.ErrNotFound, err)
-	}
-	e.runtime = &oci.Runtime{Path: p, Root: filepath.Join(e.opts.RunRoot, oci.RuntimeName(p))}
-	return e.runtime, nil
+	return netns.InfraMain(args)
 }
 
-// Close releases the store.
-func (e *Engine) Close() error {
-	if e.store == nil {
-		return nil
+// Inspect returns the inspect record of what ref names: kind
+// "container", "image", or "all" (a container first, as Podman looks).
+// With size, a container's record includes its writable layer's size.
+func (e *Engine) Inspect(ctx context.Context, ref, kind string, size bool) (any, error) {
+	if kind != "all" && kind != "container" && kind != "image" {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--type %q: use container, image or all", kind))
 	}
-	return e.store.Close()
+	if kind == "image" {
+		return e.images.InspectImage(ref)
+	}
+	data, err := e.containers.InspectContainer(ctx, ref, size)
+	if err == nil {
+		return data, nil
+	}
+	if kind == "container" || !errors.Is(err, errdefs.ErrNotFound) {
+		return nil, err
+	}
+	img, err := e.images.InspectImage(ref)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("no container or image named %q", ref))
+	}
+	return img, err
 }

@@ -2,12 +2,13 @@ package engine
 
 import (
 	"context"
-	"github.com/scow-project/scow/netns"
 	"os"
 	"runtime"
 	"strings"
 
 	"github.com/scow-project/scow/engine/internal/userns"
+	"github.com/scow-project/scow/engine/specgen"
+	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/oci"
 	"golang.org/x/sys/unix"
 )
@@ -61,7 +62,8 @@ type StoreInfo struct {
 
 // Info gathers host, runtime and storage facts.
 func (e *Engine) Info(ctx context.Context) (*Info, error) {
-	if err := e.open(); err != nil {
+	b := e.b
+	if err := b.Open(); err != nil {
 		return nil, err
 	}
 	var uts unix.Utsname
@@ -79,15 +81,15 @@ func (e *Engine) Info(ctx context.Context) (*Info, error) {
 			UIDMap:   readIDMap("/proc/self/uid_map"), GIDMap: readIDMap("/proc/self/gid_map"),
 		},
 		Store: StoreInfo{
-			GraphDriverName: e.store.Driver(), GraphRoot: e.store.GraphRoot(),
-			RunRoot: e.store.RunRoot(), ConfigFile: e.opts.ConfigFile,
+			GraphDriverName: b.Store.Driver(), GraphRoot: b.Store.GraphRoot(),
+			RunRoot: b.Store.RunRoot(), ConfigFile: b.Opts.ConfigFile,
 		},
 	}
-	if rt, err := e.ociRuntime(); err == nil {
+	if rt, err := b.Runtime(); err == nil {
 		info.Host.OCIRuntime = RuntimeInfo{Name: rt.Name(), Path: rt.Path}
 		info.Host.OCIRuntime.Version, _ = rt.Version(ctx)
 	}
-	def, _ := netns.ParseMode(defaultNetwork())
+	def, _ := netns.ParseMode(specgen.DefaultNetwork())
 	info.Host.NetworkBackend = def.Kind
 	for _, h := range []struct {
 		name string
@@ -96,7 +98,7 @@ func (e *Engine) Info(ctx context.Context) (*Info, error) {
 		path, version := netns.Helper(ctx, h.name)
 		*h.into = RuntimeInfo{Name: h.name, Path: path, Version: version}
 	}
-	imgs, err := e.store.Images()
+	imgs, err := b.Store.Images()
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go.podman.io/storage/pkg/ioutils"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 
 	itypes "go.podman.io/image/v5/types"
 	cstorage "go.podman.io/storage"
+	"go.podman.io/storage/pkg/ioutils"
 	"go.podman.io/storage/pkg/reexec"
 	"go.podman.io/storage/types"
 )

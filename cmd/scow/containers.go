@@ -8,6 +8,9 @@ import (
 
 	"github.com/docker/go-units"
 	"github.com/scow-project/scow/engine"
+	"github.com/scow-project/scow/engine/containers"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/engine/specgen"
 	"github.com/urfave/cli/v2"
 )
 
@@ -18,7 +21,7 @@ func eachContainer(c *cli.Context, e *engine.Engine, all bool, fn func(ref strin
 	refs := c.Args().Slice()
 	if all {
 		var err error
-		if refs, err = e.ContainerIDs(c.Context, false); err != nil {
+		if refs, err = e.Containers().ContainerIDs(c.Context, false); err != nil {
 			return err
 		}
 	} else if len(refs) == 0 {
@@ -65,10 +68,10 @@ func startCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				return e.Start(c.Context, c.Args().First(), &s)
+				return e.Containers().Start(c.Context, c.Args().First(), &s)
 			}
 			return eachContainer(c, e, false, func(ref string) (string, error) {
-				return ref, e.Start(c.Context, ref, nil)
+				return ref, e.Containers().Start(c.Context, ref, nil)
 			})
 		}),
 	}
@@ -104,11 +107,11 @@ func psCommand() *cli.Command {
 			if err := exactArgs(c, 0, 0, "ps [OPTIONS]"); err != nil {
 				return err
 			}
-			o := engine.ListOptions{All: c.Bool("all") || c.Bool("latest") || c.IsSet("last"), Last: c.Int("last"), Filters: c.StringSlice("filter")}
+			o := containers.ListOptions{All: c.Bool("all") || c.Bool("latest") || c.IsSet("last"), Last: c.Int("last"), Filters: c.StringSlice("filter")}
 			if c.Bool("latest") {
 				o.Last = 1
 			}
-			list, err := e.List(c.Context, o)
+			list, err := e.Containers().List(c.Context, o)
 			if err != nil {
 				return err
 			}
@@ -130,9 +133,9 @@ func psCommand() *cli.Command {
 				rows = append(rows, psRow{
 					ID: id, Image: ctr.Config.Image, Command: cmd, Created: created, RunningFor: created,
 					CreatedAt: ctr.Config.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"),
-					Status:    ctr.StatusText(now), State: ctr.State.Status, Names: ctr.Config.Name,
+					Status:    statusText(ctr, now), State: ctr.State.Status, Names: ctr.Config.Name,
 					Labels: ctr.Config.Labels, ExitCode: ctr.State.ExitCode, Pid: ctr.State.Pid,
-					Ports: engine.FormatPorts(ctr.State.Ports),
+					Ports: containers.FormatPorts(ctr.State.Ports),
 				})
 			}
 			if c.Bool("quiet") {
@@ -163,11 +166,11 @@ func logsCommand() *cli.Command {
 			if err := exactArgs(c, 1, 1, "logs [OPTIONS] CONTAINER"); err != nil {
 				return err
 			}
-			o := engine.LogOptions{Follow: c.Bool("follow"), Tail: c.Int("tail"), Timestamps: c.Bool("timestamps")}
+			o := containers.LogOptions{Follow: c.Bool("follow"), Tail: c.Int("tail"), Timestamps: c.Bool("timestamps")}
 			now := time.Now()
 			for flag, dst := range map[string]*time.Time{"since": &o.Since, "until": &o.Until} {
 				if v := c.String(flag); v != "" {
-					t, err := engine.ParseTime(v, now)
+					t, err := containers.ParseTime(v, now)
 					if err != nil {
 						return err
 					}
@@ -176,7 +179,7 @@ func logsCommand() *cli.Command {
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			return e.Logs(ctx, c.Args().First(), o, c.App.Writer, c.App.ErrWriter)
+			return e.Containers().Logs(ctx, c.Args().First(), o, c.App.Writer, c.App.ErrWriter)
 		}),
 	}
 }
@@ -197,7 +200,7 @@ func stopCommand() *cli.Command {
 				timeout = &t
 			}
 			return eachContainer(c, e, c.Bool("all"), func(ref string) (string, error) {
-				return ref, e.Stop(c.Context, ref, timeout)
+				return ref, e.Containers().Stop(c.Context, ref, timeout)
 			})
 		}),
 	}
@@ -213,13 +216,13 @@ func killCommand() *cli.Command {
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "signal every running container"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			sig, err := engine.ParseSignal(c.String("signal"))
+			sig, err := specgen.ParseSignal(c.String("signal"))
 			if err != nil {
 				return err
 			}
-			kill := func(ref string) (string, error) { return ref, e.Kill(c.Context, ref, sig) }
+			kill := func(ref string) (string, error) { return ref, e.Containers().Kill(c.Context, ref, sig) }
 			if c.Bool("all") {
-				ids, err := e.ContainerIDs(c.Context, true)
+				ids, err := e.Containers().ContainerIDs(c.Context, true)
 				if err != nil {
 					return err
 				}
@@ -245,7 +248,7 @@ func restartCommand() *cli.Command {
 				timeout = &t
 			}
 			return eachContainer(c, e, false, func(ref string) (string, error) {
-				return ref, e.Restart(c.Context, ref, timeout)
+				return ref, e.Containers().Restart(c.Context, ref, timeout)
 			})
 		}),
 	}
@@ -263,7 +266,7 @@ func rmCommand() *cli.Command {
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			return eachContainer(c, e, c.Bool("all"), func(ref string) (string, error) {
-				id, err := e.Remove(c.Context, ref, c.Bool("force"), c.Bool("volumes"))
+				id, err := e.Containers().Remove(c.Context, ref, c.Bool("force"), c.Bool("volumes"))
 				if err != nil {
 					return "", err
 				}
@@ -288,7 +291,7 @@ func waitCommand() *cli.Command {
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
 			return eachContainer(c, e, false, func(ref string) (string, error) {
-				code, err := e.Wait(ctx, ref, c.String("condition"))
+				code, err := e.Containers().Wait(ctx, ref, c.String("condition"))
 				return fmt.Sprint(code), err
 			})
 		}),
@@ -311,7 +314,7 @@ func inspectCommand() *cli.Command {
 			}
 			var rows []any
 			for _, ref := range c.Args().Slice() {
-				obj, err := e.InspectObject(c.Context, ref, c.String("type"), c.Bool("size"))
+				obj, err := e.Inspect(c.Context, ref, c.String("type"), c.Bool("size"))
 				if err != nil {
 					return err
 				}
@@ -341,7 +344,7 @@ func execCommand() *cli.Command {
 			if err := exactArgs(c, 2, -1, "exec [OPTIONS] CONTAINER COMMAND [ARG...]"); err != nil {
 				return err
 			}
-			o := engine.ExecOptions{
+			o := containers.ExecOptions{
 				Args: c.Args().Slice()[1:], Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"),
 				Workdir: c.String("workdir"), User: c.String("user"),
 				Interactive: c.Bool("interactive"), Tty: c.Bool("tty"), Detach: c.Bool("detach"),
@@ -351,7 +354,7 @@ func execCommand() *cli.Command {
 				return err
 			}
 			s.SigProxy = true
-			return e.Exec(c.Context, c.Args().First(), o, s)
+			return e.Containers().Exec(c.Context, c.Args().First(), o, s)
 		}),
 	}
 }
@@ -365,7 +368,7 @@ func portCommand() *cli.Command {
 			if err := exactArgs(c, 1, 2, "port CONTAINER [PORT[/PROTOCOL]]"); err != nil {
 				return err
 			}
-			lines, err := e.Port(c.Context, c.Args().Get(0), c.Args().Get(1))
+			lines, err := e.Containers().Port(c.Context, c.Args().Get(0), c.Args().Get(1))
 			for _, l := range lines {
 				fmt.Fprintln(c.App.Writer, l)
 			}
@@ -390,7 +393,7 @@ func attachCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return e.Attach(c.Context, c.Args().First(), s)
+			return e.Containers().Attach(c.Context, c.Args().First(), s)
 		}),
 	}
 }
@@ -404,7 +407,7 @@ func renameCommand() *cli.Command {
 			if err := exactArgs(c, 2, 2, "rename CONTAINER NEW-NAME"); err != nil {
 				return err
 			}
-			return e.Rename(c.Context, c.Args().Get(0), c.Args().Get(1))
+			return e.Containers().Rename(c.Context, c.Args().Get(0), c.Args().Get(1))
 		}),
 	}
 }
@@ -419,7 +422,7 @@ func containerCommand() *cli.Command {
 				Usage: "remove every stopped container",
 				Flags: []cli.Flag{&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask (scow never asks)"}},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					ids, err := e.Prune(c.Context)
+					ids, err := e.Containers().Prune(c.Context)
 					for _, id := range ids {
 						fmt.Fprintln(c.App.Writer, id)
 					}
@@ -461,16 +464,33 @@ func topCommand() *cli.Command {
 			if err := exactArgs(c, 1, 1, "top CONTAINER"); err != nil {
 				return err
 			}
-			rows, err := e.Top(c.Context, c.Args().First())
+			rows, err := e.Containers().Top(c.Context, c.Args().First())
 			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(c.App.Writer, 0, 8, 2, ' ', 0)
-			fmt.Fprintln(tw, strings.Join(engine.TopHeader, "\t"))
+			fmt.Fprintln(tw, strings.Join(containers.TopHeader, "\t"))
 			for _, r := range rows {
 				fmt.Fprintln(tw, strings.Join(r, "\t"))
 			}
 			return tw.Flush()
 		}),
 	}
+}
+
+// statusText is ps's STATUS column: "Up 3 seconds", "Exited (0) 2
+// minutes ago", "Created".
+func statusText(c containers.Container, now time.Time) string {
+	st := c.State
+	switch {
+	case c.Err != nil:
+		return "Error: " + c.Err.Error()
+	case st.Status == record.StatusRunning:
+		return "Up " + units.HumanDuration(now.Sub(st.StartedAt))
+	case st.Status == record.StatusRestarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, units.HumanDuration(now.Sub(st.FinishedAt)))
+	case st.Status == record.StatusExited:
+		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, units.HumanDuration(now.Sub(st.FinishedAt)))
+	}
+	return "Created"
 }

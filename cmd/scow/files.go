@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/scow-project/scow/engine"
+	"github.com/scow-project/scow/engine/containers"
 	"github.com/urfave/cli/v2"
 )
 
@@ -24,7 +25,7 @@ func commitCommand() *cli.Command {
 			if err := exactArgs(c, 1, 2, "commit [OPTIONS] CONTAINER [IMAGE]"); err != nil {
 				return err
 			}
-			id, err := e.Commit(c.Context, c.Args().Get(0), c.Args().Get(1), engine.CommitOptions{
+			id, err := e.Containers().Commit(c.Context, c.Args().Get(0), c.Args().Get(1), containers.CommitOptions{
 				Changes: c.StringSlice("change"), Author: c.String("author"), Message: c.String("message"), Pause: c.Bool("pause"),
 			})
 			if err != nil {
@@ -48,7 +49,7 @@ func diffCommand() *cli.Command {
 			if err := exactArgs(c, 1, 1, "diff [OPTIONS] CONTAINER"); err != nil {
 				return err
 			}
-			changes, err := e.Diff(c.Args().First())
+			changes, err := e.Containers().Diff(c.Args().First())
 			if err != nil {
 				return err
 			}
@@ -78,7 +79,10 @@ func exportCommand() *cli.Command {
 			if err := exactArgs(c, 1, 1, "export [OPTIONS] CONTAINER"); err != nil {
 				return err
 			}
-			return e.Export(c.Args().First(), c.String("output"), c.App.Writer)
+			if c.String("output") == "" && isTerminalWriter(c.App.Writer) {
+				return fmt.Errorf("export: refusing to write a tar archive to a terminal: use -o FILE or redirect")
+			}
+			return e.Containers().Export(c.Args().First(), c.String("output"), c.App.Writer)
 		}),
 	}
 }
@@ -90,7 +94,7 @@ func mountCommand() *cli.Command {
 		ArgsUsage: "[CONTAINER...]",
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if c.NArg() == 0 {
-				mounted, err := e.Mounted()
+				mounted, err := e.Containers().Mounted()
 				if err != nil {
 					return err
 				}
@@ -104,7 +108,7 @@ func mountCommand() *cli.Command {
 				}
 				return nil
 			}
-			return eachContainer(c, e, false, e.Mount)
+			return eachContainer(c, e, false, e.Containers().Mount)
 		}),
 	}
 }
@@ -119,7 +123,7 @@ func unmountCommand() *cli.Command {
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "unmount every container"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			return eachContainer(c, e, c.Bool("all"), e.Unmount)
+			return eachContainer(c, e, c.Bool("all"), e.Containers().Unmount)
 		}),
 	}
 }
@@ -132,7 +136,7 @@ func unshareCommand() *cli.Command {
 		// Everything after unshare is the command's.
 		SkipFlagParsing: true,
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			return e.Unshare(c.Args().Slice())
+			return e.Containers().Unshare(c.Args().Slice())
 		}),
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/docker/go-units"
 	"github.com/scow-project/scow/engine"
+	"github.com/scow-project/scow/engine/images"
 	"github.com/urfave/cli/v2"
 )
 
@@ -23,13 +24,13 @@ func importCommand() *cli.Command {
 			if err := exactArgs(c, 1, 2, "import TARBALL|- [NAME[:TAG]]"); err != nil {
 				return err
 			}
-			ch, err := engine.ParseChanges(c.StringSlice("change"))
+			ch, err := images.ParseChanges(c.StringSlice("change"))
 			if err != nil {
 				return err
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			id, err := e.Import(ctx, c.Args().Get(0), c.Args().Get(1), ch, c.App.Reader)
+			id, err := e.Images().Import(ctx, c.Args().Get(0), c.Args().Get(1), ch, c.App.Reader)
 			if err != nil {
 				return err
 			}
@@ -53,14 +54,14 @@ func loadCommand() *cli.Command {
 			}
 			in := c.String("input")
 			if in == "" {
-				if f, ok := c.App.Reader.(*os.File); ok && engine.IsTerminal(f) {
+				if f, ok := c.App.Reader.(*os.File); ok && isTerminal(f) {
 					return fmt.Errorf("load: no input: give -i FILE or pipe an archive into standard input")
 				}
 				in = "-"
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			names, err := e.Load(ctx, in, c.App.Reader)
+			names, err := e.Images().Load(ctx, in, c.App.Reader)
 			if err != nil {
 				return err
 			}
@@ -87,14 +88,14 @@ func saveCommand() *cli.Command {
 			}
 			out := c.String("output")
 			if out == "" {
-				if f, ok := c.App.Writer.(*os.File); ok && engine.IsTerminal(f) {
+				if isTerminalWriter(c.App.Writer) {
 					return fmt.Errorf("save: refusing to write an archive to a terminal: give -o FILE or redirect standard output")
 				}
 				out = "-"
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			return e.Save(ctx, c.Args().First(), out, c.String("format"), c.App.Writer)
+			return e.Images().Save(ctx, c.Args().First(), out, c.String("format"), c.App.Writer)
 		}),
 	}
 }
@@ -127,7 +128,7 @@ func imagesCommand() *cli.Command {
 			if err := exactArgs(c, 0, 1, "images [REPOSITORY[:TAG]]"); err != nil {
 				return err
 			}
-			imgs, err := e.Images(c.Args().First())
+			imgs, err := e.Images().Images(c.Args().First())
 			if err != nil {
 				return err
 			}
@@ -177,7 +178,7 @@ func tagCommand() *cli.Command {
 				return err
 			}
 			for _, t := range c.Args().Slice()[1:] {
-				if err := e.Tag(c.Args().First(), t); err != nil {
+				if err := e.Images().Tag(c.Args().First(), t); err != nil {
 					return err
 				}
 			}
@@ -200,7 +201,7 @@ func rmiCommand() *cli.Command {
 			}
 			var firstErr error
 			for _, name := range c.Args().Slice() {
-				res, err := e.RemoveImage(c.Context, name, c.Bool("force"))
+				res, err := e.Images().RemoveImage(c.Context, name, c.Bool("force"))
 				if err != nil {
 					if firstErr != nil {
 						fmt.Fprintf(c.App.ErrWriter, "Error: %s\n", oneLine(firstErr))
@@ -238,7 +239,7 @@ func imageCommand() *cli.Command {
 					}
 					var rows []any
 					for _, name := range c.Args().Slice() {
-						info, err := e.InspectImage(name)
+						info, err := e.Images().InspectImage(name)
 						if err != nil {
 							return err
 						}
@@ -257,7 +258,7 @@ func imageCommand() *cli.Command {
 					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask (scow never asks)"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					ids, err := e.PruneImages(c.Bool("all"))
+					ids, err := e.Images().PruneImages(c.Bool("all"))
 					for _, id := range ids {
 						fmt.Fprintln(c.App.Writer, id)
 					}
@@ -301,7 +302,7 @@ func historyCommand() *cli.Command {
 			if err := exactArgs(c, 1, 1, "history IMAGE"); err != nil {
 				return err
 			}
-			steps, err := e.History(c.Args().First())
+			steps, err := e.Images().History(c.Args().First())
 			if err != nil {
 				return err
 			}

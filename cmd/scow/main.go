@@ -60,7 +60,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	var exit *engine.ExitError
+	var exit *errdefs.ExitError
 	if errors.As(err, &exit) {
 		return exit.Code
 	}

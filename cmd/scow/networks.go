@@ -7,6 +7,7 @@ import (
 
 	"github.com/scow-project/scow/engine"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/networks"
 	"github.com/urfave/cli/v2"
 )
 
@@ -44,7 +45,7 @@ func networkCommand() *cli.Command {
 					if err := exactArgs(c, 1, 1, "network create [OPTIONS] NAME"); err != nil {
 						return err
 					}
-					n, err := e.CreateNetwork(engine.NetworkCreateOptions{
+					n, err := e.Networks().CreateNetwork(networks.NetworkCreateOptions{
 						Name: c.Args().First(), Driver: c.String("driver"), Subnet: c.String("subnet"), Gateway: c.String("gateway"), Internal: c.Bool("internal"),
 						Labels: c.StringSlice("label"), Ignore: c.Bool("ignore"),
 					})
@@ -69,7 +70,7 @@ func networkCommand() *cli.Command {
 					if err := exactArgs(c, 0, 0, "network ls [OPTIONS]"); err != nil {
 						return err
 					}
-					nets, err := e.Networks(c.StringSlice("filter"))
+					nets, err := e.Networks().Networks(c.StringSlice("filter"))
 					if err != nil {
 						return err
 					}
@@ -115,7 +116,7 @@ func networkCommand() *cli.Command {
 					}
 					var rows []any
 					for _, ref := range c.Args().Slice() {
-						n, err := e.InspectNetwork(ref)
+						n, err := e.Networks().InspectNetwork(ref)
 						if err != nil {
 							return err
 						}
@@ -137,7 +138,7 @@ func networkCommand() *cli.Command {
 						return err
 					}
 					return eachRef(c, c.Args().Slice(), func(ref string) (string, error) {
-						return e.RemoveNetwork(c.Context, ref, c.Bool("force"))
+						return e.Networks().RemoveNetwork(c.Context, ref, c.Bool("force"))
 					})
 				}),
 			},
@@ -149,7 +150,7 @@ func networkCommand() *cli.Command {
 					&cli.StringSliceFlag{Name: "filter", Usage: "name=, id=, driver=, label=KEY[=VALUE]"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					names, err := e.PruneNetworks(c.StringSlice("filter"))
+					names, err := e.Networks().PruneNetworks(c.StringSlice("filter"))
 					for _, n := range names {
 						fmt.Fprintln(c.App.Writer, n)
 					}
@@ -164,9 +165,9 @@ func networkCommand() *cli.Command {
 					if err := exactArgs(c, 1, 1, "network exists NETWORK"); err != nil {
 						return err
 					}
-					_, err := e.InspectNetwork(c.Args().First())
+					_, err := e.Networks().InspectNetwork(c.Args().First())
 					if errors.Is(err, errdefs.ErrNotFound) {
-						return &engine.ExitError{Code: 1}
+						return &errdefs.ExitError{Code: 1}
 					}
 					return err
 				}),
@@ -179,7 +180,7 @@ func networkCommand() *cli.Command {
 					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "all containers' networks (the rules are per network: always all)"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					ids, err := e.ReloadNetworks(c.Args().Slice())
+					ids, err := e.Containers().ReloadNetworks(c.Args().Slice())
 					for _, id := range ids {
 						fmt.Fprintln(c.App.Writer, id)
 					}
@@ -198,7 +199,7 @@ func networkCommand() *cli.Command {
 					if err := exactArgs(c, 2, 2, "network connect [OPTIONS] NETWORK CONTAINER"); err != nil {
 						return err
 					}
-					return e.ConnectNetwork(c.Context, c.Args().Get(0), c.Args().Get(1), c.StringSlice("alias"), c.String("ip"))
+					return e.Containers().ConnectNetwork(c.Context, c.Args().Get(0), c.Args().Get(1), c.StringSlice("alias"), c.String("ip"))
 				}),
 			},
 			{
@@ -212,7 +213,7 @@ func networkCommand() *cli.Command {
 					if err := exactArgs(c, 2, 2, "network disconnect [OPTIONS] NETWORK CONTAINER"); err != nil {
 						return err
 					}
-					return e.DisconnectNetwork(c.Context, c.Args().Get(0), c.Args().Get(1))
+					return e.Containers().DisconnectNetwork(c.Context, c.Args().Get(0), c.Args().Get(1))
 				}),
 			},
 		},

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/scow-project/scow/engine"
+	"github.com/scow-project/scow/engine/images"
 	"github.com/urfave/cli/v2"
 )
 
@@ -24,8 +25,8 @@ func registryFlags() []cli.Flag {
 
 // registryOptions reads registryFlags; --tls-verify counts only if given,
 // so that registries.conf decides otherwise.
-func registryOptions(c *cli.Context) engine.RegistryOptions {
-	o := engine.RegistryOptions{
+func registryOptions(c *cli.Context) images.RegistryOptions {
+	o := images.RegistryOptions{
 		Creds: c.String("creds"), AuthFile: c.String("authfile"),
 		CertDir: c.String("cert-dir"), SignaturePolicy: c.String("signature-policy"),
 	}
@@ -39,7 +40,7 @@ func registryOptions(c *cli.Context) engine.RegistryOptions {
 // progress is where progress bars go: standard error on a terminal,
 // nowhere when quiet or piped.
 func progress(c *cli.Context) io.Writer {
-	if c.Bool("quiet") || !engine.IsTerminal(os.Stderr) {
+	if c.Bool("quiet") || !isTerminal(os.Stderr) {
 		return nil
 	}
 	return os.Stderr
@@ -79,13 +80,13 @@ func pullCommand() *cli.Command {
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
 			if c.Bool("all-tags") {
-				ids, err := e.PullAllTags(ctx, c.Args().First(), o)
+				ids, err := e.Images().PullAllTags(ctx, c.Args().First(), o)
 				for _, id := range ids {
 					fmt.Fprintln(c.App.Writer, id)
 				}
 				return err
 			}
-			id, err := e.Pull(ctx, c.Args().First(), o)
+			id, err := e.Images().Pull(ctx, c.Args().First(), o)
 			if err != nil {
 				return err
 			}
@@ -111,14 +112,14 @@ func pushCommand() *cli.Command {
 			if err := exactArgs(c, 1, 2, "push [OPTIONS] IMAGE [DESTINATION]"); err != nil {
 				return err
 			}
-			o := engine.PushOptions{
+			o := images.PushOptions{
 				RegistryOptions: registryOptions(c), Format: c.String("format"),
 				Compression: c.String("compression-format"), DigestFile: c.String("digestfile"),
 			}
 			o.Retry, o.Progress = c.Int("retry"), progress(c)
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			return e.Push(ctx, c.Args().Get(0), c.Args().Get(1), o)
+			return e.Images().Push(ctx, c.Args().Get(0), c.Args().Get(1), o)
 		}),
 	}
 }
@@ -148,7 +149,7 @@ func loginCommand() *cli.Command {
 			o := registryOptions(c)
 			registry := c.Args().First()
 			if c.Bool("get-login") {
-				user, err := e.LoginUser(registry, o)
+				user, err := e.Images().LoginUser(registry, o)
 				if err != nil {
 					return err
 				}
@@ -171,7 +172,7 @@ func loginCommand() *cli.Command {
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			if err := e.Login(ctx, registry, user, pass, o); err != nil {
+			if err := e.Images().Login(ctx, registry, user, pass, o); err != nil {
 				return err
 			}
 			fmt.Fprintln(c.App.Writer, "Login Succeeded!")
@@ -197,7 +198,7 @@ func logoutCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := e.Logout(c.Args().First(), c.Bool("all"), registryOptions(c)); err != nil {
+			if err := e.Images().Logout(c.Args().First(), c.Bool("all"), registryOptions(c)); err != nil {
 				return err
 			}
 			if c.Bool("all") {
@@ -226,7 +227,7 @@ func searchCommand() *cli.Command {
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			res, err := e.Search(ctx, c.Args().First(), c.Int("limit"), registryOptions(c))
+			res, err := e.Images().Search(ctx, c.Args().First(), c.Int("limit"), registryOptions(c))
 			if err != nil {
 				return err
 			}
@@ -236,7 +237,7 @@ func searchCommand() *cli.Command {
 				if !c.Bool("no-trunc") && len(d) > 44 {
 					d = d[:41] + "..."
 				}
-				rows = append(rows, engine.SearchResult{Name: r.Name, Description: d, Stars: r.Stars, Official: r.Official})
+				rows = append(rows, images.SearchResult{Name: r.Name, Description: d, Stars: r.Stars, Official: r.Official})
 			}
 			format := c.String("format")
 			if format == "" {

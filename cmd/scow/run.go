@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/scow-project/scow/engine"
+	"github.com/scow-project/scow/engine/specgen"
 	"github.com/urfave/cli/v2"
 )
 
@@ -59,8 +60,8 @@ func createFlags() []cli.Flag {
 }
 
 // runOptions reads the create/run flags.
-func runOptions(c *cli.Context) engine.RunOptions {
-	o := engine.RunOptions{
+func runOptions(c *cli.Context) specgen.RunOptions {
+	o := specgen.RunOptions{
 		Image:          c.Args().First(),
 		Args:           c.Args().Slice()[1:],
 		Name:           c.String("name"),
@@ -132,7 +133,7 @@ func runCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			id, err := e.Run(c.Context, o, s)
+			id, err := e.Containers().Run(c.Context, o, s)
 			if err != nil {
 				return err
 			}
@@ -154,7 +155,7 @@ func createCommand() *cli.Command {
 			if err := exactArgs(c, 1, -1, "create [OPTIONS] IMAGE [COMMAND [ARG...]]"); err != nil {
 				return err
 			}
-			id, err := e.Create(c.Context, runOptions(c))
+			id, err := e.Containers().Create(c.Context, runOptions(c))
 			if err != nil {
 				return err
 			}

@@ -1,29 +1,106 @@
 package main
 
 import (
+	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
-	"github.com/scow-project/scow/engine"
+	"github.com/scow-project/scow/engine/attach"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 )
 
 // attachFlags are the flags of commands that attach to a process.
 func attachFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "detach-keys", Value: engine.DefaultDetachKeys, Usage: "keys that detach and leave the container running (\"\" disables)"},
+		&cli.StringFlag{Name: "detach-keys", Value: attach.DefaultDetachKeys, Usage: "keys that detach and leave the container running (\"\" disables)"},
 		&cli.BoolFlag{Name: "sig-proxy", Value: true, Usage: "forward received signals to the process"},
 	}
 }
 
-// streams are the CLI's own stdio for an attach; stdin only if asked.
-func streams(c *cli.Context, stdin bool) (engine.Streams, error) {
-	keys, err := engine.ParseDetachKeys(c.String("detach-keys"))
+// forwardedSignals reach an attached process, as with Docker.
+var forwardedSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
+
+// streams are the CLI's own stdio for an attach, stdin only if asked,
+// with its terminal and the signals it receives from now on.
+func streams(c *cli.Context, stdin bool) (attach.Streams, error) {
+	keys, err := attach.ParseDetachKeys(c.String("detach-keys"))
 	if err != nil {
-		return engine.Streams{}, err
+		return attach.Streams{}, err
 	}
-	s := engine.Streams{Out: os.Stdout, Err: os.Stderr, DetachKeys: keys, SigProxy: c.Bool("sig-proxy")}
+	s := attach.Streams{Out: os.Stdout, Err: os.Stderr, DetachKeys: keys, SigProxy: c.Bool("sig-proxy")}
 	if stdin {
 		s.In = os.Stdin
 	}
+	if isTerminal(os.Stdin) || isTerminal(os.Stdout) {
+		s.Terminal = cliTerminal{}
+	}
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, forwardedSignals...)
+	// A closed stdout must not kill the CLI in the middle of cleanup.
+	signal.Ignore(syscall.SIGPIPE)
+	s.Signals = sigs
 	return s, nil
+}
+
+// isTerminal tells whether f is a terminal.
+func isTerminal(f *os.File) bool { return f != nil && term.IsTerminal(int(f.Fd())) }
+
+// isTerminalWriter tells whether w is a terminal: no place for an
+// archive.
+func isTerminalWriter(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isTerminal(f)
+}
+
+// cliTerminal is the terminal the CLI runs in: its stdin, or else its
+// stdout for the size.
+type cliTerminal struct{}
+
+func (cliTerminal) Size() (rows, cols uint16) {
+	for _, f := range []*os.File{os.Stdin, os.Stdout} {
+		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil {
+			return ws.Row, ws.Col
+		}
+	}
+	return 0, 0
+}
+
+// MakeRaw sets stdin raw, when it is the terminal, and tells of each
+// SIGWINCH until restored; the caller's terminal is restored whatever
+// happens short of SIGKILL.
+func (cliTerminal) MakeRaw() (restore func(), resized <-chan struct{}, err error) {
+	if !isTerminal(os.Stdin) {
+		return func() {}, nil, nil
+	}
+	fd := int(os.Stdin.Fd())
+	old, err := term.MakeRaw(fd)
+	if err != nil {
+		return nil, nil, err
+	}
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, syscall.SIGWINCH)
+	out := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case <-winch:
+				select {
+				case out <- struct{}{}:
+				default:
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(winch)
+		close(done)
+		term.Restore(fd, old)
+	}, out, nil
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 
 	"github.com/scow-project/scow/engine"
+	"github.com/scow-project/scow/engine/containers"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/volumes"
 	"github.com/urfave/cli/v2"
 )
 
@@ -40,7 +42,7 @@ func volumeCommand() *cli.Command {
 					if err := exactArgs(c, 0, 1, "volume create [OPTIONS] [NAME]"); err != nil {
 						return err
 					}
-					v, err := e.CreateVolume(engine.VolumeCreateOptions{
+					v, err := e.Volumes().CreateVolume(volumes.VolumeCreateOptions{
 						Name: c.Args().First(), Driver: c.String("driver"), Labels: c.StringSlice("label"), Opts: c.StringSlice("opt"), IgnoreExisting: c.Bool("ignore"),
 					})
 					if err != nil {
@@ -63,7 +65,7 @@ func volumeCommand() *cli.Command {
 					if err := exactArgs(c, 0, 0, "volume ls [OPTIONS]"); err != nil {
 						return err
 					}
-					vols, err := e.Volumes(c.StringSlice("filter"))
+					vols, err := e.Volumes().Volumes(c.StringSlice("filter"))
 					if err != nil {
 						return err
 					}
@@ -97,9 +99,9 @@ func volumeCommand() *cli.Command {
 					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "inspect every volume"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					var vols []*engine.Volume
+					var vols []*volumes.Volume
 					if c.Bool("all") {
-						all, err := e.Volumes(nil)
+						all, err := e.Volumes().Volumes(nil)
 						if err != nil {
 							return err
 						}
@@ -109,7 +111,7 @@ func volumeCommand() *cli.Command {
 							return err
 						}
 						for _, name := range c.Args().Slice() {
-							v, err := e.InspectVolume(name)
+							v, err := e.Volumes().InspectVolume(name)
 							if err != nil {
 								return err
 							}
@@ -135,7 +137,7 @@ func volumeCommand() *cli.Command {
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 					names := c.Args().Slice()
 					if c.Bool("all") {
-						vols, err := e.Volumes(nil)
+						vols, err := e.Volumes().Volumes(nil)
 						if err != nil {
 							return err
 						}
@@ -147,7 +149,7 @@ func volumeCommand() *cli.Command {
 						return errors.New("volume rm: give at least one volume name")
 					}
 					return eachRef(c, names, func(n string) (string, error) {
-						return n, e.RemoveVolume(c.Context, n, c.Bool("force"))
+						return n, e.Volumes().RemoveVolume(c.Context, n, c.Bool("force"))
 					})
 				}),
 			},
@@ -160,7 +162,7 @@ func volumeCommand() *cli.Command {
 					&cli.StringSliceFlag{Name: "filter", Usage: "name=, label=KEY[=VALUE], driver="},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					names, err := e.PruneVolumes(c.Bool("all"), c.StringSlice("filter"))
+					names, err := e.Volumes().PruneVolumes(c.Bool("all"), c.StringSlice("filter"))
 					for _, n := range names {
 						fmt.Fprintln(c.App.Writer, n)
 					}
@@ -175,9 +177,9 @@ func volumeCommand() *cli.Command {
 					if err := exactArgs(c, 1, 1, "volume exists VOLUME"); err != nil {
 						return err
 					}
-					_, err := e.InspectVolume(c.Args().First())
+					_, err := e.Volumes().InspectVolume(c.Args().First())
 					if errors.Is(err, errdefs.ErrNotFound) {
-						return &engine.ExitError{Code: 1}
+						return &errdefs.ExitError{Code: 1}
 					}
 					return err
 				}),
@@ -199,8 +201,8 @@ func cpCommand() *cli.Command {
 			if err := exactArgs(c, 2, 2, "cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-, or SRC_PATH|- CONTAINER:DEST_PATH"); err != nil {
 				return err
 			}
-			o := engine.CopyOptions{Archive: c.Bool("archive"), FollowLink: c.Bool("follow-link")}
-			return e.Copy(c.Context, c.Args().Get(0), c.Args().Get(1), o, c.App.Reader, c.App.Writer)
+			o := containers.CopyOptions{Archive: c.Bool("archive"), FollowLink: c.Bool("follow-link")}
+			return e.Containers().Copy(c.Context, c.Args().Get(0), c.Args().Get(1), o, c.App.Reader, c.App.Writer)
 		}),
 	}
 }

@@ -1,12 +1,8 @@
-// Package errdefs holds the classes of scow's errors, which callers test
-// for with errors.Is, and their one mapping to exit codes: 127 for a
-// command that does not exist, 126 for one that cannot be invoked, 125
-// for every other engine error (a container's own code is its own). A
-// class crosses process boundaries (a monitor's reports) by its Name.
 package errdefs
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/scow-project/scow/oci"
 )
@@ -47,11 +43,20 @@ func WithClass(class, err error) error {
 	return &classed{class: class, err: err}
 }
 
-// ExitCode is the exit code of a command that failed with err: 127 when
-// the container's command does not exist, 126 when it cannot be invoked,
-// else 125.
+// ExitError carries a process's exit code other than 0: the CLI exits
+// with it.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("container exited with code %d", e.Code) }
+
+// ExitCode is the exit code of a command that failed with err: an
+// ExitError's own code, 127 when the container's command does not exist,
+// 126 when it cannot be invoked, else 125.
 func ExitCode(err error) int {
+	var exit *ExitError
 	switch {
+	case errors.As(err, &exit):
+		return exit.Code
 	case errors.Is(err, ErrCommandNotFound):
 		return 127
 	case errors.Is(err, ErrCannotInvoke):

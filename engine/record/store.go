@@ -17,9 +17,18 @@ import (
 // container.json and state.json, names/NAME reserving names, and the
 // events file.
 //
-// Locks nest in one order: a container's record (Lock), then the names
-// lock of a reclaim inside ReserveName; engine takes the networks' and
-// the volumes' locks only outside a container's.
+// The lock order, the one place it is written: locks nest outermost
+// first as
+//
+//  1. a container's record (Lock);
+//  2. the networks' lock (engine/networks) or the volumes' lock
+//     (engine/volumes), never both at once;
+//  3. the names lock, taken only by a reclaim inside ReserveName.
+//
+// Whoever holds a lock of a later step never waits for one of an earlier
+// step: what runs under the networks' or volumes' lock reads containers'
+// records without their locks (Users), and removes a container only
+// after letting go.
 type Store struct {
 	Root string
 }
@@ -199,4 +208,42 @@ func (s Store) LoadConfig(id string) (*Config, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// NameOf is a container's name, or its short ID if its record cannot be
+// read.
+func (s Store) NameOf(id string) string {
+	if cfg, err := s.LoadConfig(id); err == nil {
+		return cfg.Name
+	}
+	return id[:12]
+}
+
+// Users maps the keys (volume or network names) that keysOf finds in
+// each container's record to the containers that have them. It reads
+// the records without taking containers' locks, so it may run under the
+// volumes' or networks' lock (see Store for the order). A record it cannot read makes it fail: what that container
+// uses is unknown.
+func (s Store) Users(what string, keysOf func(*Config) []string) (map[string][]string, error) {
+	entries, err := os.ReadDir(s.ContainersDir())
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	users := map[string][]string{}
+	for _, ent := range entries {
+		if strings.HasPrefix(ent.Name(), ".") {
+			continue // a create in progress, not yet a container
+		}
+		cfg, err := s.LoadConfig(ent.Name())
+		if errors.Is(err, os.ErrNotExist) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot tell which %s container %.12s uses: %w: remove it with scow rm -f", what, ent.Name(), err)
+		}
+		for _, k := range keysOf(cfg) {
+			users[k] = append(users[k], cfg.ID)
+		}
+	}
+	return users, nil
 }

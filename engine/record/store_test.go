@@ -3,11 +3,12 @@ package record
 import (
 	"errors"
 	"fmt"
-	"github.com/scow-project/scow/engine/errdefs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/scow-project/scow/engine/errdefs"
 )
 
 // A record left half-written by a killed create is swept; one whose

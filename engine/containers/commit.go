@@ -1,0 +1,264 @@
+package containers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/images"
+	"github.com/scow-project/scow/engine/internal/backend"
+	"github.com/scow-project/scow/engine/internal/userns"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/engine/specgen"
+	"github.com/scow-project/scow/netns"
+	"github.com/scow-project/scow/storage"
+	"go.podman.io/storage/pkg/archive"
+)
+
+// CommitOptions are the flags of commit.
+type CommitOptions struct {
+	// Changes are Dockerfile instructions (-c) applied to the config.
+	Changes         []string
+	Author, Message string
+	// Pause freezes a running container while its changes are read.
+	Pause bool
+}
+
+// Commit makes an image of a container's changes on top of its image,
+// named name if given, and returns its ID. The image runs as the
+// container did (its command, environment, user...), with Changes on top.
+func (e *Service) Commit(ctx context.Context, ref, name string, o CommitOptions) (string, error) {
+	ch, err := images.ParseChanges(o.Changes)
+	if err != nil {
+		return "", err
+	}
+	if err := e.Open(); err != nil {
+		return "", err
+	}
+	cfg, err := e.lookupConfig(ref)
+	if err != nil {
+		return "", err
+	}
+	img, err := e.Store.Image(cfg.ImageID)
+	if err != nil {
+		return "", backend.StorageErr(err)
+	}
+	ic := img.Config.Config
+	ic.Cmd, ic.Entrypoint, ic.Env, ic.WorkingDir, ic.User = cfg.Cmd, cfg.Entrypoint, cfg.Env, cfg.WorkingDir, cfg.User
+	ic.Labels, ic.StopSignal = cfg.Labels, cfg.StopSignal
+	applyChanges(&ic.Cmd, ch.Cmd)
+	applyChanges(&ic.Entrypoint, ch.Entrypoint)
+	ic.Env = specgen.MergeEnv(ic.Env, ch.Env...)
+	if ch.WorkingDir != "" {
+		ic.WorkingDir = ch.WorkingDir
+	}
+	if ch.User != "" {
+		ic.User = ch.User
+	}
+	if ch.StopSignal != "" {
+		ic.StopSignal = ch.StopSignal
+	}
+	ic.Labels = specgen.MergeLabels(ic.Labels, ch.Labels)
+	for _, set := range []struct {
+		dst *map[string]struct{}
+		add map[string]struct{}
+	}{{&ic.ExposedPorts, ch.ExposedPorts}, {&ic.Volumes, ch.Volumes}} {
+		if len(set.add) > 0 {
+			if *set.dst == nil {
+				*set.dst = map[string]struct{}{}
+			}
+			maps.Copy(*set.dst, set.add)
+		}
+	}
+	if o.Pause {
+		if st, err := e.state(ctx, cfg.ID); err == nil && st.Status == record.StatusRunning {
+			rt, err := e.Runtime()
+			if err != nil {
+				return "", err
+			}
+			if err := rt.Pause(ctx, cfg.ID); err != nil {
+				return "", fmt.Errorf("--pause: %w: commit without it", err)
+			}
+			defer rt.Resume(context.WithoutCancel(ctx), cfg.ID)
+		}
+	}
+	id, err := e.Store.Commit(cfg.ID, storage.CommitOptions{Name: name, Config: ic, Author: o.Author, Message: o.Message})
+	return id, backend.StorageErr(err)
+}
+
+// applyChanges replaces *dst with a change given for it.
+func applyChanges(dst *[]string, change []string) {
+	if change != nil {
+		*dst = change
+	}
+}
+
+// Change is one line of diff.
+type Change = storage.Change
+
+// Diff lists what a container added, changed and deleted; the mount
+// points the runtime made for scow's own mounts (/etc/hosts, volumes...)
+// are not the container's doing and are left out.
+func (e *Service) Diff(ref string) ([]Change, error) {
+	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	cfg, err := e.lookupConfig(ref)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := e.Store.Changes(cfg.ID)
+	if err != nil {
+		return nil, err
+	}
+	ours := map[string]bool{specgen.InitDest: true}
+	for _, f := range netns.Files(cfg.NoHosts) {
+		ours["/etc/"+f] = true
+	}
+	for _, m := range cfg.Volumes {
+		ours[m.Destination] = true
+	}
+	out := changes[:0]
+	for _, c := range changes {
+		if !(c.Kind == "A" && ours[c.Path]) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// Export writes a container's root filesystem, flattened, as a tar: to
+// the file path (removed again on failure), or to out when path is
+// empty.
+func (e *Service) Export(ref, path string, out io.Writer) error {
+	if path == "" {
+		return e.export(ref, out)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", ref, err)
+	}
+	if err := e.export(ref, f); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	return f.Close()
+}
+
+func (e *Service) export(ref string, w io.Writer) error {
+	if err := e.Open(); err != nil {
+		return err
+	}
+	_, rootfs, release, err := e.mountedContainer(ref)
+	if err != nil {
+		return err
+	}
+	defer release()
+	tar, err := archive.Tar(rootfs, archive.Uncompressed)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", ref, err)
+	}
+	defer tar.Close()
+	if _, err := io.Copy(w, tar); err != nil {
+		return fmt.Errorf("export %s: %w", ref, err)
+	}
+	return nil
+}
+
+// errNeedsUnshare: a rootless mount is only seen inside the namespace.
+var errNeedsUnshare = errdefs.WithClass(errdefs.ErrInvalid, errors.New("a rootless mount exists only inside scow's user namespace: run this inside `scow unshare`"))
+
+// envUnshare marks the processes of scow unshare.
+const envUnshare = "_SCOW_UNSHARE"
+
+// inUserNamespace tells whether a mount made here is seen by the caller:
+// inside scow unshare, or with a parent (the caller's shell) in our
+// mount namespace.
+func inUserNamespace() bool {
+	if !userns.Rootless() || os.Getenv(envUnshare) != "" {
+		return true
+	}
+	ours, err1 := os.Readlink("/proc/self/ns/mnt")
+	theirs, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", os.Getppid()))
+	return err1 == nil && err2 == nil && ours == theirs
+}
+
+// mountable resolves the container of a mount or unmount.
+func (e *Service) mountable(ref string) (string, error) {
+	if !inUserNamespace() {
+		return "", errNeedsUnshare
+	}
+	if err := e.Open(); err != nil {
+		return "", err
+	}
+	cfg, err := e.lookupConfig(ref)
+	if err != nil {
+		return "", err
+	}
+	return cfg.ID, nil
+}
+
+// record.Mount mounts a container's root filesystem and returns where; it stays
+// until Unmount.
+func (e *Service) Mount(ref string) (string, error) {
+	id, err := e.mountable(ref)
+	if err != nil {
+		return "", err
+	}
+	return e.Store.Mount(id)
+}
+
+// Mounted lists the mounted containers' IDs and mount points.
+func (e *Service) Mounted() (map[string]string, error) {
+	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	return e.Store.Mounted()
+}
+
+// Unmount undoes a record.Mount.
+func (e *Service) Unmount(ref string) (string, error) {
+	id, err := e.mountable(ref)
+	if err != nil {
+		return "", err
+	}
+	return id, e.Store.Unmount(id)
+}
+
+// Unshare runs args (a shell by default) in the user's namespace, as
+// `podman unshare` does, with CONTAINERS_GRAPHROOT and
+// CONTAINERS_RUNROOT set to scow's storage. It returns only on failure.
+func (e *Service) Unshare(args []string) error {
+	if !userns.Rootless() {
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("unshare is for rootless use: root needs no user namespace"))
+	}
+	if err := userns.Enter(); err != nil {
+		return err
+	}
+	if err := userns.KeepAcrossExec(); err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		shell := os.Getenv("SHELL")
+		if shell == "" {
+			shell = "/bin/sh"
+		}
+		args = []string{shell}
+	}
+	path, err := exec.LookPath(args[0])
+	if err != nil {
+		return errdefs.WithClass(errdefs.ErrCommandNotFound, fmt.Errorf("unshare: %w", err))
+	}
+	env := append(os.Environ(), envUnshare+"=1",
+		"CONTAINERS_GRAPHROOT="+e.StorageDir(),
+		"CONTAINERS_RUNROOT="+filepath.Join(e.Opts.RunRoot, "storage"))
+	return fmt.Errorf("unshare: run %s: %w", path, syscall.Exec(path, args, env))
+}

@@ -1,0 +1,29 @@
+// Package containers is the container lifecycle: create from a
+// specgen.Spec, start under a monitor, attach, exec, stop, kill, restart,
+// wait, remove, rename, prune; and what reads or copies a container's
+// contents (list, inspect, logs, top, port, cp, diff, export, commit,
+// mount). It works on the records of engine/record, images, volumes and
+// networks through their packages, and the runtime through the monitor,
+// for which it implements monitor.Runner.
+package containers
+
+import (
+	"github.com/scow-project/scow/engine/images"
+	"github.com/scow-project/scow/engine/internal/backend"
+	"github.com/scow-project/scow/engine/networks"
+	"github.com/scow-project/scow/engine/volumes"
+)
+
+// Service works on the containers of one backend.
+type Service struct {
+	*backend.Backend
+	images   *images.Service
+	volumes  *volumes.Service
+	networks *networks.Service
+}
+
+// New returns the containers of b, which use the images, volumes and
+// networks given.
+func New(b *backend.Backend, i *images.Service, v *volumes.Service, n *networks.Service) *Service {
+	return &Service{Backend: b, images: i, volumes: v, networks: n}
+}

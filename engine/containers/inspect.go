@@ -1,0 +1,243 @@
+package containers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/netns"
+	"github.com/scow-project/scow/oci"
+)
+
+// ContainerInspect is `inspect` output, with Docker's field names.
+type ContainerInspect struct {
+	ID              string            `json:"Id"`
+	Created         time.Time         `json:"Created"`
+	Path            string            `json:"Path"`
+	Args            []string          `json:"Args"`
+	State           InspectState      `json:"State"`
+	Image           string            `json:"Image"`
+	ImageName       string            `json:"ImageName"`
+	Name            string            `json:"Name"`
+	RestartCount    int               `json:"RestartCount"`
+	LogPath         string            `json:"LogPath"`
+	Mounts          []InspectMount    `json:"Mounts"`
+	Config          InspectConfig     `json:"Config"`
+	HostConfig      InspectHostConfig `json:"HostConfig"`
+	NetworkSettings map[string]any    `json:"NetworkSettings"`
+	SizeRw          *int64            `json:"SizeRw,omitempty"`
+}
+
+// InspectState is the State object of inspect.
+type InspectState struct {
+	Status     string    `json:"Status"`
+	Running    bool      `json:"Running"`
+	Paused     bool      `json:"Paused"`
+	Restarting bool      `json:"Restarting"`
+	OOMKilled  bool      `json:"OOMKilled"`
+	Dead       bool      `json:"Dead"`
+	Pid        int       `json:"Pid"`
+	ExitCode   int       `json:"ExitCode"`
+	Error      string    `json:"Error"`
+	StartedAt  time.Time `json:"StartedAt"`
+	FinishedAt time.Time `json:"FinishedAt"`
+}
+
+// InspectMount is one bind mount.
+type InspectMount struct {
+	Type        string `json:"Type"`
+	Name        string `json:"Name,omitempty"`
+	Source      string `json:"Source"`
+	Destination string `json:"Destination"`
+	Mode        string `json:"Mode"`
+	RW          bool   `json:"RW"`
+	Propagation string `json:"Propagation"`
+}
+
+// InspectPort is one host side of a published port.
+type InspectPort struct {
+	HostIP   string `json:"HostIp"`
+	HostPort string `json:"HostPort"`
+}
+
+// portMap renders mappings as Docker's "80/tcp": [{HostIp, HostPort}].
+func portMap(ports []netns.PortMapping) map[string][]InspectPort {
+	out := map[string][]InspectPort{}
+	for _, p := range ports {
+		key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)
+		hp := ""
+		if p.HostPort != 0 {
+			hp = strconv.Itoa(int(p.HostPort))
+		}
+		if p.HostPortEnd != 0 {
+			hp += "-" + strconv.Itoa(int(p.HostPortEnd))
+		}
+		out[key] = append(out[key], InspectPort{HostIP: p.HostIP, HostPort: hp})
+	}
+	return out
+}
+
+// networkSettings is inspect's NetworkSettings: published ports, and
+// the address and gateway while the container runs; on named networks,
+// what it has on each, as Docker shows it.
+func (e *Service) networkSettings(cfg *record.Config, st *record.State) map[string]any {
+	out := map[string]any{"Ports": portMap(st.Ports), "IPAddress": "", "Gateway": "", "MacAddress": cfg.MacAddress}
+	mode, err := netns.ParseMode(cfg.Network)
+	if err != nil {
+		return out
+	}
+	if mode.Kind != netns.ModeBridge {
+		if st.Status == record.StatusRunning {
+			out["IPAddress"], out["Gateway"] = netns.Addresses(mode)
+		}
+		return out
+	}
+	var live map[string]netns.Endpoint
+	if st.Status == record.StatusRunning {
+		live = e.Bridges().Endpoints(cfg.ID)
+	}
+	nets := map[string]any{}
+	for i, a := range cfg.Networks {
+		ep := live[a.Network]
+		id := ""
+		if c, err := e.networks.Get(a.Network); err == nil {
+			id = c.ID
+		}
+		aliases := a.Aliases
+		if aliases == nil {
+			aliases = []string{}
+		}
+		nets[a.Network] = map[string]any{
+			"NetworkID": id, "Aliases": aliases, "IPAddress": ep.IP, "IPPrefixLen": ep.PrefixLen,
+			"Gateway": ep.Gateway, "MacAddress": ep.MAC,
+		}
+		if i == 0 {
+			out["IPAddress"], out["Gateway"], out["IPPrefixLen"], out["MacAddress"] = ep.IP, ep.Gateway, ep.PrefixLen, ep.MAC
+		}
+	}
+	out["Networks"] = nets
+	return out
+}
+
+// InspectConfig is the Config object of inspect.
+type InspectConfig struct {
+	Hostname    string            `json:"Hostname"`
+	User        string            `json:"User"`
+	Env         []string          `json:"Env"`
+	Cmd         []string          `json:"Cmd"`
+	Entrypoint  []string          `json:"Entrypoint"`
+	Image       string            `json:"Image"`
+	WorkingDir  string            `json:"WorkingDir"`
+	Labels      map[string]string `json:"Labels"`
+	StopSignal  string            `json:"StopSignal"`
+	StopTimeout int               `json:"StopTimeout"`
+	OpenStdin   bool              `json:"OpenStdin"`
+	Tty         bool              `json:"Tty"`
+}
+
+// InspectHostConfig is the HostConfig object of inspect.
+type InspectHostConfig struct {
+	Binds          []string                 `json:"Binds"`
+	NetworkMode    string                   `json:"NetworkMode"`
+	AutoRemove     bool                     `json:"AutoRemove"`
+	RestartPolicy  map[string]any           `json:"RestartPolicy"`
+	LogConfig      map[string]any           `json:"LogConfig"`
+	Runtime        string                   `json:"Runtime"`
+	PortBindings   map[string][]InspectPort `json:"PortBindings"`
+	Init           bool                     `json:"Init"`
+	ReadonlyRootfs bool                     `json:"ReadonlyRootfs"`
+	Tmpfs          map[string]string        `json:"Tmpfs"`
+}
+
+// InspectContainer returns the inspect record of container ref; with
+// size, it includes the writable layer's size.
+func (e *Service) InspectContainer(ctx context.Context, ref string, size bool) (*ContainerInspect, error) {
+	ctr, err := e.Inspect(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	data := e.inspectData(ctr)
+	if size {
+		n, err := e.containerSize(ctr.Config.ID)
+		if err != nil {
+			return nil, err
+		}
+		data.SizeRw = &n
+	}
+	return data, nil
+}
+
+// inspectData shapes a container's record as Docker's inspect does.
+func (e *Service) inspectData(c *Container) *ContainerInspect {
+	cfg, st := c.Config, c.State
+	cmd := cfg.Command()
+	out := &ContainerInspect{
+		ID: cfg.ID, Created: cfg.Created, Image: cfg.ImageID, ImageName: cfg.Image,
+		Name: cfg.Name, RestartCount: st.RestartCount, LogPath: e.Rec.LogPath(cfg.ID),
+		Mounts: []InspectMount{}, NetworkSettings: e.networkSettings(cfg, st),
+		State: InspectState{
+			Status: st.Status, Running: st.Status == record.StatusRunning, Restarting: st.Status == record.StatusRestarting,
+			OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error,
+			StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
+		},
+		Config: InspectConfig{
+			Hostname: cfg.Hostname, User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Entrypoint: cfg.Entrypoint,
+			Image: cfg.Image, WorkingDir: cfg.WorkingDir, Labels: cfg.Labels, StopSignal: cfg.StopSignal,
+			StopTimeout: cfg.StopTimeout, OpenStdin: cfg.Interactive, Tty: cfg.Tty,
+		},
+		HostConfig: InspectHostConfig{
+			Binds: []string{}, NetworkMode: cfg.Network, AutoRemove: cfg.Remove,
+			RestartPolicy: map[string]any{"Name": cfg.RestartPolicy.Name, "MaximumRetryCount": cfg.RestartPolicy.MaxRetries},
+			LogConfig:     map[string]any{"Type": "k8s-file", "Path": e.Rec.LogPath(cfg.ID), "Size": cfg.LogMaxSize, "MaxFile": cfg.LogMaxFiles},
+			Runtime:       e.Opts.Runtime, PortBindings: portMap(cfg.Ports), Init: cfg.Init != "",
+			ReadonlyRootfs: cfg.ReadOnly, Tmpfs: map[string]string{},
+		},
+	}
+	if len(cmd) > 0 {
+		out.Path, out.Args = cmd[0], cmd[1:]
+	}
+	if out.Config.Labels == nil {
+		out.Config.Labels = map[string]string{}
+	}
+	if out.HostConfig.NetworkMode == "" {
+		out.HostConfig.NetworkMode = "none"
+	}
+	for _, m := range cfg.Volumes {
+		mode := "rw"
+		if m.ReadOnly {
+			mode = "ro"
+		}
+		im := InspectMount{Type: m.Kind(), Source: m.Source, Destination: m.Destination, Mode: mode, RW: !m.ReadOnly, Propagation: "rprivate"}
+		for _, o := range m.Options {
+			if slices.Contains(oci.Propagations, o) {
+				im.Propagation = o
+			}
+		}
+		switch m.Kind() {
+		case record.MountVolume:
+			im.Name = m.Source
+			if _, vm, err := e.volumes.Lookup(m.Source); err == nil {
+				im.Source = vm.Source
+			}
+		case record.MountTmpfs:
+			im.Source, im.Propagation = "tmpfs", ""
+			out.HostConfig.Tmpfs[m.Destination] = strings.Join(m.Options, ",")
+			continue
+		}
+		out.Mounts = append(out.Mounts, im)
+		out.HostConfig.Binds = append(out.HostConfig.Binds, m.Source+":"+m.Destination+":"+mode)
+	}
+	return out
+}
+
+// containerSize returns the bytes a container's writable layer holds.
+func (e *Service) containerSize(id string) (int64, error) {
+	if err := e.Open(); err != nil {
+		return 0, err
+	}
+	return e.Store.ContainerSize(id)
+}

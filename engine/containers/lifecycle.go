@@ -1,0 +1,497 @@
+package containers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/scow-project/scow/engine/attach"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/monitor"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/engine/specgen"
+	"github.com/scow-project/scow/netns"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// LookupContainer resolves a name, a full ID or a unique ID prefix.
+func (e *Service) LookupContainer(ref string) (string, error) {
+	if ref == "" {
+		return "", errdefs.WithClass(errdefs.ErrInvalid, errors.New("no container given"))
+	}
+	if owner, err := os.ReadFile(filepath.Join(e.Rec.NamesDir(), ref)); err == nil && record.ValidName(ref) == nil {
+		if id := string(owner); e.Rec.Exists(id) {
+			return id, nil
+		}
+	}
+	if isHexID(ref) {
+		entries, err := os.ReadDir(e.Rec.ContainersDir())
+		if err != nil && !os.IsNotExist(err) {
+			return "", err
+		}
+		var found []string
+		for _, de := range entries {
+			if strings.HasPrefix(de.Name(), ref) {
+				found = append(found, de.Name())
+			}
+		}
+		if len(found) == 1 {
+			return found[0], nil
+		}
+		if len(found) > 1 {
+			return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container ID %q is ambiguous: give more of it", ref))
+		}
+	}
+	return "", errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("no container with name or ID %q found", ref))
+}
+
+// lookupConfig resolves ref and reads the container's container.json.
+func (e *Service) lookupConfig(ref string) (*record.Config, error) {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := e.Rec.LoadConfig(id)
+	if err != nil {
+		return nil, fmt.Errorf("read container %.12s: %w", id, err)
+	}
+	return cfg, nil
+}
+
+func isHexID(s string) bool {
+	return len(s) >= 3 && len(s) <= 64 && strings.Trim(s, "0123456789abcdef") == ""
+}
+
+// reconcile repairs a record whose monitor is gone: the container is
+// killed if it outlived it, its runtime state and mount are released, and
+// it is recorded as exited (code -1 when nobody saw the exit). The caller
+// holds the container's lock; reconcile reports whether st changed.
+func (e *Service) reconcile(ctx context.Context, id string, st *record.State) bool {
+	if !needsMonitor(st) || record.Alive(st.MonitorPid, st.MonitorStart) {
+		return false
+	}
+	wasRunning := st.Status != record.StatusCreated
+	if record.Alive(st.Pid, st.PidStart) {
+		signalPid(st.Pid, st.PidStart, unix.SIGKILL)
+	}
+	if rt, err := e.Runtime(); err == nil {
+		rt.Delete(ctx, id, true)
+	}
+	if e.Open() == nil {
+		e.Store.Unmount(id)
+	}
+	netns.Release(e.Bridges(), id)
+	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart, st.RuntimeState, st.Ports = 0, 0, 0, 0, false, nil
+	said := monitor.LastError(e.Rec.MonitorLog(id))
+	if wasRunning {
+		st.Status, st.ExitCode, st.FinishedAt = record.StatusExited, -1, time.Now().UTC()
+		st.Error = "the container's monitor died; its exit code is unknown"
+		if said != "" {
+			st.Error += "; it said: " + said
+		}
+	} else if said != "" {
+		st.Error = "the container's monitor died while starting it; it said: " + said
+	}
+	return true
+}
+
+// needsMonitor tells whether a record is only true while its monitor
+// lives: a running container, or one the runtime may hold state for.
+func needsMonitor(st *record.State) bool {
+	return st.Status == record.StatusRunning || st.Status == record.StatusRestarting || st.RuntimeState
+}
+
+// state loads a container's state, reconciled under its lock.
+func (e *Service) state(ctx context.Context, id string) (*record.State, error) {
+	st, err := e.Rec.LoadState(id)
+	if err != nil || !needsMonitor(st) || record.Alive(st.MonitorPid, st.MonitorStart) {
+		return st, err
+	}
+	unlock, err := e.Rec.Lock(id)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if st, err = e.Rec.LoadState(id); err != nil {
+		return nil, err
+	}
+	if e.reconcile(ctx, id, st) {
+		if err := e.Rec.SaveState(id, st); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// signalPid sends sig to pid only while it is still the process that
+// started at start: the pidfd pins the process before the check.
+func signalPid(pid int, start uint64, sig unix.Signal) error {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return fmt.Errorf("open process %d: %w", pid, err)
+	}
+	defer unix.Close(fd)
+	if !record.Alive(pid, start) {
+		return fmt.Errorf("process %d: %w", pid, unix.ESRCH)
+	}
+	return unix.PidfdSendSignal(fd, sig, nil, 0)
+}
+
+// Start starts a created or exited container under a monitor; with
+// streams the caller attaches to it, as Attach does, from its first byte
+// of output.
+func (e *Service) Start(ctx context.Context, ref string, streams *attach.Streams) error {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return err
+	}
+	st, err := e.state(ctx, id)
+	if err != nil {
+		return err
+	}
+	if streams == nil {
+		if st.Status == record.StatusRunning || st.Status == record.StatusRestarting {
+			return nil
+		}
+		_, err := monitor.Spawn(e.Backend, id, nil)
+		return err
+	}
+	cfg, err := e.Rec.LoadConfig(id)
+	if err != nil {
+		return err
+	}
+	if st.Status == record.StatusRunning || st.Status == record.StatusRestarting {
+		// Its monitor is there, between runs too: attach to it.
+		return e.attach(cfg, *streams)
+	}
+	return e.startAttached(cfg, *streams)
+}
+
+// Attach connects the caller's streams to a running container until it
+// exits (its code as an *errdefs.ExitError unless 0) or the user detaches.
+func (e *Service) Attach(ctx context.Context, ref string, s attach.Streams) error {
+	id, _, err := e.running(ctx, ref)
+	if err != nil {
+		return err
+	}
+	cfg, err := e.Rec.LoadConfig(id)
+	if err != nil {
+		return err
+	}
+	return e.attach(cfg, s)
+}
+
+// attach streams s to and from the monitor of container cfg.
+func (e *Service) attach(cfg *record.Config, s attach.Streams) error {
+	id := cfg.ID
+	if !cfg.Interactive {
+		s.In = nil
+	}
+	c, err := attach.Dial(e.AttachSocket(id), id, attach.Request{Stdin: s.In != nil})
+	if err != nil {
+		return err
+	}
+	return attach.Stream(c, s, cfg.Tty)
+}
+
+// running resolves ref to a container that runs, and its state.
+func (e *Service) running(ctx context.Context, ref string) (string, *record.State, error) {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return "", nil, err
+	}
+	st, err := e.state(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
+	if st.Status != record.StatusRunning {
+		return "", nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is not running: start it first", ref))
+	}
+	return id, st, nil
+}
+
+// Kill sends sig to a running container.
+func (e *Service) Kill(ctx context.Context, ref string, sig unix.Signal) error {
+	id, st, err := e.running(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if err := signalPid(st.Pid, st.PidStart, sig); err != nil {
+		return fmt.Errorf("signal container %s: %w", ref, err)
+	}
+	e.Rec.EventByID(id, "kill", map[string]string{"signal": unix.SignalName(sig)})
+	return nil
+}
+
+// Stop sends the container's stop signal, then SIGKILL after timeout
+// (nil: the container's own, 10 s by default), and waits for the exit.
+// The restart policy does not bring a stopped container back.
+func (e *Service) Stop(ctx context.Context, ref string, timeout *int) error {
+	cfg, err := e.lookupConfig(ref)
+	if err != nil {
+		return err
+	}
+	id := cfg.ID
+	unlock, err := e.Rec.Lock(id)
+	if err != nil {
+		return err
+	}
+	st, err := e.Rec.LoadState(id)
+	if err != nil {
+		unlock()
+		return err
+	}
+	if e.reconcile(ctx, id, st) || st.Status == record.StatusRunning || st.Status == record.StatusRestarting {
+		st.StoppedByUser = true
+		if err := e.Rec.SaveState(id, st); err != nil {
+			unlock()
+			return err
+		}
+	}
+	unlock()
+	if st.Status != record.StatusRunning && st.Status != record.StatusRestarting {
+		return nil
+	}
+	sig := unix.SIGTERM
+	if cfg.StopSignal != "" {
+		if sig, err = specgen.ParseSignal(cfg.StopSignal); err != nil {
+			return err
+		}
+	}
+	wait := time.Duration(cfg.StopTimeout) * time.Second
+	if timeout != nil {
+		wait = time.Duration(*timeout) * time.Second
+	}
+	if wait > 0 {
+		signalPid(st.Pid, st.PidStart, sig)
+		if e.waitExit(ctx, id, wait) {
+			e.Rec.EventByID(id, "stop", nil)
+			return nil
+		}
+	}
+	signalPid(st.Pid, st.PidStart, unix.SIGKILL)
+	if !e.waitExit(ctx, id, 30*time.Second) {
+		return fmt.Errorf("container %s did not exit after SIGKILL", ref)
+	}
+	e.Rec.EventByID(id, "stop", nil)
+	return nil
+}
+
+// Restart stops a container, if it runs, and starts it again.
+func (e *Service) Restart(ctx context.Context, ref string, timeout *int) error {
+	if err := e.Stop(ctx, ref, timeout); err != nil {
+		return err
+	}
+	return e.Start(ctx, ref, nil)
+}
+
+// waitExit polls until the container is no longer running (as its
+// monitor records it) or d passes.
+func (e *Service) waitExit(ctx context.Context, id string, d time.Duration) bool {
+	until, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	for b := newBackoff(5*time.Millisecond, 100*time.Millisecond); ; {
+		st, err := e.state(ctx, id)
+		if err != nil || (st.Status != record.StatusRunning && st.Status != record.StatusRestarting) {
+			return true
+		}
+		if b.wait(until) != nil {
+			return false
+		}
+	}
+}
+
+// ForceRemove removes container id, killed first if it runs: what a
+// forced removal of its image, a volume or a network it uses does.
+func (e *Service) ForceRemove(ctx context.Context, id string) error {
+	return e.removeContainer(ctx, id, true, false)
+}
+
+// Delete removes container id, done for good, with its anonymous
+// volumes: its monitor's --rm.
+func (e *Service) Delete(ctx context.Context, id string) error {
+	return e.removeContainer(ctx, id, true, true)
+}
+
+// Remove deletes a container; a running one only with force, which kills
+// it first.
+func (e *Service) Remove(ctx context.Context, ref string, force, volumes bool) (string, error) {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return "", err
+	}
+	return id, e.removeContainer(ctx, id, force, volumes)
+}
+
+// removeContainer deletes a container: runtime state, layer, name and
+// record. With force a running container is killed first.
+func (e *Service) removeContainer(ctx context.Context, id string, force, volumes bool) error {
+	unlock, err := e.Rec.Lock(id)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return nil // removed meanwhile, by its monitor or another rm
+	}
+	if err != nil {
+		return err
+	}
+	defer func() { unlock() }() // unlock is replaced when we wait below
+	cfg, _ := e.Rec.LoadConfig(id)
+	st, stErr := e.Rec.LoadState(id)
+	if stErr == nil {
+		e.reconcile(ctx, id, st)
+		if st.Status == record.StatusRunning || st.Status == record.StatusRestarting {
+			if !force {
+				return errdefs.WithClass(errdefs.ErrRunning, fmt.Errorf("container %.12s is running: stop it first, or remove it with --force", id))
+			}
+			st.StoppedByUser = true
+			e.Rec.SaveState(id, st)
+			signalPid(st.Pid, st.PidStart, unix.SIGKILL)
+			// The monitor records the exit and releases the mount; it
+			// needs the lock for that.
+			unlock()
+			e.waitExit(ctx, id, 30*time.Second)
+			if unlock, err = e.Rec.Lock(id); err != nil {
+				return nil // its monitor removed it (--rm)
+			}
+			if st, stErr = e.Rec.LoadState(id); stErr == nil {
+				e.reconcile(ctx, id, st)
+			}
+		}
+	}
+	if rt, err := e.Runtime(); err == nil && (stErr != nil || st.RuntimeState) {
+		rt.Delete(ctx, id, true)
+	}
+	// A monitor killed while it set up the network leaves a pin that
+	// no record marks as running.
+	netns.Release(e.Bridges(), id)
+	if err := e.Open(); err != nil {
+		return err
+	}
+	if err := e.Store.DeleteContainer(id); err != nil {
+		return err
+	}
+	if cfg != nil {
+		e.Rec.ReleaseName(cfg.Name, id)
+		e.Rec.Event(cfg, "remove", nil)
+	}
+	if err := os.RemoveAll(e.Rec.Dir(id)); err != nil {
+		return fmt.Errorf("remove record of %.12s: %w", id, err)
+	}
+	if volumes && cfg != nil {
+		// The volumes' lock is never taken under a container's.
+		unlock()
+		unlock = func() {}
+		return e.volumes.RemoveAnonymous(cfg)
+	}
+	return nil
+}
+
+// Wait blocks until the container meets condition ("stopped"/"exited",
+// the default, or "running", "created") and returns its exit code.
+func (e *Service) Wait(ctx context.Context, ref, condition string) (int, error) {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return 0, err
+	}
+	want := map[string][]string{
+		"": {record.StatusExited, record.StatusCreated}, "stopped": {record.StatusExited, record.StatusCreated}, "exited": {record.StatusExited},
+		"not-running": {record.StatusExited, record.StatusCreated}, "next-exit": {record.StatusExited},
+		"running": {record.StatusRunning}, "created": {record.StatusCreated}, "restarting": {record.StatusRestarting},
+	}[condition]
+	if want == nil {
+		return 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--condition %q: use stopped, exited, running, created or restarting", condition))
+	}
+	for b := newBackoff(5*time.Millisecond, 100*time.Millisecond); ; {
+		st, err := e.state(ctx, id)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return 0, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("container %s was removed", ref))
+			}
+			return 0, err
+		}
+		for _, w := range want {
+			if st.Status == w {
+				return st.ExitCode, nil
+			}
+		}
+		if err := b.wait(ctx); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// lockedConfig resolves ref, locks the container and reads its record;
+// the caller releases the lock with unlock.
+func (e *Service) lockedConfig(ref string) (_ *record.Config, unlock func(), err error) {
+	id, err := e.LookupContainer(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	if unlock, err = e.Rec.Lock(id); err != nil {
+		return nil, nil, err
+	}
+	cfg, err := e.Rec.LoadConfig(id)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return cfg, unlock, nil
+}
+
+// Rename gives a container a new name.
+func (e *Service) Rename(ctx context.Context, ref, name string) error {
+	if err := record.ValidName(name); err != nil {
+		return err
+	}
+	cfg, unlock, err := e.lockedConfig(ref)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	id := cfg.ID
+	if cfg.Name == name {
+		return nil
+	}
+	if err := e.Rec.ReserveName(name, id); err != nil {
+		return err
+	}
+	old := cfg.Name
+	cfg.Name = name
+	if err := e.Rec.SaveConfig(cfg); err != nil {
+		e.Rec.ReleaseName(name, id)
+		return err
+	}
+	e.Rec.ReleaseName(old, id)
+	// Peers on its networks know it by its new name at once.
+	if err := e.Bridges().Rename(id, name); err != nil {
+		logrus.Warnf("rename %s on its networks: %v", name, err)
+	}
+	e.Rec.Event(cfg, "rename", map[string]string{"oldName": old})
+	return nil
+}
+
+// Prune removes every container that is not running and returns their IDs.
+func (e *Service) Prune(ctx context.Context) ([]string, error) {
+	list, err := e.List(ctx, ListOptions{All: true})
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, c := range list {
+		if c.State.Status == record.StatusRunning || c.State.Status == record.StatusRestarting {
+			continue
+		}
+		if err := e.removeContainer(ctx, c.Config.ID, false, false); err != nil {
+			if errors.Is(err, errdefs.ErrRunning) {
+				continue // started meanwhile
+			}
+			return removed, err
+		}
+		removed = append(removed, c.Config.ID)
+	}
+	return removed, nil
+}

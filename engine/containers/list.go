@@ -1,0 +1,195 @@
+package containers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/netns"
+)
+
+// Container is a container's record as listings and inspect read it.
+type Container struct {
+	Config *record.Config
+	State  *record.State
+	// Err says why the record could not be read; Config then holds only
+	// the ID.
+	Err error
+}
+
+// ListOptions are the flags of ps.
+type ListOptions struct {
+	All bool
+	// Last keeps the n most recently created (-n); Latest is -l.
+	Last int
+	// Filters are KEY=VALUE: name, id, status, label, ancestor, exited.
+	Filters []string
+}
+
+// List returns containers, newest first. A record that cannot be read is
+// listed with its error instead of failing the list.
+func (e *Service) List(ctx context.Context, o ListOptions) ([]Container, error) {
+	match, err := parseFilters(o.Filters)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(e.Rec.ContainersDir())
+	if err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	// Records are read by a few workers: reading and decoding a thousand
+	// small files is most of what ps does.
+	slots := make([]*Container, len(entries))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(4, len(entries)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				slots[i] = e.listOne(ctx, entries[i], o.All || len(o.Filters) > 0)
+			}
+		}()
+	}
+	for i := range entries {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var out []Container
+	for _, c := range slots {
+		if c != nil && match(*c) {
+			out = append(out, *c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Config.Created.After(out[j].Config.Created) })
+	if o.Last > 0 && len(out) > o.Last {
+		out = out[:o.Last]
+	}
+	return out, nil
+}
+
+// listOne reads one record for List; nil skips it.
+func (e *Service) listOne(ctx context.Context, de os.DirEntry, all bool) *Container {
+	id := de.Name()
+	if !de.IsDir() || e.Rec.SweepNew(id) || strings.HasPrefix(id, ".") {
+		return nil
+	}
+	c := Container{Config: &record.Config{ID: id}}
+	cfg, err := e.Rec.LoadConfig(id)
+	if err == nil {
+		c.Config = cfg
+		c.State, err = e.state(ctx, id)
+	}
+	// A create that died leaves a record that never got its name.
+	if err == nil && c.State.Status == record.StatusCreated && e.Rec.HalfCreated(cfg) {
+		e.removeContainer(ctx, id, true, false)
+		return nil
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // removed while we listed
+	}
+	if err != nil {
+		c.Err = err
+		c.State = &record.State{Status: "error"}
+	}
+	if !all && c.Err == nil && c.State.Status != record.StatusRunning && c.State.Status != record.StatusRestarting {
+		return nil
+	}
+	return &c
+}
+
+// ContainerIDs lists every container, or only the running ones: the
+// targets of --all.
+func (e *Service) ContainerIDs(ctx context.Context, running bool) ([]string, error) {
+	list, err := e.List(ctx, ListOptions{All: !running})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(list))
+	for i, c := range list {
+		ids[i] = c.Config.ID
+	}
+	return ids, nil
+}
+
+// parseFilters turns ps --filter values into one predicate; filters of
+// one key are alternatives, different keys must all match.
+func parseFilters(filters []string) (func(Container) bool, error) {
+	byKey := map[string][]string{}
+	for _, f := range filters {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--filter %q: want KEY=VALUE", f))
+		}
+		switch k {
+		case "name", "id", "status", "label", "ancestor", "exited", "network":
+		default:
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--filter %q: unknown key %s (use name, id, status, label, ancestor, exited or network)", f, k))
+		}
+		if k == "exited" {
+			if _, err := strconv.Atoi(v); err != nil {
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--filter %q: exited wants a number", f))
+			}
+		}
+		byKey[k] = append(byKey[k], v)
+	}
+	one := func(c Container, k, v string) bool {
+		switch k {
+		case "name":
+			return strings.Contains(c.Config.Name, v)
+		case "id":
+			return strings.HasPrefix(c.Config.ID, v)
+		case "status":
+			return c.State.Status == v || v == "stopped" && c.State.Status == record.StatusExited
+		case "label":
+			lk, lv, hasValue := strings.Cut(v, "=")
+			got, ok := c.Config.Labels[lk]
+			return ok && (!hasValue || got == lv)
+		case "ancestor":
+			return c.Config.Image == v || strings.HasPrefix(c.Config.ImageID, v) || strings.TrimPrefix(c.Config.Image, "localhost/") == strings.TrimPrefix(v, "localhost/")
+		case "exited":
+			n, _ := strconv.Atoi(v)
+			return c.State.Status == record.StatusExited && c.State.ExitCode == n
+		case "network":
+			if v == "bridge" {
+				v = netns.DefaultNetwork
+			}
+			return slices.ContainsFunc(c.Config.Networks, func(a netns.Attachment) bool { return a.Network == v })
+		}
+		return false
+	}
+	return func(c Container) bool {
+		for k, vs := range byKey {
+			if !slices.ContainsFunc(vs, func(v string) bool { return one(c, k, v) }) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+// Inspect returns one container's record.
+func (e *Service) Inspect(ctx context.Context, ref string) (*Container, error) {
+	cfg, err := e.lookupConfig(ref)
+	if err != nil {
+		return nil, err
+	}
+	id := cfg.ID
+	st, err := e.state(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("read state of container %.12s: %w", id, err)
+	}
+	return &Container{Config: cfg, State: st}, nil
+}
+
+// LogPath is where a container's log lives.
+func (e *Service) LogPath(id string) string { return e.Rec.LogPath(id) }

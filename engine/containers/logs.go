@@ -1,0 +1,125 @@
+package containers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/logfile"
+	"github.com/scow-project/scow/engine/record"
+)
+
+// LogOptions are the flags of logs.
+type LogOptions struct {
+	// Follow keeps reading until the container exits.
+	Follow bool
+	// Tail keeps the last n lines; negative means all.
+	Tail int
+	// Since and Until bound the lines by time; zero means unbounded.
+	Since, Until time.Time
+	// Timestamps prefixes each line with its time.
+	Timestamps bool
+}
+
+// ParseTime reads --since/--until: an RFC 3339 time, a date, Unix seconds
+// or a duration before now ("10m").
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	if secs, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Unix(0, int64(secs*1e9)), nil
+	}
+	return time.Time{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("time %q: use RFC 3339 (2006-01-02T15:04:05Z), a date, Unix seconds or a duration such as 10m", s))
+}
+
+// Logs writes a container's output to stdout and stderr, each line to the
+// stream it came from.
+func (e *Service) Logs(ctx context.Context, ref string, o LogOptions, stdout, stderr io.Writer) error {
+	cfg, err := e.lookupConfig(ref)
+	if err != nil {
+		return err
+	}
+	id := cfg.ID
+	emit := func(l logfile.Line) {
+		if !o.Since.IsZero() && l.Time.Before(o.Since) || !o.Until.IsZero() && l.Time.After(o.Until) {
+			return
+		}
+		w := stdout
+		if l.Stream == "stderr" {
+			w = stderr
+		}
+		if o.Timestamps {
+			fmt.Fprintf(w, "%s %s\n", l.Time.Format(logfile.TimeFormat), l.Text)
+		} else {
+			fmt.Fprintf(w, "%s\n", l.Text)
+		}
+	}
+	path := e.Rec.LogPath(id)
+	var r logfile.Reader
+	var lines []logfile.Line
+	collect := func(l logfile.Line) { lines = append(lines, l) }
+	offset, err := logfile.Read(logfile.Files(path, cfg.LogMaxFiles), &r, collect)
+	if err != nil {
+		return fmt.Errorf("read log of %s: %w", ref, err)
+	}
+	st, err := e.state(ctx, id)
+	running := err == nil && needsMonitor(st)
+	if !running {
+		r.Flush(collect) // the output is complete: a last line without newline
+	}
+	if o.Tail >= 0 && len(lines) > o.Tail {
+		lines = lines[len(lines)-o.Tail:]
+	}
+	for _, l := range lines {
+		emit(l)
+	}
+	if !o.Follow || !running {
+		return nil
+	}
+	return e.follow(ctx, id, path, offset, &r, emit)
+}
+
+// follow reads what is appended to the log from offset until the
+// container has exited and everything it wrote is out.
+func (e *Service) follow(ctx context.Context, id, path string, offset int64, r *logfile.Reader, emit func(logfile.Line)) error {
+	var ino uint64
+	if st, err := os.Stat(path); err == nil {
+		ino = st.Sys().(*syscall.Stat_t).Ino
+	}
+	for b := newBackoff(10*time.Millisecond, 200*time.Millisecond); ; {
+		state, err := e.state(ctx, id)
+		done := err != nil || state.Status != record.StatusRunning && state.Status != record.StatusRestarting
+		f, err := os.Open(path)
+		if err == nil {
+			st, _ := f.Stat()
+			if i := st.Sys().(*syscall.Stat_t).Ino; i != ino {
+				ino, offset = i, 0 // rotated: the new file from its start
+			}
+			if _, err := f.Seek(offset, io.SeekStart); err == nil {
+				if n, err := logfile.Scan(f, r, emit); err == nil && n != offset {
+					offset = n
+					b.reset()
+				}
+			}
+			f.Close()
+		}
+		if done {
+			r.Flush(emit)
+			return nil
+		}
+		if b.wait(ctx) != nil {
+			return nil
+		}
+	}
+}

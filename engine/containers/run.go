@@ -1,0 +1,362 @@
+package containers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/scow-project/scow/engine/attach"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/internal/backend"
+	"github.com/scow-project/scow/engine/internal/testhook"
+	"github.com/scow-project/scow/engine/internal/userns"
+	"github.com/scow-project/scow/engine/monitor"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/engine/specgen"
+	"github.com/scow-project/scow/netns"
+	"github.com/scow-project/scow/oci"
+)
+
+// Create records a container and makes its layer, ready to start.
+func (e *Service) Create(ctx context.Context, o specgen.RunOptions) (string, error) {
+	cfg, err := e.create(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	return cfg.ID, nil
+}
+
+// Run creates a container and runs it. Detached, a monitor takes over
+// and Run returns the container's ID once it runs. In the foreground the
+// caller's streams are attached to the container until it exits (its
+// code comes back as an *errdefs.ExitError when it is not 0) or the user
+// detaches. A signal on s.Signals before the container runs cancels the
+// run, and cleanup gets to finish; those after are the container's.
+func (e *Service) Run(ctx context.Context, o specgen.RunOptions, s attach.Streams) (id string, err error) {
+	stopWatch := func() {}
+	if !o.Detach && s.Signals != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		stop, watched := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(watched)
+			select {
+			case <-s.Signals:
+				cancel()
+			case <-stop:
+			}
+		}()
+		stopWatch = func() {
+			close(stop)
+			<-watched
+		}
+	}
+	cfg, err := e.create(ctx, o)
+	// From here signals wait for the monitor, which delivers them once
+	// the container runs.
+	stopWatch()
+	if err != nil {
+		return "", err
+	}
+	if ctx.Err() != nil {
+		e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
+		return "", fmt.Errorf("run of %s interrupted before it started", cfg.Name)
+	}
+	if o.Detach {
+		if _, err := monitor.Spawn(e.Backend, cfg.ID, nil); err != nil {
+			if cfg.Remove {
+				e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
+			}
+			return "", err
+		}
+		return cfg.ID, nil
+	}
+	return cfg.ID, e.startAttached(cfg, s)
+}
+
+// startAttached starts container cfg under a monitor with the caller's
+// streams attached from its first byte of output.
+func (e *Service) startAttached(cfg *record.Config, s attach.Streams) error {
+	if !cfg.Interactive {
+		s.In = nil
+	}
+	req := &attach.Request{Stdin: s.In != nil}
+	if cfg.Tty {
+		req.Rows, req.Cols = s.TerminalSize()
+	}
+	c, err := monitor.Spawn(e.Backend, cfg.ID, req)
+	if err != nil {
+		return err
+	}
+	return attach.Stream(c, s, cfg.Tty)
+}
+
+// CreateSpec makes the container s describes, ready to start, and
+// returns its ID; progress, if not nil, receives the progress of a pull.
+// On failure nothing is left behind.
+func (e *Service) CreateSpec(ctx context.Context, s *specgen.Spec, progress io.Writer) (string, error) {
+	if err := s.Check(); err != nil {
+		return "", err
+	}
+	cfg, err := e.createSpec(ctx, s, progress)
+	if err != nil {
+		return "", err
+	}
+	return cfg.ID, nil
+}
+
+// create makes the container of run's and create's flags.
+func (e *Service) create(ctx context.Context, o specgen.RunOptions) (*record.Config, error) {
+	s, err := specgen.NewSpec(o)
+	if err != nil {
+		return nil, err
+	}
+	return e.createSpec(ctx, s, o.PullProgress)
+}
+
+// createSpec resolves what checked spec s refers to in the store (image,
+// named networks, other containers, volumes), then records the container
+// and makes its layer; on failure nothing is left behind.
+func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.Writer) (cfg *record.Config, err error) {
+	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	mode := s.Network
+	var attachments []netns.Attachment
+	if mode.Kind == netns.ModeBridge {
+		_, a, err := e.networks.Attachment(mode.Target, s.NetworkAliases, s.IP)
+		if err != nil {
+			return nil, err
+		}
+		attachments = []netns.Attachment{a}
+		mode.Target = a.Network
+	}
+	if err := e.images.Ensure(ctx, s.Image, s.Pull, s.Registry, progress); err != nil {
+		return nil, err
+	}
+	img, err := e.Store.Resolve(s.Image)
+	if err != nil {
+		return nil, backend.StorageErr(err)
+	}
+	mounts, err := e.completeMounts(slices.Clone(s.Mounts), s.VolumesFrom, img.Config.Config.Volumes)
+	if err != nil {
+		return nil, err
+	}
+	ports := slices.Clone(s.Ports)
+	if s.PublishAll {
+		ports = append(ports, exposedPorts(img.Config.Config.ExposedPorts, ports)...)
+	}
+	if err := netns.CheckPorts(ports, userns.Rootless()); err != nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
+	}
+	hostname := s.Hostname
+	switch mode.Kind {
+	case netns.ModeContainer:
+		owner, err := e.lookupConfig(mode.Target)
+		if err != nil {
+			return nil, fmt.Errorf("--network container: %w", err)
+		}
+		// Joined by ID: a rename of the owner changes nothing.
+		mode.Target, hostname = owner.ID, owner.Hostname
+	case netns.ModeNS:
+		if _, err := os.Stat(mode.Target); err != nil {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network ns:%s: %w", mode.Target, err))
+		}
+	}
+	cfg = &record.Config{
+		ID: record.NewID(), Name: s.Name, Image: s.Image, ImageID: img.ID, Created: time.Now().UTC(),
+		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
+		Env: specgen.MergeEnv(img.Config.Config.Env, s.Env...), WorkingDir: img.Config.Config.WorkingDir,
+		User: img.Config.Config.User, Hostname: hostname, Network: mode.String(), Networks: attachments,
+		Ports: ports, DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOptions,
+		AddHosts: s.AddHosts, NoHosts: s.NoHosts, MacAddress: s.MacAddress,
+		Volumes: mounts, ReadOnly: s.ReadOnly, ReadOnlyTmpfs: s.ReadOnlyTmpfs, Interactive: s.Interactive, Tty: s.Tty, Init: s.Init, Remove: s.Remove,
+		Labels: specgen.MergeLabels(img.Config.Config.Labels, s.Labels), RestartPolicy: s.Restart,
+		LogMaxSize: s.LogMaxSize, LogMaxFiles: s.LogMaxFiles,
+		StopSignal: img.Config.Config.StopSignal, StopTimeout: 10,
+	}
+	if s.StopSignal != "" {
+		cfg.StopSignal = s.StopSignal
+	}
+	if s.StopTimeout != nil {
+		cfg.StopTimeout = *s.StopTimeout
+	}
+	if s.SetEntrypoint {
+		cfg.Entrypoint = s.Entrypoint
+		cfg.Cmd = nil // Docker drops the image's Cmd with a new entrypoint
+	}
+	if len(s.Cmd) > 0 {
+		cfg.Cmd = s.Cmd
+	}
+	if len(cfg.Entrypoint)+len(cfg.Cmd) == 0 {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("no command: image %s has no Cmd or Entrypoint; give one after the image name", s.Image))
+	}
+	if s.WorkingDir != "" {
+		cfg.WorkingDir = s.WorkingDir
+	}
+	// Explicit maps are known now; --userns=auto's once storage picks.
+	cfg.UIDMap, cfg.GIDMap = specIDMaps(s.IDMapping.UIDMap), specIDMaps(s.IDMapping.GIDMap)
+	if s.KeepIDUser != "" {
+		cfg.User = s.KeepIDUser // keep-id runs as the user
+	}
+	if s.User != "" {
+		cfg.User = s.User
+	}
+	if cfg.Hostname == "" {
+		cfg.Hostname = cfg.ID[:12]
+		if mode.Kind == netns.ModeHost {
+			cfg.Hostname, _ = os.Hostname()
+		}
+	}
+	if cfg.Name == "" {
+		cfg.Name = record.RandomName() + "_" + cfg.ID[:4]
+	}
+	if s.Replace && s.Name != "" {
+		if old, err := e.LookupContainer(s.Name); err == nil {
+			if err := e.removeContainer(ctx, old, true, false); err != nil {
+				return nil, fmt.Errorf("--replace: %w", err)
+			}
+		}
+	}
+	// The record comes first: a name file whose owner has no record is
+	// then surely stale, and ReserveName may reclaim it. It is written
+	// under the networks' lock, once its networks are known to be still
+	// there: network rm sees it from then on.
+	if err := e.networks.CreateRecord(cfg); err != nil {
+		return nil, err
+	}
+	// Held until the container is whole: a reader that finds a record
+	// without its name and can take this lock knows that a crash left it.
+	unlockCreate, err := e.Rec.Lock(cfg.ID)
+	if err != nil {
+		os.RemoveAll(e.Rec.Dir(cfg.ID))
+		return nil, err
+	}
+	testhook.Pause("created-record")
+	if err := e.Rec.ReserveName(cfg.Name, cfg.ID); err != nil {
+		unlockCreate()
+		os.RemoveAll(e.Rec.Dir(cfg.ID))
+		return nil, err
+	}
+	testhook.Pause("reserved-name")
+	id := cfg.ID // cfg is nil once an error is returned
+	defer func() {
+		unlockCreate()
+		if err != nil {
+			e.removeContainer(context.WithoutCancel(ctx), id, true, true)
+		}
+	}()
+	if err := e.volumes.Ensure(cfg.Volumes); err != nil {
+		return nil, err
+	}
+	uids, gids, err := e.Store.CreateContainer(cfg.ID, img.ID, s.IDMapping)
+	if err != nil {
+		return nil, backend.StorageErr(err)
+	}
+	if s.IDMapping.Auto {
+		// --userns=auto's ranges are known only now.
+		cfg.UIDMap, cfg.GIDMap = specIDMaps(uids), specIDMaps(gids)
+		if err := e.Rec.SaveConfig(cfg); err != nil {
+			return nil, err
+		}
+	}
+	testhook.Pause("created-layer")
+	if s.CIDFile != "" {
+		if err := writeCIDFile(s.CIDFile, cfg.ID); err != nil {
+			return nil, err
+		}
+	}
+	e.Rec.Event(cfg, "create", nil)
+	return cfg, nil
+}
+
+// spec builds the runtime spec of cfg on the mounted rootfs, in network
+// net; rows and cols size its terminal.
+func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint16, net *netns.Network) (*specs.Spec, error) {
+	user, err := oci.ResolveUser(rootfs, cfg.User)
+	if err != nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
+	}
+	env := cfg.Env
+	if !specgen.HasEnv(env, "PATH") {
+		env = specgen.MergeEnv([]string{oci.DefaultEnvPath}, env...)
+	}
+	defaults := []string{"HOSTNAME=" + cfg.Hostname, "container=scow"}
+	if !specgen.HasEnv(env, "HOME") {
+		defaults = append(defaults, "HOME="+user.Home)
+	}
+	env = specgen.MergeEnv(defaults, env...)
+	cwd := cfg.WorkingDir
+	if cwd == "" {
+		cwd = "/"
+	}
+	if err := securejoin.MkdirAll(rootfs, cwd, 0o755); err != nil {
+		return nil, fmt.Errorf("create working directory %s: %w", cwd, err)
+	}
+	args := append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
+	if err := oci.CheckExecutable(rootfs, args[0], env, cwd); err != nil {
+		return nil, err
+	}
+	mounts, err := e.specMounts(cfg, rootfs, user.UID, user.GID)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.UIDMap) > 0 && !mapsOwner(cfg.UIDMap) {
+		// The runtime's root in the container's namespace must reach
+		// the rootfs and the volumes.
+		for _, p := range append([]string{rootfs}, mountSources(mounts)...) {
+			if err := makeTraversable(p, e.Opts.Root, e.Opts.RunRoot); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if cfg.Init != "" {
+		// The init is PID 1 and runs the command as its child.
+		mounts = append(mounts, oci.BindMount(cfg.Init, specgen.InitDest, true))
+		args = append([]string{specgen.InitDest, "--"}, args...)
+	}
+	opts := []oci.SpecOpt{
+		oci.WithRootfs(rootfs, cfg.ReadOnly),
+		oci.WithArgs(args),
+		oci.WithEnv(env),
+		oci.WithCwd(cwd),
+		oci.WithUser(user.UID, user.GID, user.Additional),
+		oci.WithHostname(cfg.Hostname),
+		oci.WithNetNS(net.NSPath),
+		oci.WithMounts(net.Mounts),
+		oci.WithMounts(mounts),
+	}
+	if cfg.Tty {
+		opts = append(opts, oci.WithTerminal(rows, cols))
+	}
+	if len(cfg.UIDMap) > 0 {
+		opts = append(opts, oci.WithUserNS(cfg.UIDMap, cfg.GIDMap))
+	}
+	if userns.Rootless() {
+		opts = append(opts, oci.WithRootless(userns.SingleMapping()))
+	}
+	opts = append(opts, oci.WithDefaultSeccomp())
+	return oci.New(opts...)
+}
+
+// writeCIDFile writes the container ID to a file that must not exist.
+func writeCIDFile(path, id string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return errdefs.WithClass(errdefs.ErrExists, fmt.Errorf("--cidfile: %w", err))
+	}
+	_, err = f.WriteString(id)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("--cidfile: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,385 @@
+package images
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/internal/backend"
+	"github.com/scow-project/scow/storage"
+)
+
+// Image describes a stored image.
+type Image = storage.Image
+
+// ImageChanges are Dockerfile-style settings applied on import.
+type ImageChanges = storage.ImageChanges
+
+// tempDir makes a private temporary directory under the data root: big
+// archives do not belong in a tmpfs.
+func (e *Service) tempDir(pattern string) (string, error) {
+	root := filepath.Join(e.Opts.Root, "tmp")
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return "", fmt.Errorf("create %s: %w", root, err)
+	}
+	dir, err := os.MkdirTemp(root, pattern)
+	if err != nil {
+		return "", fmt.Errorf("create a temporary directory: %w", err)
+	}
+	return dir, nil
+}
+
+// spool copies r to a temporary file and returns its path and a cleanup.
+func (e *Service) spool(r io.Reader) (string, func(), error) {
+	dir, err := e.tempDir("stdin-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	f, err := os.Create(filepath.Join(dir, "input"))
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		cleanup()
+		return "", nil, fmt.Errorf("read standard input: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("read standard input: %w", err)
+	}
+	return f.Name(), cleanup, nil
+}
+
+// input returns a path for a file argument: "-" reads stdin.
+func (e *Service) input(path string, stdin io.Reader) (string, func(), error) {
+	if path == "-" {
+		return e.spool(stdin)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return "", nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("read %s: %w", path, errors.Unwrap(err)))
+	}
+	return path, func() {}, nil
+}
+
+// ParseChanges parses --change instructions (CMD, ENTRYPOINT, ENV,
+// WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL) as Dockerfile lines.
+func ParseChanges(changes []string) (ImageChanges, error) {
+	var c ImageChanges
+	for _, ch := range changes {
+		instr, arg, _ := strings.Cut(strings.TrimSpace(ch), " ")
+		if i := strings.IndexByte(instr, '='); i > 0 {
+			instr, arg = instr[:i], instr[i+1:]+" "+arg
+		}
+		arg = strings.TrimSpace(arg)
+		bad := func(why string) error {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--change %q: %s", ch, why))
+		}
+		switch strings.ToUpper(instr) {
+		case "CMD", "ENTRYPOINT":
+			words, err := parseCommand(arg)
+			if err != nil {
+				return c, bad(err.Error())
+			}
+			if strings.EqualFold(instr, "CMD") {
+				c.Cmd = words
+			} else {
+				c.Entrypoint = words
+			}
+		case "ENV":
+			k, v, ok := strings.Cut(arg, "=")
+			if !ok {
+				k, v, ok = strings.Cut(arg, " ")
+			}
+			if !ok || k == "" {
+				return c, bad("want ENV KEY=VALUE")
+			}
+			c.Env = append(c.Env, k+"="+strings.Trim(v, `"`))
+		case "WORKDIR":
+			if !strings.HasPrefix(arg, "/") {
+				return c, bad("WORKDIR must be an absolute path")
+			}
+			c.WorkingDir = arg
+		case "USER":
+			c.User = arg
+		case "LABEL":
+			k, v, ok := strings.Cut(arg, "=")
+			if !ok {
+				return c, bad("want LABEL KEY=VALUE")
+			}
+			if c.Labels == nil {
+				c.Labels = map[string]string{}
+			}
+			c.Labels[k] = strings.Trim(v, `"`)
+		case "EXPOSE":
+			if c.ExposedPorts == nil {
+				c.ExposedPorts = map[string]struct{}{}
+			}
+			for _, p := range strings.Fields(arg) {
+				if !strings.Contains(p, "/") {
+					p += "/tcp"
+				}
+				c.ExposedPorts[p] = struct{}{}
+			}
+		case "VOLUME":
+			if c.Volumes == nil {
+				c.Volumes = map[string]struct{}{}
+			}
+			paths := strings.Fields(arg)
+			if strings.HasPrefix(arg, "[") {
+				if err := json.Unmarshal([]byte(arg), &paths); err != nil {
+					return c, bad("bad JSON array: " + err.Error())
+				}
+			}
+			for _, v := range paths {
+				c.Volumes[v] = struct{}{}
+			}
+		case "STOPSIGNAL":
+			c.StopSignal = arg
+		default:
+			return c, bad("unknown instruction " + instr)
+		}
+	}
+	return c, nil
+}
+
+// parseCommand reads a CMD/ENTRYPOINT argument: a JSON array, or a shell
+// form run by /bin/sh -c.
+func parseCommand(arg string) ([]string, error) {
+	if strings.HasPrefix(arg, "[") {
+		var words []string
+		if err := json.Unmarshal([]byte(arg), &words); err != nil {
+			return nil, fmt.Errorf("bad JSON array: %v", err)
+		}
+		return words, nil
+	}
+	if arg == "" {
+		return nil, errors.New("empty command")
+	}
+	return []string{"/bin/sh", "-c", arg}, nil
+}
+
+// Import makes an image from a rootfs tarball ("-" for stdin).
+func (e *Service) Import(ctx context.Context, path, name string, ch ImageChanges, stdin io.Reader) (string, error) {
+	if err := e.Open(); err != nil {
+		return "", err
+	}
+	p, cleanup, err := e.input(path, stdin)
+	if err != nil {
+		return "", err
+	}
+	defer cleanup()
+	id, err := e.Store.Import(ctx, p, name, ch)
+	return id, backend.StorageErr(err)
+}
+
+// Load loads a docker-archive or oci-archive ("-" for stdin) and returns
+// the names of the images loaded.
+func (e *Service) Load(ctx context.Context, path string, stdin io.Reader) ([]string, error) {
+	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	p, cleanup, err := e.input(path, stdin)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	names, err := e.Store.Load(ctx, p)
+	return names, backend.StorageErr(err)
+}
+
+// Save writes an image to path as a docker-archive or oci-archive; "-"
+// writes to out.
+func (e *Service) Save(ctx context.Context, name, path, format string, out io.Writer) error {
+	if err := e.Open(); err != nil {
+		return err
+	}
+	if path != "-" {
+		return backend.StorageErr(e.Store.Save(ctx, name, path, format))
+	}
+	dir, err := e.tempDir("save-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, "image.tar")
+	if err := e.Store.Save(ctx, name, tmp, format); err != nil {
+		return backend.StorageErr(err)
+	}
+	f, err := os.Open(tmp)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := io.Copy(out, f); err != nil {
+		return fmt.Errorf("write the archive: %w", err)
+	}
+	return nil
+}
+
+// ImageSummary is one name of an image (or the image, if it has none),
+// as `images` lists it.
+type ImageSummary struct {
+	*Image
+	// Repository and Tag are "<none>" for an image without a name.
+	Repository, Tag string
+}
+
+// Images lists stored images, newest first, one entry per name; a
+// non-empty filter (REPOSITORY[:TAG]) keeps the names it matches.
+func (e *Service) Images(filter string) ([]ImageSummary, error) {
+	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	imgs, err := e.Store.Images()
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(imgs, func(i, j int) bool { return imgs[i].Created.After(imgs[j].Created) })
+	var out []ImageSummary
+	for _, img := range imgs {
+		if len(img.Names) == 0 && filter == "" {
+			out = append(out, ImageSummary{Image: img, Repository: "<none>", Tag: "<none>"})
+		}
+		// Its tagged names, one row each; an image known only by
+		// digest shows its repositories with no tag, as in Podman.
+		var rows, untagged []ImageSummary
+		for _, n := range img.Names {
+			if filter != "" && !storage.MatchesName(n, filter) {
+				continue
+			}
+			repo, tag := storage.SplitName(n)
+			row := ImageSummary{Image: img, Repository: repo, Tag: tag}
+			switch {
+			case tag != "<none>":
+				rows = append(rows, row)
+			case !slices.Contains(untagged, row):
+				untagged = append(untagged, row)
+			}
+		}
+		if len(rows) == 0 {
+			rows = untagged
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// Image returns one image by name or ID.
+func (e *Service) Image(name string) (*Image, error) {
+	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	img, err := e.Store.Image(name)
+	return img, backend.StorageErr(err)
+}
+
+// Tag adds newName to the image name refers to.
+func (e *Service) Tag(name, newName string) error {
+	if err := e.Open(); err != nil {
+		return err
+	}
+	return backend.StorageErr(e.Store.Tag(name, newName))
+}
+
+// RemoveImage untags or deletes an image; with force, deleting it first
+// removes the containers that use it.
+func (e *Service) RemoveImage(ctx context.Context, name string, force bool) (*storage.RemoveResult, error) {
+	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	res, err := e.Store.RemoveImage(name, force, func(ids []string) error {
+		for _, id := range ids {
+			if err := e.RemoveContainer(ctx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return res, backend.StorageErr(err)
+}
+
+// ImageInspect is `image inspect` output, with Podman's field names.
+type ImageInspect struct {
+	ID           string                `json:"Id"`
+	Digest       string                `json:"Digest"`
+	RepoTags     []string              `json:"RepoTags"`
+	RepoDigests  []string              `json:"RepoDigests"`
+	Created      time.Time             `json:"Created"`
+	Config       imgspecv1.ImageConfig `json:"Config"`
+	Author       string                `json:"Author"`
+	Architecture string                `json:"Architecture"`
+	Os           string                `json:"Os"`
+	Size         int64                 `json:"Size"`
+	VirtualSize  int64                 `json:"VirtualSize"`
+	GraphDriver  map[string]string     `json:"GraphDriver"`
+	RootFS       InspectRootFS         `json:"RootFS"`
+	Labels       map[string]string     `json:"Labels"`
+	History      []imgspecv1.History   `json:"History"`
+	Annotations  map[string]string     `json:"Annotations,omitempty"`
+}
+
+// InspectRootFS lists an image's layers by diff ID, as Podman shows them.
+type InspectRootFS struct {
+	Type   string          `json:"Type"`
+	Layers []digest.Digest `json:"Layers"`
+}
+
+// InspectImage returns the inspect record of an image.
+func (e *Service) InspectImage(name string) (*ImageInspect, error) {
+	img, err := e.Image(name)
+	if err != nil {
+		return nil, err
+	}
+	c := img.Config
+	out := &ImageInspect{
+		ID: img.ID, Digest: img.Digest.String(), RepoTags: []string{}, RepoDigests: []string{},
+		Created: img.Created, Config: c.Config, Author: c.Author,
+		Architecture: c.Architecture, Os: c.OS, Size: img.Size, VirtualSize: img.Size,
+		GraphDriver: map[string]string{"Name": e.Store.Driver()},
+		RootFS:      InspectRootFS{Type: c.RootFS.Type, Layers: c.RootFS.DiffIDs}, Labels: c.Config.Labels, History: c.History,
+	}
+	for _, n := range img.Names {
+		repo, tag := storage.SplitName(n)
+		if tag != "<none>" {
+			out.RepoTags = append(out.RepoTags, n)
+		}
+		if d := repo + "@" + img.Digest.String(); img.Digest != "" && !slices.Contains(out.RepoDigests, d) {
+			out.RepoDigests = append(out.RepoDigests, d)
+		}
+	}
+	return out, nil
+}
+
+// HistoryEntry is one step of an image's history.
+type HistoryEntry = storage.HistoryEntry
+
+// History returns an image's build steps, newest first.
+func (e *Service) History(name string) ([]HistoryEntry, error) {
+	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	h, err := e.Store.History(name)
+	return h, backend.StorageErr(err)
+}
+
+// PruneImages removes unused images without a name (all: any unused).
+func (e *Service) PruneImages(all bool) ([]string, error) {
+	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	return e.Store.PruneImages(all)
+}

@@ -1,0 +1,156 @@
+package images
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/internal/backend"
+	"github.com/scow-project/scow/engine/internal/userns"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/storage"
+)
+
+// RegistryOptions are the flags pull, push, login and run --pull share.
+type RegistryOptions = storage.RegistryOptions
+
+// PushOptions are push's flags.
+type PushOptions = storage.PushOptions
+
+// registryErr gives registry failures the engine's classes.
+func registryErr(err error) error {
+	if errors.Is(err, storage.ErrRegistry) {
+		return err // exit 125, with the registry's explanation
+	}
+	return backend.StorageErr(err)
+}
+
+// withDefaults fills in the auth file of a user without XDG_RUNTIME_DIR:
+// containers/image would pick /run/containers/UID, which only root can
+// write; Podman too falls back to a directory under /tmp then.
+func withDefaults(o RegistryOptions) RegistryOptions {
+	if o.AuthFile == "" && os.Getenv("REGISTRY_AUTH_FILE") == "" && os.Getenv("XDG_RUNTIME_DIR") == "" && userns.Rootless() {
+		o.AuthFile = filepath.Join(fmt.Sprintf("/tmp/scow-%d", userns.UID()), "containers", "auth.json")
+	}
+	return o
+}
+
+// Pull copies an image from a registry and returns its ID.
+func (e *Service) Pull(ctx context.Context, name string, o RegistryOptions) (string, error) {
+	o = withDefaults(o)
+	if err := e.Open(); err != nil {
+		return "", err
+	}
+	id, err := e.Store.Pull(ctx, name, o)
+	if err == nil {
+		e.Event(id, name, "pull")
+	}
+	return id, registryErr(err)
+}
+
+// Push copies a stored image to a registry.
+func (e *Service) Push(ctx context.Context, name, dest string, o PushOptions) error {
+	o.RegistryOptions = withDefaults(o.RegistryOptions)
+	if err := e.Open(); err != nil {
+		return err
+	}
+	return registryErr(e.Store.Push(ctx, name, dest, o))
+}
+
+// Login checks and stores credentials for a registry.
+func (e *Service) Login(ctx context.Context, registry, user, pass string, o RegistryOptions) error {
+	if registry == "" {
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("login: give a registry"))
+	}
+	return storage.Login(ctx, registry, user, pass, withDefaults(o))
+}
+
+// LoginUser tells who is logged in to a registry.
+func (e *Service) LoginUser(registry string, o RegistryOptions) (string, error) {
+	return storage.LoginUser(registry, withDefaults(o))
+}
+
+// Logout forgets the credentials of a registry, or of all.
+func (e *Service) Logout(registry string, all bool, o RegistryOptions) error {
+	if registry == "" && !all {
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("logout: give a registry or --all"))
+	}
+	return storage.Logout(registry, all, withDefaults(o))
+}
+
+// Pull policies of run and create, as Podman names them.
+const (
+	PullMissing = "missing"
+	PullAlways  = "always"
+	PullNever   = "never"
+	PullNewer   = "newer"
+)
+
+// Ensure applies a pull policy before a container is created.
+func (e *Service) Ensure(ctx context.Context, name, policy string, o RegistryOptions, progress io.Writer) error {
+	switch policy {
+	case "", PullMissing:
+		if _, err := e.Store.Resolve(name); err == nil {
+			return nil
+		} else if !errors.Is(err, storage.ErrImageUnknown) {
+			return backend.StorageErr(err)
+		}
+	case PullNever:
+		return nil
+	case PullAlways, PullNewer:
+		// A pull of an unchanged image copies nothing but the manifest.
+	default:
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--pull %q: use missing, always, never or newer", policy))
+	}
+	o.Progress = progress
+	if _, err := e.Pull(ctx, name, o); err != nil {
+		if policy == "" || policy == PullMissing {
+			return fmt.Errorf("image %s not known locally, and pulling it failed: %w", name, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// Event records an image event in the events file.
+func (e *Service) Event(id, name, status string) {
+	e.Rec.Event(&record.Config{ID: id, Name: name, Image: name}, status, map[string]string{"type": "image"})
+}
+
+// PullAllTags pulls every tag of a repository and returns the IDs.
+func (e *Service) PullAllTags(ctx context.Context, repo string, o RegistryOptions) ([]string, error) {
+	o = withDefaults(o)
+	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	tags, err := e.Store.RepositoryTags(ctx, repo, o)
+	if err != nil {
+		return nil, registryErr(err)
+	}
+	var ids []string
+	for _, t := range tags {
+		id, err := e.Pull(ctx, t.String(), o)
+		if err != nil {
+			return ids, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// SearchResult is one repository a search found.
+type SearchResult = storage.SearchResult
+
+// Search lists repositories in registries that match term.
+func (e *Service) Search(ctx context.Context, term string, limit int, o RegistryOptions) ([]SearchResult, error) {
+	o = withDefaults(o)
+	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	res, err := e.Store.Search(ctx, term, limit, o)
+	return res, registryErr(err)
+}

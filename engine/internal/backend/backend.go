@@ -1,0 +1,235 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+
+	"github.com/BurntSushi/toml"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/internal/userns"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/netns"
+	"github.com/scow-project/scow/oci"
+	"github.com/scow-project/scow/storage"
+)
+
+// Options are the global settings of an invocation; empty fields take the
+// defaults for root or for the invoking user.
+type Options struct {
+	// Root is scow's data directory: storage, containers, names.
+	Root string
+	// RunRoot holds runtime state that a reboot clears.
+	RunRoot string
+	// StorageDriver forces a graph driver ("overlay", "vfs").
+	StorageDriver string
+	// Runtime names or paths the OCI runtime.
+	Runtime string
+	// ConfigFile overrides the scow.conf path; the SCOW_CONF environment
+	// variable does too.
+	ConfigFile string
+}
+
+// Config is scow.conf: settings that flags override.
+type Config struct {
+	Runtime       string `toml:"runtime"`
+	StorageDriver string `toml:"storage_driver"`
+	// MountProgram mounts overlay through a FUSE program such as
+	// /usr/bin/fuse-overlayfs instead of the kernel.
+	MountProgram string `toml:"mount_program"`
+}
+
+// Backend is one invocation's store, runtime and records. It is not safe
+// for concurrent use: an invocation is one goroutine's work, and a
+// monitor's goroutines use only what was opened before they started.
+type Backend struct {
+	Opts Options
+	Cfg  Config
+	Rec  record.Store
+	// Store is the containers/storage store once Open has opened it.
+	Store *storage.Store
+	// RemoveContainer removes container id, killed first if it runs: a
+	// forced removal of an image, a volume or a network does that to
+	// the containers that use it. The engine sets it.
+	RemoveContainer func(ctx context.Context, id string) error
+	runtime         *oci.Runtime
+}
+
+// New returns a backend for the options; it reads scow.conf but opens
+// nothing else.
+func New(o Options) (*Backend, error) {
+	o = defaultPaths(o)
+	var cfg Config
+	if _, err := toml.DecodeFile(o.ConfigFile, &cfg); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("read %s: %w", o.ConfigFile, err))
+	}
+	if o.Runtime == "" {
+		o.Runtime = cfg.Runtime
+	}
+	if o.StorageDriver == "" {
+		o.StorageDriver = cfg.StorageDriver
+	}
+	if o.StorageDriver == "" && cfg.MountProgram != "" {
+		o.StorageDriver = "overlay" // a mount program is overlay's
+	}
+	return &Backend{Opts: o, Cfg: cfg, Rec: record.Store{Root: o.Root}}, nil
+}
+
+// Open enters the user namespace (unprivileged) and opens the store.
+func (b *Backend) Open() error {
+	if b.Store != nil {
+		return nil
+	}
+	if err := userns.Enter(); err != nil {
+		return fmt.Errorf("enter user namespace: %w", err)
+	}
+	for _, d := range []string{b.Opts.Root, b.Opts.RunRoot} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	so := storage.Options{
+		GraphRoot:         b.StorageDir(),
+		RunRoot:           filepath.Join(b.Opts.RunRoot, "storage"),
+		Driver:            b.Opts.StorageDriver,
+		CacheDir:          filepath.Join(b.Opts.Root, "cache"),
+		Rootless:          userns.Rootless(),
+		IgnoreChownErrors: userns.Rootless() && userns.SingleMapping(),
+		AutoNsUser:        "containers", // root's, as Podman's
+	}
+	if userns.Rootless() {
+		if u, err := user.LookupId(strconv.Itoa(userns.UID())); err == nil {
+			so.AutoNsUser = u.Username
+		}
+	}
+	if so.Driver == "overlay" {
+		so.MountProgram = b.Cfg.MountProgram
+	}
+	s, err := storage.Open(so)
+	if err != nil {
+		return fmt.Errorf("open storage in %s: %w", b.StorageDir(), err)
+	}
+	b.Store = s
+	return nil
+}
+
+// Runtime finds the OCI runtime on first use.
+func (b *Backend) Runtime() (*oci.Runtime, error) {
+	if b.runtime != nil {
+		return b.runtime, nil
+	}
+	p, err := oci.FindRuntime(b.Opts.Runtime)
+	if err != nil {
+		return nil, errdefs.WithClass(errdefs.ErrNotFound, err)
+	}
+	b.runtime = &oci.Runtime{Path: p, Root: filepath.Join(b.Opts.RunRoot, oci.RuntimeName(p))}
+	return b.runtime, nil
+}
+
+// Close releases the store.
+func (b *Backend) Close() error {
+	if b.Store == nil {
+		return nil
+	}
+	err := b.Store.Close()
+	b.Store = nil
+	return err
+}
+
+// Idle gives back what a detached monitor holds only to start its
+// container (the store, the garbage of reading it) while it waits: a
+// monitor per container must stay small. Open brings the store back.
+func (b *Backend) Idle() {
+	b.Close()
+	debug.FreeOSMemory()
+	trimExecutable()
+}
+
+// StorageDir is containers/storage's graph root.
+func (b *Backend) StorageDir() string { return filepath.Join(b.Opts.Root, "storage") }
+
+// SocketDir holds the monitors' attach sockets and the runtime's console
+// sockets. Their names use a 16-digit ID prefix: a unix socket path must
+// fit in 108 bytes.
+func (b *Backend) SocketDir() string { return filepath.Join(b.Opts.RunRoot, "attach") }
+
+// AttachSocket is where the monitor of container id serves attaches.
+func (b *Backend) AttachSocket(id string) string {
+	return filepath.Join(b.SocketDir(), id[:16])
+}
+
+// NetnsDir holds the pinned network namespaces of running containers.
+func (b *Backend) NetnsDir() string { return filepath.Join(b.Opts.RunRoot, "netns") }
+
+// NetworksDir holds one record per network the user created: NAME.json.
+func (b *Backend) NetworksDir() string { return filepath.Join(b.Opts.Root, "networks") }
+
+// VolumesDir holds the named volumes.
+func (b *Backend) VolumesDir() string { return filepath.Join(b.Opts.Root, "volumes") }
+
+// Bridges says where named networks live. Root's are bridges of the
+// host, so their runtime state is the host's, whatever the run root.
+func (b *Backend) Bridges() netns.Bridges {
+	br := netns.Bridges{RunDir: b.NetnsDir(), Rootless: userns.Rootless()}
+	if br.Rootless {
+		br.StateDir = filepath.Join(b.NetnsDir(), "nets")
+	} else {
+		br.StateDir = "/run/scow/nets"
+	}
+	return br
+}
+
+// RemoveUnused removes what (a volume or a network) called name, under
+// lock, once users says no container has it; with force, those that do
+// are removed first, outside the lock, which their own removal may take.
+func (b *Backend) RemoveUnused(ctx context.Context, what, name string, force bool,
+	lock func() (func(), error), users func() (map[string][]string, error), remove func() error) error {
+	for attempt := 0; ; attempt++ {
+		unlock, err := lock()
+		if err != nil {
+			return err
+		}
+		all, err := users()
+		if err != nil {
+			unlock()
+			return err
+		}
+		ids := all[name]
+		if len(ids) == 0 {
+			err := remove()
+			unlock()
+			return err
+		}
+		unlock()
+		if !force || attempt > 0 {
+			return errdefs.WithClass(errdefs.ErrInUse, fmt.Errorf("%s %s is used by container %s: remove the container first, or use --force", what, name, b.Rec.NameOf(ids[0])))
+		}
+		for _, id := range ids {
+			if err := b.RemoveContainer(ctx, id); err != nil {
+				return fmt.Errorf("remove container %.12s that uses %s %s: %w", id, what, name, err)
+			}
+		}
+	}
+}
+
+// StorageErr gives storage's errors the engine's classes.
+func StorageErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrImageUnknown), errors.Is(err, storage.ErrVolumeUnknown):
+		return errdefs.WithClass(errdefs.ErrNotFound, err)
+	case errors.Is(err, storage.ErrInvalidName), errors.Is(err, storage.ErrVolumeInvalid), errors.Is(err, storage.ErrNoAutoRange):
+		return errdefs.WithClass(errdefs.ErrInvalid, err)
+	case errors.Is(err, storage.ErrVolumeExists):
+		return errdefs.WithClass(errdefs.ErrExists, err)
+	case errors.Is(err, storage.ErrImageInUse), errors.Is(err, storage.ErrImageConflict):
+		return errdefs.WithClass(errdefs.ErrInUse, err)
+	}
+	return err
+}

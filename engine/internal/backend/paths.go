@@ -1,0 +1,51 @@
+package backend
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/scow-project/scow/engine/internal/userns"
+)
+
+// defaultPaths fills Root, RunRoot and ConfigFile for root or a user.
+func defaultPaths(o Options) Options {
+	if o.ConfigFile == "" {
+		o.ConfigFile = os.Getenv("SCOW_CONF")
+	}
+	if userns.Rootless() {
+		home := os.Getenv("HOME")
+		if o.Root == "" {
+			data := os.Getenv("XDG_DATA_HOME")
+			if data == "" {
+				data = filepath.Join(home, ".local", "share")
+			}
+			o.Root = filepath.Join(data, "scow")
+		}
+		if o.RunRoot == "" {
+			if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" {
+				o.RunRoot = filepath.Join(x, "scow")
+			} else {
+				o.RunRoot = fmt.Sprintf("/tmp/scow-%d", userns.UID())
+			}
+		}
+		if o.ConfigFile == "" {
+			cfg := os.Getenv("XDG_CONFIG_HOME")
+			if cfg == "" {
+				cfg = filepath.Join(home, ".config")
+			}
+			o.ConfigFile = filepath.Join(cfg, "scow", "scow.conf")
+		}
+		return o
+	}
+	if o.Root == "" {
+		o.Root = "/var/lib/scow"
+	}
+	if o.RunRoot == "" {
+		o.RunRoot = "/run/scow"
+	}
+	if o.ConfigFile == "" {
+		o.ConfigFile = "/etc/scow/scow.conf"
+	}
+	return o
+}

@@ -1,0 +1,577 @@
+package monitor
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/scow-project/scow/engine/attach"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/internal/backend"
+	"github.com/scow-project/scow/engine/internal/testhook"
+	"github.com/scow-project/scow/engine/internal/userns"
+	"github.com/scow-project/scow/engine/logfile"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/netns"
+	"github.com/scow-project/scow/oci"
+	"golang.org/x/sys/unix"
+)
+
+// errStopped ends a restart loop: the user stopped the container while
+// it waited to restart.
+var errStopped = errors.New("stopped before the restart")
+
+// Arg is argv[1] of the re-executed monitor.
+const Arg = "__monitor"
+
+// Runner is what the containers package does for a monitor: the parts
+// of a run that know what a container is made of.
+type Runner interface {
+	// Network sets up container cfg's network for a run.
+	Network(ctx context.Context, cfg *record.Config) (*netns.Network, error)
+	// RuntimeSpec builds the runtime spec of cfg on its mounted rootfs,
+	// in network net; rows and cols size its terminal.
+	RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint16, net *netns.Network) (*specs.Spec, error)
+	// Delete removes container id (--rm), with its anonymous volumes.
+	Delete(ctx context.Context, id string) error
+}
+
+// Monitor supervises one container in the monitor process: it runs it,
+// relays its I/O to its log and its attached clients, restarts it as its
+// policy says and records each exit.
+type Monitor struct {
+	b *backend.Backend
+	r Runner
+	// netWaits wait for the network helpers of its runs.
+	netWaits []func()
+}
+
+// monitorRequest is what a CLI sends a monitor it starts.
+type monitorRequest struct {
+	Options backend.Options `json:"options"`
+	ID      string          `json:"id"`
+	// Attach, when set, is what the client on fd 5 wants.
+	Attach *attach.Request `json:"attach,omitempty"`
+}
+
+// monitorReport is the monitor's answer once the container runs.
+type monitorReport struct {
+	Error string `json:"error,omitempty"`
+	// Class is the errdefs name of Error's class.
+	Class string `json:"class,omitempty"`
+}
+
+// writeMessage sends v as length-prefixed JSON.
+func writeMessage(w io.Writer, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(data)))
+	if _, err := w.Write(append(n[:], data...)); err != nil {
+		return fmt.Errorf("send to monitor: %w", err)
+	}
+	return nil
+}
+
+func readMessage(r io.Reader, v any) error {
+	var n [4]byte
+	if _, err := io.ReadFull(r, n[:]); err != nil {
+		return err
+	}
+	size := binary.BigEndian.Uint32(n[:])
+	if size > 1<<20 {
+		return fmt.Errorf("message of %d bytes is too big", size)
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
+
+// Spawn starts a detached monitor for container id and returns
+// once the container runs, or with the reason it could not start. With
+// att, the monitor gets a connection attached from the start, so that no
+// output is missed, and returns it.
+func Spawn(b *backend.Backend, id string, att *attach.Request) (*attach.Conn, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own executable: %w", err)
+	}
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	reqR, reqW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, reqR, reqW)
+	repR, repW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, repR, repW)
+	cmd := exec.Command(exe, Arg)
+	cmd.ExtraFiles = []*os.File{reqR, repW}
+	var conn *attach.Conn
+	if att != nil {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("make the attach socket: %w", err)
+		}
+		ours, theirs := os.NewFile(uintptr(fds[0]), "attach"), os.NewFile(uintptr(fds[1]), "attach")
+		files = append(files, theirs)
+		c, err := net.FileConn(ours)
+		ours.Close()
+		if err != nil {
+			return nil, fmt.Errorf("make the attach socket: %w", err)
+		}
+		conn = attach.NewConn(c)
+		cmd.ExtraFiles = append(cmd.ExtraFiles, theirs)
+	}
+	fail := func(err error) (*attach.Conn, error) {
+		if conn != nil {
+			conn.Close()
+		}
+		return nil, err
+	}
+	// Its own session: no terminal, no SIGHUP when the shell goes. What
+	// it says on stderr, should it fail before it can record why, or
+	// crash, is kept beside its container.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	stderr, err := os.OpenFile(b.Rec.MonitorLog(id), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fail(fmt.Errorf("open the monitor's log: %w", err))
+	}
+	files = append(files, stderr)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		return fail(fmt.Errorf("start monitor: %w", err))
+	}
+	// Only the monitor may hold its ends, or its death goes unnoticed.
+	for _, f := range cmd.ExtraFiles {
+		f.Close()
+	}
+	err = writeMessage(reqW, monitorRequest{Options: b.Opts, ID: id, Attach: att})
+	reqW.Close()
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return fail(err)
+	}
+	var rep monitorReport
+	if err := readMessage(repR, &rep); err != nil {
+		cmd.Wait()
+		if said := LastError(b.Rec.MonitorLog(id)); said != "" {
+			err = errors.New(said)
+		}
+		return fail(fmt.Errorf("monitor of %.12s ended before the container started: %w", id, err))
+	}
+	// The monitor outlives us; it is reparented when we exit.
+	cmd.Process.Release()
+	if rep.Error != "" {
+		return fail(errdefs.Rebuild(rep.Class, rep.Error))
+	}
+	return conn, nil
+}
+
+// Main is the monitor process: it reads its request from fd 3, answers
+// on fd 4 once the container runs, serves attaches (the first on fd 5,
+// when asked) and watches the container to the end. open makes the
+// backend of the request's options and the Runner that works on it.
+func Main(open func(backend.Options) (*backend.Backend, Runner, error)) error {
+	// The runtime and the container must not inherit these.
+	for fd := 3; fd <= 5; fd++ {
+		unix.CloseOnExec(fd)
+	}
+	req, rep := os.NewFile(3, "request"), os.NewFile(4, "report")
+	var r monitorRequest
+	err := readMessage(req, &r)
+	req.Close()
+	if err != nil {
+		return fmt.Errorf("read request: %w", err)
+	}
+	// Caught, not ignored: an ignored signal would stay ignored in the
+	// runtime and the container.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP, syscall.SIGINT)
+	reported := false
+	report := func(err error) {
+		if reported {
+			return
+		}
+		reported = true
+		var m monitorReport
+		if err != nil {
+			m = monitorReport{Error: err.Error(), Class: errdefs.Name(err)}
+		}
+		writeMessage(rep, m)
+		rep.Close()
+	}
+	h := newHub()
+	if r.Attach != nil {
+		f := os.NewFile(5, "attach")
+		c, err := net.FileConn(f)
+		f.Close() // FileConn has its own copy, which the runtime must not inherit
+		if err != nil {
+			report(err)
+			return err
+		}
+		h.join(attach.NewConn(c), *r.Attach, true)
+	}
+	// Keep the user namespace, and so the container's mounts, alive.
+	if err := userns.Hold(); err != nil {
+		report(err)
+		return err
+	}
+	b, runner, err := open(r.Options)
+	if err != nil {
+		report(err)
+		return err
+	}
+	defer b.Close()
+	m := &Monitor{b: b, r: runner}
+	l, err := m.listenAttach(r.ID)
+	if err != nil {
+		report(err)
+		return err
+	}
+	var execs sync.WaitGroup
+	accepting := make(chan struct{})
+	go m.acceptClients(l, r.ID, h, &execs, accepting)
+	defer func() {
+		l.Close()
+		<-accepting
+		// The container's end ends what was exec'd in it.
+		execs.Wait()
+	}()
+	err = m.supervise(r.ID, h, report)
+	report(err)
+	for _, wait := range m.netWaits {
+		wait()
+	}
+	return err
+}
+
+// supervise runs container id to its end, restarting it as its policy
+// says, then applies --rm; its attached clients hear of every exit.
+// started hears of the first start, and ignores any later call.
+func (m *Monitor) supervise(id string, h *hub, started func(error)) error {
+	if err := m.b.Open(); err != nil {
+		return err
+	}
+	cfg, err := m.b.Rec.LoadConfig(id)
+	if err != nil {
+		started(err)
+		return err
+	}
+	ctx := context.Background()
+	code, lastCode := 0, 0
+	for attempt := 0; ; attempt++ {
+		var again time.Duration
+		code, again, err = m.runOnce(ctx, cfg, h, attempt > 0, started)
+		if errors.Is(err, errStopped) {
+			code = lastCode
+			break
+		}
+		if err != nil {
+			// Nobody may be there to hear it: the record and the log
+			// keep it.
+			m.recordFailure(cfg, err)
+			if attempt == 0 {
+				// --rm is done before anyone hears of the failure.
+				m.finish(cfg)
+				started(err)
+				h.end(attach.FailedExit(err), true)
+				return err
+			}
+			// A restart that could not start: clients still attached
+			// hear why.
+			m.finish(cfg)
+			h.end(attach.FailedExit(err), true)
+			return nil
+		}
+		lastCode = code
+		if again < 0 {
+			break
+		}
+		// Attaches end with each run, as with Docker.
+		h.end(attach.Exit{Code: code}, false)
+		time.Sleep(again)
+	}
+	m.finish(cfg)
+	h.end(attach.Exit{Code: code}, true)
+	return nil
+}
+
+// finish applies --rm once the container is done for good.
+func (m *Monitor) finish(cfg *record.Config) {
+	if cfg.Remove {
+		m.r.Delete(context.Background(), cfg.ID)
+	}
+}
+
+// restartDelay applies the restart policy to an exit with code: whether
+// to restart, and after what back-off (Docker's: 100 ms, doubling, at
+// most a minute). A container stopped by the user stays stopped.
+func restartDelay(p record.RestartPolicy, st *record.State, code int) (time.Duration, bool) {
+	if p.Name == "" || p.Name == "no" || st.StoppedByUser {
+		return 0, false
+	}
+	if p.Name == "on-failure" && (code == 0 || p.MaxRetries > 0 && st.RestartCount >= p.MaxRetries) {
+		return 0, false
+	}
+	return min(100*time.Millisecond<<min(st.RestartCount, 10), time.Minute), true
+}
+
+// runOnce starts the container, relays its output to the log and the
+// hub, waits for it, releases the runtime state and the rootfs mount,
+// and records the exit.
+func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, restart bool, started func(error)) (code int, again time.Duration, err error) {
+	rt, err := m.b.Runtime()
+	if err != nil {
+		return 0, -1, err
+	}
+	unlock, err := m.b.Rec.Lock(cfg.ID)
+	if err != nil {
+		return 0, -1, err
+	}
+	defer func() {
+		if unlock != nil {
+			unlock()
+		}
+	}()
+	rootfs, err := m.b.Store.Mount(cfg.ID)
+	if err != nil {
+		return 0, -1, err
+	}
+	mounted := true
+	defer func() {
+		if mounted {
+			m.b.Store.Unmount(cfg.ID)
+		}
+	}()
+	net, err := m.r.Network(ctx, cfg)
+	if err != nil {
+		return 0, -1, err
+	}
+	netUp := true
+	defer func() {
+		if netUp {
+			net.Stop()
+			net.Wait()
+		}
+	}()
+	rows, cols := h.size()
+	spec, err := m.r.RuntimeSpec(cfg, rootfs, rows, cols, net)
+	if err != nil {
+		return 0, -1, err
+	}
+	dir := m.b.Rec.Dir(cfg.ID)
+	bundle := filepath.Join(dir, "bundle")
+	if err := oci.WriteBundle(bundle, spec); err != nil {
+		return 0, -1, err
+	}
+	log, err := logfile.Open(m.b.Rec.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles)
+	if err != nil {
+		return 0, -1, err
+	}
+	defer log.Close()
+
+	// The container's init is reparented to us when the runtime exits, so
+	// that we can wait for it.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return 0, -1, fmt.Errorf("become subreaper: %w", err)
+	}
+	st, err := m.b.Rec.LoadState(cfg.ID)
+	if err != nil {
+		st = &record.State{Status: record.StatusCreated}
+	}
+	if restart && st.StoppedByUser {
+		// Stopped while the restart waited out its back-off.
+		st.Status = record.StatusExited
+		m.b.Rec.SaveState(cfg.ID, st)
+		return 0, -1, errStopped
+	}
+	pio, err := newProcIO(m.b.SocketDir(), cfg.ID, cfg.Tty, cfg.Interactive)
+	if err != nil {
+		return 0, -1, err
+	}
+	defer pio.close()
+	st.StoppedByUser = false
+	// Whoever finds this monitor dead from here on cleans up after it.
+	st.RuntimeState, st.MonitorPid = true, os.Getpid()
+	st.MonitorStart, _ = record.ProcStart(st.MonitorPid)
+	if err := m.b.Rec.SaveState(cfg.ID, st); err != nil {
+		return 0, -1, err
+	}
+	testhook.Pause("before-runtime")
+	var pid int
+	if net.Pending() {
+		// Its network namespace is the runtime's to make: set up
+		// between create and start.
+		pid, err = rt.Create(ctx, cfg.ID, bundle, pio.runtime, pio.consolePath())
+		if err == nil {
+			testhook.Pause("runtime-created")
+			err = net.Join(pid)
+		}
+		if err == nil {
+			err = rt.Start(ctx, cfg.ID)
+		}
+	} else {
+		pid, err = rt.Run(ctx, cfg.ID, bundle, pio.runtime, pio.consolePath())
+	}
+	if err == nil {
+		err = pio.started()
+	}
+	if err != nil {
+		// What reached the pipes is the runtime's own complaint, which
+		// err carries as one line.
+		rt.Delete(ctx, cfg.ID, true)
+		return 0, -1, err
+	}
+	testhook.Pause("runtime-started")
+	st.Status, st.Pid, st.StartedAt, st.Error = record.StatusRunning, pid, time.Now().UTC(), ""
+	st.Ports = net.Ports
+	st.PidStart, _ = record.ProcStart(pid)
+	unregister, err := userns.RegisterLive(pid, st.PidStart)
+	if err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		waitPid(pid)
+		rt.Delete(ctx, cfg.ID, true)
+		return 0, -1, err
+	}
+	defer unregister()
+	if err := m.b.Rec.SaveState(cfg.ID, st); err != nil {
+		unix.Kill(pid, unix.SIGKILL)
+		waitPid(pid)
+		rt.Delete(ctx, cfg.ID, true)
+		return 0, -1, err
+	}
+	unlock()
+	unlock = nil
+	testhook.Pause("running")
+	m.b.Rec.Event(cfg, "start", nil)
+	h.run(pid, pio.stdin, pio.master)
+	started(nil)
+	m.b.Idle()
+
+	relays := pio.relay(h, log)
+	code = h.wait(pid)
+	// Output is complete once every process of the container is gone.
+	relays.Wait()
+
+	// Release before recording: a monitor killed in between leaves a
+	// "running" record that readers reconcile, never a leaked mount.
+	rt.Delete(ctx, cfg.ID, true)
+	net.Stop()
+	netUp = false
+	// Its helpers are waited for once the exit is reported.
+	m.netWaits = append(m.netWaits, net.Wait)
+	if err := m.b.Open(); err == nil {
+		m.b.Store.Unmount(cfg.ID)
+	}
+	mounted = false
+	again = -1
+	// Heard before the exit is recorded: whoever waits for the exit (a
+	// stop) records its own event after this one.
+	m.b.Rec.Event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
+	if unlock, err := m.b.Rec.Lock(cfg.ID); err == nil {
+		if st, err := m.b.Rec.LoadState(cfg.ID); err == nil {
+			// The exit and the restart decision are one record, so no
+			// reader sees "exited" of a container about to restart. The
+			// monitor stays recorded: a restarting record needs it alive.
+			st.Status, st.ExitCode, st.FinishedAt = record.StatusExited, code, time.Now().UTC()
+			st.Pid, st.PidStart, st.RuntimeState, st.Ports = 0, 0, false, nil
+			if delay, ok := restartDelay(cfg.RestartPolicy, st, code); ok {
+				st.Status, st.RestartCount, again = record.StatusRestarting, st.RestartCount+1, delay
+			}
+			m.b.Rec.SaveState(cfg.ID, st)
+		}
+		unlock()
+	}
+	return code, again, nil
+}
+
+// LastError returns the last error, panic or fatal error a monitor wrote
+// in its log, "" when there is none.
+func LastError(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	last := ""
+	for _, l := range strings.Split(string(data), "\n") {
+		for _, p := range []string{"Error: ", "panic: ", "fatal error: "} {
+			if strings.HasPrefix(l, p) {
+				last = strings.TrimSpace(l)
+			}
+		}
+	}
+	return last
+}
+
+// waitPid reaps pid and returns its exit code, 128+signal when killed.
+func waitPid(pid int) int {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return -1
+		}
+		break
+	}
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// recordFailure notes why a run of cfg failed, in its record (inspect's
+// State.Error) and in its log, since its monitor has no terminal: the
+// runtime holds no state for it any more.
+func (m *Monitor) recordFailure(cfg *record.Config, cause error) {
+	if unlock, err := m.b.Rec.Lock(cfg.ID); err == nil {
+		st, err := m.b.Rec.LoadState(cfg.ID)
+		if err != nil {
+			st = &record.State{Status: record.StatusCreated}
+		}
+		if self := os.Getpid(); st.MonitorPid != 0 && st.MonitorPid != self && record.Alive(st.MonitorPid, st.MonitorStart) {
+			// Another start's monitor took the container meanwhile:
+			// the record is its own.
+			unlock()
+			return
+		}
+		st.Error, st.ExitCode = cause.Error(), errdefs.ExitCode(cause)
+		st.RuntimeState, st.MonitorPid, st.MonitorStart = false, 0, 0
+		if st.Status == record.StatusRestarting {
+			st.Status = record.StatusExited // a restart that could not start ends it
+		}
+		m.b.Rec.SaveState(cfg.ID, st)
+		unlock()
+	}
+	if log, err := logfile.Open(m.b.Rec.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err == nil {
+		log.Write("stderr", []byte("Error: "+cause.Error()+"\n"))
+		log.Close()
+	}
+}

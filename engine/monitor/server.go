@@ -1,0 +1,65 @@
+package monitor
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/scow-project/scow/engine/attach"
+	"github.com/scow-project/scow/oci"
+)
+
+// consoleSocket listens for the master of a new terminal in container id.
+func consoleSocket(dir, id string) (*oci.ConsoleSocket, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	var b [4]byte
+	rand.Read(b[:])
+	return oci.ListenConsole(filepath.Join(dir, fmt.Sprintf("%s.%x", id[:16], b)))
+}
+
+// acceptClients serves the attach socket of container id until it is
+// closed: clients attach to h, or run exec sessions (counted, with the
+// handshakes, in execs). done closes when it returns: no more are
+// counted after that.
+func (m *Monitor) acceptClients(l *net.UnixListener, id string, h *hub, execs *sync.WaitGroup, done chan<- struct{}) {
+	defer close(done)
+	for {
+		conn, err := l.AcceptUnix()
+		if err != nil {
+			return
+		}
+		execs.Add(1)
+		go func() {
+			defer execs.Done()
+			c, req, err := attach.Accept(conn)
+			if err != nil {
+				return
+			}
+			if req.Exec == nil {
+				h.join(c, req, false)
+				return
+			}
+			m.execSession(id, c, req)
+		}()
+	}
+}
+
+// listenAttach opens container id's attach socket, replacing one a dead
+// monitor left.
+func (m *Monitor) listenAttach(id string) (*net.UnixListener, error) {
+	if err := os.MkdirAll(m.b.SocketDir(), 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", m.b.SocketDir(), err)
+	}
+	path := m.b.AttachSocket(id)
+	os.Remove(path)
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("listen for attaches to %.12s: %w", id, err)
+	}
+	return l, nil
+}

@@ -1,0 +1,292 @@
+package networks
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	stdnet "net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/engine/specgen"
+	"github.com/scow-project/scow/netns"
+)
+
+// NetConfig is a named network as network inspect shows it.
+type NetConfig = netns.NetConfig
+
+// Lock takes the networks' lock: creating, removing or attaching
+// containers to named networks happen under it.
+func (e *Service) Lock() (func(), error) {
+	if err := os.MkdirAll(e.NetworksDir(), 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", e.NetworksDir(), err)
+	}
+	return record.Lock(e.NetworksDir())
+}
+
+// networkRecords reads every network, the built-in default first.
+func (e *Service) networkRecords() ([]*NetConfig, error) {
+	out := []*NetConfig{netns.Default()}
+	entries, err := os.ReadDir(e.NetworksDir())
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	for _, ent := range entries {
+		name, ok := strings.CutSuffix(ent.Name(), ".json")
+		if !ok || strings.HasPrefix(name, ".") {
+			continue
+		}
+		var c NetConfig
+		if err := record.ReadJSON(filepath.Join(e.NetworksDir(), ent.Name()), &c); err != nil {
+			return nil, fmt.Errorf("network %s: %w", name, err)
+		}
+		out = append(out, &c)
+	}
+	return out, nil
+}
+
+// Get finds a network by name, by ID or by a unique prefix of one.
+func (e *Service) Get(ref string) (*NetConfig, error) {
+	switch {
+	case ref == "bridge" || ref == netns.DefaultNetwork:
+		return netns.Default(), nil
+	case netns.ValidNetworkName(ref) == nil:
+		// By name, the common case: one record, not all of them.
+		var c NetConfig
+		err := record.ReadJSON(filepath.Join(e.NetworksDir(), ref+".json"), &c)
+		if err == nil {
+			return &c, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("network %s: %w", ref, err)
+		}
+	}
+	all, err := e.networkRecords()
+	if err != nil {
+		return nil, err
+	}
+	var found []*NetConfig
+	for _, c := range all {
+		if c.Name == ref || c.ID == ref {
+			return c, nil
+		}
+		if len(ref) >= 3 && strings.HasPrefix(c.ID, ref) {
+			found = append(found, c)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("network %s: %w: create it with scow network create, or see scow network ls", ref, netns.ErrNetworkUnknown))
+	}
+	return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network ID %s is ambiguous: give more of it", ref))
+}
+
+// NetworkCreateOptions are the flags of network create.
+type NetworkCreateOptions struct {
+	// Driver is "bridge", the only one, or "" for it.
+	Name, Driver, Subnet, Gateway string
+	Internal                      bool
+	// Labels are --label KEY=VALUE; Ignore returns an existing network
+	// of the name unchanged.
+	Labels []string
+	Ignore bool
+}
+
+// CreateNetwork records a new bridge network.
+func (e *Service) CreateNetwork(o NetworkCreateOptions) (*NetConfig, error) {
+	if o.Driver != "" && o.Driver != "bridge" {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network driver %q: scow has the bridge driver only", o.Driver))
+	}
+	labels, err := specgen.ParseLabels(o.Labels)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := e.Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	all, err := e.networkRecords()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range all {
+		if c.Name == o.Name {
+			if o.Ignore {
+				return c, nil
+			}
+			return nil, errdefs.WithClass(errdefs.ErrExists, fmt.Errorf("network %s: %w: choose another name, or remove it first", o.Name, netns.ErrNetworkExists))
+		}
+	}
+	id := make([]byte, 32)
+	rand.Read(id)
+	c, err := netns.NewNetConfig(netns.CreateOptions{Name: o.Name, Subnet: o.Subnet, Gateway: o.Gateway, Internal: o.Internal, Labels: labels},
+		hex.EncodeToString(id), all, netns.HostRanges())
+	if err != nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
+	}
+	if err := record.WriteJSON(filepath.Join(e.NetworksDir(), c.Name+".json"), c, true); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Networks lists the networks that match every filter: name=, id=,
+// driver=, label=KEY[=VALUE].
+func (e *Service) Networks(filters []string) ([]*NetConfig, error) {
+	all, err := e.networkRecords()
+	if err != nil {
+		return nil, err
+	}
+	var out []*NetConfig
+	for _, c := range all {
+		ok := true
+		for _, f := range filters {
+			k, v, _ := strings.Cut(f, "=")
+			match, err := c.Match(k, v)
+			if err != nil {
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
+			}
+			ok = ok && match
+		}
+		if ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// InspectNetwork reads a network's record.
+func (e *Service) InspectNetwork(ref string) (*NetConfig, error) { return e.Get(ref) }
+
+// networkUsers maps network names to the containers configured with
+// them, running or not.
+func (e *Service) networkUsers() (map[string][]string, error) {
+	return e.Rec.Users("networks", func(cfg *record.Config) (keys []string) {
+		for _, a := range cfg.Networks {
+			keys = append(keys, a.Network)
+		}
+		return keys
+	})
+}
+
+// RemoveNetwork removes a network no container uses; with force, the
+// containers that use it go first, as with Podman. It returns the
+// network's name.
+func (e *Service) RemoveNetwork(ctx context.Context, ref string, force bool) (string, error) {
+	c, err := e.Get(ref)
+	if err != nil {
+		return "", err
+	}
+	if c.Name == netns.DefaultNetwork {
+		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network %s is the default network: it cannot be removed", c.Name))
+	}
+	return c.Name, e.RemoveUnused(ctx, "network", c.Name, force, e.Lock, e.networkUsers, func() error {
+		return e.removeNetwork(c)
+	})
+}
+
+// removeNetwork takes down a network no container uses, bridge and
+// record; the caller holds the networks' lock.
+func (e *Service) removeNetwork(c *NetConfig) error {
+	if err := e.Bridges().Remove(c); err != nil {
+		return fmt.Errorf("remove network %s: %w", c.Name, err)
+	}
+	if err := os.Remove(filepath.Join(e.NetworksDir(), c.Name+".json")); err != nil {
+		return fmt.Errorf("remove network %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// PruneNetworks removes the networks no container uses that match the
+// filters, and returns their names.
+func (e *Service) PruneNetworks(filters []string) ([]string, error) {
+	nets, err := e.Networks(filters)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := e.Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	users, err := e.networkUsers()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, c := range nets {
+		if c.Name == netns.DefaultNetwork || len(users[c.Name]) > 0 {
+			continue
+		}
+		if err := e.removeNetwork(c); err != nil {
+			return out, err
+		}
+		out = append(out, c.Name)
+	}
+	return out, nil
+}
+
+// Attachment checks a container's place on a named network: the network
+// exists and the address, if one is asked for, is in it.
+func (e *Service) Attachment(ref string, aliases []string, ip string) (*NetConfig, netns.Attachment, error) {
+	c, err := e.Get(ref)
+	if err != nil {
+		return nil, netns.Attachment{}, err
+	}
+	if ip != "" {
+		if err := c.CheckIP(ip); err != nil {
+			return nil, netns.Attachment{}, errdefs.WithClass(errdefs.ErrInvalid, err)
+		}
+		ip = stdnet.ParseIP(ip).To4().String()
+	}
+	for _, a := range aliases {
+		if err := record.ValidName(a); err != nil {
+			return nil, netns.Attachment{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network-alias %q: %w", a, err))
+		}
+	}
+	return c, netns.Attachment{Network: c.Name, Aliases: aliases, IP: ip}, nil
+}
+
+// CreateRecord writes a new container's record while no
+// network it is on can be removed, after checking they are all there.
+func (e *Service) CreateRecord(cfg *record.Config) error {
+	if len(cfg.Networks) == 0 {
+		return e.Rec.Create(cfg)
+	}
+	unlock, err := e.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for _, a := range cfg.Networks {
+		if _, err := e.Get(a.Network); err != nil {
+			return err
+		}
+	}
+	return e.Rec.Create(cfg)
+}
+
+// Options fills a bridge container's networks into o.
+func (e *Service) Options(cfg *record.Config, o *netns.Options) error {
+	o.Bridges = e.Bridges()
+	for _, a := range cfg.Networks {
+		c, err := e.Get(a.Network)
+		if err != nil {
+			return err
+		}
+		o.Nets = append(o.Nets, c)
+		o.Attachments = append(o.Attachments, a)
+	}
+	if len(o.Nets) == 0 {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is on no network: connect it to one", cfg.Name))
+	}
+	return nil
+}

@@ -1,0 +1,278 @@
+package specgen
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/docker/go-units"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/storage"
+	"golang.org/x/sys/unix"
+)
+
+// ReadEnvFile reads KEY=VALUE lines; blank lines and # comments are
+// skipped, and a bare KEY takes its value from this process's environment.
+func ReadEnvFile(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--env-file: %w", err))
+	}
+	defer f.Close()
+	var env []string
+	s := bufio.NewScanner(f)
+	for n := 1; s.Scan(); n++ {
+		// Docker trims leading space only: a value may end in blanks.
+		line := strings.TrimLeft(s.Text(), " \t")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		kv, err := envEntry(line)
+		if err != nil {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--env-file %s line %d: %w", path, n, err))
+		}
+		if kv != "" {
+			env = append(env, kv)
+		}
+	}
+	return env, s.Err()
+}
+
+// envEntry checks one -e value; a bare KEY is looked up on the host and
+// dropped when unset, as Docker does.
+func envEntry(kv string) (string, error) {
+	k, _, ok := strings.Cut(kv, "=")
+	if k == "" || strings.ContainsAny(k, " \t") {
+		return "", fmt.Errorf("bad variable name in %q", kv)
+	}
+	if ok {
+		return kv, nil
+	}
+	if v, set := os.LookupEnv(k); set {
+		return k + "=" + v, nil
+	}
+	return "", nil
+}
+
+// MergeEnv applies entries in order: a later KEY replaces an earlier one
+// in place.
+func MergeEnv(base []string, more ...string) []string {
+	out := append([]string(nil), base...)
+	idx := map[string]int{}
+	for i, kv := range out {
+		k, _, _ := strings.Cut(kv, "=")
+		idx[k] = i
+	}
+	for _, kv := range more {
+		k, _, _ := strings.Cut(kv, "=")
+		if i, ok := idx[k]; ok {
+			out[i] = kv
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, kv)
+	}
+	return out
+}
+
+func HasEnv(env []string, key string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, key+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+// parseEntrypoint reads --entrypoint: a JSON array, or one program.
+func parseEntrypoint(s string) ([]string, error) {
+	if s == "" {
+		return []string{}, nil
+	}
+	if strings.HasPrefix(s, "[") {
+		var words []string
+		if err := json.Unmarshal([]byte(s), &words); err != nil {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--entrypoint %q: bad JSON array: %v", s, err))
+		}
+		return words, nil
+	}
+	return []string{s}, nil
+}
+
+// ParseLabels reads --label KEY=VALUE (a bare KEY has an empty value).
+func ParseLabels(list []string) (map[string]string, error) {
+	return ParseKeyValues("--label", list)
+}
+
+// ParseKeyValues reads the KEY=VALUE values of flag (a bare KEY has an
+// empty value); nil for none.
+func ParseKeyValues(flag string, list []string) (map[string]string, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, l := range list {
+		k, v, _ := strings.Cut(l, "=")
+		if k == "" {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s %q: want KEY=VALUE", flag, l))
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// MergeLabels lays the user's labels over the image's.
+func MergeLabels(image, user map[string]string) map[string]string {
+	if len(image)+len(user) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for k, v := range image {
+		out[k] = v
+	}
+	for k, v := range user {
+		out[k] = v
+	}
+	return out
+}
+
+// ParseRestartPolicy reads --restart: no, on-failure[:N], always,
+// unless-stopped.
+func ParseRestartPolicy(s string) (record.RestartPolicy, error) {
+	name, count, hasCount := strings.Cut(s, ":")
+	p := record.RestartPolicy{Name: name}
+	switch name {
+	case "":
+		p.Name = "no"
+	case "no", "always", "unless-stopped":
+	case "on-failure":
+		if hasCount {
+			n, err := strconv.Atoi(count)
+			if err != nil || n < 0 {
+				return p, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--restart %q: the retry count must be a number", s))
+			}
+			p.MaxRetries = n
+		}
+		return p, nil
+	default:
+		return p, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--restart %q: use no, on-failure[:N], always or unless-stopped", s))
+	}
+	if hasCount {
+		return p, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--restart %q: only on-failure takes a retry count", s))
+	}
+	return p, nil
+}
+
+// parseLogOpts reads --log-opt max-size=SIZE (10m, 1g) and max-file=N.
+func parseLogOpts(opts []string) (maxSize int64, maxFiles int, err error) {
+	maxFiles = 1
+	for _, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		switch k {
+		case "max-size":
+			if maxSize, err = units.RAMInBytes(v); err != nil || maxSize < 0 {
+				return 0, 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--log-opt %q: want a size such as 10m", o))
+			}
+		case "max-file":
+			if maxFiles, err = strconv.Atoi(v); err != nil || maxFiles < 1 {
+				return 0, 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--log-opt %q: want a count of at least 1", o))
+			}
+		default:
+			return 0, 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--log-opt %q: use max-size or max-file", o))
+		}
+	}
+	return maxSize, maxFiles, nil
+}
+
+// RunOptions are the flags of create and run.
+type RunOptions struct {
+	Image string
+	Name  string
+	// Args are the command and arguments after the image; empty keeps the
+	// image's Cmd.
+	Args []string
+	// Entrypoint, when non-nil, replaces the image's ("" clears it).
+	Entrypoint *string
+	Env        []string
+	EnvFiles   []string
+	Workdir    string
+	User       string
+	Hostname   string
+	// Network is --network; the default is slirp4netns rootless and the
+	// default bridge network as root. NetworkAliases (--network-alias)
+	// and IP (--ip) apply on a named network.
+	Network        string
+	NetworkAliases []string
+	IP             string
+	// Publish are -p values; PublishAll (-P) publishes every port the
+	// image EXPOSEs on a free host port.
+	Publish    []string
+	PublishAll bool
+	// DNS, DNSSearch and DNSOptions make resolv.conf; AddHosts
+	// (HOST:IP) and NoHosts shape /etc/hosts.
+	DNS, DNSSearch, DNSOptions, AddHosts []string
+	NoHosts                              bool
+	MacAddress                           string
+	// Volumes are -v values, Mounts --mount values, Tmpfs --tmpfs values.
+	Volumes []string
+	Mounts  []string
+	Tmpfs   []string
+	// VolumesFrom are --volumes-from CONTAINER[:ro|rw].
+	VolumesFrom []string
+	// ReadOnly mounts the rootfs read-only, with tmpfs on /tmp, /var/tmp
+	// and /run unless ReadOnlyTmpfs is false.
+	ReadOnly      bool
+	ReadOnlyTmpfs bool
+	// UserNS is --userns (host, keep-id[:uid=,gid=], nomap, auto[:size=]);
+	// UIDMap and GIDMap are --uidmap and --gidmap.
+	UserNS         string
+	UIDMap, GIDMap []string
+	Labels         []string
+	Interactive    bool
+	// Tty gives the container a pseudo-terminal.
+	Tty    bool
+	Remove bool
+	// Init runs an init as PID 1 that reaps zombies and forwards signals:
+	// InitPath, or catatonit or tini-static found on the host.
+	Init     bool
+	InitPath string
+	// Detach runs the container under a monitor and returns at once.
+	Detach bool
+	// Restart is the restart policy: no, on-failure[:N], always or
+	// unless-stopped.
+	Restart string
+	// LogOpts are --log-opt values: max-size=SIZE, max-file=N.
+	LogOpts []string
+	// StopSignal and StopTimeout override the image's and the default 10 s.
+	StopSignal  string
+	StopTimeout *int
+	// Replace removes an existing container of the same name first.
+	Replace bool
+	// CIDFile receives the container ID; it must not exist yet.
+	CIDFile string
+	// Pull is the pull policy (missing, always, never, newer) and Registry
+	// the options of such a pull; PullProgress receives its progress.
+	Pull         string
+	Registry     storage.RegistryOptions
+	PullProgress io.Writer
+}
+
+// ParseSignal reads a signal name (KILL, SIGKILL, kill) or number.
+func ParseSignal(s string) (unix.Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+		return unix.Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	if sig := unix.SignalNum(name); sig != 0 {
+		return sig, nil
+	}
+	return 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("invalid signal %q: use a name such as TERM or a number", s))
+}

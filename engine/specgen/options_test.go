@@ -1,0 +1,114 @@
+package specgen
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
+)
+
+func TestEnv(t *testing.T) {
+	t.Setenv("SCOW_TEST_FROM_HOST", "host value")
+	entries := []struct {
+		in, want string
+		err      bool
+	}{
+		{"A=1", "A=1", false},
+		{"A=", "A=", false},
+		{"A=b=c", "A=b=c", false},
+		{"SCOW_TEST_FROM_HOST", "SCOW_TEST_FROM_HOST=host value", false},
+		{"SCOW_TEST_UNSET_VAR", "", false},
+		{"=x", "", true},
+		{"BAD KEY=1", "", true},
+	}
+	for _, tc := range entries {
+		got, err := envEntry(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("envEntry(%q) = %q, %v; want %q, error %t", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+	merged := MergeEnv([]string{"PATH=/bin", "A=1"}, "A=2", "B=3", "PATH=/usr/bin")
+	if !slices.Equal(merged, []string{"PATH=/usr/bin", "A=2", "B=3"}) {
+		t.Errorf("MergeEnv = %v", merged)
+	}
+	if !HasEnv(merged, "B") || HasEnv(merged, "C") || HasEnv(merged, "PAT") {
+		t.Error("HasEnv wrong")
+	}
+
+	f := filepath.Join(t.TempDir(), "env")
+	os.WriteFile(f, []byte("# comment\n\nX=1\n  Y=two words  \nSCOW_TEST_FROM_HOST\n"), 0o644)
+	got, err := ReadEnvFile(f)
+	if err != nil || !slices.Equal(got, []string{"X=1", "Y=two words  ", "SCOW_TEST_FROM_HOST=host value"}) {
+		t.Errorf("ReadEnvFile = %v, %v", got, err)
+	}
+	os.WriteFile(f, []byte("=bad\n"), 0o644)
+	if _, err := ReadEnvFile(f); !errors.Is(err, errdefs.ErrInvalid) {
+		t.Errorf("ReadEnvFile of a bad line: %v", err)
+	}
+	if _, err := ReadEnvFile(f + ".missing"); !errors.Is(err, errdefs.ErrInvalid) {
+		t.Errorf("ReadEnvFile of a missing file: %v", err)
+	}
+}
+
+func TestParseEntrypoint(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+		err  bool
+	}{
+		{"", []string{}, false},
+		{"/bin/echo", []string{"/bin/echo"}, false},
+		{"echo hi", []string{"echo hi"}, false},
+		{`["sh","-c"]`, []string{"sh", "-c"}, false},
+		{`["sh"`, nil, true},
+	}
+	for _, tc := range tests {
+		got, err := parseEntrypoint(tc.in)
+		if (err != nil) != tc.err || !slices.Equal(got, tc.want) {
+			t.Errorf("parseEntrypoint(%q) = %q, %v", tc.in, got, err)
+		}
+	}
+}
+
+func TestParseRestartPolicy(t *testing.T) {
+	good := map[string]record.RestartPolicy{
+		"": {Name: "no"}, "no": {Name: "no"}, "always": {Name: "always"}, "unless-stopped": {Name: "unless-stopped"},
+		"on-failure": {Name: "on-failure"}, "on-failure:5": {Name: "on-failure", MaxRetries: 5},
+	}
+	for in, want := range good {
+		if got, err := ParseRestartPolicy(in); err != nil || got != want {
+			t.Errorf("ParseRestartPolicy(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"sometimes", "always:3", "on-failure:x", "on-failure:-1"} {
+		if _, err := ParseRestartPolicy(bad); err == nil {
+			t.Errorf("ParseRestartPolicy(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseLogOptsAndSignals(t *testing.T) {
+	size, files, err := parseLogOpts([]string{"max-size=10k", "max-file=3"})
+	if err != nil || size != 10*1024 || files != 3 {
+		t.Errorf("parseLogOpts = %d %d %v", size, files, err)
+	}
+	for _, bad := range [][]string{{"max-size=huge"}, {"max-file=0"}, {"color=red"}} {
+		if _, _, err := parseLogOpts(bad); err == nil {
+			t.Errorf("parseLogOpts(%v) accepted", bad)
+		}
+	}
+	for in, want := range map[string]int{"KILL": 9, "sigterm": 15, "SIGUSR1": 10, "2": 2} {
+		if got, err := ParseSignal(in); err != nil || int(got) != want {
+			t.Errorf("ParseSignal(%q) = %d, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"NOPE", "0", "99", ""} {
+		if _, err := ParseSignal(bad); err == nil {
+			t.Errorf("ParseSignal(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,302 @@
+package specgen
+
+import (
+	"errors"
+	"fmt"
+	stdnet "net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/internal/userns"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/netns"
+	"github.com/scow-project/scow/storage"
+	"github.com/sirupsen/logrus"
+)
+
+// Spec is a container to create, typed and checked: what run and create
+// make of their flags (NewSpec), and what builds, pods, kube play,
+// compose and an API fill in directly. CreateSpec makes the container
+// from it; what needs the store (the image, named networks, volumes,
+// other containers) is looked up there.
+type Spec struct {
+	// Name is the container's name; "" picks one.
+	Name string
+	// Image is the image reference; Pull is the pull policy (missing,
+	// always, never, newer) and Registry the options of such a pull.
+	Image    string
+	Pull     string
+	Registry storage.RegistryOptions
+
+	// Entrypoint replaces the image's when SetEntrypoint is set (nil
+	// clears it); Cmd, when set, replaces the image's.
+	Entrypoint    []string
+	SetEntrypoint bool
+	Cmd           []string
+	// Env entries go over the image's; WorkingDir and User, when set,
+	// replace the image's.
+	Env         []string
+	WorkingDir  string
+	User        string
+	Interactive bool
+	Tty         bool
+	// Init is the host path of an init to run as PID 1, "" for none.
+	Init string
+
+	// Network is the network mode; NetworkAliases and IP apply on a
+	// named network. Ports are published (host port 0: one is picked);
+	// PublishAll adds every port the image exposes.
+	Network        netns.Mode
+	NetworkAliases []string
+	IP             string
+	Ports          []netns.PortMapping
+	PublishAll     bool
+	Hostname       string
+	DNS            []string
+	DNSSearch      []string
+	DNSOptions     []string
+	AddHosts       []string
+	NoHosts        bool
+	MacAddress     string
+
+	// Mounts are the user's binds, volumes and tmpfs; VolumesFrom are
+	// CONTAINER[:ro|rw] whose mounts are added.
+	Mounts        []record.Mount
+	VolumesFrom   []string
+	ReadOnly      bool
+	ReadOnlyTmpfs bool
+	// IDMapping is the container's own user namespace, if any;
+	// KeepIDUser is the user --userns=keep-id runs as.
+	IDMapping  storage.IDMapping
+	KeepIDUser string
+
+	Labels      map[string]string
+	Remove      bool
+	Restart     record.RestartPolicy
+	LogMaxSize  int64
+	LogMaxFiles int
+	// StopSignal and StopTimeout, when set, replace the image's signal
+	// and the default 10 s.
+	StopSignal  string
+	StopTimeout *int
+	// Replace removes a container of the same name first; CIDFile
+	// receives the new container's ID.
+	Replace bool
+	CIDFile string
+}
+
+// NewSpec turns the flags of run and create into a Spec and checks it.
+// It reads the files the flags name (--env-file) and the host's init, but
+// not the store.
+func NewSpec(o RunOptions) (*Spec, error) {
+	s := &Spec{
+		Name: o.Name, Image: o.Image, Pull: o.Pull, Registry: o.Registry,
+		Cmd: o.Args, WorkingDir: o.Workdir, User: o.User, Interactive: o.Interactive, Tty: o.Tty,
+		NetworkAliases: o.NetworkAliases, IP: o.IP, PublishAll: o.PublishAll, Hostname: o.Hostname,
+		DNS: o.DNS, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions, AddHosts: o.AddHosts,
+		NoHosts: o.NoHosts, MacAddress: o.MacAddress, VolumesFrom: o.VolumesFrom,
+		ReadOnly: o.ReadOnly, ReadOnlyTmpfs: o.ReadOnlyTmpfs, Remove: o.Remove,
+		StopSignal: o.StopSignal, StopTimeout: o.StopTimeout, Replace: o.Replace, CIDFile: o.CIDFile,
+	}
+	network := o.Network
+	if network == "" {
+		network = DefaultNetwork()
+	}
+	var err error
+	if s.Network, err = netns.ParseMode(network); err != nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
+	}
+	for _, p := range o.Publish {
+		m, err := netns.ParsePublish(p)
+		if err != nil {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
+		}
+		s.Ports = append(s.Ports, m...)
+	}
+	if s.Mounts, err = parseMounts(o); err != nil {
+		return nil, err
+	}
+	uns, err := parseUserNS(o.UserNS, o.UIDMap, o.GIDMap)
+	if err != nil {
+		return nil, err
+	}
+	s.IDMapping, s.KeepIDUser = uns.mapping, uns.user
+	if s.Env, err = UserEnv(o.EnvFiles, o.Env); err != nil {
+		return nil, err
+	}
+	if s.Labels, err = ParseLabels(o.Labels); err != nil {
+		return nil, err
+	}
+	if s.Restart, err = ParseRestartPolicy(o.Restart); err != nil {
+		return nil, err
+	}
+	if s.LogMaxSize, s.LogMaxFiles, err = parseLogOpts(o.LogOpts); err != nil {
+		return nil, err
+	}
+	if o.Entrypoint != nil {
+		s.SetEntrypoint = true
+		if s.Entrypoint, err = parseEntrypoint(*o.Entrypoint); err != nil {
+			return nil, err
+		}
+	}
+	if s.Init, err = findInit(o.Init, o.InitPath); err != nil {
+		return nil, err
+	}
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
+	if s.CIDFile != "" {
+		if _, err := os.Stat(s.CIDFile); err == nil {
+			return nil, errdefs.WithClass(errdefs.ErrExists, fmt.Errorf("--cidfile %s already exists: remove it first", s.CIDFile))
+		}
+	}
+	return s, nil
+}
+
+// Check applies the rules between a spec's fields that hold whoever made
+// it; CreateSpec checks every spec. Published ports with the host's
+// network are dropped, with a warning, as Docker does: compose files
+// publish ports and use the host's network too.
+func (s *Spec) Check() error {
+	bad := func(format string, a ...any) error {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
+	}
+	if s.Name != "" {
+		if err := record.ValidName(s.Name); err != nil {
+			return err
+		}
+	}
+	if s.Hostname != "" && !hostnameRE.MatchString(s.Hostname) {
+		return bad("--hostname %q: use letters, digits, '-' and '.', at most 253 of them, 63 between dots", s.Hostname)
+	}
+	mode := s.Network
+	if mode.Kind != netns.ModeBridge && (len(s.NetworkAliases) > 0 || s.IP != "") {
+		return bad("--network-alias and --ip need a named network, not --network %s", mode)
+	}
+	switch {
+	case len(s.Ports) == 0 && !s.PublishAll, mode.Kind == netns.ModeSlirp, mode.Kind == netns.ModePasta, mode.Kind == netns.ModeBridge:
+	case mode.Kind == netns.ModeHost:
+		logrus.Warn("Published ports are discarded when using host network mode")
+		s.Ports, s.PublishAll = nil, false
+	default:
+		return bad("-p and -P need a network of the container's own (slirp4netns, pasta or a named one), not --network %s", mode)
+	}
+	for _, h := range s.AddHosts {
+		if err := netns.ValidateHost(h); err != nil {
+			return errdefs.WithClass(errdefs.ErrInvalid, err)
+		}
+	}
+	if s.MacAddress != "" {
+		if _, err := stdnet.ParseMAC(s.MacAddress); err != nil || (mode.Kind != netns.ModeSlirp && mode.Kind != netns.ModePasta && mode.Kind != netns.ModeBridge) {
+			return bad("--mac-address %q: give a MAC address, with --network slirp4netns, pasta or a named network", s.MacAddress)
+		}
+	}
+	joins := mode.Kind == netns.ModeContainer || mode.Kind == netns.ModeNS
+	if joins && (s.IDMapping.Auto || len(s.IDMapping.UIDMap) > 0) {
+		// The runtime enters a container's own user namespace before its
+		// network namespace, which would be one it cannot enter then.
+		return bad("conflicting options: a user namespace of its own (--userns, --uidmap) and --network %s: such a container needs a network namespace of its own", mode)
+	}
+	if mode.Kind == netns.ModeContainer {
+		// As in Docker, the joiner takes the owner's names and files.
+		for _, f := range []struct {
+			flag string
+			set  bool
+		}{
+			{"--hostname", s.Hostname != ""}, {"--dns", len(s.DNS) > 0}, {"--dns-search", len(s.DNSSearch) > 0},
+			{"--dns-option", len(s.DNSOptions) > 0}, {"--add-host", len(s.AddHosts) > 0}, {"--mac-address", s.MacAddress != ""},
+		} {
+			if f.set {
+				return bad("conflicting options: %s and --network %s: the container takes them from the one whose network it joins", f.flag, mode)
+			}
+		}
+	}
+	if s.Restart.Name != "" && s.Restart.Name != "no" && s.Remove {
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("--restart and --rm conflict: a container cannot be both restarted and removed when it exits"))
+	}
+	if s.StopSignal != "" {
+		if _, err := ParseSignal(s.StopSignal); err != nil {
+			return err
+		}
+	}
+	if s.WorkingDir != "" && !strings.HasPrefix(s.WorkingDir, "/") {
+		return bad("-w %q: the working directory must be absolute", s.WorkingDir)
+	}
+	for _, ref := range s.VolumesFrom {
+		if _, mode, _ := strings.Cut(ref, ":"); mode != "" && mode != "ro" && mode != "rw" {
+			return bad("--volumes-from %q: the mode must be ro or rw", ref)
+		}
+	}
+	return checkDestinations(s.Mounts)
+}
+
+// UserEnv reads the environment a user gives run or exec: --env-file
+// files, then -e entries.
+func UserEnv(files, entries []string) ([]string, error) {
+	var env []string
+	for _, f := range files {
+		fe, err := ReadEnvFile(f)
+		if err != nil {
+			return nil, err
+		}
+		env = append(env, fe...)
+	}
+	for _, kv := range entries {
+		entry, err := envEntry(kv)
+		if err != nil {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("-e: %w", err))
+		}
+		if entry != "" {
+			env = append(env, entry)
+		}
+	}
+	return env, nil
+}
+
+// InitDest is where an init binary appears in a container.
+const InitDest = "/run/scow-init"
+
+// initCandidates are static inits Debian packages, in order of choice.
+var initCandidates = []string{"catatonit", "/usr/libexec/podman/catatonit", "tini-static"}
+
+// findInit returns the init to bind into the container: path when
+// given, else the first candidate found; "" without --init.
+func findInit(init bool, path string) (string, error) {
+	if !init && path == "" {
+		return "", nil
+	}
+	if path != "" {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return "", err
+		}
+		if st, err := os.Stat(abs); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+			return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--init-path %s: not an executable file", path))
+		}
+		return abs, nil
+	}
+	for _, c := range initCandidates {
+		if p, err := exec.LookPath(c); err == nil {
+			return p, nil
+		}
+	}
+	return "", errdefs.WithClass(errdefs.ErrNotFound, errors.New("--init: no catatonit or tini-static on this host: install the catatonit package or give --init-path"))
+}
+
+// DefaultNetwork is the --network of a container that names none:
+// slirp4netns rootless (a bridge needs the infra namespace's extra
+// process and hop), the default bridge network as root.
+func DefaultNetwork() string {
+	if userns.Rootless() {
+		return netns.ModeSlirp
+	}
+	return netns.DefaultNetwork
+}
+
+// hostnameRE is a host name as RFC 1123 has it: it goes into the hosts
+// files of a network's other containers.
+var hostnameRE = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$`)

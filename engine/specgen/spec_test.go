@@ -1,0 +1,117 @@
+package specgen
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/netns"
+	"go.podman.io/storage/pkg/idtools"
+)
+
+// NewSpec is pure but for the files flags name: every option becomes a
+// typed field, every conflict an errdefs.ErrInvalid that names the flags.
+func TestNewSpec(t *testing.T) {
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "env")
+	os.WriteFile(envFile, []byte("# comment\nFROM_FILE=1\n"), 0o644)
+	taken := filepath.Join(dir, "cid")
+	os.WriteFile(taken, nil, 0o644)
+	str := func(s string) *string { return &s }
+	ten := 10
+
+	valid := []struct {
+		name  string
+		o     RunOptions
+		check func(*Spec) bool
+	}{
+		{"the image and its command", RunOptions{Image: "busybox", Args: []string{"echo", "hi"}}, func(s *Spec) bool {
+			return s.Image == "busybox" && reflect.DeepEqual(s.Cmd, []string{"echo", "hi"}) && !s.SetEntrypoint && s.Restart.Name == "no" && s.LogMaxFiles == 1
+		}},
+		{"ports on slirp4netns", RunOptions{Image: "i", Network: "slirp4netns", Publish: []string{"8080:80"}}, func(s *Spec) bool {
+			return s.Network.Kind == netns.ModeSlirp && len(s.Ports) == 1 && s.Ports[0].HostPort == 8080 && s.Ports[0].ContainerPort == 80
+		}},
+		{"ports dropped on the host's network", RunOptions{Image: "i", Network: "host", Publish: []string{"80"}, PublishAll: true}, func(s *Spec) bool {
+			return s.Ports == nil && !s.PublishAll
+		}},
+		{"env files, then -e", RunOptions{Image: "i", EnvFiles: []string{envFile}, Env: []string{"A=b", "EMPTY="}}, func(s *Spec) bool {
+			return reflect.DeepEqual(s.Env, []string{"FROM_FILE=1", "A=b", "EMPTY="})
+		}},
+		{"an empty entrypoint clears the image's", RunOptions{Image: "i", Entrypoint: str("")}, func(s *Spec) bool {
+			return s.SetEntrypoint && len(s.Entrypoint) == 0
+		}},
+		{"a JSON entrypoint", RunOptions{Image: "i", Entrypoint: str(`["/bin/sh","-c"]`)}, func(s *Spec) bool {
+			return reflect.DeepEqual(s.Entrypoint, []string{"/bin/sh", "-c"})
+		}},
+		{"labels, logs, restart, stop", RunOptions{Image: "i", Labels: []string{"a=b", "c"}, LogOpts: []string{"max-size=1k", "max-file=3"}, Restart: "on-failure:2", StopSignal: "SIGUSR1", StopTimeout: &ten}, func(s *Spec) bool {
+			return reflect.DeepEqual(s.Labels, map[string]string{"a": "b", "c": ""}) && s.LogMaxSize == 1024 && s.LogMaxFiles == 3 &&
+				s.Restart == record.RestartPolicy{Name: "on-failure", MaxRetries: 2} && s.StopSignal == "SIGUSR1" && *s.StopTimeout == 10
+		}},
+		{"mounts of every kind", RunOptions{Image: "i", Volumes: []string{"/src:/a:ro", "data:/b"}, Tmpfs: []string{"/t"}, VolumesFrom: []string{"other:ro"}}, func(s *Spec) bool {
+			return len(s.Mounts) == 3 && s.Mounts[0].Type == record.MountBind && s.Mounts[0].ReadOnly && s.Mounts[1].Type == record.MountVolume &&
+				s.Mounts[2].Type == record.MountTmpfs && reflect.DeepEqual(s.VolumesFrom, []string{"other:ro"})
+		}},
+		{"an ID mapping", RunOptions{Image: "i", UIDMap: []string{"0:1:10"}}, func(s *Spec) bool {
+			return reflect.DeepEqual(s.IDMapping.UIDMap, []idtools.IDMap{{ContainerID: 0, HostID: 1, Size: 10}}) && s.KeepIDUser == ""
+		}},
+		{"a named network with an alias", RunOptions{Image: "i", Network: "app", NetworkAliases: []string{"db"}, IP: "10.1.0.5"}, func(s *Spec) bool {
+			return s.Network.Kind == netns.ModeBridge && s.Network.Target == "app" && s.IP == "10.1.0.5"
+		}},
+		{"another container's network", RunOptions{Image: "i", Network: "container:web"}, func(s *Spec) bool {
+			return s.Network.Kind == netns.ModeContainer && s.Network.Target == "web"
+		}},
+	}
+	for _, tc := range valid {
+		s, err := NewSpec(tc.o)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if !tc.check(s) {
+			t.Errorf("%s: got %+v", tc.name, *s)
+		}
+	}
+
+	invalid := []struct {
+		name  string
+		o     RunOptions
+		class error
+		words string
+	}{
+		{"a bad name", RunOptions{Image: "i", Name: "-x"}, errdefs.ErrInvalid, "-x"},
+		{"a bad hostname", RunOptions{Image: "i", Hostname: "a_b"}, errdefs.ErrInvalid, "--hostname"},
+		{"a bad network", RunOptions{Image: "i", Network: "weird:x"}, errdefs.ErrInvalid, "weird"},
+		{"a bad port", RunOptions{Image: "i", Network: "slirp4netns", Publish: []string{"x:y"}}, errdefs.ErrInvalid, "x:y"},
+		{"ports without a network of its own", RunOptions{Image: "i", Network: "none", Publish: []string{"80"}}, errdefs.ErrInvalid, "-p and -P"},
+		{"an alias without a named network", RunOptions{Image: "i", Network: "none", NetworkAliases: []string{"a"}}, errdefs.ErrInvalid, "--network-alias"},
+		{"a bad MAC address", RunOptions{Image: "i", Network: "slirp4netns", MacAddress: "zz"}, errdefs.ErrInvalid, "--mac-address"},
+		{"a MAC address on the host's network", RunOptions{Image: "i", Network: "host", MacAddress: "02:42:ac:11:00:02"}, errdefs.ErrInvalid, "--mac-address"},
+		{"a bad --add-host", RunOptions{Image: "i", AddHosts: []string{"nocolon"}}, errdefs.ErrInvalid, "nocolon"},
+		{"a hostname with another's network", RunOptions{Image: "i", Network: "container:web", Hostname: "h"}, errdefs.ErrInvalid, "conflicting options: --hostname"},
+		{"a user namespace with a joined network", RunOptions{Image: "i", Network: "ns:/run/netns/x", UIDMap: []string{"0:1:10"}}, errdefs.ErrInvalid, "conflicting options"},
+		{"restart and rm", RunOptions{Image: "i", Restart: "always", Remove: true}, errdefs.ErrInvalid, "--restart and --rm"},
+		{"a bad restart policy", RunOptions{Image: "i", Restart: "sometimes"}, errdefs.ErrInvalid, "sometimes"},
+		{"a bad stop signal", RunOptions{Image: "i", StopSignal: "NOPE"}, errdefs.ErrInvalid, "NOPE"},
+		{"a relative workdir", RunOptions{Image: "i", Workdir: "rel"}, errdefs.ErrInvalid, "-w"},
+		{"a bad --volumes-from mode", RunOptions{Image: "i", VolumesFrom: []string{"other:zz"}}, errdefs.ErrInvalid, "--volumes-from"},
+		{"two mounts on one path", RunOptions{Image: "i", Volumes: []string{"/a:/x", "/b:/x/"}}, errdefs.ErrInvalid, "/x"},
+		{"a bad -e", RunOptions{Image: "i", Env: []string{"=x"}}, errdefs.ErrInvalid, "=x"},
+		{"a missing env file", RunOptions{Image: "i", EnvFiles: []string{filepath.Join(dir, "none")}}, os.ErrNotExist, "none"},
+		{"a bad entrypoint", RunOptions{Image: "i", Entrypoint: str("[oops")}, errdefs.ErrInvalid, "--entrypoint"},
+		{"a bad log option", RunOptions{Image: "i", LogOpts: []string{"colour=red"}}, errdefs.ErrInvalid, "colour"},
+		{"a bad --userns", RunOptions{Image: "i", UserNS: "sideways"}, errdefs.ErrInvalid, "sideways"},
+		{"a missing init", RunOptions{Image: "i", InitPath: filepath.Join(dir, "none")}, errdefs.ErrInvalid, "--init-path"},
+		{"an existing cidfile", RunOptions{Image: "i", CIDFile: taken}, errdefs.ErrExists, "--cidfile"},
+	}
+	for _, tc := range invalid {
+		_, err := NewSpec(tc.o)
+		if !errors.Is(err, tc.class) || !strings.Contains(err.Error(), tc.words) {
+			t.Errorf("%s: got %v, want %v naming %q", tc.name, err, tc.class, tc.words)
+		}
+	}
+}
