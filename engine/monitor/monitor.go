@@ -321,11 +321,15 @@ func (m *Monitor) supervise(id string, h *hub, started func(error)) error {
 	return nil
 }
 
-// finish applies --rm once the container is done for good.
+// finish applies --rm once the container is done for good, and shuts
+// the store before any client hears of the end: the last process to shut
+// it unmounts storage's private mount of its home, which a client that
+// returns must not find left behind.
 func (m *Monitor) finish(cfg *record.Config) {
 	if cfg.Remove {
 		m.r.Delete(context.Background(), cfg.ID)
 	}
+	m.b.Close()
 }
 
 // restartDelay applies the restart policy to an exit with code: whether
