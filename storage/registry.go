@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,6 +51,9 @@ type RegistryOptions struct {
 	CertDir string
 	// OS, Arch and Variant choose from a multi-platform image.
 	OS, Arch, Variant string
+	// Platform is OS/ARCH[/VARIANT]; when set it overrides OS, Arch and
+	// Variant.
+	Platform string
 	// Progress receives progress bars; nil is quiet.
 	Progress io.Writer
 	// Retry is how many times a failed copy is tried again.
@@ -77,13 +81,32 @@ func (s *Store) sysContext(o RegistryOptions) (*types.SystemContext, error) {
 		}
 		sys.DockerAuthConfig = &types.DockerAuthConfig{Username: user, Password: pass}
 	}
-	sys.OSChoice, sys.ArchitectureChoice, sys.VariantChoice = o.OS, o.Arch, o.Variant
+	var err error
+	if sys.OSChoice, sys.ArchitectureChoice, sys.VariantChoice, err = platformChoice(o); err != nil {
+		return nil, err
+	}
 	// CONTAINERS_REGISTRIES_CONF names another registries.conf, as for
 	// Podman and skopeo.
 	if err := environment.UpdateRegistriesConf(&sys); err != nil {
 		return nil, err
 	}
 	return &sys, nil
+}
+
+// platformChoice is the OS, architecture and variant to pick from a
+// multi-platform image: Platform's parts, or else OS, Arch and Variant.
+func platformChoice(o RegistryOptions) (osName, arch, variant string, err error) {
+	if o.Platform == "" {
+		return o.OS, o.Arch, o.Variant, nil
+	}
+	parts := strings.Split(o.Platform, "/")
+	if len(parts) < 2 || len(parts) > 3 || slices.Contains(parts, "") {
+		return "", "", "", fmt.Errorf("--platform %q: want OS/ARCH[/VARIANT]", o.Platform)
+	}
+	if len(parts) == 3 {
+		variant = parts[2]
+	}
+	return parts[0], parts[1], variant, nil
 }
 
 // registryPolicy is the user's policy.json, or Podman's default when there

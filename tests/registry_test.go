@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -221,6 +222,10 @@ func TestRegistryPushPull(t *testing.T) {
 		wantError(t, fresh.scow("pull", ref), 125, "--tls-verify=false")
 		wantError(t, fresh.scow("pull", "--tls-verify=false", "127.0.0.1:1/x/y"), 125, "connection refused")
 		wantError(t, fresh.scow("pull", "--tls-verify=false", "Bad::Name"), 125, "Bad::Name")
+		wantError(t, fresh.scow("pull", "--tls-verify=false", "--platform", "linux", ref), 125, "want OS/ARCH[/VARIANT]")
+		if got := fresh.must("pull", "-q", "--tls-verify=false", "--platform", "linux/"+runtime.GOARCH, ref); len(strings.TrimSpace(got)) != 64 {
+			t.Errorf("pull --platform of the host's platform printed %q, want an image ID", got)
+		}
 		// --all-tags, history, --digests, image prune.
 		s.must("push", "--tls-verify=false", "busybox", reg.host+"/"+m.name+"/busybox:2")
 		tags := newStore(t, m)

@@ -65,17 +65,8 @@ func pullCommand() *cli.Command {
 				return err
 			}
 			o := registryOptions(c)
-			o.OS, o.Arch, o.Variant, o.Retry = c.String("os"), c.String("arch"), c.String("variant"), c.Int("retry")
-			if p := c.String("platform"); p != "" {
-				parts := strings.Split(p, "/")
-				if len(parts) < 2 || len(parts) > 3 {
-					return fmt.Errorf("--platform %q: want OS/ARCH[/VARIANT]", p)
-				}
-				o.OS, o.Arch = parts[0], parts[1]
-				if len(parts) == 3 {
-					o.Variant = parts[2]
-				}
-			}
+			o.OS, o.Arch, o.Variant, o.Platform = c.String("os"), c.String("arch"), c.String("variant"), c.String("platform")
+			o.Retry = c.Int("retry")
 			o.Progress = progress(c)
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
