@@ -107,16 +107,16 @@ func (e *Engine) Inspect(ctx context.Context, ref, kind string, size bool) (any,
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--type %q: use container, image or all", kind))
 	}
 	if kind == "image" {
-		return e.images.InspectImage(ref)
+		return e.images.Inspect(ref)
 	}
-	data, err := e.containers.InspectContainer(ctx, ref, size)
+	data, err := e.containers.Inspect(ctx, ref, size)
 	if err == nil {
 		return data, nil
 	}
 	if kind == "container" || !errors.Is(err, errdefs.ErrNotFound) {
 		return nil, err
 	}
-	img, err := e.images.InspectImage(ref)
+	img, err := e.images.Inspect(ref)
 	if errors.Is(err, errdefs.ErrNotFound) {
 		return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("no container or image named %q", ref))
 	}

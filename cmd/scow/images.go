@@ -128,7 +128,7 @@ func imagesCommand() *cli.Command {
 			if err := exactArgs(c, 0, 1, "images [REPOSITORY[:TAG]]"); err != nil {
 				return err
 			}
-			imgs, err := e.Images().Images(c.Args().First())
+			imgs, err := e.Images().List(c.Args().First())
 			if err != nil {
 				return err
 			}
@@ -201,7 +201,7 @@ func rmiCommand() *cli.Command {
 			}
 			var firstErr error
 			for _, name := range c.Args().Slice() {
-				res, err := e.Images().RemoveImage(c.Context, name, c.Bool("force"))
+				res, err := e.Images().Remove(c.Context, name, c.Bool("force"))
 				if err != nil {
 					if firstErr != nil {
 						fmt.Fprintf(c.App.ErrWriter, "Error: %s\n", oneLine(firstErr))
@@ -239,7 +239,7 @@ func imageCommand() *cli.Command {
 					}
 					var rows []any
 					for _, name := range c.Args().Slice() {
-						info, err := e.Images().InspectImage(name)
+						info, err := e.Images().Inspect(name)
 						if err != nil {
 							return err
 						}
@@ -258,7 +258,7 @@ func imageCommand() *cli.Command {
 					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask (scow never asks)"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					ids, err := e.Images().PruneImages(c.Bool("all"))
+					ids, err := e.Images().Prune(c.Bool("all"))
 					for _, id := range ids {
 						fmt.Fprintln(c.App.Writer, id)
 					}

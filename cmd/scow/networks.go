@@ -45,7 +45,7 @@ func networkCommand() *cli.Command {
 					if err := exactArgs(c, 1, 1, "network create [OPTIONS] NAME"); err != nil {
 						return err
 					}
-					n, err := e.Networks().CreateNetwork(networks.NetworkCreateOptions{
+					n, err := e.Networks().Create(networks.NetworkCreateOptions{
 						Name: c.Args().First(), Driver: c.String("driver"), Subnet: c.String("subnet"), Gateway: c.String("gateway"), Internal: c.Bool("internal"),
 						Labels: c.StringSlice("label"), Ignore: c.Bool("ignore"),
 					})
@@ -70,7 +70,7 @@ func networkCommand() *cli.Command {
 					if err := exactArgs(c, 0, 0, "network ls [OPTIONS]"); err != nil {
 						return err
 					}
-					nets, err := e.Networks().Networks(c.StringSlice("filter"))
+					nets, err := e.Networks().List(c.StringSlice("filter"))
 					if err != nil {
 						return err
 					}
@@ -116,7 +116,7 @@ func networkCommand() *cli.Command {
 					}
 					var rows []any
 					for _, ref := range c.Args().Slice() {
-						n, err := e.Networks().InspectNetwork(ref)
+						n, err := e.Networks().Inspect(ref)
 						if err != nil {
 							return err
 						}
@@ -138,7 +138,7 @@ func networkCommand() *cli.Command {
 						return err
 					}
 					return eachRef(c, c.Args().Slice(), func(ref string) (string, error) {
-						return e.Networks().RemoveNetwork(c.Context, ref, c.Bool("force"))
+						return e.Networks().Remove(c.Context, ref, c.Bool("force"))
 					})
 				}),
 			},
@@ -150,7 +150,7 @@ func networkCommand() *cli.Command {
 					&cli.StringSliceFlag{Name: "filter", Usage: "name=, id=, driver=, label=KEY[=VALUE]"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					names, err := e.Networks().PruneNetworks(c.StringSlice("filter"))
+					names, err := e.Networks().Prune(c.StringSlice("filter"))
 					for _, n := range names {
 						fmt.Fprintln(c.App.Writer, n)
 					}
@@ -165,7 +165,7 @@ func networkCommand() *cli.Command {
 					if err := exactArgs(c, 1, 1, "network exists NETWORK"); err != nil {
 						return err
 					}
-					_, err := e.Networks().InspectNetwork(c.Args().First())
+					_, err := e.Networks().Inspect(c.Args().First())
 					if errors.Is(err, errdefs.ErrNotFound) {
 						return &errdefs.ExitError{Code: 1}
 					}

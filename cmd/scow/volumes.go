@@ -42,7 +42,7 @@ func volumeCommand() *cli.Command {
 					if err := exactArgs(c, 0, 1, "volume create [OPTIONS] [NAME]"); err != nil {
 						return err
 					}
-					v, err := e.Volumes().CreateVolume(volumes.VolumeCreateOptions{
+					v, err := e.Volumes().Create(volumes.VolumeCreateOptions{
 						Name: c.Args().First(), Driver: c.String("driver"), Labels: c.StringSlice("label"), Opts: c.StringSlice("opt"), IgnoreExisting: c.Bool("ignore"),
 					})
 					if err != nil {
@@ -65,7 +65,7 @@ func volumeCommand() *cli.Command {
 					if err := exactArgs(c, 0, 0, "volume ls [OPTIONS]"); err != nil {
 						return err
 					}
-					vols, err := e.Volumes().Volumes(c.StringSlice("filter"))
+					vols, err := e.Volumes().List(c.StringSlice("filter"))
 					if err != nil {
 						return err
 					}
@@ -101,7 +101,7 @@ func volumeCommand() *cli.Command {
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 					var vols []*volumes.Volume
 					if c.Bool("all") {
-						all, err := e.Volumes().Volumes(nil)
+						all, err := e.Volumes().List(nil)
 						if err != nil {
 							return err
 						}
@@ -111,7 +111,7 @@ func volumeCommand() *cli.Command {
 							return err
 						}
 						for _, name := range c.Args().Slice() {
-							v, err := e.Volumes().InspectVolume(name)
+							v, err := e.Volumes().Inspect(name)
 							if err != nil {
 								return err
 							}
@@ -137,7 +137,7 @@ func volumeCommand() *cli.Command {
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 					names := c.Args().Slice()
 					if c.Bool("all") {
-						vols, err := e.Volumes().Volumes(nil)
+						vols, err := e.Volumes().List(nil)
 						if err != nil {
 							return err
 						}
@@ -149,7 +149,7 @@ func volumeCommand() *cli.Command {
 						return errors.New("volume rm: give at least one volume name")
 					}
 					return eachRef(c, names, func(n string) (string, error) {
-						return n, e.Volumes().RemoveVolume(c.Context, n, c.Bool("force"))
+						return n, e.Volumes().Remove(c.Context, n, c.Bool("force"))
 					})
 				}),
 			},
@@ -162,7 +162,7 @@ func volumeCommand() *cli.Command {
 					&cli.StringSliceFlag{Name: "filter", Usage: "name=, label=KEY[=VALUE], driver="},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					names, err := e.Volumes().PruneVolumes(c.Bool("all"), c.StringSlice("filter"))
+					names, err := e.Volumes().Prune(c.Bool("all"), c.StringSlice("filter"))
 					for _, n := range names {
 						fmt.Fprintln(c.App.Writer, n)
 					}
@@ -177,7 +177,7 @@ func volumeCommand() *cli.Command {
 					if err := exactArgs(c, 1, 1, "volume exists VOLUME"); err != nil {
 						return err
 					}
-					_, err := e.Volumes().InspectVolume(c.Args().First())
+					_, err := e.Volumes().Inspect(c.Args().First())
 					if errors.Is(err, errdefs.ErrNotFound) {
 						return &errdefs.ExitError{Code: 1}
 					}

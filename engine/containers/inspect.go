@@ -104,7 +104,7 @@ func (e *Service) networkSettings(cfg *record.Config, st *record.State) map[stri
 	for i, a := range cfg.Networks {
 		ep := live[a.Network]
 		id := ""
-		if c, err := e.networks.Get(a.Network); err == nil {
+		if c, err := e.networks.Inspect(a.Network); err == nil {
 			id = c.ID
 		}
 		aliases := a.Aliases
@@ -153,10 +153,10 @@ type InspectHostConfig struct {
 	Tmpfs          map[string]string        `json:"Tmpfs"`
 }
 
-// InspectContainer returns the inspect record of container ref; with
+// Inspect returns the inspect record of container ref; with
 // size, it includes the writable layer's size.
-func (e *Service) InspectContainer(ctx context.Context, ref string, size bool) (*ContainerInspect, error) {
-	ctr, err := e.Inspect(ctx, ref)
+func (e *Service) Inspect(ctx context.Context, ref string, size bool) (*ContainerInspect, error) {
+	ctr, err := e.Get(ctx, ref)
 	if err != nil {
 		return nil, err
 	}

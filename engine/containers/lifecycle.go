@@ -19,8 +19,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// LookupContainer resolves a name, a full ID or a unique ID prefix.
-func (e *Service) LookupContainer(ref string) (string, error) {
+// Lookup resolves a name, a full ID or a unique ID prefix.
+func (e *Service) Lookup(ref string) (string, error) {
 	if ref == "" {
 		return "", errdefs.WithClass(errdefs.ErrInvalid, errors.New("no container given"))
 	}
@@ -52,7 +52,7 @@ func (e *Service) LookupContainer(ref string) (string, error) {
 
 // lookupConfig resolves ref and reads the container's container.json.
 func (e *Service) lookupConfig(ref string) (*record.Config, error) {
-	id, err := e.LookupContainer(ref)
+	id, err := e.Lookup(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func signalPid(pid int, start uint64, sig unix.Signal) error {
 // streams the caller attaches to it, as Attach does, from its first byte
 // of output.
 func (e *Service) Start(ctx context.Context, ref string, streams *attach.Streams) error {
-	id, err := e.LookupContainer(ref)
+	id, err := e.Lookup(ref)
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func (e *Service) attach(cfg *record.Config, s attach.Streams) error {
 
 // running resolves ref to a container that runs, and its state.
 func (e *Service) running(ctx context.Context, ref string) (string, *record.State, error) {
-	id, err := e.LookupContainer(ref)
+	id, err := e.Lookup(ref)
 	if err != nil {
 		return "", nil, err
 	}
@@ -321,7 +321,7 @@ func (e *Service) Delete(ctx context.Context, id string) error {
 // Remove deletes a container; a running one only with force, which kills
 // it first.
 func (e *Service) Remove(ctx context.Context, ref string, force, volumes bool) (string, error) {
-	id, err := e.LookupContainer(ref)
+	id, err := e.Lookup(ref)
 	if err != nil {
 		return "", err
 	}
@@ -393,7 +393,7 @@ func (e *Service) removeContainer(ctx context.Context, id string, force, volumes
 // Wait blocks until the container meets condition ("stopped"/"exited",
 // the default, or "running", "created") and returns its exit code.
 func (e *Service) Wait(ctx context.Context, ref, condition string) (int, error) {
-	id, err := e.LookupContainer(ref)
+	id, err := e.Lookup(ref)
 	if err != nil {
 		return 0, err
 	}
@@ -427,7 +427,7 @@ func (e *Service) Wait(ctx context.Context, ref, condition string) (int, error) 
 // lockedConfig resolves ref, locks the container and reads its record;
 // the caller releases the lock with unlock.
 func (e *Service) lockedConfig(ref string) (_ *record.Config, unlock func(), err error) {
-	id, err := e.LookupContainer(ref)
+	id, err := e.Lookup(ref)
 	if err != nil {
 		return nil, nil, err
 	}

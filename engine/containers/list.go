@@ -177,8 +177,8 @@ func parseFilters(filters []string) (func(Container) bool, error) {
 	}, nil
 }
 
-// Inspect returns one container's record.
-func (e *Service) Inspect(ctx context.Context, ref string) (*Container, error) {
+// Get returns one container's record.
+func (e *Service) Get(ctx context.Context, ref string) (*Container, error) {
 	cfg, err := e.lookupConfig(ref)
 	if err != nil {
 		return nil, err

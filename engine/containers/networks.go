@@ -47,7 +47,7 @@ func (e *Service) ConnectNetwork(ctx context.Context, netRef, ref string, aliase
 
 // DisconnectNetwork takes a container off a network, at once if it runs.
 func (e *Service) DisconnectNetwork(ctx context.Context, netRef, ref string) error {
-	c, err := e.networks.Get(netRef)
+	c, err := e.networks.Inspect(netRef)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (e *Service) changeNetworks(ctx context.Context, ref string, change func(*r
 func (e *Service) ReloadNetworks(refs []string) ([]string, error) {
 	var ids []string
 	for _, ref := range refs {
-		id, err := e.LookupContainer(ref)
+		id, err := e.Lookup(ref)
 		if err != nil {
 			return nil, err
 		}

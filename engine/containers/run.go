@@ -218,7 +218,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		cfg.Name = record.RandomName() + "_" + cfg.ID[:4]
 	}
 	if s.Replace && s.Name != "" {
-		if old, err := e.LookupContainer(s.Name); err == nil {
+		if old, err := e.Lookup(s.Name); err == nil {
 			if err := e.removeContainer(ctx, old, true, false); err != nil {
 				return nil, fmt.Errorf("--replace: %w", err)
 			}

@@ -238,9 +238,9 @@ type ImageSummary struct {
 	Repository, Tag string
 }
 
-// Images lists stored images, newest first, one entry per name; a
+// List returns the stored images, newest first, one entry per name; a
 // non-empty filter (REPOSITORY[:TAG]) keeps the names it matches.
-func (e *Service) Images(filter string) ([]ImageSummary, error) {
+func (e *Service) List(filter string) ([]ImageSummary, error) {
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
@@ -278,8 +278,8 @@ func (e *Service) Images(filter string) ([]ImageSummary, error) {
 	return out, nil
 }
 
-// Image returns one image by name or ID.
-func (e *Service) Image(name string) (*Image, error) {
+// Get returns one image by name or ID.
+func (e *Service) Get(name string) (*Image, error) {
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
@@ -295,9 +295,9 @@ func (e *Service) Tag(name, newName string) error {
 	return backend.StorageErr(e.Store.Tag(name, newName))
 }
 
-// RemoveImage untags or deletes an image; with force, deleting it first
+// Remove untags or deletes an image; with force, deleting it first
 // removes the containers that use it.
-func (e *Service) RemoveImage(ctx context.Context, name string, force bool) (*storage.RemoveResult, error) {
+func (e *Service) Remove(ctx context.Context, name string, force bool) (*storage.RemoveResult, error) {
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
@@ -338,9 +338,9 @@ type InspectRootFS struct {
 	Layers []digest.Digest `json:"Layers"`
 }
 
-// InspectImage returns the inspect record of an image.
-func (e *Service) InspectImage(name string) (*ImageInspect, error) {
-	img, err := e.Image(name)
+// Inspect returns the inspect record of an image.
+func (e *Service) Inspect(name string) (*ImageInspect, error) {
+	img, err := e.Get(name)
 	if err != nil {
 		return nil, err
 	}
@@ -376,8 +376,8 @@ func (e *Service) History(name string) ([]HistoryEntry, error) {
 	return h, backend.StorageErr(err)
 }
 
-// PruneImages removes unused images without a name (all: any unused).
-func (e *Service) PruneImages(all bool) ([]string, error) {
+// Prune removes unused images without a name (all: any unused).
+func (e *Service) Prune(all bool) ([]string, error) {
 	if err := e.Open(); err != nil {
 		return nil, err
 	}

@@ -50,8 +50,8 @@ func (e *Service) networkRecords() ([]*NetConfig, error) {
 	return out, nil
 }
 
-// Get finds a network by name, by ID or by a unique prefix of one.
-func (e *Service) Get(ref string) (*NetConfig, error) {
+// Inspect finds a network by name, by ID or by a unique prefix of one.
+func (e *Service) Inspect(ref string) (*NetConfig, error) {
 	switch {
 	case ref == "bridge" || ref == netns.DefaultNetwork:
 		return netns.Default(), nil
@@ -99,8 +99,8 @@ type NetworkCreateOptions struct {
 	Ignore bool
 }
 
-// CreateNetwork records a new bridge network.
-func (e *Service) CreateNetwork(o NetworkCreateOptions) (*NetConfig, error) {
+// Create records a new bridge network.
+func (e *Service) Create(o NetworkCreateOptions) (*NetConfig, error) {
 	if o.Driver != "" && o.Driver != "bridge" {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network driver %q: scow has the bridge driver only", o.Driver))
 	}
@@ -138,9 +138,9 @@ func (e *Service) CreateNetwork(o NetworkCreateOptions) (*NetConfig, error) {
 	return c, nil
 }
 
-// Networks lists the networks that match every filter: name=, id=,
+// List returns the networks that match every filter: name=, id=,
 // driver=, label=KEY[=VALUE].
-func (e *Service) Networks(filters []string) ([]*NetConfig, error) {
+func (e *Service) List(filters []string) ([]*NetConfig, error) {
 	all, err := e.networkRecords()
 	if err != nil {
 		return nil, err
@@ -163,9 +163,6 @@ func (e *Service) Networks(filters []string) ([]*NetConfig, error) {
 	return out, nil
 }
 
-// InspectNetwork reads a network's record.
-func (e *Service) InspectNetwork(ref string) (*NetConfig, error) { return e.Get(ref) }
-
 // networkUsers maps network names to the containers configured with
 // them, running or not.
 func (e *Service) networkUsers() (map[string][]string, error) {
@@ -177,11 +174,11 @@ func (e *Service) networkUsers() (map[string][]string, error) {
 	})
 }
 
-// RemoveNetwork removes a network no container uses; with force, the
+// Remove removes a network no container uses; with force, the
 // containers that use it go first, as with Podman. It returns the
 // network's name.
-func (e *Service) RemoveNetwork(ctx context.Context, ref string, force bool) (string, error) {
-	c, err := e.Get(ref)
+func (e *Service) Remove(ctx context.Context, ref string, force bool) (string, error) {
+	c, err := e.Inspect(ref)
 	if err != nil {
 		return "", err
 	}
@@ -205,10 +202,10 @@ func (e *Service) removeNetwork(c *NetConfig) error {
 	return nil
 }
 
-// PruneNetworks removes the networks no container uses that match the
+// Prune removes the networks no container uses that match the
 // filters, and returns their names.
-func (e *Service) PruneNetworks(filters []string) ([]string, error) {
-	nets, err := e.Networks(filters)
+func (e *Service) Prune(filters []string) ([]string, error) {
+	nets, err := e.List(filters)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +234,7 @@ func (e *Service) PruneNetworks(filters []string) ([]string, error) {
 // Attachment checks a container's place on a named network: the network
 // exists and the address, if one is asked for, is in it.
 func (e *Service) Attachment(ref string, aliases []string, ip string) (*NetConfig, netns.Attachment, error) {
-	c, err := e.Get(ref)
+	c, err := e.Inspect(ref)
 	if err != nil {
 		return nil, netns.Attachment{}, err
 	}
@@ -267,7 +264,7 @@ func (e *Service) CreateRecord(cfg *record.Config) error {
 	}
 	defer unlock()
 	for _, a := range cfg.Networks {
-		if _, err := e.Get(a.Network); err != nil {
+		if _, err := e.Inspect(a.Network); err != nil {
 			return err
 		}
 	}
@@ -278,7 +275,7 @@ func (e *Service) CreateRecord(cfg *record.Config) error {
 func (e *Service) Options(cfg *record.Config, o *netns.Options) error {
 	o.Bridges = e.Bridges()
 	for _, a := range cfg.Networks {
-		c, err := e.Get(a.Network)
+		c, err := e.Inspect(a.Network)
 		if err != nil {
 			return err
 		}

@@ -38,8 +38,8 @@ type VolumeCreateOptions struct {
 	IgnoreExisting bool
 }
 
-// CreateVolume makes a named volume; without a name it gets a random one.
-func (e *Service) CreateVolume(o VolumeCreateOptions) (*Volume, error) {
+// Create makes a named volume; without a name it gets a random one.
+func (e *Service) Create(o VolumeCreateOptions) (*Volume, error) {
 	if o.Driver != "" && o.Driver != "local" {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("volume driver %q: scow has the local driver only", o.Driver))
 	}
@@ -75,9 +75,9 @@ func (e *Service) CreateVolume(o VolumeCreateOptions) (*Volume, error) {
 	return v, backend.StorageErr(err)
 }
 
-// Volumes lists volumes matching every filter: name=, label=KEY[=VALUE],
+// List returns the volumes matching every filter: name=, label=KEY[=VALUE],
 // driver=, dangling=true|false.
-func (e *Service) Volumes(filters []string) ([]*Volume, error) {
+func (e *Service) List(filters []string) ([]*Volume, error) {
 	var users map[string][]string
 	for _, f := range filters {
 		k, v, _ := strings.Cut(f, "=")
@@ -110,8 +110,8 @@ func (e *Service) Volumes(filters []string) ([]*Volume, error) {
 	return out, nil
 }
 
-// InspectVolume reads a volume's record.
-func (e *Service) InspectVolume(name string) (*Volume, error) {
+// Inspect reads a volume's record.
+func (e *Service) Inspect(name string) (*Volume, error) {
 	v, err := e.volumes().Get(name)
 	return v, backend.StorageErr(err)
 }
@@ -128,9 +128,9 @@ func (e *Service) volumeUsers() (map[string][]string, error) {
 	})
 }
 
-// RemoveVolume removes a volume no container uses; with force, the
+// Remove removes a volume no container uses; with force, the
 // containers that use it go first, as with Podman.
-func (e *Service) RemoveVolume(ctx context.Context, name string, force bool) error {
+func (e *Service) Remove(ctx context.Context, name string, force bool) error {
 	if err := e.Open(); err != nil {
 		return err
 	}
@@ -139,10 +139,10 @@ func (e *Service) RemoveVolume(ctx context.Context, name string, force bool) err
 	})
 }
 
-// PruneVolumes removes the volumes no container uses that match the
+// Prune removes the volumes no container uses that match the
 // filters (those of Volumes): anonymous ones only unless all, as Docker
 // does since 23.0. It returns their names.
-func (e *Service) PruneVolumes(all bool, filters []string) ([]string, error) {
+func (e *Service) Prune(all bool, filters []string) ([]string, error) {
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (e *Service) PruneVolumes(all bool, filters []string) ([]string, error) {
 		return nil, err
 	}
 	defer unlock()
-	vols, err := e.Volumes(append(slices.Clone(filters), "dangling=true"))
+	vols, err := e.List(append(slices.Clone(filters), "dangling=true"))
 	if err != nil {
 		return nil, err
 	}
