@@ -306,7 +306,7 @@ func inspectCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "Go template for each object"},
 			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "include the size of the writable layer"},
-			&cli.StringFlag{Name: "type", Value: "all", Usage: "container, image or all"},
+			&cli.StringFlag{Name: "type", Aliases: []string{"t"}, Value: "all", Usage: "container, image or all"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, -1, "inspect [OPTIONS] NAME [NAME...]"); err != nil {

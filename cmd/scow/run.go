@@ -18,7 +18,7 @@ func createFlags() []cli.Flag {
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
 		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "user to run as: name or UID[:GID]"},
 		&cli.StringFlag{Name: "entrypoint", Usage: "replace the image's entrypoint (a program or a JSON array)"},
-		&cli.StringFlag{Name: "hostname", Usage: "container host name"},
+		&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "container host name"},
 		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Usage: "network: slirp4netns[:OPTIONS] (rootless default), pasta[:OPTIONS], none, host, container:NAME, ns:PATH, or a network's NAME (root's default: scow)"},
 		&cli.StringSliceFlag{Name: "network-alias", Usage: "another name the container has on its named network"},
 		&cli.StringFlag{Name: "ip", Usage: "the container's address on its named network"},
@@ -56,6 +56,20 @@ func createFlags() []cli.Flag {
 		&cli.StringFlag{Name: "authfile", Usage: "auth.json to use for the pull"},
 		&cli.StringFlag{Name: "cert-dir", Usage: "directory with the registry's ca.crt for the pull"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no pull progress"},
+		// -h is --hostname here, as with Podman and Docker: --help
+		// has no short form.
+		&cli.BoolFlag{Name: "help", Usage: "show help"},
+	}
+}
+
+// withHelp shows the command's help for --help, on commands whose -h
+// means something else (HideHelp leaves --help to them).
+func withHelp(action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.Bool("help") {
+			return cli.ShowCommandHelp(c, c.Command.Name)
+		}
+		return action(c)
 	}
 }
 
@@ -121,9 +135,10 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "run a command in a new container",
 		ArgsUsage: "IMAGE [COMMAND [ARG...]]",
+		HideHelp:  true,
 		Flags: append(append(createFlags(), attachFlags()...),
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"}),
-		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+		Action: withHelp(withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, -1, "run [OPTIONS] IMAGE [COMMAND [ARG...]]"); err != nil {
 				return err
 			}
@@ -141,7 +156,7 @@ func runCommand() *cli.Command {
 				fmt.Fprintln(c.App.Writer, id)
 			}
 			return nil
-		}),
+		})),
 	}
 }
 
@@ -150,8 +165,9 @@ func createCommand() *cli.Command {
 		Name:      "create",
 		Usage:     "create a container without starting it",
 		ArgsUsage: "IMAGE [COMMAND [ARG...]]",
+		HideHelp:  true,
 		Flags:     createFlags(),
-		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+		Action: withHelp(withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, -1, "create [OPTIONS] IMAGE [COMMAND [ARG...]]"); err != nil {
 				return err
 			}
@@ -161,6 +177,6 @@ func createCommand() *cli.Command {
 			}
 			fmt.Fprintln(c.App.Writer, id)
 			return nil
-		}),
+		})),
 	}
 }

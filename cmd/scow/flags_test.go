@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+)
+
+// podmanFlag is one of Podman's flags as testdata/podman-flags.txt
+// writes it: "-x/name=V".
+type podmanFlag struct {
+	name, short string
+	value       bool
+}
+
+// readTable reads "KEY: WORD WORD..." lines, skipping comments and blank
+// lines.
+func readTable(t *testing.T, path string) map[string][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string][]string{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		key, rest, ok := strings.Cut(line, ":")
+		if !ok {
+			t.Fatalf("%s: no colon in %q", path, line)
+		}
+		out[key] = append(out[key], strings.TrimSpace(rest))
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func podmanFlags(t *testing.T) map[string][]podmanFlag {
+	out := map[string][]podmanFlag{}
+	for cmd, lines := range readTable(t, "testdata/podman-flags.txt") {
+		for _, w := range strings.Fields(strings.Join(lines, " ")) {
+			var f podmanFlag
+			if s, rest, ok := strings.Cut(w, "/"); ok && strings.HasPrefix(s, "-") {
+				f.short, w = s[1:], rest
+			}
+			f.name, f.value = strings.TrimSuffix(w, "=V"), strings.HasSuffix(w, "=V")
+			out[cmd] = append(out[cmd], f)
+		}
+	}
+	return out
+}
+
+// leftFlags reads testdata/flags-left.txt: "COMMAND FLAG: reason" for
+// each flag of Podman's that scow does not define, "COMMAND *: reason"
+// for a command scow does not have.
+func leftFlags(t *testing.T) map[string]string {
+	out := map[string]string{}
+	for key, reasons := range readTable(t, "testdata/flags-left.txt") {
+		if len(reasons) != 1 || reasons[0] == "" {
+			t.Fatalf("flags-left.txt: %q needs one reason", key)
+		}
+		out[key] = reasons[0]
+	}
+	return out
+}
+
+// findCommandPath finds "volume create" in app.
+func findCommandPath(app *cli.App, path string) *cli.Command {
+	cmds := app.Commands
+	var c *cli.Command
+	for _, name := range strings.Fields(path) {
+		if c = findCommand(cmds, name); c == nil {
+			return nil
+		}
+		cmds = c.Subcommands
+	}
+	return c
+}
+
+// scowFlag finds the flag called name (or with that alias) in flags.
+func scowFlag(flags []cli.Flag, name string) cli.Flag {
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+// TestPodmanFlags holds scow to Podman's flag names: each flag Podman 5
+// has on a command scow has is defined, with Podman's one-letter alias
+// and kind (value or boolean), or is listed in flags-left.txt with the
+// reason. A listed flag that scow defines after all must leave the list.
+func TestPodmanFlags(t *testing.T) {
+	app := newApp(strings.NewReader(""), io.Discard, io.Discard)
+	app.Setup() // adds --help and --version as a run does
+	left := leftFlags(t)
+	used := map[string]bool{}
+	total, have := 0, 0
+	var cmds []string
+	podman := podmanFlags(t)
+	for cmd := range podman {
+		cmds = append(cmds, cmd)
+	}
+	sort.Strings(cmds)
+	for _, cmd := range cmds {
+		var flags []cli.Flag
+		if cmd == "podman" {
+			flags = app.Flags
+		} else if c := findCommandPath(app, cmd); c != nil {
+			flags = c.Flags
+		} else if _, ok := left[cmd+" *"]; ok {
+			used[cmd+" *"] = true
+			total += len(podman[cmd])
+			continue
+		} else {
+			t.Errorf("scow has no command %q: add it or list %q in flags-left.txt", cmd, cmd+" *")
+			continue
+		}
+		for _, pf := range podman[cmd] {
+			total++
+			key := cmd + " " + pf.name
+			f := scowFlag(flags, pf.name)
+			if f == nil {
+				if _, ok := left[key]; !ok {
+					t.Errorf("%s: Podman's --%s is missing: define it or list %q in flags-left.txt", cmd, pf.name, key)
+				}
+				used[key] = true
+				continue
+			}
+			if _, ok := left[key]; ok {
+				t.Errorf("%s: --%s is defined now: take %q out of flags-left.txt", cmd, pf.name, key)
+				used[key] = true
+			}
+			have++
+			if pf.short != "" && !contains(f.Names(), pf.short) {
+				t.Errorf("%s --%s: want alias -%s as Podman's, have %v", cmd, pf.name, pf.short, f.Names())
+			}
+			if takes := f.(cli.DocGenerationFlag).TakesValue(); takes != pf.value {
+				t.Errorf("%s --%s: takes a value %v, Podman's %v", cmd, pf.name, takes, pf.value)
+			}
+		}
+	}
+	for key := range left {
+		if !used[key] {
+			t.Errorf("flags-left.txt lists %q, which is no flag of Podman's in podman-flags.txt", key)
+		}
+	}
+	t.Logf("scow defines %d of Podman's %d flags (%.0f%%)", have, total, 100*float64(have)/float64(total))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
