@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -9,23 +10,58 @@ import (
 	"github.com/docker/go-units"
 	"github.com/scow-project/scow/engine"
 	"github.com/scow-project/scow/engine/containers"
+	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/engine/specgen"
 	"github.com/urfave/cli/v2"
 )
 
-// eachContainer runs fn for every argument (or, with --all, every
-// container), prints what fn returns, and goes on past failures: the
-// last error decides the exit code, the others are printed as they come.
-func eachContainer(c *cli.Context, e *engine.Engine, all bool, fn func(ref string) (string, error)) error {
-	refs := c.Args().Slice()
-	if all {
-		var err error
-		if refs, err = e.Containers().ContainerIDs(c.Context, false); err != nil {
-			return err
+// The flags with which start, stop, restart, kill, rm, mount and
+// unmount pick containers besides by name; short aliases as Podman's.
+func allFlag(aliases ...string) cli.Flag {
+	return &cli.BoolFlag{Name: "all", Aliases: aliases, Usage: "act on every container"}
+}
+
+func latestFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "act on the container created last"}
+}
+
+func cidfileFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "cidfile", Usage: "read the container ID from this file (repeatable)"}
+}
+
+func filterFlag(aliases ...string) cli.Flag {
+	return &cli.StringSliceFlag{Name: "filter", Aliases: aliases, Usage: "act on the containers that match KEY=VALUE, as with ps --filter"}
+}
+
+// selection reads those flags; running keeps only running containers
+// of --all and --filter.
+func selection(c *cli.Context, running bool) containers.Selection {
+	return containers.Selection{
+		Refs: c.Args().Slice(), All: c.Bool("all"), Latest: c.Bool("latest"),
+		CIDFiles: c.StringSlice("cidfile"), Filters: c.StringSlice("filter"),
+		Running: running, Ignore: c.Bool("ignore"),
+	}
+}
+
+// eachContainer runs fn for every selected container, prints what fn
+// returns, and goes on past failures: the last error decides the exit
+// code, the others are printed as they come. With --ignore, a container
+// that does not exist is no failure.
+func eachContainer(c *cli.Context, e *engine.Engine, sel containers.Selection, fn func(ref string) (string, error)) error {
+	refs, err := e.Containers().Select(c.Context, sel)
+	if err != nil {
+		return err
+	}
+	if sel.Ignore {
+		inner := fn
+		fn = func(ref string) (string, error) {
+			out, err := inner(ref)
+			if errors.Is(err, errdefs.ErrNotFound) {
+				return "", nil
+			}
+			return out, err
 		}
-	} else if len(refs) == 0 {
-		return fmt.Errorf("%s: give at least one container name or ID", c.Command.Name)
 	}
 	return eachRef(c, refs, fn)
 }
@@ -58,6 +94,7 @@ func startCommand() *cli.Command {
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "attach", Aliases: []string{"a"}, Usage: "stream the container's output and return its exit code"},
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "pass standard input to the container"},
+			allFlag(), latestFlag(), filterFlag("f"),
 		}, attachFlags()...),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if c.Bool("attach") || c.Bool("interactive") {
@@ -70,7 +107,7 @@ func startCommand() *cli.Command {
 				}
 				return e.Containers().Start(c.Context, c.Args().First(), &s)
 			}
-			return eachContainer(c, e, false, func(ref string) (string, error) {
+			return eachContainer(c, e, selection(c, false), func(ref string) (string, error) {
 				return ref, e.Containers().Start(c.Context, ref, nil)
 			})
 		}),
@@ -190,8 +227,9 @@ func stopCommand() *cli.Command {
 		Usage:     "stop running containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait before SIGKILL (default: the container's, 10)"},
-			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "stop every running container"},
+			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait before SIGKILL, -1 for ever (default: the container's, 10)"},
+			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "a container that does not exist is no error"},
+			allFlag("a"), latestFlag(), cidfileFlag(), filterFlag("f"),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			var timeout *int
@@ -199,7 +237,7 @@ func stopCommand() *cli.Command {
 				t := c.Int("time")
 				timeout = &t
 			}
-			return eachContainer(c, e, c.Bool("all"), func(ref string) (string, error) {
+			return eachContainer(c, e, selection(c, false), func(ref string) (string, error) {
 				return ref, e.Containers().Stop(c.Context, ref, timeout)
 			})
 		}),
@@ -213,22 +251,17 @@ func killCommand() *cli.Command {
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Value: "KILL", Usage: "signal to send"},
-			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "signal every running container"},
+			allFlag("a"), latestFlag(), cidfileFlag(),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			sig, err := specgen.ParseSignal(c.String("signal"))
 			if err != nil {
 				return err
 			}
-			kill := func(ref string) (string, error) { return ref, e.Containers().Kill(c.Context, ref, sig) }
-			if c.Bool("all") {
-				ids, err := e.Containers().ContainerIDs(c.Context, true)
-				if err != nil {
-					return err
-				}
-				return eachRef(c, ids, kill)
-			}
-			return eachContainer(c, e, false, kill)
+			// --all signals the running containers only.
+			return eachContainer(c, e, selection(c, true), func(ref string) (string, error) {
+				return ref, e.Containers().Kill(c.Context, ref, sig)
+			})
 		}),
 	}
 }
@@ -239,7 +272,9 @@ func restartCommand() *cli.Command {
 		Usage:     "stop and start containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait before SIGKILL"},
+			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "seconds to wait before SIGKILL, -1 for ever"},
+			&cli.BoolFlag{Name: "running", Usage: "with --all or --filter, only the running containers"},
+			allFlag("a"), latestFlag(), cidfileFlag(), filterFlag("f"),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			var timeout *int
@@ -247,7 +282,7 @@ func restartCommand() *cli.Command {
 				t := c.Int("time")
 				timeout = &t
 			}
-			return eachContainer(c, e, false, func(ref string) (string, error) {
+			return eachContainer(c, e, selection(c, c.Bool("running")), func(ref string) (string, error) {
 				return ref, e.Containers().Restart(c.Context, ref, timeout)
 			})
 		}),
@@ -260,20 +295,29 @@ func rmCommand() *cli.Command {
 		Usage:     "remove containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill running containers first"},
-			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every container"},
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove running containers too: killed at once, or stopped within --time"},
+			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "with --force, stop running containers with this many seconds' grace before SIGKILL (-1 for ever)"},
 			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "also remove the container's anonymous volumes"},
+			&cli.BoolFlag{Name: "depend", Usage: "also remove the containers that depend on it, first"},
+			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "a container that does not exist is no error"},
+			allFlag("a"), latestFlag(), cidfileFlag(), filterFlag(),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			return eachContainer(c, e, c.Bool("all"), func(ref string) (string, error) {
-				id, err := e.Containers().Remove(c.Context, ref, c.Bool("force"), c.Bool("volumes"))
+			o := containers.RemoveOptions{Force: c.Bool("force"), Volumes: c.Bool("volumes"), Depend: c.Bool("depend")}
+			if c.IsSet("time") {
+				if !o.Force {
+					return errors.New("rm --time needs --force: it is how long a running container may take to stop")
+				}
+				t := c.Int("time")
+				o.Timeout = &t
+			}
+			return eachContainer(c, e, selection(c, false), func(ref string) (string, error) {
+				removed, err := e.Containers().Remove(c.Context, ref, o)
 				if err != nil {
 					return "", err
 				}
-				if c.Bool("all") {
-					return id, nil
-				}
-				return ref, nil
+				// Dependents by ID, then the container as it was named.
+				return strings.Join(append(removed[:len(removed)-1], ref), "\n"), nil
 			})
 		}),
 	}
@@ -285,13 +329,22 @@ func waitCommand() *cli.Command {
 		Usage:     "wait for containers to stop and print their exit codes",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "condition", Usage: "stopped (default), exited, running, created, restarting"},
+			&cli.StringSliceFlag{Name: "condition", Usage: "stopped (default), exited, running, created, restarting; repeated: any of them"},
+			&cli.BoolFlag{Name: "ignore", Usage: "print -1 for a container that does not exist, instead of failing"},
+			&cli.DurationFlag{Name: "interval", Aliases: []string{"i"}, Value: 250 * time.Millisecond, Usage: "longest time between two looks at the container's state"},
+			latestFlag(),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			return eachContainer(c, e, false, func(ref string) (string, error) {
-				code, err := e.Containers().Wait(ctx, ref, c.String("condition"))
+			o := containers.WaitOptions{Conditions: c.StringSlice("condition"), Interval: c.Duration("interval")}
+			sel := selection(c, false)
+			sel.Ignore = false // a missing container prints -1 instead
+			return eachContainer(c, e, sel, func(ref string) (string, error) {
+				code, err := e.Containers().Wait(ctx, ref, o)
+				if c.Bool("ignore") && errors.Is(err, errdefs.ErrNotFound) {
+					return "-1", nil
+				}
 				return fmt.Sprint(code), err
 			})
 		}),

@@ -92,8 +92,9 @@ func mountCommand() *cli.Command {
 		Name:      "mount",
 		Usage:     "mount containers' root filesystems and print where (rootless: inside scow unshare)",
 		ArgsUsage: "[CONTAINER...]",
+		Flags:     []cli.Flag{allFlag("a"), latestFlag()},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			if c.NArg() == 0 {
+			if c.NArg() == 0 && !c.Bool("all") && !c.Bool("latest") {
 				mounted, err := e.Containers().Mounted()
 				if err != nil {
 					return err
@@ -108,7 +109,7 @@ func mountCommand() *cli.Command {
 				}
 				return nil
 			}
-			return eachContainer(c, e, false, e.Containers().Mount)
+			return eachContainer(c, e, selection(c, false), e.Containers().Mount)
 		}),
 	}
 }
@@ -120,10 +121,10 @@ func unmountCommand() *cli.Command {
 		Usage:     "undo a mount of containers' root filesystems",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "unmount every container"},
+			allFlag("a"), latestFlag(),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			return eachContainer(c, e, c.Bool("all"), e.Containers().Unmount)
+			return eachContainer(c, e, selection(c, false), e.Containers().Unmount)
 		}),
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -267,6 +269,9 @@ func (e *Service) Stop(ctx context.Context, ref string, timeout *int) error {
 	if timeout != nil {
 		wait = time.Duration(*timeout) * time.Second
 	}
+	if wait < 0 {
+		wait = math.MaxInt64 // -t -1 waits as long as it takes
+	}
 	if wait > 0 {
 		signalPid(st.Pid, st.PidStart, sig)
 		if e.waitExit(ctx, id, wait) {
@@ -318,14 +323,77 @@ func (e *Service) Delete(ctx context.Context, id string) error {
 	return e.removeContainer(ctx, id, true, true)
 }
 
-// Remove deletes a container; a running one only with force, which kills
-// it first.
-func (e *Service) Remove(ctx context.Context, ref string, force, volumes bool) (string, error) {
+// RemoveOptions are rm's flags.
+type RemoveOptions struct {
+	// Force removes a running container too: killed at once, as Docker's
+	// rm -f does, or, with Timeout, stopped with that many seconds' grace.
+	Force   bool
+	Timeout *int
+	// Volumes removes its anonymous volumes too.
+	Volumes bool
+	// Depend removes the containers that join its namespaces first;
+	// without it a container that has such dependents stays.
+	Depend bool
+}
+
+// Remove deletes a container, and with Depend the containers that
+// depend on it, and returns the IDs removed, dependents first.
+func (e *Service) Remove(ctx context.Context, ref string, o RemoveOptions) ([]string, error) {
 	id, err := e.Lookup(ref)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return id, e.removeContainer(ctx, id, force, volumes)
+	deps, err := e.dependents(id)
+	if err != nil {
+		return nil, err
+	}
+	if len(deps) > 0 && !o.Depend {
+		names := make([]string, len(deps))
+		for i, d := range deps {
+			names[i] = e.Rec.NameOf(d)
+		}
+		return nil, errdefs.WithClass(errdefs.ErrInUse, fmt.Errorf("container %s has dependent containers (%s): remove them first, or use --depend", ref, strings.Join(names, ", ")))
+	}
+	var removed []string
+	for _, d := range append(deps, id) {
+		if o.Force && o.Timeout != nil {
+			if err := e.Stop(ctx, d, o.Timeout); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+				return removed, err
+			}
+		}
+		if err := e.removeContainer(ctx, d, o.Force, o.Volumes); err != nil {
+			return removed, err
+		}
+		removed = append(removed, d)
+	}
+	return removed, nil
+}
+
+// dependents are the containers that join container id's namespaces
+// (--network container:ID), and theirs in turn, those furthest from id
+// first.
+func (e *Service) dependents(id string) ([]string, error) {
+	users, err := e.Rec.Users("containers", func(cfg *record.Config) []string {
+		if mode, err := netns.ParseMode(cfg.Network); err == nil && mode.Kind == netns.ModeContainer {
+			return []string{mode.Target}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	var walk func(string)
+	walk = func(owner string) {
+		for _, d := range users[owner] {
+			if d != id && !slices.Contains(out, d) {
+				walk(d)
+				out = append(out, d)
+			}
+		}
+	}
+	walk(id)
+	return out, nil
 }
 
 // removeContainer deletes a container: runtime state, layer, name and
@@ -390,22 +458,44 @@ func (e *Service) removeContainer(ctx context.Context, id string, force, volumes
 	return nil
 }
 
-// Wait blocks until the container meets condition ("stopped"/"exited",
-// the default, or "running", "created") and returns its exit code.
-func (e *Service) Wait(ctx context.Context, ref, condition string) (int, error) {
+// WaitOptions are wait's flags.
+type WaitOptions struct {
+	// Conditions are the states any of which ends the wait: "stopped"
+	// (the default; "exited" too), "running", "created", "restarting".
+	Conditions []string
+	// Interval is the longest time between two looks (0: 100 ms).
+	Interval time.Duration
+}
+
+// Wait blocks until the container meets one of the conditions and
+// returns its exit code.
+func (e *Service) Wait(ctx context.Context, ref string, o WaitOptions) (int, error) {
 	id, err := e.Lookup(ref)
 	if err != nil {
 		return 0, err
 	}
-	want := map[string][]string{
-		"": {record.StatusExited, record.StatusCreated}, "stopped": {record.StatusExited, record.StatusCreated}, "exited": {record.StatusExited},
+	states := map[string][]string{
+		"stopped": {record.StatusExited, record.StatusCreated}, "exited": {record.StatusExited},
 		"not-running": {record.StatusExited, record.StatusCreated}, "next-exit": {record.StatusExited},
 		"running": {record.StatusRunning}, "created": {record.StatusCreated}, "restarting": {record.StatusRestarting},
-	}[condition]
-	if want == nil {
-		return 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--condition %q: use stopped, exited, running, created or restarting", condition))
 	}
-	for b := newBackoff(5*time.Millisecond, 100*time.Millisecond); ; {
+	conditions := o.Conditions
+	if len(conditions) == 0 {
+		conditions = []string{"stopped"}
+	}
+	var want []string
+	for _, c := range conditions {
+		s, ok := states[c]
+		if !ok {
+			return 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--condition %q: use stopped, exited, running, created or restarting", c))
+		}
+		want = append(want, s...)
+	}
+	interval := o.Interval
+	if interval <= 0 {
+		interval = 100 * time.Millisecond
+	}
+	for b := newBackoff(min(5*time.Millisecond, interval), interval); ; {
 		st, err := e.state(ctx, id)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {

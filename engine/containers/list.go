@@ -107,20 +107,6 @@ func (e *Service) listOne(ctx context.Context, de os.DirEntry, all bool) *Contai
 	return &c
 }
 
-// ContainerIDs lists every container, or only the running ones: the
-// targets of --all.
-func (e *Service) ContainerIDs(ctx context.Context, running bool) ([]string, error) {
-	list, err := e.List(ctx, ListOptions{All: !running})
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(list))
-	for i, c := range list {
-		ids[i] = c.Config.ID
-	}
-	return ids, nil
-}
-
 // parseFilters turns ps --filter values into one predicate; filters of
 // one key are alternatives, different keys must all match.
 func parseFilters(filters []string) (func(Container) bool, error) {
