@@ -118,6 +118,13 @@ func (s *Store) freeLayer(id string) {
 	}
 }
 
+// HasContainer tells whether storage holds a container called ref (name,
+// ID or unique ID prefix): scow's, or one another engine (Buildah) made.
+func (s *Store) HasContainer(ref string) bool {
+	_, err := s.s.Container(ref)
+	return err == nil
+}
+
 // ContainerSize returns the size of container id's writable layer.
 func (s *Store) ContainerSize(id string) (int64, error) {
 	c, err := s.s.Container(id)

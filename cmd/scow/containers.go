@@ -137,6 +137,11 @@ func psCommand() *cli.Command {
 			&cli.IntFlag{Name: "last", Aliases: []string{"n"}, Usage: "show the n most recently created"},
 			&cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "show the most recently created"},
 			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate IDs and commands"},
+			noHeadingFlag(),
+			&cli.StringFlag{Name: "sort", Value: "created", Usage: "order by command, created, id, image, names, runningfor or status"},
+			// scow checks every container's state with its monitor and
+			// runtime on each listing: there is nothing more to sync.
+			&cli.BoolFlag{Name: "sync", Usage: "sync state with the OCI runtime (scow always does)"},
 			&cli.StringFlag{Name: "format", Usage: "Go template for each container, or json"},
 			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: name, id, status, label, ancestor, exited, network"},
 		},
@@ -144,7 +149,7 @@ func psCommand() *cli.Command {
 			if err := exactArgs(c, 0, 0, "ps [OPTIONS]"); err != nil {
 				return err
 			}
-			o := containers.ListOptions{All: c.Bool("all") || c.Bool("latest") || c.IsSet("last"), Last: c.Int("last"), Filters: c.StringSlice("filter")}
+			o := containers.ListOptions{All: c.Bool("all") || c.Bool("latest") || c.IsSet("last"), Last: c.Int("last"), Filters: c.StringSlice("filter"), Sort: c.String("sort")}
 			if c.Bool("latest") {
 				o.Last = 1
 			}
@@ -182,7 +187,7 @@ func psCommand() *cli.Command {
 			if format == "" {
 				format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Created}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 			}
-			return printTemplate(c.App.Writer, format, rows, psHeaders)
+			return printTemplate(c.App.Writer, format, rows, psHeaders, c.Bool("noheading"))
 		}),
 	}
 }
@@ -470,6 +475,13 @@ func containerCommand() *cli.Command {
 		Name:  "container",
 		Usage: "manage containers",
 		Subcommands: []*cli.Command{
+			existsCommand("container", func(c *cli.Context, e *engine.Engine, ref string) error {
+				ok, err := e.Containers().Exists(ref, c.Bool("external"))
+				if err == nil && !ok {
+					err = errdefs.WithClass(errdefs.ErrNotFound, errors.New(ref))
+				}
+				return err
+			}, &cli.BoolFlag{Name: "external", Usage: "count containers of other engines in storage too (Buildah's)"}),
 			{
 				Name:  "prune",
 				Usage: "remove every stopped container",

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"text/template"
+
+	"github.com/urfave/cli/v2"
 )
 
 // funcs are the template functions --format offers, as Podman's do.
@@ -38,7 +40,12 @@ func printObjects(w io.Writer, format string, rows []any) error {
 	if err != nil {
 		return err
 	}
-	return printTemplate(w, format, shaped, nil)
+	return printTemplate(w, format, shaped, nil, false)
+}
+
+// noHeadingFlag is --noheading/-n of the listings.
+func noHeadingFlag(aliases ...string) cli.Flag {
+	return &cli.BoolFlag{Name: "noheading", Aliases: aliases, Usage: "print no header line"}
 }
 
 // printJSON writes v as indented JSON.
@@ -52,9 +59,10 @@ func printJSON(w io.Writer, v any) error {
 }
 
 // printTemplate renders each row with a Go template. A format starting
-// with "table" prints a header first (the field names from headers) and
-// aligns columns; "json" prints the rows as a JSON array.
-func printTemplate(w io.Writer, format string, rows []any, headers map[string]string) error {
+// with "table" prints a header first (the field names from headers; not
+// with noHeading) and aligns columns; "json" prints the rows as a JSON
+// array.
+func printTemplate(w io.Writer, format string, rows []any, headers map[string]string, noHeading bool) error {
 	if format == "json" {
 		if rows == nil {
 			rows = []any{}
@@ -78,7 +86,9 @@ func printTemplate(w io.Writer, format string, rows []any, headers map[string]st
 	if table {
 		tw = tabwriter.NewWriter(buf, 0, 8, 2, ' ', 0)
 		out = tw
-		fmt.Fprintln(out, header(format, headers))
+		if !noHeading {
+			fmt.Fprintln(out, header(format, headers))
+		}
 	}
 	for _, r := range rows {
 		if err := tmpl.Execute(out, r); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/docker/go-units"
 	"github.com/scow-project/scow/engine"
+	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/images"
 	"github.com/urfave/cli/v2"
 )
@@ -121,6 +123,8 @@ func imagesCommand() *cli.Command {
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all images (scow keeps no intermediate images to hide)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only image IDs"},
 			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate IDs"},
+			noHeadingFlag("n"),
+			&cli.StringFlag{Name: "sort", Value: "created", Usage: "order by created, id, repository, size or tag"},
 			&cli.BoolFlag{Name: "digests", Usage: "show digests"},
 			&cli.StringFlag{Name: "format", Usage: "Go template for each image, or json"},
 		},
@@ -128,7 +132,7 @@ func imagesCommand() *cli.Command {
 			if err := exactArgs(c, 0, 1, "images [REPOSITORY[:TAG]]"); err != nil {
 				return err
 			}
-			imgs, err := e.Images().List(c.Args().First())
+			imgs, err := e.Images().List(c.Args().First(), c.String("sort"))
 			if err != nil {
 				return err
 			}
@@ -163,7 +167,7 @@ func imagesCommand() *cli.Command {
 					format = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.Created}}\t{{.Size}}"
 				}
 			}
-			return printTemplate(c.App.Writer, format, rows, imageHeaders)
+			return printTemplate(c.App.Writer, format, rows, imageHeaders, c.Bool("noheading"))
 		}),
 	}
 }
@@ -193,15 +197,41 @@ func rmiCommand() *cli.Command {
 		Usage:     "remove images",
 		ArgsUsage: "IMAGE [IMAGE...]",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "also remove containers that use the image"},
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "also remove containers that use the image (implies --ignore)"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every image"},
+			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "an image that does not exist is no error"},
+			// scow's images have no parent images of their own to prune.
+			&cli.BoolFlag{Name: "no-prune", Usage: "keep untagged parent images (scow makes none)"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			if err := exactArgs(c, 1, -1, "rmi [-f] IMAGE [IMAGE...]"); err != nil {
-				return err
+			names := c.Args().Slice()
+			report := func(res *images.RemoveResult) {
+				for _, u := range res.Untagged {
+					fmt.Fprintf(c.App.Writer, "Untagged: %s\n", u)
+				}
+				if res.Deleted != "" {
+					fmt.Fprintf(c.App.Writer, "Deleted: %s\n", res.Deleted)
+				}
 			}
+			switch {
+			case c.Bool("all") && len(names) > 0:
+				return errors.New("rmi: give image names or --all, not both")
+			case c.Bool("all"):
+				all, err := e.Images().RemoveAll(c.Context, c.Bool("force"))
+				for _, res := range all {
+					report(res)
+				}
+				return err
+			case len(names) == 0:
+				return errors.New("rmi: usage: scow rmi [-f] IMAGE [IMAGE...], or --all")
+			}
+			ignore := c.Bool("ignore") || c.Bool("force")
 			var firstErr error
-			for _, name := range c.Args().Slice() {
+			for _, name := range names {
 				res, err := e.Images().Remove(c.Context, name, c.Bool("force"))
+				if ignore && errors.Is(err, errdefs.ErrNotFound) {
+					continue
+				}
 				if err != nil {
 					if firstErr != nil {
 						fmt.Fprintf(c.App.ErrWriter, "Error: %s\n", oneLine(firstErr))
@@ -209,12 +239,7 @@ func rmiCommand() *cli.Command {
 					firstErr = err
 					continue
 				}
-				for _, u := range res.Untagged {
-					fmt.Fprintf(c.App.Writer, "Untagged: %s\n", u)
-				}
-				if res.Deleted != "" {
-					fmt.Fprintf(c.App.Writer, "Deleted: %s\n", res.Deleted)
-				}
+				report(res)
 			}
 			return firstErr
 		}),
@@ -226,6 +251,7 @@ func imageCommand() *cli.Command {
 		Name:  "image",
 		Usage: "manage images",
 		Subcommands: []*cli.Command{
+			existsCommand("image", func(_ *cli.Context, e *engine.Engine, ref string) error { _, err := e.Images().Get(ref); return err }),
 			{
 				Name:      "inspect",
 				Usage:     "show images' details as JSON",
@@ -333,7 +359,7 @@ func historyCommand() *cli.Command {
 			if format == "" {
 				format = "table {{.ID}}\t{{.Created}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
 			}
-			return printTemplate(c.App.Writer, format, rows, map[string]string{"ID": "ID", "Created": "CREATED", "CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT"})
+			return printTemplate(c.App.Writer, format, rows, map[string]string{"ID": "ID", "Created": "CREATED", "CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT"}, false)
 		}),
 	}
 }

@@ -21,7 +21,7 @@ func infoCommand() *cli.Command {
 				return err
 			}
 			if f := c.String("format"); f != "" {
-				return printTemplate(c.App.Writer, f, []any{info}, nil)
+				return printTemplate(c.App.Writer, f, []any{info}, nil, false)
 			}
 			printInfo(c.App.Writer, info)
 			return nil

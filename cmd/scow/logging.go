@@ -2,12 +2,14 @@ package main
 
 import (
 	"fmt"
+	"log/syslog"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/sirupsen/logrus"
+	lsyslog "github.com/sirupsen/logrus/hooks/syslog"
 	"github.com/urfave/cli/v2"
 )
 
@@ -17,10 +19,17 @@ func setLogLevel(c *cli.Context) error {
 	level := c.String("log-level")
 	lvl, err := logrus.ParseLevel(level)
 	if err != nil {
-		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--log-level %q: use debug, info, warn or error", level))
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--log-level %q: use trace, debug, info, warn, error, fatal or panic", level))
 	}
 	logrus.SetLevel(lvl)
 	logrus.SetFormatter(cliFormatter{start: time.Now()})
+	if c.Bool("syslog") {
+		hook, err := lsyslog.NewSyslogHook("", "", syslog.LOG_INFO, "scow")
+		if err != nil {
+			return fmt.Errorf("--syslog: %w: is a syslog daemon running?", err)
+		}
+		logrus.AddHook(hook)
+	}
 	return nil
 }
 

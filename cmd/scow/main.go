@@ -94,9 +94,16 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "runroot", Usage: "directory of runtime state"},
 			&cli.StringFlag{Name: "storage-driver", Usage: "storage driver: overlay or vfs"},
 			&cli.StringFlag{Name: "runtime", Usage: "OCI runtime: runc, crun or a path"},
-			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log messages at this level and above: debug, info, warn, error"},
+			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log messages at this level and above: trace, debug, info, warn, error, fatal, panic"},
+			&cli.BoolFlag{Name: "syslog", Usage: "log to syslog as well"},
+			&cli.BoolFlag{Name: "noout", Usage: "print nothing on standard output"},
+			// Podman's remote client: scow runs containers here only.
+			&cli.StringFlag{Name: "url", Usage: "remote service (scow has no remote mode)"},
+			&cli.BoolFlag{Name: "remote", Aliases: []string{"r"}, Usage: "use a remote service (scow has no remote mode)"},
+			&cli.StringFlag{Name: "connection", Aliases: []string{"c"}, Usage: "remote connection (scow has no remote mode)"},
+			&cli.StringFlag{Name: "identity", Usage: "remote connection's key (scow has no remote mode)"},
 		},
-		Before: setLogLevel,
+		Before: globalFlags,
 		Commands: []*cli.Command{
 			versionCommand(),
 			infoCommand(),
@@ -148,6 +155,19 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		setUsageErrors(c)
 	}
 	return app
+}
+
+// globalFlags applies the flags that hold for every command.
+func globalFlags(c *cli.Context) error {
+	for _, f := range []string{"url", "remote", "connection", "identity"} {
+		if c.IsSet(f) {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--%s: scow has no remote mode: it runs containers on this machine; run scow there", f))
+		}
+	}
+	if c.Bool("noout") {
+		c.App.Writer = io.Discard
+	}
+	return setLogLevel(c)
 }
 
 func setUsageErrors(c *cli.Command) {

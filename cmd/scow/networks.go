@@ -1,12 +1,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/scow-project/scow/engine"
-	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/networks"
 	"github.com/urfave/cli/v2"
 )
@@ -29,6 +27,10 @@ func networkCommand() *cli.Command {
 		Name:  "network",
 		Usage: "manage named networks",
 		Subcommands: []*cli.Command{
+			existsCommand("network", func(_ *cli.Context, e *engine.Engine, ref string) error {
+				_, err := e.Networks().Inspect(ref)
+				return err
+			}),
 			{
 				Name:      "create",
 				Usage:     "create a bridge network",
@@ -65,6 +67,7 @@ func networkCommand() *cli.Command {
 					&cli.StringFlag{Name: "format", Usage: "Go template for each network, or json"},
 					&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only network names"},
 					&cli.BoolFlag{Name: "no-trunc", Usage: "print whole network IDs"},
+					noHeadingFlag("n"),
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 					if err := exactArgs(c, 0, 0, "network ls [OPTIONS]"); err != nil {
@@ -100,7 +103,7 @@ func networkCommand() *cli.Command {
 					if format == "" {
 						format = "table {{.ID}}\t{{.Name}}\t{{.Driver}}"
 					}
-					return printTemplate(c.App.Writer, format, rows, networkHeaders)
+					return printTemplate(c.App.Writer, format, rows, networkHeaders, c.Bool("noheading"))
 				}),
 			},
 			{
@@ -153,21 +156,6 @@ func networkCommand() *cli.Command {
 					names, err := e.Networks().Prune(c.StringSlice("filter"))
 					for _, n := range names {
 						fmt.Fprintln(c.App.Writer, n)
-					}
-					return err
-				}),
-			},
-			{
-				Name:      "exists",
-				Usage:     "exit 0 if the network exists, 1 if not",
-				ArgsUsage: "NETWORK",
-				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					if err := exactArgs(c, 1, 1, "network exists NETWORK"); err != nil {
-						return err
-					}
-					_, err := e.Networks().Inspect(c.Args().First())
-					if errors.Is(err, errdefs.ErrNotFound) {
-						return &errdefs.ExitError{Code: 1}
 					}
 					return err
 				}),

@@ -234,7 +234,7 @@ func searchCommand() *cli.Command {
 			if format == "" {
 				format = "table {{.Name}}\t{{.Description}}"
 			}
-			return printTemplate(c.App.Writer, format, rows, map[string]string{"Name": "NAME", "Description": "DESCRIPTION", "Stars": "STARS", "Official": "OFFICIAL"})
+			return printTemplate(c.App.Writer, format, rows, map[string]string{"Name": "NAME", "Description": "DESCRIPTION", "Stars": "STARS", "Official": "OFFICIAL"}, false)
 		}),
 	}
 }

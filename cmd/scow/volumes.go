@@ -6,7 +6,6 @@ import (
 
 	"github.com/scow-project/scow/engine"
 	"github.com/scow-project/scow/engine/containers"
-	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/volumes"
 	"github.com/urfave/cli/v2"
 )
@@ -28,6 +27,10 @@ func volumeCommand() *cli.Command {
 		Name:  "volume",
 		Usage: "manage named volumes",
 		Subcommands: []*cli.Command{
+			existsCommand("volume", func(_ *cli.Context, e *engine.Engine, ref string) error {
+				_, err := e.Volumes().Inspect(ref)
+				return err
+			}),
 			{
 				Name:      "create",
 				Usage:     "create a volume",
@@ -60,6 +63,7 @@ func volumeCommand() *cli.Command {
 					&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "name=, label=KEY[=VALUE], driver=, dangling=true|false"},
 					&cli.StringFlag{Name: "format", Usage: "Go template for each volume, or json"},
 					&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only volume names"},
+					noHeadingFlag("n"),
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 					if err := exactArgs(c, 0, 0, "volume ls [OPTIONS]"); err != nil {
@@ -87,7 +91,7 @@ func volumeCommand() *cli.Command {
 					if format == "" {
 						format = "table {{.Driver}}\t{{.Name}}"
 					}
-					return printTemplate(c.App.Writer, format, rows, volumeHeaders)
+					return printTemplate(c.App.Writer, format, rows, volumeHeaders, c.Bool("noheading"))
 				}),
 			},
 			{
@@ -165,21 +169,6 @@ func volumeCommand() *cli.Command {
 					names, err := e.Volumes().Prune(c.Bool("all"), c.StringSlice("filter"))
 					for _, n := range names {
 						fmt.Fprintln(c.App.Writer, n)
-					}
-					return err
-				}),
-			},
-			{
-				Name:      "exists",
-				Usage:     "exit 0 if the volume exists, 1 if not",
-				ArgsUsage: "VOLUME",
-				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					if err := exactArgs(c, 1, 1, "volume exists VOLUME"); err != nil {
-						return err
-					}
-					_, err := e.Volumes().Inspect(c.Args().First())
-					if errors.Is(err, errdefs.ErrNotFound) {
-						return &errdefs.ExitError{Code: 1}
 					}
 					return err
 				}),

@@ -514,6 +514,22 @@ func (e *Service) Wait(ctx context.Context, ref string, o WaitOptions) (int, err
 	}
 }
 
+// Exists tells whether container ref exists; with external, a container
+// in storage that another engine made (Buildah) counts too.
+func (e *Service) Exists(ref string, external bool) (bool, error) {
+	_, err := e.Lookup(ref)
+	if err == nil || !errors.Is(err, errdefs.ErrNotFound) {
+		return err == nil, err
+	}
+	if !external {
+		return false, nil
+	}
+	if err := e.Open(); err != nil {
+		return false, err
+	}
+	return e.Store.HasContainer(ref), nil
+}
+
 // lockedConfig resolves ref, locks the container and reads its record;
 // the caller releases the lock with unlock.
 func (e *Service) lockedConfig(ref string) (_ *record.Config, unlock func(), err error) {

@@ -32,6 +32,23 @@ type ListOptions struct {
 	Last int
 	// Filters are KEY=VALUE: name, id, status, label, ancestor, exited.
 	Filters []string
+	// Sort orders the list by command, created (the default: newest
+	// first), id, image, names, runningfor (as created) or status.
+	Sort string
+}
+
+// sorters order containers for ListOptions.Sort: each says whether a
+// goes before b.
+var sorters = map[string]func(a, b Container) bool{
+	"created":    func(a, b Container) bool { return a.Config.Created.After(b.Config.Created) },
+	"runningfor": func(a, b Container) bool { return a.Config.Created.After(b.Config.Created) },
+	"id":         func(a, b Container) bool { return a.Config.ID < b.Config.ID },
+	"names":      func(a, b Container) bool { return a.Config.Name < b.Config.Name },
+	"image":      func(a, b Container) bool { return a.Config.Image < b.Config.Image },
+	"status":     func(a, b Container) bool { return a.State.Status < b.State.Status },
+	"command": func(a, b Container) bool {
+		return strings.Join(a.Config.Command(), " ") < strings.Join(b.Config.Command(), " ")
+	},
 }
 
 // List returns containers, newest first. A record that cannot be read is
@@ -40,6 +57,13 @@ func (e *Service) List(ctx context.Context, o ListOptions) ([]Container, error) 
 	match, err := parseFilters(o.Filters)
 	if err != nil {
 		return nil, err
+	}
+	if o.Sort == "" {
+		o.Sort = "created"
+	}
+	less, ok := sorters[o.Sort]
+	if !ok {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--sort %q: use command, created, id, image, names, runningfor or status", o.Sort))
 	}
 	entries, err := os.ReadDir(e.Rec.ContainersDir())
 	if err != nil && !os.IsNotExist(err) {
@@ -70,10 +94,12 @@ func (e *Service) List(ctx context.Context, o ListOptions) ([]Container, error) 
 			out = append(out, *c)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Config.Created.After(out[j].Config.Created) })
+	// -n and -l take the newest; then the order asked for.
+	sort.SliceStable(out, func(i, j int) bool { return sorters["created"](out[i], out[j]) })
 	if o.Last > 0 && len(out) > o.Last {
 		out = out[:o.Last]
 	}
+	sort.SliceStable(out, func(i, j int) bool { return less(out[i], out[j]) })
 	return out, nil
 }
 

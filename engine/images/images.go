@@ -1,6 +1,7 @@
 package images
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -238,9 +239,14 @@ type ImageSummary struct {
 	Repository, Tag string
 }
 
-// List returns the stored images, newest first, one entry per name; a
-// non-empty filter (REPOSITORY[:TAG]) keeps the names it matches.
-func (e *Service) List(filter string) ([]ImageSummary, error) {
+// List returns the stored images, one entry per name, newest first or
+// in sortBy's order (created, id, repository, size, tag); a non-empty
+// filter (REPOSITORY[:TAG]) keeps the names it matches.
+func (e *Service) List(filter, sortBy string) ([]ImageSummary, error) {
+	less, ok := imageSorters[cmp.Or(sortBy, "created")]
+	if !ok {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--sort %q: use created, id, repository, size or tag", sortBy))
+	}
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
@@ -275,7 +281,17 @@ func (e *Service) List(filter string) ([]ImageSummary, error) {
 		}
 		out = append(out, rows...)
 	}
+	sort.SliceStable(out, func(i, j int) bool { return less(out[i], out[j]) })
 	return out, nil
+}
+
+// imageSorters order images for List: each says whether a goes before b.
+var imageSorters = map[string]func(a, b ImageSummary) bool{
+	"created":    func(a, b ImageSummary) bool { return a.Created.After(b.Created) },
+	"id":         func(a, b ImageSummary) bool { return a.ID < b.ID },
+	"repository": func(a, b ImageSummary) bool { return a.Repository < b.Repository },
+	"tag":        func(a, b ImageSummary) bool { return a.Tag < b.Tag },
+	"size":       func(a, b ImageSummary) bool { return a.Size < b.Size },
 }
 
 // Get returns one image by name or ID.
@@ -295,6 +311,9 @@ func (e *Service) Tag(name, newName string) error {
 	return backend.StorageErr(e.Store.Tag(name, newName))
 }
 
+// RemoveResult is what a removal untagged and deleted.
+type RemoveResult = storage.RemoveResult
+
 // Remove untags or deletes an image; with force, deleting it first
 // removes the containers that use it.
 func (e *Service) Remove(ctx context.Context, name string, force bool) (*storage.RemoveResult, error) {
@@ -310,6 +329,43 @@ func (e *Service) Remove(ctx context.Context, name string, force bool) (*storage
 		return nil
 	})
 	return res, backend.StorageErr(err)
+}
+
+// RemoveAll removes every image with all its names, as rmi --all does;
+// an image that containers use stays unless force, which removes them
+// first. It goes on past a failure and returns the results and the last
+// failure.
+func (e *Service) RemoveAll(ctx context.Context, force bool) ([]*storage.RemoveResult, error) {
+	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	imgs, err := e.Store.Images()
+	if err != nil {
+		return nil, err
+	}
+	var out []*storage.RemoveResult
+	var last error
+	for _, img := range imgs {
+		// By ID with force, which takes every name; containers that
+		// use it go only when the user forced.
+		res, err := e.Store.RemoveImage(img.ID, true, func(ids []string) error {
+			if !force {
+				return errdefs.WithClass(errdefs.ErrInUse, fmt.Errorf("image %.12s is used by container %.12s: remove the container or use --force", img.ID, ids[0]))
+			}
+			for _, id := range ids {
+				if err := e.RemoveContainer(ctx, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			last = backend.StorageErr(err)
+			continue
+		}
+		out = append(out, res)
+	}
+	return out, last
 }
 
 // ImageInspect is `image inspect` output, with Podman's field names.

@@ -1,0 +1,89 @@
+//go:build e2e
+
+package tests
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestListingAndExistsFlags covers Podman's listing flags (--noheading,
+// --sort), rmi --all/--ignore, the exists commands and the global flags
+// scripts pass.
+func TestListingAndExistsFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("tag", "busybox", "zz:1")
+		s.must("tag", "busybox", "aa:1")
+
+		// images: -n/--noheading, --sort.
+		if got := s.must("images", "--noheading", "--format", "table {{.Repository}}"); strings.Contains(got, "REPOSITORY") || !strings.Contains(got, "localhost/aa") {
+			t.Errorf("images --noheading: %q", got)
+		}
+		got := strings.Fields(s.must("images", "-n", "--sort", "repository", "--format", "{{.Repository}}"))
+		if len(got) != 3 || got[0] != "localhost/aa" || got[2] != "localhost/zz" {
+			t.Errorf("images --sort repository: %v", got)
+		}
+		wantError(t, s.scow("images", "--sort", "colour"), 125, "colour")
+
+		// ps: --noheading, --sort names.
+		s.must("create", "--name", "b2", "busybox", "true")
+		s.must("create", "--name", "a1", "-h", "given", "busybox", "true")
+		if got := s.must("ps", "-a", "--noheading"); strings.Contains(got, "CONTAINER ID") || strings.Count(got, "\n") != 2 {
+			t.Errorf("ps -a --noheading: %q", got)
+		}
+		if got := strings.Fields(s.must("ps", "-a", "--sort", "names", "--format", "{{.Names}}")); strings.Join(got, " ") != "a1 b2" {
+			t.Errorf("ps --sort names: %v", got)
+		}
+		if got := strings.Fields(s.must("ps", "-a", "--format", "{{.Names}}")); strings.Join(got, " ") != "a1 b2" {
+			t.Errorf("ps, newest first: %v", got)
+		}
+		wantError(t, s.scow("ps", "--sort", "colour"), 125, "colour")
+		// run/create -h is --hostname; inspect -t is --type.
+		if got := s.must("inspect", "-t", "container", "--format", "{{.Config.Hostname}}", "a1"); got != "given\n" {
+			t.Errorf("create -h given: hostname %q", got)
+		}
+
+		// exists: silent, 0 or 1.
+		for _, c := range []struct {
+			args []string
+			code int
+		}{
+			{[]string{"container", "exists", "a1"}, 0},
+			{[]string{"container", "exists", "nosuch"}, 1},
+			{[]string{"container", "exists", "--external", "a1"}, 0},
+			{[]string{"container", "exists", "--external", "nosuch"}, 1},
+			{[]string{"image", "exists", "aa:1"}, 0},
+			{[]string{"image", "exists", "nosuch"}, 1},
+			{[]string{"volume", "exists", "nosuch"}, 1},
+			{[]string{"network", "exists", "nosuch"}, 1},
+		} {
+			r := s.scow(c.args...)
+			if r.code != c.code || r.stdout != "" || r.stderr != "" {
+				t.Errorf("%v: %s, want exit %d and no output", c.args, r, c.code)
+			}
+		}
+		wantError(t, s.scow("container", "exists"), 125, "usage")
+
+		// Global flags: --noout, the remote client's, --log-level.
+		if got := s.must("--noout", "images"); got != "" {
+			t.Errorf("--noout images printed %q", got)
+		}
+		wantError(t, s.scow("--url", "unix:///run/podman.sock", "ps"), 125, "no remote mode")
+		wantError(t, s.scow("-r", "ps"), 125, "no remote mode")
+		wantError(t, s.scow("--log-level", "loud", "ps"), 125, "loud")
+		s.must("--log-level", "trace", "ps")
+
+		// rmi --ignore, --all; in use without --force.
+		s.must("rmi", "--ignore", "nosuch")
+		wantError(t, s.scow("rmi", "nosuch"), 125, "nosuch")
+		wantError(t, s.scow("rmi", "--all", "busybox"), 125, "not both")
+		wantError(t, s.scow("rmi", "--all"), 125, "used by container", "--force")
+		s.must("rm", "--all")
+		s.must("rmi", "--all")
+		if got := s.must("images", "-q"); got != "" {
+			t.Errorf("images after rmi --all: %q", got)
+		}
+	})
+}
