@@ -5,6 +5,7 @@ package tests
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestListingAndExistsFlags covers Podman's listing flags (--noheading,
@@ -85,5 +86,33 @@ func TestListingAndExistsFlags(t *testing.T) {
 		if got := s.must("images", "-q"); got != "" {
 			t.Errorf("images after rmi --all: %q", got)
 		}
+	})
+}
+
+// TestLatestFlag: the commands on one container take -l for the one
+// created last, and refuse a name with it.
+func TestLatestFlag(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		wantError(t, s.scow("logs", "-l"), 125, "no containers")
+		s.must("run", "-d", "--name", "old", "busybox", "sleep", "300")
+		s.must("run", "-d", "--name", "new", "-p", "127.0.0.1::80", "busybox", "sh", "-c", "echo hello; exec sleep 300")
+		mustWaitFor(t, 5*time.Second, "new says hello", func() bool { return s.must("logs", "-l") == "hello\n" })
+		if got := s.must("exec", "-l", "hostname"); got != s.must("inspect", "--format", "{{.Config.Hostname}}", "new") {
+			t.Errorf("exec -l hostname: %q", got)
+		}
+		if got := s.must("inspect", "-l", "--format", "{{.Name}}"); got != "new\n" {
+			t.Errorf("inspect -l: %q", got)
+		}
+		if got := s.must("port", "-l", "80"); !strings.HasPrefix(got, "127.0.0.1:") {
+			t.Errorf("port -l 80: %q", got)
+		}
+		if got := s.must("top", "-l"); !strings.Contains(got, "sleep") {
+			t.Errorf("top -l: %q", got)
+		}
+		s.must("diff", "-l")
+		wantError(t, s.scow("logs", "-l", "old"), 125, "--latest")
+		s.must("rm", "-f", "--all")
 	})
 }

@@ -44,6 +44,31 @@ func selection(c *cli.Context, running bool) containers.Selection {
 	}
 }
 
+// containerArgs splits the arguments of a command that acts on one
+// container: the container (the first argument, or with --latest the one
+// created last) and the rest, of which there must be min to max (-1: no
+// limit).
+func containerArgs(c *cli.Context, e *engine.Engine, min, max int, usage string) (string, []string, error) {
+	args := c.Args().Slice()
+	if !c.Bool("latest") {
+		if len(args) < 1+min || max >= 0 && len(args) > 1+max {
+			return "", nil, fmt.Errorf("%s: usage: scow %s", c.Command.Name, usage)
+		}
+		return args[0], args[1:], nil
+	}
+	if len(args) < min || max >= 0 && len(args) > max {
+		return "", nil, fmt.Errorf("%s: with --latest, give no container: usage: scow %s", c.Command.Name, usage)
+	}
+	ids, err := e.Containers().Select(c.Context, containers.Selection{Latest: true})
+	if err != nil {
+		return "", nil, err
+	}
+	if len(ids) == 0 {
+		return "", nil, errdefs.WithClass(errdefs.ErrNotFound, errors.New("--latest: there are no containers"))
+	}
+	return ids[0], args, nil
+}
+
 // eachContainer runs fn for every selected container, prints what fn
 // returns, and goes on past failures: the last error decides the exit
 // code, the others are printed as they come. With --ignore, a container
@@ -203,9 +228,11 @@ func logsCommand() *cli.Command {
 			&cli.StringFlag{Name: "since", Usage: "show lines since a time (RFC 3339, date, Unix seconds) or a duration ago (10m)"},
 			&cli.StringFlag{Name: "until", Usage: "show lines until a time or a duration ago"},
 			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "show each line's time"},
+			latestFlag(),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			if err := exactArgs(c, 1, 1, "logs [OPTIONS] CONTAINER"); err != nil {
+			ref, _, err := containerArgs(c, e, 0, 0, "logs [OPTIONS] CONTAINER")
+			if err != nil {
 				return err
 			}
 			o := containers.LogOptions{Follow: c.Bool("follow"), Tail: c.Int("tail"), Timestamps: c.Bool("timestamps")}
@@ -221,7 +248,7 @@ func logsCommand() *cli.Command {
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			return e.Containers().Logs(ctx, c.Args().First(), o, c.App.Writer, c.App.ErrWriter)
+			return e.Containers().Logs(ctx, ref, o, c.App.Writer, c.App.ErrWriter)
 		}),
 	}
 }
@@ -365,13 +392,15 @@ func inspectCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "Go template for each object"},
 			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "include the size of the writable layer"},
 			&cli.StringFlag{Name: "type", Aliases: []string{"t"}, Value: "all", Usage: "container, image or all"},
+			latestFlag(),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			if err := exactArgs(c, 1, -1, "inspect [OPTIONS] NAME [NAME...]"); err != nil {
+			first, more, err := containerArgs(c, e, 0, -1, "inspect [OPTIONS] NAME [NAME...]")
+			if err != nil {
 				return err
 			}
 			var rows []any
-			for _, ref := range c.Args().Slice() {
+			for _, ref := range append([]string{first}, more...) {
 				obj, err := e.Inspect(c.Context, ref, c.String("type"), c.Bool("size"))
 				if err != nil {
 					return err
@@ -397,13 +426,15 @@ func execCommand() *cli.Command {
 			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background"},
 			attachFlags()[0],
+			latestFlag(),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			if err := exactArgs(c, 2, -1, "exec [OPTIONS] CONTAINER COMMAND [ARG...]"); err != nil {
+			ref, args, err := containerArgs(c, e, 1, -1, "exec [OPTIONS] CONTAINER COMMAND [ARG...]")
+			if err != nil {
 				return err
 			}
 			o := containers.ExecOptions{
-				Args: c.Args().Slice()[1:], Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"),
+				Args: args, Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"),
 				Workdir: c.String("workdir"), User: c.String("user"),
 				Interactive: c.Bool("interactive"), Tty: c.Bool("tty"), Detach: c.Bool("detach"),
 			}
@@ -412,7 +443,7 @@ func execCommand() *cli.Command {
 				return err
 			}
 			s.SigProxy = true
-			return e.Containers().Exec(c.Context, c.Args().First(), o, s)
+			return e.Containers().Exec(c.Context, ref, o, s)
 		}),
 	}
 }
@@ -422,11 +453,13 @@ func portCommand() *cli.Command {
 		Name:      "port",
 		Usage:     "list a running container's published ports",
 		ArgsUsage: "CONTAINER [PORT[/PROTOCOL]]",
+		Flags:     []cli.Flag{latestFlag()},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			if err := exactArgs(c, 1, 2, "port CONTAINER [PORT[/PROTOCOL]]"); err != nil {
+			ref, port, err := containerArgs(c, e, 0, 1, "port CONTAINER [PORT[/PROTOCOL]]")
+			if err != nil {
 				return err
 			}
-			lines, err := e.Containers().Port(c.Context, c.Args().Get(0), c.Args().Get(1))
+			lines, err := e.Containers().Port(c.Context, ref, strings.Join(port, ""))
 			for _, l := range lines {
 				fmt.Fprintln(c.App.Writer, l)
 			}
@@ -442,16 +475,18 @@ func attachCommand() *cli.Command {
 		ArgsUsage: "CONTAINER",
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "no-stdin", Usage: "do not attach standard input"},
+			latestFlag(),
 		}, attachFlags()...),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			if err := exactArgs(c, 1, 1, "attach [OPTIONS] CONTAINER"); err != nil {
+			ref, _, err := containerArgs(c, e, 0, 0, "attach [OPTIONS] CONTAINER")
+			if err != nil {
 				return err
 			}
 			s, err := streams(c, !c.Bool("no-stdin"))
 			if err != nil {
 				return err
 			}
-			return e.Containers().Attach(c.Context, c.Args().First(), s)
+			return e.Containers().Attach(c.Context, ref, s)
 		}),
 	}
 }
@@ -525,11 +560,13 @@ func topCommand() *cli.Command {
 		Name:      "top",
 		Usage:     "show the processes of a running container",
 		ArgsUsage: "CONTAINER",
+		Flags:     []cli.Flag{latestFlag()},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			if err := exactArgs(c, 1, 1, "top CONTAINER"); err != nil {
+			ref, _, err := containerArgs(c, e, 0, 0, "top CONTAINER")
+			if err != nil {
 				return err
 			}
-			rows, err := e.Containers().Top(c.Context, c.Args().First())
+			rows, err := e.Containers().Top(c.Context, ref)
 			if err != nil {
 				return err
 			}

@@ -44,12 +44,14 @@ func diffCommand() *cli.Command {
 		ArgsUsage: "CONTAINER",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Usage: "json for a JSON list"},
+			latestFlag(),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			if err := exactArgs(c, 1, 1, "diff [OPTIONS] CONTAINER"); err != nil {
+			ref, _, err := containerArgs(c, e, 0, 0, "diff [OPTIONS] CONTAINER")
+			if err != nil {
 				return err
 			}
-			changes, err := e.Containers().Diff(c.Args().First())
+			changes, err := e.Containers().Diff(ref)
 			if err != nil {
 				return err
 			}
