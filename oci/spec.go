@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -172,6 +173,17 @@ func WithCwd(dir string) SpecOpt {
 func WithUser(uid, gid uint32, additional []uint32) SpecOpt {
 	return func(s *specs.Spec) error {
 		s.Process.User = specs.User{UID: uid, GID: gid, AdditionalGids: additional}
+		return nil
+	}
+}
+
+// WithAnnotations adds annotations to the spec.
+func WithAnnotations(a map[string]string) SpecOpt {
+	return func(s *specs.Spec) error {
+		if len(a) > 0 && s.Annotations == nil {
+			s.Annotations = map[string]string{}
+		}
+		maps.Copy(s.Annotations, a)
 		return nil
 	}
 }

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,8 +57,10 @@ type RegistryOptions struct {
 	Platform string
 	// Progress receives progress bars; nil is quiet.
 	Progress io.Writer
-	// Retry is how many times a failed copy is tried again.
-	Retry int
+	// Retry is how many times a failed copy is tried again, after
+	// RetryDelay (0: one second, doubling each time).
+	Retry      int
+	RetryDelay time.Duration
 }
 
 // sysContext turns the options into containers/image's settings.
@@ -193,7 +196,7 @@ func (s *Store) Pull(ctx context.Context, name string, o RegistryOptions) (strin
 			return "", err
 		}
 		opts := &copy.Options{SourceCtx: sys, DestinationCtx: sys, ReportWriter: o.Progress}
-		_, err = copyWithRetry(ctx, pc, dest, src, opts, o.Retry)
+		_, err = copyWithRetry(ctx, pc, dest, src, opts, o.Retry, o.RetryDelay)
 		if err == nil {
 			return s.idOf(dest)
 		}
@@ -205,10 +208,11 @@ func (s *Store) Pull(ctx context.Context, name string, o RegistryOptions) (strin
 	return "", errors.Join(errs...)
 }
 
-// copyWithRetry copies, trying again o.Retry times after a failure that
+// copyWithRetry copies, trying again retry times after a failure that
 // is not the user's (a missing image or bad credentials is not retried),
-// and returns the manifest written.
-func copyWithRetry(ctx context.Context, pc *signature.PolicyContext, dest, src types.ImageReference, opts *copy.Options, retry int) ([]byte, error) {
+// and returns the manifest written. It waits delay between tries, or
+// one second doubling each time when delay is 0.
+func copyWithRetry(ctx context.Context, pc *signature.PolicyContext, dest, src types.ImageReference, opts *copy.Options, retry int, delay time.Duration) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
 		m, err := copy.Image(ctx, pc, dest, src, opts)
 		if err == nil || attempt >= retry || ctx.Err() != nil || permanent(err) {
@@ -217,7 +221,7 @@ func copyWithRetry(ctx context.Context, pc *signature.PolicyContext, dest, src t
 		select {
 		case <-ctx.Done():
 			return nil, err
-		case <-time.After(time.Second << attempt):
+		case <-time.After(cmp.Or(delay, time.Second<<attempt)):
 		}
 	}
 }
@@ -323,7 +327,7 @@ func (s *Store) Push(ctx context.Context, name, dest string, o PushOptions) erro
 		return fmt.Errorf("--compression-format %q: use gzip or zstd", o.Compression)
 	}
 	opts.DestinationCtx = &destSys
-	m, err := copyWithRetry(ctx, pc, destRef, src, opts, o.Retry)
+	m, err := copyWithRetry(ctx, pc, destRef, src, opts, o.Retry, o.RetryDelay)
 	if err != nil {
 		return explain("push "+named.String(), reference.Domain(named), err)
 	}

@@ -3,6 +3,9 @@
 package tests
 
 import (
+	"context"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +116,68 @@ func TestLatestFlag(t *testing.T) {
 		}
 		s.must("diff", "-l")
 		wantError(t, s.scow("logs", "-l", "old"), 125, "--latest")
+		s.must("rm", "-f", "--all")
+	})
+}
+
+// TestRunEnvAndLabelFlags covers run's environment flags (--env-merge,
+// --unsetenv[-all], --env-host, --http-proxy) and --label-file,
+// --annotation, --expose, the platform flags and Docker's no-op.
+func TestRunEnvAndLabelFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		env := func(hostEnv []string, args ...string) []string {
+			t.Helper()
+			r := execute(t, m.cmdEnv(context.Background(), s.root, s.run, hostEnv, append([]string{"run", "--rm"}, args...)...), "")
+			if r.code != 0 {
+				t.Fatalf("%s", r)
+			}
+			return strings.Split(strings.TrimSpace(r.stdout), "\n")
+		}
+		has := func(list []string, kv string) bool { return slices.Contains(list, kv) }
+
+		got := env(nil, "--env-merge", "PATH=${PATH}:/opt/x", "busybox", "env")
+		if !slices.ContainsFunc(got, func(kv string) bool {
+			return strings.HasPrefix(kv, "PATH=") && strings.HasSuffix(kv, ":/opt/x") && len(kv) > len("PATH=:/opt/x")
+		}) {
+			t.Errorf("--env-merge PATH: %v", got)
+		}
+		// The OCI runtime sets HOME itself when the spec has none.
+		got = env(nil, "--unsetenv", "HOSTNAME", "--unsetenv", "container", "busybox", "env")
+		if slices.ContainsFunc(got, func(kv string) bool { return strings.HasPrefix(kv, "HOSTNAME=") || strings.HasPrefix(kv, "container=") }) || !slices.ContainsFunc(got, func(kv string) bool { return strings.HasPrefix(kv, "PATH=") }) {
+			t.Errorf("--unsetenv HOSTNAME --unsetenv container: %v", got)
+		}
+		got = slices.DeleteFunc(env(nil, "--unsetenv-all", "-e", "ONLY=1", "busybox", "/usr/bin/env"), func(kv string) bool { return strings.HasPrefix(kv, "HOME=") })
+		if len(got) != 1 || got[0] != "ONLY=1" {
+			t.Errorf("--unsetenv-all -e ONLY=1: %v", got)
+		}
+		host := []string{"SCOW_E2E_HOST=yes", "http_proxy=http://127.0.0.1:3128"}
+		if got = env(host, "busybox", "env"); !has(got, "http_proxy=http://127.0.0.1:3128") || has(got, "SCOW_E2E_HOST=yes") {
+			t.Errorf("default --http-proxy: %v", got)
+		}
+		if got = env(host, "--http-proxy=false", "--env-host", "busybox", "env"); !has(got, "SCOW_E2E_HOST=yes") {
+			t.Errorf("--env-host: %v", got)
+		}
+		if got = env(host, "--http-proxy=false", "busybox", "env"); has(got, "http_proxy=http://127.0.0.1:3128") {
+			t.Errorf("--http-proxy=false still passed the proxy: %v", got)
+		}
+
+		labels := m.userFile(t, "labels", "# team file\nteam=a\nowner=ops\n")
+		s.must("create", "--name", "l", "--label-file", labels, "--label", "team=b", "--annotation", "io.scow.test=1",
+			"--platform", "linux/"+runtime.GOARCH, "--disable-content-trust", "busybox", "true")
+		if got := s.must("inspect", "--format", "{{.Config.Labels.team}} {{.Config.Labels.owner}} {{index .Config.Annotations \"io.scow.test\"}}", "l"); got != "b ops 1\n" {
+			t.Errorf("labels and annotations: %q", got)
+		}
+		wantError(t, s.scow("create", "--label-file", labels+".none", "busybox", "true"), 125, "--label-file")
+		wantError(t, s.scow("create", "--expose", "http", "busybox", "true"), 125, "--expose")
+		wantError(t, s.scow("create", "--env-merge", "novalue", "busybox", "true"), 125, "--env-merge")
+
+		// --expose adds to what -P publishes.
+		s.must("run", "-d", "--name", "x", "--expose", "8081", "-P", "busybox", "sleep", "300")
+		if got := s.must("port", "x", "8081"); !strings.Contains(got, ":") {
+			t.Errorf("port x 8081 after --expose 8081 -P: %q", got)
+		}
 		s.must("rm", "-f", "--all")
 	})
 }

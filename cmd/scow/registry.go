@@ -23,12 +23,41 @@ func registryFlags() []cli.Flag {
 	}
 }
 
-// registryOptions reads registryFlags; --tls-verify counts only if given,
-// so that registries.conf decides otherwise.
+// pullFlags are what pull, run and create take for the images they pull:
+// the platform of a multi-platform image and retries.
+func pullFlags(what string) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "os", Usage: "operating system of a multi-platform image"},
+		&cli.StringFlag{Name: "arch", Usage: "architecture of a multi-platform image"},
+		&cli.StringFlag{Name: "variant", Usage: "architecture variant"},
+		&cli.StringFlag{Name: "platform", Usage: "OS/ARCH[/VARIANT] of a multi-platform image"},
+		retryFlag(what), retryDelayFlag(),
+		contentTrustFlag(),
+	}
+}
+
+func retryFlag(what string) cli.Flag {
+	return &cli.IntFlag{Name: "retry", Value: 3, Usage: "times to retry a failed " + what}
+}
+
+func retryDelayFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "retry-delay", Usage: "wait between retries (default: 1s, doubling)"}
+}
+
+// contentTrustFlag is Docker's; Podman keeps it as a no-op for scripts,
+// and so does scow: signatures follow policy.json.
+func contentTrustFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "disable-content-trust", Usage: "Docker's; does nothing (policy.json decides)"}
+}
+
+// registryOptions reads registryFlags and pullFlags; --tls-verify counts
+// only if given, so that registries.conf decides otherwise.
 func registryOptions(c *cli.Context) images.RegistryOptions {
 	o := images.RegistryOptions{
 		Creds: c.String("creds"), AuthFile: c.String("authfile"),
 		CertDir: c.String("cert-dir"), SignaturePolicy: c.String("signature-policy"),
+		OS: c.String("os"), Arch: c.String("arch"), Variant: c.String("variant"), Platform: c.String("platform"),
+		Retry: c.Int("retry"), RetryDelay: c.Duration("retry-delay"),
 	}
 	if c.IsSet("tls-verify") {
 		v := c.Bool("tls-verify")
@@ -51,13 +80,8 @@ func pullCommand() *cli.Command {
 		Name:      "pull",
 		Usage:     "copy an image from a registry",
 		ArgsUsage: "NAME[:TAG|@DIGEST]",
-		Flags: append(registryFlags(),
+		Flags: append(append(registryFlags(), pullFlags("pull")...),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image ID"},
-			&cli.StringFlag{Name: "os", Usage: "operating system of a multi-platform image"},
-			&cli.StringFlag{Name: "arch", Usage: "architecture of a multi-platform image"},
-			&cli.StringFlag{Name: "variant", Usage: "architecture variant"},
-			&cli.StringFlag{Name: "platform", Usage: "OS/ARCH[/VARIANT]"},
-			&cli.IntFlag{Name: "retry", Value: 3, Usage: "times to retry a failed pull"},
 			&cli.BoolFlag{Name: "all-tags", Aliases: []string{"a"}, Usage: "pull every tag of the repository"},
 		),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
@@ -65,8 +89,6 @@ func pullCommand() *cli.Command {
 				return err
 			}
 			o := registryOptions(c)
-			o.OS, o.Arch, o.Variant, o.Platform = c.String("os"), c.String("arch"), c.String("variant"), c.String("platform")
-			o.Retry = c.Int("retry")
 			o.Progress = progress(c)
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
@@ -97,7 +119,7 @@ func pushCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "manifest format: oci or v2s2"},
 			&cli.StringFlag{Name: "compression-format", Usage: "gzip or zstd"},
 			&cli.StringFlag{Name: "digestfile", Usage: "write the pushed manifest's digest to this file"},
-			&cli.IntFlag{Name: "retry", Value: 3, Usage: "times to retry a failed push"},
+			retryFlag("push"), retryDelayFlag(), contentTrustFlag(),
 		),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, 2, "push [OPTIONS] IMAGE [DESTINATION]"); err != nil {
@@ -107,7 +129,7 @@ func pushCommand() *cli.Command {
 				RegistryOptions: registryOptions(c), Format: c.String("format"),
 				Compression: c.String("compression-format"), DigestFile: c.String("digestfile"),
 			}
-			o.Retry, o.Progress = c.Int("retry"), progress(c)
+			o.Progress = progress(c)
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
 			return e.Images().Push(ctx, c.Args().Get(0), c.Args().Get(1), o)

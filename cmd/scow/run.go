@@ -10,7 +10,7 @@ import (
 
 // createFlags are the flags create and run share.
 func createFlags() []cli.Flag {
-	return []cli.Flag{
+	return append(pullFlags("pull"),
 		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
 		&cli.StringFlag{Name: "name", Usage: "name the container"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (KEY=VALUE, or KEY to copy it from here)"},
@@ -56,10 +56,18 @@ func createFlags() []cli.Flag {
 		&cli.StringFlag{Name: "authfile", Usage: "auth.json to use for the pull"},
 		&cli.StringFlag{Name: "cert-dir", Usage: "directory with the registry's ca.crt for the pull"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no pull progress"},
+		&cli.StringSliceFlag{Name: "label-file", Usage: "read labels from a file of KEY=VALUE lines"},
+		&cli.BoolFlag{Name: "env-host", Usage: "start from this environment's variables"},
+		&cli.BoolFlag{Name: "http-proxy", Value: true, Usage: "pass on this environment's proxy variables (http_proxy and kin)"},
+		&cli.StringSliceFlag{Name: "env-merge", Usage: "KEY=VALUE where $VAR and ${VAR} expand in the image's environment"},
+		&cli.StringSliceFlag{Name: "unsetenv", Usage: "leave out the image's or scow's default variable KEY"},
+		&cli.BoolFlag{Name: "unsetenv-all", Usage: "leave out every variable of the image and scow's defaults"},
+		&cli.StringSliceFlag{Name: "expose", Usage: "expose PORT[-PORT][/PROTOCOL] besides the image's (what -P publishes)"},
+		&cli.StringSliceFlag{Name: "annotation", Usage: "add the annotation KEY=VALUE to the runtime spec"},
 		// -h is --hostname here, as with Podman and Docker: --help
 		// has no short form.
 		&cli.BoolFlag{Name: "help", Usage: "show help"},
-	}
+	)
 }
 
 // withHelp shows the command's help for --help, on commands whose -h
@@ -105,6 +113,14 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 		UIDMap:         c.StringSlice("uidmap"),
 		GIDMap:         c.StringSlice("gidmap"),
 		Labels:         c.StringSlice("label"),
+		LabelFiles:     c.StringSlice("label-file"),
+		EnvHost:        c.Bool("env-host"),
+		HTTPProxy:      c.Bool("http-proxy"),
+		EnvMerge:       c.StringSlice("env-merge"),
+		UnsetEnv:       c.StringSlice("unsetenv"),
+		UnsetEnvAll:    c.Bool("unsetenv-all"),
+		Expose:         c.StringSlice("expose"),
+		Annotations:    c.StringSlice("annotation"),
 		Interactive:    c.Bool("interactive"),
 		Tty:            c.Bool("tty"),
 		Init:           c.Bool("init"),

@@ -133,6 +133,7 @@ type InspectConfig struct {
 	Image       string            `json:"Image"`
 	WorkingDir  string            `json:"WorkingDir"`
 	Labels      map[string]string `json:"Labels"`
+	Annotations map[string]string `json:"Annotations,omitempty"`
 	StopSignal  string            `json:"StopSignal"`
 	StopTimeout int               `json:"StopTimeout"`
 	OpenStdin   bool              `json:"OpenStdin"`
@@ -186,7 +187,7 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 		},
 		Config: InspectConfig{
 			Hostname: cfg.Hostname, User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Entrypoint: cfg.Entrypoint,
-			Image: cfg.Image, WorkingDir: cfg.WorkingDir, Labels: cfg.Labels, StopSignal: cfg.StopSignal,
+			Image: cfg.Image, WorkingDir: cfg.WorkingDir, Labels: cfg.Labels, Annotations: cfg.Annotations, StopSignal: cfg.StopSignal,
 			StopTimeout: cfg.StopTimeout, OpenStdin: cfg.Interactive, Tty: cfg.Tty,
 		},
 		HostConfig: InspectHostConfig{

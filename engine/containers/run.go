@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -150,7 +152,14 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	}
 	ports := slices.Clone(s.Ports)
 	if s.PublishAll {
-		ports = append(ports, exposedPorts(img.Config.Config.ExposedPorts, ports)...)
+		exposed := maps.Clone(img.Config.Config.ExposedPorts)
+		for _, p := range s.Expose {
+			if exposed == nil {
+				exposed = map[string]struct{}{}
+			}
+			exposed[p] = struct{}{}
+		}
+		ports = append(ports, exposedPorts(exposed, ports)...)
 	}
 	if err := netns.CheckPorts(ports, userns.Rootless()); err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
@@ -172,7 +181,8 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	cfg = &record.Config{
 		ID: record.NewID(), Name: s.Name, Image: s.Image, ImageID: img.ID, Created: time.Now().UTC(),
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
-		Env: specgen.MergeEnv(img.Config.Config.Env, s.Env...), WorkingDir: img.Config.Config.WorkingDir,
+		Env: containerEnv(img.Config.Config.Env, s), WorkingDir: img.Config.Config.WorkingDir,
+		Annotations: s.Annotations, UnsetEnv: s.UnsetEnv, UnsetEnvAll: s.UnsetEnvAll,
 		User: img.Config.Config.User, Hostname: hostname, Network: mode.String(), Networks: attachments,
 		Ports: ports, DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOptions,
 		AddHosts: s.AddHosts, NoHosts: s.NoHosts, MacAddress: s.MacAddress,
@@ -283,15 +293,15 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	if err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
-	env := cfg.Env
-	if !specgen.HasEnv(env, "PATH") {
-		env = specgen.MergeEnv([]string{oci.DefaultEnvPath}, env...)
+	var defaults []string
+	if !cfg.UnsetEnvAll {
+		for _, kv := range []string{oci.DefaultEnvPath, "HOSTNAME=" + cfg.Hostname, "container=scow", "HOME=" + user.Home} {
+			if k, _, _ := strings.Cut(kv, "="); !slices.Contains(cfg.UnsetEnv, k) {
+				defaults = append(defaults, kv)
+			}
+		}
 	}
-	defaults := []string{"HOSTNAME=" + cfg.Hostname, "container=scow"}
-	if !specgen.HasEnv(env, "HOME") {
-		defaults = append(defaults, "HOME="+user.Home)
-	}
-	env = specgen.MergeEnv(defaults, env...)
+	env := specgen.MergeEnv(defaults, cfg.Env...)
 	cwd := cfg.WorkingDir
 	if cwd == "" {
 		cwd = "/"
@@ -328,6 +338,7 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 		oci.WithCwd(cwd),
 		oci.WithUser(user.UID, user.GID, user.Additional),
 		oci.WithHostname(cfg.Hostname),
+		oci.WithAnnotations(cfg.Annotations),
 		oci.WithNetNS(net.NSPath),
 		oci.WithMounts(net.Mounts),
 		oci.WithMounts(mounts),
@@ -343,6 +354,33 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	}
 	opts = append(opts, oci.WithDefaultSeccomp())
 	return oci.New(opts...)
+}
+
+// containerEnv is a new container's environment: the image's (less what
+// --unsetenv and --unsetenv-all drop), with --env-merge's entries
+// expanded in it, under the user's.
+func containerEnv(image []string, s *specgen.Spec) []string {
+	var env []string
+	if !s.UnsetEnvAll {
+		for _, kv := range image {
+			if k, _, _ := strings.Cut(kv, "="); !slices.Contains(s.UnsetEnv, k) {
+				env = append(env, kv)
+			}
+		}
+	}
+	for _, kv := range s.EnvMerge {
+		k, v, _ := strings.Cut(kv, "=")
+		v = os.Expand(v, func(name string) string {
+			for _, e := range env {
+				if n, val, _ := strings.Cut(e, "="); n == name {
+					return val
+				}
+			}
+			return ""
+		})
+		env = specgen.MergeEnv(env, k+"="+v)
+	}
+	return specgen.MergeEnv(env, s.Env...)
 }
 
 // writeCIDFile writes the container ID to a file that must not exist.

@@ -58,8 +58,13 @@ type Config struct {
 	UIDMap      []specs.LinuxIDMapping `json:"uid_map,omitempty"`
 	GIDMap      []specs.LinuxIDMapping `json:"gid_map,omitempty"`
 	Labels      map[string]string      `json:"labels,omitempty"`
-	Interactive bool                   `json:"interactive,omitempty"`
-	Tty         bool                   `json:"tty,omitempty"`
+	Annotations map[string]string      `json:"annotations,omitempty"`
+	// UnsetEnv are scow's default variables (PATH, HOSTNAME, HOME,
+	// container, TERM) left out; UnsetEnvAll leaves out all of them.
+	UnsetEnv    []string `json:"unset_env,omitempty"`
+	UnsetEnvAll bool     `json:"unset_env_all,omitempty"`
+	Interactive bool     `json:"interactive,omitempty"`
+	Tty         bool     `json:"tty,omitempty"`
 	// Init is the host path of the init run as PID 1, "" for none.
 	Init          string        `json:"init,omitempty"`
 	Remove        bool          `json:"remove,omitempty"`

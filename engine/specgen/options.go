@@ -126,6 +126,69 @@ func ParseKeyValues(flag string, list []string) (map[string]string, error) {
 	return out, nil
 }
 
+// readKeyValueFile reads a file of KEY=VALUE lines for flag, skipping
+// blank lines and # comments.
+func readKeyValueFile(flag, path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: %w", flag, err))
+	}
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// proxyVars are the host variables --http-proxy passes on.
+var proxyVars = []string{"http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY"}
+
+// hostEnv is what --env-host and --http-proxy take from this process.
+func hostEnv(all, proxies bool) []string {
+	if all {
+		return os.Environ()
+	}
+	var env []string
+	if proxies {
+		for _, k := range proxyVars {
+			if v, ok := os.LookupEnv(k); ok {
+				env = append(env, k+"="+v)
+			}
+		}
+	}
+	return env
+}
+
+// parseExpose reads --expose values: PORT, PORT/PROTOCOL or a range
+// START-END[/PROTOCOL], as the image config's "80/tcp" keys.
+func parseExpose(list []string) ([]string, error) {
+	var out []string
+	for _, e := range list {
+		ports, proto, _ := strings.Cut(e, "/")
+		if proto == "" {
+			proto = "tcp"
+		}
+		if proto != "tcp" && proto != "udp" && proto != "sctp" {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--expose %q: the protocol must be tcp, udp or sctp", e))
+		}
+		first, last, isRange := strings.Cut(ports, "-")
+		lo, err1 := strconv.ParseUint(first, 10, 16)
+		hi, err2 := lo, error(nil)
+		if isRange {
+			hi, err2 = strconv.ParseUint(last, 10, 16)
+		}
+		if err1 != nil || err2 != nil || lo == 0 || hi < lo {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--expose %q: want PORT[-PORT][/PROTOCOL] with ports from 1 to 65535", e))
+		}
+		for p := lo; p <= hi; p++ {
+			out = append(out, fmt.Sprintf("%d/%s", p, proto))
+		}
+	}
+	return out, nil
+}
+
 // MergeLabels lays the user's labels over the image's.
 func MergeLabels(image, user map[string]string) map[string]string {
 	if len(image)+len(user) == 0 {
@@ -233,7 +296,26 @@ type RunOptions struct {
 	UserNS         string
 	UIDMap, GIDMap []string
 	Labels         []string
-	Interactive    bool
+	// LabelFiles are --label-file files of KEY=VALUE lines, read before
+	// Labels.
+	LabelFiles []string
+	// EnvHost starts the environment from this process's (--env-host);
+	// HTTPProxy passes on its proxy variables (--http-proxy, Podman's
+	// default).
+	EnvHost, HTTPProxy bool
+	// EnvMerge are KEY=VALUE entries whose $VAR and ${VAR} expand in the
+	// image's environment (--env-merge).
+	EnvMerge []string
+	// UnsetEnv drops these variables of the image's and scow's defaults;
+	// UnsetEnvAll drops all of them, leaving only the user's.
+	UnsetEnv    []string
+	UnsetEnvAll bool
+	// Expose adds PORT[/PROTOCOL] or ranges to the ports the image
+	// exposes (what -P publishes).
+	Expose []string
+	// Annotations are KEY=VALUE annotations of the runtime spec.
+	Annotations []string
+	Interactive bool
 	// Tty gives the container a pseudo-terminal.
 	Tty    bool
 	Remove bool

@@ -112,3 +112,39 @@ func TestParseLogOptsAndSignals(t *testing.T) {
 		}
 	}
 }
+
+func TestParseExpose(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want []string
+		err  bool
+	}{
+		{in: []string{"80"}, want: []string{"80/tcp"}},
+		{in: []string{"53/udp", "8000-8002"}, want: []string{"53/udp", "8000/tcp", "8001/tcp", "8002/tcp"}},
+		{in: []string{"0"}, err: true},
+		{in: []string{"70000"}, err: true},
+		{in: []string{"90-80"}, err: true},
+		{in: []string{"80/icmp"}, err: true},
+		{in: []string{"http"}, err: true},
+	}
+	for _, tt := range tests {
+		got, err := parseExpose(tt.in)
+		if (err != nil) != tt.err || !slices.Equal(got, tt.want) {
+			t.Errorf("parseExpose(%v) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestHostEnv(t *testing.T) {
+	t.Setenv("http_proxy", "http://proxy:3128")
+	t.Setenv("SCOW_TEST_VAR", "x")
+	if got := hostEnv(false, true); !slices.Contains(got, "http_proxy=http://proxy:3128") || slices.Contains(got, "SCOW_TEST_VAR=x") {
+		t.Errorf("proxies only: %v", got)
+	}
+	if got := hostEnv(false, false); len(got) != 0 {
+		t.Errorf("neither: %v", got)
+	}
+	if got := hostEnv(true, false); !slices.Contains(got, "SCOW_TEST_VAR=x") {
+		t.Errorf("--env-host lacks SCOW_TEST_VAR: %v", got)
+	}
+}

@@ -38,8 +38,13 @@ type Spec struct {
 	SetEntrypoint bool
 	Cmd           []string
 	// Env entries go over the image's; WorkingDir and User, when set,
-	// replace the image's.
+	// replace the image's. EnvMerge entries expand $VAR in the image's
+	// environment; UnsetEnv and UnsetEnvAll drop the image's and scow's
+	// defaults.
 	Env         []string
+	EnvMerge    []string
+	UnsetEnv    []string
+	UnsetEnvAll bool
 	WorkingDir  string
 	User        string
 	Interactive bool
@@ -55,13 +60,15 @@ type Spec struct {
 	IP             string
 	Ports          []netns.PortMapping
 	PublishAll     bool
-	Hostname       string
-	DNS            []string
-	DNSSearch      []string
-	DNSOptions     []string
-	AddHosts       []string
-	NoHosts        bool
-	MacAddress     string
+	// Expose are ports ("80/tcp") added to those the image exposes.
+	Expose     []string
+	Hostname   string
+	DNS        []string
+	DNSSearch  []string
+	DNSOptions []string
+	AddHosts   []string
+	NoHosts    bool
+	MacAddress string
 
 	// Mounts are the user's binds, volumes and tmpfs; VolumesFrom are
 	// CONTAINER[:ro|rw] whose mounts are added.
@@ -75,6 +82,7 @@ type Spec struct {
 	KeepIDUser string
 
 	Labels      map[string]string
+	Annotations map[string]string
 	Remove      bool
 	Restart     record.RestartPolicy
 	LogMaxSize  int64
@@ -101,6 +109,7 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		NoHosts: o.NoHosts, MacAddress: o.MacAddress, VolumesFrom: o.VolumesFrom,
 		ReadOnly: o.ReadOnly, ReadOnlyTmpfs: o.ReadOnlyTmpfs, Remove: o.Remove,
 		StopSignal: o.StopSignal, StopTimeout: o.StopTimeout, Replace: o.Replace, CIDFile: o.CIDFile,
+		EnvMerge: o.EnvMerge, UnsetEnv: o.UnsetEnv, UnsetEnvAll: o.UnsetEnvAll,
 	}
 	network := o.Network
 	if network == "" {
@@ -128,7 +137,27 @@ func NewSpec(o RunOptions) (*Spec, error) {
 	if s.Env, err = UserEnv(o.EnvFiles, o.Env); err != nil {
 		return nil, err
 	}
-	if s.Labels, err = ParseLabels(o.Labels); err != nil {
+	s.Env = append(hostEnv(o.EnvHost, o.HTTPProxy), s.Env...)
+	for _, kv := range s.EnvMerge {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--env-merge %q: want KEY=VALUE", kv))
+		}
+	}
+	var labels []string
+	for _, f := range o.LabelFiles {
+		l, err := readKeyValueFile("--label-file", f)
+		if err != nil {
+			return nil, err
+		}
+		labels = append(labels, l...)
+	}
+	if s.Labels, err = ParseLabels(append(labels, o.Labels...)); err != nil {
+		return nil, err
+	}
+	if s.Annotations, err = ParseKeyValues("--annotation", o.Annotations); err != nil {
+		return nil, err
+	}
+	if s.Expose, err = parseExpose(o.Expose); err != nil {
 		return nil, err
 	}
 	if s.Restart, err = ParseRestartPolicy(o.Restart); err != nil {

@@ -20,6 +20,8 @@ func TestNewSpec(t *testing.T) {
 	dir := t.TempDir()
 	envFile := filepath.Join(dir, "env")
 	os.WriteFile(envFile, []byte("# comment\nFROM_FILE=1\n"), 0o644)
+	labelFile := filepath.Join(dir, "labels")
+	os.WriteFile(labelFile, []byte("# comment\nteam=a\n\nkeep=file\n"), 0o644)
 	taken := filepath.Join(dir, "cid")
 	os.WriteFile(taken, nil, 0o644)
 	str := func(s string) *string { return &s }
@@ -65,6 +67,13 @@ func TestNewSpec(t *testing.T) {
 		{"another container's network", RunOptions{Image: "i", Network: "container:web"}, func(s *Spec) bool {
 			return s.Network.Kind == netns.ModeContainer && s.Network.Target == "web"
 		}},
+		{"label files under --label", RunOptions{Image: "i", LabelFiles: []string{labelFile}, Labels: []string{"team=b"}}, func(s *Spec) bool {
+			return reflect.DeepEqual(s.Labels, map[string]string{"team": "b", "keep": "file"})
+		}},
+		{"annotations, exposed ports, env merging", RunOptions{Image: "i", Annotations: []string{"a=1"}, Expose: []string{"80"}, EnvMerge: []string{"P=${P}:/x"}, UnsetEnv: []string{"HOME"}}, func(s *Spec) bool {
+			return reflect.DeepEqual(s.Annotations, map[string]string{"a": "1"}) && reflect.DeepEqual(s.Expose, []string{"80/tcp"}) &&
+				reflect.DeepEqual(s.EnvMerge, []string{"P=${P}:/x"}) && reflect.DeepEqual(s.UnsetEnv, []string{"HOME"})
+		}},
 	}
 	for _, tc := range valid {
 		s, err := NewSpec(tc.o)
@@ -107,6 +116,10 @@ func TestNewSpec(t *testing.T) {
 		{"a bad --userns", RunOptions{Image: "i", UserNS: "sideways"}, errdefs.ErrInvalid, "sideways"},
 		{"a missing init", RunOptions{Image: "i", InitPath: filepath.Join(dir, "none")}, errdefs.ErrInvalid, "--init-path"},
 		{"an existing cidfile", RunOptions{Image: "i", CIDFile: taken}, errdefs.ErrExists, "--cidfile"},
+		{"a bad --env-merge", RunOptions{Image: "i", EnvMerge: []string{"novalue"}}, errdefs.ErrInvalid, "--env-merge"},
+		{"a missing label file", RunOptions{Image: "i", LabelFiles: []string{filepath.Join(dir, "none")}}, errdefs.ErrInvalid, "--label-file"},
+		{"a bad --expose", RunOptions{Image: "i", Expose: []string{"x"}}, errdefs.ErrInvalid, "--expose"},
+		{"a bad --annotation", RunOptions{Image: "i", Annotations: []string{"=x"}}, errdefs.ErrInvalid, "--annotation"},
 	}
 	for _, tc := range invalid {
 		_, err := NewSpec(tc.o)
