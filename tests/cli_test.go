@@ -4,6 +4,8 @@ package tests
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -177,6 +179,49 @@ func TestRunEnvAndLabelFlags(t *testing.T) {
 		s.must("run", "-d", "--name", "x", "--expose", "8081", "-P", "busybox", "sleep", "300")
 		if got := s.must("port", "x", "8081"); !strings.Contains(got, ":") {
 			t.Errorf("port x 8081 after --expose 8081 -P: %q", got)
+		}
+		s.must("rm", "-f", "--all")
+	})
+}
+
+// TestRunMonitorFlags covers what the monitor does for run's flags:
+// --log-driver, --timeout, --pidfile and --conmon-pidfile.
+func TestRunMonitorFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+
+		s.must("run", "--name", "quiet", "--log-driver", "none", "busybox", "echo", "unseen")
+		wantError(t, s.scow("logs", "quiet"), 125, "none")
+		s.must("run", "--name", "json", "--log-driver", "json-file", "busybox", "echo", "seen")
+		if got := s.must("logs", "json"); got != "seen\n" {
+			t.Errorf("logs of a json-file container: %q", got)
+		}
+		if got := s.must("inspect", "--format", "{{.HostConfig.LogConfig.Type}}", "json"); got != "k8s-file\n" {
+			t.Errorf("json-file is k8s-file: %q", got)
+		}
+		wantError(t, s.scow("run", "--rm", "--log-driver", "journald", "busybox", "true"), 125, "journald")
+		wantError(t, s.scow("run", "--rm", "--log-driver", "syslog", "busybox", "true"), 125, "syslog")
+
+		// --timeout ends a run with SIGKILL.
+		r := s.scow("run", "--timeout", "1", "busybox", "sleep", "300")
+		if r.code != 137 {
+			t.Errorf("run --timeout 1 sleep 300: %s, want exit 137", r)
+		}
+
+		dir := m.userDir(t)
+		pidfile, monfile := filepath.Join(dir, "ctr.pid"), filepath.Join(dir, "mon.pid")
+		s.must("run", "-d", "--name", "p", "--pidfile", pidfile, "--conmon-pidfile", monfile, "busybox", "sleep", "300")
+		pid, err := os.ReadFile(pidfile)
+		if err != nil || string(pid) != strings.TrimSpace(s.must("inspect", "--format", "{{.State.Pid}}", "p")) {
+			t.Errorf("--pidfile holds %q (%v), want the container's PID", pid, err)
+		}
+		mon, err := os.ReadFile(monfile)
+		if err != nil {
+			t.Fatalf("--conmon-pidfile: %v", err)
+		}
+		if cmdline, err := os.ReadFile("/proc/" + string(mon) + "/cmdline"); err != nil || !strings.Contains(string(cmdline), "__monitor") {
+			t.Errorf("--conmon-pidfile holds %q, not a running monitor (%q, %v)", mon, cmdline, err)
 		}
 		s.must("rm", "-f", "--all")
 	})

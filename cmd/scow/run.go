@@ -64,6 +64,10 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "unsetenv-all", Usage: "leave out every variable of the image and scow's defaults"},
 		&cli.StringSliceFlag{Name: "expose", Usage: "expose PORT[-PORT][/PROTOCOL] besides the image's (what -P publishes)"},
 		&cli.StringSliceFlag{Name: "annotation", Usage: "add the annotation KEY=VALUE to the runtime spec"},
+		&cli.StringFlag{Name: "log-driver", Value: "k8s-file", Usage: "k8s-file (json-file is its alias) or none"},
+		&cli.IntFlag{Name: "timeout", Usage: "kill the container after this many seconds of running (0: never)"},
+		&cli.StringFlag{Name: "pidfile", Usage: "write the container's PID to this file at each start"},
+		&cli.StringFlag{Name: "conmon-pidfile", Usage: "write the PID of the container's monitor to this file"},
 		// -h is --hostname here, as with Podman and Docker: --help
 		// has no short form.
 		&cli.BoolFlag{Name: "help", Usage: "show help"},
@@ -128,6 +132,10 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 		Remove:         c.Bool("rm"),
 		Restart:        c.String("restart"),
 		LogOpts:        c.StringSlice("log-opt"),
+		LogDriver:      c.String("log-driver"),
+		Timeout:        c.Int("timeout"),
+		PidFile:        c.String("pidfile"),
+		MonitorPidFile: c.String("conmon-pidfile"),
 		StopSignal:     c.String("stop-signal"),
 		Replace:        c.Bool("replace"),
 		CIDFile:        c.String("cidfile"),

@@ -1,6 +1,7 @@
 package containers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -193,7 +194,7 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 		HostConfig: InspectHostConfig{
 			Binds: []string{}, NetworkMode: cfg.Network, AutoRemove: cfg.Remove,
 			RestartPolicy: map[string]any{"Name": cfg.RestartPolicy.Name, "MaximumRetryCount": cfg.RestartPolicy.MaxRetries},
-			LogConfig:     map[string]any{"Type": "k8s-file", "Path": e.Rec.LogPath(cfg.ID), "Size": cfg.LogMaxSize, "MaxFile": cfg.LogMaxFiles},
+			LogConfig:     map[string]any{"Type": cmp.Or(cfg.LogDriver, "k8s-file"), "Path": e.Rec.LogPath(cfg.ID), "Size": cfg.LogMaxSize, "MaxFile": cfg.LogMaxFiles},
 			Runtime:       e.Opts.Runtime, PortBindings: portMap(cfg.Ports), Init: cfg.Init != "",
 			ReadonlyRootfs: cfg.ReadOnly, Tmpfs: map[string]string{},
 		},

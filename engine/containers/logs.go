@@ -50,6 +50,9 @@ func (e *Service) Logs(ctx context.Context, ref string, o LogOptions, stdout, st
 	if err != nil {
 		return err
 	}
+	if cfg.LogDriver == "none" {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s logs to the none driver: there are no logs to read", ref))
+	}
 	id := cfg.ID
 	emit := func(l logfile.Line) {
 		if !o.Since.IsZero() && l.Time.Before(o.Since) || !o.Until.IsZero() && l.Time.After(o.Until) {

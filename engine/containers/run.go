@@ -188,7 +188,8 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		AddHosts: s.AddHosts, NoHosts: s.NoHosts, MacAddress: s.MacAddress,
 		Volumes: mounts, ReadOnly: s.ReadOnly, ReadOnlyTmpfs: s.ReadOnlyTmpfs, Interactive: s.Interactive, Tty: s.Tty, Init: s.Init, Remove: s.Remove,
 		Labels: specgen.MergeLabels(img.Config.Config.Labels, s.Labels), RestartPolicy: s.Restart,
-		LogMaxSize: s.LogMaxSize, LogMaxFiles: s.LogMaxFiles,
+		LogDriver: s.LogDriver, LogMaxSize: s.LogMaxSize, LogMaxFiles: s.LogMaxFiles,
+		Timeout: s.Timeout, PidFile: s.PidFile, MonitorPidFile: s.MonitorPidFile,
 		StopSignal: img.Config.Config.StopSignal, StopTimeout: 10,
 	}
 	if s.StopSignal != "" {

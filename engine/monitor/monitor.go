@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -248,6 +249,11 @@ func Main(open func(backend.Options) (*backend.Backend, Runner, error)) error {
 	}
 	defer b.Close()
 	m := &Monitor{b: b, r: runner}
+	if cfg, err := b.Rec.LoadConfig(r.ID); err == nil && cfg.MonitorPidFile != "" {
+		if err := os.WriteFile(cfg.MonitorPidFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "Warning: --conmon-pidfile: %v\n", err)
+		}
+	}
 	l, err := m.listenAttach(r.ID)
 	if err != nil {
 		report(err)
@@ -393,11 +399,13 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	if err := oci.WriteBundle(bundle, spec); err != nil {
 		return 0, -1, err
 	}
-	log, err := logfile.Open(m.b.Rec.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles)
-	if err != nil {
-		return 0, -1, err
+	var log *logfile.Writer
+	if cfg.LogDriver != "none" {
+		if log, err = logfile.Open(m.b.Rec.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err != nil {
+			return 0, -1, err
+		}
+		defer log.Close()
 	}
-	defer log.Close()
 
 	// The container's init is reparented to us when the runtime exits, so
 	// that we can wait for it.
@@ -473,12 +481,19 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	unlock = nil
 	testhook.Pause("running")
 	m.b.Rec.Event(cfg, "start", nil)
+	if cfg.PidFile != "" {
+		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "Warning: --pidfile: %v\n", err)
+		}
+	}
+	stopTimeout := m.killAfter(pid, cfg.Timeout)
 	h.run(pid, pio.stdin, pio.master)
 	started(nil)
 	m.b.Idle()
 
 	relays := pio.relay(h, log)
 	code = h.wait(pid)
+	stopTimeout()
 	// Output is complete once every process of the container is gone.
 	relays.Wait()
 
@@ -512,6 +527,35 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 		unlock()
 	}
 	return code, again, nil
+}
+
+// killAfter sends the container's init SIGKILL once it has run seconds
+// (--timeout; 0: never) and returns what cancels that. The signal goes
+// through a pidfd, which a reaped and reused PID cannot fool.
+func (m *Monitor) killAfter(pid, seconds int) (cancel func()) {
+	if seconds <= 0 {
+		return func() {}
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Warning: --timeout: open process %d: %v\n", pid, err)
+		return func() {}
+	}
+	var mu sync.Mutex
+	timer := time.AfterFunc(time.Duration(seconds)*time.Second, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if fd >= 0 {
+			unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+		}
+	})
+	return func() {
+		timer.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		unix.Close(fd)
+		fd = -1
+	}
 }
 
 // LastError returns the last error, panic or fatal error a monitor wrote

@@ -69,10 +69,18 @@ type Config struct {
 	Init          string        `json:"init,omitempty"`
 	Remove        bool          `json:"remove,omitempty"`
 	RestartPolicy RestartPolicy `json:"restart_policy"`
-	LogMaxSize    int64         `json:"log_max_size,omitempty"`
-	LogMaxFiles   int           `json:"log_max_files,omitempty"`
-	StopSignal    string        `json:"stop_signal,omitempty"`
-	StopTimeout   int           `json:"stop_timeout"`
+	// LogDriver is k8s-file ("" too) or none.
+	LogDriver   string `json:"log_driver,omitempty"`
+	LogMaxSize  int64  `json:"log_max_size,omitempty"`
+	LogMaxFiles int    `json:"log_max_files,omitempty"`
+	StopSignal  string `json:"stop_signal,omitempty"`
+	StopTimeout int    `json:"stop_timeout"`
+	// Timeout kills the container after that many seconds of running.
+	Timeout int `json:"timeout,omitempty"`
+	// PidFile receives the container's PID at each start, MonitorPidFile
+	// its monitor's PID (--pidfile, --conmon-pidfile).
+	PidFile        string `json:"pid_file,omitempty"`
+	MonitorPidFile string `json:"monitor_pid_file,omitempty"`
 }
 
 // State is the container's changing state.

@@ -3,6 +3,7 @@ package specgen
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -328,8 +329,15 @@ type RunOptions struct {
 	// Restart is the restart policy: no, on-failure[:N], always or
 	// unless-stopped.
 	Restart string
-	// LogOpts are --log-opt values: max-size=SIZE, max-file=N.
-	LogOpts []string
+	// LogDriver is k8s-file (json-file is its alias, as with Podman) or
+	// none; LogOpts are --log-opt values: max-size=SIZE, max-file=N.
+	LogDriver string
+	LogOpts   []string
+	// Timeout kills the container after that many seconds (--timeout).
+	Timeout int
+	// PidFile and MonitorPidFile receive the container's and its
+	// monitor's PIDs (--pidfile, --conmon-pidfile).
+	PidFile, MonitorPidFile string
 	// StopSignal and StopTimeout override the image's and the default 10 s.
 	StopSignal  string
 	StopTimeout *int
@@ -342,6 +350,22 @@ type RunOptions struct {
 	Pull         string
 	Registry     storage.RegistryOptions
 	PullProgress io.Writer
+}
+
+// parseLogDriver checks --log-driver: k8s-file (json-file is its
+// alias) or none.
+func parseLogDriver(d string) (string, error) {
+	switch d {
+	case "", "k8s-file", "json-file":
+		return "k8s-file", nil
+	case "none":
+		return d, nil
+	case "journald":
+		return "", errdefs.WithClass(errdefs.ErrInvalid, errors.New("--log-driver journald: scow writes no journal logs: use k8s-file (the default) or none"))
+	case "passthrough", "passthrough-tty":
+		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--log-driver %s: scow's monitor always holds the container's output: use k8s-file (the default) or none", d))
+	}
+	return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--log-driver %q: use k8s-file, json-file or none", d))
 }
 
 // ParseSignal reads a signal name (KILL, SIGKILL, kill) or number.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/scow-project/scow/engine/errdefs"
@@ -146,5 +147,18 @@ func TestHostEnv(t *testing.T) {
 	}
 	if got := hostEnv(true, false); !slices.Contains(got, "SCOW_TEST_VAR=x") {
 		t.Errorf("--env-host lacks SCOW_TEST_VAR: %v", got)
+	}
+}
+
+func TestParseLogDriver(t *testing.T) {
+	for in, want := range map[string]string{"": "k8s-file", "k8s-file": "k8s-file", "json-file": "k8s-file", "none": "none"} {
+		if got, err := parseLogDriver(in); err != nil || got != want {
+			t.Errorf("parseLogDriver(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"journald", "passthrough", "syslog"} {
+		if _, err := parseLogDriver(in); !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), in) {
+			t.Errorf("parseLogDriver(%q): %v, want an ErrInvalid naming it", in, err)
+		}
 	}
 }

@@ -85,8 +85,13 @@ type Spec struct {
 	Annotations map[string]string
 	Remove      bool
 	Restart     record.RestartPolicy
+	LogDriver   string
 	LogMaxSize  int64
 	LogMaxFiles int
+	// Timeout kills the container after that many seconds; PidFile and
+	// MonitorPidFile receive its PID and its monitor's.
+	Timeout                 int
+	PidFile, MonitorPidFile string
 	// StopSignal and StopTimeout, when set, replace the image's signal
 	// and the default 10 s.
 	StopSignal  string
@@ -110,6 +115,7 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		ReadOnly: o.ReadOnly, ReadOnlyTmpfs: o.ReadOnlyTmpfs, Remove: o.Remove,
 		StopSignal: o.StopSignal, StopTimeout: o.StopTimeout, Replace: o.Replace, CIDFile: o.CIDFile,
 		EnvMerge: o.EnvMerge, UnsetEnv: o.UnsetEnv, UnsetEnvAll: o.UnsetEnvAll,
+		Timeout: o.Timeout, PidFile: absPath(o.PidFile), MonitorPidFile: absPath(o.MonitorPidFile),
 	}
 	network := o.Network
 	if network == "" {
@@ -165,6 +171,12 @@ func NewSpec(o RunOptions) (*Spec, error) {
 	}
 	if s.LogMaxSize, s.LogMaxFiles, err = parseLogOpts(o.LogOpts); err != nil {
 		return nil, err
+	}
+	if s.LogDriver, err = parseLogDriver(o.LogDriver); err != nil {
+		return nil, err
+	}
+	if o.Timeout < 0 {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--timeout %d: want seconds, 0 for none", o.Timeout))
 	}
 	if o.Entrypoint != nil {
 		s.SetEntrypoint = true
@@ -314,6 +326,17 @@ func findInit(init bool, path string) (string, error) {
 		}
 	}
 	return "", errdefs.WithClass(errdefs.ErrNotFound, errors.New("--init: no catatonit or tini-static on this host: install the catatonit package or give --init-path"))
+}
+
+// absPath makes a file the monitor writes absolute: it runs elsewhere.
+func absPath(p string) string {
+	if p == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
 
 // DefaultNetwork is the --network of a container that names none:
