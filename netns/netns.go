@@ -38,8 +38,9 @@ type Options struct {
 	// DNS are --dns servers, DNSSearch --dns-search domains, DNSOptions
 	// --dns-option values; AddHosts are --add-host HOST:IP entries.
 	DNS, DNSSearch, DNSOptions, AddHosts []string
-	// NoHosts leaves the image's /etc/hosts alone.
-	NoHosts bool
+	// NoHosts leaves the image's /etc/hosts alone, NoHostname its
+	// /etc/hostname.
+	NoHosts, NoHostname bool
 	// JoinPath is the namespace of a container: or ns: mode; JoinDir the
 	// directory of a container: target whose hosts and resolv.conf are
 	// shared.
@@ -241,12 +242,17 @@ func (n *Network) startBridge(o Options) error {
 
 // Files are the files of /etc that a container's network binds over the
 // image's, from its directory: hosts (unless noHosts), resolv.conf and
-// hostname.
-func Files(noHosts bool) []string {
-	if noHosts {
-		return []string{"resolv.conf", "hostname"}
+// hostname (unless noHostname).
+func Files(noHosts, noHostname bool) []string {
+	var out []string
+	if !noHosts {
+		out = append(out, "hosts")
 	}
-	return []string{"hosts", "resolv.conf", "hostname"}
+	out = append(out, "resolv.conf")
+	if !noHostname {
+		out = append(out, "hostname")
+	}
+	return out
 }
 
 // writeFiles makes the container's /etc/hosts, resolv.conf and hostname.
@@ -266,7 +272,7 @@ func (n *Network) writeFiles(o Options) error {
 		files["hosts"] = hostsFile(o)
 		files["resolv.conf"] = resolvFile(o)
 	}
-	for _, name := range Files(o.NoHosts) {
+	for _, name := range Files(o.NoHosts, o.NoHostname) {
 		p := filepath.Join(o.Dir, name)
 		if err := os.WriteFile(p, files[name], 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", p, err)

@@ -188,6 +188,14 @@ func WithAnnotations(a map[string]string) SpecOpt {
 	}
 }
 
+// WithUmask sets the process's umask; nil leaves the runtime's 0022.
+func WithUmask(mask *uint32) SpecOpt {
+	return func(s *specs.Spec) error {
+		s.Process.User.Umask = mask
+		return nil
+	}
+}
+
 // WithHostname sets the container's hostname.
 func WithHostname(name string) SpecOpt {
 	return func(s *specs.Spec) error {

@@ -226,3 +226,25 @@ func TestRunMonitorFlags(t *testing.T) {
 		s.must("rm", "-f", "--all")
 	})
 }
+
+// TestRunProcessFlags covers --umask, --tz and --no-hostname.
+func TestRunProcessFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		if got := s.must("run", "--rm", "--umask", "0077", "busybox", "sh", "-c", "umask"); got != "0077\n" {
+			t.Errorf("--umask 0077: %q", got)
+		}
+		if got := s.must("run", "--rm", "--tz", "Asia/Tokyo", "busybox", "date", "+%Z"); got != "JST\n" {
+			t.Errorf("--tz Asia/Tokyo: date says %q", got)
+		}
+		wantError(t, s.scow("run", "--rm", "--tz", "Mars/Olympus", "busybox", "true"), 125, "Mars/Olympus")
+		wantError(t, s.scow("run", "--rm", "--umask", "999", "busybox", "true"), 125, "--umask")
+		if got := s.must("run", "--rm", "--no-hostname", "busybox", "sh", "-c", "grep -c /etc/hostname /proc/mounts; true"); got != "0\n" {
+			t.Errorf("--no-hostname still binds /etc/hostname: %q", got)
+		}
+		if got := s.must("run", "--rm", "busybox", "grep", "-c", "/etc/hostname", "/proc/mounts"); got != "1\n" {
+			t.Errorf("without --no-hostname, /etc/hostname mounts: %q", got)
+		}
+	})
+}

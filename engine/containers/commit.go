@@ -119,7 +119,7 @@ func (e *Service) Diff(ref string) ([]Change, error) {
 		return nil, err
 	}
 	ours := map[string]bool{specgen.InitDest: true}
-	for _, f := range netns.Files(cfg.NoHosts) {
+	for _, f := range netns.Files(cfg.NoHosts, cfg.NoHostname) {
 		ours["/etc/"+f] = true
 	}
 	for _, m := range cfg.Volumes {

@@ -78,7 +78,7 @@ func (e *Service) containerPath(cfg *record.Config, rootfs, p string) (root, rel
 	root, rel, readOnly = rootfs, p, cfg.ReadOnly
 	// The files scow binds over the image's; the user's mounts, made
 	// after them, win.
-	if name, ok := strings.CutPrefix(p, "/etc/"); ok && slices.Contains(netns.Files(cfg.NoHosts), name) {
+	if name, ok := strings.CutPrefix(p, "/etc/"); ok && slices.Contains(netns.Files(cfg.NoHosts, cfg.NoHostname), name) {
 		if _, err := os.Stat(filepath.Join(e.Rec.Dir(cfg.ID), name)); err == nil {
 			root, rel, readOnly, file = e.Rec.Dir(cfg.ID), "/"+name, false, true
 		}

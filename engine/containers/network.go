@@ -46,7 +46,7 @@ func (e *Service) Network(ctx context.Context, cfg *record.Config) (*netns.Netwo
 		ID: cfg.ID, Mode: mode, Name: cfg.Name, Hostname: cfg.Hostname,
 		Dir: e.Rec.Dir(cfg.ID), RunDir: e.NetnsDir(), Ports: cfg.Ports,
 		DNS: cfg.DNS, DNSSearch: cfg.DNSSearch, DNSOptions: cfg.DNSOptions,
-		AddHosts: cfg.AddHosts, NoHosts: cfg.NoHosts, MacAddress: cfg.MacAddress,
+		AddHosts: cfg.AddHosts, NoHosts: cfg.NoHosts, NoHostname: cfg.NoHostname, MacAddress: cfg.MacAddress,
 		Rootless: userns.Rootless(), OwnUserNS: len(cfg.UIDMap) > 0,
 	}
 	switch mode.Kind {

@@ -185,7 +185,8 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		Annotations: s.Annotations, UnsetEnv: s.UnsetEnv, UnsetEnvAll: s.UnsetEnvAll,
 		User: img.Config.Config.User, Hostname: hostname, Network: mode.String(), Networks: attachments,
 		Ports: ports, DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOptions,
-		AddHosts: s.AddHosts, NoHosts: s.NoHosts, MacAddress: s.MacAddress,
+		AddHosts: s.AddHosts, NoHosts: s.NoHosts, NoHostname: s.NoHostname, MacAddress: s.MacAddress,
+		Umask: s.Umask, TZ: s.TZ,
 		Volumes: mounts, ReadOnly: s.ReadOnly, ReadOnlyTmpfs: s.ReadOnlyTmpfs, Interactive: s.Interactive, Tty: s.Tty, Init: s.Init, Remove: s.Remove,
 		Labels: specgen.MergeLabels(img.Config.Config.Labels, s.Labels), RestartPolicy: s.Restart,
 		LogDriver: s.LogDriver, LogMaxSize: s.LogMaxSize, LogMaxFiles: s.LogMaxFiles,
@@ -327,6 +328,9 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 			}
 		}
 	}
+	if cfg.TZ != "" {
+		mounts = append(mounts, oci.BindMount(cfg.TZ, "/etc/localtime", true))
+	}
 	if cfg.Init != "" {
 		// The init is PID 1 and runs the command as its child.
 		mounts = append(mounts, oci.BindMount(cfg.Init, specgen.InitDest, true))
@@ -338,6 +342,7 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 		oci.WithEnv(env),
 		oci.WithCwd(cwd),
 		oci.WithUser(user.UID, user.GID, user.Additional),
+		oci.WithUmask(cfg.Umask),
 		oci.WithHostname(cfg.Hostname),
 		oci.WithAnnotations(cfg.Annotations),
 		oci.WithNetNS(net.NSPath),

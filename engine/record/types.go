@@ -48,8 +48,13 @@ type Config struct {
 	DNSOptions []string            `json:"dns_options,omitempty"`
 	AddHosts   []string            `json:"add_hosts,omitempty"`
 	NoHosts    bool                `json:"no_hosts,omitempty"`
-	MacAddress string              `json:"mac_address,omitempty"`
-	Volumes    []Mount             `json:"volumes,omitempty"`
+	NoHostname bool                `json:"no_hostname,omitempty"`
+	// Umask is the process's umask (nil: 0022); TZ is the host's zone
+	// file bound at /etc/localtime, "" for the image's.
+	Umask      *uint32 `json:"umask,omitempty"`
+	TZ         string  `json:"tz,omitempty"`
+	MacAddress string  `json:"mac_address,omitempty"`
+	Volumes    []Mount `json:"volumes,omitempty"`
 	// ReadOnly: a read-only rootfs, with tmpfs where ReadOnlyTmpfs says.
 	ReadOnly      bool `json:"read_only,omitempty"`
 	ReadOnlyTmpfs bool `json:"read_only_tmpfs,omitempty"`

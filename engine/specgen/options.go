@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -333,6 +334,11 @@ type RunOptions struct {
 	// none; LogOpts are --log-opt values: max-size=SIZE, max-file=N.
 	LogDriver string
 	LogOpts   []string
+	// NoHostname leaves the image's /etc/hostname; Umask is an octal
+	// umask; TZ is a zone name ("local": the host's).
+	NoHostname bool
+	Umask      string
+	TZ         string
 	// Timeout kills the container after that many seconds (--timeout).
 	Timeout int
 	// PidFile and MonitorPidFile receive the container's and its
@@ -366,6 +372,42 @@ func parseLogDriver(d string) (string, error) {
 		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--log-driver %s: scow's monitor always holds the container's output: use k8s-file (the default) or none", d))
 	}
 	return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--log-driver %q: use k8s-file, json-file or none", d))
+}
+
+// zoneinfo is where the host's time zone files live.
+var zoneinfo = "/usr/share/zoneinfo"
+
+// parseTZ turns --tz into the host's zone file: "local" is the host's
+// own zone, anything else a name under zoneinfo (Area/City, UTC).
+func parseTZ(tz string) (string, error) {
+	if tz == "" {
+		return "", nil
+	}
+	if tz == "local" {
+		p, err := filepath.EvalSymlinks("/etc/localtime")
+		if err != nil {
+			return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--tz local: this host has no /etc/localtime: %w", err))
+		}
+		return p, nil
+	}
+	p := filepath.Join(zoneinfo, filepath.Clean("/"+tz))
+	if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--tz %q: no such time zone in %s (is tzdata installed?)", tz, zoneinfo))
+	}
+	return p, nil
+}
+
+// parseUmask reads --umask: octal, at most 0777.
+func parseUmask(s string) (*uint32, error) {
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || n > 0o777 {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--umask %q: want an octal mask such as 0022", s))
+	}
+	u := uint32(n)
+	return &u, nil
 }
 
 // ParseSignal reads a signal name (KILL, SIGKILL, kill) or number.

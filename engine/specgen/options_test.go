@@ -162,3 +162,31 @@ func TestParseLogDriver(t *testing.T) {
 		}
 	}
 }
+
+func TestParseUmaskAndTZ(t *testing.T) {
+	if u, err := parseUmask("0077"); err != nil || *u != 0o77 {
+		t.Errorf("parseUmask(0077) = %v, %v", u, err)
+	}
+	if u, err := parseUmask(""); err != nil || u != nil {
+		t.Errorf("parseUmask(\"\") = %v, %v", u, err)
+	}
+	for _, bad := range []string{"9", "01000", "abc"} {
+		if _, err := parseUmask(bad); !errors.Is(err, errdefs.ErrInvalid) {
+			t.Errorf("parseUmask(%q): %v, want ErrInvalid", bad, err)
+		}
+	}
+	dir := t.TempDir()
+	old := zoneinfo
+	zoneinfo = dir
+	t.Cleanup(func() { zoneinfo = old })
+	os.MkdirAll(filepath.Join(dir, "Asia"), 0o755)
+	os.WriteFile(filepath.Join(dir, "Asia", "Tokyo"), []byte("TZif"), 0o644)
+	if got, err := parseTZ("Asia/Tokyo"); err != nil || got != filepath.Join(dir, "Asia", "Tokyo") {
+		t.Errorf("parseTZ(Asia/Tokyo) = %q, %v", got, err)
+	}
+	for _, bad := range []string{"Mars/Olympus", "Asia", "../../etc/passwd"} {
+		if _, err := parseTZ(bad); !errors.Is(err, errdefs.ErrInvalid) {
+			t.Errorf("parseTZ(%q): %v, want ErrInvalid", bad, err)
+		}
+	}
+}

@@ -68,6 +68,7 @@ type Spec struct {
 	DNSOptions []string
 	AddHosts   []string
 	NoHosts    bool
+	NoHostname bool
 	MacAddress string
 
 	// Mounts are the user's binds, volumes and tmpfs; VolumesFrom are
@@ -88,6 +89,10 @@ type Spec struct {
 	LogDriver   string
 	LogMaxSize  int64
 	LogMaxFiles int
+	// Umask is the process's umask (nil: the runtime's 0022); TZ the
+	// host's zone file for /etc/localtime.
+	Umask *uint32
+	TZ    string
 	// Timeout kills the container after that many seconds; PidFile and
 	// MonitorPidFile receive its PID and its monitor's.
 	Timeout                 int
@@ -116,6 +121,7 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		StopSignal: o.StopSignal, StopTimeout: o.StopTimeout, Replace: o.Replace, CIDFile: o.CIDFile,
 		EnvMerge: o.EnvMerge, UnsetEnv: o.UnsetEnv, UnsetEnvAll: o.UnsetEnvAll,
 		Timeout: o.Timeout, PidFile: absPath(o.PidFile), MonitorPidFile: absPath(o.MonitorPidFile),
+		NoHostname: o.NoHostname,
 	}
 	network := o.Network
 	if network == "" {
@@ -173,6 +179,12 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		return nil, err
 	}
 	if s.LogDriver, err = parseLogDriver(o.LogDriver); err != nil {
+		return nil, err
+	}
+	if s.Umask, err = parseUmask(o.Umask); err != nil {
+		return nil, err
+	}
+	if s.TZ, err = parseTZ(o.TZ); err != nil {
 		return nil, err
 	}
 	if o.Timeout < 0 {
