@@ -146,6 +146,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			historyCommand(),
 			rmiCommand(),
 			imageCommand(),
+			systemCommand(),
 		},
 	}
 	cli.VersionPrinter = func(c *cli.Context) {

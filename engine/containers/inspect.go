@@ -164,7 +164,7 @@ func (e *Service) Inspect(ctx context.Context, ref string, size bool) (*Containe
 	}
 	data := e.inspectData(ctr)
 	if size {
-		n, err := e.containerSize(ctr.Config.ID)
+		n, err := e.Size(ctr.Config.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -236,8 +236,8 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 	return out
 }
 
-// containerSize returns the bytes a container's writable layer holds.
-func (e *Service) containerSize(id string) (int64, error) {
+// Size returns the bytes a container's writable layer holds.
+func (e *Service) Size(id string) (int64, error) {
 	if err := e.Open(); err != nil {
 		return 0, err
 	}

@@ -580,9 +580,10 @@ func (e *Service) Rename(ctx context.Context, ref, name string) error {
 	return nil
 }
 
-// Prune removes every container that is not running and returns their IDs.
-func (e *Service) Prune(ctx context.Context) ([]string, error) {
-	list, err := e.List(ctx, ListOptions{All: true})
+// Prune removes every container that is not running and matches the
+// filters (ps's keys), and returns their IDs.
+func (e *Service) Prune(ctx context.Context, filters []string) ([]string, error) {
+	list, err := e.List(ctx, ListOptions{All: true, Filters: filters})
 	if err != nil {
 		return nil, err
 	}

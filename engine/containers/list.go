@@ -1,15 +1,19 @@
 package containers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/record"
@@ -54,7 +58,7 @@ var sorters = map[string]func(a, b Container) bool{
 // List returns containers, newest first. A record that cannot be read is
 // listed with its error instead of failing the list.
 func (e *Service) List(ctx context.Context, o ListOptions) ([]Container, error) {
-	match, err := parseFilters(o.Filters)
+	match, err := parseFilters(o.Filters, time.Now(), e.lookupConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -133,55 +137,107 @@ func (e *Service) listOne(ctx context.Context, de os.DirEntry, all bool) *Contai
 	return &c
 }
 
-// parseFilters turns ps --filter values into one predicate; filters of
-// one key are alternatives, different keys must all match.
-func parseFilters(filters []string) (func(Container) bool, error) {
-	byKey := map[string][]string{}
+// filterKeys are the ps --filter keys scow knows.
+var filterKeys = []string{"id", "name", "label", "label!", "status", "exited", "ancestor", "before", "since", "until", "volume", "network", "restart-policy", "command"}
+
+// parseFilters turns ps --filter values into one predicate: values of
+// one key are alternatives, except label's, which must all hold;
+// different keys must all match. before and since name a container,
+// which lookup finds; until is a time or a duration before now.
+func parseFilters(filters []string, now time.Time, lookup func(ref string) (*record.Config, error)) (func(Container) bool, error) {
+	var preds []func(Container) bool
+	byKey := map[string][]func(Container) bool{}
 	for _, f := range filters {
 		k, v, ok := strings.Cut(f, "=")
 		if !ok {
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--filter %q: want KEY=VALUE", f))
 		}
-		switch k {
-		case "name", "id", "status", "label", "ancestor", "exited", "network":
-		default:
-			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--filter %q: unknown key %s (use name, id, status, label, ancestor, exited or network)", f, k))
+		bad := func(why string) error {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--filter %q: %s", f, why))
 		}
-		if k == "exited" {
-			if _, err := strconv.Atoi(v); err != nil {
-				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--filter %q: exited wants a number", f))
-			}
-		}
-		byKey[k] = append(byKey[k], v)
-	}
-	one := func(c Container, k, v string) bool {
+		var p func(Container) bool
 		switch k {
-		case "name":
-			return strings.Contains(c.Config.Name, v)
 		case "id":
-			return strings.HasPrefix(c.Config.ID, v)
-		case "status":
-			return c.State.Status == v || v == "stopped" && c.State.Status == record.StatusExited
-		case "label":
+			p = func(c Container) bool { return strings.HasPrefix(c.Config.ID, v) }
+		case "name":
+			re, err := regexp.Compile(v)
+			if err != nil {
+				return nil, bad("name wants a regular expression")
+			}
+			p = func(c Container) bool { return re.MatchString(c.Config.Name) }
+		case "label", "label!":
 			lk, lv, hasValue := strings.Cut(v, "=")
-			got, ok := c.Config.Labels[lk]
-			return ok && (!hasValue || got == lv)
-		case "ancestor":
-			return c.Config.Image == v || strings.HasPrefix(c.Config.ImageID, v) || strings.TrimPrefix(c.Config.Image, "localhost/") == strings.TrimPrefix(v, "localhost/")
+			has := func(c Container) bool {
+				got, ok := c.Config.Labels[lk]
+				return ok && (!hasValue || got == lv)
+			}
+			if k == "label" {
+				preds = append(preds, has)
+			} else {
+				preds = append(preds, func(c Container) bool { return !has(c) })
+			}
+			continue
+		case "status":
+			p = func(c Container) bool {
+				return c.State.Status == v || v == "stopped" && c.State.Status == record.StatusExited
+			}
 		case "exited":
-			n, _ := strconv.Atoi(v)
-			return c.State.Status == record.StatusExited && c.State.ExitCode == n
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, bad("exited wants a number")
+			}
+			p = func(c Container) bool { return c.State.Status == record.StatusExited && c.State.ExitCode == n }
+		case "ancestor":
+			p = func(c Container) bool {
+				return c.Config.Image == v || strings.HasPrefix(c.Config.ImageID, v) || strings.TrimPrefix(c.Config.Image, "localhost/") == strings.TrimPrefix(v, "localhost/")
+			}
+		case "before", "since":
+			ref, err := lookup(v)
+			if err != nil {
+				return nil, bad(err.Error())
+			}
+			at := ref.Created
+			if k == "before" {
+				p = func(c Container) bool { return c.Config.Created.Before(at) }
+			} else {
+				p = func(c Container) bool { return c.Config.Created.After(at) }
+			}
+		case "until":
+			t, err := ParseTime(v, now)
+			if err != nil {
+				return nil, bad(err.Error())
+			}
+			p = func(c Container) bool { return c.Config.Created.Before(t) }
+		case "volume":
+			p = func(c Container) bool {
+				return slices.ContainsFunc(c.Config.Volumes, func(m record.Mount) bool {
+					return m.Kind() == record.MountVolume && m.Source == v || filepath.Clean(m.Destination) == filepath.Clean(v)
+				})
+			}
 		case "network":
 			if v == "bridge" {
 				v = netns.DefaultNetwork
 			}
-			return slices.ContainsFunc(c.Config.Networks, func(a netns.Attachment) bool { return a.Network == v })
+			p = func(c Container) bool {
+				return slices.ContainsFunc(c.Config.Networks, func(a netns.Attachment) bool { return a.Network == v })
+			}
+		case "restart-policy":
+			p = func(c Container) bool { return cmp.Or(c.Config.RestartPolicy.Name, "no") == v }
+		case "command":
+			p = func(c Container) bool { cmd := c.Config.Command(); return len(cmd) > 0 && cmd[0] == v }
+		default:
+			return nil, bad(fmt.Sprintf("unknown key %s (use %s)", k, strings.Join(filterKeys, ", ")))
 		}
-		return false
+		byKey[k] = append(byKey[k], p)
+	}
+	for _, alternatives := range byKey {
+		preds = append(preds, func(c Container) bool {
+			return slices.ContainsFunc(alternatives, func(p func(Container) bool) bool { return p(c) })
+		})
 	}
 	return func(c Container) bool {
-		for k, vs := range byKey {
-			if !slices.ContainsFunc(vs, func(v string) bool { return one(c, k, v) }) {
+		for _, p := range preds {
+			if !p(c) {
 				return false
 			}
 		}

@@ -1,0 +1,219 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/scow-project/scow/engine/containers"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/netns"
+)
+
+// PruneOptions are system prune's flags: All removes every unused image,
+// not only unnamed ones; Volumes removes unused volumes too; Filters are
+// label=KEY[=VALUE] and label!=KEY[=VALUE].
+type PruneOptions struct {
+	All, Volumes bool
+	Filters      []string
+}
+
+// PruneReport says what system prune removed.
+type PruneReport struct {
+	Containers, Networks, Volumes, Images []string
+	// ImageBytes is the size of the images removed.
+	ImageBytes int64
+}
+
+// Prune removes the stopped containers, the networks and (with Volumes)
+// the volumes no container uses, then the unused images, as system
+// prune does.
+func (e *Engine) Prune(ctx context.Context, o PruneOptions) (*PruneReport, error) {
+	for _, f := range o.Filters {
+		if k, _, _ := strings.Cut(f, "="); k != "label" && k != "label!" {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--filter %q: system prune filters by label=KEY[=VALUE] or label!=KEY[=VALUE]", f))
+		}
+	}
+	var r PruneReport
+	var err error
+	if r.Containers, err = e.containers.Prune(ctx, o.Filters); err != nil {
+		return &r, err
+	}
+	var labels []string // networks and volumes know label= only
+	for _, f := range o.Filters {
+		if strings.HasPrefix(f, "label=") {
+			labels = append(labels, f)
+		}
+	}
+	if r.Networks, err = e.networks.Prune(labels); err != nil {
+		return &r, err
+	}
+	if o.Volumes {
+		// Named ones too, as Podman's system prune --volumes does.
+		if r.Volumes, err = e.volumes.Prune(true, labels); err != nil {
+			return &r, err
+		}
+	}
+	sizes := map[string]int64{}
+	if list, err := e.images.List("", ""); err == nil {
+		for _, img := range list {
+			sizes[img.ID] = img.Size
+		}
+	}
+	r.Images, err = e.images.Prune(o.All)
+	for _, id := range r.Images {
+		r.ImageBytes += sizes[id]
+	}
+	return &r, err
+}
+
+// Reset removes every container, image, volume and network, and then
+// scow's storage and run directories, as system reset does.
+func (e *Engine) Reset(ctx context.Context) error {
+	ids, err := e.containers.Select(ctx, containers.Selection{All: true})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := e.containers.Remove(ctx, id, containers.RemoveOptions{Force: true, Volumes: true, Depend: true}); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+			return fmt.Errorf("remove container %.12s: %w", id, err)
+		}
+	}
+	nets, err := e.networks.List(nil)
+	if err != nil {
+		return err
+	}
+	for _, n := range nets {
+		if n.Name != netns.DefaultNetwork {
+			if _, err := e.networks.Remove(ctx, n.Name, true); err != nil {
+				return err
+			}
+		}
+	}
+	// Removing the files needs the user namespace their owners live in,
+	// and storage shut with its mounts undone.
+	if err := e.b.Open(); err != nil {
+		return err
+	}
+	if err := e.b.Close(); err != nil {
+		return fmt.Errorf("shut storage: %w", err)
+	}
+	for _, dir := range []string{e.b.Opts.RunRoot, e.b.Opts.Root} {
+		if err := removeContents(dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeContents empties dir, which stays: it may be a mount point or
+// hold the lock of the user's namespace.
+func removeContents(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, ent := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, ent.Name())); err != nil {
+			return fmt.Errorf("remove %s: %w", filepath.Join(dir, ent.Name()), err)
+		}
+	}
+	return nil
+}
+
+// DiskUse is one line of system df, and with its Items one section of
+// system df -v.
+type DiskUse struct {
+	Type              string
+	Total, Active     int
+	Size, Reclaimable int64
+	Items             []DiskItem
+}
+
+// DiskItem is an image, container or volume and what it takes.
+type DiskItem struct {
+	ID, Name string
+	Size     int64
+	// Users counts the containers that use it (images, volumes); Active
+	// is whether it is in use (or running, for a container).
+	Users  int
+	Active bool
+}
+
+// DiskUsage says what images, containers and volumes take on disk, as
+// system df does.
+func (e *Engine) DiskUsage(ctx context.Context) ([]DiskUse, error) {
+	ctrs, err := e.containers.List(ctx, containers.ListOptions{All: true})
+	if err != nil {
+		return nil, err
+	}
+	imageUsers, volumeUsers := map[string]int{}, map[string]int{}
+	cu := DiskUse{Type: "Containers"}
+	for _, c := range ctrs {
+		imageUsers[c.Config.ImageID]++
+		for _, m := range c.Config.Volumes {
+			if m.Kind() == record.MountVolume {
+				volumeUsers[m.Source]++
+			}
+		}
+		size, _ := e.containers.Size(c.Config.ID)
+		running := c.State.Status == record.StatusRunning || c.State.Status == record.StatusRestarting
+		cu.Items = append(cu.Items, DiskItem{ID: c.Config.ID, Name: c.Config.Name, Size: size, Active: running})
+	}
+	imgs, err := e.images.List("", "")
+	if err != nil {
+		return nil, err
+	}
+	iu := DiskUse{Type: "Images"}
+	for _, img := range imgs {
+		if slices.ContainsFunc(iu.Items, func(d DiskItem) bool { return d.ID == img.ID }) {
+			continue // one line per image, not per name
+		}
+		n := imageUsers[img.ID]
+		iu.Items = append(iu.Items, DiskItem{ID: img.ID, Name: img.Repository + ":" + img.Tag, Size: img.Size, Users: n, Active: n > 0})
+	}
+	vols, err := e.volumes.List(nil)
+	if err != nil {
+		return nil, err
+	}
+	vu := DiskUse{Type: "Local Volumes"}
+	for _, v := range vols {
+		n := volumeUsers[v.Name]
+		vu.Items = append(vu.Items, DiskItem{ID: v.Name, Name: v.Name, Size: dirSize(v.Mountpoint), Users: n, Active: n > 0})
+	}
+	out := []DiskUse{iu, cu, vu}
+	for i := range out {
+		for _, it := range out[i].Items {
+			out[i].Total++
+			out[i].Size += it.Size
+			if it.Active {
+				out[i].Active++
+			} else {
+				out[i].Reclaimable += it.Size
+			}
+		}
+	}
+	return out, nil
+}
+
+// dirSize adds up the sizes of the files under dir.
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
