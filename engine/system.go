@@ -11,6 +11,7 @@ import (
 
 	"github.com/scow-project/scow/engine/containers"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/images"
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/netns"
 )
@@ -60,12 +61,12 @@ func (e *Engine) Prune(ctx context.Context, o PruneOptions) (*PruneReport, error
 		}
 	}
 	sizes := map[string]int64{}
-	if list, err := e.images.List("", ""); err == nil {
+	if list, err := e.images.List(images.ListOptions{}); err == nil {
 		for _, img := range list {
 			sizes[img.ID] = img.Size
 		}
 	}
-	r.Images, err = e.images.Prune(o.All)
+	r.Images, err = e.images.Prune(o.All, nil)
 	for _, id := range r.Images {
 		r.ImageBytes += sizes[id]
 	}
@@ -168,7 +169,7 @@ func (e *Engine) DiskUsage(ctx context.Context) ([]DiskUse, error) {
 		running := c.State.Status == record.StatusRunning || c.State.Status == record.StatusRestarting
 		cu.Items = append(cu.Items, DiskItem{ID: c.Config.ID, Name: c.Config.Name, Size: size, Active: running})
 	}
-	imgs, err := e.images.List("", "")
+	imgs, err := e.images.List(images.ListOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -565,30 +565,3 @@ func (s *Store) History(name string) ([]HistoryEntry, error) {
 	}
 	return out, nil
 }
-
-// PruneImages removes images that no container uses and that have no
-// name (all: whatever their names) and returns their IDs.
-func (s *Store) PruneImages(all bool) ([]string, error) {
-	imgs, err := s.s.Images()
-	if err != nil {
-		return nil, fmt.Errorf("list images: %w", err)
-	}
-	var removed []string
-	for _, img := range imgs {
-		if len(img.Names) > 0 && !all {
-			continue
-		}
-		ctrs, err := s.ImageContainers(img.ID)
-		if err != nil {
-			return removed, err
-		}
-		if len(ctrs) > 0 {
-			continue
-		}
-		if _, err := s.s.DeleteImage(img.ID, true); err != nil {
-			return removed, fmt.Errorf("delete image %s: %w", img.ID, err)
-		}
-		removed = append(removed, img.ID)
-	}
-	return removed, nil
-}

@@ -248,3 +248,58 @@ func TestRunProcessFlags(t *testing.T) {
 		}
 	})
 }
+
+// TestImageFilters covers images --filter with Podman's keys and image
+// prune --filter.
+func TestImageFilters(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "--name", "c", "busybox", "sh", "-c", "echo x > /x")
+		s.must("commit", "-q", "--change", "LABEL tier=web", "c", "web:1")
+		s.must("commit", "-q", "c") // unnamed: dangling
+		s.must("rm", "c")
+		names := func(filters ...string) string {
+			args := []string{"images", "--format", "{{.Repository}}:{{.Tag}}", "--sort", "repository"}
+			for _, f := range filters {
+				args = append(args, "--filter", f)
+			}
+			return strings.Join(strings.Fields(s.must(args...)), " ")
+		}
+		for _, c := range []struct {
+			filters []string
+			want    string
+		}{
+			{[]string{"label=tier=web"}, "localhost/web:1"},
+			{[]string{"label!=tier"}, "<none>:<none> localhost/busybox:latest"},
+			{[]string{"dangling=true"}, "<none>:<none>"},
+			{[]string{"dangling=false"}, "localhost/busybox:latest localhost/web:1"},
+			{[]string{"reference=busy*"}, "localhost/busybox:latest"},
+			{[]string{"reference=web:1"}, "localhost/web:1"},
+			{[]string{"since=busybox", "dangling=false"}, "localhost/web:1"},
+			{[]string{"before=web:1"}, "localhost/busybox:latest"},
+			{[]string{"until=1h"}, "localhost/busybox:latest"}, // made long ago
+			{[]string{"readonly=true"}, ""},
+			{[]string{"intermediate=false", "reference=web"}, "localhost/web:1"},
+		} {
+			if got := names(c.filters...); got != c.want {
+				t.Errorf("images --filter %v: %q, want %q", c.filters, got, c.want)
+			}
+		}
+		wantError(t, s.scow("images", "--filter", "colour=red"), 125, "colour")
+		wantError(t, s.scow("images", "--filter", "dangling=maybe"), 125, "true or false")
+		wantError(t, s.scow("images", "--filter", "since=nosuch"), 125, "nosuch")
+		wantError(t, s.scow("images", "--filter", "dangling=true", "busybox"), 125, "not both")
+
+		// image prune --filter: unnamed and labelled web only.
+		if got := s.must("image", "prune", "-f", "--filter", "label=tier=web"); got != "" {
+			t.Errorf("image prune --filter label=tier=web removed %q: the web image has a name", got)
+		}
+		if got := s.must("image", "prune", "-a", "-f", "--filter", "label=tier=web"); strings.Count(got, "\n") != 1 {
+			t.Errorf("image prune -a --filter label=tier=web removed %q", got)
+		}
+		if got := names(); got != "<none>:<none> localhost/busybox:latest" {
+			t.Errorf("images after prune: %q", got)
+		}
+	})
+}

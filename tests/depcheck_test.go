@@ -46,7 +46,7 @@ func TestImportDirection(t *testing.T) {
 		// The monitor runs one container; it never reaches the services.
 		"engine/monitor": {"netns", "oci", "engine/errdefs", "engine/record", "engine/internal/backend",
 			"engine/internal/userns", "engine/internal/testhook", "engine/attach", "engine/logfile"},
-		"engine/images":   {"storage", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/internal/userns"},
+		"engine/images":   {"storage", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/internal/userns", "engine/specgen"},
 		"engine/volumes":  {"storage", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/specgen"},
 		"engine/networks": {"netns", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/internal/userns", "engine/specgen"},
 		// The create request is pure: parsing and checking, no state.

@@ -239,7 +239,7 @@ func logsCommand() *cli.Command {
 			now := time.Now()
 			for flag, dst := range map[string]*time.Time{"since": &o.Since, "until": &o.Until} {
 				if v := c.String(flag); v != "" {
-					t, err := containers.ParseTime(v, now)
+					t, err := specgen.ParseTime(v, now)
 					if err != nil {
 						return err
 					}

@@ -125,6 +125,7 @@ func imagesCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate IDs"},
 			noHeadingFlag("n"),
 			&cli.StringFlag{Name: "sort", Value: "created", Usage: "order by created, id, repository, size or tag"},
+			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: before, since, after, dangling, label, reference, until, id, digest, containers, readonly, intermediate, manifest"},
 			&cli.BoolFlag{Name: "digests", Usage: "show digests"},
 			&cli.StringFlag{Name: "format", Usage: "Go template for each image, or json"},
 		},
@@ -132,7 +133,14 @@ func imagesCommand() *cli.Command {
 			if err := exactArgs(c, 0, 1, "images [REPOSITORY[:TAG]]"); err != nil {
 				return err
 			}
-			imgs, err := e.Images().List(c.Args().First(), c.String("sort"))
+			filters := c.StringSlice("filter")
+			if ref := c.Args().First(); ref != "" {
+				if len(filters) > 0 {
+					return errors.New("images: give an image name or --filter reference=NAME, not both")
+				}
+				filters = []string{"reference=" + ref}
+			}
+			imgs, err := e.Images().List(images.ListOptions{Filters: filters, Sort: c.String("sort")})
 			if err != nil {
 				return err
 			}
@@ -282,9 +290,10 @@ func imageCommand() *cli.Command {
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every image no container uses"},
 					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask (scow never asks)"},
+					&cli.StringSliceFlag{Name: "filter", Usage: "only images that match KEY=VALUE (images' keys: label, until, dangling...)"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					ids, err := e.Images().Prune(c.Bool("all"))
+					ids, err := e.Images().Prune(c.Bool("all"), c.StringSlice("filter"))
 					for _, id := range ids {
 						fmt.Fprintln(c.App.Writer, id)
 					}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/engine/specgen"
 	"github.com/scow-project/scow/netns"
 )
 
@@ -203,7 +204,7 @@ func parseFilters(filters []string, now time.Time, lookup func(ref string) (*rec
 				p = func(c Container) bool { return c.Config.Created.After(at) }
 			}
 		case "until":
-			t, err := ParseTime(v, now)
+			t, err := specgen.ParseTime(v, now)
 			if err != nil {
 				return nil, bad(err.Error())
 			}

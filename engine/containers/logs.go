@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -24,23 +23,6 @@ type LogOptions struct {
 	Since, Until time.Time
 	// Timestamps prefixes each line with its time.
 	Timestamps bool
-}
-
-// ParseTime reads --since/--until: an RFC 3339 time, a date, Unix seconds
-// or a duration before now ("10m").
-func ParseTime(s string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		return now.Add(-d), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	if secs, err := strconv.ParseFloat(s, 64); err == nil {
-		return time.Unix(0, int64(secs*1e9)), nil
-	}
-	return time.Time{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("time %q: use RFC 3339 (2006-01-02T15:04:05Z), a date, Unix seconds or a duration such as 10m", s))
 }
 
 // Logs writes a container's output to stdout and stderr, each line to the

@@ -240,14 +240,21 @@ type ImageSummary struct {
 }
 
 // List returns the stored images, one entry per name, newest first or
-// in sortBy's order (created, id, repository, size, tag); a non-empty
-// filter (REPOSITORY[:TAG]) keeps the names it matches.
-func (e *Service) List(filter, sortBy string) ([]ImageSummary, error) {
-	less, ok := imageSorters[cmp.Or(sortBy, "created")]
+// in o.Sort's order, those o.Filters keep (reference= keeps the names it
+// matches).
+func (e *Service) List(o ListOptions) ([]ImageSummary, error) {
+	less, ok := imageSorters[cmp.Or(o.Sort, "created")]
 	if !ok {
-		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--sort %q: use created, id, repository, size or tag", sortBy))
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--sort %q: use created, id, repository, size or tag", o.Sort))
 	}
 	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	f, err := parseFilters(o.Filters, time.Now(), e.Get, func(id string) bool {
+		ctrs, err := e.Store.ImageContainers(id)
+		return err == nil && len(ctrs) > 0
+	})
+	if err != nil {
 		return nil, err
 	}
 	imgs, err := e.Store.Images()
@@ -257,14 +264,17 @@ func (e *Service) List(filter, sortBy string) ([]ImageSummary, error) {
 	sort.SliceStable(imgs, func(i, j int) bool { return imgs[i].Created.After(imgs[j].Created) })
 	var out []ImageSummary
 	for _, img := range imgs {
-		if len(img.Names) == 0 && filter == "" {
+		if !f.match(img) {
+			continue
+		}
+		if len(img.Names) == 0 && f.name == nil {
 			out = append(out, ImageSummary{Image: img, Repository: "<none>", Tag: "<none>"})
 		}
 		// Its tagged names, one row each; an image known only by
 		// digest shows its repositories with no tag, as in Podman.
 		var rows, untagged []ImageSummary
 		for _, n := range img.Names {
-			if filter != "" && !storage.MatchesName(n, filter) {
+			if f.name != nil && !f.name(n) {
 				continue
 			}
 			repo, tag := storage.SplitName(n)
@@ -432,10 +442,34 @@ func (e *Service) History(name string) ([]HistoryEntry, error) {
 	return h, backend.StorageErr(err)
 }
 
-// Prune removes unused images without a name (all: any unused).
-func (e *Service) Prune(all bool) ([]string, error) {
+// Prune removes the images no container uses that match the filters
+// (those of List): unnamed ones only, unless all. It returns their IDs.
+func (e *Service) Prune(all bool, filters []string) ([]string, error) {
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
-	return e.Store.PruneImages(all)
+	f, err := parseFilters(filters, time.Now(), e.Get, func(string) bool { return false })
+	if err != nil {
+		return nil, err
+	}
+	imgs, err := e.Store.Images()
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, img := range imgs {
+		if len(img.Names) > 0 && !all || !f.match(img) {
+			continue
+		}
+		inUse := errors.New("in use")
+		_, err := e.Store.RemoveImage(img.ID, true, func([]string) error { return inUse })
+		if errors.Is(err, inUse) {
+			continue
+		}
+		if err != nil {
+			return removed, backend.StorageErr(err)
+		}
+		removed = append(removed, img.ID)
+	}
+	return removed, nil
 }

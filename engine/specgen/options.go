@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/docker/go-units"
 	"github.com/scow-project/scow/engine/errdefs"
@@ -80,15 +81,6 @@ func MergeEnv(base []string, more ...string) []string {
 		out = append(out, kv)
 	}
 	return out
-}
-
-func HasEnv(env []string, key string) bool {
-	for _, kv := range env {
-		if strings.HasPrefix(kv, key+"=") {
-			return true
-		}
-	}
-	return false
 }
 
 // parseEntrypoint reads --entrypoint: a JSON array, or one program.
@@ -408,6 +400,23 @@ func parseUmask(s string) (*uint32, error) {
 	}
 	u := uint32(n)
 	return &u, nil
+}
+
+// ParseTime reads --since, --until and until= filters: an RFC 3339
+// time, a date, Unix seconds or a duration before now ("10m").
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	if secs, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Unix(0, int64(secs*1e9)), nil
+	}
+	return time.Time{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("time %q: use RFC 3339 (2006-01-02T15:04:05Z), a date, Unix seconds or a duration such as 10m", s))
 }
 
 // ParseSignal reads a signal name (KILL, SIGKILL, kill) or number.
