@@ -33,8 +33,9 @@ func TestImportDirection(t *testing.T) {
 		// what the services return, records included.
 		"cmd": {"engine", "engine/errdefs", "engine/record", "engine/attach", "engine/containers",
 			"engine/images", "engine/volumes", "engine/networks", "engine/specgen"},
-		// The facade wires the services and runs the re-executed helpers.
-		"engine": {"storage", "netns", "oci", "engine/errdefs", "engine/internal/backend",
+		// The facade wires the services, runs the re-executed helpers and
+		// does what spans them (system prune, df, reset).
+		"engine": {"storage", "netns", "oci", "engine/errdefs", "engine/record", "engine/internal/backend",
 			"engine/internal/userns", "engine/containers", "engine/images", "engine/volumes",
 			"engine/networks", "engine/monitor", "engine/specgen"},
 		// Containers use every other service; nothing uses containers but
