@@ -6,9 +6,10 @@
 // them back atomically; a running container is kept by a monitor process
 // of its own. This root package only wires the parts: Options and Config,
 // New and Close, the services (Containers, Images, Volumes, Networks),
-// Inspect of any kind of object, Info, and the entry points of the
-// helpers the binary is re-executed as (the monitor, the port driver's
-// child, the infra process).
+// what spans them (Inspect of any kind of object, Info, system prune,
+// df and reset), and the entry points of the helpers the binary is
+// re-executed as (the monitor, the port driver's child, the infra
+// process).
 //
 // # The packages under engine
 //
