@@ -4,6 +4,7 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -301,5 +302,28 @@ func TestImageFilters(t *testing.T) {
 		if got := names(); got != "<none>:<none> localhost/busybox:latest" {
 			t.Errorf("images after prune: %q", got)
 		}
+	})
+}
+
+// TestInfoAndVersionFormat: info and version --format over Podman's
+// field names, json as one object.
+func TestInfoAndVersionFormat(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		got := s.must("info", "--format", "{{.Host.Arch}} {{.Host.Distribution.Distribution}} {{.Host.OCIRuntime.Name}} {{.Host.Security.Rootless}} {{.Host.LogDriver}} {{.Host.CgroupsVersion}} {{.Store.GraphDriverName}}")
+		want := fmt.Sprintf("%s debian runc %t k8s-file v1 ", runtime.GOARCH, m.rootless)
+		if !strings.HasPrefix(got, want) || !strings.Contains(got, "overlay") {
+			t.Errorf("info --format: %q, want %q and the overlay driver", got, want)
+		}
+		if got := s.must("info", "--format", "json"); !strings.HasPrefix(got, "{") || !strings.Contains(got, `"graphDriverName"`) {
+			t.Errorf("info --format json: %.80q", got)
+		}
+		if got := s.must("version", "--format", "{{.Client.OsArch}}"); got != "linux/"+runtime.GOARCH+"\n" {
+			t.Errorf("version --format {{.Client.OsArch}}: %q", got)
+		}
+		if got := s.must("version", "--format", "json"); !strings.HasPrefix(got, "{") || !strings.Contains(got, `"GoVersion"`) {
+			t.Errorf("version --format json: %.80q", got)
+		}
+		wantError(t, s.scow("version", "--format", "{{.Nope"), 125, "format")
 	})
 }

@@ -298,7 +298,7 @@ func TestHostLoopbackAndNames(t *testing.T) {
 		if !m.rootless {
 			backend, gateway = "bridge", "10.90.0.1"
 		}
-		if got := s.must("info", "--format", "{{.Host.NetworkBackend}} {{.Host.Slirp4netns.Path}} {{.Host.Pasta.Path}}"); got != backend+" /usr/bin/slirp4netns /usr/bin/pasta\n" {
+		if got := s.must("info", "--format", "{{.Host.NetworkBackend}} {{.Host.Slirp4NetNS.Executable}} {{.Host.Pasta.Executable}}"); got != backend+" /usr/bin/slirp4netns /usr/bin/pasta\n" {
 			t.Errorf("info's network: %q", got)
 		}
 		// Outbound traffic goes through slirp4netns's gateway rootless,

@@ -43,6 +43,15 @@ func printObjects(w io.Writer, format string, rows []any) error {
 	return printTemplate(w, format, shaped, nil, false)
 }
 
+// printOne prints one object (info, version) through a --format
+// template, or as a JSON object for "json".
+func printOne(w io.Writer, format string, v any) error {
+	if format == "json" {
+		return printJSON(w, v)
+	}
+	return printTemplate(w, format, []any{v}, nil, false)
+}
+
 // noHeadingFlag is --noheading/-n of the listings.
 func noHeadingFlag(aliases ...string) cli.Flag {
 	return &cli.BoolFlag{Name: "noheading", Aliases: aliases, Usage: "print no header line"}

@@ -213,8 +213,16 @@ func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "show the scow version",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "Go template over .Client ({{.Client.Version}}...), or json"},
+		},
 		Action: func(c *cli.Context) error {
-			fmt.Fprintf(c.App.Writer, "Version:    %s\n", version)
+			v := struct{ Client engine.VersionInfo }{engine.NewVersionInfo(version)}
+			if f := c.String("format"); f != "" {
+				return printOne(c.App.Writer, f, v)
+			}
+			fmt.Fprintf(c.App.Writer, "Version:      %s\nAPI Version:  %s\nGo Version:   %s\nBuilt:        %s\nOS/Arch:      %s\n",
+				v.Client.Version, v.Client.APIVersion, v.Client.GoVersion, v.Client.BuiltTime, v.Client.OsArch)
 			return nil
 		},
 	}
