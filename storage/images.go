@@ -2,6 +2,7 @@ package storage
 
 import (
 	"archive/tar"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -238,7 +239,7 @@ func policyContext() (*signature.PolicyContext, error) {
 	})
 }
 
-func (s *Store) copyImage(ctx context.Context, dest, src types.ImageReference) error {
+func (s *Store) copyImage(ctx context.Context, dest, src types.ImageReference, extraTags ...reference.NamedTagged) error {
 	pc, err := policyContext()
 	if err != nil {
 		return fmt.Errorf("signature policy: %w", err)
@@ -250,6 +251,7 @@ func (s *Store) copyImage(ctx context.Context, dest, src types.ImageReference) e
 	// file, so containers/image keeps it in memory.
 	sys := *s.sys
 	sys.BlobInfoCacheDir = "/dev/null/scow-no-cache"
+	sys.DockerArchiveAdditionalTags = extraTags
 	_, err = copy.Image(ctx, pc, dest, src, &copy.Options{SourceCtx: &sys, DestinationCtx: &sys})
 	return err
 }
@@ -284,9 +286,18 @@ type ImageChanges struct {
 	StopSignal      string
 }
 
+// ImportOptions shape an imported image: its config changes, its
+// history's comment and its platform (empty: the host's).
+type ImportOptions struct {
+	Changes           ImageChanges
+	Message           string
+	OS, Arch, Variant string
+}
+
 // Import makes a one-layer image from a rootfs tarball (plain or
 // compressed) at path, named name (or unnamed), and returns its ID.
-func (s *Store) Import(ctx context.Context, path, name string, ch ImageChanges) (string, error) {
+func (s *Store) Import(ctx context.Context, path, name string, o ImportOptions) (string, error) {
+	ch := o.Changes
 	ref, err := tarball.NewReference([]string{path}, nil)
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", path, err)
@@ -294,7 +305,7 @@ func (s *Store) Import(ctx context.Context, path, name string, ch ImageChanges) 
 	now := time.Now().UTC()
 	cfg := imgspecv1.Image{
 		Created:  &now,
-		Platform: imgspecv1.Platform{OS: "linux", Architecture: runtime.GOARCH},
+		Platform: imgspecv1.Platform{OS: cmp.Or(o.OS, "linux"), Architecture: cmp.Or(o.Arch, runtime.GOARCH), Variant: o.Variant},
 		Config: imgspecv1.ImageConfig{
 			Env:          ch.Env,
 			Cmd:          ch.Cmd,
@@ -306,7 +317,7 @@ func (s *Store) Import(ctx context.Context, path, name string, ch ImageChanges) 
 			Volumes:      ch.Volumes,
 			StopSignal:   ch.StopSignal,
 		},
-		History: []imgspecv1.History{{Created: &now, CreatedBy: "scow import"}},
+		History: []imgspecv1.History{{Created: &now, CreatedBy: "scow import", Comment: o.Message}},
 	}
 	if err := ref.(tarball.ConfigUpdater).ConfigUpdate(cfg, nil); err != nil {
 		return "", err
@@ -393,9 +404,18 @@ func (s *Store) loadDocker(ctx context.Context, path string) ([]string, error) {
 		if len(refs) == 0 {
 			continue
 		}
-		tags, err := r.ManifestTagsForReference(refs[0])
-		if err != nil {
-			return loaded, err
+		// Each of an image's references knows its own tag.
+		var tags []string
+		for _, ref := range refs {
+			t, err := r.ManifestTagsForReference(ref)
+			if err != nil {
+				return loaded, err
+			}
+			for _, tag := range t {
+				if !slices.Contains(tags, tag) {
+					tags = append(tags, tag)
+				}
+			}
 		}
 		first := ""
 		if len(tags) > 0 {
@@ -461,26 +481,86 @@ func (s *Store) loadOCI(ctx context.Context, path string) ([]string, error) {
 	return []string{"sha256:" + id}, err
 }
 
-// Save writes image name to path as a docker-archive or oci-archive. The
-// archive is written beside path and renamed into place, so path is
-// replaced whole or not at all.
-func (s *Store) Save(ctx context.Context, name, path, format string) error {
+// Save writes the images names to path as a docker-archive (several in
+// one archive) or an oci-archive (one). The archive is written beside
+// path and renamed into place, so path is replaced whole or not at all.
+func (s *Store) Save(ctx context.Context, names []string, path, format string) error {
+	if len(names) > 1 && format != "" && format != "docker-archive" {
+		return fmt.Errorf("save %s: several images go into a docker-archive only", strings.Join(names, ", "))
+	}
 	dir, err := os.MkdirTemp(filepath.Dir(path), ".scow-save-")
 	if err != nil {
-		return fmt.Errorf("save %s: %w", name, err)
+		return fmt.Errorf("save: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	tmp := filepath.Join(dir, "image.tar")
-	if err := s.saveTo(ctx, name, tmp, format); err != nil {
+	if len(names) == 1 {
+		err = s.saveTo(ctx, names[0], tmp, format, nil)
+	} else {
+		err = s.saveAll(ctx, names, tmp)
+	}
+	if err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("save %s: %w", name, err)
+		return fmt.Errorf("save: %w", err)
 	}
 	return nil
 }
 
-func (s *Store) saveTo(ctx context.Context, name, path, format string) error {
+// saveAll writes several images into one docker-archive: each image
+// once, with every name it was given by.
+func (s *Store) saveAll(ctx context.Context, names []string, path string) error {
+	var order []string
+	byImage := map[string][]string{}
+	for _, name := range names {
+		img, err := s.lookup(name)
+		if err != nil {
+			return err
+		}
+		if byImage[img.ID] == nil {
+			order = append(order, img.ID)
+		}
+		byImage[img.ID] = append(byImage[img.ID], name)
+	}
+	w, err := dockerarchive.NewWriter(s.sys, path)
+	if err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	for _, id := range order {
+		given := byImage[id]
+		img, _ := s.lookup(given[0])
+		var extra []reference.NamedTagged
+		for _, name := range given[1:] {
+			if t := s.taggedName(img, name); t != nil {
+				extra = append(extra, t)
+			}
+		}
+		if err := s.saveTo(ctx, given[0], path, "docker-archive", w, extra...); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	return w.Close()
+}
+
+// taggedName is the stored name of img that name means, when it has a
+// tag.
+func (s *Store) taggedName(img *cstorage.Image, name string) reference.NamedTagged {
+	if len(img.Names) == 0 {
+		return nil
+	}
+	n, err := reference.ParseNormalizedNamed(s.matchingName(img, name))
+	if err != nil {
+		return nil
+	}
+	t, _ := n.(reference.NamedTagged)
+	return t
+}
+
+// saveTo copies image name to path in format, through w when several
+// images share one docker-archive, with extraTags besides its own.
+func (s *Store) saveTo(ctx context.Context, name, path, format string, w *dockerarchive.Writer, extraTags ...reference.NamedTagged) error {
 	img, err := s.lookup(name)
 	if err != nil {
 		return err
@@ -489,17 +569,15 @@ func (s *Store) saveTo(ctx context.Context, name, path, format string) error {
 	if err != nil {
 		return err
 	}
-	var tagged reference.NamedTagged
-	if len(img.Names) > 0 {
-		full := s.matchingName(img, name)
-		if n, err := reference.ParseNormalizedNamed(full); err == nil {
-			tagged, _ = n.(reference.NamedTagged)
-		}
-	}
+	tagged := s.taggedName(img, name)
 	var dest types.ImageReference
 	switch format {
 	case "", "docker-archive":
-		dest, err = dockerarchive.NewReference(path, tagged)
+		if w != nil {
+			dest, err = w.NewReference(tagged)
+		} else {
+			dest, err = dockerarchive.NewReference(path, tagged)
+		}
 	case "oci-archive":
 		refName := ""
 		if tagged != nil {
@@ -512,7 +590,7 @@ func (s *Store) saveTo(ctx context.Context, name, path, format string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.copyImage(ctx, dest, src); err != nil {
+	if err := s.copyImage(ctx, dest, src, extraTags...); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	return nil

@@ -327,3 +327,33 @@ func TestInfoAndVersionFormat(t *testing.T) {
 		wantError(t, s.scow("version", "--format", "{{.Nope"), 125, "format")
 	})
 }
+
+// TestImageArchiveFlags covers save -m, import --message/--arch and
+// history --human=false.
+func TestImageArchiveFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("tag", "busybox", "second:2")
+		dir := m.userDir(t)
+		both := filepath.Join(dir, "both.tar")
+		s.must("save", "-q", "-m", "-o", both, "busybox", "second:2")
+		wantError(t, s.scow("save", "-o", filepath.Join(dir, "x.tar"), "busybox", "second:2"), 125, "usage")
+		wantError(t, s.scow("save", "-m", "--format", "oci-archive", "-o", filepath.Join(dir, "x.tar"), "busybox", "second:2"), 125, "docker-archive")
+		fresh := newStore(t, m)
+		fresh.must("load", "-i", both)
+		if got := fresh.must("images", "--format", "{{.Repository}}:{{.Tag}}", "--sort", "repository"); got != "localhost/busybox:latest\nlocalhost/second:2\n" {
+			t.Errorf("images loaded from save -m: %q", got)
+		}
+
+		rootfs := rootfsTar(t, m)
+		s.must("import", "-q", "--message", "from a tarball", "--arch", "arm64", "--variant", "v8", rootfs, "imported:1")
+		if got := s.must("image", "inspect", "--format", "{{.Architecture}} {{(index .History 0).comment}}", "imported:1"); got != "arm64 from a tarball\n" {
+			t.Errorf("import --arch --message: %q", got)
+		}
+		got := s.must("history", "--human=false", "--format", "{{.Size}} {{.Created}}", "imported:1")
+		if f := strings.Fields(got); len(f) != 2 || strings.ContainsAny(f[0], "kMB") || !strings.Contains(f[1], "T") {
+			t.Errorf("history --human=false: %q, want bytes and an RFC 3339 time", got)
+		}
+	})
+}

@@ -21,6 +21,11 @@ func importCommand() *cli.Command {
 		ArgsUsage: "TARBALL|- [NAME[:TAG]]",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "change", Aliases: []string{"c"}, Usage: "apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL)"},
+			&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "the comment of the image's history entry"},
+			&cli.StringFlag{Name: "os", Usage: "the image's operating system (default linux)"},
+			&cli.StringFlag{Name: "arch", Usage: "the image's architecture (default the host's)"},
+			&cli.StringFlag{Name: "variant", Usage: "the image's architecture variant"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image ID (scow prints nothing else)"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, 2, "import TARBALL|- [NAME[:TAG]]"); err != nil {
@@ -32,7 +37,8 @@ func importCommand() *cli.Command {
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			id, err := e.Images().Import(ctx, c.Args().Get(0), c.Args().Get(1), ch, c.App.Reader)
+			o := images.ImportOptions{Changes: ch, Message: c.String("message"), OS: c.String("os"), Arch: c.String("arch"), Variant: c.String("variant")}
+			id, err := e.Images().Import(ctx, c.Args().Get(0), c.Args().Get(1), o, c.App.Reader)
 			if err != nil {
 				return err
 			}
@@ -79,13 +85,19 @@ func saveCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "save",
 		Usage:     "save an image to a docker-archive or oci-archive",
-		ArgsUsage: "IMAGE",
+		ArgsUsage: "IMAGE [IMAGE...]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead of standard output"},
 			&cli.StringFlag{Name: "format", Value: "docker-archive", Usage: "oci-archive or docker-archive"},
+			&cli.BoolFlag{Name: "multi-image-archive", Aliases: []string{"m"}, Usage: "save several images in one docker-archive"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress (scow prints none)"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			if err := exactArgs(c, 1, 1, "save [-o FILE] [--format FORMAT] IMAGE"); err != nil {
+			max := 1
+			if c.Bool("multi-image-archive") {
+				max = -1
+			}
+			if err := exactArgs(c, 1, max, "save [-o FILE] [--format FORMAT] IMAGE, or -m IMAGE [IMAGE...]"); err != nil {
 				return err
 			}
 			out := c.String("output")
@@ -97,7 +109,7 @@ func saveCommand() *cli.Command {
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			return e.Images().Save(ctx, c.Args().First(), out, c.String("format"), c.App.Writer)
+			return e.Images().Save(ctx, c.Args().Slice(), out, c.String("format"), c.App.Writer)
 		}),
 	}
 }
@@ -332,6 +344,7 @@ func historyCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate IDs and commands"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only IDs"},
 			&cli.StringFlag{Name: "format", Usage: "Go template for each step, or json"},
+			&cli.BoolFlag{Name: "human", Aliases: []string{"H"}, Value: true, Usage: "sizes and times for people (false: bytes and RFC 3339)"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, 1, "history IMAGE"); err != nil {
@@ -356,9 +369,12 @@ func historyCommand() *cli.Command {
 					fmt.Fprintln(c.App.Writer, id)
 					continue
 				}
+				created, size := units.HumanDuration(time.Since(h.Created))+" ago", units.HumanSizeWithPrecision(float64(h.Size), 3)
+				if !c.Bool("human") {
+					created, size = h.Created.Format(time.RFC3339), fmt.Sprint(h.Size)
+				}
 				rows = append(rows, historyRow{
-					ID: id, Created: units.HumanDuration(time.Since(h.Created)) + " ago", CreatedAt: h.Created,
-					CreatedBy: by, Size: units.HumanSizeWithPrecision(float64(h.Size), 3), Comment: h.Comment,
+					ID: id, Created: created, CreatedAt: h.Created, CreatedBy: by, Size: size, Comment: h.Comment,
 				})
 			}
 			if c.Bool("quiet") {

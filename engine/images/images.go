@@ -174,7 +174,7 @@ func parseCommand(arg string) ([]string, error) {
 }
 
 // Import makes an image from a rootfs tarball ("-" for stdin).
-func (e *Service) Import(ctx context.Context, path, name string, ch ImageChanges, stdin io.Reader) (string, error) {
+func (e *Service) Import(ctx context.Context, path, name string, o ImportOptions, stdin io.Reader) (string, error) {
 	if err := e.Open(); err != nil {
 		return "", err
 	}
@@ -183,9 +183,12 @@ func (e *Service) Import(ctx context.Context, path, name string, ch ImageChanges
 		return "", err
 	}
 	defer cleanup()
-	id, err := e.Store.Import(ctx, p, name, ch)
+	id, err := e.Store.Import(ctx, p, name, o)
 	return id, backend.StorageErr(err)
 }
+
+// ImportOptions shape an imported image.
+type ImportOptions = storage.ImportOptions
 
 // Load loads a docker-archive or oci-archive ("-" for stdin) and returns
 // the names of the images loaded.
@@ -204,12 +207,12 @@ func (e *Service) Load(ctx context.Context, path string, stdin io.Reader) ([]str
 
 // Save writes an image to path as a docker-archive or oci-archive; "-"
 // writes to out.
-func (e *Service) Save(ctx context.Context, name, path, format string, out io.Writer) error {
+func (e *Service) Save(ctx context.Context, names []string, path, format string, out io.Writer) error {
 	if err := e.Open(); err != nil {
 		return err
 	}
 	if path != "-" {
-		return backend.StorageErr(e.Store.Save(ctx, name, path, format))
+		return backend.StorageErr(e.Store.Save(ctx, names, path, format))
 	}
 	dir, err := e.tempDir("save-")
 	if err != nil {
@@ -217,7 +220,7 @@ func (e *Service) Save(ctx context.Context, name, path, format string, out io.Wr
 	}
 	defer os.RemoveAll(dir)
 	tmp := filepath.Join(dir, "image.tar")
-	if err := e.Store.Save(ctx, name, tmp, format); err != nil {
+	if err := e.Store.Save(ctx, names, tmp, format); err != nil {
 		return backend.StorageErr(err)
 	}
 	f, err := os.Open(tmp)
