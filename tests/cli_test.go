@@ -357,3 +357,60 @@ func TestImageArchiveFlags(t *testing.T) {
 		}
 	})
 }
+
+// TestRunRequiresRmiAttach covers --requires, --rmi and -a.
+func TestRunRequiresRmiAttach(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		state := func(name string) string {
+			return strings.TrimSpace(s.must("inspect", "--format", "{{.State.Status}}", name))
+		}
+		// --requires starts the required containers first, at run and
+		// at start; rm refuses them while others require them.
+		s.must("create", "--name", "db", "busybox", "sleep", "300")
+		s.must("create", "--name", "cache", "busybox", "sleep", "300")
+		s.must("run", "-d", "--name", "app", "--requires", "db,cache", "busybox", "sleep", "300")
+		for _, n := range []string{"db", "cache"} {
+			if st := state(n); st != "running" {
+				t.Errorf("%s after run --requires: %s", n, st)
+			}
+		}
+		s.must("stop", "-t", "0", "app", "db", "cache")
+		s.must("start", "app")
+		if st := state("db"); st != "running" {
+			t.Errorf("db after start app: %s", st)
+		}
+		wantError(t, s.scow("rm", "-f", "db"), 125, "app", "--depend")
+		wantError(t, s.scow("run", "--rm", "--requires", "nosuch", "busybox", "true"), 125, "nosuch")
+		s.must("rm", "-f", "-t", "0", "--all")
+
+		// -a stdout drops stderr; -a with -d conflicts.
+		if r := s.scow("run", "--rm", "-a", "stdout", "busybox", "sh", "-c", "echo out; echo err >&2"); r.stdout != "out\n" || r.stderr != "" {
+			t.Errorf("run -a stdout: %s", r)
+		}
+		if r := s.scow("run", "--rm", "-a", "stderr", "busybox", "sh", "-c", "echo out; echo err >&2"); r.stdout != "" || r.stderr != "err\n" {
+			t.Errorf("run -a stderr: %s", r)
+		}
+		wantError(t, s.scow("run", "-d", "-a", "stdout", "busybox", "true"), 125, "conflict")
+		wantError(t, s.scow("run", "--rm", "-a", "stdpipe", "busybox", "true"), 125, "stdpipe")
+
+		// --rmi removes the image with the container, unless in use.
+		s.must("run", "--name", "c", "busybox", "sh", "-c", "echo > /solo")
+		s.must("commit", "-q", "c", "solo:1")
+		s.must("rm", "c")
+		s.must("create", "--name", "holder", "solo:1", "true")
+		s.must("run", "--rmi", "solo:1", "true")
+		if s.scow("image", "exists", "solo:1").code != 0 {
+			t.Error("--rmi removed an image another container uses")
+		}
+		s.must("rm", "holder")
+		s.must("run", "--rmi", "solo:1", "true")
+		if s.scow("image", "exists", "solo:1").code != 1 {
+			t.Error("--rmi kept the image")
+		}
+		if n := strings.Count(s.must("ps", "-aq"), "\n"); n != 0 {
+			t.Errorf("--rmi left %d containers", n)
+		}
+	})
+}

@@ -156,22 +156,39 @@ func (e *Service) Start(ctx context.Context, ref string, streams *attach.Streams
 	if err != nil {
 		return err
 	}
+	running := st.Status == record.StatusRunning || st.Status == record.StatusRestarting
+	cfg, err := e.Rec.LoadConfig(id)
+	if err != nil {
+		return err
+	}
+	if !running {
+		if err := e.startRequired(ctx, cfg); err != nil {
+			return err
+		}
+	}
 	if streams == nil {
-		if st.Status == record.StatusRunning || st.Status == record.StatusRestarting {
+		if running {
 			return nil
 		}
 		_, err := monitor.Spawn(e.Backend, id, nil)
 		return err
 	}
-	cfg, err := e.Rec.LoadConfig(id)
-	if err != nil {
-		return err
-	}
-	if st.Status == record.StatusRunning || st.Status == record.StatusRestarting {
+	if running {
 		// Its monitor is there, between runs too: attach to it.
 		return e.attach(cfg, *streams)
 	}
 	return e.startAttached(cfg, *streams)
+}
+
+// startRequired starts the containers cfg requires (--requires) that
+// are not running, and theirs before them.
+func (e *Service) startRequired(ctx context.Context, cfg *record.Config) error {
+	for _, id := range cfg.Requires {
+		if err := e.Start(ctx, id, nil); err != nil {
+			return fmt.Errorf("start %s, which %s requires: %w", e.Rec.NameOf(id), cfg.Name, err)
+		}
+	}
+	return nil
 }
 
 // Attach connects the caller's streams to a running container until it
@@ -318,9 +335,25 @@ func (e *Service) ForceRemove(ctx context.Context, id string) error {
 }
 
 // Delete removes container id, done for good, with its anonymous
-// volumes: its monitor's --rm.
+// volumes: its monitor's --rm; and its image for --rmi, unless another
+// container uses it.
 func (e *Service) Delete(ctx context.Context, id string) error {
-	return e.removeContainer(ctx, id, true, true)
+	cfg, _ := e.Rec.LoadConfig(id)
+	if err := e.removeContainer(ctx, id, true, true); err != nil {
+		return err
+	}
+	if cfg != nil && cfg.RemoveImage {
+		// By the name it was run with, as Podman: an image with other
+		// names loses that one.
+		_, err := e.images.Remove(ctx, cfg.Image, false)
+		if errors.Is(err, errdefs.ErrNotFound) {
+			_, err = e.images.Remove(ctx, cfg.ImageID, false)
+		}
+		if err != nil && !errors.Is(err, errdefs.ErrNotFound) && !errors.Is(err, errdefs.ErrInUse) {
+			return fmt.Errorf("--rmi: %w", err)
+		}
+	}
+	return nil
 }
 
 // RemoveOptions are rm's flags.
@@ -370,14 +403,15 @@ func (e *Service) Remove(ctx context.Context, ref string, o RemoveOptions) ([]st
 }
 
 // dependents are the containers that join container id's namespaces
-// (--network container:ID), and theirs in turn, those furthest from id
-// first.
+// (--network container:ID) or require it (--requires), and theirs in
+// turn, those furthest from id first.
 func (e *Service) dependents(id string) ([]string, error) {
 	users, err := e.Rec.Users("containers", func(cfg *record.Config) []string {
+		deps := cfg.Requires
 		if mode, err := netns.ParseMode(cfg.Network); err == nil && mode.Kind == netns.ModeContainer {
-			return []string{mode.Target}
+			deps = append(deps, mode.Target)
 		}
-		return nil
+		return deps
 	})
 	if err != nil {
 		return nil, err

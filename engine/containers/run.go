@@ -70,6 +70,12 @@ func (e *Service) Run(ctx context.Context, o specgen.RunOptions, s attach.Stream
 		e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
 		return "", fmt.Errorf("run of %s interrupted before it started", cfg.Name)
 	}
+	if err := e.startRequired(ctx, cfg); err != nil {
+		if cfg.Remove {
+			e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
+		}
+		return "", err
+	}
 	if o.Detach {
 		if _, err := monitor.Spawn(e.Backend, cfg.ID, nil); err != nil {
 			if cfg.Remove {
@@ -178,11 +184,20 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network ns:%s: %w", mode.Target, err))
 		}
 	}
+	var requires []string
+	for _, r := range s.Requires {
+		dep, err := e.lookupConfig(r)
+		if err != nil {
+			return nil, fmt.Errorf("--requires: %w", err)
+		}
+		requires = append(requires, dep.ID)
+	}
 	cfg = &record.Config{
 		ID: record.NewID(), Name: s.Name, Image: s.Image, ImageID: img.ID, Created: time.Now().UTC(),
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		Env: containerEnv(img.Config.Config.Env, s), WorkingDir: img.Config.Config.WorkingDir,
 		Annotations: s.Annotations, UnsetEnv: s.UnsetEnv, UnsetEnvAll: s.UnsetEnvAll,
+		RemoveImage: s.RemoveImage, Requires: requires,
 		User: img.Config.Config.User, Hostname: hostname, Network: mode.String(), Networks: attachments,
 		Ports: ports, DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOptions,
 		AddHosts: s.AddHosts, NoHosts: s.NoHosts, NoHostname: s.NoHostname, MacAddress: s.MacAddress,

@@ -71,8 +71,13 @@ type Config struct {
 	Interactive bool     `json:"interactive,omitempty"`
 	Tty         bool     `json:"tty,omitempty"`
 	// Init is the host path of the init run as PID 1, "" for none.
-	Init          string        `json:"init,omitempty"`
-	Remove        bool          `json:"remove,omitempty"`
+	Init   string `json:"init,omitempty"`
+	Remove bool   `json:"remove,omitempty"`
+	// RemoveImage removes the image too, once the container is removed
+	// at its end (--rmi), unless another container uses it.
+	RemoveImage bool `json:"remove_image,omitempty"`
+	// Requires are the IDs of containers started before this one.
+	Requires      []string      `json:"requires,omitempty"`
 	RestartPolicy RestartPolicy `json:"restart_policy"`
 	// LogDriver is k8s-file ("" too) or none.
 	LogDriver   string `json:"log_driver,omitempty"`

@@ -331,6 +331,10 @@ type RunOptions struct {
 	NoHostname bool
 	Umask      string
 	TZ         string
+	// RemoveImage removes the image once the container is gone (--rmi,
+	// which implies Remove); Requires are containers to start first.
+	RemoveImage bool
+	Requires    []string
 	// Timeout kills the container after that many seconds (--timeout).
 	Timeout int
 	// PidFile and MonitorPidFile receive the container's and its

@@ -89,6 +89,10 @@ type Spec struct {
 	LogDriver   string
 	LogMaxSize  int64
 	LogMaxFiles int
+	// RemoveImage removes the image with the container (--rmi);
+	// Requires are containers started before it.
+	RemoveImage bool
+	Requires    []string
 	// Umask is the process's umask (nil: the runtime's 0022); TZ the
 	// host's zone file for /etc/localtime.
 	Umask *uint32
@@ -121,7 +125,17 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		StopSignal: o.StopSignal, StopTimeout: o.StopTimeout, Replace: o.Replace, CIDFile: o.CIDFile,
 		EnvMerge: o.EnvMerge, UnsetEnv: o.UnsetEnv, UnsetEnvAll: o.UnsetEnvAll,
 		Timeout: o.Timeout, PidFile: absPath(o.PidFile), MonitorPidFile: absPath(o.MonitorPidFile),
-		NoHostname: o.NoHostname,
+		NoHostname: o.NoHostname, RemoveImage: o.RemoveImage,
+	}
+	if o.RemoveImage {
+		s.Remove = true // --rmi implies --rm, as with Podman
+	}
+	for _, r := range o.Requires {
+		for _, name := range strings.Split(r, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				s.Requires = append(s.Requires, name)
+			}
+		}
 	}
 	network := o.Network
 	if network == "" {
