@@ -91,7 +91,7 @@ func (e *Engine) Reset(ctx context.Context) error {
 	}
 	for _, n := range nets {
 		if n.Name != netns.DefaultNetwork {
-			if _, err := e.networks.Remove(ctx, n.Name, true); err != nil {
+			if _, err := e.networks.Remove(ctx, n.Name, true, nil); err != nil {
 				return err
 			}
 		}

@@ -414,3 +414,49 @@ func TestRunRequiresRmiAttach(t *testing.T) {
 		}
 	})
 }
+
+// TestPolicyTimeAndMountFlags covers pull --policy, volume and network
+// rm -t, network reload --latest and mount's listing flags.
+func TestPolicyTimeAndMountFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		// Nothing listens on port 1: only a pull that stays home works.
+		s.must("tag", "busybox", "127.0.0.1:1/x/y:1")
+		id := strings.TrimSpace(s.must("image", "inspect", "--format", "{{.Id}}", "busybox"))
+		if got := s.must("pull", "--policy", "missing", "127.0.0.1:1/x/y:1"); got != id+"\n" {
+			t.Errorf("pull --policy missing of a present image: %q, want %s", got, id)
+		}
+		if got := s.must("pull", "--policy", "never", "127.0.0.1:1/x/y:1"); got != id+"\n" {
+			t.Errorf("pull --policy never of a present image: %q", got)
+		}
+		wantError(t, s.scow("pull", "--policy", "never", "127.0.0.1:1/x/y:2"), 125, "127.0.0.1:1/x/y:2")
+		wantError(t, s.scow("pull", "--policy", "sometimes", "busybox"), 125, "sometimes")
+
+		// rm -f -t of a volume and of a network in use.
+		s.must("network", "create", "n1")
+		s.must("run", "-d", "--name", "v", "-v", "vol:/data", "busybox", "sleep", "300")
+		s.must("run", "-d", "--name", "n", "--network", "n1", "busybox", "sleep", "300")
+		if got := s.must("network", "reload", "--latest"); !strings.HasPrefix(s.must("inspect", "--format", "{{.Id}}", "n"), strings.TrimSpace(got)) {
+			t.Errorf("network reload --latest: %q, want n's ID", got)
+		}
+		s.must("volume", "rm", "-f", "-t", "0", "vol")
+		s.must("network", "rm", "-f", "-t", "0", "n1")
+		if s.scow("container", "exists", "v").code != 1 || s.scow("container", "exists", "n").code != 1 {
+			t.Error("volume/network rm -f -t 0 left their containers")
+		}
+
+		if !m.rootless {
+			s.must("create", "--name", "mnt", "busybox", "true")
+			full := strings.TrimSpace(s.must("inspect", "--format", "{{.Id}}", "mnt"))
+			s.must("mount", "mnt")
+			if got := s.must("mount", "--no-trunc", "--format", "{{.ID}}"); got != full+"\n" {
+				t.Errorf("mount --no-trunc --format {{.ID}}: %q, want %s", got, full)
+			}
+			if got := s.must("mount", "--format", "json"); !strings.Contains(got, `"Mountpoint"`) {
+				t.Errorf("mount --format json: %q", got)
+			}
+			s.must("unmount", "mnt")
+		}
+	})
+}

@@ -69,6 +69,15 @@ func containerArgs(c *cli.Context, e *engine.Engine, min, max int, usage string)
 	return ids[0], args, nil
 }
 
+// timeoutFlag reads -t/--time: nil when not given.
+func timeoutFlag(c *cli.Context) *int {
+	if !c.IsSet("time") {
+		return nil
+	}
+	t := c.Int("time")
+	return &t
+}
+
 // eachContainer runs fn for every selected container, prints what fn
 // returns, and goes on past failures: the last error decides the exit
 // code, the others are printed as they come. With --ignore, a container
@@ -264,11 +273,7 @@ func stopCommand() *cli.Command {
 			allFlag("a"), latestFlag(), cidfileFlag(), filterFlag("f"),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			var timeout *int
-			if c.IsSet("time") {
-				t := c.Int("time")
-				timeout = &t
-			}
+			timeout := timeoutFlag(c)
 			return eachContainer(c, e, selection(c, false), func(ref string) (string, error) {
 				return ref, e.Containers().Stop(c.Context, ref, timeout)
 			})
@@ -309,11 +314,7 @@ func restartCommand() *cli.Command {
 			allFlag("a"), latestFlag(), cidfileFlag(), filterFlag("f"),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			var timeout *int
-			if c.IsSet("time") {
-				t := c.Int("time")
-				timeout = &t
-			}
+			timeout := timeoutFlag(c)
 			return eachContainer(c, e, selection(c, c.Bool("running")), func(ref string) (string, error) {
 				return ref, e.Containers().Restart(c.Context, ref, timeout)
 			})
@@ -335,13 +336,9 @@ func rmCommand() *cli.Command {
 			allFlag("a"), latestFlag(), cidfileFlag(), filterFlag(),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			o := containers.RemoveOptions{Force: c.Bool("force"), Volumes: c.Bool("volumes"), Depend: c.Bool("depend")}
-			if c.IsSet("time") {
-				if !o.Force {
-					return errors.New("rm --time needs --force: it is how long a running container may take to stop")
-				}
-				t := c.Int("time")
-				o.Timeout = &t
+			o := containers.RemoveOptions{Force: c.Bool("force"), Volumes: c.Bool("volumes"), Depend: c.Bool("depend"), Timeout: timeoutFlag(c)}
+			if o.Timeout != nil && !o.Force {
+				return errors.New("rm --time needs --force: it is how long a running container may take to stop")
 			}
 			return eachContainer(c, e, selection(c, false), func(ref string) (string, error) {
 				removed, err := e.Containers().Remove(c.Context, ref, o)

@@ -94,7 +94,10 @@ func mountCommand() *cli.Command {
 		Name:      "mount",
 		Usage:     "mount containers' root filesystems and print where (rootless: inside scow unshare)",
 		ArgsUsage: "[CONTAINER...]",
-		Flags:     []cli.Flag{allFlag("a"), latestFlag()},
+		Flags: []cli.Flag{allFlag("a"), latestFlag(),
+			&cli.StringFlag{Name: "format", Usage: "json, or a Go template over .ID and .Mountpoint, for the list of mounted containers"},
+			&cli.BoolFlag{Name: "no-trunc", Usage: "print whole container IDs"},
+		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if c.NArg() == 0 && !c.Bool("all") && !c.Bool("latest") {
 				mounted, err := e.Containers().Mounted()
@@ -106,10 +109,19 @@ func mountCommand() *cli.Command {
 					ids = append(ids, id)
 				}
 				sort.Strings(ids)
+				var rows []any
 				for _, id := range ids {
-					fmt.Fprintf(c.App.Writer, "%s %s\n", id[:12], mounted[id])
+					short := id
+					if !c.Bool("no-trunc") {
+						short = id[:12]
+					}
+					rows = append(rows, struct{ ID, Mountpoint string }{short, mounted[id]})
 				}
-				return nil
+				format := c.String("format")
+				if format == "" {
+					format = "{{.ID}} {{.Mountpoint}}"
+				}
+				return printTemplate(c.App.Writer, format, rows, nil, false)
 			}
 			return eachContainer(c, e, selection(c, false), e.Containers().Mount)
 		}),

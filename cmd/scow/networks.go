@@ -135,13 +135,14 @@ func networkCommand() *cli.Command {
 				ArgsUsage: "NETWORK [NETWORK...]",
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove the containers that use the network first"},
+					&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "with --force, stop those containers with this many seconds' grace before SIGKILL"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 					if err := exactArgs(c, 1, -1, "network rm [OPTIONS] NETWORK [NETWORK...]"); err != nil {
 						return err
 					}
 					return eachRef(c, c.Args().Slice(), func(ref string) (string, error) {
-						return e.Networks().Remove(c.Context, ref, c.Bool("force"))
+						return e.Networks().Remove(c.Context, ref, c.Bool("force"), timeoutFlag(c))
 					})
 				}),
 			},
@@ -166,9 +167,18 @@ func networkCommand() *cli.Command {
 				ArgsUsage: "[CONTAINER...]",
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "all containers' networks (the rules are per network: always all)"},
+					latestFlag(),
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					ids, err := e.Containers().ReloadNetworks(c.Args().Slice())
+					refs := c.Args().Slice()
+					if c.Bool("latest") {
+						ref, _, err := containerArgs(c, e, 0, 0, "network reload --latest")
+						if err != nil {
+							return err
+						}
+						refs = []string{ref}
+					}
+					ids, err := e.Containers().ReloadNetworks(refs)
 					for _, id := range ids {
 						fmt.Fprintln(c.App.Writer, id)
 					}

@@ -83,6 +83,7 @@ func pullCommand() *cli.Command {
 		Flags: append(append(registryFlags(), pullFlags("pull")...),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image ID"},
 			&cli.BoolFlag{Name: "all-tags", Aliases: []string{"a"}, Usage: "pull every tag of the repository"},
+			&cli.StringFlag{Name: "policy", Value: "always", Usage: "always, missing (only when not here), never (only what is here) or newer"},
 		),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, 1, "pull [OPTIONS] NAME[:TAG|@DIGEST]"); err != nil {
@@ -99,7 +100,7 @@ func pullCommand() *cli.Command {
 				}
 				return err
 			}
-			id, err := e.Images().Pull(ctx, c.Args().First(), o)
+			id, err := e.Images().PullPolicy(ctx, c.Args().First(), c.String("policy"), o)
 			if err != nil {
 				return err
 			}

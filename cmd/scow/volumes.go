@@ -136,6 +136,7 @@ func volumeCommand() *cli.Command {
 				ArgsUsage: "VOLUME [VOLUME...]",
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove the containers that use the volume first"},
+					&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "with --force, stop those containers with this many seconds' grace before SIGKILL"},
 					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every volume"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
@@ -153,7 +154,7 @@ func volumeCommand() *cli.Command {
 						return errors.New("volume rm: give at least one volume name")
 					}
 					return eachRef(c, names, func(n string) (string, error) {
-						return n, e.Volumes().Remove(c.Context, n, c.Bool("force"))
+						return n, e.Volumes().Remove(c.Context, n, c.Bool("force"), timeoutFlag(c))
 					})
 				}),
 			},

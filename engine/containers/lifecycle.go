@@ -328,9 +328,15 @@ func (e *Service) waitExit(ctx context.Context, id string, d time.Duration) bool
 	}
 }
 
-// ForceRemove removes container id, killed first if it runs: what a
-// forced removal of its image, a volume or a network it uses does.
-func (e *Service) ForceRemove(ctx context.Context, id string) error {
+// ForceRemove removes container id, killed first if it runs (stopped
+// within timeout seconds, when given): what a forced removal of its
+// image, a volume or a network it uses does.
+func (e *Service) ForceRemove(ctx context.Context, id string, timeout *int) error {
+	if timeout != nil {
+		if err := e.Stop(ctx, id, timeout); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+			return err
+		}
+	}
 	return e.removeContainer(ctx, id, true, false)
 }
 

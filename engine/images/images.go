@@ -335,7 +335,7 @@ func (e *Service) Remove(ctx context.Context, name string, force bool) (*storage
 	}
 	res, err := e.Store.RemoveImage(name, force, func(ids []string) error {
 		for _, id := range ids {
-			if err := e.RemoveContainer(ctx, id); err != nil {
+			if err := e.RemoveContainer(ctx, id, nil); err != nil {
 				return err
 			}
 		}
@@ -366,7 +366,7 @@ func (e *Service) RemoveAll(ctx context.Context, force bool) ([]*storage.RemoveR
 				return errdefs.WithClass(errdefs.ErrInUse, fmt.Errorf("image %.12s is used by container %.12s: remove the container or use --force", img.ID, ids[0]))
 			}
 			for _, id := range ids {
-				if err := e.RemoveContainer(ctx, id); err != nil {
+				if err := e.RemoveContainer(ctx, id, nil); err != nil {
 					return err
 				}
 			}

@@ -92,6 +92,9 @@ const (
 
 // Ensure applies a pull policy before a container is created.
 func (e *Service) Ensure(ctx context.Context, name, policy string, o RegistryOptions, progress io.Writer) error {
+	if err := e.Open(); err != nil {
+		return err
+	}
 	switch policy {
 	case "", PullMissing:
 		if _, err := e.Store.Resolve(name); err == nil {
@@ -104,7 +107,7 @@ func (e *Service) Ensure(ctx context.Context, name, policy string, o RegistryOpt
 	case PullAlways, PullNewer:
 		// A pull of an unchanged image copies nothing but the manifest.
 	default:
-		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--pull %q: use missing, always, never or newer", policy))
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("pull policy %q: use missing, always, never or newer", policy))
 	}
 	o.Progress = progress
 	if _, err := e.Pull(ctx, name, o); err != nil {
@@ -114,6 +117,22 @@ func (e *Service) Ensure(ctx context.Context, name, policy string, o RegistryOpt
 		return err
 	}
 	return nil
+}
+
+// PullPolicy pulls name as policy (always, missing, never, newer) says,
+// as pull --policy does, and returns the image's ID.
+func (e *Service) PullPolicy(ctx context.Context, name, policy string, o RegistryOptions) (string, error) {
+	if policy == "" || policy == PullAlways {
+		return e.Pull(ctx, name, o)
+	}
+	if err := e.Ensure(ctx, name, policy, o, o.Progress); err != nil {
+		return "", err
+	}
+	img, err := e.Get(name)
+	if err != nil {
+		return "", err
+	}
+	return img.ID, nil
 }
 
 // Event records an image event in the events file.

@@ -175,9 +175,9 @@ func (e *Service) networkUsers() (map[string][]string, error) {
 }
 
 // Remove removes a network no container uses; with force, the
-// containers that use it go first, as with Podman. It returns the
-// network's name.
-func (e *Service) Remove(ctx context.Context, ref string, force bool) (string, error) {
+// containers that use it go first (stopped within timeout seconds when
+// given, else killed), as with Podman. It returns the network's name.
+func (e *Service) Remove(ctx context.Context, ref string, force bool, timeout *int) (string, error) {
 	c, err := e.Inspect(ref)
 	if err != nil {
 		return "", err
@@ -185,7 +185,7 @@ func (e *Service) Remove(ctx context.Context, ref string, force bool) (string, e
 	if c.Name == netns.DefaultNetwork {
 		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network %s is the default network: it cannot be removed", c.Name))
 	}
-	return c.Name, e.RemoveUnused(ctx, "network", c.Name, force, e.Lock, e.networkUsers, func() error {
+	return c.Name, e.RemoveUnused(ctx, "network", c.Name, force, timeout, e.Lock, e.networkUsers, func() error {
 		return e.removeNetwork(c)
 	})
 }

@@ -129,12 +129,13 @@ func (e *Service) volumeUsers() (map[string][]string, error) {
 }
 
 // Remove removes a volume no container uses; with force, the
-// containers that use it go first, as with Podman.
-func (e *Service) Remove(ctx context.Context, name string, force bool) error {
+// containers that use it go first (stopped within timeout seconds when
+// given, else killed), as with Podman.
+func (e *Service) Remove(ctx context.Context, name string, force bool, timeout *int) error {
 	if err := e.Open(); err != nil {
 		return err
 	}
-	return e.RemoveUnused(ctx, "volume", name, force, e.volumes().Lock, e.volumeUsers, func() error {
+	return e.RemoveUnused(ctx, "volume", name, force, timeout, e.volumes().Lock, e.volumeUsers, func() error {
 		return backend.StorageErr(e.volumes().Remove(name))
 	})
 }

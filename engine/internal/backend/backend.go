@@ -53,10 +53,11 @@ type Backend struct {
 	Rec  record.Store
 	// Store is the containers/storage store once Open has opened it.
 	Store *storage.Store
-	// RemoveContainer removes container id, killed first if it runs: a
-	// forced removal of an image, a volume or a network does that to
-	// the containers that use it. The engine sets it.
-	RemoveContainer func(ctx context.Context, id string) error
+	// RemoveContainer removes container id, killed first if it runs (or
+	// stopped within timeout seconds, when given): a forced removal of
+	// an image, a volume or a network does that to the containers that
+	// use it. The engine sets it.
+	RemoveContainer func(ctx context.Context, id string, timeout *int) error
 	runtime         *oci.Runtime
 }
 
@@ -187,7 +188,7 @@ func (b *Backend) Bridges() netns.Bridges {
 // RemoveUnused removes what (a volume or a network) called name, under
 // lock, once users says no container has it; with force, those that do
 // are removed first, outside the lock, which their own removal may take.
-func (b *Backend) RemoveUnused(ctx context.Context, what, name string, force bool,
+func (b *Backend) RemoveUnused(ctx context.Context, what, name string, force bool, timeout *int,
 	lock func() (func(), error), users func() (map[string][]string, error), remove func() error) error {
 	for attempt := 0; ; attempt++ {
 		unlock, err := lock()
@@ -210,7 +211,7 @@ func (b *Backend) RemoveUnused(ctx context.Context, what, name string, force boo
 			return errdefs.WithClass(errdefs.ErrInUse, fmt.Errorf("%s %s is used by container %s: remove the container first, or use --force", what, name, b.Rec.NameOf(ids[0])))
 		}
 		for _, id := range ids {
-			if err := b.RemoveContainer(ctx, id); err != nil {
+			if err := b.RemoveContainer(ctx, id, timeout); err != nil {
 				return fmt.Errorf("remove container %.12s that uses %s %s: %w", id, what, name, err)
 			}
 		}
