@@ -42,13 +42,20 @@ type Runtime struct {
 	Path string
 	// Root is the runtime's state directory (its --root).
 	Root string
+	// Flags are more global flags for every call (--runtime-flag), each
+	// without its leading dashes: "debug", "log-format=json".
+	Flags []string
 }
 
 // Name is the runtime's base name, e.g. "runc".
 func (r *Runtime) Name() string { return RuntimeName(r.Path) }
 
 func (r *Runtime) command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, r.Path, append([]string{"--root", r.Root}, args...)...)
+	global := []string{"--root", r.Root}
+	for _, f := range r.Flags {
+		global = append(global, "--"+strings.TrimLeft(f, "-"))
+	}
+	cmd := exec.CommandContext(ctx, r.Path, append(global, args...)...)
 	cmd.Env = os.Environ()
 	return cmd
 }

@@ -36,6 +36,12 @@ type Options struct {
 	// AutoNsUser is the user whose /etc/subuid ranges --userns=auto
 	// takes from.
 	AutoNsUser string
+	// DriverOptions are more graph driver options (--storage-opt), as
+	// storage.conf's: "overlay.mountopt=nodev".
+	DriverOptions []string
+	// TransientStore keeps the container store's records in the run
+	// root (--transient-store).
+	TransientStore bool
 }
 
 // Store is an open containers/storage store.
@@ -115,7 +121,9 @@ func open(opts Options) (*Store, error) {
 		RunRoot:         opts.RunRoot,
 		GraphDriverName: opts.Driver,
 		// --userns=auto takes its ranges from this user's /etc/subuid.
-		RootAutoNsUser: opts.AutoNsUser,
+		RootAutoNsUser:     opts.AutoNsUser,
+		GraphDriverOptions: append([]string(nil), opts.DriverOptions...),
+		TransientStore:     opts.TransientStore,
 	}
 	if opts.MountProgram != "" {
 		so.GraphDriverOptions = append(so.GraphDriverOptions, "overlay.mount_program="+opts.MountProgram)

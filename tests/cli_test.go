@@ -460,3 +460,44 @@ func TestPolicyTimeAndMountFlags(t *testing.T) {
 		}
 	})
 }
+
+// TestGlobalPassThroughFlags covers --out, --events-backend,
+// --runtime-flag, --storage-opt, --transient-store and
+// --cgroup-manager.
+func TestGlobalPassThroughFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		out := filepath.Join(m.userDir(t), "out.txt")
+		if got := s.must("--out", out, "run", "--rm", "busybox", "echo", "to-terminal"); got != "to-terminal\n" {
+			t.Errorf("--out took the container's output: %q", got)
+		}
+		if got := s.must("--out", out, "images", "-q"); got != "" {
+			t.Errorf("--out images printed %q on stdout", got)
+		}
+		if data, err := os.ReadFile(out); err != nil || len(strings.TrimSpace(string(data))) != 12 {
+			t.Errorf("--out file holds %q (%v), want the image ID", data, err)
+		}
+
+		events := filepath.Join(s.root, "events.jsonl")
+		before, _ := os.ReadFile(events)
+		s.must("--events-backend", "none", "run", "--rm", "busybox", "true")
+		if after, _ := os.ReadFile(events); len(after) != len(before) {
+			t.Errorf("--events-backend none wrote %d bytes of events", len(after)-len(before))
+		}
+		wantError(t, s.scow("--events-backend", "journald", "ps"), 125, "journald")
+		wantError(t, s.scow("--cgroup-manager", "systemd", "ps"), 125, "cgroupfs")
+		s.must("--cgroup-manager", "cgroupfs", "ps")
+
+		// Runtime flags reach runc: a good one works, a bad one fails.
+		s.must("--runtime-flag", "log-format=json", "run", "--rm", "busybox", "true")
+		wantError(t, s.scow("--runtime-flag", "no-such-runc-flag", "run", "--rm", "busybox", "true"), 125, "runc")
+
+		// Storage options reach containers/storage.
+		fresh := newStore(t, m)
+		fresh.must("--transient-store", "--storage-opt", "overlay.mountopt=nodev", "load", "-i", suite.image)
+		fresh.must("--transient-store", "--storage-opt", "overlay.mountopt=nodev", "run", "--rm", "busybox", "true")
+		bad := newStore(t, m)
+		wantError(t, bad.scow("--storage-opt", "overlay.colour=red", "images"), 125, "colour")
+	})
+}

@@ -97,6 +97,12 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log messages at this level and above: trace, debug, info, warn, error, fatal, panic"},
 			&cli.BoolFlag{Name: "syslog", Usage: "log to syslog as well"},
 			&cli.BoolFlag{Name: "noout", Usage: "print nothing on standard output"},
+			&cli.StringFlag{Name: "out", Usage: "write scow's output (not containers') to this file"},
+			&cli.StringSliceFlag{Name: "storage-opt", Usage: "a graph driver option, as storage.conf's (overlay.mountopt=nodev)"},
+			&cli.BoolFlag{Name: "transient-store", Usage: "keep storage's container records in the run root"},
+			&cli.StringSliceFlag{Name: "runtime-flag", Usage: "a global flag for the OCI runtime (debug, log-format=json)"},
+			&cli.StringFlag{Name: "events-backend", Value: "file", Usage: "file, or none to write no events"},
+			&cli.StringFlag{Name: "cgroup-manager", Value: "cgroupfs", Usage: "cgroupfs (scow does not ask systemd for cgroups)"},
 			// Podman's remote client: scow runs containers here only.
 			&cli.StringFlag{Name: "url", Usage: "remote service (scow has no remote mode)"},
 			&cli.BoolFlag{Name: "remote", Aliases: []string{"r"}, Usage: "use a remote service (scow has no remote mode)"},
@@ -165,8 +171,24 @@ func globalFlags(c *cli.Context) error {
 			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--%s: scow has no remote mode: it runs containers on this machine; run scow there", f))
 		}
 	}
+	switch c.String("events-backend") {
+	case "file", "none":
+	case "journald":
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("--events-backend journald: scow keeps events in a file; use file or none"))
+	default:
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--events-backend %q: use file or none", c.String("events-backend")))
+	}
+	if m := c.String("cgroup-manager"); m != "cgroupfs" {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--cgroup-manager %q: scow manages cgroups through cgroupfs only", m))
+	}
 	if c.Bool("noout") {
 		c.App.Writer = io.Discard
+	} else if out := c.String("out"); out != "" {
+		f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		c.App.Writer = f // closed when scow exits
 	}
 	return setLogLevel(c)
 }
@@ -185,6 +207,8 @@ func newEngine(c *cli.Context) (*engine.Engine, error) {
 		RunRoot:       c.String("runroot"),
 		StorageDriver: c.String("storage-driver"),
 		Runtime:       c.String("runtime"),
+		StorageOpts:   c.StringSlice("storage-opt"), TransientStore: c.Bool("transient-store"),
+		RuntimeFlags: c.StringSlice("runtime-flag"), NoEvents: c.String("events-backend") == "none",
 	})
 }
 

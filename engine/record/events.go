@@ -26,6 +26,9 @@ func (s Store) EventsFile() string { return filepath.Join(s.Root, "events.jsonl"
 // line do not interleave, so no lock is needed; a lost event is no reason
 // to fail the operation it reports.
 func (s Store) Event(cfg *Config, status string, attrs map[string]string) {
+	if s.NoEvents {
+		return
+	}
 	line, err := json.Marshal(Event{
 		Time: time.Now().UTC(), Type: "container", Status: status,
 		ID: cfg.ID, Name: cfg.Name, Image: cfg.Image, Attributes: attrs,

@@ -31,6 +31,8 @@ import (
 // after letting go.
 type Store struct {
 	Root string
+	// NoEvents writes no events (--events-backend none).
+	NoEvents bool
 }
 
 // ContainersDir holds a directory per container.

@@ -33,6 +33,14 @@ type Options struct {
 	// ConfigFile overrides the scow.conf path; the SCOW_CONF environment
 	// variable does too.
 	ConfigFile string
+	// StorageOpts are more graph driver options, TransientStore keeps
+	// storage's container records in the run root.
+	StorageOpts    []string
+	TransientStore bool
+	// RuntimeFlags are global flags for every runtime call.
+	RuntimeFlags []string
+	// NoEvents writes no events (--events-backend none).
+	NoEvents bool
 }
 
 // Config is scow.conf: settings that flags override.
@@ -78,7 +86,7 @@ func New(o Options) (*Backend, error) {
 	if o.StorageDriver == "" && cfg.MountProgram != "" {
 		o.StorageDriver = "overlay" // a mount program is overlay's
 	}
-	return &Backend{Opts: o, Cfg: cfg, Rec: record.Store{Root: o.Root}}, nil
+	return &Backend{Opts: o, Cfg: cfg, Rec: record.Store{Root: o.Root, NoEvents: o.NoEvents}}, nil
 }
 
 // Open enters the user namespace (unprivileged) and opens the store.
@@ -102,6 +110,8 @@ func (b *Backend) Open() error {
 		Rootless:          userns.Rootless(),
 		IgnoreChownErrors: userns.Rootless() && userns.SingleMapping(),
 		AutoNsUser:        "containers", // root's, as Podman's
+		DriverOptions:     b.Opts.StorageOpts,
+		TransientStore:    b.Opts.TransientStore,
 	}
 	if userns.Rootless() {
 		if u, err := user.LookupId(strconv.Itoa(userns.UID())); err == nil {
@@ -128,7 +138,7 @@ func (b *Backend) Runtime() (*oci.Runtime, error) {
 	if err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrNotFound, err)
 	}
-	b.runtime = &oci.Runtime{Path: p, Root: filepath.Join(b.Opts.RunRoot, oci.RuntimeName(p))}
+	b.runtime = &oci.Runtime{Path: p, Root: filepath.Join(b.Opts.RunRoot, oci.RuntimeName(p)), Flags: b.Opts.RuntimeFlags}
 	return b.runtime, nil
 }
 
