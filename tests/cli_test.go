@@ -501,3 +501,53 @@ func TestGlobalPassThroughFlags(t *testing.T) {
 		wantError(t, bad.scow("--storage-opt", "overlay.colour=red", "images"), 125, "colour")
 	})
 }
+
+// TestLogsOfSeveral: logs of several containers prefix each line with
+// the container's ID, name (--names) or colored (--color).
+func TestLogsOfSeveral(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "--name", "la", "busybox", "echo", "from-a")
+		s.must("run", "--name", "lb", "busybox", "echo", "from-b")
+		ida := strings.TrimSpace(s.must("inspect", "--format", "{{.Id}}", "la"))[:12]
+		if got := s.must("logs", "la", "lb"); !strings.Contains(got, ida+" from-a\n") || !strings.Contains(got, " from-b\n") {
+			t.Errorf("logs la lb: %q", got)
+		}
+		if got := s.must("logs", "--names", "la", "lb"); got != "la from-a\nlb from-b\n" {
+			t.Errorf("logs --names la lb: %q", got)
+		}
+		if got := s.must("logs", "--names", "--color", "la", "lb"); !strings.Contains(got, "\x1b[") || !strings.Contains(got, "from-b") {
+			t.Errorf("logs --color: %q", got)
+		}
+		if got := s.must("logs", "-f", "-n", "la", "lb"); !strings.Contains(got, "la from-a\n") || !strings.Contains(got, "lb from-b\n") {
+			t.Errorf("logs -f of two stopped containers: %q", got)
+		}
+		if got := s.must("logs", "la"); got != "from-a\n" {
+			t.Errorf("logs of one has no prefix: %q", got)
+		}
+	})
+}
+
+// TestPsSizeAndWatch covers ps --size and --watch.
+func TestPsSizeAndWatch(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "--name", "big", "busybox", "sh", "-c", "head -c 300000 /dev/zero > /blob")
+		got := s.must("ps", "-a", "--size")
+		if !strings.Contains(got, "SIZE") || !strings.Contains(got, "(virtual ") {
+			t.Errorf("ps --size:\n%s", got)
+		}
+		if got := s.must("ps", "-a", "--size", "--format", "{{.Size}}"); !strings.HasPrefix(got, "30") || !strings.Contains(got, "kB (virtual") {
+			t.Errorf("ps --size of 300 kB written: %q", got)
+		}
+		// --watch lists again until interrupted.
+		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+		defer cancel()
+		r := execute(t, m.cmdIn(ctx, s.root, s.run, "ps", "-a", "--watch", "1", "--format", "{{.Names}}"), "")
+		if n := strings.Count(r.stdout, "big\n"); n < 2 {
+			t.Errorf("ps --watch 1 over 2.5 s listed %d times: %s", n, r)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -150,15 +151,15 @@ func startCommand() *cli.Command {
 
 // psRow is one line of ps; its fields are what --format sees.
 type psRow struct {
-	ID, Image, Command, Created, CreatedAt, RunningFor, Status, State, Ports, Names string
-	Labels                                                                          map[string]string
-	ExitCode, Pid                                                                   int
+	ID, Image, Command, Created, CreatedAt, RunningFor, Status, State, Ports, Names, Size string
+	Labels                                                                                map[string]string
+	ExitCode, Pid                                                                         int
 }
 
 var psHeaders = map[string]string{
 	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "Created": "CREATED",
 	"CreatedAt": "CREATED AT", "RunningFor": "CREATED", "Status": "STATUS", "State": "STATE",
-	"Ports": "PORTS", "Names": "NAMES", "Labels": "LABELS", "ExitCode": "EXIT CODE", "Pid": "PID",
+	"Ports": "PORTS", "Names": "NAMES", "Size": "SIZE", "Labels": "LABELS", "ExitCode": "EXIT CODE", "Pid": "PID",
 }
 
 func psCommand() *cli.Command {
@@ -177,73 +178,111 @@ func psCommand() *cli.Command {
 			// runtime on each listing: there is nothing more to sync.
 			&cli.BoolFlag{Name: "sync", Usage: "sync state with the OCI runtime (scow always does)"},
 			&cli.StringFlag{Name: "format", Usage: "Go template for each container, or json"},
-			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: name, id, status, label, ancestor, exited, network"},
+			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: id, name, label, label!, status, exited, ancestor, before, since, until, volume, network, restart-policy, command"},
+			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "show each container's writable layer size (and with its image's)"},
+			&cli.IntFlag{Name: "watch", Aliases: []string{"w"}, Usage: "list again every N seconds until interrupted"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 0, 0, "ps [OPTIONS]"); err != nil {
 				return err
 			}
-			o := containers.ListOptions{All: c.Bool("all") || c.Bool("latest") || c.IsSet("last"), Last: c.Int("last"), Filters: c.StringSlice("filter"), Sort: c.String("sort")}
-			if c.Bool("latest") {
-				o.Last = 1
+			n := c.Int("watch")
+			if n <= 0 {
+				return ps(c, e)
 			}
-			list, err := e.Containers().List(c.Context, o)
-			if err != nil {
-				return err
-			}
-			now := time.Now()
-			var rows []any
-			for _, ctr := range list {
-				id, cmd := ctr.Config.ID, strings.Join(ctr.Config.Command(), " ")
-				if !c.Bool("no-trunc") {
-					id = id[:12]
-					if len(cmd) > 20 {
-						cmd = cmd[:17] + "..."
-					}
+			ctx, cancel := interruptible(c.Context)
+			defer cancel()
+			for {
+				fmt.Fprint(c.App.Writer, "\x1b[2J\x1b[H") // clear the screen, as watch(1)
+				if err := ps(c, e); err != nil {
+					return err
 				}
-				if c.Bool("quiet") {
-					fmt.Fprintln(c.App.Writer, id)
-					continue
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(time.Duration(n) * time.Second):
 				}
-				created := units.HumanDuration(now.Sub(ctr.Config.Created)) + " ago"
-				rows = append(rows, psRow{
-					ID: id, Image: ctr.Config.Image, Command: cmd, Created: created, RunningFor: created,
-					CreatedAt: ctr.Config.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"),
-					Status:    statusText(ctr, now), State: ctr.State.Status, Names: ctr.Config.Name,
-					Labels: ctr.Config.Labels, ExitCode: ctr.State.ExitCode, Pid: ctr.State.Pid,
-					Ports: containers.FormatPorts(ctr.State.Ports),
-				})
 			}
-			if c.Bool("quiet") {
-				return nil
-			}
-			format := c.String("format")
-			if format == "" {
-				format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Created}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
-			}
-			return printTemplate(c.App.Writer, format, rows, psHeaders, c.Bool("noheading"))
 		}),
 	}
+}
+
+// ps prints one listing of ps.
+func ps(c *cli.Context, e *engine.Engine) error {
+	o := containers.ListOptions{All: c.Bool("all") || c.Bool("latest") || c.IsSet("last"), Last: c.Int("last"), Filters: c.StringSlice("filter"), Sort: c.String("sort")}
+	if c.Bool("latest") {
+		o.Last = 1
+	}
+	list, err := e.Containers().List(c.Context, o)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	var rows []any
+	for _, ctr := range list {
+		id, cmd := ctr.Config.ID, strings.Join(ctr.Config.Command(), " ")
+		if !c.Bool("no-trunc") {
+			id = id[:12]
+			if len(cmd) > 20 {
+				cmd = cmd[:17] + "..."
+			}
+		}
+		if c.Bool("quiet") {
+			fmt.Fprintln(c.App.Writer, id)
+			continue
+		}
+		created := units.HumanDuration(now.Sub(ctr.Config.Created)) + " ago"
+		size := ""
+		if c.Bool("size") {
+			rw, _ := e.Containers().Size(ctr.Config.ID)
+			var image int64
+			if img, err := e.Images().Get(ctr.Config.ImageID); err == nil {
+				image = img.Size
+			}
+			size = fmt.Sprintf("%s (virtual %s)", units.HumanSizeWithPrecision(float64(rw), 3), units.HumanSizeWithPrecision(float64(rw+image), 3))
+		}
+		rows = append(rows, psRow{
+			ID: id, Image: ctr.Config.Image, Command: cmd, Created: created, RunningFor: created,
+			CreatedAt: ctr.Config.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"),
+			Status:    statusText(ctr, now), State: ctr.State.Status, Names: ctr.Config.Name,
+			Labels: ctr.Config.Labels, ExitCode: ctr.State.ExitCode, Pid: ctr.State.Pid,
+			Ports: containers.FormatPorts(ctr.State.Ports), Size: size,
+		})
+	}
+	if c.Bool("quiet") {
+		return nil
+	}
+	format := c.String("format")
+	if format == "" {
+		format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Created}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+		if c.Bool("size") {
+			format += "\t{{.Size}}"
+		}
+	}
+	return printTemplate(c.App.Writer, format, rows, psHeaders, c.Bool("noheading"))
 }
 
 func logsCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "logs",
-		Usage:     "show a container's output",
-		ArgsUsage: "CONTAINER",
+		Usage:     "show containers' output",
+		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep streaming until the container exits"},
 			&cli.IntFlag{Name: "tail", Value: -1, Usage: "show only the last N lines"},
 			&cli.StringFlag{Name: "since", Usage: "show lines since a time (RFC 3339, date, Unix seconds) or a duration ago (10m)"},
 			&cli.StringFlag{Name: "until", Usage: "show lines until a time or a duration ago"},
 			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "show each line's time"},
+			&cli.BoolFlag{Name: "names", Aliases: []string{"n"}, Usage: "with several containers, prefix lines with names instead of IDs"},
+			&cli.BoolFlag{Name: "color", Usage: "with several containers, give each prefix a color of its own"},
 			latestFlag(),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			ref, _, err := containerArgs(c, e, 0, 0, "logs [OPTIONS] CONTAINER")
+			first, more, err := containerArgs(c, e, 0, -1, "logs [OPTIONS] CONTAINER [CONTAINER...]")
 			if err != nil {
 				return err
 			}
+			refs := append([]string{first}, more...)
 			o := containers.LogOptions{Follow: c.Bool("follow"), Tail: c.Int("tail"), Timestamps: c.Bool("timestamps")}
 			now := time.Now()
 			for flag, dst := range map[string]*time.Time{"since": &o.Since, "until": &o.Until} {
@@ -257,7 +296,37 @@ func logsCommand() *cli.Command {
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			return e.Containers().Logs(ctx, ref, o, c.App.Writer, c.App.ErrWriter)
+			if len(refs) == 1 {
+				return e.Containers().Logs(ctx, refs[0], o, c.App.Writer, c.App.ErrWriter)
+			}
+			// Several: each line says whose it is, as Podman's; with
+			// --follow they stream side by side.
+			errs := make([]error, len(refs))
+			var wg sync.WaitGroup
+			for i, ref := range refs {
+				ctr, err := e.Containers().Get(ctx, ref)
+				if err != nil {
+					return err
+				}
+				co := o
+				co.Prefix = ctr.Config.ID[:12]
+				if c.Bool("names") {
+					co.Prefix = ctr.Config.Name
+				}
+				if c.Bool("color") {
+					co.Prefix = fmt.Sprintf("\x1b[%dm%s\x1b[0m", 31+i%6, co.Prefix)
+				}
+				co.Prefix += " "
+				logs := func() { errs[i] = e.Containers().Logs(ctx, ref, co, c.App.Writer, c.App.ErrWriter) }
+				if !o.Follow {
+					logs()
+					continue
+				}
+				wg.Add(1)
+				go func() { defer wg.Done(); logs() }()
+			}
+			wg.Wait()
+			return errors.Join(errs...)
 		}),
 	}
 }

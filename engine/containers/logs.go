@@ -23,6 +23,9 @@ type LogOptions struct {
 	Since, Until time.Time
 	// Timestamps prefixes each line with its time.
 	Timestamps bool
+	// Prefix goes before each line (logs of several containers: the
+	// container's name or ID).
+	Prefix string
 }
 
 // Logs writes a container's output to stdout and stderr, each line to the
@@ -45,9 +48,9 @@ func (e *Service) Logs(ctx context.Context, ref string, o LogOptions, stdout, st
 			w = stderr
 		}
 		if o.Timestamps {
-			fmt.Fprintf(w, "%s %s\n", l.Time.Format(logfile.TimeFormat), l.Text)
+			fmt.Fprintf(w, "%s%s %s\n", o.Prefix, l.Time.Format(logfile.TimeFormat), l.Text)
 		} else {
-			fmt.Fprintf(w, "%s\n", l.Text)
+			fmt.Fprintf(w, "%s%s\n", o.Prefix, l.Text)
 		}
 	}
 	path := e.Rec.LogPath(id)
