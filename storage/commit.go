@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -24,6 +25,9 @@ type CommitOptions struct {
 	// Config is the new image's runtime configuration.
 	Config          imgspecv1.ImageConfig
 	Author, Message string
+	// Format is the manifest's: "oci" or "docker"; "" keeps the base
+	// image's.
+	Format string
 }
 
 // Commit makes an image of container id: its image's layers plus a new
@@ -88,7 +92,7 @@ func (s *Store) Commit(id string, o CommitOptions) (string, error) {
 		return "", err
 	}
 	configDigest := digest.FromBytes(config)
-	man, err := addLayer(parentManifest, configDigest, int64(len(config)), diffID, size)
+	man, err := addLayer(parentManifest, o.Format, configDigest, int64(len(config)), diffID, size)
 	if err != nil {
 		return "", fmt.Errorf("image %.12s: %w", parent.ID, err)
 	}
@@ -123,32 +127,74 @@ func (s *Store) Commit(id string, o CommitOptions) (string, error) {
 	return img.ID, nil
 }
 
-// addLayer returns a copy of the parent's manifest with a new config and
-// one more layer: an uncompressed tar of size bytes whose digest is
-// diffID.
-func addLayer(parent []byte, config digest.Digest, configSize int64, diffID digest.Digest, size int64) ([]byte, error) {
+// layerTypes maps layer media types between Docker's manifests and
+// OCI's: the same bytes, other names.
+var layerTypes = [][2]string{
+	{manifest.DockerV2SchemaLayerMediaTypeUncompressed, imgspecv1.MediaTypeImageLayer},
+	{manifest.DockerV2Schema2LayerMediaType, imgspecv1.MediaTypeImageLayerGzip},
+	{manifest.DockerV2Schema2ForeignLayerMediaType, imgspecv1.MediaTypeImageLayerNonDistributable},
+	{manifest.DockerV2Schema2ForeignLayerMediaTypeGzip, imgspecv1.MediaTypeImageLayerNonDistributableGzip},
+}
+
+// addLayer returns the manifest of parent plus one uncompressed layer,
+// with a new config, as format says: "oci", "docker" or "" for the
+// parent's own type.
+func addLayer(parent []byte, format string, config digest.Digest, configSize int64, diffID digest.Digest, size int64) ([]byte, error) {
+	var layers []imgspecv1.Descriptor
 	switch mt := manifest.GuessMIMEType(parent); mt {
 	case manifest.DockerV2Schema2MediaType:
 		m, err := manifest.Schema2FromManifest(parent)
 		if err != nil {
 			return nil, err
 		}
-		m.ConfigDescriptor.Digest, m.ConfigDescriptor.Size = config, configSize
-		m.LayersDescriptors = append(m.LayersDescriptors, manifest.Schema2Descriptor{
-			MediaType: manifest.DockerV2SchemaLayerMediaTypeUncompressed, Digest: diffID, Size: size,
-		})
-		return m.Serialize()
+		for _, l := range m.LayersDescriptors {
+			layers = append(layers, imgspecv1.Descriptor{MediaType: l.MediaType, Digest: l.Digest, Size: l.Size, URLs: l.URLs})
+		}
+		if format == "" {
+			format = "docker"
+		}
 	case imgspecv1.MediaTypeImageManifest:
 		m, err := manifest.OCI1FromManifest(parent)
 		if err != nil {
 			return nil, err
 		}
-		m.Config.Digest, m.Config.Size = config, configSize
-		m.Layers = append(m.Layers, imgspecv1.Descriptor{MediaType: imgspecv1.MediaTypeImageLayer, Digest: diffID, Size: size})
-		return m.Serialize()
+		layers = m.Layers
+		if format == "" {
+			format = "oci"
+		}
 	default:
 		return nil, fmt.Errorf("its manifest is of type %q, which commit cannot extend", mt)
 	}
+	layers = append(layers, imgspecv1.Descriptor{MediaType: imgspecv1.MediaTypeImageLayer, Digest: diffID, Size: size})
+	switch format {
+	case "oci":
+		for i := range layers {
+			layers[i].MediaType = convertLayerType(layers[i].MediaType, 0, 1)
+		}
+		return manifest.OCI1FromComponents(imgspecv1.Descriptor{MediaType: imgspecv1.MediaTypeImageConfig, Digest: config, Size: configSize}, layers).Serialize()
+	case "docker":
+		var descs []manifest.Schema2Descriptor
+		for _, l := range layers {
+			t := convertLayerType(l.MediaType, 1, 0)
+			if !strings.HasPrefix(t, "application/vnd.docker.") {
+				return nil, fmt.Errorf("layer %s is %s, which a Docker manifest cannot hold: commit --format oci", l.Digest, l.MediaType)
+			}
+			descs = append(descs, manifest.Schema2Descriptor{MediaType: t, Digest: l.Digest, Size: l.Size, URLs: l.URLs})
+		}
+		return manifest.Schema2FromComponents(manifest.Schema2Descriptor{MediaType: manifest.DockerV2Schema2ConfigMediaType, Digest: config, Size: configSize}, descs).Serialize()
+	}
+	return nil, fmt.Errorf("--format %q: use oci or docker", format)
+}
+
+// convertLayerType names media type t as layerTypes' column to does,
+// when column from has it.
+func convertLayerType(t string, from, to int) string {
+	for _, p := range layerTypes {
+		if p[from] == t {
+			return p[to]
+		}
+	}
+	return t
 }
 
 // spoolDiff writes a layer's changes, uncompressed, to w.

@@ -20,6 +20,7 @@ import (
 	"go.podman.io/image/v5/copy"
 	dockerarchive "go.podman.io/image/v5/docker/archive"
 	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/manifest"
 	ociarchive "go.podman.io/image/v5/oci/archive"
 	"go.podman.io/image/v5/signature"
 	istorage "go.podman.io/image/v5/storage"
@@ -57,6 +58,16 @@ func (s *Store) describe(img *cstorage.Image, withSize bool) (*Image, error) {
 		}
 	}
 	return out, nil
+}
+
+// ManifestType is the media type of image id's manifest, "" when it has
+// none stored.
+func (s *Store) ManifestType(id string) string {
+	m, err := s.s.ImageBigData(id, cstorage.ImageDigestBigDataKey)
+	if err != nil {
+		return ""
+	}
+	return manifest.GuessMIMEType(m)
 }
 
 // lookup finds the image a user's name or ID means: a full or short ID,

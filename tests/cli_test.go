@@ -551,3 +551,36 @@ func TestPsSizeAndWatch(t *testing.T) {
 		}
 	})
 }
+
+// TestCommitFlags covers commit --format, --iidfile, --include-volumes
+// and --config.
+func TestCommitFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "--name", "c", "-v", "data:/data", "busybox", "sh", "-c", "echo hi > /hi")
+		dir := m.userDir(t)
+		iid := filepath.Join(dir, "iid")
+		config := m.userFile(t, "config.json", `{"config": {"Env": ["FROM_CONFIG=1"], "WorkingDir": "/tmp", "Labels": {"from": "config"}}}`)
+		id := strings.TrimSpace(s.must("commit", "--iidfile", iid, "--include-volumes", "--config", config, "c", "oci:1"))
+		if data, err := os.ReadFile(iid); err != nil || string(data) != "sha256:"+id {
+			t.Errorf("--iidfile holds %q (%v), want sha256:%s", data, err, id)
+		}
+		got := s.must("image", "inspect", "--format", "{{.ManifestType}} {{.Config.WorkingDir}} {{.Labels.from}} {{range $k, $v := .Config.Volumes}}{{$k}}{{end}}", "oci:1")
+		if got != "application/vnd.oci.image.manifest.v1+json /tmp config /data\n" {
+			t.Errorf("commit --config --include-volumes: %q", got)
+		}
+		if got := s.must("run", "--rm", "oci:1", "sh", "-c", "echo $FROM_CONFIG; cat /hi"); got != "1\nhi\n" {
+			t.Errorf("run of the committed image: %q", got)
+		}
+		s.must("commit", "-q", "--format", "docker", "c", "docker:1")
+		if got := s.must("image", "inspect", "--format", "{{.ManifestType}}", "docker:1"); got != "application/vnd.docker.distribution.manifest.v2+json\n" {
+			t.Errorf("commit --format docker: %q", got)
+		}
+		if got := s.must("run", "--rm", "docker:1", "cat", "/hi"); got != "hi\n" {
+			t.Errorf("run of the docker-format image: %q", got)
+		}
+		wantError(t, s.scow("commit", "--format", "v1", "c", "x:1"), 125, "v1")
+		wantError(t, s.scow("commit", "--config", filepath.Join(dir, "none.json"), "c", "x:1"), 125, "--config")
+	})
+}

@@ -20,6 +20,10 @@ func commitCommand() *cli.Command {
 			&cli.StringFlag{Name: "author", Aliases: []string{"a"}, Usage: "author of the image"},
 			&cli.BoolFlag{Name: "pause", Aliases: []string{"p"}, Usage: "freeze a running container while committing"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image ID (the default)"},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "oci", Usage: "manifest format: oci or docker"},
+			&cli.StringFlag{Name: "iidfile", Usage: "write the image ID to this file"},
+			&cli.BoolFlag{Name: "include-volumes", Usage: "add the container's volume mount points to the image's volumes"},
+			&cli.StringFlag{Name: "config", Usage: "a JSON image config whose settings go over the container's"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, 2, "commit [OPTIONS] CONTAINER [IMAGE]"); err != nil {
@@ -27,6 +31,7 @@ func commitCommand() *cli.Command {
 			}
 			id, err := e.Containers().Commit(c.Context, c.Args().Get(0), c.Args().Get(1), containers.CommitOptions{
 				Changes: c.StringSlice("change"), Author: c.String("author"), Message: c.String("message"), Pause: c.Bool("pause"),
+				Format: c.String("format"), IIDFile: c.String("iidfile"), IncludeVolumes: c.Bool("include-volumes"), ConfigFile: c.String("config"),
 			})
 			if err != nil {
 				return err

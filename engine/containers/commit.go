@@ -2,6 +2,7 @@ package containers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"syscall"
+
+	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/images"
@@ -29,12 +32,25 @@ type CommitOptions struct {
 	Author, Message string
 	// Pause freezes a running container while its changes are read.
 	Pause bool
+	// Format is the manifest's, oci or docker ("": the base image's).
+	Format string
+	// IncludeVolumes adds the container's volume mount points to the
+	// image's volumes.
+	IncludeVolumes bool
+	// ConfigFile is a JSON image config (Docker's schema2 config) whose
+	// fields go over the container's.
+	ConfigFile string
+	// IIDFile receives the new image's ID.
+	IIDFile string
 }
 
 // Commit makes an image of a container's changes on top of its image,
 // named name if given, and returns its ID. The image runs as the
 // container did (its command, environment, user...), with Changes on top.
 func (e *Service) Commit(ctx context.Context, ref, name string, o CommitOptions) (string, error) {
+	if o.Format != "" && o.Format != "oci" && o.Format != "docker" {
+		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--format %q: use oci or docker", o.Format))
+	}
 	ch, err := images.ParseChanges(o.Changes)
 	if err != nil {
 		return "", err
@@ -53,6 +69,73 @@ func (e *Service) Commit(ctx context.Context, ref, name string, o CommitOptions)
 	ic := img.Config.Config
 	ic.Cmd, ic.Entrypoint, ic.Env, ic.WorkingDir, ic.User = cfg.Cmd, cfg.Entrypoint, cfg.Env, cfg.WorkingDir, cfg.User
 	ic.Labels, ic.StopSignal = cfg.Labels, cfg.StopSignal
+	if o.ConfigFile != "" {
+		if err := mergeConfigFile(&ic, o.ConfigFile); err != nil {
+			return "", err
+		}
+	}
+	if o.IncludeVolumes {
+		for _, m := range cfg.Volumes {
+			if m.Kind() == record.MountVolume {
+				if ic.Volumes == nil {
+					ic.Volumes = map[string]struct{}{}
+				}
+				ic.Volumes[m.Destination] = struct{}{}
+			}
+		}
+	}
+	applyImageChanges(&ic, ch)
+	if o.Pause {
+		if st, err := e.state(ctx, cfg.ID); err == nil && st.Status == record.StatusRunning {
+			rt, err := e.Runtime()
+			if err != nil {
+				return "", err
+			}
+			if err := rt.Pause(ctx, cfg.ID); err != nil {
+				return "", fmt.Errorf("--pause: %w: commit without it", err)
+			}
+			defer rt.Resume(context.WithoutCancel(ctx), cfg.ID)
+		}
+	}
+	id, err := e.Store.Commit(cfg.ID, storage.CommitOptions{Name: name, Config: ic, Author: o.Author, Message: o.Message, Format: o.Format})
+	if err != nil {
+		return "", backend.StorageErr(err)
+	}
+	if o.IIDFile != "" {
+		if err := os.WriteFile(o.IIDFile, []byte("sha256:"+id), 0o644); err != nil {
+			return id, fmt.Errorf("--iidfile: %w", err)
+		}
+	}
+	return id, nil
+}
+
+// mergeConfigFile lays the fields a JSON image config sets over ic, as
+// commit --config does: Docker's schema2 config, its "config" object or
+// the object alone.
+func mergeConfigFile(ic *imgspecv1.ImageConfig, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--config: %w", err))
+	}
+	var wrapped struct {
+		Config *imgspecv1.ImageConfig `json:"config"`
+	}
+	var c imgspecv1.ImageConfig
+	if err := json.Unmarshal(data, &wrapped); err == nil && wrapped.Config != nil {
+		c = *wrapped.Config
+	} else if err := json.Unmarshal(data, &c); err != nil {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--config %s: %w", path, err))
+	}
+	applyImageChanges(ic, images.ImageChanges{
+		Cmd: c.Cmd, Entrypoint: c.Entrypoint, Env: c.Env, WorkingDir: c.WorkingDir, User: c.User,
+		Labels: c.Labels, ExposedPorts: c.ExposedPorts, Volumes: c.Volumes, StopSignal: c.StopSignal,
+	})
+	return nil
+}
+
+// applyImageChanges lays what ch sets over ic: commands replace, the
+// environment, labels, ports and volumes merge.
+func applyImageChanges(ic *imgspecv1.ImageConfig, ch images.ImageChanges) {
 	applyChanges(&ic.Cmd, ch.Cmd)
 	applyChanges(&ic.Entrypoint, ch.Entrypoint)
 	ic.Env = specgen.MergeEnv(ic.Env, ch.Env...)
@@ -77,20 +160,6 @@ func (e *Service) Commit(ctx context.Context, ref, name string, o CommitOptions)
 			maps.Copy(*set.dst, set.add)
 		}
 	}
-	if o.Pause {
-		if st, err := e.state(ctx, cfg.ID); err == nil && st.Status == record.StatusRunning {
-			rt, err := e.Runtime()
-			if err != nil {
-				return "", err
-			}
-			if err := rt.Pause(ctx, cfg.ID); err != nil {
-				return "", fmt.Errorf("--pause: %w: commit without it", err)
-			}
-			defer rt.Resume(context.WithoutCancel(ctx), cfg.ID)
-		}
-	}
-	id, err := e.Store.Commit(cfg.ID, storage.CommitOptions{Name: name, Config: ic, Author: o.Author, Message: o.Message})
-	return id, backend.StorageErr(err)
 }
 
 // applyChanges replaces *dst with a change given for it.

@@ -399,6 +399,7 @@ type ImageInspect struct {
 	Labels       map[string]string     `json:"Labels"`
 	History      []imgspecv1.History   `json:"History"`
 	Annotations  map[string]string     `json:"Annotations,omitempty"`
+	ManifestType string                `json:"ManifestType"`
 }
 
 // InspectRootFS lists an image's layers by diff ID, as Podman shows them.
@@ -420,6 +421,7 @@ func (e *Service) Inspect(name string) (*ImageInspect, error) {
 		Architecture: c.Architecture, Os: c.OS, Size: img.Size, VirtualSize: img.Size,
 		GraphDriver: map[string]string{"Name": e.Store.Driver()},
 		RootFS:      InspectRootFS{Type: c.RootFS.Type, Layers: c.RootFS.DiffIDs}, Labels: c.Config.Labels, History: c.History,
+		ManifestType: e.Store.ManifestType(img.ID),
 	}
 	for _, n := range img.Names {
 		repo, tag := storage.SplitName(n)
