@@ -46,6 +46,9 @@ type VolumeMount struct {
 	Type    string
 	Source  string
 	Options []string
+	// Owner is a plain volume's o=uid=N,gid=N ("" when not given), which
+	// sets who owns its data rather than how it mounts.
+	Owner string
 }
 
 var volumeName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
@@ -108,7 +111,7 @@ func (v *Volumes) Create(vol Volume) (*Volume, error) {
 	if err := os.Mkdir(data, 0o755); err != nil {
 		return fail(err)
 	}
-	if uid, gid, ok := mount.Owner(); ok {
+	if uid, gid, ok := mount.OwnerIDs(); ok {
 		if err := os.Chown(data, uid, gid); err != nil {
 			return fail(err)
 		}
@@ -201,7 +204,7 @@ func (vol *Volume) Mount() (VolumeMount, error) {
 	}
 	if m.Type == "bind" && m.Source == "" {
 		// A plain volume: its options only set the owner of its data.
-		m.Source, m.Options = vol.Mountpoint, nil
+		m.Source, m.Owner, m.Options = vol.Mountpoint, strings.Join(m.Options, ","), nil
 	}
 	return m, nil
 }
@@ -255,10 +258,15 @@ func ParseVolumeOptions(opts map[string]string) (VolumeMount, error) {
 	}
 }
 
-// Owner reads uid= and gid= from the options of a plain volume.
-func (m VolumeMount) Owner() (uid, gid int, ok bool) {
+// OwnerIDs reads the uid= and gid= a plain volume was created with
+// (-1: not given).
+func (m VolumeMount) OwnerIDs() (uid, gid int, ok bool) {
 	uid, gid = -1, -1
-	for _, x := range m.Options {
+	opts := m.Options
+	if m.Owner != "" {
+		opts = strings.Split(m.Owner, ",")
+	}
+	for _, x := range opts {
 		k, val, _ := strings.Cut(x, "=")
 		n, err := strconv.Atoi(val)
 		if err != nil {

@@ -46,8 +46,13 @@ func TestParseVolumeOptions(t *testing.T) {
 			}
 		})
 	}
-	if uid, gid, ok := (VolumeMount{Options: []string{"gid=5"}}).Owner(); !ok || uid != -1 || gid != 5 {
-		t.Errorf("Owner of gid=5: %d %d %t", uid, gid, ok)
+	if uid, gid, ok := (VolumeMount{Options: []string{"gid=5"}}).OwnerIDs(); !ok || uid != -1 || gid != 5 {
+		t.Errorf("OwnerIDs of gid=5: %d %d %t", uid, gid, ok)
+	}
+	// A plain volume mounts with no options but keeps its owner.
+	m, err := (&Volume{Mountpoint: "/v/_data", Options: map[string]string{"o": "uid=7,gid=8"}}).Mount()
+	if uid, gid, ok := m.OwnerIDs(); err != nil || len(m.Options) != 0 || !ok || uid != 7 || gid != 8 {
+		t.Errorf("Mount of a plain volume with an owner: %+v, %v; owner %d:%d %t", m, err, uid, gid, ok)
 	}
 }
 

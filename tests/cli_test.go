@@ -584,3 +584,37 @@ func TestCommitFlags(t *testing.T) {
 		wantError(t, s.scow("commit", "--config", filepath.Join(dir, "none.json"), "c", "x:1"), 125, "--config")
 	})
 }
+
+// TestVolumeOwnerAndCpOverwrite covers volume create --uid/--gid and
+// cp --overwrite.
+func TestVolumeOwnerAndCpOverwrite(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("volume", "create", "--uid", "1000", "--gid", "1001", "owned")
+		if got := s.must("run", "--rm", "-v", "owned:/d", "busybox", "stat", "-c", "%u:%g", "/d"); got != "1000:1001\n" {
+			t.Errorf("volume create --uid 1000 --gid 1001: /d is %q", got)
+		}
+
+		s.must("run", "--name", "c", "busybox", "sh", "-c", "mkdir /target && echo file > /target/d")
+		dir := m.userDir(t)
+		if err := os.MkdirAll(filepath.Join(dir, "d"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "d", "f"), []byte("in a dir\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if m.rootless {
+			os.Chown(filepath.Join(dir, "d"), m.uid, m.gid)
+			os.Chown(filepath.Join(dir, "d", "f"), m.uid, m.gid)
+		}
+		if r := s.scow("cp", filepath.Join(dir, "d"), "c:/target/"); r.code == 0 {
+			t.Errorf("cp of a directory over a file without --overwrite: %s", r)
+		}
+		s.must("cp", "--overwrite", filepath.Join(dir, "d"), "c:/target/")
+		s.must("start", "c") // its command fails now: /target exists; the copy is what counts
+		if got := s.must("cp", "c:/target/d/f", "-"); !strings.Contains(got, "in a dir") {
+			t.Errorf("cp --overwrite did not put the directory in place: %.60q", got)
+		}
+	})
+}

@@ -40,14 +40,23 @@ func volumeCommand() *cli.Command {
 					&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "set a label KEY=VALUE"},
 					&cli.StringSliceFlag{Name: "opt", Aliases: []string{"o"}, Usage: "driver option: type=tmpfs|none, o=OPTIONS, device=PATH"},
 					&cli.BoolFlag{Name: "ignore", Usage: "do nothing if the volume exists"},
+					&cli.IntFlag{Name: "uid", Usage: "owner of the volume's directory (a UID in the user namespace)"},
+					&cli.IntFlag{Name: "gid", Usage: "group of the volume's directory"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 					if err := exactArgs(c, 0, 1, "volume create [OPTIONS] [NAME]"); err != nil {
 						return err
 					}
-					v, err := e.Volumes().Create(volumes.VolumeCreateOptions{
+					o := volumes.VolumeCreateOptions{
 						Name: c.Args().First(), Driver: c.String("driver"), Labels: c.StringSlice("label"), Opts: c.StringSlice("opt"), IgnoreExisting: c.Bool("ignore"),
-					})
+					}
+					for flag, dst := range map[string]**int{"uid": &o.UID, "gid": &o.GID} {
+						if c.IsSet(flag) {
+							n := c.Int(flag)
+							*dst = &n
+						}
+					}
+					v, err := e.Volumes().Create(o)
 					if err != nil {
 						return err
 					}
@@ -186,12 +195,13 @@ func cpCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "archive", Aliases: []string{"a"}, Usage: "keep the owners (UID:GID) of what is copied"},
 			&cli.BoolFlag{Name: "follow-link", Aliases: []string{"L"}, Usage: "follow a symlink given as the source"},
+			&cli.BoolFlag{Name: "overwrite", Usage: "let a directory replace a file, or a file a directory"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 2, 2, "cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-, or SRC_PATH|- CONTAINER:DEST_PATH"); err != nil {
 				return err
 			}
-			o := containers.CopyOptions{Archive: c.Bool("archive"), FollowLink: c.Bool("follow-link")}
+			o := containers.CopyOptions{Archive: c.Bool("archive"), FollowLink: c.Bool("follow-link"), Overwrite: c.Bool("overwrite")}
 			return e.Containers().Copy(c.Context, c.Args().Get(0), c.Args().Get(1), o, c.App.Reader, c.App.Writer)
 		}),
 	}

@@ -28,6 +28,9 @@ type CopyOptions struct {
 	Archive bool
 	// FollowLink follows a symlink given as the source (-L).
 	FollowLink bool
+	// Overwrite lets a directory replace a file and a file a directory
+	// (--overwrite); otherwise that is an error.
+	Overwrite bool
 }
 
 // SplitCopyArg reads a cp argument as Docker does: CONTAINER:PATH, or a
@@ -219,7 +222,7 @@ func (e *Service) copyOut(ref, srcPath, dstPath string, o CopyOptions, stdout io
 	defer prepared.Close()
 	// On the host, without -a, files are the caller's (our namespace's
 	// root is the caller); what the container made cannot leave dstDir.
-	return copyErr(dstPath, chrootarchive.Untar(prepared, dstDir, &archive.TarOptions{NoLchown: !o.Archive, NoOverwriteDirNonDir: true}))
+	return copyErr(dstPath, chrootarchive.Untar(prepared, dstDir, &archive.TarOptions{NoLchown: !o.Archive, NoOverwriteDirNonDir: !o.Overwrite}))
 }
 
 func (e *Service) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.Reader) error {
@@ -232,7 +235,7 @@ func (e *Service) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.R
 		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("cp: %s:%s is on a read-only mount or root filesystem of the container", ref, dstPath))
 	}
 	full, root := t.full, t.root
-	opts := &archive.TarOptions{NoOverwriteDirNonDir: true}
+	opts := &archive.TarOptions{NoOverwriteDirNonDir: !o.Overwrite}
 	if srcPath == "-" {
 		// A tar from the user goes into an existing directory, and is
 		// unpacked chrooted there: nothing in it can reach outside.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -36,6 +37,9 @@ type VolumeCreateOptions struct {
 	Opts []string
 	// IgnoreExisting returns an existing volume of the name unchanged.
 	IgnoreExisting bool
+	// UID and GID own the volume's top directory (--uid, --gid): the
+	// local driver's o=uid=N,gid=N.
+	UID, GID *int
 }
 
 // Create makes a named volume; without a name it gets a random one.
@@ -70,6 +74,14 @@ func (e *Service) Create(o VolumeCreateOptions) (*Volume, error) {
 	}
 	if opts == nil {
 		opts = map[string]string{}
+	}
+	for _, id := range []struct {
+		key string
+		n   *int
+	}{{"uid", o.UID}, {"gid", o.GID}} {
+		if id.n != nil {
+			opts["o"] = strings.TrimPrefix(opts["o"]+","+id.key+"="+strconv.Itoa(*id.n), ",")
+		}
 	}
 	v, err := e.volumes().Create(Volume{Name: o.Name, Labels: labels, Options: opts})
 	return v, backend.StorageErr(err)
@@ -247,7 +259,7 @@ func (e *Service) FirstUse(v *Volume, vm storage.VolumeMount, rootfs, dest strin
 		owner = sys
 	}
 	// An owner given at volume create stays.
-	if _, _, given := vm.Owner(); !given {
+	if _, _, given := vm.OwnerIDs(); !given {
 		if err := os.Lchown(v.Mountpoint, owner[0], owner[1]); err != nil {
 			return fmt.Errorf("give volume %s to the container's user: %w", v.Name, err)
 		}
