@@ -618,3 +618,35 @@ func TestVolumeOwnerAndCpOverwrite(t *testing.T) {
 		}
 	})
 }
+
+// TestCompletion: the scripts of each shell, and the names scow offers
+// for the word under the cursor.
+func TestCompletion(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("create", "--name", "webapp", "busybox", "true")
+		for _, sh := range []string{"bash", "zsh", "fish"} {
+			if got := s.must("completion", sh); !strings.Contains(got, "__complete") {
+				t.Errorf("completion %s: %q", sh, got)
+			}
+		}
+		wantError(t, s.scow("completion", "tcsh"), 125, "tcsh")
+		complete := func(words ...string) string {
+			// The helper is argv[1]: no global flags before it.
+			c := m.cmd(context.Background())
+			c.Args = append([]string{suite.binary, "__complete", "--root", s.root, "--runroot", s.run}, words...)
+			r := execute(t, c, "")
+			return strings.Join(strings.Fields(r.stdout), " ")
+		}
+		if got := complete("rm", "web"); got != "webapp" {
+			t.Errorf("complete rm web: %q", got)
+		}
+		if got := complete("run", "busy"); got != "busybox:latest" {
+			t.Errorf("complete run busy: %q", got)
+		}
+		if got := complete("sta"); got != "start stats" && got != "start" {
+			t.Errorf("complete sta: %q", got)
+		}
+	})
+}

@@ -43,6 +43,20 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == completeArg {
+		app := newApp(os.Stdin, os.Stdout, os.Stderr)
+		app.Setup()
+		names := func(kind string) []string {
+			e, err := engine.New(completionOptions(os.Args[2:]))
+			if err != nil {
+				return nil
+			}
+			defer e.Close()
+			return objectNames(e, kind)
+		}
+		complete(app, os.Args[2:], names, os.Stdout)
+		return
+	}
 	// A CLI lives for milliseconds and reads many small records: collect
 	// garbage less often.
 	debug.SetGCPercent(400)
@@ -153,6 +167,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			rmiCommand(),
 			imageCommand(),
 			systemCommand(),
+			completionCommand(),
 		},
 	}
 	cli.VersionPrinter = func(c *cli.Context) {
