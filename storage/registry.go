@@ -444,6 +444,42 @@ type SearchResult struct {
 	Name, Description string
 	Stars             int
 	Official          bool
+	Automated         bool
+	// Tag is set by ListTags: one result per tag.
+	Tag string
+}
+
+// ListTags lists the tags of repository name (REGISTRY/REPO, fully
+// qualified), at most limit of them (0: all).
+func (s *Store) ListTags(ctx context.Context, name string, limit int, o RegistryOptions) ([]SearchResult, error) {
+	sys, err := s.sysContext(o)
+	if err != nil {
+		return nil, err
+	}
+	named, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w %q: %v", ErrInvalidName, name, err)
+	}
+	if !reference.IsNameOnly(named) {
+		return nil, fmt.Errorf("%w %q: --list-tags takes a repository without tag or digest", ErrInvalidName, name)
+	}
+	// A reference needs a tag; the tags list asks for the repository.
+	ref, err := docker.NewReference(reference.TagNameOnly(named))
+	if err != nil {
+		return nil, err
+	}
+	tags, err := docker.GetRepositoryTags(ctx, sys, ref)
+	if err != nil {
+		return nil, explain("list tags of "+name, reference.Domain(named), err)
+	}
+	var out []SearchResult
+	for _, t := range tags {
+		if limit > 0 && len(out) == limit {
+			break
+		}
+		out = append(out, SearchResult{Name: named.Name(), Tag: t})
+	}
+	return out, nil
 }
 
 // Search asks registries for repositories matching term: the registry
@@ -475,7 +511,7 @@ func (s *Store) Search(ctx context.Context, term string, limit int, o RegistryOp
 			if !strings.HasPrefix(name, reg+"/") {
 				name = reg + "/" + name
 			}
-			out = append(out, SearchResult{Name: name, Description: f.Description, Stars: f.StarCount, Official: f.IsOfficial})
+			out = append(out, SearchResult{Name: name, Description: f.Description, Stars: f.StarCount, Official: f.IsOfficial, Automated: f.IsAutomated})
 		}
 	}
 	if len(out) == 0 && len(errs) > 0 {

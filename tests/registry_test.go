@@ -265,6 +265,17 @@ func TestRegistryPushPull(t *testing.T) {
 		if got := s.must("search", "--tls-verify=false", reg.host+"/layered"); !strings.Contains(got, reg.host+"/"+m.name+"/layered") {
 			t.Errorf("search:\n%s", got)
 		}
+		if got := s.must("search", "--tls-verify=false", "--compatible", "--filter", "is-official=false", reg.host+"/layered"); !strings.Contains(got, "AUTOMATED") || !strings.Contains(got, m.name+"/layered") {
+			t.Errorf("search --compatible --filter is-official=false:\n%s", got)
+		}
+		if got := s.must("search", "--tls-verify=false", "--filter", "stars=1", reg.host+"/layered"); strings.Contains(got, "layered") {
+			t.Errorf("search --filter stars=1 kept an unstarred repository:\n%s", got)
+		}
+		wantError(t, s.scow("search", "--filter", "colour=red", reg.host+"/layered"), 125, "colour")
+		if got := s.must("search", "--tls-verify=false", "--list-tags", "--format", "{{.Tag}}", reg.host+"/"+m.name+"/layered"); got != "1\n" {
+			t.Errorf("search --list-tags: %q", got)
+		}
+		wantError(t, s.scow("search", "--tls-verify=false", "--list-tags", reg.host+"/"+m.name+"/layered:1"), 125, "without tag")
 		// A pull killed halfway leaves no broken image, and the next works.
 		killed := newStore(t, m)
 		c := m.cmdIn(context.Background(), killed.root, killed.run, "pull", "--tls-verify=false", reg.host+"/"+m.name+"/layered:1")

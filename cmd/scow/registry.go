@@ -234,6 +234,9 @@ func searchCommand() *cli.Command {
 			&cli.IntFlag{Name: "limit", Value: 25, Usage: "show at most this many results"},
 			&cli.StringFlag{Name: "format", Usage: "Go template for each result, or json"},
 			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate descriptions"},
+			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "stars=N, is-official=true|false, is-automated=true|false"},
+			&cli.BoolFlag{Name: "list-tags", Usage: "list the tags of the repository named"},
+			&cli.BoolFlag{Name: "compatible", Usage: "show stars, official and automated columns too, as Docker"},
 		),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, 1, "search [OPTIONS] [REGISTRY/]TERM"); err != nil {
@@ -241,9 +244,25 @@ func searchCommand() *cli.Command {
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			res, err := e.Images().Search(ctx, c.Args().First(), c.Int("limit"), registryOptions(c))
+			so := images.SearchOptions{Limit: c.Int("limit"), Filters: c.StringSlice("filter"), ListTags: c.Bool("list-tags")}
+			if so.ListTags && !c.IsSet("limit") {
+				so.Limit = 0 // every tag
+			}
+			res, err := e.Images().Search(ctx, c.Args().First(), so, registryOptions(c))
 			if err != nil {
 				return err
+			}
+			headers := map[string]string{"Name": "NAME", "Description": "DESCRIPTION", "Stars": "STARS", "Official": "OFFICIAL", "Automated": "AUTOMATED", "Tag": "TAG"}
+			if so.ListTags {
+				var rows []any
+				for _, r := range res {
+					rows = append(rows, r)
+				}
+				format := c.String("format")
+				if format == "" {
+					format = "table {{.Name}}\t{{.Tag}}"
+				}
+				return printTemplate(c.App.Writer, format, rows, headers, false)
 			}
 			var rows []any
 			for _, r := range res {
@@ -251,13 +270,17 @@ func searchCommand() *cli.Command {
 				if !c.Bool("no-trunc") && len(d) > 44 {
 					d = d[:41] + "..."
 				}
-				rows = append(rows, images.SearchResult{Name: r.Name, Description: d, Stars: r.Stars, Official: r.Official})
+				r.Description = d
+				rows = append(rows, r)
 			}
 			format := c.String("format")
 			if format == "" {
 				format = "table {{.Name}}\t{{.Description}}"
+				if c.Bool("compatible") {
+					format += "\t{{.Stars}}\t{{.Official}}\t{{.Automated}}"
+				}
 			}
-			return printTemplate(c.App.Writer, format, rows, map[string]string{"Name": "NAME", "Description": "DESCRIPTION", "Stars": "STARS", "Official": "OFFICIAL"}, false)
+			return printTemplate(c.App.Writer, format, rows, headers, false)
 		}),
 	}
 }

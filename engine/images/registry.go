@@ -7,6 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/internal/backend"
@@ -164,12 +167,70 @@ func (e *Service) PullAllTags(ctx context.Context, repo string, o RegistryOption
 // SearchResult is one repository a search found.
 type SearchResult = storage.SearchResult
 
-// Search lists repositories in registries that match term.
-func (e *Service) Search(ctx context.Context, term string, limit int, o RegistryOptions) ([]SearchResult, error) {
+// SearchOptions are search's flags: Limit caps the results; Filters
+// are stars=N, is-official=BOOL and is-automated=BOOL; ListTags lists
+// the tags of the repository named instead.
+type SearchOptions struct {
+	Limit    int
+	Filters  []string
+	ListTags bool
+}
+
+// Search asks registries for repositories matching term, or with
+// ListTags for the tags of repository term.
+func (e *Service) Search(ctx context.Context, term string, so SearchOptions, o RegistryOptions) ([]SearchResult, error) {
+	keep, err := searchFilter(so.Filters)
+	if err != nil {
+		return nil, err
+	}
 	o = withDefaults(o)
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
-	res, err := e.Store.Search(ctx, term, limit, o)
-	return res, registryErr(err)
+	if so.ListTags {
+		if len(so.Filters) > 0 {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--filter and --list-tags cannot be used together"))
+		}
+		res, err := e.Store.ListTags(ctx, term, so.Limit, o)
+		return res, registryErr(err)
+	}
+	res, err := e.Store.Search(ctx, term, so.Limit, o)
+	return slices.DeleteFunc(res, func(r SearchResult) bool { return !keep(r) }), registryErr(err)
+}
+
+// searchFilter reads search --filter values.
+func searchFilter(filters []string) (func(SearchResult) bool, error) {
+	var preds []func(SearchResult) bool
+	for _, f := range filters {
+		k, v, _ := strings.Cut(f, "=")
+		bad := errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--filter %q: use stars=N, is-official=true|false or is-automated=true|false", f))
+		switch k {
+		case "stars":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, bad
+			}
+			preds = append(preds, func(r SearchResult) bool { return r.Stars >= n })
+		case "is-official", "is-automated":
+			want, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, bad
+			}
+			if k == "is-official" {
+				preds = append(preds, func(r SearchResult) bool { return r.Official == want })
+			} else {
+				preds = append(preds, func(r SearchResult) bool { return r.Automated == want })
+			}
+		default:
+			return nil, bad
+		}
+	}
+	return func(r SearchResult) bool {
+		for _, p := range preds {
+			if !p(r) {
+				return false
+			}
+		}
+		return true
+	}, nil
 }
