@@ -418,7 +418,7 @@ func (s *Store) RepositoryTags(ctx context.Context, name string, o RegistryOptio
 		return nil, fmt.Errorf("%q: %w: %v", name, ErrInvalidName, err)
 	}
 	if !reference.IsNameOnly(named) {
-		return nil, fmt.Errorf("%q: --all-tags takes a repository without a tag or digest", name)
+		return nil, fmt.Errorf("%w %q: give a repository without a tag or digest", ErrInvalidName, name)
 	}
 	ref, err := docker.NewReference(reference.TagNameOnly(named))
 	if err != nil {
@@ -447,39 +447,6 @@ type SearchResult struct {
 	Automated         bool
 	// Tag is set by ListTags: one result per tag.
 	Tag string
-}
-
-// ListTags lists the tags of repository name (REGISTRY/REPO, fully
-// qualified), at most limit of them (0: all).
-func (s *Store) ListTags(ctx context.Context, name string, limit int, o RegistryOptions) ([]SearchResult, error) {
-	sys, err := s.sysContext(o)
-	if err != nil {
-		return nil, err
-	}
-	named, err := reference.ParseNormalizedNamed(name)
-	if err != nil {
-		return nil, fmt.Errorf("%w %q: %v", ErrInvalidName, name, err)
-	}
-	if !reference.IsNameOnly(named) {
-		return nil, fmt.Errorf("%w %q: --list-tags takes a repository without tag or digest", ErrInvalidName, name)
-	}
-	// A reference needs a tag; the tags list asks for the repository.
-	ref, err := docker.NewReference(reference.TagNameOnly(named))
-	if err != nil {
-		return nil, err
-	}
-	tags, err := docker.GetRepositoryTags(ctx, sys, ref)
-	if err != nil {
-		return nil, explain("list tags of "+name, reference.Domain(named), err)
-	}
-	var out []SearchResult
-	for _, t := range tags {
-		if limit > 0 && len(out) == limit {
-			break
-		}
-		out = append(out, SearchResult{Name: named.Name(), Tag: t})
-	}
-	return out, nil
 }
 
 // Search asks registries for repositories matching term: the registry

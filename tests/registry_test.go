@@ -275,7 +275,7 @@ func TestRegistryPushPull(t *testing.T) {
 		if got := s.must("search", "--tls-verify=false", "--list-tags", "--format", "{{.Tag}}", reg.host+"/"+m.name+"/layered"); got != "1\n" {
 			t.Errorf("search --list-tags: %q", got)
 		}
-		wantError(t, s.scow("search", "--tls-verify=false", "--list-tags", reg.host+"/"+m.name+"/layered:1"), 125, "without tag")
+		wantError(t, s.scow("search", "--tls-verify=false", "--list-tags", reg.host+"/"+m.name+"/layered:1"), 125, "without a tag")
 		// A pull killed halfway leaves no broken image, and the next works.
 		killed := newStore(t, m)
 		c := m.cmdIn(context.Background(), killed.root, killed.run, "pull", "--tls-verify=false", reg.host+"/"+m.name+"/layered:1")

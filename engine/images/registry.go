@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/distribution/reference"
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/internal/userns"
@@ -191,8 +192,20 @@ func (e *Service) Search(ctx context.Context, term string, so SearchOptions, o R
 		if len(so.Filters) > 0 {
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--filter and --list-tags cannot be used together"))
 		}
-		res, err := e.Store.ListTags(ctx, term, so.Limit, o)
-		return res, registryErr(err)
+		tags, err := e.Store.RepositoryTags(ctx, term, o)
+		if err != nil {
+			return nil, registryErr(err)
+		}
+		var res []SearchResult
+		for _, t := range tags {
+			if so.Limit > 0 && len(res) == so.Limit {
+				break
+			}
+			if tagged, ok := t.(reference.Tagged); ok {
+				res = append(res, SearchResult{Name: t.Name(), Tag: tagged.Tag()})
+			}
+		}
+		return res, nil
 	}
 	res, err := e.Store.Search(ctx, term, so.Limit, o)
 	return slices.DeleteFunc(res, func(r SearchResult) bool { return !keep(r) }), registryErr(err)
