@@ -47,6 +47,9 @@ type RegistryOptions struct {
 	AuthFile string
 	// SignaturePolicy replaces the default policy.json.
 	SignaturePolicy string
+	// CompatAuthFile, for login and logout, is a Docker config.json to
+	// use instead of auth.json.
+	CompatAuthFile string
 	// CertDir holds ca.crt (and client certificates) for the registry,
 	// instead of certs.d/HOST:PORT.
 	CertDir string
@@ -67,10 +70,16 @@ type RegistryOptions struct {
 func (s *Store) sysContext(o RegistryOptions) (*types.SystemContext, error) {
 	sys := *s.sys
 	sys.AuthFilePath = o.AuthFile
+	sys.DockerCompatAuthFilePath = o.CompatAuthFile
 	sys.DockerCertPath = o.CertDir
 	sys.SignaturePolicyPath = o.SignaturePolicy
 	if sys.AuthFilePath == "" {
 		sys.AuthFilePath = os.Getenv("REGISTRY_AUTH_FILE")
+	}
+	if o.CompatAuthFile != "" {
+		if sys.AuthFilePath != "" {
+			return nil, errors.New("--authfile and --compat-auth-file conflict: give one")
+		}
 	}
 	if o.TLSVerify != nil {
 		sys.DockerInsecureSkipTLSVerify = types.NewOptionalBool(!*o.TLSVerify)
@@ -352,22 +361,23 @@ func (s *Store) matchingNameOrEmpty(img *cstorage.Image, name string) string {
 }
 
 // Login checks credentials against a registry and stores them in the
-// auth file that Podman and skopeo read too.
-func Login(ctx context.Context, registry, user, pass string, o RegistryOptions) error {
+// auth file that Podman and skopeo read too; it returns where they went.
+func Login(ctx context.Context, registry, user, pass string, o RegistryOptions) (string, error) {
 	s := &Store{sys: &types.SystemContext{}}
 	sys, err := s.sysContext(o)
 	if err != nil {
-		return err
+		return "", err
 	}
 	key := strings.TrimPrefix(strings.TrimPrefix(registry, "https://"), "http://")
 	host := strings.SplitN(key, "/", 2)[0]
 	if err := docker.CheckAuth(ctx, sys, user, pass, host); err != nil {
-		return explain("login to "+host, host, err)
+		return "", explain("login to "+host, host, err)
 	}
-	if err := config.SetAuthentication(sys, key, user, pass); err != nil {
-		return fmt.Errorf("store credentials for %s: %w", key, err)
+	where, err := config.SetCredentials(sys, key, user, pass)
+	if err != nil {
+		return "", fmt.Errorf("store credentials for %s: %w", key, err)
 	}
-	return nil
+	return where, nil
 }
 
 // LoginUser returns the user logged in to registry, for login --get-login.

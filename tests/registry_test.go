@@ -324,6 +324,20 @@ func TestRegistryTLSAndAuth(t *testing.T) {
 		}
 		wantError(t, fresh.scow("pull", "--cert-dir", reg.certDir, "--authfile", authfile, ref), 125, "scow login")
 		wantError(t, s.scow("logout", "--authfile", authfile, reg.host), 125, "not logged in")
+		// A Docker config.json, and --verbose saying where it went.
+		compat := filepath.Join(m.userDir(t), "config.json")
+		r = s.scowStdin("s3cret\n", "login", "-v", "--cert-dir", reg.certDir, "--compat-auth-file", compat, "-u", "tester", "--password-stdin", reg.host)
+		if r.code != 0 || !strings.Contains(r.stdout, "Used: "+compat) {
+			t.Errorf("login -v --compat-auth-file: %s", r)
+		}
+		if data, err := os.ReadFile(compat); err != nil || !strings.Contains(string(data), `"auths"`) || !strings.Contains(string(data), reg.host) {
+			t.Errorf("the Docker config.json holds %q (%v)", data, err)
+		}
+		wantError(t, s.scow("logout", "--authfile", authfile, "--compat-auth-file", compat, reg.host), 125, "conflict")
+		s.must("logout", "--compat-auth-file", compat, reg.host)
+		if data, _ := os.ReadFile(compat); strings.Contains(string(data), reg.host) {
+			t.Errorf("logout --compat-auth-file left %q", data)
+		}
 		// The default auth file, then logout --all.
 		if r := s.scowStdin("s3cret\n", "login", "--cert-dir", reg.certDir, "-u", "tester", "--password-stdin", reg.host); r.code != 0 {
 			t.Fatalf("login to the default auth file: %s", r)

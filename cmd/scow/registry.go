@@ -23,6 +23,11 @@ func registryFlags() []cli.Flag {
 	}
 }
 
+// compatAuthFileFlag is login's and logout's Docker config.json.
+func compatAuthFileFlag() cli.Flag {
+	return &cli.StringFlag{Name: "compat-auth-file", Usage: "a Docker config.json to use instead of auth.json"}
+}
+
 // pullFlags are what pull, run and create take for the images they pull:
 // the platform of a multi-platform image and retries.
 func pullFlags(what string) []cli.Flag {
@@ -55,7 +60,7 @@ func contentTrustFlag() cli.Flag {
 func registryOptions(c *cli.Context) images.RegistryOptions {
 	o := images.RegistryOptions{
 		Creds: c.String("creds"), AuthFile: c.String("authfile"),
-		CertDir: c.String("cert-dir"), SignaturePolicy: c.String("signature-policy"),
+		CertDir: c.String("cert-dir"), SignaturePolicy: c.String("signature-policy"), CompatAuthFile: c.String("compat-auth-file"),
 		OS: c.String("os"), Arch: c.String("arch"), Variant: c.String("variant"), Platform: c.String("platform"),
 		Retry: c.Int("retry"), RetryDelay: c.Duration("retry-delay"),
 	}
@@ -151,6 +156,8 @@ func loginCommand() *cli.Command {
 			&cli.BoolFlag{Name: "tls-verify", Value: true, Usage: "verify the registry's TLS certificate"},
 			&cli.StringFlag{Name: "authfile", Usage: "auth.json to use instead of the default"},
 			&cli.StringFlag{Name: "cert-dir", Usage: "directory with the registry's ca.crt"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "say which file the credentials went to"},
+			compatAuthFileFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if err := exactArgs(c, 1, 1, "login [OPTIONS] REGISTRY"); err != nil {
@@ -186,8 +193,12 @@ func loginCommand() *cli.Command {
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			if err := e.Images().Login(ctx, registry, user, pass, o); err != nil {
+			where, err := e.Images().Login(ctx, registry, user, pass, o)
+			if err != nil {
 				return err
+			}
+			if c.Bool("verbose") {
+				fmt.Fprintf(c.App.Writer, "Used: %s\n", where)
 			}
 			fmt.Fprintln(c.App.Writer, "Login Succeeded!")
 			return nil
@@ -203,6 +214,7 @@ func logoutCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "forget every registry's credentials"},
 			&cli.StringFlag{Name: "authfile", Usage: "auth.json to use instead of the default"},
+			compatAuthFileFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if err := exactArgs(c, 0, 1, "logout [--all] [REGISTRY]"); err != nil {

@@ -37,7 +37,7 @@ func registryErr(err error) error {
 // containers/image would pick /run/containers/UID, which only root can
 // write; Podman too falls back to a directory under /tmp then.
 func withDefaults(o RegistryOptions) RegistryOptions {
-	if o.AuthFile == "" && os.Getenv("REGISTRY_AUTH_FILE") == "" && os.Getenv("XDG_RUNTIME_DIR") == "" && userns.Rootless() {
+	if o.AuthFile == "" && o.CompatAuthFile == "" && os.Getenv("REGISTRY_AUTH_FILE") == "" && os.Getenv("XDG_RUNTIME_DIR") == "" && userns.Rootless() {
 		o.AuthFile = filepath.Join(fmt.Sprintf("/tmp/scow-%d", userns.UID()), "containers", "auth.json")
 	}
 	return o
@@ -66,9 +66,9 @@ func (e *Service) Push(ctx context.Context, name, dest string, o PushOptions) er
 }
 
 // Login checks and stores credentials for a registry.
-func (e *Service) Login(ctx context.Context, registry, user, pass string, o RegistryOptions) error {
+func (e *Service) Login(ctx context.Context, registry, user, pass string, o RegistryOptions) (string, error) {
 	if registry == "" {
-		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("login: give a registry"))
+		return "", errdefs.WithClass(errdefs.ErrInvalid, errors.New("login: give a registry"))
 	}
 	return storage.Login(ctx, registry, user, pass, withDefaults(o))
 }
