@@ -104,7 +104,10 @@ func (e *Engine) Reset(ctx context.Context) error {
 	if err := e.b.Close(); err != nil {
 		return fmt.Errorf("shut storage: %w", err)
 	}
-	for _, dir := range []string{e.b.Opts.RunRoot, e.b.Opts.Root} {
+	for _, dir := range []string{e.b.Opts.RunRoot, e.b.Opts.Root, e.b.VolumesDir(), e.b.NetworksDir(), e.b.Opts.ImageStore} {
+		if dir == "" {
+			continue
+		}
 		if err := removeContents(dir); err != nil {
 			return err
 		}

@@ -55,8 +55,14 @@ func (s *Store) Mount(id string) (string, error) {
 }
 
 // Unmount releases one mount of container id's root filesystem.
-func (s *Store) Unmount(id string) error {
-	if _, err := s.s.Unmount(id, false); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrLayerUnknown) {
+func (s *Store) Unmount(id string) error { return s.unmount(id, false) }
+
+// UnmountAll releases every mount of container id's root filesystem,
+// whoever made them (unmount --force).
+func (s *Store) UnmountAll(id string) error { return s.unmount(id, true) }
+
+func (s *Store) unmount(id string, force bool) error {
+	if _, err := s.s.Unmount(id, force); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrLayerUnknown) {
 		return fmt.Errorf("unmount rootfs of %s: %w", id, err)
 	}
 	return nil

@@ -31,17 +31,19 @@ import (
 
 // Image describes a stored image.
 type Image struct {
-	ID      string
-	Names   []string
-	Digest  digest.Digest
-	Created time.Time
-	Size    int64
+	ID    string
+	Names []string
+	// NamesHistory are the names the image has had, newest first.
+	NamesHistory []string
+	Digest       digest.Digest
+	Created      time.Time
+	Size         int64
 	// Config is the image's OCI configuration.
 	Config imgspecv1.Image
 }
 
 func (s *Store) describe(img *cstorage.Image, withSize bool) (*Image, error) {
-	out := &Image{ID: img.ID, Names: img.Names, Digest: img.Digest, Created: img.Created}
+	out := &Image{ID: img.ID, Names: img.Names, NamesHistory: img.NamesHistory, Digest: img.Digest, Created: img.Created}
 	raw, err := s.s.ImageBigData(img.ID, "sha256:"+img.ID)
 	if err == nil {
 		err = json.Unmarshal(raw, &out.Config)

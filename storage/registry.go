@@ -280,6 +280,11 @@ type PushOptions struct {
 	Compression string
 	// DigestFile receives the pushed manifest's digest.
 	DigestFile string
+	// CompressionLevel, when set, is the compressor's level;
+	// ForceCompression recompresses layers already compressed otherwise;
+	// RemoveSignatures drops the image's signatures.
+	CompressionLevel                   *int
+	ForceCompression, RemoveSignatures bool
 }
 
 // Push copies a stored image to a registry, at dest or at its own name.
@@ -335,6 +340,8 @@ func (s *Store) Push(ctx context.Context, name, dest string, o PushOptions) erro
 	default:
 		return fmt.Errorf("--compression-format %q: use gzip or zstd", o.Compression)
 	}
+	destSys.CompressionLevel = o.CompressionLevel
+	opts.ForceCompressionFormat, opts.RemoveSignatures = o.ForceCompression, o.RemoveSignatures
 	opts.DestinationCtx = &destSys
 	m, err := copyWithRetry(ctx, pc, destRef, src, opts, o.Retry, o.RetryDelay)
 	if err != nil {

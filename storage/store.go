@@ -42,6 +42,8 @@ type Options struct {
 	// TransientStore keeps the container store's records in the run
 	// root (--transient-store).
 	TransientStore bool
+	// ImageStore, when set, holds the images apart from GraphRoot.
+	ImageStore string
 }
 
 // Store is an open containers/storage store.
@@ -124,6 +126,7 @@ func open(opts Options) (*Store, error) {
 		RootAutoNsUser:     opts.AutoNsUser,
 		GraphDriverOptions: append([]string(nil), opts.DriverOptions...),
 		TransientStore:     opts.TransientStore,
+		ImageStore:         opts.ImageStore,
 	}
 	if opts.MountProgram != "" {
 		so.GraphDriverOptions = append(so.GraphDriverOptions, "overlay.mount_program="+opts.MountProgram)

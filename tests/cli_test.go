@@ -650,3 +650,60 @@ func TestCompletion(t *testing.T) {
 		}
 	})
 }
+
+// TestMoreFlags covers port --all, unmount --force, images --history,
+// push's compression flags and the global directory flags.
+func TestMoreFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "-d", "--name", "p1", "-p", "127.0.0.1::80", "busybox", "sleep", "300")
+		s.must("run", "-d", "--name", "p2", "busybox", "sleep", "300")
+		id := strings.TrimSpace(s.must("inspect", "--format", "{{.Id}}", "p1"))[:12]
+		if got := s.must("port", "--all"); !strings.HasPrefix(got, id+"\t80/tcp -> 127.0.0.1:") || strings.Count(got, "\n") != 1 {
+			t.Errorf("port --all: %q", got)
+		}
+		wantError(t, s.scow("port", "--all", "p1"), 125, "not both")
+		s.must("rm", "-f", "-t", "0", "--all")
+
+		s.must("tag", "busybox", "renamed:1")
+		s.must("rmi", "busybox")
+		if got := s.must("images", "--history", "--format", "{{.History}}"); !strings.Contains(got, "localhost/busybox:latest") {
+			t.Errorf("images --history: %q", got)
+		}
+
+		if !m.rootless {
+			s.must("create", "--name", "mnt", "renamed:1", "true")
+			s.must("mount", "mnt")
+			s.must("mount", "mnt")
+			s.must("unmount", "--force", "mnt")
+			if got := s.must("mount"); got != "" {
+				t.Errorf("mounts after unmount --force: %q", got)
+			}
+		}
+
+		// The global directory flags: a store whose volumes and network
+		// records live elsewhere.
+		dir := m.userDir(t)
+		vols, nets := filepath.Join(dir, "vols"), filepath.Join(dir, "nets")
+		if m.rootless {
+			for _, d := range []string{vols, nets} {
+				os.Mkdir(d, 0o700)
+				os.Chown(d, m.uid, m.gid)
+			}
+		}
+		s.must("--volumepath", vols, "volume", "create", "elsewhere")
+		if _, err := os.Stat(filepath.Join(vols, "elsewhere")); err != nil {
+			t.Errorf("--volumepath: %v", err)
+		}
+		if s.scow("volume", "exists", "elsewhere").code != 1 {
+			t.Error("a volume made with --volumepath shows without it")
+		}
+		s.must("--network-config-dir", nets, "network", "create", "n9")
+		if _, err := os.Stat(filepath.Join(nets, "n9.json")); err != nil {
+			t.Errorf("--network-config-dir: %v", err)
+		}
+		s.must("--network-config-dir", nets, "network", "rm", "n9")
+		s.must("--config", dir, "images")
+	})
+}

@@ -519,8 +519,29 @@ func portCommand() *cli.Command {
 		Name:      "port",
 		Usage:     "list a running container's published ports",
 		ArgsUsage: "CONTAINER [PORT[/PROTOCOL]]",
-		Flags:     []cli.Flag{latestFlag()},
+		Flags: []cli.Flag{latestFlag(),
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "list the ports of every running container, each line with its ID"},
+		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if c.Bool("all") {
+				if c.NArg() > 0 {
+					return errors.New("port: give a container or --all, not both")
+				}
+				ids, err := e.Containers().Select(c.Context, containers.Selection{All: true, Running: true})
+				if err != nil {
+					return err
+				}
+				for _, id := range ids {
+					lines, err := e.Containers().Port(c.Context, id, "")
+					if err != nil && !errors.Is(err, errdefs.ErrRunning) && !errors.Is(err, errdefs.ErrInvalid) {
+						return err
+					}
+					for _, l := range lines {
+						fmt.Fprintf(c.App.Writer, "%s\t%s\n", id[:12], l)
+					}
+				}
+				return nil
+			}
 			ref, port, err := containerArgs(c, e, 0, 1, "port CONTAINER [PORT[/PROTOCOL]]")
 			if err != nil {
 				return err

@@ -141,9 +141,12 @@ func unmountCommand() *cli.Command {
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
 			allFlag("a"), latestFlag(),
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "undo every mount of the root filesystem, not only one"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			return eachContainer(c, e, selection(c, false), e.Containers().Unmount)
+			return eachContainer(c, e, selection(c, false), func(ref string) (string, error) {
+				return e.Containers().Unmount(ref, c.Bool("force"))
+			})
 		}),
 	}
 }

@@ -116,14 +116,14 @@ func saveCommand() *cli.Command {
 
 // imageRow is one line of `images`; its fields are what --format sees.
 type imageRow struct {
-	ID, Repository, Tag, Digest, Created, CreatedSince, Size string
-	CreatedAt                                                time.Time
-	Names                                                    []string
+	ID, Repository, Tag, Digest, Created, CreatedSince, Size, History string
+	CreatedAt                                                         time.Time
+	Names                                                             []string
 }
 
 var imageHeaders = map[string]string{
 	"ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
-	"Created": "CREATED", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
+	"Created": "CREATED", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE", "History": "HISTORY",
 }
 
 func imagesCommand() *cli.Command {
@@ -139,6 +139,7 @@ func imagesCommand() *cli.Command {
 			&cli.StringFlag{Name: "sort", Value: "created", Usage: "order by created, id, repository, size or tag"},
 			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: before, since, after, dangling, label, reference, until, id, digest, containers, readonly, intermediate, manifest"},
 			&cli.BoolFlag{Name: "digests", Usage: "show digests"},
+			&cli.BoolFlag{Name: "history", Usage: "show the names each image has had"},
 			&cli.StringFlag{Name: "format", Usage: "Go template for each image, or json"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
@@ -175,6 +176,7 @@ func imagesCommand() *cli.Command {
 					ID: id, Repository: img.Repository, Tag: img.Tag, Digest: img.Digest.String(),
 					Created: since, CreatedSince: since, CreatedAt: img.Created,
 					Size: units.HumanSizeWithPrecision(float64(img.Size), 3), Names: img.Names,
+					History: strings.Join(img.NamesHistory, ", "),
 				})
 			}
 			if c.Bool("quiet") {
@@ -185,6 +187,9 @@ func imagesCommand() *cli.Command {
 				format = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Created}}\t{{.Size}}"
 				if c.Bool("digests") {
 					format = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.Created}}\t{{.Size}}"
+				}
+				if c.Bool("history") {
+					format += "\t{{.History}}"
 				}
 			}
 			return printTemplate(c.App.Writer, format, rows, imageHeaders, c.Bool("noheading"))

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -116,6 +117,10 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "transient-store", Usage: "keep storage's container records in the run root"},
 			&cli.StringSliceFlag{Name: "runtime-flag", Usage: "a global flag for the OCI runtime (debug, log-format=json)"},
 			&cli.StringFlag{Name: "events-backend", Value: "file", Usage: "file, or none to write no events"},
+			&cli.StringFlag{Name: "config", Usage: "a Docker configuration directory: its config.json holds credentials"},
+			&cli.StringFlag{Name: "volumepath", Usage: "directory of the named volumes (default: ROOT/volumes)"},
+			&cli.StringFlag{Name: "network-config-dir", Usage: "directory of the networks' records (default: ROOT/networks)"},
+			&cli.StringFlag{Name: "imagestore", Usage: "directory that keeps images apart from containers' layers"},
 			&cli.StringFlag{Name: "cgroup-manager", Value: "cgroupfs", Usage: "cgroupfs (scow does not ask systemd for cgroups)"},
 			// Podman's remote client: scow runs containers here only.
 			&cli.StringFlag{Name: "url", Usage: "remote service (scow has no remote mode)"},
@@ -196,6 +201,10 @@ func globalFlags(c *cli.Context) error {
 	if m := c.String("cgroup-manager"); m != "cgroupfs" {
 		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--cgroup-manager %q: scow manages cgroups through cgroupfs only", m))
 	}
+	if dir := c.String("config"); dir != "" {
+		// Where containers/image, as Docker, looks for config.json.
+		os.Setenv("DOCKER_CONFIG", dir)
+	}
 	if c.Bool("noout") {
 		c.App.Writer = io.Discard
 	} else if out := c.String("out"); out != "" {
@@ -224,7 +233,21 @@ func newEngine(c *cli.Context) (*engine.Engine, error) {
 		Runtime:       c.String("runtime"),
 		StorageOpts:   c.StringSlice("storage-opt"), TransientStore: c.Bool("transient-store"),
 		RuntimeFlags: c.StringSlice("runtime-flag"), NoEvents: c.String("events-backend") == "none",
+		VolumePath: absFlag(c, "volumepath"), NetworkConfigDir: absFlag(c, "network-config-dir"), ImageStore: absFlag(c, "imagestore"),
 	})
+}
+
+// absFlag is a directory flag's value made absolute: the monitor, which
+// gets the options, runs elsewhere.
+func absFlag(c *cli.Context, name string) string {
+	v := c.String(name)
+	if v == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(v); err == nil {
+		return abs
+	}
+	return v
 }
 
 // withEngine runs fn with an engine closed afterwards.

@@ -125,6 +125,9 @@ func pushCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "manifest format: oci or v2s2"},
 			&cli.StringFlag{Name: "compression-format", Usage: "gzip or zstd"},
 			&cli.StringFlag{Name: "digestfile", Usage: "write the pushed manifest's digest to this file"},
+			&cli.IntFlag{Name: "compression-level", Usage: "the compressor's level (gzip 1-9, zstd 1-20)"},
+			&cli.BoolFlag{Name: "force-compression", Usage: "recompress layers compressed in another format"},
+			&cli.BoolFlag{Name: "remove-signatures", Usage: "do not copy the image's signatures"},
 			retryFlag("push"), retryDelayFlag(), contentTrustFlag(),
 		),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
@@ -134,6 +137,15 @@ func pushCommand() *cli.Command {
 			o := images.PushOptions{
 				RegistryOptions: registryOptions(c), Format: c.String("format"),
 				Compression: c.String("compression-format"), DigestFile: c.String("digestfile"),
+				ForceCompression: c.Bool("force-compression"), RemoveSignatures: c.Bool("remove-signatures"),
+			}
+			if !c.IsSet("force-compression") {
+				// Podman's default: a format asked for is a format got.
+				o.ForceCompression = c.IsSet("compression-format")
+			}
+			if c.IsSet("compression-level") {
+				n := c.Int("compression-level")
+				o.CompressionLevel = &n
 			}
 			o.Progress = progress(c)
 			ctx, cancel := interruptible(c.Context)

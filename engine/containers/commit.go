@@ -293,11 +293,15 @@ func (e *Service) Mounted() (map[string]string, error) {
 	return e.Store.Mounted()
 }
 
-// Unmount undoes a record.Mount.
-func (e *Service) Unmount(ref string) (string, error) {
+// Unmount undoes a Mount of container ref's root filesystem; with force,
+// every mount of it.
+func (e *Service) Unmount(ref string, force bool) (string, error) {
 	id, err := e.mountable(ref)
 	if err != nil {
 		return "", err
+	}
+	if force {
+		return id, e.Store.UnmountAll(id)
 	}
 	return id, e.Store.Unmount(id)
 }

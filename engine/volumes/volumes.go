@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,7 +23,7 @@ import (
 type Volume = storage.Volume
 
 func (e *Service) volumes() *storage.Volumes {
-	return storage.OpenVolumes(filepath.Join(e.Opts.Root, "volumes"))
+	return storage.OpenVolumes(e.VolumesDir())
 }
 
 // VolumeCreateOptions are the flags of volume create.

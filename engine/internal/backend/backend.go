@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,10 @@ type Options struct {
 	RuntimeFlags []string
 	// NoEvents writes no events (--events-backend none).
 	NoEvents bool
+	// VolumePath and NetworkConfigDir move the named volumes and the
+	// networks' records out of Root; ImageStore keeps images apart from
+	// containers' layers.
+	VolumePath, NetworkConfigDir, ImageStore string
 }
 
 // Config is scow.conf: settings that flags override.
@@ -111,6 +116,7 @@ func (b *Backend) Open() error {
 		IgnoreChownErrors: userns.Rootless() && userns.SingleMapping(),
 		AutoNsUser:        "containers", // root's, as Podman's
 		DriverOptions:     b.Opts.StorageOpts,
+		ImageStore:        b.Opts.ImageStore,
 		TransientStore:    b.Opts.TransientStore,
 	}
 	if userns.Rootless() {
@@ -178,10 +184,14 @@ func (b *Backend) AttachSocket(id string) string {
 func (b *Backend) NetnsDir() string { return filepath.Join(b.Opts.RunRoot, "netns") }
 
 // NetworksDir holds one record per network the user created: NAME.json.
-func (b *Backend) NetworksDir() string { return filepath.Join(b.Opts.Root, "networks") }
+func (b *Backend) NetworksDir() string {
+	return cmp.Or(b.Opts.NetworkConfigDir, filepath.Join(b.Opts.Root, "networks"))
+}
 
 // VolumesDir holds the named volumes.
-func (b *Backend) VolumesDir() string { return filepath.Join(b.Opts.Root, "volumes") }
+func (b *Backend) VolumesDir() string {
+	return cmp.Or(b.Opts.VolumePath, filepath.Join(b.Opts.Root, "volumes"))
+}
 
 // Bridges says where named networks live. Root's are bridges of the
 // host, so their runtime state is the host's, whatever the run root.
