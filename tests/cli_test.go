@@ -707,3 +707,29 @@ func TestMoreFlags(t *testing.T) {
 		s.must("--config", dir, "images")
 	})
 }
+
+// TestImageVolumeFlag: the image's VOLUMEs as anonymous volumes, tmpfs
+// or nothing.
+func TestImageVolumeFlag(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("import", "--change", "VOLUME /vol", "--change", "CMD /bin/sh", rootfsTar(t, m), "withvol")
+		mountOf := func(args ...string) string {
+			return s.must(append(append([]string{"run", "--rm"}, args...), "withvol", "sh", "-c", "grep ' /vol ' /proc/mounts | cut -d' ' -f3; true")...)
+		}
+		if got := mountOf("--image-volume", "tmpfs"); got != "tmpfs\n" {
+			t.Errorf("--image-volume tmpfs: /vol is %q", got)
+		}
+		if got := mountOf("--image-volume", "ignore"); got != "" {
+			t.Errorf("--image-volume ignore: /vol is %q", got)
+		}
+		if got := s.must("volume", "ls", "-q"); got != "" {
+			t.Errorf("tmpfs and ignore made volumes: %q", got)
+		}
+		s.must("create", "--name", "b", "withvol")
+		if got := s.must("volume", "ls", "-q"); strings.Count(got, "\n") != 1 {
+			t.Errorf("the default (bind) made volumes %q, want one", got)
+		}
+		wantError(t, s.scow("create", "--image-volume", "nfs", "withvol"), 125, "--image-volume")
+	})
+}

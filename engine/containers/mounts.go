@@ -17,12 +17,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// completeMounts adds to the user's mounts those of --volumes-from and
-// an anonymous volume for each of the image's VOLUMEs that no mount
-// covers; anonymous volumes get their names. The host path of a bind
+// completeMounts adds to the user's mounts those of --volumes-from and,
+// for each of the image's VOLUMEs that no mount covers, what
+// imageVolume says: an anonymous volume ("bind", the default), a tmpfs
+// or nothing ("ignore"); anonymous volumes get their names. The host path of a bind
 // must exist: Podman, unlike Docker, never creates one, which would turn
 // a typo into a new directory.
-func (e *Service) completeMounts(mounts []record.Mount, volumesFrom []string, imageVolumes map[string]struct{}) ([]record.Mount, error) {
+func (e *Service) completeMounts(mounts []record.Mount, volumesFrom []string, imageVolumes map[string]struct{}, imageVolume string) ([]record.Mount, error) {
 	taken := func(dst string) bool {
 		return slices.ContainsFunc(mounts, func(m record.Mount) bool { return filepath.Clean(m.Destination) == filepath.Clean(dst) })
 	}
@@ -45,7 +46,11 @@ func (e *Service) completeMounts(mounts []record.Mount, volumesFrom []string, im
 	}
 	paths := slices.Sorted(maps.Keys(imageVolumes))
 	for _, p := range paths {
-		if !taken(p) {
+		switch {
+		case taken(p) || imageVolume == "ignore":
+		case imageVolume == "tmpfs":
+			mounts = append(mounts, record.Mount{Type: record.MountTmpfs, Destination: filepath.Clean(p)})
+		default:
 			mounts = append(mounts, record.Mount{Type: record.MountVolume, Destination: filepath.Clean(p), Anonymous: true})
 		}
 	}

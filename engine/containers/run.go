@@ -152,7 +152,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	if err != nil {
 		return nil, backend.StorageErr(err)
 	}
-	mounts, err := e.completeMounts(slices.Clone(s.Mounts), s.VolumesFrom, img.Config.Config.Volumes)
+	mounts, err := e.completeMounts(slices.Clone(s.Mounts), s.VolumesFrom, img.Config.Config.Volumes, s.ImageVolume)
 	if err != nil {
 		return nil, err
 	}

@@ -326,6 +326,8 @@ type RunOptions struct {
 	// none; LogOpts are --log-opt values: max-size=SIZE, max-file=N.
 	LogDriver string
 	LogOpts   []string
+	// ImageVolume is what the image's VOLUMEs get: bind, tmpfs, ignore.
+	ImageVolume string
 	// NoHostname leaves the image's /etc/hostname; Umask is an octal
 	// umask; TZ is a zone name ("local": the host's).
 	NoHostname bool

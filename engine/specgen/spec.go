@@ -73,8 +73,11 @@ type Spec struct {
 
 	// Mounts are the user's binds, volumes and tmpfs; VolumesFrom are
 	// CONTAINER[:ro|rw] whose mounts are added.
-	Mounts        []record.Mount
-	VolumesFrom   []string
+	Mounts      []record.Mount
+	VolumesFrom []string
+	// ImageVolume is what the image's VOLUMEs get: bind (an anonymous
+	// volume, the default), tmpfs or ignore (nothing).
+	ImageVolume   string
 	ReadOnly      bool
 	ReadOnlyTmpfs bool
 	// IDMapping is the container's own user namespace, if any;
@@ -125,7 +128,12 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		StopSignal: o.StopSignal, StopTimeout: o.StopTimeout, Replace: o.Replace, CIDFile: o.CIDFile,
 		EnvMerge: o.EnvMerge, UnsetEnv: o.UnsetEnv, UnsetEnvAll: o.UnsetEnvAll,
 		Timeout: o.Timeout, PidFile: absPath(o.PidFile), MonitorPidFile: absPath(o.MonitorPidFile),
-		NoHostname: o.NoHostname, RemoveImage: o.RemoveImage,
+		NoHostname: o.NoHostname, RemoveImage: o.RemoveImage, ImageVolume: o.ImageVolume,
+	}
+	switch s.ImageVolume {
+	case "", "bind", "tmpfs", "ignore":
+	default:
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--image-volume %q: use bind, tmpfs or ignore", s.ImageVolume))
 	}
 	if o.RemoveImage {
 		s.Remove = true // --rmi implies --rm, as with Podman
