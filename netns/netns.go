@@ -41,6 +41,9 @@ type Options struct {
 	// NoHosts leaves the image's /etc/hosts alone, NoHostname its
 	// /etc/hostname.
 	NoHosts, NoHostname bool
+	// HostsBase, when not nil, starts /etc/hosts instead of the
+	// localhost lines (--hosts-file).
+	HostsBase []byte
 	// JoinPath is the namespace of a container: or ns: mode; JoinDir the
 	// directory of a container: target whose hosts and resolv.conf are
 	// shared.
@@ -292,6 +295,11 @@ func hostsFile(o Options) []byte {
 	if o.Mode.Kind == ModeHost {
 		if h, err := os.ReadFile("/etc/hosts"); err == nil {
 			b.Write(bytes.TrimRight(h, "\n"))
+			b.WriteByte('\n')
+		}
+	} else if o.HostsBase != nil {
+		if len(o.HostsBase) > 0 {
+			b.Write(bytes.TrimRight(o.HostsBase, "\n"))
 			b.WriteByte('\n')
 		}
 	} else {

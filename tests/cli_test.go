@@ -733,3 +733,24 @@ func TestImageVolumeFlag(t *testing.T) {
 		wantError(t, s.scow("create", "--image-volume", "nfs", "withvol"), 125, "--image-volume")
 	})
 }
+
+// TestHostsFileFlag: what /etc/hosts starts with.
+func TestHostsFileFlag(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		base := m.userFile(t, "hosts", "10.9.8.7\tfrom-the-base\n")
+		got := s.must("run", "--rm", "--hosts-file", base, "--add-host", "extra:10.1.1.1", "busybox", "cat", "/etc/hosts")
+		if !strings.HasPrefix(got, "10.9.8.7\tfrom-the-base\n") || strings.Contains(got, "localhost") || !strings.Contains(got, "extra") {
+			t.Errorf("--hosts-file FILE:\n%s", got)
+		}
+		if got := s.must("run", "--rm", "--hosts-file", "none", "busybox", "cat", "/etc/hosts"); strings.Contains(got, "localhost") {
+			t.Errorf("--hosts-file none:\n%s", got)
+		}
+		if got := s.must("run", "--rm", "busybox", "cat", "/etc/hosts"); !strings.HasPrefix(got, "127.0.0.1\tlocalhost") {
+			t.Errorf("default /etc/hosts:\n%s", got)
+		}
+		s.must("run", "--rm", "--hosts-file", "image", "busybox", "cat", "/etc/hosts")
+		wantError(t, s.scow("run", "--rm", "--hosts-file", base+".none", "busybox", "true"), 125, "--hosts-file")
+	})
+}

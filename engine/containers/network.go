@@ -2,18 +2,48 @@ package containers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/netns"
 )
+
+// hostsBase is what --hosts-file starts /etc/hosts with: nil for the
+// default localhost lines, nothing for "none", the image's own for
+// "image", else the file's.
+func hostsBase(hostsFile, rootfs string) ([]byte, error) {
+	switch hostsFile {
+	case "":
+		return nil, nil
+	case "none":
+		return []byte{}, nil
+	case "image":
+		p, err := securejoin.SecureJoin(rootfs, "/etc/hosts")
+		if err != nil {
+			return nil, err
+		}
+		data, err := os.ReadFile(p)
+		if errors.Is(err, os.ErrNotExist) {
+			return []byte{}, nil
+		}
+		return data, err
+	}
+	data, err := os.ReadFile(hostsFile)
+	if err != nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--hosts-file: %w", err))
+	}
+	return data, nil
+}
 
 // exposedPorts are the image's EXPOSEd ports (-P) that no -p publishes,
 // each on a free host port.
@@ -37,17 +67,21 @@ func exposedPorts(exposed map[string]struct{}, have []netns.PortMapping) []netns
 }
 
 // startNetwork sets up container cfg's network for a run.
-func (e *Service) Network(ctx context.Context, cfg *record.Config) (*netns.Network, error) {
+func (e *Service) Network(ctx context.Context, cfg *record.Config, rootfs string) (*netns.Network, error) {
 	mode, err := netns.ParseMode(cfg.Network)
 	if err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
+	}
+	base, err := hostsBase(cfg.HostsFile, rootfs)
+	if err != nil {
+		return nil, err
 	}
 	o := netns.Options{
 		ID: cfg.ID, Mode: mode, Name: cfg.Name, Hostname: cfg.Hostname,
 		Dir: e.Rec.Dir(cfg.ID), RunDir: e.NetnsDir(), Ports: cfg.Ports,
 		DNS: cfg.DNS, DNSSearch: cfg.DNSSearch, DNSOptions: cfg.DNSOptions,
 		AddHosts: cfg.AddHosts, NoHosts: cfg.NoHosts, NoHostname: cfg.NoHostname, MacAddress: cfg.MacAddress,
-		Rootless: userns.Rootless(), OwnUserNS: len(cfg.UIDMap) > 0,
+		Rootless: userns.Rootless(), OwnUserNS: len(cfg.UIDMap) > 0, HostsBase: base,
 	}
 	switch mode.Kind {
 	case netns.ModeContainer:

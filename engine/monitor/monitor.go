@@ -41,8 +41,9 @@ const Arg = "__monitor"
 // Runner is what the containers package does for a monitor: the parts
 // of a run that know what a container is made of.
 type Runner interface {
-	// Network sets up container cfg's network for a run.
-	Network(ctx context.Context, cfg *record.Config) (*netns.Network, error)
+	// Network sets up container cfg's network for a run, on its mounted
+	// rootfs.
+	Network(ctx context.Context, cfg *record.Config, rootfs string) (*netns.Network, error)
 	// RuntimeSpec builds the runtime spec of cfg on its mounted rootfs,
 	// in network net; rows and cols size its terminal.
 	RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint16, net *netns.Network) (*specs.Spec, error)
@@ -378,7 +379,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 			m.b.Store.Unmount(cfg.ID)
 		}
 	}()
-	net, err := m.r.Network(ctx, cfg)
+	net, err := m.r.Network(ctx, cfg, rootfs)
 	if err != nil {
 		return 0, -1, err
 	}

@@ -49,6 +49,9 @@ type Config struct {
 	AddHosts   []string            `json:"add_hosts,omitempty"`
 	NoHosts    bool                `json:"no_hosts,omitempty"`
 	NoHostname bool                `json:"no_hostname,omitempty"`
+	// HostsFile starts /etc/hosts: "" (localhost lines), none, image or
+	// a host file's path.
+	HostsFile string `json:"hosts_file,omitempty"`
 	// Umask is the process's umask (nil: 0022); TZ is the host's zone
 	// file bound at /etc/localtime, "" for the image's.
 	Umask      *uint32 `json:"umask,omitempty"`

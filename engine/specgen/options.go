@@ -328,6 +328,8 @@ type RunOptions struct {
 	LogOpts   []string
 	// ImageVolume is what the image's VOLUMEs get: bind, tmpfs, ignore.
 	ImageVolume string
+	// HostsFile starts /etc/hosts: none, image or a host file.
+	HostsFile string
 	// NoHostname leaves the image's /etc/hostname; Umask is an octal
 	// umask; TZ is a zone name ("local": the host's).
 	NoHostname bool

@@ -69,6 +69,7 @@ type Spec struct {
 	AddHosts   []string
 	NoHosts    bool
 	NoHostname bool
+	HostsFile  string
 	MacAddress string
 
 	// Mounts are the user's binds, volumes and tmpfs; VolumesFrom are
@@ -129,6 +130,15 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		EnvMerge: o.EnvMerge, UnsetEnv: o.UnsetEnv, UnsetEnvAll: o.UnsetEnvAll,
 		Timeout: o.Timeout, PidFile: absPath(o.PidFile), MonitorPidFile: absPath(o.MonitorPidFile),
 		NoHostname: o.NoHostname, RemoveImage: o.RemoveImage, ImageVolume: o.ImageVolume,
+	}
+	switch o.HostsFile {
+	case "", "none", "image":
+		s.HostsFile = o.HostsFile
+	default:
+		s.HostsFile = absPath(o.HostsFile)
+		if _, err := os.Stat(s.HostsFile); err != nil {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--hosts-file: %w", err))
+		}
 	}
 	switch s.ImageVolume {
 	case "", "bind", "tmpfs", "ignore":
