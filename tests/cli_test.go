@@ -754,3 +754,29 @@ func TestHostsFileFlag(t *testing.T) {
 		wantError(t, s.scow("run", "--rm", "--hosts-file", base+".none", "busybox", "true"), 125, "--hosts-file")
 	})
 }
+
+// TestPasswdFlags: --passwd entries for a user the image lacks,
+// --passwd-entry, --passwd=false and --hostuser.
+func TestPasswdFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		// As with Podman, a UID alone runs with GID 0, which the image has.
+		if got := s.must("run", "--rm", "--user", "1234", "busybox", "sh", "-c", "whoami; grep '^1234:' /etc/passwd"); got != "1234\n1234:*:1234:0:container user:/:/bin/sh\n" {
+			t.Errorf("--user 1234: %q", got)
+		}
+		if got := s.must("run", "--rm", "--user", "1234:4321", "busybox", "sh", "-c", "id -gn; grep '^4321:' /etc/group"); got != "4321\n4321:x:4321:1234\n" {
+			t.Errorf("--user 1234:4321: %q", got)
+		}
+		if got := s.must("run", "--rm", "--user", "1234", "--passwd-entry", "builder:x:$UID:$GID::$HOME:/bin/sh", "busybox", "whoami"); got != "builder\n" {
+			t.Errorf("--passwd-entry: %q", got)
+		}
+		if r := s.scow("run", "--rm", "--user", "1234", "--passwd=false", "busybox", "whoami"); r.code == 0 {
+			t.Errorf("--passwd=false still named UID 1234: %s", r)
+		}
+		if got := s.must("run", "--rm", "--hostuser", suite.user.Username, "busybox", "grep", "-c", "^"+suite.user.Username+":", "/etc/passwd"); got != "1\n" {
+			t.Errorf("--hostuser %s: %q", suite.user.Username, got)
+		}
+		wantError(t, s.scow("run", "--rm", "--hostuser", "no-such-user-here", "busybox", "true"), 125, "--hostuser")
+	})
+}

@@ -52,6 +52,13 @@ type Config struct {
 	// HostsFile starts /etc/hosts: "" (localhost lines), none, image or
 	// a host file's path.
 	HostsFile string `json:"hosts_file,omitempty"`
+	// NoPasswd adds no /etc/passwd entry for a user the image lacks;
+	// PasswdEntry and GroupEntry are the templates of the entries added;
+	// HostUsers are host accounts copied in (--hostuser).
+	NoPasswd    bool     `json:"no_passwd,omitempty"`
+	PasswdEntry string   `json:"passwd_entry,omitempty"`
+	GroupEntry  string   `json:"group_entry,omitempty"`
+	HostUsers   []string `json:"host_users,omitempty"`
 	// Umask is the process's umask (nil: 0022); TZ is the host's zone
 	// file bound at /etc/localtime, "" for the image's.
 	Umask      *uint32 `json:"umask,omitempty"`

@@ -330,6 +330,12 @@ type RunOptions struct {
 	ImageVolume string
 	// HostsFile starts /etc/hosts: none, image or a host file.
 	HostsFile string
+	// NoPasswd adds no /etc/passwd entry for a user the image lacks
+	// (--passwd=false); PasswdEntry and GroupEntry are the entries'
+	// templates; HostUsers are host accounts to copy in (--hostuser).
+	NoPasswd                bool
+	PasswdEntry, GroupEntry string
+	HostUsers               []string
 	// NoHostname leaves the image's /etc/hostname; Umask is an octal
 	// umask; TZ is a zone name ("local": the host's).
 	NoHostname bool

@@ -70,7 +70,12 @@ type Spec struct {
 	NoHosts    bool
 	NoHostname bool
 	HostsFile  string
-	MacAddress string
+	// NoPasswd, PasswdEntry, GroupEntry and HostUsers shape the
+	// accounts added to /etc/passwd and /etc/group.
+	NoPasswd                bool
+	PasswdEntry, GroupEntry string
+	HostUsers               []string
+	MacAddress              string
 
 	// Mounts are the user's binds, volumes and tmpfs; VolumesFrom are
 	// CONTAINER[:ro|rw] whose mounts are added.
@@ -130,6 +135,7 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		EnvMerge: o.EnvMerge, UnsetEnv: o.UnsetEnv, UnsetEnvAll: o.UnsetEnvAll,
 		Timeout: o.Timeout, PidFile: absPath(o.PidFile), MonitorPidFile: absPath(o.MonitorPidFile),
 		NoHostname: o.NoHostname, RemoveImage: o.RemoveImage, ImageVolume: o.ImageVolume,
+		NoPasswd: o.NoPasswd, PasswdEntry: o.PasswdEntry, GroupEntry: o.GroupEntry, HostUsers: o.HostUsers,
 	}
 	switch o.HostsFile {
 	case "", "none", "image":

@@ -1,0 +1,118 @@
+package containers
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/oci"
+)
+
+// The templates of --passwd-entry and --group-entry when none is given.
+const (
+	defaultPasswdEntry = "$USERNAME:*:$UID:$GID:$NAME:$HOME:/bin/sh"
+	defaultGroupEntry  = "$GROUPNAME:x:$GID:$USERLIST"
+)
+
+// accountLines are the lines --passwd and --hostuser add to a
+// container's /etc/passwd and /etc/group.
+type accountLines struct{ passwd, group []string }
+
+// hasID tells whether an /etc/passwd or /etc/group file holds an entry
+// of id (field 3) or of name (field 1).
+func hasID(file []byte, id uint32, name string) bool {
+	s := bufio.NewScanner(bytes.NewReader(file))
+	for s.Scan() {
+		f := strings.Split(s.Text(), ":")
+		if len(f) >= 3 && (f[2] == strconv.FormatUint(uint64(id), 10) || name != "" && f[0] == name) {
+			return true
+		}
+	}
+	return false
+}
+
+// expand fills a --passwd-entry or --group-entry template.
+func expand(tmpl string, vars map[string]string) string {
+	return os.Expand(tmpl, func(k string) string { return vars[k] })
+}
+
+// accounts works out what a container's /etc/passwd and /etc/group lack:
+// the user it runs as when its ID has no entry (unless noPasswd), and
+// each host user of hostUsers (found by lookup).
+func accounts(passwd, group []byte, u oci.User, cfg *record.Config, lookup func(string) (*user.User, error)) (accountLines, error) {
+	var out accountLines
+	add := func(name, groupName string, uid, gid uint32, gecos, home string) {
+		if !hasID(passwd, uid, name) && !hasID([]byte(strings.Join(out.passwd, "\n")), uid, name) {
+			vars := map[string]string{"USERNAME": name, "UID": fmt.Sprint(uid), "GID": fmt.Sprint(gid), "NAME": gecos, "HOME": home}
+			out.passwd = append(out.passwd, expand(cmp.Or(cfg.PasswdEntry, defaultPasswdEntry), vars))
+		}
+		if !hasID(group, gid, "") && !hasID([]byte(strings.Join(out.group, "\n")), gid, "") {
+			vars := map[string]string{"GROUPNAME": groupName, "GID": fmt.Sprint(gid), "USERLIST": name}
+			out.group = append(out.group, expand(cmp.Or(cfg.GroupEntry, defaultGroupEntry), vars))
+		}
+	}
+	for _, h := range cfg.HostUsers {
+		hu, err := lookup(h)
+		if err != nil {
+			return out, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--hostuser %s: %w", h, err))
+		}
+		uid, _ := strconv.ParseUint(hu.Uid, 10, 32)
+		gid, _ := strconv.ParseUint(hu.Gid, 10, 32)
+		add(hu.Username, hu.Username, uint32(uid), uint32(gid), hu.Name, hu.HomeDir)
+	}
+	if !cfg.NoPasswd && u.UID != 0 && !hasID(passwd, u.UID, "") {
+		// Named as --user names them: USER[:GROUP].
+		name, groupName, _ := strings.Cut(cfg.User, ":")
+		add(name, cmp.Or(groupName, name), u.UID, u.GID, "container user", u.Home)
+	}
+	return out, nil
+}
+
+// accountFiles writes the container's /etc/passwd and /etc/group with
+// the lines accounts adds, beside its records, and returns the mounts
+// that put them in place; none when nothing is added.
+func (e *Service) accountFiles(cfg *record.Config, rootfs string, u oci.User) ([]string, error) {
+	read := func(p string) []byte {
+		full, err := securejoin.SecureJoin(rootfs, p)
+		if err != nil {
+			return nil
+		}
+		data, _ := os.ReadFile(full)
+		return data
+	}
+	passwd, group := read("/etc/passwd"), read("/etc/group")
+	lines, err := accounts(passwd, group, u, cfg, user.Lookup)
+	if err != nil {
+		return nil, err
+	}
+	var written []string
+	for _, f := range []struct {
+		name  string
+		base  []byte
+		lines []string
+	}{{"passwd", passwd, lines.passwd}, {"group", group, lines.group}} {
+		if len(f.lines) == 0 {
+			continue
+		}
+		data := append(bytes.TrimRight(f.base, "\n"), '\n')
+		if len(f.base) == 0 {
+			data = nil
+		}
+		data = append(data, []byte(strings.Join(f.lines, "\n")+"\n")...)
+		p := filepath.Join(e.Rec.Dir(cfg.ID), f.name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return nil, fmt.Errorf("write /etc/%s of the container: %w", f.name, err)
+		}
+		written = append(written, f.name)
+	}
+	return written, nil
+}
