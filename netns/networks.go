@@ -45,6 +45,9 @@ type NetConfig struct {
 	DNSEnabled  bool              `json:"dns_enabled"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	IPAMOptions map[string]string `json:"ipam_options"`
+	// NetworkDNSServers are the servers its containers resolve with
+	// unless they give --dns.
+	NetworkDNSServers []string `json:"network_dns_servers,omitempty"`
 }
 
 // Subnet is a network's address range and its gateway, the bridge's
@@ -87,7 +90,14 @@ type CreateOptions struct {
 	Name, Subnet, Gateway string
 	Internal              bool
 	Labels                map[string]string
+	// InterfaceName names the bridge ("": scowN); DNS are the servers
+	// the network's containers resolve with unless they name their own.
+	InterfaceName string
+	DNS           []string
 }
+
+// ifaceName is what a Linux interface may be called.
+var ifaceName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,15}$`)
 
 // NewNetConfig makes the record of a new network. others are the
 // networks there are; taken are address ranges to keep clear of when
@@ -139,10 +149,26 @@ func NewNetConfig(o CreateOptions, id string, others []*NetConfig, taken []*net.
 	for _, other := range others {
 		used[other.NetworkInterface] = true
 	}
-	iface := ""
-	for i := 1; ; i++ {
-		if iface = DefaultNetwork + strconv.Itoa(i); !used[iface] {
-			break
+	iface := o.InterfaceName
+	switch {
+	case iface != "" && !ifaceName.MatchString(iface):
+		return nil, fmt.Errorf("%w: --interface-name %q: up to 15 letters, digits, '_', '.' or '-'", ErrNetworkInvalid, iface)
+	case iface != "" && used[iface]:
+		return nil, fmt.Errorf("%w: --interface-name %s is another network's bridge", ErrNetworkInvalid, iface)
+	case iface != "":
+		if _, err := net.InterfaceByName(iface); err == nil {
+			return nil, fmt.Errorf("%w: --interface-name %s is an interface of the host already", ErrNetworkInvalid, iface)
+		}
+	default:
+		for i := 1; ; i++ {
+			if iface = DefaultNetwork + strconv.Itoa(i); !used[iface] {
+				break
+			}
+		}
+	}
+	for _, d := range o.DNS {
+		if net.ParseIP(d) == nil {
+			return nil, fmt.Errorf("%w: --dns %q: give an IP address", ErrNetworkInvalid, d)
 		}
 	}
 	labels := o.Labels
@@ -153,7 +179,7 @@ func NewNetConfig(o CreateOptions, id string, others []*NetConfig, taken []*net.
 		Name: o.Name, ID: id, Driver: "bridge", NetworkInterface: iface,
 		Created:  time.Now().UTC().Truncate(time.Second),
 		Subnets:  []Subnet{{Subnet: subnet.String(), Gateway: gw.String()}},
-		Internal: o.Internal, Labels: labels,
+		Internal: o.Internal, Labels: labels, NetworkDNSServers: o.DNS,
 		IPAMOptions: map[string]string{"driver": "host-local"},
 	}, nil
 }

@@ -780,3 +780,34 @@ func TestPasswdFlags(t *testing.T) {
 		wantError(t, s.scow("run", "--rm", "--hostuser", "no-such-user-here", "busybox", "true"), 125, "--hostuser")
 	})
 }
+
+// TestNetworkCreateFlags covers --interface-name, --dns, --opt,
+// --ipam-driver and --disable-dns.
+func TestNetworkCreateFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		br := "scowt" + m.name[:4]
+		s.must("network", "create", "--interface-name", br, "--dns", "10.0.0.53", "--disable-dns", "--ipam-driver", "host-local", "named")
+		if got := s.must("network", "inspect", "--format", "{{.network_interface}} {{index .network_dns_servers 0}}", "named"); got != br+" 10.0.0.53\n" {
+			t.Errorf("network inspect: %q", got)
+		}
+		got := s.must("run", "--rm", "--network", "named", "busybox", "sh", "-c", "grep nameserver /etc/resolv.conf; ip -4 addr show eth0 | grep -c inet")
+		if got != "nameserver 10.0.0.53\n1\n" {
+			t.Errorf("a container on the network: %q", got)
+		}
+		if got := s.must("run", "--rm", "--network", "named", "--dns", "10.0.0.54", "busybox", "grep", "nameserver", "/etc/resolv.conf"); got != "nameserver 10.0.0.54\n" {
+			t.Errorf("--dns over the network's: %q", got)
+		}
+		s.must("network", "create", "-o", "com.docker.network.bridge.name="+br+"x", "viaopt")
+		if got := s.must("network", "inspect", "--format", "{{.network_interface}}", "viaopt"); got != br+"x\n" {
+			t.Errorf("--opt com.docker.network.bridge.name: %q", got)
+		}
+		wantError(t, s.scow("network", "create", "--interface-name", br, "again"), 125, "another network")
+		wantError(t, s.scow("network", "create", "--interface-name", "a-name-far-too-long", "x1"), 125, "--interface-name")
+		wantError(t, s.scow("network", "create", "-o", "mtu=9000", "x2"), 125, "mtu")
+		wantError(t, s.scow("network", "create", "--ipam-driver", "dhcp", "x3"), 125, "dhcp")
+		wantError(t, s.scow("network", "create", "--dns", "resolver", "x4"), 125, "resolver")
+		s.must("network", "rm", "named", "viaopt")
+	})
+}

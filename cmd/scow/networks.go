@@ -42,6 +42,13 @@ func networkCommand() *cli.Command {
 					&cli.BoolFlag{Name: "internal", Usage: "no traffic in or out of the network, only between its containers"},
 					&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "set a label KEY=VALUE"},
 					&cli.BoolFlag{Name: "ignore", Usage: "do nothing if the network exists"},
+					&cli.StringFlag{Name: "interface-name", Usage: "the bridge's name (default: scowN)"},
+					&cli.StringSliceFlag{Name: "dns", Usage: "DNS server of the network's containers that give no --dns"},
+					&cli.StringSliceFlag{Name: "opt", Aliases: []string{"o"}, Usage: "driver option KEY=VALUE: com.docker.network.bridge.name"},
+					&cli.StringFlag{Name: "ipam-driver", Value: "host-local", Usage: "host-local: scow assigns the addresses"},
+					// Names reach containers through /etc/hosts, with no
+					// DNS server to turn off.
+					&cli.BoolFlag{Name: "disable-dns", Usage: "run no DNS server for the network (scow runs none)"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 					if err := exactArgs(c, 1, 1, "network create [OPTIONS] NAME"); err != nil {
@@ -50,6 +57,7 @@ func networkCommand() *cli.Command {
 					n, err := e.Networks().Create(networks.NetworkCreateOptions{
 						Name: c.Args().First(), Driver: c.String("driver"), Subnet: c.String("subnet"), Gateway: c.String("gateway"), Internal: c.Bool("internal"),
 						Labels: c.StringSlice("label"), Ignore: c.Bool("ignore"),
+						InterfaceName: c.String("interface-name"), DNS: c.StringSlice("dns"), Opts: c.StringSlice("opt"), IPAMDriver: c.String("ipam-driver"),
 					})
 					if err != nil {
 						return err

@@ -97,6 +97,13 @@ type NetworkCreateOptions struct {
 	// of the name unchanged.
 	Labels []string
 	Ignore bool
+	// InterfaceName names the bridge; DNS are the containers' default
+	// servers; Opts are --opt KEY=VALUE (com.docker.network.bridge.name);
+	// IPAMDriver is host-local, the only one.
+	InterfaceName string
+	DNS           []string
+	Opts          []string
+	IPAMDriver    string
 }
 
 // Create records a new bridge network.
@@ -107,6 +114,24 @@ func (e *Service) Create(o NetworkCreateOptions) (*NetConfig, error) {
 	labels, err := specgen.ParseLabels(o.Labels)
 	if err != nil {
 		return nil, err
+	}
+	if o.IPAMDriver != "" && o.IPAMDriver != "host-local" {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--ipam-driver %q: scow assigns addresses itself (host-local)", o.IPAMDriver))
+	}
+	opts, err := specgen.ParseKeyValues("--opt", o.Opts)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range opts {
+		switch k {
+		case "com.docker.network.bridge.name":
+			if o.InterfaceName != "" && o.InterfaceName != v {
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--interface-name and --opt com.docker.network.bridge.name differ"))
+			}
+			o.InterfaceName = v
+		default:
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--opt %s: scow's bridge driver takes com.docker.network.bridge.name only", k))
+		}
 	}
 	unlock, err := e.Lock()
 	if err != nil {
@@ -127,7 +152,8 @@ func (e *Service) Create(o NetworkCreateOptions) (*NetConfig, error) {
 	}
 	id := make([]byte, 32)
 	rand.Read(id)
-	c, err := netns.NewNetConfig(netns.CreateOptions{Name: o.Name, Subnet: o.Subnet, Gateway: o.Gateway, Internal: o.Internal, Labels: labels},
+	c, err := netns.NewNetConfig(netns.CreateOptions{Name: o.Name, Subnet: o.Subnet, Gateway: o.Gateway, Internal: o.Internal, Labels: labels,
+		InterfaceName: o.InterfaceName, DNS: o.DNS},
 		hex.EncodeToString(id), all, netns.HostRanges())
 	if err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
@@ -284,6 +310,9 @@ func (e *Service) Options(cfg *record.Config, o *netns.Options) error {
 	}
 	if len(o.Nets) == 0 {
 		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is on no network: connect it to one", cfg.Name))
+	}
+	if len(o.DNS) == 0 {
+		o.DNS = o.Nets[0].NetworkDNSServers // the default route's network's
 	}
 	return nil
 }
