@@ -160,7 +160,14 @@ func TestPodmanFlags(t *testing.T) {
 			t.Errorf("flags-left.txt lists %q, which is no flag of Podman's in podman-flags.txt", key)
 		}
 	}
-	t.Logf("scow defines %d of Podman's %d flags (%.0f%%)", have, total, 100*float64(have)/float64(total))
+	elsewhere := 0 // flags another issue owns
+	for key, reason := range left {
+		if !strings.Contains(reason, "issue 14") && !strings.HasSuffix(key, " *") {
+			elsewhere++
+		}
+	}
+	t.Logf("scow defines %d of Podman's %d flags (%.0f%%); of the %d no other issue owns, %.0f%%",
+		have, total, 100*float64(have)/float64(total), total-elsewhere, 100*float64(have)/float64(total-elsewhere))
 }
 
 func contains(list []string, s string) bool {
