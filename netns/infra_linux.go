@@ -1,11 +1,13 @@
 package netns
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -51,6 +53,31 @@ func (b Bridges) Acquire() (func(), error) {
 	// The holder may hold this exclusively for a moment, to see whether
 	// it is still needed; it lets go at once, seeing infra.lock held.
 	return flock(b.infraFile(".users"), unix.LOCK_SH)
+}
+
+// EnterInfra moves the calling thread, locked to its goroutine, into the
+// rootless bridges' namespace, starting it when none runs: for a program
+// exec'd next (unshare --rootless-netns). The caller is in the user's
+// namespace already.
+func (b Bridges) EnterInfra() error {
+	if !b.Rootless {
+		return errors.New("root's networks are in the host's namespace: there is none to enter")
+	}
+	release, err := b.Acquire()
+	if err != nil {
+		return err
+	}
+	defer release() // the exec'd program, being in it, keeps it up
+	f, err := os.Open(b.infraPath())
+	if err != nil {
+		return fmt.Errorf("open the rootless network namespace: %w", err)
+	}
+	defer f.Close()
+	runtime.LockOSThread()
+	if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("enter the rootless network namespace: %w", err)
+	}
+	return nil
 }
 
 // holderAlive tells whether a holder has infra.alive locked.

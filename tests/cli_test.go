@@ -811,3 +811,27 @@ func TestNetworkCreateFlags(t *testing.T) {
 		s.must("network", "rm", "named", "viaopt")
 	})
 }
+
+// TestUnshareRootlessNetns: unshare --rootless-netns runs in the
+// namespace of the rootless named networks, where their bridges are.
+func TestUnshareRootlessNetns(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		if !m.rootless {
+			wantError(t, s.scow("unshare", "--rootless-netns", "true"), 125, "rootless")
+			return
+		}
+		s.must("load", "-i", suite.image)
+		s.must("network", "create", "--interface-name", "scowns0", "nsnet")
+		s.must("run", "-d", "--name", "on", "--network", "nsnet", "busybox", "sleep", "300")
+		// /proc/net follows the reader's network namespace.
+		if got := s.must("unshare", "--rootless-netns", "cat", "/proc/self/net/dev"); !strings.Contains(got, "scowns0") {
+			t.Errorf("unshare --rootless-netns does not see the bridge:\n%s", got)
+		}
+		if got := s.must("unshare", "cat", "/proc/self/net/dev"); strings.Contains(got, "scowns0") {
+			t.Errorf("plain unshare sees the bridge:\n%s", got)
+		}
+		wantError(t, s.scow("unshare", "--bogus", "true"), 125, "--bogus")
+		s.must("rm", "-f", "-t", "0", "on")
+	})
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/scow-project/scow/engine"
 	"github.com/scow-project/scow/engine/containers"
@@ -156,10 +157,29 @@ func unshareCommand() *cli.Command {
 		Name:      "unshare",
 		Usage:     "run a command (a shell by default) in scow's user namespace",
 		ArgsUsage: "[COMMAND [ARG...]]",
-		// Everything after unshare is the command's.
+		// Everything after unshare's own flags is the command's: they are
+		// read here, not by the flag parser.
 		SkipFlagParsing: true,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "rootless-netns", Usage: "enter the network namespace of the rootless named networks too"},
+		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			return e.Containers().Unshare(c.Args().Slice())
+			args, netns := c.Args().Slice(), false
+			for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+				switch args[0] {
+				case "--rootless-netns":
+					netns = true
+				case "--help", "-h":
+					return cli.ShowCommandHelp(c, c.Command.Name)
+				case "--":
+					args = args[1:]
+					return e.Containers().Unshare(args, netns)
+				default:
+					return fmt.Errorf("unshare: unknown flag %s: give it after the command", args[0])
+				}
+				args = args[1:]
+			}
+			return e.Containers().Unshare(args, netns)
 		}),
 	}
 }

@@ -308,13 +308,19 @@ func (e *Service) Unmount(ref string, force bool) (string, error) {
 
 // Unshare runs args (a shell by default) in the user's namespace, as
 // `podman unshare` does, with CONTAINERS_GRAPHROOT and
-// CONTAINERS_RUNROOT set to scow's storage. It returns only on failure.
-func (e *Service) Unshare(args []string) error {
+// CONTAINERS_RUNROOT set to scow's storage; with rootlessNetns in the
+// rootless bridges' network namespace too. It returns only on failure.
+func (e *Service) Unshare(args []string, rootlessNetns bool) error {
 	if !userns.Rootless() {
 		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("unshare is for rootless use: root needs no user namespace"))
 	}
 	if err := userns.Enter(); err != nil {
 		return err
+	}
+	if rootlessNetns {
+		if err := e.Bridges().EnterInfra(); err != nil {
+			return fmt.Errorf("--rootless-netns: %w", err)
+		}
 	}
 	if err := userns.KeepAcrossExec(); err != nil {
 		return err
