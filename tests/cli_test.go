@@ -5,6 +5,8 @@ package tests
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -833,5 +835,21 @@ func TestUnshareRootlessNetns(t *testing.T) {
 		}
 		wantError(t, s.scow("unshare", "--bogus", "true"), 125, "--bogus")
 		s.must("rm", "-f", "-t", "0", "on")
+	})
+}
+
+// TestLoadFromURL: load and import read an http(s) URL too.
+func TestLoadFromURL(t *testing.T) {
+	srv := httptest.NewServer(http.FileServer(http.Dir(filepath.Dir(suite.image))))
+	defer srv.Close()
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		if got := s.must("load", "-i", srv.URL+"/"+filepath.Base(suite.image)); !strings.Contains(got, "busybox") {
+			t.Errorf("load from a URL printed %q", got)
+		}
+		wantError(t, s.scow("load", "-i", srv.URL+"/missing.tar"), 125, "404")
+		if got := s.must("image", "inspect", "--format", "{{len .NamesHistory}}", "busybox"); got == "0\n" {
+			t.Errorf("NamesHistory is empty: %q", got)
+		}
 	})
 }

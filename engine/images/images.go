@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,19 +57,35 @@ func (e *Service) spool(r io.Reader) (string, func(), error) {
 	if _, err := io.Copy(f, r); err != nil {
 		f.Close()
 		cleanup()
-		return "", nil, fmt.Errorf("read standard input: %w", err)
+		return "", nil, fmt.Errorf("read the input: %w", err)
 	}
 	if err := f.Close(); err != nil {
 		cleanup()
-		return "", nil, fmt.Errorf("read standard input: %w", err)
+		return "", nil, fmt.Errorf("read the input: %w", err)
 	}
 	return f.Name(), cleanup, nil
 }
 
-// input returns a path for a file argument: "-" reads stdin.
-func (e *Service) input(path string, stdin io.Reader) (string, func(), error) {
+// input returns a path for a file argument: "-" reads stdin, an
+// http(s):// URL is downloaded.
+func (e *Service) input(ctx context.Context, path string, stdin io.Reader) (string, func(), error) {
 	if path == "-" {
 		return e.spool(stdin)
+	}
+	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, path, nil)
+		if err != nil {
+			return "", nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: %w", path, err))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return "", nil, fmt.Errorf("download %s: %w", path, err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return "", nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("download %s: %s", path, resp.Status))
+		}
+		return e.spool(resp.Body)
 	}
 	if _, err := os.Stat(path); err != nil {
 		return "", nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("read %s: %w", path, errors.Unwrap(err)))
@@ -178,7 +195,7 @@ func (e *Service) Import(ctx context.Context, path, name string, o ImportOptions
 	if err := e.Open(); err != nil {
 		return "", err
 	}
-	p, cleanup, err := e.input(path, stdin)
+	p, cleanup, err := e.input(ctx, path, stdin)
 	if err != nil {
 		return "", err
 	}
@@ -196,7 +213,7 @@ func (e *Service) Load(ctx context.Context, path string, stdin io.Reader) ([]str
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
-	p, cleanup, err := e.input(path, stdin)
+	p, cleanup, err := e.input(ctx, path, stdin)
 	if err != nil {
 		return nil, err
 	}
@@ -396,6 +413,7 @@ type ImageInspect struct {
 	VirtualSize  int64                 `json:"VirtualSize"`
 	GraphDriver  map[string]string     `json:"GraphDriver"`
 	RootFS       InspectRootFS         `json:"RootFS"`
+	NamesHistory []string              `json:"NamesHistory"`
 	Labels       map[string]string     `json:"Labels"`
 	History      []imgspecv1.History   `json:"History"`
 	Annotations  map[string]string     `json:"Annotations,omitempty"`
@@ -421,7 +439,7 @@ func (e *Service) Inspect(name string) (*ImageInspect, error) {
 		Architecture: c.Architecture, Os: c.OS, Size: img.Size, VirtualSize: img.Size,
 		GraphDriver: map[string]string{"Name": e.Store.Driver()},
 		RootFS:      InspectRootFS{Type: c.RootFS.Type, Layers: c.RootFS.DiffIDs}, Labels: c.Config.Labels, History: c.History,
-		ManifestType: e.Store.ManifestType(img.ID),
+		ManifestType: e.Store.ManifestType(img.ID), NamesHistory: append([]string{}, img.NamesHistory...),
 	}
 	for _, n := range img.Names {
 		repo, tag := storage.SplitName(n)
