@@ -103,22 +103,28 @@ func InfraMain(args []string) error {
 // "container", "image", or "all" (a container first, as Podman looks).
 // With size, a container's record includes its writable layer's size.
 func (e *Engine) Inspect(ctx context.Context, ref, kind string, size bool) (any, error) {
-	if kind != "all" && kind != "container" && kind != "image" {
-		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--type %q: use container, image or all", kind))
+	// In Podman's order: a name may be a container's and an image's.
+	kinds := map[string]func() (any, error){
+		"container": func() (any, error) { return e.containers.Inspect(ctx, ref, size) },
+		"image":     func() (any, error) { return e.images.Inspect(ref) },
+		"volume":    func() (any, error) { return e.volumes.Inspect(ref) },
+		"network":   func() (any, error) { return e.networks.Inspect(ref) },
 	}
-	if kind == "image" {
-		return e.images.Inspect(ref)
+	order := []string{"container", "image", "volume", "network"}
+	if kind != "all" {
+		if kinds[kind] == nil {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--type %q: use container, image, volume, network or all", kind))
+		}
+		order = []string{kind}
 	}
-	data, err := e.containers.Inspect(ctx, ref, size)
-	if err == nil {
-		return data, nil
+	for _, k := range order {
+		obj, err := kinds[k]()
+		if err == nil || !errors.Is(err, errdefs.ErrNotFound) {
+			return obj, err
+		}
+		if kind != "all" {
+			return nil, err
+		}
 	}
-	if kind == "container" || !errors.Is(err, errdefs.ErrNotFound) {
-		return nil, err
-	}
-	img, err := e.images.Inspect(ref)
-	if errors.Is(err, errdefs.ErrNotFound) {
-		return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("no container or image named %q", ref))
-	}
-	return img, err
+	return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("no container, image, volume or network named %q", ref))
 }

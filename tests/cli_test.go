@@ -853,3 +853,26 @@ func TestLoadFromURL(t *testing.T) {
 		}
 	})
 }
+
+// TestInspectAnyKind: inspect finds a container, an image, a volume or
+// a network by name, in that order, or the kind --type names.
+func TestInspectAnyKind(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("volume", "create", "vol1")
+		s.must("network", "create", "net1")
+		if got := s.must("inspect", "--format", "{{.Name}} {{.Driver}}", "vol1"); got != "vol1 local\n" {
+			t.Errorf("inspect vol1: %q", got)
+		}
+		if got := s.must("inspect", "--format", "{{.name}}", "net1"); got != "net1\n" {
+			t.Errorf("inspect net1: %q", got)
+		}
+		if got := s.must("inspect", "--type", "volume", "--format", "{{.Name}}", "vol1"); got != "vol1\n" {
+			t.Errorf("inspect --type volume: %q", got)
+		}
+		wantError(t, s.scow("inspect", "--type", "network", "vol1"), 125, "vol1")
+		wantError(t, s.scow("inspect", "nosuch"), 125, "no container, image, volume or network")
+		wantError(t, s.scow("inspect", "--type", "pod", "x"), 125, "--type")
+	})
+}

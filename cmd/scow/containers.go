@@ -457,7 +457,7 @@ func inspectCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "Go template for each object"},
 			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "include the size of the writable layer"},
-			&cli.StringFlag{Name: "type", Aliases: []string{"t"}, Value: "all", Usage: "container, image or all"},
+			&cli.StringFlag{Name: "type", Aliases: []string{"t"}, Value: "all", Usage: "container, image, volume, network or all"},
 			latestFlag(),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
