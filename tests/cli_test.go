@@ -876,3 +876,23 @@ func TestInspectAnyKind(t *testing.T) {
 		wantError(t, s.scow("inspect", "--type", "pod", "x"), 125, "--type")
 	})
 }
+
+// TestCpBetweenContainersAndContainerenv: cp from one container to
+// another, and the /run/.containerenv every container has.
+func TestCpBetweenContainersAndContainerenv(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "--name", "from", "busybox", "sh", "-c", "mkdir -p /d/sub && echo one > /d/sub/f && echo two > /x")
+		s.must("create", "--name", "to", "busybox", "sh", "-c", "cat /y /dir/sub/f")
+		s.must("cp", "from:/x", "to:/y")
+		s.must("cp", "from:/d", "to:/dir")
+		if got := s.must("start", "-a", "to"); got != "two\none\n" {
+			t.Errorf("files copied between containers: %q", got)
+		}
+		wantError(t, s.scow("cp", "from:/nosuch", "to:/"), 125, "nosuch")
+		if got := s.must("run", "--rm", "busybox", "sh", "-c", "test -f /run/.containerenv && echo there"); got != "there\n" {
+			t.Errorf("/run/.containerenv: %q", got)
+		}
+	})
+}

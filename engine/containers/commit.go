@@ -187,7 +187,7 @@ func (e *Service) Diff(ref string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	ours := map[string]bool{specgen.InitDest: true}
+	ours := map[string]bool{specgen.InitDest: true, ContainerEnvPath: true}
 	for _, f := range netns.Files(cfg.NoHosts, cfg.NoHostname) {
 		ours["/etc/"+f] = true
 	}

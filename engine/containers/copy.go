@@ -47,26 +47,53 @@ func SplitCopyArg(arg string) (container, p string) {
 }
 
 // Copy copies a file or directory between a container (running or not)
-// and the host, following Docker's rules for trailing slashes and
-// existing directories. "-" as the host side is a tar stream: read from
-// stdin into the container, written to stdout from it. Container paths
-// are resolved inside the container's root, symlinks included.
+// and the host, or between two containers, following Docker's rules for
+// trailing slashes and existing directories. "-" as the host side is a
+// tar stream: read from stdin into the container, written to stdout from
+// it. Container paths are resolved inside the container's root,
+// symlinks included.
 func (e *Service) Copy(ctx context.Context, src, dst string, o CopyOptions, stdin io.Reader, stdout io.Writer) error {
 	srcCtr, srcPath := SplitCopyArg(src)
 	dstCtr, dstPath := SplitCopyArg(dst)
-	switch {
-	case srcCtr != "" && dstCtr != "":
-		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("cp: copying between containers is not supported: copy to the host first"))
-	case srcCtr == "" && dstCtr == "":
+	if srcCtr == "" && dstCtr == "" {
 		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("cp: one side must be CONTAINER:PATH"))
 	}
 	if err := e.Open(); err != nil {
 		return err
 	}
+	if srcCtr != "" && dstCtr != "" {
+		return e.copyBetween(srcCtr, srcPath, dstCtr, dstPath, o)
+	}
 	if srcCtr != "" {
 		return e.copyOut(srcCtr, srcPath, dstPath, o, stdout)
 	}
 	return e.copyIn(srcPath, dstCtr, dstPath, o, stdin)
+}
+
+// copyBetween copies from one container to another through a directory
+// of the run root: out under the source's own name, then in by the same
+// rules as from the host.
+func (e *Service) copyBetween(srcCtr, srcPath, dstCtr, dstPath string, o CopyOptions) error {
+	if srcPath == "-" || dstPath == "-" {
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("cp: a tar stream (-) goes between a container and the host"))
+	}
+	tmp, err := os.MkdirTemp(e.Opts.RunRoot, "cp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	base := path.Base(path.Clean("/" + srcPath))
+	if base == "/" {
+		base = "root"
+	}
+	staged := filepath.Join(tmp, base)
+	if err := e.copyOut(srcCtr, srcPath, staged, o, nil); err != nil {
+		return err
+	}
+	if strings.HasSuffix(srcPath, "/.") {
+		staged += "/." // the directory's contents, as asked
+	}
+	return e.copyIn(staged, dstCtr, dstPath, o, nil)
 }
 
 // containerPath resolves p inside container cfg: under one of its bind

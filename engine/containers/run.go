@@ -348,6 +348,13 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	if cfg.TZ != "" {
 		mounts = append(mounts, oci.BindMount(cfg.TZ, "/etc/localtime", true))
 	}
+	// Podman's sign to programs that they run in a container; empty
+	// unless privileged, as Podman's.
+	containerenv := filepath.Join(e.Rec.Dir(cfg.ID), "containerenv")
+	if err := os.WriteFile(containerenv, nil, 0o644); err != nil {
+		return nil, fmt.Errorf("write /run/.containerenv: %w", err)
+	}
+	mounts = append(mounts, oci.BindMount(containerenv, ContainerEnvPath, true))
 	accounts, err := e.accountFiles(cfg, rootfs, *user)
 	if err != nil {
 		return nil, err
@@ -385,6 +392,10 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	opts = append(opts, oci.WithDefaultSeccomp())
 	return oci.New(opts...)
 }
+
+// ContainerEnvPath is the file that tells programs they run in a
+// container, as Podman's.
+const ContainerEnvPath = "/run/.containerenv"
 
 // containerEnv is a new container's environment: the image's (less what
 // --unsetenv and --unsetenv-all drop), with --env-merge's entries
