@@ -127,6 +127,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "remote", Aliases: []string{"r"}, Usage: "use a remote service (scow has no remote mode)"},
 			&cli.StringFlag{Name: "connection", Aliases: []string{"c"}, Usage: "remote connection (scow has no remote mode)"},
 			&cli.StringFlag{Name: "identity", Usage: "remote connection's key (scow has no remote mode)"},
+			&cli.StringFlag{Name: "ssh", Usage: "remote connection's ssh mode (scow has no remote mode)"},
 		},
 		Before: globalFlags,
 		Commands: []*cli.Command{
@@ -186,7 +187,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 
 // globalFlags applies the flags that hold for every command.
 func globalFlags(c *cli.Context) error {
-	for _, f := range []string{"url", "remote", "connection", "identity"} {
+	for _, f := range []string{"url", "remote", "connection", "identity", "ssh"} {
 		if c.IsSet(f) {
 			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--%s: scow has no remote mode: it runs containers on this machine; run scow there", f))
 		}
