@@ -225,8 +225,8 @@ func (n *Network) startBridge(o Options) error {
 		hosts = filepath.Join(o.Dir, "hosts")
 	}
 	for i, c := range o.Nets {
-		mac := ""
-		if i == 0 {
+		mac := o.Attachments[i].MAC
+		if i == 0 && o.MacAddress != "" {
 			mac = o.MacAddress
 		}
 		ep, err := o.Bridges.Attach(c, o.Attachments[i], Joiner{

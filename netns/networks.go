@@ -272,6 +272,9 @@ type Attachment struct {
 	Aliases []string `json:"aliases,omitempty"`
 	// IP is the --ip address asked for; empty takes the next free one.
 	IP string `json:"ip,omitempty"`
+	// MAC is the address asked for by network connect --mac-address;
+	// empty follows from the IP.
+	MAC string `json:"mac,omitempty"`
 }
 
 // HostRanges are the ranges of the host's own interfaces, which a new

@@ -896,3 +896,25 @@ func TestCpBetweenContainersAndContainerenv(t *testing.T) {
 		}
 	})
 }
+
+// TestConnectMacAddress: network connect --mac-address, at once and at
+// the next start.
+func TestConnectMacAddress(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("network", "create", "one")
+		s.must("network", "create", "two")
+		s.must("run", "-d", "--name", "c", "--network", "one", "busybox", "sleep", "300")
+		s.must("network", "connect", "--mac-address", "02:42:ac:11:00:42", "two", "c")
+		if got := s.must("exec", "c", "cat", "/sys/class/net/eth1/address"); got != "02:42:ac:11:00:42\n" {
+			t.Errorf("eth1's MAC after connect: %q", got)
+		}
+		s.must("restart", "-t", "0", "c")
+		if got := s.must("exec", "c", "cat", "/sys/class/net/eth1/address"); got != "02:42:ac:11:00:42\n" {
+			t.Errorf("eth1's MAC after a restart: %q", got)
+		}
+		wantError(t, s.scow("network", "connect", "--mac-address", "zz", "one", "c"), 125, "--mac-address")
+		s.must("rm", "-f", "-t", "0", "c")
+	})
+}

@@ -200,12 +200,13 @@ func networkCommand() *cli.Command {
 				Flags: []cli.Flag{
 					&cli.StringSliceFlag{Name: "alias", Usage: "another name the container has on the network"},
 					&cli.StringFlag{Name: "ip", Usage: "the container's address on the network"},
+					&cli.StringFlag{Name: "mac-address", Usage: "the container's MAC address on the network"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 					if err := exactArgs(c, 2, 2, "network connect [OPTIONS] NETWORK CONTAINER"); err != nil {
 						return err
 					}
-					return e.Containers().ConnectNetwork(c.Context, c.Args().Get(0), c.Args().Get(1), c.StringSlice("alias"), c.String("ip"))
+					return e.Containers().ConnectNetwork(c.Context, c.Args().Get(0), c.Args().Get(1), c.StringSlice("alias"), c.String("ip"), c.String("mac-address"))
 				}),
 			},
 			{

@@ -11,10 +11,10 @@ import (
 	"github.com/scow-project/scow/netns"
 )
 
-// ConnectNetwork puts a container on one more network: at once if it
-// runs, and at each start.
-func (e *Service) ConnectNetwork(ctx context.Context, netRef, ref string, aliases []string, ip string) error {
-	c, a, err := e.networks.Attachment(netRef, aliases, ip)
+// ConnectNetwork puts a container on one more network, with ip and mac
+// when given: at once if it runs, and at each start.
+func (e *Service) ConnectNetwork(ctx context.Context, netRef, ref string, aliases []string, ip, mac string) error {
+	c, a, err := e.networks.Attachment(netRef, aliases, ip, mac)
 	if err != nil {
 		return err
 	}
@@ -35,7 +35,7 @@ func (e *Service) ConnectNetwork(ctx context.Context, netRef, ref string, aliase
 			}
 			defer release()
 			if _, err := e.Bridges().Attach(c, a, netns.Joiner{
-				ID: cfg.ID, Name: cfg.Name, Hostname: cfg.Hostname, Hosts: hosts, Pin: netns.Path(e.NetnsDir(), cfg.ID),
+				ID: cfg.ID, Name: cfg.Name, Hostname: cfg.Hostname, Hosts: hosts, Pin: netns.Path(e.NetnsDir(), cfg.ID), MAC: a.MAC,
 			}); err != nil {
 				return errdefs.WithClass(errdefs.ErrInvalid, err)
 			}

@@ -259,7 +259,7 @@ func (e *Service) Prune(filters []string) ([]string, error) {
 
 // Attachment checks a container's place on a named network: the network
 // exists and the address, if one is asked for, is in it.
-func (e *Service) Attachment(ref string, aliases []string, ip string) (*NetConfig, netns.Attachment, error) {
+func (e *Service) Attachment(ref string, aliases []string, ip, mac string) (*NetConfig, netns.Attachment, error) {
 	c, err := e.Inspect(ref)
 	if err != nil {
 		return nil, netns.Attachment{}, err
@@ -275,7 +275,14 @@ func (e *Service) Attachment(ref string, aliases []string, ip string) (*NetConfi
 			return nil, netns.Attachment{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network-alias %q: %w", a, err))
 		}
 	}
-	return c, netns.Attachment{Network: c.Name, Aliases: aliases, IP: ip}, nil
+	if mac != "" {
+		hw, err := stdnet.ParseMAC(mac)
+		if err != nil || len(hw) != 6 {
+			return nil, netns.Attachment{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--mac-address %q: give an Ethernet address such as 02:42:ac:11:00:02", mac))
+		}
+		mac = hw.String()
+	}
+	return c, netns.Attachment{Network: c.Name, Aliases: aliases, IP: ip, MAC: mac}, nil
 }
 
 // CreateRecord writes a new container's record while no
