@@ -15,11 +15,12 @@
 //
 // Each holds one concept; an arrow is "imports".
 //
-//	engine (wiring) -> containers, images, volumes, networks, monitor
+//	engine (wiring) -> containers, contents, images, volumes, networks, monitor
+//	contents        -> containers, images, volumes, specgen
 //	containers      -> images, volumes, networks, monitor, specgen, attach, logfile
 //	monitor         -> attach, logfile
-//	volumes, networks -> specgen (labels and options)
-//	containers, images, volumes, networks, monitor -> internal/backend
+//	images, volumes, networks -> specgen (labels, options, times)
+//	containers, contents, images, volumes, networks, monitor -> internal/backend
 //	internal/backend, specgen, monitor, ... -> record -> errdefs
 //	storage, netns, oci: leaves, importing no engine package
 //
@@ -27,8 +28,10 @@
 //
 //   - containers: the container lifecycle, create (from a specgen.Spec),
 //     start, attach, exec, stop, kill, restart, wait, rm, rename, prune,
-//     and what reads or copies a container (list, inspect, logs, top,
-//     port, cp, diff, export, commit, mount); it is the monitor's Runner.
+//     and what tells about a container (list, inspect, logs, top, port);
+//     it is the monitor's Runner.
+//   - contents: a container's files: cp, diff, commit, export, mount,
+//     unmount, unshare.
 //   - specgen: the typed create request, Spec, and the pure parsers of
 //     run's values. Builds, pods, kube play, compose and an API produce
 //     a Spec and call containers' CreateSpec.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/scow-project/scow/engine/containers"
+	"github.com/scow-project/scow/engine/contents"
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/images"
 	"github.com/scow-project/scow/engine/internal/backend"
@@ -30,6 +31,7 @@ type Config = backend.Config
 type Engine struct {
 	b          *backend.Backend
 	containers *containers.Service
+	contents   *contents.Service
 	images     *images.Service
 	volumes    *volumes.Service
 	networks   *networks.Service
@@ -44,12 +46,16 @@ func New(o Options) (*Engine, error) {
 	}
 	e := &Engine{b: b, images: images.New(b), volumes: volumes.New(b), networks: networks.New(b)}
 	e.containers = containers.New(b, e.images, e.volumes, e.networks)
+	e.contents = contents.New(b, e.containers, e.volumes)
 	b.RemoveContainer = e.containers.ForceRemove
 	return e, nil
 }
 
 // Containers are the engine's containers.
 func (e *Engine) Containers() *containers.Service { return e.containers }
+
+// Contents are what reads and writes the engine's containers' files.
+func (e *Engine) Contents() *contents.Service { return e.contents }
 
 // Images are the engine's images.
 func (e *Engine) Images() *images.Service { return e.images }

@@ -32,18 +32,21 @@ func TestImportDirection(t *testing.T) {
 		// cmd parses flags into the engine's request types and formats
 		// what the services return, records included.
 		"cmd": {"engine", "engine/errdefs", "engine/record", "engine/attach", "engine/containers",
-			"engine/images", "engine/volumes", "engine/networks", "engine/specgen"},
+			"engine/contents", "engine/images", "engine/volumes", "engine/networks", "engine/specgen"},
 		// The facade wires the services, runs the re-executed helpers and
 		// does what spans them (system prune, df, reset).
 		"engine": {"storage", "netns", "oci", "engine/errdefs", "engine/record", "engine/internal/backend",
-			"engine/internal/userns", "engine/containers", "engine/images", "engine/volumes",
+			"engine/internal/userns", "engine/containers", "engine/contents", "engine/images", "engine/volumes",
 			"engine/networks", "engine/monitor", "engine/specgen"},
 		// Containers use every other service; nothing uses containers but
 		// the facade.
-		"engine/containers": {"storage", "netns", "oci", "engine/errdefs", "engine/record",
+		"engine/containers": {"netns", "oci", "engine/errdefs", "engine/record",
 			"engine/internal/backend", "engine/internal/userns", "engine/internal/testhook",
 			"engine/attach", "engine/logfile", "engine/monitor", "engine/specgen",
 			"engine/images", "engine/volumes", "engine/networks"},
+		// Files in and out of containers build on the containers.
+		"engine/contents": {"storage", "netns", "engine/errdefs", "engine/record", "engine/internal/backend",
+			"engine/internal/userns", "engine/containers", "engine/images", "engine/volumes", "engine/specgen"},
 		// The monitor runs one container; it never reaches the services.
 		"engine/monitor": {"netns", "oci", "engine/errdefs", "engine/record", "engine/internal/backend",
 			"engine/internal/userns", "engine/internal/testhook", "engine/attach", "engine/logfile"},

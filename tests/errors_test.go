@@ -35,8 +35,9 @@ func TestUserErrors(t *testing.T) {
 			{"save to unknown format", []string{"save", "--format", "zip", "-o", "/tmp/x.tar", "busybox"}, []string{"zip"}},
 			{"save of unknown image", []string{"save", "-o", "/tmp/x.tar", "nosuch"}, []string{"nosuch"}},
 			{"missing run image", []string{"run"}, []string{"usage"}},
-			{"inspect of nothing", []string{"inspect", "nosuchthing"}, []string{"no container or image", "nosuchthing"}},
-			{"inspect of a bad type", []string{"inspect", "--type", "volume", "busybox"}, []string{"--type"}},
+			{"inspect of nothing", []string{"inspect", "nosuchthing"}, []string{"no container, image, volume or network", "nosuchthing"}},
+			{"inspect of a bad type", []string{"inspect", "--type", "bogus", "busybox"}, []string{"--type"}},
+			{"inspect of the wrong kind", []string{"inspect", "--type", "volume", "busybox"}, []string{"no such volume", "busybox"}},
 			// Fails once the layer is made: all of it is undone.
 			{"cidfile in a missing directory", []string{"create", "--cidfile", "/nonexistent/dir/cid", "busybox", "true"}, []string{"/nonexistent/dir/cid"}},
 		}

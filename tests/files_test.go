@@ -436,7 +436,8 @@ func TestCopy(t *testing.T) {
 		if got := s.must("cp", "c:/d/sub/b", "-"); !strings.Contains(got, "b\n") {
 			t.Errorf("cp from a stopped container: %q", got)
 		}
-		wantError(t, s.scow("cp", "c:/a", "c:/b"), 125, "between containers")
+		// Between containers, a missing source is named.
+		wantError(t, s.scow("cp", "c:/a", "c:/b"), 125, "c:/a does not exist")
 		// Nothing is written through a read-only mount or rootfs.
 		s.must("create", "--name", "ro", "--read-only", "-v", out+":/host:ro", "--tmpfs", "/scratch", "busybox", "true")
 		wantError(t, s.scow("cp", in, "ro:/host/"), 125, "read-only")

@@ -79,6 +79,15 @@ func timeoutFlag(c *cli.Context) *int {
 	return &t
 }
 
+// moreContainers is containerArgs' max for a command whose further
+// arguments are containers too: any number, none with --latest.
+func moreContainers(c *cli.Context) int {
+	if c.Bool("latest") {
+		return 0
+	}
+	return -1
+}
+
 // eachContainer runs fn for every selected container, prints what fn
 // returns, and goes on past failures: the last error decides the exit
 // code, the others are printed as they come. With --ignore, a container
@@ -278,7 +287,7 @@ func logsCommand() *cli.Command {
 			latestFlag(),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			first, more, err := containerArgs(c, e, 0, -1, "logs [OPTIONS] CONTAINER [CONTAINER...]")
+			first, more, err := containerArgs(c, e, 0, moreContainers(c), "logs [OPTIONS] CONTAINER [CONTAINER...]")
 			if err != nil {
 				return err
 			}
@@ -461,7 +470,7 @@ func inspectCommand() *cli.Command {
 			latestFlag(),
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			first, more, err := containerArgs(c, e, 0, -1, "inspect [OPTIONS] NAME [NAME...]")
+			first, more, err := containerArgs(c, e, 0, moreContainers(c), "inspect [OPTIONS] NAME [NAME...]")
 			if err != nil {
 				return err
 			}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/scow-project/scow/engine"
-	"github.com/scow-project/scow/engine/containers"
+	"github.com/scow-project/scow/engine/contents"
 	"github.com/urfave/cli/v2"
 )
 
@@ -30,7 +30,7 @@ func commitCommand() *cli.Command {
 			if err := exactArgs(c, 1, 2, "commit [OPTIONS] CONTAINER [IMAGE]"); err != nil {
 				return err
 			}
-			id, err := e.Containers().Commit(c.Context, c.Args().Get(0), c.Args().Get(1), containers.CommitOptions{
+			id, err := e.Contents().Commit(c.Context, c.Args().Get(0), c.Args().Get(1), contents.CommitOptions{
 				Changes: c.StringSlice("change"), Author: c.String("author"), Message: c.String("message"), Pause: c.Bool("pause"),
 				Format: c.String("format"), IIDFile: c.String("iidfile"), IncludeVolumes: c.Bool("include-volumes"), ConfigFile: c.String("config"),
 			})
@@ -57,7 +57,7 @@ func diffCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			changes, err := e.Containers().Diff(ref)
+			changes, err := e.Contents().Diff(ref)
 			if err != nil {
 				return err
 			}
@@ -90,7 +90,7 @@ func exportCommand() *cli.Command {
 			if c.String("output") == "" && isTerminalWriter(c.App.Writer) {
 				return fmt.Errorf("export: refusing to write a tar archive to a terminal: use -o FILE or redirect")
 			}
-			return e.Containers().Export(c.Args().First(), c.String("output"), c.App.Writer)
+			return e.Contents().Export(c.Args().First(), c.String("output"), c.App.Writer)
 		}),
 	}
 }
@@ -106,7 +106,7 @@ func mountCommand() *cli.Command {
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if c.NArg() == 0 && !c.Bool("all") && !c.Bool("latest") {
-				mounted, err := e.Containers().Mounted()
+				mounted, err := e.Contents().Mounted()
 				if err != nil {
 					return err
 				}
@@ -129,7 +129,7 @@ func mountCommand() *cli.Command {
 				}
 				return printTemplate(c.App.Writer, format, rows, nil, false)
 			}
-			return eachContainer(c, e, selection(c, false), e.Containers().Mount)
+			return eachContainer(c, e, selection(c, false), e.Contents().Mount)
 		}),
 	}
 }
@@ -146,7 +146,7 @@ func unmountCommand() *cli.Command {
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			return eachContainer(c, e, selection(c, false), func(ref string) (string, error) {
-				return e.Containers().Unmount(ref, c.Bool("force"))
+				return e.Contents().Unmount(ref, c.Bool("force"))
 			})
 		}),
 	}
@@ -173,13 +173,13 @@ func unshareCommand() *cli.Command {
 					return cli.ShowCommandHelp(c, c.Command.Name)
 				case "--":
 					args = args[1:]
-					return e.Containers().Unshare(args, netns)
+					return e.Contents().Unshare(args, netns)
 				default:
 					return fmt.Errorf("unshare: unknown flag %s: give it after the command", args[0])
 				}
 				args = args[1:]
 			}
-			return e.Containers().Unshare(args, netns)
+			return e.Contents().Unshare(args, netns)
 		}),
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/scow-project/scow/engine"
-	"github.com/scow-project/scow/engine/containers"
+	"github.com/scow-project/scow/engine/contents"
 	"github.com/scow-project/scow/engine/volumes"
 	"github.com/urfave/cli/v2"
 )
@@ -201,8 +201,8 @@ func cpCommand() *cli.Command {
 			if err := exactArgs(c, 2, 2, "cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-, or SRC_PATH|- CONTAINER:DEST_PATH"); err != nil {
 				return err
 			}
-			o := containers.CopyOptions{Archive: c.Bool("archive"), FollowLink: c.Bool("follow-link"), Overwrite: c.Bool("overwrite")}
-			return e.Containers().Copy(c.Context, c.Args().Get(0), c.Args().Get(1), o, c.App.Reader, c.App.Writer)
+			o := contents.CopyOptions{Archive: c.Bool("archive"), FollowLink: c.Bool("follow-link"), Overwrite: c.Bool("overwrite")}
+			return e.Contents().Copy(c.Context, c.Args().Get(0), c.Args().Get(1), o, c.App.Reader, c.App.Writer)
 		}),
 	}
 }

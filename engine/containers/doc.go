@@ -1,10 +1,11 @@
 // Package containers is the container lifecycle: create from a
 // specgen.Spec, start under a monitor, attach, exec, stop, kill, restart,
-// wait, remove, rename, prune; and what reads or copies a container's
-// contents (list, inspect, logs, top, port, cp, diff, export, commit,
-// mount). It works on the records of engine/record, images, volumes and
+// wait, remove, rename, prune, and how commands pick containers
+// (Selection); and what tells about them (list, inspect, logs, top,
+// port). It works on the records of engine/record, images, volumes and
 // networks through their packages, and the runtime through the monitor,
-// for which it implements monitor.Runner.
+// for which it implements monitor.Runner. Their files are
+// engine/contents'.
 package containers
 
 import (

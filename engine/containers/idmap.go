@@ -24,9 +24,9 @@ func specIDMaps(m []idtools.IDMap) []specs.LinuxIDMapping {
 	return out
 }
 
-// toNamespace is what container ID id is in our namespace: itself
+// ToNamespace is what container ID id is in our namespace: itself
 // without a mapping, 65534 (nobody) when the mapping lacks it.
-func toNamespace(m []specs.LinuxIDMapping, id uint32) int {
+func ToNamespace(m []specs.LinuxIDMapping, id uint32) int {
 	if len(m) == 0 {
 		return int(id)
 	}

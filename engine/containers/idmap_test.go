@@ -22,7 +22,7 @@ func TestNamespaceTranslation(t *testing.T) {
 		{"keep-id above the user", keep, 1001, 1001},
 		{"--uidmap", specIDMaps([]idtools.IDMap{{ContainerID: 0, HostID: 5000, Size: 10}}), 3, 5003},
 	} {
-		if got := toNamespace(tc.m, uint32(tc.container)); got != tc.ours {
+		if got := ToNamespace(tc.m, uint32(tc.container)); got != tc.ours {
 			t.Errorf("%s: toNamespace(%d) = %d, want %d", tc.name, tc.container, got, tc.ours)
 		}
 		if got := fromNamespace(tc.m, tc.ours); got != tc.container {
@@ -34,7 +34,7 @@ func TestNamespaceTranslation(t *testing.T) {
 	if got := fromNamespace(m, 0); got != 65534 {
 		t.Errorf("an unmapped ID of ours is %d in the container, want 65534", got)
 	}
-	if got := toNamespace(m, 10); got != 65534 {
+	if got := ToNamespace(m, 10); got != 65534 {
 		t.Errorf("an unmapped container ID is %d of ours, want 65534", got)
 	}
 }

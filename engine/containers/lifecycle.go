@@ -52,8 +52,8 @@ func (e *Service) Lookup(ref string) (string, error) {
 	return "", errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("no container with name or ID %q found", ref))
 }
 
-// lookupConfig resolves ref and reads the container's container.json.
-func (e *Service) lookupConfig(ref string) (*record.Config, error) {
+// Config resolves ref and reads the container's container.json.
+func (e *Service) Config(ref string) (*record.Config, error) {
 	id, err := e.Lookup(ref)
 	if err != nil {
 		return nil, err
@@ -108,8 +108,8 @@ func needsMonitor(st *record.State) bool {
 	return st.Status == record.StatusRunning || st.Status == record.StatusRestarting || st.RuntimeState
 }
 
-// state loads a container's state, reconciled under its lock.
-func (e *Service) state(ctx context.Context, id string) (*record.State, error) {
+// State loads a container's State, reconciled under its lock.
+func (e *Service) State(ctx context.Context, id string) (*record.State, error) {
 	st, err := e.Rec.LoadState(id)
 	if err != nil || !needsMonitor(st) || record.Alive(st.MonitorPid, st.MonitorStart) {
 		return st, err
@@ -152,7 +152,7 @@ func (e *Service) Start(ctx context.Context, ref string, streams *attach.Streams
 	if err != nil {
 		return err
 	}
-	st, err := e.state(ctx, id)
+	st, err := e.State(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func (e *Service) running(ctx context.Context, ref string) (string, *record.Stat
 	if err != nil {
 		return "", nil, err
 	}
-	st, err := e.state(ctx, id)
+	st, err := e.State(ctx, id)
 	if err != nil {
 		return "", nil, err
 	}
@@ -251,7 +251,7 @@ func (e *Service) Kill(ctx context.Context, ref string, sig unix.Signal) error {
 // (nil: the container's own, 10 s by default), and waits for the exit.
 // The restart policy does not bring a stopped container back.
 func (e *Service) Stop(ctx context.Context, ref string, timeout *int) error {
-	cfg, err := e.lookupConfig(ref)
+	cfg, err := e.Config(ref)
 	if err != nil {
 		return err
 	}
@@ -318,7 +318,7 @@ func (e *Service) waitExit(ctx context.Context, id string, d time.Duration) bool
 	until, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	for b := newBackoff(5*time.Millisecond, 100*time.Millisecond); ; {
-		st, err := e.state(ctx, id)
+		st, err := e.State(ctx, id)
 		if err != nil || (st.Status != record.StatusRunning && st.Status != record.StatusRestarting) {
 			return true
 		}
@@ -536,7 +536,7 @@ func (e *Service) Wait(ctx context.Context, ref string, o WaitOptions) (int, err
 		interval = 100 * time.Millisecond
 	}
 	for b := newBackoff(min(5*time.Millisecond, interval), interval); ; {
-		st, err := e.state(ctx, id)
+		st, err := e.State(ctx, id)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				return 0, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("container %s was removed", ref))

@@ -59,7 +59,7 @@ var sorters = map[string]func(a, b Container) bool{
 // List returns containers, newest first. A record that cannot be read is
 // listed with its error instead of failing the list.
 func (e *Service) List(ctx context.Context, o ListOptions) ([]Container, error) {
-	match, err := parseFilters(o.Filters, time.Now(), e.lookupConfig)
+	match, err := parseFilters(o.Filters, time.Now(), e.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func (e *Service) listOne(ctx context.Context, de os.DirEntry, all bool) *Contai
 	cfg, err := e.Rec.LoadConfig(id)
 	if err == nil {
 		c.Config = cfg
-		c.State, err = e.state(ctx, id)
+		c.State, err = e.State(ctx, id)
 	}
 	// A create that died leaves a record that never got its name.
 	if err == nil && c.State.Status == record.StatusCreated && e.Rec.HalfCreated(cfg) {
@@ -248,12 +248,12 @@ func parseFilters(filters []string, now time.Time, lookup func(ref string) (*rec
 
 // Get returns one container's record.
 func (e *Service) Get(ctx context.Context, ref string) (*Container, error) {
-	cfg, err := e.lookupConfig(ref)
+	cfg, err := e.Config(ref)
 	if err != nil {
 		return nil, err
 	}
 	id := cfg.ID
-	st, err := e.state(ctx, id)
+	st, err := e.State(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("read state of container %.12s: %w", id, err)
 	}

@@ -31,7 +31,7 @@ type LogOptions struct {
 // Logs writes a container's output to stdout and stderr, each line to the
 // stream it came from.
 func (e *Service) Logs(ctx context.Context, ref string, o LogOptions, stdout, stderr io.Writer) error {
-	cfg, err := e.lookupConfig(ref)
+	cfg, err := e.Config(ref)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (e *Service) Logs(ctx context.Context, ref string, o LogOptions, stdout, st
 	if err != nil {
 		return fmt.Errorf("read log of %s: %w", ref, err)
 	}
-	st, err := e.state(ctx, id)
+	st, err := e.State(ctx, id)
 	running := err == nil && needsMonitor(st)
 	if !running {
 		r.Flush(collect) // the output is complete: a last line without newline
@@ -86,7 +86,7 @@ func (e *Service) follow(ctx context.Context, id, path string, offset int64, r *
 		ino = st.Sys().(*syscall.Stat_t).Ino
 	}
 	for b := newBackoff(10*time.Millisecond, 200*time.Millisecond); ; {
-		state, err := e.state(ctx, id)
+		state, err := e.State(ctx, id)
 		done := err != nil || state.Status != record.StatusRunning && state.Status != record.StatusRestarting
 		f, err := os.Open(path)
 		if err == nil {

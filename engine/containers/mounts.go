@@ -29,7 +29,7 @@ func (e *Service) completeMounts(mounts []record.Mount, volumesFrom []string, im
 	}
 	for _, ref := range volumesFrom {
 		name, mode, _ := strings.Cut(ref, ":") // checked by Spec.Check
-		other, err := e.lookupConfig(name)
+		other, err := e.Config(name)
 		if err != nil {
 			return nil, fmt.Errorf("--volumes-from: %w", err)
 		}
@@ -102,7 +102,7 @@ func (e *Service) specMounts(cfg *record.Config, rootfs string, uid, gid uint32)
 				continue
 			}
 			if v.NeedsCopyUp {
-				owner := [2]int{toNamespace(cfg.UIDMap, uid), toNamespace(cfg.GIDMap, gid)}
+				owner := [2]int{ToNamespace(cfg.UIDMap, uid), ToNamespace(cfg.GIDMap, gid)}
 				if err := e.volumes.FirstUse(v, vm, rootfs, m.Destination, m.Has("nocopy"), owner); err != nil {
 					return nil, err
 				}
@@ -113,7 +113,7 @@ func (e *Service) specMounts(cfg *record.Config, rootfs string, uid, gid uint32)
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("bind mount source of %s: %w", m.Destination, err))
 		}
 		if m.Has("U") {
-			if err := chownTree(m.Source, toNamespace(cfg.UIDMap, uid), toNamespace(cfg.GIDMap, gid)); err != nil {
+			if err := chownTree(m.Source, ToNamespace(cfg.UIDMap, uid), ToNamespace(cfg.GIDMap, gid)); err != nil {
 				return nil, fmt.Errorf("chown %s for the container's user (U): %w", m.Source, err)
 			}
 		}

@@ -89,7 +89,7 @@ func (e *Service) Network(ctx context.Context, cfg *record.Config, rootfs string
 		if err != nil {
 			return nil, fmt.Errorf("--network container:%.12s: %w", mode.Target, err)
 		}
-		st, err := e.state(ctx, owner.ID)
+		st, err := e.State(ctx, owner.ID)
 		if err != nil || st.Status != record.StatusRunning {
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network container:%s: that container is not running: start it first", owner.Name))
 		}

@@ -174,7 +174,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	hostname := s.Hostname
 	switch mode.Kind {
 	case netns.ModeContainer:
-		owner, err := e.lookupConfig(mode.Target)
+		owner, err := e.Config(mode.Target)
 		if err != nil {
 			return nil, fmt.Errorf("--network container: %w", err)
 		}
@@ -187,7 +187,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	}
 	var requires []string
 	for _, r := range s.Requires {
-		dep, err := e.lookupConfig(r)
+		dep, err := e.Config(r)
 		if err != nil {
 			return nil, fmt.Errorf("--requires: %w", err)
 		}

@@ -1,4 +1,4 @@
-package containers
+package contents
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/scow-project/scow/engine/containers"
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/images"
 	"github.com/scow-project/scow/engine/internal/backend"
@@ -58,7 +59,7 @@ func (e *Service) Commit(ctx context.Context, ref, name string, o CommitOptions)
 	if err := e.Open(); err != nil {
 		return "", err
 	}
-	cfg, err := e.lookupConfig(ref)
+	cfg, err := e.containers.Config(ref)
 	if err != nil {
 		return "", err
 	}
@@ -86,7 +87,7 @@ func (e *Service) Commit(ctx context.Context, ref, name string, o CommitOptions)
 	}
 	applyImageChanges(&ic, ch)
 	if o.Pause {
-		if st, err := e.state(ctx, cfg.ID); err == nil && st.Status == record.StatusRunning {
+		if st, err := e.containers.State(ctx, cfg.ID); err == nil && st.Status == record.StatusRunning {
 			rt, err := e.Runtime()
 			if err != nil {
 				return "", err
@@ -179,7 +180,7 @@ func (e *Service) Diff(ref string) ([]Change, error) {
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
-	cfg, err := e.lookupConfig(ref)
+	cfg, err := e.containers.Config(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +188,7 @@ func (e *Service) Diff(ref string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	ours := map[string]bool{specgen.InitDest: true, ContainerEnvPath: true}
+	ours := map[string]bool{specgen.InitDest: true, containers.ContainerEnvPath: true}
 	for _, f := range netns.Files(cfg.NoHosts, cfg.NoHostname) {
 		ours["/etc/"+f] = true
 	}
@@ -268,7 +269,7 @@ func (e *Service) mountable(ref string) (string, error) {
 	if err := e.Open(); err != nil {
 		return "", err
 	}
-	cfg, err := e.lookupConfig(ref)
+	cfg, err := e.containers.Config(ref)
 	if err != nil {
 		return "", err
 	}

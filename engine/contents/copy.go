@@ -1,4 +1,4 @@
-package containers
+package contents
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/scow-project/scow/engine/containers"
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/netns"
@@ -165,7 +166,7 @@ func resolveIn(root, rel, original string, follow bool) (string, error) {
 // mountedContainer looks a container up and mounts its rootfs; release
 // unmounts it.
 func (e *Service) mountedContainer(ref string) (cfg *record.Config, rootfs string, release func(), err error) {
-	cfg, err = e.lookupConfig(ref)
+	cfg, err = e.containers.Config(ref)
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -287,7 +288,7 @@ func (e *Service) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.R
 		content, err = archive.TarWithOptions(dir, &archive.TarOptions{
 			IncludeFiles: []string{base}, IncludeSourceDir: true,
 			RebaseNames: map[string]string{base: info.RebaseName},
-			ChownOpts:   &idtools.IDPair{UID: toNamespace(t.cfg.UIDMap, 0), GID: toNamespace(t.cfg.GIDMap, 0)},
+			ChownOpts:   &idtools.IDPair{UID: containers.ToNamespace(t.cfg.UIDMap, 0), GID: containers.ToNamespace(t.cfg.GIDMap, 0)},
 		})
 	}
 	if err != nil {
