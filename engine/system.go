@@ -12,6 +12,7 @@ import (
 	"github.com/scow-project/scow/engine/containers"
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/images"
+	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/netns"
 )
@@ -45,18 +46,12 @@ func (e *Engine) Prune(ctx context.Context, o PruneOptions) (*PruneReport, error
 	if r.Containers, err = e.containers.Prune(ctx, o.Filters); err != nil {
 		return &r, err
 	}
-	var labels []string // networks and volumes know label= only
-	for _, f := range o.Filters {
-		if strings.HasPrefix(f, "label=") {
-			labels = append(labels, f)
-		}
-	}
-	if r.Networks, err = e.networks.Prune(labels); err != nil {
+	if r.Networks, err = e.networks.Prune(o.Filters); err != nil {
 		return &r, err
 	}
 	if o.Volumes {
 		// Named ones too, as Podman's system prune --volumes does.
-		if r.Volumes, err = e.volumes.Prune(true, labels); err != nil {
+		if r.Volumes, err = e.volumes.Prune(true, o.Filters); err != nil {
 			return &r, err
 		}
 	}
@@ -66,7 +61,7 @@ func (e *Engine) Prune(ctx context.Context, o PruneOptions) (*PruneReport, error
 			sizes[img.ID] = img.Size
 		}
 	}
-	r.Images, err = e.images.Prune(o.All, nil)
+	r.Images, err = e.images.Prune(o.All, o.Filters)
 	for _, id := range r.Images {
 		r.ImageBytes += sizes[id]
 	}
@@ -74,8 +69,15 @@ func (e *Engine) Prune(ctx context.Context, o PruneOptions) (*PruneReport, error
 }
 
 // Reset removes every container, image, volume and network, and then
-// scow's storage and run directories, as system reset does.
+// empties scow's data and run directories, as system reset does. Volumes
+// and images kept elsewhere (--volumepath, --imagestore) go one by one:
+// those directories may hold what is not scow's.
 func (e *Engine) Reset(ctx context.Context) error {
+	for _, dir := range []string{e.b.Opts.Root, e.b.Opts.RunRoot} {
+		if home, _ := os.UserHomeDir(); filepath.Clean(dir) == "/" || filepath.Clean(dir) == home {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("system reset: %s is / or your home, not a directory of scow's own: nothing removed", dir))
+		}
+	}
 	ids, err := e.containers.Select(ctx, containers.Selection{All: true})
 	if err != nil {
 		return err
@@ -96,6 +98,12 @@ func (e *Engine) Reset(ctx context.Context) error {
 			}
 		}
 	}
+	if _, err := e.volumes.Prune(true, nil); err != nil {
+		return err
+	}
+	if _, err := e.images.RemoveAll(ctx, true); err != nil {
+		return err
+	}
 	// Removing the files needs the user namespace their owners live in,
 	// and storage shut with its mounts undone.
 	if err := e.b.Open(); err != nil {
@@ -104,20 +112,18 @@ func (e *Engine) Reset(ctx context.Context) error {
 	if err := e.b.Close(); err != nil {
 		return fmt.Errorf("shut storage: %w", err)
 	}
-	for _, dir := range []string{e.b.Opts.RunRoot, e.b.Opts.Root, e.b.VolumesDir(), e.b.NetworksDir(), e.b.Opts.ImageStore} {
-		if dir == "" {
-			continue
-		}
-		if err := removeContents(dir); err != nil {
+	for _, dir := range []string{e.b.Opts.RunRoot, e.b.Opts.Root} {
+		if err := removeContents(dir, userns.Dir()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// removeContents empties dir, which stays: it may be a mount point or
-// hold the lock of the user's namespace.
-func removeContents(dir string) error {
+// removeContents empties dir, which stays (it may be a mount point), but
+// for keep: the user namespace's directory, whose lock its holder and
+// this process hold.
+func removeContents(dir, keep string) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -126,6 +132,9 @@ func removeContents(dir string) error {
 		return err
 	}
 	for _, ent := range entries {
+		if filepath.Join(dir, ent.Name()) == filepath.Clean(keep) {
+			continue
+		}
 		if err := os.RemoveAll(filepath.Join(dir, ent.Name())); err != nil {
 			return fmt.Errorf("remove %s: %w", filepath.Join(dir, ent.Name()), err)
 		}

@@ -304,10 +304,10 @@ func (c *NetConfig) Match(key, value string) (bool, error) {
 		return strings.HasPrefix(c.ID, value), nil
 	case "driver":
 		return c.Driver == value, nil
-	case "label":
+	case "label", "label!":
 		k, v, hasV := strings.Cut(value, "=")
 		have, ok := c.Labels[k]
-		return ok && (!hasV || have == v), nil
+		return (ok && (!hasV || have == v)) == (key == "label"), nil
 	}
 	return false, fmt.Errorf("%w: filter %q: use name=, id=, driver= or label=", ErrNetworkInvalid, key)
 }

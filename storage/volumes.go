@@ -286,7 +286,7 @@ func (m VolumeMount) OwnerIDs() (uid, gid int, ok bool) {
 // label=KEY[=VALUE], dangling=true|false.
 func CheckVolumeFilter(key, value string) error {
 	switch key {
-	case "name", "driver", "label":
+	case "name", "driver", "label", "label!":
 		return nil
 	case "dangling":
 		if value != "true" && value != "false" {
@@ -306,10 +306,10 @@ func (vol *Volume) Match(key, value string) bool {
 		return strings.Contains(vol.Name, value)
 	case "driver":
 		return vol.Driver == value
-	case "label":
+	case "label", "label!":
 		k, v, hasV := strings.Cut(value, "=")
 		have, ok := vol.Labels[k]
-		return ok && (!hasV || have == v)
+		return (ok && (!hasV || have == v)) == (key == "label")
 	}
 	return false
 }

@@ -918,3 +918,37 @@ func TestConnectMacAddress(t *testing.T) {
 		s.must("rm", "-f", "-t", "0", "c")
 	})
 }
+
+// TestReviewFixes: system prune honours label!= for volumes, image
+// prune honours reference=, restart --running --filter leaves stopped
+// containers alone, and a --user entry yields to the user's own /etc/passwd.
+func TestReviewFixes(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("volume", "create", "--label", "keep=1", "kept")
+		s.must("volume", "create", "gone")
+		s.must("system", "prune", "-f", "--volumes", "--filter", "label!=keep")
+		if s.scow("volume", "exists", "kept").code != 0 || s.scow("volume", "exists", "gone").code != 1 {
+			t.Error("system prune --filter label!=keep did not keep kept or did not remove gone")
+		}
+		s.must("tag", "busybox", "other:1")
+		s.must("image", "prune", "-a", "-f", "--filter", "reference=nomatch")
+		if s.scow("image", "exists", "busybox").code != 0 {
+			t.Error("image prune --filter reference=nomatch removed busybox")
+		}
+		s.must("create", "--name", "stopped", "busybox", "true")
+		s.must("run", "-d", "--name", "up", "busybox", "sleep", "300")
+		if got := strings.TrimSpace(s.must("restart", "-t", "0", "--running", "--filter", "name=.*")); !strings.HasPrefix(s.must("inspect", "--format", "{{.Id}}", "up"), got) {
+			t.Errorf("restart --running --filter restarted %q, want only the running one", got)
+		}
+		if st := s.must("inspect", "--format", "{{.State.Status}}", "stopped"); st != "created\n" {
+			t.Errorf("restart --running --filter started a stopped container: %q", st)
+		}
+		own := m.userFile(t, "passwd", "root:x:0:0:root:/root:/bin/sh\nmine:x:1234:0::/:/bin/sh\n")
+		if got := s.must("run", "--rm", "--user", "1234", "-v", own+":/etc/passwd:ro", "busybox", "whoami"); got != "mine\n" {
+			t.Errorf("--user with the user's own /etc/passwd: %q", got)
+		}
+		s.must("rm", "-f", "-t", "0", "--all")
+	})
+}

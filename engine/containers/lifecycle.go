@@ -349,12 +349,13 @@ func (e *Service) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	if cfg != nil && cfg.RemoveImage {
-		// By the name it was run with, as Podman: an image with other
-		// names loses that one.
-		_, err := e.images.Remove(ctx, cfg.Image, false)
-		if errors.Is(err, errdefs.ErrNotFound) {
-			_, err = e.images.Remove(ctx, cfg.ImageID, false)
+		// By the name it was run with, as Podman (an image with other
+		// names loses that one), while that name still means it.
+		ref := cfg.ImageID
+		if img, err := e.images.Get(cfg.Image); err == nil && img.ID == cfg.ImageID {
+			ref = cfg.Image
 		}
+		_, err := e.images.Remove(ctx, ref, false)
 		if err != nil && !errors.Is(err, errdefs.ErrNotFound) && !errors.Is(err, errdefs.ErrInUse) {
 			return fmt.Errorf("--rmi: %w", err)
 		}
@@ -383,9 +384,11 @@ func (e *Service) Remove(ctx context.Context, ref string, o RemoveOptions) ([]st
 		return nil, err
 	}
 	deps, err := e.dependents(id)
-	if err != nil {
+	if err != nil && !o.Force {
 		return nil, err
 	}
+	// Forced, a record that cannot be read (this one's, maybe) names
+	// no dependents: what can be removed is.
 	if len(deps) > 0 && !o.Depend {
 		names := make([]string, len(deps))
 		for i, d := range deps {

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/oci"
+	"golang.org/x/sys/unix"
 )
 
 // The templates of --passwd-entry and --group-entry when none is given.
@@ -77,19 +80,49 @@ func accounts(passwd, group []byte, u oci.User, cfg *record.Config, lookup func(
 	return out, nil
 }
 
+// readAccountFile reads the image's /etc/passwd or /etc/group: a
+// regular file of at most a MiB (nothing when there is none), never a
+// FIFO or device an image could plant there.
+func readAccountFile(rootfs, p string) ([]byte, error) {
+	full, err := securejoin.SecureJoin(rootfs, p)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(full, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s of the image: %w", p, err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Size() > 1<<20 {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s of the image is not a regular file of at most 1 MiB", p))
+	}
+	return io.ReadAll(f)
+}
+
 // accountFiles writes the container's /etc/passwd and /etc/group with
 // the lines accounts adds, beside its records, and returns the mounts
 // that put them in place; none when nothing is added.
 func (e *Service) accountFiles(cfg *record.Config, rootfs string, u oci.User) ([]string, error) {
-	read := func(p string) []byte {
-		full, err := securejoin.SecureJoin(rootfs, p)
-		if err != nil {
-			return nil
-		}
-		data, _ := os.ReadFile(full)
-		return data
+	if (u.UID == 0 || cfg.NoPasswd) && len(cfg.HostUsers) == 0 {
+		return nil, nil // nothing to add
 	}
-	passwd, group := read("/etc/passwd"), read("/etc/group")
+	// The user's own mounts of these files, or of /etc, win.
+	for _, m := range cfg.Volumes {
+		if d := filepath.Clean(m.Destination); d == "/etc" || d == "/etc/passwd" || d == "/etc/group" {
+			return nil, nil
+		}
+	}
+	passwd, err := readAccountFile(rootfs, "/etc/passwd")
+	if err != nil {
+		return nil, err
+	}
+	group, err := readAccountFile(rootfs, "/etc/group")
+	if err != nil {
+		return nil, err
+	}
 	lines, err := accounts(passwd, group, u, cfg, user.Lookup)
 	if err != nil {
 		return nil, err

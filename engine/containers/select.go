@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 )
 
 // Selection says which containers start, stop, restart, kill and rm act
@@ -58,6 +60,12 @@ func (e *Service) Select(ctx context.Context, sel Selection) ([]string, error) {
 	}
 	if sel.Latest && len(list) > 1 {
 		list = list[:1] // newest first
+	}
+	if sel.Running && !sel.Latest {
+		// List treats filters as --all: keep the running ones.
+		list = slices.DeleteFunc(list, func(c Container) bool {
+			return c.State.Status != record.StatusRunning && c.State.Status != record.StatusRestarting
+		})
 	}
 	ids := make([]string, len(list))
 	for i, c := range list {

@@ -78,7 +78,7 @@ func (e *Service) copyBetween(srcCtr, srcPath, dstCtr, dstPath string, o CopyOpt
 	if srcPath == "-" || dstPath == "-" {
 		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("cp: a tar stream (-) goes between a container and the host"))
 	}
-	tmp, err := os.MkdirTemp(e.Opts.RunRoot, "cp-")
+	tmp, err := e.TempDir("cp-")
 	if err != nil {
 		return err
 	}

@@ -28,23 +28,9 @@ type Image = storage.Image
 // ImageChanges are Dockerfile-style settings applied on import.
 type ImageChanges = storage.ImageChanges
 
-// tempDir makes a private temporary directory under the data root: big
-// archives do not belong in a tmpfs.
-func (e *Service) tempDir(pattern string) (string, error) {
-	root := filepath.Join(e.Opts.Root, "tmp")
-	if err := os.MkdirAll(root, 0o700); err != nil {
-		return "", fmt.Errorf("create %s: %w", root, err)
-	}
-	dir, err := os.MkdirTemp(root, pattern)
-	if err != nil {
-		return "", fmt.Errorf("create a temporary directory: %w", err)
-	}
-	return dir, nil
-}
-
 // spool copies r to a temporary file and returns its path and a cleanup.
 func (e *Service) spool(r io.Reader) (string, func(), error) {
-	dir, err := e.tempDir("stdin-")
+	dir, err := e.TempDir("stdin-")
 	if err != nil {
 		return "", nil, err
 	}
@@ -231,7 +217,7 @@ func (e *Service) Save(ctx context.Context, names []string, path, format string,
 	if path != "-" {
 		return backend.StorageErr(e.Store.Save(ctx, names, path, format))
 	}
-	dir, err := e.tempDir("save-")
+	dir, err := e.TempDir("save-")
 	if err != nil {
 		return err
 	}
@@ -481,7 +467,7 @@ func (e *Service) Prune(all bool, filters []string) ([]string, error) {
 	}
 	var removed []string
 	for _, img := range imgs {
-		if len(img.Names) > 0 && !all || !f.match(img) {
+		if len(img.Names) > 0 && !all || !f.match(img) || f.name != nil && !slices.ContainsFunc(img.Names, f.name) {
 			continue
 		}
 		inUse := errors.New("in use")

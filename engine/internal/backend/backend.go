@@ -167,6 +167,20 @@ func (b *Backend) Idle() {
 	trimExecutable()
 }
 
+// TempDir makes a temporary directory under the data root (the run
+// root is often a small tmpfs) for an archive or a copy on its way.
+func (b *Backend) TempDir(pattern string) (string, error) {
+	root := filepath.Join(b.Opts.Root, "tmp")
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return "", fmt.Errorf("create %s: %w", root, err)
+	}
+	dir, err := os.MkdirTemp(root, pattern)
+	if err != nil {
+		return "", fmt.Errorf("create a temporary directory: %w", err)
+	}
+	return dir, nil
+}
+
 // StorageDir is containers/storage's graph root.
 func (b *Backend) StorageDir() string { return filepath.Join(b.Opts.Root, "storage") }
 
