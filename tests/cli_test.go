@@ -952,3 +952,26 @@ func TestReviewFixes(t *testing.T) {
 		s.must("rm", "-f", "-t", "0", "--all")
 	})
 }
+
+// TestPsNamespaces: ps --ns shows the namespaces a container's process
+// is in, the same the process sees.
+func TestPsNamespaces(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "-d", "--name", "ns", "busybox", "sleep", "300")
+		if got := s.must("ps", "--ns"); !strings.Contains(got, "CGROUPNS") || !strings.Contains(got, "USERNS") {
+			t.Errorf("ps --ns:\n%s", got)
+		}
+		got := strings.TrimSpace(s.must("ps", "--ns", "--format", "{{.NET}} {{.MNT}}"))
+		var nums []string
+		for _, l := range strings.Fields(s.must("exec", "ns", "sh", "-c", "readlink /proc/1/ns/net; readlink /proc/1/ns/mnt")) {
+			nums = append(nums, strings.Trim(l, "netm:[]")) // net:[N] mnt:[N]
+		}
+		inside := strings.Join(nums, " ")
+		if got == "" || got != inside {
+			t.Errorf("ps --ns says %q, the container sees %q", got, inside)
+		}
+		s.must("rm", "-f", "-t", "0", "ns")
+	})
+}

@@ -160,6 +160,7 @@ func startCommand() *cli.Command {
 
 // psRow is one line of ps; its fields are what --format sees.
 type psRow struct {
+	containers.Namespaces                                                                 // --ns
 	ID, Image, Command, Created, CreatedAt, RunningFor, Status, State, Ports, Names, Size string
 	Labels                                                                                map[string]string
 	ExitCode, Pid                                                                         int
@@ -168,7 +169,8 @@ type psRow struct {
 var psHeaders = map[string]string{
 	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "Created": "CREATED",
 	"CreatedAt": "CREATED AT", "RunningFor": "CREATED", "Status": "STATUS", "State": "STATE",
-	"Ports": "PORTS", "Names": "NAMES", "Size": "SIZE", "Labels": "LABELS", "ExitCode": "EXIT CODE", "Pid": "PID",
+	"Ports": "PORTS", "Names": "NAMES", "Size": "SIZE",
+	"Cgroup": "CGROUPNS", "PIDNS": "PIDNS", "User": "USERNS", "Labels": "LABELS", "ExitCode": "EXIT CODE", "Pid": "PID",
 }
 
 func psCommand() *cli.Command {
@@ -190,6 +192,7 @@ func psCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: id, name, label, label!, status, exited, ancestor, before, since, until, volume, network, restart-policy, command"},
 			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "show each container's writable layer size (and with its image's)"},
 			&cli.IntFlag{Name: "watch", Aliases: []string{"w"}, Usage: "list again every N seconds until interrupted"},
+			&cli.BoolFlag{Name: "ns", Aliases: []string{"namespace"}, Usage: "show the namespaces of each container's process"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 0, 0, "ps [OPTIONS]"); err != nil {
@@ -250,13 +253,17 @@ func ps(c *cli.Context, e *engine.Engine) error {
 			}
 			size = fmt.Sprintf("%s (virtual %s)", units.HumanSizeWithPrecision(float64(rw), 3), units.HumanSizeWithPrecision(float64(rw+image), 3))
 		}
-		rows = append(rows, psRow{
+		row := psRow{
 			ID: id, Image: ctr.Config.Image, Command: cmd, Created: created, RunningFor: created,
 			CreatedAt: ctr.Config.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"),
 			Status:    statusText(ctr, now), State: ctr.State.Status, Names: ctr.Config.Name,
 			Labels: ctr.Config.Labels, ExitCode: ctr.State.ExitCode, Pid: ctr.State.Pid,
 			Ports: containers.FormatPorts(ctr.State.Ports), Size: size,
-		})
+		}
+		if c.Bool("ns") {
+			row.Namespaces = containers.ProcessNamespaces(ctr.State.Pid)
+		}
+		rows = append(rows, row)
 	}
 	if c.Bool("quiet") {
 		return nil
@@ -266,6 +273,9 @@ func ps(c *cli.Context, e *engine.Engine) error {
 		format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Created}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 		if c.Bool("size") {
 			format += "\t{{.Size}}"
+		}
+		if c.Bool("ns") {
+			format = "table {{.ID}}\t{{.Names}}\t{{.Pid}}\t{{.Cgroup}}\t{{.IPC}}\t{{.MNT}}\t{{.NET}}\t{{.PIDNS}}\t{{.User}}\t{{.UTS}}"
 		}
 	}
 	return printTemplate(c.App.Writer, format, rows, psHeaders, c.Bool("noheading"))

@@ -150,3 +150,29 @@ func bootTime() time.Time {
 	}
 	return time.Now()
 }
+
+// Namespaces are the namespaces of a container's process, as ps --ns
+// shows them: each kind's inode number, "" when it cannot be read.
+type Namespaces struct {
+	Cgroup, IPC, MNT, NET, PIDNS, User, UTS string
+}
+
+// ProcessNamespaces reads the namespaces of process pid.
+func ProcessNamespaces(pid int) Namespaces {
+	read := func(kind string) string {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))
+		if err != nil {
+			return ""
+		}
+		// "net:[4026531992]": the number.
+		if _, n, ok := strings.Cut(link, "["); ok {
+			return strings.TrimSuffix(n, "]")
+		}
+		return link
+	}
+	if pid <= 0 {
+		return Namespaces{}
+	}
+	return Namespaces{Cgroup: read("cgroup"), IPC: read("ipc"), MNT: read("mnt"), NET: read("net"),
+		PIDNS: read("pid"), User: read("user"), UTS: read("uts")}
+}
