@@ -395,6 +395,12 @@ func TestRunRequiresRmiAttach(t *testing.T) {
 			t.Errorf("run -a stderr: %s", r)
 		}
 		wantError(t, s.scow("run", "-d", "-a", "stdout", "busybox", "true"), 125, "conflict")
+		// create -a: what start -a attaches later.
+		s.must("create", "--name", "att", "-a", "stderr", "busybox", "sh", "-c", "echo out; echo err >&2")
+		if r := s.scow("start", "-a", "att"); r.code != 0 || r.stdout != "" || r.stderr != "err\n" {
+			t.Errorf("start -a of create -a stderr: %s", r)
+		}
+		s.must("rm", "att")
 		wantError(t, s.scow("run", "--rm", "-a", "stdpipe", "busybox", "true"), 125, "stdpipe")
 
 		// --rmi removes the image with the container, unless in use.

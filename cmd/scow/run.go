@@ -1,13 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/scow-project/scow/engine"
-	"github.com/scow-project/scow/engine/attach"
 	"github.com/scow-project/scow/engine/specgen"
 	"github.com/urfave/cli/v2"
 )
@@ -68,6 +64,7 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "unsetenv-all", Usage: "leave out every variable of the image and scow's defaults"},
 		&cli.StringSliceFlag{Name: "expose", Usage: "expose PORT[-PORT][/PROTOCOL] besides the image's (what -P publishes)"},
 		&cli.StringSliceFlag{Name: "annotation", Usage: "add the annotation KEY=VALUE to the runtime spec"},
+		&cli.StringSliceFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach only these streams, at run or start -a: stdin, stdout, stderr (repeatable)"},
 		&cli.StringSliceFlag{Name: "requires", Usage: "containers to start before this one (repeatable, or comma-separated)"},
 		&cli.StringFlag{Name: "image-volume", Value: "bind", Usage: "what the image's VOLUMEs get: bind (an anonymous volume), tmpfs or ignore"},
 		&cli.StringFlag{Name: "hosts-file", Usage: "what /etc/hosts starts with: a host file, none, or image for the image's own"},
@@ -86,38 +83,6 @@ func createFlags() []cli.Flag {
 		// has no short form.
 		&cli.BoolFlag{Name: "help", Usage: "show help"},
 	)
-}
-
-// attachOnly keeps only the streams -a names (stdin, stdout, stderr);
-// none named keeps all.
-func attachOnly(s *attach.Streams, names []string, detach bool) error {
-	if len(names) == 0 {
-		return nil
-	}
-	if detach {
-		return errors.New("run: -a and -d conflict: a detached container has nothing attached")
-	}
-	keep := map[string]bool{}
-	for _, n := range names {
-		for _, one := range strings.Split(n, ",") {
-			switch one = strings.ToLower(strings.TrimSpace(one)); one {
-			case "stdin", "stdout", "stderr":
-				keep[one] = true
-			default:
-				return fmt.Errorf("-a %q: attach stdin, stdout or stderr", one)
-			}
-		}
-	}
-	if !keep["stdin"] {
-		s.In = nil
-	}
-	if !keep["stdout"] {
-		s.Out = io.Discard
-	}
-	if !keep["stderr"] {
-		s.Err = io.Discard
-	}
-	return nil
 }
 
 // withHelp shows the command's help for --help, on commands whose -h
@@ -187,6 +152,7 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 		GroupEntry:     c.String("group-entry"),
 		HostUsers:      c.StringSlice("hostuser"),
 		Requires:       c.StringSlice("requires"),
+		Attach:         c.StringSlice("attach"),
 		Umask:          c.String("umask"),
 		TZ:             c.String("tz"),
 		Timeout:        c.Int("timeout"),
@@ -218,7 +184,6 @@ func runCommand() *cli.Command {
 		HideHelp:  true,
 		Flags: append(append(createFlags(), attachFlags()...),
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"},
-			&cli.StringSliceFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach only these streams: stdin, stdout, stderr (repeatable)"},
 			&cli.BoolFlag{Name: "rmi", Usage: "remove the image too when the container ends, unless another uses it (implies --rm)"}),
 		Action: withHelp(withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, -1, "run [OPTIONS] IMAGE [COMMAND [ARG...]]"); err != nil {
@@ -228,9 +193,6 @@ func runCommand() *cli.Command {
 			o.Detach, o.RemoveImage = c.Bool("detach"), c.Bool("rmi")
 			s, err := streams(c, true)
 			if err != nil {
-				return err
-			}
-			if err := attachOnly(&s, c.StringSlice("attach"), o.Detach); err != nil {
 				return err
 			}
 			id, err := e.Containers().Run(c.Context, o, s)

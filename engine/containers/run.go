@@ -95,6 +95,18 @@ func (e *Service) startAttached(cfg *record.Config, s attach.Streams) error {
 	if !cfg.Interactive {
 		s.In = nil
 	}
+	if len(cfg.Attach) > 0 {
+		// Only the streams -a named.
+		if !slices.Contains(cfg.Attach, "stdin") {
+			s.In = nil
+		}
+		if !slices.Contains(cfg.Attach, "stdout") {
+			s.Out = io.Discard
+		}
+		if !slices.Contains(cfg.Attach, "stderr") {
+			s.Err = io.Discard
+		}
+	}
 	req := &attach.Request{Stdin: s.In != nil}
 	if cfg.Tty {
 		req.Rows, req.Cols = s.TerminalSize()
@@ -198,7 +210,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		Env: containerEnv(img.Config.Config.Env, s), WorkingDir: img.Config.Config.WorkingDir,
 		Annotations: s.Annotations, UnsetEnv: s.UnsetEnv, UnsetEnvAll: s.UnsetEnvAll,
-		RemoveImage: s.RemoveImage, Requires: requires,
+		RemoveImage: s.RemoveImage, Requires: requires, Attach: s.Attach,
 		User: img.Config.Config.User, Hostname: hostname, Network: mode.String(), Networks: attachments,
 		Ports: ports, DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOptions,
 		AddHosts: s.AddHosts, NoHosts: s.NoHosts, NoHostname: s.NoHostname, HostsFile: s.HostsFile, MacAddress: s.MacAddress,

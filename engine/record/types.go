@@ -83,6 +83,8 @@ type Config struct {
 	// Init is the host path of the init run as PID 1, "" for none.
 	Init   string `json:"init,omitempty"`
 	Remove bool   `json:"remove,omitempty"`
+	// Attach are the streams attached at run and start -a; empty: all.
+	Attach []string `json:"attach,omitempty"`
 	// RemoveImage removes the image too, once the container is removed
 	// at its end (--rmi), unless another container uses it.
 	RemoveImage bool `json:"remove_image,omitempty"`

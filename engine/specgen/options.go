@@ -341,6 +341,9 @@ type RunOptions struct {
 	NoHostname bool
 	Umask      string
 	TZ         string
+	// Attach are the streams attached at run or start -a: stdin,
+	// stdout, stderr (-a); none named means all.
+	Attach []string
 	// RemoveImage removes the image once the container is gone (--rmi,
 	// which implies Remove); Requires are containers to start first.
 	RemoveImage bool

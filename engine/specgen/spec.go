@@ -98,6 +98,9 @@ type Spec struct {
 	LogDriver   string
 	LogMaxSize  int64
 	LogMaxFiles int
+	// Attach are the streams attached at run or start -a ("stdin",
+	// "stdout", "stderr"); empty is all.
+	Attach []string
 	// RemoveImage removes the image with the container (--rmi);
 	// Requires are containers started before it.
 	RemoveImage bool
@@ -153,6 +156,19 @@ func NewSpec(o RunOptions) (*Spec, error) {
 	}
 	if o.RemoveImage {
 		s.Remove = true // --rmi implies --rm, as with Podman
+	}
+	for _, n := range o.Attach {
+		for _, one := range strings.Split(n, ",") {
+			switch one = strings.ToLower(strings.TrimSpace(one)); one {
+			case "stdin", "stdout", "stderr":
+				s.Attach = append(s.Attach, one)
+			default:
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("-a %q: attach stdin, stdout or stderr", one))
+			}
+		}
+	}
+	if len(s.Attach) > 0 && o.Detach {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, errors.New("-a and -d conflict: a detached container has nothing attached"))
 	}
 	for _, r := range o.Requires {
 		for _, name := range strings.Split(r, ",") {
