@@ -712,7 +712,19 @@ func TestMoreFlags(t *testing.T) {
 			t.Errorf("--network-config-dir: %v", err)
 		}
 		s.must("--network-config-dir", nets, "network", "rm", "n9")
-		s.must("--config", dir, "images")
+		// --imagestore keeps images apart: a store without it sees none.
+		is := newStore(t, m)
+		imgs := filepath.Join(m.userDir(t), "images")
+		is.must("--imagestore", imgs, "load", "-i", suite.image)
+		if got := is.must("--imagestore", imgs, "run", "--rm", "busybox", "echo", "ok"); got != "ok\n" {
+			t.Errorf("run with --imagestore: %q", got)
+		}
+		if got := is.must("images", "-q"); got != "" {
+			t.Errorf("images without --imagestore: %q", got)
+		}
+		if _, err := os.Stat(filepath.Join(imgs, "overlay-images")); err != nil {
+			t.Errorf("--imagestore holds no images: %v", err)
+		}
 	})
 }
 

@@ -334,6 +334,20 @@ func TestRegistryTLSAndAuth(t *testing.T) {
 			t.Errorf("the Docker config.json holds %q (%v)", data, err)
 		}
 		wantError(t, s.scow("logout", "--authfile", authfile, "--compat-auth-file", compat, reg.host), 125, "conflict")
+		// --config names a Docker configuration directory: its
+		// config.json's credentials pull. containers/image reads it
+		// beside the default auth file of a login session
+		// ($XDG_RUNTIME_DIR), not beside a named one.
+		configDir := filepath.Dir(compat)
+		fresh = newStore(t, m)
+		session := []string{"XDG_RUNTIME_DIR=" + m.userDir(t)}
+		pull := func(args ...string) result {
+			return execute(t, m.cmdEnv(context.Background(), fresh.root, fresh.run, session, append(args, "pull", "--cert-dir", reg.certDir, ref)...), "")
+		}
+		wantError(t, pull(), 125, "scow login")
+		if r := pull("--config", configDir); r.code != 0 {
+			t.Errorf("pull with --config: %s", r)
+		}
 		s.must("logout", "--compat-auth-file", compat, reg.host)
 		if data, _ := os.ReadFile(compat); strings.Contains(string(data), reg.host) {
 			t.Errorf("logout --compat-auth-file left %q", data)

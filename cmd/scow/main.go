@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -234,21 +233,8 @@ func newEngine(c *cli.Context) (*engine.Engine, error) {
 		Runtime:       c.String("runtime"),
 		StorageOpts:   c.StringSlice("storage-opt"), TransientStore: c.Bool("transient-store"),
 		RuntimeFlags: c.StringSlice("runtime-flag"), NoEvents: c.String("events-backend") == "none",
-		VolumePath: absFlag(c, "volumepath"), NetworkConfigDir: absFlag(c, "network-config-dir"), ImageStore: absFlag(c, "imagestore"),
+		VolumePath: c.String("volumepath"), NetworkConfigDir: c.String("network-config-dir"), ImageStore: c.String("imagestore"),
 	})
-}
-
-// absFlag is a directory flag's value made absolute: the monitor, which
-// gets the options, runs elsewhere.
-func absFlag(c *cli.Context, name string) string {
-	v := c.String(name)
-	if v == "" {
-		return ""
-	}
-	if abs, err := filepath.Abs(v); err == nil {
-		return abs
-	}
-	return v
 }
 
 // withEngine runs fn with an engine closed afterwards.

@@ -8,8 +8,24 @@ import (
 	"github.com/scow-project/scow/engine/internal/userns"
 )
 
-// defaultPaths fills Root, RunRoot and ConfigFile for root or a user.
+// defaultPaths fills Root, RunRoot and ConfigFile for root or a user,
+// and makes every directory of o absolute.
 func defaultPaths(o Options) Options {
+	o = defaultDirs(o)
+	// The monitor gets these options and works from elsewhere: every
+	// directory is absolute.
+	for _, p := range []*string{&o.Root, &o.RunRoot, &o.VolumePath, &o.NetworkConfigDir, &o.ImageStore} {
+		if *p != "" {
+			if abs, err := filepath.Abs(*p); err == nil {
+				*p = abs
+			}
+		}
+	}
+	return o
+}
+
+// defaultDirs fills in the directories not given: root's or the user's.
+func defaultDirs(o Options) Options {
 	if o.ConfigFile == "" {
 		o.ConfigFile = os.Getenv("SCOW_CONF")
 	}
