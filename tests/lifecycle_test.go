@@ -549,7 +549,13 @@ func TestTopRestartExecDetachEvents(t *testing.T) {
 		s := newStore(t, m)
 		s.must("load", "-i", suite.image)
 		s.must("run", "-d", "--name", "svc", "busybox", "sh", "-c", "sleep 300 & sleep 301")
-		top := s.must("top", "svc")
+		// The shell starts its sleeps (and execs the last) a moment
+		// after run -d returns: until then top shows the shell alone.
+		var top string
+		mustWaitFor(t, 5*time.Second, "the shell to become its two sleeps", func() bool {
+			top = s.must("top", "svc")
+			return strings.Count(strings.TrimSpace(top), "\n") == 2
+		})
 		lines := strings.Split(strings.TrimSpace(top), "\n")
 		if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "UID PID PPID C STIME TTY TIME CMD" {
 			t.Fatalf("top:\n%s", top)
