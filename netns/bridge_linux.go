@@ -32,6 +32,9 @@ type Bridges struct {
 	// bridges are the host's, so its StateDir is the host's too.
 	StateDir string
 	Rootless bool
+	// SlirpPath is the slirp4netns binary of a rootless user's bridges;
+	// empty finds it in PATH.
+	SlirpPath string
 }
 
 // Joiner is the container Attach puts on a network.

@@ -105,7 +105,7 @@ func (b Bridges) startHolder() error {
 		return err
 	}
 	defer readyR.Close()
-	cmd := exec.Command(exe, InfraArg, b.RunDir, b.StateDir)
+	cmd := exec.Command(exe, InfraArg, b.RunDir, b.StateDir, b.SlirpPath)
 	cmd.ExtraFiles = []*os.File{readyW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	var stderr lockedBuffer
@@ -128,10 +128,10 @@ func (b Bridges) startHolder() error {
 // InfraMain is the holder: args are RunDir and StateDir. It makes the
 // namespace, reports on fd 3, and stays until nobody uses it.
 func InfraMain(args []string) error {
-	if len(args) != 2 {
-		return fmt.Errorf("%s RUNDIR STATEDIR", InfraArg)
+	if len(args) != 3 {
+		return fmt.Errorf("%s RUNDIR STATEDIR SLIRP4NETNS", InfraArg)
 	}
-	b := Bridges{RunDir: args[0], StateDir: args[1], Rootless: true}
+	b := Bridges{RunDir: args[0], StateDir: args[1], Rootless: true, SlirpPath: args[2]}
 	// Kept until the teardown is over: the starter holds infra.lock
 	// meanwhile.
 	unlockAlive, err := flock(b.infraFile(".alive"), unix.LOCK_EX)
@@ -168,7 +168,7 @@ func InfraMain(args []string) error {
 		down()
 		return err
 	}
-	if err := n.runSlirp([]string{"--disable-host-loopback", "--mtu=65520"}, ""); err != nil {
+	if err := n.runSlirp(b.SlirpPath, []string{"--disable-host-loopback", "--mtu=65520"}, ""); err != nil {
 		down()
 		return err
 	}

@@ -48,6 +48,8 @@ type Options struct {
 	// directory of a container: target whose hosts and resolv.conf are
 	// shared.
 	JoinPath, JoinDir string
+	// SlirpPath is the slirp4netns binary; empty finds it in PATH.
+	SlirpPath string
 	// MacAddress is the container's MAC address, where the mode allows.
 	MacAddress string
 	// Rootless: ports below net.ipv4.ip_unprivileged_port_start fail.

@@ -2,6 +2,7 @@ package netns
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -53,7 +54,7 @@ func (n *Network) startSlirp(o Options) error {
 	if m.Option("port_handler", "rootlesskit") == "slirp4netns" && len(o.Ports) > 0 {
 		api = n.NSPath + ".api"
 	}
-	if err := n.runSlirp(args, api); err != nil {
+	if err := n.runSlirp(o.SlirpPath, args, api); err != nil {
 		return err
 	}
 	if api != "" {
@@ -65,8 +66,11 @@ func (n *Network) startSlirp(o Options) error {
 // runSlirp runs slirp4netns on the namespace n.NSPath, with an API
 // socket at api unless it is empty: it quits when the pipe it watches
 // closes, with this process or at Stop.
-func (n *Network) runSlirp(opts []string, api string) error {
-	bin, err := exec.LookPath("slirp4netns")
+func (n *Network) runSlirp(path string, opts []string, api string) error {
+	bin, err := exec.LookPath(cmp.Or(path, "slirp4netns"))
+	if err != nil && path != "" {
+		return fmt.Errorf("--network slirp4netns: --network-cmd-path %s: %w", path, err)
+	}
 	if err != nil {
 		return fmt.Errorf("--network slirp4netns: slirp4netns is %w: install it (hack/install-deps.sh)", errNoHelper)
 	}

@@ -725,6 +725,29 @@ func TestMoreFlags(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(imgs, "overlay-images")); err != nil {
 			t.Errorf("--imagestore holds no images: %v", err)
 		}
+
+		// --tmpdir holds archives on their way; what a killed invocation
+		// left there (an unlocked directory) goes with the next one.
+		tmpd := m.userDir(t)
+		stale := filepath.Join(tmpd, "save-stale")
+		os.Mkdir(stale, 0o700)
+		os.Chown(stale, m.uid, m.gid)
+		if out := is.must("--imagestore", imgs, "--tmpdir", tmpd, "save", "-o", "-", "busybox"); len(out) < 512 {
+			t.Errorf("save -o - with --tmpdir wrote %d bytes", len(out))
+		}
+		if left, _ := filepath.Glob(filepath.Join(tmpd, "*-*")); len(left) != 0 {
+			t.Errorf("--tmpdir keeps %v", left)
+		}
+		// --network-cmd-path is the slirp4netns that runs.
+		wrapper := m.userFile(t, "slirp", "#!/bin/sh\ntouch \"$(dirname \"$0\")/ran\"\nexec slirp4netns \"$@\"\n")
+		os.Chmod(wrapper, 0o755)
+		is.must("--imagestore", imgs, "--network-cmd-path", wrapper, "run", "--rm", "--network", "slirp4netns", "busybox", "true")
+		if _, err := os.Stat(filepath.Join(filepath.Dir(wrapper), "ran")); err != nil {
+			t.Errorf("--network-cmd-path did not run: %v", err)
+		}
+		if r := is.scow("--imagestore", imgs, "--network-cmd-path", "/nonexistent/slirp", "run", "--rm", "--network", "slirp4netns", "busybox", "true"); r.code != 125 || !strings.Contains(r.stderr, "/nonexistent/slirp") {
+			t.Errorf("a missing --network-cmd-path: %d %q", r.code, r.stderr)
+		}
 	})
 }
 

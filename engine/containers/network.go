@@ -82,6 +82,7 @@ func (e *Service) Network(ctx context.Context, cfg *record.Config, rootfs string
 		DNS: cfg.DNS, DNSSearch: cfg.DNSSearch, DNSOptions: cfg.DNSOptions,
 		AddHosts: cfg.AddHosts, NoHosts: cfg.NoHosts, NoHostname: cfg.NoHostname, MacAddress: cfg.MacAddress,
 		Rootless: userns.Rootless(), OwnUserNS: len(cfg.UIDMap) > 0, HostsBase: base,
+		SlirpPath: e.Opts.NetworkCmdPath,
 	}
 	switch mode.Kind {
 	case netns.ModeContainer:

@@ -78,11 +78,11 @@ func (e *Service) copyBetween(srcCtr, srcPath, dstCtr, dstPath string, o CopyOpt
 	if srcPath == "-" || dstPath == "-" {
 		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("cp: a tar stream (-) goes between a container and the host"))
 	}
-	tmp, err := e.TempDir("cp-")
+	tmp, done, err := e.TempDir("cp-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer done()
 	base := path.Base(path.Clean("/" + srcPath))
 	if base == "/" {
 		base = "root"

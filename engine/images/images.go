@@ -30,11 +30,10 @@ type ImageChanges = storage.ImageChanges
 
 // spool copies r to a temporary file and returns its path and a cleanup.
 func (e *Service) spool(r io.Reader) (string, func(), error) {
-	dir, err := e.TempDir("stdin-")
+	dir, cleanup, err := e.TempDir("stdin-")
 	if err != nil {
 		return "", nil, err
 	}
-	cleanup := func() { os.RemoveAll(dir) }
 	f, err := os.Create(filepath.Join(dir, "input"))
 	if err != nil {
 		cleanup()
@@ -217,11 +216,11 @@ func (e *Service) Save(ctx context.Context, names []string, path, format string,
 	if path != "-" {
 		return backend.StorageErr(e.Store.Save(ctx, names, path, format))
 	}
-	dir, err := e.TempDir("save-")
+	dir, done, err := e.TempDir("save-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer done()
 	tmp := filepath.Join(dir, "image.tar")
 	if err := e.Store.Save(ctx, names, tmp, format); err != nil {
 		return backend.StorageErr(err)

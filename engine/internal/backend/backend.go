@@ -18,6 +18,7 @@ import (
 	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/oci"
 	"github.com/scow-project/scow/storage"
+	"golang.org/x/sys/unix"
 )
 
 // Options are the global settings of an invocation; empty fields take the
@@ -46,6 +47,11 @@ type Options struct {
 	// networks' records out of Root; ImageStore keeps images apart from
 	// containers' layers.
 	VolumePath, NetworkConfigDir, ImageStore string
+	// TmpDir holds the temporary directories of archives and copies on
+	// their way (default: ROOT/tmp).
+	TmpDir string
+	// NetworkCmdPath is the slirp4netns binary (default: found in PATH).
+	NetworkCmdPath string
 }
 
 // Config is scow.conf: settings that flags override.
@@ -167,19 +173,54 @@ func (b *Backend) Idle() {
 	trimExecutable()
 }
 
-// TempDir makes a temporary directory under the data root (the run
-// root is often a small tmpfs) for an archive or a copy on its way.
-func (b *Backend) TempDir(pattern string) (string, error) {
-	root := filepath.Join(b.Opts.Root, "tmp")
+// TempDir makes a temporary directory for an archive or a copy on its
+// way, under --tmpdir or the data root (the run root is often a small
+// tmpfs), and returns it with its removal. The directory is locked while
+// in use: one whose lock nobody holds was left by a killed invocation,
+// and the next TempDir removes it.
+func (b *Backend) TempDir(pattern string) (string, func(), error) {
+	root := b.TmpDir()
 	if err := os.MkdirAll(root, 0o700); err != nil {
-		return "", fmt.Errorf("create %s: %w", root, err)
+		return "", nil, fmt.Errorf("create %s: %w", root, err)
 	}
+	// Creation and sweep are serialised, so that a sweep never finds a
+	// directory made but not locked yet.
+	unlockRoot, err := record.Lock(filepath.Join(root, ".lock"))
+	if err != nil {
+		return "", nil, err
+	}
+	defer unlockRoot()
+	sweepTemp(root)
 	dir, err := os.MkdirTemp(root, pattern)
 	if err != nil {
-		return "", fmt.Errorf("create a temporary directory: %w", err)
+		return "", nil, fmt.Errorf("create a temporary directory in %s: %w", root, err)
 	}
-	return dir, nil
+	unlock, err := record.LockDir(dir, unix.LOCK_EX)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	return dir, func() { os.RemoveAll(dir); unlock() }, nil
 }
+
+// sweepTemp removes the directories of root that no live invocation has
+// locked.
+func sweepTemp(root string) {
+	entries, _ := os.ReadDir(root)
+	for _, d := range entries {
+		if !d.IsDir() {
+			continue
+		}
+		dir := filepath.Join(root, d.Name())
+		if unlock, err := record.LockDir(dir, unix.LOCK_EX|unix.LOCK_NB); err == nil {
+			os.RemoveAll(dir)
+			unlock()
+		}
+	}
+}
+
+// TmpDir is where TempDir makes its directories.
+func (b *Backend) TmpDir() string { return cmp.Or(b.Opts.TmpDir, filepath.Join(b.Opts.Root, "tmp")) }
 
 // StorageDir is containers/storage's graph root.
 func (b *Backend) StorageDir() string { return filepath.Join(b.Opts.Root, "storage") }
@@ -210,7 +251,7 @@ func (b *Backend) VolumesDir() string {
 // Bridges says where named networks live. Root's are bridges of the
 // host, so their runtime state is the host's, whatever the run root.
 func (b *Backend) Bridges() netns.Bridges {
-	br := netns.Bridges{RunDir: b.NetnsDir(), Rootless: userns.Rootless()}
+	br := netns.Bridges{RunDir: b.NetnsDir(), Rootless: userns.Rootless(), SlirpPath: b.Opts.NetworkCmdPath}
 	if br.Rootless {
 		br.StateDir = filepath.Join(b.NetnsDir(), "nets")
 	} else {

@@ -14,7 +14,7 @@ func defaultPaths(o Options) Options {
 	o = defaultDirs(o)
 	// The monitor gets these options and works from elsewhere: every
 	// directory is absolute.
-	for _, p := range []*string{&o.Root, &o.RunRoot, &o.VolumePath, &o.NetworkConfigDir, &o.ImageStore} {
+	for _, p := range []*string{&o.Root, &o.RunRoot, &o.VolumePath, &o.NetworkConfigDir, &o.ImageStore, &o.TmpDir} {
 		if *p != "" {
 			if abs, err := filepath.Abs(*p); err == nil {
 				*p = abs
