@@ -6,6 +6,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -279,6 +280,23 @@ func TestUserNamespaces(t *testing.T) {
 		s := newStore(t, m)
 		s.must("load", "-i", suite.image)
 		dir := m.userDir(t)
+		// --subuidname maps the container to the test user's range of
+		// /etc/subuid: counted in the user's own namespace when rootless.
+		start, size := subIDRange(t, suite.user.Username)
+		want := fmt.Sprintf("0 %d %d", start, size)
+		if m.rootless {
+			want = fmt.Sprintf("0 1 %d", size)
+			// The range of another name is not the user's to map.
+			wantError(t, s.scow("run", "--rm", "--subuidname", "containers", "busybox", "true"), 125, "not yours to map")
+		}
+		for _, flag := range []string{"--subuidname", "--subgidname"} {
+			got := s.must("run", "--rm", flag, suite.user.Username, "busybox", "cat", "/proc/self/uid_map", "/proc/self/gid_map")
+			if f := strings.Fields(got); len(f) != 6 || strings.Join(f[:3], " ") != want || strings.Join(f[3:], " ") != want {
+				t.Errorf("%s %s: maps %q, want %q twice", flag, suite.user.Username, got, want)
+			}
+		}
+		wantError(t, s.scow("run", "--rm", "--subuidname", "no-such-name", "busybox", "true"), 125, "no-such-name")
+		wantError(t, s.scow("run", "--rm", "--subuidname", suite.user.Username, "--userns=auto", "busybox", "true"), 125, "conflict")
 		if !m.rootless {
 			wantError(t, s.scow("run", "--rm", "--userns=keep-id", "busybox", "true"), 125, "keep-id")
 			if got := s.must("run", "--rm", "--uidmap", "0:100000:65536", "busybox", "cat", "/proc/self/uid_map"); strings.Join(strings.Fields(got), " ") != "0 100000 65536" {
@@ -330,6 +348,24 @@ func TestUserNamespaces(t *testing.T) {
 		wantError(t, s.scow("run", "--rm", "--uidmap", "0:1", "busybox", "true"), 125, "uidmap")
 		wantError(t, s.scow("run", "--rm", "--userns=keep-id", "--uidmap", "0:1:10", "busybox", "true"), 125, "conflict")
 	})
+}
+
+// subIDRange is the first range of name in /etc/subuid.
+func subIDRange(t *testing.T, name string) (start, size int) {
+	t.Helper()
+	data, err := os.ReadFile("/etc/subuid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Split(l, ":"); len(f) == 3 && f[0] == name {
+			start, _ = strconv.Atoi(f[1])
+			size, _ = strconv.Atoi(f[2])
+			return start, size
+		}
+	}
+	t.Fatalf("%s has no range in /etc/subuid", name)
+	return 0, 0
 }
 
 func TestCopy(t *testing.T) {

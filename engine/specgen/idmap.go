@@ -1,7 +1,9 @@
 package specgen
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,16 +21,24 @@ type userNS struct {
 }
 
 // parseUserNS reads --userns (host, keep-id[:uid=N,gid=N], nomap,
-// auto[:size=N], or empty) and --uidmap/--gidmap CONTAINER:HOST:SIZE,
-// where HOST counts in scow's namespace when rootless, as in Podman.
-func parseUserNS(mode string, uidmap, gidmap []string) (userNS, error) {
+// auto[:size=N], or empty), --uidmap/--gidmap CONTAINER:HOST:SIZE,
+// where HOST counts in scow's namespace when rootless, as in Podman,
+// and --subuidname/--subgidname.
+func parseUserNS(o *RunOptions) (userNS, error) {
 	bad := func(format string, a ...any) (userNS, error) {
 		return userNS{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
 	}
 	var u userNS
+	mode, uidmap, gidmap := o.UserNS, o.UIDMap, o.GIDMap
 	name, opts, _ := strings.Cut(mode, ":")
 	if (len(uidmap) > 0 || len(gidmap) > 0) && name != "" {
 		return bad("--userns=%s and --uidmap/--gidmap conflict: give one", mode)
+	}
+	if o.SubUIDName != "" || o.SubGIDName != "" {
+		if name != "" || len(uidmap) > 0 || len(gidmap) > 0 {
+			return bad("--subuidname/--subgidname conflict with --userns, --uidmap and --gidmap: give one")
+		}
+		return subIDNamespace(cmp.Or(o.SubUIDName, o.SubGIDName), cmp.Or(o.SubGIDName, o.SubUIDName))
 	}
 	switch name {
 	case "", "host":
@@ -104,6 +114,44 @@ func parseUserNS(mode string, uidmap, gidmap []string) (userNS, error) {
 		u.mapping.UIDMap = u.mapping.GIDMap
 	}
 	return u, nil
+}
+
+// subIDNamespace maps the container's IDs from 0 to the ranges of user
+// in /etc/subuid and of group in /etc/subgid. Rootless, the ranges must
+// be the user's own: they are counted in scow's namespace then.
+func subIDNamespace(user, group string) (userNS, error) {
+	m, err := idtools.NewIDMappings(user, group)
+	if err != nil {
+		return userNS{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--subuidname %s --subgidname %s: %w", user, group, err))
+	}
+	var u userNS
+	if u.mapping.UIDMap, err = toNamespace(m.UIDs(), userns.Mappings("uid")); err != nil {
+		return userNS{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--subuidname %s: %w", user, err))
+	}
+	if u.mapping.GIDMap, err = toNamespace(m.GIDs(), userns.Mappings("gid")); err != nil {
+		return userNS{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--subgidname %s: %w", group, err))
+	}
+	return u, nil
+}
+
+// toNamespace counts the host IDs of maps in the namespace whose
+// mappings (inside ID as ContainerID, outside as HostID) are ns, split
+// where ns's lines split them; an ID the namespace lacks is an error.
+func toNamespace(maps, ns []idtools.IDMap) ([]idtools.IDMap, error) {
+	var out []idtools.IDMap
+	for _, m := range maps {
+		for c, h, n := m.ContainerID, m.HostID, m.Size; n > 0; {
+			i := slices.IndexFunc(ns, func(l idtools.IDMap) bool { return h >= l.HostID && h < l.HostID+l.Size })
+			if i < 0 {
+				return nil, fmt.Errorf("host ID %d is not yours to map: use ranges of your own /etc/subuid and /etc/subgid entries", h)
+			}
+			l := ns[i]
+			k := min(n, l.HostID+l.Size-h)
+			out = append(out, idtools.IDMap{ContainerID: c, HostID: l.ContainerID + h - l.HostID, Size: k})
+			c, h, n = c+k, h+k, n-k
+		}
+	}
+	return out, nil
 }
 
 func splitOpts(s string) []string {

@@ -37,7 +37,7 @@ func TestParseUserNS(t *testing.T) {
 		{mode: "keep-id", err: true},
 		{mode: "nomap", err: true},
 	} {
-		u, err := parseUserNS(tc.mode, tc.uidmap, tc.gidmap)
+		u, err := parseUserNS(&RunOptions{UserNS: tc.mode, UIDMap: tc.uidmap, GIDMap: tc.gidmap})
 		if tc.err {
 			if err == nil {
 				t.Errorf("parseUserNS(%q, %v, %v): no error", tc.mode, tc.uidmap, tc.gidmap)
@@ -50,6 +50,45 @@ func TestParseUserNS(t *testing.T) {
 		}
 		if !reflect.DeepEqual(u.mapping.UIDMap, tc.uids) || !reflect.DeepEqual(u.mapping.GIDMap, tc.gids) || u.mapping.AutoSize != tc.auto {
 			t.Errorf("parseUserNS(%q, %v, %v) = %+v", tc.mode, tc.uidmap, tc.gidmap, u.mapping)
+		}
+	}
+}
+
+// TestSubIDConflicts: --subuidname and --subgidname stand alone.
+func TestSubIDConflicts(t *testing.T) {
+	for _, o := range []RunOptions{
+		{SubUIDName: "u", UserNS: "auto"},
+		{SubGIDName: "u", UserNS: "host"},
+		{SubUIDName: "u", UIDMap: []string{"0:1:10"}},
+		{SubGIDName: "u", GIDMap: []string{"0:1:10"}},
+		{SubUIDName: "no-such-user-here"},
+	} {
+		if _, err := parseUserNS(&o); err == nil {
+			t.Errorf("parseUserNS(%+v): no error", o)
+		}
+	}
+}
+
+func TestToNamespace(t *testing.T) {
+	m := func(c, h, n int) idtools.IDMap { return idtools.IDMap{ContainerID: c, HostID: h, Size: n} }
+	rootless := []idtools.IDMap{m(0, 1000, 1), m(1, 100000, 65536)}
+	for _, tc := range []struct {
+		name     string
+		maps, ns []idtools.IDMap
+		want     []idtools.IDMap
+		err      bool
+	}{
+		{"root's identity", []idtools.IDMap{m(0, 200000, 65536)}, []idtools.IDMap{m(0, 0, 4294967295)}, []idtools.IDMap{m(0, 200000, 65536)}, false},
+		{"the user's whole range", []idtools.IDMap{m(0, 100000, 65536)}, rootless, []idtools.IDMap{m(0, 1, 65536)}, false},
+		{"part of it", []idtools.IDMap{m(0, 110000, 1000)}, rootless, []idtools.IDMap{m(0, 10001, 1000)}, false},
+		{"across two lines", []idtools.IDMap{m(0, 1000, 3)}, []idtools.IDMap{m(0, 1000, 1), m(1, 1001, 5)}, []idtools.IDMap{m(0, 0, 1), m(1, 1, 2)}, false},
+		{"two ranges", []idtools.IDMap{m(0, 100000, 10), m(10, 100100, 10)}, rootless, []idtools.IDMap{m(0, 1, 10), m(10, 101, 10)}, false},
+		{"beyond the user's range", []idtools.IDMap{m(0, 160000, 10000)}, rootless, nil, true},
+		{"another user's range", []idtools.IDMap{m(0, 300000, 65536)}, rootless, nil, true},
+	} {
+		got, err := toNamespace(tc.maps, tc.ns)
+		if (err != nil) != tc.err || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: toNamespace = %v, %v; want %v (error %v)", tc.name, got, err, tc.want, tc.err)
 		}
 	}
 }

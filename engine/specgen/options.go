@@ -289,7 +289,10 @@ type RunOptions struct {
 	// UIDMap and GIDMap are --uidmap and --gidmap.
 	UserNS         string
 	UIDMap, GIDMap []string
-	Labels         []string
+	// SubUIDName and SubGIDName map the container's IDs to the ranges of
+	// these names in /etc/subuid and /etc/subgid.
+	SubUIDName, SubGIDName string
+	Labels                 []string
 	// LabelFiles are --label-file files of KEY=VALUE lines, read before
 	// Labels.
 	LabelFiles []string

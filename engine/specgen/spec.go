@@ -195,7 +195,7 @@ func NewSpec(o RunOptions) (*Spec, error) {
 	if s.Mounts, err = parseMounts(o); err != nil {
 		return nil, err
 	}
-	uns, err := parseUserNS(o.UserNS, o.UIDMap, o.GIDMap)
+	uns, err := parseUserNS(&o)
 	if err != nil {
 		return nil, err
 	}

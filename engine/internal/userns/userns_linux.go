@@ -18,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 
+	"go.podman.io/storage/pkg/idtools"
 	"golang.org/x/sys/unix"
 )
 
@@ -117,18 +118,28 @@ func SingleMapping() bool { return Size() == 1 }
 
 // Size is how many user IDs this process's namespace maps.
 func Size() int {
-	data, err := os.ReadFile("/proc/self/uid_map")
-	if err != nil {
-		return 0
-	}
 	total := 0
-	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		if f := strings.Fields(l); len(f) == 3 {
-			n, _ := strconv.Atoi(f[2])
-			total += n
-		}
+	for _, m := range Mappings("uid") {
+		total += m.Size
 	}
 	return total
+}
+
+// Mappings are this process's namespace's lines of kind ("uid" or
+// "gid"): inside IDs as ContainerID, outside ones as HostID.
+func Mappings(kind string) []idtools.IDMap {
+	data, err := os.ReadFile("/proc/self/" + kind + "_map")
+	if err != nil {
+		return nil
+	}
+	var out []idtools.IDMap
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var m idtools.IDMap
+		if _, err := fmt.Sscan(l, &m.ContainerID, &m.HostID, &m.Size); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // held keeps the namespace lock of Hold open for the process's life.
