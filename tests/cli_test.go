@@ -777,7 +777,7 @@ func TestImageVolumeFlag(t *testing.T) {
 	})
 }
 
-// TestHostsFileFlag: what /etc/hosts starts with.
+// TestHostsFileFlag: what /etc/hosts starts with, and --chrootdirs.
 func TestHostsFileFlag(t *testing.T) {
 	forModes(t, func(t *testing.T, m *mode) {
 		s := newStore(t, m)
@@ -795,6 +795,14 @@ func TestHostsFileFlag(t *testing.T) {
 		}
 		s.must("run", "--rm", "--hosts-file", "image", "busybox", "cat", "/etc/hosts")
 		wantError(t, s.scow("run", "--rm", "--hosts-file", base+".none", "busybox", "true"), 125, "--hosts-file")
+
+		// --chrootdirs: the managed files in a chroot as in the root.
+		got = s.must("run", "--rm", "--hostname", "inner", "--add-host", "peer:10.2.2.2", "--chrootdirs", "/jail,/other", "busybox", "sh", "-c",
+			"cat /jail/etc/hostname; grep -c peer /jail/etc/hosts /other/etc/hosts; cmp /etc/resolv.conf /jail/etc/resolv.conf && test -e /jail/run/.containerenv && echo same")
+		if got != "inner\n/jail/etc/hosts:1\n/other/etc/hosts:1\nsame\n" {
+			t.Errorf("--chrootdirs: %q", got)
+		}
+		wantError(t, s.scow("run", "--rm", "--chrootdirs", "jail", "busybox", "true"), 125, "--chrootdirs")
 	})
 }
 

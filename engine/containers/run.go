@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -214,7 +215,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		User: img.Config.Config.User, Hostname: hostname, Network: mode.String(), Networks: attachments,
 		Ports: ports, DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOptions,
 		AddHosts: s.AddHosts, NoHosts: s.NoHosts, NoHostname: s.NoHostname, HostsFile: s.HostsFile, MacAddress: s.MacAddress,
-		NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
+		ChrootDirs: s.ChrootDirs, NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
 		Umask: s.Umask, TZ: s.TZ,
 		Volumes: mounts, ReadOnly: s.ReadOnly, ReadOnlyTmpfs: s.ReadOnlyTmpfs, Interactive: s.Interactive, Tty: s.Tty, Init: s.Init, Remove: s.Remove,
 		Labels: specgen.MergeLabels(img.Config.Config.Labels, s.Labels), RestartPolicy: s.Restart,
@@ -357,8 +358,10 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 			}
 		}
 	}
+	// Files scow manages: in the root, and in each chroot directory.
+	var managed []specs.Mount
 	if cfg.TZ != "" {
-		mounts = append(mounts, oci.BindMount(cfg.TZ, "/etc/localtime", true))
+		managed = append(managed, oci.BindMount(cfg.TZ, "/etc/localtime", true))
 	}
 	// Podman's sign to programs that they run in a container; empty
 	// unless privileged, as Podman's.
@@ -366,7 +369,14 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	if err := os.WriteFile(containerenv, nil, 0o644); err != nil {
 		return nil, fmt.Errorf("write /run/.containerenv: %w", err)
 	}
-	mounts = append(mounts, oci.BindMount(containerenv, ContainerEnvPath, true))
+	managed = append(managed, oci.BindMount(containerenv, ContainerEnvPath, true))
+	mounts = append(mounts, managed...)
+	for _, dir := range cfg.ChrootDirs {
+		for _, m := range append(slices.Clone(net.Mounts), managed...) {
+			m.Destination = path.Join(dir, m.Destination)
+			mounts = append(mounts, m)
+		}
+	}
 	accounts, err := e.accountFiles(cfg, rootfs, *user)
 	if err != nil {
 		return nil, err

@@ -52,6 +52,10 @@ type Config struct {
 	// HostsFile starts /etc/hosts: "" (localhost lines), none, image or
 	// a host file's path.
 	HostsFile string `json:"hosts_file,omitempty"`
+	// ChrootDirs are directories of the container that receive the
+	// files scow manages (hosts, resolv.conf, hostname, .containerenv,
+	// localtime) as its root does.
+	ChrootDirs []string `json:"chroot_dirs,omitempty"`
 	// NoPasswd adds no /etc/passwd entry for a user the image lacks;
 	// PasswdEntry and GroupEntry are the templates of the entries added;
 	// HostUsers are host accounts copied in (--hostuser).

@@ -333,6 +333,8 @@ type RunOptions struct {
 	ImageVolume string
 	// HostsFile starts /etc/hosts: none, image or a host file.
 	HostsFile string
+	// ChrootDirs are --chrootdirs values: comma-separated directories.
+	ChrootDirs []string
 	// NoPasswd adds no /etc/passwd entry for a user the image lacks
 	// (--passwd=false); PasswdEntry and GroupEntry are the entries'
 	// templates; HostUsers are host accounts to copy in (--hostuser).

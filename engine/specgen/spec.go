@@ -6,6 +6,7 @@ import (
 	stdnet "net"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -70,6 +71,8 @@ type Spec struct {
 	NoHosts    bool
 	NoHostname bool
 	HostsFile  string
+	// ChrootDirs receive the files scow manages as the root does.
+	ChrootDirs []string
 	// NoPasswd, PasswdEntry, GroupEntry and HostUsers shape the
 	// accounts added to /etc/passwd and /etc/group.
 	NoPasswd                bool
@@ -165,6 +168,14 @@ func NewSpec(o RunOptions) (*Spec, error) {
 			default:
 				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("-a %q: attach stdin, stdout or stderr", one))
 			}
+		}
+	}
+	for _, d := range o.ChrootDirs {
+		for _, one := range strings.Split(d, ",") {
+			if !path.IsAbs(one) || path.Clean(one) == "/" {
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--chrootdirs %q: give absolute paths of directories in the container, not /", one))
+			}
+			s.ChrootDirs = append(s.ChrootDirs, path.Clean(one))
 		}
 	}
 	if len(s.Attach) > 0 && o.Detach {

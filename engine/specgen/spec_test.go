@@ -44,6 +44,9 @@ func TestNewSpec(t *testing.T) {
 		{"env files, then -e", RunOptions{Image: "i", EnvFiles: []string{envFile}, Env: []string{"A=b", "EMPTY="}}, func(s *Spec) bool {
 			return reflect.DeepEqual(s.Env, []string{"FROM_FILE=1", "A=b", "EMPTY="})
 		}},
+		{"chroot directories, comma-separated or repeated", RunOptions{Image: "i", ChrootDirs: []string{"/a,/b/", "/c"}}, func(s *Spec) bool {
+			return reflect.DeepEqual(s.ChrootDirs, []string{"/a", "/b", "/c"})
+		}},
 		{"an empty entrypoint clears the image's", RunOptions{Image: "i", Entrypoint: str("")}, func(s *Spec) bool {
 			return s.SetEntrypoint && len(s.Entrypoint) == 0
 		}},
@@ -93,6 +96,8 @@ func TestNewSpec(t *testing.T) {
 		words string
 	}{
 		{"a bad name", RunOptions{Image: "i", Name: "-x"}, errdefs.ErrInvalid, "-x"},
+		{"a relative chroot directory", RunOptions{Image: "i", ChrootDirs: []string{"/a,b"}}, errdefs.ErrInvalid, `"b"`},
+		{"the root as a chroot directory", RunOptions{Image: "i", ChrootDirs: []string{"/"}}, errdefs.ErrInvalid, "--chrootdirs"},
 		{"a bad hostname", RunOptions{Image: "i", Hostname: "a_b"}, errdefs.ErrInvalid, "--hostname"},
 		{"a bad network", RunOptions{Image: "i", Network: "weird:x"}, errdefs.ErrInvalid, "weird"},
 		{"a bad port", RunOptions{Image: "i", Network: "slirp4netns", Publish: []string{"x:y"}}, errdefs.ErrInvalid, "x:y"},
