@@ -110,9 +110,11 @@ func lastMessage(stderr string) string {
 	return ""
 }
 
-// Stdio are the container's standard streams for Create.
+// Stdio are the container's standard streams for Create; Extra are its
+// descriptors from 3 on, passed with the runtime's --preserve-fds.
 type Stdio struct {
 	In, Out, Err *os.File
+	Extra        []*os.File
 }
 
 // Run creates and starts container id from the bundle in one runtime
@@ -179,8 +181,12 @@ func (r *Runtime) detached(ctx context.Context, dir, id string, args []string, s
 	os.Remove(logPath)
 	os.Remove(pidFile)
 	full := append([]string{"--log", logPath, "--log-format", "json"}, args...)
+	if len(stdio.Extra) > 0 {
+		full = append(full, "--preserve-fds", strconv.Itoa(len(stdio.Extra)))
+	}
 	cmd := r.command(ctx, append(full, "--pid-file", pidFile, id)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.In, stdio.Out, stdio.Err
+	cmd.ExtraFiles = stdio.Extra
 	if err := cmd.Run(); err != nil {
 		data, _ := os.ReadFile(logPath)
 		return 0, r.error(args[:1], jsonLogErrors(data), err)

@@ -301,3 +301,45 @@ func TestRelativePaths(t *testing.T) {
 		}
 	})
 }
+
+// TestPreserveFDs: run and exec hand the caller's descriptors to the
+// process, under their numbers; a gap is /dev/null.
+func TestPreserveFDs(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		one, two := m.userFile(t, "one", "one\n"), m.userFile(t, "two", "two\n")
+		withFiles := func(args ...string) result {
+			t.Helper()
+			var files []*os.File
+			for _, p := range []string{one, two} {
+				f, err := os.Open(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				files = append(files, f)
+			}
+			c := m.cmdIn(context.Background(), s.root, s.run, args...)
+			c.ExtraFiles = files // fds 3 and 4
+			return execute(t, c, "")
+		}
+		if r := withFiles("run", "--rm", "--preserve-fds", "2", "busybox", "sh", "-c", "cat <&3; cat <&4"); r.code != 0 || r.stdout != "one\ntwo\n" {
+			t.Errorf("run --preserve-fds 2: %s", r)
+		}
+		if r := withFiles("run", "--rm", "--preserve-fd", "4", "busybox", "sh", "-c", "cat <&4; readlink /proc/self/fd/3; test -e /proc/self/fd/5 || echo no5"); r.code != 0 || r.stdout != "two\n/dev/null\nno5\n" {
+			t.Errorf("run --preserve-fd 4: %s", r)
+		}
+		s.must("run", "-d", "--name", "fds", "busybox", "sleep", "300")
+		if r := withFiles("exec", "--preserve-fds", "1", "fds", "sh", "-c", "cat <&3; test -e /proc/self/fd/4 || echo no4"); r.code != 0 || r.stdout != "one\nno4\n" {
+			t.Errorf("exec --preserve-fds 1: %s", r)
+		}
+		if r := withFiles("exec", "--preserve-fd", "3,4", "fds", "sh", "-c", "cat <&4 <&3"); r.code != 0 || r.stdout != "one\n" {
+			t.Errorf("exec --preserve-fd 3,4: %s", r)
+		}
+		// Without the descriptors, or with one below 3: an error.
+		wantError(t, s.scow("run", "--rm", "--preserve-fds", "1", "busybox", "true"), 125, "descriptor 3")
+		wantError(t, s.scow("exec", "--preserve-fd", "7", "fds", "true"), 125, "descriptor 7")
+		wantError(t, s.scow("run", "--rm", "--preserve-fd", "2", "busybox", "true"), 125, "--preserve-fd")
+	})
+}

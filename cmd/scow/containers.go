@@ -502,7 +502,7 @@ func execCommand() *cli.Command {
 		Name:      "exec",
 		Usage:     "run a command in a running container",
 		ArgsUsage: "CONTAINER COMMAND [ARG...]",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable"},
 			&cli.StringSliceFlag{Name: "env-file", Usage: "read environment variables from a file"},
 			&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory"},
@@ -512,7 +512,7 @@ func execCommand() *cli.Command {
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background"},
 			attachFlags()[0],
 			latestFlag(),
-		},
+		}, preserveFlags()...),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			ref, args, err := containerArgs(c, e, 1, -1, "exec [OPTIONS] CONTAINER COMMAND [ARG...]")
 			if err != nil {
@@ -528,6 +528,9 @@ func execCommand() *cli.Command {
 				return err
 			}
 			s.SigProxy = true
+			if s.Files, err = preservedFiles(c); err != nil {
+				return err
+			}
 			return e.Containers().Exec(c.Context, ref, o, s)
 		}),
 	}

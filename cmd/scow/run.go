@@ -187,7 +187,7 @@ func runCommand() *cli.Command {
 		Usage:     "run a command in a new container",
 		ArgsUsage: "IMAGE [COMMAND [ARG...]]",
 		HideHelp:  true,
-		Flags: append(append(createFlags(), attachFlags()...),
+		Flags: append(append(append(createFlags(), attachFlags()...), preserveFlags()...),
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background and print the container ID"},
 			&cli.BoolFlag{Name: "rmi", Usage: "remove the image too when the container ends, unless another uses it (implies --rm)"}),
 		Action: withHelp(withEngine(func(c *cli.Context, e *engine.Engine) error {
@@ -198,6 +198,9 @@ func runCommand() *cli.Command {
 			o.Detach, o.RemoveImage = c.Bool("detach"), c.Bool("rmi")
 			s, err := streams(c, true)
 			if err != nil {
+				return err
+			}
+			if s.Files, err = preservedFiles(c); err != nil {
 				return err
 			}
 			id, err := e.Containers().Run(c.Context, o, s)

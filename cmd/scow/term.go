@@ -1,12 +1,18 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/scow-project/scow/engine/attach"
+	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
@@ -18,6 +24,45 @@ func attachFlags() []cli.Flag {
 		&cli.StringFlag{Name: "detach-keys", Value: attach.DefaultDetachKeys, Usage: "keys that detach and leave the container running (\"\" disables)"},
 		&cli.BoolFlag{Name: "sig-proxy", Value: true, Usage: "forward received signals to the process"},
 	}
+}
+
+// preserveFlags pass the CLI's own descriptors to a process.
+func preserveFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.UintFlag{Name: "preserve-fds", Usage: "pass descriptors 3 to 3+N-1 of scow to the process"},
+		&cli.StringSliceFlag{Name: "preserve-fd", Usage: "pass these descriptors of scow (FD1[,FD2...]) to the process under the same numbers; the gaps below them are /dev/null"},
+	}
+}
+
+// preservedFiles are the descriptors --preserve-fds and --preserve-fd
+// pass, from fd 3 on, nil for a gap. Each must have been inherited: one
+// scow opened itself is close-on-exec.
+func preservedFiles(c *cli.Context) ([]*os.File, error) {
+	want := map[int]bool{}
+	for fd := 3; fd < 3+int(c.Uint("preserve-fds")); fd++ {
+		want[fd] = true
+	}
+	for _, v := range c.StringSlice("preserve-fd") {
+		for _, one := range strings.Split(v, ",") {
+			fd, err := strconv.Atoi(strings.TrimSpace(one))
+			if err != nil || fd < 3 {
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--preserve-fd %q: give descriptor numbers from 3 on", one))
+			}
+			want[fd] = true
+		}
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	files := make([]*os.File, slices.Max(slices.Collect(maps.Keys(want)))-2)
+	for fd := range want {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC != 0 {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("descriptor %d to preserve is not open: open it for scow (%d>file)", fd, fd))
+		}
+		files[fd-3] = os.NewFile(uintptr(fd), "fd"+strconv.Itoa(fd))
+	}
+	return files, nil
 }
 
 // forwardedSignals reach an attached process, as with Docker.

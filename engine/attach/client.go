@@ -28,6 +28,9 @@ type Streams struct {
 	// it would (exit code 128+n). A nil channel brings none.
 	Signals  <-chan os.Signal
 	SigProxy bool
+	// Files are the process's descriptors from 3 on (--preserve-fds), a
+	// nil entry /dev/null.
+	Files []*os.File
 }
 
 // Terminal is the caller's terminal, which a process with a terminal of

@@ -1,12 +1,15 @@
 package attach
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -53,6 +56,11 @@ type Request struct {
 	// attaching to the container's own; Detach then only starts it.
 	Exec   *specs.Process `json:"exec,omitempty"`
 	Detach bool           `json:"detach,omitempty"`
+	// Files says, for each of the process's descriptors from 3 on,
+	// whether the client sent one with the hello (else /dev/null);
+	// Extra are those Accept received, nil for /dev/null.
+	Files []bool     `json:"files,omitempty"`
+	Extra []*os.File `json:"-"`
 }
 
 // Exit ends an attach: the process's exit code, or why it could not
@@ -148,20 +156,29 @@ func ReadFrame(r io.Reader, buf *[]byte) (byte, []byte, error) {
 	return hdr[0], data, nil
 }
 
-// Accept reads a new connection's hello; a client that says none
-// within ten seconds is dropped, so that it cannot hold a goroutine.
+// Accept reads a new connection's hello, with the descriptors sent
+// along; a client that says none within ten seconds is dropped, so that
+// it cannot hold a goroutine.
 func Accept(conn net.Conn) (*Conn, Request, error) {
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var buf []byte
-	kind, data, err := ReadFrame(conn, &buf)
 	var req Request
+	fds, first, err := readRights(conn)
+	var buf []byte
+	kind, data, err2 := ReadFrame(io.MultiReader(bytes.NewReader(first), conn), &buf)
+	err = cmp.Or(err, err2)
 	if err == nil && kind != FrameHello {
 		err = fmt.Errorf("attach frame %q before the hello", kind)
 	}
 	if err == nil {
 		err = json.Unmarshal(data, &req)
 	}
+	if err == nil {
+		req.Extra, err = placeFiles(req.Files, fds)
+	}
 	if err != nil {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
 		conn.Close()
 		return nil, req, err
 	}
@@ -169,8 +186,62 @@ func Accept(conn net.Conn) (*Conn, Request, error) {
 	return NewConn(conn), req, nil
 }
 
+// maxFiles bounds the descriptors a hello carries (the kernel's
+// SCM_MAX_FD).
+const maxFiles = 253
+
+// readRights reads the first bytes of a unix connection with the
+// descriptors that came with them.
+func readRights(conn net.Conn) (fds []int, first []byte, err error) {
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return nil, nil, nil
+	}
+	first = make([]byte, 5)
+	oob := make([]byte, unix.CmsgSpace(maxFiles*4))
+	n, oobn, _, _, err := uc.ReadMsgUnix(first, oob)
+	if err != nil {
+		return nil, nil, err
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the descriptors of an attach: %w", err)
+	}
+	for _, m := range msgs {
+		rights, err := unix.ParseUnixRights(&m)
+		if err == nil {
+			fds = append(fds, rights...)
+		}
+	}
+	return fds, first[:n], nil
+}
+
+// placeFiles lays the received fds out as passed says, nil where it
+// says /dev/null.
+func placeFiles(passed []bool, fds []int) ([]*os.File, error) {
+	want := 0
+	for _, p := range passed {
+		if p {
+			want++
+		}
+	}
+	if want != len(fds) {
+		return nil, fmt.Errorf("attach hello announced %d descriptors and carried %d", want, len(fds))
+	}
+	var files []*os.File
+	for _, p := range passed {
+		if !p {
+			files = append(files, nil)
+			continue
+		}
+		files = append(files, os.NewFile(uintptr(fds[0]), "preserved"))
+		fds = fds[1:]
+	}
+	return files, nil
+}
+
 // Dial connects to the monitor of running container id at socket and
-// says what the client wants.
+// says what the client wants; req.Extra go with the hello.
 func Dial(socket, id string, req Request) (*Conn, error) {
 	conn, err := net.Dial("unix", socket)
 	if err != nil {
@@ -180,9 +251,43 @@ func Dial(socket, id string, req Request) (*Conn, error) {
 		return nil, fmt.Errorf("connect to the monitor of %.12s: %w", id, err)
 	}
 	c := NewConn(conn)
-	if err := c.SendJSON(FrameHello, req); err != nil {
+	if err := c.hello(req); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("talk to the monitor of %.12s: %w", id, err)
 	}
 	return c, nil
+}
+
+// hello sends req with its descriptors, which go with the frame's
+// first byte.
+func (f *Conn) hello(req Request) error {
+	var fds []int
+	req.Files = nil
+	for _, x := range req.Extra {
+		req.Files = append(req.Files, x != nil)
+		if x != nil {
+			fds = append(fds, int(x.Fd()))
+		}
+	}
+	if len(fds) == 0 {
+		return f.SendJSON(FrameHello, req)
+	}
+	if len(fds) > maxFiles {
+		return fmt.Errorf("%d descriptors are more than the %d one message carries", len(fds), maxFiles)
+	}
+	data, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	uc, ok := f.c.(*net.UnixConn)
+	if !ok {
+		return errors.New("descriptors go over a unix socket only")
+	}
+	msg := binary.BigEndian.AppendUint32([]byte{FrameHello}, uint32(len(data)))
+	msg = append(msg, data...)
+	n, _, err := uc.WriteMsgUnix(msg, unix.UnixRights(fds...), nil)
+	if err == nil && n < len(msg) {
+		_, err = uc.Write(msg[n:])
+	}
+	return err
 }

@@ -72,7 +72,7 @@ func (e *Service) Exec(ctx context.Context, ref string, o ExecOptions, s attach.
 	if !o.Interactive || o.Detach {
 		s.In = nil
 	}
-	req := attach.Request{Exec: &p, Detach: o.Detach, Stdin: s.In != nil}
+	req := attach.Request{Exec: &p, Detach: o.Detach, Stdin: s.In != nil, Extra: s.Files}
 	if o.Tty {
 		req.Rows, req.Cols = s.TerminalSize()
 	}

@@ -170,7 +170,7 @@ func (e *Service) Start(ctx context.Context, ref string, streams *attach.Streams
 		if running {
 			return nil
 		}
-		_, err := monitor.Spawn(e.Backend, id, nil)
+		_, err := monitor.Spawn(e.Backend, id, nil, nil)
 		return err
 	}
 	if running {

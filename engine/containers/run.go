@@ -79,7 +79,7 @@ func (e *Service) Run(ctx context.Context, o specgen.RunOptions, s attach.Stream
 		return "", err
 	}
 	if o.Detach {
-		if _, err := monitor.Spawn(e.Backend, cfg.ID, nil); err != nil {
+		if _, err := monitor.Spawn(e.Backend, cfg.ID, nil, s.Files); err != nil {
 			if cfg.Remove {
 				e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
 			}
@@ -112,7 +112,7 @@ func (e *Service) startAttached(cfg *record.Config, s attach.Streams) error {
 	if cfg.Tty {
 		req.Rows, req.Cols = s.TerminalSize()
 	}
-	c, err := monitor.Spawn(e.Backend, cfg.ID, req)
+	c, err := monitor.Spawn(e.Backend, cfg.ID, req, s.Files)
 	if err != nil {
 		return err
 	}

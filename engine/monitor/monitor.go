@@ -59,6 +59,9 @@ type Monitor struct {
 	r Runner
 	// netWaits wait for the network helpers of its runs.
 	netWaits []func()
+	// files are the container process's descriptors from 3 on, kept
+	// for every start of the monitor's life (nil: /dev/null).
+	files []*os.File
 }
 
 // monitorRequest is what a CLI sends a monitor it starts.
@@ -67,6 +70,11 @@ type monitorRequest struct {
 	ID      string          `json:"id"`
 	// Attach, when set, is what the client on fd 5 wants.
 	Attach *attach.Request `json:"attach,omitempty"`
+	// Files is how many descriptors for the container, from fd 6 on,
+	// the monitor has; Passed says which of them are real (the others
+	// are /dev/null).
+	Files  int    `json:"files,omitempty"`
+	Passed []bool `json:"passed,omitempty"`
 }
 
 // monitorReport is the monitor's answer once the container runs.
@@ -109,8 +117,9 @@ func readMessage(r io.Reader, v any) error {
 // Spawn starts a detached monitor for container id and returns
 // once the container runs, or with the reason it could not start. With
 // att, the monitor gets a connection attached from the start, so that no
-// output is missed, and returns it.
-func Spawn(b *backend.Backend, id string, att *attach.Request) (*attach.Conn, error) {
+// output is missed, and returns it. extra become the container process's
+// descriptors from 3 on (nil entries: /dev/null).
+func Spawn(b *backend.Backend, id string, att *attach.Request, extra []*os.File) (*attach.Conn, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)
@@ -149,6 +158,18 @@ func Spawn(b *backend.Backend, id string, att *attach.Request) (*attach.Conn, er
 		conn = attach.NewConn(c)
 		cmd.ExtraFiles = append(cmd.ExtraFiles, theirs)
 	}
+	req := monitorRequest{Options: b.Opts, ID: id, Attach: att, Files: len(extra)}
+	if len(extra) > 0 {
+		// The container's descriptors start at fd 6, with or without an
+		// attach on fd 5; a nil entry is closed in the monitor.
+		if att == nil {
+			cmd.ExtraFiles = append(cmd.ExtraFiles, nil)
+		}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, extra...)
+		for _, f := range extra {
+			req.Passed = append(req.Passed, f != nil)
+		}
+	}
 	fail := func(err error) (*attach.Conn, error) {
 		if conn != nil {
 			conn.Close()
@@ -169,10 +190,12 @@ func Spawn(b *backend.Backend, id string, att *attach.Request) (*attach.Conn, er
 		return fail(fmt.Errorf("start monitor: %w", err))
 	}
 	// Only the monitor may hold its ends, or its death goes unnoticed.
-	for _, f := range cmd.ExtraFiles {
-		f.Close()
+	for _, f := range cmd.ExtraFiles[:min(3, len(cmd.ExtraFiles))] {
+		if f != nil {
+			f.Close()
+		}
 	}
-	err = writeMessage(reqW, monitorRequest{Options: b.Opts, ID: id, Attach: att})
+	err = writeMessage(reqW, req)
 	reqW.Close()
 	if err != nil {
 		cmd.Process.Kill()
@@ -210,6 +233,15 @@ func Main(open func(backend.Options) (*backend.Backend, Runner, error)) error {
 	req.Close()
 	if err != nil {
 		return fmt.Errorf("read request: %w", err)
+	}
+	var files []*os.File
+	for i := range r.Files {
+		if i < len(r.Passed) && r.Passed[i] {
+			unix.CloseOnExec(6 + i)
+			files = append(files, os.NewFile(uintptr(6+i), "preserved"))
+		} else {
+			files = append(files, nil)
+		}
 	}
 	// Caught, not ignored: an ignored signal would stay ignored in the
 	// runtime and the container.
@@ -249,7 +281,7 @@ func Main(open func(backend.Options) (*backend.Backend, Runner, error)) error {
 		return err
 	}
 	defer b.Close()
-	m := &Monitor{b: b, r: runner}
+	m := &Monitor{b: b, r: runner, files: files}
 	if cfg, err := b.Rec.LoadConfig(r.ID); err == nil && cfg.MonitorPidFile != "" {
 		if err := os.WriteFile(cfg.MonitorPidFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 			fmt.Fprintf(os.Stderr, "Warning: --conmon-pidfile: %v\n", err)
@@ -428,6 +460,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 		return 0, -1, err
 	}
 	defer pio.close()
+	pio.pass(m.files)
 	st.StoppedByUser = false
 	// Whoever finds this monitor dead from here on cleans up after it.
 	st.RuntimeState, st.MonitorPid = true, os.Getpid()

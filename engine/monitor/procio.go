@@ -126,6 +126,27 @@ func (p *procIO) relay(h *hub, log *logfile.Writer) *sync.WaitGroup {
 	return &wg
 }
 
+// pass gives the process files as its descriptors from 3 on, /dev/null
+// for a nil entry.
+func (p *procIO) pass(files []*os.File) {
+	p.runtime.Extra = nil
+	for _, f := range files {
+		if f == nil {
+			f = p.files[0] // /dev/null
+		}
+		p.runtime.Extra = append(p.runtime.Extra, f)
+	}
+}
+
+// closeFiles closes files, nil entries aside.
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
 func (p *procIO) close() {
 	if p.console != nil {
 		p.console.Close()
@@ -156,6 +177,7 @@ func (h *hub) wait(pid int) int {
 // gets its own stdio (a terminal if the process asks for one), which
 // the client streams unless it only wanted it started.
 func (m *Monitor) execSession(id string, c *attach.Conn, req attach.Request) {
+	defer closeFiles(req.Extra)
 	h := newHub()
 	if !req.Detach {
 		h.join(c, req, true)
@@ -183,7 +205,9 @@ func (m *Monitor) execSession(id string, c *attach.Conn, req attach.Request) {
 		return
 	}
 	defer pio.close()
+	pio.pass(req.Extra)
 	pid, err := rt.Exec(context.Background(), id, req.Exec, pio.runtime, pio.consolePath())
+	closeFiles(req.Extra) // the process has its own now
 	if err == nil {
 		err = pio.started()
 	}

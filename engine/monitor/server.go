@@ -41,6 +41,7 @@ func (m *Monitor) acceptClients(l *net.UnixListener, id string, h *hub, execs *s
 				return
 			}
 			if req.Exec == nil {
+				closeFiles(req.Extra) // only an exec'd process takes any
 				h.join(c, req, false)
 				return
 			}
