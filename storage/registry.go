@@ -11,10 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containers/ocicrypt/helpers"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/pkg/cli/environment"
 	"go.podman.io/image/v5/pkg/compression"
@@ -64,6 +66,9 @@ type RegistryOptions struct {
 	// RetryDelay (0: one second, doubling each time).
 	Retry      int
 	RetryDelay time.Duration
+	// DecryptionKeys are FILE[:PASSPHRASE] private keys that decrypt the
+	// layers of an encrypted image on pull.
+	DecryptionKeys []string
 }
 
 // sysContext turns the options into containers/image's settings.
@@ -205,9 +210,19 @@ func (s *Store) Pull(ctx context.Context, name string, o RegistryOptions) (strin
 			return "", err
 		}
 		opts := &copy.Options{SourceCtx: sys, DestinationCtx: sys, ReportWriter: o.Progress}
+		if len(o.DecryptionKeys) > 0 {
+			cc, err := helpers.CreateCryptoConfig(nil, o.DecryptionKeys)
+			if err != nil {
+				return "", fmt.Errorf("--decryption-key: %w", err)
+			}
+			opts.OciDecryptConfig = cc.DecryptConfig
+		}
 		_, err = copyWithRetry(ctx, pc, dest, src, opts, o.Retry, o.RetryDelay)
 		if err == nil {
 			return s.idOf(dest)
+		}
+		if len(o.DecryptionKeys) == 0 && encrypted(ctx, sys, src) {
+			err = fmt.Errorf("its layers are encrypted: give the private key with --decryption-key (%w)", err)
 		}
 		errs = append(errs, explain("pull "+named.String(), reference.Domain(named), err))
 	}
@@ -215,6 +230,27 @@ func (s *Store) Pull(ctx context.Context, name string, o RegistryOptions) (strin
 		return "", errs[0]
 	}
 	return "", errors.Join(errs...)
+}
+
+// encrypted tells whether the image at ref has an encrypted layer.
+func encrypted(ctx context.Context, sys *types.SystemContext, ref types.ImageReference) bool {
+	src, err := ref.NewImageSource(ctx, sys)
+	if err != nil {
+		return false
+	}
+	// A list's instance for this platform; closing it closes src.
+	img, err := image.FromSource(ctx, sys, src)
+	if err != nil {
+		src.Close()
+		return false
+	}
+	defer img.Close()
+	for _, l := range img.LayerInfos() {
+		if strings.HasSuffix(l.MediaType, "+encrypted") {
+			return true
+		}
+	}
+	return false
 }
 
 // copyWithRetry copies, trying again retry times after a failure that
@@ -285,6 +321,11 @@ type PushOptions struct {
 	// RemoveSignatures drops the image's signatures.
 	CompressionLevel                   *int
 	ForceCompression, RemoveSignatures bool
+	// EncryptionKeys are PROTOCOL:KEY recipients (jwe:PUBLIC.pem,
+	// pkcs7:CERT.pem, pgp:ID) the layers are encrypted for; EncryptLayers
+	// are the layers' indexes (negative from the top), empty for all.
+	EncryptionKeys []string
+	EncryptLayers  []int
 }
 
 // Push copies a stored image to a registry, at dest or at its own name.
@@ -330,6 +371,25 @@ func (s *Store) Push(ctx context.Context, name, dest string, o PushOptions) erro
 		opts.ForceManifestMIMEType = manifest.DockerV2Schema2MediaType
 	default:
 		return fmt.Errorf("--format %q: use oci or v2s2", o.Format)
+	}
+	if len(o.EncryptLayers) > 0 && len(o.EncryptionKeys) == 0 {
+		return errors.New("--encrypt-layer needs --encryption-key")
+	}
+	if len(o.EncryptionKeys) > 0 {
+		// Only OCI manifests describe encrypted layers.
+		if opts.ForceManifestMIMEType == manifest.DockerV2Schema2MediaType {
+			return errors.New("--encryption-key needs the oci format, not v2s2")
+		}
+		opts.ForceManifestMIMEType = imgspecv1.MediaTypeImageManifest
+		cc, err := helpers.CreateCryptoConfig(o.EncryptionKeys, nil)
+		if err != nil {
+			return fmt.Errorf("--encryption-key: %w", err)
+		}
+		layers := slices.Clone(o.EncryptLayers)
+		if layers == nil {
+			layers = []int{} // all of them
+		}
+		opts.OciEncryptConfig, opts.OciEncryptLayers = cc.EncryptConfig, &layers
 	}
 	destSys := *sys
 	switch o.Compression {

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -415,5 +416,57 @@ insecure = true
 		blocked := m.userFile(t, "blocked.conf", fmt.Sprintf("[[registry]]\nlocation = \"%s\"\ninsecure = true\nblocked = true\n", reg.host))
 		r = execute(t, m.cmdEnv(context.Background(), fresh.root, fresh.run, []string{"CONTAINERS_REGISTRIES_CONF=" + blocked}, "pull", reg.host+"/mirrored/busybox:1"), "")
 		wantError(t, r, 125, "blocked")
+	})
+}
+
+// TestEncryptedImages: push --encryption-key encrypts the layers (JWE),
+// and only a pull with the private key can store them.
+func TestEncryptedImages(t *testing.T) {
+	reg := startRegistry(t, false, false)
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		keys := func(name string) (pub, priv string) {
+			k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			privDER, _ := x509.MarshalPKCS8PrivateKey(k)
+			pubDER, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+			return m.userFile(t, name+".pub", string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))),
+				m.userFile(t, name+".key", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER})))
+		}
+		pub, priv := keys("mine")
+		_, other := keys("other")
+		ref := reg.host + "/" + m.name + "/secret:1"
+		s.must("push", "--tls-verify=false", "--encryption-key", "jwe:"+pub, "busybox", ref)
+		req, _ := http.NewRequest("GET", "http://"+reg.host+"/v2/"+m.name+"/secret/manifests/1", nil)
+		req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), "+encrypted") {
+			t.Errorf("the pushed manifest has no encrypted layer:\n%s", body)
+		}
+		if r := newStore(t, m).scow("pull", "--retry", "0", "--tls-verify=false", ref); r.code != 125 || !strings.Contains(r.stderr, "--decryption-key") {
+			t.Errorf("pull of an encrypted image without its key: %s", r)
+		}
+		if r := newStore(t, m).scow("pull", "--retry", "0", "--tls-verify=false", "--decryption-key", other, ref); r.code != 125 {
+			t.Errorf("pull with another key: %s", r)
+		}
+		fresh := newStore(t, m)
+		fresh.must("pull", "-q", "--tls-verify=false", "--decryption-key", priv, ref)
+		if got := fresh.must("run", "--rm", ref, "echo", "decrypted"); got != "decrypted\n" {
+			t.Errorf("run of the decrypted image: %q", got)
+		}
+		if got := newStore(t, m).must("run", "--rm", "--tls-verify=false", "--decryption-key", priv, ref, "echo", "pulled"); got != "pulled\n" {
+			t.Errorf("run --decryption-key: %q", got)
+		}
+		wantError(t, s.scow("push", "--tls-verify=false", "--encrypt-layer", "0", "busybox", ref), 125, "--encryption-key")
+		wantError(t, s.scow("push", "--tls-verify=false", "--format", "v2s2", "--encryption-key", "jwe:"+pub, "busybox", ref), 125, "oci")
+		wantError(t, s.scow("push", "--tls-verify=false", "--encryption-key", "jwe:"+pub+".none", "busybox", ref), 125, "--encryption-key")
 	})
 }

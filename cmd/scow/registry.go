@@ -38,6 +38,7 @@ func pullFlags(what string) []cli.Flag {
 		&cli.StringFlag{Name: "platform", Usage: "OS/ARCH[/VARIANT] of a multi-platform image"},
 		retryFlag(what), retryDelayFlag(),
 		contentTrustFlag(),
+		&cli.StringSliceFlag{Name: "decryption-key", Usage: "KEY[:PASSPHRASE]: a private key that decrypts an encrypted image's layers"},
 	}
 }
 
@@ -63,6 +64,7 @@ func registryOptions(c *cli.Context) images.RegistryOptions {
 		CertDir: c.String("cert-dir"), SignaturePolicy: c.String("signature-policy"), CompatAuthFile: c.String("compat-auth-file"),
 		OS: c.String("os"), Arch: c.String("arch"), Variant: c.String("variant"), Platform: c.String("platform"),
 		Retry: c.Int("retry"), RetryDelay: c.Duration("retry-delay"),
+		DecryptionKeys: c.StringSlice("decryption-key"),
 	}
 	if c.IsSet("tls-verify") {
 		v := c.Bool("tls-verify")
@@ -129,6 +131,8 @@ func pushCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force-compression", Usage: "recompress layers compressed in another format"},
 			&cli.BoolFlag{Name: "remove-signatures", Usage: "do not copy the image's signatures"},
 			retryFlag("push"), retryDelayFlag(), contentTrustFlag(),
+			&cli.StringSliceFlag{Name: "encryption-key", Usage: "PROTOCOL:KEY to encrypt the layers for (jwe:PUBLIC.pem, pkcs7:CERT.pem, pgp:ID); the manifest is then OCI"},
+			&cli.IntSliceFlag{Name: "encrypt-layer", Usage: "the layers to encrypt, from 0 (negative: from the top); default all"},
 		),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, 2, "push [OPTIONS] IMAGE [DESTINATION]"); err != nil {
@@ -138,6 +142,7 @@ func pushCommand() *cli.Command {
 				RegistryOptions: registryOptions(c), Format: c.String("format"),
 				Compression: c.String("compression-format"), DigestFile: c.String("digestfile"),
 				ForceCompression: c.Bool("force-compression"), RemoveSignatures: c.Bool("remove-signatures"),
+				EncryptionKeys: c.StringSlice("encryption-key"), EncryptLayers: c.IntSlice("encrypt-layer"),
 			}
 			if !c.IsSet("force-compression") {
 				// Podman's default: a format asked for is a format got.
