@@ -5,7 +5,9 @@ package tests
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -341,5 +343,66 @@ func TestPreserveFDs(t *testing.T) {
 		wantError(t, s.scow("run", "--rm", "--preserve-fds", "1", "busybox", "true"), 125, "descriptor 3")
 		wantError(t, s.scow("exec", "--preserve-fd", "7", "fds", "true"), 125, "descriptor 7")
 		wantError(t, s.scow("run", "--rm", "--preserve-fd", "2", "busybox", "true"), 125, "--preserve-fd")
+	})
+}
+
+// TestRootfs: a container on a directory of the host instead of an
+// image; with :O its changes stay in an overlay that goes when it stops.
+func TestRootfs(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		dir := filepath.Join(m.userDir(t), "root")
+		os.Mkdir(dir, 0o755)
+		if out, err := exec.Command("tar", "-xf", rootfsTar(t, m), "-C", dir).CombinedOutput(); err != nil {
+			t.Fatalf("unpack the rootfs: %v\n%s", err, out)
+		}
+		if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", m.uid, m.gid), dir).CombinedOutput(); err != nil {
+			t.Fatalf("chown: %v\n%s", err, out)
+		}
+		// Without :O the container writes into the directory.
+		if got := s.must("run", "--rm", "--rootfs", dir, "sh", "-c", "echo kept > /kept; cat /etc/hostname >/dev/null && echo ran"); got != "ran\n" {
+			t.Errorf("run --rootfs: %q", got)
+		}
+		if data, err := os.ReadFile(filepath.Join(dir, "kept")); err != nil || string(data) != "kept\n" {
+			t.Errorf("a write of a --rootfs container: %q %v", data, err)
+		}
+		// With :O it writes into an overlay, there while it runs.
+		s.must("run", "-d", "--name", "ov", "--rootfs", dir+":O", "sh", "-c", "echo gone > /gone; sleep 300")
+		if !waitFor(10*time.Second, func() bool { return s.scow("exec", "ov", "test", "-e", "/gone").code == 0 }) {
+			t.Fatal("the overlay container never wrote /gone")
+		}
+		if _, err := os.Stat(filepath.Join(dir, "gone")); !os.IsNotExist(err) {
+			t.Errorf("a :O container wrote into the directory: %v", err)
+		}
+		if got := s.must("cp", "ov:/gone", "-"); !strings.Contains(got, "gone\n") {
+			t.Errorf("cp from a :O container: %q", got)
+		}
+		if got := s.must("inspect", "--format", "{{.Rootfs}} {{.ImageName}}|", "ov"); got != dir+" |\n" {
+			t.Errorf("inspect of a --rootfs container: %q", got)
+		}
+		if got := s.must("ps", "--size", "--format", "{{.Names}} {{.Image}}|", "--filter", "name=ov"); got != "ov |\n" {
+			t.Errorf("ps of a --rootfs container: %q", got)
+		}
+		wantError(t, s.scow("commit", "ov", "img"), 125, "--rootfs")
+		wantError(t, s.scow("diff", "ov"), 125, "--rootfs")
+		s.must("rm", "-f", "-t", "0", "ov")
+		if _, err := os.Stat(filepath.Join(dir, "bin", "busybox")); err != nil {
+			t.Errorf("the directory after rm of a :O container: %v", err)
+		}
+		// A restart starts from the directory again.
+		s.must("create", "--name", "again", "--rootfs", dir+":O", "sh", "-c", "test -e /gone && echo leftover; echo x > /gone")
+		for range 2 {
+			if got := s.must("start", "-a", "again"); got != "" {
+				t.Errorf("start of a :O container kept changes: %q", got)
+			}
+		}
+		if out := s.must("export", "again"); !strings.Contains(out, "bin/busybox") {
+			t.Errorf("export of a --rootfs container: %d bytes without bin/busybox", len(out))
+		}
+		s.must("rm", "again")
+		wantError(t, s.scow("run", "--rm", "--rootfs", dir+"/none", "true"), 125, "not a directory")
+		wantError(t, s.scow("run", "--rm", "--rootfs", dir+":X", "true"), 125, "only O")
+		wantError(t, s.scow("run", "--rm", "--rootfs", dir), 125, "no command")
+		wantError(t, s.scow("run", "--rm", "--userns=auto", "--rootfs", dir, "true"), 125, "--rootfs")
 	})
 }

@@ -23,6 +23,7 @@ type ContainerInspect struct {
 	State           InspectState      `json:"State"`
 	Image           string            `json:"Image"`
 	ImageName       string            `json:"ImageName"`
+	Rootfs          string            `json:"Rootfs,omitempty"`
 	Name            string            `json:"Name"`
 	RestartCount    int               `json:"RestartCount"`
 	LogPath         string            `json:"LogPath"`
@@ -178,7 +179,7 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 	cfg, st := c.Config, c.State
 	cmd := cfg.Command()
 	out := &ContainerInspect{
-		ID: cfg.ID, Created: cfg.Created, Image: cfg.ImageID, ImageName: cfg.Image,
+		ID: cfg.ID, Created: cfg.Created, Image: cfg.ImageID, ImageName: cfg.Image, Rootfs: cfg.Rootfs,
 		Name: cfg.Name, RestartCount: st.RestartCount, LogPath: e.Rec.LogPath(cfg.ID),
 		Mounts: []InspectMount{}, NetworkSettings: e.networkSettings(cfg, st),
 		State: InspectState{
@@ -236,8 +237,13 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 	return out
 }
 
-// Size returns the bytes a container's writable layer holds.
+// Size returns the bytes a container's writable layer holds: for a
+// --rootfs container, what its overlay holds (without one, it writes
+// into the directory itself, which is not the container's to count).
 func (e *Service) Size(id string) (int64, error) {
+	if cfg, err := e.Rec.LoadConfig(id); err == nil && cfg.Rootfs != "" {
+		return e.RootfsOverlaySize(cfg), nil
+	}
 	if err := e.Open(); err != nil {
 		return 0, err
 	}

@@ -84,8 +84,8 @@ func (e *Service) reconcile(ctx context.Context, id string, st *record.State) bo
 	if rt, err := e.Runtime(); err == nil {
 		rt.Delete(ctx, id, true)
 	}
-	if e.Open() == nil {
-		e.Store.Unmount(id)
+	if cfg, err := e.Rec.LoadConfig(id); err == nil && e.Open() == nil {
+		e.UnmountRootfs(cfg)
 	}
 	netns.Release(e.Bridges(), id)
 	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart, st.RuntimeState, st.Ports = 0, 0, 0, 0, false, nil
@@ -348,7 +348,7 @@ func (e *Service) Delete(ctx context.Context, id string) error {
 	if err := e.removeContainer(ctx, id, true, true); err != nil {
 		return err
 	}
-	if cfg != nil && cfg.RemoveImage {
+	if cfg != nil && cfg.RemoveImage && cfg.ImageID != "" {
 		// By the name it was run with, as Podman (an image with other
 		// names loses that one), while that name still means it.
 		ref := cfg.ImageID
@@ -486,6 +486,10 @@ func (e *Service) removeContainer(ctx context.Context, id string, force, volumes
 		return err
 	}
 	if cfg != nil {
+		// A --rootfs overlay is mounted in the record's directory.
+		if err := e.UnmountRootfs(cfg); err != nil {
+			return err
+		}
 		e.Rec.ReleaseName(cfg.Name, id)
 		e.Rec.Event(cfg, "remove", nil)
 	}

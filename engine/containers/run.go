@@ -16,6 +16,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/scow-project/scow/engine/attach"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/images"
 	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/internal/testhook"
 	"github.com/scow-project/scow/engine/internal/userns"
@@ -24,6 +25,7 @@ import (
 	"github.com/scow-project/scow/engine/specgen"
 	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/oci"
+	"go.podman.io/storage/pkg/idtools"
 )
 
 // Create records a container and makes its layer, ready to start.
@@ -159,12 +161,14 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		attachments = []netns.Attachment{a}
 		mode.Target = a.Network
 	}
-	if err := e.images.Ensure(ctx, s.Image, s.Pull, s.Registry, progress); err != nil {
-		return nil, err
-	}
-	img, err := e.Store.Resolve(s.Image)
-	if err != nil {
-		return nil, backend.StorageErr(err)
+	img := &images.Image{} // --rootfs: no image, nothing it sets
+	if s.Rootfs == "" {
+		if err := e.images.Ensure(ctx, s.Image, s.Pull, s.Registry, progress); err != nil {
+			return nil, err
+		}
+		if img, err = e.Store.Resolve(s.Image); err != nil {
+			return nil, backend.StorageErr(err)
+		}
 	}
 	mounts, err := e.completeMounts(slices.Clone(s.Mounts), s.VolumesFrom, img.Config.Config.Volumes, s.ImageVolume)
 	if err != nil {
@@ -215,7 +219,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		User: img.Config.Config.User, Hostname: hostname, Network: mode.String(), Networks: attachments,
 		Ports: ports, DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOptions,
 		AddHosts: s.AddHosts, NoHosts: s.NoHosts, NoHostname: s.NoHostname, HostsFile: s.HostsFile, MacAddress: s.MacAddress,
-		ChrootDirs: s.ChrootDirs, NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
+		ChrootDirs: s.ChrootDirs, Rootfs: s.Rootfs, RootfsOverlay: s.RootfsOverlay, NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
 		Umask: s.Umask, TZ: s.TZ,
 		Volumes: mounts, ReadOnly: s.ReadOnly, ReadOnlyTmpfs: s.ReadOnlyTmpfs, Interactive: s.Interactive, Tty: s.Tty, Init: s.Init, Remove: s.Remove,
 		Labels: specgen.MergeLabels(img.Config.Config.Labels, s.Labels), RestartPolicy: s.Restart,
@@ -237,6 +241,9 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		cfg.Cmd = s.Cmd
 	}
 	if len(cfg.Entrypoint)+len(cfg.Cmd) == 0 {
+		if s.Rootfs != "" {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("no command: give one after the --rootfs directory %s", s.Rootfs))
+		}
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("no command: image %s has no Cmd or Entrypoint; give one after the image name", s.Image))
 	}
 	if s.WorkingDir != "" {
@@ -297,9 +304,11 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	if err := e.volumes.Ensure(cfg.Volumes); err != nil {
 		return nil, err
 	}
-	uids, gids, err := e.Store.CreateContainer(cfg.ID, img.ID, s.IDMapping)
-	if err != nil {
-		return nil, backend.StorageErr(err)
+	var uids, gids []idtools.IDMap
+	if s.Rootfs == "" {
+		if uids, gids, err = e.Store.CreateContainer(cfg.ID, img.ID, s.IDMapping); err != nil {
+			return nil, backend.StorageErr(err)
+		}
 	}
 	if s.IDMapping.Auto {
 		// --userns=auto's ranges are known only now.

@@ -63,6 +63,9 @@ func (e *Service) Commit(ctx context.Context, ref, name string, o CommitOptions)
 	if err != nil {
 		return "", err
 	}
+	if cfg.Rootfs != "" {
+		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("commit %s: it runs on the --rootfs directory %s, not on an image layer: archive that directory, or import it (scow import)", cfg.Name, cfg.Rootfs))
+	}
 	img, err := e.Store.Image(cfg.ImageID)
 	if err != nil {
 		return "", backend.StorageErr(err)
@@ -184,6 +187,9 @@ func (e *Service) Diff(ref string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Rootfs != "" {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("diff %s: it runs on the --rootfs directory %s, which has no image to compare with", cfg.Name, cfg.Rootfs))
+	}
 	changes, err := e.Store.Changes(cfg.ID)
 	if err != nil {
 		return nil, err
@@ -262,28 +268,25 @@ func inUserNamespace() bool {
 }
 
 // mountable resolves the container of a mount or unmount.
-func (e *Service) mountable(ref string) (string, error) {
+func (e *Service) mountable(ref string) (*record.Config, error) {
 	if !inUserNamespace() {
-		return "", errNeedsUnshare
+		return nil, errNeedsUnshare
 	}
 	if err := e.Open(); err != nil {
-		return "", err
+		return nil, err
 	}
-	cfg, err := e.containers.Config(ref)
-	if err != nil {
-		return "", err
-	}
-	return cfg.ID, nil
+	return e.containers.Config(ref)
 }
 
-// record.Mount mounts a container's root filesystem and returns where; it stays
-// until Unmount.
+// Mount mounts a container's root filesystem and returns where; it
+// stays until Unmount.
 func (e *Service) Mount(ref string) (string, error) {
-	id, err := e.mountable(ref)
+	cfg, err := e.mountable(ref)
 	if err != nil {
 		return "", err
 	}
-	return e.Store.Mount(id)
+	p, _, err := e.MountRootfs(cfg)
+	return p, err
 }
 
 // Mounted lists the mounted containers' IDs and mount points.
@@ -295,16 +298,23 @@ func (e *Service) Mounted() (map[string]string, error) {
 }
 
 // Unmount undoes a Mount of container ref's root filesystem; with force,
-// every mount of it.
-func (e *Service) Unmount(ref string, force bool) (string, error) {
-	id, err := e.mountable(ref)
+// every mount of it. The overlay of a --rootfs container that runs stays
+// its monitor's.
+func (e *Service) Unmount(ctx context.Context, ref string, force bool) (string, error) {
+	cfg, err := e.mountable(ref)
 	if err != nil {
 		return "", err
 	}
-	if force {
-		return id, e.Store.UnmountAll(id)
+	switch {
+	case cfg.Rootfs != "":
+		if st, err := e.containers.State(ctx, cfg.ID); err == nil && st.Status == record.StatusRunning {
+			return cfg.ID, nil
+		}
+		return cfg.ID, e.UnmountRootfs(cfg)
+	case force:
+		return cfg.ID, e.Store.UnmountAll(cfg.ID)
 	}
-	return id, e.Store.Unmount(id)
+	return cfg.ID, e.Store.Unmount(cfg.ID)
 }
 
 // Unshare runs args (a shell by default) in the user's namespace, as

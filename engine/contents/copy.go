@@ -170,11 +170,11 @@ func (e *Service) mountedContainer(ref string) (cfg *record.Config, rootfs strin
 	if err != nil {
 		return nil, "", nil, err
 	}
-	rootfs, err = e.Store.Mount(cfg.ID)
+	rootfs, release, err = e.MountRootfs(cfg)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("mount the rootfs of %s: %w", cfg.Name, err)
 	}
-	return cfg, rootfs, func() { e.Store.Unmount(cfg.ID) }, nil
+	return cfg, rootfs, release, nil
 }
 
 // copyTarget is a path of a container resolved on the host.

@@ -52,6 +52,11 @@ type Config struct {
 	// HostsFile starts /etc/hosts: "" (localhost lines), none, image or
 	// a host file's path.
 	HostsFile string `json:"hosts_file,omitempty"`
+	// Rootfs is the host directory the container runs on when it has no
+	// image (--rootfs); RootfsOverlay puts an overlay over it whose
+	// changes go when the container stops.
+	Rootfs        string `json:"rootfs,omitempty"`
+	RootfsOverlay bool   `json:"rootfs_overlay,omitempty"`
 	// ChrootDirs are directories of the container that receive the
 	// files scow manages (hosts, resolv.conf, hostname, .containerenv,
 	// localtime) as its root does.

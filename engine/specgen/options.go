@@ -333,6 +333,8 @@ type RunOptions struct {
 	ImageVolume string
 	// HostsFile starts /etc/hosts: none, image or a host file.
 	HostsFile string
+	// Rootfs says Image is a directory to run on, PATH[:O], not an image.
+	Rootfs bool
 	// ChrootDirs are --chrootdirs values: comma-separated directories.
 	ChrootDirs []string
 	// NoPasswd adds no /etc/passwd entry for a user the image lacks

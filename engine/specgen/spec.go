@@ -89,6 +89,11 @@ type Spec struct {
 	ImageVolume   string
 	ReadOnly      bool
 	ReadOnlyTmpfs bool
+	// Rootfs, when set, is a host directory the container runs on
+	// instead of an image (Image is then empty); RootfsOverlay keeps its
+	// changes in an overlay that goes when the container stops (:O).
+	Rootfs        string
+	RootfsOverlay bool
 	// IDMapping is the container's own user namespace, if any;
 	// KeepIDUser is the user --userns=keep-id runs as.
 	IDMapping  storage.IDMapping
@@ -168,6 +173,23 @@ func NewSpec(o RunOptions) (*Spec, error) {
 			default:
 				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("-a %q: attach stdin, stdout or stderr", one))
 			}
+		}
+	}
+	if o.Rootfs {
+		dir, opts := o.Image, ""
+		if i := strings.LastIndex(dir, ":"); i >= 0 && !strings.Contains(dir[i:], "/") {
+			dir, opts = dir[:i], dir[i+1:]
+		}
+		switch opts {
+		case "":
+		case "O":
+			s.RootfsOverlay = true
+		default:
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--rootfs %s: option %q: only O (an overlay) is known", o.Image, opts))
+		}
+		s.Rootfs, s.Image = absPath(dir), ""
+		if st, err := os.Stat(s.Rootfs); err != nil || !st.IsDir() {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--rootfs %s: not a directory", dir))
 		}
 	}
 	for _, d := range o.ChrootDirs {
@@ -312,6 +334,9 @@ func (s *Spec) Check() error {
 		if _, err := stdnet.ParseMAC(s.MacAddress); err != nil || (mode.Kind != netns.ModeSlirp && mode.Kind != netns.ModePasta && mode.Kind != netns.ModeBridge) {
 			return bad("--mac-address %q: give a MAC address, with --network slirp4netns, pasta or a named network", s.MacAddress)
 		}
+	}
+	if s.Rootfs != "" && s.IDMapping.Auto {
+		return bad("--userns=auto picks IDs for a layer in storage, which a --rootfs directory lacks: give --uidmap")
 	}
 	joins := mode.Kind == netns.ModeContainer || mode.Kind == netns.ModeNS
 	if joins && (s.IDMapping.Auto || len(s.IDMapping.UIDMap) > 0) {

@@ -44,6 +44,12 @@ func TestNewSpec(t *testing.T) {
 		{"env files, then -e", RunOptions{Image: "i", EnvFiles: []string{envFile}, Env: []string{"A=b", "EMPTY="}}, func(s *Spec) bool {
 			return reflect.DeepEqual(s.Env, []string{"FROM_FILE=1", "A=b", "EMPTY="})
 		}},
+		{"a --rootfs directory under an overlay", RunOptions{Image: dir + ":O", Rootfs: true}, func(s *Spec) bool {
+			return s.Rootfs == dir && s.RootfsOverlay && s.Image == ""
+		}},
+		{"a --rootfs directory", RunOptions{Image: dir, Rootfs: true}, func(s *Spec) bool {
+			return s.Rootfs == dir && !s.RootfsOverlay
+		}},
 		{"chroot directories, comma-separated or repeated", RunOptions{Image: "i", ChrootDirs: []string{"/a,/b/", "/c"}}, func(s *Spec) bool {
 			return reflect.DeepEqual(s.ChrootDirs, []string{"/a", "/b", "/c"})
 		}},
@@ -96,6 +102,9 @@ func TestNewSpec(t *testing.T) {
 		words string
 	}{
 		{"a bad name", RunOptions{Image: "i", Name: "-x"}, errdefs.ErrInvalid, "-x"},
+		{"a --rootfs that is no directory", RunOptions{Image: envFile, Rootfs: true}, errdefs.ErrInvalid, "not a directory"},
+		{"a --rootfs option", RunOptions{Image: "/tmp:idmap", Rootfs: true}, errdefs.ErrInvalid, "only O"},
+		{"a --rootfs with --userns=auto", RunOptions{Image: "/tmp", Rootfs: true, UserNS: "auto"}, errdefs.ErrInvalid, "--rootfs"},
 		{"a relative chroot directory", RunOptions{Image: "i", ChrootDirs: []string{"/a,b"}}, errdefs.ErrInvalid, `"b"`},
 		{"the root as a chroot directory", RunOptions{Image: "i", ChrootDirs: []string{"/"}}, errdefs.ErrInvalid, "--chrootdirs"},
 		{"a bad hostname", RunOptions{Image: "i", Hostname: "a_b"}, errdefs.ErrInvalid, "--hostname"},
