@@ -2,12 +2,14 @@ package netns
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,6 +58,7 @@ type member struct {
 	Hostname string   `json:"hostname,omitempty"`
 	Aliases  []string `json:"aliases,omitempty"`
 	IP       string   `json:"ip"`
+	IP6      string   `json:"ip6,omitempty"`
 	// Interface is its name in the container, Veth the bridge's end.
 	Interface string `json:"interface"`
 	Veth      string `json:"veth"`
@@ -71,6 +74,10 @@ type member struct {
 type Endpoint struct {
 	Network, IP, Gateway, MAC, Interface string
 	PrefixLen                            int
+	// IP6, Gateway6 and PrefixLen6 are its IPv6 address, on a network
+	// with IPv6.
+	IP6, Gateway6 string
+	PrefixLen6    int
 }
 
 // used tells whether a bridge was ever made here.
@@ -166,19 +173,22 @@ func readMember(path string) (member, error) {
 
 // endpoint is what member m has on network c.
 func endpoint(c *NetConfig, m member) (Endpoint, error) {
-	subnet, gw, err := c.subnet()
+	v4, v6, err := c.pools()
 	if err != nil {
 		return Endpoint{}, err
 	}
-	ones, _ := subnet.Mask.Size()
-	return Endpoint{Network: c.Name, IP: m.IP, Gateway: gw.String(), MAC: m.MAC, Interface: m.Interface, PrefixLen: ones}, nil
+	e := Endpoint{Network: c.Name, IP: m.IP, Gateway: v4.gw.String(), MAC: m.MAC, Interface: m.Interface, PrefixLen: v4.prefix.Bits()}
+	if v6 != nil && m.IP6 != "" {
+		e.IP6, e.Gateway6, e.PrefixLen6 = m.IP6, v6.gw.String(), v6.prefix.Bits()
+	}
+	return e, nil
 }
 
-// Attach puts container j on network c: an address, a veth pair from
-// c's bridge (made if need be), and the names of all there, its own
-// too, in the hosts files of all there.
+// Attach puts container j on network c: an address (two with IPv6), a
+// veth pair from c's bridge (made if need be), and the names of all
+// there, its own too, in the hosts files of all there.
 func (b Bridges) Attach(c *NetConfig, a Attachment, j Joiner) (_ Endpoint, err error) {
-	subnet, gw, err := c.subnet()
+	v4, v6, err := c.pools()
 	if err != nil {
 		return Endpoint{}, err
 	}
@@ -192,19 +202,38 @@ func (b Bridges) Attach(c *NetConfig, a Attachment, j Joiner) (_ Endpoint, err e
 		return Endpoint{}, fmt.Errorf("network %s: %w", c.Name, err)
 	}
 	peers := members(dir)
+	used, used6 := map[netip.Addr]string{}, map[netip.Addr]string{}
 	for _, p := range peers {
 		if p.ID == j.ID {
 			return Endpoint{}, fmt.Errorf("%w: container %s is already on network %s", ErrNetworkExists, j.Name, c.Name)
 		}
+		if ip, err := netip.ParseAddr(p.IP); err == nil {
+			used[ip] = p.Name
+		}
+		if ip, err := netip.ParseAddr(p.IP6); err == nil {
+			used6[ip] = p.Name
+		}
 	}
-	last := filepath.Join(dir, "last")
-	prev, _ := os.ReadFile(last)
-	ip, err := pickAddress(c, subnet, gw, a.IP, peers, net.ParseIP(string(prev)))
-	if err != nil {
+	// Each family's last address given: the next pick starts after it.
+	pick := func(p pool, last, flag, want string, used map[netip.Addr]string) (string, error) {
+		prev, _ := os.ReadFile(filepath.Join(dir, last))
+		prevIP, _ := netip.ParseAddr(string(prev))
+		ip, err := p.pick(flag, c.Name, want, used, prevIP)
+		if err != nil {
+			return "", err
+		}
+		os.WriteFile(filepath.Join(dir, last), []byte(ip.String()), 0o600)
+		return ip.String(), nil
+	}
+	m := member{ID: j.ID, Name: j.Name, Hostname: j.Hostname, Aliases: a.Aliases, Hosts: j.Hosts, Pin: j.Pin, Veth: "veth" + randomHex(5)}
+	if m.IP, err = pick(v4, "last", "--ip", a.IP, used); err != nil {
 		return Endpoint{}, err
 	}
-	os.WriteFile(last, []byte(ip.String()), 0o600)
-	m := member{ID: j.ID, Name: j.Name, Hostname: j.Hostname, Aliases: a.Aliases, IP: ip.String(), Hosts: j.Hosts, Pin: j.Pin, Veth: "veth" + randomHex(5)}
+	if v6 != nil {
+		if m.IP6, err = pick(*v6, "last6", "--ip6", a.IP6, used6); err != nil {
+			return Endpoint{}, err
+		}
+	}
 	f, err := os.OpenFile(filepath.Join(dir, m.IP), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return Endpoint{}, fmt.Errorf("reserve %s on network %s: %w", m.IP, c.Name, err)
@@ -214,7 +243,7 @@ func (b Bridges) Attach(c *NetConfig, a Attachment, j Joiner) (_ Endpoint, err e
 			os.Remove(f.Name())
 		}
 	}()
-	if m.Interface, m.MAC, err = b.plug(c, m, subnet, gw, j.MAC, j.Primary); err != nil {
+	if m.Interface, m.MAC, err = b.plug(c, m, j.MAC, j.Primary); err != nil {
 		f.Close()
 		return Endpoint{}, fmt.Errorf("connect to network %s: %w", c.Name, err)
 	}
@@ -229,39 +258,6 @@ func (b Bridges) Attach(c *NetConfig, a Attachment, j Joiner) (_ Endpoint, err e
 	}
 	syncHosts(c, append(peers, m))
 	return endpoint(c, m)
-}
-
-// pickAddress returns want, if free, or the first free address after
-// prev (round the subnet): an address just freed is not handed out again
-// while the interface that had it may still be going.
-func pickAddress(c *NetConfig, subnet *net.IPNet, gw net.IP, want string, peers []member, prev net.IP) (net.IP, error) {
-	used := map[string]string{gw.String(): "the gateway"}
-	for _, p := range peers {
-		used[p.IP] = p.Name
-	}
-	if want != "" {
-		if err := c.CheckIP(want); err != nil {
-			return nil, err
-		}
-		want = net.ParseIP(want).To4().String()
-		if who, ok := used[want]; ok {
-			return nil, fmt.Errorf("%w: --ip %s: container %s has it on network %s", ErrNetworkExists, want, who, c.Name)
-		}
-		return net.ParseIP(want).To4(), nil
-	}
-	ones, bits := subnet.Mask.Size()
-	hosts := uint32(1)<<(bits-ones) - 2 // without network and broadcast
-	start := uint32(0)
-	if prev != nil && usable(subnet, prev) {
-		start = ipOffset(subnet, prev) // 1-based, as hostIn counts
-	}
-	for i := uint32(0); i < hosts; i++ {
-		ip := hostIn(subnet, (start+i)%hosts+1)
-		if _, taken := used[ip.String()]; !taken {
-			return ip, nil
-		}
-	}
-	return nil, fmt.Errorf("network %s: no free address left in %s", c.Name, subnet)
 }
 
 // ensureBridge makes c's bridge, up with the gateway address, and the
@@ -283,9 +279,14 @@ func (b Bridges) ensureBridge(c *NetConfig, dir string) error {
 		// A removed network's, or another root's that nobody is on.
 		b.removeBridge(have, dir)
 	}
-	subnet, gw, err := c.subnet()
+	v4, v6, err := c.pools()
 	if err != nil {
 		return err
+	}
+	if v6 != nil {
+		if err := inNSOf(b.infraPath(), enableForwarding6); err != nil {
+			return err
+		}
 	}
 	h, err := handle(b.infraPath())
 	if err != nil {
@@ -308,9 +309,13 @@ func (b Bridges) ensureBridge(c *NetConfig, dir string) error {
 	if err != nil {
 		return err
 	}
-	addr := &netlink.Addr{IPNet: &net.IPNet{IP: gw, Mask: subnet.Mask}}
-	if err := h.AddrReplace(link, addr); err != nil {
-		return fmt.Errorf("address bridge %s: %w", c.NetworkInterface, err)
+	for _, p := range []*pool{&v4, v6} {
+		if p == nil {
+			continue
+		}
+		if err := h.AddrReplace(link, poolAddr(p.gw, *p)); err != nil {
+			return fmt.Errorf("address bridge %s: %w", c.NetworkInterface, err)
+		}
 	}
 	if err := h.LinkSetUp(link); err != nil {
 		return fmt.Errorf("bring bridge %s up: %w", c.NetworkInterface, err)
@@ -346,7 +351,7 @@ func (b Bridges) hasLink(name string) bool {
 func (b Bridges) hasTable() bool {
 	query := func() error {
 		req := nl.NewNetlinkRequest(unix.NFNL_SUBSYS_NFTABLES<<8|unix.NFT_MSG_GETTABLE, unix.NLM_F_ACK)
-		req.AddData(&nl.Nfgenmsg{NfgenFamily: unix.NFPROTO_IPV4})
+		req.AddData(&nl.Nfgenmsg{NfgenFamily: unix.NFPROTO_INET})
 		req.AddData(nl.NewRtAttr(unix.NFTA_TABLE_NAME, nl.ZeroTerminated("scow")))
 		_, err := req.Execute(unix.NETLINK_NETFILTER, 0)
 		return err
@@ -359,7 +364,11 @@ func (b Bridges) hasTable() bool {
 
 // plug makes the veth pair between c's bridge and the container's
 // namespace, with the container's end addressed and up.
-func (b Bridges) plug(c *NetConfig, m member, subnet *net.IPNet, gw net.IP, mac string, primary bool) (iface, hwaddr string, err error) {
+func (b Bridges) plug(c *NetConfig, m member, mac string, primary bool) (iface, hwaddr string, err error) {
+	v4, v6, err := c.pools()
+	if err != nil {
+		return "", "", err
+	}
 	h, err := handle(b.infraPath())
 	if err != nil {
 		return "", "", err
@@ -412,15 +421,36 @@ func (b Bridges) plug(c *NetConfig, m member, subnet *net.IPNet, gw net.IP, mac 
 	if err != nil {
 		return fail(err)
 	}
-	if err := ch.AddrAdd(link, &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP(m.IP).To4(), Mask: subnet.Mask}}); err != nil {
-		return fail(fmt.Errorf("address %s: %w", iface, err))
+	addrs := []struct {
+		ip string
+		p  *pool
+	}{{m.IP, &v4}, {m.IP6, v6}}
+	for _, a := range addrs {
+		if a.p == nil || a.ip == "" {
+			continue
+		}
+		if err := ch.AddrAdd(link, poolAddr(netip.MustParseAddr(a.ip), *a.p)); err != nil {
+			return fail(fmt.Errorf("address %s: %w", iface, err))
+		}
 	}
 	if err := ch.LinkSetUp(link); err != nil {
 		return fail(err)
 	}
+	var routes []*netlink.Route
 	if primary && !c.Internal {
-		if err := ch.RouteAdd(&netlink.Route{LinkIndex: link.Attrs().Index, Gw: gw}); err != nil {
-			return fail(fmt.Errorf("route through %s: %w", gw, err))
+		for _, a := range addrs {
+			if a.p != nil && a.ip != "" {
+				routes = append(routes, &netlink.Route{LinkIndex: link.Attrs().Index, Gw: a.p.gw.AsSlice()})
+			}
+		}
+	}
+	for _, r := range c.Routes {
+		_, dst, _ := net.ParseCIDR(r.Destination)
+		routes = append(routes, &netlink.Route{LinkIndex: link.Attrs().Index, Dst: dst, Gw: net.ParseIP(r.Gateway), Priority: int(r.Metric)})
+	}
+	for _, r := range routes {
+		if err := ch.RouteAdd(r); err != nil {
+			return fail(fmt.Errorf("route to %s through %s: %w", cmp.Or(r.Dst.String(), "default"), r.Gw, err))
 		}
 	}
 	return iface, hw.String(), nil
@@ -664,7 +694,11 @@ func syncHosts(c *NetConfig, ms []member) {
 				uniq = append(uniq, n)
 			}
 		}
-		lines = append(lines, fmt.Sprintf("%s\t%s\t%s", p.IP, strings.Join(uniq, " "), hostsTag(c)))
+		for _, ip := range []string{p.IP, p.IP6} {
+			if ip != "" {
+				lines = append(lines, fmt.Sprintf("%s\t%s\t%s", ip, strings.Join(uniq, " "), hostsTag(c)))
+			}
+		}
 	}
 	for _, m := range ms {
 		if m.Hosts != "" {
@@ -712,7 +746,9 @@ func rewriteHosts(path, tag string, lines []string) {
 // any from outside.
 func (b Bridges) firewall() error {
 	var script strings.Builder
-	script.WriteString("table ip scow\ndelete table ip scow\n")
+	// One inet table for both families; the ip table of older scows
+	// goes too.
+	script.WriteString("table ip scow\ndelete table ip scow\ntable inet scow\ndelete table inet scow\n")
 	var fwd, nat []string
 	for _, inuse := range b.bridges() {
 		c := inuse.net
@@ -732,10 +768,16 @@ func (b Bridges) firewall() error {
 		fwd = append(fwd, fmt.Sprintf("iifname %q accept", br),
 			fmt.Sprintf("oifname %q ct state related,established accept", br),
 			fmt.Sprintf("oifname %q iifname != %q drop", br, br))
-		nat = append(nat, fmt.Sprintf("ip saddr %s oifname != %q masquerade", c.Subnets[0].Subnet, br))
+		for _, s := range c.Subnets {
+			family := "ip"
+			if strings.Contains(s.Subnet, ":") {
+				family = "ip6"
+			}
+			nat = append(nat, fmt.Sprintf("%s saddr %s oifname != %q masquerade", family, s.Subnet, br))
+		}
 	}
 	if len(fwd) > 0 {
-		fmt.Fprintf(&script, "table ip scow {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\t%s\n\t}\n", strings.Join(fwd, "\n\t\t"))
+		fmt.Fprintf(&script, "table inet scow {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\t%s\n\t}\n", strings.Join(fwd, "\n\t\t"))
 		fmt.Fprintf(&script, "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t\t%s\n\t}\n}\n", strings.Join(nat, "\n\t\t"))
 	}
 	return runIn(b.infraPath(), script.String(), "nft", "-f", "-")
@@ -757,10 +799,32 @@ func runIn(path, stdin, name string, args ...string) error {
 		}
 		return nil
 	}
-	if path == "" {
-		return run()
+	return inNSOf(path, run)
+}
+
+// poolAddr is address a of pool p's subnet, as an interface has it; an
+// IPv6 one skips duplicate address detection, which would keep it
+// unusable for a second while scow hands out addresses itself.
+func poolAddr(a netip.Addr, p pool) *netlink.Addr {
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: a.AsSlice(), Mask: net.CIDRMask(p.prefix.Bits(), a.BitLen())}}
+	if a.Is6() {
+		addr.Flags = unix.IFA_F_NODAD
 	}
-	return inNS(path, run)
+	return addr
+}
+
+// enableForwarding6 turns on IPv6 forwarding in this thread's namespace,
+// for networks with IPv6 only: on the host, forwarding changes how
+// router advertisements are taken.
+func enableForwarding6() error {
+	const path = "/proc/sys/net/ipv6/conf/all/forwarding"
+	if data, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(data)) == "1" {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte("1"), 0o644); err != nil {
+		return fmt.Errorf("enable IPv6 forwarding: %w", err)
+	}
+	return nil
 }
 
 // enableForwarding turns on IPv4 forwarding in this thread's namespace.

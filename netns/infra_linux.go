@@ -168,7 +168,11 @@ func InfraMain(args []string) error {
 		down()
 		return err
 	}
-	if err := n.runSlirp(b.SlirpPath, []string{"--disable-host-loopback", "--mtu=65520"}, ""); err != nil {
+	opts := []string{"--disable-host-loopback", "--mtu=65520"}
+	if _, err := os.Stat("/proc/sys/net/ipv6"); err == nil {
+		opts = append(opts, "--enable-ipv6") // for networks with IPv6 (NAT66 out)
+	}
+	if err := n.runSlirp(b.SlirpPath, opts, ""); err != nil {
 		down()
 		return err
 	}

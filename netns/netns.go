@@ -21,6 +21,8 @@ const (
 	SlirpGateway = "10.0.2.2"
 	SlirpDNS     = "10.0.2.3"
 	SlirpGuest   = "10.0.2.100"
+	// slirpIPv6 is its IPv6 network, with --enable-ipv6.
+	slirpIPv6 = "fd00::/64"
 )
 
 // Options describe a container's network.

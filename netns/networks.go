@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
@@ -48,23 +49,26 @@ type NetConfig struct {
 	// NetworkDNSServers are the servers its containers resolve with
 	// unless they give --dns.
 	NetworkDNSServers []string `json:"network_dns_servers,omitempty"`
+	// Routes are added in every container of the network.
+	Routes []Route `json:"routes,omitempty"`
 }
 
 // Subnet is a network's address range and its gateway, the bridge's
 // own address.
 type Subnet struct {
-	Subnet  string `json:"subnet"`
-	Gateway string `json:"gateway"`
+	Subnet     string      `json:"subnet"`
+	Gateway    string      `json:"gateway"`
+	LeaseRange *LeaseRange `json:"lease_range,omitempty"`
 }
 
 // Default returns the record of DefaultNetwork, which is built in.
 func Default() *NetConfig {
 	sum := sha256.Sum256([]byte(DefaultNetwork))
-	_, n, _ := net.ParseCIDR(defaultSubnet)
+	gw, _ := hostRange(netip.MustParsePrefix(defaultSubnet))
 	return &NetConfig{
 		Name: DefaultNetwork, ID: hex.EncodeToString(sum[:]), Driver: "bridge",
 		NetworkInterface: DefaultNetwork + "0",
-		Subnets:          []Subnet{{Subnet: defaultSubnet, Gateway: hostIn(n, 1).String()}},
+		Subnets:          []Subnet{{Subnet: defaultSubnet, Gateway: gw.String()}},
 		IPAMOptions:      map[string]string{"driver": "host-local"},
 	}
 }
@@ -87,13 +91,20 @@ func ValidNetworkName(name string) error {
 
 // CreateOptions are network create's.
 type CreateOptions struct {
-	Name, Subnet, Gateway string
-	Internal              bool
-	Labels                map[string]string
+	Name string
+	// Subnets, Gateways and IPRanges go together in order: at most one
+	// subnet per IP family, the i-th gateway and lease range the i-th
+	// subnet's. IPv6 adds an IPv6 subnet when none is given.
+	Subnets, Gateways, IPRanges []string
+	IPv6                        bool
+	Internal                    bool
+	Labels                      map[string]string
 	// InterfaceName names the bridge ("": scowN); DNS are the servers
-	// the network's containers resolve with unless they name their own.
+	// the network's containers resolve with unless they name their own;
+	// Routes are --route DESTINATION,GATEWAY[,METRIC] values.
 	InterfaceName string
 	DNS           []string
+	Routes        []string
 }
 
 // ifaceName is what a Linux interface may be called.
@@ -101,74 +112,129 @@ var ifaceName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,15}$`)
 
 // NewNetConfig makes the record of a new network. others are the
 // networks there are; taken are address ranges to keep clear of when
-// picking a subnet (the host's, slirp4netns's).
+// picking a subnet (the host's, slirp4netns's). A network always has an
+// IPv4 subnet, picked when only an IPv6 one is given.
 func NewNetConfig(o CreateOptions, id string, others []*NetConfig, taken []*net.IPNet) (*NetConfig, error) {
 	if err := ValidNetworkName(o.Name); err != nil {
 		return nil, err
 	}
-	var subnet *net.IPNet
-	if o.Subnet != "" {
-		ip, n, err := net.ParseCIDR(o.Subnet)
-		if err != nil || ip.To4() == nil {
-			return nil, fmt.Errorf("%w: --subnet %q: give an IPv4 range such as 10.91.7.0/24", ErrNetworkInvalid, o.Subnet)
+	bad := func(format string, a ...any) (*NetConfig, error) {
+		return nil, fmt.Errorf("%w: "+format, append([]any{ErrNetworkInvalid}, a...)...)
+	}
+	if len(o.Gateways) > len(o.Subnets) {
+		return bad("--gateway needs a --subnet of its own")
+	}
+	if len(o.IPRanges) > len(o.Subnets) {
+		return bad("--ip-range needs a --subnet of its own")
+	}
+	used := slices.Clone(taken)
+	for _, other := range others {
+		for _, s := range other.Subnets {
+			if _, n, err := net.ParseCIDR(s.Subnet); err == nil {
+				used = append(used, n)
+			}
 		}
-		if ones, _ := n.Mask.Size(); ones > 30 {
-			return nil, fmt.Errorf("%w: --subnet %s: too small for containers: use /30 or larger", ErrNetworkInvalid, o.Subnet)
+	}
+	var v4, v6 *Subnet
+	for i, v := range o.Subnets {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return bad("--subnet %q: give a range such as 10.91.7.0/24 or fd91:5c07::/64", v)
+		}
+		p = p.Masked()
+		if p.Bits() > p.Addr().BitLen()-2 {
+			return bad("--subnet %s: too small for containers: use /%d or larger", v, p.Addr().BitLen()-2)
 		}
 		for _, other := range others {
 			for _, s := range other.Subnets {
-				if _, on, err := net.ParseCIDR(s.Subnet); err == nil && overlaps(n, on) {
-					return nil, fmt.Errorf("%w: --subnet %s overlaps network %s's %s", ErrNetworkInvalid, n, other.Name, s.Subnet)
+				if on, err := netip.ParsePrefix(s.Subnet); err == nil && p.Overlaps(on) {
+					return bad("--subnet %s overlaps network %s's %s", p, other.Name, s.Subnet)
 				}
 			}
 		}
 		for _, t := range taken {
-			if overlaps(n, t) {
-				return nil, fmt.Errorf("%w: --subnet %s overlaps %s, a range of the host's or slirp4netns's: choose another", ErrNetworkInvalid, n, t)
+			if p.Overlaps(prefixOf(t)) {
+				return bad("--subnet %s overlaps %s, a range of the host's or slirp4netns's: choose another", p, t)
 			}
 		}
-		subnet = n
-	} else {
-		if o.Gateway != "" {
-			return nil, fmt.Errorf("%w: --gateway needs --subnet", ErrNetworkInvalid)
+		first, last := hostRange(p)
+		gw := first
+		if i < len(o.Gateways) {
+			if gw, err = netip.ParseAddr(o.Gateways[i]); err != nil || !between(gw.Unmap(), first, last) {
+				return bad("--gateway %q: give an address of %s other than its first and last", o.Gateways[i], p)
+			}
+			gw = gw.Unmap()
 		}
-		n, err := pickSubnet(others, taken)
+		sub := &Subnet{Subnet: p.String(), Gateway: gw.String()}
+		if i < len(o.IPRanges) {
+			if sub.LeaseRange, err = parseLeaseRange(o.IPRanges[i], p); err != nil {
+				return nil, err
+			}
+		}
+		family := &v4
+		if p.Addr().Is6() {
+			family = &v6
+		}
+		if *family != nil {
+			return bad("--subnet %s: one subnet per IP family", v)
+		}
+		*family = sub
+	}
+	if v4 == nil {
+		n, err := pickSubnet(used, false)
 		if err != nil {
 			return nil, err
 		}
-		subnet = n
+		gw, _ := hostRange(n)
+		v4 = &Subnet{Subnet: n.String(), Gateway: gw.String()}
 	}
-	gw := hostIn(subnet, 1)
-	if o.Gateway != "" {
-		gw = net.ParseIP(o.Gateway).To4()
-		if gw == nil || !usable(subnet, gw) {
-			return nil, fmt.Errorf("%w: --gateway %q: give an address of %s other than its first and last", ErrNetworkInvalid, o.Gateway, subnet)
+	subnets := []Subnet{*v4}
+	if v6 == nil && o.IPv6 {
+		n, err := pickSubnet(used, true)
+		if err != nil {
+			return nil, err
 		}
+		gw, _ := hostRange(n)
+		v6 = &Subnet{Subnet: n.String(), Gateway: gw.String()}
 	}
-	used := map[string]bool{}
+	if v6 != nil {
+		subnets = append(subnets, *v6)
+	}
+	var routes []Route
+	for _, v := range o.Routes {
+		r, err := parseRoute(v)
+		if err != nil {
+			return nil, err
+		}
+		if netip.MustParseAddr(r.Gateway).Is6() && v6 == nil {
+			return bad("--route %q: an IPv6 route needs an IPv6 subnet (--ipv6)", v)
+		}
+		routes = append(routes, r)
+	}
+	usedIfaces := map[string]bool{}
 	for _, other := range others {
-		used[other.NetworkInterface] = true
+		usedIfaces[other.NetworkInterface] = true
 	}
 	iface := o.InterfaceName
 	switch {
 	case iface != "" && !ifaceName.MatchString(iface):
-		return nil, fmt.Errorf("%w: --interface-name %q: up to 15 letters, digits, '_', '.' or '-'", ErrNetworkInvalid, iface)
-	case iface != "" && used[iface]:
-		return nil, fmt.Errorf("%w: --interface-name %s is another network's bridge", ErrNetworkInvalid, iface)
+		return bad("--interface-name %q: up to 15 letters, digits, '_', '.' or '-'", iface)
+	case iface != "" && usedIfaces[iface]:
+		return bad("--interface-name %s is another network's bridge", iface)
 	case iface != "":
 		if _, err := net.InterfaceByName(iface); err == nil {
-			return nil, fmt.Errorf("%w: --interface-name %s is an interface of the host already", ErrNetworkInvalid, iface)
+			return bad("--interface-name %s is an interface of the host already", iface)
 		}
 	default:
 		for i := 1; ; i++ {
-			if iface = DefaultNetwork + strconv.Itoa(i); !used[iface] {
+			if iface = DefaultNetwork + strconv.Itoa(i); !usedIfaces[iface] {
 				break
 			}
 		}
 	}
 	for _, d := range o.DNS {
 		if net.ParseIP(d) == nil {
-			return nil, fmt.Errorf("%w: --dns %q: give an IP address", ErrNetworkInvalid, d)
+			return bad("--dns %q: give an IP address", d)
 		}
 	}
 	labels := o.Labels
@@ -178,118 +244,87 @@ func NewNetConfig(o CreateOptions, id string, others []*NetConfig, taken []*net.
 	return &NetConfig{
 		Name: o.Name, ID: id, Driver: "bridge", NetworkInterface: iface,
 		Created:  time.Now().UTC().Truncate(time.Second),
-		Subnets:  []Subnet{{Subnet: subnet.String(), Gateway: gw.String()}},
-		Internal: o.Internal, Labels: labels, NetworkDNSServers: o.DNS,
+		Subnets:  subnets,
+		Internal: o.Internal, Labels: labels, NetworkDNSServers: o.DNS, Routes: routes,
+		IPv6Enabled: v6 != nil,
 		IPAMOptions: map[string]string{"driver": "host-local"},
 	}, nil
 }
 
-// pickSubnet finds the first 10.91.N.0/24 (then 10.92…) that no network
-// and no taken range overlaps.
-func pickSubnet(others []*NetConfig, taken []*net.IPNet) (*net.IPNet, error) {
-	var used []*net.IPNet
-	for _, other := range others {
-		for _, s := range other.Subnets {
-			if _, n, err := net.ParseCIDR(s.Subnet); err == nil {
-				used = append(used, n)
+// pickSubnet finds the first 10.91.N.0/24 (then 10.92…), or with v6 the
+// first fd91:5c07:0:N::/64, that no used range overlaps.
+func pickSubnet(used []*net.IPNet, v6 bool) (netip.Prefix, error) {
+	free := func(p netip.Prefix) bool {
+		return !slices.ContainsFunc(used, func(u *net.IPNet) bool { return p.Overlaps(prefixOf(u)) })
+	}
+	if v6 {
+		for n := range 1 << 16 {
+			p := netip.PrefixFrom(netip.AddrFrom16([16]byte{0xfd, 0x91, 0x5c, 0x07, 0, 0, byte(n >> 8), byte(n)}), 64)
+			if free(p) {
+				return p, nil
 			}
 		}
+		return netip.Prefix{}, fmt.Errorf("%w: no free subnet in fd91:5c07::/48: give one with --subnet", ErrNetworkInvalid)
 	}
-	used = append(used, taken...)
 	for b := 91; b < 100; b++ {
-		for c := 0; c < 256; c++ {
-			n := &net.IPNet{IP: net.IPv4(10, byte(b), byte(c), 0).To4(), Mask: net.CIDRMask(24, 32)}
-			if !slices.ContainsFunc(used, func(u *net.IPNet) bool { return overlaps(n, u) }) {
-				return n, nil
+		for c := range 256 {
+			if p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(b), byte(c), 0}), 24); free(p) {
+				return p, nil
 			}
 		}
 	}
-	return nil, fmt.Errorf("%w: no free subnet in 10.91.0.0-10.99.255.0: give one with --subnet", ErrNetworkInvalid)
+	return netip.Prefix{}, fmt.Errorf("%w: no free subnet in 10.91.0.0-10.99.255.0: give one with --subnet", ErrNetworkInvalid)
 }
 
-func overlaps(a, b *net.IPNet) bool { return a.Contains(b.IP) || b.Contains(a.IP) }
-
-// hostIn is address i of subnet n.
-func hostIn(n *net.IPNet, i uint32) net.IP {
-	base := n.IP.To4()
-	v := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
-	v += i
-	return net.IPv4(byte(v>>24), byte(v>>16), byte(v>>8), byte(v)).To4()
-}
-
-// usable tells whether ip is a host address of n: not its network or
-// broadcast address.
-func usable(n *net.IPNet, ip net.IP) bool {
-	ip = ip.To4()
-	if ip == nil || !n.Contains(ip) {
-		return false
-	}
-	ones, bits := n.Mask.Size()
-	size := uint32(1) << (bits - ones)
-	off := ipOffset(n, ip)
-	return off != 0 && off != size-1
-}
-
-func ipOffset(n *net.IPNet, ip net.IP) uint32 {
-	a, b := n.IP.To4(), ip.To4()
-	return (uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])) -
-		(uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3]))
-}
-
-// subnet returns the network's first range, its gateway and prefix
-// length.
-func (c *NetConfig) subnet() (*net.IPNet, net.IP, error) {
-	if len(c.Subnets) == 0 {
-		return nil, nil, fmt.Errorf("network %s has no subnet", c.Name)
-	}
-	_, n, err := net.ParseCIDR(c.Subnets[0].Subnet)
+// CheckIP checks a --ip or --ip6 address against the network's subnet
+// of its family and returns it in its canonical form.
+func (c *NetConfig) CheckIP(flag, ip string) (string, error) {
+	v4, v6, err := c.pools()
 	if err != nil {
-		return nil, nil, fmt.Errorf("network %s: %w", c.Name, err)
+		return "", err
 	}
-	gw := net.ParseIP(c.Subnets[0].Gateway).To4()
-	if gw == nil {
-		return nil, nil, fmt.Errorf("network %s: bad gateway %q", c.Name, c.Subnets[0].Gateway)
+	p := v4
+	if flag == "--ip6" {
+		if v6 == nil {
+			return "", fmt.Errorf("%w: --ip6: network %s has no IPv6 subnet (network create --ipv6)", ErrNetworkInvalid, c.Name)
+		}
+		p = *v6
 	}
-	return n, gw, nil
-}
-
-// CheckIP checks a --ip address against the network's subnet.
-func (c *NetConfig) CheckIP(ip string) error {
-	n, gw, err := c.subnet()
+	a, err := p.check(flag, c.Name, ip)
 	if err != nil {
-		return err
+		return "", err
 	}
-	addr := net.ParseIP(ip).To4()
-	if addr == nil || !usable(n, addr) || addr.Equal(gw) {
-		return fmt.Errorf("%w: --ip %q: give a free address of network %s's %s, not its gateway %s", ErrNetworkInvalid, ip, c.Name, n, gw)
-	}
-	return nil
+	return a.String(), nil
 }
 
 // Attachment is a container's place on a named network.
 type Attachment struct {
 	Network string   `json:"network"`
 	Aliases []string `json:"aliases,omitempty"`
-	// IP is the --ip address asked for; empty takes the next free one.
-	IP string `json:"ip,omitempty"`
+	// IP and IP6 are the --ip and --ip6 addresses asked for; empty takes
+	// the next free one.
+	IP  string `json:"ip,omitempty"`
+	IP6 string `json:"ip6,omitempty"`
 	// MAC is the address asked for by network connect --mac-address;
 	// empty follows from the IP.
 	MAC string `json:"mac,omitempty"`
 }
 
 // HostRanges are the ranges of the host's own interfaces, which a new
-// network's subnet keeps clear of.
+// network's subnet keeps clear of, with slirp4netns's.
 func HostRanges() []*net.IPNet {
 	var out []*net.IPNet
 	addrs, _ := net.InterfaceAddrs()
 	for _, a := range addrs {
-		if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && !ipn.IP.IsLoopback() {
+		if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() && !ipn.IP.IsLinkLocalUnicast() {
 			_, n, _ := net.ParseCIDR(ipn.String())
 			out = append(out, n)
 		}
 	}
-	if _, slirp, err := net.ParseCIDR(SlirpGateway + "/24"); err == nil {
-		out = append(out, slirp)
+	for _, r := range []string{SlirpGateway + "/24", slirpIPv6} {
+		if _, n, err := net.ParseCIDR(r); err == nil {
+			out = append(out, n)
+		}
 	}
 	return out
 }

@@ -156,6 +156,15 @@ func inNS(path string, f func() error) error {
 	return <-errc
 }
 
+// inNSOf runs f in the namespace at path, or in this thread's own when
+// path is "".
+func inNSOf(path string, f func() error) error {
+	if path == "" {
+		return f()
+	}
+	return inNS(path, f)
+}
+
 // pastaReady tells whether pasta has configured the namespace: an
 // interface other than lo has an IPv4 address.
 func pastaReady(path string) bool {

@@ -196,15 +196,15 @@ func TestNamedNetworks(t *testing.T) {
 		// As root the rules live in the host's nftables: a flush (a
 		// firewall reload) is mended by network reload.
 		if !m.rootless {
-			exec.Command("nft", "delete", "table", "ip", "scow").Run()
+			exec.Command("nft", "delete", "table", "inet", "scow").Run()
 			s.must("network", "reload", "--all")
-			if out, err := exec.Command("nft", "list", "table", "ip", "scow").CombinedOutput(); err != nil || !strings.Contains(string(out), "masquerade") {
+			if out, err := exec.Command("nft", "list", "table", "inet", "scow").CombinedOutput(); err != nil || !strings.Contains(string(out), "masquerade") {
 				t.Errorf("after network reload: %v\n%s", err, out)
 			}
 			// The next container on a network mends a flush by itself.
-			exec.Command("nft", "delete", "table", "ip", "scow").Run()
+			exec.Command("nft", "delete", "table", "inet", "scow").Run()
 			s.must("run", "--rm", "--network", "back", "busybox", "true")
-			if out, err := exec.Command("nft", "list", "table", "ip", "scow").CombinedOutput(); err != nil || !strings.Contains(string(out), "masquerade") {
+			if out, err := exec.Command("nft", "list", "table", "inet", "scow").CombinedOutput(); err != nil || !strings.Contains(string(out), "masquerade") {
 				t.Errorf("after a run on a flushed firewall: %v\n%s", err, out)
 			}
 		} else {
@@ -253,4 +253,53 @@ func threadNetns(t *testing.T, uid int, name string) map[string]bool {
 		}
 	}
 	return out
+}
+
+// TestIPv6Networks: dual-stack named networks, with --ip-range, --route,
+// --ip6 and network connect --ip6.
+func TestIPv6Networks(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		defer func() {
+			s.scow("rm", "-af")
+			s.scow("network", "prune", "-f")
+		}()
+		s.must("network", "create", "--subnet", "10.97.9.0/24", "--subnet", "fd91:aaaa::/64", "--ip-range", "10.97.9.100-10.97.9.110",
+			"--route", "10.98.0.0/16,10.97.9.254,5", "six")
+		var recs []map[string]any
+		if err := json.Unmarshal([]byte(s.must("network", "inspect", "six")), &recs); err != nil || len(recs) != 1 {
+			t.Fatalf("network inspect: %v %v", recs, err)
+		}
+		subnets, routes := fmt.Sprint(recs[0]["subnets"]), fmt.Sprint(recs[0]["routes"])
+		if recs[0]["ipv6_enabled"] != true || !strings.Contains(subnets, "subnet:fd91:aaaa::/64") || !strings.Contains(subnets, "start_ip:10.97.9.100") || !strings.Contains(routes, "10.98.0.0/16") {
+			t.Errorf("network inspect of a dual-stack network: %v", recs[0])
+		}
+		s.must("run", "-d", "--name", "web6", "--network", "six", "--ip6", "fd91:aaaa::80", "busybox", "sh", "-c", webServer("six-page", 80))
+		got := s.must("run", "--rm", "--network", "six", "busybox", "sh", "-c",
+			"ip -4 addr show eth0 | grep -o 'inet [0-9./]*'; ip -6 route | grep -c default; ip route | grep -c '10.98.0.0/16 via 10.97.9.254'; "+
+				"for i in $(seq 50); do wget -q -O - 'http://[fd91:aaaa::80]/' && break; sleep 0.1; done; grep -c 'fd91:aaaa::80.*web6' /etc/hosts")
+		if want := "inet 10.97.9.101/24\n1\n1\nsix-page\n1\n"; got != want {
+			t.Errorf("a client on the dual-stack network:\n%s\nwant:\n%s", got, want)
+		}
+		if got := s.must("inspect", "--format", "{{.NetworkSettings.GlobalIPv6Address}}/{{.NetworkSettings.GlobalIPv6PrefixLen}} {{.NetworkSettings.IPv6Gateway}}", "web6"); got != "fd91:aaaa::80/64 fd91:aaaa::1\n" {
+			t.Errorf("inspect's IPv6 settings: %q", got)
+		}
+		// network connect --ip6 gives a running container a second one.
+		s.must("network", "create", "--subnet", "fd91:bbbb::/64", "other6")
+		s.must("network", "connect", "--ip6", "fd91:bbbb::7", "other6", "web6")
+		if got := s.must("exec", "web6", "sh", "-c", "ip -6 addr | grep -c 'fd91:bbbb::7/64'"); got != "1\n" {
+			t.Errorf("network connect --ip6: %q", got)
+		}
+		wantError(t, s.scow("run", "--rm", "--network", "six", "--ip6", "fd91:cccc::1", "busybox", "true"), 125, "--ip6")
+		wantError(t, s.scow("run", "--rm", "--network", "six", "--ip6", "fd91:aaaa::80", "busybox", "true"), 125, "web6")
+		s.must("network", "create", "--subnet", "10.97.10.0/24", "four")
+		wantError(t, s.scow("run", "--rm", "--network", "four", "--ip6", "fd91:aaaa::9", "busybox", "true"), 125, "no IPv6 subnet")
+		wantError(t, s.scow("run", "--rm", "--network", "slirp4netns", "--ip6", "fd91:aaaa::9", "busybox", "true"), 125, "named network")
+		wantError(t, s.scow("network", "create", "--subnet", "10.97.11.0/24", "--ip-range", "10.97.12.0/28", "bad"), 125, "--ip-range")
+		wantError(t, s.scow("network", "create", "--route", "10.98.0.0/16", "bad"), 125, "--route")
+		if got := s.must("ps", "-a", "--format", "{{.Names}}"); got != "web6\n" {
+			t.Errorf("failed runs left containers: %q", got)
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/scow-project/scow/engine"
 	"github.com/scow-project/scow/engine/networks"
+	"github.com/scow-project/scow/netns"
 	"github.com/urfave/cli/v2"
 )
 
@@ -37,8 +38,11 @@ func networkCommand() *cli.Command {
 				ArgsUsage: "NAME",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Value: "bridge", Usage: "network driver (bridge only)"},
-					&cli.StringFlag{Name: "subnet", Usage: "the network's IPv4 range, such as 10.91.7.0/24 (default: a free one)"},
-					&cli.StringFlag{Name: "gateway", Usage: "the bridge's address in the subnet (default: its first)"},
+					&cli.StringSliceFlag{Name: "subnet", Usage: "a range of the network, such as 10.91.7.0/24 or fd91:5c07::/64, one per IP family (default: a free IPv4 one)"},
+					&cli.StringSliceFlag{Name: "gateway", Usage: "the bridge's address in the subnet of the same place (default: its first)"},
+					&cli.StringSliceFlag{Name: "ip-range", Usage: "the addresses containers get in the subnet of the same place: START-END or a CIDR"},
+					&cli.BoolFlag{Name: "ipv6", Usage: "give the network an IPv6 subnet too (a free fd91:5c07:0:N::/64 unless --subnet gives one)"},
+					&cli.StringSliceFlag{Name: "route", Usage: "DESTINATION-CIDR,GATEWAY[,METRIC]: a route added in every container of the network"},
 					&cli.BoolFlag{Name: "internal", Usage: "no traffic in or out of the network, only between its containers"},
 					&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "set a label KEY=VALUE"},
 					&cli.BoolFlag{Name: "ignore", Usage: "do nothing if the network exists"},
@@ -55,7 +59,8 @@ func networkCommand() *cli.Command {
 						return err
 					}
 					n, err := e.Networks().Create(networks.NetworkCreateOptions{
-						Name: c.Args().First(), Driver: c.String("driver"), Subnet: c.String("subnet"), Gateway: c.String("gateway"), Internal: c.Bool("internal"),
+						Name: c.Args().First(), Driver: c.String("driver"), Subnets: c.StringSlice("subnet"), Gateways: c.StringSlice("gateway"), Internal: c.Bool("internal"),
+						IPRanges: c.StringSlice("ip-range"), IPv6: c.Bool("ipv6"), Routes: c.StringSlice("route"),
 						Labels: c.StringSlice("label"), Ignore: c.Bool("ignore"),
 						InterfaceName: c.String("interface-name"), DNS: c.StringSlice("dns"), Opts: c.StringSlice("opt"), IPAMDriver: c.String("ipam-driver"),
 					})
@@ -200,13 +205,16 @@ func networkCommand() *cli.Command {
 				Flags: []cli.Flag{
 					&cli.StringSliceFlag{Name: "alias", Usage: "another name the container has on the network"},
 					&cli.StringFlag{Name: "ip", Usage: "the container's address on the network"},
+					&cli.StringFlag{Name: "ip6", Usage: "the container's IPv6 address on the network"},
 					&cli.StringFlag{Name: "mac-address", Usage: "the container's MAC address on the network"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 					if err := exactArgs(c, 2, 2, "network connect [OPTIONS] NETWORK CONTAINER"); err != nil {
 						return err
 					}
-					return e.Containers().ConnectNetwork(c.Context, c.Args().Get(0), c.Args().Get(1), c.StringSlice("alias"), c.String("ip"), c.String("mac-address"))
+					return e.Containers().ConnectNetwork(c.Context, c.Args().Get(1), netns.Attachment{
+						Network: c.Args().Get(0), Aliases: c.StringSlice("alias"), IP: c.String("ip"), IP6: c.String("ip6"), MAC: c.String("mac-address"),
+					})
 				}),
 			},
 			{

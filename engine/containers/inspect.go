@@ -87,7 +87,8 @@ func portMap(ports []netns.PortMapping) map[string][]InspectPort {
 // the address and gateway while the container runs; on named networks,
 // what it has on each, as Docker shows it.
 func (e *Service) networkSettings(cfg *record.Config, st *record.State) map[string]any {
-	out := map[string]any{"Ports": portMap(st.Ports), "IPAddress": "", "Gateway": "", "MacAddress": cfg.MacAddress}
+	out := map[string]any{"Ports": portMap(st.Ports), "IPAddress": "", "Gateway": "", "MacAddress": cfg.MacAddress,
+		"GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPv6Gateway": ""}
 	mode, err := netns.ParseMode(cfg.Network)
 	if err != nil {
 		return out
@@ -116,9 +117,11 @@ func (e *Service) networkSettings(cfg *record.Config, st *record.State) map[stri
 		nets[a.Network] = map[string]any{
 			"NetworkID": id, "Aliases": aliases, "IPAddress": ep.IP, "IPPrefixLen": ep.PrefixLen,
 			"Gateway": ep.Gateway, "MacAddress": ep.MAC,
+			"GlobalIPv6Address": ep.IP6, "GlobalIPv6PrefixLen": ep.PrefixLen6, "IPv6Gateway": ep.Gateway6,
 		}
 		if i == 0 {
 			out["IPAddress"], out["Gateway"], out["IPPrefixLen"], out["MacAddress"] = ep.IP, ep.Gateway, ep.PrefixLen, ep.MAC
+			out["GlobalIPv6Address"], out["GlobalIPv6PrefixLen"], out["IPv6Gateway"] = ep.IP6, ep.PrefixLen6, ep.Gateway6
 		}
 	}
 	out["Networks"] = nets

@@ -11,10 +11,11 @@ import (
 	"github.com/scow-project/scow/netns"
 )
 
-// ConnectNetwork puts a container on one more network, with ip and mac
-// when given: at once if it runs, and at each start.
-func (e *Service) ConnectNetwork(ctx context.Context, netRef, ref string, aliases []string, ip, mac string) error {
-	c, a, err := e.networks.Attachment(netRef, aliases, ip, mac)
+// ConnectNetwork puts a container on one more network, want's, with the
+// aliases and addresses it asks for: at once if it runs, and at each
+// start.
+func (e *Service) ConnectNetwork(ctx context.Context, ref string, want netns.Attachment) error {
+	c, a, err := e.networks.Attachment(want)
 	if err != nil {
 		return err
 	}

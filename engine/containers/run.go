@@ -154,7 +154,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	mode := s.Network
 	var attachments []netns.Attachment
 	if mode.Kind == netns.ModeBridge {
-		_, a, err := e.networks.Attachment(mode.Target, s.NetworkAliases, s.IP, "")
+		_, a, err := e.networks.Attachment(netns.Attachment{Network: mode.Target, Aliases: s.NetworkAliases, IP: s.IP, IP6: s.IP6})
 		if err != nil {
 			return nil, err
 		}

@@ -90,9 +90,14 @@ func (e *Service) Inspect(ref string) (*NetConfig, error) {
 
 // NetworkCreateOptions are the flags of network create.
 type NetworkCreateOptions struct {
-	// Driver is "bridge", the only one, or "" for it.
-	Name, Driver, Subnet, Gateway string
-	Internal                      bool
+	// Driver is "bridge", the only one, or "" for it. Subnets,
+	// Gateways and IPRanges go together in order; IPv6 adds an IPv6
+	// subnet when none is given; Routes are DESTINATION,GATEWAY[,METRIC].
+	Name, Driver                string
+	Subnets, Gateways, IPRanges []string
+	IPv6                        bool
+	Routes                      []string
+	Internal                    bool
 	// Labels are --label KEY=VALUE; Ignore returns an existing network
 	// of the name unchanged.
 	Labels []string
@@ -152,8 +157,8 @@ func (e *Service) Create(o NetworkCreateOptions) (*NetConfig, error) {
 	}
 	id := make([]byte, 32)
 	rand.Read(id)
-	c, err := netns.NewNetConfig(netns.CreateOptions{Name: o.Name, Subnet: o.Subnet, Gateway: o.Gateway, Internal: o.Internal, Labels: labels,
-		InterfaceName: o.InterfaceName, DNS: o.DNS},
+	c, err := netns.NewNetConfig(netns.CreateOptions{Name: o.Name, Subnets: o.Subnets, Gateways: o.Gateways, IPRanges: o.IPRanges,
+		IPv6: o.IPv6, Routes: o.Routes, Internal: o.Internal, Labels: labels, InterfaceName: o.InterfaceName, DNS: o.DNS},
 		hex.EncodeToString(id), all, netns.HostRanges())
 	if err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
@@ -257,32 +262,39 @@ func (e *Service) Prune(filters []string) ([]string, error) {
 	return out, nil
 }
 
-// Attachment checks a container's place on a named network: the network
-// exists and the address, if one is asked for, is in it.
-func (e *Service) Attachment(ref string, aliases []string, ip, mac string) (*NetConfig, netns.Attachment, error) {
-	c, err := e.Inspect(ref)
+// Attachment checks a container's place on a named network, want: the
+// network exists and the addresses asked for, if any, are in it.
+func (e *Service) Attachment(want netns.Attachment) (*NetConfig, netns.Attachment, error) {
+	c, err := e.Inspect(want.Network)
 	if err != nil {
 		return nil, netns.Attachment{}, err
 	}
-	if ip != "" {
-		if err := c.CheckIP(ip); err != nil {
+	a := want
+	a.Network = c.Name
+	for _, ip := range []struct {
+		flag string
+		addr *string
+	}{{"--ip", &a.IP}, {"--ip6", &a.IP6}} {
+		if *ip.addr == "" {
+			continue
+		}
+		if *ip.addr, err = c.CheckIP(ip.flag, *ip.addr); err != nil {
 			return nil, netns.Attachment{}, errdefs.WithClass(errdefs.ErrInvalid, err)
 		}
-		ip = stdnet.ParseIP(ip).To4().String()
 	}
-	for _, a := range aliases {
-		if err := record.ValidName(a); err != nil {
-			return nil, netns.Attachment{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network-alias %q: %w", a, err))
+	for _, alias := range a.Aliases {
+		if err := record.ValidName(alias); err != nil {
+			return nil, netns.Attachment{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network-alias %q: %w", alias, err))
 		}
 	}
-	if mac != "" {
-		hw, err := stdnet.ParseMAC(mac)
+	if a.MAC != "" {
+		hw, err := stdnet.ParseMAC(a.MAC)
 		if err != nil || len(hw) != 6 {
-			return nil, netns.Attachment{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--mac-address %q: give an Ethernet address such as 02:42:ac:11:00:02", mac))
+			return nil, netns.Attachment{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--mac-address %q: give an Ethernet address such as 02:42:ac:11:00:02", a.MAC))
 		}
-		mac = hw.String()
+		a.MAC = hw.String()
 	}
-	return c, netns.Attachment{Network: c.Name, Aliases: aliases, IP: ip, MAC: mac}, nil
+	return c, a, nil
 }
 
 // CreateRecord writes a new container's record while no

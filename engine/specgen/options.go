@@ -262,10 +262,10 @@ type RunOptions struct {
 	Hostname   string
 	// Network is --network; the default is slirp4netns rootless and the
 	// default bridge network as root. NetworkAliases (--network-alias)
-	// and IP (--ip) apply on a named network.
+	// and IP and IP6 (--ip, --ip6) apply on a named network.
 	Network        string
 	NetworkAliases []string
-	IP             string
+	IP, IP6        string
 	// Publish are -p values; PublishAll (-P) publishes every port the
 	// image EXPOSEs on a free host port.
 	Publish    []string

@@ -58,7 +58,7 @@ type Spec struct {
 	// PublishAll adds every port the image exposes.
 	Network        netns.Mode
 	NetworkAliases []string
-	IP             string
+	IP, IP6        string
 	Ports          []netns.PortMapping
 	PublishAll     bool
 	// Expose are ports ("80/tcp") added to those the image exposes.
@@ -138,7 +138,7 @@ func NewSpec(o RunOptions) (*Spec, error) {
 	s := &Spec{
 		Name: o.Name, Image: o.Image, Pull: o.Pull, Registry: o.Registry,
 		Cmd: o.Args, WorkingDir: o.Workdir, User: o.User, Interactive: o.Interactive, Tty: o.Tty,
-		NetworkAliases: o.NetworkAliases, IP: o.IP, PublishAll: o.PublishAll, Hostname: o.Hostname,
+		NetworkAliases: o.NetworkAliases, IP: o.IP, IP6: o.IP6, PublishAll: o.PublishAll, Hostname: o.Hostname,
 		DNS: o.DNS, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions, AddHosts: o.AddHosts,
 		NoHosts: o.NoHosts, MacAddress: o.MacAddress, VolumesFrom: o.VolumesFrom,
 		ReadOnly: o.ReadOnly, ReadOnlyTmpfs: o.ReadOnlyTmpfs, Remove: o.Remove,
@@ -314,8 +314,8 @@ func (s *Spec) Check() error {
 		return bad("--hostname %q: use letters, digits, '-' and '.', at most 253 of them, 63 between dots", s.Hostname)
 	}
 	mode := s.Network
-	if mode.Kind != netns.ModeBridge && (len(s.NetworkAliases) > 0 || s.IP != "") {
-		return bad("--network-alias and --ip need a named network, not --network %s", mode)
+	if mode.Kind != netns.ModeBridge && (len(s.NetworkAliases) > 0 || s.IP != "" || s.IP6 != "") {
+		return bad("--network-alias, --ip and --ip6 need a named network, not --network %s", mode)
 	}
 	switch {
 	case len(s.Ports) == 0 && !s.PublishAll, mode.Kind == netns.ModeSlirp, mode.Kind == netns.ModePasta, mode.Kind == netns.ModeBridge:
