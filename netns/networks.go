@@ -344,5 +344,5 @@ func (c *NetConfig) Match(key, value string) (bool, error) {
 		have, ok := c.Labels[k]
 		return (ok && (!hasV || have == v)) == (key == "label"), nil
 	}
-	return false, fmt.Errorf("%w: filter %q: use name=, id=, driver= or label=", ErrNetworkInvalid, key)
+	return false, fmt.Errorf("%w: filter %q: use name=, id=, driver=, label=, dangling= or until=", ErrNetworkInvalid, key)
 }

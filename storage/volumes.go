@@ -282,34 +282,35 @@ func (m VolumeMount) OwnerIDs() (uid, gid int, ok bool) {
 	return uid, gid, ok
 }
 
-// CheckVolumeFilter checks a volume ls/prune filter: name=, driver=,
-// label=KEY[=VALUE], dangling=true|false.
-func CheckVolumeFilter(key, value string) error {
+// CheckVolumeFilter checks a volume ls/prune filter that Match reads:
+// name=, driver=, label=KEY[=VALUE], opt=KEY[=VALUE], scope=.
+func CheckVolumeFilter(key string) error {
 	switch key {
-	case "name", "driver", "label", "label!":
-		return nil
-	case "dangling":
-		if value != "true" && value != "false" {
-			return fmt.Errorf("%w filter dangling=%s: use true or false", ErrVolumeInvalid, value)
-		}
+	case "name", "driver", "label", "label!", "opt", "scope":
 		return nil
 	}
-	return fmt.Errorf("%w filter %q: use name=, label=, driver= or dangling=", ErrVolumeInvalid, key)
+	return fmt.Errorf("%w filter %q: use name=, label=, driver=, opt=, scope=, dangling= or until=", ErrVolumeInvalid, key)
 }
 
-// Match tells whether the volume matches a name=, driver= or
-// label=KEY[=VALUE] filter; dangling= needs the containers, which the
-// caller knows.
+// Match tells whether the volume matches a filter CheckVolumeFilter
+// takes.
 func (vol *Volume) Match(key, value string) bool {
+	k, v, hasV := strings.Cut(value, "=")
+	has := func(m map[string]string) bool {
+		have, ok := m[k]
+		return ok && (!hasV || have == v)
+	}
 	switch key {
 	case "name":
 		return strings.Contains(vol.Name, value)
 	case "driver":
 		return vol.Driver == value
+	case "scope":
+		return vol.Scope == value
 	case "label", "label!":
-		k, v, hasV := strings.Cut(value, "=")
-		have, ok := vol.Labels[k]
-		return (ok && (!hasV || have == v)) == (key == "label")
+		return has(vol.Labels) == (key == "label")
+	case "opt":
+		return has(vol.Options)
 	}
 	return false
 }

@@ -40,6 +40,12 @@ func TestNamedNetworks(t *testing.T) {
 				t.Errorf("network ls has no %q:\n%s", want, ls)
 			}
 		}
+		if got := s.must("network", "ls", "-q", "--filter", "dangling=false"); got != "" {
+			t.Errorf("ls --filter dangling=false before any container: %q", got)
+		}
+		if got := s.must("network", "ls", "-q", "--filter", "until=1h"); strings.Contains(got, "front") {
+			t.Errorf("ls --filter until=1h lists a network made now: %q", got)
+		}
 		if got := s.must("network", "ls", "-q", "--filter", "label=app=web"); got != "front\n" {
 			t.Errorf("ls --filter label: %q", got)
 		}
@@ -96,6 +102,15 @@ func TestNamedNetworks(t *testing.T) {
 		// veth: none of its threads may stay there, or its sockets follow.
 		if nss := threadNetns(t, m.uid, "__monitor"); len(nss) != 1 {
 			t.Errorf("the monitor's threads are in %d network namespaces: %v", len(nss), nss)
+		}
+		if got := s.must("network", "ls", "-q", "--filter", "dangling=false"); got != "front\n" {
+			t.Errorf("ls --filter dangling=false with web on front: %q", got)
+		}
+		if got := s.must("ps", "-q", "--filter", "pod=anything"); got != "" {
+			t.Errorf("ps --filter pod= with no pods: %q", got)
+		}
+		if got := s.must("ps", "--filter", "health=none", "--format", "{{.Names}}"); got != "web\n" {
+			t.Errorf("ps --filter health=none: %q", got)
 		}
 		for _, name := range []string{"web", "www"} {
 			if got := s.must("run", "--rm", "--network", "front", "busybox", "sh", "-c", httpGet(name, 80)); got != "front-page\n" {

@@ -86,6 +86,13 @@ func TestNamedVolumes(t *testing.T) {
 		if got := s.must("run", "--rm", "-v", "tv:/t", "busybox", "sh", "-c", "grep ' /t ' /proc/mounts"); !strings.Contains(got, "tmpfs") {
 			t.Errorf("tmpfs volume mounted as %q", got)
 		}
+		// The other filters: opt=, scope=, until=.
+		for filter, want := range map[string]string{"opt=type=tmpfs": "tv\n", "opt=o": "tv\n", "scope=local": "etc\netc2\ntv\n", "until=1h": "", "until=2099-01-01": "etc\netc2\ntv\n"} {
+			if got := s.must("volume", "ls", "-q", "--filter", filter); got != want {
+				t.Errorf("volume ls --filter %s: %q, want %q", filter, got, want)
+			}
+		}
+		wantError(t, s.scow("volume", "ls", "--filter", "until=tomorrow"), 125, "until")
 		// Anonymous volumes: the image's VOLUME and -v /path go with rm -v
 		// and --rm.
 		s.must("import", "--change", "VOLUME /vol", "--change", "CMD /bin/sh", rootfsTar(t, m), "withvol")

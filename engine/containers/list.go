@@ -139,7 +139,7 @@ func (e *Service) listOne(ctx context.Context, de os.DirEntry, all bool) *Contai
 }
 
 // filterKeys are the ps --filter keys scow knows.
-var filterKeys = []string{"id", "name", "label", "label!", "status", "exited", "ancestor", "before", "since", "until", "volume", "network", "restart-policy", "command"}
+var filterKeys = []string{"id", "name", "label", "label!", "status", "exited", "ancestor", "before", "since", "until", "volume", "network", "restart-policy", "command", "health", "pod"}
 
 // parseFilters turns ps --filter values into one predicate: values of
 // one key are alternatives, except label's, which must all hold;
@@ -226,6 +226,15 @@ func parseFilters(filters []string, now time.Time, lookup func(ref string) (*rec
 			p = func(c Container) bool { return cmp.Or(c.Config.RestartPolicy.Name, "no") == v }
 		case "command":
 			p = func(c Container) bool { cmd := c.Config.Command(); return len(cmd) > 0 && cmd[0] == v }
+		case "health":
+			if !slices.Contains([]string{"starting", "healthy", "unhealthy", "none"}, v) {
+				return nil, bad("health wants starting, healthy, unhealthy or none")
+			}
+			// scow runs no healthchecks yet: every container's is none.
+			p = func(Container) bool { return v == "none" }
+		case "pod":
+			// scow has no pods yet: no container is in one.
+			p = func(Container) bool { return false }
 		default:
 			return nil, bad(fmt.Sprintf("unknown key %s (use %s)", k, strings.Join(filterKeys, ", ")))
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/record"
@@ -170,18 +171,41 @@ func (e *Service) Create(o NetworkCreateOptions) (*NetConfig, error) {
 }
 
 // List returns the networks that match every filter: name=, id=,
-// driver=, label=KEY[=VALUE].
+// driver=, label=KEY[=VALUE], dangling=true|false, until=TIME.
 func (e *Service) List(filters []string) ([]*NetConfig, error) {
 	all, err := e.networkRecords()
 	if err != nil {
 		return nil, err
 	}
+	var preds []func(*NetConfig) (bool, error)
+	now := time.Now()
+	for _, f := range filters {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "dangling":
+			if v != "true" && v != "false" {
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network filter dangling=%s: use true or false", v))
+			}
+			users, err := e.networkUsers()
+			if err != nil {
+				return nil, err
+			}
+			preds = append(preds, func(c *NetConfig) (bool, error) { return (len(users[c.Name]) == 0) == (v == "true"), nil })
+		case "until":
+			t, err := specgen.ParseTime(v, now)
+			if err != nil {
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network filter until=%s: %w", v, err))
+			}
+			preds = append(preds, func(c *NetConfig) (bool, error) { return c.Created.Before(t), nil })
+		default:
+			preds = append(preds, func(c *NetConfig) (bool, error) { return c.Match(k, v) })
+		}
+	}
 	var out []*NetConfig
 	for _, c := range all {
 		ok := true
-		for _, f := range filters {
-			k, v, _ := strings.Cut(f, "=")
-			match, err := c.Match(k, v)
+		for _, p := range preds {
+			match, err := p(c)
 			if err != nil {
 				return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 			}

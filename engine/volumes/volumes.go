@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/scow-project/scow/engine/errdefs"
@@ -87,19 +88,33 @@ func (e *Service) Create(o VolumeCreateOptions) (*Volume, error) {
 }
 
 // List returns the volumes matching every filter: name=, label=KEY[=VALUE],
-// driver=, dangling=true|false.
+// driver=, opt=KEY[=VALUE], scope=, dangling=true|false, until=TIME.
 func (e *Service) List(filters []string) ([]*Volume, error) {
-	var users map[string][]string
+	var preds []func(*Volume) bool
+	now := time.Now()
 	for _, f := range filters {
 		k, v, _ := strings.Cut(f, "=")
-		if err := storage.CheckVolumeFilter(k, v); err != nil {
-			return nil, backend.StorageErr(err)
-		}
-		if k == "dangling" && users == nil {
-			var err error
-			if users, err = e.volumeUsers(); err != nil {
+		switch k {
+		case "dangling":
+			if v != "true" && v != "false" {
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("volume filter dangling=%s: use true or false", v))
+			}
+			users, err := e.volumeUsers()
+			if err != nil {
 				return nil, err
 			}
+			preds = append(preds, func(vol *Volume) bool { return (len(users[vol.Name]) == 0) == (v == "true") })
+		case "until":
+			t, err := specgen.ParseTime(v, now)
+			if err != nil {
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("volume filter until=%s: %w", v, err))
+			}
+			preds = append(preds, func(vol *Volume) bool { return vol.CreatedAt.Before(t) })
+		default:
+			if err := storage.CheckVolumeFilter(k); err != nil {
+				return nil, backend.StorageErr(err)
+			}
+			preds = append(preds, func(vol *Volume) bool { return vol.Match(k, v) })
 		}
 	}
 	all, err := e.volumes().List()
@@ -108,13 +123,7 @@ func (e *Service) List(filters []string) ([]*Volume, error) {
 	}
 	var out []*Volume
 	for _, vol := range all {
-		if !slices.ContainsFunc(filters, func(f string) bool {
-			k, v, _ := strings.Cut(f, "=")
-			if k == "dangling" {
-				return (len(users[vol.Name]) == 0) != (v == "true")
-			}
-			return !vol.Match(k, v)
-		}) {
+		if !slices.ContainsFunc(preds, func(p func(*Volume) bool) bool { return !p(vol) }) {
 			out = append(out, vol)
 		}
 	}
