@@ -18,10 +18,12 @@ import (
 	"github.com/opencontainers/go-digest"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/directory"
 	dockerarchive "go.podman.io/image/v5/docker/archive"
 	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/manifest"
 	ociarchive "go.podman.io/image/v5/oci/archive"
+	"go.podman.io/image/v5/oci/layout"
 	"go.podman.io/image/v5/signature"
 	istorage "go.podman.io/image/v5/storage"
 	"go.podman.io/image/v5/tarball"
@@ -253,6 +255,12 @@ func policyContext() (*signature.PolicyContext, error) {
 }
 
 func (s *Store) copyImage(ctx context.Context, dest, src types.ImageReference, extraTags ...reference.NamedTagged) error {
+	return s.copyTuned(ctx, dest, src, nil, extraTags...)
+}
+
+// copyTuned is copyImage with tune, when not nil, changing the settings
+// of the copy (a save's compression).
+func (s *Store) copyTuned(ctx context.Context, dest, src types.ImageReference, tune func(*types.SystemContext), extraTags ...reference.NamedTagged) error {
 	pc, err := policyContext()
 	if err != nil {
 		return fmt.Errorf("signature policy: %w", err)
@@ -265,6 +273,9 @@ func (s *Store) copyImage(ctx context.Context, dest, src types.ImageReference, e
 	sys := *s.sys
 	sys.BlobInfoCacheDir = "/dev/null/scow-no-cache"
 	sys.DockerArchiveAdditionalTags = extraTags
+	if tune != nil {
+		tune(&sys)
+	}
 	_, err = copy.Image(ctx, pc, dest, src, &copy.Options{SourceCtx: &sys, DestinationCtx: &sys})
 	return err
 }
@@ -361,14 +372,57 @@ func (s *Store) idOf(ref types.ImageReference) (string, error) {
 // Load copies every image of a docker-archive or oci-archive at path into
 // the store and returns the names (or IDs) loaded.
 func (s *Store) Load(ctx context.Context, path string) ([]string, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return s.loadDir(ctx, path)
+	}
 	format, err := archiveFormat(path)
 	if err != nil {
 		return nil, err
 	}
 	if format == "oci-archive" {
-		return s.loadOCI(ctx, path)
+		src, err := ociarchive.NewReference(path, "")
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		desc, err := ociarchive.LoadManifestDescriptor(src)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		return s.loadOCI(ctx, path, src, desc)
 	}
 	return s.loadDocker(ctx, path)
+}
+
+// loadDir loads what save writes as oci-dir (an OCI layout) or
+// docker-dir (containers/image's dir format, which names no image).
+func (s *Store) loadDir(ctx context.Context, path string) ([]string, error) {
+	if _, err := os.Stat(filepath.Join(path, "oci-layout")); err == nil {
+		src, err := layout.NewReference(path, "")
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		desc, err := layout.LoadManifestDescriptor(src)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		return s.loadOCI(ctx, path, src, desc)
+	}
+	if _, err := os.Stat(filepath.Join(path, "manifest.json")); err != nil {
+		return nil, fmt.Errorf("%s is not an image directory: it has neither oci-layout nor manifest.json", path)
+	}
+	src, err := directory.NewReference(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	dest, err := s.storeRef(ctx, "", src)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.copyImage(ctx, dest, src); err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	id, err := s.idOf(dest)
+	return []string{"sha256:" + id}, err
 }
 
 // archiveFormat tells an OCI archive (it has oci-layout) from a Docker
@@ -465,15 +519,9 @@ func (s *Store) loadDocker(ctx context.Context, path string) ([]string, error) {
 	return loaded, nil
 }
 
-func (s *Store) loadOCI(ctx context.Context, path string) ([]string, error) {
-	src, err := ociarchive.NewReference(path, "")
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	desc, err := ociarchive.LoadManifestDescriptor(src)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
+// loadOCI loads the OCI image src at path, named as its descriptor desc
+// says.
+func (s *Store) loadOCI(ctx context.Context, path string, src types.ImageReference, desc imgspecv1.Descriptor) ([]string, error) {
 	name := desc.Annotations[imgspecv1.AnnotationRefName]
 	if name != "" {
 		if _, err := reference.ParseNormalizedNamed(name); err != nil {
@@ -494,21 +542,43 @@ func (s *Store) loadOCI(ctx context.Context, path string) ([]string, error) {
 	return []string{"sha256:" + id}, err
 }
 
-// Save writes the images names to path as a docker-archive (several in
-// one archive) or an oci-archive (one). The archive is written beside
-// path and renamed into place, so path is replaced whole or not at all.
-func (s *Store) Save(ctx context.Context, names []string, path, format string) error {
-	if len(names) > 1 && format != "" && format != "docker-archive" {
+// SaveOptions are save's: Format is docker-archive (the default, and
+// the only one for several images), oci-archive, oci-dir or docker-dir;
+// Compress gzips docker-dir's layers, Uncompressed leaves an OCI
+// format's layers as the store has them.
+type SaveOptions struct {
+	Format                 string
+	Compress, Uncompressed bool
+}
+
+// saveFormats are those SaveOptions.Format may name.
+var saveFormats = []string{"docker-archive", "oci-archive", "oci-dir", "docker-dir"}
+
+// Save writes the images names to path as o says. The archive or
+// directory is written beside path and renamed into place, so path is
+// replaced whole or not at all; a directory replaces only an empty one.
+func (s *Store) Save(ctx context.Context, names []string, path string, o SaveOptions) error {
+	format := cmp.Or(o.Format, "docker-archive")
+	switch {
+	case !slices.Contains(saveFormats, format):
+		return fmt.Errorf("unknown format %q: use %s", format, strings.Join(saveFormats, ", "))
+	case len(names) > 1 && format != "docker-archive":
 		return fmt.Errorf("save %s: several images go into a docker-archive only", strings.Join(names, ", "))
+	case o.Compress && format != "docker-dir":
+		return errors.New("--compress applies to --format docker-dir only")
+	case o.Uncompressed && !strings.HasPrefix(format, "oci-"):
+		return errors.New("--uncompressed applies to --format oci-archive and oci-dir only")
 	}
 	dir, err := os.MkdirTemp(filepath.Dir(path), ".scow-save-")
 	if err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	tmp := filepath.Join(dir, "image.tar")
+	tmp := filepath.Join(dir, "image")
 	if len(names) == 1 {
-		err = s.saveTo(ctx, names[0], tmp, format, nil)
+		err = s.saveTo(ctx, names[0], tmp, format, nil, func(sys *types.SystemContext) {
+			sys.DirForceCompress, sys.OCIAcceptUncompressedLayers = o.Compress, o.Uncompressed
+		})
 	} else {
 		err = s.saveAll(ctx, names, tmp)
 	}
@@ -549,7 +619,7 @@ func (s *Store) saveAll(ctx context.Context, names []string, path string) error 
 				extra = append(extra, t)
 			}
 		}
-		if err := s.saveTo(ctx, given[0], path, "docker-archive", w, extra...); err != nil {
+		if err := s.saveTo(ctx, given[0], path, "docker-archive", w, nil, extra...); err != nil {
 			w.Close()
 			return err
 		}
@@ -573,7 +643,7 @@ func (s *Store) taggedName(img *cstorage.Image, name string) reference.NamedTagg
 
 // saveTo copies image name to path in format, through w when several
 // images share one docker-archive, with extraTags besides its own.
-func (s *Store) saveTo(ctx context.Context, name, path, format string, w *dockerarchive.Writer, extraTags ...reference.NamedTagged) error {
+func (s *Store) saveTo(ctx context.Context, name, path, format string, w *dockerarchive.Writer, tune func(*types.SystemContext), extraTags ...reference.NamedTagged) error {
 	img, err := s.lookup(name)
 	if err != nil {
 		return err
@@ -597,13 +667,21 @@ func (s *Store) saveTo(ctx context.Context, name, path, format string, w *docker
 			refName = tagged.String()
 		}
 		dest, err = ociarchive.NewReference(path, refName)
+	case "oci-dir":
+		refName := ""
+		if tagged != nil {
+			refName = tagged.String()
+		}
+		dest, err = layout.NewReference(path, refName)
+	case "docker-dir":
+		dest, err = directory.NewReference(path)
 	default:
-		return fmt.Errorf("unknown format %q: use oci-archive or docker-archive", format)
+		return fmt.Errorf("unknown format %q: use %s", format, strings.Join(saveFormats, ", "))
 	}
 	if err != nil {
 		return err
 	}
-	if err := s.copyImage(ctx, dest, src, extraTags...); err != nil {
+	if err := s.copyTuned(ctx, dest, src, tune, extraTags...); err != nil {
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	return nil

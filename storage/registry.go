@@ -11,13 +11,18 @@ import (
 	"strings"
 	"time"
 
+	dockerarchive "go.podman.io/image/v5/docker/archive"
+	ociarchive "go.podman.io/image/v5/oci/archive"
+
 	"github.com/containers/ocicrypt/helpers"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/copy"
+	"go.podman.io/image/v5/directory"
 	"go.podman.io/image/v5/docker"
 	"go.podman.io/image/v5/docker/reference"
 	"go.podman.io/image/v5/image"
 	"go.podman.io/image/v5/manifest"
+	"go.podman.io/image/v5/oci/layout"
 	"go.podman.io/image/v5/pkg/cli/environment"
 	"go.podman.io/image/v5/pkg/compression"
 	"go.podman.io/image/v5/pkg/docker/config"
@@ -326,6 +331,8 @@ type PushOptions struct {
 	// are the layers' indexes (negative from the top), empty for all.
 	EncryptionKeys []string
 	EncryptLayers  []int
+	// Compress gzips the layers written to a dir: destination.
+	Compress bool
 }
 
 // Push copies a stored image to a registry, at dest or at its own name.
@@ -340,11 +347,13 @@ func (s *Store) Push(ctx context.Context, name, dest string, o PushOptions) erro
 			return fmt.Errorf("%s has no name to push to: give a destination", name)
 		}
 	}
-	named, err := reference.ParseNormalizedNamed(strings.TrimPrefix(dest, "docker://"))
+	destRef, err := pushDestination(dest)
 	if err != nil {
-		return fmt.Errorf("%q: %w: %v", dest, ErrInvalidName, err)
+		return err
 	}
-	named = reference.TagNameOnly(named)
+	if o.Compress && destRef.Transport() != directory.Transport {
+		return errors.New("--compress applies to dir: destinations only")
+	}
 	sys, err := s.sysContext(o.RegistryOptions)
 	if err != nil {
 		return err
@@ -352,10 +361,6 @@ func (s *Store) Push(ctx context.Context, name, dest string, o PushOptions) erro
 	src, err := istorage.Transport.NewStoreReference(s.s, nil, img.ID)
 	if err != nil {
 		return err
-	}
-	destRef, err := docker.NewReference(named)
-	if err != nil {
-		return fmt.Errorf("%q: %w: %v", dest, ErrInvalidName, err)
 	}
 	pc, err := registryPolicy(sys)
 	if err != nil {
@@ -401,11 +406,15 @@ func (s *Store) Push(ctx context.Context, name, dest string, o PushOptions) erro
 		return fmt.Errorf("--compression-format %q: use gzip or zstd", o.Compression)
 	}
 	destSys.CompressionLevel = o.CompressionLevel
+	destSys.DirForceCompress = o.Compress
 	opts.ForceCompressionFormat, opts.RemoveSignatures = o.ForceCompression, o.RemoveSignatures
 	opts.DestinationCtx = &destSys
 	m, err := copyWithRetry(ctx, pc, destRef, src, opts, o.Retry, o.RetryDelay)
-	if err != nil {
+	if named := destRef.DockerReference(); err != nil && destRef.Transport() == docker.Transport && named != nil {
 		return explain("push "+named.String(), reference.Domain(named), err)
+	}
+	if err != nil {
+		return fmt.Errorf("push to %s: %w", dest, err)
 	}
 	if o.DigestFile != "" {
 		dig, err := manifest.Digest(m)
@@ -417,6 +426,34 @@ func (s *Store) Push(ctx context.Context, name, dest string, o PushOptions) erro
 		}
 	}
 	return nil
+}
+
+// pushTransports are the destinations push writes besides registries:
+// TRANSPORT:PATH[:REFERENCE].
+var pushTransports = map[string]types.ImageTransport{
+	"dir": directory.Transport, "oci": layout.Transport,
+	"oci-archive": ociarchive.Transport, "docker-archive": dockerarchive.Transport,
+}
+
+// pushDestination reads push's destination: a registry's image (with
+// or without docker://), or a path of another transport.
+func pushDestination(dest string) (types.ImageReference, error) {
+	if t, rest, ok := strings.Cut(dest, ":"); ok && pushTransports[t] != nil {
+		ref, err := pushTransports[t].ParseReference(rest)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w: %v", dest, ErrInvalidName, err)
+		}
+		return ref, nil
+	}
+	named, err := reference.ParseNormalizedNamed(strings.TrimPrefix(dest, "docker://"))
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w: %v", dest, ErrInvalidName, err)
+	}
+	ref, err := docker.NewReference(reference.TagNameOnly(named))
+	if err != nil {
+		return nil, fmt.Errorf("%q: %w: %v", dest, ErrInvalidName, err)
+	}
+	return ref, nil
 }
 
 // matchingNameOrEmpty is matchingName for an image that may have none.

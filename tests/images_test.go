@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,7 +65,7 @@ func TestImageArchiveRoundTrip(t *testing.T) {
 			t.Fatalf("images -q: %v", ids)
 		}
 		out := m.userDir(t)
-		for _, format := range []string{"docker-archive", "oci-archive"} {
+		for _, format := range []string{"docker-archive", "oci-archive", "oci-dir"} {
 			t.Run(format, func(t *testing.T) {
 				// Converting a Docker image to OCI rewrites its config, so
 				// the ID is compared from the first image in the format on.
@@ -78,7 +79,7 @@ func TestImageArchiveRoundTrip(t *testing.T) {
 						t.Errorf("load of %s said %q", format, got)
 					}
 					after := fresh.imageIDs()
-					if format == "oci-archive" && round == 0 {
+					if strings.HasPrefix(format, "oci-") && round == 0 {
 						want = after[0]
 					}
 					if len(after) != 1 || after[0] != want {
@@ -91,6 +92,68 @@ func TestImageArchiveRoundTrip(t *testing.T) {
 				}
 			})
 		}
+		// The directory formats and their compression.
+		layers := func(dir string) string {
+			var kinds []string
+			blobs, _ := filepath.Glob(filepath.Join(dir, "*"))
+			blobs2, _ := filepath.Glob(filepath.Join(dir, "blobs", "sha256", "*"))
+			for _, b := range append(blobs, blobs2...) {
+				f, err := os.Open(b)
+				if err != nil {
+					continue
+				}
+				head := make([]byte, 512)
+				n, _ := io.ReadFull(f, head)
+				f.Close()
+				switch {
+				case n >= 2 && head[0] == 0x1f && head[1] == 0x8b:
+					kinds = append(kinds, "gzip")
+				case n == 512 && string(head[257:262]) == "ustar":
+					kinds = append(kinds, "tar")
+				}
+			}
+			return strings.Join(kinds, " ")
+		}
+		for _, tc := range []struct {
+			format string
+			flags  []string
+			want   string
+		}{
+			{"docker-dir", nil, "tar"},
+			{"docker-dir", []string{"--compress"}, "gzip"},
+			{"oci-dir", nil, "gzip"},
+			{"oci-dir", []string{"--uncompressed"}, "tar"},
+		} {
+			dir := filepath.Join(out, tc.format+strings.Join(tc.flags, ""))
+			s.must(append(append([]string{"save", "--format", tc.format, "-o", dir}, tc.flags...), "busybox")...)
+			if got := layers(dir); got != tc.want {
+				t.Errorf("save --format %s %v: layers %q, want %q", tc.format, tc.flags, got, tc.want)
+			}
+			fresh := newStore(t, m)
+			loaded := strings.TrimPrefix(strings.TrimSpace(fresh.must("load", "-i", dir)), "Loaded image: ")
+			if o := fresh.must("run", "--rm", loaded, "echo", "ok"); o != "ok\n" {
+				t.Errorf("run of the image loaded from %s %v: %q", tc.format, tc.flags, o)
+			}
+		}
+		// push writes the other transports too.
+		pushed := filepath.Join(out, "pushed")
+		s.must("push", "--compress", "busybox", "dir:"+pushed)
+		if got := layers(pushed); got != "gzip" {
+			t.Errorf("push --compress dir: layers %q", got)
+		}
+		for _, dest := range []string{"oci:" + filepath.Join(out, "layout") + ":pushed", "docker-archive:" + filepath.Join(out, "pushed.tar")} {
+			s.must("push", "busybox", dest)
+			_, path, _ := strings.Cut(dest, ":")
+			path, _, _ = strings.Cut(path, ":")
+			if got := newStore(t, m).must("load", "-i", path); !strings.HasPrefix(got, "Loaded image: ") {
+				t.Errorf("load of what push %s wrote: %q", dest, got)
+			}
+		}
+		wantError(t, s.scow("push", "--compress", "busybox", "oci:"+filepath.Join(out, "layout2")), 125, "dir:")
+		wantError(t, s.scow("save", "--format", "oci-dir", "--compress", "-o", filepath.Join(out, "x"), "busybox"), 125, "docker-dir")
+		wantError(t, s.scow("save", "--uncompressed", "-o", filepath.Join(out, "x.tar"), "busybox"), 125, "oci-")
+		wantError(t, s.scow("save", "--format", "docker-dir", "busybox"), 125, "-o DIR")
+		wantError(t, s.scow("load", "-i", out), 125, "not an image directory")
 		// save to stdout, load from stdin.
 		r := s.scow("save", "busybox")
 		if r.code != 0 {

@@ -84,11 +84,13 @@ func loadCommand() *cli.Command {
 func saveCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "save",
-		Usage:     "save an image to a docker-archive or oci-archive",
+		Usage:     "save an image to an archive (docker-archive, oci-archive) or a directory (oci-dir, docker-dir)",
 		ArgsUsage: "IMAGE [IMAGE...]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead of standard output"},
-			&cli.StringFlag{Name: "format", Value: "docker-archive", Usage: "oci-archive or docker-archive"},
+			&cli.StringFlag{Name: "format", Value: "docker-archive", Usage: "docker-archive, oci-archive, oci-dir or docker-dir"},
+			&cli.BoolFlag{Name: "compress", Usage: "gzip the layers of a docker-dir"},
+			&cli.BoolFlag{Name: "uncompressed", Usage: "leave the layers of an oci-archive or oci-dir uncompressed"},
 			&cli.BoolFlag{Name: "multi-image-archive", Aliases: []string{"m"}, Usage: "save several images in one docker-archive"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress (scow prints none)"},
 		},
@@ -109,7 +111,8 @@ func saveCommand() *cli.Command {
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
-			return e.Images().Save(ctx, c.Args().Slice(), out, c.String("format"), c.App.Writer)
+			o := images.SaveOptions{Format: c.String("format"), Compress: c.Bool("compress"), Uncompressed: c.Bool("uncompressed")}
+			return e.Images().Save(ctx, c.Args().Slice(), out, o, c.App.Writer)
 		}),
 	}
 }

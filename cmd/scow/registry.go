@@ -120,7 +120,7 @@ func pullCommand() *cli.Command {
 func pushCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "push",
-		Usage:     "copy an image to a registry",
+		Usage:     "copy an image to a registry, or to dir:, oci:, oci-archive: or docker-archive: PATH",
 		ArgsUsage: "IMAGE [DESTINATION]",
 		Flags: append(registryFlags(),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
@@ -132,6 +132,7 @@ func pushCommand() *cli.Command {
 			&cli.BoolFlag{Name: "remove-signatures", Usage: "do not copy the image's signatures"},
 			retryFlag("push"), retryDelayFlag(), contentTrustFlag(),
 			&cli.StringSliceFlag{Name: "encryption-key", Usage: "PROTOCOL:KEY to encrypt the layers for (jwe:PUBLIC.pem, pkcs7:CERT.pem, pgp:ID); the manifest is then OCI"},
+			&cli.BoolFlag{Name: "compress", Usage: "gzip the layers pushed to a dir: destination"},
 			&cli.IntSliceFlag{Name: "encrypt-layer", Usage: "the layers to encrypt, from 0 (negative: from the top); default all"},
 		),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
@@ -142,7 +143,7 @@ func pushCommand() *cli.Command {
 				RegistryOptions: registryOptions(c), Format: c.String("format"),
 				Compression: c.String("compression-format"), DigestFile: c.String("digestfile"),
 				ForceCompression: c.Bool("force-compression"), RemoveSignatures: c.Bool("remove-signatures"),
-				EncryptionKeys: c.StringSlice("encryption-key"), EncryptLayers: c.IntSlice("encrypt-layer"),
+				EncryptionKeys: c.StringSlice("encryption-key"), EncryptLayers: c.IntSlice("encrypt-layer"), Compress: c.Bool("compress"),
 			}
 			if !c.IsSet("force-compression") {
 				// Podman's default: a format asked for is a format got.

@@ -207,14 +207,19 @@ func (e *Service) Load(ctx context.Context, path string, stdin io.Reader) ([]str
 	return names, backend.StorageErr(err)
 }
 
-// Save writes an image to path as a docker-archive or oci-archive; "-"
-// writes to out.
-func (e *Service) Save(ctx context.Context, names []string, path, format string, out io.Writer) error {
+// SaveOptions are save's format and compression.
+type SaveOptions = storage.SaveOptions
+
+// Save writes images to path as o says; "-" writes an archive to out.
+func (e *Service) Save(ctx context.Context, names []string, path string, o SaveOptions, out io.Writer) error {
 	if err := e.Open(); err != nil {
 		return err
 	}
 	if path != "-" {
-		return backend.StorageErr(e.Store.Save(ctx, names, path, format))
+		return backend.StorageErr(e.Store.Save(ctx, names, path, o))
+	}
+	if strings.HasSuffix(o.Format, "-dir") {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("save --format %s writes a directory: give it with -o DIR", o.Format))
 	}
 	dir, done, err := e.TempDir("save-")
 	if err != nil {
@@ -222,7 +227,7 @@ func (e *Service) Save(ctx context.Context, names []string, path, format string,
 	}
 	defer done()
 	tmp := filepath.Join(dir, "image.tar")
-	if err := e.Store.Save(ctx, names, tmp, format); err != nil {
+	if err := e.Store.Save(ctx, names, tmp, o); err != nil {
 		return backend.StorageErr(err)
 	}
 	f, err := os.Open(tmp)
