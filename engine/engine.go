@@ -15,6 +15,7 @@ import (
 	"github.com/scow-project/scow/engine/networks"
 	"github.com/scow-project/scow/engine/volumes"
 	"github.com/scow-project/scow/netns"
+	"github.com/scow-project/scow/oci"
 	"github.com/scow-project/scow/storage"
 )
 
@@ -96,6 +97,9 @@ func PortChildMain(args []string) error { return netns.PortChildMain(args) }
 
 // InfraArg is argv[1] of the holder of a rootless user's bridges.
 const InfraArg = netns.InfraArg
+
+// DefaultHooksDirs are where OCI hooks are found without --hooks-dir.
+var DefaultHooksDirs = oci.DefaultHooksDirs
 
 // InfraMain is that holder; it keeps the user namespace while it lives.
 func InfraMain(args []string) error {

@@ -406,3 +406,49 @@ func TestRootfs(t *testing.T) {
 		wantError(t, s.scow("run", "--rm", "--userns=auto", "--rootfs", dir, "true"), 125, "--rootfs")
 	})
 }
+
+// TestHooksDir: OCI hooks from --hooks-dir run at their stages, for the
+// containers their conditions pick.
+func TestHooksDir(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		dir := m.userDir(t)
+		hooks := filepath.Join(dir, "hooks.d")
+		os.Mkdir(hooks, 0o755)
+		script := m.userFile(t, "hook.sh", "#!/bin/sh\ncat > \"$1\"\n")
+		os.Chmod(script, 0o755)
+		hook := func(name, when, stage string) {
+			body := fmt.Sprintf(`{"version":"1.0.0","hook":{"path":%q,"args":["hook.sh",%q]},"when":%s,"stages":[%q]}`,
+				script, filepath.Join(dir, name+".out"), when, stage)
+			if err := os.WriteFile(filepath.Join(hooks, name+".json"), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hook("created", `{"always":true}`, "createRuntime")
+		hook("stopped", `{"always":true}`, "poststop")
+		hook("echoes", `{"commands":["^echo$"]}`, "createRuntime")
+		id := strings.TrimSpace(s.must("--hooks-dir", hooks, "create", "busybox", "true"))
+		s.must("--hooks-dir", hooks, "start", "-a", id)
+		for _, name := range []string{"created", "stopped"} {
+			// poststop runs as the monitor deletes the container, which
+			// may be just after start -a hears of its exit.
+			var data []byte
+			if !waitFor(10*time.Second, func() bool {
+				data, _ = os.ReadFile(filepath.Join(dir, name+".out"))
+				return strings.Contains(string(data), id)
+			}) {
+				t.Errorf("the %s hook's state: %q", name, data)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "echoes.out")); !os.IsNotExist(err) {
+			t.Errorf("a hook for echo ran for true: %v", err)
+		}
+		s.must("--hooks-dir", hooks, "run", "--rm", "busybox", "echo")
+		if _, err := os.Stat(filepath.Join(dir, "echoes.out")); err != nil {
+			t.Errorf("the hook for echo did not run for echo: %v", err)
+		}
+		os.WriteFile(filepath.Join(hooks, "broken.json"), []byte(`{"version":"9"}`), 0o644)
+		wantError(t, s.scow("--hooks-dir", hooks, "run", "--rm", "busybox", "true"), 125, "broken.json")
+	})
+}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/scow-project/scow/engine"
 	"github.com/scow-project/scow/engine/networks"
-	"github.com/scow-project/scow/netns"
 	"github.com/urfave/cli/v2"
 )
 
@@ -212,7 +211,7 @@ func networkCommand() *cli.Command {
 					if err := exactArgs(c, 2, 2, "network connect [OPTIONS] NETWORK CONTAINER"); err != nil {
 						return err
 					}
-					return e.Containers().ConnectNetwork(c.Context, c.Args().Get(1), netns.Attachment{
+					return e.Containers().ConnectNetwork(c.Context, c.Args().Get(1), networks.Attachment{
 						Network: c.Args().Get(0), Aliases: c.StringSlice("alias"), IP: c.String("ip"), IP6: c.String("ip6"), MAC: c.String("mac-address"),
 					})
 				}),

@@ -421,7 +421,18 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 		opts = append(opts, oci.WithRootless(userns.SingleMapping()))
 	}
 	opts = append(opts, oci.WithDefaultSeccomp())
-	return oci.New(opts...)
+	spec, err := oci.New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	hooks := e.Opts.HooksDirs
+	if hooks == nil {
+		hooks = oci.DefaultHooksDirs
+	}
+	if err := oci.AddHooks(spec, hooks); err != nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
+	}
+	return spec, nil
 }
 
 // ContainerEnvPath is the file that tells programs they run in a

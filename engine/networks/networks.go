@@ -21,6 +21,10 @@ import (
 // NetConfig is a named network as network inspect shows it.
 type NetConfig = netns.NetConfig
 
+// Attachment is a container's place on a named network: its aliases and
+// the addresses it asks for.
+type Attachment = netns.Attachment
+
 // Lock takes the networks' lock: creating, removing or attaching
 // containers to named networks happen under it.
 func (e *Service) Lock() (func(), error) {

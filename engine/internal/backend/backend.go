@@ -53,6 +53,9 @@ type Options struct {
 	TmpDir string
 	// NetworkCmdPath is the slirp4netns binary (default: found in PATH).
 	NetworkCmdPath string
+	// HooksDirs hold OCI hooks (oci-hooks(5)); nil means Podman's
+	// defaults, oci.DefaultHooksDirs.
+	HooksDirs []string
 }
 
 // Config is scow.conf: settings that flags override.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/scow-project/scow/engine/internal/userns"
 )
@@ -14,7 +15,12 @@ func defaultPaths(o Options) Options {
 	o = defaultDirs(o)
 	// The monitor gets these options and works from elsewhere: every
 	// directory is absolute.
-	for _, p := range []*string{&o.Root, &o.RunRoot, &o.VolumePath, &o.NetworkConfigDir, &o.ImageStore, &o.TmpDir} {
+	dirs := []*string{&o.Root, &o.RunRoot, &o.VolumePath, &o.NetworkConfigDir, &o.ImageStore, &o.TmpDir}
+	o.HooksDirs = slices.Clone(o.HooksDirs)
+	for i := range o.HooksDirs {
+		dirs = append(dirs, &o.HooksDirs[i])
+	}
+	for _, p := range dirs {
 		if *p != "" {
 			if abs, err := filepath.Abs(*p); err == nil {
 				*p = abs
