@@ -13,6 +13,7 @@ import (
 
 	dockerarchive "go.podman.io/image/v5/docker/archive"
 	ociarchive "go.podman.io/image/v5/oci/archive"
+	"go.podman.io/image/v5/signature/sigstore"
 
 	"github.com/containers/ocicrypt/helpers"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -333,6 +334,10 @@ type PushOptions struct {
 	EncryptLayers  []int
 	// Compress gzips the layers written to a dir: destination.
 	Compress bool
+	// SigstoreKey is a sigstore private key that signs the pushed
+	// image, SignPassphrase the key's passphrase.
+	SigstoreKey    string
+	SignPassphrase []byte
 }
 
 // Push copies a stored image to a registry, at dest or at its own name.
@@ -408,6 +413,15 @@ func (s *Store) Push(ctx context.Context, name, dest string, o PushOptions) erro
 	destSys.CompressionLevel = o.CompressionLevel
 	destSys.DirForceCompress = o.Compress
 	opts.ForceCompressionFormat, opts.RemoveSignatures = o.ForceCompression, o.RemoveSignatures
+	if o.SigstoreKey != "" {
+		// Read before anything goes up: a wrong passphrase is the user's.
+		signer, err := sigstore.NewSigner(sigstore.WithPrivateKeyFile(o.SigstoreKey, o.SignPassphrase))
+		if err != nil {
+			return fmt.Errorf("--sign-by-sigstore-private-key %s: %w (a wrong passphrase?)", o.SigstoreKey, err)
+		}
+		defer signer.Close()
+		opts.Signers = append(opts.Signers, signer)
+	}
 	opts.DestinationCtx = &destSys
 	m, err := copyWithRetry(ctx, pc, destRef, src, opts, o.Retry, o.RetryDelay)
 	if named := destRef.DockerReference(); err != nil && destRef.Transport() == docker.Transport && named != nil {

@@ -29,6 +29,8 @@ import (
 	"testing"
 	"time"
 
+	"go.podman.io/image/v5/signature/sigstore"
+
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -468,5 +470,57 @@ func TestEncryptedImages(t *testing.T) {
 		wantError(t, s.scow("push", "--tls-verify=false", "--encrypt-layer", "0", "busybox", ref), 125, "--encryption-key")
 		wantError(t, s.scow("push", "--tls-verify=false", "--format", "v2s2", "--encryption-key", "jwe:"+pub, "busybox", ref), 125, "oci")
 		wantError(t, s.scow("push", "--tls-verify=false", "--encryption-key", "jwe:"+pub+".none", "busybox", ref), 125, "--encryption-key")
+	})
+}
+
+// TestSigstoreSigning: push --sign-by-sigstore-private-key signs, and a
+// policy that asks for the key's signature accepts the image then and
+// only then.
+func TestSigstoreSigning(t *testing.T) {
+	reg := startRegistry(t, false, false)
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		home := m.userDir(t)
+		regd := filepath.Join(home, ".config", "containers", "registries.d")
+		os.MkdirAll(regd, 0o755)
+		os.WriteFile(filepath.Join(regd, "sigstore.yaml"), []byte("default-docker:\n  use-sigstore-attachments: true\n"), 0o644)
+		exec.Command("chown", "-R", fmt.Sprintf("%d:%d", m.uid, m.gid), home).Run()
+		scow := func(store *store, args ...string) result {
+			t.Helper()
+			return execute(t, m.cmdEnv(context.Background(), store.root, store.run, []string{"HOME=" + home}, args...), "")
+		}
+		keys := func(name, pass string) (pub, priv string) {
+			k, err := sigstore.GenerateKeyPair([]byte(pass))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m.userFile(t, name+".pub", string(k.PublicKey)), m.userFile(t, name+".key", string(k.PrivateKey))
+		}
+		pub, priv := keys("mine", "secret")
+		otherPub, _ := keys("other", "x")
+		passFile := m.userFile(t, "pass", "secret\n")
+		signed, unsigned := reg.host+"/"+m.name+"/signed:1", reg.host+"/"+m.name+"/unsigned:1"
+		if r := scow(s, "push", "--tls-verify=false", "--sign-by-sigstore-private-key", priv, "--sign-passphrase-file", passFile, "busybox", signed); r.code != 0 {
+			t.Fatalf("signed push: %s", r)
+		}
+		s.must("push", "--tls-verify=false", "busybox", unsigned)
+		policy := func(name, key string) string {
+			return m.userFile(t, name, fmt.Sprintf(`{"default":[{"type":"insecureAcceptAnything"}],"transports":{"docker":{%q:[{"type":"sigstoreSigned","keyPath":%q,"signedIdentity":{"type":"matchRepoDigestOrExact"}}],%q:[{"type":"sigstoreSigned","keyPath":%q}]}}}`,
+				reg.host+"/"+m.name+"/signed", key, reg.host+"/"+m.name+"/unsigned", key))
+		}
+		good, wrong := policy("good.json", pub), policy("wrong.json", otherPub)
+		if r := scow(newStore(t, m), "pull", "-q", "--tls-verify=false", "--signature-policy", good, signed); r.code != 0 {
+			t.Errorf("pull of the signed image under its key's policy: %s", r)
+		}
+		for _, tc := range []struct {
+			policy, ref string
+		}{{wrong, signed}, {good, unsigned}} {
+			if r := scow(newStore(t, m), "pull", "--retry", "0", "--tls-verify=false", "--signature-policy", tc.policy, tc.ref); r.code != 125 {
+				t.Errorf("pull of %s under %s: %s", tc.ref, filepath.Base(tc.policy), r)
+			}
+		}
+		wantError(t, scow(s, "push", "--retry", "0", "--tls-verify=false", "--sign-by-sigstore-private-key", priv, "--sign-passphrase-file", m.userFile(t, "badpass", "wrong\n"), "busybox", signed), 125, "passphrase")
+		wantError(t, s.scow("push", "--sign-passphrase-file", passFile, "busybox", signed), 125, "--sign-by-sigstore-private-key")
 	})
 }

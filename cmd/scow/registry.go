@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"github.com/scow-project/scow/engine"
 	"github.com/scow-project/scow/engine/images"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 )
 
 // registryFlags are the flags every registry command takes.
@@ -133,6 +136,8 @@ func pushCommand() *cli.Command {
 			retryFlag("push"), retryDelayFlag(), contentTrustFlag(),
 			&cli.StringSliceFlag{Name: "encryption-key", Usage: "PROTOCOL:KEY to encrypt the layers for (jwe:PUBLIC.pem, pkcs7:CERT.pem, pgp:ID); the manifest is then OCI"},
 			&cli.BoolFlag{Name: "compress", Usage: "gzip the layers pushed to a dir: destination"},
+			&cli.StringFlag{Name: "sign-by-sigstore-private-key", Usage: "sign the image with this sigstore private key (skopeo generate-sigstore-key makes one)"},
+			&cli.StringFlag{Name: "sign-passphrase-file", Usage: "read the signing key's passphrase from this file (default: asked on the terminal)"},
 			&cli.IntSliceFlag{Name: "encrypt-layer", Usage: "the layers to encrypt, from 0 (negative: from the top); default all"},
 		),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
@@ -153,12 +158,43 @@ func pushCommand() *cli.Command {
 				n := c.Int("compression-level")
 				o.CompressionLevel = &n
 			}
+			var err error
+			if o.SigstoreKey, o.SignPassphrase, err = signingKey(c); err != nil {
+				return err
+			}
 			o.Progress = progress(c)
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
 			return e.Images().Push(ctx, c.Args().Get(0), c.Args().Get(1), o)
 		}),
 	}
+}
+
+// signingKey is push's sigstore key and its passphrase: from
+// --sign-passphrase-file, else asked on the terminal, else empty.
+func signingKey(c *cli.Context) (key string, pass []byte, err error) {
+	key, file := c.String("sign-by-sigstore-private-key"), c.String("sign-passphrase-file")
+	switch {
+	case key == "" && file != "":
+		return "", nil, errors.New("--sign-passphrase-file needs --sign-by-sigstore-private-key")
+	case key == "":
+		return "", nil, nil
+	case file != "":
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return "", nil, fmt.Errorf("--sign-passphrase-file: %w", err)
+		}
+		return key, bytes.TrimRight(data, "\r\n"), nil
+	case isTerminal(os.Stdin):
+		fmt.Fprint(c.App.ErrWriter, "Key Passphrase: ")
+		pass, err := term.ReadPassword(int(os.Stdin.Fd()))
+		fmt.Fprintln(c.App.ErrWriter)
+		if err != nil {
+			return "", nil, fmt.Errorf("read the key's passphrase: %w", err)
+		}
+		return key, pass, nil
+	}
+	return key, nil, nil
 }
 
 func loginCommand() *cli.Command {
