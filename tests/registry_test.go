@@ -351,6 +351,11 @@ func TestRegistryTLSAndAuth(t *testing.T) {
 		if r := pull("--config", configDir); r.code != 0 {
 			t.Errorf("pull with --config: %s", r)
 		}
+		// Without a login session too: scow's fallback auth file of a
+		// user without XDG_RUNTIME_DIR does not hide --config's.
+		if r := execute(t, m.cmdIn(context.Background(), newStore(t, m).root, fresh.run, "--config", configDir, "pull", "--cert-dir", reg.certDir, ref), ""); r.code != 0 {
+			t.Errorf("pull with --config, no XDG_RUNTIME_DIR: %s", r)
+		}
 		s.must("logout", "--compat-auth-file", compat, reg.host)
 		if data, _ := os.ReadFile(compat); strings.Contains(string(data), reg.host) {
 			t.Errorf("logout --compat-auth-file left %q", data)

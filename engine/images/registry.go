@@ -1,6 +1,7 @@
 package images
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,10 +36,42 @@ func registryErr(err error) error {
 
 // withDefaults fills in the auth file of a user without XDG_RUNTIME_DIR:
 // containers/image would pick /run/containers/UID, which only root can
-// write; Podman too falls back to a directory under /tmp then.
+// write (and UID is 0 in scow's namespace); Podman too falls back to a
+// directory under /tmp then. A named file hides those containers/image
+// reads after its default one, so a read names the first that exists of
+// what it would read: --config's config.json (given, it is meant), the
+// fallback, ~/.config/containers/auth.json, ~/.docker/config.json.
 func withDefaults(o RegistryOptions) RegistryOptions {
-	if o.AuthFile == "" && o.CompatAuthFile == "" && os.Getenv("REGISTRY_AUTH_FILE") == "" && os.Getenv("XDG_RUNTIME_DIR") == "" && userns.Rootless() {
-		o.AuthFile = filepath.Join(fmt.Sprintf("/tmp/scow-%d", userns.UID()), "containers", "auth.json")
+	return authDefaults(o, false)
+}
+
+// forLogin is withDefaults for login and logout, which write the
+// fallback.
+func forLogin(o RegistryOptions) RegistryOptions {
+	return authDefaults(o, true)
+}
+
+func authDefaults(o RegistryOptions, write bool) RegistryOptions {
+	if o.AuthFile != "" || o.CompatAuthFile != "" || os.Getenv("REGISTRY_AUTH_FILE") != "" || os.Getenv("XDG_RUNTIME_DIR") != "" || !userns.Rootless() {
+		return o
+	}
+	fallback := filepath.Join(fmt.Sprintf("/tmp/scow-%d", userns.UID()), "containers", "auth.json")
+	o.AuthFile = fallback
+	if write {
+		return o
+	}
+	home, _ := os.UserHomeDir()
+	configHome := cmp.Or(os.Getenv("XDG_CONFIG_HOME"), filepath.Join(home, ".config"))
+	var files []string
+	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
+		files = append(files, filepath.Join(d, "config.json"))
+	}
+	files = append(files, fallback, filepath.Join(configHome, "containers", "auth.json"), filepath.Join(home, ".docker", "config.json"))
+	for _, f := range files {
+		if _, err := os.Stat(f); err == nil {
+			o.AuthFile = f
+			break
+		}
 	}
 	return o
 }
@@ -70,12 +103,12 @@ func (e *Service) Login(ctx context.Context, registry, user, pass string, o Regi
 	if registry == "" {
 		return "", errdefs.WithClass(errdefs.ErrInvalid, errors.New("login: give a registry"))
 	}
-	return storage.Login(ctx, registry, user, pass, withDefaults(o))
+	return storage.Login(ctx, registry, user, pass, forLogin(o))
 }
 
 // LoginUser tells who is logged in to a registry.
 func (e *Service) LoginUser(registry string, o RegistryOptions) (string, error) {
-	return storage.LoginUser(registry, withDefaults(o))
+	return storage.LoginUser(registry, forLogin(o))
 }
 
 // Logout forgets the credentials of a registry, or of all.
@@ -83,7 +116,7 @@ func (e *Service) Logout(registry string, all bool, o RegistryOptions) error {
 	if registry == "" && !all {
 		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("logout: give a registry or --all"))
 	}
-	return storage.Logout(registry, all, withDefaults(o))
+	return storage.Logout(registry, all, forLogin(o))
 }
 
 // Pull policies of run and create, as Podman names them.
