@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 
@@ -44,9 +43,11 @@ var hookStages = map[string]func(*specs.Hooks) *[]specs.Hook{
 
 // AddHooks adds to spec the hooks of the *.json files in dirs whose
 // conditions the spec meets, in the order of their file names; a
-// missing directory has none. A file that is not a valid hook is an
-// error, as it is for Podman.
-func AddHooks(spec *specs.Spec, dirs []string) error {
+// missing directory has none, and a file masks one of the same name in
+// an earlier directory. userBinds says whether the user asked for bind
+// mounts (scow's own, /etc/hosts and the like, do not count). A file
+// that is not a valid hook is an error, as it is for Podman.
+func AddHooks(spec *specs.Spec, dirs []string, userBinds bool) error {
 	files := map[string]string{}
 	for _, dir := range dirs {
 		entries, err := os.ReadDir(dir)
@@ -72,7 +73,7 @@ func AddHooks(spec *specs.Spec, dirs []string) error {
 		if err != nil {
 			return err
 		}
-		ok, err := h.matches(spec)
+		ok, err := h.matches(spec, userBinds)
 		if err != nil {
 			return fmt.Errorf("hook %s: %w", files[n], err)
 		}
@@ -119,16 +120,17 @@ func readHook(path string) (*hookFile, error) {
 	return &h, nil
 }
 
-// matches tells whether any of the hook's conditions holds for spec.
-func (h *hookFile) matches(spec *specs.Spec) (bool, error) {
+// matches tells whether every condition the hook sets holds for spec
+// (oci-hooks 1.0.0: always true; any annotation matching each key and
+// value pattern; args[0] matching one of the commands; binds asked for
+// by the user, which userBinds says).
+func (h *hookFile) matches(spec *specs.Spec, userBinds bool) (bool, error) {
 	w := h.When
-	if w.Always != nil && *w.Always {
-		return true, nil
+	if w.Always != nil && !*w.Always {
+		return false, nil
 	}
-	if w.HasBindMounts != nil && *w.HasBindMounts && slices.ContainsFunc(spec.Mounts, func(m specs.Mount) bool {
-		return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
-	}) {
-		return true, nil
+	if w.HasBindMounts != nil && !(*w.HasBindMounts && userBinds) {
+		return false, nil // as Podman's, false is never met
 	}
 	for k, v := range w.Annotations {
 		kre, err := regexp.Compile(k)
@@ -139,22 +141,35 @@ func (h *hookFile) matches(spec *specs.Spec) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("annotation value %q: %w", v, err)
 		}
+		found := false
 		for ak, av := range spec.Annotations {
 			if kre.MatchString(ak) && vre.MatchString(av) {
-				return true, nil
+				found = true
+				break
 			}
 		}
+		if !found {
+			return false, nil
+		}
 	}
-	if spec.Process != nil && len(spec.Process.Args) > 0 {
+	if len(w.Commands) > 0 {
+		if spec.Process == nil || len(spec.Process.Args) == 0 {
+			return false, nil
+		}
+		found := false
 		for _, c := range w.Commands {
 			re, err := regexp.Compile(c)
 			if err != nil {
 				return false, fmt.Errorf("command %q: %w", c, err)
 			}
 			if re.MatchString(spec.Process.Args[0]) {
-				return true, nil
+				found = true
+				break
 			}
 		}
+		if !found {
+			return false, nil
+		}
 	}
-	return false, nil
+	return true, nil
 }

@@ -21,6 +21,8 @@ func TestAddHooks(t *testing.T) {
 	}
 	write(usr, "10-always.json", hook("/bin/always", `{"always":true}`, `["createRuntime","poststop"]`))
 	write(usr, "20-gpu.json", hook("/bin/gpu", `{"annotations":{"^com\\.example\\.gpu$":"^yes$"}}`, `["prestart"]`))
+	write(usr, "25-gpu-httpd.json", hook("/bin/both", `{"annotations":{"^com\\.example\\.gpu$":"^yes$"},"commands":["/httpd$"]}`, `["prestart"]`))
+	write(usr, "26-never.json", hook("/bin/never", `{"always":false,"commands":["."]}`, `["prestart"]`))
 	write(usr, "30-cmd.json", hook("/bin/cmd", `{"commands":["/httpd$"]}`, `["poststart"]`))
 	write(usr, "40-binds.json", hook("/bin/binds", `{"hasBindMounts":true}`, `["createContainer"]`))
 	write(usr, "50-replaced.json", hook("/bin/old", `{"always":true}`, `["startContainer"]`))
@@ -28,22 +30,24 @@ func TestAddHooks(t *testing.T) {
 	write(usr, "notes.txt", "not a hook")
 
 	for _, tc := range []struct {
-		name string
-		spec specs.Spec
-		want string
+		name      string
+		spec      specs.Spec
+		userBinds bool
+		want      string
 	}{
-		{"plain", specs.Spec{Process: &specs.Process{Args: []string{"/bin/sh"}}},
+		{"plain", specs.Spec{Process: &specs.Process{Args: []string{"/bin/sh"}}}, false,
 			"prestart= createRuntime=/bin/always createContainer= startContainer=/bin/new poststart= poststop=/bin/always"},
 		{"everything", specs.Spec{
 			Process:     &specs.Process{Args: []string{"/usr/sbin/httpd"}},
 			Annotations: map[string]string{"com.example.gpu": "yes"},
-			Mounts:      []specs.Mount{{Destination: "/data", Type: "bind", Source: "/srv"}},
-		}, "prestart=/bin/gpu createRuntime=/bin/always createContainer=/bin/binds startContainer=/bin/new poststart=/bin/cmd poststop=/bin/always"},
-		{"an annotation of another value", specs.Spec{Process: &specs.Process{Args: []string{"sh"}}, Annotations: map[string]string{"com.example.gpu": "no"}},
+		}, true, "prestart=/bin/gpu,/bin/both createRuntime=/bin/always createContainer=/bin/binds startContainer=/bin/new poststart=/bin/cmd poststop=/bin/always"},
+		{"the annotation without the command", specs.Spec{Process: &specs.Process{Args: []string{"sh"}}, Annotations: map[string]string{"com.example.gpu": "yes"}}, false,
+			"prestart=/bin/gpu createRuntime=/bin/always createContainer= startContainer=/bin/new poststart= poststop=/bin/always"},
+		{"an annotation of another value", specs.Spec{Process: &specs.Process{Args: []string{"sh"}}, Annotations: map[string]string{"com.example.gpu": "no"}}, false,
 			"prestart= createRuntime=/bin/always createContainer= startContainer=/bin/new poststart= poststop=/bin/always"},
 	} {
 		spec := tc.spec
-		if err := AddHooks(&spec, []string{usr, etc, filepath.Join(etc, "missing")}); err != nil {
+		if err := AddHooks(&spec, []string{usr, etc, filepath.Join(etc, "missing")}, tc.userBinds); err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		h := spec.Hooks
@@ -74,7 +78,7 @@ func TestAddHooks(t *testing.T) {
 		dir := t.TempDir()
 		write(dir, "bad.json", body)
 		spec := specs.Spec{Process: &specs.Process{Args: []string{"sh"}}}
-		if err := AddHooks(&spec, []string{dir}); err == nil {
+		if err := AddHooks(&spec, []string{dir}, false); err == nil {
 			t.Errorf("a hook with a bad %s: no error", name)
 		}
 	}

@@ -729,14 +729,19 @@ func TestMoreFlags(t *testing.T) {
 		// --tmpdir holds archives on their way; what a killed invocation
 		// left there (an unlocked directory) goes with the next one.
 		tmpd := m.userDir(t)
-		stale := filepath.Join(tmpd, "save-stale")
+		stale := filepath.Join(tmpd, ".scow-save-stale")
+		mine := filepath.Join(tmpd, "not-scows")
+		os.Mkdir(mine, 0o700)
 		os.Mkdir(stale, 0o700)
 		os.Chown(stale, m.uid, m.gid)
 		if out := is.must("--imagestore", imgs, "--tmpdir", tmpd, "save", "-o", "-", "busybox"); len(out) < 512 {
 			t.Errorf("save -o - with --tmpdir wrote %d bytes", len(out))
 		}
-		if left, _ := filepath.Glob(filepath.Join(tmpd, "*-*")); len(left) != 0 {
+		if left, _ := filepath.Glob(filepath.Join(tmpd, ".scow-*-*")); len(left) != 0 {
 			t.Errorf("--tmpdir keeps %v", left)
+		}
+		if _, err := os.Stat(mine); err != nil {
+			t.Errorf("scow removed a directory of --tmpdir that is not its own: %v", err)
 		}
 		// --network-cmd-path is the slirp4netns that runs.
 		wrapper := m.userFile(t, "slirp", "#!/bin/sh\ntouch \"$(dirname \"$0\")/ran\"\nexec slirp4netns \"$@\"\n")

@@ -429,7 +429,8 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	if hooks == nil {
 		hooks = oci.DefaultHooksDirs
 	}
-	if err := oci.AddHooks(spec, hooks); err != nil {
+	userBinds := slices.ContainsFunc(cfg.Volumes, func(m record.Mount) bool { return m.Kind() == record.MountBind })
+	if err := oci.AddHooks(spec, hooks, userBinds); err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
 	return spec, nil

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 
 	"github.com/BurntSushi/toml"
 	"github.com/scow-project/scow/engine/errdefs"
@@ -179,9 +180,11 @@ func (b *Backend) Idle() {
 
 // TempDir makes a temporary directory for an archive or a copy on its
 // way, under --tmpdir or the data root (the run root is often a small
-// tmpfs), and returns it with its removal. The directory is locked while
-// in use: one whose lock nobody holds was left by a killed invocation,
-// and the next TempDir removes it.
+// tmpfs), and returns it with its removal. Its name starts with
+// tempPrefix, and it is locked while in use: one of those names whose
+// lock nobody holds was left by a killed invocation, and the next
+// TempDir removes it. Nothing else in the directory is touched: --tmpdir
+// may be /tmp.
 func (b *Backend) TempDir(pattern string) (string, func(), error) {
 	root := b.TmpDir()
 	if err := os.MkdirAll(root, 0o700); err != nil {
@@ -189,13 +192,13 @@ func (b *Backend) TempDir(pattern string) (string, func(), error) {
 	}
 	// Creation and sweep are serialised, so that a sweep never finds a
 	// directory made but not locked yet.
-	unlockRoot, err := record.Lock(filepath.Join(root, ".lock"))
+	unlockRoot, err := record.Lock(filepath.Join(root, tempPrefix+"lock"))
 	if err != nil {
 		return "", nil, err
 	}
 	defer unlockRoot()
 	sweepTemp(root)
-	dir, err := os.MkdirTemp(root, pattern)
+	dir, err := os.MkdirTemp(root, tempPrefix+pattern)
 	if err != nil {
 		return "", nil, fmt.Errorf("create a temporary directory in %s: %w", root, err)
 	}
@@ -207,12 +210,15 @@ func (b *Backend) TempDir(pattern string) (string, func(), error) {
 	return dir, func() { os.RemoveAll(dir); unlock() }, nil
 }
 
-// sweepTemp removes the directories of root that no live invocation has
-// locked.
+// tempPrefix starts the names of TempDir's directories and lock.
+const tempPrefix = ".scow-"
+
+// sweepTemp removes the directories of TempDir in root that no live
+// invocation has locked.
 func sweepTemp(root string) {
 	entries, _ := os.ReadDir(root)
 	for _, d := range entries {
-		if !d.IsDir() {
+		if !d.IsDir() || !strings.HasPrefix(d.Name(), tempPrefix) {
 			continue
 		}
 		dir := filepath.Join(root, d.Name())
