@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -383,6 +384,16 @@ func TestRootfs(t *testing.T) {
 		if got := s.must("ps", "--size", "--format", "{{.Names}} {{.Image}}|", "--filter", "name=ov"); got != "ov |\n" {
 			t.Errorf("ps of a --rootfs container: %q", got)
 		}
+		// cp into it, and a mount and unmount, while it runs: the overlay
+		// stays the monitor's.
+		s.must("cp", m.userFile(t, "in", "in\n"), "ov:/in")
+		if !m.rootless {
+			s.must("mount", "ov")
+			s.must("unmount", "ov")
+		}
+		if got := s.must("exec", "ov", "cat", "/in", "/gone"); got != "in\ngone\n" {
+			t.Errorf("the overlay after cp, mount and unmount: %q", got)
+		}
 		wantError(t, s.scow("commit", "ov", "img"), 125, "--rootfs")
 		wantError(t, s.scow("diff", "ov"), 125, "--rootfs")
 		s.must("rm", "-f", "-t", "0", "ov")
@@ -399,7 +410,50 @@ func TestRootfs(t *testing.T) {
 		if out := s.must("export", "again"); !strings.Contains(out, "bin/busybox") {
 			t.Errorf("export of a --rootfs container: %d bytes without bin/busybox", len(out))
 		}
-		s.must("rm", "again")
+		wantError(t, s.scow("cp", m.userFile(t, "lost", "x"), "again:/lost"), 125, "start it first")
+		// A monitor killed with its container: the next command takes
+		// the overlay down, and the next start has a fresh one.
+		monfile := filepath.Join(m.userDir(t), "mon.pid")
+		s.must("run", "-d", "--name", "killed", "--conmon-pidfile", monfile, "--rootfs", dir+":O", "sh", "-c", "test -e /gone && touch /leftover; echo x > /gone; exec sleep 300")
+		if !waitFor(10*time.Second, func() bool { return s.scow("exec", "killed", "test", "-e", "/gone").code == 0 }) {
+			t.Fatal("the container to kill never wrote /gone")
+		}
+		merged := filepath.Join(s.root, "containers", strings.TrimSpace(s.must("inspect", "--format", "{{.Id}}", "killed")), "overlay", "merged")
+		mountinfo := func() string {
+			if m.rootless { // the overlay is in the user's namespace
+				return s.must("unshare", "cat", "/proc/self/mountinfo")
+			}
+			data, _ := os.ReadFile("/proc/self/mountinfo")
+			return string(data)
+		}
+		if !strings.Contains(mountinfo(), merged) {
+			t.Errorf("the overlay of a running container is not mounted at %s", merged)
+		}
+		mon, err := os.ReadFile(monfile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(mon)))
+		syscall.Kill(pid, syscall.SIGKILL)
+		if !waitFor(10*time.Second, func() bool {
+			return strings.TrimSpace(s.must("inspect", "--format", "{{.State.Status}}", "killed")) == "exited"
+		}) {
+			t.Fatal("the container of a killed monitor is not exited")
+		}
+		if strings.Contains(mountinfo(), merged) {
+			t.Errorf("the overlay of a killed monitor stays mounted at %s", merged)
+		}
+		s.must("start", "killed")
+		if !waitFor(10*time.Second, func() bool { return s.scow("exec", "killed", "test", "-e", "/gone").code == 0 }) {
+			t.Fatal("the restarted container never wrote /gone")
+		}
+		if s.scow("exec", "killed", "test", "-e", "/leftover").code == 0 {
+			t.Error("the restart after a killed monitor kept the old overlay's changes")
+		}
+		s.must("rm", "-f", "-t", "0", "again", "killed")
+		if left, _ := filepath.Glob(filepath.Join(s.root, "*", "*", "overlay")); len(left) != 0 {
+			t.Errorf("rm left overlays: %v", left)
+		}
 		wantError(t, s.scow("run", "--rm", "--rootfs", dir+"/none", "true"), 125, "not a directory")
 		wantError(t, s.scow("run", "--rm", "--rootfs", dir+":X", "true"), 125, "only O")
 		wantError(t, s.scow("run", "--rm", "--rootfs", dir), 125, "no command")

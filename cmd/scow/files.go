@@ -146,7 +146,7 @@ func unmountCommand() *cli.Command {
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			return eachContainer(c, e, selection(c, false), func(ref string) (string, error) {
-				return e.Contents().Unmount(c.Context, ref, c.Bool("force"))
+				return e.Contents().Unmount(ref, c.Bool("force"))
 			})
 		}),
 	}

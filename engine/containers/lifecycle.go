@@ -84,8 +84,8 @@ func (e *Service) reconcile(ctx context.Context, id string, st *record.State) bo
 	if rt, err := e.Runtime(); err == nil {
 		rt.Delete(ctx, id, true)
 	}
-	if cfg, err := e.Rec.LoadConfig(id); err == nil && e.Open() == nil {
-		e.UnmountRootfs(cfg)
+	if e.Open() == nil {
+		e.SettleRootfs(id)
 	}
 	netns.Release(e.Bridges(), id)
 	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart, st.RuntimeState, st.Ports = 0, 0, 0, 0, false, nil
@@ -482,14 +482,15 @@ func (e *Service) removeContainer(ctx context.Context, id string, force, volumes
 	if err := e.Open(); err != nil {
 		return err
 	}
+	// A --rootfs overlay is mounted in the record's directory, which
+	// goes below.
+	if err := e.DropRootfs(id); err != nil {
+		return err
+	}
 	if err := e.Store.DeleteContainer(id); err != nil {
 		return err
 	}
 	if cfg != nil {
-		// A --rootfs overlay is mounted in the record's directory.
-		if err := e.UnmountRootfs(cfg); err != nil {
-			return err
-		}
 		e.Rec.ReleaseName(cfg.Name, id)
 		e.Rec.Event(cfg, "remove", nil)
 	}

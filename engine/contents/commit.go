@@ -285,8 +285,7 @@ func (e *Service) Mount(ref string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p, _, err := e.MountRootfs(cfg)
-	return p, err
+	return e.MountRootfsToStay(cfg)
 }
 
 // Mounted lists the mounted containers' IDs and mount points.
@@ -298,23 +297,13 @@ func (e *Service) Mounted() (map[string]string, error) {
 }
 
 // Unmount undoes a Mount of container ref's root filesystem; with force,
-// every mount of it. The overlay of a --rootfs container that runs stays
-// its monitor's.
-func (e *Service) Unmount(ctx context.Context, ref string, force bool) (string, error) {
+// every mount of it. What a running container uses stays.
+func (e *Service) Unmount(ref string, force bool) (string, error) {
 	cfg, err := e.mountable(ref)
 	if err != nil {
 		return "", err
 	}
-	switch {
-	case cfg.Rootfs != "":
-		if st, err := e.containers.State(ctx, cfg.ID); err == nil && st.Status == record.StatusRunning {
-			return cfg.ID, nil
-		}
-		return cfg.ID, e.UnmountRootfs(cfg)
-	case force:
-		return cfg.ID, e.Store.UnmountAll(cfg.ID)
-	}
-	return cfg.ID, e.Store.Unmount(cfg.ID)
+	return cfg.ID, e.UnmountRootfs(cfg, force)
 }
 
 // Unshare runs args (a shell by default) in the user's namespace, as

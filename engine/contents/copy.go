@@ -262,6 +262,12 @@ func (e *Service) copyIn(srcPath, ref, dstPath string, o CopyOptions, stdin io.R
 	if t.readOnly {
 		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("cp: %s:%s is on a read-only mount or root filesystem of the container", ref, dstPath))
 	}
+	if t.cfg.RootfsOverlay {
+		// Its overlay keeps changes only while the container runs.
+		if st, err := e.Rec.LoadState(t.cfg.ID); err != nil || st.Status != record.StatusRunning {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("cp: %s runs on a --rootfs overlay (:O) whose changes go when it stops: start it first, or copy into %s", ref, t.cfg.Rootfs))
+		}
+	}
 	full, root := t.full, t.root
 	opts := &archive.TarOptions{NoOverwriteDirNonDir: !o.Overwrite}
 	if srcPath == "-" {

@@ -401,14 +401,14 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 			unlock()
 		}
 	}()
-	rootfs, _, err := m.b.MountRootfs(cfg)
+	rootfs, release, err := m.b.MountRootfs(cfg)
 	if err != nil {
 		return 0, -1, err
 	}
 	mounted := true
 	defer func() {
 		if mounted {
-			m.b.UnmountRootfs(cfg)
+			release()
 		}
 	}()
 	net, err := m.r.Network(ctx, cfg, rootfs)
@@ -539,7 +539,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	// Its helpers are waited for once the exit is reported.
 	m.netWaits = append(m.netWaits, net.Wait)
 	if err := m.b.Open(); err == nil {
-		m.b.UnmountRootfs(cfg)
+		release()
 	}
 	mounted = false
 	again = -1

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -318,87 +317,4 @@ func StorageErr(err error) error {
 		return errdefs.WithClass(errdefs.ErrInUse, err)
 	}
 	return err
-}
-
-// MountRootfs mounts the root filesystem of container cfg and returns
-// where, with the release of this mount: the container's layer in
-// storage, or its --rootfs directory, under an overlay if it asked for
-// one (:O). An overlay another caller mounted (the container's monitor)
-// is shared, and only its mounter's release unmounts it.
-func (b *Backend) MountRootfs(cfg *record.Config) (string, func(), error) {
-	if cfg.Rootfs == "" {
-		p, err := b.Store.Mount(cfg.ID)
-		if err != nil {
-			return "", nil, err
-		}
-		return p, func() { b.Store.Unmount(cfg.ID) }, nil
-	}
-	if !cfg.RootfsOverlay {
-		return cfg.Rootfs, func() {}, nil
-	}
-	dir := b.overlayDir(cfg.ID)
-	merged := filepath.Join(dir, "merged")
-	if mounted(merged) {
-		return merged, func() {}, nil
-	}
-	upper, work := filepath.Join(dir, "upper"), filepath.Join(dir, "work")
-	for _, d := range []string{upper, work, merged} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return "", nil, fmt.Errorf("mount the --rootfs overlay of %.12s: %w", cfg.ID, err)
-		}
-	}
-	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", cfg.Rootfs, upper, work)
-	if userns.Rootless() {
-		opts += ",userxattr" // a user namespace's overlay keeps its whiteouts in user.* attributes
-	}
-	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
-		return "", nil, fmt.Errorf("mount the --rootfs overlay of %.12s on %s: %w", cfg.ID, cfg.Rootfs, err)
-	}
-	return merged, func() { b.UnmountRootfs(cfg) }, nil
-}
-
-// UnmountRootfs undoes every mount of container cfg's root filesystem
-// that scow made; a --rootfs overlay loses its changes then, as its
-// container's end does in Podman.
-func (b *Backend) UnmountRootfs(cfg *record.Config) error {
-	if cfg.Rootfs == "" {
-		return b.Store.Unmount(cfg.ID)
-	}
-	if !cfg.RootfsOverlay {
-		return nil
-	}
-	dir := b.overlayDir(cfg.ID)
-	if merged := filepath.Join(dir, "merged"); mounted(merged) {
-		if err := unix.Unmount(merged, unix.MNT_DETACH); err != nil {
-			return fmt.Errorf("unmount the --rootfs overlay of %.12s: %w", cfg.ID, err)
-		}
-	}
-	return os.RemoveAll(dir)
-}
-
-// RootfsOverlaySize is the bytes the --rootfs overlay of cfg holds.
-func (b *Backend) RootfsOverlaySize(cfg *record.Config) int64 {
-	var n int64
-	filepath.WalkDir(filepath.Join(b.overlayDir(cfg.ID), "upper"), func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if info, err := d.Info(); err == nil {
-				n += info.Size()
-			}
-		}
-		return nil
-	})
-	return n
-}
-
-// overlayDir holds a --rootfs overlay: upper, work and merged.
-func (b *Backend) overlayDir(id string) string { return filepath.Join(b.Rec.Dir(id), "overlay") }
-
-// mounted tells whether path has a filesystem of its own mounted, as an
-// overlay is: one on another device than its parent.
-func mounted(path string) bool {
-	var st, parent unix.Stat_t
-	if unix.Lstat(path, &st) != nil || unix.Lstat(filepath.Dir(path), &parent) != nil {
-		return false
-	}
-	return st.Dev != parent.Dev
 }
