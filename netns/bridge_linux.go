@@ -2,7 +2,6 @@ package netns
 
 import (
 	"bytes"
-	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -243,7 +242,7 @@ func (b Bridges) Attach(c *NetConfig, a Attachment, j Joiner) (_ Endpoint, err e
 			os.Remove(f.Name())
 		}
 	}()
-	if m.Interface, m.MAC, err = b.plug(c, m, j.MAC, j.Primary); err != nil {
+	if m.Interface, m.MAC, err = b.plug(c, v4, v6, m, j.MAC, j.Primary); err != nil {
 		f.Close()
 		return Endpoint{}, fmt.Errorf("connect to network %s: %w", c.Name, err)
 	}
@@ -364,11 +363,7 @@ func (b Bridges) hasTable() bool {
 
 // plug makes the veth pair between c's bridge and the container's
 // namespace, with the container's end addressed and up.
-func (b Bridges) plug(c *NetConfig, m member, mac string, primary bool) (iface, hwaddr string, err error) {
-	v4, v6, err := c.pools()
-	if err != nil {
-		return "", "", err
-	}
+func (b Bridges) plug(c *NetConfig, v4 pool, v6 *pool, m member, mac string, primary bool) (iface, hwaddr string, err error) {
 	h, err := handle(b.infraPath())
 	if err != nil {
 		return "", "", err
@@ -450,7 +445,11 @@ func (b Bridges) plug(c *NetConfig, m member, mac string, primary bool) (iface, 
 	}
 	for _, r := range routes {
 		if err := ch.RouteAdd(r); err != nil {
-			return fail(fmt.Errorf("route to %s through %s: %w", cmp.Or(r.Dst.String(), "default"), r.Gw, err))
+			to := "default"
+			if r.Dst != nil {
+				to = r.Dst.String()
+			}
+			return fail(fmt.Errorf("route to %s through %s: %w", to, r.Gw, err))
 		}
 	}
 	return iface, hw.String(), nil
@@ -814,26 +813,33 @@ func poolAddr(a netip.Addr, p pool) *netlink.Addr {
 }
 
 // enableForwarding6 turns on IPv6 forwarding in this thread's namespace,
-// for networks with IPv6 only: on the host, forwarding changes how
-// router advertisements are taken.
+// for networks with IPv6 only: forwarding makes interfaces ignore router
+// advertisements unless their accept_ra is 2, which the rootless infra's
+// slirp4netns interface gets (on the host, that stays the admin's).
 func enableForwarding6() error {
-	const path = "/proc/sys/net/ipv6/conf/all/forwarding"
-	if data, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(data)) == "1" {
-		return nil
+	if err := setSysctl("net/ipv6/conf/all/forwarding", "1", "enable IPv6 forwarding"); err != nil {
+		return err
 	}
-	if err := os.WriteFile(path, []byte("1"), 0o644); err != nil {
-		return fmt.Errorf("enable IPv6 forwarding: %w", err)
+	if _, err := os.Stat("/proc/sys/net/ipv6/conf/" + slirpTap); err == nil {
+		return setSysctl("net/ipv6/conf/"+slirpTap+"/accept_ra", "2", "accept router advertisements on "+slirpTap)
 	}
 	return nil
 }
 
 // enableForwarding turns on IPv4 forwarding in this thread's namespace.
 func enableForwarding() error {
-	if data, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward"); err == nil && strings.TrimSpace(string(data)) == "1" {
+	return setSysctl("net/ipv4/ip_forward", "1", "enable IPv4 forwarding")
+}
+
+// setSysctl sets /proc/sys/key to value unless it is; what says what
+// for an error.
+func setSysctl(key, value, what string) error {
+	path := "/proc/sys/" + key
+	if data, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(data)) == value {
 		return nil
 	}
-	if err := os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644); err != nil {
-		return fmt.Errorf("enable IPv4 forwarding: %w", err)
+	if err := os.WriteFile(path, []byte(value), 0o644); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }

@@ -26,6 +26,9 @@ func subnetAddr(m Mode, host byte) string {
 	return ip.String()
 }
 
+// slirpTap is the interface slirp4netns makes in the namespace.
+const slirpTap = "tap0"
+
 func gatewayAddr(m Mode) string { return subnetAddr(m, 2) }
 func dnsAddr(m Mode) string     { return subnetAddr(m, 3) }
 func guestAddr(m Mode) string   { return subnetAddr(m, 100) }
@@ -90,7 +93,7 @@ func (n *Network) runSlirp(path string, opts []string, api string) error {
 		readyW.Close()
 		return err
 	}
-	cmd := exec.Command(bin, append(args, n.NSPath, "tap0")...)
+	cmd := exec.Command(bin, append(args, n.NSPath, slirpTap)...)
 	cmd.ExtraFiles = []*os.File{readyW, exitR}
 	var stderr lockedBuffer
 	cmd.Stderr = &stderr

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -586,6 +587,9 @@ func (s *Store) Save(ctx context.Context, names []string, path string, o SaveOpt
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		if errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) || errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.ENOTDIR) {
+			return fmt.Errorf("save: %s exists and is no empty directory (or file) that the %s can replace: remove it or give another path", path, format)
+		}
 		return fmt.Errorf("save: %w", err)
 	}
 	return nil
@@ -662,17 +666,9 @@ func (s *Store) saveTo(ctx context.Context, name, path, format string, w *docker
 			dest, err = dockerarchive.NewReference(path, tagged)
 		}
 	case "oci-archive":
-		refName := ""
-		if tagged != nil {
-			refName = tagged.String()
-		}
-		dest, err = ociarchive.NewReference(path, refName)
+		dest, err = ociarchive.NewReference(path, ociRefName(tagged))
 	case "oci-dir":
-		refName := ""
-		if tagged != nil {
-			refName = tagged.String()
-		}
-		dest, err = layout.NewReference(path, refName)
+		dest, err = layout.NewReference(path, ociRefName(tagged))
 	case "docker-dir":
 		dest, err = directory.NewReference(path)
 	default:
@@ -685,6 +681,15 @@ func (s *Store) saveTo(ctx context.Context, name, path, format string, w *docker
 		return fmt.Errorf("save %s: %w", name, err)
 	}
 	return nil
+}
+
+// ociRefName is what an OCI layout names an image by: its tagged name,
+// or nothing.
+func ociRefName(tagged reference.NamedTagged) string {
+	if tagged == nil {
+		return ""
+	}
+	return tagged.String()
 }
 
 // HistoryEntry is one step of an image's history, newest first.

@@ -154,6 +154,10 @@ func TestImageArchiveRoundTrip(t *testing.T) {
 		wantError(t, s.scow("save", "--uncompressed", "-o", filepath.Join(out, "x.tar"), "busybox"), 125, "oci-")
 		wantError(t, s.scow("save", "--format", "docker-dir", "busybox"), 125, "-o DIR")
 		wantError(t, s.scow("load", "-i", out), 125, "not an image directory")
+		full := filepath.Join(out, "full")
+		os.Mkdir(full, 0o755)
+		os.WriteFile(filepath.Join(full, "x"), nil, 0o644)
+		wantError(t, s.scow("save", "--format", "oci-dir", "-o", full, "busybox"), 125, "remove it")
 		// save to stdout, load from stdin.
 		r := s.scow("save", "busybox")
 		if r.code != 0 {

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -340,6 +341,27 @@ func TestPreserveFDs(t *testing.T) {
 		if r := withFiles("exec", "--preserve-fd", "3,4", "fds", "sh", "-c", "cat <&4 <&3"); r.code != 0 || r.stdout != "one\n" {
 			t.Errorf("exec --preserve-fd 3,4: %s", r)
 		}
+		// A descriptor not passed stays out of the monitor: a reader of
+		// its pipe sees the end when scow exits, not when the container
+		// does.
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := m.cmdIn(context.Background(), s.root, s.run, "run", "-d", "busybox", "sleep", "300")
+		c.ExtraFiles = []*os.File{pw}
+		if r := execute(t, c, ""); r.code != 0 {
+			t.Fatalf("run -d with an inherited pipe: %s", r)
+		}
+		pw.Close()
+		eof := make(chan struct{})
+		go func() { io.Copy(io.Discard, pr); close(eof) }()
+		select {
+		case <-eof:
+		case <-time.After(10 * time.Second):
+			t.Error("a descriptor scow inherited stays open in the container's monitor")
+		}
+		pr.Close()
 		// Without the descriptors, or with one below 3: an error.
 		wantError(t, s.scow("run", "--rm", "--preserve-fds", "1", "busybox", "true"), 125, "descriptor 3")
 		wantError(t, s.scow("exec", "--preserve-fd", "7", "fds", "true"), 125, "descriptor 7")

@@ -60,6 +60,7 @@ func main() {
 	// A CLI lives for milliseconds and reads many small records: collect
 	// garbage less often.
 	debug.SetGCPercent(400)
+	keepInherited()
 	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"os/signal"
 	"slices"
@@ -34,13 +33,38 @@ func preserveFlags() []cli.Flag {
 	}
 }
 
+// inherited are the descriptors from 3 up that scow was started with,
+// which keepInherited made close-on-exec: none reaches a monitor or a
+// helper (a pipe whose reader waits for its end would wait for the
+// container's), unless --preserve-fds passes it.
+var inherited = map[int]bool{}
+
+// keepInherited finds the descriptors scow inherited (those without
+// close-on-exec: Go and scow's constructor open theirs with it) and marks
+// them close-on-exec.
+func keepInherited() {
+	entries, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd < 3 {
+			continue
+		}
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+			inherited[fd] = true
+			unix.CloseOnExec(fd)
+		}
+	}
+}
+
 // preservedFiles are the descriptors --preserve-fds and --preserve-fd
-// pass, from fd 3 on, nil for a gap. Each must have been inherited: one
-// scow opened itself is close-on-exec.
+// pass, from fd 3 on, nil for a gap. Each must have been inherited.
 func preservedFiles(c *cli.Context) ([]*os.File, error) {
-	want := map[int]bool{}
+	var fds []int
 	for fd := 3; fd < 3+int(c.Uint("preserve-fds")); fd++ {
-		want[fd] = true
+		fds = append(fds, fd)
+		if !inherited[fd] {
+			break // reported below
+		}
 	}
 	for _, v := range c.StringSlice("preserve-fd") {
 		for _, one := range strings.Split(v, ",") {
@@ -48,19 +72,20 @@ func preservedFiles(c *cli.Context) ([]*os.File, error) {
 			if err != nil || fd < 3 {
 				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--preserve-fd %q: give descriptor numbers from 3 on", one))
 			}
-			want[fd] = true
+			fds = append(fds, fd)
 		}
 	}
-	if len(want) == 0 {
+	if len(fds) == 0 {
 		return nil, nil
 	}
-	files := make([]*os.File, slices.Max(slices.Collect(maps.Keys(want)))-2)
-	for fd := range want {
-		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-		if err != nil || flags&unix.FD_CLOEXEC != 0 {
+	files := make([]*os.File, slices.Max(fds)-2)
+	for _, fd := range fds {
+		if !inherited[fd] {
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("descriptor %d to preserve is not open: open it for scow (%d>file)", fd, fd))
 		}
-		files[fd-3] = os.NewFile(uintptr(fd), "fd"+strconv.Itoa(fd))
+		if files[fd-3] == nil {
+			files[fd-3] = os.NewFile(uintptr(fd), "fd"+strconv.Itoa(fd))
+		}
 	}
 	return files, nil
 }

@@ -2,7 +2,6 @@ package attach
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -163,9 +162,11 @@ func Accept(conn net.Conn) (*Conn, Request, error) {
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var req Request
 	fds, first, err := readRights(conn)
-	var buf []byte
-	kind, data, err2 := ReadFrame(io.MultiReader(bytes.NewReader(first), conn), &buf)
-	err = cmp.Or(err, err2)
+	var kind byte
+	var buf, data []byte
+	if err == nil {
+		kind, data, err = ReadFrame(io.MultiReader(bytes.NewReader(first), conn), &buf)
+	}
 	if err == nil && kind != FrameHello {
 		err = fmt.Errorf("attach frame %q before the hello", kind)
 	}
@@ -199,19 +200,22 @@ func readRights(conn net.Conn) (fds []int, first []byte, err error) {
 	}
 	first = make([]byte, 5)
 	oob := make([]byte, unix.CmsgSpace(maxFiles*4))
-	n, oobn, _, _, err := uc.ReadMsgUnix(first, oob)
+	n, oobn, flags, _, err := uc.ReadMsgUnix(first, oob)
 	if err != nil {
 		return nil, nil, err
 	}
+	// What came is the caller's to close, even with an error.
 	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil {
-		return nil, nil, fmt.Errorf("read the descriptors of an attach: %w", err)
-	}
 	for _, m := range msgs {
-		rights, err := unix.ParseUnixRights(&m)
-		if err == nil {
+		if rights, err := unix.ParseUnixRights(&m); err == nil {
 			fds = append(fds, rights...)
 		}
+	}
+	if err == nil && flags&unix.MSG_CTRUNC != 0 {
+		err = fmt.Errorf("more than %d descriptors", maxFiles)
+	}
+	if err != nil {
+		return fds, nil, fmt.Errorf("read the descriptors of an attach: %w", err)
 	}
 	return fds, first[:n], nil
 }
@@ -219,6 +223,9 @@ func readRights(conn net.Conn) (fds []int, first []byte, err error) {
 // placeFiles lays the received fds out as passed says, nil where it
 // says /dev/null.
 func placeFiles(passed []bool, fds []int) ([]*os.File, error) {
+	if len(passed) > maxFiles*4 {
+		return nil, fmt.Errorf("attach hello announced %d descriptors", len(passed))
+	}
 	want := 0
 	for _, p := range passed {
 		if p {
