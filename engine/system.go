@@ -50,8 +50,7 @@ func (e *Engine) Prune(ctx context.Context, o PruneOptions) (*PruneReport, error
 		return &r, err
 	}
 	if o.Volumes {
-		// Named ones too, as Podman's system prune --volumes does.
-		if r.Volumes, err = e.volumes.Prune(true, o.Filters); err != nil {
+		if r.Volumes, err = e.volumes.Prune(o.Filters); err != nil {
 			return &r, err
 		}
 	}
@@ -98,7 +97,7 @@ func (e *Engine) Reset(ctx context.Context) error {
 			}
 		}
 	}
-	if _, err := e.volumes.Prune(true, nil); err != nil {
+	if _, err := e.volumes.Prune(nil); err != nil {
 		return err
 	}
 	if _, err := e.images.RemoveAll(ctx, true); err != nil {

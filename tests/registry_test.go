@@ -244,10 +244,11 @@ func TestRegistryPushPull(t *testing.T) {
 		if got := tags.must("history", "--format", "{{.ID}} {{.CreatedBy}}", reg.host+"/"+m.name+"/busybox:1"); got != want[len("sha256:"):len("sha256:")+12]+" hack/mkimage-busybox.sh\n" {
 			t.Errorf("history: %q", got)
 		}
-		if got := tags.must("image", "prune"); got != "" {
+		wantError(t, tags.scow("image", "prune", "-a"), 125, "--force")
+		if got := tags.must("image", "prune", "-f"); got != "" {
 			t.Errorf("image prune removed named images: %q", got)
 		}
-		if got := strings.Fields(tags.must("image", "prune", "-a")); len(got) != 1 {
+		if got := strings.Fields(tags.must("image", "prune", "-a", "-f")); len(got) != 1 {
 			t.Errorf("image prune -a removed %v", got)
 		}
 		// A policy that rejects the registry.

@@ -630,10 +630,13 @@ func containerCommand() *cli.Command {
 				Name:  "prune",
 				Usage: "remove every stopped container",
 				Flags: []cli.Flag{
-					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask (scow never asks)"},
+					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation (needed without a terminal)"},
 					&cli.StringSliceFlag{Name: "filter", Usage: "only the containers that match KEY=VALUE (ps's keys: label, until...)"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := confirm(c, "all non running containers"); err != nil {
+						return err
+					}
 					ids, err := e.Containers().Prune(c.Context, c.StringSlice("filter"))
 					for _, id := range ids {
 						fmt.Fprintln(c.App.Writer, id)

@@ -309,10 +309,17 @@ func imageCommand() *cli.Command {
 				Usage: "remove unused images without a name",
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every image no container uses"},
-					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask (scow never asks)"},
+					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation (needed without a terminal)"},
 					&cli.StringSliceFlag{Name: "filter", Usage: "only images that match KEY=VALUE (images' keys: label, until, dangling...)"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					what := "all dangling images"
+					if c.Bool("all") {
+						what = "all images without at least one container associated with them"
+					}
+					if err := confirm(c, what); err != nil {
+						return err
+					}
 					ids, err := e.Images().Prune(c.Bool("all"), c.StringSlice("filter"))
 					for _, id := range ids {
 						fmt.Fprintln(c.App.Writer, id)

@@ -162,10 +162,13 @@ func networkCommand() *cli.Command {
 				Name:  "prune",
 				Usage: "remove the networks no container uses",
 				Flags: []cli.Flag{
-					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask (scow never asks)"},
-					&cli.StringSliceFlag{Name: "filter", Usage: "name=, id=, driver=, label=KEY[=VALUE]"},
+					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation (needed without a terminal)"},
+					&cli.StringSliceFlag{Name: "filter", Usage: "name=, id=, driver=, label=KEY[=VALUE], dangling=, until="},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := confirm(c, "all networks not used by at least one container"); err != nil {
+						return err
+					}
 					names, err := e.Networks().Prune(c.StringSlice("filter"))
 					for _, n := range names {
 						fmt.Fprintln(c.App.Writer, n)

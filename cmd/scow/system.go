@@ -19,9 +19,15 @@ func confirm(c *cli.Context, what string) error {
 		return nil
 	}
 	if !isTerminal(os.Stdin) {
-		return fmt.Errorf("%s: this removes %s; give --force to do it without asking", c.Command.FullName(), what)
+		var name []string
+		for _, l := range c.Lineage() {
+			if l.Command != nil && l.Command.Name != "" {
+				name = append([]string{l.Command.Name}, name...)
+			}
+		}
+		return fmt.Errorf("%s: this removes %s; give --force to do it without asking", strings.Join(name, " "), what)
 	}
-	fmt.Fprintf(c.App.ErrWriter, "WARNING! This removes %s.\nAre you sure you want to continue? [y/N] ", what)
+	fmt.Fprintf(c.App.ErrWriter, "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what)
 	answer, _ := bufio.NewReader(c.App.Reader).ReadString('\n')
 	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
 		return errors.New("nothing removed")

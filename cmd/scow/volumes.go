@@ -169,14 +169,17 @@ func volumeCommand() *cli.Command {
 			},
 			{
 				Name:  "prune",
-				Usage: "remove the anonymous volumes (with -a, all volumes) no container uses",
+				Usage: "remove the volumes no container uses, named ones too (as Podman; Docker keeps those without -a)",
 				Flags: []cli.Flag{
-					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "named volumes too, not only anonymous ones"},
-					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask (scow never asks)"},
-					&cli.StringSliceFlag{Name: "filter", Usage: "name=, label=KEY[=VALUE], driver="},
+					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "Docker's spelling of what scow does anyway: named volumes go too"},
+					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation (needed without a terminal)"},
+					&cli.StringSliceFlag{Name: "filter", Usage: "name=, label=KEY[=VALUE], driver=, opt=, scope=, dangling=, until="},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					names, err := e.Volumes().Prune(c.Bool("all"), c.StringSlice("filter"))
+					if err := confirm(c, "all volumes not used by at least one container"); err != nil {
+						return err
+					}
+					names, err := e.Volumes().Prune(c.StringSlice("filter"))
 					for _, n := range names {
 						fmt.Fprintln(c.App.Writer, n)
 					}

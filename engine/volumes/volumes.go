@@ -160,10 +160,10 @@ func (e *Service) Remove(ctx context.Context, name string, force bool, timeout *
 	})
 }
 
-// Prune removes the volumes no container uses that match the
-// filters (those of Volumes): anonymous ones only unless all, as Docker
-// does since 23.0. It returns their names.
-func (e *Service) Prune(all bool, filters []string) ([]string, error) {
+// Prune removes the volumes no container uses that match the filters
+// (those of List), named ones too, as Podman's does (Docker's, since
+// 23.0, keeps named ones unless asked), and returns their names.
+func (e *Service) Prune(filters []string) ([]string, error) {
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
@@ -178,9 +178,6 @@ func (e *Service) Prune(all bool, filters []string) ([]string, error) {
 	}
 	var out []string
 	for _, v := range vols {
-		if !all && !v.Anonymous {
-			continue
-		}
 		if err := e.volumes().Remove(v.Name); err != nil {
 			return out, err
 		}
