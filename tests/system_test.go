@@ -41,8 +41,20 @@ func TestSystemPruneDfReset(t *testing.T) {
 			t.Error("container prune --filter label!=keep removed the wrong one")
 		}
 
-		// Without a terminal, system prune and reset want --force.
-		wantError(t, s.scow("system", "prune"), 125, "--force")
+		// Without --force they ask, as Podman's, on stdout; anything but
+		// yes on stdin removes nothing, and is no error.
+		for _, args := range [][]string{{"system", "prune"}, {"container", "prune"}, {"image", "prune", "-a"}, {"volume", "prune"}, {"network", "prune"}, {"system", "reset"}} {
+			r := s.scowStdin("n\n", args...)
+			if r.code != 0 || !strings.Contains(r.stdout, "Are you sure you want to continue? [y/N]") || strings.Contains(r.stdout, "Deleted") {
+				t.Errorf("%v answered no: %s", args, r)
+			}
+		}
+		if s.scow("container", "exists", "keep").code != 0 || s.scow("volume", "exists", "spare").code != 0 {
+			t.Error("a prune answered no removed something")
+		}
+		if r := s.scowStdin("y\n", "container", "prune", "--filter", "label=nomatch"); r.code != 0 || !strings.Contains(r.stdout, "[y/N]") {
+			t.Errorf("container prune answered yes: %s", r)
+		}
 		wantError(t, s.scow("system", "prune", "-f", "--filter", "until=1h"), 125, "label")
 		out := s.must("system", "prune", "-f", "--volumes")
 		for _, want := range []string{"Deleted Containers", "Deleted Networks\nunused", "Deleted Volumes\nspare", "Total reclaimed space:"} {
@@ -59,7 +71,6 @@ func TestSystemPruneDfReset(t *testing.T) {
 			t.Error("system prune -a removed an image in use")
 		}
 
-		wantError(t, s.scow("system", "reset"), 125, "--force")
 		s.must("system", "reset", "--force")
 		for _, args := range [][]string{{"ps", "-aq"}, {"images", "-q"}, {"volume", "ls", "-q"}} {
 			if got := s.must(args...); got != "" {

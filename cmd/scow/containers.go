@@ -634,8 +634,8 @@ func containerCommand() *cli.Command {
 					&cli.StringSliceFlag{Name: "filter", Usage: "only the containers that match KEY=VALUE (ps's keys: label, until...)"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					if err := confirm(c, "all non running containers"); err != nil {
-						return err
+					if !confirm(c, "all non running containers") {
+						return nil
 					}
 					ids, err := e.Containers().Prune(c.Context, c.StringSlice("filter"))
 					for _, id := range ids {

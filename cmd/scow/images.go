@@ -317,8 +317,8 @@ func imageCommand() *cli.Command {
 					if c.Bool("all") {
 						what = "all images without at least one container associated with them"
 					}
-					if err := confirm(c, what); err != nil {
-						return err
+					if !confirm(c, what) {
+						return nil
 					}
 					ids, err := e.Images().Prune(c.Bool("all"), c.StringSlice("filter"))
 					for _, id := range ids {

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/docker/go-units"
@@ -12,27 +10,21 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// confirm asks on a terminal before what cannot be undone; elsewhere
-// --force must say so.
-func confirm(c *cli.Context, what string) error {
+// confirm asks before what cannot be undone, unless --force says yes.
+func confirm(c *cli.Context, what string) bool {
 	if c.Bool("force") {
-		return nil
+		return true
 	}
-	if !isTerminal(os.Stdin) {
-		var name []string
-		for _, l := range c.Lineage() {
-			if l.Command != nil && l.Command.Name != "" {
-				name = append([]string{l.Command.Name}, name...)
-			}
-		}
-		return fmt.Errorf("%s: this removes %s; give --force to do it without asking", strings.Join(name, " "), what)
-	}
-	fmt.Fprintf(c.App.ErrWriter, "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what)
+	// As Podman: the question on standard output, the answer from
+	// standard input, terminal or not; anything but yes does nothing.
+	fmt.Fprintf(c.App.Writer, "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what)
 	answer, _ := bufio.NewReader(c.App.Reader).ReadString('\n')
-	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-		return errors.New("nothing removed")
+	a := strings.ToLower(strings.TrimSpace(answer))
+	if a != "y" && a != "yes" {
+		fmt.Fprintln(c.App.Writer)
+		return false
 	}
-	return nil
+	return true
 }
 
 func systemCommand() *cli.Command {
@@ -58,8 +50,8 @@ func systemCommand() *cli.Command {
 					if c.Bool("volumes") {
 						what += ", and volumes no container uses"
 					}
-					if err := confirm(c, what); err != nil {
-						return err
+					if !confirm(c, what) {
+						return nil
 					}
 					r, err := e.Prune(c.Context, engine.PruneOptions{All: c.Bool("all"), Volumes: c.Bool("volumes"), Filters: c.StringSlice("filter")})
 					if r == nil {
@@ -85,8 +77,8 @@ func systemCommand() *cli.Command {
 					if err := exactArgs(c, 0, 0, "system reset [--force]"); err != nil {
 						return err
 					}
-					if err := confirm(c, "every container, image, volume and network, and all of scow's storage"); err != nil {
-						return err
+					if !confirm(c, "every container, image, volume and network, and all of scow's storage") {
+						return nil
 					}
 					return e.Reset(c.Context)
 				}),
