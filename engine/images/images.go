@@ -58,24 +58,63 @@ func (e *Service) input(ctx context.Context, path string, stdin io.Reader) (stri
 		return e.spool(stdin)
 	}
 	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, path, nil)
-		if err != nil {
-			return "", nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: %w", path, err))
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return "", nil, fmt.Errorf("download %s: %w", path, err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return "", nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("download %s: %s", path, resp.Status))
-		}
-		return e.spool(resp.Body)
+		return e.download(ctx, path)
 	}
 	if _, err := os.Stat(path); err != nil {
 		return "", nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("read %s: %w", path, errors.Unwrap(err)))
 	}
 	return path, func() {}, nil
+}
+
+// downloadStall is how long a download may wait for its server, for the
+// answer or for more of the body, before it gives up.
+var downloadStall = 60 * time.Second
+
+// download spools what url serves. It has no deadline, an archive may
+// be big, but one that stalls for downloadStall fails.
+func (e *Service) download(ctx context.Context, url string) (string, func(), error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stalled := fmt.Errorf("the server sent nothing for %s", downloadStall)
+	timer := time.AfterFunc(downloadStall, func() { cancel(stalled) })
+	defer timer.Stop()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: %w", url, err))
+	}
+	fail := func(err error) (string, func(), error) {
+		if context.Cause(ctx) == stalled {
+			err = stalled
+		}
+		return "", nil, fmt.Errorf("download %s: %w", url, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fail(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("download %s: %s", url, resp.Status))
+	}
+	p, done, err := e.spool(stallReader{resp.Body, func() { timer.Reset(downloadStall) }})
+	if err != nil {
+		return fail(err)
+	}
+	return p, done, nil
+}
+
+// stallReader calls alive after each read that got something.
+type stallReader struct {
+	r     io.Reader
+	alive func()
+}
+
+func (s stallReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.alive()
+	}
+	return n, err
 }
 
 // ParseChanges parses --change instructions (CMD, ENTRYPOINT, ENV,
