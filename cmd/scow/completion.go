@@ -152,11 +152,15 @@ func complete(app *cli.App, words []string, names func(kind string) []string, w 
 }
 
 // completionOptions are the engine options the words being completed
-// give (--root, --runroot), so that the names come from that store.
+// give (--root, --runroot, --volumepath...), so that the names come
+// from that store.
 func completionOptions(words []string) engine.Options {
 	var o engine.Options
 	for i, w := range words {
-		for flag, dst := range map[string]*string{"--root": &o.Root, "--runroot": &o.RunRoot} {
+		for flag, dst := range map[string]*string{
+			"--root": &o.Root, "--runroot": &o.RunRoot, "--storage-driver": &o.StorageDriver, "--imagestore": &o.ImageStore,
+			"--volumepath": &o.VolumePath, "--network-config-dir": &o.NetworkConfigDir,
+		} {
 			if v, ok := strings.CutPrefix(w, flag+"="); ok {
 				*dst = v
 			} else if w == flag && i+1 < len(words) {

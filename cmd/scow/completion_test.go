@@ -42,3 +42,10 @@ func TestComplete(t *testing.T) {
 		}
 	}
 }
+
+func TestCompletionOptions(t *testing.T) {
+	o := completionOptions([]string{"--root", "/r", "--volumepath=/v", "--network-config-dir", "/n", "volume", "rm", ""})
+	if o.Root != "/r" || o.VolumePath != "/v" || o.NetworkConfigDir != "/n" || o.RunRoot != "" {
+		t.Errorf("completionOptions = %+v", o)
+	}
+}
