@@ -321,12 +321,20 @@ func TestCreateStartWaitPrune(t *testing.T) {
 		if !waitFor(10*time.Second, func() bool { return s.scow("inspect", "--type", "container", "tmp").code != 0 }) {
 			t.Error("run -d --rm left the container")
 		}
-		if got := strings.Fields(s.must("container", "prune", "-f")); len(got) != 1 {
-			t.Errorf("prune removed %v, want c1 only", got)
+		// A stopped container a running one requires stays; one only
+		// stopped ones require goes after them.
+		s.must("create", "--name", "needed", "busybox", "true")
+		s.must("run", "-d", "--name", "needs", "--requires", "needed", "busybox", "sleep", "60")
+		s.must("stop", "-t", "0", "needed")
+		s.must("create", "--name", "base", "busybox", "true")
+		s.must("create", "--name", "onbase", "--requires", "base", "busybox", "true")
+		if got := strings.Fields(s.must("container", "prune", "-f")); len(got) != 3 {
+			t.Errorf("prune removed %v, want c1, onbase and base", got)
 		}
-		if got := s.must("ps", "-a", "--format", "{{.Names}}"); got != "c2\n" {
-			t.Errorf("prune touched a running container: %q", got)
+		if got := s.must("ps", "-a", "--format", "{{.Names}}", "--sort", "names"); got != "c2\nneeded\nneeds\n" {
+			t.Errorf("after prune: %q", got)
 		}
+		s.must("rm", "-f", "needs", "needed")
 		s.must("rm", "-f", "c2")
 		wantError(t, s.scow("rm", "c2"), 125, "c2")
 		wantError(t, s.scow("stop", "nosuch"), 125, "nosuch")

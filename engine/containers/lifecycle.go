@@ -415,16 +415,26 @@ func (e *Service) Remove(ctx context.Context, ref string, o RemoveOptions) ([]st
 // (--network container:ID) or require it (--requires), and theirs in
 // turn, those furthest from id first.
 func (e *Service) dependents(id string) ([]string, error) {
-	users, err := e.Rec.Users("containers", func(cfg *record.Config) []string {
+	users, err := e.dependencies()
+	if err != nil {
+		return nil, err
+	}
+	return dependentsIn(users, id), nil
+}
+
+// dependencies maps each container's ID to those that depend on it.
+func (e *Service) dependencies() (map[string][]string, error) {
+	return e.Rec.Users("containers", func(cfg *record.Config) []string {
 		deps := cfg.Requires
 		if mode, err := netns.ParseMode(cfg.Network); err == nil && mode.Kind == netns.ModeContainer {
 			deps = append(deps, mode.Target)
 		}
 		return deps
 	})
-	if err != nil {
-		return nil, err
-	}
+}
+
+// dependentsIn is dependents with the map of dependencies.
+func dependentsIn(users map[string][]string, id string) []string {
 	var out []string
 	var walk func(string)
 	walk = func(owner string) {
@@ -436,7 +446,7 @@ func (e *Service) dependents(id string) ([]string, error) {
 		}
 	}
 	walk(id)
-	return out, nil
+	return out
 }
 
 // removeContainer deletes a container: runtime state, layer, name and
@@ -635,18 +645,39 @@ func (e *Service) Prune(ctx context.Context, filters []string) ([]string, error)
 	if err != nil {
 		return nil, err
 	}
-	var removed []string
+	users, err := e.dependencies()
+	if err != nil {
+		return nil, err
+	}
+	stopped := map[string]bool{}
 	for _, c := range list {
-		if c.State.Status == record.StatusRunning || c.State.Status == record.StatusRestarting {
+		if c.State.Status != record.StatusRunning && c.State.Status != record.StatusRestarting {
+			stopped[c.Config.ID] = true
+		}
+	}
+	// One a container that stays depends on stays too; dependents go
+	// before what they depend on.
+	var order []string
+	for _, c := range list {
+		deps := dependentsIn(users, c.Config.ID)
+		if !stopped[c.Config.ID] || slices.ContainsFunc(deps, func(d string) bool { return !stopped[d] }) {
 			continue
 		}
-		if err := e.removeContainer(ctx, c.Config.ID, false, false); err != nil {
+		for _, id := range append(deps, c.Config.ID) {
+			if !slices.Contains(order, id) {
+				order = append(order, id)
+			}
+		}
+	}
+	var removed []string
+	for _, id := range order {
+		if err := e.removeContainer(ctx, id, false, false); err != nil {
 			if errors.Is(err, errdefs.ErrRunning) {
 				continue // started meanwhile
 			}
 			return removed, err
 		}
-		removed = append(removed, c.Config.ID)
+		removed = append(removed, id)
 	}
 	return removed, nil
 }
