@@ -417,6 +417,14 @@ func TestRunRequiresRmiAttach(t *testing.T) {
 		if s.scow("image", "exists", "solo:1").code != 1 {
 			t.Error("--rmi kept the image")
 		}
+		// A run that cannot start removes both too.
+		s.must("tag", "busybox", "solo:2")
+		if r := s.scow("run", "--rmi", "solo:2", "/no/such/command"); r.code != 127 {
+			t.Errorf("run --rmi of a missing command: %s", r)
+		}
+		if s.scow("image", "exists", "solo:2").code != 1 {
+			t.Error("--rmi kept the image of a run that could not start")
+		}
 		if n := strings.Count(s.must("ps", "-aq"), "\n"); n != 0 {
 			t.Errorf("--rmi left %d containers", n)
 		}

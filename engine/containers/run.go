@@ -75,21 +75,27 @@ func (e *Service) Run(ctx context.Context, o specgen.RunOptions, s attach.Stream
 		return "", fmt.Errorf("run of %s interrupted before it started", cfg.Name)
 	}
 	if err := e.startRequired(ctx, cfg); err != nil {
-		if cfg.Remove {
-			e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
-		}
+		e.removeFailed(ctx, cfg)
 		return "", err
 	}
 	if o.Detach {
 		if _, err := monitor.Spawn(e.Backend, cfg.ID, nil, s.Files); err != nil {
-			if cfg.Remove {
-				e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
-			}
+			e.removeFailed(ctx, cfg)
 			return "", err
 		}
 		return cfg.ID, nil
 	}
 	return cfg.ID, e.startAttached(cfg, s)
+}
+
+// removeFailed applies --rm (and --rmi) to container cfg that could not
+// start; its monitor, if it got that far, may have done so already.
+func (e *Service) removeFailed(ctx context.Context, cfg *record.Config) {
+	if cfg.Remove {
+		if _, err := e.Rec.LoadConfig(cfg.ID); err == nil {
+			e.Delete(context.WithoutCancel(ctx), cfg.ID)
+		}
+	}
 }
 
 // startAttached starts container cfg under a monitor with the caller's
@@ -116,6 +122,7 @@ func (e *Service) startAttached(cfg *record.Config, s attach.Streams) error {
 	}
 	c, err := monitor.Spawn(e.Backend, cfg.ID, req, s.Files)
 	if err != nil {
+		e.removeFailed(context.Background(), cfg)
 		return err
 	}
 	return attach.Stream(c, s, cfg.Tty)
