@@ -842,6 +842,19 @@ func TestPasswdFlags(t *testing.T) {
 			t.Errorf("--hostuser %s: %q", suite.user.Username, got)
 		}
 		wantError(t, s.scow("run", "--rm", "--hostuser", "no-such-user-here", "busybox", "true"), 125, "--hostuser")
+		// The entries go into the container's own files, which tools that
+		// replace them by a rename (useradd) can still replace, as they
+		// could not a bind mount; read-only, they are bound over the
+		// image's.
+		got := s.must("run", "--rm", "--hostuser", suite.user.Username, "busybox", "sh", "-c",
+			"cp /etc/passwd /etc/passwd+ && echo 'newcomer:x:4242:4242::/:/bin/sh' >> /etc/passwd+ && mv /etc/passwd+ /etc/passwd && "+
+				"grep -c -e '^newcomer:' -e '^"+suite.user.Username+":' /etc/passwd")
+		if got != "2\n" {
+			t.Errorf("adduser in a container with added entries: %q", got)
+		}
+		if got := s.must("run", "--rm", "--read-only", "--user", "1234", "busybox", "sh", "-c", "whoami; grep -c ' /etc/passwd ' /proc/mounts"); got != "1234\n1\n" {
+			t.Errorf("--read-only --user 1234: %q", got)
+		}
 	})
 }
 

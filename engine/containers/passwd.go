@@ -102,9 +102,38 @@ func readAccountFile(rootfs, p string) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
-// accountFiles writes the container's /etc/passwd and /etc/group with
-// the lines accounts adds, beside its records, and returns the mounts
-// that put them in place; none when nothing is added.
+// accountFiles adds the lines accounts makes to the container's
+// /etc/passwd and /etc/group: appended to its root filesystem's, or, when
+// that is read-only or has none, written beside its records, whose names
+// it returns for bind mounts.
+// appendAccounts appends lines to /etc/name in rootfs, whose content is
+// base.
+func appendAccounts(rootfs, name string, base, lines []byte) error {
+	p, err := securejoin.SecureJoin(rootfs, "/etc/"+name)
+	if err != nil {
+		return fmt.Errorf("add to /etc/%s of the container: %w", name, err)
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Errorf("add to /etc/%s of the container: %w", name, err)
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("/etc/%s of the container is not a regular file", name))
+	}
+	if !bytes.HasSuffix(base, []byte("\n")) {
+		lines = append([]byte("\n"), lines...)
+	}
+	_, err = f.Write(lines)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("add to /etc/%s of the container: %w", name, err)
+	}
+	return nil
+}
+
 func (e *Service) accountFiles(cfg *record.Config, rootfs string, u oci.User) ([]string, error) {
 	if (u.UID == 0 || cfg.NoPasswd) && len(cfg.HostUsers) == 0 {
 		return nil, nil // nothing to add
@@ -136,11 +165,21 @@ func (e *Service) accountFiles(cfg *record.Config, rootfs string, u oci.User) ([
 		if len(f.lines) == 0 {
 			continue
 		}
+		add := []byte(strings.Join(f.lines, "\n") + "\n")
+		if len(f.base) > 0 && !cfg.ReadOnly {
+			// As Podman: appended to the container's own file, which
+			// stays a file of its root filesystem that useradd and
+			// the like may replace.
+			if err := appendAccounts(rootfs, f.name, f.base, add); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		data := append(bytes.TrimRight(f.base, "\n"), '\n')
 		if len(f.base) == 0 {
 			data = nil
 		}
-		data = append(data, []byte(strings.Join(f.lines, "\n")+"\n")...)
+		data = append(data, add...)
 		p := filepath.Join(e.Rec.Dir(cfg.ID), f.name)
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			return nil, fmt.Errorf("write /etc/%s of the container: %w", f.name, err)
