@@ -271,6 +271,9 @@ func TestRegistryPushPull(t *testing.T) {
 		if got := s.must("search", "--tls-verify=false", "--compatible", "--filter", "is-official=false", reg.host+"/layered"); !strings.Contains(got, "AUTOMATED") || !strings.Contains(got, m.name+"/layered") {
 			t.Errorf("search --compatible --filter is-official=false:\n%s", got)
 		}
+		if got := s.must("search", "--tls-verify=false", "--format", "{{.Index}} {{.Official}}|{{.Automated}}|", reg.host+"/layered"); got == "" || strings.Trim(strings.ReplaceAll(got, reg.host+" ||\n", ""), "\n") != "" {
+			t.Errorf("search --format with Index, Official and Automated: %q", got)
+		}
 		if got := s.must("search", "--tls-verify=false", "--filter", "stars=1", reg.host+"/layered"); strings.Contains(got, "layered") {
 			t.Errorf("search --filter stars=1 kept an unstarred repository:\n%s", got)
 		}

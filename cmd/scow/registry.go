@@ -197,6 +197,15 @@ func signingKey(c *cli.Context) (key string, pass []byte, err error) {
 	return key, nil, nil
 }
 
+// searchRow is a line of search, with Podman's fields: Official and
+// Automated are "[OK]" or empty, as Docker shows them.
+type searchRow struct {
+	Index, Name, Description string
+	Stars                    int
+	Official, Automated      string
+	Tag                      string
+}
+
 func loginCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "login",
@@ -318,7 +327,7 @@ func searchCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			headers := map[string]string{"Name": "NAME", "Description": "DESCRIPTION", "Stars": "STARS", "Official": "OFFICIAL", "Automated": "AUTOMATED", "Tag": "TAG"}
+			headers := map[string]string{"Index": "INDEX", "Name": "NAME", "Description": "DESCRIPTION", "Stars": "STARS", "Official": "OFFICIAL", "Automated": "AUTOMATED", "Tag": "TAG"}
 			if so.ListTags {
 				var rows []any
 				for _, r := range res {
@@ -336,8 +345,15 @@ func searchCommand() *cli.Command {
 				if !c.Bool("no-trunc") && len(d) > 44 {
 					d = d[:41] + "..."
 				}
-				r.Description = d
-				rows = append(rows, r)
+				row := searchRow{Name: r.Name, Description: d, Stars: r.Stars, Tag: r.Tag}
+				row.Index, _, _ = strings.Cut(r.Name, "/")
+				if r.Official {
+					row.Official = "[OK]"
+				}
+				if r.Automated {
+					row.Automated = "[OK]"
+				}
+				rows = append(rows, row)
 			}
 			format := c.String("format")
 			if format == "" {
