@@ -26,7 +26,7 @@ func TestNamedNetworks(t *testing.T) {
 		s.must("load", "-i", suite.image)
 		defer func() {
 			// Networks of a failed run must not stay on the host.
-			s.scow("rm", "-af")
+			s.scow("rm", "-af", "-t", "0")
 			s.scow("network", "prune", "-f")
 		}()
 
@@ -186,7 +186,7 @@ func TestNamedNetworks(t *testing.T) {
 
 		// A network in use stays; -f takes its containers with it.
 		wantError(t, s.scow("network", "rm", "front"), 125, "used by container web")
-		if got := s.must("network", "rm", "-f", "front"); got != "front\n" {
+		if got := s.must("network", "rm", "-f", "-t", "0", "front"); got != "front\n" {
 			t.Errorf("network rm -f: %q", got)
 		}
 		if got := s.must("ps", "-a", "--format", "{{.Names}}"); got != "pinned\n" {
@@ -195,7 +195,7 @@ func TestNamedNetworks(t *testing.T) {
 
 		// A killed monitor: its address is free again, and rootless, the
 		// infra namespace's holder goes with the last user.
-		s.must("rm", "-f", "pinned")
+		s.must("rm", "-f", "-t", "0", "pinned")
 		s.must("run", "-d", "--name", "crashy", "--network", "back", "--ip", "10.97.3.70", "busybox", "sleep", "600")
 		if m.rootless && !helperRuns(m.uid, "__netinfra") {
 			t.Errorf("no infra namespace holder while a container is on a network")
@@ -206,7 +206,7 @@ func TestNamedNetworks(t *testing.T) {
 		}
 		s.must("ps", "-a")
 		s.must("run", "--rm", "--network", "back", "--ip", "10.97.3.70", "busybox", "true")
-		s.must("rm", "-f", "crashy")
+		s.must("rm", "-f", "-t", "0", "crashy")
 
 		// As root the rules live in the host's nftables: a flush (a
 		// firewall reload) is mended by network reload.
@@ -277,7 +277,7 @@ func TestIPv6Networks(t *testing.T) {
 		s := newStore(t, m)
 		s.must("load", "-i", suite.image)
 		defer func() {
-			s.scow("rm", "-af")
+			s.scow("rm", "-af", "-t", "0")
 			s.scow("network", "prune", "-f")
 		}()
 		s.must("network", "create", "--subnet", "10.97.9.0/24", "--subnet", "fd91:aaaa::/64", "--ip-range", "10.97.9.100-10.97.9.110",

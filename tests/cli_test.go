@@ -121,7 +121,7 @@ func TestLatestFlag(t *testing.T) {
 		}
 		s.must("diff", "-l")
 		wantError(t, s.scow("logs", "-l", "old"), 125, "--latest")
-		s.must("rm", "-f", "--all")
+		s.must("rm", "-f", "-t", "0", "--all")
 	})
 }
 
@@ -183,7 +183,7 @@ func TestRunEnvAndLabelFlags(t *testing.T) {
 		if got := s.must("port", "x", "8081"); !strings.Contains(got, ":") {
 			t.Errorf("port x 8081 after --expose 8081 -P: %q", got)
 		}
-		s.must("rm", "-f", "--all")
+		s.must("rm", "-f", "-t", "0", "--all")
 	})
 }
 
@@ -226,7 +226,7 @@ func TestRunMonitorFlags(t *testing.T) {
 		if cmdline, err := os.ReadFile("/proc/" + string(mon) + "/cmdline"); err != nil || !strings.Contains(string(cmdline), "__monitor") {
 			t.Errorf("--conmon-pidfile holds %q, not a running monitor (%q, %v)", mon, cmdline, err)
 		}
-		s.must("rm", "-f", "--all")
+		s.must("rm", "-f", "-t", "0", "--all")
 	})
 }
 
@@ -383,7 +383,7 @@ func TestRunRequiresRmiAttach(t *testing.T) {
 		if st := state("db"); st != "running" {
 			t.Errorf("db after start app: %s", st)
 		}
-		wantError(t, s.scow("rm", "-f", "db"), 125, "app", "--depend")
+		wantError(t, s.scow("rm", "-f", "-t", "0", "db"), 125, "app", "--depend")
 		wantError(t, s.scow("run", "--rm", "--requires", "nosuch", "busybox", "true"), 125, "nosuch")
 		s.must("rm", "-f", "-t", "0", "--all")
 

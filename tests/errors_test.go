@@ -132,7 +132,7 @@ func TestFullDisk(t *testing.T) {
 		if n := containerCount(t, root); n != 1 {
 			t.Errorf("failed commands on a full disk left records: %d, want 1", n)
 		}
-		if r := scow("rm", "-f", "filler"); r.code != 0 || r.stdout != "filler\n" {
+		if r := scow("rm", "-f", "-t", "0", "filler"); r.code != 0 || r.stdout != "filler\n" {
 			t.Fatalf("rm on a full disk: %s", r)
 		}
 		if n := containerCount(t, root); n != 0 {

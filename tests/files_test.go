@@ -74,7 +74,7 @@ func TestNamedVolumes(t *testing.T) {
 		// A volume in use is not removed, unless with -f (its user goes).
 		s.must("create", "--name", "user", "-v", "data:/d", "busybox", "true")
 		wantError(t, s.scow("volume", "rm", "data"), 125, "user", "data")
-		s.must("volume", "rm", "-f", "data")
+		s.must("volume", "rm", "-f", "-t", "0", "data")
 		if r := s.scow("volume", "exists", "data"); r.code != 1 {
 			t.Errorf("volume exists after rm: %s", r)
 		}
@@ -243,7 +243,7 @@ func TestUserNamespaceModesExec(t *testing.T) {
 			t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
 				s := &store{t: t, m: m, root: s.root, run: s.run}
 				s.must(append(append([]string{"run", "-d", "--name", "u"}, tc.flags...), "busybox", "sleep", "300")...)
-				defer s.must("rm", "-f", "u")
+				defer s.must("rm", "-f", "-t", "0", "u")
 				if got := s.must("exec", "u", "id", "-u"); got != strconv.Itoa(tc.uid)+"\n" {
 					t.Errorf("exec id -u: %q, want %d", got, tc.uid)
 				}
@@ -531,7 +531,7 @@ func TestCopyMountedFiles(t *testing.T) {
 			}
 		}
 		wantError(t, s.scow("cp", dir, "c:/etc/hosts"), 125, "directory")
-		s.must("rm", "-f", "c", "nohosts")
+		s.must("rm", "-f", "-t", "0", "c", "nohosts")
 	})
 }
 
@@ -601,7 +601,7 @@ func TestCommitDiffExport(t *testing.T) {
 		} else if got := s.must("run", "--rm", "paused:1", "cat", "/live"); got != "live\n" {
 			t.Errorf("commit --pause: %q", got)
 		}
-		s.must("rm", "-f", "live")
+		s.must("rm", "-f", "-t", "0", "live")
 		wantError(t, s.scow("commit", "nosuch"), 125, "nosuch")
 		wantError(t, s.scow("diff", "nosuch"), 125, "nosuch")
 		wantError(t, s.scow("commit", "-c", "BOGUS x", "c"), 125, "BOGUS")

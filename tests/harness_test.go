@@ -121,7 +121,7 @@ func getModes(t *testing.T) []*mode {
 
 func cleanupModes() {
 	for _, m := range modes {
-		m.cmd(context.Background(), "rm", "-a", "-f").Run()
+		m.cmd(context.Background(), "rm", "-a", "-f", "-t", "0").Run()
 		// Layers of root's store are mounted overlays owned by root;
 		// remove through scow so storage unmounts what it mounted.
 		os.RemoveAll(filepath.Dir(m.root))

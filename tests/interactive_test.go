@@ -281,7 +281,7 @@ func TestTerminalRestoredOnSignals(t *testing.T) {
 		if got := s.must("ps", "--format", "{{.Names}}"); got != "sp\n" {
 			t.Errorf("the container must run on: %q", got)
 		}
-		s.must("rm", "-f", "sp")
+		s.must("rm", "-f", "-t", "0", "sp")
 		// With it, the container gets the signal and its exit is scow's.
 		p = s.startPty("run", "-it", "--rm", "busybox", "sh", "-c", `trap "exit 3" TERM; echo trapped; while :; do sleep 0.1; done`)
 		before = p.initial

@@ -132,7 +132,7 @@ func TestDetachedLifecycle(t *testing.T) {
 		}
 		s.must("rename", "web", "web2")
 		wantError(t, s.scow("inspect", "--type", "container", "web"), 125, "web")
-		s.must("rm", "-f", "web2")
+		s.must("rm", "-f", "-t", "0", "web2")
 		if n := containerCount(t, s.root); n != 0 {
 			t.Errorf("%d containers after rm -f", n)
 		}
@@ -285,7 +285,7 @@ func TestRestartPolicy(t *testing.T) {
 		}
 		wantError(t, s.scow("run", "--rm", "--restart", "always", "busybox", "true"), 125, "--restart")
 		wantError(t, s.scow("run", "--restart", "sometimes", "busybox", "true"), 125, "sometimes")
-		s.must("rm", "-f", "--all")
+		s.must("rm", "-f", "-t", "0", "--all")
 	})
 }
 
@@ -334,8 +334,8 @@ func TestCreateStartWaitPrune(t *testing.T) {
 		if got := s.must("ps", "-a", "--format", "{{.Names}}", "--sort", "names"); got != "c2\nneeded\nneeds\n" {
 			t.Errorf("after prune: %q", got)
 		}
-		s.must("rm", "-f", "needs", "needed")
-		s.must("rm", "-f", "c2")
+		s.must("rm", "-f", "-t", "0", "needs", "needed")
+		s.must("rm", "-f", "-t", "0", "c2")
 		wantError(t, s.scow("rm", "c2"), 125, "c2")
 		wantError(t, s.scow("stop", "nosuch"), 125, "nosuch")
 		wantError(t, s.scow("wait", "--condition", "sideways", "nosuch"), 125)
@@ -395,7 +395,7 @@ func TestCrashes(t *testing.T) {
 				if r.code != 0 {
 					t.Errorf("%s: ps after the crash: %s", name, r)
 				}
-				r = s.scow("rm", "-f", name)
+				r = s.scow("rm", "-f", "-t", "0", name)
 				switch {
 				case named && (r.code != 0 || r.stdout != name+"\n"):
 					t.Errorf("%s: rm -f after the crash: %s", name, r)
@@ -492,7 +492,7 @@ func TestCorruptState(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stdout, good[:12]) || !strings.Contains(r.stdout, "Error") {
 			t.Errorf("ps with one corrupt record: %s", r)
 		}
-		s.must("rm", "-f", "bad")
+		s.must("rm", "-f", "-t", "0", "bad")
 		if got := s.must("ps", "-a", "-q"); got != good[:12]+"\n" {
 			t.Errorf("after rm -f of the corrupt one: %q", got)
 		}
@@ -596,7 +596,7 @@ func TestTopRestartExecDetachEvents(t *testing.T) {
 			t.Errorf("restart did not start it again: %q", got)
 		}
 		wantError(t, s.scow("top", "nosuch"), 125, "nosuch")
-		s.must("rm", "-f", "svc")
+		s.must("rm", "-f", "-t", "0", "svc")
 		wantError(t, s.scow("top", "svc"), 125, "svc")
 		events, err := os.ReadFile(filepath.Join(s.root, "events.jsonl"))
 		if err != nil {
@@ -613,8 +613,8 @@ func TestTopRestartExecDetachEvents(t *testing.T) {
 			}
 		}
 		// Every event, in order: a stop is recorded once its container
-		// died, and rm -f of a running one sees it die first.
-		want := "create start exec died stop start died remove"
+		// died, and rm -f of a running one stops it first.
+		want := "create start exec died stop start died stop remove"
 		if got := strings.Join(statuses, " "); got != want {
 			t.Errorf("events %q, want %q", got, want)
 		}

@@ -83,7 +83,7 @@ func TestPublishedPorts(t *testing.T) {
 		// A named network forwards with rootlesskit's driver too, from
 		// the infra namespace (rootless) or the host (root).
 		s.must("network", "create", "pubnet")
-		defer s.scow("network", "rm", "-f", "pubnet")
+		defer s.scow("network", "rm", "-f", "-t", "0", "pubnet")
 		for _, network := range []string{"slirp4netns", "slirp4netns:port_handler=slirp4netns", "pasta", "pubnet"} {
 			t.Run(strings.ReplaceAll(network, ":", "-"), func(t *testing.T) {
 				tcp, udp := freeHostPort(t), freeHostPort(t)
@@ -91,7 +91,7 @@ func TestPublishedPorts(t *testing.T) {
 				s.must("run", "-d", "--name", name, "--network", network, "-v", echo+":/udpecho:ro",
 					"-p", strconv.Itoa(tcp)+":80", "-p", "127.0.0.1::80", "-p", strconv.Itoa(udp)+":9999/udp",
 					"busybox", "sh", "-c", "/udpecho 9999 & "+webServer("hello-"+name, 80))
-				defer s.must("rm", "-f", name)
+				defer s.must("rm", "-f", "-t", "0", name)
 				if got := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", tcp)); got != "hello-"+name+"\n" {
 					t.Errorf("through -p %d:80: %q", tcp, got)
 				}
@@ -150,13 +150,13 @@ func TestPublishedPorts(t *testing.T) {
 		if ps := s.must("ps", "--format", "{{.Ports}}", "--filter", "name=ranged"); ps != fmt.Sprintf("0.0.0.0:%d-%d->80-81/tcp\n", lo, lo+1) {
 			t.Errorf("ps PORTS of a range: %q", ps)
 		}
-		s.must("rm", "-f", "ranged")
+		s.must("rm", "-f", "-t", "0", "ranged")
 		// A host range for one container port: a free one of the range.
 		s.must("run", "-d", "--name", "anyof", "-p", fmt.Sprintf("%d-%d:80", lo, lo+1), "busybox", "sh", "-c", webServer("anyof", 80))
 		if got := strings.TrimSpace(s.must("port", "anyof", "80")); got != fmt.Sprintf("0.0.0.0:%d", lo) && got != fmt.Sprintf("0.0.0.0:%d", lo+1) {
 			t.Errorf("-p %d-%d:80 published on %q", lo, lo+1, got)
 		}
-		s.must("rm", "-f", "anyof")
+		s.must("rm", "-f", "-t", "0", "anyof")
 		s.must("import", "--change", "EXPOSE 8080", "--change", "CMD /bin/sh", rootfsTar(t, m), "exposing")
 		s.must("run", "-d", "--name", "all", "-P", "exposing", "sh", "-c", webServer("exposed", 8080))
 		hostPort := strings.TrimSpace(s.must("port", "all", "8080"))
@@ -171,7 +171,7 @@ func TestPublishedPorts(t *testing.T) {
 		if got := s.must("inspect", "--format", "{{range $k, $v := .NetworkSettings.Ports}}{{$k}}{{end}} {{.NetworkSettings.IPAddress}} {{.NetworkSettings.Gateway}}", "all"); !want.MatchString(got) {
 			t.Errorf("inspect NetworkSettings: %q", got)
 		}
-		s.must("rm", "-f", "all")
+		s.must("rm", "-f", "-t", "0", "all")
 		noHelpersLeft(t, s, m)
 	})
 }

@@ -3,10 +3,12 @@
 package tests
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSelectionFlags covers how start, stop, restart, kill, rm and wait
@@ -30,6 +32,18 @@ func TestSelectionFlags(t *testing.T) {
 			t.Errorf("%d containers left after rm --all", n)
 		}
 		s.must("rm", "-t", "0", "--all", "--force", "--ignore") // nothing left: still fine
+		// rm -f without -t stops first, as Podman's: the container hears
+		// its stop signal and can finish.
+		out := m.userDir(t)
+		s.must("run", "-d", "--name", "graceful", "-v", out+":/out", "busybox", "sh", "-c",
+			"trap 'echo bye > /out/bye; exit 0' TERM; touch /out/ready; while :; do sleep 0.1; done")
+		if !waitFor(10*time.Second, func() bool { _, err := os.Stat(filepath.Join(out, "ready")); return err == nil }) {
+			t.Fatal("the graceful container never got ready")
+		}
+		s.must("rm", "-f", "graceful")
+		if data, err := os.ReadFile(filepath.Join(out, "bye")); string(data) != "bye\n" {
+			t.Errorf("rm -f did not let the container finish: %q %v", data, err)
+		}
 		wantError(t, s.scow("rm", "-t", "3", "x"), 125, "--force")
 
 		// --ignore: a missing container is no error; without it, 125.
@@ -105,7 +119,7 @@ func TestSelectionFlags(t *testing.T) {
 
 		// A container that others join refuses rm until --depend.
 		s.must("run", "-d", "--name", "joiner", "--network", "container:web", "busybox", "sleep", "300")
-		wantError(t, s.scow("rm", "-f", "web"), 125, "joiner", "--depend")
+		wantError(t, s.scow("rm", "-f", "-t", "0", "web"), 125, "joiner", "--depend")
 		got = strings.Fields(s.must("rm", "-f", "-t", "0", "--depend", "web"))
 		joiner := s.scow("inspect", "joiner")
 		if len(got) != 2 || got[1] != "web" || joiner.code == 0 {

@@ -328,15 +328,11 @@ func (e *Service) waitExit(ctx context.Context, id string, d time.Duration) bool
 	}
 }
 
-// ForceRemove removes container id, killed first if it runs (stopped
-// within timeout seconds, when given): what a forced removal of its
-// image, a volume or a network it uses does.
+// ForceRemove removes container id, stopped first if it runs (killed
+// after timeout seconds, when given, else its stop timeout): what a
+// forced removal of its image, a volume or a network it uses does.
 func (e *Service) ForceRemove(ctx context.Context, id string, timeout *int) error {
-	if timeout != nil {
-		if err := e.Stop(ctx, id, timeout); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
-			return err
-		}
-	}
+	e.Stop(ctx, id, timeout) // what fails to stop, the removal kills
 	return e.removeContainer(ctx, id, true, false)
 }
 
@@ -365,8 +361,9 @@ func (e *Service) Delete(ctx context.Context, id string) error {
 
 // RemoveOptions are rm's flags.
 type RemoveOptions struct {
-	// Force removes a running container too: killed at once, as Docker's
-	// rm -f does, or, with Timeout, stopped with that many seconds' grace.
+	// Force removes a running container too, stopped first as Podman's
+	// rm -f does: its stop signal, then SIGKILL after Timeout seconds or
+	// its stop timeout (-t 0 kills at once, as Docker's rm -f).
 	Force   bool
 	Timeout *int
 	// Volumes removes its anonymous volumes too.
@@ -398,10 +395,10 @@ func (e *Service) Remove(ctx context.Context, ref string, o RemoveOptions) ([]st
 	}
 	var removed []string
 	for _, d := range append(deps, id) {
-		if o.Force && o.Timeout != nil {
-			if err := e.Stop(ctx, d, o.Timeout); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
-				return removed, err
-			}
+		if o.Force {
+			// A stop that fails (a record it cannot read) leaves the
+			// kill to the forced removal.
+			e.Stop(ctx, d, o.Timeout)
 		}
 		if err := e.removeContainer(ctx, d, o.Force, o.Volumes); err != nil {
 			return removed, err

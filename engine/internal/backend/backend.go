@@ -76,10 +76,10 @@ type Backend struct {
 	Rec  record.Store
 	// Store is the containers/storage store once Open has opened it.
 	Store *storage.Store
-	// RemoveContainer removes container id, killed first if it runs (or
-	// stopped within timeout seconds, when given): a forced removal of
-	// an image, a volume or a network does that to the containers that
-	// use it. The engine sets it.
+	// RemoveContainer removes container id, stopped first if it runs
+	// (killed after timeout seconds, when given, else its stop timeout):
+	// a forced removal of an image, a volume or a network does that to
+	// the containers that use it. The engine sets it.
 	RemoveContainer func(ctx context.Context, id string, timeout *int) error
 	runtime         *oci.Runtime
 }
