@@ -165,6 +165,34 @@ func (s *Store) Tag(name, newName string) error {
 	return s.s.AddNames(img.ID, []string{full})
 }
 
+// Untag removes names from the image name means, every name when none
+// is given: the image stays, with no name if it has none left.
+func (s *Store) Untag(name string, names []string) error {
+	img, err := s.lookup(name)
+	if err != nil {
+		return err
+	}
+	drop := img.Names
+	if len(names) > 0 {
+		drop = nil
+		for _, n := range names {
+			full, _ := NormalizeName(n)
+			i := slices.IndexFunc(img.Names, func(have string) bool { return have == full || shortMatch(have, n) })
+			if i < 0 {
+				return fmt.Errorf("%s: %w: image %s has no such name", n, ErrImageUnknown, name)
+			}
+			drop = append(drop, img.Names[i])
+		}
+	}
+	if len(drop) == 0 {
+		return nil
+	}
+	if err := s.s.RemoveNames(img.ID, drop); err != nil {
+		return fmt.Errorf("untag %s: %w", strings.Join(drop, ", "), err)
+	}
+	return nil
+}
+
 // RemoveResult says what a removal did, in the order Podman prints it.
 type RemoveResult struct {
 	Untagged []string

@@ -36,6 +36,22 @@ func TestListingAndExistsFlags(t *testing.T) {
 		}
 		wantError(t, s.scow("images", "--sort", "colour"), 125, "colour")
 
+		// untag: names go, the image stays; without names, every one.
+		s.must("tag", "busybox", "gone:1", "gone:2")
+		s.must("untag", "busybox", "gone:1")
+		s.must("image", "untag", "busybox", "localhost/gone:2")
+		if got := s.must("image", "inspect", "--format", "{{len .RepoTags}}", "busybox"); got != "3\n" {
+			t.Errorf("names after untag: %q", got)
+		}
+		wantError(t, s.scow("untag", "busybox", "never:1"), 125, "never:1")
+		s.must("tag", "busybox", "solo:1")
+		id := strings.TrimSpace(s.must("image", "inspect", "--format", "{{.Id}}", "solo:1"))
+		s.must("untag", "solo:1")
+		if got := s.must("image", "inspect", "--format", "{{len .RepoTags}}", id); got != "0\n" {
+			t.Errorf("untag without names left %q names", got)
+		}
+		s.must("tag", id, "busybox", "zz:1", "aa:1")
+
 		// ps: --noheading, --sort names.
 		s.must("create", "--name", "b2", "busybox", "true")
 		s.must("create", "--name", "a1", "-h", "given", "busybox", "true")

@@ -219,6 +219,20 @@ func tagCommand() *cli.Command {
 	}
 }
 
+func untagCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "untag",
+		Usage:     "remove names from an image (all of them when none is given); the image stays",
+		ArgsUsage: "IMAGE [NAME...]",
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, -1, "untag IMAGE [NAME...]"); err != nil {
+				return err
+			}
+			return e.Images().Untag(c.Args().First(), c.Args().Tail())
+		}),
+	}
+}
+
 func rmiCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "rmi",
@@ -333,6 +347,8 @@ func imageCommand() *cli.Command {
 			renamed(loadCommand(), "load"),
 			renamed(saveCommand(), "save"),
 			renamed(tagCommand(), "tag"),
+			renamed(untagCommand(), "untag"),
+			renamed(searchCommand(), "search"),
 			renamed(rmiCommand(), "rm"),
 		},
 	}

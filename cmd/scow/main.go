@@ -172,6 +172,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			saveCommand(),
 			imagesCommand(),
 			tagCommand(),
+			untagCommand(),
 			historyCommand(),
 			rmiCommand(),
 			imageCommand(),

@@ -370,6 +370,14 @@ func (e *Service) Tag(name, newName string) error {
 	return backend.StorageErr(e.Store.Tag(name, newName))
 }
 
+// Untag removes names from an image, all of them when none is given.
+func (e *Service) Untag(name string, names []string) error {
+	if err := e.Open(); err != nil {
+		return err
+	}
+	return backend.StorageErr(e.Store.Untag(name, names))
+}
+
 // RemoveResult is what a removal untagged and deleted.
 type RemoveResult = storage.RemoveResult
 
