@@ -60,6 +60,40 @@ func TestNamedVolumes(t *testing.T) {
 		if got := s.must("run", "--rm", "-v", "data:/d", "busybox", "cat", "/d/f"); got != "kept\n" {
 			t.Errorf("a new container sees %q", got)
 		}
+		// export and import move a volume's data; mount says where it is.
+		archive := filepath.Join(m.userDir(t), "data.tar")
+		s.must("volume", "export", "-o", archive, "data")
+		s.must("volume", "create", "copy")
+		s.must("volume", "import", "copy", archive)
+		if got := s.must("run", "--rm", "-v", "copy:/c", "busybox", "cat", "/c/f"); got != "kept\n" {
+			t.Errorf("a volume imported from an export has %q", got)
+		}
+		exported := s.must("volume", "export", "data")
+		s.scowStdin(exported, "volume", "import", "copy", "-")
+		where := strings.TrimSpace(s.must("volume", "mount", "data"))
+		if data, err := os.ReadFile(filepath.Join(where, "f")); err != nil || string(data) != "kept\n" {
+			t.Errorf("volume mount printed %q, where f is %q (%v)", where, data, err)
+		}
+		s.must("volume", "unmount", "data")
+		// A hostile archive stays inside the volume.
+		var evil bytes.Buffer
+		tw := tar.NewWriter(&evil)
+		for _, name := range []string{"../escaped", "../../escaped"} {
+			tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: 1, Typeflag: tar.TypeReg})
+			tw.Write([]byte("x"))
+		}
+		tw.Close()
+		s.scowStdin(evil.String(), "volume", "import", "copy", "-")
+		for _, p := range []string{filepath.Join(where, "..", "escaped"), filepath.Join(where, "..", "..", "escaped")} {
+			if _, err := os.Stat(p); err == nil {
+				t.Errorf("volume import wrote %s, outside the volume", p)
+			}
+		}
+		s.must("volume", "create", "--opt", "type=tmpfs", "inram")
+		wantError(t, s.scow("volume", "export", "inram"), 125, "tmpfs")
+		wantError(t, s.scow("volume", "import", "copy", filepath.Join(m.userDir(t), "none.tar")), 125, "none.tar")
+		wantError(t, s.scow("volume", "export", "nosuch"), 125, "nosuch")
+		s.must("volume", "rm", "copy", "inram")
 		// :ro is enforced.
 		if r := s.scow("run", "--rm", "-v", "data:/d:ro", "busybox", "touch", "/d/x"); r.code == 0 || !strings.Contains(r.stderr, "Read-only") {
 			t.Errorf("write to a :ro volume: %s", r)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -87,12 +89,30 @@ func exportCommand() *cli.Command {
 			if err := exactArgs(c, 1, 1, "export [OPTIONS] CONTAINER"); err != nil {
 				return err
 			}
-			if c.String("output") == "" && isTerminalWriter(c.App.Writer) {
-				return fmt.Errorf("export: refusing to write a tar archive to a terminal: use -o FILE or redirect")
-			}
-			return e.Contents().Export(c.Args().First(), c.String("output"), c.App.Writer)
+			return writeOutput(c, c.String("output"), func(w io.Writer) error { return e.Contents().Export(c.Args().First(), w) })
 		}),
 	}
+}
+
+// writeOutput has write write an archive to the file path, removed
+// again if it fails, or to standard output, never a terminal.
+func writeOutput(c *cli.Context, path string, write func(io.Writer) error) error {
+	if path == "" {
+		if isTerminalWriter(c.App.Writer) {
+			return fmt.Errorf("%s: refusing to write a tar archive to a terminal: use -o FILE or redirect", c.Command.Name)
+		}
+		return write(c.App.Writer)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Command.Name, err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	return f.Close()
 }
 
 func mountCommand() *cli.Command {

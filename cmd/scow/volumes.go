@@ -3,9 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/scow-project/scow/engine"
 	"github.com/scow-project/scow/engine/contents"
+	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/volumes"
 	"github.com/urfave/cli/v2"
 )
@@ -27,6 +30,66 @@ func volumeCommand() *cli.Command {
 		Name:  "volume",
 		Usage: "manage named volumes",
 		Subcommands: []*cli.Command{
+			{
+				Name:      "export",
+				Usage:     "write a volume's data as a tar archive",
+				ArgsUsage: "VOLUME",
+				Flags:     []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead of standard output"}},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 1, 1, "volume export [-o FILE] VOLUME"); err != nil {
+						return err
+					}
+					return writeOutput(c, c.String("output"), func(w io.Writer) error { return e.Volumes().Export(c.Args().First(), w) })
+				}),
+			},
+			{
+				Name:      "import",
+				Usage:     "unpack a tar archive (- for standard input) into a volume, over its data",
+				ArgsUsage: "VOLUME SOURCE",
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 2, 2, "volume import VOLUME FILE|-"); err != nil {
+						return err
+					}
+					r := c.App.Reader
+					if src := c.Args().Get(1); src != "-" {
+						f, err := os.Open(src)
+						if err != nil {
+							return errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("volume import: %w", err))
+						}
+						defer f.Close()
+						r = f
+					}
+					return e.Volumes().Import(c.Args().First(), r)
+				}),
+			},
+			{
+				Name:      "mount",
+				Usage:     "print where a volume's data is (a local volume is a directory, always there)",
+				ArgsUsage: "VOLUME",
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 1, 1, "volume mount VOLUME"); err != nil {
+						return err
+					}
+					p, err := e.Volumes().Mountpoint(c.Args().First())
+					if err == nil {
+						fmt.Fprintln(c.App.Writer, p)
+					}
+					return err
+				}),
+			},
+			{
+				Name:      "unmount",
+				Aliases:   []string{"umount"},
+				Usage:     "undo volume mount: a local volume stays a directory",
+				ArgsUsage: "VOLUME",
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 1, 1, "volume unmount VOLUME"); err != nil {
+						return err
+					}
+					_, err := e.Volumes().Mountpoint(c.Args().First())
+					return err
+				}),
+			},
 			existsCommand("volume", func(_ *cli.Context, e *engine.Engine, ref string) error {
 				_, err := e.Volumes().Inspect(ref)
 				return err

@@ -210,26 +210,8 @@ func (e *Service) Diff(ref string) ([]Change, error) {
 	return out, nil
 }
 
-// Export writes a container's root filesystem, flattened, as a tar: to
-// the file path (removed again on failure), or to out when path is
-// empty.
-func (e *Service) Export(ref, path string, out io.Writer) error {
-	if path == "" {
-		return e.export(ref, out)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("export %s: %w", ref, err)
-	}
-	if err := e.export(ref, f); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	return f.Close()
-}
-
-func (e *Service) export(ref string, w io.Writer) error {
+// Export writes a container's root filesystem, flattened, as a tar.
+func (e *Service) Export(ref string, w io.Writer) error {
 	if err := e.Open(); err != nil {
 		return err
 	}

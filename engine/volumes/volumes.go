@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"github.com/scow-project/scow/engine/specgen"
 	"github.com/scow-project/scow/storage"
 	"go.podman.io/storage/pkg/archive"
+	"go.podman.io/storage/pkg/chrootarchive"
 )
 
 // Volume is a named volume as volume inspect shows it.
@@ -313,4 +315,60 @@ func isEmptyDir(dir string) (bool, error) {
 	defer f.Close()
 	names, err := f.Readdirnames(1)
 	return len(names) == 0 && err != nil, nil
+}
+
+// dataDir is where volume name keeps its data on the host: a tmpfs
+// volume has none outside the containers that mount it.
+func (e *Service) dataDir(name string) (string, error) {
+	if err := e.Open(); err != nil {
+		return "", err
+	}
+	vol, err := e.Inspect(name)
+	if err != nil {
+		return "", err
+	}
+	m, err := vol.Mount()
+	if err != nil {
+		return "", backend.StorageErr(err)
+	}
+	if m.Type != "bind" {
+		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("volume %s is a %s: its data lives in the containers that mount it, not on the host", name, m.Type))
+	}
+	return m.Source, nil
+}
+
+// Mountpoint is where volume name's data is on the host (volume mount):
+// a local volume is a directory, always there.
+func (e *Service) Mountpoint(name string) (string, error) {
+	return e.dataDir(name)
+}
+
+// Export writes the data of volume name to w as a tar archive.
+func (e *Service) Export(name string, w io.Writer) error {
+	dir, err := e.dataDir(name)
+	if err != nil {
+		return err
+	}
+	tar, err := chrootarchive.Tar(dir, &archive.TarOptions{}, dir)
+	if err != nil {
+		return fmt.Errorf("export volume %s: %w", name, err)
+	}
+	defer tar.Close()
+	if _, err := io.Copy(w, tar); err != nil {
+		return fmt.Errorf("export volume %s: %w", name, err)
+	}
+	return nil
+}
+
+// Import unpacks the tar archive r into volume name, over what it has;
+// chrooted in the volume, nothing in it reaches outside.
+func (e *Service) Import(name string, r io.Reader) error {
+	dir, err := e.dataDir(name)
+	if err != nil {
+		return err
+	}
+	if err := chrootarchive.Untar(r, dir, &archive.TarOptions{}); err != nil {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("import into volume %s: %w", name, err))
+	}
+	return nil
 }
