@@ -252,3 +252,47 @@ func (s *Store) Mounted() (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// MountImage mounts the image name means, read-only, and returns where;
+// it stays until UnmountImage.
+func (s *Store) MountImage(name string) (string, error) {
+	img, err := s.lookup(name)
+	if err != nil {
+		return "", err
+	}
+	p, err := s.s.MountImage(img.ID, nil, "")
+	if err != nil {
+		return "", fmt.Errorf("mount image %s: %w", name, err)
+	}
+	return p, nil
+}
+
+// UnmountImage undoes a MountImage of name; with force, every one.
+func (s *Store) UnmountImage(name string, force bool) (string, error) {
+	img, err := s.lookup(name)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.s.UnmountImage(img.ID, force); err != nil && !errors.Is(err, cstorage.ErrLayerNotMounted) {
+		return "", fmt.Errorf("unmount image %s: %w", name, err)
+	}
+	return img.ID, nil
+}
+
+// MountedImages maps the IDs of the mounted images to their mount
+// points.
+func (s *Store) MountedImages() (map[string]string, error) {
+	imgs, err := s.s.Images()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, img := range imgs {
+		if n, err := s.s.Mounted(img.TopLayer); err == nil && n > 0 {
+			if l, err := s.s.Layer(img.TopLayer); err == nil && l.MountPoint != "" {
+				out[img.ID] = l.MountPoint
+			}
+		}
+	}
+	return out, nil
+}

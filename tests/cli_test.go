@@ -712,6 +712,23 @@ func TestMoreFlags(t *testing.T) {
 			if got := s.must("mount"); got != "" {
 				t.Errorf("mounts after unmount --force: %q", got)
 			}
+			// image mount: read-only, listed, undone.
+			where := strings.TrimSpace(s.must("image", "mount", "renamed:1"))
+			if _, err := os.Stat(filepath.Join(where, "bin", "busybox")); err != nil {
+				t.Errorf("image mount printed %q: %v", where, err)
+			}
+			if err := os.WriteFile(filepath.Join(where, "x"), nil, 0o644); err == nil {
+				t.Error("a mounted image is writable")
+			}
+			if got := s.must("image", "mount"); !strings.Contains(got, where) {
+				t.Errorf("image mount's list: %q", got)
+			}
+			s.must("image", "unmount", "renamed:1")
+			if got := s.must("image", "mount"); got != "" {
+				t.Errorf("image mount's list after unmount: %q", got)
+			}
+		} else {
+			wantError(t, s.scow("image", "mount", "renamed:1"), 125, "scow unshare")
 		}
 
 		// The global directory flags: a store whose volumes and network

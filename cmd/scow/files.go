@@ -1,14 +1,18 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/scow-project/scow/engine"
 	"github.com/scow-project/scow/engine/contents"
+	"github.com/scow-project/scow/engine/images"
 	"github.com/urfave/cli/v2"
 )
 
@@ -130,26 +134,89 @@ func mountCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				ids := make([]string, 0, len(mounted))
-				for id := range mounted {
-					ids = append(ids, id)
-				}
-				sort.Strings(ids)
-				var rows []any
-				for _, id := range ids {
-					short := id
-					if !c.Bool("no-trunc") {
-						short = id[:12]
-					}
-					rows = append(rows, struct{ ID, Mountpoint string }{short, mounted[id]})
-				}
-				format := c.String("format")
-				if format == "" {
-					format = "{{.ID}} {{.Mountpoint}}"
-				}
-				return printTemplate(c.App.Writer, format, rows, nil, false)
+				return printMounts(c, mounted)
 			}
 			return eachContainer(c, e, selection(c, false), e.Contents().Mount)
+		}),
+	}
+}
+
+// printMounts lists mounted containers or images: ID and mount point.
+func printMounts(c *cli.Context, mounted map[string]string) error {
+	ids := make([]string, 0, len(mounted))
+	for id := range mounted {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var rows []any
+	for _, id := range ids {
+		short := id
+		if !c.Bool("no-trunc") {
+			short = id[:12]
+		}
+		rows = append(rows, struct{ ID, Mountpoint string }{short, mounted[id]})
+	}
+	format := c.String("format")
+	if format == "" {
+		format = "{{.ID}} {{.Mountpoint}}"
+	}
+	return printTemplate(c.App.Writer, format, rows, nil, false)
+}
+
+func imageMountCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "mount",
+		Usage:     "mount images read-only and print where (rootless: inside scow unshare); none: list the mounted ones",
+		ArgsUsage: "[IMAGE...]",
+		Flags: []cli.Flag{allFlag("a"),
+			&cli.StringFlag{Name: "format", Usage: "json, or a Go template over .ID and .Mountpoint, for the list of mounted images"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			refs := c.Args().Slice()
+			if c.Bool("all") {
+				list, err := e.Images().List(images.ListOptions{})
+				if err != nil {
+					return err
+				}
+				refs = nil
+				for _, img := range list {
+					if !slices.Contains(refs, img.ID) {
+						refs = append(refs, img.ID)
+					}
+				}
+			} else if len(refs) == 0 {
+				mounted, err := e.Contents().MountedImages()
+				if err != nil {
+					return err
+				}
+				return printMounts(c, mounted)
+			}
+			return eachRef(c, refs, e.Contents().MountImage)
+		}),
+	}
+}
+
+func imageUnmountCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "unmount",
+		Aliases:   []string{"umount"},
+		Usage:     "undo a mount of images",
+		ArgsUsage: "IMAGE [IMAGE...]",
+		Flags: []cli.Flag{allFlag("a"),
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "undo every mount of the image, not only one"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			refs := c.Args().Slice()
+			if c.Bool("all") {
+				mounted, err := e.Contents().MountedImages()
+				if err != nil {
+					return err
+				}
+				refs = slices.Sorted(maps.Keys(mounted))
+			} else if len(refs) == 0 {
+				return errors.New("image unmount: give an image, or --all")
+			}
+			return eachRef(c, refs, func(ref string) (string, error) { return e.Contents().UnmountImage(ref, c.Bool("force")) })
 		}),
 	}
 }

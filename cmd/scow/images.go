@@ -348,6 +348,8 @@ func imageCommand() *cli.Command {
 			renamed(saveCommand(), "save"),
 			renamed(tagCommand(), "tag"),
 			renamed(untagCommand(), "untag"),
+			imageMountCommand(),
+			imageUnmountCommand(),
 			renamed(searchCommand(), "search"),
 			renamed(rmiCommand(), "rm"),
 		},

@@ -288,6 +288,40 @@ func (e *Service) Unmount(ref string, force bool) (string, error) {
 	return cfg.ID, e.UnmountRootfs(cfg, force)
 }
 
+// MountImage mounts image ref read-only and returns where; it stays
+// until UnmountImage.
+func (e *Service) MountImage(ref string) (string, error) {
+	if !inUserNamespace() {
+		return "", errNeedsUnshare
+	}
+	if err := e.Open(); err != nil {
+		return "", err
+	}
+	p, err := e.Store.MountImage(ref)
+	return p, backend.StorageErr(err)
+}
+
+// UnmountImage undoes a MountImage of image ref, every one with force,
+// and returns the image's ID.
+func (e *Service) UnmountImage(ref string, force bool) (string, error) {
+	if !inUserNamespace() {
+		return "", errNeedsUnshare
+	}
+	if err := e.Open(); err != nil {
+		return "", err
+	}
+	id, err := e.Store.UnmountImage(ref, force)
+	return id, backend.StorageErr(err)
+}
+
+// MountedImages maps the mounted images' IDs to their mount points.
+func (e *Service) MountedImages() (map[string]string, error) {
+	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	return e.Store.MountedImages()
+}
+
 // Unshare runs args (a shell by default) in the user's namespace, as
 // `podman unshare` does, with CONTAINERS_GRAPHROOT and
 // CONTAINERS_RUNROOT set to scow's storage; with rootlessNetns in the
