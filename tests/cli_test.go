@@ -909,6 +909,14 @@ func TestNetworkCreateFlags(t *testing.T) {
 		if got := s.must("run", "--rm", "--network", "named", "--dns", "10.0.0.54", "busybox", "grep", "nameserver", "/etc/resolv.conf"); got != "nameserver 10.0.0.54\n" {
 			t.Errorf("--dns over the network's: %q", got)
 		}
+		// network update: what containers started from now on get.
+		s.must("network", "update", "--dns-add", "10.0.0.55", "--dns-drop", "10.0.0.53", "named")
+		if got := s.must("run", "--rm", "--network", "named", "busybox", "grep", "nameserver", "/etc/resolv.conf"); got != "nameserver 10.0.0.55\n" {
+			t.Errorf("after network update: %q", got)
+		}
+		wantError(t, s.scow("network", "update", "--dns-drop", "10.9.9.9", "named"), 125, "10.9.9.9")
+		wantError(t, s.scow("network", "update", "--dns-add", "resolver", "named"), 125, "resolver")
+		wantError(t, s.scow("network", "update", "--dns-add", "10.0.0.1", "scow"), 125, "built in")
 		s.must("network", "create", "-o", "com.docker.network.bridge.name="+br+"x", "viaopt")
 		if got := s.must("network", "inspect", "--format", "{{.network_interface}}", "viaopt"); got != br+"x\n" {
 			t.Errorf("--opt com.docker.network.bridge.name: %q", got)

@@ -177,6 +177,25 @@ func networkCommand() *cli.Command {
 				}),
 			},
 			{
+				Name:      "update",
+				Usage:     "add or drop a network's DNS servers, for the containers that start on it from now on",
+				ArgsUsage: "NETWORK",
+				Flags: []cli.Flag{
+					&cli.StringSliceFlag{Name: "dns-add", Usage: "a DNS server to add"},
+					&cli.StringSliceFlag{Name: "dns-drop", Usage: "a DNS server to drop"},
+				},
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 1, 1, "network update [--dns-add IP] [--dns-drop IP] NETWORK"); err != nil {
+						return err
+					}
+					n, err := e.Networks().Update(c.Args().First(), c.StringSlice("dns-add"), c.StringSlice("dns-drop"))
+					if err == nil {
+						fmt.Fprintln(c.App.Writer, n.Name)
+					}
+					return err
+				}),
+			},
+			{
 				Name:      "reload",
 				Usage:     "write the firewall rules of the networks in use again, after a firewall reload flushed them",
 				ArgsUsage: "[CONTAINER...]",

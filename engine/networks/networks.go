@@ -9,6 +9,7 @@ import (
 	stdnet "net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -259,6 +260,45 @@ func (e *Service) removeNetwork(c *NetConfig) error {
 		return fmt.Errorf("remove network %s: %w", c.Name, err)
 	}
 	return nil
+}
+
+// Update adds and drops DNS servers of network ref, for the containers
+// that start on it from now on (those running keep their resolv.conf),
+// and returns its record.
+func (e *Service) Update(ref string, addDNS, dropDNS []string) (*NetConfig, error) {
+	for _, d := range addDNS {
+		if stdnet.ParseIP(d) == nil {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--dns-add %q: give an IP address", d))
+		}
+	}
+	unlock, err := e.Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	c, err := e.Inspect(ref)
+	if err != nil {
+		return nil, err
+	}
+	if c.Name == netns.DefaultNetwork {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network %s is built in: it cannot be updated; create a network of your own", c.Name))
+	}
+	for _, d := range dropDNS {
+		i := slices.Index(c.NetworkDNSServers, d)
+		if i < 0 {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--dns-drop %s: network %s has no such DNS server", d, c.Name))
+		}
+		c.NetworkDNSServers = slices.Delete(c.NetworkDNSServers, i, i+1)
+	}
+	for _, d := range addDNS {
+		if !slices.Contains(c.NetworkDNSServers, d) {
+			c.NetworkDNSServers = append(c.NetworkDNSServers, d)
+		}
+	}
+	if err := record.WriteJSON(filepath.Join(e.NetworksDir(), c.Name+".json"), c, true); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Prune removes the networks no container uses that match the
