@@ -618,6 +618,8 @@ func containerCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "container",
 		Usage: "manage containers",
+		Description: "Podman's container subcommands scow has not: pause, unpause, stats and update (they come with resource\n" +
+			"limits), checkpoint and restore (CRIU), clone, init, runlabel, and cleanup (conmon's, which scow's monitor does).",
 		Subcommands: []*cli.Command{
 			existsCommand("container", func(c *cli.Context, e *engine.Engine, ref string) error {
 				ok, err := e.Containers().Exists(ref, c.Bool("external"))

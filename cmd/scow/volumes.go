@@ -27,8 +27,9 @@ var volumeHeaders = map[string]string{
 
 func volumeCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "volume",
-		Usage: "manage named volumes",
+		Name:        "volume",
+		Usage:       "manage named volumes",
+		Description: "scow has the local volume driver only, so no volume plugins for Podman's volume reload to read again.",
 		Subcommands: []*cli.Command{
 			{
 				Name:      "export",
