@@ -283,7 +283,7 @@ func (b Bridges) ensureBridge(c *NetConfig, dir string) error {
 		return err
 	}
 	if v6 != nil {
-		if err := inNSOf(b.infraPath(), enableForwarding6); err != nil {
+		if err := inNSOf(b.infraPath(), func() error { return enableForwarding6(b.Rootless) }); err != nil {
 			return err
 		}
 	}
@@ -814,13 +814,14 @@ func poolAddr(a netip.Addr, p pool) *netlink.Addr {
 
 // enableForwarding6 turns on IPv6 forwarding in this thread's namespace,
 // for networks with IPv6 only: forwarding makes interfaces ignore router
-// advertisements unless their accept_ra is 2, which the rootless infra's
-// slirp4netns interface gets (on the host, that stays the admin's).
-func enableForwarding6() error {
+// advertisements unless their accept_ra is 2, which the slirp4netns
+// interface of the rootless infra gets (on the host, that stays the
+// admin's).
+func enableForwarding6(infra bool) error {
 	if err := setSysctl("net/ipv6/conf/all/forwarding", "1", "enable IPv6 forwarding"); err != nil {
 		return err
 	}
-	if _, err := os.Stat("/proc/sys/net/ipv6/conf/" + slirpTap); err == nil {
+	if _, err := os.Stat("/proc/sys/net/ipv6/conf/" + slirpTap); err == nil && infra {
 		return setSysctl("net/ipv6/conf/"+slirpTap+"/accept_ra", "2", "accept router advertisements on "+slirpTap)
 	}
 	return nil

@@ -362,6 +362,12 @@ func TestPreserveFDs(t *testing.T) {
 			t.Error("a descriptor scow inherited stays open in the container's monitor")
 		}
 		pr.Close()
+		// scow unshare passes what it inherited on.
+		if m.rootless {
+			if r := withFiles("unshare", "sh", "-c", "cat <&3"); r.code != 0 || r.stdout != "one\n" {
+				t.Errorf("unshare with an inherited descriptor: %s", r)
+			}
+		}
 		// Without the descriptors, or with one below 3: an error.
 		wantError(t, s.scow("run", "--rm", "--preserve-fds", "1", "busybox", "true"), 125, "descriptor 3")
 		wantError(t, s.scow("exec", "--preserve-fd", "7", "fds", "true"), 125, "descriptor 7")
@@ -424,6 +430,9 @@ func TestRootfs(t *testing.T) {
 		}
 		// A restart starts from the directory again.
 		s.must("create", "--name", "again", "--rootfs", dir+":O", "sh", "-c", "test -e /gone && echo leftover; echo x > /gone")
+		if !m.rootless {
+			s.must("unmount", "again") // never mounted: nothing to do
+		}
 		for range 2 {
 			if got := s.must("start", "-a", "again"); got != "" {
 				t.Errorf("start of a :O container kept changes: %q", got)

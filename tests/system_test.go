@@ -52,7 +52,8 @@ func TestSystemPruneDfReset(t *testing.T) {
 		if s.scow("container", "exists", "keep").code != 0 || s.scow("volume", "exists", "spare").code != 0 {
 			t.Error("a prune answered no removed something")
 		}
-		if r := s.scowStdin("y\n", "container", "prune", "--filter", "label=nomatch"); r.code != 0 || !strings.Contains(r.stdout, "[y/N]") {
+		wantError(t, s.scow("container", "prune"), 125, "--force") // no answer at all
+		if r := s.scowStdin("yes\n", "container", "prune", "--filter", "label=nomatch"); r.code != 0 || !strings.Contains(r.stdout, "[y/N]") {
 			t.Errorf("container prune answered yes: %s", r)
 		}
 		wantError(t, s.scow("system", "prune", "-f", "--filter", "until=1h"), 125, "label")

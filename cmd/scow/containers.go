@@ -416,7 +416,7 @@ func rmCommand() *cli.Command {
 		Usage:     "remove containers",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove running containers too: killed at once, or stopped within --time"},
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "remove running containers too, stopped first: their stop signal, then SIGKILL after --time (default: their stop timeout)"},
 			&cli.IntFlag{Name: "time", Aliases: []string{"t"}, Usage: "with --force, stop running containers with this many seconds' grace before SIGKILL (-1 for ever)"},
 			&cli.BoolFlag{Name: "volumes", Aliases: []string{"v"}, Usage: "also remove the container's anonymous volumes"},
 			&cli.BoolFlag{Name: "depend", Usage: "also remove the containers that depend on it, first"},
@@ -636,8 +636,8 @@ func containerCommand() *cli.Command {
 					&cli.StringSliceFlag{Name: "filter", Usage: "only the containers that match KEY=VALUE (ps's keys: label, until...)"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					if !confirm(c, "all non running containers") {
-						return nil
+					if ok, err := confirm(c, "all non running containers"); !ok {
+						return err
 					}
 					ids, err := e.Containers().Prune(c.Context, c.StringSlice("filter"))
 					for _, id := range ids {

@@ -14,6 +14,7 @@ import (
 	"github.com/scow-project/scow/engine/contents"
 	"github.com/scow-project/scow/engine/images"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 )
 
 func commitCommand() *cli.Command {
@@ -260,13 +261,22 @@ func unshareCommand() *cli.Command {
 					return cli.ShowCommandHelp(c, c.Command.Name)
 				case "--":
 					args = args[1:]
-					return e.Contents().Unshare(args, netns)
+					return unshare(e, args, netns)
 				default:
 					return fmt.Errorf("unshare: unknown flag %s: give it after the command", args[0])
 				}
 				args = args[1:]
 			}
-			return e.Contents().Unshare(args, netns)
+			return unshare(e, args, netns)
 		}),
 	}
+}
+
+// unshare becomes args in scow's namespace, with the descriptors scow
+// inherited, which keepInherited made close-on-exec, inherited again.
+func unshare(e *engine.Engine, args []string, netns bool) error {
+	for fd := range inherited {
+		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
+	}
+	return e.Contents().Unshare(args, netns)
 }

@@ -333,8 +333,8 @@ func imageCommand() *cli.Command {
 					if c.Bool("all") {
 						what = "all images without at least one container associated with them"
 					}
-					if !confirm(c, what) {
-						return nil
+					if ok, err := confirm(c, what); !ok {
+						return err
 					}
 					ids, err := e.Images().Prune(c.Bool("all"), c.StringSlice("filter"))
 					for _, id := range ids {

@@ -166,8 +166,8 @@ func networkCommand() *cli.Command {
 					&cli.StringSliceFlag{Name: "filter", Usage: "name=, id=, driver=, label=KEY[=VALUE], dangling=, until="},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					if !confirm(c, "all networks not used by at least one container") {
-						return nil
+					if ok, err := confirm(c, "all networks not used by at least one container"); !ok {
+						return err
 					}
 					names, err := e.Networks().Prune(c.StringSlice("filter"))
 					for _, n := range names {

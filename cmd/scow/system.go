@@ -11,20 +11,24 @@ import (
 )
 
 // confirm asks before what cannot be undone, unless --force says yes.
-func confirm(c *cli.Context, what string) bool {
+// As Podman: the question on standard output, the answer from standard
+// input, terminal or not; an answer not starting with y does nothing,
+// and no answer at all is an error.
+func confirm(c *cli.Context, what string) (bool, error) {
 	if c.Bool("force") {
-		return true
+		return true, nil
 	}
-	// As Podman: the question on standard output, the answer from
-	// standard input, terminal or not; anything but yes does nothing.
 	fmt.Fprintf(c.App.Writer, "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what)
-	answer, _ := bufio.NewReader(c.App.Reader).ReadString('\n')
-	a := strings.ToLower(strings.TrimSpace(answer))
-	if a != "y" && a != "yes" {
+	answer, err := bufio.NewReader(c.App.Reader).ReadString('\n')
+	if err != nil && answer == "" {
 		fmt.Fprintln(c.App.Writer)
-		return false
+		return false, fmt.Errorf("no answer on standard input (%v): give --force to do it without asking", err)
 	}
-	return true
+	if a := strings.ToLower(strings.TrimSpace(answer)); !strings.HasPrefix(a, "y") {
+		fmt.Fprintln(c.App.Writer)
+		return false, nil
+	}
+	return true, nil
 }
 
 func systemCommand() *cli.Command {
@@ -52,8 +56,8 @@ func systemCommand() *cli.Command {
 					if c.Bool("volumes") {
 						what += ", and volumes no container uses"
 					}
-					if !confirm(c, what) {
-						return nil
+					if ok, err := confirm(c, what); !ok {
+						return err
 					}
 					r, err := e.Prune(c.Context, engine.PruneOptions{All: c.Bool("all"), Volumes: c.Bool("volumes"), Filters: c.StringSlice("filter")})
 					if r == nil {
@@ -79,8 +83,8 @@ func systemCommand() *cli.Command {
 					if err := exactArgs(c, 0, 0, "system reset [--force]"); err != nil {
 						return err
 					}
-					if !confirm(c, "every container, image, volume and network, and all of scow's storage") {
-						return nil
+					if ok, err := confirm(c, "every container, image, volume and network, and all of scow's storage"); !ok {
+						return err
 					}
 					return e.Reset(c.Context)
 				}),

@@ -240,8 +240,8 @@ func volumeCommand() *cli.Command {
 					&cli.StringSliceFlag{Name: "filter", Usage: "name=, label=KEY[=VALUE], driver=, opt=, scope=, dangling=, until="},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					if !confirm(c, "all volumes not used by at least one container") {
-						return nil
+					if ok, err := confirm(c, "all volumes not used by at least one container"); !ok {
+						return err
 					}
 					names, err := e.Volumes().Prune(c.StringSlice("filter"))
 					for _, n := range names {

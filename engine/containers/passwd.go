@@ -102,18 +102,20 @@ func readAccountFile(rootfs, p string) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
-// accountFiles adds the lines accounts makes to the container's
-// /etc/passwd and /etc/group: appended to its root filesystem's, or, when
-// that is read-only or has none, written beside its records, whose names
-// it returns for bind mounts.
 // appendAccounts appends lines to /etc/name in rootfs, whose content is
-// base.
+// base, resolved in rootfs all the way down (a symlink cannot lead out).
+// errNotWritable says the file cannot be written: a --rootfs directory
+// not the user's, say.
 func appendAccounts(rootfs, name string, base, lines []byte) error {
-	p, err := securejoin.SecureJoin(rootfs, "/etc/"+name)
+	handle, err := securejoin.OpenInRoot(rootfs, "/etc/"+name)
 	if err != nil {
 		return fmt.Errorf("add to /etc/%s of the container: %w", name, err)
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	f, err := securejoin.Reopen(handle, unix.O_WRONLY|unix.O_APPEND|unix.O_NONBLOCK|unix.O_CLOEXEC)
+	handle.Close()
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EROFS) {
+		return errNotWritable
+	}
 	if err != nil {
 		return fmt.Errorf("add to /etc/%s of the container: %w", name, err)
 	}
@@ -134,6 +136,14 @@ func appendAccounts(rootfs, name string, base, lines []byte) error {
 	return nil
 }
 
+// errNotWritable: an account file of the root filesystem cannot take
+// more lines.
+var errNotWritable = errors.New("not writable")
+
+// accountFiles adds the lines accounts makes to the container's
+// /etc/passwd and /etc/group: appended to its root filesystem's, or, when
+// that is read-only, not writable or has none, written beside its
+// records, whose names it returns for bind mounts.
 func (e *Service) accountFiles(cfg *record.Config, rootfs string, u oci.User) ([]string, error) {
 	if (u.UID == 0 || cfg.NoPasswd) && len(cfg.HostUsers) == 0 {
 		return nil, nil // nothing to add
@@ -170,10 +180,13 @@ func (e *Service) accountFiles(cfg *record.Config, rootfs string, u oci.User) ([
 			// As Podman: appended to the container's own file, which
 			// stays a file of its root filesystem that useradd and
 			// the like may replace.
-			if err := appendAccounts(rootfs, f.name, f.base, add); err != nil {
+			err := appendAccounts(rootfs, f.name, f.base, add)
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, errNotWritable) {
 				return nil, err
 			}
-			continue
 		}
 		data := append(bytes.TrimRight(f.base, "\n"), '\n')
 		if len(f.base) == 0 {

@@ -170,6 +170,11 @@ func (e *Service) mountedContainer(ref string) (cfg *record.Config, rootfs strin
 	if err != nil {
 		return nil, "", nil, err
 	}
+	// A container whose monitor died is reconciled (killed) first: a
+	// --rootfs overlay it still used would go with this mount's release.
+	if _, err := e.containers.State(context.Background(), cfg.ID); err != nil {
+		return nil, "", nil, err
+	}
 	rootfs, release, err = e.MountRootfs(cfg)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("mount the rootfs of %s: %w", cfg.Name, err)

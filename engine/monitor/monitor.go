@@ -538,7 +538,8 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	netUp = false
 	// Its helpers are waited for once the exit is reported.
 	m.netWaits = append(m.netWaits, net.Wait)
-	if err := m.b.Open(); err == nil {
+	// A --rootfs overlay's hold goes even if the store cannot open.
+	if err := m.b.Open(); err == nil || cfg.RootfsOverlay {
 		release()
 	}
 	mounted = false

@@ -90,11 +90,13 @@ func (b *Backend) DropRootfs(id string) error {
 }
 
 // holdOverlay mounts the overlay of cfg unless it is, and holds it:
-// with a locked file until the release, or with the mount holder.
+// with a locked file until the release, or with the mount holder. An
+// overlay mounted with no live holder (its holders were killed, or the
+// machine restarted) is nobody's: it is mounted afresh.
 func (b *Backend) holdOverlay(cfg *record.Config, stay bool) (string, func(), error) {
 	dir := b.overlayDir(cfg.ID)
-	holders := filepath.Join(dir, "holders")
-	if err := os.MkdirAll(holders, 0o700); err != nil {
+	// Not MkdirAll: a container removed meanwhile gets no overlay.
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return "", nil, fmt.Errorf("mount the --rootfs overlay of %.12s: %w", cfg.ID, err)
 	}
 	unlock, err := record.Lock(filepath.Join(dir, ".lock"))
@@ -102,11 +104,22 @@ func (b *Backend) holdOverlay(cfg *record.Config, stay bool) (string, func(), er
 		return "", nil, err
 	}
 	defer unlock()
-	merged := filepath.Join(dir, "merged")
-	if !mounted(merged) {
+	holders, merged := filepath.Join(dir, "holders"), filepath.Join(dir, "merged")
+	locked, lasting := liveHolders(holders)
+	switch isMounted := mounted(merged); {
+	case !isMounted && locked:
+		return "", nil, fmt.Errorf("the --rootfs overlay of %.12s is mounted in another mount namespace: use it from there", cfg.ID)
+	case isMounted && (locked || lasting):
+	default:
+		if err := b.takeDownOverlay(dir); err != nil {
+			return "", nil, err
+		}
 		if err := mountOverlay(cfg, dir); err != nil {
 			return "", nil, err
 		}
+	}
+	if err := os.MkdirAll(holders, 0o700); err != nil {
+		return "", nil, err
 	}
 	if stay {
 		if err := os.WriteFile(filepath.Join(holders, mountHolder), nil, 0o600); err != nil {
@@ -133,15 +146,35 @@ func (b *Backend) holdOverlay(cfg *record.Config, stay bool) (string, func(), er
 	}, nil
 }
 
-// mountOverlay mounts the overlay of cfg in dir, with new upper and
-// work directories: what a holder that died left there goes.
+// liveHolders removes the files of dead holders and tells whether a
+// live process holds the overlay, and whether scow mount does.
+func liveHolders(holders string) (locked, lasting bool) {
+	entries, _ := os.ReadDir(holders)
+	for _, e := range entries {
+		p := filepath.Join(holders, e.Name())
+		if e.Name() == mountHolder {
+			lasting = true
+			continue
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			locked = true
+			continue
+		}
+		os.Remove(p)
+	}
+	return locked, lasting
+}
+
+// mountOverlay mounts the overlay of cfg in dir, whose upper and work
+// directories takeDownOverlay emptied.
 func mountOverlay(cfg *record.Config, dir string) error {
 	upper, work, merged := filepath.Join(dir, "upper"), filepath.Join(dir, "work"), filepath.Join(dir, "merged")
-	for _, d := range []string{upper, work} {
-		if err := os.RemoveAll(d); err != nil {
-			return fmt.Errorf("mount the --rootfs overlay of %.12s: %w", cfg.ID, err)
-		}
-	}
 	for _, d := range []string{upper, work, merged} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("mount the --rootfs overlay of %.12s: %w", cfg.ID, err)
@@ -170,9 +203,12 @@ func escapeOverlay(p string) string {
 }
 
 // settleOverlay drops holder gone (none if "") of container id's
-// overlay and takes the overlay down if no live holder is left.
+// overlay and takes the overlay down if no holder is left.
 func (b *Backend) settleOverlay(id, gone string) error {
 	dir := b.overlayDir(id)
+	if _, err := os.Stat(dir); err != nil {
+		return nil // never mounted
+	}
 	unlock, err := record.Lock(filepath.Join(dir, ".lock"))
 	if err != nil {
 		return err
@@ -187,22 +223,8 @@ func (b *Backend) settleLocked(dir, gone string) error {
 	if gone != "" {
 		os.Remove(filepath.Join(holders, gone))
 	}
-	entries, _ := os.ReadDir(holders)
-	for _, e := range entries {
-		p := filepath.Join(holders, e.Name())
-		if e.Name() == mountHolder {
-			return nil
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			continue
-		}
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil // a live holder
-		}
-		os.Remove(p)
+	if locked, lasting := liveHolders(holders); locked || lasting {
+		return nil
 	}
 	return b.takeDownOverlay(dir)
 }
