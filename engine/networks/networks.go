@@ -186,22 +186,12 @@ func (e *Service) List(filters []string) ([]*NetConfig, error) {
 	now := time.Now()
 	for _, f := range filters {
 		k, v, _ := strings.Cut(f, "=")
-		switch k {
-		case "dangling":
-			if v != "true" && v != "false" {
-				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network filter dangling=%s: use true or false", v))
-			}
-			users, err := e.networkUsers()
-			if err != nil {
-				return nil, err
-			}
-			preds = append(preds, func(c *NetConfig) (bool, error) { return (len(users[c.Name]) == 0) == (v == "true"), nil })
-		case "until":
-			t, err := specgen.ParseTime(v, now)
-			if err != nil {
-				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("network filter until=%s: %w", v, err))
-			}
-			preds = append(preds, func(c *NetConfig) (bool, error) { return c.Created.Before(t), nil })
+		p, ok, err := specgen.UsageFilter("network", k, v, now, e.networkUsers)
+		switch {
+		case err != nil:
+			return nil, err
+		case ok:
+			preds = append(preds, func(c *NetConfig) (bool, error) { return p(c.Name, c.Created), nil })
 		default:
 			preds = append(preds, func(c *NetConfig) (bool, error) { return c.Match(k, v) })
 		}

@@ -457,3 +457,28 @@ func ParseSignal(s string) (unix.Signal, error) {
 	}
 	return 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("invalid signal %q: use a name such as TERM or a number", s))
 }
+
+// UsageFilter reads the ls and prune filters volumes and networks share:
+// dangling=true|false (no container uses it, as users, called only for
+// this key, says) and until=TIME (made before). handled is false for any
+// other key.
+func UsageFilter(what, key, value string, now time.Time, users func() (map[string][]string, error)) (pred func(name string, created time.Time) bool, handled bool, err error) {
+	switch key {
+	case "dangling":
+		if value != "true" && value != "false" {
+			return nil, true, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s filter dangling=%s: use true or false", what, value))
+		}
+		u, err := users()
+		if err != nil {
+			return nil, true, err
+		}
+		return func(name string, _ time.Time) bool { return (len(u[name]) == 0) == (value == "true") }, true, nil
+	case "until":
+		t, err := ParseTime(value, now)
+		if err != nil {
+			return nil, true, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s filter until=%s: %w", what, value, err))
+		}
+		return func(_ string, created time.Time) bool { return created.Before(t) }, true, nil
+	}
+	return nil, false, nil
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/record"
@@ -184,6 +185,37 @@ func TestParseUmaskAndTZ(t *testing.T) {
 	for _, bad := range []string{"Mars/Olympus", "Asia", "../../etc/passwd"} {
 		if _, err := parseTZ(bad); !errors.Is(err, errdefs.ErrInvalid) {
 			t.Errorf("parseTZ(%q): %v, want ErrInvalid", bad, err)
+		}
+	}
+}
+
+func TestUsageFilter(t *testing.T) {
+	now := time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
+	users := func() (map[string][]string, error) { return map[string][]string{"used": {"c1"}}, nil }
+	old, fresh := now.Add(-2*time.Hour), now.Add(-time.Minute)
+	for _, tc := range []struct {
+		key, value     string
+		handled, err   bool
+		used, unused   bool // what a used and an unused object, both old, get
+		oldOK, freshOK bool // what an unused old and fresh object get
+	}{
+		{key: "dangling", value: "true", handled: true, unused: true, oldOK: true, freshOK: true},
+		{key: "dangling", value: "false", handled: true, used: true},
+		{key: "until", value: "1h", handled: true, used: true, unused: true, oldOK: true},
+		{key: "dangling", value: "maybe", handled: true, err: true},
+		{key: "until", value: "someday", handled: true, err: true},
+		{key: "name", value: "x"},
+	} {
+		p, handled, err := UsageFilter("volume", tc.key, tc.value, now, users)
+		if handled != tc.handled || (err != nil) != tc.err {
+			t.Errorf("%s=%s: handled %v, error %v", tc.key, tc.value, handled, err)
+			continue
+		}
+		if p == nil {
+			continue
+		}
+		if p("used", old) != tc.used || p("unused", old) != tc.unused || p("unused", old) != tc.oldOK || p("unused", fresh) != tc.freshOK {
+			t.Errorf("%s=%s: used %v, unused %v, fresh %v", tc.key, tc.value, p("used", old), p("unused", old), p("unused", fresh))
 		}
 	}
 }

@@ -96,22 +96,12 @@ func (e *Service) List(filters []string) ([]*Volume, error) {
 	now := time.Now()
 	for _, f := range filters {
 		k, v, _ := strings.Cut(f, "=")
-		switch k {
-		case "dangling":
-			if v != "true" && v != "false" {
-				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("volume filter dangling=%s: use true or false", v))
-			}
-			users, err := e.volumeUsers()
-			if err != nil {
-				return nil, err
-			}
-			preds = append(preds, func(vol *Volume) bool { return (len(users[vol.Name]) == 0) == (v == "true") })
-		case "until":
-			t, err := specgen.ParseTime(v, now)
-			if err != nil {
-				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("volume filter until=%s: %w", v, err))
-			}
-			preds = append(preds, func(vol *Volume) bool { return vol.CreatedAt.Before(t) })
+		p, ok, err := specgen.UsageFilter("volume", k, v, now, e.volumeUsers)
+		switch {
+		case err != nil:
+			return nil, err
+		case ok:
+			preds = append(preds, func(vol *Volume) bool { return p(vol.Name, vol.CreatedAt) })
 		default:
 			if err := storage.CheckVolumeFilter(k); err != nil {
 				return nil, backend.StorageErr(err)
