@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"go.podman.io/storage/pkg/ioutils"
 	"golang.org/x/sys/unix"
@@ -287,19 +286,6 @@ func WithRootless(singleMapping bool) SpecOpt {
 				s.Mounts[i].Options = slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return o == "gid=5" })
 			}
 		}
-		return nil
-	}
-}
-
-// WithDefaultSeccomp applies Docker's default seccomp profile, adjusted to
-// the spec's capabilities; apply it after anything that changes them.
-func WithDefaultSeccomp() SpecOpt {
-	return func(s *specs.Spec) error {
-		p, err := seccomp.GetDefaultProfile(s)
-		if err != nil {
-			return fmt.Errorf("default seccomp profile: %w", err)
-		}
-		s.Linux.Seccomp = p
 		return nil
 	}
 }

@@ -95,7 +95,7 @@ func TestSpecOptions(t *testing.T) {
 				t.Errorf("devpts lost its tty group: %v", m.Options)
 			}
 		}},
-		{"seccomp", []SpecOpt{WithDefaultSeccomp()}, func(t *testing.T, s *specs.Spec) {
+		{"seccomp", []SpecOpt{WithSecurity(Security{})}, func(t *testing.T, s *specs.Spec) {
 			if s.Linux.Seccomp == nil || s.Linux.Seccomp.DefaultAction != specs.ActErrno || len(s.Linux.Seccomp.Syscalls) == 0 {
 				t.Errorf("seccomp %+v", s.Linux.Seccomp)
 			}

@@ -61,8 +61,9 @@ func TestImportDirection(t *testing.T) {
 		"engine/logfile": {},
 		// Error classes: two are the runtime driver's own.
 		"engine/errdefs": {"oci"},
-		// Container records hold the network's types.
-		"engine/record":            {"engine/errdefs", "engine/internal/testhook", "netns"},
+		// Container records hold the network's and the runtime spec's
+		// types.
+		"engine/record":            {"engine/errdefs", "engine/internal/testhook", "netns", "oci"},
 		"engine/internal/userns":   {},
 		"engine/internal/testhook": {},
 		"storage":                  {},

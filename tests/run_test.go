@@ -537,3 +537,73 @@ func TestHooksDir(t *testing.T) {
 		wantError(t, s.scow("--hooks-dir", hooks, "run", "--rm", "busybox", "true"), 125, "broken.json")
 	})
 }
+
+// TestSecurityFlags: capabilities, seccomp, no-new-privileges, masked
+// paths, sysctls, ulimits, /dev/shm and the OOM score.
+func TestSecurityFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		status := func(flags []string, field string) string {
+			t.Helper()
+			args := append(append([]string{"run", "--rm"}, flags...), "busybox", "sh", "-c", "grep '^"+field+":' /proc/1/status | cut -f2")
+			return strings.TrimSpace(s.must(args...))
+		}
+		// Podman's eleven default capabilities, then drops and additions.
+		for _, tc := range []struct {
+			flags []string
+			want  string
+		}{
+			{nil, "00000000800405fb"},
+			{[]string{"--cap-add", "net_admin"}, "00000000800415fb"},
+			{[]string{"--cap-drop", "ALL", "--cap-add", "CAP_CHOWN"}, "0000000000000001"},
+			{[]string{"--cap-drop", "setfcap,Kill"}, "00000000000405db"},
+		} {
+			if got := status(tc.flags, "CapEff"); got != tc.want {
+				t.Errorf("CapEff with %v: %s, want %s", tc.flags, got, tc.want)
+			}
+		}
+		if r := s.scow("run", "--rm", "--cap-drop", "ALL", "busybox", "sh", "-c", "touch /f && chown 1 /f"); r.code == 0 {
+			t.Error("chown worked without capabilities")
+		}
+		s.must("run", "--rm", "busybox", "sh", "-c", "touch /f && chown 1 /f")
+		// Seccomp: Docker's profile by default, none when unconfined;
+		// the default one refuses a user namespace.
+		if got := status(nil, "Seccomp"); got != "2" {
+			t.Errorf("Seccomp by default: %s", got)
+		}
+		if got := status([]string{"--security-opt", "seccomp=unconfined"}, "Seccomp"); got != "0" {
+			t.Errorf("Seccomp unconfined: %s", got)
+		}
+		if r := s.scow("run", "--rm", "busybox", "unshare", "-U", "true"); r.code == 0 {
+			t.Error("unshare -U worked under the default seccomp profile")
+		}
+		if got := status([]string{"--security-opt", "no-new-privileges"}, "NoNewPrivs"); got != "1" {
+			t.Errorf("NoNewPrivs: %s", got)
+		}
+		// Masked paths: the defaults, more, fewer.
+		got := s.must("run", "--rm", "--security-opt", "mask=/proc/version", "busybox", "sh", "-c", "test -c /proc/keys && echo keys; cat /proc/version | wc -c")
+		if got != "keys\n0\n" {
+			t.Errorf("masked paths: %q", got)
+		}
+		if got := s.must("run", "--rm", "--security-opt", "unmask=/proc/keys", "busybox", "sh", "-c", "test -c /proc/keys || echo open"); got != "open\n" {
+			t.Errorf("unmask=/proc/keys: %q", got)
+		}
+		// Namespaced sysctls only; limits inside.
+		got = s.must("run", "--rm", "--sysctl", "net.ipv4.ip_forward=1", "--sysctl", "kernel.msgmax=4096", "--ulimit", "nofile=100:100",
+			"--shm-size", "16m", "--oom-score-adj", "100", "busybox", "sh", "-c",
+			"cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax; ulimit -n; df -k /dev/shm | tail -1 | awk '{print $2}'; cat /proc/self/oom_score_adj")
+		if got != "1\n4096\n100\n16384\n100\n" {
+			t.Errorf("sysctls, ulimit, shm-size, oom-score-adj: %q", got)
+		}
+		wantError(t, s.scow("run", "--rm", "--sysctl", "kernel.panic=1", "busybox", "true"), 125, "kernel.panic")
+		wantError(t, s.scow("run", "--rm", "--cap-add", "flying", "busybox", "true"), 125, "flying")
+		wantError(t, s.scow("run", "--rm", "--security-opt", "seccomp=/no/such.json", "busybox", "true"), 125, "such.json")
+		wantError(t, s.scow("run", "--rm", "--ulimit", "nofile=lots", "busybox", "true"), 125, "--ulimit")
+		// inspect shows what was asked.
+		s.must("create", "--name", "sec", "--cap-add", "net_raw", "--cap-drop", "kill", "--security-opt", "no-new-privileges", "busybox", "true")
+		if got := s.must("inspect", "--format", "{{.HostConfig.CapAdd}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}} {{len .EffectiveCaps}}", "sec"); got != "[CAP_NET_RAW] [CAP_KILL] [no-new-privileges] 11\n" {
+			t.Errorf("inspect's security settings: %q", got)
+		}
+	})
+}

@@ -70,6 +70,13 @@ func createFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach only these streams, at run or start -a: stdin, stdout, stderr (repeatable)"},
 		&cli.StringSliceFlag{Name: "requires", Usage: "containers to start before this one (repeatable, or comma-separated)"},
 		&cli.StringFlag{Name: "image-volume", Value: "bind", Usage: "what the image's VOLUMEs get: bind (an anonymous volume), tmpfs or ignore"},
+		&cli.StringSliceFlag{Name: "cap-add", Usage: "add Linux capabilities (ALL, or names with or without CAP_)"},
+		&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop Linux capabilities (ALL, or names)"},
+		&cli.StringSliceFlag{Name: "security-opt", Usage: "seccomp=unconfined|PROFILE.json, no-new-privileges, mask=PATHS, unmask=PATHS|ALL, label=..., apparmor=unconfined"},
+		&cli.StringSliceFlag{Name: "sysctl", Usage: "KEY=VALUE of a namespaced sysctl (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)"},
+		&cli.StringSliceFlag{Name: "ulimit", Usage: "NAME=SOFT[:HARD] (nofile=1024:2048), or host"},
+		&cli.StringFlag{Name: "shm-size", Usage: "size of /dev/shm (default 64m)"},
+		&cli.IntFlag{Name: "oom-score-adj", Usage: "the process's OOM score adjustment, -1000 to 1000"},
 		&cli.BoolFlag{Name: "rootfs", Usage: "IMAGE is a directory to run on, not an image; DIR:O keeps the container's changes in an overlay that goes when it stops"},
 		&cli.StringSliceFlag{Name: "chrootdirs", Usage: "a directory in the container that gets /etc/hosts, /etc/resolv.conf and the other files scow manages, as the root does"},
 		&cli.StringFlag{Name: "hosts-file", Usage: "what /etc/hosts starts with: a host file, none, or image for the image's own"},
@@ -168,9 +175,13 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 		StopSignal:     c.String("stop-signal"),
 		Replace:        c.Bool("replace"),
 		Rootfs:         c.Bool("rootfs"),
-		CIDFile:        c.String("cidfile"),
-		Pull:           c.String("pull"),
-		Registry:       registryOptions(c),
+		Security: specgen.SecurityOptions{
+			CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), SecurityOpt: c.StringSlice("security-opt"),
+			Sysctl: c.StringSlice("sysctl"), Ulimit: c.StringSlice("ulimit"), ShmSize: c.String("shm-size"),
+		},
+		CIDFile:  c.String("cidfile"),
+		Pull:     c.String("pull"),
+		Registry: registryOptions(c),
 	}
 	o.PullProgress = progress(c)
 	if c.IsSet("entrypoint") {
@@ -180,6 +191,10 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 	if c.IsSet("stop-timeout") {
 		t := c.Int("stop-timeout")
 		o.StopTimeout = &t
+	}
+	if c.IsSet("oom-score-adj") {
+		n := c.Int("oom-score-adj")
+		o.Security.OOMScoreAdj = &n
 	}
 	return o
 }

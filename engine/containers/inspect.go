@@ -32,6 +32,10 @@ type ContainerInspect struct {
 	HostConfig      InspectHostConfig `json:"HostConfig"`
 	NetworkSettings map[string]any    `json:"NetworkSettings"`
 	SizeRw          *int64            `json:"SizeRw,omitempty"`
+	// EffectiveCaps and BoundingCaps are the capabilities the process
+	// gets, as Podman shows them.
+	EffectiveCaps []string `json:"EffectiveCaps"`
+	BoundingCaps  []string `json:"BoundingCaps"`
 }
 
 // InspectState is the State object of inspect.
@@ -157,6 +161,44 @@ type InspectHostConfig struct {
 	Init           bool                     `json:"Init"`
 	ReadonlyRootfs bool                     `json:"ReadonlyRootfs"`
 	Tmpfs          map[string]string        `json:"Tmpfs"`
+	CapAdd         []string                 `json:"CapAdd"`
+	CapDrop        []string                 `json:"CapDrop"`
+	SecurityOpt    []string                 `json:"SecurityOpt"`
+	Privileged     bool                     `json:"Privileged"`
+	Sysctls        map[string]string        `json:"Sysctls,omitempty"`
+	Ulimits        []map[string]any         `json:"Ulimits"`
+	ShmSize        int64                    `json:"ShmSize"`
+	OomScoreAdj    int                      `json:"OomScoreAdj"`
+}
+
+// securityOpts are the --security-opt values sec stands for.
+func securityOpts(sec oci.Security) []string {
+	out := []string{}
+	if sec.NoNewPrivileges {
+		out = append(out, "no-new-privileges")
+	}
+	switch {
+	case sec.Seccomp == "unconfined":
+		out = append(out, "seccomp=unconfined")
+	case sec.SeccompPath != "":
+		out = append(out, "seccomp="+sec.SeccompPath)
+	}
+	if len(sec.Mask) > 0 {
+		out = append(out, "mask="+strings.Join(sec.Mask, ":"))
+	}
+	if len(sec.Unmask) > 0 {
+		out = append(out, "unmask="+strings.Join(sec.Unmask, ":"))
+	}
+	return out
+}
+
+// ulimits are sec's rlimits as Docker's inspect shows them.
+func ulimits(sec oci.Security) []map[string]any {
+	out := []map[string]any{}
+	for _, l := range sec.Ulimits {
+		out = append(out, map[string]any{"Name": l.Type, "Soft": l.Soft, "Hard": l.Hard})
+	}
+	return out
 }
 
 // Inspect returns the inspect record of container ref; with
@@ -185,6 +227,7 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 		ID: cfg.ID, Created: cfg.Created, Image: cfg.ImageID, ImageName: cfg.Image, Rootfs: cfg.Rootfs,
 		Name: cfg.Name, RestartCount: st.RestartCount, LogPath: e.Rec.LogPath(cfg.ID),
 		Mounts: []InspectMount{}, NetworkSettings: e.networkSettings(cfg, st),
+		EffectiveCaps: cfg.Security.Caps(), BoundingCaps: cfg.Security.Caps(),
 		State: InspectState{
 			Status: st.Status, Running: st.Status == record.StatusRunning, Restarting: st.Status == record.StatusRestarting,
 			OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error,
@@ -201,6 +244,9 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 			LogConfig:     map[string]any{"Type": cmp.Or(cfg.LogDriver, "k8s-file"), "Path": e.Rec.LogPath(cfg.ID), "Size": cfg.LogMaxSize, "MaxFile": cfg.LogMaxFiles},
 			Runtime:       e.Opts.Runtime, PortBindings: portMap(cfg.Ports), Init: cfg.Init != "",
 			ReadonlyRootfs: cfg.ReadOnly, Tmpfs: map[string]string{},
+			CapAdd: append([]string{}, cfg.Security.CapAdd...), CapDrop: append([]string{}, cfg.Security.CapDrop...),
+			SecurityOpt: securityOpts(cfg.Security), Privileged: cfg.Security.Privileged, Sysctls: cfg.Security.Sysctls,
+			Ulimits: ulimits(cfg.Security), ShmSize: cmp.Or(cfg.Security.ShmSize, 64<<20),
 		},
 	}
 	if len(cmd) > 0 {

@@ -226,7 +226,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		User: img.Config.Config.User, Hostname: hostname, Network: mode.String(), Networks: attachments,
 		Ports: ports, DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOptions,
 		AddHosts: s.AddHosts, NoHosts: s.NoHosts, NoHostname: s.NoHostname, HostsFile: s.HostsFile, MacAddress: s.MacAddress,
-		ChrootDirs: s.ChrootDirs, Rootfs: s.Rootfs, RootfsOverlay: s.RootfsOverlay, NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
+		ChrootDirs: s.ChrootDirs, Security: s.Security, Rootfs: s.Rootfs, RootfsOverlay: s.RootfsOverlay, NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
 		Umask: s.Umask, TZ: s.TZ,
 		Volumes: mounts, ReadOnly: s.ReadOnly, ReadOnlyTmpfs: s.ReadOnlyTmpfs, Interactive: s.Interactive, Tty: s.Tty, Init: s.Init, Remove: s.Remove,
 		Labels: specgen.MergeLabels(img.Config.Config.Labels, s.Labels), RestartPolicy: s.Restart,
@@ -427,7 +427,7 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	if userns.Rootless() {
 		opts = append(opts, oci.WithRootless(userns.SingleMapping()))
 	}
-	opts = append(opts, oci.WithDefaultSeccomp())
+	opts = append(opts, oci.WithSecurity(cfg.Security))
 	spec, err := oci.New(opts...)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/scow-project/scow/netns"
+	"github.com/scow-project/scow/oci"
 )
 
 // Container statuses, as Podman names them.
@@ -57,6 +58,9 @@ type Config struct {
 	// changes go when the container stops.
 	Rootfs        string `json:"rootfs,omitempty"`
 	RootfsOverlay bool   `json:"rootfs_overlay,omitempty"`
+	// Security is what the container asks of its isolation beyond the
+	// defaults: capabilities, seccomp, masked paths, sysctls, rlimits.
+	Security oci.Security `json:"security,omitzero"`
 	// ChrootDirs are directories of the container that receive the
 	// files scow manages (hosts, resolv.conf, hostname, .containerenv,
 	// localtime) as its root does.

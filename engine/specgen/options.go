@@ -335,6 +335,8 @@ type RunOptions struct {
 	HostsFile string
 	// Rootfs says Image is a directory to run on, PATH[:O], not an image.
 	Rootfs bool
+	// Security are the flags that shape isolation.
+	Security SecurityOptions
 	// ChrootDirs are --chrootdirs values: comma-separated directories.
 	ChrootDirs []string
 	// NoPasswd adds no /etc/passwd entry for a user the image lacks

@@ -15,6 +15,7 @@ import (
 	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/netns"
+	"github.com/scow-project/scow/oci"
 	"github.com/scow-project/scow/storage"
 	"github.com/sirupsen/logrus"
 )
@@ -71,6 +72,8 @@ type Spec struct {
 	NoHosts    bool
 	NoHostname bool
 	HostsFile  string
+	// Security is what the container asks of its isolation.
+	Security oci.Security
 	// ChrootDirs receive the files scow manages as the root does.
 	ChrootDirs []string
 	// NoPasswd, PasswdEntry, GroupEntry and HostUsers shape the
@@ -217,6 +220,9 @@ func NewSpec(o RunOptions) (*Spec, error) {
 	var err error
 	if s.Network, err = netns.ParseMode(network); err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
+	}
+	if s.Security, err = parseSecurity(o.Security, s.Network); err != nil {
+		return nil, err
 	}
 	for _, p := range o.Publish {
 		m, err := netns.ParsePublish(p)

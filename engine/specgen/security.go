@@ -1,0 +1,207 @@
+package specgen
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	units "github.com/docker/go-units"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/netns"
+	"github.com/scow-project/scow/oci"
+)
+
+// SecurityOptions are the flags of run and create that shape isolation.
+type SecurityOptions struct {
+	CapAdd, CapDrop []string
+	// SecurityOpt are --security-opt values: seccomp=, no-new-privileges,
+	// mask=, unmask=, label= and apparmor=.
+	SecurityOpt []string
+	Sysctl      []string
+	Ulimit      []string
+	ShmSize     string
+	OOMScoreAdj *int
+}
+
+// parseSecurity turns the security flags into the runtime's settings;
+// network says which sysctls are the container's own.
+func parseSecurity(o SecurityOptions, network netns.Mode) (oci.Security, error) {
+	bad := func(format string, a ...any) (oci.Security, error) {
+		return oci.Security{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
+	}
+	var sec oci.Security
+	var err error
+	if sec.CapAdd, err = parseCaps("--cap-add", o.CapAdd); err != nil {
+		return oci.Security{}, err
+	}
+	if sec.CapDrop, err = parseCaps("--cap-drop", o.CapDrop); err != nil {
+		return oci.Security{}, err
+	}
+	for _, opt := range o.SecurityOpt {
+		k, v, hasV := strings.Cut(opt, "=")
+		if !hasV {
+			k, v, hasV = strings.Cut(opt, ":") // Docker's older spelling
+		}
+		switch k {
+		case "no-new-privileges":
+			b, err := strconv.ParseBool(cmp.Or(v, "true"))
+			if err != nil {
+				return bad("--security-opt %s: want no-new-privileges[=true|false]", opt)
+			}
+			sec.NoNewPrivileges = b
+		case "seccomp":
+			switch {
+			case v == "unconfined":
+				sec.Seccomp = v
+			case v == "":
+				return bad("--security-opt %s: want seccomp=unconfined or seccomp=PROFILE.json", opt)
+			default:
+				data, err := os.ReadFile(v)
+				if err != nil {
+					return bad("--security-opt %s: %v", opt, err)
+				}
+				sec.Seccomp, sec.SeccompPath = string(data), absPath(v)
+			}
+		case "mask", "unmask":
+			for _, p := range strings.Split(v, ":") {
+				if p != "ALL" && !strings.HasPrefix(p, "/") || (p == "ALL" && k == "mask") {
+					return bad("--security-opt %s: want absolute paths separated by ':'%s", opt, map[bool]string{true: ", or ALL", false: ""}[k == "unmask"])
+				}
+				if k == "mask" {
+					sec.Mask = append(sec.Mask, p)
+				} else {
+					sec.Unmask = append(sec.Unmask, p)
+				}
+			}
+		case "label":
+			// SELinux labels: this host has no SELinux, as Podman
+			// without it, they are accepted and have nothing to set.
+			if !slices.Contains([]string{"disable", "nested"}, v) && !strings.Contains(v, ":") {
+				return bad("--security-opt %s: want label=disable, nested, or user:, role:, type:, level:, filetype:", opt)
+			}
+		case "apparmor":
+			if v != "unconfined" {
+				return bad("--security-opt %s: scow applies no AppArmor profile: only apparmor=unconfined", opt)
+			}
+		default:
+			return bad("--security-opt %s: use seccomp=, no-new-privileges, mask=, unmask=, label= or apparmor=", opt)
+		}
+	}
+	for _, kv := range o.Sysctl {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return bad("--sysctl %q: want KEY=VALUE", kv)
+		}
+		if err := checkSysctl(k, network); err != nil {
+			return oci.Security{}, err
+		}
+		if sec.Sysctls == nil {
+			sec.Sysctls = map[string]string{}
+		}
+		sec.Sysctls[k] = v
+	}
+	for _, u := range o.Ulimit {
+		l, err := parseUlimit(u)
+		if err != nil {
+			return oci.Security{}, err
+		}
+		sec.Ulimits = append(sec.Ulimits, l...)
+	}
+	if o.ShmSize != "" {
+		n, err := units.RAMInBytes(o.ShmSize)
+		if err != nil || n <= 0 {
+			return bad("--shm-size %q: want a size such as 64m", o.ShmSize)
+		}
+		sec.ShmSize = n
+	}
+	if o.OOMScoreAdj != nil {
+		if *o.OOMScoreAdj < -1000 || *o.OOMScoreAdj > 1000 {
+			return bad("--oom-score-adj %d: want -1000 to 1000", *o.OOMScoreAdj)
+		}
+		sec.OOMScoreAdj = o.OOMScoreAdj
+	}
+	return sec, nil
+}
+
+// parseCaps reads --cap-add and --cap-drop values: ALL, or names with or
+// without CAP_, in any case, comma-separated or repeated.
+func parseCaps(flag string, values []string) ([]string, error) {
+	var out []string
+	for _, v := range values {
+		for _, c := range strings.Split(v, ",") {
+			c = strings.ToUpper(strings.TrimSpace(c))
+			if c != "ALL" && !strings.HasPrefix(c, "CAP_") {
+				c = "CAP_" + c
+			}
+			if c != "ALL" && !slices.Contains(oci.Capabilities, c) {
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s %q: no such capability (see capabilities(7))", flag, v))
+			}
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out, nil
+}
+
+// checkSysctl refuses a sysctl that is not the container's own: those
+// of its IPC namespace (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)
+// and, with a network namespace of its own, net.*.
+func checkSysctl(key string, network netns.Mode) error {
+	switch {
+	case strings.HasPrefix(key, "kernel.shm"), strings.HasPrefix(key, "kernel.msg"), key == "kernel.sem", strings.HasPrefix(key, "fs.mqueue."):
+		return nil
+	case strings.HasPrefix(key, "net."):
+		if network.Kind == netns.ModeHost {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--sysctl %s: with --network host it would change the host's network: give the container a network of its own", key))
+		}
+		return nil
+	}
+	return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--sysctl %s: not a namespaced sysctl, so it would change the host: only net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.* are a container's own", key))
+}
+
+// rlimits maps --ulimit names to the runtime's.
+var rlimits = map[string]string{
+	"as": "RLIMIT_AS", "core": "RLIMIT_CORE", "cpu": "RLIMIT_CPU", "data": "RLIMIT_DATA",
+	"fsize": "RLIMIT_FSIZE", "locks": "RLIMIT_LOCKS", "memlock": "RLIMIT_MEMLOCK",
+	"msgqueue": "RLIMIT_MSGQUEUE", "nice": "RLIMIT_NICE", "nofile": "RLIMIT_NOFILE",
+	"nproc": "RLIMIT_NPROC", "rss": "RLIMIT_RSS", "rtprio": "RLIMIT_RTPRIO",
+	"rttime": "RLIMIT_RTTIME", "sigpending": "RLIMIT_SIGPENDING", "stack": "RLIMIT_STACK",
+}
+
+// parseUlimit reads --ulimit NAME=SOFT[:HARD] (-1: unlimited), or host:
+// none, the container keeps this process's limits.
+func parseUlimit(v string) ([]specs.POSIXRlimit, error) {
+	if v == "host" {
+		return nil, nil
+	}
+	bad := errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--ulimit %q: want NAME=SOFT[:HARD] (names: %s), or host", v, strings.Join(slices.Sorted(maps.Keys(rlimits)), ", ")))
+	name, limits, ok := strings.Cut(v, "=")
+	typ := rlimits[name]
+	if !ok || typ == "" {
+		return nil, bad
+	}
+	soft, hard, hasHard := strings.Cut(limits, ":")
+	parse := func(s string) (uint64, bool) {
+		if s == "-1" || s == "unlimited" {
+			return ^uint64(0), true
+		}
+		n, err := strconv.ParseUint(s, 10, 64)
+		return n, err == nil
+	}
+	s, ok1 := parse(soft)
+	h := s
+	ok2 := true
+	if hasHard {
+		h, ok2 = parse(hard)
+	}
+	if !ok1 || !ok2 || s > h {
+		return nil, bad
+	}
+	return []specs.POSIXRlimit{{Type: typ, Soft: s, Hard: h}}, nil
+}

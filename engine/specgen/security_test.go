@@ -1,0 +1,61 @@
+package specgen
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/scow-project/scow/netns"
+	"github.com/scow-project/scow/oci"
+)
+
+func TestParseSecurity(t *testing.T) {
+	profile := filepath.Join(t.TempDir(), "profile.json")
+	os.WriteFile(profile, []byte(`{"defaultAction":"SCMP_ACT_ALLOW"}`), 0o644)
+	private, host := netns.Mode{Kind: netns.ModeSlirp}, netns.Mode{Kind: netns.ModeHost}
+	ten := 10
+	for _, tc := range []struct {
+		name string
+		o    SecurityOptions
+		net  netns.Mode
+		want oci.Security
+		err  string
+	}{
+		{name: "nothing", want: oci.Security{}},
+		{name: "caps in any spelling", o: SecurityOptions{CapAdd: []string{"net_admin,CAP_SYS_TIME", "sys_time"}, CapDrop: []string{"all"}},
+			want: oci.Security{CapAdd: []string{"CAP_NET_ADMIN", "CAP_SYS_TIME"}, CapDrop: []string{"ALL"}}},
+		{name: "a capability that is not", o: SecurityOptions{CapAdd: []string{"flying"}}, err: "flying"},
+		{name: "security options", o: SecurityOptions{SecurityOpt: []string{"no-new-privileges", "seccomp=unconfined", "mask=/a:/b", "unmask=ALL", "label=disable", "apparmor=unconfined"}},
+			want: oci.Security{NoNewPrivileges: true, Seccomp: "unconfined", Mask: []string{"/a", "/b"}, Unmask: []string{"ALL"}}},
+		{name: "no-new-privileges=false, Docker's colon", o: SecurityOptions{SecurityOpt: []string{"no-new-privileges:false"}}, want: oci.Security{}},
+		{name: "a seccomp profile", o: SecurityOptions{SecurityOpt: []string{"seccomp=" + profile}}, want: oci.Security{Seccomp: `{"defaultAction":"SCMP_ACT_ALLOW"}`, SeccompPath: profile}},
+		{name: "a missing profile", o: SecurityOptions{SecurityOpt: []string{"seccomp=/none.json"}}, err: "/none.json"},
+		{name: "an unknown option", o: SecurityOptions{SecurityOpt: []string{"colour=red"}}, err: "colour"},
+		{name: "an AppArmor profile", o: SecurityOptions{SecurityOpt: []string{"apparmor=strict"}}, err: "AppArmor"},
+		{name: "mask ALL", o: SecurityOptions{SecurityOpt: []string{"mask=ALL"}}, err: "mask"},
+		{name: "sysctls", o: SecurityOptions{Sysctl: []string{"net.ipv4.ip_forward=1", "kernel.shmmax=1000", "fs.mqueue.msg_max=20"}}, net: private,
+			want: oci.Security{Sysctls: map[string]string{"net.ipv4.ip_forward": "1", "kernel.shmmax": "1000", "fs.mqueue.msg_max": "20"}}},
+		{name: "a host sysctl", o: SecurityOptions{Sysctl: []string{"kernel.panic=1"}}, err: "kernel.panic"},
+		{name: "net.* on the host's network", o: SecurityOptions{Sysctl: []string{"net.ipv4.ip_forward=1"}}, net: host, err: "--network host"},
+		{name: "ulimits", o: SecurityOptions{Ulimit: []string{"nofile=100:200", "core=-1", "host"}},
+			want: oci.Security{Ulimits: []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 100, Hard: 200}, {Type: "RLIMIT_CORE", Soft: ^uint64(0), Hard: ^uint64(0)}}}},
+		{name: "a soft limit over the hard", o: SecurityOptions{Ulimit: []string{"nofile=300:200"}}, err: "nofile"},
+		{name: "an unknown limit", o: SecurityOptions{Ulimit: []string{"files=10"}}, err: "files"},
+		{name: "shm and OOM score", o: SecurityOptions{ShmSize: "128m", OOMScoreAdj: &ten}, want: oci.Security{ShmSize: 128 << 20, OOMScoreAdj: &ten}},
+		{name: "a bad size", o: SecurityOptions{ShmSize: "lots"}, err: "--shm-size"},
+	} {
+		got, err := parseSecurity(tc.o, tc.net)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want one saying %q", tc.name, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %+v, %v; want %+v", tc.name, got, err, tc.want)
+		}
+	}
+}

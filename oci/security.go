@@ -1,0 +1,143 @@
+package oci
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/moby/profiles/seccomp"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Capabilities are the Linux capabilities, as the kernel names them.
+var Capabilities = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+}
+
+// Security is what a container asks of its isolation beyond Default's:
+// capabilities added and dropped (canonical names, or ALL), privileged
+// mode, no_new_privileges, the seccomp profile ("" Docker's default,
+// "unconfined", or a profile's JSON), paths masked and unmasked (ALL
+// unmasks every default), namespaced sysctls, rlimits, the size of
+// /dev/shm in bytes (0: 64 MiB) and the OOM score adjustment.
+type Security struct {
+	CapAdd          []string            `json:"cap_add,omitempty"`
+	CapDrop         []string            `json:"cap_drop,omitempty"`
+	Privileged      bool                `json:"privileged,omitempty"`
+	NoNewPrivileges bool                `json:"no_new_privileges,omitempty"`
+	Seccomp         string              `json:"seccomp,omitempty"`
+	SeccompPath     string              `json:"seccomp_path,omitempty"` // where Seccomp's profile was read, for inspect
+	Mask            []string            `json:"mask,omitempty"`
+	Unmask          []string            `json:"unmask,omitempty"`
+	Sysctls         map[string]string   `json:"sysctls,omitempty"`
+	Ulimits         []specs.POSIXRlimit `json:"ulimits,omitempty"`
+	ShmSize         int64               `json:"shm_size,omitempty"`
+	OOMScoreAdj     *int                `json:"oom_score_adj,omitempty"`
+}
+
+// Caps are the capabilities Security leaves a process: Podman's defaults
+// (all of them when privileged), then the drops, then the additions.
+func (sec Security) Caps() []string {
+	caps := slices.Clone(DefaultCaps)
+	if sec.Privileged {
+		caps = slices.Clone(Capabilities)
+	}
+	for _, c := range sec.CapDrop {
+		if c == "ALL" {
+			caps = nil
+			continue
+		}
+		caps = slices.DeleteFunc(caps, func(x string) bool { return x == c })
+	}
+	for _, c := range sec.CapAdd {
+		add := []string{c}
+		if c == "ALL" {
+			add = Capabilities
+		}
+		for _, a := range add {
+			if !slices.Contains(caps, a) {
+				caps = append(caps, a)
+			}
+		}
+	}
+	return caps
+}
+
+// WithSecurity applies sec to the spec, seccomp included: apply it after
+// anything else that changes capabilities.
+func WithSecurity(sec Security) SpecOpt {
+	return func(s *specs.Spec) error {
+		caps := sec.Caps()
+		s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps}
+		s.Process.NoNewPrivileges = sec.NoNewPrivileges
+		s.Process.OOMScoreAdj = sec.OOMScoreAdj
+		for _, l := range sec.Ulimits {
+			i := slices.IndexFunc(s.Process.Rlimits, func(r specs.POSIXRlimit) bool { return r.Type == l.Type })
+			if i < 0 {
+				s.Process.Rlimits = append(s.Process.Rlimits, l)
+			} else {
+				s.Process.Rlimits[i] = l
+			}
+		}
+		for k, v := range sec.Sysctls {
+			s.Linux.Sysctl[k] = v
+		}
+		if sec.ShmSize > 0 {
+			for i, m := range s.Mounts {
+				if m.Destination == "/dev/shm" {
+					s.Mounts[i].Options = append(slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return strings.HasPrefix(o, "size=") }),
+						fmt.Sprintf("size=%dk", (sec.ShmSize+1023)/1024))
+				}
+			}
+		}
+		masked, readonly := s.Linux.MaskedPaths, s.Linux.ReadonlyPaths
+		if sec.Privileged {
+			masked, readonly = nil, nil
+			// The kernel's filesystems writable, as Podman's privileged.
+			for i, m := range s.Mounts {
+				if m.Destination == "/sys" {
+					s.Mounts[i].Options = slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return o == "ro" })
+				}
+			}
+		}
+		for _, p := range sec.Unmask {
+			if p == "ALL" {
+				masked, readonly = nil, nil
+				continue
+			}
+			masked = slices.DeleteFunc(masked, func(x string) bool { return x == p })
+			readonly = slices.DeleteFunc(readonly, func(x string) bool { return x == p })
+		}
+		for _, p := range sec.Mask {
+			if !slices.Contains(masked, p) {
+				masked = append(masked, p)
+			}
+		}
+		s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = masked, readonly
+		switch {
+		case sec.Privileged || sec.Seccomp == "unconfined":
+			s.Linux.Seccomp = nil
+		case sec.Seccomp != "":
+			p, err := seccomp.LoadProfile(sec.Seccomp, s)
+			if err != nil {
+				return fmt.Errorf("seccomp profile: %w", err)
+			}
+			s.Linux.Seccomp = p
+		default:
+			p, err := seccomp.GetDefaultProfile(s)
+			if err != nil {
+				return fmt.Errorf("default seccomp profile: %w", err)
+			}
+			s.Linux.Seccomp = p
+		}
+		return nil
+	}
+}

@@ -1,0 +1,43 @@
+package oci
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+)
+
+func TestSecurityCaps(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sec  Security
+		want []string
+	}{
+		{"defaults", Security{}, DefaultCaps},
+		{"drop all, add one", Security{CapDrop: []string{"ALL"}, CapAdd: []string{"CAP_NET_RAW"}}, []string{"CAP_NET_RAW"}},
+		{"drop one", Security{CapDrop: []string{"CAP_CHOWN"}}, DefaultCaps[1:]},
+		{"add all", Security{CapAdd: []string{"ALL"}}, nil},
+		{"privileged", Security{Privileged: true}, nil},
+	} {
+		got := tc.sec.Caps()
+		if tc.want == nil {
+			tc.want = Capabilities
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(tc.want))
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, want)
+		}
+	}
+	s, err := New(WithSecurity(Security{Seccomp: "unconfined", Unmask: []string{"/proc/kcore"}, Mask: []string{"/etc/secret"}, ShmSize: 1 << 20}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Linux.Seccomp != nil || slices.Contains(s.Linux.MaskedPaths, "/proc/kcore") || !slices.Contains(s.Linux.MaskedPaths, "/etc/secret") {
+		t.Errorf("seccomp %v, masked %v", s.Linux.Seccomp, s.Linux.MaskedPaths)
+	}
+	for _, m := range s.Mounts {
+		if m.Destination == "/dev/shm" && !slices.Contains(m.Options, "size=1024k") {
+			t.Errorf("/dev/shm options %v", m.Options)
+		}
+	}
+}
