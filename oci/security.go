@@ -2,14 +2,17 @@ package oci
 
 import (
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// Capabilities are the Linux capabilities, as the kernel names them.
+// Capabilities are the Linux capabilities, as the kernel names them, in
+// the order of their numbers.
 var Capabilities = []string{
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
 	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
@@ -41,14 +44,17 @@ type Security struct {
 	Ulimits         []specs.POSIXRlimit `json:"ulimits,omitempty"`
 	ShmSize         int64               `json:"shm_size,omitempty"`
 	OOMScoreAdj     *int                `json:"oom_score_adj,omitempty"`
+	// Devices are the host's devices the container gets (--device).
+	Devices []Device `json:"devices,omitempty"`
 }
 
 // Caps are the capabilities Security leaves a process: Podman's defaults
-// (all of them when privileged), then the drops, then the additions.
+// (all this process has when privileged), then the drops, then the
+// additions (ALL: all this process has).
 func (sec Security) Caps() []string {
 	caps := slices.Clone(DefaultCaps)
 	if sec.Privileged {
-		caps = slices.Clone(Capabilities)
+		caps = boundingCaps()
 	}
 	for _, c := range sec.CapDrop {
 		if c == "ALL" {
@@ -60,7 +66,7 @@ func (sec Security) Caps() []string {
 	for _, c := range sec.CapAdd {
 		add := []string{c}
 		if c == "ALL" {
-			add = Capabilities
+			add = boundingCaps()
 		}
 		for _, a := range add {
 			if !slices.Contains(caps, a) {
@@ -140,4 +146,29 @@ func WithSecurity(sec Security) SpecOpt {
 		}
 		return nil
 	}
+}
+
+// boundingCaps are the capabilities of this process's bounding set: no
+// container can have more.
+func boundingCaps() []string {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return slices.Clone(Capabilities)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "CapBnd:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				break
+			}
+			var out []string
+			for i, c := range Capabilities {
+				if mask&(1<<i) != 0 {
+					out = append(out, c)
+				}
+			}
+			return out
+		}
+	}
+	return slices.Clone(Capabilities)
 }

@@ -20,7 +20,7 @@ func TestSecurityCaps(t *testing.T) {
 	} {
 		got := tc.sec.Caps()
 		if tc.want == nil {
-			tc.want = Capabilities
+			tc.want = boundingCaps()
 		}
 		slices.Sort(got)
 		want := slices.Sorted(slices.Values(tc.want))

@@ -600,6 +600,42 @@ func TestSecurityFlags(t *testing.T) {
 		wantError(t, s.scow("run", "--rm", "--cap-add", "flying", "busybox", "true"), 125, "flying")
 		wantError(t, s.scow("run", "--rm", "--security-opt", "seccomp=/no/such.json", "busybox", "true"), 125, "such.json")
 		wantError(t, s.scow("run", "--rm", "--ulimit", "nofile=lots", "busybox", "true"), 125, "--ulimit")
+		// --privileged: every capability scow has, no seccomp, nothing
+		// masked, the host's devices, and .containerenv says so.
+		hostCaps := ""
+		if data, err := os.ReadFile("/proc/self/status"); err == nil {
+			for _, l := range strings.Split(string(data), "\n") {
+				if v, ok := strings.CutPrefix(l, "CapBnd:"); ok {
+					hostCaps = strings.TrimSpace(v)
+				}
+			}
+		}
+		if m.rootless {
+			hostCaps = "000001ffffffffff" // every one, in scow's namespace
+		}
+		got = s.must("run", "--rm", "--privileged", "busybox", "sh", "-c",
+			"grep -E '^(CapEff|Seccomp):' /proc/1/status | cut -f2; test -c /proc/keys || echo open; test -c /dev/fuse && echo fuse; grep -c rootless= /run/.containerenv")
+		if want := hostCaps + "\n0\nopen\nfuse\n1\n"; got != want {
+			t.Errorf("--privileged: %q, want %q", got, want)
+		}
+		// --device, and a device not given is not there.
+		if got := s.must("run", "--rm", "--device", "/dev/fuse:/dev/myfuse", "busybox", "sh", "-c", "test -c /dev/myfuse && echo yes; test -e /dev/fuse || echo no"); got != "yes\nno\n" {
+			t.Errorf("--device /dev/fuse:/dev/myfuse: %q", got)
+		}
+		wantError(t, s.scow("run", "--rm", "--device", "/etc/passwd", "busybox", "true"), 125, "not a device")
+		wantError(t, s.scow("run", "--rm", "--device", "/dev/fuse:/dev/f:rwx", "busybox", "true"), 125, "r, w and m")
+		// exec --privileged: every capability for that process only.
+		s.must("run", "-d", "--name", "plain", "busybox", "sleep", "300")
+		if got := strings.TrimSpace(s.must("exec", "--privileged", "plain", "sh", "-c", "grep ^CapEff: /proc/self/status | cut -f2")); got != hostCaps {
+			t.Errorf("exec --privileged: %s, want %s", got, hostCaps)
+		}
+		if got := strings.TrimSpace(s.must("exec", "plain", "sh", "-c", "grep ^CapEff: /proc/self/status | cut -f2")); got != "00000000800405fb" {
+			t.Errorf("exec: %s", got)
+		}
+		if got := s.must("exec", "plain", "wc", "-c", "/run/.containerenv"); !strings.HasPrefix(got, "0 ") {
+			t.Errorf(".containerenv of an unprivileged container: %q", got)
+		}
+		s.must("rm", "-f", "-t", "0", "plain")
 		// inspect shows what was asked.
 		s.must("create", "--name", "sec", "--cap-add", "net_raw", "--cap-drop", "kill", "--security-opt", "no-new-privileges", "busybox", "true")
 		if got := s.must("inspect", "--format", "{{.HostConfig.CapAdd}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}} {{len .EffectiveCaps}}", "sec"); got != "[CAP_NET_RAW] [CAP_KILL] [no-new-privileges] 11\n" {

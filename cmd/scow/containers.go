@@ -510,6 +510,7 @@ func execCommand() *cli.Command {
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "pass standard input"},
 			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run in the background"},
+			&cli.BoolFlag{Name: "privileged", Usage: "every capability, as in a privileged container"},
 			attachFlags()[0],
 			latestFlag(),
 		}, preserveFlags()...),
@@ -521,7 +522,7 @@ func execCommand() *cli.Command {
 			o := containers.ExecOptions{
 				Args: args, Env: c.StringSlice("env"), EnvFiles: c.StringSlice("env-file"),
 				Workdir: c.String("workdir"), User: c.String("user"),
-				Interactive: c.Bool("interactive"), Tty: c.Bool("tty"), Detach: c.Bool("detach"),
+				Interactive: c.Bool("interactive"), Tty: c.Bool("tty"), Detach: c.Bool("detach"), Privileged: c.Bool("privileged"),
 			}
 			s, err := streams(c, true)
 			if err != nil {

@@ -70,6 +70,8 @@ func createFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach only these streams, at run or start -a: stdin, stdout, stderr (repeatable)"},
 		&cli.StringSliceFlag{Name: "requires", Usage: "containers to start before this one (repeatable, or comma-separated)"},
 		&cli.StringFlag{Name: "image-volume", Value: "bind", Usage: "what the image's VOLUMEs get: bind (an anonymous volume), tmpfs or ignore"},
+		&cli.BoolFlag{Name: "privileged", Usage: "every capability and host device, no seccomp, no masked or read-only kernel paths"},
+		&cli.StringSliceFlag{Name: "device", Usage: "HOST[:CONTAINER][:PERMS]: a host device in the container (PERMS some of rwm)"},
 		&cli.StringSliceFlag{Name: "cap-add", Usage: "add Linux capabilities (ALL, or names with or without CAP_)"},
 		&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop Linux capabilities (ALL, or names)"},
 		&cli.StringSliceFlag{Name: "security-opt", Usage: "seccomp=unconfined|PROFILE.json, no-new-privileges, mask=PATHS, unmask=PATHS|ALL, label=..., apparmor=unconfined"},
@@ -177,6 +179,7 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 		Rootfs:         c.Bool("rootfs"),
 		Security: specgen.SecurityOptions{
 			CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), SecurityOpt: c.StringSlice("security-opt"),
+			Privileged: c.Bool("privileged"), Devices: c.StringSlice("device"),
 			Sysctl: c.StringSlice("sysctl"), Ulimit: c.StringSlice("ulimit"), ShmSize: c.String("shm-size"),
 		},
 		CIDFile:  c.String("cidfile"),

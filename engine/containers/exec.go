@@ -24,6 +24,9 @@ type ExecOptions struct {
 	Interactive bool
 	Tty         bool
 	Detach      bool
+	// Privileged gives the process every capability, as a privileged
+	// container's: runc starts an exec'd process afresh.
+	Privileged bool
 }
 
 // Exec runs a command in a running container, through its monitor, with
@@ -47,6 +50,10 @@ func (e *Service) Exec(ctx context.Context, ref string, o ExecOptions, s attach.
 	}
 	p := *spec.Process
 	p.Args = o.Args
+	if o.Privileged {
+		caps := oci.Security{Privileged: true}.Caps()
+		p.Capabilities = &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps}
+	}
 	env, err := specgen.UserEnv(o.EnvFiles, o.Env)
 	if err != nil {
 		return err

@@ -382,7 +382,15 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	// Podman's sign to programs that they run in a container; empty
 	// unless privileged, as Podman's.
 	containerenv := filepath.Join(e.Rec.Dir(cfg.ID), "containerenv")
-	if err := os.WriteFile(containerenv, nil, 0o644); err != nil {
+	var envFile []byte
+	if cfg.Security.Privileged {
+		rootless := 0
+		if userns.Rootless() {
+			rootless = 1
+		}
+		envFile = fmt.Appendf(nil, "engine=\"scow\"\nname=%q\nid=%q\nimage=%q\nimageid=%q\nrootless=%d\n", cfg.Name, cfg.ID, cfg.Image, cfg.ImageID, rootless)
+	}
+	if err := os.WriteFile(containerenv, envFile, 0o644); err != nil {
 		return nil, fmt.Errorf("write /run/.containerenv: %w", err)
 	}
 	managed = append(managed, oci.BindMount(containerenv, ContainerEnvPath, true))
@@ -427,7 +435,7 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	if userns.Rootless() {
 		opts = append(opts, oci.WithRootless(userns.SingleMapping()))
 	}
-	opts = append(opts, oci.WithSecurity(cfg.Security))
+	opts = append(opts, oci.WithDevices(cfg.Security.Devices, cfg.Security.Privileged, userns.Rootless()), oci.WithSecurity(cfg.Security))
 	spec, err := oci.New(opts...)
 	if err != nil {
 		return nil, err

@@ -19,6 +19,10 @@ import (
 // SecurityOptions are the flags of run and create that shape isolation.
 type SecurityOptions struct {
 	CapAdd, CapDrop []string
+	// Privileged gives every capability and device, no seccomp and no
+	// masked paths; Devices are --device HOST[:CONTAINER][:PERMS].
+	Privileged bool
+	Devices    []string
 	// SecurityOpt are --security-opt values: seccomp=, no-new-privileges,
 	// mask=, unmask=, label= and apparmor=.
 	SecurityOpt []string
@@ -34,8 +38,15 @@ func parseSecurity(o SecurityOptions, network netns.Mode) (oci.Security, error) 
 	bad := func(format string, a ...any) (oci.Security, error) {
 		return oci.Security{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
 	}
-	var sec oci.Security
+	sec := oci.Security{Privileged: o.Privileged}
 	var err error
+	for _, d := range o.Devices {
+		dev, err := parseDevice(d)
+		if err != nil {
+			return oci.Security{}, err
+		}
+		sec.Devices = append(sec.Devices, dev)
+	}
 	if sec.CapAdd, err = parseCaps("--cap-add", o.CapAdd); err != nil {
 		return oci.Security{}, err
 	}
@@ -204,4 +215,39 @@ func parseUlimit(v string) ([]specs.POSIXRlimit, error) {
 		return nil, bad
 	}
 	return []specs.POSIXRlimit{{Type: typ, Soft: s, Hard: h}}, nil
+}
+
+// parseDevice reads --device HOST[:CONTAINER][:PERMS]: a device node of
+// the host, where it appears (the same path by default) and how it may
+// be used (rwm by default).
+func parseDevice(v string) (oci.Device, error) {
+	bad := func(why string) (oci.Device, error) {
+		return oci.Device{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--device %s: %s", v, why))
+	}
+	parts := strings.Split(v, ":")
+	d := oci.Device{Host: parts[0], Perms: "rwm"}
+	switch len(parts) {
+	case 1:
+	case 2:
+		if strings.HasPrefix(parts[1], "/") {
+			d.Container = parts[1]
+		} else {
+			d.Perms = parts[1]
+		}
+	case 3:
+		d.Container, d.Perms = parts[1], parts[2]
+	default:
+		return bad("want HOST[:CONTAINER][:PERMS]")
+	}
+	d.Container = cmp.Or(d.Container, d.Host)
+	if !strings.HasPrefix(d.Host, "/") || !strings.HasPrefix(d.Container, "/") {
+		return bad("give absolute paths")
+	}
+	if d.Perms == "" || strings.Trim(d.Perms, "rwm") != "" {
+		return bad("permissions are some of r, w and m")
+	}
+	if !oci.IsDevice(d.Host) {
+		return bad("not a device node of the host")
+	}
+	return d, nil
 }

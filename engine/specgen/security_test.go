@@ -45,6 +45,10 @@ func TestParseSecurity(t *testing.T) {
 		{name: "a soft limit over the hard", o: SecurityOptions{Ulimit: []string{"nofile=300:200"}}, err: "nofile"},
 		{name: "an unknown limit", o: SecurityOptions{Ulimit: []string{"files=10"}}, err: "files"},
 		{name: "shm and OOM score", o: SecurityOptions{ShmSize: "128m", OOMScoreAdj: &ten}, want: oci.Security{ShmSize: 128 << 20, OOMScoreAdj: &ten}},
+		{name: "devices", o: SecurityOptions{Devices: []string{"/dev/null:/dev/n:r", "/dev/zero:rw", "/dev/full"}, Privileged: true},
+			want: oci.Security{Privileged: true, Devices: []oci.Device{{Host: "/dev/null", Container: "/dev/n", Perms: "r"}, {Host: "/dev/zero", Container: "/dev/zero", Perms: "rw"}, {Host: "/dev/full", Container: "/dev/full", Perms: "rwm"}}}},
+		{name: "not a device", o: SecurityOptions{Devices: []string{"/etc/passwd"}}, err: "not a device"},
+		{name: "a relative device", o: SecurityOptions{Devices: []string{"/dev/null:dev/n:r"}}, err: "absolute"},
 		{name: "a bad size", o: SecurityOptions{ShmSize: "lots"}, err: "--shm-size"},
 	} {
 		got, err := parseSecurity(tc.o, tc.net)
