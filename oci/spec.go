@@ -266,11 +266,7 @@ func WithUserNS(uids, gids []specs.LinuxIDMapping) SpecOpt {
 // sysfs of a network namespace that the container's user namespace does
 // not own cannot be mounted.
 func bindSys(s *specs.Spec) {
-	for i, m := range s.Mounts {
-		if m.Destination == "/sys" {
-			s.Mounts[i] = specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
-		}
-	}
+	replaceMount(s, "/sys", specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}})
 }
 
 // WithRootless adapts the spec to a runtime inside an unprivileged user's

@@ -643,3 +643,55 @@ func TestSecurityFlags(t *testing.T) {
 		}
 	})
 }
+
+// TestNamespaceFlags: --pid, --ipc, --uts and --cgroupns: the host's,
+// another container's, or the container's own.
+func TestNamespaceFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		hostNS := func(kind string) string {
+			p, _ := os.Readlink("/proc/self/ns/" + kind)
+			return p
+		}
+		inside := func(flags []string, kind string) string {
+			t.Helper()
+			return strings.TrimSpace(s.must(append(append([]string{"run", "--rm"}, flags...), "busybox", "readlink", "/proc/self/ns/"+kind)...))
+		}
+		for _, kind := range []string{"pid", "ipc", "uts"} {
+			if got := inside([]string{"--" + kind, "host"}, kind); got != hostNS(kind) {
+				t.Errorf("--%s host: %s, want the host's %s", kind, got, hostNS(kind))
+			}
+			if got := inside(nil, kind); got == hostNS(kind) {
+				t.Errorf("a container's own %s namespace is the host's", kind)
+			}
+		}
+		if got := inside([]string{"--cgroupns", "private"}, "cgroup"); got == hostNS("cgroup") {
+			t.Error("--cgroupns private is the host's")
+		}
+		if got := inside([]string{"--cgroupns", "host"}, "cgroup"); got != hostNS("cgroup") {
+			t.Errorf("--cgroupns host: %s", got)
+		}
+		host, _ := os.Hostname()
+		if got := s.must("run", "--rm", "--uts", "host", "busybox", "hostname"); got != host+"\n" {
+			t.Errorf("--uts host: hostname %q, want %q", got, host)
+		}
+		// Another container's: it sees its processes, its name, its IPC.
+		s.must("run", "-d", "--name", "owner", "--hostname", "ownerhost", "busybox", "sleep", "300")
+		if got := s.must("run", "--rm", "--pid", "container:owner", "--uts", "container:owner", "--ipc", "container:owner", "busybox", "sh", "-c",
+			"ps -o args | grep -c '^sleep 300'; hostname; readlink /proc/self/ns/ipc"); got != "1\nownerhost\n"+s.must("exec", "owner", "readlink", "/proc/self/ns/ipc") {
+			t.Errorf("--pid/--uts/--ipc container:owner: %q", got)
+		}
+		s.must("create", "--name", "joiner", "--pid", "container:owner", "busybox", "true")
+		wantError(t, s.scow("rm", "-f", "-t", "0", "owner"), 125, "joiner", "--depend")
+		if got := s.must("run", "--rm", "--ipc", "none", "busybox", "sh", "-c", "test -d /dev/shm || echo none"); got != "none\n" {
+			t.Errorf("--ipc none: %q", got)
+		}
+		s.must("rm", "joiner")
+		s.must("stop", "-t", "0", "owner")
+		wantError(t, s.scow("run", "--rm", "--pid", "container:owner", "busybox", "true"), 125, "not running")
+		wantError(t, s.scow("run", "--rm", "--pid", "container:nosuch", "busybox", "true"), 125, "nosuch")
+		wantError(t, s.scow("run", "--rm", "--ipc", "sideways", "busybox", "true"), 125, "--ipc")
+		wantError(t, s.scow("run", "--rm", "--cgroupns", "container:owner", "busybox", "true"), 125, "--cgroupns")
+	})
+}

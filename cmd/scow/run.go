@@ -70,6 +70,10 @@ func createFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach only these streams, at run or start -a: stdin, stdout, stderr (repeatable)"},
 		&cli.StringSliceFlag{Name: "requires", Usage: "containers to start before this one (repeatable, or comma-separated)"},
 		&cli.StringFlag{Name: "image-volume", Value: "bind", Usage: "what the image's VOLUMEs get: bind (an anonymous volume), tmpfs or ignore"},
+		&cli.StringFlag{Name: "pid", Usage: "PID namespace: private, host or container:NAME"},
+		&cli.StringFlag{Name: "ipc", Usage: "IPC namespace: private, shareable, none (no /dev/shm), host or container:NAME"},
+		&cli.StringFlag{Name: "uts", Usage: "UTS namespace (hostname): private, host or container:NAME"},
+		&cli.StringFlag{Name: "cgroupns", Usage: "cgroup namespace: private (the default on cgroup v2) or host (on v1)"},
 		&cli.BoolFlag{Name: "privileged", Usage: "every capability and host device, no seccomp, no masked or read-only kernel paths"},
 		&cli.StringSliceFlag{Name: "device", Usage: "HOST[:CONTAINER][:PERMS]: a host device in the container (PERMS some of rwm)"},
 		&cli.StringSliceFlag{Name: "cap-add", Usage: "add Linux capabilities (ALL, or names with or without CAP_)"},
@@ -182,9 +186,10 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 			Privileged: c.Bool("privileged"), Devices: c.StringSlice("device"),
 			Sysctl: c.StringSlice("sysctl"), Ulimit: c.StringSlice("ulimit"), ShmSize: c.String("shm-size"),
 		},
-		CIDFile:  c.String("cidfile"),
-		Pull:     c.String("pull"),
-		Registry: registryOptions(c),
+		Namespaces: specgen.NamespaceOptions{PID: c.String("pid"), IPC: c.String("ipc"), UTS: c.String("uts"), Cgroup: c.String("cgroupns")},
+		CIDFile:    c.String("cidfile"),
+		Pull:       c.String("pull"),
+		Registry:   registryOptions(c),
 	}
 	o.PullProgress = progress(c)
 	if c.IsSet("entrypoint") {

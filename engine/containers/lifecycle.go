@@ -409,8 +409,8 @@ func (e *Service) Remove(ctx context.Context, ref string, o RemoveOptions) ([]st
 }
 
 // dependents are the containers that join container id's namespaces
-// (--network container:ID) or require it (--requires), and theirs in
-// turn, those furthest from id first.
+// (--network, --pid, --ipc or --uts container:ID) or require it
+// (--requires), and theirs in turn, those furthest from id first.
 func (e *Service) dependents(id string) ([]string, error) {
 	users, err := e.dependencies()
 	if err != nil {
@@ -422,9 +422,14 @@ func (e *Service) dependents(id string) ([]string, error) {
 // dependencies maps each container's ID to those that depend on it.
 func (e *Service) dependencies() (map[string][]string, error) {
 	return e.Rec.Users("containers", func(cfg *record.Config) []string {
-		deps := cfg.Requires
+		deps := slices.Clone(cfg.Requires)
 		if mode, err := netns.ParseMode(cfg.Network); err == nil && mode.Kind == netns.ModeContainer {
 			deps = append(deps, mode.Target)
+		}
+		for _, ns := range []string{cfg.Namespaces.PID, cfg.Namespaces.IPC, cfg.Namespaces.UTS} {
+			if id, ok := strings.CutPrefix(ns, "container:"); ok {
+				deps = append(deps, id)
+			}
 		}
 		return deps
 	})

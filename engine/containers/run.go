@@ -209,6 +209,17 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network ns:%s: %w", mode.Target, err))
 		}
 	}
+	// Other containers' namespaces are joined by ID too.
+	namespaces := s.Namespaces
+	for _, p := range []*string{&namespaces.PID, &namespaces.IPC, &namespaces.UTS} {
+		if name, ok := strings.CutPrefix(*p, "container:"); ok {
+			owner, err := e.Config(name)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", *p, err)
+			}
+			*p = "container:" + owner.ID
+		}
+	}
 	var requires []string
 	for _, r := range s.Requires {
 		dep, err := e.Config(r)
@@ -226,7 +237,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		User: img.Config.Config.User, Hostname: hostname, Network: mode.String(), Networks: attachments,
 		Ports: ports, DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOptions,
 		AddHosts: s.AddHosts, NoHosts: s.NoHosts, NoHostname: s.NoHostname, HostsFile: s.HostsFile, MacAddress: s.MacAddress,
-		ChrootDirs: s.ChrootDirs, Security: s.Security, Rootfs: s.Rootfs, RootfsOverlay: s.RootfsOverlay, NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
+		ChrootDirs: s.ChrootDirs, Security: s.Security, Namespaces: namespaces, Rootfs: s.Rootfs, RootfsOverlay: s.RootfsOverlay, NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
 		Umask: s.Umask, TZ: s.TZ,
 		Volumes: mounts, ReadOnly: s.ReadOnly, ReadOnlyTmpfs: s.ReadOnlyTmpfs, Interactive: s.Interactive, Tty: s.Tty, Init: s.Init, Remove: s.Remove,
 		Labels: specgen.MergeLabels(img.Config.Config.Labels, s.Labels), RestartPolicy: s.Restart,
@@ -435,6 +446,11 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	if userns.Rootless() {
 		opts = append(opts, oci.WithRootless(userns.SingleMapping()))
 	}
+	nsOpts, err := e.namespaceOpts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, nsOpts...)
 	opts = append(opts, oci.WithDevices(cfg.Security.Devices, cfg.Security.Privileged, userns.Rootless()), oci.WithSecurity(cfg.Security))
 	spec, err := oci.New(opts...)
 	if err != nil {
@@ -449,6 +465,48 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
 	return spec, nil
+}
+
+// namespaceOpts give cfg its PID, IPC, UTS and cgroup namespaces: a
+// container's whose namespace it joins must run.
+func (e *Service) namespaceOpts(cfg *record.Config) ([]oci.SpecOpt, error) {
+	var opts []oci.SpecOpt
+	for _, ns := range []struct {
+		flag, value string
+		typ         specs.LinuxNamespaceType
+	}{{"--pid", cfg.Namespaces.PID, specs.PIDNamespace}, {"--ipc", cfg.Namespaces.IPC, specs.IPCNamespace}, {"--uts", cfg.Namespaces.UTS, specs.UTSNamespace}} {
+		var share oci.Sharing
+		switch {
+		case ns.value == "host":
+			share.Host = true
+		case strings.HasPrefix(ns.value, "container:"):
+			id := strings.TrimPrefix(ns.value, "container:")
+			st, err := e.Rec.LoadState(id)
+			if err != nil || st.Status != record.StatusRunning || !record.Alive(st.Pid, st.PidStart) {
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s container:%s: that container is not running: start it first", ns.flag, e.Rec.NameOf(id)))
+			}
+			nsName := map[specs.LinuxNamespaceType]string{specs.PIDNamespace: "pid", specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts"}[ns.typ]
+			share.Path = fmt.Sprintf("/proc/%d/ns/%s", st.Pid, nsName)
+		default:
+			continue // its own, as Default has it
+		}
+		opts = append(opts, oci.WithNamespace(ns.typ, share, userns.Rootless()))
+	}
+	if cfg.Namespaces.IPC == "none" {
+		opts = append(opts, oci.WithoutShm())
+	}
+	// A cgroup namespace of its own: asked for, or the default on
+	// cgroup v2, as Podman's.
+	if cfg.Namespaces.Cgroup == "private" || cfg.Namespaces.Cgroup == "" && cgroupV2() {
+		opts = append(opts, oci.WithNamespace(specs.CgroupNamespace, oci.Sharing{}, userns.Rootless()))
+	}
+	return opts, nil
+}
+
+// cgroupV2 tells whether the host has the unified cgroup hierarchy.
+func cgroupV2() bool {
+	_, err := os.Stat("/sys/fs/cgroup/cgroup.controllers")
+	return err == nil
 }
 
 // ContainerEnvPath is the file that tells programs they run in a

@@ -58,6 +58,9 @@ type Config struct {
 	// changes go when the container stops.
 	Rootfs        string `json:"rootfs,omitempty"`
 	RootfsOverlay bool   `json:"rootfs_overlay,omitempty"`
+	// Namespaces say how it gets its PID, IPC, UTS and cgroup
+	// namespaces.
+	Namespaces Namespaces `json:"namespaces,omitzero"`
 	// Security is what the container asks of its isolation beyond the
 	// defaults: capabilities, seccomp, masked paths, sysctls, rlimits.
 	Security oci.Security `json:"security,omitzero"`
@@ -116,6 +119,17 @@ type Config struct {
 	// its monitor's PID (--pidfile, --conmon-pidfile).
 	PidFile        string `json:"pid_file,omitempty"`
 	MonitorPidFile string `json:"monitor_pid_file,omitempty"`
+}
+
+// Namespaces say how a container gets each of these namespaces: ""
+// (its own, the default; for the cgroup namespace, the host's on cgroup
+// v1), private, host or container:ID; IPC also none (its own, without
+// /dev/shm) and shareable (its own).
+type Namespaces struct {
+	PID    string `json:"pid,omitempty"`
+	IPC    string `json:"ipc,omitempty"`
+	UTS    string `json:"uts,omitempty"`
+	Cgroup string `json:"cgroup,omitempty"`
 }
 
 // State is the container's changing state.

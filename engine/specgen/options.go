@@ -335,8 +335,10 @@ type RunOptions struct {
 	HostsFile string
 	// Rootfs says Image is a directory to run on, PATH[:O], not an image.
 	Rootfs bool
-	// Security are the flags that shape isolation.
-	Security SecurityOptions
+	// Security are the flags that shape isolation, Namespaces --pid,
+	// --ipc, --uts and --cgroupns.
+	Security   SecurityOptions
+	Namespaces NamespaceOptions
 	// ChrootDirs are --chrootdirs values: comma-separated directories.
 	ChrootDirs []string
 	// NoPasswd adds no /etc/passwd entry for a user the image lacks

@@ -12,6 +12,7 @@ import (
 	units "github.com/docker/go-units"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/oci"
 )
@@ -250,4 +251,36 @@ func parseDevice(v string) (oci.Device, error) {
 		return bad("not a device node of the host")
 	}
 	return d, nil
+}
+
+// NamespaceOptions are --pid, --ipc, --uts and --cgroupns.
+type NamespaceOptions struct {
+	PID, IPC, UTS, Cgroup string
+}
+
+// parseNamespaces checks the namespace flags; container:NAME stays a
+// name, which the store resolves.
+func parseNamespaces(o NamespaceOptions) (record.Namespaces, error) {
+	check := func(flag, v string, allowed ...string) error {
+		if v == "" || v != "container:" && slices.Contains(allowed, v) {
+			return nil
+		}
+		if name, ok := strings.CutPrefix(v, "container:"); ok && slices.Contains(allowed, "container:") && name != "" {
+			return nil
+		}
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s %q: use %s", flag, v, strings.Join(allowed, ", ")+map[bool]string{true: "NAME", false: ""}[slices.Contains(allowed, "container:")]))
+	}
+	if err := check("--pid", o.PID, "private", "host", "container:"); err != nil {
+		return record.Namespaces{}, err
+	}
+	if err := check("--ipc", o.IPC, "private", "host", "none", "shareable", "container:"); err != nil {
+		return record.Namespaces{}, err
+	}
+	if err := check("--uts", o.UTS, "private", "host", "container:"); err != nil {
+		return record.Namespaces{}, err
+	}
+	if err := check("--cgroupns", o.Cgroup, "private", "host"); err != nil {
+		return record.Namespaces{}, err
+	}
+	return record.Namespaces{PID: o.PID, IPC: o.IPC, UTS: o.UTS, Cgroup: o.Cgroup}, nil
 }

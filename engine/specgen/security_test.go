@@ -63,3 +63,25 @@ func TestParseSecurity(t *testing.T) {
 		}
 	}
 }
+
+func TestParseNamespaces(t *testing.T) {
+	for _, tc := range []struct {
+		o   NamespaceOptions
+		err bool
+	}{
+		{o: NamespaceOptions{}},
+		{o: NamespaceOptions{PID: "host", IPC: "shareable", UTS: "container:web", Cgroup: "private"}},
+		{o: NamespaceOptions{IPC: "none"}},
+		{o: NamespaceOptions{PID: "none"}, err: true},
+		{o: NamespaceOptions{UTS: "container:"}, err: true},
+		{o: NamespaceOptions{Cgroup: "container:web"}, err: true},
+	} {
+		got, err := parseNamespaces(tc.o)
+		if (err != nil) != tc.err {
+			t.Errorf("%+v: error %v", tc.o, err)
+		}
+		if err == nil && (got.PID != tc.o.PID || got.IPC != tc.o.IPC || got.UTS != tc.o.UTS || got.Cgroup != tc.o.Cgroup) {
+			t.Errorf("%+v: %+v", tc.o, got)
+		}
+	}
+}

@@ -72,8 +72,11 @@ type Spec struct {
 	NoHosts    bool
 	NoHostname bool
 	HostsFile  string
-	// Security is what the container asks of its isolation.
-	Security oci.Security
+	// Security is what the container asks of its isolation; Namespaces
+	// how it gets its PID, IPC, UTS and cgroup namespaces (container:
+	// names a container, by name or ID).
+	Security   oci.Security
+	Namespaces record.Namespaces
 	// ChrootDirs receive the files scow manages as the root does.
 	ChrootDirs []string
 	// NoPasswd, PasswdEntry, GroupEntry and HostUsers shape the
@@ -222,6 +225,9 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
 	if s.Security, err = parseSecurity(o.Security, s.Network); err != nil {
+		return nil, err
+	}
+	if s.Namespaces, err = parseNamespaces(o.Namespaces); err != nil {
 		return nil, err
 	}
 	for _, p := range o.Publish {
