@@ -44,8 +44,11 @@ type Security struct {
 	Ulimits         []specs.POSIXRlimit `json:"ulimits,omitempty"`
 	ShmSize         int64               `json:"shm_size,omitempty"`
 	OOMScoreAdj     *int                `json:"oom_score_adj,omitempty"`
-	// Devices are the host's devices the container gets (--device).
-	Devices []Device `json:"devices,omitempty"`
+	// Devices are the host's devices the container gets (--device);
+	// GroupAdd are groups (names in its /etc/group, or GIDs) its process
+	// is in besides its user's.
+	Devices  []Device `json:"devices,omitempty"`
+	GroupAdd []string `json:"group_add,omitempty"`
 }
 
 // Caps are the capabilities Security leaves a process: Podman's defaults

@@ -14,6 +14,24 @@ type User struct {
 	Home       string
 }
 
+// AdditionalGroups resolves --group-add values (names or GIDs) against
+// the group file inside rootfs; a GID need not exist there.
+func AdditionalGroups(rootfs string, groups []string) ([]uint32, error) {
+	group, err := securejoin.SecureJoin(rootfs, "/etc/group")
+	if err != nil {
+		return nil, err
+	}
+	gids, err := user.GetAdditionalGroupsPath(groups, group)
+	if err != nil {
+		return nil, fmt.Errorf("--group-add: %w", err)
+	}
+	var out []uint32
+	for _, g := range gids {
+		out = append(out, uint32(g))
+	}
+	return out, nil
+}
+
 // ResolveUser resolves a Docker user spec (name, uid, name:group,
 // uid:gid; empty means root) against the passwd and group files inside
 // rootfs, as Docker does: a numeric uid need not exist there.

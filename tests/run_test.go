@@ -636,6 +636,12 @@ func TestSecurityFlags(t *testing.T) {
 			t.Errorf(".containerenv of an unprivileged container: %q", got)
 		}
 		s.must("rm", "-f", "-t", "0", "plain")
+		// --group-add: by GID or by the image's name.
+		if got := s.must("run", "--rm", "--user", "1234", "--group-add", "42", "--group-add", "daemon", "busybox", "id", "-G"); got != "0 1 42\n" {
+			t.Errorf("--group-add 42 --group-add daemon: %q", got)
+		}
+		wantError(t, s.scow("run", "--rm", "--group-add", "nosuchgroup", "busybox", "true"), 125, "nosuchgroup")
+		wantError(t, s.scow("run", "--rm", "--group-add", "keep-groups", "busybox", "true"), 125, "crun")
 		// inspect shows what was asked.
 		s.must("create", "--name", "sec", "--cap-add", "net_raw", "--cap-drop", "kill", "--security-opt", "no-new-privileges", "busybox", "true")
 		if got := s.must("inspect", "--format", "{{.HostConfig.CapAdd}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}} {{len .EffectiveCaps}}", "sec"); got != "[CAP_NET_RAW] [CAP_KILL] [no-new-privileges] 11\n" {

@@ -74,6 +74,7 @@ func createFlags() []cli.Flag {
 		&cli.StringFlag{Name: "ipc", Usage: "IPC namespace: private, shareable, none (no /dev/shm), host or container:NAME"},
 		&cli.StringFlag{Name: "uts", Usage: "UTS namespace (hostname): private, host or container:NAME"},
 		&cli.StringFlag{Name: "cgroupns", Usage: "cgroup namespace: private (the default on cgroup v2) or host (on v1)"},
+		&cli.StringSliceFlag{Name: "group-add", Usage: "a group (name or GID) the process is in besides its user's"},
 		&cli.BoolFlag{Name: "privileged", Usage: "every capability and host device, no seccomp, no masked or read-only kernel paths"},
 		&cli.StringSliceFlag{Name: "device", Usage: "HOST[:CONTAINER][:PERMS]: a host device in the container (PERMS some of rwm)"},
 		&cli.StringSliceFlag{Name: "cap-add", Usage: "add Linux capabilities (ALL, or names with or without CAP_)"},
@@ -183,7 +184,7 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 		Rootfs:         c.Bool("rootfs"),
 		Security: specgen.SecurityOptions{
 			CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), SecurityOpt: c.StringSlice("security-opt"),
-			Privileged: c.Bool("privileged"), Devices: c.StringSlice("device"),
+			Privileged: c.Bool("privileged"), Devices: c.StringSlice("device"), GroupAdd: c.StringSlice("group-add"),
 			Sysctl: c.StringSlice("sysctl"), Ulimit: c.StringSlice("ulimit"), ShmSize: c.String("shm-size"),
 		},
 		Namespaces: specgen.NamespaceOptions{PID: c.String("pid"), IPC: c.String("ipc"), UTS: c.String("uts"), Cgroup: c.String("cgroupns")},

@@ -352,6 +352,13 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	if err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
+	if len(cfg.Security.GroupAdd) > 0 {
+		gids, err := oci.AdditionalGroups(rootfs, cfg.Security.GroupAdd)
+		if err != nil {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
+		}
+		user.Additional = append(user.Additional, gids...)
+	}
 	var defaults []string
 	if !cfg.UnsetEnvAll {
 		for _, kv := range []string{oci.DefaultEnvPath, "HOSTNAME=" + cfg.Hostname, "container=scow", "HOME=" + user.Home} {

@@ -24,6 +24,8 @@ type SecurityOptions struct {
 	// masked paths; Devices are --device HOST[:CONTAINER][:PERMS].
 	Privileged bool
 	Devices    []string
+	// GroupAdd are --group-add values: group names or GIDs.
+	GroupAdd []string
 	// SecurityOpt are --security-opt values: seccomp=, no-new-privileges,
 	// mask=, unmask=, label= and apparmor=.
 	SecurityOpt []string
@@ -41,6 +43,15 @@ func parseSecurity(o SecurityOptions, network netns.Mode) (oci.Security, error) 
 	}
 	sec := oci.Security{Privileged: o.Privileged}
 	var err error
+	for _, g := range o.GroupAdd {
+		switch {
+		case g == "keep-groups":
+			return bad("--group-add keep-groups: only crun keeps the user's groups, and scow runs runc")
+		case g == "" || strings.ContainsAny(g, ":, "):
+			return bad("--group-add %q: give a group name or GID", g)
+		}
+		sec.GroupAdd = append(sec.GroupAdd, g)
+	}
 	for _, d := range o.Devices {
 		dev, err := parseDevice(d)
 		if err != nil {
