@@ -106,3 +106,16 @@ func hostDevices() ([]string, error) {
 	}
 	return out, nil
 }
+
+// DeviceNumbers are the major and minor numbers of the block device at
+// path.
+func DeviceNumbers(path string) (major, minor int64, err error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return 0, 0, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
+		return 0, 0, fmt.Errorf("not a block device")
+	}
+	return int64(unix.Major(uint64(st.Rdev))), int64(unix.Minor(uint64(st.Rdev))), nil
+}

@@ -701,3 +701,54 @@ func TestNamespaceFlags(t *testing.T) {
 		wantError(t, s.scow("run", "--rm", "--cgroupns", "container:owner", "busybox", "true"), 125, "--cgroupns")
 	})
 }
+
+// TestResourceLimits: as root, the limits reach the container's cgroup
+// and the kernel enforces them; rootless here (cgroup v1, nothing
+// delegated) scow warns and runs the container without them.
+func TestResourceLimits(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		if m.rootless {
+			r := s.scow("run", "--rm", "--memory", "32m", "--cpus", "0.5", "busybox", "echo", "ran")
+			if r.code != 0 || r.stdout != "ran\n" || !strings.Contains(r.stderr, "Resource limits are not supported") {
+				t.Errorf("rootless run with limits: %s", r)
+			}
+			return
+		}
+		// A memory hog as PID 1: OOM-killed, 137, and inspect says so.
+		if r := s.scow("run", "--name", "hog", "--memory", "32m", "busybox", "tail", "/dev/zero"); r.code != 137 {
+			t.Errorf("a memory hog under --memory 32m: %s", r)
+		}
+		if got := s.must("inspect", "--format", "{{.State.OOMKilled}} {{.State.ExitCode}}", "hog"); got != "true 137\n" {
+			t.Errorf("inspect of the OOM-killed container: %q", got)
+		}
+		s.must("rm", "hog")
+		// A fork bomb stops at --pids-limit.
+		if r := s.scow("run", "--rm", "--pids-limit", "20", "busybox", "sh", "-c", "for i in $(seq 40); do sleep 5 & done; wait"); r.code == 0 || !strings.Contains(r.stderr, "can't fork") {
+			t.Errorf("40 processes under --pids-limit 20: %s", r)
+		}
+		// The cgroup has what was asked, and the default pids limit.
+		id := strings.TrimSpace(s.must("run", "-d", "--cpus", "0.5", "--memory", "64m", "--memory-swap", "128m", "--cpu-shares", "512", "busybox", "sleep", "300"))
+		defer s.scow("rm", "-f", "-t", "0", id)
+		for file, want := range map[string]string{
+			"cpu/scow/scow-" + id + "/cpu.cfs_quota_us":               "50000",
+			"cpu/scow/scow-" + id + "/cpu.shares":                     "512",
+			"memory/scow/scow-" + id + "/memory.limit_in_bytes":       "67108864",
+			"memory/scow/scow-" + id + "/memory.memsw.limit_in_bytes": "134217728",
+			"pids/scow/scow-" + id + "/pids.max":                      "2048",
+		} {
+			data, err := os.ReadFile("/sys/fs/cgroup/" + file)
+			if os.IsNotExist(err) && strings.Contains(file, "memsw") {
+				continue // no swap accounting on this kernel
+			}
+			if got := strings.TrimSpace(string(data)); err != nil || got != want {
+				t.Errorf("%s: %q %v, want %s", file, got, err, want)
+			}
+		}
+		wantError(t, s.scow("run", "--rm", "--memory", "lots", "busybox", "true"), 125, "--memory")
+		wantError(t, s.scow("run", "--rm", "--memory-swap", "1g", "busybox", "true"), 125, "--memory-swap needs --memory")
+		wantError(t, s.scow("run", "--rm", "--cpus", "1", "--cpu-quota", "50000", "busybox", "true"), 125, "conflict")
+		wantError(t, s.scow("run", "--rm", "--cgroup-parent", "relative", "busybox", "true"), 125, "--cgroup-parent")
+	})
+}

@@ -70,6 +70,24 @@ func createFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach only these streams, at run or start -a: stdin, stdout, stderr (repeatable)"},
 		&cli.StringSliceFlag{Name: "requires", Usage: "containers to start before this one (repeatable, or comma-separated)"},
 		&cli.StringFlag{Name: "image-volume", Value: "bind", Usage: "what the image's VOLUMEs get: bind (an anonymous volume), tmpfs or ignore"},
+		&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit, such as 512m (root: rootless limits need a delegated cgroup)"},
+		&cli.StringFlag{Name: "memory-swap", Usage: "memory and swap together, or -1 for unlimited swap"},
+		&cli.StringFlag{Name: "memory-reservation", Usage: "memory soft limit"},
+		&cli.Int64Flag{Name: "memory-swappiness", Usage: "0 to 100"},
+		&cli.BoolFlag{Name: "oom-kill-disable", Usage: "do not OOM-kill the container's processes (cgroup v1)"},
+		&cli.Float64Flag{Name: "cpus", Usage: "CPUs the container may use, such as 0.5"},
+		&cli.Uint64Flag{Name: "cpu-shares", Aliases: []string{"c"}, Usage: "relative CPU weight (default 1024)"},
+		&cli.Uint64Flag{Name: "cpu-period", Usage: "CFS period in microseconds"},
+		&cli.Int64Flag{Name: "cpu-quota", Usage: "CFS quota in microseconds per period"},
+		&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs to run on, such as 0-2,4"},
+		&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes to use, such as 0"},
+		&cli.Int64Flag{Name: "pids-limit", Usage: "processes the container may have (default 2048; 0 or -1: no limit)"},
+		&cli.UintFlag{Name: "blkio-weight", Usage: "relative block I/O weight, 10 to 1000"},
+		&cli.StringSliceFlag{Name: "device-read-bps", Usage: "DEVICE:RATE, such as /dev/sda:10mb"},
+		&cli.StringSliceFlag{Name: "device-write-bps", Usage: "DEVICE:RATE"},
+		&cli.StringSliceFlag{Name: "device-read-iops", Usage: "DEVICE:OPERATIONS-PER-SECOND"},
+		&cli.StringSliceFlag{Name: "device-write-iops", Usage: "DEVICE:OPERATIONS-PER-SECOND"},
+		&cli.StringFlag{Name: "cgroup-parent", Usage: "the cgroup the container's own goes under (default /scow)"},
 		&cli.StringFlag{Name: "pid", Usage: "PID namespace: private, host or container:NAME"},
 		&cli.StringFlag{Name: "ipc", Usage: "IPC namespace: private, shareable, none (no /dev/shm), host or container:NAME"},
 		&cli.StringFlag{Name: "uts", Usage: "UTS namespace (hostname): private, host or container:NAME"},
@@ -187,10 +205,12 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 			Privileged: c.Bool("privileged"), Devices: c.StringSlice("device"), GroupAdd: c.StringSlice("group-add"),
 			Sysctl: c.StringSlice("sysctl"), Ulimit: c.StringSlice("ulimit"), ShmSize: c.String("shm-size"),
 		},
-		Namespaces: specgen.NamespaceOptions{PID: c.String("pid"), IPC: c.String("ipc"), UTS: c.String("uts"), Cgroup: c.String("cgroupns")},
-		CIDFile:    c.String("cidfile"),
-		Pull:       c.String("pull"),
-		Registry:   registryOptions(c),
+		Namespaces:   specgen.NamespaceOptions{PID: c.String("pid"), IPC: c.String("ipc"), UTS: c.String("uts"), Cgroup: c.String("cgroupns")},
+		Resources:    resourceOptions(c),
+		CgroupParent: c.String("cgroup-parent"),
+		CIDFile:      c.String("cidfile"),
+		Pull:         c.String("pull"),
+		Registry:     registryOptions(c),
 	}
 	o.PullProgress = progress(c)
 	if c.IsSet("entrypoint") {
@@ -261,4 +281,25 @@ func createCommand() *cli.Command {
 			return nil
 		})),
 	}
+}
+
+// resourceOptions are the limit flags of run, create and update.
+func resourceOptions(c *cli.Context) specgen.ResourceOptions {
+	o := specgen.ResourceOptions{
+		Memory: c.String("memory"), MemorySwap: c.String("memory-swap"), MemoryReservation: c.String("memory-reservation"),
+		OOMKillDisable: c.Bool("oom-kill-disable"), CPUs: c.Float64("cpus"), CPUShares: c.Uint64("cpu-shares"),
+		CPUPeriod: c.Uint64("cpu-period"), CPUQuota: c.Int64("cpu-quota"), CpusetCPUs: c.String("cpuset-cpus"), CpusetMems: c.String("cpuset-mems"),
+		BlkioWeight:   uint16(min(c.Uint("blkio-weight"), 1<<16-1)),
+		DeviceReadBps: c.StringSlice("device-read-bps"), DeviceWriteBps: c.StringSlice("device-write-bps"),
+		DeviceReadIOps: c.StringSlice("device-read-iops"), DeviceWriteIOps: c.StringSlice("device-write-iops"),
+	}
+	if c.IsSet("memory-swappiness") {
+		n := c.Int64("memory-swappiness")
+		o.MemorySwappiness = &n
+	}
+	if c.IsSet("pids-limit") {
+		n := c.Int64("pids-limit")
+		o.PidsLimit = &n
+	}
+	return o
 }

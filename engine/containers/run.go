@@ -237,7 +237,8 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		User: img.Config.Config.User, Hostname: hostname, Network: mode.String(), Networks: attachments,
 		Ports: ports, DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOptions,
 		AddHosts: s.AddHosts, NoHosts: s.NoHosts, NoHostname: s.NoHostname, HostsFile: s.HostsFile, MacAddress: s.MacAddress,
-		ChrootDirs: s.ChrootDirs, Security: s.Security, Namespaces: namespaces, Rootfs: s.Rootfs, RootfsOverlay: s.RootfsOverlay, NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
+		ChrootDirs: s.ChrootDirs, Security: s.Security, Namespaces: namespaces, Rootfs: s.Rootfs,
+		Resources: s.Resources, CgroupParent: s.CgroupParent, RootfsOverlay: s.RootfsOverlay, NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
 		Umask: s.Umask, TZ: s.TZ,
 		Volumes: mounts, ReadOnly: s.ReadOnly, ReadOnlyTmpfs: s.ReadOnlyTmpfs, Interactive: s.Interactive, Tty: s.Tty, Init: s.Init, Remove: s.Remove,
 		Labels: specgen.MergeLabels(img.Config.Config.Labels, s.Labels), RestartPolicy: s.Restart,
@@ -458,6 +459,9 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 		return nil, err
 	}
 	opts = append(opts, nsOpts...)
+	if p := e.CgroupPath(cfg); p != "" {
+		opts = append(opts, oci.WithResources(p, cfg.Resources))
+	}
 	opts = append(opts, oci.WithDevices(cfg.Security.Devices, cfg.Security.Privileged, userns.Rootless()), oci.WithSecurity(cfg.Security))
 	spec, err := oci.New(opts...)
 	if err != nil {

@@ -531,6 +531,8 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	// Output is complete once every process of the container is gone.
 	relays.Wait()
 
+	// Read while the cgroup is there: the runtime removes it.
+	oomKilled := oci.OOMKilled(m.b.CgroupPath(cfg))
 	// Release before recording: a monitor killed in between leaves a
 	// "running" record that readers reconcile, never a leaked mount.
 	rt.Delete(ctx, cfg.ID, true)
@@ -552,7 +554,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 			// The exit and the restart decision are one record, so no
 			// reader sees "exited" of a container about to restart. The
 			// monitor stays recorded: a restarting record needs it alive.
-			st.Status, st.ExitCode, st.FinishedAt = record.StatusExited, code, time.Now().UTC()
+			st.Status, st.ExitCode, st.FinishedAt, st.OOMKilled = record.StatusExited, code, time.Now().UTC(), oomKilled
 			st.Pid, st.PidStart, st.RuntimeState, st.Ports = 0, 0, false, nil
 			if delay, ok := restartDelay(cfg.RestartPolicy, st, code); ok {
 				st.Status, st.RestartCount, again = record.StatusRestarting, st.RestartCount+1, delay

@@ -61,6 +61,10 @@ type Config struct {
 	// Namespaces say how it gets its PID, IPC, UTS and cgroup
 	// namespaces.
 	Namespaces Namespaces `json:"namespaces,omitzero"`
+	// Resources are its cgroup limits; CgroupParent the cgroup its own
+	// goes under ("": /scow).
+	Resources    *specs.LinuxResources `json:"resources,omitempty"`
+	CgroupParent string                `json:"cgroup_parent,omitempty"`
 	// Security is what the container asks of its isolation beyond the
 	// defaults: capabilities, seccomp, masked paths, sysctls, rlimits.
 	Security oci.Security `json:"security,omitzero"`

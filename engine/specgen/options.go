@@ -339,6 +339,10 @@ type RunOptions struct {
 	// --ipc, --uts and --cgroupns.
 	Security   SecurityOptions
 	Namespaces NamespaceOptions
+	// Resources are the limits; CgroupParent is where the container's
+	// cgroup goes (default /scow).
+	Resources    ResourceOptions
+	CgroupParent string
 	// ChrootDirs are --chrootdirs values: comma-separated directories.
 	ChrootDirs []string
 	// NoPasswd adds no /etc/passwd entry for a user the image lacks

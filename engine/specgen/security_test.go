@@ -85,3 +85,41 @@ func TestParseNamespaces(t *testing.T) {
 		}
 	}
 }
+
+func TestParseResources(t *testing.T) {
+	i64 := func(n int64) *int64 { return &n }
+	for _, tc := range []struct {
+		name  string
+		o     ResourceOptions
+		check func(*specs.LinuxResources) bool
+		err   string
+	}{
+		{"nothing", ResourceOptions{}, func(r *specs.LinuxResources) bool { return r == nil }, ""},
+		{"memory", ResourceOptions{Memory: "64m", MemorySwap: "-1", MemoryReservation: "32m"}, func(r *specs.LinuxResources) bool {
+			return *r.Memory.Limit == 64<<20 && *r.Memory.Swap == -1 && *r.Memory.Reservation == 32<<20
+		}, ""},
+		{"cpus", ResourceOptions{CPUs: 1.5, CPUShares: 512, CpusetCPUs: "0-1"}, func(r *specs.LinuxResources) bool {
+			return *r.CPU.Period == 100000 && *r.CPU.Quota == 150000 && *r.CPU.Shares == 512 && r.CPU.Cpus == "0-1"
+		}, ""},
+		{"pids", ResourceOptions{PidsLimit: i64(0)}, func(r *specs.LinuxResources) bool { return *r.Pids.Limit == -1 }, ""},
+		{"blkio", ResourceOptions{BlkioWeight: 500}, func(r *specs.LinuxResources) bool { return *r.BlockIO.Weight == 500 }, ""},
+		{"swap without memory", ResourceOptions{MemorySwap: "1g"}, nil, "needs --memory"},
+		{"swap below memory", ResourceOptions{Memory: "1g", MemorySwap: "512m"}, nil, "less than"},
+		{"too little memory", ResourceOptions{Memory: "1m"}, nil, "6 MiB"},
+		{"cpus and a quota", ResourceOptions{CPUs: 1, CPUQuota: 50000}, nil, "conflict"},
+		{"a bad cpuset", ResourceOptions{CpusetCPUs: "all"}, nil, "--cpuset-cpus"},
+		{"a bad swappiness", ResourceOptions{MemorySwappiness: i64(101)}, nil, "swappiness"},
+		{"a throttle of no device", ResourceOptions{DeviceReadBps: []string{"sda:1mb"}}, nil, "DEVICE:RATE"},
+	} {
+		r, err := ParseResources(tc.o)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !tc.check(r) {
+			t.Errorf("%s: %+v, %v", tc.name, r, err)
+		}
+	}
+}

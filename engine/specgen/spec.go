@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/engine/record"
@@ -77,6 +78,10 @@ type Spec struct {
 	// names a container, by name or ID).
 	Security   oci.Security
 	Namespaces record.Namespaces
+	// Resources are its cgroup limits (nil: none asked), CgroupParent
+	// the cgroup its own goes under.
+	Resources    *specs.LinuxResources
+	CgroupParent string
 	// ChrootDirs receive the files scow manages as the root does.
 	ChrootDirs []string
 	// NoPasswd, PasswdEntry, GroupEntry and HostUsers shape the
@@ -230,6 +235,13 @@ func NewSpec(o RunOptions) (*Spec, error) {
 	if s.Namespaces, err = parseNamespaces(o.Namespaces); err != nil {
 		return nil, err
 	}
+	if s.Resources, err = ParseResources(o.Resources); err != nil {
+		return nil, err
+	}
+	s.CgroupParent = o.CgroupParent
+	if s.CgroupParent != "" && !path.IsAbs(s.CgroupParent) {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--cgroup-parent %q: give an absolute cgroup path such as /apps", s.CgroupParent))
+	}
 	for _, p := range o.Publish {
 		m, err := netns.ParsePublish(p)
 		if err != nil {
@@ -346,6 +358,12 @@ func (s *Spec) Check() error {
 		if _, err := stdnet.ParseMAC(s.MacAddress); err != nil || (mode.Kind != netns.ModeSlirp && mode.Kind != netns.ModePasta && mode.Kind != netns.ModeBridge) {
 			return bad("--mac-address %q: give a MAC address, with --network slirp4netns, pasta or a named network", s.MacAddress)
 		}
+	}
+	if s.Resources != nil && userns.Rootless() {
+		// As Podman's: a user without a cgroup of its own runs the
+		// container, without the limits.
+		logrus.Warn("Resource limits are not supported and ignored on rootless systems without a delegated cgroup: the limits are dropped")
+		s.Resources = nil
 	}
 	if s.Rootfs != "" && s.IDMapping.Auto {
 		return bad("--userns=auto picks IDs for a layer in storage, which a --rootfs directory lacks: give --uidmap")

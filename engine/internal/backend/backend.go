@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"path"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
@@ -317,4 +318,14 @@ func StorageErr(err error) error {
 		return errdefs.WithClass(errdefs.ErrInUse, err)
 	}
 	return err
+}
+
+// CgroupPath is the cgroup of container cfg, under its --cgroup-parent:
+// root's containers have one of their own; "" for a rootless one, which
+// stays in the runtime's.
+func (b *Backend) CgroupPath(cfg *record.Config) string {
+	if userns.Rootless() {
+		return ""
+	}
+	return path.Join(cmp.Or(cfg.CgroupParent, "/scow"), "scow-"+cfg.ID)
 }

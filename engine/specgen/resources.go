@@ -1,0 +1,195 @@
+package specgen
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	units "github.com/docker/go-units"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/oci"
+)
+
+// ResourceOptions are the flags of run, create and update that limit
+// what a container may use.
+type ResourceOptions struct {
+	Memory, MemorySwap, MemoryReservation string
+	MemorySwappiness                      *int64
+	OOMKillDisable                        bool
+	CPUs                                  float64
+	CPUShares                             uint64
+	CPUPeriod                             uint64
+	CPUQuota                              int64
+	CpusetCPUs, CpusetMems                string
+	// PidsLimit is --pids-limit, nil when not given.
+	PidsLimit   *int64
+	BlkioWeight uint16
+	// DeviceReadBps and the like are DEVICE:RATE values.
+	DeviceReadBps, DeviceWriteBps, DeviceReadIOps, DeviceWriteIOps []string
+}
+
+// ParseResources turns the limit flags into the runtime's resources;
+// nil when none is given.
+func ParseResources(o ResourceOptions) (*specs.LinuxResources, error) {
+	bad := func(format string, a ...any) (*specs.LinuxResources, error) {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
+	}
+	r := &specs.LinuxResources{}
+	mem := &specs.LinuxMemory{}
+	size := func(flag, v string, allowUnlimited bool) (*int64, error) {
+		if v == "" {
+			return nil, nil
+		}
+		if allowUnlimited && v == "-1" {
+			n := int64(-1)
+			return &n, nil
+		}
+		n, err := units.RAMInBytes(v)
+		if err != nil || n <= 0 {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s %q: want a size such as 512m", flag, v))
+		}
+		return &n, nil
+	}
+	var err error
+	if mem.Limit, err = size("--memory", o.Memory, false); err != nil {
+		return nil, err
+	}
+	if mem.Swap, err = size("--memory-swap", o.MemorySwap, true); err != nil {
+		return nil, err
+	}
+	if mem.Reservation, err = size("--memory-reservation", o.MemoryReservation, false); err != nil {
+		return nil, err
+	}
+	switch {
+	case mem.Swap != nil && mem.Limit == nil:
+		return bad("--memory-swap needs --memory: it limits memory and swap together")
+	case mem.Swap != nil && *mem.Swap != -1 && *mem.Swap < *mem.Limit:
+		return bad("--memory-swap %s is less than --memory %s: it counts memory and swap together", o.MemorySwap, o.Memory)
+	case mem.Limit != nil && *mem.Limit < 6<<20:
+		return bad("--memory %s: a container needs 6 MiB at least", o.Memory)
+	}
+	if s := o.MemorySwappiness; s != nil {
+		if *s < 0 || *s > 100 {
+			return bad("--memory-swappiness %d: want 0 to 100", *s)
+		}
+		v := uint64(*s)
+		mem.Swappiness = &v
+	}
+	if o.OOMKillDisable {
+		t := true
+		mem.DisableOOMKiller = &t
+	}
+	if *mem != (specs.LinuxMemory{}) {
+		r.Memory = mem
+	}
+	cpu := &specs.LinuxCPU{Cpus: o.CpusetCPUs, Mems: o.CpusetMems}
+	if o.CPUs != 0 {
+		if o.CPUPeriod != 0 || o.CPUQuota != 0 {
+			return bad("--cpus and --cpu-period/--cpu-quota conflict: give one")
+		}
+		if o.CPUs < 0 || o.CPUs > 1024 {
+			return bad("--cpus %g: want a number of CPUs such as 0.5", o.CPUs)
+		}
+		period, quota := uint64(100000), int64(math.Round(o.CPUs*100000))
+		cpu.Period, cpu.Quota = &period, &quota
+	}
+	if o.CPUPeriod != 0 {
+		if o.CPUPeriod < 1000 || o.CPUPeriod > 1000000 {
+			return bad("--cpu-period %d: want 1000 to 1000000 microseconds", o.CPUPeriod)
+		}
+		cpu.Period = &o.CPUPeriod
+	}
+	if o.CPUQuota != 0 {
+		if o.CPUQuota < 1000 && o.CPUQuota != -1 {
+			return bad("--cpu-quota %d: want 1000 microseconds at least, or -1", o.CPUQuota)
+		}
+		cpu.Quota = &o.CPUQuota
+	}
+	if o.CPUShares != 0 {
+		if o.CPUShares < 2 || o.CPUShares > 262144 {
+			return bad("--cpu-shares %d: want 2 to 262144", o.CPUShares)
+		}
+		cpu.Shares = &o.CPUShares
+	}
+	for flag, set := range map[string]string{"--cpuset-cpus": o.CpusetCPUs, "--cpuset-mems": o.CpusetMems} {
+		if set != "" && strings.Trim(set, "0123456789,-") != "" {
+			return bad("%s %q: want a list such as 0-2,4", flag, set)
+		}
+	}
+	if cpu.Period != nil || cpu.Quota != nil || cpu.Shares != nil || cpu.Cpus != "" || cpu.Mems != "" {
+		r.CPU = cpu
+	}
+	if o.PidsLimit != nil {
+		// 0 and -1 mean no limit, as Podman's.
+		limit := *o.PidsLimit
+		if limit <= 0 {
+			limit = -1
+		}
+		r.Pids = &specs.LinuxPids{Limit: &limit}
+	}
+	io := &specs.LinuxBlockIO{}
+	if o.BlkioWeight != 0 {
+		if o.BlkioWeight < 10 || o.BlkioWeight > 1000 {
+			return bad("--blkio-weight %d: want 10 to 1000", o.BlkioWeight)
+		}
+		io.Weight = &o.BlkioWeight
+	}
+	for _, t := range []struct {
+		flag   string
+		values []string
+		dst    *[]specs.LinuxThrottleDevice
+		bytes  bool
+	}{
+		{"--device-read-bps", o.DeviceReadBps, &io.ThrottleReadBpsDevice, true},
+		{"--device-write-bps", o.DeviceWriteBps, &io.ThrottleWriteBpsDevice, true},
+		{"--device-read-iops", o.DeviceReadIOps, &io.ThrottleReadIOPSDevice, false},
+		{"--device-write-iops", o.DeviceWriteIOps, &io.ThrottleWriteIOPSDevice, false},
+	} {
+		for _, v := range t.values {
+			d, err := throttle(t.flag, v, t.bytes)
+			if err != nil {
+				return nil, err
+			}
+			*t.dst = append(*t.dst, d)
+		}
+	}
+	if io.Weight != nil || len(io.ThrottleReadBpsDevice)+len(io.ThrottleWriteBpsDevice)+len(io.ThrottleReadIOPSDevice)+len(io.ThrottleWriteIOPSDevice) > 0 {
+		r.BlockIO = io
+	}
+	if r.Memory == nil && r.CPU == nil && r.Pids == nil && r.BlockIO == nil {
+		return nil, nil
+	}
+	return r, nil
+}
+
+// throttle reads DEVICE:RATE of --device-read-bps and the like: a rate
+// in bytes (with a unit) or operations per second.
+func throttle(flag, v string, bytes bool) (specs.LinuxThrottleDevice, error) {
+	bad := errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s %q: want DEVICE:RATE, such as /dev/sda:10mb", flag, v))
+	dev, rate, ok := strings.Cut(v, ":")
+	if !ok || !strings.HasPrefix(dev, "/dev/") {
+		return specs.LinuxThrottleDevice{}, bad
+	}
+	var n uint64
+	if bytes {
+		b, err := units.RAMInBytes(rate)
+		if err != nil || b <= 0 {
+			return specs.LinuxThrottleDevice{}, bad
+		}
+		n = uint64(b)
+	} else {
+		var err error
+		if n, err = strconv.ParseUint(rate, 10, 64); err != nil || n == 0 {
+			return specs.LinuxThrottleDevice{}, bad
+		}
+	}
+	major, minor, err := oci.DeviceNumbers(dev)
+	if err != nil {
+		return specs.LinuxThrottleDevice{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s %s: %w", flag, dev, err))
+	}
+	d := specs.LinuxThrottleDevice{Rate: n}
+	d.Major, d.Minor = major, minor
+	return d, nil
+}
