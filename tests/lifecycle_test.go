@@ -679,3 +679,58 @@ func TestMonitorFailures(t *testing.T) {
 		}
 	})
 }
+
+// TestPauseUnpause: a paused container's processes stand still and its
+// status says so; unpause lets them go on. Rootless here (cgroup v1,
+// nothing delegated) there is no freezer, and pause says so.
+func TestPauseUnpause(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		out := m.userDir(t)
+		s.must("run", "-d", "--name", "counter", "-v", out+":/out", "busybox", "sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /out/n; sleep 0.05; done")
+		defer s.scow("rm", "-f", "-t", "0", "counter")
+		count := func() int {
+			data, _ := os.ReadFile(filepath.Join(out, "n"))
+			n, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+			return n
+		}
+		if !waitFor(10*time.Second, func() bool { return count() > 2 }) {
+			t.Fatal("the counter never counted")
+		}
+		if m.rootless {
+			wantError(t, s.scow("pause", "counter"), 125, "freezer")
+			if got := s.must("inspect", "--format", "{{.State.Status}}", "counter"); got != "running\n" {
+				t.Errorf("after a failed pause: %q", got)
+			}
+			return
+		}
+		s.must("pause", "counter")
+		time.Sleep(200 * time.Millisecond)
+		frozen := count()
+		time.Sleep(500 * time.Millisecond)
+		if n := count(); n != frozen {
+			t.Errorf("a paused container counted on: %d then %d", frozen, n)
+		}
+		if got := s.must("inspect", "--format", "{{.State.Status}} {{.State.Paused}} {{.State.Running}}", "counter"); got != "paused true true\n" {
+			t.Errorf("inspect of a paused container: %q", got)
+		}
+		if got := s.must("ps", "--filter", "status=paused", "--format", "{{.Names}} {{.Status}}"); !strings.HasPrefix(got, "counter Up ") || !strings.HasSuffix(got, "(Paused)\n") {
+			t.Errorf("ps of a paused container: %q", got)
+		}
+		wantError(t, s.scow("exec", "counter", "true"), 125, "paused")
+		wantError(t, s.scow("pause", "counter"), 125, "paused already")
+		s.must("unpause", "counter")
+		if !waitFor(5*time.Second, func() bool { return count() > frozen+2 }) {
+			t.Error("an unpaused container does not count on")
+		}
+		wantError(t, s.scow("unpause", "counter"), 125, "not paused")
+		// A paused container stops, and all that are running pause.
+		s.must("pause", "--all")
+		s.must("stop", "-t", "1", "counter")
+		if got := s.must("inspect", "--format", "{{.State.Status}} {{.State.Paused}}", "counter"); got != "exited false\n" {
+			t.Errorf("stop of a paused container: %q", got)
+		}
+		wantError(t, s.scow("pause", "counter"), 125, "not running")
+	})
+}

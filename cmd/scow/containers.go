@@ -256,7 +256,7 @@ func ps(c *cli.Context, e *engine.Engine) error {
 		row := psRow{
 			ID: id, Image: ctr.Config.Image, Command: cmd, Created: created, RunningFor: created,
 			CreatedAt: ctr.Config.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"),
-			Status:    statusText(ctr, now), State: ctr.State.Status, Names: ctr.Config.Name,
+			Status:    statusText(ctr, now), State: ctr.State.Shown(), Names: ctr.Config.Name,
 			Labels: ctr.Config.Labels, ExitCode: ctr.State.ExitCode, Pid: ctr.State.Pid,
 			Ports: containers.FormatPorts(ctr.State.Ports), Size: size,
 		}
@@ -364,6 +364,30 @@ func stopCommand() *cli.Command {
 			timeout := timeoutFlag(c)
 			return eachContainer(c, e, selection(c, false), func(ref string) (string, error) {
 				return ref, e.Containers().Stop(c.Context, ref, timeout)
+			})
+		}),
+	}
+}
+
+// pauseCommand is pause, or unpause with pause false.
+func pauseCommand(pause bool) *cli.Command {
+	name, usage := "pause", "freeze the processes of running containers"
+	if !pause {
+		name, usage = "unpause", "thaw paused containers"
+	}
+	return &cli.Command{
+		Name:      name,
+		Usage:     usage,
+		ArgsUsage: "CONTAINER [CONTAINER...]",
+		Flags:     []cli.Flag{allFlag("a"), latestFlag(), cidfileFlag(), filterFlag("f")},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			do := e.Containers().Pause
+			if !pause {
+				do = e.Containers().Unpause
+			}
+			// --all takes the running containers only.
+			return eachContainer(c, e, selection(c, true), func(ref string) (string, error) {
+				return ref, do(c.Context, ref)
 			})
 		}),
 	}
@@ -619,8 +643,8 @@ func containerCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "container",
 		Usage: "manage containers",
-		Description: "Podman's container subcommands scow has not: pause, unpause, stats and update (they come with resource\n" +
-			"limits), checkpoint and restore (CRIU), clone, init, runlabel, and cleanup (conmon's, which scow's monitor does).",
+		Description: "Podman's container subcommands scow has not: stats and update (they come with resource limits),\n" +
+			"checkpoint and restore (CRIU), clone, init, runlabel, and cleanup (conmon's, which scow's monitor does).",
 		Subcommands: []*cli.Command{
 			existsCommand("container", func(c *cli.Context, e *engine.Engine, ref string) error {
 				ok, err := e.Containers().Exists(ref, c.Bool("external"))
@@ -653,6 +677,8 @@ func containerCommand() *cli.Command {
 			renamed(startCommand(), "start"),
 			renamed(stopCommand(), "stop"),
 			renamed(killCommand(), "kill"),
+			pauseCommand(true),
+			pauseCommand(false),
 			renamed(restartCommand(), "restart"),
 			renamed(rmCommand(), "rm"),
 			renamed(waitCommand(), "wait"),
@@ -705,6 +731,8 @@ func statusText(c containers.Container, now time.Time) string {
 	switch {
 	case c.Err != nil:
 		return "Error: " + c.Err.Error()
+	case st.Shown() == record.StatusPaused:
+		return "Up " + units.HumanDuration(now.Sub(st.StartedAt)) + " (Paused)"
 	case st.Status == record.StatusRunning:
 		return "Up " + units.HumanDuration(now.Sub(st.StartedAt))
 	case st.Status == record.StatusRestarting:

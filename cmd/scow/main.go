@@ -143,6 +143,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			logsCommand(),
 			stopCommand(),
 			killCommand(),
+			pauseCommand(true),
+			pauseCommand(false),
 			restartCommand(),
 			rmCommand(),
 			waitCommand(),

@@ -36,9 +36,12 @@ func (e *Service) Exec(ctx context.Context, ref string, o ExecOptions, s attach.
 	if len(o.Args) == 0 {
 		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("exec: no command given"))
 	}
-	id, _, err := e.running(ctx, ref)
+	id, st, err := e.running(ctx, ref)
 	if err != nil {
 		return err
+	}
+	if st.Paused {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is paused: unpause it first", ref))
 	}
 	data, err := os.ReadFile(filepath.Join(e.Rec.Dir(id), "bundle", "config.json"))
 	if err != nil {

@@ -229,7 +229,7 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 		Mounts: []InspectMount{}, NetworkSettings: e.networkSettings(cfg, st),
 		EffectiveCaps: cfg.Security.Caps(), BoundingCaps: cfg.Security.Caps(),
 		State: InspectState{
-			Status: st.Status, Running: st.Status == record.StatusRunning, Restarting: st.Status == record.StatusRestarting,
+			Status: st.Shown(), Running: st.Status == record.StatusRunning, Paused: st.Shown() == record.StatusPaused, Restarting: st.Status == record.StatusRestarting,
 			OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error,
 			StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
 		},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/scow-project/scow/engine/attach"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/engine/monitor"
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/engine/specgen"
@@ -88,7 +89,7 @@ func (e *Service) reconcile(ctx context.Context, id string, st *record.State) bo
 		e.SettleRootfs(id)
 	}
 	netns.Release(e.Bridges(), id)
-	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart, st.RuntimeState, st.Ports = 0, 0, 0, 0, false, nil
+	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart, st.RuntimeState, st.Ports, st.Paused = 0, 0, 0, 0, false, nil, false
 	said := monitor.LastError(e.Rec.MonitorLog(id))
 	if wasRunning {
 		st.Status, st.ExitCode, st.FinishedAt = record.StatusExited, -1, time.Now().UTC()
@@ -234,11 +235,84 @@ func (e *Service) running(ctx context.Context, ref string) (string, *record.Stat
 	return id, st, nil
 }
 
+// Pause freezes the processes of running container ref (the freezer
+// cgroup, through the runtime).
+func (e *Service) Pause(ctx context.Context, ref string) error {
+	return e.setPaused(ctx, ref, true)
+}
+
+// Unpause thaws a container Pause froze.
+func (e *Service) Unpause(ctx context.Context, ref string) error {
+	return e.setPaused(ctx, ref, false)
+}
+
+func (e *Service) setPaused(ctx context.Context, ref string, pause bool) error {
+	cfg, unlock, err := e.lockedConfig(ref)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := e.Rec.LoadState(cfg.ID)
+	if err != nil {
+		return err
+	}
+	e.reconcile(ctx, cfg.ID, st)
+	switch {
+	case st.Status != record.StatusRunning:
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is not running: start it first", ref))
+	case st.Paused == pause && pause:
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is paused already", ref))
+	case st.Paused == pause:
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is not paused", ref))
+	}
+	rt, err := e.Runtime()
+	if err != nil {
+		return err
+	}
+	if pause {
+		err = rt.Pause(ctx, cfg.ID)
+	} else {
+		err = rt.Resume(ctx, cfg.ID)
+	}
+	if err != nil && userns.Rootless() {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("pause %s: a rootless container has no freezer here (no cgroup delegated to the user): %w", ref, err))
+	}
+	if err != nil {
+		return err
+	}
+	st.Paused = pause
+	if err := e.Rec.SaveState(cfg.ID, st); err != nil {
+		return err
+	}
+	e.Rec.Event(cfg, map[bool]string{true: "pause", false: "unpause"}[pause], nil)
+	return nil
+}
+
+// thaw unpauses container id, whose state st its caller holds locked, so
+// that signals reach it; a failure leaves it to a forced kill.
+func (e *Service) thaw(ctx context.Context, id string, st *record.State) {
+	if !st.Paused {
+		return
+	}
+	if rt, err := e.Runtime(); err == nil && rt.Resume(ctx, id) == nil {
+		st.Paused = false
+		e.Rec.SaveState(id, st)
+	}
+}
+
 // Kill sends sig to a running container.
 func (e *Service) Kill(ctx context.Context, ref string, sig unix.Signal) error {
 	id, st, err := e.running(ctx, ref)
 	if err != nil {
 		return err
+	}
+	if st.Paused {
+		if unlock, err := e.Rec.Lock(id); err == nil {
+			if st, err := e.Rec.LoadState(id); err == nil {
+				e.thaw(ctx, id, st)
+			}
+			unlock()
+		}
 	}
 	if err := signalPid(st.Pid, st.PidStart, sig); err != nil {
 		return fmt.Errorf("signal container %s: %w", ref, err)
@@ -265,6 +339,7 @@ func (e *Service) Stop(ctx context.Context, ref string, timeout *int) error {
 		unlock()
 		return err
 	}
+	e.thaw(ctx, id, st) // a frozen process hears no signal
 	if e.reconcile(ctx, id, st) || st.Status == record.StatusRunning || st.Status == record.StatusRestarting {
 		st.StoppedByUser = true
 		if err := e.Rec.SaveState(id, st); err != nil {

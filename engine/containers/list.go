@@ -180,7 +180,7 @@ func parseFilters(filters []string, now time.Time, lookup func(ref string) (*rec
 			continue
 		case "status":
 			p = func(c Container) bool {
-				return c.State.Status == v || v == "stopped" && c.State.Status == record.StatusExited
+				return c.State.Shown() == v || v == "stopped" && c.State.Status == record.StatusExited
 			}
 		case "exited":
 			n, err := strconv.Atoi(v)

@@ -555,7 +555,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 			// reader sees "exited" of a container about to restart. The
 			// monitor stays recorded: a restarting record needs it alive.
 			st.Status, st.ExitCode, st.FinishedAt, st.OOMKilled = record.StatusExited, code, time.Now().UTC(), oomKilled
-			st.Pid, st.PidStart, st.RuntimeState, st.Ports = 0, 0, false, nil
+			st.Pid, st.PidStart, st.RuntimeState, st.Ports, st.Paused = 0, 0, false, nil, false
 			if delay, ok := restartDelay(cfg.RestartPolicy, st, code); ok {
 				st.Status, st.RestartCount, again = record.StatusRestarting, st.RestartCount+1, delay
 			}

@@ -125,6 +125,19 @@ type Config struct {
 	MonitorPidFile string `json:"monitor_pid_file,omitempty"`
 }
 
+// StatusPaused is what a running container whose processes are frozen
+// shows as its status.
+const StatusPaused = "paused"
+
+// Shown is the status ps and inspect show: paused for a running
+// container that is.
+func (st *State) Shown() string {
+	if st.Paused && st.Status == StatusRunning {
+		return StatusPaused
+	}
+	return st.Status
+}
+
 // Namespaces say how a container gets each of these namespaces: ""
 // (its own, the default; for the cgroup namespace, the host's on cgroup
 // v1), private, host or container:ID; IPC also none (its own, without
@@ -153,7 +166,9 @@ type State struct {
 	FinishedAt   time.Time `json:"finished_at,omitzero"`
 	ExitCode     int       `json:"exit_code"`
 	OOMKilled    bool      `json:"oom_killed,omitempty"`
-	RestartCount int       `json:"restart_count,omitempty"`
+	// Paused: the running container's processes are frozen.
+	Paused       bool `json:"paused,omitempty"`
+	RestartCount int  `json:"restart_count,omitempty"`
 	// RuntimeState says the OCI runtime may hold state for the container
 	// (set before the runtime is asked to run it, cleared once that state
 	// is deleted), so whoever finds its monitor dead must delete it.
