@@ -249,3 +249,14 @@ func (r *Runtime) Pause(ctx context.Context, id string) error {
 func (r *Runtime) Resume(ctx context.Context, id string) error {
 	return r.run(ctx, r.command(ctx, "resume", id))
 }
+
+// Update sets the cgroup limits of running container id to r.
+func (r *Runtime) Update(ctx context.Context, id string, res *specs.LinuxResources) error {
+	data, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	cmd := r.command(ctx, "update", "--resources", "-", id)
+	cmd.Stdin = bytes.NewReader(data)
+	return r.run(ctx, cmd)
+}

@@ -752,3 +752,38 @@ func TestResourceLimits(t *testing.T) {
 		wantError(t, s.scow("run", "--rm", "--cgroup-parent", "relative", "busybox", "true"), 125, "--cgroup-parent")
 	})
 }
+
+// TestUpdate: update changes a running container's cgroup at once and
+// its record, so that a restart keeps the new limits.
+func TestUpdate(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "-d", "--name", "up", "--memory", "64m", "--pids-limit", "100", "busybox", "sleep", "300")
+		defer s.scow("rm", "-f", "-t", "0", "up")
+		if m.rootless {
+			wantError(t, s.scow("update", "--memory", "128m", "up"), 125, "rootless")
+			return
+		}
+		id := strings.TrimSpace(s.must("inspect", "--format", "{{.Id}}", "up"))
+		limit := func() string {
+			data, _ := os.ReadFile("/sys/fs/cgroup/memory/scow/scow-" + id + "/memory.limit_in_bytes")
+			return strings.TrimSpace(string(data))
+		}
+		s.must("update", "--memory", "128m", "--cpus", "1.5", "up")
+		if got := limit(); got != "134217728" {
+			t.Errorf("memory limit after update: %s", got)
+		}
+		want := "134217728 150000 100\n"
+		if got := s.must("inspect", "--format", "{{.HostConfig.Memory}} {{.HostConfig.CpuQuota}} {{.HostConfig.PidsLimit}}", "up"); got != want {
+			t.Errorf("inspect after update: %q, want %q", got, want)
+		}
+		s.must("restart", "-t", "0", "up")
+		if got := limit(); got != "134217728" {
+			t.Errorf("memory limit after a restart: %s", got)
+		}
+		wantError(t, s.scow("update", "up"), 125, "give a limit")
+		wantError(t, s.scow("update", "--memory", "lots", "up"), 125, "--memory")
+		wantError(t, s.scow("update", "--memory", "1g", "nosuch"), 125, "nosuch")
+	})
+}

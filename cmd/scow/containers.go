@@ -679,6 +679,7 @@ func containerCommand() *cli.Command {
 			renamed(killCommand(), "kill"),
 			pauseCommand(true),
 			pauseCommand(false),
+			updateCommand(),
 			renamed(restartCommand(), "restart"),
 			renamed(rmCommand(), "rm"),
 			renamed(waitCommand(), "wait"),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strings"
 	"text/tabwriter"
@@ -134,6 +135,31 @@ func jsonShaped(rows []any) ([]any, error) {
 		return nil, err
 	}
 	var out []any
-	err = json.Unmarshal(data, &out)
-	return out, err
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i] = wholeNumbers(out[i])
+	}
+	return out, nil
+}
+
+// wholeNumbers turns the whole numbers JSON decoding made float64 into
+// int64, which templates print as numbers (134217728, not 1.34217728e+08).
+func wholeNumbers(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<63 {
+			return int64(x)
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = wholeNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = wholeNumbers(e)
+		}
+	}
+	return v
 }

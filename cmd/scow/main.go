@@ -145,6 +145,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			killCommand(),
 			pauseCommand(true),
 			pauseCommand(false),
+			updateCommand(),
 			restartCommand(),
 			rmCommand(),
 			waitCommand(),

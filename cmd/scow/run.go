@@ -10,7 +10,7 @@ import (
 
 // createFlags are the flags create and run share.
 func createFlags() []cli.Flag {
-	return append(pullFlags("pull"),
+	return append(append(pullFlags("pull"), resourceFlags()...),
 		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
 		&cli.StringFlag{Name: "name", Usage: "name the container"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (KEY=VALUE, or KEY to copy it from here)"},
@@ -70,23 +70,6 @@ func createFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "attach", Aliases: []string{"a"}, Usage: "attach only these streams, at run or start -a: stdin, stdout, stderr (repeatable)"},
 		&cli.StringSliceFlag{Name: "requires", Usage: "containers to start before this one (repeatable, or comma-separated)"},
 		&cli.StringFlag{Name: "image-volume", Value: "bind", Usage: "what the image's VOLUMEs get: bind (an anonymous volume), tmpfs or ignore"},
-		&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit, such as 512m (root: rootless limits need a delegated cgroup)"},
-		&cli.StringFlag{Name: "memory-swap", Usage: "memory and swap together, or -1 for unlimited swap"},
-		&cli.StringFlag{Name: "memory-reservation", Usage: "memory soft limit"},
-		&cli.Int64Flag{Name: "memory-swappiness", Usage: "0 to 100"},
-		&cli.BoolFlag{Name: "oom-kill-disable", Usage: "do not OOM-kill the container's processes (cgroup v1)"},
-		&cli.Float64Flag{Name: "cpus", Usage: "CPUs the container may use, such as 0.5"},
-		&cli.Uint64Flag{Name: "cpu-shares", Aliases: []string{"c"}, Usage: "relative CPU weight (default 1024)"},
-		&cli.Uint64Flag{Name: "cpu-period", Usage: "CFS period in microseconds"},
-		&cli.Int64Flag{Name: "cpu-quota", Usage: "CFS quota in microseconds per period"},
-		&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs to run on, such as 0-2,4"},
-		&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes to use, such as 0"},
-		&cli.Int64Flag{Name: "pids-limit", Usage: "processes the container may have (default 2048; 0 or -1: no limit)"},
-		&cli.UintFlag{Name: "blkio-weight", Usage: "relative block I/O weight, 10 to 1000"},
-		&cli.StringSliceFlag{Name: "device-read-bps", Usage: "DEVICE:RATE, such as /dev/sda:10mb"},
-		&cli.StringSliceFlag{Name: "device-write-bps", Usage: "DEVICE:RATE"},
-		&cli.StringSliceFlag{Name: "device-read-iops", Usage: "DEVICE:OPERATIONS-PER-SECOND"},
-		&cli.StringSliceFlag{Name: "device-write-iops", Usage: "DEVICE:OPERATIONS-PER-SECOND"},
 		&cli.StringFlag{Name: "cgroup-parent", Usage: "the cgroup the container's own goes under (default /scow)"},
 		&cli.StringFlag{Name: "pid", Usage: "PID namespace: private, host or container:NAME"},
 		&cli.StringFlag{Name: "ipc", Usage: "IPC namespace: private, shareable, none (no /dev/shm), host or container:NAME"},
@@ -302,4 +285,41 @@ func resourceOptions(c *cli.Context) specgen.ResourceOptions {
 		o.PidsLimit = &n
 	}
 	return o
+}
+
+// resourceFlags are the limits of run, create and update.
+func resourceFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit, such as 512m (root: rootless limits need a delegated cgroup)"},
+		&cli.StringFlag{Name: "memory-swap", Usage: "memory and swap together, or -1 for unlimited swap"},
+		&cli.StringFlag{Name: "memory-reservation", Usage: "memory soft limit"},
+		&cli.Int64Flag{Name: "memory-swappiness", Usage: "0 to 100"},
+		&cli.BoolFlag{Name: "oom-kill-disable", Usage: "do not OOM-kill the container's processes (cgroup v1)"},
+		&cli.Float64Flag{Name: "cpus", Usage: "CPUs the container may use, such as 0.5"},
+		&cli.Uint64Flag{Name: "cpu-shares", Aliases: []string{"c"}, Usage: "relative CPU weight (default 1024)"},
+		&cli.Uint64Flag{Name: "cpu-period", Usage: "CFS period in microseconds"},
+		&cli.Int64Flag{Name: "cpu-quota", Usage: "CFS quota in microseconds per period"},
+		&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs to run on, such as 0-2,4"},
+		&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes to use, such as 0"},
+		&cli.Int64Flag{Name: "pids-limit", Usage: "processes the container may have (default 2048; 0 or -1: no limit)"},
+		&cli.UintFlag{Name: "blkio-weight", Usage: "relative block I/O weight, 10 to 1000"},
+		&cli.StringSliceFlag{Name: "device-read-bps", Usage: "DEVICE:RATE, such as /dev/sda:10mb"},
+		&cli.StringSliceFlag{Name: "device-write-bps", Usage: "DEVICE:RATE"},
+		&cli.StringSliceFlag{Name: "device-read-iops", Usage: "DEVICE:OPERATIONS-PER-SECOND"},
+		&cli.StringSliceFlag{Name: "device-write-iops", Usage: "DEVICE:OPERATIONS-PER-SECOND"},
+	}
+}
+
+func updateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "update",
+		Usage:     "change the limits of a container, running or not; they last",
+		ArgsUsage: "CONTAINER",
+		Flags:     append(resourceFlags(), latestFlag()),
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			return eachContainer(c, e, selection(c, false), func(ref string) (string, error) {
+				return ref, e.Containers().Update(c.Context, ref, resourceOptions(c))
+			})
+		}),
+	}
 }

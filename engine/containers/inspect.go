@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/oci"
@@ -169,6 +170,14 @@ type InspectHostConfig struct {
 	Ulimits        []map[string]any         `json:"Ulimits"`
 	ShmSize        int64                    `json:"ShmSize"`
 	OomScoreAdj    int                      `json:"OomScoreAdj"`
+	// The limits, 0 where none is set.
+	Memory       int64  `json:"Memory"`
+	MemorySwap   int64  `json:"MemorySwap"`
+	CpuShares    uint64 `json:"CpuShares"`
+	CpuPeriod    uint64 `json:"CpuPeriod"`
+	CpuQuota     int64  `json:"CpuQuota"`
+	PidsLimit    int64  `json:"PidsLimit"`
+	CgroupParent string `json:"CgroupParent"`
 }
 
 // securityOpts are the --security-opt values sec stands for.
@@ -247,6 +256,7 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 			CapAdd: append([]string{}, cfg.Security.CapAdd...), CapDrop: append([]string{}, cfg.Security.CapDrop...),
 			SecurityOpt: securityOpts(cfg.Security), Privileged: cfg.Security.Privileged, Sysctls: cfg.Security.Sysctls,
 			Ulimits: ulimits(cfg.Security), ShmSize: cmp.Or(cfg.Security.ShmSize, 64<<20),
+			CgroupParent: cfg.CgroupParent,
 		},
 	}
 	if len(cmd) > 0 {
@@ -283,6 +293,7 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 		out.Mounts = append(out.Mounts, im)
 		out.HostConfig.Binds = append(out.HostConfig.Binds, m.Source+":"+m.Destination+":"+mode)
 	}
+	setLimits(&out.HostConfig, cfg.Resources)
 	return out
 }
 
@@ -297,4 +308,29 @@ func (e *Service) Size(id string) (int64, error) {
 		return 0, err
 	}
 	return e.Store.ContainerSize(id)
+}
+
+// setLimits fills the limits of h from r.
+func setLimits(h *InspectHostConfig, r *specs.LinuxResources) {
+	if r == nil {
+		return
+	}
+	if m := r.Memory; m != nil {
+		h.Memory, h.MemorySwap = deref(m.Limit), deref(m.Swap)
+	}
+	if c := r.CPU; c != nil {
+		h.CpuShares, h.CpuPeriod, h.CpuQuota = deref(c.Shares), deref(c.Period), deref(c.Quota)
+	}
+	if r.Pids != nil {
+		h.PidsLimit = deref(r.Pids.Limit)
+	}
+}
+
+// deref is what p points to, the zero value for nil.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

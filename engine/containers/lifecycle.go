@@ -683,6 +683,46 @@ func (e *Service) lockedConfig(ref string) (_ *record.Config, unlock func(), err
 	return cfg, unlock, nil
 }
 
+// Update changes the limits of container ref, running or not, and
+// records them, so that its next start keeps them.
+func (e *Service) Update(ctx context.Context, ref string, o specgen.ResourceOptions) error {
+	res, err := specgen.ParseResources(o)
+	if err != nil {
+		return err
+	}
+	if res == nil {
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("update: give a limit to change (--memory, --cpus, --pids-limit...)"))
+	}
+	if userns.Rootless() {
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("update: a rootless container has no cgroup limits here (no cgroup is delegated to the user)"))
+	}
+	cfg, unlock, err := e.lockedConfig(ref)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	merged := specgen.MergeResources(cfg.Resources, res)
+	st, err := e.Rec.LoadState(cfg.ID)
+	if err != nil {
+		return err
+	}
+	if e.reconcile(ctx, cfg.ID, st); st.Status == record.StatusRunning {
+		rt, err := e.Runtime()
+		if err != nil {
+			return err
+		}
+		if err := rt.Update(ctx, cfg.ID, merged); err != nil {
+			return fmt.Errorf("update %s: %w", ref, err)
+		}
+	}
+	cfg.Resources = merged
+	if err := e.Rec.SaveConfig(cfg); err != nil {
+		return err
+	}
+	e.Rec.Event(cfg, "update", nil)
+	return nil
+}
+
 // Rename gives a container a new name.
 func (e *Service) Rename(ctx context.Context, ref, name string) error {
 	if err := record.ValidName(name); err != nil {

@@ -1,6 +1,7 @@
 package specgen
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strconv"
@@ -192,4 +193,58 @@ func throttle(flag, v string, bytes bool) (specs.LinuxThrottleDevice, error) {
 	d := specs.LinuxThrottleDevice{Rate: n}
 	d.Major, d.Minor = major, minor
 	return d, nil
+}
+
+// MergeResources lays the limits of update over old: what update sets
+// replaces old's, the rest stays.
+func MergeResources(old, update *specs.LinuxResources) *specs.LinuxResources {
+	if old == nil {
+		return update
+	}
+	if update == nil {
+		return old
+	}
+	out := *old
+	if m := update.Memory; m != nil {
+		mem := specs.LinuxMemory{}
+		if out.Memory != nil {
+			mem = *out.Memory
+		}
+		for _, f := range []struct{ dst, src **int64 }{{&mem.Limit, &m.Limit}, {&mem.Swap, &m.Swap}, {&mem.Reservation, &m.Reservation}} {
+			if *f.src != nil {
+				*f.dst = *f.src
+			}
+		}
+		if m.Swappiness != nil {
+			mem.Swappiness = m.Swappiness
+		}
+		if m.DisableOOMKiller != nil {
+			mem.DisableOOMKiller = m.DisableOOMKiller
+		}
+		out.Memory = &mem
+	}
+	if c := update.CPU; c != nil {
+		cpu := specs.LinuxCPU{}
+		if out.CPU != nil {
+			cpu = *out.CPU
+		}
+		if c.Period != nil {
+			cpu.Period = c.Period
+		}
+		if c.Quota != nil {
+			cpu.Quota = c.Quota
+		}
+		if c.Shares != nil {
+			cpu.Shares = c.Shares
+		}
+		cpu.Cpus, cpu.Mems = cmp.Or(c.Cpus, cpu.Cpus), cmp.Or(c.Mems, cpu.Mems)
+		out.CPU = &cpu
+	}
+	if update.Pids != nil {
+		out.Pids = update.Pids
+	}
+	if update.BlockIO != nil {
+		out.BlockIO = update.BlockIO
+	}
+	return &out
 }
