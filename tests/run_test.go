@@ -5,6 +5,7 @@ package tests
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -785,5 +786,44 @@ func TestUpdate(t *testing.T) {
 		wantError(t, s.scow("update", "up"), 125, "give a limit")
 		wantError(t, s.scow("update", "--memory", "lots", "up"), 125, "--memory")
 		wantError(t, s.scow("update", "--memory", "1g", "nosuch"), 125, "nosuch")
+	})
+}
+
+// TestStats: stats reads a container's use from its cgroup as root;
+// rootless here, without one, what its processes and network say.
+func TestStats(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "-d", "--name", "busy", "--cpus", "0.5", "busybox", "sh", "-c", "sleep 300 & while :; do :; done")
+		defer s.scow("rm", "-f", "-t", "0", "busy")
+		time.Sleep(2 * time.Second)
+		out := s.must("stats", "--no-stream")
+		for _, col := range []string{"ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET IO", "BLOCK IO", "PIDS", "CPU TIME", "AVG CPU %", "busy"} {
+			if !strings.Contains(out, col) {
+				t.Errorf("stats has no %q:\n%s", col, out)
+			}
+		}
+		f := strings.Fields(s.must("stats", "--no-stream", "--format", "{{.PIDs}} {{.CPUPerc}} {{.MemUsage}}", "busy"))
+		if len(f) < 2 || f[0] != "2" {
+			t.Fatalf("stats --format: %v", f)
+		}
+		cpu, _ := strconv.ParseFloat(strings.TrimSuffix(f[1], "%"), 64)
+		if m.rootless {
+			// No cgroup: the limit is not there, the CPU time is read
+			// from the processes.
+			if cpu < 20 || strings.Join(f[2:], " ") != "-- / --" {
+				t.Errorf("rootless stats: %v", f)
+			}
+		} else if cpu < 20 || cpu > 80 {
+			t.Errorf("a busy loop under --cpus 0.5 uses %v%%", cpu)
+		}
+		var rows []map[string]any
+		if err := json.Unmarshal([]byte(s.must("stats", "--no-stream", "--format", "json")), &rows); err != nil || len(rows) != 1 || rows[0]["Name"] != "busy" {
+			t.Errorf("stats --format json: %v %v", rows, err)
+		}
+		s.must("create", "--name", "idle", "busybox", "true")
+		wantError(t, s.scow("stats", "--no-stream", "idle"), 125, "not running")
+		wantError(t, s.scow("stats", "--interval", "0"), 125, "--interval")
 	})
 }

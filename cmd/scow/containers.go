@@ -643,8 +643,8 @@ func containerCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "container",
 		Usage: "manage containers",
-		Description: "Podman's container subcommands scow has not: stats and update (they come with resource limits),\n" +
-			"checkpoint and restore (CRIU), clone, init, runlabel, and cleanup (conmon's, which scow's monitor does).",
+		Description: "Podman's container subcommands scow has not: checkpoint and restore (CRIU), clone, init, runlabel,\n" +
+			"and cleanup (conmon's, which scow's monitor does).",
 		Subcommands: []*cli.Command{
 			existsCommand("container", func(c *cli.Context, e *engine.Engine, ref string) error {
 				ok, err := e.Containers().Exists(ref, c.Bool("external"))
@@ -680,6 +680,7 @@ func containerCommand() *cli.Command {
 			pauseCommand(true),
 			pauseCommand(false),
 			updateCommand(),
+			statsCommand(),
 			renamed(restartCommand(), "restart"),
 			renamed(rmCommand(), "rm"),
 			renamed(waitCommand(), "wait"),

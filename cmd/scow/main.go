@@ -146,6 +146,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			pauseCommand(true),
 			pauseCommand(false),
 			updateCommand(),
+			statsCommand(),
 			restartCommand(),
 			rmCommand(),
 			waitCommand(),
