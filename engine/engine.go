@@ -13,6 +13,7 @@ import (
 	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/engine/monitor"
 	"github.com/scow-project/scow/engine/networks"
+	"github.com/scow-project/scow/engine/secrets"
 	"github.com/scow-project/scow/engine/volumes"
 	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/oci"
@@ -36,6 +37,7 @@ type Engine struct {
 	images     *images.Service
 	volumes    *volumes.Service
 	networks   *networks.Service
+	secrets    *secrets.Service
 }
 
 // New returns an engine for the options; it reads scow.conf but opens
@@ -46,7 +48,8 @@ func New(o Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{b: b, images: images.New(b), volumes: volumes.New(b), networks: networks.New(b)}
-	e.containers = containers.New(b, e.images, e.volumes, e.networks)
+	e.secrets = secrets.New(b)
+	e.containers = containers.New(b, e.images, e.volumes, e.networks, e.secrets)
 	e.contents = contents.New(b, e.containers, e.volumes)
 	b.RemoveContainer = e.containers.ForceRemove
 	return e, nil
@@ -54,6 +57,9 @@ func New(o Options) (*Engine, error) {
 
 // Containers are the engine's containers.
 func (e *Engine) Containers() *containers.Service { return e.containers }
+
+// Secrets are the engine's secrets.
+func (e *Engine) Secrets() *secrets.Service { return e.secrets }
 
 // Contents are what reads and writes the engine's containers' files.
 func (e *Engine) Contents() *contents.Service { return e.contents }

@@ -32,18 +32,18 @@ func TestImportDirection(t *testing.T) {
 		// cmd parses flags into the engine's request types and formats
 		// what the services return, records included.
 		"cmd": {"engine", "engine/errdefs", "engine/record", "engine/attach", "engine/containers",
-			"engine/contents", "engine/images", "engine/volumes", "engine/networks", "engine/specgen"},
+			"engine/contents", "engine/images", "engine/volumes", "engine/networks", "engine/secrets", "engine/specgen"},
 		// The facade wires the services, runs the re-executed helpers and
 		// does what spans them (system prune, df, reset).
 		"engine": {"storage", "netns", "oci", "engine/errdefs", "engine/record", "engine/internal/backend",
 			"engine/internal/userns", "engine/containers", "engine/contents", "engine/images", "engine/volumes",
-			"engine/networks", "engine/monitor", "engine/specgen"},
+			"engine/networks", "engine/secrets", "engine/monitor", "engine/specgen"},
 		// Containers use every other service; nothing uses containers but
 		// the facade.
 		"engine/containers": {"netns", "oci", "engine/errdefs", "engine/record",
 			"engine/internal/backend", "engine/internal/userns", "engine/internal/testhook",
 			"engine/attach", "engine/logfile", "engine/monitor", "engine/specgen",
-			"engine/images", "engine/volumes", "engine/networks"},
+			"engine/images", "engine/volumes", "engine/networks", "engine/secrets"},
 		// Files in and out of containers build on the containers.
 		"engine/contents": {"storage", "netns", "engine/errdefs", "engine/record", "engine/internal/backend",
 			"engine/internal/userns", "engine/containers", "engine/images", "engine/volumes", "engine/specgen"},
@@ -53,6 +53,7 @@ func TestImportDirection(t *testing.T) {
 		"engine/images":   {"storage", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/internal/userns", "engine/specgen"},
 		"engine/volumes":  {"storage", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/specgen"},
 		"engine/networks": {"netns", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/internal/userns", "engine/specgen"},
+		"engine/secrets":  {"engine/errdefs", "engine/record", "engine/internal/backend", "engine/specgen"},
 		// The create request is pure: parsing and checking, no state.
 		"engine/specgen":          {"storage", "netns", "oci", "engine/errdefs", "engine/record", "engine/internal/userns"},
 		"engine/internal/backend": {"storage", "netns", "oci", "engine/errdefs", "engine/record", "engine/internal/userns"},

@@ -673,3 +673,73 @@ func TestMountAndUnshare(t *testing.T) {
 		s.must("rm", "c")
 	})
 }
+
+// TestSecrets: secrets made, listed, used as a file or a variable, kept
+// out of inspect, commit and export, and not removed while used.
+func TestSecrets(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		id := strings.TrimSpace(s.scowStdin("s3cret", "secret", "create", "--label", "app=web", "mysecret", "-").stdout)
+		if len(id) != 25 {
+			t.Fatalf("secret create printed %q", id)
+		}
+		if info, err := os.Stat(filepath.Join(s.root, "secrets", id, "data")); err != nil || info.Mode().Perm() != 0o600 {
+			t.Errorf("the secret's data: %v %v", info, err)
+		}
+		if got := s.must("secret", "ls", "--format", "{{.Name}} {{.Driver}}"); got != "mysecret file\n" {
+			t.Errorf("secret ls: %q", got)
+		}
+		s.must("secret", "exists", "mysecret")
+		if r := s.scow("secret", "exists", "nosuch"); r.code != 1 {
+			t.Errorf("secret exists nosuch: %s", r)
+		}
+		if got := s.must("secret", "inspect", "mysecret"); strings.Contains(got, "s3cret") || !strings.Contains(got, `"app": "web"`) {
+			t.Errorf("secret inspect: %s", got)
+		}
+		if got := s.must("secret", "inspect", "--showsecret", "--format", "{{.SecretData}}", "mysecret"); got != "s3cret\n" {
+			t.Errorf("secret inspect --showsecret: %q", got)
+		}
+		// A file, a variable, and a file of its own place, owner and mode.
+		if got := s.must("run", "--rm", "--secret", "mysecret", "busybox", "cat", "/run/secrets/mysecret"); got != "s3cret" {
+			t.Errorf("the secret as a file: %q", got)
+		}
+		if got := s.must("run", "--rm", "--secret", "mysecret,type=env,target=TOKEN", "busybox", "sh", "-c", "echo $TOKEN"); got != "s3cret\n" {
+			t.Errorf("the secret as a variable: %q", got)
+		}
+		if got := s.must("run", "--rm", "--secret", "mysecret,target=/etc/app/key,uid=1000,gid=1000,mode=0400", "busybox", "stat", "-c", "%a %u %g", "/etc/app/key"); got != "400 1000 1000\n" {
+			t.Errorf("the secret's file with target, uid, gid and mode: %q", got)
+		}
+		// Out of inspect, commit and export.
+		s.must("run", "--name", "holder", "--secret", "mysecret", "--secret", "mysecret,type=env,target=TOKEN", "busybox", "true")
+		if got := s.must("inspect", "holder"); strings.Contains(got, "s3cret") {
+			t.Error("inspect shows the secret")
+		}
+		if out := s.must("export", "holder"); strings.Contains(out, "s3cret") {
+			t.Error("export holds the secret")
+		}
+		s.must("commit", "-q", "holder", "withsecret:1")
+		if got := s.must("run", "--rm", "withsecret:1", "sh", "-c", "cat /run/secrets/mysecret 2>/dev/null; echo ${TOKEN:-none}"); got != "none\n" {
+			t.Errorf("a commit of a container with secrets has %q", got)
+		}
+		// Not removed while used; --replace; errors.
+		wantError(t, s.scow("secret", "rm", "mysecret"), 125, "holder")
+		wantError(t, s.scowStdin("again", "secret", "create", "mysecret", "-"), 125, "--replace")
+		s.scowStdin("other", "secret", "create", "--replace", "mysecret", "-")
+		if got := s.must("secret", "inspect", "--showsecret", "--format", "{{.SecretData}} {{.ID}}", "mysecret"); got != "other "+id+"\n" {
+			t.Errorf("after --replace: %q", got)
+		}
+		if got := s.must("start", "-a", "holder"); got != "" {
+			t.Errorf("holder's restart after --replace: %q", got)
+		}
+		wantError(t, s.scow("run", "--rm", "--secret", "nosuch", "busybox", "true"), 125, "nosuch")
+		wantError(t, s.scow("run", "--rm", "--secret", "mysecret,type=disk", "busybox", "true"), 125, "type")
+		wantError(t, s.scowStdin("x", "secret", "create", "bad/name", "-"), 125, "bad/name")
+		wantError(t, s.scowStdin("", "secret", "create", "empty", "-"), 125, "no data")
+		s.must("rm", "holder")
+		s.must("secret", "rm", "--all")
+		if got := s.must("secret", "ls", "-q"); got != "" {
+			t.Errorf("secrets after rm --all: %q", got)
+		}
+	})
+}

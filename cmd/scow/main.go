@@ -158,6 +158,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			topCommand(),
 			containerCommand(),
 			volumeCommand(),
+			secretCommand(),
 			networkCommand(),
 			cpCommand(),
 			commitCommand(),

@@ -12,6 +12,7 @@ import (
 	"github.com/scow-project/scow/engine/images"
 	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/networks"
+	"github.com/scow-project/scow/engine/secrets"
 	"github.com/scow-project/scow/engine/volumes"
 )
 
@@ -21,10 +22,11 @@ type Service struct {
 	images   *images.Service
 	volumes  *volumes.Service
 	networks *networks.Service
+	secrets  *secrets.Service
 }
 
-// New returns the containers of b, which use the images, volumes and
-// networks given.
-func New(b *backend.Backend, i *images.Service, v *volumes.Service, n *networks.Service) *Service {
-	return &Service{Backend: b, images: i, volumes: v, networks: n}
+// New returns the containers of b, which use the images, volumes,
+// networks and secrets given.
+func New(b *backend.Backend, i *images.Service, v *volumes.Service, n *networks.Service, s *secrets.Service) *Service {
+	return &Service{Backend: b, images: i, volumes: v, networks: n, secrets: s}
 }

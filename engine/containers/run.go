@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -209,6 +210,16 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network ns:%s: %w", mode.Target, err))
 		}
 	}
+	// Secrets are kept by ID: one made again under the name is not it.
+	var secretUses []record.SecretUse
+	for _, u := range s.Secrets {
+		sec, _, err := e.secrets.Inspect(u.Name, false)
+		if err != nil {
+			return nil, fmt.Errorf("--secret: %w", err)
+		}
+		u.ID, u.Name = sec.ID, sec.Spec.Name
+		secretUses = append(secretUses, u)
+	}
 	// Other containers' namespaces are joined by ID too.
 	namespaces := s.Namespaces
 	for _, p := range []*string{&namespaces.PID, &namespaces.IPC, &namespaces.UTS} {
@@ -238,7 +249,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		Ports: ports, DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOptions,
 		AddHosts: s.AddHosts, NoHosts: s.NoHosts, NoHostname: s.NoHostname, HostsFile: s.HostsFile, MacAddress: s.MacAddress,
 		ChrootDirs: s.ChrootDirs, Security: s.Security, Namespaces: namespaces, Rootfs: s.Rootfs,
-		Resources: s.Resources, CgroupParent: s.CgroupParent, RootfsOverlay: s.RootfsOverlay, NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
+		Resources: s.Resources, CgroupParent: s.CgroupParent, Secrets: secretUses, RootfsOverlay: s.RootfsOverlay, NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
 		Umask: s.Umask, TZ: s.TZ,
 		Volumes: mounts, ReadOnly: s.ReadOnly, ReadOnlyTmpfs: s.ReadOnlyTmpfs, Interactive: s.Interactive, Tty: s.Tty, Init: s.Init, Remove: s.Remove,
 		Labels: specgen.MergeLabels(img.Config.Config.Labels, s.Labels), RestartPolicy: s.Restart,
@@ -369,6 +380,11 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 		}
 	}
 	env := specgen.MergeEnv(defaults, cfg.Env...)
+	secretEnv, secretMounts, err := e.secretFiles(cfg)
+	if err != nil {
+		return nil, err
+	}
+	env = specgen.MergeEnv(env, secretEnv...)
 	cwd := cfg.WorkingDir
 	if cwd == "" {
 		cwd = "/"
@@ -384,6 +400,7 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	if err != nil {
 		return nil, err
 	}
+	mounts = append(mounts, secretMounts...)
 	if len(cfg.UIDMap) > 0 && !mapsOwner(cfg.UIDMap) {
 		// The runtime's root in the container's namespace must reach
 		// the rootfs and the volumes.
@@ -476,6 +493,42 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
 	return spec, nil
+}
+
+// secretFiles are the secrets of cfg: environment entries, and files
+// beside its record (the user's only) with their mounts. Read at each
+// start, they are never in its layer or its record.
+func (e *Service) secretFiles(cfg *record.Config) (env []string, mounts []specs.Mount, err error) {
+	if len(cfg.Secrets) == 0 {
+		return nil, nil, nil
+	}
+	dir := filepath.Join(e.Rec.Dir(cfg.ID), "secrets")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, err
+	}
+	for i, u := range cfg.Secrets {
+		_, data, err := e.secrets.Inspect(u.ID, true)
+		if err != nil {
+			return nil, nil, fmt.Errorf("secret %s of %s: %w", u.Name, cfg.Name, err)
+		}
+		if u.Type == "env" {
+			env = append(env, u.Target+"="+string(data))
+			continue
+		}
+		f := filepath.Join(dir, strconv.Itoa(i))
+		os.Remove(f) // read-only from the last start
+		if err := os.WriteFile(f, data, os.FileMode(u.Mode)); err != nil {
+			return nil, nil, fmt.Errorf("secret %s: %w", u.Name, err)
+		}
+		if err := os.Chown(f, ToNamespace(cfg.UIDMap, u.UID), ToNamespace(cfg.GIDMap, u.GID)); err != nil {
+			return nil, nil, fmt.Errorf("secret %s: %w", u.Name, err)
+		}
+		if err := os.Chmod(f, os.FileMode(u.Mode)); err != nil {
+			return nil, nil, err
+		}
+		mounts = append(mounts, oci.BindMount(f, u.Target, true))
+	}
+	return env, mounts, nil
 }
 
 // namespaceOpts give cfg its PID, IPC, UTS and cgroup namespaces: a

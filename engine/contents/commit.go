@@ -201,6 +201,11 @@ func (e *Service) Diff(ref string) ([]Change, error) {
 	for _, m := range cfg.Volumes {
 		ours[m.Destination] = true
 	}
+	for _, u := range cfg.Secrets {
+		if u.Type == "mount" {
+			ours[u.Target] = true
+		}
+	}
 	out := changes[:0]
 	for _, c := range changes {
 		if !(c.Kind == "A" && ours[c.Path]) {

@@ -61,6 +61,8 @@ type Config struct {
 	// Namespaces say how it gets its PID, IPC, UTS and cgroup
 	// namespaces.
 	Namespaces Namespaces `json:"namespaces,omitzero"`
+	// Secrets are the secrets it gets at each start.
+	Secrets []SecretUse `json:"secrets,omitempty"`
 	// Resources are its cgroup limits; CgroupParent the cgroup its own
 	// goes under ("": /scow).
 	Resources    *specs.LinuxResources `json:"resources,omitempty"`
@@ -123,6 +125,19 @@ type Config struct {
 	// its monitor's PID (--pidfile, --conmon-pidfile).
 	PidFile        string `json:"pid_file,omitempty"`
 	MonitorPidFile string `json:"monitor_pid_file,omitempty"`
+}
+
+// SecretUse is how a container gets a secret (--secret): as a file at
+// Target (mount, owned by UID:GID with Mode) or as the environment
+// variable Target (env).
+type SecretUse struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	Target string `json:"target"`
+	UID    uint32 `json:"uid,omitempty"`
+	GID    uint32 `json:"gid,omitempty"`
+	Mode   uint32 `json:"mode,omitempty"`
 }
 
 // StatusPaused is what a running container whose processes are frozen

@@ -339,6 +339,8 @@ type RunOptions struct {
 	// --ipc, --uts and --cgroupns.
 	Security   SecurityOptions
 	Namespaces NamespaceOptions
+	// Secrets are --secret values.
+	Secrets []string
 	// Resources are the limits; CgroupParent is where the container's
 	// cgroup goes (default /scow).
 	Resources    ResourceOptions

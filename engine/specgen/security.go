@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -294,4 +295,67 @@ func parseNamespaces(o NamespaceOptions) (record.Namespaces, error) {
 		return record.Namespaces{}, err
 	}
 	return record.Namespaces{PID: o.PID, IPC: o.IPC, UTS: o.UTS, Cgroup: o.Cgroup}, nil
+}
+
+// parseSecrets reads --secret NAME[,type=mount|env][,target=T][,uid=N]
+// [,gid=N][,mode=OCTAL]: a file at /run/secrets/NAME (or target, under
+// /run/secrets unless absolute) by default, or the environment variable
+// target (NAME by default).
+func parseSecrets(values []string) ([]record.SecretUse, error) {
+	var out []record.SecretUse
+	for _, v := range values {
+		bad := func(why string) ([]record.SecretUse, error) {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--secret %s: %s", v, why))
+		}
+		parts := strings.Split(v, ",")
+		u := record.SecretUse{Name: parts[0], Type: "mount", Mode: 0o444}
+		if u.Name == "" {
+			return bad("give a secret's name first")
+		}
+		for _, p := range parts[1:] {
+			k, val, ok := strings.Cut(p, "=")
+			if !ok {
+				return bad(fmt.Sprintf("option %q: want KEY=VALUE", p))
+			}
+			switch k {
+			case "type":
+				if val != "mount" && val != "env" {
+					return bad("type is mount or env")
+				}
+				u.Type = val
+			case "target":
+				u.Target = val
+			case "uid", "gid", "mode":
+				base := 10
+				if k == "mode" {
+					base = 8
+				}
+				n, err := strconv.ParseUint(val, base, 32)
+				if err != nil || k == "mode" && n > 0o777 {
+					return bad(fmt.Sprintf("%s %q is no number", k, val))
+				}
+				switch k {
+				case "uid":
+					u.UID = uint32(n)
+				case "gid":
+					u.GID = uint32(n)
+				default:
+					u.Mode = uint32(n)
+				}
+			default:
+				return bad(fmt.Sprintf("option %q: use type, target, uid, gid or mode", k))
+			}
+		}
+		if u.Type == "env" {
+			u.Target = cmp.Or(u.Target, u.Name)
+		} else {
+			u.Target = cmp.Or(u.Target, u.Name)
+			if !strings.HasPrefix(u.Target, "/") {
+				u.Target = "/run/secrets/" + u.Target
+			}
+			u.Target = path.Clean(u.Target)
+		}
+		out = append(out, u)
+	}
+	return out, nil
 }

@@ -78,6 +78,8 @@ type Spec struct {
 	// names a container, by name or ID).
 	Security   oci.Security
 	Namespaces record.Namespaces
+	// Secrets are the secrets it gets, by name.
+	Secrets []record.SecretUse
 	// Resources are its cgroup limits (nil: none asked), CgroupParent
 	// the cgroup its own goes under.
 	Resources    *specs.LinuxResources
@@ -233,6 +235,9 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		return nil, err
 	}
 	if s.Namespaces, err = parseNamespaces(o.Namespaces); err != nil {
+		return nil, err
+	}
+	if s.Secrets, err = parseSecrets(o.Secrets); err != nil {
 		return nil, err
 	}
 	if s.Resources, err = ParseResources(o.Resources); err != nil {
