@@ -42,7 +42,11 @@ func WithDevices(devs []Device, all, rootless bool) SpecOpt {
 		}
 		for _, d := range devs {
 			if rootless {
-				s.Mounts = append(s.Mounts, specs.Mount{Destination: d.Container, Type: "bind", Source: d.Host, Options: []string{"bind", "nosuid", "noexec"}})
+				opts := []string{"bind", "nosuid", "noexec"}
+				if !strings.Contains(d.Perms, "w") {
+					opts = append(opts, "ro")
+				}
+				s.Mounts = append(s.Mounts, specs.Mount{Destination: d.Container, Type: "bind", Source: d.Host, Options: opts})
 				continue
 			}
 			var st unix.Stat_t

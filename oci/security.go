@@ -52,11 +52,12 @@ type Security struct {
 }
 
 // Caps are the capabilities Security leaves a process: Podman's defaults
-// (all this process has when privileged), then the drops, then the
-// additions (ALL: all this process has).
+// (all this process has when privileged or with --cap-add ALL), then the
+// drops, then the additions.
 func (sec Security) Caps() []string {
 	caps := slices.Clone(DefaultCaps)
-	if sec.Privileged {
+	if sec.Privileged || slices.Contains(sec.CapAdd, "ALL") {
+		// Everything but what is dropped, as Podman's --cap-add ALL.
 		caps = boundingCaps()
 	}
 	for _, c := range sec.CapDrop {
@@ -67,14 +68,8 @@ func (sec Security) Caps() []string {
 		caps = slices.DeleteFunc(caps, func(x string) bool { return x == c })
 	}
 	for _, c := range sec.CapAdd {
-		add := []string{c}
-		if c == "ALL" {
-			add = boundingCaps()
-		}
-		for _, a := range add {
-			if !slices.Contains(caps, a) {
-				caps = append(caps, a)
-			}
+		if c != "ALL" && !slices.Contains(caps, c) {
+			caps = append(caps, c)
 		}
 	}
 	return caps

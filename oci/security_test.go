@@ -16,6 +16,7 @@ func TestSecurityCaps(t *testing.T) {
 		{"drop all, add one", Security{CapDrop: []string{"ALL"}, CapAdd: []string{"CAP_NET_RAW"}}, []string{"CAP_NET_RAW"}},
 		{"drop one", Security{CapDrop: []string{"CAP_CHOWN"}}, DefaultCaps[1:]},
 		{"add all", Security{CapAdd: []string{"ALL"}}, nil},
+		{"add all, drop one", Security{CapAdd: []string{"ALL"}, CapDrop: []string{"CAP_SYS_ADMIN"}}, slices.DeleteFunc(boundingCaps(), func(c string) bool { return c == "CAP_SYS_ADMIN" })},
 		{"privileged", Security{Privileged: true}, nil},
 	} {
 		got := tc.sec.Caps()

@@ -710,6 +710,17 @@ func TestSecrets(t *testing.T) {
 		if got := s.must("run", "--rm", "--secret", "mysecret,target=/etc/app/key,uid=1000,gid=1000,mode=0400", "busybox", "stat", "-c", "%a %u %g", "/etc/app/key"); got != "400 1000 1000\n" {
 			t.Errorf("the secret's file with target, uid, gid and mode: %q", got)
 		}
+		// In a container with a user namespace of its own, the host's
+		// copy is the container root's alone.
+		if !m.rootless {
+			s.must("run", "--name", "mapped", "--uidmap", "0:100000:65536", "--secret", "mysecret", "busybox", "cat", "/run/secrets/mysecret")
+			mid := strings.TrimSpace(s.must("inspect", "--format", "{{.Id}}", "mapped"))
+			var st syscall.Stat_t
+			if err := syscall.Stat(filepath.Join(s.root, "containers", mid, "secrets"), &st); err != nil || st.Mode&0o777 != 0o700 || st.Uid != 100000 {
+				t.Errorf("the secrets of a mapped container: mode %o, owner %d, %v", st.Mode&0o777, st.Uid, err)
+			}
+			s.must("rm", "mapped")
+		}
 		// Out of inspect, commit and export.
 		s.must("run", "--name", "holder", "--secret", "mysecret", "--secret", "mysecret,type=env,target=TOKEN", "busybox", "true")
 		if got := s.must("inspect", "holder"); strings.Contains(got, "s3cret") {

@@ -712,13 +712,14 @@ func TestPauseUnpause(t *testing.T) {
 		if n := count(); n != frozen {
 			t.Errorf("a paused container counted on: %d then %d", frozen, n)
 		}
-		if got := s.must("inspect", "--format", "{{.State.Status}} {{.State.Paused}} {{.State.Running}}", "counter"); got != "paused true true\n" {
+		if got := s.must("inspect", "--format", "{{.State.Status}} {{.State.Paused}} {{.State.Running}}", "counter"); got != "paused true false\n" {
 			t.Errorf("inspect of a paused container: %q", got)
 		}
 		if got := s.must("ps", "--filter", "status=paused", "--format", "{{.Names}} {{.Status}}"); !strings.HasPrefix(got, "counter Up ") || !strings.HasSuffix(got, "(Paused)\n") {
 			t.Errorf("ps of a paused container: %q", got)
 		}
 		wantError(t, s.scow("exec", "counter", "true"), 125, "paused")
+		wantError(t, s.scow("kill", "-s", "HUP", "counter"), 125, "paused")
 		wantError(t, s.scow("pause", "counter"), 125, "paused already")
 		s.must("unpause", "counter")
 		if !waitFor(5*time.Second, func() bool { return count() > frozen+2 }) {

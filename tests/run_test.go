@@ -619,6 +619,11 @@ func TestSecurityFlags(t *testing.T) {
 		if want := hostCaps + "\n0\nopen\nfuse\n1\n"; got != want {
 			t.Errorf("--privileged: %q, want %q", got, want)
 		}
+		// --cap-add ALL keeps the drops.
+		mask, _ := strconv.ParseUint(hostCaps, 16, 64)
+		if got := status([]string{"--cap-add", "all", "--cap-drop", "sys_admin"}, "CapEff"); got != fmt.Sprintf("%016x", mask&^(1<<21)) {
+			t.Errorf("--cap-add all --cap-drop sys_admin: %s", got)
+		}
 		// --device, and a device not given is not there.
 		if got := s.must("run", "--rm", "--device", "/dev/fuse:/dev/myfuse", "busybox", "sh", "-c", "test -c /dev/myfuse && echo yes; test -e /dev/fuse || echo no"); got != "yes\nno\n" {
 			t.Errorf("--device /dev/fuse:/dev/myfuse: %q", got)

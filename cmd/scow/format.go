@@ -2,11 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"text/template"
@@ -135,30 +136,38 @@ func jsonShaped(rows []any) ([]any, error) {
 		return nil, err
 	}
 	var out []any
-	if err := json.Unmarshal(data, &out); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
 		return nil, err
 	}
 	for i := range out {
-		out[i] = wholeNumbers(out[i])
+		out[i] = numbers(out[i])
 	}
 	return out, nil
 }
 
-// wholeNumbers turns the whole numbers JSON decoding made float64 into
-// int64, which templates print as numbers (134217728, not 1.34217728e+08).
-func wholeNumbers(v any) any {
+// numbers turns JSON numbers into Go's: int64, uint64 beyond it, or
+// float64, which templates print as numbers (134217728, not
+// 1.34217728e+08) and compare with eq.
+func numbers(v any) any {
 	switch x := v.(type) {
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1<<63 {
-			return int64(x)
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n
 		}
+		if n, err := strconv.ParseUint(string(x), 10, 64); err == nil {
+			return n
+		}
+		f, _ := x.Float64()
+		return f
 	case map[string]any:
 		for k, e := range x {
-			x[k] = wholeNumbers(e)
+			x[k] = numbers(e)
 		}
 	case []any:
 		for i, e := range x {
-			x[i] = wholeNumbers(e)
+			x[i] = numbers(e)
 		}
 	}
 	return v

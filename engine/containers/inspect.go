@@ -238,7 +238,7 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 		Mounts: []InspectMount{}, NetworkSettings: e.networkSettings(cfg, st),
 		EffectiveCaps: cfg.Security.Caps(), BoundingCaps: cfg.Security.Caps(),
 		State: InspectState{
-			Status: st.Shown(), Running: st.Status == record.StatusRunning, Paused: st.Shown() == record.StatusPaused, Restarting: st.Status == record.StatusRestarting,
+			Status: st.Shown(), Running: st.Shown() == record.StatusRunning, Paused: st.Shown() == record.StatusPaused, Restarting: st.Status == record.StatusRestarting,
 			OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error,
 			StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
 		},
@@ -256,7 +256,7 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 			CapAdd: append([]string{}, cfg.Security.CapAdd...), CapDrop: append([]string{}, cfg.Security.CapDrop...),
 			SecurityOpt: securityOpts(cfg.Security), Privileged: cfg.Security.Privileged, Sysctls: cfg.Security.Sysctls,
 			Ulimits: ulimits(cfg.Security), ShmSize: cmp.Or(cfg.Security.ShmSize, 64<<20),
-			CgroupParent: cfg.CgroupParent,
+			CgroupParent: cfg.CgroupParent, OomScoreAdj: deref(cfg.Security.OOMScoreAdj),
 		},
 	}
 	if len(cmd) > 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/engine/specgen"
 	"github.com/scow-project/scow/netns"
+	"github.com/scow-project/scow/oci"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
@@ -265,26 +266,47 @@ func (e *Service) setPaused(ctx context.Context, ref string, pause bool) error {
 	case st.Paused == pause:
 		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is not paused", ref))
 	}
+	if pause && st.StoppedByUser {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is being stopped", ref))
+	}
 	rt, err := e.Runtime()
 	if err != nil {
 		return err
 	}
 	if pause {
-		err = rt.Pause(ctx, cfg.ID)
+		// Recorded first: one killed before runc answers leaves a
+		// record that says paused, which unpause and stop then thaw.
+		st.Paused = true
+		if err := e.Rec.SaveState(cfg.ID, st); err != nil {
+			return err
+		}
+		if err := rt.Pause(ctx, cfg.ID); err != nil {
+			st.Paused = false
+			e.Rec.SaveState(cfg.ID, st)
+			if userns.Rootless() {
+				return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("pause %s: a rootless container has no freezer here (no cgroup delegated to the user): %w", ref, err))
+			}
+			return err
+		}
 	} else {
-		err = rt.Resume(ctx, cfg.ID)
-	}
-	if err != nil && userns.Rootless() {
-		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("pause %s: a rootless container has no freezer here (no cgroup delegated to the user): %w", ref, err))
-	}
-	if err != nil {
-		return err
-	}
-	st.Paused = pause
-	if err := e.Rec.SaveState(cfg.ID, st); err != nil {
-		return err
+		if err := resume(ctx, rt, cfg.ID); err != nil {
+			return err
+		}
+		st.Paused = false
+		if err := e.Rec.SaveState(cfg.ID, st); err != nil {
+			return err
+		}
 	}
 	e.Rec.Event(cfg, map[bool]string{true: "pause", false: "unpause"}[pause], nil)
+	return nil
+}
+
+// resume thaws container id; one that is not frozen (a pause killed
+// before the runtime froze it) is no error.
+func resume(ctx context.Context, rt *oci.Runtime, id string) error {
+	if err := rt.Resume(ctx, id); err != nil && !strings.Contains(err.Error(), "not paused") {
+		return err
+	}
 	return nil
 }
 
@@ -294,7 +316,7 @@ func (e *Service) thaw(ctx context.Context, id string, st *record.State) {
 	if !st.Paused {
 		return
 	}
-	if rt, err := e.Runtime(); err == nil && rt.Resume(ctx, id) == nil {
+	if rt, err := e.Runtime(); err == nil && resume(ctx, rt, id) == nil {
 		st.Paused = false
 		e.Rec.SaveState(id, st)
 	}
@@ -307,6 +329,11 @@ func (e *Service) Kill(ctx context.Context, ref string, sig unix.Signal) error {
 		return err
 	}
 	if st.Paused {
+		// A frozen process hears no signal: SIGKILL thaws it first, as
+		// Podman's; another signal waits for unpause.
+		if sig != unix.SIGKILL {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is paused: unpause it first, or kill it with SIGKILL", ref))
+		}
 		if unlock, err := e.Rec.Lock(id); err == nil {
 			if st, err := e.Rec.LoadState(id); err == nil {
 				e.thaw(ctx, id, st)
@@ -546,6 +573,7 @@ func (e *Service) removeContainer(ctx context.Context, id string, force, volumes
 				return errdefs.WithClass(errdefs.ErrRunning, fmt.Errorf("container %.12s is running: stop it first, or remove it with --force", id))
 			}
 			st.StoppedByUser = true
+			e.thaw(ctx, id, st) // saves st when it thaws
 			e.Rec.SaveState(id, st)
 			signalPid(st.Pid, st.PidStart, unix.SIGKILL)
 			// The monitor records the exit and releases the mount; it

@@ -400,7 +400,6 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	if err != nil {
 		return nil, err
 	}
-	mounts = append(mounts, secretMounts...)
 	if len(cfg.UIDMap) > 0 && !mapsOwner(cfg.UIDMap) {
 		// The runtime's root in the container's namespace must reach
 		// the rootfs and the volumes.
@@ -410,6 +409,9 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 			}
 		}
 	}
+	// After the traversable paths: the secrets' directory is opened to
+	// the container's root only.
+	mounts = append(mounts, secretMounts...)
 	// Files scow manages: in the root, and in each chroot directory.
 	var managed []specs.Mount
 	if cfg.TZ != "" {
@@ -502,8 +504,16 @@ func (e *Service) secretFiles(cfg *record.Config) (env []string, mounts []specs.
 	if len(cfg.Secrets) == 0 {
 		return nil, nil, nil
 	}
+	// Only the container's root may enter: the files keep the modes
+	// the container sees, and the record's directory may be traversable.
 	dir := filepath.Join(e.Rec.Dir(cfg.ID), "secrets")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, err
+	}
+	if err := os.Chown(dir, ToNamespace(cfg.UIDMap, 0), ToNamespace(cfg.GIDMap, 0)); err != nil {
+		return nil, nil, fmt.Errorf("secrets of %s: %w", cfg.Name, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, nil, err
 	}
 	for i, u := range cfg.Secrets {

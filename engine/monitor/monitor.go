@@ -401,6 +401,11 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 			unlock()
 		}
 	}()
+	// Each run reads the record again, under the lock: an update (or a
+	// rename) since the last one applies.
+	if fresh, err := m.b.Rec.LoadConfig(cfg.ID); err == nil {
+		*cfg = *fresh
+	}
 	rootfs, release, err := m.b.MountRootfs(cfg)
 	if err != nil {
 		return 0, -1, err

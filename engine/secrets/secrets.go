@@ -78,7 +78,7 @@ func (e *Service) Create(name string, data []byte, driver string, labels []strin
 		return "", err
 	}
 	defer unlock()
-	if old, err := e.find(name); err == nil {
+	if old, err := e.find(name); err == nil && old.Spec.Name == name {
 		if !replace {
 			return "", errdefs.WithClass(errdefs.ErrExists, fmt.Errorf("secret %s: it exists already: remove it, or give --replace", name))
 		}

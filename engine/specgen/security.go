@@ -346,10 +346,8 @@ func parseSecrets(values []string) ([]record.SecretUse, error) {
 				return bad(fmt.Sprintf("option %q: use type, target, uid, gid or mode", k))
 			}
 		}
-		if u.Type == "env" {
-			u.Target = cmp.Or(u.Target, u.Name)
-		} else {
-			u.Target = cmp.Or(u.Target, u.Name)
+		u.Target = cmp.Or(u.Target, u.Name)
+		if u.Type == "mount" {
 			if !strings.HasPrefix(u.Target, "/") {
 				u.Target = "/run/secrets/" + u.Target
 			}
