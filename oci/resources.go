@@ -22,6 +22,7 @@ func WithResources(path string, r *specs.LinuxResources) SpecOpt {
 		if r != nil {
 			res.Memory, res.CPU, res.Pids, res.BlockIO = r.Memory, r.CPU, r.Pids, r.BlockIO
 		}
+		res.Memory = DefaultSwap(res.Memory)
 		if res.Pids == nil && pidsController() {
 			limit := int64(DefaultPidsLimit)
 			res.Pids = &specs.LinuxPids{Limit: &limit}
@@ -32,6 +33,29 @@ func WithResources(path string, r *specs.LinuxResources) SpecOpt {
 		s.Linux.Resources = res
 		return nil
 	}
+}
+
+// DefaultSwap gives a memory limit without a swap limit as much swap as
+// memory, as Podman and Docker do, where swap is accounted.
+func DefaultSwap(m *specs.LinuxMemory) *specs.LinuxMemory {
+	if m == nil || m.Limit == nil || m.Swap != nil || !swapAccounting() {
+		return m
+	}
+	mem := *m
+	swap := 2 * *m.Limit
+	mem.Swap = &swap
+	return &mem
+}
+
+// swapAccounting tells whether the memory controller limits swap: v1's
+// memsw files, or v2's memory.swap.max.
+func swapAccounting() bool {
+	for _, f := range []string{"/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", "/sys/fs/cgroup/init.scope/memory.swap.max", "/sys/fs/cgroup/system.slice/memory.swap.max"} {
+		if _, err := os.Stat(f); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // pidsController tells whether the pids controller is there: cgroup v1's

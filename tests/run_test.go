@@ -752,6 +752,12 @@ func TestResourceLimits(t *testing.T) {
 				t.Errorf("%s: %q %v, want %s", file, got, err, want)
 			}
 		}
+		// --memory alone: as much swap as memory, as Podman's.
+		id2 := strings.TrimSpace(s.must("run", "-d", "--memory", "32m", "busybox", "sleep", "300"))
+		defer s.scow("rm", "-f", "-t", "0", id2)
+		if data, err := os.ReadFile("/sys/fs/cgroup/memory/scow/scow-" + id2 + "/memory.memsw.limit_in_bytes"); err == nil && strings.TrimSpace(string(data)) != "67108864" {
+			t.Errorf("memory and swap of --memory 32m: %s", data)
+		}
 		wantError(t, s.scow("run", "--rm", "--memory", "lots", "busybox", "true"), 125, "--memory")
 		wantError(t, s.scow("run", "--rm", "--memory-swap", "1g", "busybox", "true"), 125, "--memory-swap needs --memory")
 		wantError(t, s.scow("run", "--rm", "--cpus", "1", "--cpu-quota", "50000", "busybox", "true"), 125, "conflict")
@@ -776,16 +782,16 @@ func TestUpdate(t *testing.T) {
 			data, _ := os.ReadFile("/sys/fs/cgroup/memory/scow/scow-" + id + "/memory.limit_in_bytes")
 			return strings.TrimSpace(string(data))
 		}
-		s.must("update", "--memory", "128m", "--cpus", "1.5", "up")
-		if got := limit(); got != "134217728" {
+		s.must("update", "--memory", "256m", "--cpus", "1.5", "up")
+		if got := limit(); got != "268435456" {
 			t.Errorf("memory limit after update: %s", got)
 		}
-		want := "134217728 150000 100\n"
+		want := "268435456 150000 100\n"
 		if got := s.must("inspect", "--format", "{{.HostConfig.Memory}} {{.HostConfig.CpuQuota}} {{.HostConfig.PidsLimit}}", "up"); got != want {
 			t.Errorf("inspect after update: %q, want %q", got, want)
 		}
 		s.must("restart", "-t", "0", "up")
-		if got := limit(); got != "134217728" {
+		if got := limit(); got != "268435456" {
 			t.Errorf("memory limit after a restart: %s", got)
 		}
 		wantError(t, s.scow("update", "up"), 125, "give a limit")

@@ -739,7 +739,9 @@ func (e *Service) Update(ctx context.Context, ref string, o specgen.ResourceOpti
 		if err != nil {
 			return err
 		}
-		if err := rt.Update(ctx, cfg.ID, merged); err != nil {
+		apply := *merged
+		apply.Memory = oci.DefaultSwap(merged.Memory)
+		if err := rt.Update(ctx, cfg.ID, &apply); err != nil {
 			return fmt.Errorf("update %s: %w", ref, err)
 		}
 	}
