@@ -1,8 +1,12 @@
 package oci
 
 import (
+	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -21,6 +25,7 @@ func WithResources(path string, r *specs.LinuxResources) SpecOpt {
 		res := resources(s)
 		if r != nil {
 			res.Memory, res.CPU, res.Pids, res.BlockIO = r.Memory, r.CPU, r.Pids, r.BlockIO
+			res.Devices = append(res.Devices, r.Devices...)
 		}
 		res.Memory = DefaultSwap(res.Memory)
 		if res.Pids == nil && pidsController() {
@@ -31,8 +36,32 @@ func WithResources(path string, r *specs.LinuxResources) SpecOpt {
 			res.Pids = nil // no limit
 		}
 		s.Linux.Resources = res
-		return nil
+		return checkCgroups(path, res)
 	}
+}
+
+// checkCgroups refuses, with the reason, limits this host's cgroup v1
+// controllers cannot apply, which the runtime would fail on obscurely.
+func checkCgroups(path string, r *specs.LinuxResources) error {
+	if _, err := os.Stat("/sys/fs/cgroup/blkio"); err == nil && r.BlockIO != nil {
+		has := func(files ...string) bool {
+			return slices.ContainsFunc(files, func(f string) bool { _, err := os.Stat("/sys/fs/cgroup/blkio/" + f); return err == nil })
+		}
+		if r.BlockIO.Weight != nil && !has("blkio.weight", "blkio.bfq.weight") {
+			return errors.New("--blkio-weight: this kernel's block I/O controller has no weights (no CFQ or BFQ scheduler)")
+		}
+		if len(r.BlockIO.WeightDevice) > 0 && !has("blkio.weight_device", "blkio.bfq.weight_device") {
+			return errors.New("--blkio-weight-device: this kernel's block I/O controller has no weights (no CFQ or BFQ scheduler)")
+		}
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"); err == nil && r.CPU != nil && r.CPU.RealtimeRuntime != nil && *r.CPU.RealtimeRuntime > 0 {
+		parent := filepath.Join("/sys/fs/cgroup/cpu", filepath.Dir(path), "cpu.rt_runtime_us")
+		data, err := os.ReadFile(parent)
+		if n, _ := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64); err != nil || n < *r.CPU.RealtimeRuntime {
+			return fmt.Errorf("--cpu-rt-runtime: cgroup %s has less real-time budget than that: raise its cpu.rt_runtime_us first, or give a --cgroup-parent that has one", filepath.Dir(path))
+		}
+	}
+	return nil
 }
 
 // DefaultSwap gives a memory limit without a swap limit as much swap as

@@ -762,6 +762,27 @@ func TestResourceLimits(t *testing.T) {
 		wantError(t, s.scow("run", "--rm", "--memory-swap", "1g", "busybox", "true"), 125, "--memory-swap needs --memory")
 		wantError(t, s.scow("run", "--rm", "--cpus", "1", "--cpu-quota", "50000", "busybox", "true"), 125, "conflict")
 		wantError(t, s.scow("run", "--rm", "--cgroup-parent", "relative", "busybox", "true"), 125, "--cgroup-parent")
+		// A device cgroup rule lets the container make a node; limits
+		// this host's controllers cannot apply are refused with why.
+		// (42:42 is no device: allowed, its open says so; denied, EPERM.)
+		open := func(flags ...string) string {
+			args := append(append([]string{"run", "--rm", "--cap-add", "mknod"}, flags...), "busybox", "sh", "-c", "mknod /n c 42 42; echo x 2>&1 > /n; true")
+			r := s.scow(args...)
+			return r.stdout + r.stderr
+		}
+		if got := open("--device-cgroup-rule", "c 42:42 rwm"); !strings.Contains(got, "No such device") {
+			t.Errorf("--device-cgroup-rule c 42:42 rwm: %q", got)
+		}
+		if got := open(); !strings.Contains(got, "not permitted") {
+			t.Errorf("a device the cgroup denies: %q", got)
+		}
+		wantError(t, s.scow("run", "--rm", "--device-cgroup-rule", "x 1:3 rwm", "busybox", "true"), 125, "--device-cgroup-rule")
+		if _, err := os.Stat("/sys/fs/cgroup/blkio/blkio.weight"); err != nil {
+			wantError(t, s.scow("run", "--rm", "--blkio-weight", "300", "busybox", "true"), 125, "no weights")
+		}
+		if data, _ := os.ReadFile("/sys/fs/cgroup/cpu/scow/cpu.rt_runtime_us"); strings.TrimSpace(string(data)) == "0" {
+			wantError(t, s.scow("run", "--rm", "--cpu-rt-runtime", "10000", "busybox", "true"), 125, "real-time budget")
+		}
 	})
 }
 

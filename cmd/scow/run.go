@@ -274,8 +274,10 @@ func resourceOptions(c *cli.Context) specgen.ResourceOptions {
 		Memory: c.String("memory"), MemorySwap: c.String("memory-swap"), MemoryReservation: c.String("memory-reservation"),
 		OOMKillDisable: c.Bool("oom-kill-disable"), CPUs: c.Float64("cpus"), CPUShares: c.Uint64("cpu-shares"),
 		CPUPeriod: c.Uint64("cpu-period"), CPUQuota: c.Int64("cpu-quota"), CpusetCPUs: c.String("cpuset-cpus"), CpusetMems: c.String("cpuset-mems"),
-		BlkioWeight:   uint16(min(c.Uint("blkio-weight"), 1<<16-1)),
-		DeviceReadBps: c.StringSlice("device-read-bps"), DeviceWriteBps: c.StringSlice("device-write-bps"),
+		BlkioWeight:       uint16(min(c.Uint("blkio-weight"), 1<<16-1)),
+		BlkioWeightDevice: c.StringSlice("blkio-weight-device"), CPURtPeriod: c.Uint64("cpu-rt-period"), CPURtRuntime: c.Int64("cpu-rt-runtime"),
+		DeviceCgroupRules: c.StringSlice("device-cgroup-rule"),
+		DeviceReadBps:     c.StringSlice("device-read-bps"), DeviceWriteBps: c.StringSlice("device-write-bps"),
 		DeviceReadIOps: c.StringSlice("device-read-iops"), DeviceWriteIOps: c.StringSlice("device-write-iops"),
 	}
 	if c.IsSet("memory-swappiness") {
@@ -305,6 +307,10 @@ func resourceFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes to use, such as 0"},
 		&cli.Int64Flag{Name: "pids-limit", Usage: "processes the container may have (default 2048; 0 or -1: no limit)"},
 		&cli.UintFlag{Name: "blkio-weight", Usage: "relative block I/O weight, 10 to 1000"},
+		&cli.StringSliceFlag{Name: "blkio-weight-device", Usage: "DEVICE:WEIGHT, a device's block I/O weight"},
+		&cli.Uint64Flag{Name: "cpu-rt-period", Usage: "real-time scheduler period in microseconds"},
+		&cli.Int64Flag{Name: "cpu-rt-runtime", Usage: "real-time scheduler runtime in microseconds per period"},
+		&cli.StringSliceFlag{Name: "device-cgroup-rule", Usage: "a rule of the devices cgroup: TYPE MAJOR:MINOR ACCESS ('c 1:3 mr')"},
 		&cli.StringSliceFlag{Name: "device-read-bps", Usage: "DEVICE:RATE, such as /dev/sda:10mb"},
 		&cli.StringSliceFlag{Name: "device-write-bps", Usage: "DEVICE:RATE"},
 		&cli.StringSliceFlag{Name: "device-read-iops", Usage: "DEVICE:OPERATIONS-PER-SECOND"},

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,6 +28,13 @@ type ResourceOptions struct {
 	// PidsLimit is --pids-limit, nil when not given.
 	PidsLimit   *int64
 	BlkioWeight uint16
+	// BlkioWeightDevice are DEVICE:WEIGHT values; CPURtPeriod and
+	// CPURtRuntime the real-time scheduler's period and runtime (µs);
+	// DeviceCgroupRules are rules of the devices cgroup ("c 1:3 mr").
+	BlkioWeightDevice []string
+	CPURtPeriod       uint64
+	CPURtRuntime      int64
+	DeviceCgroupRules []string
 	// DeviceReadBps and the like are DEVICE:RATE values.
 	DeviceReadBps, DeviceWriteBps, DeviceReadIOps, DeviceWriteIOps []string
 }
@@ -119,7 +127,13 @@ func ParseResources(o ResourceOptions) (*specs.LinuxResources, error) {
 			return bad("%s %q: want a list such as 0-2,4", flag, set)
 		}
 	}
-	if cpu.Period != nil || cpu.Quota != nil || cpu.Shares != nil || cpu.Cpus != "" || cpu.Mems != "" {
+	if o.CPURtPeriod != 0 {
+		cpu.RealtimePeriod = &o.CPURtPeriod
+	}
+	if o.CPURtRuntime != 0 {
+		cpu.RealtimeRuntime = &o.CPURtRuntime
+	}
+	if cpu.Period != nil || cpu.Quota != nil || cpu.Shares != nil || cpu.Cpus != "" || cpu.Mems != "" || cpu.RealtimePeriod != nil || cpu.RealtimeRuntime != nil {
 		r.CPU = cpu
 	}
 	if o.PidsLimit != nil {
@@ -136,6 +150,28 @@ func ParseResources(o ResourceOptions) (*specs.LinuxResources, error) {
 			return bad("--blkio-weight %d: want 10 to 1000", o.BlkioWeight)
 		}
 		io.Weight = &o.BlkioWeight
+	}
+	for _, v := range o.BlkioWeightDevice {
+		dev, w, ok := strings.Cut(v, ":")
+		n, err := strconv.ParseUint(w, 10, 16)
+		if !ok || err != nil || n < 10 || n > 1000 {
+			return bad("--blkio-weight-device %q: want DEVICE:WEIGHT, a weight of 10 to 1000", v)
+		}
+		major, minor, err := oci.DeviceNumbers(dev)
+		if err != nil {
+			return bad("--blkio-weight-device %s: %v", dev, err)
+		}
+		weight := uint16(n)
+		d := specs.LinuxWeightDevice{Weight: &weight}
+		d.Major, d.Minor = major, minor
+		io.WeightDevice = append(io.WeightDevice, d)
+	}
+	for _, rule := range o.DeviceCgroupRules {
+		d, err := parseDeviceRule(rule)
+		if err != nil {
+			return nil, err
+		}
+		r.Devices = append(r.Devices, d)
 	}
 	for _, t := range []struct {
 		flag   string
@@ -156,10 +192,10 @@ func ParseResources(o ResourceOptions) (*specs.LinuxResources, error) {
 			*t.dst = append(*t.dst, d)
 		}
 	}
-	if io.Weight != nil || len(io.ThrottleReadBpsDevice)+len(io.ThrottleWriteBpsDevice)+len(io.ThrottleReadIOPSDevice)+len(io.ThrottleWriteIOPSDevice) > 0 {
+	if io.Weight != nil || len(io.WeightDevice) > 0 || len(io.ThrottleReadBpsDevice)+len(io.ThrottleWriteBpsDevice)+len(io.ThrottleReadIOPSDevice)+len(io.ThrottleWriteIOPSDevice) > 0 {
 		r.BlockIO = io
 	}
-	if r.Memory == nil && r.CPU == nil && r.Pids == nil && r.BlockIO == nil {
+	if r.Memory == nil && r.CPU == nil && r.Pids == nil && r.BlockIO == nil && r.Devices == nil {
 		return nil, nil
 	}
 	return r, nil
@@ -237,14 +273,76 @@ func MergeResources(old, update *specs.LinuxResources) *specs.LinuxResources {
 		if c.Shares != nil {
 			cpu.Shares = c.Shares
 		}
+		if c.RealtimePeriod != nil {
+			cpu.RealtimePeriod = c.RealtimePeriod
+		}
+		if c.RealtimeRuntime != nil {
+			cpu.RealtimeRuntime = c.RealtimeRuntime
+		}
 		cpu.Cpus, cpu.Mems = cmp.Or(c.Cpus, cpu.Cpus), cmp.Or(c.Mems, cpu.Mems)
 		out.CPU = &cpu
 	}
 	if update.Pids != nil {
 		out.Pids = update.Pids
 	}
-	if update.BlockIO != nil {
-		out.BlockIO = update.BlockIO
+	if b := update.BlockIO; b != nil {
+		io := specs.LinuxBlockIO{}
+		if out.BlockIO != nil {
+			io = *out.BlockIO
+		}
+		if b.Weight != nil {
+			io.Weight = b.Weight
+		}
+		// A device's setting given again replaces the one before.
+		io.WeightDevice = mergeDevices(io.WeightDevice, b.WeightDevice, func(d specs.LinuxWeightDevice) [2]int64 { return [2]int64{d.Major, d.Minor} })
+		for _, t := range []struct{ dst, src *[]specs.LinuxThrottleDevice }{
+			{&io.ThrottleReadBpsDevice, &b.ThrottleReadBpsDevice}, {&io.ThrottleWriteBpsDevice, &b.ThrottleWriteBpsDevice},
+			{&io.ThrottleReadIOPSDevice, &b.ThrottleReadIOPSDevice}, {&io.ThrottleWriteIOPSDevice, &b.ThrottleWriteIOPSDevice},
+		} {
+			*t.dst = mergeDevices(*t.dst, *t.src, func(d specs.LinuxThrottleDevice) [2]int64 { return [2]int64{d.Major, d.Minor} })
+		}
+		out.BlockIO = &io
 	}
+	out.Devices = append(slices.Clone(out.Devices), update.Devices...)
 	return &out
+}
+
+// parseDeviceRule reads --device-cgroup-rule "TYPE MAJOR:MINOR ACCESS":
+// TYPE a, b or c, numbers or *, ACCESS some of rwm.
+func parseDeviceRule(rule string) (specs.LinuxDeviceCgroup, error) {
+	bad := errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--device-cgroup-rule %q: want TYPE MAJOR:MINOR ACCESS, such as 'c 1:3 mr'", rule))
+	f := strings.Fields(rule)
+	if len(f) != 3 || (f[0] != "a" && f[0] != "b" && f[0] != "c") || f[2] == "" || strings.Trim(f[2], "rwm") != "" {
+		return specs.LinuxDeviceCgroup{}, bad
+	}
+	maj, mnr, ok := strings.Cut(f[1], ":")
+	if !ok {
+		return specs.LinuxDeviceCgroup{}, bad
+	}
+	num := func(s string) (*int64, bool) {
+		if s == "*" {
+			return nil, true
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		return &n, err == nil && n >= 0
+	}
+	major, ok1 := num(maj)
+	minor, ok2 := num(mnr)
+	if !ok1 || !ok2 {
+		return specs.LinuxDeviceCgroup{}, bad
+	}
+	return specs.LinuxDeviceCgroup{Allow: true, Type: f[0], Major: major, Minor: minor, Access: f[2]}, nil
+}
+
+// mergeDevices is old with news laid over it, by device.
+func mergeDevices[T any](old, news []T, key func(T) [2]int64) []T {
+	out := slices.Clone(old)
+	for _, n := range news {
+		if i := slices.IndexFunc(out, func(o T) bool { return key(o) == key(n) }); i >= 0 {
+			out[i] = n
+		} else {
+			out = append(out, n)
+		}
+	}
+	return out
 }
