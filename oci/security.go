@@ -32,18 +32,21 @@ var Capabilities = []string{
 // unmasks every default), namespaced sysctls, rlimits, the size of
 // /dev/shm in bytes (0: 64 MiB) and the OOM score adjustment.
 type Security struct {
-	CapAdd          []string            `json:"cap_add,omitempty"`
-	CapDrop         []string            `json:"cap_drop,omitempty"`
-	Privileged      bool                `json:"privileged,omitempty"`
-	NoNewPrivileges bool                `json:"no_new_privileges,omitempty"`
-	Seccomp         string              `json:"seccomp,omitempty"`
-	SeccompPath     string              `json:"seccomp_path,omitempty"` // where Seccomp's profile was read, for inspect
-	Mask            []string            `json:"mask,omitempty"`
-	Unmask          []string            `json:"unmask,omitempty"`
-	Sysctls         map[string]string   `json:"sysctls,omitempty"`
-	Ulimits         []specs.POSIXRlimit `json:"ulimits,omitempty"`
-	ShmSize         int64               `json:"shm_size,omitempty"`
-	OOMScoreAdj     *int                `json:"oom_score_adj,omitempty"`
+	CapAdd          []string `json:"cap_add,omitempty"`
+	CapDrop         []string `json:"cap_drop,omitempty"`
+	Privileged      bool     `json:"privileged,omitempty"`
+	NoNewPrivileges bool     `json:"no_new_privileges,omitempty"`
+	Seccomp         string   `json:"seccomp,omitempty"`
+	SeccompPath     string   `json:"seccomp_path,omitempty"` // where Seccomp's profile was read, for inspect
+	// SeccompFromImage takes the profile of the image's label
+	// (--seccomp-policy image) when Seccomp is not set.
+	SeccompFromImage bool                `json:"seccomp_from_image,omitempty"`
+	Mask             []string            `json:"mask,omitempty"`
+	Unmask           []string            `json:"unmask,omitempty"`
+	Sysctls          map[string]string   `json:"sysctls,omitempty"`
+	Ulimits          []specs.POSIXRlimit `json:"ulimits,omitempty"`
+	ShmSize          int64               `json:"shm_size,omitempty"`
+	OOMScoreAdj      *int                `json:"oom_score_adj,omitempty"`
 	// Devices are the host's devices the container gets (--device);
 	// GroupAdd are groups (names in its /etc/group, or GIDs) its process
 	// is in besides its user's.

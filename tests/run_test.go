@@ -642,6 +642,15 @@ func TestSecurityFlags(t *testing.T) {
 			t.Errorf(".containerenv of an unprivileged container: %q", got)
 		}
 		s.must("rm", "-f", "-t", "0", "plain")
+		// --seccomp-policy image: the profile of the image's label.
+		profile := `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}`
+		label, _ := json.Marshal(profile)
+		s.must("import", "--change", "LABEL io.containers.seccomp.profile="+string(label), "--change", "CMD /bin/sh", rootfsTar(t, m), "withprofile")
+		if r := s.scow("run", "--rm", "--seccomp-policy", "image", "withprofile", "mkdir", "/x"); r.code == 0 {
+			t.Error("--seccomp-policy image: the image's profile did not refuse mkdir")
+		}
+		s.must("run", "--rm", "withprofile", "mkdir", "/x")
+		wantError(t, s.scow("run", "--rm", "--seccomp-policy", "strict", "busybox", "true"), 125, "--seccomp-policy")
 		// --group-add: by GID or by the image's name.
 		if got := s.must("run", "--rm", "--user", "1234", "--group-add", "42", "--group-add", "daemon", "busybox", "id", "-G"); got != "0 1 42\n" {
 			t.Errorf("--group-add 42 --group-add daemon: %q", got)

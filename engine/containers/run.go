@@ -210,6 +210,12 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network ns:%s: %w", mode.Target, err))
 		}
 	}
+	// --seccomp-policy image: the image's profile, unless one is given.
+	security := s.Security
+	if security.SeccompFromImage && security.Seccomp == "" {
+		security.Seccomp = img.Config.Config.Labels[seccompLabel]
+	}
+	security.SeccompFromImage = false
 	// Secrets are kept by ID: one made again under the name is not it.
 	var secretUses []record.SecretUse
 	for _, u := range s.Secrets {
@@ -248,7 +254,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		User: img.Config.Config.User, Hostname: hostname, Network: mode.String(), Networks: attachments,
 		Ports: ports, DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOptions,
 		AddHosts: s.AddHosts, NoHosts: s.NoHosts, NoHostname: s.NoHostname, HostsFile: s.HostsFile, MacAddress: s.MacAddress,
-		ChrootDirs: s.ChrootDirs, Security: s.Security, Namespaces: namespaces, Rootfs: s.Rootfs,
+		ChrootDirs: s.ChrootDirs, Security: security, Namespaces: namespaces, Rootfs: s.Rootfs,
 		Resources: s.Resources, CgroupParent: s.CgroupParent, Secrets: secretUses, RootfsOverlay: s.RootfsOverlay, NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
 		Umask: s.Umask, TZ: s.TZ,
 		Volumes: mounts, ReadOnly: s.ReadOnly, ReadOnlyTmpfs: s.ReadOnlyTmpfs, Interactive: s.Interactive, Tty: s.Tty, Init: s.Init, Remove: s.Remove,
@@ -582,6 +588,9 @@ func cgroupV2() bool {
 	_, err := os.Stat("/sys/fs/cgroup/cgroup.controllers")
 	return err == nil
 }
+
+// seccompLabel is the image label of its seccomp profile, as Podman's.
+const seccompLabel = "io.containers.seccomp.profile"
 
 // ContainerEnvPath is the file that tells programs they run in a
 // container, as Podman's.

@@ -27,6 +27,9 @@ type SecurityOptions struct {
 	Devices    []string
 	// GroupAdd are --group-add values: group names or GIDs.
 	GroupAdd []string
+	// SeccompPolicy is default or image: the profile of the image's
+	// io.containers.seccomp.profile label, unless --security-opt gives one.
+	SeccompPolicy string
 	// SecurityOpt are --security-opt values: seccomp=, no-new-privileges,
 	// mask=, unmask=, label= and apparmor=.
 	SecurityOpt []string
@@ -44,6 +47,13 @@ func parseSecurity(o SecurityOptions, network netns.Mode) (oci.Security, error) 
 	}
 	sec := oci.Security{Privileged: o.Privileged}
 	var err error
+	switch o.SeccompPolicy {
+	case "", "default":
+	case "image":
+		sec.SeccompFromImage = true
+	default:
+		return bad("--seccomp-policy %q: use default or image", o.SeccompPolicy)
+	}
 	for _, g := range o.GroupAdd {
 		switch {
 		case g == "keep-groups":
