@@ -16,13 +16,23 @@ import (
 // CheckExecutable finds the program a container's args[0] names inside
 // rootfs, as the runtime would (PATH from env, relative to cwd), so that a
 // missing or non-executable command fails before anything starts: the
-// error wraps ErrNotFound or ErrNotExecutable.
-func CheckExecutable(rootfs, prog string, env []string, cwd string) error {
+// error wraps ErrNotFound or ErrNotExecutable. A candidate at or under
+// one of mounts is not in rootfs but in what is mounted there: the
+// runtime finds it or not.
+func CheckExecutable(rootfs, prog string, env []string, cwd string, mounts []specs.Mount) error {
+	checkFile := func(p string) error {
+		for _, m := range mounts {
+			if d := path.Clean(m.Destination); p == d || strings.HasPrefix(p, d+"/") || d == "/" {
+				return nil
+			}
+		}
+		return checkRootfsFile(rootfs, p)
+	}
 	if strings.Contains(prog, "/") {
 		if !path.IsAbs(prog) {
 			prog = path.Join(cwd, prog)
 		}
-		return checkFile(rootfs, prog)
+		return checkFile(path.Clean(prog))
 	}
 	pathVar := strings.TrimPrefix(DefaultEnvPath, "PATH=")
 	for _, kv := range env {
@@ -35,7 +45,10 @@ func CheckExecutable(rootfs, prog string, env []string, cwd string) error {
 		if dir == "" {
 			dir = "."
 		}
-		err := checkFile(rootfs, path.Join(dir, prog))
+		if !path.IsAbs(dir) {
+			dir = path.Join(cwd, dir)
+		}
+		err := checkFile(path.Join(dir, prog))
 		if err == nil {
 			return nil
 		}
@@ -49,7 +62,7 @@ func CheckExecutable(rootfs, prog string, env []string, cwd string) error {
 	return fmt.Errorf("%q: %w in $PATH", prog, ErrNotFound)
 }
 
-func checkFile(rootfs, p string) error {
+func checkRootfsFile(rootfs, p string) error {
 	full, err := securejoin.SecureJoin(rootfs, p)
 	if err != nil {
 		return fmt.Errorf("%q: %w", p, err)

@@ -145,9 +145,15 @@ func TestCheckExecutable(t *testing.T) {
 		{"tool", []string{"PATH=/etc"}, ErrNotFound},
 		{"data", []string{"PATH=/etc:/bin"}, ErrNotExecutable},
 		{"escape", nil, ErrNotFound},
+		// Under a mount it is the runtime's to find.
+		{"/probe", nil, nil},
+		{"/opt/bin/x", nil, nil},
+		{"x", []string{"PATH=/opt/bin"}, nil},
+		{"/optional", nil, ErrNotFound},
 	}
+	mounts := []specs.Mount{{Destination: "/probe"}, {Destination: "/opt/"}}
 	for _, tc := range tests {
-		err := CheckExecutable(root, tc.prog, tc.env, "/work")
+		err := CheckExecutable(root, tc.prog, tc.env, "/work", mounts)
 		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
 			t.Errorf("CheckExecutable(%q, %v) = %v, want %v", tc.prog, tc.env, err, tc.want)
 		}

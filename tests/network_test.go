@@ -57,14 +57,14 @@ func fetch(t *testing.T, url string) string {
 	return ""
 }
 
-// udpEcho builds the static UDP echo server of testdata for containers.
-func udpEcho(t *testing.T, m *mode) string {
+// testBinary builds the static program testdata/NAME for containers.
+func testBinary(t *testing.T, m *mode, name string) string {
 	t.Helper()
-	out := filepath.Join(m.userDir(t), "udpecho")
-	cmd := exec.Command("go", "build", "-o", out, "./testdata/udpecho")
+	out := filepath.Join(m.userDir(t), name)
+	cmd := exec.Command("go", "build", "-o", out, "./testdata/"+name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build udpecho: %v\n%s", err, b)
+		t.Fatalf("build %s: %v\n%s", name, err, b)
 	}
 	os.Chmod(out, 0o755)
 	return out
@@ -79,7 +79,7 @@ func TestPublishedPorts(t *testing.T) {
 	forModes(t, func(t *testing.T, m *mode) {
 		s := newStore(t, m)
 		s.must("load", "-i", suite.image)
-		echo := udpEcho(t, m)
+		echo := testBinary(t, m, "udpecho")
 		// A named network forwards with rootlesskit's driver too, from
 		// the infra namespace (rootless) or the host (root).
 		s.must("network", "create", "pubnet")

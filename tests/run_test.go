@@ -579,8 +579,28 @@ func TestSecurityFlags(t *testing.T) {
 		if r := s.scow("run", "--rm", "busybox", "unshare", "-U", "true"); r.code == 0 {
 			t.Error("unshare -U worked under the default seccomp profile")
 		}
+		// keyctl too, which unconfined allows.
+		probe := testBinary(t, m, "sechelper") + ":/probe:ro"
+		if got := s.must("run", "--rm", "-v", probe, "busybox", "/probe", "keyctl"); got != "operation not permitted\n" {
+			t.Errorf("keyctl under the default seccomp profile: %q", got)
+		}
+		if got := s.must("run", "--rm", "-v", probe, "--security-opt", "seccomp=unconfined", "busybox", "/probe", "keyctl"); got != "ok\n" {
+			t.Errorf("keyctl with seccomp=unconfined: %q", got)
+		}
 		if got := status([]string{"--security-opt", "no-new-privileges"}, "NoNewPrivs"); got != "1" {
 			t.Errorf("NoNewPrivs: %s", got)
+		}
+		// A set-user-ID root program run by user 1000 gains root, unless
+		// no-new-privileges holds.
+		suid := "cp /probe /bin/suid && chmod 4755 /bin/suid && /probe as 1000 /bin/suid euid"
+		for _, tc := range []struct{ opt, want string }{{"no-new-privileges=false", "0\n"}, {"no-new-privileges", "1000\n"}} {
+			if got := s.must("run", "--rm", "-v", probe, "--security-opt", tc.opt, "busybox", "sh", "-c", suid); got != tc.want {
+				t.Errorf("set-user-ID root program with %s: euid %q, want %q", tc.opt, got, tc.want)
+			}
+		}
+		// Only its own processes, and no mounts without CAP_SYS_ADMIN.
+		if got := s.must("run", "--rm", "busybox", "sh", "-c", "echo /proc/[0-9]*; mount -t tmpfs none /mnt 2>/dev/null || echo refused"); got != "/proc/1\nrefused\n" {
+			t.Errorf("processes and mounts seen in a container: %q", got)
 		}
 		// Masked paths: the defaults, more, fewer.
 		got := s.must("run", "--rm", "--security-opt", "mask=/proc/version", "busybox", "sh", "-c", "test -c /proc/keys && echo keys; cat /proc/version | wc -c")

@@ -73,7 +73,7 @@ func (e *Service) Exec(ctx context.Context, ref string, o ExecOptions, s attach.
 	if o.Workdir != "" {
 		p.Cwd = o.Workdir
 	}
-	if err := oci.CheckExecutable(rootfs, p.Args[0], p.Env, p.Cwd); err != nil {
+	if err := oci.CheckExecutable(rootfs, p.Args[0], p.Env, p.Cwd, spec.Mounts); err != nil {
 		return err
 	}
 	// The monitor sets the terminal up from the request's size, as for

@@ -399,9 +399,6 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 		return nil, fmt.Errorf("create working directory %s: %w", cwd, err)
 	}
 	args := append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
-	if err := oci.CheckExecutable(rootfs, args[0], env, cwd); err != nil {
-		return nil, err
-	}
 	mounts, err := e.specMounts(cfg, rootfs, user.UID, user.GID)
 	if err != nil {
 		return nil, err
@@ -418,6 +415,9 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	// After the traversable paths: the secrets' directory is opened to
 	// the container's root only.
 	mounts = append(mounts, secretMounts...)
+	if err := oci.CheckExecutable(rootfs, args[0], env, cwd, mounts); err != nil {
+		return nil, err
+	}
 	// Files scow manages: in the root, and in each chroot directory.
 	var managed []specs.Mount
 	if cfg.TZ != "" {
