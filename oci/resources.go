@@ -24,7 +24,7 @@ func WithResources(path string, r *specs.LinuxResources) SpecOpt {
 		s.Linux.CgroupsPath = path
 		res := resources(s)
 		if r != nil {
-			res.Memory, res.CPU, res.Pids, res.BlockIO = r.Memory, r.CPU, r.Pids, r.BlockIO
+			res.Memory, res.CPU, res.Pids, res.BlockIO, res.Unified = r.Memory, r.CPU, r.Pids, r.BlockIO, r.Unified
 			res.Devices = append(res.Devices, r.Devices...)
 		}
 		res.Memory = DefaultSwap(res.Memory)
@@ -116,4 +116,30 @@ func OOMKilled(path string) bool {
 		}
 	}
 	return false
+}
+
+// OwnCgroup is the cgroup of the calling process: v2's, or on a v1 or
+// hybrid host the memory controller's.
+func OwnCgroup() (string, error) {
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return "", fmt.Errorf("read own cgroup: %w", err)
+	}
+	v2 := ""
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		if slices.Contains(strings.Split(f[1], ","), "memory") {
+			return f[2], nil
+		}
+		if f[0] == "0" && f[1] == "" {
+			v2 = f[2]
+		}
+	}
+	if v2 == "" {
+		return "", errors.New("read own cgroup: /proc/self/cgroup names none")
+	}
+	return v2, nil
 }

@@ -746,11 +746,40 @@ func TestResourceLimits(t *testing.T) {
 		s.must("load", "-i", suite.image)
 		if m.rootless {
 			r := s.scow("run", "--rm", "--memory", "32m", "--cpus", "0.5", "busybox", "echo", "ran")
-			if r.code != 0 || r.stdout != "ran\n" || !strings.Contains(r.stderr, "Resource limits are not supported") {
+			if r.code != 0 || r.stdout != "ran\n" || !strings.Contains(r.stderr, "the memory, cpu limits are dropped") {
 				t.Errorf("rootless run with limits: %s", r)
 			}
+			// No cgroup of its own: what --cgroups disabled asks.
+			if got := s.must("run", "--rm", "--cgroups", "disabled", "busybox", "echo", "ran"); got != "ran\n" {
+				t.Errorf("rootless --cgroups disabled: %q", got)
+			}
+			wantError(t, s.scow("run", "--rm", "--cgroups", "disabled", "--pids-limit", "5", "busybox", "true"), 125, "--cgroups disabled")
 			return
 		}
+		// --cgroups split: under the caller's cgroup; disabled is for
+		// rootless containers; --cgroup-conf needs cgroup v2.
+		own := ""
+		if data, err := os.ReadFile("/proc/self/cgroup"); err == nil {
+			for _, l := range strings.Split(string(data), "\n") {
+				if f := strings.SplitN(l, ":", 3); len(f) == 3 && f[1] == "memory" {
+					own = f[2]
+				}
+			}
+		}
+		id0 := strings.TrimSpace(s.must("run", "-d", "--cgroups", "split", "--memory", "64m", "busybox", "sleep", "300"))
+		defer s.scow("rm", "-f", "-t", "0", id0)
+		if data, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/memory", own, "scow-"+id0, "memory.limit_in_bytes")); err != nil || strings.TrimSpace(string(data)) != "67108864" {
+			t.Errorf("--cgroups split: memory limit under %s: %q %v", own, data, err)
+		}
+		if got := s.must("inspect", "--format", "{{.HostConfig.CgroupParent}}", id0); got != own+"\n" {
+			t.Errorf("CgroupParent of --cgroups split: %q, want %s", got, own)
+		}
+		s.must("run", "--rm", "--cgroups", "no-conmon", "busybox", "true")
+		wantError(t, s.scow("run", "--rm", "--cgroups", "disabled", "busybox", "true"), 125, "rootless")
+		wantError(t, s.scow("run", "--rm", "--cgroups", "split", "--cgroup-parent", "/x", "busybox", "true"), 125, "--cgroup-parent")
+		wantError(t, s.scow("run", "--rm", "--cgroups", "sometimes", "busybox", "true"), 125, "--cgroups")
+		wantError(t, s.scow("run", "--rm", "--cgroup-conf", "memory.high=1G", "busybox", "true"), 125, "cgroup v1")
+		wantError(t, s.scow("run", "--rm", "--cgroup-conf", "../x=1", "busybox", "true"), 125, "KEY=VALUE")
 		// A memory hog as PID 1: OOM-killed, 137, and inspect says so.
 		if r := s.scow("run", "--name", "hog", "--memory", "32m", "busybox", "tail", "/dev/zero"); r.code != 137 {
 			t.Errorf("a memory hog under --memory 32m: %s", r)

@@ -71,6 +71,8 @@ func createFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "requires", Usage: "containers to start before this one (repeatable, or comma-separated)"},
 		&cli.StringFlag{Name: "image-volume", Value: "bind", Usage: "what the image's VOLUMEs get: bind (an anonymous volume), tmpfs or ignore"},
 		&cli.StringFlag{Name: "cgroup-parent", Usage: "the cgroup the container's own goes under (default /scow)"},
+		&cli.StringFlag{Name: "cgroups", Value: "enabled", Usage: "enabled, disabled (no cgroup: rootless only), no-conmon or split (under the caller's cgroup)"},
+		&cli.StringSliceFlag{Name: "cgroup-conf", Usage: "KEY=VALUE: a file of the container's cgroup v2 to write, e.g. memory.high=1G"},
 		&cli.StringFlag{Name: "pid", Usage: "PID namespace: private, host or container:NAME"},
 		&cli.StringFlag{Name: "ipc", Usage: "IPC namespace: private, shareable, none (no /dev/shm), host or container:NAME"},
 		&cli.StringFlag{Name: "uts", Usage: "UTS namespace (hostname): private, host or container:NAME"},
@@ -195,6 +197,7 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 		Resources:    resourceOptions(c),
 		Secrets:      c.StringSlice("secret"),
 		CgroupParent: c.String("cgroup-parent"),
+		Cgroups:      c.String("cgroups"),
 		CIDFile:      c.String("cidfile"),
 		Pull:         c.String("pull"),
 		Registry:     registryOptions(c),
@@ -278,8 +281,8 @@ func resourceOptions(c *cli.Context) specgen.ResourceOptions {
 		CPUPeriod: c.Uint64("cpu-period"), CPUQuota: c.Int64("cpu-quota"), CpusetCPUs: c.String("cpuset-cpus"), CpusetMems: c.String("cpuset-mems"),
 		BlkioWeight:       uint16(min(c.Uint("blkio-weight"), 1<<16-1)),
 		BlkioWeightDevice: c.StringSlice("blkio-weight-device"), CPURtPeriod: c.Uint64("cpu-rt-period"), CPURtRuntime: c.Int64("cpu-rt-runtime"),
-		DeviceCgroupRules: c.StringSlice("device-cgroup-rule"),
-		DeviceReadBps:     c.StringSlice("device-read-bps"), DeviceWriteBps: c.StringSlice("device-write-bps"),
+		DeviceCgroupRules: c.StringSlice("device-cgroup-rule"), CgroupConf: c.StringSlice("cgroup-conf"),
+		DeviceReadBps: c.StringSlice("device-read-bps"), DeviceWriteBps: c.StringSlice("device-write-bps"),
 		DeviceReadIOps: c.StringSlice("device-read-iops"), DeviceWriteIOps: c.StringSlice("device-write-iops"),
 	}
 	if c.IsSet("memory-swappiness") {

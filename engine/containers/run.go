@@ -255,7 +255,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		Ports: ports, DNS: s.DNS, DNSSearch: s.DNSSearch, DNSOptions: s.DNSOptions,
 		AddHosts: s.AddHosts, NoHosts: s.NoHosts, NoHostname: s.NoHostname, HostsFile: s.HostsFile, MacAddress: s.MacAddress,
 		ChrootDirs: s.ChrootDirs, Security: security, Namespaces: namespaces, Rootfs: s.Rootfs,
-		Resources: s.Resources, CgroupParent: s.CgroupParent, Secrets: secretUses, RootfsOverlay: s.RootfsOverlay, NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
+		Resources: s.Resources, CgroupParent: s.CgroupParent, Cgroups: s.Cgroups, Secrets: secretUses, RootfsOverlay: s.RootfsOverlay, NoPasswd: s.NoPasswd, PasswdEntry: s.PasswdEntry, GroupEntry: s.GroupEntry, HostUsers: s.HostUsers,
 		Umask: s.Umask, TZ: s.TZ,
 		Volumes: mounts, ReadOnly: s.ReadOnly, ReadOnlyTmpfs: s.ReadOnlyTmpfs, Interactive: s.Interactive, Tty: s.Tty, Init: s.Init, Remove: s.Remove,
 		Labels: specgen.MergeLabels(img.Config.Config.Labels, s.Labels), RestartPolicy: s.Restart,
@@ -577,16 +577,10 @@ func (e *Service) namespaceOpts(cfg *record.Config) ([]oci.SpecOpt, error) {
 	}
 	// A cgroup namespace of its own: asked for, or the default on
 	// cgroup v2, as Podman's.
-	if cfg.Namespaces.Cgroup == "private" || cfg.Namespaces.Cgroup == "" && cgroupV2() {
+	if cfg.Namespaces.Cgroup == "private" || cfg.Namespaces.Cgroup == "" && oci.CgroupVersion() == 2 {
 		opts = append(opts, oci.WithNamespace(specs.CgroupNamespace, oci.Sharing{}, userns.Rootless()))
 	}
 	return opts, nil
-}
-
-// cgroupV2 tells whether the host has the unified cgroup hierarchy.
-func cgroupV2() bool {
-	_, err := os.Stat("/sys/fs/cgroup/cgroup.controllers")
-	return err == nil
 }
 
 // seccompLabel is the image label of its seccomp profile, as Podman's.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/scow-project/scow/oci"
 )
 
 // Stats is what a running container uses, read at Time. A field the
@@ -65,7 +67,7 @@ func (e *Service) Stats(ctx context.Context, ref string) (*Stats, error) {
 // unified files.
 func readCgroup(s *Stats, path string) {
 	root := "/sys/fs/cgroup"
-	v2 := fileExists(filepath.Join(root, "cgroup.controllers"))
+	v2 := oci.CgroupVersion() == 2
 	num := func(file string) (uint64, bool) {
 		data, err := os.ReadFile(file)
 		if err != nil {
@@ -227,5 +229,3 @@ func namespaceProcs(init int) (uint64, time.Duration) {
 	}
 	return n, time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

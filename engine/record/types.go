@@ -67,6 +67,8 @@ type Config struct {
 	// goes under ("": /scow).
 	Resources    *specs.LinuxResources `json:"resources,omitempty"`
 	CgroupParent string                `json:"cgroup_parent,omitempty"`
+	// Cgroups is --cgroups when not the default: disabled or split.
+	Cgroups string `json:"cgroups,omitempty"`
 	// Security is what the container asks of its isolation beyond the
 	// defaults: capabilities, seccomp, masked paths, sysctls, rlimits.
 	Security oci.Security `json:"security,omitzero"`

@@ -342,9 +342,11 @@ type RunOptions struct {
 	// Secrets are --secret values.
 	Secrets []string
 	// Resources are the limits; CgroupParent is where the container's
-	// cgroup goes (default /scow).
+	// cgroup goes (default /scow); Cgroups is --cgroups: enabled,
+	// disabled, no-conmon or split.
 	Resources    ResourceOptions
 	CgroupParent string
+	Cgroups      string
 	// ChrootDirs are --chrootdirs values: comma-separated directories.
 	ChrootDirs []string
 	// NoPasswd adds no /etc/passwd entry for a user the image lacks

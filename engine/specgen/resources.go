@@ -2,6 +2,7 @@ package specgen
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -11,7 +12,9 @@ import (
 	units "github.com/docker/go-units"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/oci"
+	"github.com/sirupsen/logrus"
 )
 
 // ResourceOptions are the flags of run, create and update that limit
@@ -37,6 +40,8 @@ type ResourceOptions struct {
 	DeviceCgroupRules []string
 	// DeviceReadBps and the like are DEVICE:RATE values.
 	DeviceReadBps, DeviceWriteBps, DeviceReadIOps, DeviceWriteIOps []string
+	// CgroupConf are --cgroup-conf KEY=VALUE values: cgroup v2 files.
+	CgroupConf []string
 }
 
 // ParseResources turns the limit flags into the runtime's resources;
@@ -195,7 +200,17 @@ func ParseResources(o ResourceOptions) (*specs.LinuxResources, error) {
 	if io.Weight != nil || len(io.WeightDevice) > 0 || len(io.ThrottleReadBpsDevice)+len(io.ThrottleWriteBpsDevice)+len(io.ThrottleReadIOPSDevice)+len(io.ThrottleWriteIOPSDevice) > 0 {
 		r.BlockIO = io
 	}
-	if r.Memory == nil && r.CPU == nil && r.Pids == nil && r.BlockIO == nil && r.Devices == nil {
+	for _, kv := range o.CgroupConf {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.ContainsAny(k, "/ ") || strings.Count(k, ".") != 1 || strings.HasPrefix(k, ".") || strings.HasSuffix(k, ".") {
+			return bad("--cgroup-conf %q: want KEY=VALUE, KEY a file of a cgroup such as memory.high", kv)
+		}
+		if r.Unified == nil {
+			r.Unified = map[string]string{}
+		}
+		r.Unified[k] = v
+	}
+	if r.Memory == nil && r.CPU == nil && r.Pids == nil && r.BlockIO == nil && r.Devices == nil && r.Unified == nil {
 		return nil, nil
 	}
 	return r, nil
@@ -342,6 +357,79 @@ func mergeDevices[T any](old, news []T, key func(T) [2]int64) []T {
 			out[i] = n
 		} else {
 			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// The --cgroups modes a Spec records: enabled and no-conmon are the
+// default, since scow's monitor never has a cgroup of its own.
+const (
+	CgroupsDisabled = "disabled"
+	CgroupsSplit    = "split"
+)
+
+// parseCgroups checks --cgroups against the cgroup flags s has already.
+func parseCgroups(mode string, s *Spec) (string, error) {
+	bad := func(format string, a ...any) (string, error) {
+		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
+	}
+	switch mode {
+	case "", "enabled", "no-conmon":
+		return "", nil
+	case CgroupsDisabled:
+		if s.CgroupParent != "" || s.Namespaces.Cgroup == "private" || s.Resources != nil {
+			return bad("--cgroups disabled: the container has no cgroup, so --cgroup-parent, --cgroupns private and limits cannot apply")
+		}
+		return mode, nil
+	case CgroupsSplit:
+		if s.CgroupParent != "" {
+			return bad("--cgroups split puts the container's cgroup under the caller's: it cannot have a --cgroup-parent")
+		}
+		return mode, nil
+	}
+	return bad("--cgroups %q: want enabled, disabled, no-conmon or split", mode)
+}
+
+// checkCgroups fits the cgroup settings to the host: the cgroup of the
+// caller for split, and, as Podman does, a warning and no limits where
+// a rootless user has no cgroup of its own.
+func (s *Spec) checkCgroups() error {
+	if s.Resources != nil && len(s.Resources.Unified) > 0 && oci.CgroupVersion() != 2 {
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("--cgroup-conf writes files of a cgroup v2 and this host's controllers are cgroup v1: use the limit flags (--memory, --cpus, ...)"))
+	}
+	if userns.Rootless() {
+		if s.Resources != nil {
+			logrus.Warnf("Resource limits need a cgroup the user may write, which scow does not have for rootless containers (cgroup v%d here, nothing delegated to it): the %s limits are dropped; run as root to have them", oci.CgroupVersion(), strings.Join(limitKinds(s.Resources), ", "))
+			s.Resources = nil
+		}
+		return nil
+	}
+	switch s.Cgroups {
+	case CgroupsDisabled:
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("--cgroups disabled: the runtime puts a root container in a cgroup of its own; only rootless containers can go without"))
+	case CgroupsSplit:
+		own, err := oci.OwnCgroup()
+		if err != nil {
+			return fmt.Errorf("--cgroups split: %w", err)
+		}
+		s.CgroupParent = own
+	}
+	return nil
+}
+
+// limitKinds names the controllers r asks limits of.
+func limitKinds(r *specs.LinuxResources) []string {
+	var out []string
+	for _, k := range []struct {
+		name string
+		set  bool
+	}{
+		{"memory", r.Memory != nil}, {"cpu", r.CPU != nil}, {"pids", r.Pids != nil}, {"block I/O", r.BlockIO != nil},
+		{"devices", r.Devices != nil}, {"--cgroup-conf", r.Unified != nil},
+	} {
+		if k.set {
+			out = append(out, k.name)
 		}
 	}
 	return out

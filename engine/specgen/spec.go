@@ -81,9 +81,11 @@ type Spec struct {
 	// Secrets are the secrets it gets, by name.
 	Secrets []record.SecretUse
 	// Resources are its cgroup limits (nil: none asked), CgroupParent
-	// the cgroup its own goes under.
+	// the cgroup its own goes under; Cgroups is "" (a cgroup of its
+	// own), CgroupsDisabled or CgroupsSplit.
 	Resources    *specs.LinuxResources
 	CgroupParent string
+	Cgroups      string
 	// ChrootDirs receive the files scow manages as the root does.
 	ChrootDirs []string
 	// NoPasswd, PasswdEntry, GroupEntry and HostUsers shape the
@@ -247,6 +249,9 @@ func NewSpec(o RunOptions) (*Spec, error) {
 	if s.CgroupParent != "" && !path.IsAbs(s.CgroupParent) {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--cgroup-parent %q: give an absolute cgroup path such as /apps", s.CgroupParent))
 	}
+	if s.Cgroups, err = parseCgroups(o.Cgroups, s); err != nil {
+		return nil, err
+	}
 	for _, p := range o.Publish {
 		m, err := netns.ParsePublish(p)
 		if err != nil {
@@ -364,11 +369,8 @@ func (s *Spec) Check() error {
 			return bad("--mac-address %q: give a MAC address, with --network slirp4netns, pasta or a named network", s.MacAddress)
 		}
 	}
-	if s.Resources != nil && userns.Rootless() {
-		// As Podman's: a user without a cgroup of its own runs the
-		// container, without the limits.
-		logrus.Warn("Resource limits are not supported and ignored on rootless systems without a delegated cgroup: the limits are dropped")
-		s.Resources = nil
+	if err := s.checkCgroups(); err != nil {
+		return err
 	}
 	if s.Rootfs != "" && s.IDMapping.Auto {
 		return bad("--userns=auto picks IDs for a layer in storage, which a --rootfs directory lacks: give --uidmap")

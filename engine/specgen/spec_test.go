@@ -134,6 +134,10 @@ func TestNewSpec(t *testing.T) {
 		{"a missing label file", RunOptions{Image: "i", LabelFiles: []string{filepath.Join(dir, "none")}}, errdefs.ErrInvalid, "--label-file"},
 		{"a bad --expose", RunOptions{Image: "i", Expose: []string{"x"}}, errdefs.ErrInvalid, "--expose"},
 		{"a bad --annotation", RunOptions{Image: "i", Annotations: []string{"=x"}}, errdefs.ErrInvalid, "--annotation"},
+		{"a bad --cgroups", RunOptions{Image: "i", Cgroups: "sometimes"}, errdefs.ErrInvalid, "--cgroups"},
+		{"no cgroup, with limits", RunOptions{Image: "i", Cgroups: "disabled", Resources: ResourceOptions{Memory: "1g"}}, errdefs.ErrInvalid, "--cgroups disabled"},
+		{"no cgroup, with a parent", RunOptions{Image: "i", Cgroups: "disabled", CgroupParent: "/a"}, errdefs.ErrInvalid, "--cgroups disabled"},
+		{"split, with a parent", RunOptions{Image: "i", Cgroups: "split", CgroupParent: "/a"}, errdefs.ErrInvalid, "--cgroup-parent"},
 	}
 	for _, tc := range invalid {
 		_, err := NewSpec(tc.o)
