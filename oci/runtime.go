@@ -187,7 +187,11 @@ func (r *Runtime) detached(ctx context.Context, dir, id string, args []string, s
 	cmd := r.command(ctx, append(full, "--pid-file", pidFile, id)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdio.In, stdio.Out, stdio.Err
 	cmd.ExtraFiles = stdio.Extra
-	if err := cmd.Run(); err != nil {
+	run := cmd.Run
+	if args[0] == "run" || args[0] == "create" {
+		run = func() error { return runWithPersonality(cmd, bundlePersonality(dir)) }
+	}
+	if err := run(); err != nil {
 		data, _ := os.ReadFile(logPath)
 		return 0, r.error(args[:1], jsonLogErrors(data), err)
 	}

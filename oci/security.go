@@ -52,6 +52,9 @@ type Security struct {
 	// is in besides its user's.
 	Devices  []Device `json:"devices,omitempty"`
 	GroupAdd []string `json:"group_add,omitempty"`
+	// Personality is the execution domain of personality(2): LINUX or
+	// LINUX32 ("": the runtime's).
+	Personality string `json:"personality,omitempty"`
 }
 
 // Caps are the capabilities Security leaves a process: Podman's defaults
@@ -86,6 +89,9 @@ func WithSecurity(sec Security) SpecOpt {
 		s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps}
 		s.Process.NoNewPrivileges = sec.NoNewPrivileges
 		s.Process.OOMScoreAdj = sec.OOMScoreAdj
+		if sec.Personality != "" {
+			s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.LinuxPersonalityDomain(sec.Personality)}
+		}
 		for _, l := range sec.Ulimits {
 			i := slices.IndexFunc(s.Process.Rlimits, func(r specs.POSIXRlimit) bool { return r.Type == l.Type })
 			if i < 0 {

@@ -671,6 +671,14 @@ func TestSecurityFlags(t *testing.T) {
 		}
 		s.must("run", "--rm", "withprofile", "mkdir", "/x")
 		wantError(t, s.scow("run", "--rm", "--seccomp-policy", "strict", "busybox", "true"), 125, "--seccomp-policy")
+		// --personality: the execution domain reaches the process.
+		if got := s.must("run", "--rm", "--personality", "LINUX32", "busybox", "uname", "-m"); got != "i686\n" {
+			t.Errorf("--personality LINUX32: uname -m says %q", got)
+		}
+		if got := s.must("run", "--rm", "busybox", "uname", "-m"); got != "x86_64\n" {
+			t.Errorf("uname -m by default: %q", got)
+		}
+		wantError(t, s.scow("run", "--rm", "--personality", "BSD", "busybox", "true"), 125, "--personality")
 		// --group-add: by GID or by the image's name.
 		if got := s.must("run", "--rm", "--user", "1234", "--group-add", "42", "--group-add", "daemon", "busybox", "id", "-G"); got != "0 1 42\n" {
 			t.Errorf("--group-add 42 --group-add daemon: %q", got)

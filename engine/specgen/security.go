@@ -37,6 +37,8 @@ type SecurityOptions struct {
 	Ulimit      []string
 	ShmSize     string
 	OOMScoreAdj *int
+	// Personality is --personality: LINUX or LINUX32.
+	Personality string
 }
 
 // parseSecurity turns the security flags into the runtime's settings;
@@ -53,6 +55,12 @@ func parseSecurity(o SecurityOptions, network netns.Mode) (oci.Security, error) 
 		sec.SeccompFromImage = true
 	default:
 		return bad("--seccomp-policy %q: use default or image", o.SeccompPolicy)
+	}
+	if o.Personality != "" {
+		sec.Personality = strings.ToUpper(o.Personality)
+		if _, ok := oci.Personalities[sec.Personality]; !ok {
+			return bad("--personality %q: want LINUX or LINUX32", o.Personality)
+		}
 	}
 	for _, g := range o.GroupAdd {
 		switch {

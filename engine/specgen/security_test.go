@@ -50,6 +50,8 @@ func TestParseSecurity(t *testing.T) {
 		{name: "not a device", o: SecurityOptions{Devices: []string{"/etc/passwd"}}, err: "not a device"},
 		{name: "a relative device", o: SecurityOptions{Devices: []string{"/dev/null:dev/n:r"}}, err: "absolute"},
 		{name: "a bad size", o: SecurityOptions{ShmSize: "lots"}, err: "--shm-size"},
+		{name: "a personality", o: SecurityOptions{Personality: "linux32"}, want: oci.Security{Personality: "LINUX32"}},
+		{name: "an unknown personality", o: SecurityOptions{Personality: "BSD"}, err: "--personality"},
 	} {
 		got, err := parseSecurity(tc.o, tc.net)
 		if tc.err != "" {
