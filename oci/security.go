@@ -3,12 +3,14 @@ package oci
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // Capabilities are the Linux capabilities, as the kernel names them, in
@@ -55,6 +57,9 @@ type Security struct {
 	// Personality is the execution domain of personality(2): LINUX or
 	// LINUX32 ("": the runtime's).
 	Personality string `json:"personality,omitempty"`
+	// RdtClass is the class of service of the cache and memory bandwidth
+	// allocation (Intel RDT, AMD QoS): a group under /sys/fs/resctrl.
+	RdtClass string `json:"rdt_class,omitempty"`
 }
 
 // Caps are the capabilities Security leaves a process: Podman's defaults
@@ -89,6 +94,9 @@ func WithSecurity(sec Security) SpecOpt {
 		s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps}
 		s.Process.NoNewPrivileges = sec.NoNewPrivileges
 		s.Process.OOMScoreAdj = sec.OOMScoreAdj
+		if sec.RdtClass != "" {
+			s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: sec.RdtClass}
+		}
 		if sec.Personality != "" {
 			s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.LinuxPersonalityDomain(sec.Personality)}
 		}
@@ -178,4 +186,24 @@ func boundingCaps() []string {
 		}
 	}
 	return slices.Clone(Capabilities)
+}
+
+// ResctrlRoot is where the kernel's resource control filesystem (Intel
+// RDT, AMD QoS) is mounted.
+const ResctrlRoot = "/sys/fs/resctrl"
+
+// CheckRdtClass tells why a container cannot join the class of service
+// name: no resctrl filesystem, no such group, or a user that may not
+// move tasks into it.
+func CheckRdtClass(name string) error {
+	if _, err := os.Stat(filepath.Join(ResctrlRoot, "info")); err != nil {
+		return fmt.Errorf("this host has no resctrl filesystem (Intel RDT or AMD QoS) at %s: mount it where the CPU supports it", ResctrlRoot)
+	}
+	if name == "." || name == ".." || name == "info" || strings.Contains(name, "/") {
+		return fmt.Errorf("%q: give the name of a group under %s", name, ResctrlRoot)
+	}
+	if err := unix.Access(filepath.Join(ResctrlRoot, name, "tasks"), unix.W_OK); err != nil {
+		return fmt.Errorf("%q: no class of service %s the user may join (%v): create it, as root", name, filepath.Join(ResctrlRoot, name), err)
+	}
+	return nil
 }

@@ -679,6 +679,9 @@ func TestSecurityFlags(t *testing.T) {
 			t.Errorf("uname -m by default: %q", got)
 		}
 		wantError(t, s.scow("run", "--rm", "--personality", "BSD", "busybox", "true"), 125, "--personality")
+		if _, err := os.Stat("/sys/fs/resctrl/info"); err != nil {
+			wantError(t, s.scow("run", "--rm", "--rdt-class", "gold", "busybox", "true"), 125, "--rdt-class", "no resctrl")
+		}
 		// --group-add: by GID or by the image's name.
 		if got := s.must("run", "--rm", "--user", "1234", "--group-add", "42", "--group-add", "daemon", "busybox", "id", "-G"); got != "0 1 42\n" {
 			t.Errorf("--group-add 42 --group-add daemon: %q", got)

@@ -79,6 +79,7 @@ func createFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cgroupns", Usage: "cgroup namespace: private (the default on cgroup v2) or host (on v1)"},
 		&cli.StringSliceFlag{Name: "secret", Usage: "NAME[,type=mount|env][,target=PATH|VAR][,uid=N,gid=N,mode=OCTAL]: a secret, at /run/secrets/NAME by default"},
 		&cli.StringFlag{Name: "seccomp-policy", Value: "default", Usage: "default, or image: the seccomp profile of the image's io.containers.seccomp.profile label"},
+		&cli.StringFlag{Name: "rdt-class", Usage: "the class of service (a resctrl group) of cache and memory bandwidth allocation"},
 		&cli.StringFlag{Name: "personality", Usage: "the execution domain of personality(2): LINUX or LINUX32 (uname -m says i686)"},
 		&cli.StringSliceFlag{Name: "group-add", Usage: "a group (name or GID) the process is in besides its user's"},
 		&cli.BoolFlag{Name: "privileged", Usage: "every capability and host device, no seccomp, no masked or read-only kernel paths"},
@@ -191,7 +192,7 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 		Security: specgen.SecurityOptions{
 			CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), SecurityOpt: c.StringSlice("security-opt"),
 			Privileged: c.Bool("privileged"), Devices: c.StringSlice("device"), GroupAdd: c.StringSlice("group-add"),
-			SeccompPolicy: c.String("seccomp-policy"), Personality: c.String("personality"),
+			SeccompPolicy: c.String("seccomp-policy"), Personality: c.String("personality"), RdtClass: c.String("rdt-class"),
 			Sysctl: c.StringSlice("sysctl"), Ulimit: c.StringSlice("ulimit"), ShmSize: c.String("shm-size"),
 		},
 		Namespaces:   specgen.NamespaceOptions{PID: c.String("pid"), IPC: c.String("ipc"), UTS: c.String("uts"), Cgroup: c.String("cgroupns")},

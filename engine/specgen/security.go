@@ -37,8 +37,10 @@ type SecurityOptions struct {
 	Ulimit      []string
 	ShmSize     string
 	OOMScoreAdj *int
-	// Personality is --personality: LINUX or LINUX32.
+	// Personality is --personality: LINUX or LINUX32; RdtClass is
+	// --rdt-class, a class of service of resctrl.
 	Personality string
+	RdtClass    string
 }
 
 // parseSecurity turns the security flags into the runtime's settings;
@@ -61,6 +63,12 @@ func parseSecurity(o SecurityOptions, network netns.Mode) (oci.Security, error) 
 		if _, ok := oci.Personalities[sec.Personality]; !ok {
 			return bad("--personality %q: want LINUX or LINUX32", o.Personality)
 		}
+	}
+	if o.RdtClass != "" {
+		if err := oci.CheckRdtClass(o.RdtClass); err != nil {
+			return oci.Security{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--rdt-class: %w", err))
+		}
+		sec.RdtClass = o.RdtClass
 	}
 	for _, g := range o.GroupAdd {
 		switch {
