@@ -107,6 +107,9 @@ const InfraArg = netns.InfraArg
 // DefaultHooksDirs are where OCI hooks are found without --hooks-dir.
 var DefaultHooksDirs = oci.DefaultHooksDirs
 
+// DefaultCDISpecDirs are where CDI specs are found without --cdi-spec-dir.
+var DefaultCDISpecDirs = oci.DefaultCDISpecDirs
+
 // InfraMain is that holder; it keeps the user namespace while it lives.
 func InfraMain(args []string) error {
 	if err := userns.Hold(); err != nil {

@@ -60,6 +60,10 @@ type Security struct {
 	// RdtClass is the class of service of the cache and memory bandwidth
 	// allocation (Intel RDT, AMD QoS): a group under /sys/fs/resctrl.
 	RdtClass string `json:"rdt_class,omitempty"`
+	// CDIDevices are CDI devices (vendor.com/class=name) defined by the
+	// specs in CDISpecDirs (nil: the default directories).
+	CDIDevices  []string `json:"cdi_devices,omitempty"`
+	CDISpecDirs []string `json:"cdi_spec_dirs,omitempty"`
 }
 
 // Caps are the capabilities Security leaves a process: Podman's defaults

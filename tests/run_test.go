@@ -648,6 +648,32 @@ func TestSecurityFlags(t *testing.T) {
 		if got := s.must("run", "--rm", "--device", "/dev/fuse:/dev/myfuse", "busybox", "sh", "-c", "test -c /dev/myfuse && echo yes; test -e /dev/fuse || echo no"); got != "yes\nno\n" {
 			t.Errorf("--device /dev/fuse:/dev/myfuse: %q", got)
 		}
+		// A CDI device: its node (here the host's /dev/null), its
+		// vendor's and its own environment, its mounts.
+		cdiDir := filepath.Join(m.userDir(t), "cdi")
+		os.MkdirAll(cdiDir, 0o755)
+		os.WriteFile(filepath.Join(cdiDir, "test.yaml"), []byte(`cdiVersion: "0.6.0"
+kind: example.com/test
+containerEdits:
+  env: ["CDI_VENDOR=example"]
+devices:
+- name: null0
+  containerEdits:
+    env: ["CDI_DEVICE=null0"]
+    deviceNodes:
+    - path: /dev/cdi-null
+      hostPath: /dev/null
+    mounts:
+    - hostPath: `+cdiDir+`
+      containerPath: /cdi
+      options: [ro, bind]
+`), 0o644)
+		if got := s.must("--cdi-spec-dir", cdiDir, "run", "--rm", "--device", "example.com/test=null0", "busybox", "sh", "-c",
+			"echo $CDI_VENDOR $CDI_DEVICE; test -c /dev/cdi-null && echo node; ls /cdi"); got != "example null0\nnode\ntest.yaml\n" {
+			t.Errorf("CDI device example.com/test=null0: %q", got)
+		}
+		wantError(t, s.scow("--cdi-spec-dir", cdiDir, "run", "--rm", "--device", "example.com/test=null1", "busybox", "true"), 125, "example.com/test=null1", cdiDir)
+		wantError(t, s.scow("--cdi-spec-dir", cdiDir, "run", "--rm", "--gpus", "all", "busybox", "true"), 125, "nvidia.com/gpu=all", "nvidia-ctk")
 		wantError(t, s.scow("run", "--rm", "--device", "/etc/passwd", "busybox", "true"), 125, "not a device")
 		wantError(t, s.scow("run", "--rm", "--device", "/dev/fuse:/dev/f:rwx", "busybox", "true"), 125, "r, w and m")
 		// exec --privileged: every capability for that process only.

@@ -121,6 +121,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "volumepath", Usage: "directory of the named volumes (default: ROOT/volumes)"},
 			&cli.StringFlag{Name: "network-config-dir", Usage: "directory of the networks' records (default: ROOT/networks)"},
 			&cli.StringFlag{Name: "tmpdir", Usage: "directory of temporary files: archives and copies on their way (default: ROOT/tmp)"},
+			&cli.StringSliceFlag{Name: "cdi-spec-dir", Usage: "a directory of CDI specs, for --device vendor.com/class=name; default: " + strings.Join(engine.DefaultCDISpecDirs, " and ")},
 			&cli.StringSliceFlag{Name: "hooks-dir", Usage: "a directory of OCI hooks (oci-hooks(5)); default: " + strings.Join(engine.DefaultHooksDirs, " and ")},
 			&cli.StringFlag{Name: "network-cmd-path", Usage: "the slirp4netns binary (default: found in PATH)"},
 			&cli.StringFlag{Name: "imagestore", Usage: "directory that keeps images apart from containers' layers"},
@@ -245,6 +246,7 @@ func newEngine(c *cli.Context) (*engine.Engine, error) {
 		RuntimeFlags: c.StringSlice("runtime-flag"), NoEvents: c.String("events-backend") == "none",
 		VolumePath: c.String("volumepath"), NetworkConfigDir: c.String("network-config-dir"), ImageStore: c.String("imagestore"),
 		TmpDir: c.String("tmpdir"), NetworkCmdPath: c.String("network-cmd-path"), HooksDirs: c.StringSlice("hooks-dir"),
+		CDISpecDirs: c.StringSlice("cdi-spec-dir"),
 	})
 }
 

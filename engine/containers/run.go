@@ -159,6 +159,13 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
+	if len(s.Security.CDIDevices) > 0 {
+		// Resolved at each start from the directories of its create.
+		s.Security.CDISpecDirs = e.Opts.CDISpecDirs
+		if err := oci.CheckCDIDevices(s.Security.CDISpecDirs, s.Security.CDIDevices); err != nil {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
+		}
+	}
 	mode := s.Network
 	var attachments []netns.Attachment
 	if mode.Kind == netns.ModeBridge {
@@ -487,7 +494,8 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	if p := e.CgroupPath(cfg); p != "" {
 		opts = append(opts, oci.WithResources(p, cfg.Resources))
 	}
-	opts = append(opts, oci.WithDevices(cfg.Security.Devices, cfg.Security.Privileged, userns.Rootless()), oci.WithSecurity(cfg.Security))
+	opts = append(opts, oci.WithDevices(cfg.Security.Devices, cfg.Security.Privileged, userns.Rootless()),
+		oci.WithCDIDevices(cfg.Security.CDISpecDirs, cfg.Security.CDIDevices, userns.Rootless()), oci.WithSecurity(cfg.Security))
 	spec, err := oci.New(opts...)
 	if err != nil {
 		return nil, err

@@ -41,6 +41,8 @@ type SecurityOptions struct {
 	// --rdt-class, a class of service of resctrl.
 	Personality string
 	RdtClass    string
+	// GPUs are --gpus values: all, or device IDs, of NVIDIA's CDI specs.
+	GPUs []string
 }
 
 // parseSecurity turns the security flags into the runtime's settings;
@@ -79,7 +81,21 @@ func parseSecurity(o SecurityOptions, network netns.Mode) (oci.Security, error) 
 		}
 		sec.GroupAdd = append(sec.GroupAdd, g)
 	}
+	for _, g := range o.GPUs {
+		ids := strings.Split(strings.TrimPrefix(strings.Trim(g, `"`), "device="), ",")
+		for _, id := range ids {
+			name := "nvidia.com/gpu=" + id
+			if id == "" || !oci.IsCDIDevice(name) {
+				return bad("--gpus %q: want all, or device IDs such as 0,1", g)
+			}
+			sec.CDIDevices = append(sec.CDIDevices, name)
+		}
+	}
 	for _, d := range o.Devices {
+		if oci.IsCDIDevice(d) {
+			sec.CDIDevices = append(sec.CDIDevices, d)
+			continue
+		}
 		dev, err := parseDevice(d)
 		if err != nil {
 			return oci.Security{}, err

@@ -50,6 +50,9 @@ func TestParseSecurity(t *testing.T) {
 		{name: "not a device", o: SecurityOptions{Devices: []string{"/etc/passwd"}}, err: "not a device"},
 		{name: "a relative device", o: SecurityOptions{Devices: []string{"/dev/null:dev/n:r"}}, err: "absolute"},
 		{name: "a bad size", o: SecurityOptions{ShmSize: "lots"}, err: "--shm-size"},
+		{name: "CDI devices and GPUs", o: SecurityOptions{Devices: []string{"example.com/test=a"}, GPUs: []string{"all", "device=0,1"}},
+			want: oci.Security{CDIDevices: []string{"nvidia.com/gpu=all", "nvidia.com/gpu=0", "nvidia.com/gpu=1", "example.com/test=a"}}},
+		{name: "a bad GPU", o: SecurityOptions{GPUs: []string{"device="}}, err: "--gpus"},
 		{name: "a personality", o: SecurityOptions{Personality: "linux32"}, want: oci.Security{Personality: "LINUX32"}},
 		{name: "an unknown personality", o: SecurityOptions{Personality: "BSD"}, err: "--personality"},
 	} {

@@ -57,6 +57,9 @@ type Options struct {
 	// HooksDirs hold OCI hooks (oci-hooks(5)); nil means Podman's
 	// defaults, oci.DefaultHooksDirs.
 	HooksDirs []string
+	// CDISpecDirs hold the CDI specs of --device vendor.com/class=name;
+	// nil means /etc/cdi and /var/run/cdi.
+	CDISpecDirs []string
 }
 
 // Config is scow.conf: settings that flags override.

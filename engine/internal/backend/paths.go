@@ -17,8 +17,12 @@ func defaultPaths(o Options) Options {
 	// directory is absolute.
 	dirs := []*string{&o.Root, &o.RunRoot, &o.VolumePath, &o.NetworkConfigDir, &o.ImageStore, &o.TmpDir}
 	o.HooksDirs = slices.Clone(o.HooksDirs)
+	o.CDISpecDirs = slices.Clone(o.CDISpecDirs)
 	for i := range o.HooksDirs {
 		dirs = append(dirs, &o.HooksDirs[i])
+	}
+	for i := range o.CDISpecDirs {
+		dirs = append(dirs, &o.CDISpecDirs[i])
 	}
 	for _, p := range dirs {
 		if *p != "" {
