@@ -321,6 +321,19 @@ func TestRegistryTLSAndAuth(t *testing.T) {
 		if got := s.must("login", "--authfile", authfile, "--get-login", reg.host); got != "tester\n" {
 			t.Errorf("--get-login: %q", got)
 		}
+		// The password from a secret, whose name is the user's.
+		if r := s.scowStdin("s3cret\n", "secret", "create", "tester", "-"); r.code != 0 {
+			t.Fatalf("secret create: %s", r)
+		}
+		fromSecret := filepath.Join(m.userDir(t), "secret-auth.json")
+		if got := s.must("login", "--cert-dir", reg.certDir, "--authfile", fromSecret, "--secret", "tester", reg.host); got != "Login Succeeded!\n" {
+			t.Errorf("login --secret: %q", got)
+		}
+		if got := s.must("login", "--authfile", fromSecret, "--get-login", reg.host); got != "tester\n" {
+			t.Errorf("--get-login after login --secret: %q", got)
+		}
+		wantError(t, s.scow("login", "--cert-dir", reg.certDir, "--authfile", fromSecret, "--secret", "nosuch", reg.host), 125, "nosuch")
+		wantError(t, s.scow("login", "--authfile", fromSecret, "--secret", "tester", "-p", "x", reg.host), 125, "conflicts")
 		s.must("push", "--cert-dir", reg.certDir, "--authfile", authfile, "busybox", ref)
 		fresh := newStore(t, m)
 		fresh.must("pull", "--cert-dir", reg.certDir, "--authfile", authfile, ref)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -215,6 +216,7 @@ func loginCommand() *cli.Command {
 			&cli.StringFlag{Name: "username", Aliases: []string{"u"}, Usage: "user name"},
 			&cli.StringFlag{Name: "password", Aliases: []string{"p"}, Usage: "password (prefer --password-stdin)"},
 			&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from standard input"},
+			&cli.StringFlag{Name: "secret", Usage: "read the password from this scow secret (and the user name, without -u, is the secret's name)"},
 			&cli.BoolFlag{Name: "get-login", Usage: "print the user logged in to REGISTRY"},
 			&cli.BoolFlag{Name: "tls-verify", Value: true, Usage: "verify the registry's TLS certificate"},
 			&cli.StringFlag{Name: "authfile", Usage: "auth.json to use instead of the default"},
@@ -241,6 +243,17 @@ func loginCommand() *cli.Command {
 				return nil
 			}
 			user, pass := c.String("username"), c.String("password")
+			if name := c.String("secret"); name != "" {
+				if pass != "" || c.Bool("password-stdin") {
+					return fmt.Errorf("--secret gives the password: it conflicts with --password and --password-stdin")
+				}
+				_, data, err := e.Secrets().Inspect(name, true)
+				if err != nil {
+					return err
+				}
+				pass = strings.TrimRight(string(data), "\r\n")
+				user = cmp.Or(user, name)
+			}
 			if c.Bool("password-stdin") {
 				if pass != "" {
 					return fmt.Errorf("--password and --password-stdin conflict")
@@ -252,7 +265,7 @@ func loginCommand() *cli.Command {
 				pass = strings.TrimRight(line, "\r\n")
 			}
 			if user == "" || pass == "" {
-				return fmt.Errorf("login: give -u USER and a password (-p, or --password-stdin)")
+				return fmt.Errorf("login: give -u USER and a password (-p, --password-stdin or --secret)")
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
