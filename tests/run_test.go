@@ -951,6 +951,11 @@ func TestStats(t *testing.T) {
 		}
 		s.must("create", "--name", "idle", "busybox", "true")
 		wantError(t, s.scow("stats", "--no-stream", "idle"), 125, "not running")
+		// --all: the others too, using nothing.
+		all := s.must("stats", "--no-stream", "--all", "--format", "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}")
+		if !strings.Contains(all, "idle 0.00% 0B / 0B 0\n") || !strings.Contains(all, "busy ") {
+			t.Errorf("stats --all:\n%s", all)
+		}
 		wantError(t, s.scow("stats", "--interval", "0"), 125, "--interval")
 	})
 }

@@ -45,8 +45,9 @@ func statsCommand() *cli.Command {
 			for {
 				refs := c.Args().Slice()
 				if len(refs) == 0 || c.Bool("all") || c.Bool("latest") {
-					// No names: every running container, as Podman's.
-					sel := containers.Selection{All: !c.Bool("latest"), Latest: c.Bool("latest"), Running: true}
+					// No names: every running container, as Podman's;
+					// --all adds the others.
+					sel := containers.Selection{All: !c.Bool("latest"), Latest: c.Bool("latest"), Running: !c.Bool("all")}
 					ids, err := e.Containers().Select(ctx, sel)
 					if err != nil {
 						return err
@@ -55,11 +56,8 @@ func statsCommand() *cli.Command {
 				}
 				var rows []any
 				for _, ref := range refs {
-					s, err := e.Containers().Stats(ctx, ref)
+					s, err := e.Containers().Stats(ctx, ref, c.Bool("all"))
 					if err != nil {
-						if c.Bool("all") && errors.Is(err, errdefs.ErrInvalid) {
-							continue // stopped meanwhile
-						}
 						return err
 					}
 					rows = append(rows, statsLine(s, prev[s.ID], c.Bool("no-trunc")))
@@ -107,7 +105,8 @@ func statsLine(s, prev *containers.Stats, noTrunc bool) statsRow {
 		up := s.Time.Sub(s.StartedAt)
 		r.CPU, r.AVGCPU = s.CPU.Round(time.Millisecond).String(), percent(float64(s.CPU), float64(up))
 		r.CPUPerc = r.AVGCPU
-		if prev != nil {
+		if prev != nil && prev.StartedAt.Equal(s.StartedAt) && s.CPU >= prev.CPU {
+			// (A restart in between starts the count again.)
 			r.CPUPerc = percent(float64(s.CPU-prev.CPU), float64(s.Time.Sub(prev.Time)))
 		}
 	}

@@ -3,6 +3,7 @@ package containers
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/oci"
 )
 
@@ -35,9 +37,21 @@ type Stats struct {
 }
 
 // Stats reads what running container ref uses: from its cgroup as root,
-// from its processes and network namespace where it has no cgroup.
-func (e *Service) Stats(ctx context.Context, ref string) (*Stats, error) {
+// from its processes and network namespace where it has no cgroup. A
+// container that is not running is an error, or with stopped a reading
+// of nothing used, as Podman's stats --all shows it.
+func (e *Service) Stats(ctx context.Context, ref string, stopped bool) (*Stats, error) {
 	id, st, err := e.running(ctx, ref)
+	if err != nil && stopped && errors.Is(err, errdefs.ErrInvalid) {
+		if id, err = e.Lookup(ref); err != nil {
+			return nil, err
+		}
+		cfg, err := e.Rec.LoadConfig(id)
+		if err != nil {
+			return nil, err
+		}
+		return &Stats{ID: id, Name: cfg.Name, Time: time.Now(), HasCPU: true, HasMem: true, HasBlock: true}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
