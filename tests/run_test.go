@@ -770,6 +770,7 @@ func TestNamespaceFlags(t *testing.T) {
 		wantError(t, s.scow("run", "--rm", "--pid", "container:owner", "busybox", "true"), 125, "not running")
 		wantError(t, s.scow("run", "--rm", "--pid", "container:nosuch", "busybox", "true"), 125, "nosuch")
 		wantError(t, s.scow("run", "--rm", "--ipc", "sideways", "busybox", "true"), 125, "--ipc")
+		wantError(t, s.scow("run", "--rm", "--ipc", "host", "--sysctl", "kernel.msgmax=1", "busybox", "true"), 125, "--sysctl kernel.msgmax", "--ipc host")
 		wantError(t, s.scow("run", "--rm", "--cgroupns", "container:owner", "busybox", "true"), 125, "--cgroupns")
 	})
 }

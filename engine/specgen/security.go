@@ -231,6 +231,21 @@ func checkSysctl(key string, network netns.Mode) error {
 	return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--sysctl %s: not a namespaced sysctl, so it would change the host: only net.*, kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.* are a container's own", key))
 }
 
+// checkIPCSysctls refuses IPC sysctls where the IPC namespace is not the
+// container's own (--ipc host or container:NAME): they would change the
+// host's or the other container's.
+func checkIPCSysctls(sysctls map[string]string, ipc string) error {
+	if ipc != "host" && !strings.HasPrefix(ipc, "container:") {
+		return nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(sysctls)) {
+		if !strings.HasPrefix(k, "net.") {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--sysctl %s: with --ipc %s it would change that IPC namespace, not the container's: leave --ipc out", k, ipc))
+		}
+	}
+	return nil
+}
+
 // rlimits maps --ulimit names to the runtime's.
 var rlimits = map[string]string{
 	"as": "RLIMIT_AS", "core": "RLIMIT_CORE", "cpu": "RLIMIT_CPU", "data": "RLIMIT_DATA",

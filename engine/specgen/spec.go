@@ -239,6 +239,9 @@ func NewSpec(o RunOptions) (*Spec, error) {
 	if s.Namespaces, err = parseNamespaces(o.Namespaces); err != nil {
 		return nil, err
 	}
+	if err := checkIPCSysctls(s.Security.Sysctls, s.Namespaces.IPC); err != nil {
+		return nil, err
+	}
 	if s.Secrets, err = parseSecrets(o.Secrets); err != nil {
 		return nil, err
 	}

@@ -134,6 +134,7 @@ func TestNewSpec(t *testing.T) {
 		{"a missing label file", RunOptions{Image: "i", LabelFiles: []string{filepath.Join(dir, "none")}}, errdefs.ErrInvalid, "--label-file"},
 		{"a bad --expose", RunOptions{Image: "i", Expose: []string{"x"}}, errdefs.ErrInvalid, "--expose"},
 		{"a bad --annotation", RunOptions{Image: "i", Annotations: []string{"=x"}}, errdefs.ErrInvalid, "--annotation"},
+		{"an IPC sysctl in the host's IPC namespace", RunOptions{Image: "i", Namespaces: NamespaceOptions{IPC: "host"}, Security: SecurityOptions{Sysctl: []string{"kernel.shmmax=1"}}}, errdefs.ErrInvalid, "--ipc host"},
 		{"a bad --cgroups", RunOptions{Image: "i", Cgroups: "sometimes"}, errdefs.ErrInvalid, "--cgroups"},
 		{"no cgroup, with limits", RunOptions{Image: "i", Cgroups: "disabled", Resources: ResourceOptions{Memory: "1g"}}, errdefs.ErrInvalid, "--cgroups disabled"},
 		{"no cgroup, with a parent", RunOptions{Image: "i", Cgroups: "disabled", CgroupParent: "/a"}, errdefs.ErrInvalid, "--cgroups disabled"},
