@@ -911,6 +911,14 @@ func TestUpdate(t *testing.T) {
 		if got := limit(); got != "268435456" {
 			t.Errorf("memory limit after a restart: %s", got)
 		}
+		// --memory-swap alone against the recorded --memory.
+		if _, err := os.Stat("/sys/fs/cgroup/memory/scow/scow-" + id + "/memory.memsw.limit_in_bytes"); err == nil {
+			s.must("update", "--memory-swap", "512m", "up")
+			if data, _ := os.ReadFile("/sys/fs/cgroup/memory/scow/scow-" + id + "/memory.memsw.limit_in_bytes"); strings.TrimSpace(string(data)) != "536870912" {
+				t.Errorf("memory and swap after update --memory-swap 512m: %s", data)
+			}
+		}
+		wantError(t, s.scow("update", "--memory-swap", "128m", "up"), 125, "less than --memory 256MiB")
 		wantError(t, s.scow("update", "up"), 125, "give a limit")
 		wantError(t, s.scow("update", "--memory", "lots", "up"), 125, "--memory")
 		wantError(t, s.scow("update", "--memory", "1g", "nosuch"), 125, "nosuch")

@@ -714,13 +714,6 @@ func (e *Service) lockedConfig(ref string) (_ *record.Config, unlock func(), err
 // Update changes the limits of container ref, running or not, and
 // records them, so that its next start keeps them.
 func (e *Service) Update(ctx context.Context, ref string, o specgen.ResourceOptions) error {
-	res, err := specgen.ParseResources(o)
-	if err != nil {
-		return err
-	}
-	if res == nil {
-		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("update: give a limit to change (--memory, --cpus, --pids-limit...)"))
-	}
 	if userns.Rootless() {
 		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("update: a rootless container has no cgroup limits here (no cgroup is delegated to the user)"))
 	}
@@ -729,7 +722,13 @@ func (e *Service) Update(ctx context.Context, ref string, o specgen.ResourceOpti
 		return err
 	}
 	defer unlock()
-	merged := specgen.MergeResources(cfg.Resources, res)
+	merged, err := specgen.UpdateResources(cfg.Resources, o)
+	if err != nil {
+		return err
+	}
+	if merged == nil {
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("update: give a limit to change (--memory, --cpus, --pids-limit...)"))
+	}
 	st, err := e.Rec.LoadState(cfg.ID)
 	if err != nil {
 		return err

@@ -47,6 +47,44 @@ type ResourceOptions struct {
 // ParseResources turns the limit flags into the runtime's resources;
 // nil when none is given.
 func ParseResources(o ResourceOptions) (*specs.LinuxResources, error) {
+	r, err := parseResources(o)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	return r, checkMemory(r.Memory)
+}
+
+// UpdateResources lays the limit flags o over a container's limits old,
+// as update does: what o sets replaces old's, the rest stays. It
+// returns nil with no flag given.
+func UpdateResources(old *specs.LinuxResources, o ResourceOptions) (*specs.LinuxResources, error) {
+	r, err := parseResources(o)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	merged := mergeResources(old, r)
+	return merged, checkMemory(merged.Memory)
+}
+
+// checkMemory checks the memory limits together: swap counts memory
+// and swap, so it needs a memory limit and is at least as much.
+func checkMemory(mem *specs.LinuxMemory) error {
+	bad := func(format string, a ...any) error {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
+	}
+	switch {
+	case mem == nil:
+	case mem.Swap != nil && mem.Limit == nil:
+		return bad("--memory-swap needs --memory: it limits memory and swap together")
+	case mem.Swap != nil && *mem.Swap != -1 && *mem.Swap < *mem.Limit:
+		return bad("--memory-swap %s is less than --memory %s: it counts memory and swap together", units.BytesSize(float64(*mem.Swap)), units.BytesSize(float64(*mem.Limit)))
+	case mem.Limit != nil && *mem.Limit < 6<<20:
+		return bad("--memory %s: a container needs 6 MiB at least", units.BytesSize(float64(*mem.Limit)))
+	}
+	return nil
+}
+
+func parseResources(o ResourceOptions) (*specs.LinuxResources, error) {
 	bad := func(format string, a ...any) (*specs.LinuxResources, error) {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
 	}
@@ -75,14 +113,6 @@ func ParseResources(o ResourceOptions) (*specs.LinuxResources, error) {
 	}
 	if mem.Reservation, err = size("--memory-reservation", o.MemoryReservation, false); err != nil {
 		return nil, err
-	}
-	switch {
-	case mem.Swap != nil && mem.Limit == nil:
-		return bad("--memory-swap needs --memory: it limits memory and swap together")
-	case mem.Swap != nil && *mem.Swap != -1 && *mem.Swap < *mem.Limit:
-		return bad("--memory-swap %s is less than --memory %s: it counts memory and swap together", o.MemorySwap, o.Memory)
-	case mem.Limit != nil && *mem.Limit < 6<<20:
-		return bad("--memory %s: a container needs 6 MiB at least", o.Memory)
 	}
 	if s := o.MemorySwappiness; s != nil {
 		if *s < 0 || *s > 100 {
@@ -246,9 +276,9 @@ func throttle(flag, v string, bytes bool) (specs.LinuxThrottleDevice, error) {
 	return d, nil
 }
 
-// MergeResources lays the limits of update over old: what update sets
+// mergeResources lays the limits of update over old: what update sets
 // replaces old's, the rest stays.
-func MergeResources(old, update *specs.LinuxResources) *specs.LinuxResources {
+func mergeResources(old, update *specs.LinuxResources) *specs.LinuxResources {
 	if old == nil {
 		return update
 	}
