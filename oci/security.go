@@ -42,13 +42,15 @@ type Security struct {
 	SeccompPath     string   `json:"seccomp_path,omitempty"` // where Seccomp's profile was read, for inspect
 	// SeccompFromImage takes the profile of the image's label
 	// (--seccomp-policy image) when Seccomp is not set.
-	SeccompFromImage bool                `json:"seccomp_from_image,omitempty"`
-	Mask             []string            `json:"mask,omitempty"`
-	Unmask           []string            `json:"unmask,omitempty"`
-	Sysctls          map[string]string   `json:"sysctls,omitempty"`
-	Ulimits          []specs.POSIXRlimit `json:"ulimits,omitempty"`
-	ShmSize          int64               `json:"shm_size,omitempty"`
-	OOMScoreAdj      *int                `json:"oom_score_adj,omitempty"`
+	SeccompFromImage bool     `json:"seccomp_from_image,omitempty"`
+	Mask             []string `json:"mask,omitempty"`
+	// ProcOpts are more options of the /proc mount (proc(5)).
+	ProcOpts    []string            `json:"proc_opts,omitempty"`
+	Unmask      []string            `json:"unmask,omitempty"`
+	Sysctls     map[string]string   `json:"sysctls,omitempty"`
+	Ulimits     []specs.POSIXRlimit `json:"ulimits,omitempty"`
+	ShmSize     int64               `json:"shm_size,omitempty"`
+	OOMScoreAdj *int                `json:"oom_score_adj,omitempty"`
 	// Devices are the host's devices the container gets (--device);
 	// GroupAdd are groups (names in its /etc/group, or GIDs) its process
 	// is in besides its user's.
@@ -98,6 +100,15 @@ func WithSecurity(sec Security) SpecOpt {
 		s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps}
 		s.Process.NoNewPrivileges = sec.NoNewPrivileges
 		s.Process.OOMScoreAdj = sec.OOMScoreAdj
+		for i := range s.Mounts {
+			if m := &s.Mounts[i]; m.Destination == "/proc" && m.Type == "proc" {
+				m.Options = append(m.Options, sec.ProcOpts...)
+			}
+		}
+		if slices.Contains(sec.ProcOpts, "subset=pid") {
+			// Such a /proc has no sys/ for the runtime to write.
+			delete(s.Linux.Sysctl, "net.ipv4.ping_group_range")
+		}
 		if sec.RdtClass != "" {
 			s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: sec.RdtClass}
 		}

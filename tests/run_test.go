@@ -697,6 +697,11 @@ devices:
 		}
 		s.must("run", "--rm", "withprofile", "mkdir", "/x")
 		wantError(t, s.scow("run", "--rm", "--seccomp-policy", "strict", "busybox", "true"), 125, "--seccomp-policy")
+		// proc-opts: options of /proc's mount.
+		if got := s.must("run", "--rm", "--security-opt", "proc-opts=subset=pid", "--security-opt", "proc-opts=hidepid=2", "busybox", "sh", "-c",
+			"test -e /proc/meminfo || echo subset; grep ' /proc proc ' /proc/self/mounts | grep -c 'subset=pid.*hidepid\\|hidepid.*subset=pid'"); got != "subset\n1\n" {
+			t.Errorf("proc-opts=subset=pid,hidepid=2: %q", got)
+		}
 		// --personality: the execution domain reaches the process.
 		if got := s.must("run", "--rm", "--personality", "LINUX32", "busybox", "uname", "-m"); got != "i686\n" {
 			t.Errorf("--personality LINUX32: uname -m says %q", got)

@@ -198,6 +198,9 @@ func securityOpts(sec oci.Security) []string {
 	if len(sec.Unmask) > 0 {
 		out = append(out, "unmask="+strings.Join(sec.Unmask, ":"))
 	}
+	if len(sec.ProcOpts) > 0 {
+		out = append(out, "proc-opts="+strings.Join(sec.ProcOpts, ","))
+	}
 	return out
 }
 

@@ -154,14 +154,29 @@ func parseSecurity(o SecurityOptions, network netns.Mode) (oci.Security, error) 
 			if v != "unconfined" {
 				return bad("--security-opt %s: scow applies no AppArmor profile: only apparmor=unconfined", opt)
 			}
+		case "proc-opts":
+			for _, po := range strings.Split(v, ",") {
+				name, val, _ := strings.Cut(po, "=")
+				switch {
+				case name == "hidepid" && slices.Contains([]string{"0", "1", "2", "4", "invisible", "noaccess", "ptraceable"}, val),
+					name == "gid" && val != "" && strings.Trim(val, "0123456789") == "",
+					name == "subset" && val == "pid":
+					sec.ProcOpts = append(sec.ProcOpts, po)
+				default:
+					return bad("--security-opt %s: want options of proc(5) such as hidepid=2, gid=N or subset=pid", opt)
+				}
+			}
 		default:
-			return bad("--security-opt %s: use seccomp=, no-new-privileges, mask=, unmask=, label= or apparmor=", opt)
+			return bad("--security-opt %s: use seccomp=, no-new-privileges, mask=, unmask=, proc-opts=, label= or apparmor=", opt)
 		}
 	}
 	for _, kv := range o.Sysctl {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
 			return bad("--sysctl %q: want KEY=VALUE", kv)
+		}
+		if slices.Contains(sec.ProcOpts, "subset=pid") {
+			return bad("--sysctl %s: proc-opts=subset=pid leaves the container no /proc/sys to set it in", k)
 		}
 		if err := checkSysctl(k, network); err != nil {
 			return oci.Security{}, err

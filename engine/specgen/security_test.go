@@ -53,6 +53,8 @@ func TestParseSecurity(t *testing.T) {
 		{name: "CDI devices and GPUs", o: SecurityOptions{Devices: []string{"example.com/test=a"}, GPUs: []string{"all", "device=0,1"}},
 			want: oci.Security{CDIDevices: []string{"nvidia.com/gpu=all", "nvidia.com/gpu=0", "nvidia.com/gpu=1", "example.com/test=a"}}},
 		{name: "a bad GPU", o: SecurityOptions{GPUs: []string{"device="}}, err: "--gpus"},
+		{name: "proc options", o: SecurityOptions{SecurityOpt: []string{"proc-opts=hidepid=2,subset=pid"}}, want: oci.Security{ProcOpts: []string{"hidepid=2", "subset=pid"}}},
+		{name: "a bad proc option", o: SecurityOptions{SecurityOpt: []string{"proc-opts=rw"}}, err: "proc(5)"},
 		{name: "a personality", o: SecurityOptions{Personality: "linux32"}, want: oci.Security{Personality: "LINUX32"}},
 		{name: "an unknown personality", o: SecurityOptions{Personality: "BSD"}, err: "--personality"},
 	} {
