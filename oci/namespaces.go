@@ -51,6 +51,15 @@ func WithNamespace(typ specs.LinuxNamespaceType, share Sharing, rootless bool) S
 	}
 }
 
+// WithShm makes the container's /dev/shm a bind of dir, a tmpfs mounted
+// outside it that others may share.
+func WithShm(dir string) SpecOpt {
+	return func(s *specs.Spec) error {
+		replaceMount(s, "/dev/shm", specs.Mount{Destination: "/dev/shm", Type: "bind", Source: dir, Options: []string{"rbind", "nosuid", "noexec", "nodev"}})
+		return nil
+	}
+}
+
 // WithoutShm leaves the container no /dev/shm (--ipc none).
 func WithoutShm() SpecOpt {
 	return func(s *specs.Spec) error {

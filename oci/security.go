@@ -128,7 +128,7 @@ func WithSecurity(sec Security) SpecOpt {
 		}
 		if sec.ShmSize > 0 {
 			for i, m := range s.Mounts {
-				if m.Destination == "/dev/shm" {
+				if m.Destination == "/dev/shm" && m.Type == "tmpfs" {
 					s.Mounts[i].Options = append(slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return strings.HasPrefix(o, "size=") }),
 						fmt.Sprintf("size=%dk", (sec.ShmSize+1023)/1024))
 				}

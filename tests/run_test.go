@@ -765,12 +765,41 @@ func TestNamespaceFlags(t *testing.T) {
 			"ps -o args | grep -c '^sleep 300'; hostname; readlink /proc/self/ns/ipc"); got != "1\nownerhost\n"+s.must("exec", "owner", "readlink", "/proc/self/ns/ipc") {
 			t.Errorf("--pid/--uts/--ipc container:owner: %q", got)
 		}
+		// Its /dev/shm too (POSIX shared memory), not one of its own.
+		s.must("exec", "owner", "sh", "-c", "echo shared > /dev/shm/seg")
+		if got := s.must("run", "--rm", "--ipc", "container:owner", "busybox", "cat", "/dev/shm/seg"); got != "shared\n" {
+			t.Errorf("/dev/shm with --ipc container:owner: %q", got)
+		}
+		s.must("run", "-d", "--name", "priv", "--ipc", "private", "busybox", "sleep", "300")
+		if got := s.must("inspect", "--format", "{{.HostConfig.IpcMode}} {{.HostConfig.PidMode}} {{.HostConfig.Cgroups}}", "owner", "priv"); got != "shareable private default\nprivate private default\n" {
+			t.Errorf("inspect's IpcMode, PidMode, Cgroups: %q", got)
+		}
+		wantError(t, s.scow("run", "--rm", "--ipc", "container:priv", "busybox", "true"), 125, "not shareable", "--ipc shareable")
+		s.must("rm", "-f", "-t", "0", "priv")
 		s.must("create", "--name", "joiner", "--pid", "container:owner", "busybox", "true")
 		wantError(t, s.scow("rm", "-f", "-t", "0", "owner"), 125, "joiner", "--depend")
 		if got := s.must("run", "--rm", "--ipc", "none", "busybox", "sh", "-c", "test -d /dev/shm || echo none"); got != "none\n" {
 			t.Errorf("--ipc none: %q", got)
 		}
 		s.must("rm", "joiner")
+		if !m.rootless {
+			// The /dev/shm mount outside the container goes when it
+			// stops, and when its monitor is killed, with the next look.
+			ownerID := strings.TrimSpace(s.must("inspect", "--format", "{{.Id}}", "owner"))
+			shmMounted := func() bool {
+				data, _ := os.ReadFile("/proc/self/mountinfo")
+				return strings.Contains(string(data), ownerID+"/shm ")
+			}
+			if !shmMounted() {
+				t.Error("no /dev/shm mount of a running container")
+			}
+			killMonitors(t, m.uid)
+			s.must("ps", "-a")
+			if shmMounted() {
+				t.Error("the /dev/shm mount of a killed monitor's container stays")
+			}
+			s.must("start", "owner")
+		}
 		s.must("stop", "-t", "0", "owner")
 		wantError(t, s.scow("run", "--rm", "--pid", "container:owner", "busybox", "true"), 125, "not running")
 		wantError(t, s.scow("run", "--rm", "--pid", "container:nosuch", "busybox", "true"), 125, "nosuch")

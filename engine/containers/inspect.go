@@ -10,6 +10,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/oci"
@@ -178,6 +179,14 @@ type InspectHostConfig struct {
 	CpuQuota     int64  `json:"CpuQuota"`
 	PidsLimit    int64  `json:"PidsLimit"`
 	CgroupParent string `json:"CgroupParent"`
+	// The namespaces, in Podman's words: private, host, container:ID,
+	// and for IPC shareable or none; Cgroups is default, disabled or
+	// split.
+	IpcMode    string `json:"IpcMode"`
+	PidMode    string `json:"PidMode"`
+	UTSMode    string `json:"UTSMode"`
+	CgroupMode string `json:"CgroupMode"`
+	Cgroups    string `json:"Cgroups"`
 }
 
 // securityOpts are the --security-opt values sec stands for.
@@ -258,8 +267,11 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 			ReadonlyRootfs: cfg.ReadOnly, Tmpfs: map[string]string{},
 			CapAdd: append([]string{}, cfg.Security.CapAdd...), CapDrop: append([]string{}, cfg.Security.CapDrop...),
 			SecurityOpt: securityOpts(cfg.Security), Privileged: cfg.Security.Privileged, Sysctls: cfg.Security.Sysctls,
-			Ulimits: ulimits(cfg.Security), ShmSize: cmp.Or(cfg.Security.ShmSize, 64<<20),
+			Ulimits: ulimits(cfg.Security), ShmSize: cmp.Or(cfg.Security.ShmSize, int64(backend.DefaultShmSize)),
 			CgroupParent: cfg.CgroupParent, OomScoreAdj: deref(cfg.Security.OOMScoreAdj),
+			IpcMode: cmp.Or(cfg.Namespaces.IPC, "shareable"), PidMode: cmp.Or(cfg.Namespaces.PID, "private"),
+			UTSMode: cmp.Or(cfg.Namespaces.UTS, "private"), CgroupMode: cmp.Or(cfg.Namespaces.Cgroup, map[bool]string{true: "private", false: "host"}[oci.CgroupVersion() == 2]),
+			Cgroups: cmp.Or(cfg.Cgroups, "default"),
 		},
 	}
 	if len(cmd) > 0 {

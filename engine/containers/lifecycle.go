@@ -89,6 +89,7 @@ func (e *Service) reconcile(ctx context.Context, id string, st *record.State) bo
 	if e.Open() == nil {
 		e.SettleRootfs(id)
 	}
+	e.UnmountShm(id)
 	netns.Release(e.Bridges(), id)
 	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart, st.RuntimeState, st.Ports, st.Paused = 0, 0, 0, 0, false, nil, false
 	said := monitor.LastError(e.Rec.MonitorLog(id))
@@ -602,6 +603,7 @@ func (e *Service) removeContainer(ctx context.Context, id string, force, volumes
 	if err := e.DropRootfs(id); err != nil {
 		return err
 	}
+	e.UnmountShm(id)
 	if err := e.Store.DeleteContainer(id); err != nil {
 		return err
 	}

@@ -575,13 +575,28 @@ func (e *Service) namespaceOpts(cfg *record.Config) ([]oci.SpecOpt, error) {
 			}
 			nsName := map[specs.LinuxNamespaceType]string{specs.PIDNamespace: "pid", specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts"}[ns.typ]
 			share.Path = fmt.Sprintf("/proc/%d/ns/%s", st.Pid, nsName)
+			if ns.typ == specs.IPCNamespace {
+				owner, err := e.Rec.LoadConfig(id)
+				if err != nil {
+					return nil, err
+				}
+				if !owner.Namespaces.ShareableIPC() {
+					return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--ipc container:%s: its IPC namespace is not shareable (--ipc %s): create it with --ipc shareable", e.Rec.NameOf(id), owner.Namespaces.IPC))
+				}
+				if e.HasShm(id) {
+					opts = append(opts, oci.WithShm(e.ShmDir(id)))
+				}
+			}
 		default:
 			continue // its own, as Default has it
 		}
 		opts = append(opts, oci.WithNamespace(ns.typ, share, userns.Rootless()))
 	}
-	if cfg.Namespaces.IPC == "none" {
+	switch {
+	case cfg.Namespaces.IPC == "none":
 		opts = append(opts, oci.WithoutShm())
+	case cfg.Namespaces.ShareableIPC():
+		opts = append(opts, oci.WithShm(e.ShmDir(cfg.ID)))
 	}
 	// A cgroup namespace of its own: asked for, or the default on
 	// cgroup v2, as Podman's.

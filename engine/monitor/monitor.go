@@ -416,6 +416,12 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 			release()
 		}
 	}()
+	if cfg.Namespaces.ShareableIPC() {
+		if err := m.b.MountShm(cfg.ID, cfg.Security.ShmSize); err != nil {
+			return 0, -1, err
+		}
+		defer m.b.UnmountShm(cfg.ID)
+	}
 	net, err := m.r.Network(ctx, cfg, rootfs)
 	if err != nil {
 		return 0, -1, err

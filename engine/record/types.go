@@ -166,6 +166,10 @@ type Namespaces struct {
 	Cgroup string `json:"cgroup,omitempty"`
 }
 
+// ShareableIPC tells whether the container's IPC namespace is its own
+// and others may join it: the default, or shareable, as Podman's.
+func (n Namespaces) ShareableIPC() bool { return n.IPC == "" || n.IPC == "shareable" }
+
 // State is the container's changing state.
 type State struct {
 	Status string `json:"status"`
