@@ -56,6 +56,10 @@ type Security struct {
 	// is in besides its user's.
 	Devices  []Device `json:"devices,omitempty"`
 	GroupAdd []string `json:"group_add,omitempty"`
+	// KeepGroups leaves the process the supplementary groups of the
+	// user who runs the container (--group-add keep-groups): crun's
+	// annotation, which runc lacks.
+	KeepGroups bool `json:"keep_groups,omitempty"`
 	// Personality is the execution domain of personality(2): LINUX or
 	// LINUX32 ("": the runtime's).
 	Personality string `json:"personality,omitempty"`
@@ -108,6 +112,12 @@ func WithSecurity(sec Security) SpecOpt {
 		if slices.Contains(sec.ProcOpts, "subset=pid") {
 			// Such a /proc has no sys/ for the runtime to write.
 			delete(s.Linux.Sysctl, "net.ipv4.ping_group_range")
+		}
+		if sec.KeepGroups {
+			if s.Annotations == nil {
+				s.Annotations = map[string]string{}
+			}
+			s.Annotations[KeepGroupsAnnotation] = "1"
 		}
 		if sec.RdtClass != "" {
 			s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: sec.RdtClass}
@@ -202,6 +212,10 @@ func boundingCaps() []string {
 	}
 	return slices.Clone(Capabilities)
 }
+
+// KeepGroupsAnnotation asks crun not to set the process's supplementary
+// groups, so that it keeps those of the user who runs it.
+const KeepGroupsAnnotation = "run.oci.keep_original_groups"
 
 // ResctrlRoot is where the kernel's resource control filesystem (Intel
 // RDT, AMD QoS) is mounted.

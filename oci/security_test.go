@@ -41,4 +41,17 @@ func TestSecurityCaps(t *testing.T) {
 			t.Errorf("/dev/shm options %v", m.Options)
 		}
 	}
+	// What runc 1.1 lacks goes where a runtime finds it.
+	s, err = New(WithSecurity(Security{KeepGroups: true, Personality: "LINUX32", RdtClass: "gold", ProcOpts: []string{"hidepid=2"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Annotations[KeepGroupsAnnotation] != "1" || s.Linux.Personality.Domain != "LINUX32" || s.Linux.IntelRdt.ClosID != "gold" {
+		t.Errorf("annotations %v, personality %v, RDT %v", s.Annotations, s.Linux.Personality, s.Linux.IntelRdt)
+	}
+	for _, m := range s.Mounts {
+		if m.Destination == "/proc" && !slices.Contains(m.Options, "hidepid=2") {
+			t.Errorf("/proc options %v", m.Options)
+		}
+	}
 }

@@ -718,7 +718,7 @@ devices:
 			t.Errorf("--group-add 42 --group-add daemon: %q", got)
 		}
 		wantError(t, s.scow("run", "--rm", "--group-add", "nosuchgroup", "busybox", "true"), 125, "nosuchgroup")
-		wantError(t, s.scow("run", "--rm", "--group-add", "keep-groups", "busybox", "true"), 125, "crun")
+		wantError(t, s.scow("run", "--rm", "--group-add", "keep-groups", "busybox", "true"), 125, "only crun", "runtime is runc")
 		// inspect shows what was asked.
 		s.must("create", "--name", "sec", "--cap-add", "net_raw", "--cap-drop", "kill", "--security-opt", "no-new-privileges", "busybox", "true")
 		if got := s.must("inspect", "--format", "{{.HostConfig.CapAdd}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}} {{len .EffectiveCaps}}", "sec"); got != "[CAP_NET_RAW] [CAP_KILL] [no-new-privileges] 11\n" {

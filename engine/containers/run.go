@@ -159,6 +159,15 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
+	if s.Security.KeepGroups {
+		rt, err := e.Runtime()
+		if err != nil {
+			return nil, err
+		}
+		if rt.Name() != "crun" {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--group-add keep-groups: only crun can leave the process the user's groups, and the runtime is %s (give --runtime crun where crun works)", rt.Name()))
+		}
+	}
 	if len(s.Security.CDIDevices) > 0 {
 		// Resolved at each start from the directories of its create.
 		s.Security.CDISpecDirs = e.Opts.CDISpecDirs

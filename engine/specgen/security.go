@@ -74,8 +74,11 @@ func parseSecurity(o SecurityOptions, network netns.Mode) (oci.Security, error) 
 	}
 	for _, g := range o.GroupAdd {
 		switch {
+		case g == "keep-groups" && len(o.GroupAdd) > 1:
+			return bad("--group-add keep-groups keeps the user's groups as they are: it cannot be combined with other groups")
 		case g == "keep-groups":
-			return bad("--group-add keep-groups: only crun keeps the user's groups, and scow runs runc")
+			sec.KeepGroups = true
+			continue
 		case g == "" || strings.ContainsAny(g, ":, "):
 			return bad("--group-add %q: give a group name or GID", g)
 		}

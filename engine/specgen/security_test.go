@@ -55,6 +55,8 @@ func TestParseSecurity(t *testing.T) {
 		{name: "a bad GPU", o: SecurityOptions{GPUs: []string{"device="}}, err: "--gpus"},
 		{name: "proc options", o: SecurityOptions{SecurityOpt: []string{"proc-opts=hidepid=2,subset=pid"}}, want: oci.Security{ProcOpts: []string{"hidepid=2", "subset=pid"}}},
 		{name: "a bad proc option", o: SecurityOptions{SecurityOpt: []string{"proc-opts=rw"}}, err: "proc(5)"},
+		{name: "the user's groups", o: SecurityOptions{GroupAdd: []string{"keep-groups"}}, want: oci.Security{KeepGroups: true}},
+		{name: "the user's groups and more", o: SecurityOptions{GroupAdd: []string{"keep-groups", "wheel"}}, err: "cannot be combined"},
 		{name: "a personality", o: SecurityOptions{Personality: "linux32"}, want: oci.Security{Personality: "LINUX32"}},
 		{name: "an unknown personality", o: SecurityOptions{Personality: "BSD"}, err: "--personality"},
 	} {
