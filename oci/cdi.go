@@ -1,7 +1,9 @@
 package oci
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -63,7 +65,6 @@ func WithCDIDevices(dirs, names []string, rootless bool) SpecOpt {
 			return nil
 		}
 		cache := cdiCache(dirs)
-		nodes := len(s.Linux.Devices)
 		rules := 0
 		if s.Linux.Resources != nil {
 			rules = len(s.Linux.Resources.Devices)
@@ -74,27 +75,25 @@ func WithCDIDevices(dirs, names []string, rootless bool) SpecOpt {
 		if !rootless {
 			return nil
 		}
-		hostPaths := map[string]string{}
+		// The CDI devices' nodes, by their path in the container.
+		nodes := map[string]Device{}
 		for _, n := range names {
 			d := cache.GetDevice(n)
 			for _, edits := range []cdispecs.ContainerEdits{d.GetSpec().ContainerEdits, d.ContainerEdits} {
 				for _, node := range edits.DeviceNodes {
-					hostPaths[node.Path] = node.Path
+					dev := Device{Host: node.Path, Container: node.Path, Perms: cmp.Or(node.Permissions, "rwm")}
 					if node.HostPath != "" {
-						hostPaths[node.Path] = node.HostPath
+						dev.Host = node.HostPath
 					}
+					nodes[node.Path] = dev
 				}
 			}
 		}
-		added := slices.Clone(s.Linux.Devices[min(nodes, len(s.Linux.Devices)):])
-		s.Linux.Devices = s.Linux.Devices[:min(nodes, len(s.Linux.Devices))]
+		s.Linux.Devices = slices.DeleteFunc(s.Linux.Devices, func(d specs.LinuxDevice) bool { _, ok := nodes[d.Path]; return ok })
 		if s.Linux.Resources != nil {
 			s.Linux.Resources.Devices = s.Linux.Resources.Devices[:min(rules, len(s.Linux.Resources.Devices))]
 		}
-		var devs []Device
-		for _, d := range added {
-			devs = append(devs, Device{Host: hostPaths[d.Path], Container: d.Path, Perms: "rw"})
-		}
+		devs := slices.SortedFunc(maps.Values(nodes), func(a, b Device) int { return strings.Compare(a.Container, b.Container) })
 		return WithDevices(devs, false, true)(s)
 	}
 }

@@ -48,23 +48,41 @@ func runWithPersonality(cmd *exec.Cmd, p *specs.LinuxPersonality) error {
 	if !ok {
 		return fmt.Errorf("personality %q: want LINUX or LINUX32", p.Domain)
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	old, err := personality(0xffffffff)
-	if err != nil {
-		return fmt.Errorf("read personality: %w", err)
-	}
-	if _, err := personality(persona); err != nil {
+	if err := startWithPersonality(cmd, persona); err != nil {
 		return fmt.Errorf("personality %s: %w", p.Domain, err)
 	}
-	err = cmd.Start()
-	if _, rerr := personality(old); rerr != nil && err == nil {
-		err = fmt.Errorf("restore personality: %w", rerr)
-	}
-	if err != nil {
-		return err
-	}
 	return cmd.Wait()
+}
+
+// startWithPersonality starts cmd from a thread with persona, in a
+// goroutine of its own: a thread whose persona cannot be restored stays
+// locked and ends with that goroutine, never to run other code.
+func startWithPersonality(cmd *exec.Cmd, persona uint) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		old, err := personality(0xffffffff)
+		if err == nil {
+			_, err = personality(persona)
+		}
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		err = cmd.Start()
+		if _, rerr := personality(old); rerr != nil {
+			if err == nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+			}
+			errc <- fmt.Errorf("restore personality: %w", rerr)
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- err
+	}()
+	return <-errc
 }
 
 // personality sets the calling thread's persona and returns the one it

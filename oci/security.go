@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -104,10 +105,12 @@ func WithSecurity(sec Security) SpecOpt {
 		s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps}
 		s.Process.NoNewPrivileges = sec.NoNewPrivileges
 		s.Process.OOMScoreAdj = sec.OOMScoreAdj
-		for i := range s.Mounts {
-			if m := &s.Mounts[i]; m.Destination == "/proc" && m.Type == "proc" {
-				m.Options = append(m.Options, sec.ProcOpts...)
+		if len(sec.ProcOpts) > 0 {
+			i := slices.IndexFunc(s.Mounts, func(m specs.Mount) bool { return m.Destination == "/proc" && m.Type == "proc" })
+			if i < 0 {
+				return errors.New("--security-opt proc-opts: the container's /proc is the host's, bound (rootless --pid host), which takes no options")
 			}
+			s.Mounts[i].Options = append(s.Mounts[i].Options, sec.ProcOpts...)
 		}
 		if slices.Contains(sec.ProcOpts, "subset=pid") {
 			// Such a /proc has no sys/ for the runtime to write.
@@ -186,6 +189,13 @@ func WithSecurity(sec Security) SpecOpt {
 		}
 		return nil
 	}
+}
+
+// CheckSeccompProfile tells why profile, a seccomp profile's JSON, is
+// not one.
+func CheckSeccompProfile(profile string) error {
+	_, err := seccomp.LoadProfile(profile, Default())
+	return err
 }
 
 // boundingCaps are the capabilities of this process's bounding set: no

@@ -696,11 +696,20 @@ devices:
 			t.Error("--seccomp-policy image: the image's profile did not refuse mkdir")
 		}
 		s.must("run", "--rm", "withprofile", "mkdir", "/x")
+		// The image's profile wins; one that is not JSON is refused.
+		if r := s.scow("run", "--rm", "--seccomp-policy", "image", "--security-opt", "seccomp=unconfined", "withprofile", "mkdir", "/x"); r.code == 0 {
+			t.Error("--seccomp-policy image with seccomp=unconfined: the image's profile did not hold")
+		}
+		s.must("import", "--change", "LABEL io.containers.seccomp.profile=unconfined", "--change", "CMD /bin/sh", rootfsTar(t, m), "badprofile")
+		wantError(t, s.scow("run", "--rm", "--seccomp-policy", "image", "badprofile", "true"), 125, "io.containers.seccomp.profile")
 		wantError(t, s.scow("run", "--rm", "--seccomp-policy", "strict", "busybox", "true"), 125, "--seccomp-policy")
 		// proc-opts: options of /proc's mount.
 		if got := s.must("run", "--rm", "--security-opt", "proc-opts=subset=pid", "--security-opt", "proc-opts=hidepid=2", "busybox", "sh", "-c",
 			"test -e /proc/meminfo || echo subset; grep ' /proc proc ' /proc/self/mounts | grep -c 'subset=pid.*hidepid\\|hidepid.*subset=pid'"); got != "subset\n1\n" {
 			t.Errorf("proc-opts=subset=pid,hidepid=2: %q", got)
+		}
+		if m.rootless {
+			wantError(t, s.scow("run", "--rm", "--pid", "host", "--security-opt", "proc-opts=hidepid=2", "busybox", "true"), 125, "proc-opts", "host's")
 		}
 		// --personality: the execution domain reaches the process.
 		if got := s.must("run", "--rm", "--personality", "LINUX32", "busybox", "uname", "-m"); got != "i686\n" {

@@ -226,10 +226,14 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network ns:%s: %w", mode.Target, err))
 		}
 	}
-	// --seccomp-policy image: the image's profile, unless one is given.
+	// --seccomp-policy image: the image's profile, where it has one,
+	// over --security-opt seccomp=, as Podman's.
 	security := s.Security
-	if security.SeccompFromImage && security.Seccomp == "" {
-		security.Seccomp = img.Config.Config.Labels[seccompLabel]
+	if p, ok := img.Config.Config.Labels[seccompLabel]; ok && security.SeccompFromImage {
+		if err := oci.CheckSeccompProfile(p); err != nil {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--seccomp-policy image: the image's %s label: %w", seccompLabel, err))
+		}
+		security.Seccomp, security.SeccompPath = p, ""
 	}
 	security.SeccompFromImage = false
 	// Secrets are kept by ID: one made again under the name is not it.
@@ -592,9 +596,10 @@ func (e *Service) namespaceOpts(cfg *record.Config) ([]oci.SpecOpt, error) {
 				if !owner.Namespaces.ShareableIPC() {
 					return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--ipc container:%s: its IPC namespace is not shareable (--ipc %s): create it with --ipc shareable", e.Rec.NameOf(id), owner.Namespaces.IPC))
 				}
-				if e.HasShm(id) {
-					opts = append(opts, oci.WithShm(e.ShmDir(id)))
+				if !e.HasShm(id) {
+					return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--ipc container:%s: its /dev/shm is not shareable (it was started by an older scow): restart it first", e.Rec.NameOf(id)))
 				}
+				opts = append(opts, oci.WithShm(e.ShmDir(id)))
 			}
 		default:
 			continue // its own, as Default has it

@@ -410,17 +410,20 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	if err != nil {
 		return 0, -1, err
 	}
-	mounted := true
+	mounted, shm := true, false
 	defer func() {
 		if mounted {
 			release()
+		}
+		if shm {
+			m.b.UnmountShm(cfg.ID)
 		}
 	}()
 	if cfg.Namespaces.ShareableIPC() {
 		if err := m.b.MountShm(cfg.ID, cfg.Security.ShmSize); err != nil {
 			return 0, -1, err
 		}
-		defer m.b.UnmountShm(cfg.ID)
+		shm = true
 	}
 	net, err := m.r.Network(ctx, cfg, rootfs)
 	if err != nil {
@@ -555,7 +558,10 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	if err := m.b.Open(); err == nil || cfg.RootfsOverlay {
 		release()
 	}
-	mounted = false
+	if shm {
+		m.b.UnmountShm(cfg.ID)
+	}
+	mounted, shm = false, false
 	again = -1
 	// Heard before the exit is recorded: whoever waits for the exit (a
 	// stop) records its own event after this one.

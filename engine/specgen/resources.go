@@ -232,7 +232,7 @@ func parseResources(o ResourceOptions) (*specs.LinuxResources, error) {
 	}
 	for _, kv := range o.CgroupConf {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok || strings.ContainsAny(k, "/ ") || strings.Count(k, ".") != 1 || strings.HasPrefix(k, ".") || strings.HasSuffix(k, ".") {
+		if !ok || strings.ContainsAny(k, "/ ") || !strings.Contains(k, ".") || strings.HasPrefix(k, ".") || strings.HasSuffix(k, ".") {
 			return bad("--cgroup-conf %q: want KEY=VALUE, KEY a file of a cgroup such as memory.high", kv)
 		}
 		if r.Unified == nil {

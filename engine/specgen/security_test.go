@@ -119,8 +119,8 @@ func TestParseResources(t *testing.T) {
 		{"a bad cpuset", ResourceOptions{CpusetCPUs: "all"}, nil, "--cpuset-cpus"},
 		{"a bad swappiness", ResourceOptions{MemorySwappiness: i64(101)}, nil, "swappiness"},
 		{"a throttle of no device", ResourceOptions{DeviceReadBps: []string{"sda:1mb"}}, nil, "DEVICE:RATE"},
-		{"cgroup v2 files", ResourceOptions{CgroupConf: []string{"memory.high=1G", "cpu.weight=50"}}, func(r *specs.LinuxResources) bool {
-			return len(r.Unified) == 2 && r.Unified["memory.high"] == "1G" && r.Unified["cpu.weight"] == "50"
+		{"cgroup v2 files", ResourceOptions{CgroupConf: []string{"memory.high=1G", "cpu.weight=50", "memory.swap.max=0"}}, func(r *specs.LinuxResources) bool {
+			return len(r.Unified) == 3 && r.Unified["memory.high"] == "1G" && r.Unified["cpu.weight"] == "50" && r.Unified["memory.swap.max"] == "0"
 		}, ""},
 		{"a cgroup file outside", ResourceOptions{CgroupConf: []string{"../memory.high=1G"}}, nil, "KEY=VALUE"},
 		{"a cgroup file without a value", ResourceOptions{CgroupConf: []string{"memory.high"}}, nil, "KEY=VALUE"},
