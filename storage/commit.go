@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/manifest"
@@ -23,7 +25,7 @@ type CommitOptions struct {
 	// Name, if set, is the new image's name.
 	Name string
 	// Config is the new image's runtime configuration.
-	Config          imgspecv1.ImageConfig
+	Config          dockerspec.DockerOCIImageConfig
 	Author, Message string
 	// Format is the manifest's: "oci" or "docker"; "" keeps the base
 	// image's.
@@ -37,76 +39,138 @@ func (s *Store) Commit(id string, o CommitOptions) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("container %.12s: %w", id, err)
 	}
-	parent, err := s.s.Image(ctr.ImageID)
+	base, err := s.Image(ctr.ImageID)
 	if err != nil {
 		return "", fmt.Errorf("image of container %.12s: %w", id, err)
 	}
-	base, err := s.describe(parent, false)
-	if err != nil {
-		return "", err
-	}
-	parentManifest, err := s.s.ImageBigData(parent.ID, cstorage.ImageDigestBigDataKey)
-	if err != nil {
-		return "", fmt.Errorf("read manifest of image %.12s: %w", parent.ID, err)
-	}
-	name := ""
+	cfg := base.Config
+	cfg.Author, cfg.Config = o.Author, o.Config
+	var names []string
 	if o.Name != "" {
-		if name, err = NormalizeName(o.Name); err != nil {
+		names = []string{o.Name}
+	}
+	return s.NewImage(ImageOptions{
+		Parent: base.ID, Container: id, Config: cfg, Format: o.Format, Names: names,
+		History: imgspecv1.History{CreatedBy: "scow commit", Author: o.Author, Comment: o.Message},
+	})
+}
+
+// ImageOptions describe an image NewImage makes.
+type ImageOptions struct {
+	// Parent is the image it builds on; "" for none (FROM scratch).
+	Parent string
+	// Container, if set, is the container whose changes to its image
+	// become the new image's top layer; without one the new image has
+	// Parent's layers.
+	Container string
+	// Config is the new image's configuration; its RootFS and History
+	// are Parent's, with the new layer and History added.
+	Config dockerspec.DockerOCIImage
+	// History describes the new image's step; its time is the image's.
+	History imgspecv1.History
+	// Created is the image's time; zero: now.
+	Created time.Time
+	// Format is the manifest's: "oci" or "docker"; "" keeps Parent's
+	// (oci without one).
+	Format string
+	// Names are the new image's names.
+	Names []string
+	// Metadata is kept with the image (a build step's cache key).
+	Metadata string
+}
+
+// NewImage makes the image o describes and returns its ID. An image of
+// the very same configuration already there is that image.
+func (s *Store) NewImage(o ImageOptions) (string, error) {
+	var parentManifest []byte
+	parentLayer := ""
+	cfg := o.Config
+	cfg.RootFS = imgspecv1.RootFS{Type: "layers"}
+	cfg.History = nil
+	if o.Parent != "" {
+		parent, err := s.s.Image(o.Parent)
+		if err != nil {
+			return "", fmt.Errorf("image %.12s: %w", o.Parent, err)
+		}
+		base, err := s.describe(parent, false)
+		if err != nil {
 			return "", err
 		}
-	}
-	// The diff is spooled first: reading it holds the layer store's
-	// lock, which adding the layer needs.
-	spool, err := os.CreateTemp(s.GraphRoot(), "commit-*.tar")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(spool.Name())
-	defer spool.Close()
-	sum := sha256.New()
-	size, err := s.spoolDiff(ctr.LayerID, io.MultiWriter(spool, sum))
-	if err != nil {
-		return "", fmt.Errorf("read changes of container %.12s: %w", id, err)
-	}
-	if _, err := spool.Seek(0, io.SeekStart); err != nil {
-		return "", err
-	}
-	layer, _, err := s.s.PutLayer("", parent.TopLayer, nil, "", false, nil, spool)
-	if err != nil {
-		return "", fmt.Errorf("store the changes of container %.12s: %w", id, err)
-	}
-	keep := false
-	defer func() {
-		if !keep {
-			s.s.DeleteLayer(layer.ID)
+		if parentManifest, err = s.s.ImageBigData(parent.ID, cstorage.ImageDigestBigDataKey); err != nil {
+			return "", fmt.Errorf("read manifest of image %.12s: %w", parent.ID, err)
 		}
-	}()
-	diffID := digest.NewDigest(digest.SHA256, sum)
-	now := time.Now().UTC()
-	cfg := base.Config
-	cfg.Created, cfg.Author, cfg.Config = &now, o.Author, o.Config
-	cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, diffID)
-	cfg.History = append(cfg.History, imgspecv1.History{Created: &now, CreatedBy: "scow commit", Author: o.Author, Comment: o.Message})
+		parentLayer = parent.TopLayer
+		cfg.RootFS.DiffIDs = slices.Clone(base.Config.RootFS.DiffIDs)
+		cfg.History = slices.Clone(base.Config.History)
+	}
+	names := make([]string, 0, len(o.Names))
+	for _, n := range o.Names {
+		name, err := NormalizeName(n)
+		if err != nil {
+			return "", err
+		}
+		names = append(names, name)
+	}
+	topLayer, keep := parentLayer, true
+	var layer *imgspecv1.Descriptor
+	if o.Container != "" {
+		ctr, err := s.s.Container(o.Container)
+		if err != nil {
+			return "", fmt.Errorf("container %.12s: %w", o.Container, err)
+		}
+		// The diff is spooled first: reading it holds the layer store's
+		// lock, which adding the layer needs.
+		spool, err := os.CreateTemp(s.GraphRoot(), "commit-*.tar")
+		if err != nil {
+			return "", err
+		}
+		defer os.Remove(spool.Name())
+		defer spool.Close()
+		sum := sha256.New()
+		size, err := s.spoolDiff(ctr.LayerID, io.MultiWriter(spool, sum))
+		if err != nil {
+			return "", fmt.Errorf("read changes of container %.12s: %w", o.Container, err)
+		}
+		if _, err := spool.Seek(0, io.SeekStart); err != nil {
+			return "", err
+		}
+		l, _, err := s.s.PutLayer("", parentLayer, nil, "", false, nil, spool)
+		if err != nil {
+			return "", fmt.Errorf("store the changes of container %.12s: %w", o.Container, err)
+		}
+		topLayer, keep = l.ID, false
+		defer func() {
+			if !keep {
+				s.s.DeleteLayer(l.ID)
+			}
+		}()
+		diffID := digest.NewDigest(digest.SHA256, sum)
+		layer = &imgspecv1.Descriptor{MediaType: imgspecv1.MediaTypeImageLayer, Digest: diffID, Size: size}
+		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, diffID)
+	}
+	created := o.Created
+	if created.IsZero() {
+		created = time.Now().UTC()
+	}
+	h := o.History
+	h.Created, h.EmptyLayer = &created, layer == nil
+	cfg.Created, cfg.History = &created, append(cfg.History, h)
 	config, err := json.Marshal(cfg)
 	if err != nil {
 		return "", err
 	}
 	configDigest := digest.FromBytes(config)
-	man, err := addLayer(parentManifest, o.Format, configDigest, int64(len(config)), diffID, size)
+	man, err := addLayer(parentManifest, o.Format, configDigest, int64(len(config)), layer)
 	if err != nil {
-		return "", fmt.Errorf("image %.12s: %w", parent.ID, err)
+		return "", fmt.Errorf("image %.12s: %w", o.Parent, err)
 	}
 	manDigest, err := manifest.Digest(man)
 	if err != nil {
 		return "", err
 	}
-	var names []string
-	if name != "" {
-		names = []string{name}
-	}
 	imageID := configDigest.Encoded()
-	img, err := s.s.CreateImage(imageID, nil, layer.ID, "", &cstorage.ImageOptions{
-		CreationDate: now,
+	img, err := s.s.CreateImage(imageID, nil, topLayer, o.Metadata, &cstorage.ImageOptions{
+		CreationDate: created,
 		Digest:       manDigest,
 		BigData: []cstorage.ImageBigDataOption{
 			{Key: configDigest.String(), Data: config, Digest: configDigest},
@@ -114,14 +178,21 @@ func (s *Store) Commit(id string, o CommitOptions) (string, error) {
 			{Key: cstorage.ImageDigestBigDataKey, Data: man, Digest: manDigest},
 		},
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, cstorage.ErrDuplicateID):
+		// The same configuration, to the second: that image.
+		if img, err = s.s.Image(imageID); err != nil {
+			return "", fmt.Errorf("create the image: %w", err)
+		}
+	case err != nil:
 		return "", fmt.Errorf("create the image: %w", err)
+	default:
+		keep = true
 	}
-	keep = true
 	if len(names) > 0 {
 		// The name moves from any image that had it, as with a pull.
 		if err := s.s.AddNames(img.ID, names); err != nil {
-			return img.ID, fmt.Errorf("name image %.12s %s: %w", img.ID, name, err)
+			return img.ID, fmt.Errorf("name image %.12s %s: %w", img.ID, strings.Join(names, ", "), err)
 		}
 	}
 	return img.ID, nil
@@ -136,13 +207,17 @@ var layerTypes = [][2]string{
 	{manifest.DockerV2Schema2ForeignLayerMediaTypeGzip, imgspecv1.MediaTypeImageLayerNonDistributableGzip},
 }
 
-// addLayer returns the manifest of parent plus one uncompressed layer,
-// with a new config, as format says: "oci", "docker" or "" for the
-// parent's own type.
-func addLayer(parent []byte, format string, config digest.Digest, configSize int64, diffID digest.Digest, size int64) ([]byte, error) {
+// addLayer returns the manifest of parent (nil: none) plus layer, an
+// uncompressed one if not nil, with a new config, as format says: "oci",
+// "docker" or "" for the parent's own type (oci without a parent).
+func addLayer(parent []byte, format string, config digest.Digest, configSize int64, layer *imgspecv1.Descriptor) ([]byte, error) {
 	var layers []imgspecv1.Descriptor
-	switch mt := manifest.GuessMIMEType(parent); mt {
-	case manifest.DockerV2Schema2MediaType:
+	switch mt := manifest.GuessMIMEType(parent); {
+	case parent == nil:
+		if format == "" {
+			format = "oci"
+		}
+	case mt == manifest.DockerV2Schema2MediaType:
 		m, err := manifest.Schema2FromManifest(parent)
 		if err != nil {
 			return nil, err
@@ -153,7 +228,7 @@ func addLayer(parent []byte, format string, config digest.Digest, configSize int
 		if format == "" {
 			format = "docker"
 		}
-	case imgspecv1.MediaTypeImageManifest:
+	case mt == imgspecv1.MediaTypeImageManifest:
 		m, err := manifest.OCI1FromManifest(parent)
 		if err != nil {
 			return nil, err
@@ -165,7 +240,9 @@ func addLayer(parent []byte, format string, config digest.Digest, configSize int
 	default:
 		return nil, fmt.Errorf("its manifest is of type %q, which commit cannot extend", mt)
 	}
-	layers = append(layers, imgspecv1.Descriptor{MediaType: imgspecv1.MediaTypeImageLayer, Digest: diffID, Size: size})
+	if layer != nil {
+		layers = append(layers, *layer)
+	}
 	switch format {
 	case "oci":
 		for i := range layers {

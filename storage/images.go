@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/copy"
@@ -41,8 +42,9 @@ type Image struct {
 	Digest       digest.Digest
 	Created      time.Time
 	Size         int64
-	// Config is the image's OCI configuration.
-	Config imgspecv1.Image
+	// Config is the image's configuration: OCI's, with Docker's
+	// extensions (healthcheck, onbuild, shell).
+	Config dockerspec.DockerOCIImage
 }
 
 func (s *Store) describe(img *cstorage.Image, withSize bool) (*Image, error) {

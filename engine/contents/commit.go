@@ -74,7 +74,7 @@ func (e *Service) Commit(ctx context.Context, ref, name string, o CommitOptions)
 	ic.Cmd, ic.Entrypoint, ic.Env, ic.WorkingDir, ic.User = cfg.Cmd, cfg.Entrypoint, cfg.Env, cfg.WorkingDir, cfg.User
 	ic.Labels, ic.StopSignal = cfg.Labels, cfg.StopSignal
 	if o.ConfigFile != "" {
-		if err := mergeConfigFile(&ic, o.ConfigFile); err != nil {
+		if err := mergeConfigFile(&ic.ImageConfig, o.ConfigFile); err != nil {
 			return "", err
 		}
 	}
@@ -88,7 +88,7 @@ func (e *Service) Commit(ctx context.Context, ref, name string, o CommitOptions)
 			}
 		}
 	}
-	applyImageChanges(&ic, ch)
+	applyImageChanges(&ic.ImageConfig, ch)
 	if o.Pause {
 		if st, err := e.containers.State(ctx, cfg.ID); err == nil && st.Status == record.StatusRunning {
 			rt, err := e.Runtime()

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/scow-project/scow/engine/errdefs"
@@ -455,6 +456,8 @@ type ImageInspect struct {
 	History      []imgspecv1.History   `json:"History"`
 	Annotations  map[string]string     `json:"Annotations,omitempty"`
 	ManifestType string                `json:"ManifestType"`
+	// Healthcheck is the image's HEALTHCHECK, as Podman shows it.
+	Healthcheck *dockerspec.HealthcheckConfig `json:"Healthcheck,omitempty"`
 }
 
 // InspectRootFS lists an image's layers by diff ID, as Podman shows them.
@@ -472,7 +475,7 @@ func (e *Service) Inspect(name string) (*ImageInspect, error) {
 	c := img.Config
 	out := &ImageInspect{
 		ID: img.ID, Digest: img.Digest.String(), RepoTags: []string{}, RepoDigests: []string{},
-		Created: img.Created, Config: c.Config, Author: c.Author,
+		Created: img.Created, Config: c.Config.ImageConfig, Author: c.Author, Healthcheck: c.Config.Healthcheck,
 		Architecture: c.Architecture, Os: c.OS, Size: img.Size, VirtualSize: img.Size,
 		GraphDriver: map[string]string{"Name": e.Store.Driver()},
 		RootFS:      InspectRootFS{Type: c.RootFS.Type, Layers: c.RootFS.DiffIDs}, Labels: c.Config.Labels, History: c.History,
