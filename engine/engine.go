@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/scow-project/scow/engine/build"
 	"github.com/scow-project/scow/engine/containers"
 	"github.com/scow-project/scow/engine/contents"
 	"github.com/scow-project/scow/engine/errdefs"
@@ -38,6 +39,7 @@ type Engine struct {
 	volumes    *volumes.Service
 	networks   *networks.Service
 	secrets    *secrets.Service
+	build      *build.Service
 }
 
 // New returns an engine for the options; it reads scow.conf but opens
@@ -51,9 +53,13 @@ func New(o Options) (*Engine, error) {
 	e.secrets = secrets.New(b)
 	e.containers = containers.New(b, e.images, e.volumes, e.networks, e.secrets)
 	e.contents = contents.New(b, e.containers, e.volumes)
+	e.build = build.New(b, e.containers, e.images)
 	b.RemoveContainer = e.containers.ForceRemove
 	return e, nil
 }
+
+// Build is the engine's image builder.
+func (e *Engine) Build() *build.Service { return e.build }
 
 // Containers are the engine's containers.
 func (e *Engine) Containers() *containers.Service { return e.containers }

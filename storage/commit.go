@@ -51,7 +51,7 @@ func (s *Store) Commit(id string, o CommitOptions) (string, error) {
 	}
 	return s.NewImage(ImageOptions{
 		Parent: base.ID, Container: id, Config: cfg, Format: o.Format, Names: names,
-		History: imgspecv1.History{CreatedBy: "scow commit", Author: o.Author, Comment: o.Message},
+		History: []imgspecv1.History{{CreatedBy: "scow commit", Author: o.Author, Comment: o.Message}},
 	})
 }
 
@@ -66,8 +66,9 @@ type ImageOptions struct {
 	// Config is the new image's configuration; its RootFS and History
 	// are Parent's, with the new layer and History added.
 	Config dockerspec.DockerOCIImage
-	// History describes the new image's step; its time is the image's.
-	History imgspecv1.History
+	// History describes the new image's steps, the last the one that
+	// made its layer, if it has one; their time is the image's.
+	History []imgspecv1.History
 	// Created is the image's time; zero: now.
 	Created time.Time
 	// Format is the manifest's: "oci" or "docker"; "" keeps Parent's
@@ -152,9 +153,12 @@ func (s *Store) NewImage(o ImageOptions) (string, error) {
 	if created.IsZero() {
 		created = time.Now().UTC()
 	}
-	h := o.History
-	h.Created, h.EmptyLayer = &created, layer == nil
-	cfg.Created, cfg.History = &created, append(cfg.History, h)
+	for i, h := range o.History {
+		h.Created = &created
+		h.EmptyLayer = h.EmptyLayer || layer == nil || i < len(o.History)-1
+		cfg.History = append(cfg.History, h)
+	}
+	cfg.Created = &created
 	config, err := json.Marshal(cfg)
 	if err != nil {
 		return "", err
@@ -372,4 +376,18 @@ func (s *Store) MountedImages() (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// ImageByMetadata finds the image NewImage made with metadata.
+func (s *Store) ImageByMetadata(metadata string) (string, bool) {
+	imgs, err := s.s.Images()
+	if err != nil {
+		return "", false
+	}
+	for _, img := range imgs {
+		if img.Metadata == metadata {
+			return img.ID, true
+		}
+	}
+	return "", false
 }

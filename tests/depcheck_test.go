@@ -31,13 +31,15 @@ func TestImportDirection(t *testing.T) {
 	allowed := map[string][]string{
 		// cmd parses flags into the engine's request types and formats
 		// what the services return, records included.
-		"cmd": {"engine", "engine/errdefs", "engine/record", "engine/attach", "engine/containers",
+		"cmd": {"engine", "engine/errdefs", "engine/record", "engine/attach", "engine/build", "engine/containers",
 			"engine/contents", "engine/images", "engine/volumes", "engine/networks", "engine/secrets", "engine/specgen"},
 		// The facade wires the services, runs the re-executed helpers and
 		// does what spans them (system prune, df, reset).
 		"engine": {"storage", "netns", "oci", "engine/errdefs", "engine/record", "engine/internal/backend",
-			"engine/internal/userns", "engine/containers", "engine/contents", "engine/images", "engine/volumes",
+			"engine/internal/userns", "engine/build", "engine/containers", "engine/contents", "engine/images", "engine/volumes",
 			"engine/networks", "engine/secrets", "engine/monitor", "engine/specgen"},
+		"engine/build": {"storage", "oci", "engine/errdefs", "engine/internal/backend", "engine/attach",
+			"engine/containers", "engine/images", "engine/specgen"},
 		// Containers use every other service; nothing uses containers but
 		// the facade.
 		"engine/containers": {"netns", "oci", "engine/errdefs", "engine/record",

@@ -42,6 +42,9 @@ func intersperse(app *cli.App, args []string) []string {
 		case a == "--":
 			positional = append(positional, rest[j:]...)
 			j = len(rest)
+		case strings.HasPrefix(a, "-") && a != "-" && bareValues[cmd.Name][strings.TrimLeft(a, "-")] != "":
+			// A flag whose value may be left out: --pull is --pull=always.
+			moved = append(moved, a+"="+bareValues[cmd.Name][strings.TrimLeft(a, "-")])
 		case strings.HasPrefix(a, "-") && a != "-":
 			moved = append(moved, a)
 			if takesValue(cmd.Flags, a) && j+1 < len(rest) {
@@ -54,6 +57,10 @@ func intersperse(app *cli.App, args []string) []string {
 	}
 	return slices.Concat(args[:i], moved, positional)
 }
+
+// bareValues are the values of flags given without one, by command:
+// build --pull is --pull=always, as Podman's.
+var bareValues = map[string]map[string]string{"build": {"pull": "always"}}
 
 func findCommand(cmds []*cli.Command, name string) *cli.Command {
 	for _, c := range cmds {

@@ -295,6 +295,7 @@ func imageCommand() *cli.Command {
 		Description: "Podman's image subcommands scow has not: build (builds come later), diff, tree, scp (to another host over\n" +
 			"ssh), sign and trust (scow signs with push --sign-by-sigstore-private-key and verifies with policy.json).",
 		Subcommands: []*cli.Command{
+			buildCommand("build"),
 			existsCommand("image", func(_ *cli.Context, e *engine.Engine, ref string) error { _, err := e.Images().Get(ref); return err }),
 			{
 				Name:      "inspect",

@@ -75,8 +75,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	var exit *errdefs.ExitError
-	if errors.As(err, &exit) {
+	if exit, ok := err.(*errdefs.ExitError); ok {
+		// The container's own exit status, said by nothing else; one
+		// wrapped (a build's failed step) is said too.
 		return exit.Code
 	}
 	fmt.Fprintf(stderr, "Error: %s\n", oneLine(err))
@@ -135,6 +136,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		},
 		Before: globalFlags,
 		Commands: []*cli.Command{
+			buildCommand("build"), buildxCommand(),
 			versionCommand(),
 			infoCommand(),
 			runCommand(),

@@ -129,6 +129,22 @@ func (e *Service) startAttached(cfg *record.Config, s attach.Streams) error {
 	return attach.Stream(c, s, cfg.Tty)
 }
 
+// RunSpec runs the container s describes in the foreground with streams
+// st, as run does, and returns its ID; a non-zero exit is an
+// errdefs.ExitError. The container stays, for the caller to commit or
+// remove.
+func (e *Service) RunSpec(ctx context.Context, s *specgen.Spec, st attach.Streams) (string, error) {
+	id, err := e.CreateSpec(ctx, s, nil)
+	if err != nil {
+		return "", err
+	}
+	cfg, err := e.Rec.LoadConfig(id)
+	if err != nil {
+		return id, err
+	}
+	return id, e.startAttached(cfg, st)
+}
+
 // CreateSpec makes the container s describes, ready to start, and
 // returns its ID; progress, if not nil, receives the progress of a pull.
 // On failure nothing is left behind.

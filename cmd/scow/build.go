@@ -1,0 +1,106 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/scow-project/scow/engine"
+	"github.com/scow-project/scow/engine/build"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/urfave/cli/v2"
+)
+
+// buildCommand is build, also image build and buildx build.
+func buildCommand(name string) *cli.Command {
+	return &cli.Command{
+		Name:      name,
+		Usage:     "build an image from a Containerfile or Dockerfile",
+		ArgsUsage: "[CONTEXT]",
+		Flags: append(registryFlags(),
+			&cli.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "the Containerfile (- for standard input; default: CONTEXT/Containerfile, else CONTEXT/Dockerfile)"},
+			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "a name for the image"},
+			&cli.StringSliceFlag{Name: "build-arg", Usage: "ARG=VALUE for the Containerfile's ARG (ARG alone: this environment's value)"},
+			&cli.StringSliceFlag{Name: "build-arg-file", Usage: "a file of ARG=VALUE lines, read before --build-arg"},
+			&cli.StringSliceFlag{Name: "label", Usage: "KEY=VALUE: a label of the image"},
+			&cli.BoolFlag{Name: "no-cache", Usage: "build every step again, reusing no earlier build's"},
+			&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull the base images: always (--pull alone), missing, never or newer"},
+			&cli.StringFlag{Name: "target", Usage: "the stage to build (default: the last)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image's ID (and what RUN steps print)"},
+			&cli.StringFlag{Name: "iidfile", Usage: "write the image's ID to this file"},
+			&cli.StringFlag{Name: "format", Value: "oci", Usage: "the image's manifest type: oci or docker"},
+			&cli.StringFlag{Name: "network", Usage: "RUN's network, as run's --network"},
+			&cli.StringFlag{Name: "ignorefile", Usage: "the context's ignore file (default: .containerignore, else .dockerignore)"},
+			&cli.BoolFlag{Name: "compress", Usage: "Docker's; does nothing: no daemon to send the context to"},
+		),
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 0, 1, name+" [OPTIONS] [CONTEXT]"); err != nil {
+				return err
+			}
+			o, err := buildOptions(c)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := interruptible(c.Context)
+			defer cancel()
+			id, err := e.Build().Build(ctx, o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, id)
+			return nil
+		}),
+	}
+}
+
+// buildxCommand is Docker's buildx with its build, as Podman has it.
+func buildxCommand() *cli.Command {
+	b := buildCommand("build")
+	b.Flags = append(b.Flags, &cli.BoolFlag{Name: "load", Usage: "Docker's; the image is in scow's store anyway"})
+	return &cli.Command{Name: "buildx", Usage: "Docker's buildx: build", Subcommands: []*cli.Command{b}}
+}
+
+// buildOptions reads build's flags: the context is the argument, else the
+// Containerfile's directory, else the working directory.
+func buildOptions(c *cli.Context) (build.Options, error) {
+	o := build.Options{
+		ContextDir: c.Args().First(), Stdin: c.App.Reader, Tags: c.StringSlice("tag"), Labels: c.StringSlice("label"),
+		NoCache: c.Bool("no-cache"), Pull: c.String("pull"), Registry: registryOptions(c), Target: c.String("target"),
+		Quiet: c.Bool("quiet"), IIDFile: c.String("iidfile"), Format: c.String("format"), Network: c.String("network"),
+		IgnoreFile: c.String("ignorefile"), Out: c.App.Writer,
+	}
+	switch o.Pull {
+	case "true":
+		o.Pull = "always"
+	case "false":
+		o.Pull = "never"
+	}
+	files := c.StringSlice("file")
+	switch {
+	case len(files) > 1:
+		return o, errdefs.WithClass(errdefs.ErrInvalid, errors.New("-f: scow reads one Containerfile"))
+	case len(files) == 1:
+		o.File = files[0]
+	}
+	if o.ContextDir == "" {
+		o.ContextDir = "."
+		if o.File != "" && o.File != "-" {
+			o.ContextDir = filepath.Dir(o.File)
+		}
+	}
+	for _, f := range c.StringSlice("build-arg-file") {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return o, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--build-arg-file: %w", err))
+		}
+		for _, l := range strings.Split(string(data), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				o.BuildArgs = append(o.BuildArgs, l)
+			}
+		}
+	}
+	o.BuildArgs = append(o.BuildArgs, c.StringSlice("build-arg")...)
+	return o, nil
+}

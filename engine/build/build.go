@@ -1,0 +1,569 @@
+package build
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/scow-project/scow/engine/containers"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/images"
+	"github.com/scow-project/scow/engine/internal/backend"
+	"github.com/scow-project/scow/storage"
+)
+
+// Service builds images.
+type Service struct {
+	*backend.Backend
+	containers *containers.Service
+	images     *images.Service
+}
+
+// New returns the build service.
+func New(b *backend.Backend, c *containers.Service, i *images.Service) *Service {
+	return &Service{Backend: b, containers: c, images: i}
+}
+
+// Options are the flags of build.
+type Options struct {
+	// ContextDir is the build context: what COPY and ADD read.
+	ContextDir string
+	// File is the Containerfile: a path, "-" for Stdin, "" for the
+	// context's Containerfile or Dockerfile.
+	File  string
+	Stdin io.Reader
+	// IgnoreFile lists what of the context COPY never sees; "" reads
+	// the context's .containerignore or .dockerignore.
+	IgnoreFile string
+	Tags       []string
+	// BuildArgs are --build-arg values, KEY=VALUE, or KEY to take this
+	// process's variable.
+	BuildArgs []string
+	// Labels are added to the image's (KEY=VALUE).
+	Labels []string
+	// NoCache builds every step, reusing no image of an earlier build.
+	NoCache bool
+	// Pull is the pull policy of the base images ("": missing).
+	Pull     string
+	Registry images.RegistryOptions
+	// Target is the stage to build ("": the last).
+	Target string
+	// Format is the image's manifest type: oci (default) or docker.
+	Format string
+	// Network is RUN's network, as run's --network.
+	Network string
+	// IIDFile receives the image's ID.
+	IIDFile string
+	// Out receives the steps and what RUN prints; Quiet prints only RUN's
+	// output there.
+	Out   io.Writer
+	Quiet bool
+}
+
+// state is a stage's image so far: what a step builds on.
+type state struct {
+	// image is the last committed image ("" for nothing yet, FROM
+	// scratch), config what the steps since made of its configuration.
+	image  string
+	config dockerspec.DockerOCIImage
+	// history are the steps since image, for the next image's history.
+	history []imgspecv1.History
+	// args are the build arguments in scope: ARGs declared in the
+	// stage, with their values.
+	args  map[string]string
+	shell []string
+}
+
+// builder is one build: its file, context and the images of its stages.
+type builder struct {
+	*Service
+	o       Options
+	f       *file
+	ctx     string
+	ignore  *ignore
+	args    map[string]string // --build-arg values
+	used    map[string]bool   // --build-arg values some ARG took
+	meta    map[string]string // ARGs before the first FROM
+	results map[int]string    // built stages' images
+	out     io.Writer
+}
+
+// Build builds the image the Containerfile describes and returns its ID.
+func (e *Service) Build(ctx context.Context, o Options) (string, error) {
+	if err := e.Open(); err != nil {
+		return "", err
+	}
+	if o.Format != "" && o.Format != "oci" && o.Format != "docker" {
+		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--format %q: use oci or docker", o.Format))
+	}
+	for _, t := range o.Tags {
+		if _, err := storage.NormalizeName(t); err != nil {
+			return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--tag %s: %w", t, err))
+		}
+	}
+	contextDir, err := filepath.Abs(o.ContextDir)
+	if err != nil {
+		return "", err
+	}
+	if st, err := os.Stat(contextDir); err != nil || !st.IsDir() {
+		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("build context %s: not a directory", o.ContextDir))
+	}
+	data, err := readContainerfile(contextDir, o.File, o.Stdin)
+	if err != nil {
+		return "", err
+	}
+	f, err := parseFile(data)
+	if err != nil {
+		return "", err
+	}
+	ign, err := readIgnore(contextDir, o.IgnoreFile)
+	if err != nil {
+		return "", err
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	b := &builder{Service: e, o: o, f: f, ctx: contextDir, ignore: ign, args: map[string]string{}, used: map[string]bool{}, meta: map[string]string{}, results: map[int]string{}, out: o.Out}
+	if o.Quiet {
+		b.out = io.Discard
+	}
+	for _, kv := range o.BuildArgs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			if v, ok = os.LookupEnv(k); !ok {
+				continue
+			}
+		}
+		b.args[k] = v
+	}
+	// ARGs before the first FROM: for the FROM lines, and as defaults of
+	// a stage's ARG of the same name.
+	for _, a := range f.metaArgs {
+		for _, kv := range a.Args {
+			if v, given := b.args[kv.Key]; given {
+				b.meta[kv.Key], b.used[kv.Key] = v, true
+			} else if kv.Value != nil {
+				b.meta[kv.Key] = b.word(*kv.Value, b.metaEnv())
+			}
+		}
+	}
+	target, err := f.target(o.Target)
+	if err != nil {
+		return "", err
+	}
+	order := f.needed(target, func(i int) string { return b.word(f.stages[i].BaseName, b.metaEnv()) })
+	var id string
+	for n, i := range order {
+		if id, err = b.stage(ctx, i, n, len(order), i == target); err != nil {
+			return "", err
+		}
+		b.results[i] = id
+	}
+	for k := range b.args {
+		if !b.used[k] && !slices.Contains(proxyArgs, k) {
+			fmt.Fprintf(b.out, "[Warning] one or more build args were not consumed: [%s]\n", k)
+		}
+	}
+	if o.IIDFile != "" {
+		if err := os.WriteFile(o.IIDFile, []byte("sha256:"+id), 0o644); err != nil {
+			return id, fmt.Errorf("--iidfile: %w", err)
+		}
+	}
+	return id, nil
+}
+
+// metaEnv is what FROM lines expand with.
+func (b *builder) metaEnv() envGetter {
+	var env envGetter
+	for k, v := range platformArgs() {
+		env = append(env, k+"="+v)
+	}
+	for _, k := range slices.Sorted(maps.Keys(b.meta)) {
+		env = append(env, k+"="+b.meta[k])
+	}
+	return env
+}
+
+// word expands the variables of a word; a word that does not expand
+// stays as it is, for the step to report.
+func (b *builder) word(w string, env envGetter) string {
+	out, _, err := b.f.lex.ProcessWord(w, env)
+	if err != nil {
+		return w
+	}
+	return out
+}
+
+// readContainerfile reads the file of -f: a path, - for stdin, or the
+// context's Containerfile, else its Dockerfile.
+func readContainerfile(contextDir, file string, stdin io.Reader) ([]byte, error) {
+	switch file {
+	case "-":
+		return io.ReadAll(stdin)
+	case "":
+		for _, name := range []string{"Containerfile", "Dockerfile"} {
+			data, err := os.ReadFile(filepath.Join(contextDir, name))
+			if err == nil || !errors.Is(err, os.ErrNotExist) {
+				return data, err
+			}
+		}
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("no Containerfile or Dockerfile in %s: give one with -f", contextDir))
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("-f %s: %w", file, err))
+	}
+	return data, nil
+}
+
+// stage builds stage i, the n-th of total to build, and returns its
+// image; the last is tagged.
+func (b *builder) stage(ctx context.Context, i, n, total int, last bool) (string, error) {
+	st := b.f.stages[i]
+	prefix := ""
+	if total > 1 {
+		prefix = fmt.Sprintf("[%d/%d] ", n+1, total)
+	}
+	steps := len(st.Commands) + 1
+	step := 1
+	fmt.Fprintf(b.out, "%sSTEP %d/%d: %s\n", prefix, step, steps, st.SourceCode)
+	s, err := b.from(ctx, i)
+	if err != nil {
+		return "", b.stepError(st.SourceCode, err)
+	}
+	commands := st.Commands
+	if triggers := s.config.Config.OnBuild; len(triggers) > 0 {
+		// The base image's ONBUILD triggers run first, once.
+		parsed, err := parseFile([]byte("FROM scratch\n" + strings.Join(triggers, "\n")))
+		if err != nil {
+			return "", fmt.Errorf("ONBUILD triggers of %s: %w", st.BaseName, err)
+		}
+		commands = append(slices.Clone(parsed.stages[0].Commands), commands...)
+		s.config.Config.OnBuild = nil
+	}
+	for _, c := range commands {
+		if slices.Contains(st.Commands, c) {
+			step++
+			fmt.Fprintf(b.out, "%sSTEP %d/%d: %s\n", prefix, step, steps, c)
+		}
+		if err := b.step(ctx, s, i, c); err != nil {
+			return "", b.stepError(fmt.Sprint(c), err)
+		}
+	}
+	return b.finish(s, last)
+}
+
+// stepError says which step failed; a RUN's exit code stays the build's.
+func (b *builder) stepError(step string, err error) error {
+	return fmt.Errorf("building at STEP \"%s\": %w", step, err)
+}
+
+// from starts stage i's state from what its FROM names: scratch, an
+// earlier stage, or an image, pulled as the pull policy says.
+func (b *builder) from(ctx context.Context, i int) (*state, error) {
+	name := b.word(b.f.stages[i].BaseName, b.metaEnv())
+	if p := b.f.stages[i].Platform; p != "" {
+		if platform := b.word(p, b.metaEnv()); platform != platformArgs()["TARGETPLATFORM"] {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--platform %s: scow builds for this host's platform only, %s", platform, platformArgs()["TARGETPLATFORM"]))
+		}
+	}
+	s := &state{args: map[string]string{}, shell: []string{"/bin/sh", "-c"}}
+	switch j := b.f.stageIndex(name, i); {
+	case strings.EqualFold(name, "scratch"):
+		s.config = dockerspec.DockerOCIImage{}
+		s.config.OS, s.config.Architecture = "linux", platformArgs()["TARGETARCH"]
+		return s, nil
+	case j >= 0:
+		s.image = b.results[j]
+	default:
+		if err := b.images.Ensure(ctx, name, b.o.Pull, b.o.Registry, b.out); err != nil {
+			return nil, err
+		}
+		img, err := b.Store.Resolve(name)
+		if err != nil {
+			return nil, backend.StorageErr(err)
+		}
+		s.image = img.ID
+	}
+	img, err := b.Store.Image(s.image)
+	if err != nil {
+		return nil, backend.StorageErr(err)
+	}
+	s.config = img.Config
+	if len(s.config.Config.Shell) > 0 {
+		s.shell = slices.Clone(s.config.Config.Shell)
+	}
+	return s, nil
+}
+
+// env is what a step's words expand with: the build arguments in scope,
+// then the image's environment, which wins.
+func (s *state) env() envGetter {
+	var env envGetter
+	for _, k := range slices.Sorted(maps.Keys(s.args)) {
+		env = append(env, k+"="+s.args[k])
+	}
+	return append(env, s.config.Config.Env...)
+}
+
+// cacheKey is what makes a step's image reusable: its parent, the
+// configuration it starts from, the instruction, the arguments in scope
+// and what it copies.
+func (s *state) cacheKey(instruction, content string) string {
+	cfg := s.config
+	cfg.Created, cfg.History, cfg.RootFS = nil, nil, imgspecv1.RootFS{}
+	data, _ := json.Marshal(cfg)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n", s.image, data, instruction)
+	for _, k := range slices.Sorted(maps.Keys(s.args)) {
+		fmt.Fprintf(h, "%s=%s\n", k, s.args[k])
+	}
+	fmt.Fprintf(h, "%s\n", content)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// cacheMetadata is what an image built for a step keeps of its key.
+func cacheMetadata(key string) string {
+	data, _ := json.Marshal(map[string]string{"scow.build.cache": key})
+	return string(data)
+}
+
+// cached finds the image a step with key built before, if the cache is
+// used; the state moves to it.
+func (b *builder) cached(s *state, key string) (bool, error) {
+	if b.o.NoCache {
+		return false, nil
+	}
+	id, ok := b.Store.ImageByMetadata(cacheMetadata(key))
+	if !ok {
+		return false, nil
+	}
+	img, err := b.Store.Image(id)
+	if err != nil {
+		return false, nil
+	}
+	fmt.Fprintf(b.out, "--> Using cache %s\n", id)
+	s.image, s.config, s.history = id, img.Config, nil
+	return true, nil
+}
+
+// commit makes the image of a step: the state's configuration, with the
+// changes of container ctr (none: "") as a new layer; the state moves to
+// it.
+func (b *builder) commit(s *state, ctr, key string, h imgspecv1.History) error {
+	h.CreatedBy = strings.TrimSpace(h.CreatedBy)
+	cfg := s.config
+	id, err := b.Store.NewImage(storage.ImageOptions{
+		Parent: s.image, Container: ctr, Config: cfg, History: append(s.history, h),
+		Format: b.o.Format, Metadata: cacheMetadata(key),
+	})
+	if err != nil {
+		return backend.StorageErr(err)
+	}
+	img, err := b.Store.Image(id)
+	if err != nil {
+		return backend.StorageErr(err)
+	}
+	s.image, s.config, s.history = id, img.Config, nil
+	fmt.Fprintf(b.out, "--> %.11s\n", id)
+	return nil
+}
+
+// finish makes a stage's image: the steps since its last image, with
+// --label's labels; the last stage's gets the tags.
+func (b *builder) finish(s *state, last bool) (string, error) {
+	if last && len(b.o.Labels) > 0 {
+		if s.config.Config.Labels == nil {
+			s.config.Config.Labels = map[string]string{}
+		}
+		for _, l := range b.o.Labels {
+			k, v, _ := strings.Cut(l, "=")
+			s.config.Config.Labels[k] = v
+		}
+		s.history = append(s.history, imgspecv1.History{CreatedBy: "/bin/sh -c #(nop) LABEL " + strings.Join(b.o.Labels, " "), EmptyLayer: true})
+	}
+	if last && len(b.o.Tags) > 0 {
+		fmt.Fprintf(b.out, "COMMIT %s\n", b.o.Tags[0])
+	}
+	if len(s.history) > 0 || s.image == "" {
+		// The steps since the last layer: an image of their own, reused
+		// as any step's.
+		var created []string
+		for _, h := range s.history {
+			created = append(created, h.CreatedBy)
+		}
+		key := s.cacheKey(strings.Join(created, "\n"), b.o.Format)
+		if ok, err := b.cached(s, key); err != nil {
+			return "", err
+		} else if !ok {
+			h := imgspecv1.History{CreatedBy: "/bin/sh -c #(nop) scow build", EmptyLayer: true}
+			if n := len(s.history); n > 0 {
+				h, s.history = s.history[n-1], s.history[:n-1]
+			}
+			if err := b.commit(s, "", key, h); err != nil {
+				return "", err
+			}
+		}
+	}
+	id := s.image
+	if !last {
+		return id, nil
+	}
+	for _, t := range b.o.Tags {
+		if err := b.Store.Tag(id, t); err != nil {
+			return "", backend.StorageErr(err)
+		}
+		name, _ := storage.NormalizeName(t)
+		fmt.Fprintf(b.out, "Successfully tagged %s\n", name)
+	}
+	return id, nil
+}
+
+// step carries out one instruction of stage i.
+func (b *builder) step(ctx context.Context, s *state, i int, c instructions.Command) error {
+	if ex, ok := c.(instructions.SupportsSingleWordExpansion); ok {
+		env := s.env()
+		if err := ex.Expand(func(w string) (string, error) {
+			out, _, err := b.f.lex.ProcessWord(w, env)
+			return out, err
+		}); err != nil {
+			return errdefs.WithClass(errdefs.ErrInvalid, err)
+		}
+	}
+	nop := func(text string) {
+		s.history = append(s.history, imgspecv1.History{CreatedBy: "/bin/sh -c #(nop) " + text, EmptyLayer: true})
+	}
+	cfg := &s.config.Config
+	switch c := c.(type) {
+	case *instructions.ArgCommand:
+		for _, kv := range c.Args {
+			v, given := b.args[kv.Key]
+			switch {
+			case given:
+				b.used[kv.Key] = true
+			case kv.Value != nil:
+				v = *kv.Value
+			default:
+				var ok bool
+				if v, ok = b.meta[kv.Key]; !ok {
+					if v, ok = platformArgs()[kv.Key]; !ok {
+						continue
+					}
+				}
+			}
+			s.args[kv.Key] = v
+		}
+		nop(c.String())
+	case *instructions.EnvCommand:
+		for _, kv := range c.Env {
+			cfg.Env = mergeEnv(cfg.Env, kv.Key+"="+kv.Value)
+		}
+		nop(c.String())
+	case *instructions.LabelCommand:
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		for _, kv := range c.Labels {
+			cfg.Labels[kv.Key] = kv.Value
+		}
+		nop(c.String())
+	case *instructions.MaintainerCommand:
+		s.config.Author = c.Maintainer
+		nop(c.String())
+	case *instructions.WorkdirCommand:
+		cfg.WorkingDir = c.Path
+		if !filepath.IsAbs(c.Path) {
+			cfg.WorkingDir = filepath.Join("/", cfg.WorkingDir, c.Path)
+		}
+		nop(c.String())
+	case *instructions.UserCommand:
+		cfg.User = c.User
+		nop(c.String())
+	case *instructions.CmdCommand:
+		cfg.Cmd = s.commandLine(c.ShellDependantCmdLine)
+		nop(c.String())
+	case *instructions.EntrypointCommand:
+		cfg.Entrypoint = s.commandLine(c.ShellDependantCmdLine)
+		if !c.PrependShell && len(c.CmdLine) == 0 {
+			cfg.Entrypoint = nil
+		}
+		nop(c.String())
+	case *instructions.ExposeCommand:
+		if cfg.ExposedPorts == nil {
+			cfg.ExposedPorts = map[string]struct{}{}
+		}
+		for _, p := range c.Ports {
+			p = b.word(p, s.env())
+			if !strings.Contains(p, "/") {
+				p += "/tcp"
+			}
+			cfg.ExposedPorts[p] = struct{}{}
+		}
+		nop(c.String())
+	case *instructions.VolumeCommand:
+		if cfg.Volumes == nil {
+			cfg.Volumes = map[string]struct{}{}
+		}
+		for _, v := range c.Volumes {
+			cfg.Volumes[v] = struct{}{}
+		}
+		nop(c.String())
+	case *instructions.StopSignalCommand:
+		cfg.StopSignal = c.Signal
+		nop(c.String())
+	case *instructions.ShellCommand:
+		s.shell = slices.Clone(c.Shell)
+		cfg.Shell = slices.Clone(c.Shell)
+		nop(c.String())
+	case *instructions.HealthCheckCommand:
+		cfg.Healthcheck = c.Health
+		nop(c.String())
+	case *instructions.OnbuildCommand:
+		cfg.OnBuild = append(cfg.OnBuild, c.Expression)
+		nop(c.String())
+	case *instructions.RunCommand:
+		return b.run(ctx, s, c)
+	case *instructions.CopyCommand:
+		return b.copy(ctx, s, i, c.String(), c.SourcesAndDest, copyFlags{from: c.From, chown: c.Chown, chmod: c.Chmod, exclude: c.ExcludePatterns})
+	case *instructions.AddCommand:
+		if c.Checksum != "" || c.KeepGitDir != nil || c.Unpack != nil {
+			return errdefs.WithClass(errdefs.ErrInvalid, errors.New("ADD --checksum, --keep-git-dir and --unpack are not supported yet"))
+		}
+		return b.copy(ctx, s, i, c.String(), c.SourcesAndDest, copyFlags{chown: c.Chown, chmod: c.Chmod, exclude: c.ExcludePatterns, add: true})
+	default:
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: not supported", c.Name()))
+	}
+	return nil
+}
+
+// commandLine is CMD's, ENTRYPOINT's or RUN's argv: the shell form runs
+// the stage's SHELL.
+func (s *state) commandLine(c instructions.ShellDependantCmdLine) []string {
+	if c.PrependShell {
+		return append(slices.Clone(s.shell), strings.Join(c.CmdLine, " "))
+	}
+	return slices.Clone(c.CmdLine)
+}
+
+// mergeEnv sets KEY=VALUE in env, in the place of KEY's earlier value.
+func mergeEnv(env []string, kv string) []string {
+	k, _, _ := strings.Cut(kv, "=")
+	out := slices.Clone(env)
+	if i := slices.IndexFunc(out, func(e string) bool { return strings.HasPrefix(e, k+"=") }); i >= 0 {
+		out[i] = kv
+		return out
+	}
+	return append(out, kv)
+}

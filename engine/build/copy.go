@@ -1,0 +1,489 @@
+package build
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/patternmatcher"
+	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/internal/backend"
+	"github.com/scow-project/scow/oci"
+	"github.com/scow-project/scow/storage"
+	"go.podman.io/storage/pkg/archive"
+	"go.podman.io/storage/pkg/chrootarchive"
+)
+
+// copyFlags are COPY's and ADD's flags.
+type copyFlags struct {
+	from, chown, chmod string
+	exclude            []string
+	// add unpacks local archives, as ADD does.
+	add bool
+}
+
+// source is where a COPY reads: the context, or the root of an earlier
+// stage's or an image's files.
+type source struct {
+	root string
+	// context says root is the build context.
+	context bool
+	// ignore is the context's .containerignore; nil for an image.
+	ignore *ignore
+	// keepOwner keeps the files' owners, as a copy from an image does.
+	keepOwner bool
+}
+
+// copy carries out a COPY or ADD step: what it copies is packed into a
+// tar (whose digest is part of the step's cache key), then unpacked
+// chrooted into a layer on the stage's image.
+func (b *builder) copy(ctx context.Context, s *state, stage int, text string, sd instructions.SourcesAndDest, fl copyFlags) error {
+	if len(sd.SourceContents) > 0 {
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("COPY of a heredoc: not supported yet"))
+	}
+	src, release, err := b.copySource(ctx, stage, fl.from)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if len(fl.exclude) > 0 {
+		ex, err := newIgnore(fl.exclude)
+		if err != nil {
+			return err
+		}
+		src.ignore = src.ignore.and(ex)
+	}
+	dest := sd.DestPath
+	if !path.IsAbs(dest) {
+		dest = path.Join("/", s.config.Config.WorkingDir, dest)
+		if strings.HasSuffix(sd.DestPath, "/") || sd.DestPath == "." {
+			dest += "/"
+		}
+	}
+	mode := int64(-1)
+	if fl.chmod != "" {
+		m, err := strconv.ParseUint(fl.chmod, 8, 32)
+		if err != nil || m > 0o7777 {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--chmod=%s: give octal permissions such as 0755", fl.chmod))
+		}
+		mode = int64(m)
+	}
+	spool, err := os.CreateTemp(b.Store.GraphRoot(), "build-copy-*.tar")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(spool.Name())
+	defer spool.Close()
+	sum := sha256.New()
+	p := &packer{tw: tar.NewWriter(io.MultiWriter(spool, sum)), sum: sum, mode: mode, uid: -1, gid: -1}
+	if err := b.pack(p, src, sd.SourcePaths, dest, fl.add); err != nil {
+		return err
+	}
+	if err := p.tw.Close(); err != nil {
+		return err
+	}
+	key := s.cacheKey(text, hex.EncodeToString(sum.Sum(nil))+"\n"+fl.chown)
+	if ok, err := b.cached(s, key); ok || err != nil {
+		return err
+	}
+	// A container layer of the stage's image (or of nothing) receives
+	// the files; its changes are the new layer.
+	ctr := randomID()
+	if _, _, err := b.Store.CreateContainer(ctr, s.image, storage.IDMapping{}); err != nil {
+		return backend.StorageErr(err)
+	}
+	defer b.Store.DeleteContainer(ctr)
+	root, err := b.Store.Mount(ctr)
+	if err != nil {
+		return err
+	}
+	defer b.Store.Unmount(ctr)
+	uid, gid := 0, 0
+	if fl.chown != "" {
+		u, err := oci.ResolveUser(root, fl.chown)
+		if err != nil {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--chown=%s: %w", fl.chown, err))
+		}
+		uid, gid = int(u.UID), int(u.GID)
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	owned := chownTar(spool, uid, gid, fl.chown != "" || !src.keepOwner)
+	defer owned.Close()
+	if err := chrootarchive.UntarWithRoot(owned, root, &archive.TarOptions{}, root); err != nil {
+		return fmt.Errorf("copy into the image: %w", err)
+	}
+	b.Store.Unmount(ctr)
+	return b.commit(s, ctr, key, imgspecv1.History{CreatedBy: "/bin/sh -c #(nop) " + text})
+}
+
+// copySource finds what a COPY reads: the context, or with --from an
+// earlier stage's image or any image, mounted until release.
+func (b *builder) copySource(ctx context.Context, stage int, from string) (*source, func(), error) {
+	if from == "" {
+		return &source{root: b.ctx, context: true, ignore: b.ignore}, func() {}, nil
+	}
+	var id string
+	if j := b.f.stageIndex(from, stage); j >= 0 {
+		id = b.results[j]
+	} else {
+		if err := b.images.Ensure(ctx, from, b.o.Pull, b.o.Registry, b.out); err != nil {
+			return nil, nil, err
+		}
+		img, err := b.Store.Resolve(from)
+		if err != nil {
+			return nil, nil, backend.StorageErr(err)
+		}
+		id = img.ID
+	}
+	if id == "" {
+		// A stage of nothing (FROM scratch, no step).
+		dir, err := os.MkdirTemp(b.Store.GraphRoot(), "build-empty-")
+		if err != nil {
+			return nil, nil, err
+		}
+		return &source{root: dir, keepOwner: true}, func() { os.Remove(dir) }, nil
+	}
+	root, err := b.Store.MountImage(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &source{root: root, keepOwner: true}, func() { b.Store.UnmountImage(id, false) }, nil
+}
+
+// randomID is a container ID of 64 hex digits.
+func randomID() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// packer writes the tar of a COPY: names relative to the image's root,
+// with --chmod's mode; its digest covers every header but the times,
+// and the contents.
+type packer struct {
+	tw       *tar.Writer
+	sum      io.Writer
+	mode     int64
+	uid, gid int
+}
+
+func (p *packer) add(h *tar.Header, r io.Reader) error {
+	h.Name = strings.TrimPrefix(path.Clean(h.Name), "/")
+	if h.Typeflag == tar.TypeDir {
+		h.Name += "/"
+	}
+	if p.mode >= 0 {
+		h.Mode = p.mode
+	}
+	h.Uname, h.Gname = "", ""
+	fmt.Fprintf(p.sum, "%s %o %d %d %s %d %c\n", h.Name, h.Mode, h.Uid, h.Gid, h.Linkname, h.Size, h.Typeflag)
+	if err := p.tw.WriteHeader(h); err != nil {
+		return err
+	}
+	if r != nil {
+		_, err := io.Copy(p.tw, r)
+		return err
+	}
+	return nil
+}
+
+// pack adds the sources (globs, relative to src's root) to p, bound for
+// dest: into it where it ends with / or several sources match, else as
+// it.
+func (b *builder) pack(p *packer, src *source, patterns []string, dest string, add bool) error {
+	var matches []string
+	for _, pat := range patterns {
+		if strings.Contains(pat, "://") {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: sources from URLs are not supported yet: RUN a download instead", pat))
+		}
+		clean := path.Clean("/" + pat)
+		m, err := glob(src, clean)
+		if err != nil {
+			return err
+		}
+		if len(m) == 0 {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: no such file or directory in the build context (or excluded by its ignore file)", pat))
+		}
+		matches = append(matches, m...)
+	}
+	intoDir := strings.HasSuffix(dest, "/") || len(matches) > 1
+	for _, m := range matches {
+		full := filepath.Join(src.root, m)
+		st, err := os.Lstat(full)
+		if err != nil {
+			return err
+		}
+		switch {
+		case st.IsDir():
+			// A directory's contents go, not the directory.
+			if err := packTree(p, src, m, full, dest); err != nil {
+				return err
+			}
+		case add && src.context && isArchive(full):
+			if err := packArchive(p, full, dest); err != nil {
+				return fmt.Errorf("ADD %s: %w", m, err)
+			}
+		default:
+			target := dest
+			if intoDir {
+				target = path.Join(dest, path.Base(m))
+			}
+			if err := packFile(p, full, st, target); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// glob matches pattern (absolute, relative to src's root) in src: its
+// files and directories that the ignore file leaves.
+func glob(src *source, pattern string) ([]string, error) {
+	if !strings.ContainsAny(pattern, "*?[") {
+		if _, err := os.Lstat(filepath.Join(src.root, pattern)); err != nil || src.ignore.excludes(pattern) {
+			return nil, nil
+		}
+		return []string{pattern}, nil
+	}
+	found, err := filepath.Glob(filepath.Join(src.root, pattern))
+	if err != nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: %w", pattern, err))
+	}
+	var out []string
+	for _, f := range found {
+		rel, err := filepath.Rel(src.root, f)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			continue
+		}
+		if rel = "/" + filepath.ToSlash(rel); !src.ignore.excludes(rel) {
+			out = append(out, rel)
+		}
+	}
+	return out, nil
+}
+
+// packTree adds the tree at full (rel in src) under dest.
+func packTree(p *packer, src *source, rel, full, dest string) error {
+	return filepath.WalkDir(full, func(f string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		sub, _ := filepath.Rel(full, f)
+		if sub == "." {
+			return nil
+		}
+		if src.ignore.excludes(path.Join(rel, filepath.ToSlash(sub))) {
+			if d.IsDir() && !src.ignore.hasExceptions() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		st, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return packFile(p, f, st, path.Join(dest, filepath.ToSlash(sub)))
+	})
+}
+
+// packFile adds the file, directory or link at full as target.
+func packFile(p *packer, full string, st fs.FileInfo, target string) error {
+	link := ""
+	if st.Mode()&fs.ModeSymlink != 0 {
+		var err error
+		if link, err = os.Readlink(full); err != nil {
+			return err
+		}
+	}
+	h, err := tar.FileInfoHeader(st, link)
+	if err != nil {
+		return err
+	}
+	h.Name = target
+	if !st.Mode().IsRegular() {
+		h.Size = 0
+		return p.add(h, nil)
+	}
+	f, err := os.Open(full)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return p.add(h, f)
+}
+
+// isArchive tells whether the file at path is a tar, compressed or not,
+// which ADD unpacks.
+func isArchive(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	r, err := archive.DecompressStream(f)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	_, err = tar.NewReader(r).Next()
+	return err == nil
+}
+
+// packArchive adds the entries of the archive at full under dest.
+func packArchive(p *packer, full, dest string) error {
+	f, err := os.Open(full)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := archive.DecompressStream(f)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		// Within dest, whatever the archive says: unpacked chrooted in
+		// the image, nothing can reach outside it anyway.
+		h.Name = path.Join(dest, path.Clean("/"+h.Name))
+		if h.Typeflag == tar.TypeLink {
+			h.Linkname = path.Join(dest, path.Clean("/"+h.Linkname))
+		}
+		if err := p.add(h, tr); err != nil {
+			return err
+		}
+	}
+}
+
+// chownTar passes a tar through, its entries owned by uid:gid when set.
+func chownTar(r io.Reader, uid, gid int, set bool) io.ReadCloser {
+	if !set {
+		return io.NopCloser(r)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		tr, tw := tar.NewReader(r), tar.NewWriter(pw)
+		for {
+			h, err := tr.Next()
+			if errors.Is(err, io.EOF) {
+				pw.CloseWithError(tw.Close())
+				return
+			}
+			if err == nil {
+				h.Uid, h.Gid = uid, gid
+				if err = tw.WriteHeader(h); err == nil {
+					_, err = io.Copy(tw, tr)
+				}
+			}
+			if err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+	}()
+	return pr
+}
+
+// ignore is a build context's .containerignore (or .dockerignore): the
+// paths COPY and ADD do not see. A nil ignore excludes nothing.
+type ignore struct {
+	pm []*patternmatcher.PatternMatcher
+}
+
+// readIgnore reads file, or the context's .containerignore, else its
+// .dockerignore.
+func readIgnore(contextDir, file string) (*ignore, error) {
+	paths := []string{file}
+	if file == "" {
+		paths = []string{filepath.Join(contextDir, ".containerignore"), filepath.Join(contextDir, ".dockerignore")}
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if errors.Is(err, os.ErrNotExist) && file == "" {
+			continue
+		}
+		if err != nil {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--ignorefile %s: %w", p, err))
+		}
+		var patterns []string
+		for _, l := range strings.Split(string(data), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				patterns = append(patterns, l)
+			}
+		}
+		return newIgnore(patterns)
+	}
+	return nil, nil
+}
+
+func newIgnore(patterns []string) (*ignore, error) {
+	var clean []string
+	for _, p := range patterns {
+		neg := strings.HasPrefix(p, "!")
+		p = strings.TrimPrefix(p, "!")
+		p = strings.TrimPrefix(filepath.Clean("/"+p), "/")
+		if neg {
+			p = "!" + p
+		}
+		clean = append(clean, p)
+	}
+	pm, err := patternmatcher.New(clean)
+	if err != nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("ignore patterns: %w", err))
+	}
+	return &ignore{pm: []*patternmatcher.PatternMatcher{pm}}, nil
+}
+
+// and is an ignore excluding what either excludes.
+func (i *ignore) and(o *ignore) *ignore {
+	if i == nil {
+		return o
+	}
+	return &ignore{pm: append(slices.Clone(i.pm), o.pm...)}
+}
+
+// excludes tells whether the path (absolute in the context) is ignored.
+func (i *ignore) excludes(p string) bool {
+	if i == nil {
+		return false
+	}
+	rel := strings.TrimPrefix(path.Clean(p), "/")
+	if rel == "" {
+		return false
+	}
+	for _, pm := range i.pm {
+		if m, _ := pm.MatchesOrParentMatches(rel); m {
+			return true
+		}
+	}
+	return false
+}
+
+// hasExceptions tells whether some pattern is an exception (!), so that
+// an excluded directory may still hold included files.
+func (i *ignore) hasExceptions() bool {
+	return i != nil && slices.ContainsFunc(i.pm, func(pm *patternmatcher.PatternMatcher) bool { return pm.Exclusions() })
+}

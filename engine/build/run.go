@@ -1,0 +1,69 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/scow-project/scow/engine/attach"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/specgen"
+)
+
+// run carries out a RUN step: a container of the stage's image, made
+// from the typed create request as scow run makes one, runs the command;
+// its changes are the step's layer.
+func (b *builder) run(ctx context.Context, s *state, c *instructions.RunCommand) error {
+	if len(c.FlagsUsed) > 0 {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("RUN --%s: not supported yet", strings.Join(c.FlagsUsed, ", --")))
+	}
+	args := s.commandLine(c.ShellDependantCmdLine)
+	if len(c.Files) > 0 {
+		// A heredoc alone is the script the shell runs.
+		f := c.Files[0]
+		if len(c.Files) > 1 || !c.PrependShell || len(c.CmdLine) != 1 || !strings.HasPrefix(c.CmdLine[0], "<<") {
+			return errdefs.WithClass(errdefs.ErrInvalid, errors.New("RUN with a heredoc: only RUN <<EOF (the heredoc is the script) is supported yet"))
+		}
+		args = append(slices.Clone(s.shell), f.Data)
+	}
+	if s.image == "" {
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("RUN in a stage with nothing in it yet (FROM scratch): there is no program to run"))
+	}
+	key := s.cacheKey(c.String(), "")
+	if ok, err := b.cached(s, key); ok || err != nil {
+		return err
+	}
+	// The build arguments in scope are the command's environment, under
+	// the image's own.
+	var env []string
+	for k, v := range s.args {
+		if _, ok := envGetter(s.config.Config.Env).Get(k); !ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	slices.Sort(env)
+	noEntrypoint := ""
+	spec, err := specgen.NewSpec(specgen.RunOptions{
+		Image: s.image, Args: args, Entrypoint: &noEntrypoint, Env: env,
+		Workdir: s.config.Config.WorkingDir, User: s.config.Config.User, Network: b.o.Network, Pull: "never",
+	})
+	if err != nil {
+		return err
+	}
+	id, err := b.containers.RunSpec(ctx, spec, attach.Streams{Out: b.o.Out, Err: b.o.Out})
+	if id != "" {
+		defer b.containers.ForceRemove(context.WithoutCancel(ctx), id, nil)
+	}
+	var exit *errdefs.ExitError
+	if errors.As(err, &exit) {
+		return fmt.Errorf("while running runtime: exit status %d: %w", exit.Code, err)
+	}
+	if err != nil {
+		return err
+	}
+	return b.commit(s, id, key, imgspecv1.History{CreatedBy: strings.Join(args, " ")})
+}

@@ -1,0 +1,284 @@
+//go:build e2e
+
+package tests
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// buildContext makes a build context of files (path: content) that the
+// mode's user owns.
+func buildContext(t *testing.T, m *mode, files map[string]string) string {
+	t.Helper()
+	dir := m.userDir(t)
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	filepath.Walk(dir, func(p string, _ os.FileInfo, _ error) error { return os.Lchown(p, m.uid, m.gid) })
+	return dir
+}
+
+// tarGz is a gzipped tar of files, with a hostile entry that climbs out.
+func tarGz(t *testing.T, files map[string]string) string {
+	t.Helper()
+	var b strings.Builder
+	gz := gzip.NewWriter(&b)
+	tw := tar.NewWriter(gz)
+	for name, content := range files {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg})
+		tw.Write([]byte(content))
+	}
+	tw.Close()
+	gz.Close()
+	return b.String()
+}
+
+// TestBuild builds a Containerfile of every instruction and compares the
+// image's configuration with the file, field by field.
+func TestBuild(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		ctx := buildContext(t, m, map[string]string{
+			"Containerfile": `ARG BASE=busybox
+FROM $BASE
+MAINTAINER someone
+ARG GREETING=hi
+ENV WHO=world PATH=/opt/bin:/usr/sbin:/usr/bin:/sbin:/bin
+LABEL tier=web version="1.0"
+WORKDIR /app
+COPY a.txt ./
+COPY sub /app/sub/
+COPY --chown=1000:1000 --chmod=0600 a.txt /owned
+COPY g*.txt /globbed/
+ADD data.tar.gz /unpacked/
+RUN echo "$GREETING $WHO" > /app/greet && cat /app/greet
+RUN ["sh", "-c", "echo exec form > /app/exec"]
+RUN <<EOF
+echo heredoc > /app/heredoc
+EOF
+USER 1000
+RUN id -u > /tmp/uid
+USER root
+EXPOSE 8080 53/udp
+VOLUME /data
+STOPSIGNAL SIGUSR1
+HEALTHCHECK --interval=5s CMD true
+ONBUILD RUN echo child
+SHELL ["/bin/sh", "-ec"]
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["cat /app/greet"]
+`,
+			"a.txt": "hello\n", "sub/s.txt": "s\n", "g1.txt": "1", "g2.txt": "2",
+			"data.tar.gz": tarGz(t, map[string]string{"inside.txt": "in\n", "../../escaped.txt": "out\n"}),
+		})
+		r := s.scow("build", "-t", "app:v1", "--build-arg", "GREETING=hello", ctx)
+		if r.code != 0 {
+			t.Fatalf("build: %s", r)
+		}
+		for _, want := range []string{"STEP 1/25: FROM $BASE", "STEP 12/25: RUN echo \"$GREETING $WHO\"", "hello world\n", "COMMIT app:v1", "Successfully tagged localhost/app:v1"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("build output lacks %q:\n%s", want, r.stdout)
+			}
+		}
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		id := lines[len(lines)-1]
+		if got := strings.TrimSpace(s.must("image", "inspect", "--format", "{{.Id}}", "app:v1")); got != id {
+			t.Errorf("build printed %s last, the image is %s", id, got)
+		}
+		// The files.
+		got := s.must("run", "--rm", "--entrypoint", "sh", "app:v1", "-c",
+			"cat /app/a.txt /app/sub/s.txt /app/greet /app/exec /app/heredoc /tmp/uid /globbed/g1.txt /globbed/g2.txt; echo; cat /unpacked/inside.txt; ls /escaped.txt /unpacked/escaped.txt 2>&1 | wc -l; stat -c '%u:%g %a' /owned")
+		if want := "hello\ns\nhello world\nexec form\nheredoc\n1000\n12\nin\n2\n1000:1000 600\n"; got != want {
+			t.Errorf("files of the image:\n%q\nwant\n%q", got, want)
+		}
+		if got := s.must("run", "--rm", "app:v1"); got != "hello world\n" {
+			t.Errorf("run of the built image: %q", got)
+		}
+		// The configuration, field by field.
+		var img struct {
+			Config struct {
+				Env, Entrypoint, Cmd []string
+				WorkingDir, User     string
+				StopSignal           string
+				Labels               map[string]string
+				ExposedPorts         map[string]any
+				Volumes              map[string]any
+			}
+			Author      string
+			Healthcheck *struct{ Test []string }
+			History     []struct {
+				CreatedBy  string `json:"created_by"`
+				EmptyLayer bool   `json:"empty_layer"`
+			}
+		}
+		if err := json.Unmarshal([]byte(s.must("image", "inspect", "--format", "json", "app:v1")), &[]any{&img}); err != nil {
+			t.Fatal(err)
+		}
+		c := img.Config
+		checks := []struct {
+			what      string
+			got, want any
+		}{
+			{"Env", strings.Join(c.Env, " "), "PATH=/opt/bin:/usr/sbin:/usr/bin:/sbin:/bin WHO=world"},
+			{"Entrypoint", strings.Join(c.Entrypoint, " "), "/bin/sh -c"},
+			{"Cmd", strings.Join(c.Cmd, " "), "cat /app/greet"},
+			{"WorkingDir", c.WorkingDir, "/app"},
+			{"User", c.User, "root"},
+			{"StopSignal", c.StopSignal, "SIGUSR1"},
+			{"Labels", c.Labels["tier"] + " " + c.Labels["version"], "web 1.0"},
+			{"ExposedPorts", len(c.ExposedPorts), 2},
+			{"Volumes", len(c.Volumes), 1},
+			{"Author", img.Author, "someone"},
+			{"Healthcheck", img.Healthcheck != nil && strings.Join(img.Healthcheck.Test, " ") == "CMD-SHELL true", true},
+		}
+		for _, ck := range checks {
+			if ck.got != ck.want {
+				t.Errorf("%s: %v, want %v", ck.what, ck.got, ck.want)
+			}
+		}
+		if _, ok := c.ExposedPorts["53/udp"]; !ok {
+			t.Errorf("ExposedPorts: %v", c.ExposedPorts)
+		}
+		if n := len(img.History); n < 24 || !strings.Contains(img.History[n-1].CreatedBy, "CMD") || !img.History[n-1].EmptyLayer {
+			t.Errorf("history: %+v", img.History)
+		}
+		// ONBUILD triggers run in a build from the image.
+		child := buildContext(t, m, map[string]string{"Containerfile": "FROM app:v1\n"})
+		if r := s.scow("build", "-q", "-t", "child", child); r.code != 0 || !strings.Contains(r.stdout, "child\n") {
+			t.Errorf("ONBUILD trigger: %s", r)
+		}
+		// Nothing is left behind: no container, and no file outside.
+		if got := s.must("ps", "-a", "-q"); got != "" {
+			t.Errorf("containers left by builds: %q", got)
+		}
+	})
+}
+
+// TestBuildStagesAndCache: multi-stage builds with COPY --from and
+// --target; a second build reuses every step, and a changed file
+// rebuilds from its COPY on.
+func TestBuildStagesAndCache(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		ctx := buildContext(t, m, map[string]string{
+			"Containerfile": `FROM busybox AS builder
+RUN echo built > /artifact
+FROM busybox AS unused
+RUN false
+FROM scratch
+COPY --from=builder /artifact /artifact
+COPY --from=builder /bin/busybox /bin/sh
+FROM busybox
+COPY keep.txt changed.txt /files/
+RUN cat /files/changed.txt > /files/seen
+COPY --from=2 /artifact /from-scratch-stage
+`,
+			"keep.txt": "keep\n", "changed.txt": "v1\n",
+			".dockerignore": "*.log\nsecret/\n!secret/allowed\n",
+			"x.log":         "ignored", "secret/hidden": "no", "secret/allowed": "yes",
+		})
+		r := s.scow("build", "-t", "multi", ctx)
+		if r.code != 0 {
+			t.Fatalf("multi-stage build: %s", r)
+		}
+		if strings.Contains(r.stdout, "RUN false") {
+			t.Errorf("an unneeded stage was built:\n%s", r.stdout)
+		}
+		if !strings.Contains(r.stdout, "[1/3] STEP 1/2: FROM busybox AS builder") {
+			t.Errorf("stage steps are not numbered:\n%s", r.stdout)
+		}
+		if got := s.must("run", "--rm", "multi", "cat", "/from-scratch-stage", "/files/seen"); got != "built\nv1\n" {
+			t.Errorf("multi-stage result: %q", got)
+		}
+		// --target: that stage only.
+		if got := s.must("build", "-q", "--target", "builder", "-t", "builder-only", ctx); strings.Count(got, "\n") != 1 {
+			t.Errorf("--target builder printed %q", got)
+		}
+		if got := s.must("run", "--rm", "builder-only", "cat", "/artifact"); got != "built\n" {
+			t.Errorf("--target builder: %q", got)
+		}
+		// Everything cached the second time, the same image.
+		first := strings.TrimSpace(s.must("image", "inspect", "--format", "{{.Id}}", "multi"))
+		r = s.scow("build", "-t", "multi", ctx)
+		if r.code != 0 || strings.Count(r.stdout, "Using cache") != 6 || !strings.HasSuffix(r.stdout, first+"\n") {
+			t.Errorf("a second build is not all cached:\n%s", r)
+		}
+		// One copied file changed: its COPY and what follows run again.
+		os.WriteFile(filepath.Join(ctx, "changed.txt"), []byte("v2\n"), 0o644)
+		r = s.scow("build", "-t", "multi", ctx)
+		if r.code != 0 || strings.Count(r.stdout, "Using cache") != 3 {
+			t.Errorf("after a change, want the 3 steps before it cached:\n%s", r)
+		}
+		if got := s.must("run", "--rm", "multi", "cat", "/files/seen"); got != "v2\n" {
+			t.Errorf("the rebuilt step: %q", got)
+		}
+		// --no-cache: nothing reused.
+		if r := s.scow("build", "--no-cache", "-t", "multi", ctx); r.code != 0 || strings.Contains(r.stdout, "Using cache") {
+			t.Errorf("--no-cache: %s", r)
+		}
+		// The ignore file, with an exception.
+		ign := buildContext(t, m, map[string]string{
+			"Containerfile": "FROM busybox\nCOPY . /ctx/\nRUN find /ctx -type f | sort\n",
+			".dockerignore": "*.log\nsecret/\n!secret/allowed\n",
+			"x.log":         "ignored", "secret/hidden": "no", "secret/allowed": "yes", "kept": "k",
+		})
+		r = s.scow("build", "-q", ign)
+		if r.code != 0 || !strings.Contains(r.stdout, "/ctx/kept\n/ctx/secret/allowed\n") || strings.Contains(r.stdout, "x.log") || strings.Contains(r.stdout, "hidden") {
+			t.Errorf(".dockerignore with an exception:\n%s", r)
+		}
+	})
+}
+
+// TestBuildErrors: a failing RUN keeps its exit code and leaves no
+// container; bad files, flags and sources are refused with why.
+func TestBuildErrors(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		ctx := buildContext(t, m, map[string]string{
+			"Containerfile": "FROM busybox\nRUN echo before > /b\nRUN exit 3\n",
+		})
+		r := s.scow("build", ctx)
+		if r.code != 3 || !strings.Contains(r.stderr, `building at STEP "RUN exit 3"`) || !strings.Contains(r.stderr, "exit status 3") {
+			t.Errorf("a failing RUN: %s", r)
+		}
+		if got := s.must("ps", "-a", "-q"); got != "" {
+			t.Errorf("a failed build left containers: %q", got)
+		}
+		// The step before it is cached.
+		if r := s.scow("build", ctx); r.code != 3 || strings.Count(r.stdout, "Using cache") != 1 {
+			t.Errorf("the cache of the steps before a failure: %s", r)
+		}
+		empty := m.userDir(t)
+		wantError(t, s.scow("build", empty), 125, "no Containerfile or Dockerfile")
+		bad := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nFLY away\n"})
+		wantError(t, s.scow("build", bad), 125, "FLY")
+		wantError(t, s.scow("build", "--target", "nosuch", ctx), 125, "--target nosuch")
+		missing := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nCOPY nothere /x\n"})
+		wantError(t, s.scow("build", missing), 125, "nothere")
+		url := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nADD http://127.0.0.1:1/x /x\n"})
+		wantError(t, s.scow("build", url), 125, "URLs")
+		wantError(t, s.scow("build", "-t", "Bad:Name", ctx), 125, "Bad:Name")
+		wantError(t, s.scow("build", "--format", "v1", ctx), 125, "--format")
+		// -f - reads the file from standard input; --pull alone is
+		// --pull=always, which a local-only image cannot satisfy.
+		if r := s.scowStdin("FROM busybox\nCMD [\"true\"]\n", "build", "-q", "-f", "-", empty); r.code != 0 {
+			t.Errorf("-f -: %s", r)
+		}
+		if r := s.scow("build", "--pull", "-q", ctx); r.code != 125 || !strings.Contains(r.stderr, "busybox") {
+			t.Errorf("--pull alone: %s", r)
+		}
+	})
+}
