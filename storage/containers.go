@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	cstorage "go.podman.io/storage"
@@ -142,4 +143,30 @@ func (s *Store) ContainerSize(id string) (int64, error) {
 		return 0, fmt.Errorf("size of container %s: %w", id, err)
 	}
 	return n, nil
+}
+
+// buildOwnerKey is the metadata of CreateBuildContainer's containers.
+const buildOwnerKey = "scow-build-owner:"
+
+// CreateBuildContainer makes the read-write layer of container id on
+// image imageID ("" for none) for a build's step, marked as the build
+// owner's, so that BuildContainers finds it after a killed build.
+func (s *Store) CreateBuildContainer(id, imageID, owner string) error {
+	if _, err := s.s.CreateContainer(id, nil, imageID, "", buildOwnerKey+owner, nil); err != nil {
+		return fmt.Errorf("create layer of build step %.12s: %w", id, err)
+	}
+	return nil
+}
+
+// BuildContainers maps the containers CreateBuildContainer made to their
+// builds' owners.
+func (s *Store) BuildContainers() map[string]string {
+	ctrs, _ := s.s.Containers()
+	out := map[string]string{}
+	for _, c := range ctrs {
+		if owner, ok := strings.CutPrefix(c.Metadata, buildOwnerKey); ok {
+			out[c.ID] = owner
+		}
+	}
+	return out
 }

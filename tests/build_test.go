@@ -5,11 +5,13 @@ package tests
 import (
 	"archive/tar"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // buildContext makes a build context of files (path: content) that the
@@ -279,6 +281,27 @@ func TestBuildErrors(t *testing.T) {
 		}
 		if r := s.scow("build", "--pull", "-q", ctx); r.code != 125 || !strings.Contains(r.stderr, "busybox") {
 			t.Errorf("--pull alone: %s", r)
+		}
+		// A build killed (kill -9) in a RUN step leaves its container,
+		// which the next build removes.
+		slow := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nRUN sleep 60\n"})
+		killed := s.m.cmdIn(context.Background(), s.root, s.run, "build", slow)
+		if err := killed.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if !waitFor(10*time.Second, func() bool { return s.must("ps", "-q", "--filter", "label=io.scow.build") != "" }) {
+			t.Fatal("the RUN step's container did not start")
+		}
+		killed.Process.Kill()
+		killed.Wait()
+		if got := s.must("ps", "-a", "-q"); got == "" {
+			t.Fatal("no container left by a killed build")
+		}
+		if r := s.scowStdin("FROM busybox\n", "build", "-q", "-f", "-", empty); r.code != 0 {
+			t.Fatalf("a build after a killed one: %s", r)
+		}
+		if got := s.must("ps", "-a", "-q"); got != "" {
+			t.Errorf("the container of a killed build stays after the next build: %q", got)
 		}
 	})
 }

@@ -98,7 +98,15 @@ type builder struct {
 	meta    map[string]string // ARGs before the first FROM
 	results map[int]string    // built stages' images
 	out     io.Writer
+	// tmp is the build's temporary directory: its name marks the
+	// containers of its steps, which a later build removes once it is
+	// gone (its build killed).
+	tmp string
 }
+
+// ownerLabel marks the containers of a build's RUN steps with the name of
+// the build's temporary directory.
+const ownerLabel = "io.scow.build"
 
 // Build builds the image the Containerfile describes and returns its ID.
 func (e *Service) Build(ctx context.Context, o Options) (string, error) {
@@ -132,10 +140,16 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	tmp, done, err := e.TempDir("build-")
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	e.sweep(ctx)
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	b := &builder{Service: e, o: o, f: f, ctx: contextDir, ignore: ign, args: map[string]string{}, used: map[string]bool{}, meta: map[string]string{}, results: map[int]string{}, out: o.Out}
+	b := &builder{Service: e, o: o, f: f, ctx: contextDir, ignore: ign, tmp: tmp, args: map[string]string{}, used: map[string]bool{}, meta: map[string]string{}, results: map[int]string{}, out: o.Out}
 	if o.Quiet {
 		b.out = io.Discard
 	}
@@ -182,6 +196,30 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 		}
 	}
 	return id, nil
+}
+
+// sweep removes the step containers of builds that were killed: those
+// whose temporary directory is gone (TempDir removes one nobody holds).
+func (e *Service) sweep(ctx context.Context) {
+	gone := func(owner string) bool {
+		_, err := os.Stat(filepath.Join(e.TmpDir(), owner))
+		return errors.Is(err, os.ErrNotExist)
+	}
+	for id, owner := range e.Store.BuildContainers() {
+		if gone(owner) {
+			e.Store.DeleteContainer(id)
+		}
+	}
+	ids, err := e.containers.Select(ctx, containers.Selection{Filters: []string{"label=" + ownerLabel}})
+	if err != nil {
+		return
+	}
+	for _, id := range ids {
+		if cfg, err := e.Rec.LoadConfig(id); err == nil && gone(cfg.Labels[ownerLabel]) {
+			now := 0
+			e.containers.ForceRemove(ctx, id, &now)
+		}
+	}
 }
 
 // metaEnv is what FROM lines expand with.

@@ -23,7 +23,6 @@ import (
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/oci"
-	"github.com/scow-project/scow/storage"
 	"go.podman.io/storage/pkg/archive"
 	"go.podman.io/storage/pkg/chrootarchive"
 )
@@ -82,7 +81,7 @@ func (b *builder) copy(ctx context.Context, s *state, stage int, text string, sd
 		}
 		mode = int64(m)
 	}
-	spool, err := os.CreateTemp(b.Store.GraphRoot(), "build-copy-*.tar")
+	spool, err := os.CreateTemp(b.tmp, "copy-*.tar")
 	if err != nil {
 		return err
 	}
@@ -103,7 +102,7 @@ func (b *builder) copy(ctx context.Context, s *state, stage int, text string, sd
 	// A container layer of the stage's image (or of nothing) receives
 	// the files; its changes are the new layer.
 	ctr := randomID()
-	if _, _, err := b.Store.CreateContainer(ctr, s.image, storage.IDMapping{}); err != nil {
+	if err := b.Store.CreateBuildContainer(ctr, s.image, filepath.Base(b.tmp)); err != nil {
 		return backend.StorageErr(err)
 	}
 	defer b.Store.DeleteContainer(ctr)
@@ -153,7 +152,7 @@ func (b *builder) copySource(ctx context.Context, stage int, from string) (*sour
 	}
 	if id == "" {
 		// A stage of nothing (FROM scratch, no step).
-		dir, err := os.MkdirTemp(b.Store.GraphRoot(), "build-empty-")
+		dir, err := os.MkdirTemp(b.tmp, "empty-")
 		if err != nil {
 			return nil, nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -50,13 +51,15 @@ func (b *builder) run(ctx context.Context, s *state, c *instructions.RunCommand)
 	spec, err := specgen.NewSpec(specgen.RunOptions{
 		Image: s.image, Args: args, Entrypoint: &noEntrypoint, Env: env,
 		Workdir: s.config.Config.WorkingDir, User: s.config.Config.User, Network: b.o.Network, Pull: "never",
+		Labels: []string{ownerLabel + "=" + filepath.Base(b.tmp)},
 	})
 	if err != nil {
 		return err
 	}
 	id, err := b.containers.RunSpec(ctx, spec, attach.Streams{Out: b.o.Out, Err: b.o.Out})
 	if id != "" {
-		defer b.containers.ForceRemove(context.WithoutCancel(ctx), id, nil)
+		now := 0 // an interrupted build's step is killed
+		defer b.containers.ForceRemove(context.WithoutCancel(ctx), id, &now)
 	}
 	var exit *errdefs.ExitError
 	if errors.As(err, &exit) {
