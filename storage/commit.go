@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"archive/tar"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -69,8 +70,12 @@ type ImageOptions struct {
 	// History describes the new image's steps, the last the one that
 	// made its layer, if it has one; their time is the image's.
 	History []imgspecv1.History
-	// Created is the image's time; zero: now.
-	Created time.Time
+	// Created is the image's time; zero: now. FileTimes sets the times of
+	// the new layer's files to it too, for a reproducible image.
+	Created   time.Time
+	FileTimes bool
+	// OmitHistory leaves the image without history.
+	OmitHistory bool
 	// Format is the manifest's: "oci" or "docker"; "" keeps Parent's
 	// (oci without one).
 	Format string
@@ -128,7 +133,12 @@ func (s *Store) NewImage(o ImageOptions) (string, error) {
 		defer os.Remove(spool.Name())
 		defer spool.Close()
 		sum := sha256.New()
-		size, err := s.spoolDiff(ctr.LayerID, io.MultiWriter(spool, sum))
+		var size int64
+		if o.FileTimes && !o.Created.IsZero() {
+			size, err = s.spoolDiffAt(ctr.LayerID, io.MultiWriter(spool, sum), o.Created)
+		} else {
+			size, err = s.spoolDiff(ctr.LayerID, io.MultiWriter(spool, sum))
+		}
 		if err != nil {
 			return "", fmt.Errorf("read changes of container %.12s: %w", o.Container, err)
 		}
@@ -159,6 +169,9 @@ func (s *Store) NewImage(o ImageOptions) (string, error) {
 		cfg.History = append(cfg.History, h)
 	}
 	cfg.Created = &created
+	if o.OmitHistory {
+		cfg.History = nil
+	}
 	config, err := json.Marshal(cfg)
 	if err != nil {
 		return "", err
@@ -287,6 +300,50 @@ func (s *Store) spoolDiff(layer string, w io.Writer) (int64, error) {
 	}
 	defer diff.Close()
 	return io.Copy(w, diff)
+}
+
+// spoolDiffAt writes a layer's changes, uncompressed, to w, every file's
+// times set to t.
+func (s *Store) spoolDiffAt(layer string, w io.Writer, t time.Time) (int64, error) {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := s.spoolDiff(layer, pw)
+		pw.CloseWithError(err)
+	}()
+	defer pr.Close()
+	counted := &countingWriter{w: w}
+	tr, tw := tar.NewReader(pr), tar.NewWriter(counted)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+		h.ModTime, h.AccessTime, h.ChangeTime = t, time.Time{}, time.Time{}
+		h.Format = tar.FormatPAX
+		if err := tw.WriteHeader(h); err != nil {
+			return 0, err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return 0, err
+		}
+	}
+	err := tw.Close()
+	return counted.n, err
+}
+
+// countingWriter counts what goes through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Change is one path a container added (A), changed (C) or deleted (D).

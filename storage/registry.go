@@ -105,7 +105,7 @@ func (s *Store) sysContext(o RegistryOptions) (*types.SystemContext, error) {
 		sys.DockerAuthConfig = &types.DockerAuthConfig{Username: user, Password: pass}
 	}
 	var err error
-	if sys.OSChoice, sys.ArchitectureChoice, sys.VariantChoice, err = platformChoice(o); err != nil {
+	if sys.OSChoice, sys.ArchitectureChoice, sys.VariantChoice, err = PlatformChoice(o); err != nil {
 		return nil, err
 	}
 	// CONTAINERS_REGISTRIES_CONF names another registries.conf, as for
@@ -116,9 +116,9 @@ func (s *Store) sysContext(o RegistryOptions) (*types.SystemContext, error) {
 	return &sys, nil
 }
 
-// platformChoice is the OS, architecture and variant to pick from a
+// PlatformChoice is the OS, architecture and variant to pick from a
 // multi-platform image: Platform's parts, or else OS, Arch and Variant.
-func platformChoice(o RegistryOptions) (osName, arch, variant string, err error) {
+func PlatformChoice(o RegistryOptions) (osName, arch, variant string, err error) {
 	if o.Platform == "" {
 		return o.OS, o.Arch, o.Variant, nil
 	}

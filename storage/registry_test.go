@@ -20,7 +20,7 @@ func TestPlatformChoice(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			os, arch, variant, err := platformChoice(tt.in)
+			os, arch, variant, err := PlatformChoice(tt.in)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}

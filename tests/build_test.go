@@ -305,3 +305,43 @@ func TestBuildErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestBuildFlags: run's flags reach RUN's containers; the image flags
+// change the image.
+func TestBuildFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		shared := m.userDir(t)
+		os.WriteFile(filepath.Join(shared, "f"), []byte("from a volume\n"), 0o644)
+		os.Chown(filepath.Join(shared, "f"), m.uid, m.gid)
+		ctx := buildContext(t, m, map[string]string{"Containerfile": `FROM busybox
+LABEL base=yes drop=me
+RUN cd /tmp && grep ^CapEff: /proc/self/status | cut -f2 > caps; cat /mnt/f > copied; grep -c myhost /etc/hosts > hosts; echo "$A" > a
+`})
+		s.must("build", "-q", "-t", "flags", "--cap-drop", "ALL", "-v", shared+":/mnt:ro", "--add-host", "myhost:10.1.2.3",
+			"--env", "A=b", "--unsetlabel", "drop", "--timestamp", "86400", "--omit-history", ctx)
+		if got := s.must("run", "--rm", "flags", "cat", "/tmp/caps", "/tmp/copied", "/tmp/hosts", "/tmp/a"); got != "0000000000000000\nfrom a volume\n1\nb\n" {
+			t.Errorf("RUN with --cap-drop ALL, -v, --add-host, --env: %q", got)
+		}
+		if got := s.must("image", "inspect", "--format", "{{.Created}} {{json .History}} {{.Labels.base}} {{index .Labels \"drop\"}}", "flags"); !strings.HasPrefix(got, "1970-01-02T00:00:00Z null yes ") {
+			t.Errorf("--timestamp, --omit-history, --unsetlabel: %q", got)
+		}
+		if got := s.must("run", "--rm", "flags", "sh", "-c", "echo $A; stat -c %Y /tmp/copied"); got != "b\n86400\n" {
+			t.Errorf("--env in the image, --timestamp of the files: %q", got)
+		}
+		child := buildContext(t, m, map[string]string{"Containerfile": "FROM flags\nLABEL own=1\n"})
+		out := strings.Fields(s.must("build", "-q", "--inherit-labels=false", child))
+		if got := s.must("image", "inspect", "--format", "{{len .Labels}}", out[len(out)-1]); got != "1\n" {
+			t.Errorf("--inherit-labels=false: %s labels", got)
+		}
+		// --rm=false keeps a step's container, --force-rm=false a failed one.
+		s.must("build", "-q", "--no-cache", "--rm=false", ctx)
+		fail := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nRUN exit 1\n"})
+		s.scow("build", "--force-rm=false", fail)
+		if n := strings.Count(s.must("ps", "-a", "-q"), "\n"); n != 2 {
+			t.Errorf("--rm=false and --force-rm=false kept %d containers, want 2", n)
+		}
+		wantError(t, s.scow("build", "--platform", "linux/s390x", ctx), 125, "--platform", "this host's platform")
+	})
+}

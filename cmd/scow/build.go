@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/scow-project/scow/engine"
 	"github.com/scow-project/scow/engine/build"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/specgen"
 	"github.com/urfave/cli/v2"
 )
 
@@ -19,7 +21,7 @@ func buildCommand(name string) *cli.Command {
 		Name:      name,
 		Usage:     "build an image from a Containerfile or Dockerfile",
 		ArgsUsage: "[CONTEXT]",
-		Flags: append(registryFlags(),
+		Flags: append(append(registryFlags(), pickFlags(createFlags(), buildRunFlags...)...),
 			&cli.StringSliceFlag{Name: "file", Aliases: []string{"f"}, Usage: "the Containerfile (- for standard input; default: CONTEXT/Containerfile, else CONTEXT/Dockerfile)"},
 			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "a name for the image"},
 			&cli.StringSliceFlag{Name: "build-arg", Usage: "ARG=VALUE for the Containerfile's ARG (ARG alone: this environment's value)"},
@@ -34,6 +36,14 @@ func buildCommand(name string) *cli.Command {
 			&cli.StringFlag{Name: "network", Usage: "RUN's network, as run's --network"},
 			&cli.StringFlag{Name: "ignorefile", Usage: "the context's ignore file (default: .containerignore, else .dockerignore)"},
 			&cli.BoolFlag{Name: "compress", Usage: "Docker's; does nothing: no daemon to send the context to"},
+			&cli.BoolFlag{Name: "rm", Value: true, Usage: "remove a RUN step's container once it succeeded"},
+			&cli.BoolFlag{Name: "force-rm", Value: true, Usage: "remove a RUN step's container when it failed too"},
+			&cli.StringSliceFlag{Name: "env", Usage: "KEY=VALUE (or KEY: this environment's): a variable of RUN and of the image"},
+			&cli.StringSliceFlag{Name: "unsetenv", Usage: "a variable to leave out of the image"},
+			&cli.StringSliceFlag{Name: "unsetlabel", Usage: "a label (the base image's) to leave out of the image"},
+			&cli.BoolFlag{Name: "inherit-labels", Value: true, Usage: "keep the base image's labels"},
+			&cli.Int64Flag{Name: "timestamp", Usage: "seconds since the epoch: the time of the image, its history and its files, for a reproducible image"},
+			&cli.BoolFlag{Name: "omit-history", Usage: "leave the image without history"},
 		),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 0, 1, name+" [OPTIONS] [CONTEXT]"); err != nil {
@@ -102,5 +112,48 @@ func buildOptions(c *cli.Context) (build.Options, error) {
 		}
 	}
 	o.BuildArgs = append(o.BuildArgs, c.StringSlice("build-arg")...)
+	o.KeepContainers, o.KeepFailed = !c.Bool("rm"), !c.Bool("force-rm")
+	o.Env, o.UnsetEnv, o.UnsetLabels, o.NoInheritLabels = c.StringSlice("env"), c.StringSlice("unsetenv"), c.StringSlice("unsetlabel"), !c.Bool("inherit-labels")
+	o.OmitHistory = c.Bool("omit-history")
+	if c.IsSet("timestamp") {
+		t := time.Unix(c.Int64("timestamp"), 0).UTC()
+		o.Timestamp = &t
+	}
+	// What RUN's containers get, as run's flags of the same names.
+	o.Run = specgen.RunOptions{
+		AddHosts: c.StringSlice("add-host"), DNS: c.StringSlice("dns"), DNSOptions: c.StringSlice("dns-option"), DNSSearch: c.StringSlice("dns-search"),
+		NoHosts: c.Bool("no-hosts"), NoHostname: c.Bool("no-hostname"), HTTPProxy: c.Bool("http-proxy"), Volumes: c.StringSlice("volume"),
+		UserNS: c.String("userns"),
+		Security: specgen.SecurityOptions{
+			CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), SecurityOpt: c.StringSlice("security-opt"),
+			Devices: c.StringSlice("device"), GroupAdd: c.StringSlice("group-add"), Ulimit: c.StringSlice("ulimit"), ShmSize: c.String("shm-size"),
+		},
+		Namespaces:   specgen.NamespaceOptions{PID: c.String("pid"), IPC: c.String("ipc"), UTS: c.String("uts"), Cgroup: c.String("cgroupns")},
+		Resources:    resourceOptions(c),
+		CgroupParent: c.String("cgroup-parent"),
+	}
 	return o, nil
+}
+
+// buildRunFlags are run's flags that build takes for its RUN steps, and
+// the pull flags for its base images.
+var buildRunFlags = []string{
+	"add-host", "dns", "dns-option", "dns-search", "no-hosts", "no-hostname", "http-proxy", "volume", "userns",
+	"cap-add", "cap-drop", "security-opt", "device", "group-add", "ulimit", "shm-size",
+	"pid", "ipc", "uts", "cgroupns", "cgroup-parent",
+	"memory", "memory-swap", "cpu-period", "cpu-quota", "cpu-shares", "cpuset-cpus", "cpuset-mems",
+	"os", "arch", "variant", "platform", "retry", "retry-delay", "disable-content-trust", "decryption-key",
+}
+
+// pickFlags are the flags of all named names, in names' order.
+func pickFlags(all []cli.Flag, names ...string) []cli.Flag {
+	var out []cli.Flag
+	for _, n := range names {
+		for _, f := range all {
+			if f.Names()[0] == n {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }

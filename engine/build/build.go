@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -21,6 +22,7 @@ import (
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/images"
 	"github.com/scow-project/scow/engine/internal/backend"
+	"github.com/scow-project/scow/engine/specgen"
 	"github.com/scow-project/scow/storage"
 )
 
@@ -70,6 +72,20 @@ type Options struct {
 	// output there.
 	Out   io.Writer
 	Quiet bool
+	// Run is what RUN's containers get besides their step: run's flags
+	// that build shares (--cap-add, --volume, --memory, --add-host...).
+	Run specgen.RunOptions
+	// KeepContainers keeps a successful RUN's container (--rm=false),
+	// KeepFailed a failed one's (--force-rm=false).
+	KeepContainers, KeepFailed bool
+	// Env, UnsetEnv and UnsetLabels change the image's environment and
+	// labels; NoInheritLabels drops the base image's labels.
+	Env, UnsetEnv, UnsetLabels []string
+	NoInheritLabels            bool
+	// Timestamp, if set, is the time of the image and its history;
+	// OmitHistory leaves the history out.
+	Timestamp   *time.Time
+	OmitHistory bool
 }
 
 // state is a stage's image so far: what a step builds on.
@@ -120,6 +136,13 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 		if _, err := storage.NormalizeName(t); err != nil {
 			return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--tag %s: %w", t, err))
 		}
+	}
+	osName, arch, _, err := storage.PlatformChoice(o.Registry)
+	if err != nil {
+		return "", errdefs.WithClass(errdefs.ErrInvalid, err)
+	}
+	if host := platformArgs(); osName != "" && osName != host["TARGETOS"] || arch != "" && arch != host["TARGETARCH"] {
+		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--platform, --os, --arch: scow builds for this host's platform only, %s", host["TARGETPLATFORM"]))
 	}
 	contextDir, err := filepath.Abs(o.ContextDir)
 	if err != nil {
@@ -322,6 +345,7 @@ func (b *builder) from(ctx context.Context, i int) (*state, error) {
 	case strings.EqualFold(name, "scratch"):
 		s.config = dockerspec.DockerOCIImage{}
 		s.config.OS, s.config.Architecture = "linux", platformArgs()["TARGETARCH"]
+		b.fromFlags(s)
 		return s, nil
 	case j >= 0:
 		s.image = b.results[j]
@@ -343,7 +367,26 @@ func (b *builder) from(ctx context.Context, i int) (*state, error) {
 	if len(s.config.Config.Shell) > 0 {
 		s.shell = slices.Clone(s.config.Config.Shell)
 	}
+	b.fromFlags(s)
 	return s, nil
+}
+
+// fromFlags applies to a stage's base what build's flags say of it:
+// --env, and --inherit-labels=false.
+func (b *builder) fromFlags(s *state) {
+	for _, kv := range b.o.Env {
+		if !strings.Contains(kv, "=") {
+			v, ok := os.LookupEnv(kv)
+			if !ok {
+				continue
+			}
+			kv += "=" + v
+		}
+		s.config.Config.Env = mergeEnv(s.config.Config.Env, kv)
+	}
+	if b.o.NoInheritLabels {
+		s.config.Config.Labels = nil
+	}
 }
 
 // env is what a step's words expand with: the build arguments in scope,
@@ -403,10 +446,14 @@ func (b *builder) cached(s *state, key string) (bool, error) {
 func (b *builder) commit(s *state, ctr, key string, h imgspecv1.History) error {
 	h.CreatedBy = strings.TrimSpace(h.CreatedBy)
 	cfg := s.config
-	id, err := b.Store.NewImage(storage.ImageOptions{
+	o := storage.ImageOptions{
 		Parent: s.image, Container: ctr, Config: cfg, History: append(s.history, h),
-		Format: b.o.Format, Metadata: cacheMetadata(key),
-	})
+		Format: b.o.Format, Metadata: cacheMetadata(key), OmitHistory: b.o.OmitHistory,
+	}
+	if b.o.Timestamp != nil {
+		o.Created, o.FileTimes = *b.o.Timestamp, true
+	}
+	id, err := b.Store.NewImage(o)
 	if err != nil {
 		return backend.StorageErr(err)
 	}
@@ -422,6 +469,17 @@ func (b *builder) commit(s *state, ctr, key string, h imgspecv1.History) error {
 // finish makes a stage's image: the steps since its last image, with
 // --label's labels; the last stage's gets the tags.
 func (b *builder) finish(s *state, last bool) (string, error) {
+	if last && len(b.o.UnsetEnv)+len(b.o.UnsetLabels) > 0 {
+		cfg := &s.config.Config
+		cfg.Env = slices.DeleteFunc(cfg.Env, func(kv string) bool {
+			k, _, _ := strings.Cut(kv, "=")
+			return slices.Contains(b.o.UnsetEnv, k)
+		})
+		for _, l := range b.o.UnsetLabels {
+			delete(cfg.Labels, l)
+		}
+		s.history = append(s.history, imgspecv1.History{CreatedBy: "/bin/sh -c #(nop) unset " + strings.Join(append(slices.Clone(b.o.UnsetEnv), b.o.UnsetLabels...), " "), EmptyLayer: true})
+	}
 	if last && len(b.o.Labels) > 0 {
 		if s.config.Config.Labels == nil {
 			s.config.Config.Labels = map[string]string{}

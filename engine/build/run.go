@@ -39,7 +39,7 @@ func (b *builder) run(ctx context.Context, s *state, c *instructions.RunCommand)
 		return err
 	}
 	// The build arguments in scope are the command's environment, under
-	// the image's own.
+	// the stage's own (which the image it runs may not have yet).
 	var env []string
 	for k, v := range s.args {
 		if _, ok := envGetter(s.config.Config.Env).Get(k); !ok {
@@ -47,17 +47,21 @@ func (b *builder) run(ctx context.Context, s *state, c *instructions.RunCommand)
 		}
 	}
 	slices.Sort(env)
+	env = append(env, s.config.Config.Env...)
 	noEntrypoint := ""
-	spec, err := specgen.NewSpec(specgen.RunOptions{
-		Image: s.image, Args: args, Entrypoint: &noEntrypoint, Env: env,
-		Workdir: s.config.Config.WorkingDir, User: s.config.Config.User, Network: b.o.Network, Pull: "never",
-		Labels: []string{ownerLabel + "=" + filepath.Base(b.tmp)},
-	})
+	ro := b.o.Run
+	ro.Image, ro.Args, ro.Entrypoint, ro.Env, ro.Pull = s.image, args, &noEntrypoint, env, "never"
+	ro.Workdir, ro.User, ro.Network = s.config.Config.WorkingDir, s.config.Config.User, b.o.Network
+	if !b.o.KeepContainers && !b.o.KeepFailed {
+		// Kept containers are the user's; others go with a killed build.
+		ro.Labels = []string{ownerLabel + "=" + filepath.Base(b.tmp)}
+	}
+	spec, err := specgen.NewSpec(ro)
 	if err != nil {
 		return err
 	}
 	id, err := b.containers.RunSpec(ctx, spec, attach.Streams{Out: b.o.Out, Err: b.o.Out})
-	if id != "" {
+	if keep := b.o.KeepContainers && err == nil || b.o.KeepFailed && err != nil; id != "" && !keep {
 		now := 0 // an interrupted build's step is killed
 		defer b.containers.ForceRemove(context.WithoutCancel(ctx), id, &now)
 	}
