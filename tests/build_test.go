@@ -6,7 +6,12 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -271,7 +276,7 @@ func TestBuildErrors(t *testing.T) {
 		missing := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nCOPY nothere /x\n"})
 		wantError(t, s.scow("build", missing), 125, "nothere")
 		url := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nADD http://127.0.0.1:1/x /x\n"})
-		wantError(t, s.scow("build", url), 125, "URLs")
+		wantError(t, s.scow("build", url), 125, "ADD http://127.0.0.1:1/x", "refused")
 		wantError(t, s.scow("build", "-t", "Bad:Name", ctx), 125, "Bad:Name")
 		wantError(t, s.scow("build", "--format", "v1", ctx), 125, "--format")
 		// -f - reads the file from standard input; --pull alone is
@@ -343,5 +348,32 @@ RUN cd /tmp && grep ^CapEff: /proc/self/status | cut -f2 > caps; cat /mnt/f > co
 			t.Errorf("--rm=false and --force-rm=false kept %d containers, want 2", n)
 		}
 		wantError(t, s.scow("build", "--platform", "linux/s390x", ctx), 125, "--platform", "this host's platform")
+	})
+}
+
+// TestBuildAddURL: ADD downloads a URL (here one the test serves on
+// loopback), checked against --checksum when given.
+func TestBuildAddURL(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Last-Modified", "Fri, 02 Jan 1970 00:00:00 GMT")
+		io.WriteString(w, "downloaded\n")
+	}))
+	defer srv.Close()
+	sum := sha256.Sum256([]byte("downloaded\n"))
+	right := "sha256:" + hex.EncodeToString(sum[:])
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		ctx := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nADD --checksum=" + right + " " + srv.URL + "/files/data.txt /dl/\nADD " + srv.URL + "/x /named\n"})
+		s.must("build", "-q", "-t", "dl", ctx)
+		if got := s.must("run", "--rm", "dl", "sh", "-c", "cat /dl/data.txt /named; stat -c '%a %Y' /dl/data.txt"); got != "downloaded\ndownloaded\n600 86400\n" {
+			t.Errorf("ADD of a URL: %q", got)
+		}
+		wrong := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nADD --checksum=sha256:" + strings.Repeat("0", 64) + " " + srv.URL + "/f /f\n"})
+		wantError(t, s.scow("build", wrong), 125, "checksum is "+right)
+		cp := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nCOPY " + srv.URL + "/f /f\n"})
+		wantError(t, s.scow("build", cp), 125, "only ADD downloads")
+		git := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nADD git://example.com/repo.git /src\n"})
+		wantError(t, s.scow("build", git), 125, "git clone")
 	})
 }

@@ -634,10 +634,10 @@ func (b *builder) step(ctx context.Context, s *state, i int, c instructions.Comm
 	case *instructions.CopyCommand:
 		return b.copy(ctx, s, i, c.String(), c.SourcesAndDest, copyFlags{from: c.From, chown: c.Chown, chmod: c.Chmod, exclude: c.ExcludePatterns})
 	case *instructions.AddCommand:
-		if c.Checksum != "" || c.KeepGitDir != nil || c.Unpack != nil {
-			return errdefs.WithClass(errdefs.ErrInvalid, errors.New("ADD --checksum, --keep-git-dir and --unpack are not supported yet"))
+		if c.KeepGitDir != nil || c.Unpack != nil {
+			return errdefs.WithClass(errdefs.ErrInvalid, errors.New("ADD --keep-git-dir and --unpack are not supported yet"))
 		}
-		return b.copy(ctx, s, i, c.String(), c.SourcesAndDest, copyFlags{chown: c.Chown, chmod: c.Chmod, exclude: c.ExcludePatterns, add: true})
+		return b.copy(ctx, s, i, c.String(), c.SourcesAndDest, copyFlags{chown: c.Chown, chmod: c.Chmod, exclude: c.ExcludePatterns, add: true, checksum: c.Checksum})
 	default:
 		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: not supported", c.Name()))
 	}

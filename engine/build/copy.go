@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/patternmatcher"
@@ -31,8 +33,10 @@ import (
 type copyFlags struct {
 	from, chown, chmod string
 	exclude            []string
-	// add unpacks local archives, as ADD does.
-	add bool
+	// add unpacks local archives and downloads URLs, as ADD does; a
+	// download must have checksum (sha256:HEX) if given.
+	add      bool
+	checksum string
 }
 
 // source is where a COPY reads: the context, or the root of an earlier
@@ -89,7 +93,7 @@ func (b *builder) copy(ctx context.Context, s *state, stage int, text string, sd
 	defer spool.Close()
 	sum := sha256.New()
 	p := &packer{tw: tar.NewWriter(io.MultiWriter(spool, sum)), sum: sum, mode: mode, uid: -1, gid: -1}
-	if err := b.pack(p, src, sd.SourcePaths, dest, fl.add); err != nil {
+	if err := b.pack(ctx, p, src, sd.SourcePaths, dest, fl); err != nil {
 		return err
 	}
 	if err := p.tw.Close(); err != nil {
@@ -205,11 +209,21 @@ func (p *packer) add(h *tar.Header, r io.Reader) error {
 // pack adds the sources (globs, relative to src's root) to p, bound for
 // dest: into it where it ends with / or several sources match, else as
 // it.
-func (b *builder) pack(p *packer, src *source, patterns []string, dest string, add bool) error {
+func (b *builder) pack(ctx context.Context, p *packer, src *source, patterns []string, dest string, fl copyFlags) error {
 	var matches []string
+	intoDir := strings.HasSuffix(dest, "/") || len(patterns) > 1
 	for _, pat := range patterns {
-		if strings.Contains(pat, "://") {
-			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: sources from URLs are not supported yet: RUN a download instead", pat))
+		if isURL(pat) {
+			if !fl.add || !src.context {
+				return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: only ADD downloads, and only outside --from: COPY copies files", pat))
+			}
+			if err := b.packURL(ctx, p, pat, dest, intoDir, fl.checksum); err != nil {
+				return err
+			}
+			continue
+		}
+		if fl.checksum != "" {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("ADD --checksum checks a download: %s is no URL", pat))
 		}
 		clean := path.Clean("/" + pat)
 		m, err := glob(src, clean)
@@ -221,7 +235,7 @@ func (b *builder) pack(p *packer, src *source, patterns []string, dest string, a
 		}
 		matches = append(matches, m...)
 	}
-	intoDir := strings.HasSuffix(dest, "/") || len(matches) > 1
+	intoDir = intoDir || len(matches) > 1
 	for _, m := range matches {
 		full := filepath.Join(src.root, m)
 		st, err := os.Lstat(full)
@@ -234,7 +248,7 @@ func (b *builder) pack(p *packer, src *source, patterns []string, dest string, a
 			if err := packTree(p, src, m, full, dest); err != nil {
 				return err
 			}
-		case add && src.context && isArchive(full):
+		case fl.add && src.context && isArchive(full):
 			if err := packArchive(p, full, dest); err != nil {
 				return fmt.Errorf("ADD %s: %w", m, err)
 			}
@@ -249,6 +263,73 @@ func (b *builder) pack(p *packer, src *source, patterns []string, dest string, a
 		}
 	}
 	return nil
+}
+
+// isURL tells whether a source is a URL, which only ADD takes.
+func isURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "git@") || strings.Contains(s, "://")
+}
+
+// packURL downloads url and adds it as dest (into it when intoDir, under
+// the URL's last path element), mode 0600 and the time the server gives,
+// as ADD does; with checksum, the download must match it.
+func (b *builder) packURL(ctx context.Context, p *packer, url, dest string, intoDir bool, checksum string) error {
+	bad := func(format string, a ...any) error {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
+	}
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return bad("ADD %s: only http:// and https:// URLs are downloaded (a git repository: RUN git clone)", url)
+	}
+	want := ""
+	if checksum != "" {
+		algo, hexSum, ok := strings.Cut(checksum, ":")
+		if !ok || algo != "sha256" || len(hexSum) != 64 {
+			return bad("ADD --checksum=%s: give sha256:HEX", checksum)
+		}
+		want = strings.ToLower(hexSum)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return bad("ADD %s: %v", url, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("ADD %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("ADD %s: %s", url, resp.Status)
+	}
+	f, err := os.CreateTemp(b.tmp, "download-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	sum := sha256.New()
+	size, err := io.Copy(io.MultiWriter(f, sum), resp.Body)
+	if err != nil {
+		return fmt.Errorf("ADD %s: %w", url, err)
+	}
+	if got := hex.EncodeToString(sum.Sum(nil)); want != "" && got != want {
+		return bad("ADD %s: its checksum is sha256:%s, not the --checksum given, sha256:%s", url, got, want)
+	}
+	target := dest
+	if intoDir {
+		name := path.Base(req.URL.Path)
+		if name == "/" || name == "." || name == "" {
+			return bad("ADD %s: the URL names no file: give a destination file, not a directory", url)
+		}
+		target = path.Join(dest, name)
+	}
+	mtime := time.Now()
+	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
+		mtime = t
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	return p.add(&tar.Header{Name: target, Mode: 0o600, Size: size, ModTime: mtime, Typeflag: tar.TypeReg}, f)
 }
 
 // glob matches pattern (absolute, relative to src's root) in src: its
