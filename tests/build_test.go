@@ -377,3 +377,50 @@ func TestBuildAddURL(t *testing.T) {
 		wantError(t, s.scow("build", git), 125, "git clone")
 	})
 }
+
+// TestBuildRunMounts: RUN --mount of every type, --network, and a
+// --secret that no layer holds.
+func TestBuildRunMounts(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		secret := m.userFile(t, "token", "s3cr3t-value")
+		ctx := buildContext(t, m, map[string]string{
+			"Containerfile": `FROM busybox AS other
+RUN echo from-stage > /other.txt
+FROM busybox
+RUN --mount=type=bind,source=data,target=/src cat /src/in.txt > /copied
+RUN --mount=type=bind,from=other,source=/other.txt,target=/o.txt cp /o.txt /from-other
+RUN --mount=type=cache,target=/var/cache/app echo run >> /var/cache/app/log && wc -l < /var/cache/app/log > /cache-lines
+RUN --mount=type=tmpfs,target=/scratch,size=1048576 df -k /scratch | tail -1 | awk '{print $2}' > /tmpfs-size
+RUN --mount=type=secret,id=token cat /run/secrets/token | wc -c > /secret-len
+RUN --mount=type=secret,id=token,env=TOKEN echo ${#TOKEN} > /secret-env-len
+RUN --network=none ip -o link | grep -vc ' lo:' > /links || true
+`,
+			"data/in.txt": "bound\n",
+		})
+		args := []string{"build", "-q", "-t", "mounts", "--secret", "id=token,src=" + secret, ctx}
+		s.must(args...)
+		got := s.must("run", "--rm", "mounts", "sh", "-c", "cat /copied /from-other /cache-lines /tmpfs-size /secret-len /secret-env-len /links; ls /run/secrets /src /scratch /var/cache/app 2>&1 | grep -c 'No such file'")
+		if want := "bound\nfrom-stage\n1\n1024\n12\n12\n0\n4\n"; got != want {
+			t.Errorf("RUN mounts:\n%q\nwant\n%q", got, want)
+		}
+		// The secret is in no layer of the saved image.
+		archive := filepath.Join(m.userDir(t), "mounts.tar")
+		s.must("save", "-o", archive, "mounts")
+		if data, _ := os.ReadFile(archive); strings.Contains(string(data), "s3cr3t-value") {
+			t.Error("the saved image holds the secret")
+		}
+		// The cache mount persists: a rebuild of that step sees the
+		// first run's line; a changed bound file runs its step again.
+		os.WriteFile(filepath.Join(ctx, "data/in.txt"), []byte("rebound\n"), 0o644)
+		args[len(args)-1] = ctx
+		s.must(append([]string{"build", "--no-cache"}, args[1:]...)...)
+		if got := s.must("run", "--rm", "mounts", "cat", "/copied", "/cache-lines"); got != "rebound\n2\n" {
+			t.Errorf("a cache mount's second build: %q", got)
+		}
+		missing := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nRUN --mount=type=secret,id=nope,required cat /run/secrets/nope\n"})
+		wantError(t, s.scow("build", missing), 125, "id=nope")
+		wantError(t, s.scow("build", "--secret", "bogus=1", ctx), 125, "--secret")
+	})
+}

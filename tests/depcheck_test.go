@@ -38,7 +38,7 @@ func TestImportDirection(t *testing.T) {
 		"engine": {"storage", "netns", "oci", "engine/errdefs", "engine/record", "engine/internal/backend",
 			"engine/internal/userns", "engine/build", "engine/containers", "engine/contents", "engine/images", "engine/volumes",
 			"engine/networks", "engine/secrets", "engine/monitor", "engine/specgen"},
-		"engine/build": {"storage", "oci", "engine/errdefs", "engine/internal/backend", "engine/attach",
+		"engine/build": {"storage", "oci", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/attach",
 			"engine/containers", "engine/images", "engine/specgen"},
 		// Containers use every other service; nothing uses containers but
 		// the facade.

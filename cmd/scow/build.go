@@ -44,6 +44,7 @@ func buildCommand(name string) *cli.Command {
 			&cli.BoolFlag{Name: "inherit-labels", Value: true, Usage: "keep the base image's labels"},
 			&cli.Int64Flag{Name: "timestamp", Usage: "seconds since the epoch: the time of the image, its history and its files, for a reproducible image"},
 			&cli.BoolFlag{Name: "omit-history", Usage: "leave the image without history"},
+			&cli.StringSliceFlag{Name: "secret", Usage: "id=ID,src=FILE (or env=VARIABLE): a secret for RUN --mount=type=secret, in no layer"},
 		),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 0, 1, name+" [OPTIONS] [CONTEXT]"); err != nil {
@@ -115,6 +116,13 @@ func buildOptions(c *cli.Context) (build.Options, error) {
 	o.KeepContainers, o.KeepFailed = !c.Bool("rm"), !c.Bool("force-rm")
 	o.Env, o.UnsetEnv, o.UnsetLabels, o.NoInheritLabels = c.StringSlice("env"), c.StringSlice("unsetenv"), c.StringSlice("unsetlabel"), !c.Bool("inherit-labels")
 	o.OmitHistory = c.Bool("omit-history")
+	for _, v := range c.StringSlice("secret") {
+		s, err := build.ParseSecret(v)
+		if err != nil {
+			return o, err
+		}
+		o.Secrets = append(o.Secrets, s)
+	}
 	if c.IsSet("timestamp") {
 		t := time.Unix(c.Int64("timestamp"), 0).UTC()
 		o.Timestamp = &t

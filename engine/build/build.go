@@ -82,6 +82,8 @@ type Options struct {
 	// labels; NoInheritLabels drops the base image's labels.
 	Env, UnsetEnv, UnsetLabels []string
 	NoInheritLabels            bool
+	// Secrets are --secret values, for RUN --mount=type=secret.
+	Secrets []Secret
 	// Timestamp, if set, is the time of the image and its history;
 	// OmitHistory leaves the history out.
 	Timestamp   *time.Time
@@ -630,7 +632,7 @@ func (b *builder) step(ctx context.Context, s *state, i int, c instructions.Comm
 		cfg.OnBuild = append(cfg.OnBuild, c.Expression)
 		nop(c.String())
 	case *instructions.RunCommand:
-		return b.run(ctx, s, c)
+		return b.run(ctx, s, i, c)
 	case *instructions.CopyCommand:
 		return b.copy(ctx, s, i, c.String(), c.SourcesAndDest, copyFlags{from: c.From, chown: c.Chown, chmod: c.Chmod, exclude: c.ExcludePatterns})
 	case *instructions.AddCommand:

@@ -77,11 +77,9 @@ func (f *file) needed(target int, base func(i int) string) []int {
 		if j := f.stageIndex(base(i), i); j >= 0 {
 			visit(j)
 		}
-		for _, c := range f.stages[i].Commands {
-			if cp, ok := c.(*instructions.CopyCommand); ok && cp.From != "" {
-				if j := f.stageIndex(cp.From, i); j >= 0 {
-					visit(j)
-				}
+		for _, from := range froms(f.stages[i]) {
+			if j := f.stageIndex(from, i); j >= 0 {
+				visit(j)
 			}
 		}
 	}
@@ -132,4 +130,29 @@ func (e envGetter) Keys() []string {
 		}
 	}
 	return keys
+}
+
+// froms are what a stage's COPY --from and RUN --mount from= name, as
+// written (the words are expanded when the steps run).
+func froms(st instructions.Stage) []string {
+	var out []string
+	for _, c := range st.Commands {
+		switch c := c.(type) {
+		case *instructions.CopyCommand:
+			if c.From != "" {
+				out = append(out, c.From)
+			}
+		case *instructions.RunCommand:
+			// Its mounts are read as the words expand: as they are, here.
+			if c.Expand(func(w string) (string, error) { return w, nil }) != nil {
+				continue
+			}
+			for _, m := range instructions.GetMounts(c) {
+				if m.From != "" {
+					out = append(out, m.From)
+				}
+			}
+		}
+	}
+	return out
 }

@@ -18,9 +18,11 @@ import (
 // run carries out a RUN step: a container of the stage's image, made
 // from the typed create request as scow run makes one, runs the command;
 // its changes are the step's layer.
-func (b *builder) run(ctx context.Context, s *state, c *instructions.RunCommand) error {
-	if len(c.FlagsUsed) > 0 {
-		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("RUN --%s: not supported yet", strings.Join(c.FlagsUsed, ", --")))
+func (b *builder) run(ctx context.Context, s *state, stage int, c *instructions.RunCommand) error {
+	for _, f := range c.FlagsUsed {
+		if f != "mount" && f != "network" {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("RUN --%s: not supported", f))
+		}
 	}
 	args := s.commandLine(c.ShellDependantCmdLine)
 	if len(c.Files) > 0 {
@@ -34,7 +36,12 @@ func (b *builder) run(ctx context.Context, s *state, c *instructions.RunCommand)
 	if s.image == "" {
 		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("RUN in a stage with nothing in it yet (FROM scratch): there is no program to run"))
 	}
-	key := s.cacheKey(c.String(), "")
+	mounts, err := b.mounts(ctx, stage, c)
+	if err != nil {
+		return err
+	}
+	defer mounts.release()
+	key := s.cacheKey(c.String(), mounts.content)
 	if ok, err := b.cached(s, key); ok || err != nil {
 		return err
 	}
@@ -47,11 +54,17 @@ func (b *builder) run(ctx context.Context, s *state, c *instructions.RunCommand)
 		}
 	}
 	slices.Sort(env)
-	env = append(env, s.config.Config.Env...)
+	env = append(append(env, s.config.Config.Env...), mounts.env...)
 	noEntrypoint := ""
 	ro := b.o.Run
 	ro.Image, ro.Args, ro.Entrypoint, ro.Env, ro.Pull = s.image, args, &noEntrypoint, env, "never"
 	ro.Workdir, ro.User, ro.Network = s.config.Config.WorkingDir, s.config.Config.User, b.o.Network
+	switch n := instructions.GetNetwork(c); n {
+	case instructions.NetworkNone, instructions.NetworkHost:
+		ro.Network = n
+	}
+	ro.Volumes = append(slices.Clone(ro.Volumes), mounts.volumes...)
+	ro.Tmpfs = append(slices.Clone(ro.Tmpfs), mounts.tmpfs...)
 	if !b.o.KeepContainers && !b.o.KeepFailed {
 		// Kept containers are the user's; others go with a killed build.
 		ro.Labels = []string{ownerLabel + "=" + filepath.Base(b.tmp)}
@@ -72,5 +85,27 @@ func (b *builder) run(ctx context.Context, s *state, c *instructions.RunCommand)
 	if err != nil {
 		return err
 	}
+	if len(mounts.targets) > 0 {
+		if err := b.removeStubs(s.image, id, mounts.targets); err != nil {
+			return err
+		}
+	}
 	return b.commit(s, id, key, imgspecv1.History{CreatedBy: strings.Join(args, " ")})
+}
+
+// removeStubs takes out of container id's changes the mount points the
+// runtime made for a RUN's mounts, which image did not have.
+func (b *builder) removeStubs(image, id string, targets []string) error {
+	root, err := b.Store.Mount(id)
+	if err != nil {
+		return err
+	}
+	defer b.Store.Unmount(id)
+	parent, err := b.Store.MountImage(image)
+	if err != nil {
+		return err
+	}
+	defer b.Store.UnmountImage(image, false)
+	removeStubs(root, parent, targets)
+	return nil
 }
