@@ -48,6 +48,7 @@ bench: build image
 	hack/bench-run.sh
 	hack/bench-pull.sh
 	hack/bench-net.sh
+	hack/bench-build.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
