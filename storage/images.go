@@ -153,6 +153,84 @@ func (s *Store) Images() ([]*Image, error) {
 	return out, nil
 }
 
+// Intermediate lists the images without a name that another image is
+// built on, as a build leaves them for its cache: the other image's
+// layers hold the first's top layer, or share it with more history.
+func (s *Store) Intermediate() (map[string]bool, error) {
+	imgs, err := s.s.Images()
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	layers, err := s.s.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("list layers: %w", err)
+	}
+	parentOf := map[string]string{}
+	for _, l := range layers {
+		parentOf[l.ID] = l.Parent
+	}
+	byTop := map[string][]*cstorage.Image{}
+	for i := range imgs {
+		byTop[imgs[i].TopLayer] = append(byTop[imgs[i].TopLayer], &imgs[i])
+	}
+	out := map[string]bool{}
+	mark := func(p *cstorage.Image) {
+		if len(p.Names) == 0 {
+			out[p.ID] = true
+		}
+	}
+	for i := range imgs {
+		c := &imgs[i]
+		for _, p := range byTop[c.TopLayer] {
+			if p.ID != c.ID && p.Created.Before(c.Created) {
+				mark(p)
+			}
+		}
+		for l := parentOf[c.TopLayer]; l != ""; l = parentOf[l] {
+			for _, p := range byTop[l] {
+				mark(p)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Parents lists the images without a name that image name is built on,
+// nearest first: a build's intermediate images.
+func (s *Store) Parents(name string) ([]string, error) {
+	img, err := s.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	imgs, err := s.s.Images()
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	var out []string
+	add := func(top string, older time.Time) {
+		var same []cstorage.Image
+		for _, p := range imgs {
+			if p.TopLayer == top && p.ID != img.ID && len(p.Names) == 0 && (older.IsZero() || p.Created.Before(older)) {
+				same = append(same, p)
+			}
+		}
+		slices.SortFunc(same, func(a, b cstorage.Image) int { return b.Created.Compare(a.Created) })
+		for _, p := range same {
+			out = append(out, p.ID)
+		}
+	}
+	add(img.TopLayer, img.Created)
+	for l := img.TopLayer; l != ""; {
+		layer, err := s.s.Layer(l)
+		if err != nil || layer.Parent == "" {
+			break
+		}
+		l = layer.Parent
+		add(l, time.Time{})
+	}
+	return out, nil
+}
+
 // Tag adds a name to an image.
 func (s *Store) Tag(name, newName string) error {
 	img, err := s.lookup(name)
@@ -199,6 +277,8 @@ func (s *Store) Untag(name string, names []string) error {
 type RemoveResult struct {
 	Untagged []string
 	Deleted  string
+	// Parents are the build's images under it that went with it.
+	Parents []string
 }
 
 // RemoveImage removes name from its image, or the whole image when name

@@ -424,3 +424,46 @@ RUN --network=none ip -o link | grep -vc ' lo:' > /links || true
 		wantError(t, s.scow("build", "--secret", "bogus=1", ctx), 125, "--secret")
 	})
 }
+
+// TestBuildIntermediateImages: a build's step images are hidden from
+// images (shown with -a), kept by image prune while an image is built on
+// them, and removed with the image by rmi unless --no-prune.
+func TestBuildIntermediateImages(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		ctx := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nRUN echo 1 > /1\nRUN echo 2 > /2\nCMD [\"true\"]\n", "x": "x"})
+		s.must("build", "-q", "-t", "layered", ctx)
+		count := func(args ...string) int {
+			t.Helper()
+			return strings.Count(s.must(append([]string{"images", "-q", "--no-trunc"}, args...)...), "\n")
+		}
+		if n, all := count(), count("-a"); n != 2 || all != 4 {
+			t.Errorf("images: %d, images -a: %d; want 2 and 4 (busybox, layered and 2 steps' images)", n, all)
+		}
+		if n := count("-a", "--filter", "intermediate=true"); n != 2 {
+			t.Errorf("--filter intermediate=true: %d", n)
+		}
+		s.must("image", "prune", "-f")
+		if n := count("-a"); n != 4 {
+			t.Errorf("image prune removed a build's cache of a tagged image: %d left", n)
+		}
+		if got := s.must("rmi", "layered"); strings.Count(got, "Deleted: ") != 3 {
+			t.Errorf("rmi of a built image: %q, want it and its 2 step images deleted", got)
+		}
+		if n := count("-a"); n != 1 {
+			t.Errorf("after rmi: %d images", n)
+		}
+		s.must("build", "-q", "-t", "layered", ctx)
+		if got := s.must("rmi", "--no-prune", "layered"); strings.Count(got, "Deleted: ") != 1 {
+			t.Errorf("rmi --no-prune: %q", got)
+		}
+		if n := count("-a"); n != 3 {
+			t.Errorf("after rmi --no-prune: %d images, want busybox and 2 dangling", n)
+		}
+		s.must("image", "prune", "-f")
+		if n := count("-a"); n != 1 {
+			t.Errorf("image prune left %d images, want busybox", n)
+		}
+	})
+}

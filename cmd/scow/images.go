@@ -135,7 +135,7 @@ func imagesCommand() *cli.Command {
 		Aliases: []string{"list", "ls"},
 		Usage:   "list images",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all images (scow keeps no intermediate images to hide)"},
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all images, a build's intermediate ones too"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only image IDs"},
 			&cli.BoolFlag{Name: "no-trunc", Usage: "do not truncate IDs"},
 			noHeadingFlag("n"),
@@ -156,7 +156,7 @@ func imagesCommand() *cli.Command {
 				}
 				filters = []string{"reference=" + ref}
 			}
-			imgs, err := e.Images().List(images.ListOptions{Filters: filters, Sort: c.String("sort")})
+			imgs, err := e.Images().List(images.ListOptions{Filters: filters, Sort: c.String("sort"), All: c.Bool("all")})
 			if err != nil {
 				return err
 			}
@@ -242,8 +242,7 @@ func rmiCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "also remove containers that use the image (implies --ignore)"},
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every image"},
 			&cli.BoolFlag{Name: "ignore", Aliases: []string{"i"}, Usage: "an image that does not exist is no error"},
-			// scow's images have no parent images of their own to prune.
-			&cli.BoolFlag{Name: "no-prune", Usage: "keep untagged parent images (scow makes none)"},
+			&cli.BoolFlag{Name: "no-prune", Usage: "keep the untagged images under it that a build left"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			names := c.Args().Slice()
@@ -253,6 +252,9 @@ func rmiCommand() *cli.Command {
 				}
 				if res.Deleted != "" {
 					fmt.Fprintf(c.App.Writer, "Deleted: %s\n", res.Deleted)
+				}
+				for _, p := range res.Parents {
+					fmt.Fprintf(c.App.Writer, "Deleted: %s\n", p)
 				}
 			}
 			switch {
@@ -270,7 +272,7 @@ func rmiCommand() *cli.Command {
 			ignore := c.Bool("ignore") || c.Bool("force")
 			var firstErr error
 			for _, name := range names {
-				res, err := e.Images().Remove(c.Context, name, c.Bool("force"))
+				res, err := e.Images().Remove(c.Context, name, c.Bool("force"), !c.Bool("no-prune"))
 				if ignore && errors.Is(err, errdefs.ErrNotFound) {
 					continue
 				}

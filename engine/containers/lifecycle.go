@@ -454,7 +454,7 @@ func (e *Service) Delete(ctx context.Context, id string) error {
 		if img, err := e.images.Get(cfg.Image); err == nil && img.ID == cfg.ImageID {
 			ref = cfg.Image
 		}
-		_, err := e.images.Remove(ctx, ref, false)
+		_, err := e.images.Remove(ctx, ref, false, true)
 		if err != nil && !errors.Is(err, errdefs.ErrNotFound) && !errors.Is(err, errdefs.ErrInUse) {
 			return fmt.Errorf("--rmi: %w", err)
 		}

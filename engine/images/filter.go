@@ -17,6 +17,8 @@ import (
 type ListOptions struct {
 	Filters []string
 	Sort    string
+	// All shows the intermediate images of builds too.
+	All bool
 }
 
 // filterKeys are the images --filter keys scow knows.
@@ -33,7 +35,7 @@ type imageFilter struct {
 // alternatives, except label's, which must all hold; different keys must
 // all match. get finds the images before= and since= name; inUse tells
 // whether containers use an image.
-func parseFilters(filters []string, now time.Time, get func(string) (*Image, error), inUse func(id string) bool) (*imageFilter, error) {
+func parseFilters(filters []string, now time.Time, get func(string) (*Image, error), inUse, intermediate func(id string) bool) (*imageFilter, error) {
 	var preds []func(*Image) bool
 	byKey := map[string][]func(*Image) bool{}
 	var refs []string
@@ -79,9 +81,15 @@ func parseFilters(filters []string, now time.Time, get func(string) (*Image, err
 				return nil, err
 			}
 			p = func(img *Image) bool { return (len(img.Names) == 0) == want }
-		case "readonly", "intermediate", "manifest":
-			// scow has no read-only stores, no intermediate (parent)
-			// images and keeps no manifest lists as images.
+		case "intermediate":
+			want, err := boolean()
+			if err != nil {
+				return nil, err
+			}
+			p = func(img *Image) bool { return intermediate(img.ID) == want }
+		case "readonly", "manifest":
+			// scow has no read-only stores and keeps no manifest lists
+			// as images.
 			want, err := boolean()
 			if err != nil {
 				return nil, err

@@ -300,10 +300,14 @@ func (e *Service) List(o ListOptions) ([]ImageSummary, error) {
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
+	between, err := e.Store.Intermediate()
+	if err != nil {
+		return nil, backend.StorageErr(err)
+	}
 	f, err := parseFilters(o.Filters, time.Now(), e.Get, func(id string) bool {
 		ctrs, err := e.Store.ImageContainers(id)
 		return err == nil && len(ctrs) > 0
-	})
+	}, func(id string) bool { return between[id] })
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +318,7 @@ func (e *Service) List(o ListOptions) ([]ImageSummary, error) {
 	sort.SliceStable(imgs, func(i, j int) bool { return imgs[i].Created.After(imgs[j].Created) })
 	var out []ImageSummary
 	for _, img := range imgs {
-		if !f.match(img) {
+		if !f.match(img) || between[img.ID] && !o.All {
 			continue
 		}
 		if len(img.Names) == 0 && f.name == nil {
@@ -384,9 +388,13 @@ type RemoveResult = storage.RemoveResult
 
 // Remove untags or deletes an image; with force, deleting it first
 // removes the containers that use it.
-func (e *Service) Remove(ctx context.Context, name string, force bool) (*storage.RemoveResult, error) {
+func (e *Service) Remove(ctx context.Context, name string, force, prune bool) (*storage.RemoveResult, error) {
 	if err := e.Open(); err != nil {
 		return nil, err
+	}
+	var parents []string
+	if prune {
+		parents, _ = e.Store.Parents(name)
 	}
 	res, err := e.Store.RemoveImage(name, force, func(ids []string) error {
 		for _, id := range ids {
@@ -396,7 +404,23 @@ func (e *Service) Remove(ctx context.Context, name string, force bool) (*storage
 		}
 		return nil
 	})
-	return res, backend.StorageErr(err)
+	if err != nil || res.Deleted == "" {
+		return res, backend.StorageErr(err)
+	}
+	// The build's images under it that nothing else is built on now go
+	// too, nearest first, as Podman's rmi without --no-prune.
+	for _, p := range parents {
+		between, err := e.Store.Intermediate()
+		if err != nil || between[p] {
+			break
+		}
+		inUse := errors.New("in use")
+		if _, err := e.Store.RemoveImage(p, false, func([]string) error { return inUse }); err != nil {
+			break
+		}
+		res.Parents = append(res.Parents, p)
+	}
+	return res, nil
 }
 
 // RemoveAll removes every image with all its names, as rmi --all does;
@@ -511,7 +535,11 @@ func (e *Service) Prune(all bool, filters []string) ([]string, error) {
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
-	f, err := parseFilters(filters, time.Now(), e.Get, func(string) bool { return false })
+	between, err := e.Store.Intermediate()
+	if err != nil {
+		return nil, backend.StorageErr(err)
+	}
+	f, err := parseFilters(filters, time.Now(), e.Get, func(string) bool { return false }, func(id string) bool { return between[id] })
 	if err != nil {
 		return nil, err
 	}
@@ -520,19 +548,45 @@ func (e *Service) Prune(all bool, filters []string) ([]string, error) {
 		return nil, err
 	}
 	var removed []string
-	for _, img := range imgs {
-		if len(img.Names) > 0 && !all || !f.match(img) || f.name != nil && !slices.ContainsFunc(img.Names, f.name) {
-			continue
+	for again := true; again; {
+		// A build's image goes once the image on it went: again.
+		again = false
+		if len(removed) > 0 {
+			if imgs, err = e.Store.Images(); err != nil {
+				return removed, err
+			}
+			if between, err = e.Store.Intermediate(); err != nil {
+				return removed, backend.StorageErr(err)
+			}
 		}
-		inUse := errors.New("in use")
-		_, err := e.Store.RemoveImage(img.ID, true, func([]string) error { return inUse })
-		if errors.Is(err, inUse) {
-			continue
+		for _, img := range imgs {
+			if slices.Contains(removed, img.ID) {
+				continue
+			}
+			n := len(removed)
+			if err := e.pruneOne(img, all, f, between, &removed); err != nil {
+				return removed, err
+			}
+			again = again || len(removed) > n && !all
 		}
-		if err != nil {
-			return removed, backend.StorageErr(err)
-		}
-		removed = append(removed, img.ID)
 	}
 	return removed, nil
+}
+
+// pruneOne removes img if prune should: unused, and without --all
+// nameless and no build's cache.
+func (e *Service) pruneOne(img *storage.Image, all bool, f *imageFilter, between map[string]bool, removed *[]string) error {
+	if (len(img.Names) > 0 || between[img.ID]) && !all || !f.match(img) || f.name != nil && !slices.ContainsFunc(img.Names, f.name) {
+		return nil
+	}
+	inUse := errors.New("in use")
+	_, err := e.Store.RemoveImage(img.ID, true, func([]string) error { return inUse })
+	if errors.Is(err, inUse) {
+		return nil
+	}
+	if err != nil {
+		return backend.StorageErr(err)
+	}
+	*removed = append(*removed, img.ID)
+	return nil
 }
