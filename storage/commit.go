@@ -31,6 +31,8 @@ type CommitOptions struct {
 	// Format is the manifest's: "oci" or "docker"; "" keeps the base
 	// image's.
 	Format string
+	// Squash makes the image one layer of all the container's files.
+	Squash bool
 }
 
 // Commit makes an image of container id: its image's layers plus a new
@@ -50,8 +52,15 @@ func (s *Store) Commit(id string, o CommitOptions) (string, error) {
 	if o.Name != "" {
 		names = []string{o.Name}
 	}
+	parent := base.ID
+	if o.Squash {
+		parent = ""
+		if o.Format == "" && s.ManifestType(base.ID) == manifest.DockerV2Schema2MediaType {
+			o.Format = "docker" // the base image's, as without squashing
+		}
+	}
 	return s.NewImage(ImageOptions{
-		Parent: base.ID, Container: id, Config: cfg, Format: o.Format, Names: names,
+		Parent: parent, Container: id, Config: cfg, Format: o.Format, Names: names,
 		History: []imgspecv1.History{{CreatedBy: "scow commit", Author: o.Author, Comment: o.Message}},
 	})
 }
@@ -60,10 +69,12 @@ func (s *Store) Commit(id string, o CommitOptions) (string, error) {
 type ImageOptions struct {
 	// Parent is the image it builds on; "" for none (FROM scratch).
 	Parent string
-	// Container, if set, is the container whose changes to its image
-	// become the new image's top layer; without one the new image has
-	// Parent's layers.
-	Container string
+	// Container, if set, is the container whose files become the new
+	// image's top layer: what differs from Parent's (all of them without
+	// Parent). From is an image to take the files of instead: with
+	// Parent one of its bases, its layers above Parent squashed into
+	// one. Without either the new image has Parent's layers.
+	Container, From string
 	// Config is the new image's configuration; its RootFS and History
 	// are Parent's, with the new layer and History added.
 	Config dockerspec.DockerOCIImage
@@ -83,6 +94,8 @@ type ImageOptions struct {
 	Names []string
 	// Metadata is kept with the image (a build step's cache key).
 	Metadata string
+	// Annotations are the manifest's; only an OCI manifest has them.
+	Annotations map[string]string
 }
 
 // NewImage makes the image o describes and returns its ID. An image of
@@ -119,11 +132,9 @@ func (s *Store) NewImage(o ImageOptions) (string, error) {
 	}
 	topLayer, keep := parentLayer, true
 	var layer *imgspecv1.Descriptor
-	if o.Container != "" {
-		ctr, err := s.s.Container(o.Container)
-		if err != nil {
-			return "", fmt.Errorf("container %.12s: %w", o.Container, err)
-		}
+	if to, err := s.newLayerSource(o); err != nil {
+		return "", err
+	} else if to != "" {
 		// The diff is spooled first: reading it holds the layer store's
 		// lock, which adding the layer needs.
 		spool, err := os.CreateTemp(s.GraphRoot(), "commit-*.tar")
@@ -133,21 +144,20 @@ func (s *Store) NewImage(o ImageOptions) (string, error) {
 		defer os.Remove(spool.Name())
 		defer spool.Close()
 		sum := sha256.New()
-		var size int64
-		if o.FileTimes && !o.Created.IsZero() {
-			size, err = s.spoolDiffAt(ctr.LayerID, io.MultiWriter(spool, sum), o.Created)
-		} else {
-			size, err = s.spoolDiff(ctr.LayerID, io.MultiWriter(spool, sum))
+		var at time.Time
+		if o.FileTimes {
+			at = o.Created
 		}
+		size, err := s.spoolDiff(parentLayer, to, io.MultiWriter(spool, sum), at)
 		if err != nil {
-			return "", fmt.Errorf("read changes of container %.12s: %w", o.Container, err)
+			return "", fmt.Errorf("read the files of the new layer: %w", err)
 		}
 		if _, err := spool.Seek(0, io.SeekStart); err != nil {
 			return "", err
 		}
 		l, _, err := s.s.PutLayer("", parentLayer, nil, "", false, nil, spool)
 		if err != nil {
-			return "", fmt.Errorf("store the changes of container %.12s: %w", o.Container, err)
+			return "", fmt.Errorf("store the new layer: %w", err)
 		}
 		topLayer, keep = l.ID, false
 		defer func() {
@@ -177,7 +187,7 @@ func (s *Store) NewImage(o ImageOptions) (string, error) {
 		return "", err
 	}
 	configDigest := digest.FromBytes(config)
-	man, err := addLayer(parentManifest, o.Format, configDigest, int64(len(config)), layer)
+	man, err := addLayer(parentManifest, o.Format, configDigest, int64(len(config)), layer, o.Annotations)
 	if err != nil {
 		return "", fmt.Errorf("image %.12s: %w", o.Parent, err)
 	}
@@ -225,9 +235,10 @@ var layerTypes = [][2]string{
 }
 
 // addLayer returns the manifest of parent (nil: none) plus layer, an
-// uncompressed one if not nil, with a new config, as format says: "oci",
-// "docker" or "" for the parent's own type (oci without a parent).
-func addLayer(parent []byte, format string, config digest.Digest, configSize int64, layer *imgspecv1.Descriptor) ([]byte, error) {
+// uncompressed one if not nil, with a new config and annotations, as
+// format says: "oci", "docker" or "" for the parent's own type (oci
+// without a parent).
+func addLayer(parent []byte, format string, config digest.Digest, configSize int64, layer *imgspecv1.Descriptor, annotations map[string]string) ([]byte, error) {
 	var layers []imgspecv1.Descriptor
 	switch mt := manifest.GuessMIMEType(parent); {
 	case parent == nil:
@@ -265,8 +276,15 @@ func addLayer(parent []byte, format string, config digest.Digest, configSize int
 		for i := range layers {
 			layers[i].MediaType = convertLayerType(layers[i].MediaType, 0, 1)
 		}
-		return manifest.OCI1FromComponents(imgspecv1.Descriptor{MediaType: imgspecv1.MediaTypeImageConfig, Digest: config, Size: configSize}, layers).Serialize()
+		m := manifest.OCI1FromComponents(imgspecv1.Descriptor{MediaType: imgspecv1.MediaTypeImageConfig, Digest: config, Size: configSize}, layers)
+		if len(annotations) > 0 {
+			m.Annotations = annotations
+		}
+		return m.Serialize()
 	case "docker":
+		if len(annotations) > 0 {
+			return nil, errors.New("annotations: a Docker manifest has none: use --format oci")
+		}
 		var descs []manifest.Schema2Descriptor
 		for _, l := range layers {
 			t := convertLayerType(l.MediaType, 1, 0)
@@ -291,28 +309,75 @@ func convertLayerType(t string, from, to int) string {
 	return t
 }
 
-// spoolDiff writes a layer's changes, uncompressed, to w.
-func (s *Store) spoolDiff(layer string, w io.Writer) (int64, error) {
+// newLayerSource is the layer whose files o's new layer holds: its
+// Container's or its From image's top layer; "" for none.
+func (s *Store) newLayerSource(o ImageOptions) (string, error) {
+	switch {
+	case o.Container != "":
+		ctr, err := s.s.Container(o.Container)
+		if err != nil {
+			return "", fmt.Errorf("container %.12s: %w", o.Container, err)
+		}
+		return ctr.LayerID, nil
+	case o.From != "":
+		img, err := s.s.Image(o.From)
+		if err != nil {
+			return "", fmt.Errorf("image %.12s: %w", o.From, err)
+		}
+		if img.TopLayer == "" {
+			// An image of no files: an empty layer.
+			l, err := s.emptyLayer()
+			return l, err
+		}
+		return img.TopLayer, nil
+	}
+	return "", nil
+}
+
+// emptyLayer returns a layer of no files, made once.
+func (s *Store) emptyLayer() (string, error) {
+	const name = "scow-empty-layer"
+	if l, err := s.s.Layer(name); err == nil {
+		return l.ID, nil
+	}
+	l, err := s.s.CreateLayer("", "", []string{name}, "", false, nil)
+	if errors.Is(err, cstorage.ErrDuplicateName) {
+		l, err = s.s.Layer(name)
+	}
+	if err != nil {
+		return "", fmt.Errorf("create an empty layer: %w", err)
+	}
+	return l.ID, nil
+}
+
+// spoolDiff writes to w, uncompressed, how layer to's files differ from
+// layer from's (all of them for ""); with at set, every file's times are
+// at.
+func (s *Store) spoolDiff(from, to string, w io.Writer, at time.Time) (int64, error) {
+	l, err := s.s.Layer(to)
+	if err != nil {
+		return 0, err
+	}
+	if from == "" && l.Parent != "" {
+		// Against nothing: an empty layer is nothing.
+		if from, err = s.emptyLayer(); err != nil {
+			return 0, err
+		}
+	}
+	if from == l.Parent {
+		from = "" // the layer's own changes, from its tar-split
+	}
 	none := archive.Uncompressed
-	diff, err := s.s.Diff("", layer, &cstorage.DiffOptions{Compression: &none})
+	diff, err := s.s.Diff(from, to, &cstorage.DiffOptions{Compression: &none})
 	if err != nil {
 		return 0, err
 	}
 	defer diff.Close()
-	return io.Copy(w, diff)
-}
-
-// spoolDiffAt writes a layer's changes, uncompressed, to w, every file's
-// times set to t.
-func (s *Store) spoolDiffAt(layer string, w io.Writer, t time.Time) (int64, error) {
-	pr, pw := io.Pipe()
-	go func() {
-		_, err := s.spoolDiff(layer, pw)
-		pw.CloseWithError(err)
-	}()
-	defer pr.Close()
+	if at.IsZero() {
+		return io.Copy(w, diff)
+	}
 	counted := &countingWriter{w: w}
-	tr, tw := tar.NewReader(pr), tar.NewWriter(counted)
+	tr, tw := tar.NewReader(diff), tar.NewWriter(counted)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -321,7 +386,7 @@ func (s *Store) spoolDiffAt(layer string, w io.Writer, t time.Time) (int64, erro
 		if err != nil {
 			return 0, err
 		}
-		h.ModTime, h.AccessTime, h.ChangeTime = t, time.Time{}, time.Time{}
+		h.ModTime, h.AccessTime, h.ChangeTime = at, time.Time{}, time.Time{}
 		h.Format = tar.FormatPAX
 		if err := tw.WriteHeader(h); err != nil {
 			return 0, err
@@ -330,7 +395,7 @@ func (s *Store) spoolDiffAt(layer string, w io.Writer, t time.Time) (int64, erro
 			return 0, err
 		}
 	}
-	err := tw.Close()
+	err = tw.Close()
 	return counted.n, err
 }
 

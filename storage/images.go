@@ -77,6 +77,19 @@ func (s *Store) ManifestType(id string) string {
 	return manifest.GuessMIMEType(m)
 }
 
+// Annotations are image id's manifest's annotations.
+func (s *Store) Annotations(id string) map[string]string {
+	m, err := s.s.ImageBigData(id, cstorage.ImageDigestBigDataKey)
+	if err != nil || manifest.GuessMIMEType(m) != imgspecv1.MediaTypeImageManifest {
+		return nil
+	}
+	oci, err := manifest.OCI1FromManifest(m)
+	if err != nil {
+		return nil
+	}
+	return oci.Annotations
+}
+
 // lookup finds the image a user's name or ID means: a full or short ID,
 // a full name, or a short name resolved as Podman does for local images.
 func (s *Store) lookup(name string) (*cstorage.Image, error) {

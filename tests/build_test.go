@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -465,5 +466,98 @@ func TestBuildIntermediateImages(t *testing.T) {
 		if n := count("-a"); n != 1 {
 			t.Errorf("image prune left %d images, want busybox", n)
 		}
+	})
+}
+
+// TestBuildHeredocsAndSquash: heredocs of COPY and RUN in BuildKit's four
+// forms; --squash, --squash-all and --layers=false make fewer layers of
+// the same files; --annotation, --logfile, --runtime.
+func TestBuildHeredocsAndSquash(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		ctx := buildContext(t, m, map[string]string{"Containerfile": `FROM busybox
+ARG NAME=world
+COPY <<EOT /greeting
+hello $NAME "quoted"
+EOT
+COPY <<A <<B /dir/
+a
+A
+b
+B
+RUN <<EOT
+echo script $NAME > /s
+EOT
+RUN cat <<X > /t && cat /t
+piped
+X
+RUN <<EOT
+#!/bin/sh -e
+echo shebang $0 > /sb
+EOT
+RUN <<-EOT
+	echo chomped > /c
+	EOT
+`})
+		s.must("build", "-q", "-t", "hd", ctx)
+		want := "hello world \"quoted\"\na\nb\nscript world\npiped\nshebang /dev/pipes/EOT\nchomped\n"
+		if got := s.must("run", "--rm", "hd", "cat", "/greeting", "/dir/A", "/dir/B", "/s", "/t", "/sb", "/c"); got != want {
+			t.Errorf("heredocs:\n%q\nwant\n%q", got, want)
+		}
+		if got := s.must("run", "--rm", "hd", "sh", "-c", "ls /dev/pipes 2>&1; true"); !strings.Contains(got, "No such file") {
+			t.Errorf("a heredoc program stays in /dev/pipes: %q", got)
+		}
+		layers := func(ref string) string {
+			t.Helper()
+			return s.must("image", "inspect", "--format", "{{len .RootFS.Layers}}", ref)
+		}
+		if got := layers("hd"); got != "7\n" {
+			t.Fatalf("hd has %s layers, want busybox's and 6", got)
+		}
+		for flag, n := range map[string]string{"--squash": "2\n", "--squash-all": "1\n", "--layers=false": "2\n"} {
+			before := strings.Count(s.must("images", "-a", "-q"), "\n")
+			s.must("build", "-q", flag, "-t", "sq", ctx)
+			if got := layers("sq"); got != n {
+				t.Errorf("%s: %s layers, want %s", flag, got, n)
+			}
+			if got := s.must("run", "--rm", "sq", "cat", "/greeting", "/dir/A", "/dir/B", "/s", "/t", "/sb", "/c"); got != want {
+				t.Errorf("%s: the files are %q", flag, got)
+			}
+			if after := strings.Count(s.must("images", "-a", "-q"), "\n"); flag == "--layers=false" && after != before+1 {
+				t.Errorf("--layers=false left %d images more, want the image alone", after-before)
+			}
+		}
+		// commit --squash: one layer of all the container's files.
+		s.must("create", "--name", "c", "hd")
+		s.must("commit", "--squash", "c", "flat")
+		if got := layers("flat"); got != "1\n" {
+			t.Errorf("commit --squash: %s layers", got)
+		}
+		if got := s.must("run", "--rm", "flat", "cat", "/sb"); got != "shebang /dev/pipes/EOT\n" {
+			t.Errorf("commit --squash's files: %q", got)
+		}
+		// --annotation is the manifest's; a Docker manifest has none.
+		s.must("build", "-q", "--annotation", "org.example.k=v 1", "-t", "ann", ctx)
+		if got := s.must("image", "inspect", "--format", "{{index .Annotations \"org.example.k\"}}", "ann"); got != "v 1\n" {
+			t.Errorf("--annotation: %q", got)
+		}
+		wantError(t, s.scow("build", "--annotation", "k=v", "--format", "docker", ctx), 125, "use --format oci")
+		wantError(t, s.scow("build", "--annotation", "novalue", ctx), 125, "KEY=VALUE")
+		// --logfile takes what build prints, the ID too.
+		log := filepath.Join(m.userDir(t), "build.log")
+		if got := s.must("build", "--logfile", log, ctx); got != "" {
+			t.Errorf("build --logfile printed %q", got)
+		}
+		if data, _ := os.ReadFile(log); !strings.Contains(string(data), "STEP 1/8: FROM busybox") {
+			t.Errorf("--logfile holds %q", data)
+		}
+		s.must("build", "--logfile", log, "--logsplit", ctx)
+		if _, err := os.Stat(log + "_linux_" + runtime.GOARCH); err != nil {
+			t.Errorf("--logsplit: %v", err)
+		}
+		// RUN steps run under build's --runtime, else the global one.
+		wantError(t, s.scow("build", "--no-cache", "--runtime", "/nonexistent/rt", ctx), 125, `"/nonexistent/rt" not found`)
+		wantError(t, s.scow("--runtime", "/nonexistent/rt2", "build", "--no-cache", ctx), 125, `"/nonexistent/rt2" not found`)
 	})
 }

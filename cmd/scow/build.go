@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -45,6 +46,14 @@ func buildCommand(name string) *cli.Command {
 			&cli.Int64Flag{Name: "timestamp", Usage: "seconds since the epoch: the time of the image, its history and its files, for a reproducible image"},
 			&cli.BoolFlag{Name: "omit-history", Usage: "leave the image without history"},
 			&cli.StringSliceFlag{Name: "secret", Usage: "id=ID,src=FILE (or env=VARIABLE): a secret for RUN --mount=type=secret, in no layer"},
+			&cli.BoolFlag{Name: "layers", Value: true, Usage: "keep an image of every step, for later builds to reuse (false: each stage's steps make one layer)"},
+			&cli.BoolFlag{Name: "squash", Usage: "make the image's new layers one"},
+			&cli.BoolFlag{Name: "squash-all", Usage: "make all the image's layers, its base image's too, one"},
+			&cli.StringSliceFlag{Name: "annotation", Usage: "KEY=VALUE: an annotation of the image's manifest"},
+			&cli.StringFlag{Name: "logfile", Usage: "write what build prints to this file instead"},
+			&cli.BoolFlag{Name: "logsplit", Usage: "with --logfile, write to LOGFILE_OS_ARCH, as for each platform"},
+			&cli.StringFlag{Name: "runtime", Usage: "OCI runtime of the RUN steps: runc, crun or a path"},
+			&cli.StringSliceFlag{Name: "runtime-flag", Usage: "a global flag for the OCI runtime of the RUN steps"},
 		),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 0, 1, name+" [OPTIONS] [CONTEXT]"); err != nil {
@@ -53,6 +62,19 @@ func buildCommand(name string) *cli.Command {
 			o, err := buildOptions(c)
 			if err != nil {
 				return err
+			}
+			if name := c.String("logfile"); name != "" {
+				if c.Bool("logsplit") {
+					name += "_" + runtime.GOOS + "_" + runtime.GOARCH
+				}
+				f, err := os.Create(name)
+				if err != nil {
+					return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--logfile: %w", err))
+				}
+				defer f.Close()
+				o.Out, c.App.Writer = f, f
+			} else if c.Bool("logsplit") {
+				return errdefs.WithClass(errdefs.ErrInvalid, errors.New("--logsplit splits --logfile: give it"))
 			}
 			ctx, cancel := interruptible(c.Context)
 			defer cancel()
@@ -116,6 +138,13 @@ func buildOptions(c *cli.Context) (build.Options, error) {
 	o.KeepContainers, o.KeepFailed = !c.Bool("rm"), !c.Bool("force-rm")
 	o.Env, o.UnsetEnv, o.UnsetLabels, o.NoInheritLabels = c.StringSlice("env"), c.StringSlice("unsetenv"), c.StringSlice("unsetlabel"), !c.Bool("inherit-labels")
 	o.OmitHistory = c.Bool("omit-history")
+	o.NoLayers, o.Squash, o.SquashAll = !c.Bool("layers"), c.Bool("squash"), c.Bool("squash-all")
+	for _, a := range c.StringSlice("annotation") {
+		if k, _, ok := strings.Cut(a, "="); !ok || k == "" {
+			return o, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--annotation %q: give KEY=VALUE", a))
+		}
+		o.Annotations = append(o.Annotations, a)
+	}
 	for _, v := range c.StringSlice("secret") {
 		s, err := build.ParseSecret(v)
 		if err != nil {

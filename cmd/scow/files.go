@@ -32,6 +32,7 @@ func commitCommand() *cli.Command {
 			&cli.StringFlag{Name: "iidfile", Usage: "write the image ID to this file"},
 			&cli.BoolFlag{Name: "include-volumes", Usage: "add the container's volume mount points to the image's volumes"},
 			&cli.StringFlag{Name: "config", Usage: "a JSON image config whose settings go over the container's"},
+			&cli.BoolFlag{Name: "squash", Aliases: []string{"s"}, Usage: "make the image one layer of all the container's files"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, 2, "commit [OPTIONS] CONTAINER [IMAGE]"); err != nil {
@@ -39,7 +40,7 @@ func commitCommand() *cli.Command {
 			}
 			id, err := e.Contents().Commit(c.Context, c.Args().Get(0), c.Args().Get(1), contents.CommitOptions{
 				Changes: c.StringSlice("change"), Author: c.String("author"), Message: c.String("message"), Pause: c.Bool("pause"),
-				Format: c.String("format"), IIDFile: c.String("iidfile"), IncludeVolumes: c.Bool("include-volumes"), ConfigFile: c.String("config"),
+				Format: c.String("format"), IIDFile: c.String("iidfile"), IncludeVolumes: c.Bool("include-volumes"), ConfigFile: c.String("config"), Squash: c.Bool("squash"),
 			})
 			if err != nil {
 				return err

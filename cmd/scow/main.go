@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -243,13 +244,47 @@ func newEngine(c *cli.Context) (*engine.Engine, error) {
 		Root:          c.String("root"),
 		RunRoot:       c.String("runroot"),
 		StorageDriver: c.String("storage-driver"),
-		Runtime:       c.String("runtime"),
+		Runtime:       givenString(c, "runtime"),
 		StorageOpts:   c.StringSlice("storage-opt"), TransientStore: c.Bool("transient-store"),
-		RuntimeFlags: c.StringSlice("runtime-flag"), NoEvents: c.String("events-backend") == "none",
+		RuntimeFlags: givenSlice(c, "runtime-flag"), NoEvents: c.String("events-backend") == "none",
 		VolumePath: c.String("volumepath"), NetworkConfigDir: c.String("network-config-dir"), ImageStore: c.String("imagestore"),
 		TmpDir: c.String("tmpdir"), NetworkCmdPath: c.String("network-cmd-path"), HooksDirs: c.StringSlice("hooks-dir"),
 		CDISpecDirs: c.StringSlice("cdi-spec-dir"),
 	})
+}
+
+// givenString is the value of a flag both global and a command's (build's
+// --runtime): the command's if given, else the global one.
+func givenString(c *cli.Context, name string) string {
+	if ownFlag(c, name) && c.IsSet(name) {
+		return c.String(name)
+	}
+	return global(c, name).String(name)
+}
+
+// givenSlice is the values of a list flag both global and a command's
+// (build's --runtime-flag): the global ones, then the command's.
+func givenSlice(c *cli.Context, name string) []string {
+	out := global(c, name).StringSlice(name)
+	if ownFlag(c, name) && c.IsSet(name) {
+		out = append(slices.Clone(out), c.StringSlice(name)...)
+	}
+	return out
+}
+
+// ownFlag tells whether c's command has a flag of that name, which hides
+// a global one of the same name.
+func ownFlag(c *cli.Context, name string) bool {
+	return c.Command != nil && slices.ContainsFunc(c.Command.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), name) })
+}
+
+// global is a context that reads the global flag name: c, or its parent
+// where c's command hides it.
+func global(c *cli.Context, name string) *cli.Context {
+	if l := c.Lineage(); ownFlag(c, name) && len(l) > 1 {
+		return l[1]
+	}
+	return c
 }
 
 // withEngine runs fn with an engine closed afterwards.

@@ -88,6 +88,12 @@ type Options struct {
 	// OmitHistory leaves the history out.
 	Timestamp   *time.Time
 	OmitHistory bool
+	// NoLayers (--layers=false) makes each stage's steps one layer and
+	// reuses no earlier build's; Squash makes the image's new layers one,
+	// SquashAll all its layers.
+	NoLayers, Squash, SquashAll bool
+	// Annotations (KEY=VALUE) go into the image's manifest.
+	Annotations []string
 }
 
 // state is a stage's image so far: what a step builds on.
@@ -102,6 +108,8 @@ type state struct {
 	// stage, with their values.
 	args  map[string]string
 	shell []string
+	// annotations are the manifest's, of the build's image.
+	annotations map[string]string
 }
 
 // builder is one build: its file, context and the images of its stages.
@@ -115,6 +123,7 @@ type builder struct {
 	used    map[string]bool   // --build-arg values some ARG took
 	meta    map[string]string // ARGs before the first FROM
 	results map[int]string    // built stages' images
+	before  map[string]bool   // with --layers=false, the images there before
 	out     io.Writer
 	// tmp is the build's temporary directory: its name marks the
 	// containers of its steps, which a later build removes once it is
@@ -133,6 +142,9 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 	}
 	if o.Format != "" && o.Format != "oci" && o.Format != "docker" {
 		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--format %q: use oci or docker", o.Format))
+	}
+	if len(o.Annotations) > 0 && o.Format == "docker" {
+		return "", errdefs.WithClass(errdefs.ErrInvalid, errors.New("--annotation: a Docker manifest has no annotations: use --format oci"))
 	}
 	for _, t := range o.Tags {
 		if _, err := storage.NormalizeName(t); err != nil {
@@ -203,12 +215,20 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 		return "", err
 	}
 	order := f.needed(target, func(i int) string { return b.word(f.stages[i].BaseName, b.metaEnv()) })
+	if o.NoLayers {
+		if b.before, err = b.imageSet(); err != nil {
+			return "", err
+		}
+	}
 	var id string
 	for n, i := range order {
 		if id, err = b.stage(ctx, i, n, len(order), i == target); err != nil {
 			return "", err
 		}
 		b.results[i] = id
+	}
+	if o.NoLayers {
+		b.removeSteps(id)
 	}
 	for k := range b.args {
 		if !b.used[k] && !slices.Contains(proxyArgs, k) {
@@ -221,6 +241,36 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 		}
 	}
 	return id, nil
+}
+
+// imageSet is the IDs of the images in the store.
+func (b *builder) imageSet() (map[string]bool, error) {
+	imgs, err := b.Store.Images()
+	if err != nil {
+		return nil, backend.StorageErr(err)
+	}
+	set := map[string]bool{}
+	for _, img := range imgs {
+		set[img.ID] = true
+	}
+	return set, nil
+}
+
+// removeSteps removes the images of the build's steps, as --layers=false
+// keeps only the stages' images: those the build made but final, newest
+// first.
+func (b *builder) removeSteps(final string) {
+	imgs, err := b.Store.Images()
+	if err != nil {
+		return
+	}
+	slices.SortFunc(imgs, func(x, y *storage.Image) int { return y.Created.Compare(x.Created) })
+	inUse := errors.New("in use")
+	for _, img := range imgs {
+		if !b.before[img.ID] && img.ID != final && len(img.Names) == 0 {
+			b.Store.RemoveImage(img.ID, false, func([]string) error { return inUse })
+		}
+	}
 }
 
 // sweep removes the step containers of builds that were killed: those
@@ -306,6 +356,7 @@ func (b *builder) stage(ctx context.Context, i, n, total int, last bool) (string
 	if err != nil {
 		return "", b.stepError(st.SourceCode, err)
 	}
+	base := s.image
 	commands := st.Commands
 	if triggers := s.config.Config.OnBuild; len(triggers) > 0 {
 		// The base image's ONBUILD triggers run first, once.
@@ -325,7 +376,7 @@ func (b *builder) stage(ctx context.Context, i, n, total int, last bool) (string
 			return "", b.stepError(fmt.Sprint(c), err)
 		}
 	}
-	return b.finish(s, last)
+	return b.finish(s, base, last)
 }
 
 // stepError says which step failed; a RUN's exit code stays the build's.
@@ -426,7 +477,7 @@ func cacheMetadata(key string) string {
 // cached finds the image a step with key built before, if the cache is
 // used; the state moves to it.
 func (b *builder) cached(s *state, key string) (bool, error) {
-	if b.o.NoCache {
+	if b.o.NoCache || b.o.NoLayers {
 		return false, nil
 	}
 	id, ok := b.Store.ImageByMetadata(cacheMetadata(key))
@@ -450,7 +501,7 @@ func (b *builder) commit(s *state, ctr, key string, h imgspecv1.History) error {
 	cfg := s.config
 	o := storage.ImageOptions{
 		Parent: s.image, Container: ctr, Config: cfg, History: append(s.history, h),
-		Format: b.o.Format, Metadata: cacheMetadata(key), OmitHistory: b.o.OmitHistory,
+		Format: b.o.Format, Metadata: cacheMetadata(key), OmitHistory: b.o.OmitHistory, Annotations: s.annotations,
 	}
 	if b.o.Timestamp != nil {
 		o.Created, o.FileTimes = *b.o.Timestamp, true
@@ -469,8 +520,9 @@ func (b *builder) commit(s *state, ctr, key string, h imgspecv1.History) error {
 }
 
 // finish makes a stage's image: the steps since its last image, with
-// --label's labels; the last stage's gets the tags.
-func (b *builder) finish(s *state, last bool) (string, error) {
+// --label's labels; the last stage's gets the tags. base is the image
+// the stage started from.
+func (b *builder) finish(s *state, base string, last bool) (string, error) {
 	if last && len(b.o.UnsetEnv)+len(b.o.UnsetLabels) > 0 {
 		cfg := &s.config.Config
 		cfg.Env = slices.DeleteFunc(cfg.Env, func(kv string) bool {
@@ -491,6 +543,14 @@ func (b *builder) finish(s *state, last bool) (string, error) {
 			s.config.Config.Labels[k] = v
 		}
 		s.history = append(s.history, imgspecv1.History{CreatedBy: "/bin/sh -c #(nop) LABEL " + strings.Join(b.o.Labels, " "), EmptyLayer: true})
+	}
+	if last && len(b.o.Annotations) > 0 {
+		s.annotations = map[string]string{}
+		for _, a := range b.o.Annotations {
+			k, v, _ := strings.Cut(a, "=")
+			s.annotations[k] = v
+		}
+		s.history = append(s.history, imgspecv1.History{CreatedBy: "/bin/sh -c #(nop) ANNOTATION " + strings.Join(b.o.Annotations, " "), EmptyLayer: true})
 	}
 	if last && len(b.o.Tags) > 0 {
 		fmt.Fprintf(b.out, "COMMIT %s\n", b.o.Tags[0])
@@ -515,9 +575,12 @@ func (b *builder) finish(s *state, last bool) (string, error) {
 			}
 		}
 	}
-	id := s.image
 	if !last {
-		return id, nil
+		return s.image, nil
+	}
+	id, err := b.squash(s, base)
+	if err != nil {
+		return "", err
 	}
 	for _, t := range b.o.Tags {
 		if err := b.Store.Tag(id, t); err != nil {
@@ -529,12 +592,60 @@ func (b *builder) finish(s *state, last bool) (string, error) {
 	return id, nil
 }
 
+// squash makes the image of --squash (its layers above base one),
+// --squash-all (all its layers one) and --layers=false (as --squash):
+// an image with the files and configuration of the state's.
+func (b *builder) squash(s *state, base string) (string, error) {
+	if !b.o.Squash && !b.o.SquashAll && !b.o.NoLayers {
+		return s.image, nil
+	}
+	if b.o.SquashAll {
+		base = ""
+	}
+	layers, history := 0, 0
+	if base != "" {
+		img, err := b.Store.Image(base)
+		if err != nil {
+			return "", backend.StorageErr(err)
+		}
+		layers, history = len(img.Config.RootFS.DiffIDs), len(img.Config.History)
+	}
+	if len(s.config.RootFS.DiffIDs) <= layers+1 {
+		return s.image, nil // one layer already
+	}
+	o := storage.ImageOptions{
+		Parent: base, From: s.image, Config: s.config, Format: b.o.Format,
+		OmitHistory: b.o.OmitHistory, Annotations: s.annotations,
+		// The steps' history, all but the last of no layer now.
+		History: s.config.History[min(history, len(s.config.History)):],
+	}
+	if b.o.Timestamp != nil {
+		o.Created, o.FileTimes = *b.o.Timestamp, true
+	}
+	id, err := b.Store.NewImage(o)
+	if err != nil {
+		return "", backend.StorageErr(err)
+	}
+	fmt.Fprintf(b.out, "--> %.11s\n", id)
+	return id, nil
+}
+
 // step carries out one instruction of stage i.
 func (b *builder) step(ctx context.Context, s *state, i int, c instructions.Command) error {
 	if ex, ok := c.(instructions.SupportsSingleWordExpansion); ok {
 		env := s.env()
 		if err := ex.Expand(func(w string) (string, error) {
 			out, _, err := b.f.lex.ProcessWord(w, env)
+			return out, err
+		}); err != nil {
+			return errdefs.WithClass(errdefs.ErrInvalid, err)
+		}
+	}
+	if ex, ok := c.(instructions.SupportsSingleWordExpansionRaw); ok {
+		// Heredocs expand as they are, quotes and all.
+		env := s.env()
+		if err := ex.ExpandRaw(func(w string) (string, error) {
+			out, _, err := b.f.rawLex.ProcessWord(w, env)
 			return out, err
 		}); err != nil {
 			return errdefs.WithClass(errdefs.ErrInvalid, err)

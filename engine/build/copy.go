@@ -55,9 +55,6 @@ type source struct {
 // tar (whose digest is part of the step's cache key), then unpacked
 // chrooted into a layer on the stage's image.
 func (b *builder) copy(ctx context.Context, s *state, stage int, text string, sd instructions.SourcesAndDest, fl copyFlags) error {
-	if len(sd.SourceContents) > 0 {
-		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("COPY of a heredoc: not supported yet"))
-	}
 	src, release, err := b.copySource(ctx, stage, fl.from)
 	if err != nil {
 		return err
@@ -93,7 +90,7 @@ func (b *builder) copy(ctx context.Context, s *state, stage int, text string, sd
 	defer spool.Close()
 	sum := sha256.New()
 	p := &packer{tw: tar.NewWriter(io.MultiWriter(spool, sum)), sum: sum, mode: mode, uid: -1, gid: -1}
-	if err := b.pack(ctx, p, src, sd.SourcePaths, dest, fl); err != nil {
+	if err := b.pack(ctx, p, src, sd, dest, fl); err != nil {
 		return err
 	}
 	if err := p.tw.Close(); err != nil {
@@ -209,10 +206,21 @@ func (p *packer) add(h *tar.Header, r io.Reader) error {
 // pack adds the sources (globs, relative to src's root) to p, bound for
 // dest: into it where it ends with / or several sources match, else as
 // it.
-func (b *builder) pack(ctx context.Context, p *packer, src *source, patterns []string, dest string, fl copyFlags) error {
+func (b *builder) pack(ctx context.Context, p *packer, src *source, sd instructions.SourcesAndDest, dest string, fl copyFlags) error {
 	var matches []string
-	intoDir := strings.HasSuffix(dest, "/") || len(patterns) > 1
-	for _, pat := range patterns {
+	intoDir := strings.HasSuffix(dest, "/") || len(sd.SourcePaths)+len(sd.SourceContents) > 1
+	for _, h := range sd.SourceContents {
+		// A heredoc is a file of its name.
+		target := dest
+		if intoDir {
+			target = path.Join(dest, h.Path)
+		}
+		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: target, Mode: 0o644, Size: int64(len(h.Data)), ModTime: time.Now()}
+		if err := p.add(hdr, strings.NewReader(h.Data)); err != nil {
+			return err
+		}
+	}
+	for _, pat := range sd.SourcePaths {
 		if isURL(pat) {
 			if !fl.add || !src.context {
 				return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: only ADD downloads, and only outside --from: COPY copies files", pat))

@@ -15,11 +15,13 @@ import (
 )
 
 // file is a parsed Containerfile: its stages, the ARGs before the first
-// FROM, and its escape character.
+// FROM, and its escape character's lexers.
 type file struct {
 	stages   []instructions.Stage
 	metaArgs []instructions.ArgCommand
 	lex      *shell.Lex
+	// rawLex expands heredocs: quotes stay.
+	rawLex *shell.Lex
 }
 
 // parseFile parses a Containerfile's text.
@@ -35,7 +37,9 @@ func parseFile(data []byte) (*file, error) {
 	if len(stages) == 0 {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("the Containerfile has no FROM"))
 	}
-	return &file{stages: stages, metaArgs: metaArgs, lex: shell.NewLex(res.EscapeToken)}, nil
+	raw := shell.NewLex(res.EscapeToken)
+	raw.SkipProcessQuotes = true
+	return &file{stages: stages, metaArgs: metaArgs, lex: shell.NewLex(res.EscapeToken), rawLex: raw}, nil
 }
 
 // stageIndex finds the stage a FROM or COPY --from names: by its AS name

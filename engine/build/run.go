@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/scow-project/scow/engine/attach"
 	"github.com/scow-project/scow/engine/errdefs"
@@ -25,13 +28,12 @@ func (b *builder) run(ctx context.Context, s *state, stage int, c *instructions.
 		}
 	}
 	args := s.commandLine(c.ShellDependantCmdLine)
-	if len(c.Files) > 0 {
-		// A heredoc alone is the script the shell runs.
-		f := c.Files[0]
-		if len(c.Files) > 1 || !c.PrependShell || len(c.CmdLine) != 1 || !strings.HasPrefix(c.CmdLine[0], "<<") {
-			return errdefs.WithClass(errdefs.ErrInvalid, errors.New("RUN with a heredoc: only RUN <<EOF (the heredoc is the script) is supported yet"))
-		}
-		args = append(slices.Clone(s.shell), f.Data)
+	script, err := heredocArgs(s, c)
+	if err != nil {
+		return err
+	}
+	if script.args != nil {
+		args = script.args
 	}
 	if s.image == "" {
 		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("RUN in a stage with nothing in it yet (FROM scratch): there is no program to run"))
@@ -41,7 +43,7 @@ func (b *builder) run(ctx context.Context, s *state, stage int, c *instructions.
 		return err
 	}
 	defer mounts.release()
-	key := s.cacheKey(c.String(), mounts.content)
+	key := s.cacheKey(c.String(), mounts.content+"\n"+script.content)
 	if ok, err := b.cached(s, key); ok || err != nil {
 		return err
 	}
@@ -64,6 +66,13 @@ func (b *builder) run(ctx context.Context, s *state, stage int, c *instructions.
 		ro.Network = n
 	}
 	ro.Volumes = append(slices.Clone(ro.Volumes), mounts.volumes...)
+	if script.file != "" {
+		path, err := b.writeScript(script.file, script.data)
+		if err != nil {
+			return err
+		}
+		ro.Volumes = append(ro.Volumes, path+":"+script.file+":ro")
+	}
 	ro.Tmpfs = append(slices.Clone(ro.Tmpfs), mounts.tmpfs...)
 	if !b.o.KeepContainers && !b.o.KeepFailed {
 		// Kept containers are the user's; others go with a killed build.
@@ -91,6 +100,66 @@ func (b *builder) run(ctx context.Context, s *state, stage int, c *instructions.
 		}
 	}
 	return b.commit(s, id, key, imgspecv1.History{CreatedBy: strings.Join(args, " ")})
+}
+
+// heredocScript is what a RUN's heredocs make of its command.
+type heredocScript struct {
+	// args is the command (nil: RUN's own); file, if set, is where the
+	// script data must be, as the program args runs.
+	args       []string
+	file, data string
+	// content is all the heredocs, for the cache key.
+	content string
+}
+
+// heredocArgs reads a RUN's heredocs, as BuildKit does: a heredoc alone is
+// the shell's script, or with #! a program of its own; heredocs of a
+// command go to the shell with it.
+func heredocArgs(s *state, c *instructions.RunCommand) (heredocScript, error) {
+	var h heredocScript
+	if len(c.Files) == 0 {
+		return h, nil
+	}
+	if !c.PrependShell || len(c.CmdLine) != 1 {
+		return h, errdefs.WithClass(errdefs.ErrInvalid, errors.New("RUN with a heredoc: use the shell form"))
+	}
+	for _, f := range c.Files {
+		h.content += f.Name + "\n" + f.Data + "\n"
+	}
+	if parser.MustParseHeredoc(c.CmdLine[0]) == nil {
+		script := c.CmdLine[0]
+		for _, f := range c.Files {
+			script += "\n" + f.Data + f.Name
+		}
+		h.args = append(slices.Clone(s.shell), script)
+		return h, nil
+	}
+	f := c.Files[0]
+	data := f.Data
+	if f.Chomp {
+		data = parser.ChompHeredocContent(data)
+	}
+	if strings.HasPrefix(data, "#!") {
+		h.file, h.data = path.Join("/dev/pipes", f.Name), data
+		h.args = []string{h.file}
+		return h, nil
+	}
+	h.args = append(slices.Clone(s.shell), data)
+	return h, nil
+}
+
+// writeScript writes a heredoc's program for a RUN step to mount: a file
+// of the build's temporary directory.
+func (b *builder) writeScript(name, data string) (string, error) {
+	f, err := os.CreateTemp(b.tmp, "heredoc-*")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := f.WriteString(data); err != nil {
+		return "", fmt.Errorf("heredoc %s: %w", name, err)
+	}
+	return f.Name(), f.Chmod(0o755)
 }
 
 // removeStubs takes out of container id's changes the mount points the

@@ -43,6 +43,8 @@ type CommitOptions struct {
 	ConfigFile string
 	// IIDFile receives the new image's ID.
 	IIDFile string
+	// Squash makes the image one layer of all the container's files.
+	Squash bool
 }
 
 // Commit makes an image of a container's changes on top of its image,
@@ -101,7 +103,7 @@ func (e *Service) Commit(ctx context.Context, ref, name string, o CommitOptions)
 			defer rt.Resume(context.WithoutCancel(ctx), cfg.ID)
 		}
 	}
-	id, err := e.Store.Commit(cfg.ID, storage.CommitOptions{Name: name, Config: ic, Author: o.Author, Message: o.Message, Format: o.Format})
+	id, err := e.Store.Commit(cfg.ID, storage.CommitOptions{Name: name, Config: ic, Author: o.Author, Message: o.Message, Format: o.Format, Squash: o.Squash})
 	if err != nil {
 		return "", backend.StorageErr(err)
 	}

@@ -503,7 +503,7 @@ func (e *Service) Inspect(name string) (*ImageInspect, error) {
 		Architecture: c.Architecture, Os: c.OS, Size: img.Size, VirtualSize: img.Size,
 		GraphDriver: map[string]string{"Name": e.Store.Driver()},
 		RootFS:      InspectRootFS{Type: c.RootFS.Type, Layers: c.RootFS.DiffIDs}, Labels: c.Config.Labels, History: c.History,
-		ManifestType: e.Store.ManifestType(img.ID), NamesHistory: append([]string{}, img.NamesHistory...),
+		ManifestType: e.Store.ManifestType(img.ID), Annotations: e.Store.Annotations(img.ID), NamesHistory: append([]string{}, img.NamesHistory...),
 	}
 	for _, n := range img.Names {
 		repo, tag := storage.SplitName(n)
