@@ -439,6 +439,21 @@ func (s *Store) Changes(id string) ([]Change, error) {
 	return out, nil
 }
 
+// MarkImage gives image id the metadata (a build step's cache key) and
+// takes its names: a build's image pulled from a cache repository.
+func (s *Store) MarkImage(id, metadata string) error {
+	img, err := s.s.Image(id)
+	if err != nil {
+		return err
+	}
+	if len(img.Names) > 0 {
+		if err := s.s.RemoveNames(id, img.Names); err != nil {
+			return err
+		}
+	}
+	return s.s.SetMetadata(id, metadata)
+}
+
 // Mounted lists the containers whose layers are mounted, with where.
 func (s *Store) Mounted() (map[string]string, error) {
 	ctrs, err := s.s.Containers()

@@ -38,12 +38,21 @@ import (
 // ErrRegistry is what errors.Is finds in failures to talk to a registry.
 var ErrRegistry = errors.New("registry")
 
-// registryError marks a registry failure without adding to its message.
-type registryError struct{ err error }
+// ErrNoSuchImage is a registry's answer that it has no such repository
+// or tag; it is an ErrRegistry too.
+var ErrNoSuchImage = errors.New("no such image in the registry")
 
-func (e *registryError) Error() string        { return e.err.Error() }
-func (e *registryError) Unwrap() error        { return e.err }
-func (e *registryError) Is(target error) bool { return target == ErrRegistry }
+// registryError marks a registry failure without adding to its message.
+type registryError struct {
+	err     error
+	unknown bool // no such repository or tag
+}
+
+func (e *registryError) Error() string { return e.err.Error() }
+func (e *registryError) Unwrap() error { return e.err }
+func (e *registryError) Is(target error) bool {
+	return target == ErrRegistry || e.unknown && target == ErrNoSuchImage
+}
 
 // RegistryOptions are the flags of pull, push and login.
 type RegistryOptions struct {
@@ -308,9 +317,10 @@ func explain(what, registry string, err error) error {
 		hint = "the signature policy (policy.json) rejects this image"
 	}
 	if hint == "" {
-		return fmt.Errorf("%s: %w", what, &registryError{err})
+		return fmt.Errorf("%s: %w", what, &registryError{err: err})
 	}
-	return fmt.Errorf("%s: %s (%w)", what, hint, &registryError{err})
+	unknown := strings.Contains(msg, "manifest unknown") || strings.Contains(msg, "name unknown")
+	return fmt.Errorf("%s: %s (%w)", what, hint, &registryError{err, unknown})
 }
 
 // PushOptions are push's own flags.

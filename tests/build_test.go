@@ -561,3 +561,56 @@ RUN <<-EOT
 		wantError(t, s.scow("--runtime", "/nonexistent/rt2", "build", "--no-cache", ctx), 125, `"/nonexistent/rt2" not found`)
 	})
 }
+
+// TestBuildRegistry: a built image goes to the local registry and comes
+// back to run; --cache-to pushes the steps' images and --cache-from
+// reuses them in a store that never built them.
+func TestBuildRegistry(t *testing.T) {
+	reg := startRegistry(t, false, false)
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		ctx := buildContext(t, m, map[string]string{
+			"Containerfile": "FROM busybox\nCOPY app.sh /app.sh\nRUN chmod +x /app.sh && echo built > /built\nCMD [\"/app.sh\"]\n",
+			"app.sh":        "#!/bin/sh\necho \"app: $(cat /built)\"\n",
+		})
+		ref := reg.host + "/" + m.name + "/app:1"
+		cache := reg.host + "/" + m.name + "/cache"
+		s.must("build", "-q", "-t", ref, "--cache-to", cache, "--tls-verify=false", ctx)
+		s.must("push", "--tls-verify=false", ref)
+		s.must("rmi", "-a", "-f")
+		s.must("pull", "--tls-verify=false", ref)
+		if got := s.must("run", "--rm", ref); got != "app: built\n" {
+			t.Errorf("the pushed and pulled image runs: %q", got)
+		}
+		// A store of busybox alone builds from the cache repository.
+		s.must("rmi", "-a", "-f")
+		s.must("load", "-i", suite.image)
+		out := s.must("build", "-t", "fromcache", "--cache-from", cache, "--tls-verify=false", ctx)
+		if n := strings.Count(out, "--> Using cache"); n != 3 {
+			t.Errorf("--cache-from reused %d steps, want 3 (COPY, RUN, CMD):\n%s", n, out)
+		}
+		if got := s.must("run", "--rm", "fromcache"); got != "app: built\n" {
+			t.Errorf("the image of cached steps runs: %q", got)
+		}
+		if got := s.must("images", "--format", "{{.Repository}}"); strings.Contains(got, "/cache") {
+			t.Errorf("cache images keep their names: %q", got)
+		}
+		// A changed file misses the cache from that step on; --cache-ttl
+		// 0 reuses nothing.
+		os.WriteFile(filepath.Join(ctx, "app.sh"), []byte("#!/bin/sh\necho changed\n"), 0o644)
+		out = s.must("build", "--cache-from", cache, "--tls-verify=false", ctx)
+		if n := strings.Count(out, "--> Using cache"); n != 0 {
+			t.Errorf("a changed COPY reused %d steps:\n%s", n, out)
+		}
+		out = s.must("build", "--cache-ttl", "0", ctx)
+		if n := strings.Count(out, "--> Using cache"); n != 0 {
+			t.Errorf("--cache-ttl 0 reused %d steps", n)
+		}
+		if out = s.must("build", "--cache-ttl", "1h", ctx); strings.Count(out, "--> Using cache") != 3 {
+			t.Errorf("--cache-ttl 1h:\n%s", out)
+		}
+		wantError(t, s.scow("build", "--cache-to", cache+":tag", ctx), 125, "without tag")
+		wantError(t, s.scow("build", "--cache-ttl", "soon", ctx), 125, "--cache-ttl")
+	})
+}

@@ -54,6 +54,9 @@ func buildCommand(name string) *cli.Command {
 			&cli.BoolFlag{Name: "logsplit", Usage: "with --logfile, write to LOGFILE_OS_ARCH, as for each platform"},
 			&cli.StringFlag{Name: "runtime", Usage: "OCI runtime of the RUN steps: runc, crun or a path"},
 			&cli.StringSliceFlag{Name: "runtime-flag", Usage: "a global flag for the OCI runtime of the RUN steps"},
+			&cli.StringSliceFlag{Name: "cache-from", Usage: "a repository to pull the steps' images from, as --cache-to pushed them"},
+			&cli.StringSliceFlag{Name: "cache-to", Usage: "a repository to push the steps' images to, tagged with their cache keys"},
+			&cli.StringFlag{Name: "cache-ttl", Usage: "reuse only steps' images younger than this (10h, 30m; 0: as --no-cache)"},
 		),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 0, 1, name+" [OPTIONS] [CONTEXT]"); err != nil {
@@ -138,6 +141,14 @@ func buildOptions(c *cli.Context) (build.Options, error) {
 	o.KeepContainers, o.KeepFailed = !c.Bool("rm"), !c.Bool("force-rm")
 	o.Env, o.UnsetEnv, o.UnsetLabels, o.NoInheritLabels = c.StringSlice("env"), c.StringSlice("unsetenv"), c.StringSlice("unsetlabel"), !c.Bool("inherit-labels")
 	o.OmitHistory = c.Bool("omit-history")
+	o.CacheFrom, o.CacheTo = c.StringSlice("cache-from"), c.StringSlice("cache-to")
+	if v := c.String("cache-ttl"); v != "" {
+		ttl, err := time.ParseDuration(v)
+		if err != nil {
+			return o, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--cache-ttl %q: give a duration such as 10h", v))
+		}
+		o.CacheTTL = &ttl
+	}
 	o.NoLayers, o.Squash, o.SquashAll = !c.Bool("layers"), c.Bool("squash"), c.Bool("squash-all")
 	for _, a := range c.StringSlice("annotation") {
 		if k, _, ok := strings.Cut(a, "="); !ok || k == "" {

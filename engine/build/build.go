@@ -24,6 +24,7 @@ import (
 	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/specgen"
 	"github.com/scow-project/scow/storage"
+	"go.podman.io/image/v5/docker/reference"
 )
 
 // Service builds images.
@@ -94,6 +95,12 @@ type Options struct {
 	NoLayers, Squash, SquashAll bool
 	// Annotations (KEY=VALUE) go into the image's manifest.
 	Annotations []string
+	// CacheFrom are repositories to pull a step's image from, tagged
+	// with its cache key, before building it; CacheTo the repositories
+	// the built steps' images are pushed to so.
+	CacheFrom, CacheTo []string
+	// CacheTTL, if set, is how old a step's image may be to be reused.
+	CacheTTL *time.Duration
 }
 
 // state is a stage's image so far: what a step builds on.
@@ -142,6 +149,11 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 	}
 	if o.Format != "" && o.Format != "oci" && o.Format != "docker" {
 		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--format %q: use oci or docker", o.Format))
+	}
+	for _, r := range append(slices.Clone(o.CacheFrom), o.CacheTo...) {
+		if err := cacheRepository(r); err != nil {
+			return "", err
+		}
 	}
 	if len(o.Annotations) > 0 && o.Format == "docker" {
 		return "", errdefs.WithClass(errdefs.ErrInvalid, errors.New("--annotation: a Docker manifest has no annotations: use --format oci"))
@@ -376,7 +388,7 @@ func (b *builder) stage(ctx context.Context, i, n, total int, last bool) (string
 			return "", b.stepError(fmt.Sprint(c), err)
 		}
 	}
-	return b.finish(s, base, last)
+	return b.finish(ctx, s, base, last)
 }
 
 // stepError says which step failed; a RUN's exit code stays the build's.
@@ -475,17 +487,19 @@ func cacheMetadata(key string) string {
 }
 
 // cached finds the image a step with key built before, if the cache is
-// used; the state moves to it.
-func (b *builder) cached(s *state, key string) (bool, error) {
-	if b.o.NoCache || b.o.NoLayers {
+// used: here, else in a --cache-from repository. The state moves to it.
+func (b *builder) cached(ctx context.Context, s *state, key string) (bool, error) {
+	if b.o.NoCache || b.o.NoLayers || b.o.CacheTTL != nil && *b.o.CacheTTL <= 0 {
 		return false, nil
 	}
 	id, ok := b.Store.ImageByMetadata(cacheMetadata(key))
 	if !ok {
-		return false, nil
+		if id, ok = b.pullCache(ctx, key); !ok {
+			return false, nil
+		}
 	}
 	img, err := b.Store.Image(id)
-	if err != nil {
+	if err != nil || b.o.CacheTTL != nil && time.Since(img.Created) > *b.o.CacheTTL {
 		return false, nil
 	}
 	fmt.Fprintf(b.out, "--> Using cache %s\n", id)
@@ -493,10 +507,44 @@ func (b *builder) cached(s *state, key string) (bool, error) {
 	return true, nil
 }
 
+// cacheRepository checks a --cache-from or --cache-to repository: a name
+// without tag or digest, which the cache keys tag.
+func cacheRepository(repo string) error {
+	named, err := reference.ParseNormalizedNamed(repo)
+	if err == nil && !reference.IsNameOnly(named) {
+		err = errors.New("give a repository without tag or digest")
+	}
+	if err != nil {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--cache-from/--cache-to %s: %w", repo, err))
+	}
+	return nil
+}
+
+// pullCache pulls a step's image from the first --cache-from repository
+// that has it, tagged with the step's key, and keeps it as the step's
+// cache, unnamed.
+func (b *builder) pullCache(ctx context.Context, key string) (string, bool) {
+	for _, repo := range b.o.CacheFrom {
+		id, err := b.images.Pull(ctx, repo+":"+key, b.o.Registry)
+		if err != nil {
+			if !errors.Is(err, storage.ErrNoSuchImage) {
+				fmt.Fprintf(b.out, "[Warning] --cache-from %s: %v\n", repo, err)
+			}
+			continue
+		}
+		if err := b.Store.MarkImage(id, cacheMetadata(key)); err != nil {
+			fmt.Fprintf(b.out, "[Warning] --cache-from %s: %v\n", repo, err)
+			continue
+		}
+		return id, true
+	}
+	return "", false
+}
+
 // commit makes the image of a step: the state's configuration, with the
 // changes of container ctr (none: "") as a new layer; the state moves to
 // it.
-func (b *builder) commit(s *state, ctr, key string, h imgspecv1.History) error {
+func (b *builder) commit(ctx context.Context, s *state, ctr, key string, h imgspecv1.History) error {
 	h.CreatedBy = strings.TrimSpace(h.CreatedBy)
 	cfg := s.config
 	o := storage.ImageOptions{
@@ -516,13 +564,21 @@ func (b *builder) commit(s *state, ctr, key string, h imgspecv1.History) error {
 	}
 	s.image, s.config, s.history = id, img.Config, nil
 	fmt.Fprintf(b.out, "--> %.11s\n", id)
+	if b.o.NoLayers {
+		return nil
+	}
+	for _, repo := range b.o.CacheTo {
+		if err := b.images.Push(ctx, id, repo+":"+key, images.PushOptions{RegistryOptions: b.o.Registry}); err != nil {
+			return fmt.Errorf("--cache-to %s: %w", repo, err)
+		}
+	}
 	return nil
 }
 
 // finish makes a stage's image: the steps since its last image, with
 // --label's labels; the last stage's gets the tags. base is the image
 // the stage started from.
-func (b *builder) finish(s *state, base string, last bool) (string, error) {
+func (b *builder) finish(ctx context.Context, s *state, base string, last bool) (string, error) {
 	if last && len(b.o.UnsetEnv)+len(b.o.UnsetLabels) > 0 {
 		cfg := &s.config.Config
 		cfg.Env = slices.DeleteFunc(cfg.Env, func(kv string) bool {
@@ -563,14 +619,14 @@ func (b *builder) finish(s *state, base string, last bool) (string, error) {
 			created = append(created, h.CreatedBy)
 		}
 		key := s.cacheKey(strings.Join(created, "\n"), b.o.Format)
-		if ok, err := b.cached(s, key); err != nil {
+		if ok, err := b.cached(ctx, s, key); err != nil {
 			return "", err
 		} else if !ok {
 			h := imgspecv1.History{CreatedBy: "/bin/sh -c #(nop) scow build", EmptyLayer: true}
 			if n := len(s.history); n > 0 {
 				h, s.history = s.history[n-1], s.history[:n-1]
 			}
-			if err := b.commit(s, "", key, h); err != nil {
+			if err := b.commit(ctx, s, "", key, h); err != nil {
 				return "", err
 			}
 		}

@@ -97,7 +97,7 @@ func (b *builder) copy(ctx context.Context, s *state, stage int, text string, sd
 		return err
 	}
 	key := s.cacheKey(text, hex.EncodeToString(sum.Sum(nil))+"\n"+fl.chown)
-	if ok, err := b.cached(s, key); ok || err != nil {
+	if ok, err := b.cached(ctx, s, key); ok || err != nil {
 		return err
 	}
 	// A container layer of the stage's image (or of nothing) receives
@@ -129,7 +129,7 @@ func (b *builder) copy(ctx context.Context, s *state, stage int, text string, sd
 		return fmt.Errorf("copy into the image: %w", err)
 	}
 	b.Store.Unmount(ctr)
-	return b.commit(s, ctr, key, imgspecv1.History{CreatedBy: "/bin/sh -c #(nop) " + text})
+	return b.commit(ctx, s, ctr, key, imgspecv1.History{CreatedBy: "/bin/sh -c #(nop) " + text})
 }
 
 // copySource finds what a COPY reads: the context, or with --from an

@@ -44,7 +44,7 @@ func (b *builder) run(ctx context.Context, s *state, stage int, c *instructions.
 	}
 	defer mounts.release()
 	key := s.cacheKey(c.String(), mounts.content+"\n"+script.content)
-	if ok, err := b.cached(s, key); ok || err != nil {
+	if ok, err := b.cached(ctx, s, key); ok || err != nil {
 		return err
 	}
 	// The build arguments in scope are the command's environment, under
@@ -99,7 +99,7 @@ func (b *builder) run(ctx context.Context, s *state, stage int, c *instructions.
 			return err
 		}
 	}
-	return b.commit(s, id, key, imgspecv1.History{CreatedBy: strings.Join(args, " ")})
+	return b.commit(ctx, s, id, key, imgspecv1.History{CreatedBy: strings.Join(args, " ")})
 }
 
 // heredocScript is what a RUN's heredocs make of its command.
