@@ -614,3 +614,47 @@ func TestBuildRegistry(t *testing.T) {
 		wantError(t, s.scow("build", "--cache-ttl", "soon", ctx), 125, "--cache-ttl")
 	})
 }
+
+// TestBuildConcurrentStages: independent stages run at the same time (each
+// sees the other's mark in a shared volume) and print in order; --jobs 1
+// builds one after the other; a failing stage stops the build with its
+// step, and the other's container goes.
+func TestBuildConcurrentStages(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		shared := m.userDir(t)
+		wait := func(me, other string) string {
+			return "RUN touch /shared/" + me + "; for i in $(seq 40); do [ -e /shared/" + other + " ] && break; sleep 0.1; done; " +
+				"if [ -e /shared/" + other + " ]; then echo together; else echo alone; fi > /" + me + "; echo stage " + me + " done\n"
+		}
+		ctx := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox AS a\n" + wait("a", "b") +
+			"FROM busybox AS b\n" + wait("b", "a") +
+			"FROM busybox\nCOPY --from=a /a /a\nCOPY --from=b /b /b\n"})
+		out := s.must("build", "--jobs", "2", "-v", shared+":/shared", "-t", "both", ctx)
+		if got := s.must("run", "--rm", "both", "cat", "/a", "/b"); got != "together\ntogether\n" {
+			t.Errorf("--jobs 2: the stages ran %q", got)
+		}
+		a, b, last := strings.Index(out, "stage a done"), strings.Index(out, "[2/3] STEP 1/2"), strings.Index(out, "[3/3] STEP 1/3")
+		if a < 0 || b < a || last < b || strings.Index(out, "stage b done") < b {
+			t.Errorf("concurrent stages' output is out of order:\n%s", out)
+		}
+		os.Remove(filepath.Join(shared, "a"))
+		os.Remove(filepath.Join(shared, "b"))
+		s.must("build", "--no-cache", "--jobs", "1", "-v", shared+":/shared", "-t", "one", ctx)
+		if got := s.must("run", "--rm", "one", "cat", "/a", "/b"); got != "alone\ntogether\n" {
+			t.Errorf("--jobs 1: the stages ran %q", got)
+		}
+		fail := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox AS slow\nRUN sleep 30\n" +
+			"FROM busybox AS bad\nRUN echo failing; exit 3\nFROM busybox\nCOPY --from=slow /etc/hostname /a\nCOPY --from=bad /etc/hostname /b\n"})
+		r := s.scow("build", fail)
+		wantError(t, r, 3, `building at STEP "RUN echo failing; exit 3"`)
+		if !strings.Contains(r.stdout, "failing") || strings.Contains(r.stdout, "[3/3]") {
+			t.Errorf("a failed concurrent build printed:\n%s", r.stdout)
+		}
+		if got := s.must("ps", "-a", "-q"); got != "" {
+			t.Errorf("a failed concurrent build left containers: %q", got)
+		}
+		wantError(t, s.scow("build", "--jobs", "-1", ctx), 125, "--jobs")
+	})
+}

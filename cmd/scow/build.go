@@ -54,6 +54,7 @@ func buildCommand(name string) *cli.Command {
 			&cli.BoolFlag{Name: "logsplit", Usage: "with --logfile, write to LOGFILE_OS_ARCH, as for each platform"},
 			&cli.StringFlag{Name: "runtime", Usage: "OCI runtime of the RUN steps: runc, crun or a path"},
 			&cli.StringSliceFlag{Name: "runtime-flag", Usage: "a global flag for the OCI runtime of the RUN steps"},
+			&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "build up to this many independent stages at the same time (0: all); the output stays in order"},
 			&cli.StringSliceFlag{Name: "cache-from", Usage: "a repository to pull the steps' images from, as --cache-to pushed them"},
 			&cli.StringSliceFlag{Name: "cache-to", Usage: "a repository to push the steps' images to, tagged with their cache keys"},
 			&cli.StringFlag{Name: "cache-ttl", Usage: "reuse only steps' images younger than this (10h, 30m; 0: as --no-cache)"},
@@ -141,6 +142,10 @@ func buildOptions(c *cli.Context) (build.Options, error) {
 	o.KeepContainers, o.KeepFailed = !c.Bool("rm"), !c.Bool("force-rm")
 	o.Env, o.UnsetEnv, o.UnsetLabels, o.NoInheritLabels = c.StringSlice("env"), c.StringSlice("unsetenv"), c.StringSlice("unsetlabel"), !c.Bool("inherit-labels")
 	o.OmitHistory = c.Bool("omit-history")
+	o.Jobs = c.Int("jobs")
+	if o.Jobs < 0 {
+		return o, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--jobs: give 0 (no limit) or more"))
+	}
 	o.CacheFrom, o.CacheTo = c.StringSlice("cache-from"), c.StringSlice("cache-to")
 	if v := c.String("cache-ttl"); v != "" {
 		ttl, err := time.ParseDuration(v)

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -73,6 +74,8 @@ type Options struct {
 	// output there.
 	Out   io.Writer
 	Quiet bool
+	// Jobs is how many stages may be built at the same time (0: all).
+	Jobs int
 	// Run is what RUN's containers get besides their step: run's flags
 	// that build shares (--cap-add, --volume, --memory, --add-host...).
 	Run specgen.RunOptions
@@ -120,22 +123,44 @@ type state struct {
 }
 
 // builder is one build: its file, context and the images of its stages.
+// Each stage has its copy, with its own output.
 type builder struct {
 	*Service
-	o       Options
-	f       *file
-	ctx     string
-	ignore  *ignore
-	args    map[string]string // --build-arg values
-	used    map[string]bool   // --build-arg values some ARG took
-	meta    map[string]string // ARGs before the first FROM
-	results map[int]string    // built stages' images
-	before  map[string]bool   // with --layers=false, the images there before
-	out     io.Writer
+	o      Options
+	f      *file
+	ctx    string
+	ignore *ignore
+	args   map[string]string // --build-arg values
+	meta   map[string]string // ARGs before the first FROM
+	before map[string]bool   // with --layers=false, the images there before
+	*shared
+	// out receives the steps, runOut what RUN prints.
+	out, runOut io.Writer
 	// tmp is the build's temporary directory: its name marks the
 	// containers of its steps, which a later build removes once it is
 	// gone (its build killed).
 	tmp string
+}
+
+// shared is what a build's stages, built at the same time, share.
+type shared struct {
+	mu      sync.Mutex
+	used    map[string]bool // --build-arg values some ARG took
+	results map[int]string  // built stages' images
+}
+
+// use notes that an ARG took --build-arg key.
+func (sh *shared) use(key string) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.used[key] = true
+}
+
+// result is built stage i's image.
+func (sh *shared) result(i int) string {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.results[i]
 }
 
 // ownerLabel marks the containers of a build's RUN steps with the name of
@@ -198,7 +223,8 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	b := &builder{Service: e, o: o, f: f, ctx: contextDir, ignore: ign, tmp: tmp, args: map[string]string{}, used: map[string]bool{}, meta: map[string]string{}, results: map[int]string{}, out: o.Out}
+	b := &builder{Service: e, o: o, f: f, ctx: contextDir, ignore: ign, tmp: tmp, args: map[string]string{}, meta: map[string]string{},
+		shared: &shared{used: map[string]bool{}, results: map[int]string{}}, out: o.Out, runOut: o.Out}
 	if o.Quiet {
 		b.out = io.Discard
 	}
@@ -226,18 +252,15 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	order := f.needed(target, func(i int) string { return b.word(f.stages[i].BaseName, b.metaEnv()) })
+	order := f.needed(target, b.baseOf)
 	if o.NoLayers {
 		if b.before, err = b.imageSet(); err != nil {
 			return "", err
 		}
 	}
-	var id string
-	for n, i := range order {
-		if id, err = b.stage(ctx, i, n, len(order), i == target); err != nil {
-			return "", err
-		}
-		b.results[i] = id
+	id, err := b.stages(ctx, order, target)
+	if err != nil {
+		return "", err
 	}
 	if o.NoLayers {
 		b.removeSteps(id)
@@ -353,6 +376,82 @@ func readContainerfile(contextDir, file string, stdin io.Reader) ([]byte, error)
 	return data, nil
 }
 
+// stages builds the stages of order, each once those it needs are, up to
+// Jobs at a time (0: all); their output comes in order, as one after the
+// other. It returns the target stage's image.
+func (b *builder) stages(ctx context.Context, order []int, target int) (string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := b.o.Jobs
+	if jobs <= 0 {
+		jobs = len(order)
+	}
+	slots := make(chan struct{}, jobs)
+	out := newSequence(b.o.Out, len(order))
+	done, deps := map[int]chan struct{}{}, map[int][]int{}
+	for _, i := range order {
+		done[i], deps[i] = make(chan struct{}), b.f.deps(i, b.baseOf)
+	}
+	var (
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+	)
+	for n, i := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[i])
+			for _, j := range deps[i] {
+				select {
+				case <-done[j]:
+				case <-ctx.Done():
+				}
+			}
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				out.end(n, cancelled)
+				return
+			}
+			sb := *b
+			sb.f, sb.out, sb.runOut = b.f.withLexers(), out.part(n), out.part(n)
+			if b.o.Quiet {
+				sb.out = io.Discard
+			}
+			id, err := sb.stage(ctx, i, n, len(order), i == target)
+			if err != nil {
+				// The first failure is the build's: the others follow
+				// from its cancelling them.
+				how := cancelled
+				once.Do(func() { firstErr, how = err, failed; cancel() })
+				out.end(n, how)
+				return
+			}
+			b.mu.Lock()
+			b.results[i] = id
+			b.mu.Unlock()
+			out.end(n, built)
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return "", firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return b.result(target), nil
+}
+
+// baseOf is what stage i's FROM names, expanded.
+func (b *builder) baseOf(i int) string {
+	return b.word(b.f.stages[i].BaseName, b.metaEnv())
+}
+
 // stage builds stage i, the n-th of total to build, and returns its
 // image; the last is tagged.
 func (b *builder) stage(ctx context.Context, i, n, total int, last bool) (string, error) {
@@ -413,7 +512,7 @@ func (b *builder) from(ctx context.Context, i int) (*state, error) {
 		b.fromFlags(s)
 		return s, nil
 	case j >= 0:
-		s.image = b.results[j]
+		s.image = b.result(j)
 	default:
 		if err := b.images.Ensure(ctx, name, b.o.Pull, b.o.Registry, b.out); err != nil {
 			return nil, err
@@ -717,7 +816,7 @@ func (b *builder) step(ctx context.Context, s *state, i int, c instructions.Comm
 			v, given := b.args[kv.Key]
 			switch {
 			case given:
-				b.used[kv.Key] = true
+				b.use(kv.Key)
 			case kv.Value != nil:
 				v = *kv.Value
 			default:

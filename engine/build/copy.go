@@ -140,7 +140,7 @@ func (b *builder) copySource(ctx context.Context, stage int, from string) (*sour
 	}
 	var id string
 	if j := b.f.stageIndex(from, stage); j >= 0 {
-		id = b.results[j]
+		id = b.result(j)
 	} else {
 		if err := b.images.Ensure(ctx, from, b.o.Pull, b.o.Registry, b.out); err != nil {
 			return nil, nil, err

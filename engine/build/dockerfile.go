@@ -22,6 +22,16 @@ type file struct {
 	lex      *shell.Lex
 	// rawLex expands heredocs: quotes stay.
 	rawLex *shell.Lex
+	escape rune
+}
+
+// withLexers is f with lexers of its own: a lexer is not safe to share
+// between stages built at the same time.
+func (f *file) withLexers() *file {
+	g := *f
+	g.lex, g.rawLex = shell.NewLex(f.escape), shell.NewLex(f.escape)
+	g.rawLex.SkipProcessQuotes = true
+	return &g
 }
 
 // parseFile parses a Containerfile's text.
@@ -37,9 +47,8 @@ func parseFile(data []byte) (*file, error) {
 	if len(stages) == 0 {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("the Containerfile has no FROM"))
 	}
-	raw := shell.NewLex(res.EscapeToken)
-	raw.SkipProcessQuotes = true
-	return &file{stages: stages, metaArgs: metaArgs, lex: shell.NewLex(res.EscapeToken), rawLex: raw}, nil
+	f := &file{stages: stages, metaArgs: metaArgs, escape: res.EscapeToken}
+	return f.withLexers(), nil
 }
 
 // stageIndex finds the stage a FROM or COPY --from names: by its AS name
@@ -78,13 +87,8 @@ func (f *file) needed(target int, base func(i int) string) []int {
 			return
 		}
 		want[i] = true
-		if j := f.stageIndex(base(i), i); j >= 0 {
+		for _, j := range f.deps(i, base) {
 			visit(j)
-		}
-		for _, from := range froms(f.stages[i]) {
-			if j := f.stageIndex(from, i); j >= 0 {
-				visit(j)
-			}
 		}
 	}
 	visit(target)
@@ -95,6 +99,28 @@ func (f *file) needed(target int, base func(i int) string) []int {
 		}
 	}
 	return out
+}
+
+// deps are the earlier stages stage i needs built: its base and those it
+// copies or mounts from; all of them when it names one with a variable,
+// which only its steps expand.
+func (f *file) deps(i int, base func(i int) string) []int {
+	var out []int
+	add := func(name string) {
+		if strings.Contains(name, "$") {
+			for j := range i {
+				out = append(out, j)
+			}
+		} else if j := f.stageIndex(name, i); j >= 0 {
+			out = append(out, j)
+		}
+	}
+	add(base(i))
+	for _, from := range froms(f.stages[i]) {
+		add(from)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // platformArgs are the build arguments every build has, for the host's

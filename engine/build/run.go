@@ -82,7 +82,7 @@ func (b *builder) run(ctx context.Context, s *state, stage int, c *instructions.
 	if err != nil {
 		return err
 	}
-	id, err := b.containers.RunSpec(ctx, spec, attach.Streams{Out: b.o.Out, Err: b.o.Out})
+	id, err := b.containers.RunSpec(ctx, spec, attach.Streams{Out: b.runOut, Err: b.runOut})
 	if keep := b.o.KeepContainers && err == nil || b.o.KeepFailed && err != nil; id != "" && !keep {
 		now := 0 // an interrupted build's step is killed
 		defer b.containers.ForceRemove(context.WithoutCancel(ctx), id, &now)

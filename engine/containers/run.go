@@ -27,6 +27,7 @@ import (
 	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/oci"
 	"go.podman.io/storage/pkg/idtools"
+	"golang.org/x/sys/unix"
 )
 
 // Create records a container and makes its layer, ready to start.
@@ -132,7 +133,7 @@ func (e *Service) startAttached(cfg *record.Config, s attach.Streams) error {
 // RunSpec runs the container s describes in the foreground with streams
 // st, as run does, and returns its ID; a non-zero exit is an
 // errdefs.ExitError. The container stays, for the caller to commit or
-// remove.
+// remove; it is killed if ctx ends first.
 func (e *Service) RunSpec(ctx context.Context, s *specgen.Spec, st attach.Streams) (string, error) {
 	id, err := e.CreateSpec(ctx, s, nil)
 	if err != nil {
@@ -142,7 +143,16 @@ func (e *Service) RunSpec(ctx context.Context, s *specgen.Spec, st attach.Stream
 	if err != nil {
 		return id, err
 	}
-	return id, e.startAttached(cfg, st)
+	if err := ctx.Err(); err != nil {
+		return id, err
+	}
+	stop := context.AfterFunc(ctx, func() { e.Kill(context.WithoutCancel(ctx), id, unix.SIGKILL) })
+	defer stop()
+	err = e.startAttached(cfg, st)
+	if ctx.Err() != nil {
+		return id, ctx.Err()
+	}
+	return id, err
 }
 
 // CreateSpec makes the container s describes, ready to start, and

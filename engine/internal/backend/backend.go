@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 	"github.com/scow-project/scow/engine/errdefs"
@@ -85,6 +86,7 @@ type Backend struct {
 	// a forced removal of an image, a volume or a network does that to
 	// the containers that use it. The engine sets it.
 	RemoveContainer func(ctx context.Context, id string, timeout *int) error
+	runtimeMu       sync.Mutex // a build's stages run at the same time
 	runtime         *oci.Runtime
 }
 
@@ -151,6 +153,8 @@ func (b *Backend) Open() error {
 
 // Runtime finds the OCI runtime on first use.
 func (b *Backend) Runtime() (*oci.Runtime, error) {
+	b.runtimeMu.Lock()
+	defer b.runtimeMu.Unlock()
 	if b.runtime != nil {
 		return b.runtime, nil
 	}
