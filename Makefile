@@ -9,6 +9,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 TEST_USER ?= scowtest
 IMAGE_ARCHIVE := tests/.cache/busybox.tar
+DEBIAN_ARCHIVE := tests/.cache/debian.tar
 
 .PHONY: all build run test test-unit test-e2e bench lint install clean deps test-deps image
 
@@ -28,6 +29,11 @@ $(IMAGE_ARCHIVE): hack/mkimage-busybox.sh
 	mkdir -p $(dir $@)
 	hack/mkimage-busybox.sh $@
 
+# A Debian rootfs for the tests that need a distribution.
+$(DEBIAN_ARCHIVE): hack/mkimage-debian.sh
+	mkdir -p $(dir $@)
+	hack/mkimage-debian.sh $@
+
 image: $(IMAGE_ARCHIVE)
 
 # Runs a container rootless: as the invoking user, or as the test user
@@ -40,8 +46,8 @@ test: test-deps build image test-unit test-e2e
 test-unit:
 	$(GO) test ./...
 
-test-e2e: build image
-	SCOW_BINARY=$(CURDIR)/bin/scow SCOW_IMAGE=$(CURDIR)/$(IMAGE_ARCHIVE) SCOW_TEST_USER=$(TEST_USER) \
+test-e2e: build image $(DEBIAN_ARCHIVE)
+	SCOW_BINARY=$(CURDIR)/bin/scow SCOW_IMAGE=$(CURDIR)/$(IMAGE_ARCHIVE) SCOW_DEBIAN_IMAGE=$(CURDIR)/$(DEBIAN_ARCHIVE) SCOW_TEST_USER=$(TEST_USER) \
 		$(GO) test -tags=$(shell echo $(TAGS) e2e | tr ' ' ',') -count=1 -timeout 20m ./tests/...
 
 bench: build image

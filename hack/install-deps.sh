@@ -29,7 +29,7 @@ test_user=${SCOW_TEST_USER:-scowtest}
 
 # Packages the engine needs at run time, and those only the tests need.
 engine_pkgs=(uidmap runc crun slirp4netns passt fuse-overlayfs fuse3 busybox-static catatonit iproute2 nftables)
-test_pkgs=(docker-registry tzdata)
+test_pkgs=(docker-registry tzdata mmdebstrap)
 build_pkgs=(gcc make libc6-dev)
 
 pkgs=("${engine_pkgs[@]}" "${build_pkgs[@]}")

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -656,5 +657,47 @@ func TestBuildConcurrentStages(t *testing.T) {
 			t.Errorf("a failed concurrent build left containers: %q", got)
 		}
 		wantError(t, s.scow("build", "--jobs", "-1", ctx), 125, "--jobs")
+	})
+}
+
+// TestBuildDebian builds on a Debian rootfs with its package manager: a
+// .deb made here installed by dpkg, a user added by useradd, USER then
+// RUN as that user.
+func TestBuildDebian(t *testing.T) {
+	pkg := filepath.Join(t.TempDir(), "pkg")
+	os.MkdirAll(filepath.Join(pkg, "DEBIAN"), 0o755)
+	os.MkdirAll(filepath.Join(pkg, "usr/bin"), 0o755)
+	os.WriteFile(filepath.Join(pkg, "DEBIAN/control"), []byte("Package: hello-scow\nVersion: 1.0\nArchitecture: all\nMaintainer: scow tests <tests@localhost>\nDescription: a package of the tests\n"), 0o644)
+	os.WriteFile(filepath.Join(pkg, "usr/bin/hello-scow"), []byte("#!/bin/sh\necho \"hello from a package, as $(id -un)\"\n"), 0o755)
+	deb := filepath.Join(t.TempDir(), "hello.deb")
+	if out, err := exec.Command("dpkg-deb", "--root-owner-group", "--build", pkg, deb).CombinedOutput(); err != nil {
+		t.Fatalf("dpkg-deb: %v: %s", err, out)
+	}
+	data, err := os.ReadFile(deb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		debianImage(t, s)
+		ctx := buildContext(t, m, map[string]string{
+			"hello.deb": string(data),
+			"Containerfile": `FROM localhost/debian:12
+COPY hello.deb /tmp/
+RUN dpkg -i /tmp/hello.deb && rm /tmp/hello.deb && useradd --create-home --uid 1500 app
+USER app
+WORKDIR /home/app
+RUN hello-scow > greeting && id > id
+CMD ["hello-scow"]
+`,
+		})
+		s.must("build", "-q", "-t", "deb-app", ctx)
+		if got := s.must("run", "--rm", "deb-app"); got != "hello from a package, as app\n" {
+			t.Errorf("the installed package: %q", got)
+		}
+		if got := s.must("run", "--rm", "deb-app", "sh", "-c", "cat greeting id; stat -c %U:%a /home/app; dpkg -s hello-scow | grep Status"); got !=
+			"hello from a package, as app\nuid=1500(app) gid=1500(app) groups=1500(app)\napp:755\nStatus: install ok installed\n" {
+			t.Errorf("the image built on Debian: %q", got)
+		}
 	})
 }

@@ -24,6 +24,9 @@ var suite struct {
 	dir    string // world-readable work directory
 	binary string
 	image  string
+	// debian is a Debian rootfs tarball (SCOW_DEBIAN_IMAGE), for scow
+	// import, made by hack/mkimage-debian.sh; "" without one.
+	debian string
 	user   *user.User
 }
 
@@ -65,9 +68,30 @@ func setup(m *testing.M) int {
 	}
 	os.Chmod(suite.binary, 0o755)
 	os.Chmod(suite.image, 0o644)
+	if deb := os.Getenv("SCOW_DEBIAN_IMAGE"); deb != "" {
+		suite.debian = filepath.Join(dir, "debian.tar")
+		if err := copyFile(deb, suite.debian); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		os.Chmod(suite.debian, 0o644)
+	}
 	code := m.Run()
 	cleanupModes()
 	return code
+}
+
+// debianImage imports the Debian image into s's store as localhost/debian:12,
+// or skips the test without one (fails it in CI).
+func debianImage(t *testing.T, s *store) {
+	t.Helper()
+	if suite.debian == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("SCOW_DEBIAN_IMAGE is not set: make test-e2e makes it")
+		}
+		t.Skip("SCOW_DEBIAN_IMAGE is not set: make test-e2e makes it")
+	}
+	s.must("import", suite.debian, "localhost/debian:12")
 }
 
 func copyFile(src, dst string) error {
