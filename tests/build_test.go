@@ -701,3 +701,35 @@ CMD ["hello-scow"]
 		}
 	})
 }
+
+// TestBuildStdinAndParents: the context "-" is a Containerfile or a tar
+// archive of the context on standard input (a hostile entry stays
+// inside); COPY --parents keeps the sources' directories.
+func TestBuildStdinAndParents(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		if r := s.scowStdin("FROM busybox\nRUN echo from-stdin > /s\n", "build", "-q", "-t", "stdin", "-"); r.code != 0 {
+			t.Fatalf("a Containerfile on stdin: %s", r)
+		}
+		if got := s.must("run", "--rm", "stdin", "cat", "/s"); got != "from-stdin\n" {
+			t.Errorf("a Containerfile on stdin: %q", got)
+		}
+		escape := filepath.Join(suite.dir, "escaped-"+m.name)
+		rel, _ := filepath.Rel("/", escape)
+		ctx := tarGz(t, map[string]string{
+			"Other":                         "FROM busybox\nCOPY --parents a/b/f ./x/./y/g /p/\nRUN find /p -type f | sort\n",
+			"a/b/f":                         "f\n",
+			"x/y/g":                         "g\n",
+			strings.Repeat("../", 20) + rel: "escaped\n",
+		})
+		r := s.scowStdin(ctx, "build", "--no-cache", "-f", "Other", "-")
+		if r.code != 0 || !strings.Contains(r.stdout, "/p/a/b/f\n/p/y/g\n") {
+			t.Errorf("a tar context on stdin with COPY --parents: %s", r)
+		}
+		if _, err := os.Stat(escape); err == nil {
+			t.Errorf("a context's ../ entry escaped to %s", escape)
+		}
+		wantError(t, s.scowStdin("x", "build", "-f", "-", "-"), 125, "standard input is one of them")
+	})
+}

@@ -26,6 +26,8 @@ import (
 	"github.com/scow-project/scow/engine/specgen"
 	"github.com/scow-project/scow/storage"
 	"go.podman.io/image/v5/docker/reference"
+	"go.podman.io/storage/pkg/archive"
+	"go.podman.io/storage/pkg/chrootarchive"
 )
 
 // Service builds images.
@@ -195,6 +197,16 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 	if host := platformArgs(); osName != "" && osName != host["TARGETOS"] || arch != "" && arch != host["TARGETARCH"] {
 		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--platform, --os, --arch: scow builds for this host's platform only, %s", host["TARGETPLATFORM"]))
 	}
+	tmp, done, err := e.TempDir("build-")
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	if o.ContextDir == "-" {
+		if o.ContextDir, o.File, err = stdinContext(tmp, o.Stdin, o.File); err != nil {
+			return "", err
+		}
+	}
 	contextDir, err := filepath.Abs(o.ContextDir)
 	if err != nil {
 		return "", err
@@ -211,10 +223,6 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 		return "", err
 	}
 	ign, err := readIgnore(contextDir, o.IgnoreFile)
-	if err != nil {
-		return "", err
-	}
-	tmp, done, err := e.TempDir("build-")
 	if err != nil {
 		return "", err
 	}
@@ -352,6 +360,62 @@ func (b *builder) word(w string, env envGetter) string {
 		return w
 	}
 	return out
+}
+
+// stdinContext reads the context "-": standard input holds a tar archive
+// of the context (compressed or not), unpacked chrooted into tmp, or else
+// the Containerfile, with an empty context. It returns the context
+// directory and the Containerfile to read.
+func stdinContext(tmp string, stdin io.Reader, file string) (string, string, error) {
+	if file == "-" {
+		return "", "", errdefs.WithClass(errdefs.ErrInvalid, errors.New("-f - with the context -: standard input is one of them"))
+	}
+	spool, err := os.CreateTemp(tmp, "stdin-")
+	if err != nil {
+		return "", "", err
+	}
+	defer spool.Close()
+	if _, err := io.Copy(spool, stdin); err != nil {
+		return "", "", fmt.Errorf("read the context from standard input: %w", err)
+	}
+	dir := filepath.Join(tmp, "context")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return "", "", err
+	}
+	if !isTar(spool) {
+		if file != "" {
+			return "", "", errdefs.WithClass(errdefs.ErrInvalid, errors.New("-f with a Containerfile on standard input: give one or the other"))
+		}
+		return dir, spool.Name(), nil
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return "", "", err
+	}
+	if err := chrootarchive.Untar(spool, dir, &archive.TarOptions{NoLchown: true}); err != nil {
+		return "", "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("unpack the context from standard input: %w", err))
+	}
+	if file != "" {
+		// -f names a file of the context.
+		file = filepath.Join(dir, filepath.Join("/", file))
+	}
+	return dir, file, nil
+}
+
+// isTar tells whether f holds a tar archive, compressed or not.
+func isTar(f *os.File) bool {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return false
+	}
+	r, err := archive.DecompressStream(f)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	var block [512]byte
+	if _, err := io.ReadFull(r, block[:]); err != nil {
+		return false
+	}
+	return string(block[257:262]) == "ustar"
 }
 
 // readContainerfile reads the file of -f: a path, - for stdin, or the
@@ -900,7 +964,7 @@ func (b *builder) step(ctx context.Context, s *state, i int, c instructions.Comm
 	case *instructions.RunCommand:
 		return b.run(ctx, s, i, c)
 	case *instructions.CopyCommand:
-		return b.copy(ctx, s, i, c.String(), c.SourcesAndDest, copyFlags{from: c.From, chown: c.Chown, chmod: c.Chmod, exclude: c.ExcludePatterns})
+		return b.copy(ctx, s, i, c.String(), c.SourcesAndDest, copyFlags{from: c.From, chown: c.Chown, chmod: c.Chmod, exclude: c.ExcludePatterns, parents: c.Parents})
 	case *instructions.AddCommand:
 		if c.KeepGitDir != nil || c.Unpack != nil {
 			return errdefs.WithClass(errdefs.ErrInvalid, errors.New("ADD --keep-git-dir and --unpack are not supported yet"))

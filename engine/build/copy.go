@@ -37,6 +37,8 @@ type copyFlags struct {
 	// download must have checksum (sha256:HEX) if given.
 	add      bool
 	checksum string
+	// parents keeps the sources' directories (COPY --parents).
+	parents bool
 }
 
 // source is where a COPY reads: the context, or the root of an earlier
@@ -207,7 +209,7 @@ func (p *packer) add(h *tar.Header, r io.Reader) error {
 // dest: into it where it ends with / or several sources match, else as
 // it.
 func (b *builder) pack(ctx context.Context, p *packer, src *source, sd instructions.SourcesAndDest, dest string, fl copyFlags) error {
-	var matches []string
+	var matches, kept []string
 	intoDir := strings.HasSuffix(dest, "/") || len(sd.SourcePaths)+len(sd.SourceContents) > 1
 	for _, h := range sd.SourceContents {
 		// A heredoc is a file of its name.
@@ -242,9 +244,12 @@ func (b *builder) pack(ctx context.Context, p *packer, src *source, sd instructi
 			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: no such file or directory in the build context (or excluded by its ignore file)", pat))
 		}
 		matches = append(matches, m...)
+		for _, one := range m {
+			kept = append(kept, keptParents(pat, one))
+		}
 	}
-	intoDir = intoDir || len(matches) > 1
-	for _, m := range matches {
+	intoDir = intoDir || len(matches) > 1 || fl.parents
+	for i, m := range matches {
 		full := filepath.Join(src.root, m)
 		st, err := os.Lstat(full)
 		if err != nil {
@@ -253,7 +258,11 @@ func (b *builder) pack(ctx context.Context, p *packer, src *source, sd instructi
 		switch {
 		case st.IsDir():
 			// A directory's contents go, not the directory.
-			if err := packTree(p, src, m, full, dest); err != nil {
+			into := dest
+			if fl.parents {
+				into = path.Join(dest, kept[i])
+			}
+			if err := packTree(p, src, m, full, into); err != nil {
 				return err
 			}
 		case fl.add && src.context && isArchive(full):
@@ -262,7 +271,10 @@ func (b *builder) pack(ctx context.Context, p *packer, src *source, sd instructi
 			}
 		default:
 			target := dest
-			if intoDir {
+			switch {
+			case fl.parents:
+				target = path.Join(dest, kept[i])
+			case intoDir:
 				target = path.Join(dest, path.Base(m))
 			}
 			if err := packFile(p, full, st, target); err != nil {
@@ -271,6 +283,18 @@ func (b *builder) pack(ctx context.Context, p *packer, src *source, sd instructi
 		}
 	}
 	return nil
+}
+
+// keptParents is what COPY --parents keeps of the path of a match of
+// pattern: all of it, or what follows the pattern's /./, if it has one.
+func keptParents(pattern, match string) string {
+	if i := strings.Index(pattern, "/./"); i >= 0 {
+		pivot := path.Clean("/" + pattern[:i])
+		if rel, err := filepath.Rel(pivot, path.Clean("/"+match)); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return match
 }
 
 // isURL tells whether a source is a URL, which only ADD takes.
