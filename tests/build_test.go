@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -731,5 +732,90 @@ func TestBuildStdinAndParents(t *testing.T) {
 			t.Errorf("a context's ../ entry escaped to %s", escape)
 		}
 		wantError(t, s.scowStdin("x", "build", "-f", "-", "-"), 125, "standard input is one of them")
+	})
+}
+
+// TestBuildMoreFlags: --output, --build-context, --from,
+// --skip-unused-stages, --stdin, a Containerfile.in with --cpp-flag,
+// --hooks-dir, --userns-uid-map, and the flags the host cannot honour.
+func TestBuildMoreFlags(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("tag", "busybox", "other:1")
+		extra := buildContext(t, m, map[string]string{"note.txt": "from a named context\n"})
+		ctx := buildContext(t, m, map[string]string{
+			"Containerfile": `FROM busybox AS unused
+RUN echo unused > /unused
+FROM base
+COPY --from=extra note.txt /note.txt
+COPY --from=img /bin/busybox /img-busybox
+RUN --mount=type=bind,from=extra,target=/x cat /x/note.txt > /mounted
+`,
+			"Containerfile.in": "#include \"common.inc\"\nRUN echo WHO > /who\n",
+			"common.inc":       "FROM busybox\n",
+		})
+		args := []string{"build", "--build-context", "extra=" + extra, "--build-context", "base=docker-image://busybox",
+			"--build-context", "img=container-image://other:1"}
+		out := filepath.Join(m.userDir(t), "out")
+		s.must(append(args, "-q", "-t", "ctx", "--output", "type=local,dest="+out, ctx)...)
+		if got := s.must("run", "--rm", "ctx", "cat", "/note.txt", "/mounted"); got != "from a named context\nfrom a named context\n" {
+			t.Errorf("--build-context: %q", got)
+		}
+		if data, err := os.ReadFile(filepath.Join(out, "mounted")); err != nil || string(data) != "from a named context\n" {
+			t.Errorf("--output type=local: %q %v", data, err)
+		}
+		if st, err := os.Stat(filepath.Join(out, "bin/busybox")); err != nil || st.Sys().(*syscall.Stat_t).Uid != uint32(m.uid) {
+			t.Errorf("--output's files are not the user's: %v", err)
+		}
+		tarFile := filepath.Join(m.userDir(t), "out.tar")
+		s.must(append(args, "-q", "-o", "type=tar,dest="+tarFile, ctx)...)
+		r := s.scow(append(args, "-q", "-o", "-", ctx)...)
+		file, _ := os.ReadFile(tarFile)
+		for what, data := range map[string]string{"dest=FILE": string(file), "-": r.stdout} {
+			if !strings.Contains(data, "from a named context") || !strings.Contains(data, "ustar") {
+				t.Errorf("--output tar to %s: %d bytes without the files", what, len(data))
+			}
+		}
+		// --skip-unused-stages=false builds the unused stage too.
+		all := s.must(append(args, "--skip-unused-stages=false", ctx)...)
+		if !strings.Contains(all, "RUN echo unused") || strings.Contains(s.must(append(args, ctx)...), "RUN echo unused") {
+			t.Errorf("--skip-unused-stages: %s", all)
+		}
+		// --from replaces the first FROM.
+		s.must("build", "-q", "--from", "other:1", "-t", "fromflag", "-f", filepath.Join(ctx, "Containerfile.in"), "--cpp-flag", "-DWHO=cpp", ctx)
+		if got := s.must("run", "--rm", "fromflag", "cat", "/who"); got != "cpp\n" {
+			t.Errorf("Containerfile.in with --cpp-flag: %q", got)
+		}
+		// --stdin reaches RUN.
+		stdinCtx := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nRUN cat > /in\n"})
+		if r := s.scowStdin("typed in\n", "build", "-q", "--no-cache", "--stdin", "-t", "stdin-run", stdinCtx); r.code != 0 {
+			t.Fatalf("--stdin: %s", r)
+		}
+		if got := s.must("run", "--rm", "stdin-run", "cat", "/in"); got != "typed in\n" {
+			t.Errorf("--stdin: %q", got)
+		}
+		// --hooks-dir: a hook of build's own runs for its RUN steps.
+		hooks := filepath.Join(m.userDir(t), "hooks.d")
+		os.Mkdir(hooks, 0o755)
+		os.Chown(hooks, m.uid, m.gid)
+		marker := filepath.Join(m.userDir(t), "hooked")
+		script := m.userFile(t, "hook.sh", "#!/bin/sh\necho ran > "+marker+"\n")
+		os.Chmod(script, 0o755)
+		os.WriteFile(filepath.Join(hooks, "h.json"), []byte(`{"version":"1.0.0","hook":{"path":"`+script+`"},"when":{"always":true},"stages":["createRuntime"]}`), 0o644)
+		s.must("build", "-q", "--no-cache", "--hooks-dir", hooks, stdinCtx)
+		if _, err := os.Stat(marker); err != nil {
+			t.Errorf("build --hooks-dir: the hook did not run: %v", err)
+		}
+		// --userns-uid-map: RUN in a namespace of its own mapping.
+		mapCtx := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nRUN awk '{print $1, $3}' /proc/self/uid_map > /map\n"})
+		s.must("build", "-q", "--userns-uid-map", "0:1:500", "--userns-gid-map", "0:1:500", "-t", "mapped", mapCtx)
+		if got := s.must("run", "--rm", "mapped", "cat", "/map"); got != "0 500\n" {
+			t.Errorf("--userns-uid-map: RUN's uid_map %q", got)
+		}
+		wantError(t, s.scow("build", "--isolation", "chroot", ctx), 125, "OCI runtime only")
+		wantError(t, s.scow("build", "--all-platforms", ctx), 125, "this host's platform only")
+		wantError(t, s.scow("build", "--build-context", "x=https://example.com/c.tar", ctx), 125, "--build-context")
+		wantError(t, s.scow("build", "-o", "type=oci,dest=x", ctx), 125, "type is local or tar")
 	})
 }

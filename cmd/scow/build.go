@@ -55,6 +55,19 @@ func buildCommand(name string) *cli.Command {
 			&cli.StringFlag{Name: "runtime", Usage: "OCI runtime of the RUN steps: runc, crun or a path"},
 			&cli.StringSliceFlag{Name: "runtime-flag", Usage: "a global flag for the OCI runtime of the RUN steps"},
 			&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "build up to this many independent stages at the same time (0: all); the output stays in order"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also export the image's files: type=local,dest=DIR (or DIR), type=tar,dest=FILE (- : standard output)"},
+			&cli.StringSliceFlag{Name: "cpp-flag", Usage: "a flag for cpp, which preprocesses a Containerfile ending in .in"},
+			&cli.StringFlag{Name: "from", Usage: "the image of the first FROM, instead of the Containerfile's"},
+			&cli.BoolFlag{Name: "skip-unused-stages", Value: true, Usage: "build only the stages the target needs (false: every stage up to it)"},
+			&cli.BoolFlag{Name: "stdin", Usage: "give RUN steps this standard input (when stages build one at a time)"},
+			&cli.StringFlag{Name: "isolation", Value: "oci", Usage: "how RUN steps run: oci or rootless (both under the OCI runtime)"},
+			&cli.StringSliceFlag{Name: "userns-uid-map", Usage: "CONTAINER-UID:HOST-UID:SIZE for RUN steps, as run's --uidmap"},
+			&cli.StringSliceFlag{Name: "userns-gid-map", Usage: "CONTAINER-GID:HOST-GID:SIZE for RUN steps, as run's --gidmap"},
+			&cli.StringFlag{Name: "userns-uid-map-user", Usage: "map RUN steps' UIDs to this user's ranges in /etc/subuid"},
+			&cli.StringFlag{Name: "userns-gid-map-group", Usage: "map RUN steps' GIDs to this group's ranges in /etc/subgid"},
+			&cli.StringSliceFlag{Name: "hooks-dir", Usage: "a directory of OCI hooks for RUN steps, instead of the global ones"},
+			&cli.BoolFlag{Name: "all-platforms", Usage: "build for every platform of the base images (scow builds for this host's only)"},
+			&cli.StringSliceFlag{Name: "build-context", Usage: "NAME=DIR, NAME=docker-image://IMAGE or NAME=container-image://IMAGE: a context FROM, COPY --from and RUN --mount from= can name"},
 			&cli.StringSliceFlag{Name: "cache-from", Usage: "a repository to pull the steps' images from, as --cache-to pushed them"},
 			&cli.StringSliceFlag{Name: "cache-to", Usage: "a repository to push the steps' images to, tagged with their cache keys"},
 			&cli.StringFlag{Name: "cache-ttl", Usage: "reuse only steps' images younger than this (10h, 30m; 0: as --no-cache)"},
@@ -86,7 +99,7 @@ func buildCommand(name string) *cli.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(c.App.Writer, id)
+			fmt.Fprintln(o.Out, id) // stderr when the archive of --output - is on stdout
 			return nil
 		}),
 	}
@@ -142,6 +155,33 @@ func buildOptions(c *cli.Context) (build.Options, error) {
 	o.KeepContainers, o.KeepFailed = !c.Bool("rm"), !c.Bool("force-rm")
 	o.Env, o.UnsetEnv, o.UnsetLabels, o.NoInheritLabels = c.StringSlice("env"), c.StringSlice("unsetenv"), c.StringSlice("unsetlabel"), !c.Bool("inherit-labels")
 	o.OmitHistory = c.Bool("omit-history")
+	o.Output, o.OutputStdout = c.String("output"), c.App.Writer
+	if o.Output == "-" || strings.Contains(o.Output, "dest=-") {
+		// The archive takes standard output: the steps go to stderr.
+		o.Out = c.App.ErrWriter
+	}
+	o.CppFlags = c.StringSlice("cpp-flag")
+	o.From, o.AllStages, o.RunStdin = c.String("from"), !c.Bool("skip-unused-stages"), c.Bool("stdin")
+	switch c.String("isolation") {
+	case "oci", "rootless", "":
+	case "chroot":
+		return o, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--isolation chroot: scow runs RUN steps under the OCI runtime only (oci, rootless)"))
+	default:
+		return o, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--isolation %q: use oci or rootless", c.String("isolation")))
+	}
+	if c.Bool("all-platforms") {
+		return o, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--all-platforms: scow builds for this host's platform only"))
+	}
+	for _, bc := range c.StringSlice("build-context") {
+		name, value, ok := strings.Cut(bc, "=")
+		if !ok || name == "" || value == "" {
+			return o, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--build-context %q: give NAME=VALUE", bc))
+		}
+		if o.Contexts == nil {
+			o.Contexts = map[string]string{}
+		}
+		o.Contexts[name] = value
+	}
 	o.Jobs = c.Int("jobs")
 	if o.Jobs < 0 {
 		return o, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--jobs: give 0 (no limit) or more"))
@@ -176,7 +216,8 @@ func buildOptions(c *cli.Context) (build.Options, error) {
 	o.Run = specgen.RunOptions{
 		AddHosts: c.StringSlice("add-host"), DNS: c.StringSlice("dns"), DNSOptions: c.StringSlice("dns-option"), DNSSearch: c.StringSlice("dns-search"),
 		NoHosts: c.Bool("no-hosts"), NoHostname: c.Bool("no-hostname"), HTTPProxy: c.Bool("http-proxy"), Volumes: c.StringSlice("volume"),
-		UserNS: c.String("userns"),
+		UserNS: c.String("userns"), UIDMap: c.StringSlice("userns-uid-map"), GIDMap: c.StringSlice("userns-gid-map"),
+		SubUIDName: c.String("userns-uid-map-user"), SubGIDName: c.String("userns-gid-map-group"),
 		Security: specgen.SecurityOptions{
 			CapAdd: c.StringSlice("cap-add"), CapDrop: c.StringSlice("cap-drop"), SecurityOpt: c.StringSlice("security-opt"),
 			Devices: c.StringSlice("device"), GroupAdd: c.StringSlice("group-add"), Ulimit: c.StringSlice("ulimit"), ShmSize: c.String("shm-size"),

@@ -248,7 +248,7 @@ func newEngine(c *cli.Context) (*engine.Engine, error) {
 		StorageOpts:   c.StringSlice("storage-opt"), TransientStore: c.Bool("transient-store"),
 		RuntimeFlags: givenSlice(c, "runtime-flag"), NoEvents: c.String("events-backend") == "none",
 		VolumePath: c.String("volumepath"), NetworkConfigDir: c.String("network-config-dir"), ImageStore: c.String("imagestore"),
-		TmpDir: c.String("tmpdir"), NetworkCmdPath: c.String("network-cmd-path"), HooksDirs: c.StringSlice("hooks-dir"),
+		TmpDir: c.String("tmpdir"), NetworkCmdPath: c.String("network-cmd-path"), HooksDirs: givenOwn(c, "hooks-dir"),
 		CDISpecDirs: c.StringSlice("cdi-spec-dir"),
 	})
 }
@@ -270,6 +270,15 @@ func givenSlice(c *cli.Context, name string) []string {
 		out = append(slices.Clone(out), c.StringSlice(name)...)
 	}
 	return out
+}
+
+// givenOwn is the values of a list flag both global and a command's
+// (build's --hooks-dir): the command's if given, else the global ones.
+func givenOwn(c *cli.Context, name string) []string {
+	if ownFlag(c, name) && c.IsSet(name) {
+		return c.StringSlice(name)
+	}
+	return global(c, name).StringSlice(name)
 }
 
 // ownFlag tells whether c's command has a flag of that name, which hides

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -78,6 +80,24 @@ type Options struct {
 	Quiet bool
 	// Jobs is how many stages may be built at the same time (0: all).
 	Jobs int
+	// Output, if set, also exports the image's files: type=local,dest=DIR
+	// (or DIR), type=tar,dest=FILE (or -: to OutputStdout).
+	Output       string
+	OutputStdout io.Writer
+	// CppFlags are cpp's flags for a Containerfile whose name ends in
+	// .in, which cpp preprocesses (#include, #define).
+	CppFlags []string
+	// From, if set, replaces the first FROM's image.
+	From string
+	// AllStages builds every stage up to the target, needed or not.
+	AllStages bool
+	// RunStdin gives RUN steps Stdin, when stages are built one at a
+	// time.
+	RunStdin bool
+	// Contexts are --build-context's named contexts: a directory, or an
+	// image (docker-image://, container-image://), for FROM, COPY --from
+	// and RUN --mount from= to name.
+	Contexts map[string]string
 	// Run is what RUN's containers get besides their step: run's flags
 	// that build shares (--cap-add, --volume, --memory, --add-host...).
 	Run specgen.RunOptions
@@ -136,8 +156,10 @@ type builder struct {
 	meta   map[string]string // ARGs before the first FROM
 	before map[string]bool   // with --layers=false, the images there before
 	*shared
-	// out receives the steps, runOut what RUN prints.
+	// out receives the steps, runOut what RUN prints; stdin, if set, is
+	// RUN's input.
 	out, runOut io.Writer
+	stdin       io.Reader
 	// tmp is the build's temporary directory: its name marks the
 	// containers of its steps, which a later build removes once it is
 	// gone (its build killed).
@@ -182,6 +204,10 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 			return "", err
 		}
 	}
+	export, err := parseOutput(o.Output)
+	if err != nil {
+		return "", err
+	}
 	if len(o.Annotations) > 0 && o.Format == "docker" {
 		return "", errdefs.WithClass(errdefs.ErrInvalid, errors.New("--annotation: a Docker manifest has no annotations: use --format oci"))
 	}
@@ -218,8 +244,19 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if strings.HasSuffix(o.File, ".in") {
+		if data, err = preprocess(ctx, o.File, data, o.CppFlags); err != nil {
+			return "", err
+		}
+	}
 	f, err := parseFile(data)
 	if err != nil {
+		return "", err
+	}
+	if o.From != "" {
+		f.stages[0].BaseName = o.From
+	}
+	if err := checkContexts(o.Contexts); err != nil {
 		return "", err
 	}
 	ign, err := readIgnore(contextDir, o.IgnoreFile)
@@ -261,6 +298,12 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 		return "", err
 	}
 	order := f.needed(target, b.baseOf)
+	if o.AllStages {
+		order = nil
+		for i := range target + 1 {
+			order = append(order, i)
+		}
+	}
 	if o.NoLayers {
 		if b.before, err = b.imageSet(); err != nil {
 			return "", err
@@ -272,6 +315,11 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 	}
 	if o.NoLayers {
 		b.removeSteps(id)
+	}
+	if export != nil {
+		if err := b.export(id, export); err != nil {
+			return id, err
+		}
 	}
 	for k := range b.args {
 		if !b.used[k] && !slices.Contains(proxyArgs, k) {
@@ -418,6 +466,128 @@ func isTar(f *os.File) bool {
 	return string(block[257:262]) == "ustar"
 }
 
+// output is where --output exports the image's files.
+type output struct {
+	tar  bool   // a tar archive, else a directory
+	dest string // "-": OutputStdout
+}
+
+// parseOutput reads --output: type=local|tar,dest=PATH, or PATH alone (a
+// directory; - is a tar on standard output).
+func parseOutput(v string) (*output, error) {
+	bad := func(why string) error {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--output %q: %s", v, why))
+	}
+	switch {
+	case v == "":
+		return nil, nil
+	case v == "-":
+		return &output{tar: true, dest: "-"}, nil
+	case !strings.Contains(v, "="):
+		return &output{dest: v}, nil
+	}
+	o := &output{}
+	for _, kv := range strings.Split(v, ",") {
+		k, val, _ := strings.Cut(kv, "=")
+		switch k {
+		case "type":
+			if val != "local" && val != "tar" {
+				return nil, bad("type is local or tar")
+			}
+			o.tar = val == "tar"
+		case "dest":
+			o.dest = val
+		default:
+			return nil, bad("give type=local|tar,dest=PATH")
+		}
+	}
+	if o.dest == "" || o.dest == "-" && !o.tar {
+		return nil, bad("give dest=PATH (- only for a tar)")
+	}
+	return o, nil
+}
+
+// export writes image id's files where --output says.
+func (b *builder) export(id string, o *output) error {
+	root, err := b.Store.MountImage(id)
+	if err != nil {
+		return backend.StorageErr(err)
+	}
+	defer b.Store.UnmountImage(id, false)
+	rc, err := archive.TarWithOptions(root, &archive.TarOptions{})
+	if err != nil {
+		return fmt.Errorf("--output: read the image's files: %w", err)
+	}
+	defer rc.Close()
+	switch {
+	case o.tar && o.dest == "-":
+		_, err = io.Copy(b.o.OutputStdout, rc)
+	case o.tar:
+		var f *os.File
+		if f, err = os.Create(o.dest); err == nil {
+			if _, err = io.Copy(f, rc); err == nil {
+				err = f.Close()
+			} else {
+				f.Close()
+			}
+		}
+	default:
+		if err = os.MkdirAll(o.dest, 0o755); err == nil {
+			// The files are the user's, as any file a command writes.
+			err = chrootarchive.Untar(rc, o.dest, &archive.TarOptions{NoLchown: true})
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("--output %s: %w", o.dest, err)
+	}
+	return nil
+}
+
+// contextImage is the image a --build-context value names, if it names
+// one.
+func contextImage(value string) (string, bool) {
+	for _, scheme := range []string{"docker-image://", "container-image://"} {
+		if ref, ok := strings.CutPrefix(value, scheme); ok {
+			return ref, true
+		}
+	}
+	return "", false
+}
+
+// checkContexts checks --build-context's values: images or directories.
+func checkContexts(contexts map[string]string) error {
+	for name, value := range contexts {
+		if _, ok := contextImage(value); ok {
+			continue
+		}
+		if strings.Contains(value, "://") {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--build-context %s=%s: give a directory, docker-image://IMAGE or container-image://IMAGE", name, value))
+		}
+		if st, err := os.Stat(value); err != nil || !st.IsDir() {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--build-context %s=%s: not a directory", name, value))
+		}
+	}
+	return nil
+}
+
+// preprocess runs a Containerfile.in through cpp, its #include files
+// found next to it.
+func preprocess(ctx context.Context, file string, data []byte, flags []string) ([]byte, error) {
+	cpp, err := exec.LookPath("cpp")
+	if err != nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: a Containerfile ending in .in is preprocessed by cpp, which is not installed (apt-get install cpp)", file))
+	}
+	args := append([]string{"-E", "-P", "-traditional", "-undef", "-iquote", filepath.Dir(file)}, flags...)
+	cmd := exec.CommandContext(ctx, cpp, append(args, "-")...)
+	var stderr strings.Builder
+	cmd.Stdin, cmd.Stderr = bytes.NewReader(data), &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("preprocess %s with cpp: %v: %s", file, err, strings.TrimSpace(stderr.String())))
+	}
+	return out, nil
+}
+
 // readContainerfile reads the file of -f: a path, - for stdin, or the
 // context's Containerfile, else its Dockerfile.
 func readContainerfile(contextDir, file string, stdin io.Reader) ([]byte, error) {
@@ -449,6 +619,10 @@ func (b *builder) stages(ctx context.Context, order []int, target int) (string, 
 	jobs := b.o.Jobs
 	if jobs <= 0 {
 		jobs = len(order)
+	}
+	if b.o.RunStdin && (jobs == 1 || len(order) == 1) {
+		// Input goes to one step at a time, as without stages.
+		b.stdin = b.o.Stdin
 	}
 	slots := make(chan struct{}, jobs)
 	out := newSequence(b.o.Out, len(order))
@@ -569,6 +743,9 @@ func (b *builder) from(ctx context.Context, i int) (*state, error) {
 		}
 	}
 	s := &state{args: map[string]string{}, shell: []string{"/bin/sh", "-c"}}
+	if ref, ok := contextImage(b.o.Contexts[name]); ok {
+		name = ref
+	}
 	switch j := b.f.stageIndex(name, i); {
 	case strings.EqualFold(name, "scratch"):
 		s.config = dockerspec.DockerOCIImage{}

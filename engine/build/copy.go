@@ -140,6 +140,16 @@ func (b *builder) copySource(ctx context.Context, stage int, from string) (*sour
 	if from == "" {
 		return &source{root: b.ctx, context: true, ignore: b.ignore}, func() {}, nil
 	}
+	if dir, ok := b.o.Contexts[from]; ok {
+		if ref, isImage := contextImage(dir); isImage {
+			from = ref
+		} else {
+			// A named context: a directory read as the build's own,
+			// without its ignore file.
+			abs, err := filepath.Abs(dir)
+			return &source{root: abs, context: true}, func() {}, err
+		}
+	}
 	var id string
 	if j := b.f.stageIndex(from, stage); j >= 0 {
 		id = b.result(j)

@@ -61,6 +61,7 @@ func (b *builder) run(ctx context.Context, s *state, stage int, c *instructions.
 	ro := b.o.Run
 	ro.Image, ro.Args, ro.Entrypoint, ro.Env, ro.Pull = s.image, args, &noEntrypoint, env, "never"
 	ro.Workdir, ro.User, ro.Network = s.config.Config.WorkingDir, s.config.Config.User, b.o.Network
+	ro.Interactive = b.stdin != nil
 	switch n := instructions.GetNetwork(c); n {
 	case instructions.NetworkNone, instructions.NetworkHost:
 		ro.Network = n
@@ -82,7 +83,7 @@ func (b *builder) run(ctx context.Context, s *state, stage int, c *instructions.
 	if err != nil {
 		return err
 	}
-	id, err := b.containers.RunSpec(ctx, spec, attach.Streams{Out: b.runOut, Err: b.runOut})
+	id, err := b.containers.RunSpec(ctx, spec, attach.Streams{In: b.stdin, Out: b.runOut, Err: b.runOut})
 	if keep := b.o.KeepContainers && err == nil || b.o.KeepFailed && err != nil; id != "" && !keep {
 		now := 0 // an interrupted build's step is killed
 		defer b.containers.ForceRemove(context.WithoutCancel(ctx), id, &now)
