@@ -22,7 +22,10 @@ import (
 // label=KEY[=VALUE] and label!=KEY[=VALUE].
 type PruneOptions struct {
 	All, Volumes bool
-	Filters      []string
+	// Build removes the containers of killed builds; External the
+	// store's containers scow has no record of, but running builds'.
+	Build, External bool
+	Filters         []string
 }
 
 // PruneReport says what system prune removed.
@@ -46,6 +49,16 @@ func (e *Engine) Prune(ctx context.Context, o PruneOptions) (*PruneReport, error
 	if r.Containers, err = e.containers.Prune(ctx, o.Filters); err != nil {
 		return &r, err
 	}
+	if o.Build {
+		r.Containers = append(r.Containers, e.build.PruneContainers(ctx)...)
+	}
+	if o.External {
+		ext, err := e.containers.PruneExternal(e.build.Building)
+		r.Containers = append(r.Containers, ext...)
+		if err != nil {
+			return &r, err
+		}
+	}
 	if r.Networks, err = e.networks.Prune(o.Filters); err != nil {
 		return &r, err
 	}
@@ -60,7 +73,7 @@ func (e *Engine) Prune(ctx context.Context, o PruneOptions) (*PruneReport, error
 			sizes[img.ID] = img.Size
 		}
 	}
-	r.Images, err = e.images.Prune(o.All, o.Filters)
+	r.Images, err = e.images.Prune(o.All, false, o.Filters)
 	for _, id := range r.Images {
 		r.ImageBytes += sizes[id]
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	cstorage "go.podman.io/storage"
 	"go.podman.io/storage/pkg/idtools"
@@ -169,4 +170,25 @@ func (s *Store) BuildContainers() map[string]string {
 		}
 	}
 	return out
+}
+
+// StoredContainer is a container of the store: its layer, whatever made
+// it.
+type StoredContainer struct {
+	ID, ImageID string
+	Names       []string
+	Created     time.Time
+}
+
+// Containers lists the store's containers.
+func (s *Store) Containers() ([]StoredContainer, error) {
+	ctrs, err := s.s.Containers()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]StoredContainer, 0, len(ctrs))
+	for _, c := range ctrs {
+		out = append(out, StoredContainer{ID: c.ID, ImageID: c.ImageID, Names: c.Names, Created: c.Created})
+	}
+	return out, nil
 }

@@ -819,3 +819,59 @@ RUN --mount=type=bind,from=extra,target=/x cat /x/note.txt > /mounted
 		wantError(t, s.scow("build", "-o", "type=oci,dest=x", ctx), 125, "type is local or tar")
 	})
 }
+
+// TestExternalContainers: a container of the store that scow has no
+// record of (here: its record removed, as another program's or a crash's
+// would be) shows in ps --external, keeps its image from image prune but
+// with --external, and goes with system prune --external; image prune
+// --build-cache removes the cache mounts' directories.
+func TestExternalContainers(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("tag", "busybox", "held:1")
+		external := func(image string) string {
+			t.Helper()
+			id := strings.TrimSpace(s.must("create", image, "true"))
+			if err := os.RemoveAll(filepath.Join(s.root, "containers", id)); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		id := external("held:1")
+		if got := s.must("ps", "-a", "-q"); got != "" {
+			t.Errorf("ps -a shows an external container: %q", got)
+		}
+		got := s.must("ps", "--external", "--format", "{{.ID}} {{.Status}} {{.Image}}")
+		if want := id[:12] + " Storage localhost/held:1\n"; got != want {
+			t.Errorf("ps --external: %q, want %q", got, want)
+		}
+		s.must("rmi", "held:1") // the name only: busybox is the same image
+		s.must("image", "prune", "-a", "-f")
+		if n := len(s.imageIDs()); n != 1 {
+			t.Errorf("image prune removed an image an external container uses: %d left", n)
+		}
+		bb := strings.TrimPrefix(s.imageIDs()[0], "sha256:")
+		if out := s.must("image", "prune", "-a", "-f", "--external"); !strings.Contains(out, bb) {
+			t.Errorf("image prune --external: %q", out)
+		}
+		if got := s.must("ps", "--external", "-q"); got != "" || len(s.imageIDs()) != 0 {
+			t.Errorf("image prune --external left %q and %d images", got, len(s.imageIDs()))
+		}
+		s.must("load", "-i", suite.image)
+		id = external("busybox")
+		if out := s.must("system", "prune", "-f", "--external"); !strings.Contains(out, id) {
+			t.Errorf("system prune --external: %q", out)
+		}
+		if got := s.must("ps", "--external", "-q"); got != "" {
+			t.Errorf("system prune --external left %q", got)
+		}
+		ctx := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nRUN --mount=type=cache,target=/c echo x >> /c/log && wc -l < /c/log > /n\n"})
+		s.must("build", "-q", "--no-cache", ctx)
+		s.must("image", "prune", "-f", "--build-cache")
+		s.must("build", "-q", "--no-cache", "-t", "fresh", ctx)
+		if got := s.must("run", "--rm", "fresh", "cat", "/n"); got != "1\n" {
+			t.Errorf("a cache mount after image prune --build-cache holds %s lines", got)
+		}
+	})
+}

@@ -179,6 +179,7 @@ func psCommand() *cli.Command {
 		Usage: "list containers",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show all containers, not only running ones"},
+			&cli.BoolFlag{Name: "external", Usage: "show too the store's containers scow did not make (a build's steps)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only container IDs"},
 			&cli.IntFlag{Name: "last", Aliases: []string{"n"}, Usage: "show the n most recently created"},
 			&cli.BoolFlag{Name: "latest", Aliases: []string{"l"}, Usage: "show the most recently created"},
@@ -221,7 +222,7 @@ func psCommand() *cli.Command {
 
 // ps prints one listing of ps.
 func ps(c *cli.Context, e *engine.Engine) error {
-	o := containers.ListOptions{All: c.Bool("all") || c.Bool("latest") || c.IsSet("last"), Last: c.Int("last"), Filters: c.StringSlice("filter"), Sort: c.String("sort")}
+	o := containers.ListOptions{All: c.Bool("all") || c.Bool("latest") || c.IsSet("last"), Last: c.Int("last"), Filters: c.StringSlice("filter"), Sort: c.String("sort"), External: c.Bool("external")}
 	if c.Bool("latest") {
 		o.Last = 1
 	}
@@ -741,6 +742,8 @@ func statusText(c containers.Container, now time.Time) string {
 		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, units.HumanDuration(now.Sub(st.FinishedAt)))
 	case st.Status == record.StatusExited:
 		return fmt.Sprintf("Exited (%d) %s ago", st.ExitCode, units.HumanDuration(now.Sub(st.FinishedAt)))
+	case st.Status == containers.StatusExternal:
+		return "Storage"
 	}
 	return "Created"
 }

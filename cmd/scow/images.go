@@ -330,6 +330,8 @@ func imageCommand() *cli.Command {
 					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every image no container uses"},
 					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation (needed without a terminal)"},
 					&cli.StringSliceFlag{Name: "filter", Usage: "only images that match KEY=VALUE (images' keys: label, until, dangling...)"},
+					&cli.BoolFlag{Name: "build-cache", Usage: "remove too what RUN --mount=type=cache kept between builds"},
+					&cli.BoolFlag{Name: "external", Usage: "remove images used only by containers scow did not make (a killed build's), with those"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 					what := "all dangling images"
@@ -339,9 +341,12 @@ func imageCommand() *cli.Command {
 					if ok, err := confirm(c, what); !ok {
 						return err
 					}
-					ids, err := e.Images().Prune(c.Bool("all"), c.StringSlice("filter"))
+					ids, err := e.Images().Prune(c.Bool("all"), c.Bool("external"), c.StringSlice("filter"))
 					for _, id := range ids {
 						fmt.Fprintln(c.App.Writer, id)
+					}
+					if err == nil && c.Bool("build-cache") {
+						err = e.Build().PruneCache()
 					}
 					return err
 				}),

@@ -47,6 +47,8 @@ func systemCommand() *cli.Command {
 					&cli.BoolFlag{Name: "volumes", Usage: "remove unused volumes too"},
 					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask"},
 					&cli.StringSliceFlag{Name: "filter", Usage: "label=KEY[=VALUE] or label!=KEY[=VALUE]"},
+					&cli.BoolFlag{Name: "build", Usage: "remove too the containers of builds that were killed"},
+					&cli.BoolFlag{Name: "external", Usage: "remove too the store's containers scow did not make (but running builds')"},
 				},
 				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 					what := "all stopped containers, networks no container uses and unnamed images"
@@ -56,10 +58,16 @@ func systemCommand() *cli.Command {
 					if c.Bool("volumes") {
 						what += ", and volumes no container uses"
 					}
+					if c.Bool("build") {
+						what += ", and the containers of killed builds"
+					}
+					if c.Bool("external") {
+						what += ", and the store's containers scow did not make"
+					}
 					if ok, err := confirm(c, what); !ok {
 						return err
 					}
-					r, err := e.Prune(c.Context, engine.PruneOptions{All: c.Bool("all"), Volumes: c.Bool("volumes"), Filters: c.StringSlice("filter")})
+					r, err := e.Prune(c.Context, engine.PruneOptions{All: c.Bool("all"), Volumes: c.Bool("volumes"), Filters: c.StringSlice("filter"), Build: c.Bool("build"), External: c.Bool("external")})
 					if r == nil {
 						return err
 					}

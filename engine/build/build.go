@@ -367,25 +367,65 @@ func (b *builder) removeSteps(final string) {
 // sweep removes the step containers of builds that were killed: those
 // whose temporary directory is gone (TempDir removes one nobody holds).
 func (e *Service) sweep(ctx context.Context) {
-	gone := func(owner string) bool {
-		_, err := os.Stat(filepath.Join(e.TmpDir(), owner))
-		return errors.Is(err, os.ErrNotExist)
+	e.PruneContainers(ctx)
+}
+
+// PruneContainers removes the containers of builds that were killed, as
+// the next build does, and returns their IDs: those whose build's
+// temporary directory is gone (TempDir removes one nobody holds).
+func (e *Service) PruneContainers(ctx context.Context) []string {
+	if e.Open() != nil {
+		return nil
 	}
+	gone := e.gone
+	var removed []string
 	for id, owner := range e.Store.BuildContainers() {
-		if gone(owner) {
-			e.Store.DeleteContainer(id)
+		if gone(owner) && e.Store.DeleteContainer(id) == nil {
+			removed = append(removed, id)
 		}
 	}
 	ids, err := e.containers.Select(ctx, containers.Selection{Filters: []string{"label=" + ownerLabel}})
 	if err != nil {
-		return
+		return removed
 	}
 	for _, id := range ids {
 		if cfg, err := e.Rec.LoadConfig(id); err == nil && gone(cfg.Labels[ownerLabel]) {
 			now := 0
-			e.containers.ForceRemove(ctx, id, &now)
+			if e.containers.ForceRemove(ctx, id, &now) == nil {
+				removed = append(removed, id)
+			}
 		}
 	}
+	return removed
+}
+
+// gone tells whether the build that marked a container with owner (its
+// temporary directory) is over.
+func (e *Service) gone(owner string) bool {
+	if !filepath.IsAbs(owner) {
+		owner = filepath.Join(e.TmpDir(), owner) // an older build's mark
+	}
+	_, err := os.Stat(owner)
+	return errors.Is(err, os.ErrNotExist)
+}
+
+// Building tells whether container id of the store is a step of a build
+// under way.
+func (e *Service) Building(id string) bool {
+	owner, ok := e.Store.BuildContainers()[id]
+	return ok && !e.gone(owner)
+}
+
+// cacheRoot holds what RUN --mount=type=cache keeps between builds.
+func (e *Service) cacheRoot() string { return filepath.Join(e.Opts.Root, "build-cache") }
+
+// PruneCache removes what RUN --mount=type=cache kept between builds.
+func (e *Service) PruneCache() error {
+	dir := e.cacheRoot()
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove the build cache %s: %w", dir, err)
+	}
+	return nil
 }
 
 // metaEnv is what FROM lines expand with.

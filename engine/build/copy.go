@@ -105,7 +105,7 @@ func (b *builder) copy(ctx context.Context, s *state, stage int, text string, sd
 	// A container layer of the stage's image (or of nothing) receives
 	// the files; its changes are the new layer.
 	ctr := randomID()
-	if err := b.Store.CreateBuildContainer(ctr, s.image, filepath.Base(b.tmp)); err != nil {
+	if err := b.Store.CreateBuildContainer(ctr, s.image, b.tmp); err != nil {
 		return backend.StorageErr(err)
 	}
 	defer b.Store.DeleteContainer(ctr)

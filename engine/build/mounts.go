@@ -188,7 +188,7 @@ func deref(p *uint64) uint64 {
 // the store, made with the mount's owner and mode the first time.
 func (b *builder) cacheDir(id string, m *instructions.Mount) (string, error) {
 	h := sha256.Sum256([]byte(id))
-	dir := filepath.Join(b.Opts.Root, "build-cache", hex.EncodeToString(h[:16]))
+	dir := filepath.Join(b.cacheRoot(), hex.EncodeToString(h[:16]))
 	if _, err := os.Stat(dir); err == nil {
 		return dir, nil
 	}

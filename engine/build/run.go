@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -77,7 +76,7 @@ func (b *builder) run(ctx context.Context, s *state, stage int, c *instructions.
 	ro.Tmpfs = append(slices.Clone(ro.Tmpfs), mounts.tmpfs...)
 	if !b.o.KeepContainers && !b.o.KeepFailed {
 		// Kept containers are the user's; others go with a killed build.
-		ro.Labels = []string{ownerLabel + "=" + filepath.Base(b.tmp)}
+		ro.Labels = []string{ownerLabel + "=" + b.tmp}
 	}
 	spec, err := specgen.NewSpec(ro)
 	if err != nil {

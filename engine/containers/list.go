@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/engine/specgen"
 	"github.com/scow-project/scow/netns"
@@ -40,7 +41,14 @@ type ListOptions struct {
 	// Sort orders the list by command, created (the default: newest
 	// first), id, image, names, runningfor (as created) or status.
 	Sort string
+	// External lists too the store's containers that are no containers
+	// of scow's (a build's steps, another program's), as StatusExternal.
+	External bool
 }
+
+// StatusExternal is the status of a container of the store that scow
+// did not make: it has no state but its layer.
+const StatusExternal = "storage"
 
 // sorters order containers for ListOptions.Sort: each says whether a
 // goes before b.
@@ -99,6 +107,17 @@ func (e *Service) List(ctx context.Context, o ListOptions) ([]Container, error) 
 			out = append(out, *c)
 		}
 	}
+	if o.External {
+		ext, err := e.External()
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range ext {
+			if match(c) {
+				out = append(out, c)
+			}
+		}
+	}
 	// -n and -l take the newest; then the order asked for.
 	sort.SliceStable(out, func(i, j int) bool { return sorters["created"](out[i], out[j]) })
 	if o.Last > 0 && len(out) > o.Last {
@@ -106,6 +125,52 @@ func (e *Service) List(ctx context.Context, o ListOptions) ([]Container, error) 
 	}
 	sort.SliceStable(out, func(i, j int) bool { return less(out[i], out[j]) })
 	return out, nil
+}
+
+// External lists the store's containers that scow has no record of.
+func (e *Service) External() ([]Container, error) {
+	if err := e.Open(); err != nil {
+		return nil, err
+	}
+	stored, err := e.Store.Containers()
+	if err != nil {
+		return nil, backend.StorageErr(err)
+	}
+	var out []Container
+	for _, sc := range stored {
+		if _, err := os.Stat(e.Rec.Dir(sc.ID)); err == nil {
+			continue
+		}
+		cfg := &record.Config{ID: sc.ID, Name: sc.ID[:12], Image: sc.ImageID, ImageID: sc.ImageID, Created: sc.Created}
+		if len(sc.Names) > 0 {
+			cfg.Name = sc.Names[0]
+		}
+		if img, err := e.Store.Image(sc.ImageID); err == nil && len(img.Names) > 0 {
+			cfg.Image = img.Names[0]
+		}
+		out = append(out, Container{Config: cfg, State: &record.State{Status: StatusExternal}})
+	}
+	return out, nil
+}
+
+// PruneExternal removes the store's containers that scow has no record
+// of, but those of builds under way, and returns their IDs.
+func (e *Service) PruneExternal(building func(id string) bool) ([]string, error) {
+	ext, err := e.External()
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, c := range ext {
+		if building(c.Config.ID) {
+			continue
+		}
+		if err := e.Store.DeleteContainer(c.Config.ID); err != nil {
+			return removed, backend.StorageErr(err)
+		}
+		removed = append(removed, c.Config.ID)
+	}
+	return removed, nil
 }
 
 // listOne reads one record for List; nil skips it.
