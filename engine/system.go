@@ -73,11 +73,22 @@ func (e *Engine) Prune(ctx context.Context, o PruneOptions) (*PruneReport, error
 			sizes[img.ID] = img.Size
 		}
 	}
-	r.Images, err = e.images.Prune(o.All, false, o.Filters)
+	r.Images, err = e.images.Prune(o.All, nil, o.Filters)
 	for _, id := range r.Images {
 		r.ImageBytes += sizes[id]
 	}
 	return &r, err
+}
+
+// PruneImages is image prune: with external, the images that only
+// containers scow has no record of use go with those, but for a running
+// build's.
+func (e *Engine) PruneImages(all, external bool, filters []string) ([]string, error) {
+	var removable func(string) bool
+	if external {
+		removable = func(id string) bool { return !e.build.Building(id) }
+	}
+	return e.images.Prune(all, removable, filters)
 }
 
 // Reset removes every container, image, volume and network, and then

@@ -197,7 +197,7 @@ func (s *Store) NewImage(o ImageOptions) (string, error) {
 	}
 	imageID := configDigest.Encoded()
 	img, err := s.s.CreateImage(imageID, nil, topLayer, o.Metadata, &cstorage.ImageOptions{
-		CreationDate: created,
+		CreationDate: time.Now(), // when made: what Intermediate orders by, whatever --timestamp says
 		Digest:       manDigest,
 		BigData: []cstorage.ImageBigDataOption{
 			{Key: configDigest.String(), Data: config, Digest: configDigest},
@@ -440,16 +440,11 @@ func (s *Store) Changes(id string) ([]Change, error) {
 }
 
 // MarkImage gives image id the metadata (a build step's cache key) and
-// takes its names: a build's image pulled from a cache repository.
-func (s *Store) MarkImage(id, metadata string) error {
-	img, err := s.s.Image(id)
-	if err != nil {
+// takes the name it was pulled by: a build's image pulled from a cache
+// repository.
+func (s *Store) MarkImage(id, name, metadata string) error {
+	if err := s.Untag(id, []string{name}); err != nil && !errors.Is(err, ErrImageUnknown) {
 		return err
-	}
-	if len(img.Names) > 0 {
-		if err := s.s.RemoveNames(id, img.Names); err != nil {
-			return err
-		}
 	}
 	return s.s.SetMetadata(id, metadata)
 }
@@ -515,16 +510,20 @@ func (s *Store) MountedImages() (map[string]string, error) {
 	return out, nil
 }
 
-// ImageByMetadata finds the image NewImage made with metadata.
+// ImageByMetadata finds the newest image NewImage made with metadata.
 func (s *Store) ImageByMetadata(metadata string) (string, bool) {
 	imgs, err := s.s.Images()
 	if err != nil {
 		return "", false
 	}
-	for _, img := range imgs {
-		if img.Metadata == metadata {
-			return img.ID, true
+	var newest *cstorage.Image
+	for i, img := range imgs {
+		if img.Metadata == metadata && (newest == nil || img.Created.After(newest.Created)) {
+			newest = &imgs[i]
 		}
 	}
-	return "", false
+	if newest == nil {
+		return "", false
+	}
+	return newest.ID, true
 }

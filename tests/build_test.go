@@ -9,12 +9,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -501,8 +503,13 @@ EOT
 RUN <<-EOT
 	echo chomped > /c
 	EOT
+CMD ["cat", "/greeting"]
 `})
 		s.must("build", "-q", "-t", "hd", ctx)
+		// A rebuild takes every step from the cache, heredocs too.
+		if out := s.must("build", "-t", "hd", ctx); regexp.MustCompile(`(?m)^--> [0-9a-f]{11}$`).MatchString(out) {
+			t.Errorf("a rebuild committed a step again:\n%s", out)
+		}
 		want := "hello world \"quoted\"\na\nb\nscript world\npiped\nshebang /dev/pipes/EOT\nchomped\n"
 		if got := s.must("run", "--rm", "hd", "cat", "/greeting", "/dir/A", "/dir/B", "/s", "/t", "/sb", "/c"); got != want {
 			t.Errorf("heredocs:\n%q\nwant\n%q", got, want)
@@ -522,6 +529,20 @@ RUN <<-EOT
 			s.must("build", "-q", flag, "-t", "sq", ctx)
 			if got := layers("sq"); got != n {
 				t.Errorf("%s: %s layers, want %s", flag, got, n)
+			}
+			// As many history entries with a layer as layers.
+			var hist []struct {
+				Empty bool `json:"empty_layer"`
+			}
+			json.Unmarshal([]byte(s.must("image", "inspect", "--format", "{{json .History}}", "sq")), &hist)
+			withLayer := 0
+			for _, h := range hist {
+				if !h.Empty {
+					withLayer++
+				}
+			}
+			if got := fmt.Sprint(withLayer) + "\n"; got != n {
+				t.Errorf("%s: %s history entries with a layer, want %s", flag, got, n)
 			}
 			if got := s.must("run", "--rm", "sq", "cat", "/greeting", "/dir/A", "/dir/B", "/s", "/t", "/sb", "/c"); got != want {
 				t.Errorf("%s: the files are %q", flag, got)
@@ -544,14 +565,16 @@ RUN <<-EOT
 		if got := s.must("image", "inspect", "--format", "{{index .Annotations \"org.example.k\"}}", "ann"); got != "v 1\n" {
 			t.Errorf("--annotation: %q", got)
 		}
-		wantError(t, s.scow("build", "--annotation", "k=v", "--format", "docker", ctx), 125, "use --format oci")
+		if out := s.must("build", "--annotation", "k=v", "--format", "docker", ctx); !strings.Contains(out, "annotations; they are dropped") {
+			t.Errorf("--annotation with --format docker: %s", out)
+		}
 		wantError(t, s.scow("build", "--annotation", "novalue", ctx), 125, "KEY=VALUE")
 		// --logfile takes what build prints, the ID too.
 		log := filepath.Join(m.userDir(t), "build.log")
 		if got := s.must("build", "--logfile", log, ctx); got != "" {
 			t.Errorf("build --logfile printed %q", got)
 		}
-		if data, _ := os.ReadFile(log); !strings.Contains(string(data), "STEP 1/8: FROM busybox") {
+		if data, _ := os.ReadFile(log); !strings.Contains(string(data), "STEP 1/9: FROM busybox") {
 			t.Errorf("--logfile holds %q", data)
 		}
 		s.must("build", "--logfile", log, "--logsplit", ctx)
@@ -608,6 +631,14 @@ func TestBuildRegistry(t *testing.T) {
 		out = s.must("build", "--cache-ttl", "0", ctx)
 		if n := strings.Count(out, "--> Using cache"); n != 0 {
 			t.Errorf("--cache-ttl 0 reused %d steps", n)
+		}
+		// An expired step is built again, and that newer image is reused.
+		time.Sleep(1100 * time.Millisecond)
+		if out = s.must("build", "--cache-ttl", "1s", ctx); strings.Contains(out, "--> Using cache") {
+			t.Errorf("--cache-ttl 1s reused a step built over a second ago:\n%s", out)
+		}
+		if out = s.must("build", "--cache-ttl", "1s", ctx); strings.Count(out, "--> Using cache") != 3 {
+			t.Errorf("--cache-ttl 1s did not reuse the steps just built:\n%s", out)
 		}
 		if out = s.must("build", "--cache-ttl", "1h", ctx); strings.Count(out, "--> Using cache") != 3 {
 			t.Errorf("--cache-ttl 1h:\n%s", out)
@@ -732,6 +763,12 @@ func TestBuildStdinAndParents(t *testing.T) {
 			t.Errorf("a context's ../ entry escaped to %s", escape)
 		}
 		wantError(t, s.scowStdin("x", "build", "-f", "-", "-"), 125, "standard input is one of them")
+		// A link in the context leads nowhere outside it.
+		linked := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nCOPY hostetc/hostname /h\n"})
+		if err := os.Symlink("/etc", filepath.Join(linked, "hostetc")); err != nil {
+			t.Fatal(err)
+		}
+		wantError(t, s.scow("build", linked), 125, "no such file")
 	})
 }
 

@@ -183,6 +183,9 @@ func buildOptions(c *cli.Context) (build.Options, error) {
 		o.Contexts[name] = value
 	}
 	o.Jobs = c.Int("jobs")
+	if o.RunStdin && !c.IsSet("jobs") {
+		o.Jobs = 1 // input goes to one RUN at a time
+	}
 	if o.Jobs < 0 {
 		return o, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--jobs: give 0 (no limit) or more"))
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -147,6 +149,21 @@ func jsonShaped(rows []any) ([]any, error) {
 	return out, nil
 }
 
+// goName is the Go field name of a lower-case JSON name: created_by is
+// CreatedBy.
+func goName(k string) string {
+	if k == "" || k[0] < 'a' || k[0] > 'z' {
+		return k
+	}
+	parts := strings.Split(k, "_")
+	for i, p := range parts {
+		if p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
 // numbers turns JSON numbers into Go's: int64, uint64 beyond it, or
 // float64, which templates print as numbers (134217728, not
 // 1.34217728e+08) and compare with eq.
@@ -164,6 +181,18 @@ func numbers(v any) any {
 	case map[string]any:
 		for k, e := range x {
 			x[k] = numbers(e)
+		}
+		if h, ok := x["History"].([]any); ok {
+			// The OCI history's lower-case JSON names (created_by,
+			// empty_layer) are also there by their Go names (CreatedBy,
+			// EmptyLayer), which Podman's templates use.
+			for _, e := range h {
+				if m, ok := e.(map[string]any); ok {
+					for _, k := range slices.Collect(maps.Keys(m)) {
+						m[goName(k)] = m[k]
+					}
+				}
+			}
 		}
 	case []any:
 		for i, e := range x {

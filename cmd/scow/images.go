@@ -341,7 +341,7 @@ func imageCommand() *cli.Command {
 					if ok, err := confirm(c, what); !ok {
 						return err
 					}
-					ids, err := e.Images().Prune(c.Bool("all"), c.Bool("external"), c.StringSlice("filter"))
+					ids, err := e.PruneImages(c.Bool("all"), c.Bool("external"), c.StringSlice("filter"))
 					for _, id := range ids {
 						fmt.Fprintln(c.App.Writer, id)
 					}

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -140,6 +141,9 @@ type state struct {
 	// stage, with their values.
 	args  map[string]string
 	shell []string
+	// salt is what of the build's options the images depend on, for the
+	// cache keys.
+	salt string
 	// annotations are the manifest's, of the build's image.
 	annotations map[string]string
 }
@@ -156,6 +160,8 @@ type builder struct {
 	meta   map[string]string // ARGs before the first FROM
 	before map[string]bool   // with --layers=false, the images there before
 	*shared
+	// started is when the build started: the time of a heredoc's file.
+	started time.Time
 	// out receives the steps, runOut what RUN prints; stdin, if set, is
 	// RUN's input.
 	out, runOut io.Writer
@@ -171,6 +177,7 @@ type shared struct {
 	mu      sync.Mutex
 	used    map[string]bool // --build-arg values some ARG took
 	results map[int]string  // built stages' images
+	made    []string        // the images the steps made, in order
 }
 
 // use notes that an ARG took --build-arg key.
@@ -193,6 +200,9 @@ const ownerLabel = "io.scow.build"
 
 // Build builds the image the Containerfile describes and returns its ID.
 func (e *Service) Build(ctx context.Context, o Options) (string, error) {
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
 	if err := e.Open(); err != nil {
 		return "", err
 	}
@@ -209,7 +219,9 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 		return "", err
 	}
 	if len(o.Annotations) > 0 && o.Format == "docker" {
-		return "", errdefs.WithClass(errdefs.ErrInvalid, errors.New("--annotation: a Docker manifest has no annotations: use --format oci"))
+		// As Podman: the format has no place for them.
+		fmt.Fprintln(o.Out, "[Warning] --annotation: a Docker manifest has no annotations; they are dropped (--format oci keeps them)")
+		o.Annotations = nil
 	}
 	for _, t := range o.Tags {
 		if _, err := storage.NormalizeName(t); err != nil {
@@ -265,11 +277,8 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 	}
 	defer done()
 	e.sweep(ctx)
-	if o.Out == nil {
-		o.Out = io.Discard
-	}
 	b := &builder{Service: e, o: o, f: f, ctx: contextDir, ignore: ign, tmp: tmp, args: map[string]string{}, meta: map[string]string{},
-		shared: &shared{used: map[string]bool{}, results: map[int]string{}}, out: o.Out, runOut: o.Out}
+		shared: &shared{used: map[string]bool{}, results: map[int]string{}}, out: o.Out, runOut: o.Out, started: time.Now()}
 	if o.Quiet {
 		b.out = io.Discard
 	}
@@ -310,11 +319,11 @@ func (e *Service) Build(ctx context.Context, o Options) (string, error) {
 		}
 	}
 	id, err := b.stages(ctx, order, target)
+	if o.NoLayers {
+		b.removeSteps(id) // also of a failed build
+	}
 	if err != nil {
 		return "", err
-	}
-	if o.NoLayers {
-		b.removeSteps(id)
 	}
 	if export != nil {
 		if err := b.export(id, export); err != nil {
@@ -348,18 +357,16 @@ func (b *builder) imageSet() (map[string]bool, error) {
 }
 
 // removeSteps removes the images of the build's steps, as --layers=false
-// keeps only the stages' images: those the build made but final, newest
-// first.
+// keeps only the stages' images: those its steps made (and were not
+// there before), but final, newest first.
 func (b *builder) removeSteps(final string) {
-	imgs, err := b.Store.Images()
-	if err != nil {
-		return
-	}
-	slices.SortFunc(imgs, func(x, y *storage.Image) int { return y.Created.Compare(x.Created) })
+	b.mu.Lock()
+	made := slices.Clone(b.made)
+	b.mu.Unlock()
 	inUse := errors.New("in use")
-	for _, img := range imgs {
-		if !b.before[img.ID] && img.ID != final && len(img.Names) == 0 {
-			b.Store.RemoveImage(img.ID, false, func([]string) error { return inUse })
+	for _, id := range slices.Backward(made) {
+		if !b.before[id] && id != final {
+			b.Store.RemoveImage(id, false, func([]string) error { return inUse })
 		}
 	}
 }
@@ -400,13 +407,13 @@ func (e *Service) PruneContainers(ctx context.Context) []string {
 }
 
 // gone tells whether the build that marked a container with owner (its
-// temporary directory) is over.
+// temporary directory) is over: the directory is gone, or nobody holds
+// it (its build was killed).
 func (e *Service) gone(owner string) bool {
 	if !filepath.IsAbs(owner) {
 		owner = filepath.Join(e.TmpDir(), owner) // an older build's mark
 	}
-	_, err := os.Stat(owner)
-	return errors.Is(err, os.ErrNotExist)
+	return !backend.TempDirInUse(owner)
 }
 
 // Building tells whether container id of the store is a step of a build
@@ -483,8 +490,10 @@ func stdinContext(tmp string, stdin io.Reader, file string) (string, string, err
 		return "", "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("unpack the context from standard input: %w", err))
 	}
 	if file != "" {
-		// -f names a file of the context.
-		file = filepath.Join(dir, filepath.Join("/", file))
+		// -f names a file of the context, links resolved inside it.
+		if file, err = securejoin.SecureJoin(dir, file); err != nil {
+			return "", "", err
+		}
 	}
 	return dir, file, nil
 }
@@ -782,8 +791,12 @@ func (b *builder) from(ctx context.Context, i int) (*state, error) {
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--platform %s: scow builds for this host's platform only, %s", platform, platformArgs()["TARGETPLATFORM"]))
 		}
 	}
-	s := &state{args: map[string]string{}, shell: []string{"/bin/sh", "-c"}}
-	if ref, ok := contextImage(b.o.Contexts[name]); ok {
+	s := &state{args: map[string]string{}, shell: []string{"/bin/sh", "-c"}, salt: b.salt()}
+	if v, ok := b.o.Contexts[name]; ok {
+		ref, isImage := contextImage(v)
+		if !isImage {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("FROM %s: --build-context %s is a directory; FROM takes an image (docker-image://IMAGE)", name, name))
+		}
 		name = ref
 	}
 	switch j := b.f.stageIndex(name, i); {
@@ -814,6 +827,16 @@ func (b *builder) from(ctx context.Context, i int) (*state, error) {
 	}
 	b.fromFlags(s)
 	return s, nil
+}
+
+// salt is what the images of the steps depend on besides the steps:
+// their manifest type, history and times.
+func (b *builder) salt() string {
+	ts := "now"
+	if b.o.Timestamp != nil {
+		ts = b.o.Timestamp.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("format=%s omit-history=%t timestamp=%s", b.o.Format, b.o.OmitHistory, ts)
 }
 
 // fromFlags applies to a stage's base what build's flags say of it:
@@ -852,7 +875,7 @@ func (s *state) cacheKey(instruction, content string) string {
 	cfg.Created, cfg.History, cfg.RootFS = nil, nil, imgspecv1.RootFS{}
 	data, _ := json.Marshal(cfg)
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n", s.image, data, instruction)
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n", s.image, data, s.salt, instruction)
 	for _, k := range slices.Sorted(maps.Keys(s.args)) {
 		fmt.Fprintf(h, "%s=%s\n", k, s.args[k])
 	}
@@ -884,7 +907,21 @@ func (b *builder) cached(ctx context.Context, s *state, key string) (bool, error
 	}
 	fmt.Fprintf(b.out, "--> Using cache %s\n", id)
 	s.image, s.config, s.history = id, img.Config, nil
-	return true, nil
+	return true, b.pushCache(ctx, id, key)
+}
+
+// pushCache pushes a step's image to the --cache-to repositories, tagged
+// with its cache key.
+func (b *builder) pushCache(ctx context.Context, id, key string) error {
+	if b.o.NoLayers {
+		return nil
+	}
+	for _, repo := range b.o.CacheTo {
+		if err := b.images.Push(ctx, id, repo+":"+key, images.PushOptions{RegistryOptions: b.o.Registry}); err != nil {
+			return fmt.Errorf("--cache-to %s: %w", repo, err)
+		}
+	}
+	return nil
 }
 
 // cacheRepository checks a --cache-from or --cache-to repository: a name
@@ -905,14 +942,15 @@ func cacheRepository(repo string) error {
 // cache, unnamed.
 func (b *builder) pullCache(ctx context.Context, key string) (string, bool) {
 	for _, repo := range b.o.CacheFrom {
-		id, err := b.images.Pull(ctx, repo+":"+key, b.o.Registry)
+		ref := repo + ":" + key
+		id, err := b.images.Pull(ctx, ref, b.o.Registry)
 		if err != nil {
 			if !errors.Is(err, storage.ErrNoSuchImage) {
 				fmt.Fprintf(b.out, "[Warning] --cache-from %s: %v\n", repo, err)
 			}
 			continue
 		}
-		if err := b.Store.MarkImage(id, cacheMetadata(key)); err != nil {
+		if err := b.Store.MarkImage(id, ref, cacheMetadata(key)); err != nil {
 			fmt.Fprintf(b.out, "[Warning] --cache-from %s: %v\n", repo, err)
 			continue
 		}
@@ -944,15 +982,10 @@ func (b *builder) commit(ctx context.Context, s *state, ctr, key string, h imgsp
 	}
 	s.image, s.config, s.history = id, img.Config, nil
 	fmt.Fprintf(b.out, "--> %.11s\n", id)
-	if b.o.NoLayers {
-		return nil
-	}
-	for _, repo := range b.o.CacheTo {
-		if err := b.images.Push(ctx, id, repo+":"+key, images.PushOptions{RegistryOptions: b.o.Registry}); err != nil {
-			return fmt.Errorf("--cache-to %s: %w", repo, err)
-		}
-	}
-	return nil
+	b.mu.Lock()
+	b.made = append(b.made, id)
+	b.mu.Unlock()
+	return b.pushCache(ctx, id, key)
 }
 
 // finish makes a stage's image: the steps since its last image, with
@@ -1052,9 +1085,20 @@ func (b *builder) squash(s *state, base string) (string, error) {
 	o := storage.ImageOptions{
 		Parent: base, From: s.image, Config: s.config, Format: b.o.Format,
 		OmitHistory: b.o.OmitHistory, Annotations: s.annotations,
-		// The steps' history, all but the last of no layer now.
-		History: s.config.History[min(history, len(s.config.History)):],
 	}
+	// The steps' history, of no layer now, and the layer's own.
+	for _, h := range s.config.History[min(history, len(s.config.History)):] {
+		h.EmptyLayer = true
+		o.History = append(o.History, h)
+	}
+	how := "--squash"
+	switch {
+	case b.o.SquashAll:
+		how = "--squash-all"
+	case b.o.NoLayers:
+		how = "--layers=false"
+	}
+	o.History = append(o.History, imgspecv1.History{CreatedBy: "scow build " + how, Comment: "the files of the steps above, in one layer"})
 	if b.o.Timestamp != nil {
 		o.Created, o.FileTimes = *b.o.Timestamp, true
 	}

@@ -17,8 +17,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/patternmatcher"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -91,7 +93,7 @@ func (b *builder) copy(ctx context.Context, s *state, stage int, text string, sd
 	defer os.Remove(spool.Name())
 	defer spool.Close()
 	sum := sha256.New()
-	p := &packer{tw: tar.NewWriter(io.MultiWriter(spool, sum)), sum: sum, mode: mode, uid: -1, gid: -1}
+	p := &packer{tw: tar.NewWriter(spool), sum: sum, mode: mode, uid: -1, gid: -1}
 	if err := b.pack(ctx, p, src, sd, dest, fl); err != nil {
 		return err
 	}
@@ -209,7 +211,7 @@ func (p *packer) add(h *tar.Header, r io.Reader) error {
 		return err
 	}
 	if r != nil {
-		_, err := io.Copy(p.tw, r)
+		_, err := io.Copy(io.MultiWriter(p.tw, p.sum), r)
 		return err
 	}
 	return nil
@@ -227,7 +229,7 @@ func (b *builder) pack(ctx context.Context, p *packer, src *source, sd instructi
 		if intoDir {
 			target = path.Join(dest, h.Path)
 		}
-		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: target, Mode: 0o644, Size: int64(len(h.Data)), ModTime: time.Now()}
+		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: target, Mode: 0o644, Size: int64(len(h.Data)), ModTime: b.started}
 		if err := p.add(hdr, strings.NewReader(h.Data)); err != nil {
 			return err
 		}
@@ -260,7 +262,10 @@ func (b *builder) pack(ctx context.Context, p *packer, src *source, sd instructi
 	}
 	intoDir = intoDir || len(matches) > 1 || fl.parents
 	for i, m := range matches {
-		full := filepath.Join(src.root, m)
+		full, err := inRoot(src.root, m)
+		if err != nil {
+			return err
+		}
 		st, err := os.Lstat(full)
 		if err != nil {
 			return err
@@ -378,7 +383,11 @@ func (b *builder) packURL(ctx context.Context, p *packer, url, dest string, into
 // files and directories that the ignore file leaves.
 func glob(src *source, pattern string) ([]string, error) {
 	if !strings.ContainsAny(pattern, "*?[") {
-		if _, err := os.Lstat(filepath.Join(src.root, pattern)); err != nil || src.ignore.excludes(pattern) {
+		full, err := inRoot(src.root, pattern)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Lstat(full); err != nil || src.ignore.excludes(pattern) {
 			return nil, nil
 		}
 		return []string{pattern}, nil
@@ -393,11 +402,26 @@ func glob(src *source, pattern string) ([]string, error) {
 		if err != nil || strings.HasPrefix(rel, "..") {
 			continue
 		}
+		if full, err := inRoot(src.root, rel); err != nil || full != f {
+			continue // found through a link that leaves the root
+		}
 		if rel = "/" + filepath.ToSlash(rel); !src.ignore.excludes(rel) {
 			out = append(out, rel)
 		}
 	}
 	return out, nil
+}
+
+// inRoot is where rel is under root, its directories' links resolved
+// inside root as if it were /, as a container would see them: an image's
+// /x -> /etc, or a context's link, never leads out. The last element
+// stays as it is: a link is copied as a link.
+func inRoot(root, rel string) (string, error) {
+	dir, err := securejoin.SecureJoin(root, filepath.Dir(filepath.Join("/", rel)))
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, filepath.Base(filepath.Join("/", rel))), nil
 }
 
 // packTree adds the tree at full (rel in src) under dest.
@@ -587,6 +611,9 @@ func (i *ignore) and(o *ignore) *ignore {
 	return &ignore{pm: append(slices.Clone(i.pm), o.pm...)}
 }
 
+// matching serialises the use of patternmatcher's matchers.
+var matching sync.Mutex
+
 // excludes tells whether the path (absolute in the context) is ignored.
 func (i *ignore) excludes(p string) bool {
 	if i == nil {
@@ -596,6 +623,10 @@ func (i *ignore) excludes(p string) bool {
 	if rel == "" {
 		return false
 	}
+	// A matcher compiles its patterns as it first matches, unlocked, and
+	// the stages built at the same time share them.
+	matching.Lock()
+	defer matching.Unlock()
 	for _, pm := range i.pm {
 		if m, _ := pm.MatchesOrParentMatches(rel); m {
 			return true

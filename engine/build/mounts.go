@@ -52,7 +52,7 @@ func (b *builder) mounts(ctx context.Context, stage int, c *instructions.RunComm
 		}
 	}()
 	sum := sha256.New()
-	for n, m := range instructions.GetMounts(c) {
+	for _, m := range instructions.GetMounts(c) {
 		target := m.Target
 		switch m.Type {
 		case instructions.MountTypeBind:
@@ -84,7 +84,13 @@ func (b *builder) mounts(ctx context.Context, stage int, c *instructions.RunComm
 			mode := "ro"
 			if !m.ReadOnly {
 				// Writes go to a copy and are lost, as in BuildKit.
-				cp := filepath.Join(b.tmp, fmt.Sprintf("bind-%d", n))
+				// Each mount its own copy: stages run at the same time.
+				dir, err := os.MkdirTemp(b.tmp, "bind-")
+				if err != nil {
+					return nil, err
+				}
+				cp := filepath.Join(dir, "src")
+				r.releases = append(r.releases, func() { os.RemoveAll(dir) })
 				if err := copyTree(full, cp, st.IsDir()); err != nil {
 					return nil, fmt.Errorf("RUN --mount=type=bind,rw: %w", err)
 				}
@@ -156,8 +162,15 @@ func (b *builder) mounts(ctx context.Context, stage int, c *instructions.RunComm
 			if m.Mode != nil {
 				mode = os.FileMode(*m.Mode)
 			}
-			f := filepath.Join(b.tmp, fmt.Sprintf("secret-%d", n))
-			if err := os.WriteFile(f, data, mode); err != nil {
+			// Each mount its own file: stages run at the same time.
+			tf, err := os.CreateTemp(b.tmp, "secret-")
+			if err != nil {
+				return nil, err
+			}
+			f := tf.Name()
+			r.releases = append(r.releases, func() { os.Remove(f) })
+			_, err = tf.Write(data)
+			if err = errors.Join(err, tf.Close()); err != nil {
 				return nil, err
 			}
 			if err := os.Chmod(f, mode); err != nil {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -146,9 +147,30 @@ func (e *Service) RunSpec(ctx context.Context, s *specgen.Spec, st attach.Stream
 	if err := ctx.Err(); err != nil {
 		return id, err
 	}
-	stop := context.AfterFunc(ctx, func() { e.Kill(context.WithoutCancel(ctx), id, unix.SIGKILL) })
-	defer stop()
+	// Killed when ctx ends, again until it runs no more: it may be
+	// starting still when ctx ends.
+	finished := make(chan struct{})
+	var killer sync.WaitGroup
+	killer.Add(1)
+	go func() {
+		defer killer.Done()
+		select {
+		case <-finished:
+			return
+		case <-ctx.Done():
+		}
+		for {
+			e.Kill(context.WithoutCancel(ctx), id, unix.SIGKILL)
+			select {
+			case <-finished:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
 	err = e.startAttached(cfg, st)
+	close(finished)
+	killer.Wait()
 	if ctx.Err() != nil {
 		return id, ctx.Err()
 	}

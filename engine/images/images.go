@@ -531,7 +531,7 @@ func (e *Service) History(name string) ([]HistoryEntry, error) {
 
 // Prune removes the images no container uses that match the filters
 // (those of List): unnamed ones only, unless all. It returns their IDs.
-func (e *Service) Prune(all, external bool, filters []string) ([]string, error) {
+func (e *Service) Prune(all bool, external func(ctr string) bool, filters []string) ([]string, error) {
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
@@ -574,16 +574,16 @@ func (e *Service) Prune(all, external bool, filters []string) ([]string, error) 
 }
 
 // pruneOne removes img if prune should: unused (with external, but by
-// containers scow has no record of, which go), and without --all
-// nameless and no build's cache.
-func (e *Service) pruneOne(img *storage.Image, all, external bool, f *imageFilter, between map[string]bool, removed *[]string) error {
+// containers scow has no record of that external lets go, which go),
+// and without --all nameless and no build's cache.
+func (e *Service) pruneOne(img *storage.Image, all bool, external func(string) bool, f *imageFilter, between map[string]bool, removed *[]string) error {
 	if (len(img.Names) > 0 || between[img.ID]) && !all || !f.match(img) || f.name != nil && !slices.ContainsFunc(img.Names, f.name) {
 		return nil
 	}
 	inUse := errors.New("in use")
 	_, err := e.Store.RemoveImage(img.ID, true, func(ids []string) error {
 		for _, id := range ids {
-			if _, err := os.Stat(e.Rec.Dir(id)); !external || err == nil {
+			if _, err := os.Stat(e.Rec.Dir(id)); external == nil || err == nil || !external(id) {
 				return inUse
 			}
 		}

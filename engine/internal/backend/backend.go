@@ -217,6 +217,18 @@ func (b *Backend) TempDir(pattern string) (string, func(), error) {
 	return dir, func() { os.RemoveAll(dir); unlock() }, nil
 }
 
+// TempDirInUse tells whether dir, made by TempDir, is held by a live
+// invocation; a killed one's is not, even before the next TempDir
+// removes it.
+func TempDirInUse(dir string) bool {
+	unlock, err := record.LockDir(dir, unix.LOCK_EX|unix.LOCK_NB)
+	if err != nil {
+		return !errors.Is(err, os.ErrNotExist)
+	}
+	unlock()
+	return false
+}
+
 // tempPrefix starts the names of TempDir's directories and lock.
 const tempPrefix = ".scow-"
 
