@@ -912,3 +912,43 @@ func TestExternalContainers(t *testing.T) {
 		}
 	})
 }
+
+// TestBuildExpansion: ARG and ENV expansion as BuildKit does it: defaults
+// and alternatives, an ARG before FROM in FROM and redeclared in the
+// stage, --build-arg over a default, ENV over ARG, escapes, and words of
+// WORKDIR, COPY and LABEL.
+func TestBuildExpansion(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		ctx := buildContext(t, m, map[string]string{
+			"Containerfile": `ARG IMG=busybox
+ARG VERSION=1.0
+FROM ${IMG}
+ARG VERSION
+ARG UNSET
+ARG OVERRIDDEN=default
+ARG SHADOWED=from-arg
+ENV SHADOWED=from-env DIR=/opt/app
+WORKDIR $DIR/sub
+COPY f.txt ${DIR}/copied-${VERSION}.txt
+LABEL version="$VERSION" literal='$VERSION' escaped=\$VERSION
+RUN echo "v=$VERSION d=${UNSET:-dflt} a=${VERSION:+set} u=[${UNSET}] o=$OVERRIDDEN s=$SHADOWED" > /out; pwd >> /out
+`,
+			"f.txt": "file\n",
+		})
+		s.must("build", "-q", "-t", "exp", "--build-arg", "OVERRIDDEN=given", ctx)
+		if got := s.must("run", "--rm", "exp", "cat", "/out", "/opt/app/copied-1.0.txt"); got != "v=1.0 d=dflt a=set u=[] o=given s=from-env\n/opt/app/sub\nfile\n" {
+			t.Errorf("expansion in RUN, WORKDIR and COPY: %q", got)
+		}
+		if got := s.must("image", "inspect", "--format", "{{.Labels.version}} {{.Labels.literal}} {{.Labels.escaped}}", "exp"); got != "1.0 $VERSION $VERSION\n" {
+			t.Errorf("expansion in LABEL: %q", got)
+		}
+		// An ARG's value is not in the image's environment.
+		if got := s.must("run", "--rm", "exp", "sh", "-c", "echo [$VERSION] [$OVERRIDDEN]"); got != "[] []\n" {
+			t.Errorf("ARGs in the image's environment: %q", got)
+		}
+		bad := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nWORKDIR ${X:?X is required}\n"})
+		wantError(t, s.scow("build", bad), 125, "X is required")
+	})
+}
