@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -850,7 +851,23 @@ RUN --mount=type=bind,from=extra,target=/x cat /x/note.txt > /mounted
 		if got := s.must("run", "--rm", "mapped", "cat", "/map"); got != "0 500\n" {
 			t.Errorf("--userns-uid-map: RUN's uid_map %q", got)
 		}
+		// --ssh: an agent's socket for RUN --mount=type=ssh, in no layer.
+		sock := filepath.Join(m.userDir(t), "agent.sock")
+		l, err := net.Listen("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		os.Chmod(sock, 0o777)
+		os.Chown(sock, m.uid, m.gid)
+		sshCtx := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nRUN --mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && echo \"agent at $SSH_AUTH_SOCK\" > /ssh\n"})
+		s.must("build", "-q", "--ssh", "default="+sock, "-t", "ssh", sshCtx)
+		if got := s.must("run", "--rm", "ssh", "sh", "-c", "cat /ssh; ls /run/buildkit 2>&1 | grep -c ssh_agent; true"); got != "agent at /run/buildkit/ssh_agent.0\n0\n" {
+			t.Errorf("RUN --mount=type=ssh: %q", got)
+		}
+		wantError(t, s.scow("build", "--ssh", "default="+filepath.Join(ctx, "Containerfile"), sshCtx), 125, "no agent's socket")
 		wantError(t, s.scow("build", "--isolation", "chroot", ctx), 125, "OCI runtime only")
+		wantError(t, s.scow("build", "--disable-compression=false", ctx), 125, "uncompressed")
 		wantError(t, s.scow("build", "--all-platforms", ctx), 125, "this host's platform only")
 		wantError(t, s.scow("build", "--build-context", "x=https://example.com/c.tar", ctx), 125, "--build-context")
 		wantError(t, s.scow("build", "-o", "type=oci,dest=x", ctx), 125, "type is local or tar")

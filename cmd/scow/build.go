@@ -57,6 +57,8 @@ func buildCommand(name string) *cli.Command {
 			&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "build up to this many independent stages at the same time (0: all); the output stays in order"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also export the image's files: type=local,dest=DIR (or DIR), type=tar,dest=FILE (- : standard output)"},
 			&cli.StringSliceFlag{Name: "cpp-flag", Usage: "a flag for cpp, which preprocesses a Containerfile ending in .in"},
+			&cli.BoolFlag{Name: "disable-compression", Aliases: []string{"D"}, Value: true, Usage: "keep layers uncompressed in the store (push compresses them); false is refused"},
+			&cli.StringSliceFlag{Name: "ssh", Usage: "default (the agent of $SSH_AUTH_SOCK) or ID=SOCKET: an SSH agent for RUN --mount=type=ssh"},
 			&cli.StringFlag{Name: "from", Usage: "the image of the first FROM, instead of the Containerfile's"},
 			&cli.BoolFlag{Name: "skip-unused-stages", Value: true, Usage: "build only the stages the target needs (false: every stage up to it)"},
 			&cli.BoolFlag{Name: "stdin", Usage: "give RUN steps this standard input (when stages build one at a time)"},
@@ -161,6 +163,19 @@ func buildOptions(c *cli.Context) (build.Options, error) {
 		o.Out = c.App.ErrWriter
 	}
 	o.CppFlags = c.StringSlice("cpp-flag")
+	if !c.Bool("disable-compression") {
+		return o, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--disable-compression=false: scow's store keeps layers uncompressed; push compresses them (--compression-format)"))
+	}
+	for _, v := range c.StringSlice("ssh") {
+		id, sock, err := build.ParseSSH(v)
+		if err != nil {
+			return o, err
+		}
+		if o.SSH == nil {
+			o.SSH = map[string]string{}
+		}
+		o.SSH[id] = sock
+	}
 	o.From, o.AllStages, o.RunStdin = c.String("from"), !c.Bool("skip-unused-stages"), c.Bool("stdin")
 	switch c.String("isolation") {
 	case "oci", "rootless", "":

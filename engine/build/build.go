@@ -111,6 +111,8 @@ type Options struct {
 	NoInheritLabels            bool
 	// Secrets are --secret values, for RUN --mount=type=secret.
 	Secrets []Secret
+	// SSH maps --ssh IDs to agents' sockets, for RUN --mount=type=ssh.
+	SSH map[string]string
 	// Timestamp, if set, is the time of the image and its history;
 	// OmitHistory leaves the history out.
 	Timestamp   *time.Time

@@ -2,6 +2,7 @@ package build
 
 import (
 	"archive/tar"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -52,6 +54,7 @@ func (b *builder) mounts(ctx context.Context, stage int, c *instructions.RunComm
 		}
 	}()
 	sum := sha256.New()
+	sshMounts := 0
 	for _, m := range instructions.GetMounts(c) {
 		target := m.Target
 		switch m.Type {
@@ -180,6 +183,23 @@ func (b *builder) mounts(ctx context.Context, stage int, c *instructions.RunComm
 				return nil, fmt.Errorf("secret %s: %w", id, err)
 			}
 			r.volumes = append(r.volumes, f+":"+target+":ro")
+		case instructions.MountTypeSSH:
+			id := cmp.Or(m.CacheID, "default")
+			sock, ok := b.o.SSH[id]
+			if !ok {
+				if m.Required {
+					return nil, bad("RUN --mount=type=ssh,id=%s: no --ssh %s given", id, id)
+				}
+				continue
+			}
+			if target == "" {
+				target = fmt.Sprintf("/run/buildkit/ssh_agent.%d", sshMounts)
+			}
+			sshMounts++
+			r.volumes = append(r.volumes, sock+":"+target)
+			if !slices.ContainsFunc(r.env, func(kv string) bool { return strings.HasPrefix(kv, "SSH_AUTH_SOCK=") }) {
+				r.env = append(r.env, "SSH_AUTH_SOCK="+target)
+			}
 		default:
 			return nil, bad("RUN --mount=type=%s: not supported", m.Type)
 		}
@@ -299,6 +319,23 @@ func removeStubs(root, parent string, targets []string) {
 // Secret is a --secret: id=ID with src=FILE or env=VARIABLE.
 type Secret struct {
 	ID, Source, Env string
+}
+
+// ParseSSH reads --ssh: default (the agent of $SSH_AUTH_SOCK), or
+// ID=SOCKET; it returns the ID and the agent's socket.
+func ParseSSH(v string) (string, string, error) {
+	id, sock, given := strings.Cut(v, "=")
+	if !given {
+		if sock = os.Getenv("SSH_AUTH_SOCK"); sock == "" {
+			return "", "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--ssh %s: SSH_AUTH_SOCK is not set: start an agent or give %s=SOCKET", v, v))
+		}
+	}
+	st, err := os.Stat(sock)
+	if err != nil || st.Mode()&os.ModeSocket == 0 {
+		return "", "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--ssh %s: %s is no agent's socket (keys go to an agent: ssh-add)", v, sock))
+	}
+	abs, err := filepath.Abs(sock)
+	return id, abs, err
 }
 
 // ParseSecret reads --secret id=ID,src=PATH|env=VAR (type=file or env
