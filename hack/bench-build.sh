@@ -42,7 +42,7 @@ if command -v podman >/dev/null; then
 fi
 cleanup() {
 	u "${s[@]}" unshare rm -rf "$work/scow-root" "$work/scow-run" >/dev/null 2>&1 || true
-	[ "$have_podman" = 1 ] && u podman unshare rm -rf "$work/podman-root" "$work/podman-run" 2>/dev/null
+	[ "$have_podman" = 1 ] && { u podman unshare rm -rf "$work/podman-root" "$work/podman-run" 2>/dev/null || true; }
 	rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT

@@ -20,6 +20,7 @@ import (
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/scow-project/scow/engine/containers"
@@ -1112,24 +1113,25 @@ func (b *builder) squash(s *state, base string) (string, error) {
 	return id, nil
 }
 
+// expander expands words with lex in env.
+func expander(lex *shell.Lex, env envGetter) instructions.SingleWordExpander {
+	return func(w string) (string, error) {
+		out, _, err := lex.ProcessWord(w, env)
+		return out, err
+	}
+}
+
 // step carries out one instruction of stage i.
 func (b *builder) step(ctx context.Context, s *state, i int, c instructions.Command) error {
+	env := s.env()
 	if ex, ok := c.(instructions.SupportsSingleWordExpansion); ok {
-		env := s.env()
-		if err := ex.Expand(func(w string) (string, error) {
-			out, _, err := b.f.lex.ProcessWord(w, env)
-			return out, err
-		}); err != nil {
+		if err := ex.Expand(expander(b.f.lex, env)); err != nil {
 			return errdefs.WithClass(errdefs.ErrInvalid, err)
 		}
 	}
 	if ex, ok := c.(instructions.SupportsSingleWordExpansionRaw); ok {
 		// Heredocs expand as they are, quotes and all.
-		env := s.env()
-		if err := ex.ExpandRaw(func(w string) (string, error) {
-			out, _, err := b.f.rawLex.ProcessWord(w, env)
-			return out, err
-		}); err != nil {
+		if err := ex.ExpandRaw(expander(b.f.rawLex, env)); err != nil {
 			return errdefs.WithClass(errdefs.ErrInvalid, err)
 		}
 	}
