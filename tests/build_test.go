@@ -770,6 +770,13 @@ func TestBuildStdinAndParents(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantError(t, s.scow("build", linked), 125, "no such file")
+		// A source that is a link is copied as what it leads to.
+		deref := buildContext(t, m, map[string]string{"Containerfile": "FROM busybox\nCOPY link.txt dirlink /d/\nRUN test ! -L /d/link.txt && test ! -L /d/in.txt && cat /d/link.txt /d/in.txt\n", "real.txt": "real\n", "dir/in.txt": "in\n"})
+		os.Symlink("real.txt", filepath.Join(deref, "link.txt"))
+		os.Symlink("dir", filepath.Join(deref, "dirlink"))
+		if r := s.scow("build", "--no-cache", deref); r.code != 0 || !strings.Contains(r.stdout, "real\nin\n") {
+			t.Errorf("COPY of links named: %s", r)
+		}
 	})
 }
 

@@ -270,6 +270,15 @@ func (b *builder) pack(ctx context.Context, p *packer, src *source, sd instructi
 		if err != nil {
 			return err
 		}
+		if st.Mode()&fs.ModeSymlink != 0 {
+			// A source named is what its link leads to, inside the
+			// root, as Docker copies it; a dangling one stays a link.
+			if to, err := securejoin.SecureJoin(src.root, m); err == nil {
+				if tst, err := os.Stat(to); err == nil {
+					full, st = to, tst
+				}
+			}
+		}
 		switch {
 		case st.IsDir():
 			// A directory's contents go, not the directory.
