@@ -471,7 +471,7 @@ func waitCommand() *cli.Command {
 		Usage:     "wait for containers to stop and print their exit codes",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
 		Flags: []cli.Flag{
-			&cli.StringSliceFlag{Name: "condition", Usage: "stopped (default), exited, running, created, restarting; repeated: any of them"},
+			&cli.StringSliceFlag{Name: "condition", Usage: "stopped (default), exited, running, created, restarting, healthy, unhealthy; repeated: any of them"},
 			&cli.BoolFlag{Name: "ignore", Usage: "print -1 for a container that does not exist, instead of failing"},
 			&cli.DurationFlag{Name: "interval", Aliases: []string{"i"}, Value: 250 * time.Millisecond, Usage: "longest time between two looks at the container's state"},
 			latestFlag(),
@@ -702,6 +702,39 @@ func containerCommand() *cli.Command {
 	}
 }
 
+// healthcheckCommand is healthcheck run: one check now, exit 0 when it
+// passed, else 1.
+func healthcheckCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "healthcheck",
+		Usage: "run a container's healthcheck",
+		Subcommands: []*cli.Command{{
+			Name:      "run",
+			Usage:     "run a container's healthcheck now: exit 0 if it passed, 1 if not",
+			ArgsUsage: "CONTAINER",
+			Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+				if err := exactArgs(c, 1, 1, "healthcheck run CONTAINER"); err != nil {
+					return err
+				}
+				res, err := e.Containers().Healthcheck(c.Context, c.Args().First())
+				if err != nil {
+					return err
+				}
+				if res.Action != "" {
+					if err := e.Containers().ApplyHealthAction(c.Context, c.Args().First(), res.Action); err != nil {
+						return err
+					}
+				}
+				if !res.Passed {
+					fmt.Fprintln(c.App.Writer, res.Status)
+					return &errdefs.ExitError{Code: 1}
+				}
+				return nil
+			}),
+		}},
+	}
+}
+
 func topCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "top",
@@ -736,6 +769,8 @@ func statusText(c containers.Container, now time.Time) string {
 		return "Error: " + c.Err.Error()
 	case st.Shown() == record.StatusPaused:
 		return "Up " + units.HumanDuration(now.Sub(st.StartedAt)) + " (Paused)"
+	case st.Status == record.StatusRunning && c.Health != "":
+		return "Up " + units.HumanDuration(now.Sub(st.StartedAt)) + " (" + c.Health + ")"
 	case st.Status == record.StatusRunning:
 		return "Up " + units.HumanDuration(now.Sub(st.StartedAt))
 	case st.Status == record.StatusRestarting:

@@ -160,6 +160,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			portCommand(),
 			renameCommand(),
 			topCommand(),
+			healthcheckCommand(),
 			containerCommand(),
 			volumeCommand(),
 			secretCommand(),

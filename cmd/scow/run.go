@@ -51,6 +51,21 @@ func createFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "log-opt", Usage: "log option: max-size=SIZE, max-file=N"},
 		&cli.StringFlag{Name: "stop-signal", Usage: "signal that stops the container"},
 		&cli.IntFlag{Name: "stop-timeout", Usage: "seconds stop waits before SIGKILL (default 10)"},
+		&cli.StringFlag{Name: "health-cmd", Usage: "the healthcheck: a command line for the shell, a JSON array, or none"},
+		&cli.StringFlag{Name: "health-interval", Usage: "time between checks, or disable (default 30s)"},
+		&cli.StringFlag{Name: "health-timeout", Usage: "time a check may take (default 30s)"},
+		&cli.StringFlag{Name: "health-start-period", Usage: "time after start in which failures do not count (default 0s)"},
+		&cli.IntFlag{Name: "health-retries", Usage: "failures in a row that make the container unhealthy (default 3)"},
+		&cli.StringFlag{Name: "health-on-failure", Usage: "what an unhealthy container gets: none, kill, restart or stop (default none)"},
+		&cli.StringFlag{Name: "health-log-destination", Usage: "where results are kept: local (the container's state)"},
+		&cli.IntFlag{Name: "health-max-log-count", Usage: "results kept (default 5; 0: all)"},
+		&cli.IntFlag{Name: "health-max-log-size", Usage: "bytes of a result's output kept (default 500; 0: all)"},
+		&cli.StringFlag{Name: "health-startup-cmd", Usage: "a startup check, run until it passes before the healthcheck"},
+		&cli.StringFlag{Name: "health-startup-interval", Usage: "time between startup checks (default 30s)"},
+		&cli.StringFlag{Name: "health-startup-timeout", Usage: "time a startup check may take (default 30s)"},
+		&cli.IntFlag{Name: "health-startup-retries", Usage: "startup failures in a row that restart the container (default 0: no limit)"},
+		&cli.IntFlag{Name: "health-startup-success", Usage: "startup passes in a row needed (default 1)"},
+		&cli.BoolFlag{Name: "no-healthcheck", Usage: "no healthcheck, not even the image's"},
 		&cli.BoolFlag{Name: "replace", Usage: "replace a container of the same name"},
 		&cli.StringFlag{Name: "cidfile", Usage: "write the container ID to this file"},
 		&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull the image: missing, always, never, newer"},
@@ -209,6 +224,20 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 	if c.IsSet("entrypoint") {
 		ep := c.String("entrypoint")
 		o.Entrypoint = &ep
+	}
+	o.Health = specgen.HealthOptions{
+		Cmd: c.String("health-cmd"), Interval: c.String("health-interval"), Timeout: c.String("health-timeout"),
+		StartPeriod: c.String("health-start-period"), OnFailure: c.String("health-on-failure"),
+		LogDestination: c.String("health-log-destination"), Disable: c.Bool("no-healthcheck"),
+		StartupCmd: c.String("health-startup-cmd"), StartupInterval: c.String("health-startup-interval"),
+		StartupTimeout: c.String("health-startup-timeout"), StartupRetries: c.Int("health-startup-retries"),
+		StartupSuccess: c.Int("health-startup-success"),
+	}
+	for name, to := range map[string]**int{"health-retries": &o.Health.Retries, "health-max-log-count": &o.Health.MaxLogCount, "health-max-log-size": &o.Health.MaxLogSize} {
+		if c.IsSet(name) {
+			v := c.Int(name)
+			*to = &v
+		}
 	}
 	if c.IsSet("stop-timeout") {
 		t := c.Int("stop-timeout")

@@ -53,6 +53,54 @@ type InspectState struct {
 	Error      string    `json:"Error"`
 	StartedAt  time.Time `json:"StartedAt"`
 	FinishedAt time.Time `json:"FinishedAt"`
+	// Health is there for a container with a healthcheck.
+	Health *InspectHealth `json:"Health,omitempty"`
+}
+
+// InspectHealth is State.Health of inspect, Docker's shape.
+type InspectHealth struct {
+	Status        string             `json:"Status"`
+	FailingStreak int                `json:"FailingStreak"`
+	Log           []record.HealthLog `json:"Log"`
+}
+
+// InspectHealthcheck is Config.Healthcheck of inspect, Docker's shape:
+// durations in nanoseconds.
+type InspectHealthcheck struct {
+	Test        []string      `json:"Test"`
+	Interval    time.Duration `json:"Interval"`
+	Timeout     time.Duration `json:"Timeout"`
+	StartPeriod time.Duration `json:"StartPeriod"`
+	Retries     int           `json:"Retries"`
+}
+
+// inspectHealth is State.Health: a container with a check has one,
+// starting until a check ran.
+func (e *Service) inspectHealth(cfg *record.Config) *InspectHealth {
+	if cfg.Healthcheck == nil {
+		return nil
+	}
+	out := &InspectHealth{Status: record.HealthStarting, Log: []record.HealthLog{}}
+	if h, err := e.Rec.LoadHealth(cfg.ID); err == nil && h != nil {
+		out.Status, out.FailingStreak, out.Log = h.Status, h.FailingStreak, h.Log
+	}
+	return out
+}
+
+// inspectHealthcheck is Config.Healthcheck of a check, nil for none.
+func inspectHealthcheck(h *record.Healthcheck) *InspectHealthcheck {
+	if h == nil {
+		return nil
+	}
+	return &InspectHealthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
+}
+
+// onFailure is a check's --health-on-failure, "" without a check.
+func onFailure(h *record.Healthcheck) string {
+	if h == nil {
+		return ""
+	}
+	return h.OnFailure
 }
 
 // InspectMount is one bind mount.
@@ -136,19 +184,22 @@ func (e *Service) networkSettings(cfg *record.Config, st *record.State) map[stri
 
 // InspectConfig is the Config object of inspect.
 type InspectConfig struct {
-	Hostname    string            `json:"Hostname"`
-	User        string            `json:"User"`
-	Env         []string          `json:"Env"`
-	Cmd         []string          `json:"Cmd"`
-	Entrypoint  []string          `json:"Entrypoint"`
-	Image       string            `json:"Image"`
-	WorkingDir  string            `json:"WorkingDir"`
-	Labels      map[string]string `json:"Labels"`
-	Annotations map[string]string `json:"Annotations,omitempty"`
-	StopSignal  string            `json:"StopSignal"`
-	StopTimeout int               `json:"StopTimeout"`
-	OpenStdin   bool              `json:"OpenStdin"`
-	Tty         bool              `json:"Tty"`
+	Hostname    string              `json:"Hostname"`
+	User        string              `json:"User"`
+	Env         []string            `json:"Env"`
+	Cmd         []string            `json:"Cmd"`
+	Entrypoint  []string            `json:"Entrypoint"`
+	Image       string              `json:"Image"`
+	WorkingDir  string              `json:"WorkingDir"`
+	Labels      map[string]string   `json:"Labels"`
+	Annotations map[string]string   `json:"Annotations,omitempty"`
+	StopSignal  string              `json:"StopSignal"`
+	StopTimeout int                 `json:"StopTimeout"`
+	OpenStdin   bool                `json:"OpenStdin"`
+	Tty         bool                `json:"Tty"`
+	Healthcheck *InspectHealthcheck `json:"Healthcheck,omitempty"`
+	// HealthcheckOnFailureAction is --health-on-failure.
+	HealthcheckOnFailureAction string `json:"HealthcheckOnFailureAction,omitempty"`
 }
 
 // InspectHostConfig is the HostConfig object of inspect.
@@ -252,12 +303,12 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 		State: InspectState{
 			Status: st.Shown(), Running: st.Shown() == record.StatusRunning, Paused: st.Shown() == record.StatusPaused, Restarting: st.Status == record.StatusRestarting,
 			OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error,
-			StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
+			StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Health: e.inspectHealth(cfg),
 		},
 		Config: InspectConfig{
 			Hostname: cfg.Hostname, User: cfg.User, Env: cfg.Env, Cmd: cfg.Cmd, Entrypoint: cfg.Entrypoint,
 			Image: cfg.Image, WorkingDir: cfg.WorkingDir, Labels: cfg.Labels, Annotations: cfg.Annotations, StopSignal: cfg.StopSignal,
-			StopTimeout: cfg.StopTimeout, OpenStdin: cfg.Interactive, Tty: cfg.Tty,
+			StopTimeout: cfg.StopTimeout, OpenStdin: cfg.Interactive, Tty: cfg.Tty, Healthcheck: inspectHealthcheck(cfg.Healthcheck), HealthcheckOnFailureAction: onFailure(cfg.Healthcheck),
 		},
 		HostConfig: InspectHostConfig{
 			Binds: []string{}, NetworkMode: cfg.Network, AutoRemove: cfg.Remove,

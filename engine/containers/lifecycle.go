@@ -648,13 +648,26 @@ func (e *Service) Wait(ctx context.Context, ref string, o WaitOptions) (int, err
 	if len(conditions) == 0 {
 		conditions = []string{"stopped"}
 	}
-	var want []string
+	var want, wantHealth []string
 	for _, c := range conditions {
+		if c == record.HealthHealthy || c == record.HealthUnhealthy {
+			wantHealth = append(wantHealth, c)
+			continue
+		}
 		s, ok := states[c]
 		if !ok {
-			return 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--condition %q: use stopped, exited, running, created or restarting", c))
+			return 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--condition %q: use stopped, exited, running, created, restarting, healthy or unhealthy", c))
 		}
 		want = append(want, s...)
+	}
+	var cfg *record.Config
+	if len(wantHealth) > 0 {
+		if cfg, err = e.Rec.LoadConfig(id); err != nil {
+			return 0, err
+		}
+		if cfg.Healthcheck == nil {
+			return 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--condition %s: container %s has no healthcheck", wantHealth[0], ref))
+		}
 	}
 	interval := o.Interval
 	if interval <= 0 {
@@ -672,6 +685,9 @@ func (e *Service) Wait(ctx context.Context, ref string, o WaitOptions) (int, err
 			if st.Status == w {
 				return st.ExitCode, nil
 			}
+		}
+		if cfg != nil && slices.Contains(wantHealth, e.healthStatus(cfg, st)) {
+			return st.ExitCode, nil
 		}
 		if err := b.wait(ctx); err != nil {
 			return 0, err

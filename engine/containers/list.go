@@ -26,6 +26,8 @@ import (
 type Container struct {
 	Config *record.Config
 	State  *record.State
+	// Health is its health status while it runs with a check, else "".
+	Health string
 	// Err says why the record could not be read; Config then holds only
 	// the ID.
 	Err error
@@ -127,6 +129,18 @@ func (e *Service) List(ctx context.Context, o ListOptions) ([]Container, error) 
 	return out, nil
 }
 
+// healthStatus is the health of a running container with a check:
+// starting until a check said otherwise; "" for others.
+func (e *Service) healthStatus(cfg *record.Config, st *record.State) string {
+	if cfg.Healthcheck == nil || st == nil || st.Status != record.StatusRunning {
+		return ""
+	}
+	if h, err := e.Rec.LoadHealth(cfg.ID); err == nil && h != nil {
+		return h.Status
+	}
+	return record.HealthStarting
+}
+
 // External lists the store's containers that scow has no record of.
 func (e *Service) External() ([]Container, error) {
 	if err := e.Open(); err != nil {
@@ -200,6 +214,7 @@ func (e *Service) listOne(ctx context.Context, de os.DirEntry, all bool) *Contai
 	if !all && c.Err == nil && c.State.Status != record.StatusRunning && c.State.Status != record.StatusRestarting {
 		return nil
 	}
+	c.Health = e.healthStatus(c.Config, c.State)
 	return &c
 }
 
@@ -295,8 +310,7 @@ func parseFilters(filters []string, now time.Time, lookup func(ref string) (*rec
 			if !slices.Contains([]string{"starting", "healthy", "unhealthy", "none"}, v) {
 				return nil, bad("health wants starting, healthy, unhealthy or none")
 			}
-			// scow runs no healthchecks yet: every container's is none.
-			p = func(Container) bool { return v == "none" }
+			p = func(c Container) bool { return cmp.Or(c.Health, "none") == v }
 		case "pod":
 			// scow has no pods yet: no container is in one.
 			p = func(Container) bool { return false }

@@ -334,6 +334,9 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	if s.StopSignal != "" {
 		cfg.StopSignal = s.StopSignal
 	}
+	if cfg.Healthcheck, err = s.Health.Healthcheck(img.Config.Config.Healthcheck); err != nil {
+		return nil, err
+	}
 	if s.StopTimeout != nil {
 		cfg.StopTimeout = *s.StopTimeout
 	}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -49,6 +50,10 @@ type Runner interface {
 	RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint16, net *netns.Network) (*specs.Spec, error)
 	// Delete removes container id (--rm), with its anonymous volumes.
 	Delete(ctx context.Context, id string) error
+	// Healthcheck runs container id's check once and records it.
+	Healthcheck(ctx context.Context, id string) (record.HealthResult, error)
+	// ApplyHealthAction does to container id what a check asked.
+	ApplyHealthAction(ctx context.Context, id, action string) error
 }
 
 // Monitor supervises one container in the monitor process: it runs it,
@@ -62,6 +67,9 @@ type Monitor struct {
 	// files are the container process's descriptors from 3 on, kept
 	// for every start of the monitor's life (nil: /dev/null).
 	files []*os.File
+	// forceRestart restarts the container after its exit whatever its
+	// policy: its health check asked for it.
+	forceRestart atomic.Bool
 }
 
 // monitorRequest is what a CLI sends a monitor it starts.
@@ -535,6 +543,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 		}
 	}
 	stopTimeout := m.killAfter(pid, cfg.Timeout)
+	stopHealth := m.watchHealth(cfg, pid)
 	h.run(pid, pio.stdin, pio.master)
 	started(nil)
 	m.b.Idle()
@@ -542,6 +551,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	relays := pio.relay(h, log)
 	code = h.wait(pid)
 	stopTimeout()
+	stopHealth()
 	// Output is complete once every process of the container is gone.
 	relays.Wait()
 
@@ -573,7 +583,11 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 			// monitor stays recorded: a restarting record needs it alive.
 			st.Status, st.ExitCode, st.FinishedAt, st.OOMKilled = record.StatusExited, code, time.Now().UTC(), oomKilled
 			st.Pid, st.PidStart, st.RuntimeState, st.Ports, st.Paused = 0, 0, false, nil, false
-			if delay, ok := restartDelay(cfg.RestartPolicy, st, code); ok {
+			delay, ok := restartDelay(cfg.RestartPolicy, st, code)
+			if m.forceRestart.Swap(false) && !st.StoppedByUser {
+				delay, ok = 0, true
+			}
+			if ok {
 				st.Status, st.RestartCount, again = record.StatusRestarting, st.RestartCount+1, delay
 			}
 			m.b.Rec.SaveState(cfg.ID, st)
@@ -581,6 +595,54 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 		unlock()
 	}
 	return code, again, nil
+}
+
+// watchHealth runs the container's checks on their interval while it
+// runs, and does what a failing one asks; what it returns stops that.
+func (m *Monitor) watchHealth(cfg *record.Config, pid int) (stop func()) {
+	hc := cfg.Healthcheck
+	if hc == nil {
+		return func() {}
+	}
+	// Each start is a new start: starting, and the startup check again.
+	m.b.Rec.UpdateHealth(cfg.ID, func(h *record.Health) {
+		h.Status, h.FailingStreak, h.StartupPassed, h.StartupStreak = record.HealthStarting, 0, false, 0
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for {
+			interval := hc.Interval
+			if hc.Startup != nil {
+				if h, _ := m.b.Rec.LoadHealth(cfg.ID); h == nil || !h.StartupPassed {
+					interval = hc.Startup.Interval
+				}
+			}
+			if interval <= 0 {
+				return // only healthcheck run checks it
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(interval):
+			}
+			res, err := m.r.Healthcheck(ctx, cfg.ID)
+			if err != nil || ctx.Err() != nil {
+				continue
+			}
+			switch res.Action {
+			case "kill", "restart":
+				// Its exit is this monitor's to see, and to restart.
+				m.forceRestart.Store(res.Action == "restart")
+				unix.Kill(pid, unix.SIGKILL) // not reaped yet: still ours
+			case "stop":
+				// Stopped as stop does; not waited for, as the stop
+				// waits for this monitor to record the exit.
+				go m.r.ApplyHealthAction(context.Background(), cfg.ID, "stop")
+				return
+			}
+		}
+	}()
+	return cancel
 }
 
 // killAfter sends the container's init SIGKILL once it has run seconds

@@ -121,6 +121,8 @@ type Config struct {
 	LogMaxFiles int    `json:"log_max_files,omitempty"`
 	StopSignal  string `json:"stop_signal,omitempty"`
 	StopTimeout int    `json:"stop_timeout"`
+	// Healthcheck is its check, nil for none.
+	Healthcheck *Healthcheck `json:"healthcheck,omitempty"`
 	// Timeout kills the container after that many seconds of running.
 	Timeout int `json:"timeout,omitempty"`
 	// PidFile receives the container's PID at each start, MonitorPidFile

@@ -375,6 +375,8 @@ type RunOptions struct {
 	// StopSignal and StopTimeout override the image's and the default 10 s.
 	StopSignal  string
 	StopTimeout *int
+	// Health is the --health-* flags.
+	Health HealthOptions
 	// Replace removes an existing container of the same name first.
 	Replace bool
 	// CIDFile receives the container ID; it must not exist yet.

@@ -3,6 +3,7 @@ package specgen
 import (
 	"errors"
 	"fmt"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	stdnet "net"
 	"os"
 	"os/exec"
@@ -140,6 +141,8 @@ type Spec struct {
 	// and the default 10 s.
 	StopSignal  string
 	StopTimeout *int
+	// Health is the healthcheck's flags, over the image's HEALTHCHECK.
+	Health HealthOptions
 	// Replace removes a container of the same name first; CIDFile
 	// receives the new container's ID.
 	Replace bool
@@ -157,7 +160,7 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		DNS: o.DNS, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions, AddHosts: o.AddHosts,
 		NoHosts: o.NoHosts, MacAddress: o.MacAddress, VolumesFrom: o.VolumesFrom,
 		ReadOnly: o.ReadOnly, ReadOnlyTmpfs: o.ReadOnlyTmpfs, Remove: o.Remove,
-		StopSignal: o.StopSignal, StopTimeout: o.StopTimeout, Replace: o.Replace, CIDFile: o.CIDFile,
+		StopSignal: o.StopSignal, StopTimeout: o.StopTimeout, Replace: o.Replace, CIDFile: o.CIDFile, Health: o.Health,
 		EnvMerge: o.EnvMerge, UnsetEnv: o.UnsetEnv, UnsetEnvAll: o.UnsetEnvAll,
 		Timeout: o.Timeout, PidFile: absPath(o.PidFile), MonitorPidFile: absPath(o.MonitorPidFile),
 		NoHostname: o.NoHostname, RemoveImage: o.RemoveImage, ImageVolume: o.ImageVolume,
@@ -400,6 +403,10 @@ func (s *Spec) Check() error {
 	}
 	if s.Restart.Name != "" && s.Restart.Name != "no" && s.Remove {
 		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("--restart and --rm conflict: a container cannot be both restarted and removed when it exits"))
+	}
+	// The health flags are checked as over an image's check.
+	if _, err := s.Health.Healthcheck(&dockerspec.HealthcheckConfig{Test: []string{"CMD", "true"}}); err != nil {
+		return err
 	}
 	if s.StopSignal != "" {
 		if _, err := ParseSignal(s.StopSignal); err != nil {
