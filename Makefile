@@ -55,6 +55,7 @@ bench: build image
 	hack/bench-pull.sh
 	hack/bench-net.sh
 	hack/bench-build.sh
+	hack/bench-health.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi

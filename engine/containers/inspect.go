@@ -42,13 +42,15 @@ type ContainerInspect struct {
 
 // InspectState is the State object of inspect.
 type InspectState struct {
-	Status     string    `json:"Status"`
-	Running    bool      `json:"Running"`
-	Paused     bool      `json:"Paused"`
-	Restarting bool      `json:"Restarting"`
-	OOMKilled  bool      `json:"OOMKilled"`
-	Dead       bool      `json:"Dead"`
-	Pid        int       `json:"Pid"`
+	Status     string `json:"Status"`
+	Running    bool   `json:"Running"`
+	Paused     bool   `json:"Paused"`
+	Restarting bool   `json:"Restarting"`
+	OOMKilled  bool   `json:"OOMKilled"`
+	Dead       bool   `json:"Dead"`
+	Pid        int    `json:"Pid"`
+	// ConmonPid is its monitor's PID, as Podman names conmon's.
+	ConmonPid  int       `json:"ConmonPid"`
 	ExitCode   int       `json:"ExitCode"`
 	Error      string    `json:"Error"`
 	StartedAt  time.Time `json:"StartedAt"`
@@ -302,7 +304,7 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 		EffectiveCaps: cfg.Security.Caps(), BoundingCaps: cfg.Security.Caps(),
 		State: InspectState{
 			Status: st.Shown(), Running: st.Shown() == record.StatusRunning, Paused: st.Shown() == record.StatusPaused, Restarting: st.Status == record.StatusRestarting,
-			OOMKilled: st.OOMKilled, Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error,
+			OOMKilled: st.OOMKilled, Pid: st.Pid, ConmonPid: st.MonitorPid, ExitCode: st.ExitCode, Error: st.Error,
 			StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, Health: e.inspectHealth(cfg),
 		},
 		Config: InspectConfig{
