@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -626,6 +627,9 @@ func (m *Monitor) watchHealth(cfg *record.Config, pid int) (stop func()) {
 			case <-time.After(interval):
 			}
 			res, err := m.r.Healthcheck(ctx, cfg.ID)
+			// What the check allocated goes back: a monitor per
+			// container must stay small.
+			debug.FreeOSMemory()
 			if err != nil || ctx.Err() != nil {
 				continue
 			}
