@@ -9,6 +9,7 @@ import (
 	"github.com/scow-project/scow/engine/containers"
 	"github.com/scow-project/scow/engine/contents"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/events"
 	"github.com/scow-project/scow/engine/images"
 	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/internal/userns"
@@ -40,6 +41,7 @@ type Engine struct {
 	networks   *networks.Service
 	secrets    *secrets.Service
 	build      *build.Service
+	events     *events.Service
 }
 
 // New returns an engine for the options; it reads scow.conf but opens
@@ -54,9 +56,13 @@ func New(o Options) (*Engine, error) {
 	e.containers = containers.New(b, e.images, e.volumes, e.networks, e.secrets)
 	e.contents = contents.New(b, e.containers, e.volumes)
 	e.build = build.New(b, e.containers, e.images)
+	e.events = events.New(b)
 	b.RemoveContainer = e.containers.ForceRemove
 	return e, nil
 }
+
+// Events reads the events of containers, images, volumes and networks.
+func (e *Engine) Events() *events.Service { return e.events }
 
 // Build is the engine's image builder.
 func (e *Engine) Build() *build.Service { return e.build }

@@ -3,8 +3,12 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -109,4 +113,110 @@ func TestHealthcheck(t *testing.T) {
 		wantError(t, s.scow("wait", "--condition", "healthy", "nocheck"), 125, "no healthcheck")
 		s.must("rm", "-f", "-t", "0", "web", "kill", "stop", "restart", "boot", "img", "nocheck")
 	})
+}
+
+// TestEvents: a follower of events sees a scripted container's life in
+// order (create, init, start, health_status, died, remove); filters,
+// --since/--until and --format; the file rotated past its size, both
+// halves still read.
+func TestEvents(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		follow := m.cmdIn(ctx, s.root, s.run, "events", "--filter", "container=ev1", "--format", "{{.Status}}")
+		var out lockedOutput
+		follow.Stdout = &out
+		if err := follow.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond) // reading
+		s.must("run", "-d", "--name", "ev1", "--label", "team=blue", "--health-cmd", "true", "--health-interval", "1s", "busybox", "sleep", "300")
+		s.must("run", "--rm", "--name", "other", "busybox", "true")
+		if !waitFor(20*time.Second, func() bool { return strings.Contains(out.String(), "health_status") }) {
+			t.Fatalf("no health_status event: %q", out.String())
+		}
+		s.must("rm", "-f", "-t", "0", "ev1")
+		if !waitFor(20*time.Second, func() bool { return strings.Contains(out.String(), "remove") }) {
+			t.Fatalf("no remove event: %q", out.String())
+		}
+		follow.Process.Kill()
+		follow.Wait()
+		seen := strings.Fields(out.String())
+		want := []string{"create", "init", "start", "health_status", "died", "remove"}
+		i := 0
+		for _, st := range seen {
+			if i < len(want) && st == want[i] {
+				i++
+			}
+		}
+		if i != len(want) || strings.Contains(out.String(), "other") {
+			t.Errorf("events of ev1: %v, want %v in order", seen, want)
+		}
+		// Filters and bounds, without following.
+		list := func(args ...string) string {
+			return s.must(append([]string{"events", "--stream=false", "--format", "{{.Name}} {{.Status}}"}, args...)...)
+		}
+		if got := list("--filter", "label=team=blue", "--filter", "event=start"); got != "ev1 start\n" {
+			t.Errorf("label and event filters: %q", got)
+		}
+		if got := list("--filter", "container=other", "--filter", "event=died"); got != "other died\n" {
+			t.Errorf("container filter: %q", got)
+		}
+		if got := list("--until", "2000-01-01"); got != "" {
+			t.Errorf("--until 2000: %q", got)
+		}
+		if got := list("--since", "1h", "--filter", "event=remove"); !strings.Contains(got, "ev1 remove") {
+			t.Errorf("--since 1h: %q", got)
+		}
+		var ev struct {
+			ID, Name, Status, Type string
+			Attributes             map[string]string
+		}
+		lines := strings.Split(strings.TrimSpace(s.must("events", "--stream=false", "--format", "json", "--filter", "event=create", "--filter", "container=ev1")), "\n")
+		if err := json.Unmarshal([]byte(lines[0]), &ev); err != nil || ev.Type != "container" || len(ev.ID) != 64 || ev.Attributes["team"] != "blue" {
+			t.Errorf("--format json: %s (%v)", lines[0], err)
+		}
+		if got := s.must("events", "--stream=false", "--no-trunc=false", "--filter", "event=create", "--filter", "container=ev1"); !strings.Contains(got, " container create "+ev.ID[:12]+" (image=busybox, name=ev1, team=blue)") {
+			t.Errorf("the default line: %q", got)
+		}
+		wantError(t, s.scow("events", "--filter", "colour=red"), 125, "--filter")
+		wantError(t, s.scow("events", "--since", "yesterday-ish"), 125, "--since")
+		// Past its size the file rotates; both halves are read.
+		file := filepath.Join(s.root, "events.jsonl")
+		pad, _ := json.Marshal(map[string]string{"time": time.Now().UTC().Format(time.RFC3339Nano), "type": "container", "status": "padding", "id": "x", "name": "pad"})
+		data := strings.Repeat(string(pad)+"\n", (1<<20)/len(pad)+1)
+		f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString(data)
+		f.Close()
+		s.must("run", "--rm", "--name", "after", "busybox", "true")
+		if _, err := os.Stat(file + ".1"); err != nil {
+			t.Errorf("the events file was not rotated: %v", err)
+		}
+		if got := list("--filter", "event=create"); !strings.Contains(got, "ev1 create") || !strings.Contains(got, "after create") {
+			t.Errorf("events across the rotation: %q", got)
+		}
+	})
+}
+
+// lockedOutput collects a process's output as a test reads it.
+type lockedOutput struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (o *lockedOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+func (o *lockedOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
 }

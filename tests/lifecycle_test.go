@@ -614,7 +614,7 @@ func TestTopRestartExecDetachEvents(t *testing.T) {
 		}
 		// Every event, in order: a stop is recorded once its container
 		// died, and rm -f of a running one stops it first.
-		want := "create start exec died stop start died stop remove"
+		want := "create init start exec died stop init start died stop remove"
 		if got := strings.Join(statuses, " "); got != want {
 			t.Errorf("events %q, want %q", got, want)
 		}

@@ -161,6 +161,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			renameCommand(),
 			topCommand(),
 			healthcheckCommand(),
+			eventsCommand(),
 			containerCommand(),
 			volumeCommand(),
 			secretCommand(),

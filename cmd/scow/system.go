@@ -36,9 +36,10 @@ func systemCommand() *cli.Command {
 		Name:  "system",
 		Usage: "manage scow itself: disk use, pruning, reset",
 		Description: "Podman's system subcommands scow has not: connection and service (scow has no remote mode and no API\n" +
-			"service), events (events come later), migrate, renumber and check (libpod's database, which scow has not).",
+			"service), migrate, renumber and check (libpod's database, which scow has not).",
 		Subcommands: []*cli.Command{
 			renamed(infoCommand(), "info"),
+			renamed(eventsCommand(), "events"),
 			{
 				Name:  "prune",
 				Usage: "remove stopped containers, unused networks and unnamed images (and more with --all, --volumes)",

@@ -174,7 +174,7 @@ func (e *Service) PullPolicy(ctx context.Context, name, policy string, o Registr
 
 // Event records an image event in the events file.
 func (e *Service) Event(id, name, status string) {
-	e.Rec.Event(&record.Config{ID: id, Name: name, Image: name}, status, map[string]string{"type": "image"})
+	e.Rec.Emit(record.Event{Type: "image", Status: status, ID: id, Name: name})
 }
 
 // PullAllTags pulls every tag of a repository and returns the IDs.

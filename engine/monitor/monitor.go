@@ -537,6 +537,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	unlock()
 	unlock = nil
 	testhook.Pause("running")
+	m.b.Rec.Event(cfg, "init", nil)
 	m.b.Rec.Event(cfg, "start", nil)
 	if cfg.PidFile != "" {
 		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {
