@@ -181,6 +181,22 @@ func TestEvents(t *testing.T) {
 		if got := s.must("events", "--stream=false", "--no-trunc=false", "--filter", "event=create", "--filter", "container=ev1"); !strings.Contains(got, " container create "+ev.ID[:12]+" (image=busybox, name=ev1, team=blue)") {
 			t.Errorf("the default line: %q", got)
 		}
+		// Images, volumes and networks have events of their own.
+		s.must("tag", "busybox", "evt:1")
+		s.must("rmi", "evt:1")
+		s.must("volume", "create", "evv")
+		s.must("volume", "rm", "evv")
+		s.must("network", "create", "evn")
+		s.must("network", "rm", "evn")
+		if got := list("--filter", "type=image", "--filter", "image=localhost/evt:1"); got != "localhost/evt:1 tag\nlocalhost/evt:1 untag\n" {
+			t.Errorf("image events: %q", got)
+		}
+		if got := list("--filter", "volume=evv"); got != "evv create\nevv remove\n" {
+			t.Errorf("volume events: %q", got)
+		}
+		if got := list("--filter", "type=network", "--filter", "network=evn"); got != "evn create\nevn remove\n" {
+			t.Errorf("network events: %q", got)
+		}
 		wantError(t, s.scow("events", "--filter", "colour=red"), 125, "--filter")
 		wantError(t, s.scow("events", "--since", "yesterday-ish"), 125, "--since")
 		// Past its size the file rotates; both halves are read.

@@ -19,7 +19,7 @@ func (e *Service) ConnectNetwork(ctx context.Context, ref string, want netns.Att
 	if err != nil {
 		return err
 	}
-	return e.changeNetworks(ctx, ref, func(cfg *record.Config, st *record.State) error {
+	err = e.changeNetworks(ctx, ref, func(cfg *record.Config, st *record.State) error {
 		if slices.ContainsFunc(cfg.Networks, func(x netns.Attachment) bool { return x.Network == a.Network }) {
 			return errdefs.WithClass(errdefs.ErrExists, fmt.Errorf("container %s is already on network %s", cfg.Name, a.Network))
 		}
@@ -44,6 +44,10 @@ func (e *Service) ConnectNetwork(ctx context.Context, ref string, want netns.Att
 		cfg.Networks = append(cfg.Networks, a)
 		return nil
 	})
+	if err == nil {
+		e.Rec.Emit(record.Event{Type: "network", Status: "connect", ID: c.ID, Name: c.Name, Attributes: map[string]string{"container": ref}})
+	}
+	return err
 }
 
 // DisconnectNetwork takes a container off a network, at once if it runs.
@@ -52,7 +56,7 @@ func (e *Service) DisconnectNetwork(ctx context.Context, netRef, ref string) err
 	if err != nil {
 		return err
 	}
-	return e.changeNetworks(ctx, ref, func(cfg *record.Config, st *record.State) error {
+	err = e.changeNetworks(ctx, ref, func(cfg *record.Config, st *record.State) error {
 		i := slices.IndexFunc(cfg.Networks, func(x netns.Attachment) bool { return x.Network == c.Name })
 		if i < 0 {
 			return errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("container %s is not on network %s", cfg.Name, c.Name))
@@ -69,6 +73,10 @@ func (e *Service) DisconnectNetwork(ctx context.Context, netRef, ref string) err
 		cfg.Network = netns.Mode{Kind: netns.ModeBridge, Target: cfg.Networks[0].Network}.String()
 		return nil
 	})
+	if err == nil {
+		e.Rec.Emit(record.Event{Type: "network", Status: "disconnect", ID: c.ID, Name: c.Name, Attributes: map[string]string{"container": ref}})
+	}
+	return err
 }
 
 // changeNetworks applies change to a container on named networks, under

@@ -226,6 +226,9 @@ func (e *Service) Import(ctx context.Context, path, name string, o ImportOptions
 	}
 	defer cleanup()
 	id, err := e.Store.Import(ctx, p, name, o)
+	if err == nil {
+		e.Event(id, name, "import")
+	}
 	return id, backend.StorageErr(err)
 }
 
@@ -244,6 +247,9 @@ func (e *Service) Load(ctx context.Context, path string, stdin io.Reader) ([]str
 	}
 	defer cleanup()
 	names, err := e.Store.Load(ctx, p)
+	for _, n := range names {
+		e.nameEvent(n, n, "load")
+	}
 	return names, backend.StorageErr(err)
 }
 
@@ -372,7 +378,19 @@ func (e *Service) Tag(name, newName string) error {
 	if err := e.Open(); err != nil {
 		return err
 	}
-	return backend.StorageErr(e.Store.Tag(name, newName))
+	if err := e.Store.Tag(name, newName); err != nil {
+		return backend.StorageErr(err)
+	}
+	e.nameEvent(name, newName, "tag")
+	return nil
+}
+
+// nameEvent records an event of the image name refers to, named as.
+func (e *Service) nameEvent(name, as, status string) {
+	if img, err := e.Store.Resolve(name); err == nil {
+		full, _ := storage.NormalizeName(as)
+		e.Event(img.ID, full, status)
+	}
 }
 
 // Untag removes names from an image, all of them when none is given.
@@ -380,7 +398,21 @@ func (e *Service) Untag(name string, names []string) error {
 	if err := e.Open(); err != nil {
 		return err
 	}
-	return backend.StorageErr(e.Store.Untag(name, names))
+	img, err := e.Store.Resolve(name)
+	if err != nil {
+		return backend.StorageErr(err)
+	}
+	if err := e.Store.Untag(name, names); err != nil {
+		return backend.StorageErr(err)
+	}
+	if len(names) == 0 {
+		names = img.Names
+	}
+	for _, n := range names {
+		full, _ := storage.NormalizeName(n)
+		e.Event(img.ID, full, "untag")
+	}
+	return nil
 }
 
 // RemoveResult is what a removal untagged and deleted.
@@ -391,6 +423,10 @@ type RemoveResult = storage.RemoveResult
 func (e *Service) Remove(ctx context.Context, name string, force, prune bool) (*storage.RemoveResult, error) {
 	if err := e.Open(); err != nil {
 		return nil, err
+	}
+	var id string
+	if img, err := e.Store.Resolve(name); err == nil {
+		id = img.ID
 	}
 	var parents []string
 	if prune {
@@ -404,6 +440,14 @@ func (e *Service) Remove(ctx context.Context, name string, force, prune bool) (*
 		}
 		return nil
 	})
+	if err == nil {
+		for _, n := range res.Untagged {
+			e.Event(id, n, "untag")
+		}
+		if res.Deleted != "" {
+			e.Event(res.Deleted, name, "remove")
+		}
+	}
 	if err != nil || res.Deleted == "" {
 		return res, backend.StorageErr(err)
 	}

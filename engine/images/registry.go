@@ -95,7 +95,13 @@ func (e *Service) Push(ctx context.Context, name, dest string, o PushOptions) er
 	if err := e.Open(); err != nil {
 		return err
 	}
-	return registryErr(e.Store.Push(ctx, name, dest, o))
+	if err := e.Store.Push(ctx, name, dest, o); err != nil {
+		return registryErr(err)
+	}
+	if img, err := e.Store.Resolve(name); err == nil {
+		e.Event(img.ID, dest, "push")
+	}
+	return nil
 }
 
 // Login checks and stores credentials for a registry.

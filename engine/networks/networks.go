@@ -172,6 +172,7 @@ func (e *Service) Create(o NetworkCreateOptions) (*NetConfig, error) {
 	if err := record.WriteJSON(filepath.Join(e.NetworksDir(), c.Name+".json"), c, true); err != nil {
 		return nil, err
 	}
+	e.Rec.ObjectEvent("network", c.ID, c.Name, "create")
 	return c, nil
 }
 
@@ -246,6 +247,7 @@ func (e *Service) removeNetwork(c *NetConfig) error {
 	if err := e.Bridges().Remove(c); err != nil {
 		return fmt.Errorf("remove network %s: %w", c.Name, err)
 	}
+	e.Rec.ObjectEvent("network", c.ID, c.Name, "remove")
 	if err := os.Remove(filepath.Join(e.NetworksDir(), c.Name+".json")); err != nil {
 		return fmt.Errorf("remove network %s: %w", c.Name, err)
 	}

@@ -38,6 +38,11 @@ func (s Store) Event(cfg *Config, status string, attrs map[string]string) {
 	s.Emit(Event{Type: "container", Status: status, ID: cfg.ID, Name: cfg.Name, Image: cfg.Image, Attributes: all})
 }
 
+// ObjectEvent appends an event of an image, volume or network.
+func (s Store) ObjectEvent(typ, id, name, status string) {
+	s.Emit(Event{Type: typ, Status: status, ID: id, Name: name})
+}
+
 // EventByID is Event for container id.
 func (s Store) EventByID(id, status string, attrs map[string]string) {
 	if cfg, err := s.LoadConfig(id); err == nil {

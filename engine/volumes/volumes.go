@@ -86,6 +86,9 @@ func (e *Service) Create(o VolumeCreateOptions) (*Volume, error) {
 		}
 	}
 	v, err := e.volumes().Create(Volume{Name: o.Name, Labels: labels, Options: opts})
+	if err == nil {
+		e.Rec.ObjectEvent("volume", v.Name, v.Name, "create")
+	}
 	return v, backend.StorageErr(err)
 }
 
@@ -148,7 +151,11 @@ func (e *Service) Remove(ctx context.Context, name string, force bool, timeout *
 		return err
 	}
 	return e.RemoveUnused(ctx, "volume", name, force, timeout, e.volumes().Lock, e.volumeUsers, func() error {
-		return backend.StorageErr(e.volumes().Remove(name))
+		if err := e.volumes().Remove(name); err != nil {
+			return backend.StorageErr(err)
+		}
+		e.Rec.ObjectEvent("volume", name, name, "remove")
+		return nil
 	})
 }
 
