@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -56,7 +57,8 @@ func (r *Runtime) command(ctx context.Context, args ...string) *exec.Cmd {
 		global = append(global, "--"+strings.TrimLeft(f, "-"))
 	}
 	cmd := exec.CommandContext(ctx, r.Path, append(global, args...)...)
-	cmd.Env = os.Environ()
+	// The runtime would answer systemd itself: scow's monitor does.
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=") })
 	return cmd
 }
 

@@ -66,6 +66,7 @@ func createFlags() []cli.Flag {
 		&cli.IntFlag{Name: "health-startup-retries", Usage: "startup failures in a row that restart the container (default 0: no limit)"},
 		&cli.IntFlag{Name: "health-startup-success", Usage: "startup passes in a row needed (default 1)"},
 		&cli.BoolFlag{Name: "no-healthcheck", Usage: "no healthcheck, not even the image's"},
+		&cli.StringFlag{Name: "sdnotify", Usage: "how a systemd unit (NOTIFY_SOCKET) hears it is ready: conmon (its monitor, once it runs), container, healthy or ignore"},
 		&cli.BoolFlag{Name: "replace", Usage: "replace a container of the same name"},
 		&cli.StringFlag{Name: "cidfile", Usage: "write the container ID to this file"},
 		&cli.StringFlag{Name: "pull", Value: "missing", Usage: "pull the image: missing, always, never, newer"},
@@ -225,6 +226,7 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 		ep := c.String("entrypoint")
 		o.Entrypoint = &ep
 	}
+	o.SdNotify = c.String("sdnotify")
 	o.Health = specgen.HealthOptions{
 		Cmd: c.String("health-cmd"), Interval: c.String("health-interval"), Timeout: c.String("health-timeout"),
 		StartPeriod: c.String("health-start-period"), OnFailure: c.String("health-on-failure"),

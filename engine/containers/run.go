@@ -2,6 +2,7 @@ package containers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -337,6 +338,9 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	if cfg.Healthcheck, err = s.Health.Healthcheck(img.Config.Config.Healthcheck); err != nil {
 		return nil, err
 	}
+	if cfg.SdNotify = s.SdNotify; cfg.SdNotify == "healthy" && cfg.Healthcheck == nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--sdnotify healthy: the container has no healthcheck (--health-cmd)"))
+	}
 	if s.StopTimeout != nil {
 		cfg.StopTimeout = *s.StopTimeout
 	}
@@ -473,6 +477,13 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	mounts, err := e.specMounts(cfg, rootfs, user.UID, user.GID)
 	if err != nil {
 		return nil, err
+	}
+	if dir := e.NotifyDir(cfg.ID); cfg.SdNotify == "container" {
+		if _, err := os.Stat(dir); err == nil {
+			// The monitor's relay to systemd (--sdnotify container).
+			mounts = append(mounts, specs.Mount{Destination: "/run/notify", Type: "bind", Source: dir, Options: []string{"bind", "rw"}})
+			env = specgen.MergeEnv(env, "NOTIFY_SOCKET=/run/notify/notify.sock")
+		}
 	}
 	if len(cfg.UIDMap) > 0 && !mapsOwner(cfg.UIDMap) {
 		// The runtime's root in the container's namespace must reach

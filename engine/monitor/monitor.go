@@ -71,6 +71,8 @@ type Monitor struct {
 	// forceRestart restarts the container after its exit whatever its
 	// policy: its health check asked for it.
 	forceRestart atomic.Bool
+	// notify tells a systemd unit the container is ready (--sdnotify).
+	notify *notifier
 }
 
 // monitorRequest is what a CLI sends a monitor it starts.
@@ -290,7 +292,10 @@ func Main(open func(backend.Options) (*backend.Backend, Runner, error)) error {
 		return err
 	}
 	defer b.Close()
-	m := &Monitor{b: b, r: runner, files: files}
+	// NOTIFY_SOCKET is the monitor's to answer, never the runtime's or
+	// the container's but through it.
+	m := &Monitor{b: b, r: runner, files: files, notify: &notifier{socket: os.Getenv("NOTIFY_SOCKET"), foreground: r.Attach != nil}}
+	os.Unsetenv("NOTIFY_SOCKET")
 	if cfg, err := b.Rec.LoadConfig(r.ID); err == nil && cfg.MonitorPidFile != "" {
 		if err := os.WriteFile(cfg.MonitorPidFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 			fmt.Fprintf(os.Stderr, "Warning: --conmon-pidfile: %v\n", err)
@@ -445,6 +450,13 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 			net.Wait()
 		}
 	}()
+	if m.notify.socket != "" && cfg.SdNotify == "container" {
+		closeRelay, err := m.notify.relay(m.b.NotifyDir(cfg.ID))
+		if err != nil {
+			return 0, -1, err
+		}
+		defer closeRelay()
+	}
 	rows, cols := h.size()
 	spec, err := m.r.RuntimeSpec(cfg, rootfs, rows, cols, net)
 	if err != nil {
@@ -539,6 +551,9 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	testhook.Pause("running")
 	m.b.Rec.Event(cfg, "init", nil)
 	m.b.Rec.Event(cfg, "start", nil)
+	if cfg.SdNotify == "" || cfg.SdNotify == "conmon" {
+		m.notify.ready()
+	}
 	if cfg.PidFile != "" {
 		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {
 			fmt.Fprintf(os.Stderr, "Warning: --pidfile: %v\n", err)
@@ -633,6 +648,9 @@ func (m *Monitor) watchHealth(cfg *record.Config, pid int) (stop func()) {
 			debug.FreeOSMemory()
 			if err != nil || ctx.Err() != nil {
 				continue
+			}
+			if res.Status == record.HealthHealthy && cfg.SdNotify == "healthy" {
+				m.notify.ready()
 			}
 			switch res.Action {
 			case "kill", "restart":

@@ -123,6 +123,12 @@ type Config struct {
 	StopTimeout int    `json:"stop_timeout"`
 	// Healthcheck is its check, nil for none.
 	Healthcheck *Healthcheck `json:"healthcheck,omitempty"`
+	// SdNotify is --sdnotify: how systemd hears that it is ready, when
+	// it runs under a unit with NOTIFY_SOCKET: conmon ("": its monitor
+	// once it runs), container (the container, through a socket of its
+	// own the monitor relays), healthy (the first passed check) or
+	// ignore.
+	SdNotify string `json:"sd_notify,omitempty"`
 	// Timeout kills the container after that many seconds of running.
 	Timeout int `json:"timeout,omitempty"`
 	// PidFile receives the container's PID at each start, MonitorPidFile

@@ -377,6 +377,8 @@ type RunOptions struct {
 	StopTimeout *int
 	// Health is the --health-* flags.
 	Health HealthOptions
+	// SdNotify is --sdnotify: conmon, container, healthy or ignore.
+	SdNotify string
 	// Replace removes an existing container of the same name first.
 	Replace bool
 	// CIDFile receives the container ID; it must not exist yet.

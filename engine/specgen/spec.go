@@ -143,6 +143,8 @@ type Spec struct {
 	StopTimeout *int
 	// Health is the healthcheck's flags, over the image's HEALTHCHECK.
 	Health HealthOptions
+	// SdNotify is --sdnotify ("": conmon).
+	SdNotify string
 	// Replace removes a container of the same name first; CIDFile
 	// receives the new container's ID.
 	Replace bool
@@ -160,7 +162,7 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		DNS: o.DNS, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions, AddHosts: o.AddHosts,
 		NoHosts: o.NoHosts, MacAddress: o.MacAddress, VolumesFrom: o.VolumesFrom,
 		ReadOnly: o.ReadOnly, ReadOnlyTmpfs: o.ReadOnlyTmpfs, Remove: o.Remove,
-		StopSignal: o.StopSignal, StopTimeout: o.StopTimeout, Replace: o.Replace, CIDFile: o.CIDFile, Health: o.Health,
+		StopSignal: o.StopSignal, StopTimeout: o.StopTimeout, Replace: o.Replace, CIDFile: o.CIDFile, Health: o.Health, SdNotify: o.SdNotify,
 		EnvMerge: o.EnvMerge, UnsetEnv: o.UnsetEnv, UnsetEnvAll: o.UnsetEnvAll,
 		Timeout: o.Timeout, PidFile: absPath(o.PidFile), MonitorPidFile: absPath(o.MonitorPidFile),
 		NoHostname: o.NoHostname, RemoveImage: o.RemoveImage, ImageVolume: o.ImageVolume,
@@ -403,6 +405,11 @@ func (s *Spec) Check() error {
 	}
 	if s.Restart.Name != "" && s.Restart.Name != "no" && s.Remove {
 		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("--restart and --rm conflict: a container cannot be both restarted and removed when it exits"))
+	}
+	switch s.SdNotify {
+	case "", "conmon", "container", "healthy", "ignore":
+	default:
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--sdnotify %q: use conmon, container, healthy or ignore", s.SdNotify))
 	}
 	// The health flags are checked as over an image's check.
 	if _, err := s.Health.Healthcheck(&dockerspec.HealthcheckConfig{Test: []string{"CMD", "true"}}); err != nil {

@@ -264,6 +264,12 @@ func (b *Backend) AttachSocket(id string) string {
 	return filepath.Join(b.SocketDir(), id[:16])
 }
 
+// NotifyDir holds the socket a container with --sdnotify container
+// tells systemd through, its monitor relaying.
+func (b *Backend) NotifyDir(id string) string {
+	return filepath.Join(b.Opts.RunRoot, "notify", id[:16])
+}
+
 // NetnsDir holds the pinned network namespaces of running containers.
 func (b *Backend) NetnsDir() string { return filepath.Join(b.Opts.RunRoot, "netns") }
 

@@ -1,0 +1,120 @@
+//go:build e2e
+
+package tests
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// notifySocket is a systemd notify socket the test listens on: what
+// scow sends arrives on the channel.
+func notifySocket(t *testing.T, m *mode) (string, <-chan string) {
+	t.Helper()
+	dir := m.userDir(t)
+	os.Chmod(dir, 0o777)
+	path := filepath.Join(dir, "notify.sock")
+	l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(path, 0o777)
+	t.Cleanup(func() { l.Close() })
+	got := make(chan string, 16)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, _, err := l.ReadFromUnix(buf)
+			if err != nil {
+				return
+			}
+			got <- string(buf[:n])
+		}
+	}()
+	return path, got
+}
+
+// next waits for the next message, "" after d.
+func next(got <-chan string, d time.Duration) string {
+	select {
+	case msg := <-got:
+		return msg
+	case <-time.After(d):
+		return ""
+	}
+}
+
+// TestSdNotify: under a notify unit (NOTIFY_SOCKET) the monitor says
+// READY=1 once the container runs, with its own PID as MAINPID when the
+// CLI is gone (-d), and without when a foreground CLI stays the main
+// process; healthy waits for the first passed check; container relays
+// what the container says; ignore says nothing.
+func TestSdNotify(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		sock, got := notifySocket(t, m)
+		env := []string{"NOTIFY_SOCKET=" + sock}
+		run := func(args ...string) string {
+			t.Helper()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			out, err := m.cmdEnv(ctx, s.root, s.run, env, args...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("scow %s: %v: %s", strings.Join(args, " "), err, out)
+			}
+			return string(out)
+		}
+		run("run", "-d", "--name", "detached", "busybox", "sleep", "300")
+		msg := next(got, 10*time.Second)
+		monitor := strings.TrimSpace(s.must("inspect", "--format", "{{.State.ConmonPid}}", "detached"))
+		if msg != "MAINPID="+monitor+"\nREADY=1" {
+			t.Errorf("a detached run told %q, want MAINPID=%s and READY=1", msg, monitor)
+		}
+		if pid, _ := strconv.Atoi(monitor); pid > 0 {
+			if cmdline, _ := os.ReadFile("/proc/" + monitor + "/cmdline"); !strings.Contains(string(cmdline), "scow") {
+				t.Errorf("MAINPID %s is not the monitor on the host: %q", monitor, cmdline)
+			}
+		}
+		if out := run("run", "--rm", "busybox", "echo", "fg"); out != "fg\n" {
+			t.Errorf("a foreground run printed %q", out)
+		}
+		if msg := next(got, 10*time.Second); msg != "READY=1" {
+			t.Errorf("a foreground run told %q, want READY=1 alone", msg)
+		}
+		run("run", "-d", "--sdnotify", "ignore", "busybox", "sleep", "300")
+		if msg := next(got, 2*time.Second); msg != "" {
+			t.Errorf("--sdnotify ignore told %q", msg)
+		}
+		run("run", "-d", "--name", "hc", "--sdnotify", "healthy", "--health-cmd", "test -e /tmp/ok", "--health-interval", "1s", "busybox", "sleep", "300")
+		if msg := next(got, 2500*time.Millisecond); msg != "" {
+			t.Errorf("--sdnotify healthy told %q before a check passed", msg)
+		}
+		s.must("exec", "hc", "touch", "/tmp/ok")
+		if msg := next(got, 10*time.Second); !strings.HasSuffix(msg, "READY=1") {
+			t.Errorf("--sdnotify healthy after a passed check: %q", msg)
+		}
+		wantError(t, s.scow("create", "--sdnotify", "loud", "busybox"), 125, "--sdnotify")
+		wantError(t, s.scow("create", "--sdnotify", "healthy", "busybox"), 125, "no healthcheck")
+		if suite.debian == "" {
+			return
+		}
+		// container: the container's own message, through the relay.
+		debianImage(t, s)
+		perl := `use Socket; socket(my $s, PF_UNIX, SOCK_DGRAM, 0) or die; send($s, "STATUS=warming\nMAINPID=1\nREADY=1", 0, sockaddr_un($ENV{NOTIFY_SOCKET})) or die "$!"; sleep 300`
+		run("run", "-d", "--name", "ctr", "--sdnotify", "container", "localhost/debian:12", "perl", "-e", perl)
+		if msg := next(got, 10*time.Second); !strings.HasPrefix(msg, "MAINPID=") {
+			t.Errorf("--sdnotify container: first %q, want the monitor's MAINPID", msg)
+		}
+		if msg := next(got, 10*time.Second); msg != "STATUS=warming\nREADY=1" {
+			t.Errorf("--sdnotify container relayed %q", msg)
+		}
+		s.must("rm", "-a", "-f", "-t", "0")
+	})
+}
