@@ -4,8 +4,10 @@ package tests
 
 import (
 	"context"
+	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -116,5 +118,60 @@ func TestSdNotify(t *testing.T) {
 			t.Errorf("--sdnotify container relayed %q", msg)
 		}
 		s.must("rm", "-a", "-f", "-t", "0")
+	})
+}
+
+// TestSocketActivation: the sockets systemd passes scow (LISTEN_FDS for
+// its LISTEN_PID) reach the container from fd 3, with LISTEN_FDS and
+// LISTEN_PID=1, and the container serves on the inherited socket.
+func TestSocketActivation(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		f, err := l.(*net.TCPListener).File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		activated := func(ctx context.Context, args ...string) *exec.Cmd {
+			c := m.cmdEnv(ctx, s.root, s.run, []string{"LISTEN_FDS=1", "LISTEN_FDNAMES=web"}, args...)
+			// systemd sets LISTEN_PID to the PID it execs: the shell's.
+			c.Args = append([]string{"sh", "-c", `LISTEN_PID=$$ exec "$0" "$@"`}, c.Args...)
+			c.Path = "/bin/sh"
+			c.ExtraFiles = []*os.File{f}
+			return c
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		out, err := activated(ctx, "run", "--rm", "busybox", "sh", "-c", `echo $LISTEN_FDS $LISTEN_PID $LISTEN_FDNAMES; readlink /proc/self/fd/3 | cut -c1-7`).CombinedOutput()
+		if err != nil || string(out) != "1 1 web\nsocket:\n" {
+			t.Errorf("an activated run: %q (%v)", out, err)
+		}
+		if suite.debian == "" {
+			return
+		}
+		debianImage(t, s)
+		serve := `use IO::Socket; my $l = IO::Socket->new_from_fd(3, "r") or die "$!"; my $c = $l->accept or die "$!"; print $c "served by the container\n"; close $c`
+		run := activated(ctx, "run", "--rm", "localhost/debian:12", "perl", "-e", serve)
+		var runOut lockedOutput
+		run.Stdout, run.Stderr = &runOut, &runOut
+		if err := run.Start(); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := net.DialTimeout("tcp", l.Addr().String(), 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		reply, _ := io.ReadAll(conn)
+		conn.Close()
+		if err := run.Wait(); err != nil || string(reply) != "served by the container\n" {
+			t.Errorf("the container's reply on the passed socket: %q (%v: %s)", reply, err, runOut.String())
+		}
 	})
 }

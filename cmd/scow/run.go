@@ -274,6 +274,7 @@ func runCommand() *cli.Command {
 			if s.Files, err = preservedFiles(c); err != nil {
 				return err
 			}
+			o.Env = append(o.Env, activationEnv()...)
 			id, err := e.Containers().Run(c.Context, o, s)
 			if err != nil {
 				return err

@@ -60,7 +60,11 @@ func keepInherited() {
 // pass, from fd 3 on, nil for a gap. Each must have been inherited.
 func preservedFiles(c *cli.Context) ([]*os.File, error) {
 	var fds []int
-	for fd := 3; fd < 3+int(c.Uint("preserve-fds")); fd++ {
+	count := int(c.Uint("preserve-fds"))
+	if n := activationFDs(); n > count {
+		count = n // systemd's sockets go through
+	}
+	for fd := 3; fd < 3+count; fd++ {
 		fds = append(fds, fd)
 		if !inherited[fd] {
 			break // reported below
@@ -88,6 +92,33 @@ func preservedFiles(c *cli.Context) ([]*os.File, error) {
 		}
 	}
 	return files, nil
+}
+
+// activationFDs is how many sockets systemd passed scow (socket
+// activation: LISTEN_FDS, for this process's LISTEN_PID), from fd 3 on.
+func activationFDs() int {
+	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) {
+		return 0
+	}
+	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// activationEnv is what tells the container's init, PID 1, of the
+// sockets systemd passed.
+func activationEnv() []string {
+	n := activationFDs()
+	if n == 0 {
+		return nil
+	}
+	env := []string{"LISTEN_FDS=" + strconv.Itoa(n), "LISTEN_PID=1"}
+	if names, ok := os.LookupEnv("LISTEN_FDNAMES"); ok {
+		env = append(env, "LISTEN_FDNAMES="+names)
+	}
+	return env
 }
 
 // forwardedSignals reach an attached process, as with Docker.
