@@ -62,8 +62,17 @@ lint:
 	$(GO) vet ./...
 	$(GO) vet -tags=$(shell echo $(TAGS) e2e | tr ' ' ',') ./tests/...
 
+SYSTEMD_SYSTEM_DIR ?= $(PREFIX)/lib/systemd/system
+SYSTEMD_USER_DIR ?= $(PREFIX)/lib/systemd/user
+
+# The binary, and the units that start --restart always containers at
+# boot (system) and at the user's login (user; with loginctl enable-linger,
+# at boot too).
 install: build
 	install -D -m 0755 bin/scow $(DESTDIR)$(PREFIX)/bin/scow
+	mkdir -p $(DESTDIR)$(SYSTEMD_SYSTEM_DIR) $(DESTDIR)$(SYSTEMD_USER_DIR)
+	sed 's|@BINDIR@|$(PREFIX)/bin|' hack/systemd/scow-restart.service >$(DESTDIR)$(SYSTEMD_SYSTEM_DIR)/scow-restart.service
+	sed 's|@BINDIR@|$(PREFIX)/bin|' hack/systemd/scow-restart.user.service >$(DESTDIR)$(SYSTEMD_USER_DIR)/scow-restart.service
 
 clean:
 	rm -rf bin tests/.cache

@@ -91,6 +91,44 @@ func (e *Engine) PruneImages(all, external bool, filters []string) ([]string, er
 	return e.images.Prune(all, removable, filters)
 }
 
+// Boot starts, once the machine started again, the containers whose
+// restart policy says so: always, and unless-stopped ones the user did
+// not stop. Those running are left as they are, so Boot may run twice.
+// It returns the IDs it started; the first failure is its error, after
+// it tried the others.
+func (e *Engine) Boot(ctx context.Context) ([]string, error) {
+	ids, err := e.containers.Select(ctx, containers.Selection{All: true})
+	if err != nil {
+		return nil, err
+	}
+	var started []string
+	var first error
+	for _, id := range ids {
+		cfg, err := e.b.Rec.LoadConfig(id)
+		if err != nil {
+			continue
+		}
+		// A record of the last boot reads as exited: its monitor is gone.
+		st, err := e.containers.State(ctx, id)
+		if err != nil || st.Status == record.StatusRunning || st.Status == record.StatusRestarting {
+			continue
+		}
+		switch p := cfg.RestartPolicy.Name; {
+		case p == "always", p == "unless-stopped" && !st.StoppedByUser:
+		default:
+			continue
+		}
+		if err := e.containers.Start(ctx, id, nil); err != nil {
+			if first == nil {
+				first = fmt.Errorf("start %s: %w", cfg.Name, err)
+			}
+			continue
+		}
+		started = append(started, id)
+	}
+	return started, first
+}
+
 // Reset removes every container, image, volume and network, and then
 // empties scow's data and run directories, as system reset does. Volumes
 // and images kept elsewhere (--volumepath, --imagestore) go one by one:

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -174,4 +175,103 @@ func TestSocketActivation(t *testing.T) {
 			t.Errorf("the container's reply on the passed socket: %q (%v: %s)", reply, err, runOut.String())
 		}
 	})
+}
+
+// TestSystemBoot: after a simulated reboot (every process of the store
+// killed, its mounts gone, the run root wiped), system boot starts
+// exactly the containers of --restart always and of unless-stopped that
+// the user did not stop, and a second system boot changes nothing; the
+// units make install puts in place pass systemd-analyze verify.
+func TestSystemBoot(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		for name, policy := range map[string]string{"always": "always", "unless": "unless-stopped", "stopped": "unless-stopped", "none": "no", "onfail": "on-failure"} {
+			s.must("run", "-d", "--name", name, "--network", "none", "--restart", policy, "busybox", "sleep", "300")
+		}
+		s.must("stop", "-t", "0", "stopped")
+		var pids []string
+		for _, name := range []string{"always", "unless", "none", "onfail"} {
+			pids = append(pids, strings.Fields(s.must("inspect", "--format", "{{.State.ConmonPid}} {{.State.Pid}}", name))...)
+		}
+		// The reboot: processes, mounts and the run root go.
+		if m.rootless {
+			exec.Command("pkill", "-9", "-U", strconv.Itoa(m.uid)).Run()
+		} else {
+			for _, p := range pids {
+				if pid, _ := strconv.Atoi(p); pid > 0 {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+		unmountUnder(t, s.root, s.run)
+		st, err := os.Stat(s.run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.RemoveAll(s.run); err != nil {
+			t.Fatal(err)
+		}
+		os.Mkdir(s.run, st.Mode().Perm())
+		os.Chown(s.run, m.uid, m.gid)
+
+		out := s.must("system", "boot")
+		if n := strings.Count(out, "\n"); n != 2 {
+			t.Errorf("system boot started %d containers, want 2: %q", n, out)
+		}
+		state := func() string {
+			return s.must("ps", "-a", "--sort", "names", "--format", "{{.Names}}={{.State}}")
+		}
+		want := "always=running\nnone=exited\nonfail=exited\nstopped=exited\nunless=running\n"
+		if got := state(); got != want {
+			t.Errorf("after system boot:\n%s\nwant\n%s", got, want)
+		}
+		first := s.must("inspect", "--format", "{{.State.Pid}}", "always")
+		if out := s.must("system", "boot"); out != "" || s.must("inspect", "--format", "{{.State.Pid}}", "always") != first {
+			t.Errorf("a second system boot did something: %q", out)
+		}
+		s.must("rm", "-a", "-f", "-t", "0")
+		// The units, as make install writes them, for this binary.
+		if _, err := exec.LookPath("systemd-analyze"); err != nil {
+			t.Skip("systemd-analyze is not installed")
+		}
+		for _, unit := range []string{"scow-restart.service", "scow-restart.user.service"} {
+			data, err := os.ReadFile(filepath.Join("..", "hack", "systemd", unit))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			p := filepath.Join(dir, strings.Replace(unit, ".user", "", 1))
+			os.WriteFile(p, []byte(strings.ReplaceAll(string(data), "@BINDIR@", filepath.Dir(suite.binary))), 0o644)
+			if out, err := exec.Command("systemd-analyze", "verify", p).CombinedOutput(); err != nil || len(out) > 0 {
+				t.Errorf("systemd-analyze verify %s: %v: %s", unit, err, out)
+			}
+		}
+	})
+}
+
+// unmountUnder unmounts, deepest first, what is mounted under the dirs:
+// what a reboot takes away.
+func unmountUnder(t *testing.T, dirs ...string) {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var points []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		for _, d := range dirs {
+			if strings.HasPrefix(f[4], d+"/") {
+				points = append(points, f[4])
+			}
+		}
+	}
+	for i := len(points) - 1; i >= 0; i-- {
+		syscall.Unmount(points[i], syscall.MNT_DETACH)
+	}
 }

@@ -41,6 +41,20 @@ func systemCommand() *cli.Command {
 			renamed(infoCommand(), "info"),
 			renamed(eventsCommand(), "events"),
 			{
+				Name:  "boot",
+				Usage: "start, after a reboot, the containers of --restart always and unless-stopped (for a unit or a login hook; running ones are left alone)",
+				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+					if err := exactArgs(c, 0, 0, "system boot"); err != nil {
+						return err
+					}
+					ids, err := e.Boot(c.Context)
+					for _, id := range ids {
+						fmt.Fprintln(c.App.Writer, id)
+					}
+					return err
+				}),
+			},
+			{
 				Name:  "prune",
 				Usage: "remove stopped containers, unused networks and unnamed images (and more with --all, --volumes)",
 				Flags: []cli.Flag{
