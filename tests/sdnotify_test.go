@@ -275,3 +275,45 @@ func unmountUnder(t *testing.T, dirs ...string) {
 		syscall.Unmount(points[i], syscall.MNT_DETACH)
 	}
 }
+
+// TestForegroundStop: a foreground run is a unit's main process; the
+// SIGTERM that stops the unit stops the container within its stop
+// timeout even when it ignores SIGTERM, and the run's exit status is the
+// container's.
+func TestForegroundStop(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		for _, tc := range []struct {
+			script string
+			code   int
+		}{{`trap "" TERM; echo up; while :; do sleep 1; done`, 137}, {`trap "exit 3" TERM; echo up; while :; do sleep 1; done`, 3}} {
+			run := m.cmdIn(ctx, s.root, s.run, "run", "--rm", "--stop-timeout", "2", "busybox", "sh", "-c", tc.script)
+			var out lockedOutput
+			run.Stdout = &out
+			if err := run.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if !waitFor(20*time.Second, func() bool { return strings.Contains(out.String(), "up") }) {
+				t.Fatalf("the container did not start: %q", out.String())
+			}
+			run.Process.Signal(syscall.SIGTERM)
+			done := make(chan error, 1)
+			go func() { done <- run.Wait() }()
+			select {
+			case err := <-done:
+				if code := run.ProcessState.ExitCode(); code != tc.code {
+					t.Errorf("%s: exit %d (%v), want %d", tc.script, code, err, tc.code)
+				}
+			case <-time.After(30 * time.Second):
+				run.Process.Kill()
+				t.Fatalf("%s: SIGTERM did not stop the foreground run", tc.script)
+			}
+		}
+		if got := s.must("ps", "-a", "-q"); got != "" {
+			t.Errorf("--rm containers left: %q", got)
+		}
+	})
+}

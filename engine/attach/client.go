@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/scow-project/scow/engine/errdefs"
 )
@@ -28,6 +29,9 @@ type Streams struct {
 	// it would (exit code 128+n). A nil channel brings none.
 	Signals  <-chan os.Signal
 	SigProxy bool
+	// StopAfter, when set, makes a SIGTERM a stop: SIGKILL follows that
+	// long after it, as systemd stopping a foreground run expects.
+	StopAfter time.Duration
 	// Files are the process's descriptors from 3 on (--preserve-fds), a
 	// nil entry /dev/null.
 	Files []*os.File
@@ -203,6 +207,9 @@ func Stream(c *Conn, s Streams, tty bool) error {
 					return
 				}
 				c.Send(FrameSignal, []byte{byte(n)})
+				if n == syscall.SIGTERM && s.StopAfter > 0 {
+					time.AfterFunc(s.StopAfter, func() { c.Send(FrameSignal, []byte{byte(syscall.SIGKILL)}) })
+				}
 			}
 		}
 	}()

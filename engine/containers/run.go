@@ -129,6 +129,11 @@ func (e *Service) startAttached(cfg *record.Config, s attach.Streams) error {
 		e.removeFailed(context.Background(), cfg)
 		return err
 	}
+	// SIGTERM (systemd stopping a unit of a foreground run) stops it
+	// within its stop timeout.
+	if cfg.StopTimeout >= 0 { // -1 waits as long as it takes
+		s.StopAfter = max(time.Duration(cfg.StopTimeout)*time.Second, time.Millisecond)
+	}
 	return attach.Stream(c, s, cfg.Tty)
 }
 
