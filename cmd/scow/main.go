@@ -95,8 +95,11 @@ func usageError(_ *cli.Context, err error, _ bool) error { return err }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
-		Name:                      "scow",
-		Usage:                     "daemonless, rootless containers",
+		Name:  "scow",
+		Usage: "daemonless, rootless containers",
+		Description: "Exit codes, as Podman's: 0 success; 125 scow itself failed (a bad flag, an unknown object, a conflict);\n" +
+			"126 the container's command cannot be invoked; 127 it is not found; any other code is the container's own\n" +
+			"(run, start -a, exec, wait); healthcheck run exits 1 when the check failed.",
 		Version:                   version,
 		Reader:                    stdin,
 		Writer:                    stdout,
