@@ -317,3 +317,100 @@ func TestForegroundStop(t *testing.T) {
 		}
 	})
 }
+
+// TestGenerateSystemd: the units of generate systemd pass systemd-analyze
+// verify, and the commands of a --new unit, run as systemd would, create
+// the container afresh and remove it.
+func TestGenerateSystemd(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("run", "-d", "--name", "web", "-e", "GREETING=hello world", "--label", "app=web", "-dit", "busybox", "sh", "-c", "echo $GREETING; sleep 300")
+		dir := m.userDir(t)
+		units := map[string]string{
+			"new":   s.must("generate", "systemd", "--new", "--name", "--restart-sec", "5", "--after", "x.target", "web"),
+			"start": s.must("generate", "systemd", "--name", "web"),
+		}
+		if _, err := exec.LookPath("systemd-analyze"); err == nil {
+			for kind, text := range units {
+				p := filepath.Join(dir, kind, "container-web.service")
+				os.MkdirAll(filepath.Dir(p), 0o755)
+				os.WriteFile(p, []byte(text), 0o644)
+				if out, err := exec.Command("systemd-analyze", "verify", p).CombinedOutput(); err != nil || len(out) > 0 {
+					t.Errorf("systemd-analyze verify of the %s unit: %v: %s\n%s", kind, err, out, text)
+				}
+			}
+		}
+		exec := func(text, key string) {
+			t.Helper()
+			for _, l := range strings.Split(text, "\n") {
+				if cmdline, ok := strings.CutPrefix(l, key+"="); ok {
+					cmdline = strings.NewReplacer("%t", dir, "%n", "container-web.service").Replace(cmdline)
+					args := unitWords(cmdline)
+					ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+					defer cancel()
+					c := m.cmdIn(ctx, s.root, s.run)
+					c.Path, c.Args = args[0], args
+					if out, err := c.CombinedOutput(); err != nil {
+						t.Fatalf("%s: %v: %s", key, err, out)
+					}
+					return
+				}
+			}
+			t.Fatalf("no %s= in\n%s", key, text)
+		}
+		old := s.must("inspect", "--format", "{{.Id}}", "web")
+		// -dit: -d goes, the terminal stays.
+		exec(units["new"], "ExecStart")
+		if got := s.must("inspect", "--format", "{{.Id}} {{.State.Status}} {{.Config.Labels.app}}", "web"); got == old || !strings.HasSuffix(got, " running web\n") {
+			t.Errorf("ExecStart of the --new unit: %q (the old one was %q)", got, old)
+		}
+		if !waitFor(10*time.Second, func() bool { return s.must("logs", "web") == "hello world\r\n" }) {
+			t.Errorf("the --new unit's container: logs %q", s.must("logs", "web"))
+		}
+		wantError(t, s.scow("generate", "systemd", "--restart-policy", "sometimes", "web"), 125, "--restart-policy")
+		exec(units["new"], "ExecStop")
+		exec(units["new"], "ExecStopPost")
+		if got := s.must("ps", "-a", "-q"); got != "" {
+			t.Errorf("ExecStop and ExecStopPost left %q", got)
+		}
+		if !strings.Contains(units["new"], "RestartSec=5\n") || !strings.Contains(units["new"], "After=x.target\n") {
+			t.Errorf("--restart-sec, --after:\n%s", units["new"])
+		}
+		wantError(t, s.scow("generate", "systemd", "nosuch"), 125, "nosuch")
+	})
+}
+
+// unitWords splits a unit's command line as systemd does: words, double
+// quotes with backslash escapes, $$ for $.
+func unitWords(line string) []string {
+	var words []string
+	var w strings.Builder
+	in, started := false, false
+	for i := 0; i < len(line); i++ {
+		switch ch := line[i]; {
+		case ch == '\\' && in && i+1 < len(line):
+			i++
+			w.WriteByte(line[i])
+		case ch == '"':
+			in, started = !in, true
+		case ch == '$' && i+1 < len(line) && line[i+1] == '$':
+			i++
+			w.WriteByte('$')
+			started = true
+		case ch == ' ' && !in:
+			if started {
+				words = append(words, w.String())
+				w.Reset()
+				started = false
+			}
+		default:
+			w.WriteByte(ch)
+			started = true
+		}
+	}
+	if started {
+		words = append(words, w.String())
+	}
+	return words
+}

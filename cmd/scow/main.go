@@ -165,6 +165,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			topCommand(),
 			healthcheckCommand(),
 			eventsCommand(),
+			generateCommand(),
 			containerCommand(),
 			volumeCommand(),
 			secretCommand(),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/scow-project/scow/engine"
 	"github.com/scow-project/scow/engine/specgen"
@@ -226,7 +227,7 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 		ep := c.String("entrypoint")
 		o.Entrypoint = &ep
 	}
-	o.SdNotify = c.String("sdnotify")
+	o.SdNotify, o.CreateCommand = c.String("sdnotify"), os.Args
 	o.Health = specgen.HealthOptions{
 		Cmd: c.String("health-cmd"), Interval: c.String("health-interval"), Timeout: c.String("health-timeout"),
 		StartPeriod: c.String("health-start-period"), OnFailure: c.String("health-on-failure"),

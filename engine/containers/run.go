@@ -343,6 +343,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	if cfg.Healthcheck, err = s.Health.Healthcheck(img.Config.Config.Healthcheck); err != nil {
 		return nil, err
 	}
+	cfg.CreateCommand = s.CreateCommand
 	if cfg.SdNotify = s.SdNotify; cfg.SdNotify == "healthy" && cfg.Healthcheck == nil {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--sdnotify healthy: the container has no healthcheck (--health-cmd)"))
 	}

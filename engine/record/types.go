@@ -129,6 +129,9 @@ type Config struct {
 	// own the monitor relays), healthy (the first passed check) or
 	// ignore.
 	SdNotify string `json:"sd_notify,omitempty"`
+	// CreateCommand is the command line that made it, for generate
+	// systemd --new.
+	CreateCommand []string `json:"create_command,omitempty"`
 	// Timeout kills the container after that many seconds of running.
 	Timeout int `json:"timeout,omitempty"`
 	// PidFile receives the container's PID at each start, MonitorPidFile

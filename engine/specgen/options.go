@@ -379,6 +379,8 @@ type RunOptions struct {
 	Health HealthOptions
 	// SdNotify is --sdnotify: conmon, container, healthy or ignore.
 	SdNotify string
+	// CreateCommand is the command line of the run or create.
+	CreateCommand []string
 	// Replace removes an existing container of the same name first.
 	Replace bool
 	// CIDFile receives the container ID; it must not exist yet.

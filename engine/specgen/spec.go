@@ -145,6 +145,8 @@ type Spec struct {
 	Health HealthOptions
 	// SdNotify is --sdnotify ("": conmon).
 	SdNotify string
+	// CreateCommand is the command line that asked for the container.
+	CreateCommand []string
 	// Replace removes a container of the same name first; CIDFile
 	// receives the new container's ID.
 	Replace bool
@@ -162,7 +164,7 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		DNS: o.DNS, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions, AddHosts: o.AddHosts,
 		NoHosts: o.NoHosts, MacAddress: o.MacAddress, VolumesFrom: o.VolumesFrom,
 		ReadOnly: o.ReadOnly, ReadOnlyTmpfs: o.ReadOnlyTmpfs, Remove: o.Remove,
-		StopSignal: o.StopSignal, StopTimeout: o.StopTimeout, Replace: o.Replace, CIDFile: o.CIDFile, Health: o.Health, SdNotify: o.SdNotify,
+		StopSignal: o.StopSignal, StopTimeout: o.StopTimeout, Replace: o.Replace, CIDFile: o.CIDFile, Health: o.Health, SdNotify: o.SdNotify, CreateCommand: o.CreateCommand,
 		EnvMerge: o.EnvMerge, UnsetEnv: o.UnsetEnv, UnsetEnvAll: o.UnsetEnvAll,
 		Timeout: o.Timeout, PidFile: absPath(o.PidFile), MonitorPidFile: absPath(o.MonitorPidFile),
 		NoHostname: o.NoHostname, RemoveImage: o.RemoveImage, ImageVolume: o.ImageVolume,
