@@ -64,15 +64,20 @@ lint:
 
 SYSTEMD_SYSTEM_DIR ?= $(PREFIX)/lib/systemd/system
 SYSTEMD_USER_DIR ?= $(PREFIX)/lib/systemd/user
+SYSTEMD_GENERATOR_DIR ?= $(PREFIX)/lib/systemd/system-generators
+SYSTEMD_USER_GENERATOR_DIR ?= $(PREFIX)/lib/systemd/user-generators
 
-# The binary, and the units that start --restart always containers at
-# boot (system) and at the user's login (user; with loginctl enable-linger,
-# at boot too).
+# The binary; the units that start --restart always containers at boot
+# (system) and at the user's login (user; with loginctl enable-linger, at
+# boot too); scow as systemd's generator of Quadlet units.
 install: build
 	install -D -m 0755 bin/scow $(DESTDIR)$(PREFIX)/bin/scow
 	mkdir -p $(DESTDIR)$(SYSTEMD_SYSTEM_DIR) $(DESTDIR)$(SYSTEMD_USER_DIR)
 	sed 's|@BINDIR@|$(PREFIX)/bin|' hack/systemd/scow-restart.service >$(DESTDIR)$(SYSTEMD_SYSTEM_DIR)/scow-restart.service
 	sed 's|@BINDIR@|$(PREFIX)/bin|' hack/systemd/scow-restart.user.service >$(DESTDIR)$(SYSTEMD_USER_DIR)/scow-restart.service
+	mkdir -p $(DESTDIR)$(SYSTEMD_GENERATOR_DIR) $(DESTDIR)$(SYSTEMD_USER_GENERATOR_DIR)
+	ln -sf $(PREFIX)/bin/scow $(DESTDIR)$(SYSTEMD_GENERATOR_DIR)/scow-system-generator
+	ln -sf $(PREFIX)/bin/scow $(DESTDIR)$(SYSTEMD_USER_GENERATOR_DIR)/scow-user-generator
 
 clean:
 	rm -rf bin tests/.cache

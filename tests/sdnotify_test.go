@@ -414,3 +414,88 @@ func unitWords(line string) []string {
 	}
 	return words
 }
+
+// TestQuadlet: Quadlet files become units (scow quadlet, as systemd's
+// generator runs it) that pass systemd-analyze verify, with the links
+// their [Install] asks for; their commands, run as systemd would, make
+// the volume and run the container on it, and remove the container.
+func TestQuadlet(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		files := m.userDir(t)
+		out := m.userDir(t)
+		os.WriteFile(filepath.Join(files, "web.container"), []byte(`[Unit]
+Description=a web server
+[Container]
+Image=busybox
+Exec=sh -c "echo $$GREETING > /data/greeting; sleep 300"
+Environment=GREETING="hello quadlet"
+Volume=data.volume:/data
+Label=app=web
+[Service]
+TimeoutStartSec=60
+[Install]
+WantedBy=default.target
+`), 0o644)
+		os.WriteFile(filepath.Join(files, "data.volume"), []byte("[Volume]\nLabel=kind=data\n"), 0o644)
+		os.WriteFile(filepath.Join(files, "broken.container"), []byte("[Container]\nExec=true\n"), 0o644)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		q := m.cmdEnv(ctx, s.root, s.run, []string{"QUADLET_UNIT_DIRS=" + files}, "quadlet", out)
+		res, err := q.CombinedOutput()
+		if err == nil || !strings.Contains(string(res), "broken.container") || !strings.Contains(string(res), "Image=") {
+			t.Errorf("a broken file: %v: %s", err, res)
+		}
+		if _, err := os.Lstat(filepath.Join(out, "default.target.wants", "web.service")); err != nil {
+			t.Errorf("no [Install] link: %v", err)
+		}
+		units := map[string]string{}
+		for _, name := range []string{"web.service", "data-volume.service"} {
+			data, err := os.ReadFile(filepath.Join(out, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			units[name] = string(data)
+			if _, err := exec.LookPath("systemd-analyze"); err == nil {
+				if out, err := exec.Command("systemd-analyze", "verify", filepath.Join(out, name)).CombinedOutput(); err != nil || len(out) > 0 {
+					t.Errorf("systemd-analyze verify %s: %v: %s\n%s", name, err, out, data)
+				}
+			}
+		}
+		run := func(name, key string) {
+			t.Helper()
+			for _, l := range strings.Split(units[name], "\n") {
+				if cmdline, ok := strings.CutPrefix(l, key+"="); ok {
+					cmdline = strings.TrimPrefix(cmdline, "-")
+					base := strings.TrimSuffix(name, ".service")
+					cmdline = strings.NewReplacer("%t", out, "%N", base, "%n", name).Replace(cmdline)
+					args := unitWords(cmdline)
+					c := m.cmdIn(ctx, s.root, s.run)
+					c.Path, c.Args = args[0], args
+					if res, err := c.CombinedOutput(); err != nil {
+						t.Fatalf("%s %s: %v: %s", name, key, err, res)
+					}
+					return
+				}
+			}
+			t.Fatalf("no %s= in %s", key, name)
+		}
+		run("data-volume.service", "ExecStart")
+		run("data-volume.service", "ExecStart") // again: --ignore
+		run("web.service", "ExecStart")
+		if got := s.must("inspect", "--format", "{{.State.Status}} {{.Config.Labels.app}}", "systemd-web"); got != "running web\n" {
+			t.Errorf("the quadlet container: %q", got)
+		}
+		if !waitFor(10*time.Second, func() bool {
+			r := s.scow("run", "--rm", "-v", "systemd-data:/data", "busybox", "cat", "/data/greeting")
+			return r.stdout == "hello quadlet\n"
+		}) {
+			t.Errorf("the container did not write its greeting to the volume")
+		}
+		run("web.service", "ExecStop")
+		if got := s.must("ps", "-a", "-q"); got != "" {
+			t.Errorf("ExecStop left %q", got)
+		}
+	})
+}

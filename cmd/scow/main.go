@@ -27,6 +27,9 @@ func main() {
 	if engine.ReexecInit() {
 		return
 	}
+	if name, ok := asGenerator(); ok {
+		os.Exit(generatorMain(name, os.Args[1:]))
+	}
 	if len(os.Args) > 1 && os.Args[1] == engine.MonitorArg {
 		// Its stderr is a file beside its container (a start reports
 		// through the CLI, later failures through the record too).
@@ -166,6 +169,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			healthcheckCommand(),
 			eventsCommand(),
 			generateCommand(),
+			quadletCommand(),
 			containerCommand(),
 			volumeCommand(),
 			secretCommand(),

@@ -1,0 +1,461 @@
+// Package quadlet turns Quadlet files (.container, .volume, .network) into
+// systemd service units that run scow, as Podman's Quadlet does: the
+// systemd generator mode of the scow binary, and scow quadlet --dryrun.
+package quadlet
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/coreos/go-systemd/v22/unit"
+)
+
+// Unit is a generated service unit.
+type Unit struct {
+	// Name is the service's file name (web.service); Source the Quadlet
+	// file it comes from.
+	Name, Source string
+	Text         string
+}
+
+// Dirs are where Quadlet files are read, in order (an earlier one's
+// file hides a later one's of the same name): QUADLET_UNIT_DIRS if set,
+// else the user's or root's, as Podman's.
+func Dirs(rootless bool) []string {
+	if v := os.Getenv("QUADLET_UNIT_DIRS"); v != "" {
+		return filepath.SplitList(v)
+	}
+	if rootless {
+		config := os.Getenv("XDG_CONFIG_HOME")
+		if config == "" {
+			home, _ := os.UserHomeDir()
+			config = filepath.Join(home, ".config")
+		}
+		return []string{filepath.Join(config, "containers", "systemd"), "/etc/containers/systemd/users"}
+	}
+	return []string{"/etc/containers/systemd", "/usr/share/containers/systemd"}
+}
+
+// Install writes units into dir, as a systemd generator does, with the
+// .wants and .requires links their [Install] sections ask for (a
+// generated unit cannot be enabled).
+func Install(dir string, units []Unit) error {
+	for _, u := range units {
+		if err := os.WriteFile(filepath.Join(dir, u.Name), []byte(u.Text), 0o644); err != nil {
+			return err
+		}
+		sections, err := unit.DeserializeSections(strings.NewReader(u.Text))
+		if err != nil {
+			return err
+		}
+		for _, s := range sections {
+			if s.Section != "Install" {
+				continue
+			}
+			for _, e := range s.Entries {
+				suffix := map[string]string{"WantedBy": ".wants", "RequiredBy": ".requires", "UpheldBy": ".upholds"}[e.Name]
+				if suffix == "" {
+					continue
+				}
+				for _, target := range words(e.Value) {
+					links := filepath.Join(dir, target+suffix)
+					if err := os.MkdirAll(links, 0o755); err != nil {
+						return err
+					}
+					link := filepath.Join(links, u.Name)
+					os.Remove(link)
+					if err := os.Symlink(filepath.Join("..", u.Name), link); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Generate reads the Quadlet files of dirs and returns their units; scow
+// is the command line the units run scow with. A file that cannot be
+// turned into a unit is an error of its own: the others still come.
+func Generate(dirs []string, scow []string) ([]Unit, []error) {
+	seen := map[string]bool{}
+	var files []string
+	for _, d := range dirs {
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			switch filepath.Ext(e.Name()) {
+			case ".container", ".volume", ".network":
+				if !seen[e.Name()] {
+					seen[e.Name()] = true
+					files = append(files, filepath.Join(d, e.Name()))
+				}
+			}
+		}
+	}
+	sort.Strings(files)
+	var units []Unit
+	var errs []error
+	for _, f := range files {
+		u, err := Convert(f, scow)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f, err))
+			continue
+		}
+		units = append(units, *u)
+	}
+	return units, errs
+}
+
+// Convert turns one Quadlet file into its service unit.
+func Convert(path string, scow []string) (*Unit, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return convert(path, f, scow)
+}
+
+func convert(path string, r io.Reader, scow []string) (*Unit, error) {
+	sections, err := unit.DeserializeSections(r)
+	if err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	kind := strings.TrimPrefix(filepath.Ext(path), ".")
+	var (
+		own     *unit.UnitSection // [Container], [Volume] or [Network]
+		service = &unit.UnitSection{Section: "Service"}
+		kept    []*unit.UnitSection
+	)
+	for _, s := range sections {
+		switch s.Section {
+		case strings.ToUpper(kind[:1]) + kind[1:]:
+			own = s
+		case "Service":
+			service = s
+		default:
+			kept = append(kept, s) // [Unit], [Install] and others, as they are
+		}
+	}
+	if own == nil {
+		return nil, fmt.Errorf("no [%s%s] section", strings.ToUpper(kind[:1]), kind[1:])
+	}
+	var exec, deps []*unit.UnitEntry
+	name := base + ".service"
+	switch kind {
+	case "container":
+		exec, deps, err = containerService(own, scow)
+	case "volume":
+		name = base + "-volume.service"
+		exec, err = volumeService(base, own, scow)
+	case "network":
+		name = base + "-network.service"
+		exec, err = networkService(base, own, scow)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The unit's own [Service] keys win, as with Quadlet.
+	for _, e := range exec {
+		if !slices.ContainsFunc(service.Entries, func(x *unit.UnitEntry) bool { return x.Name == e.Name && !repeatable[e.Name] }) {
+			service.Entries = append(service.Entries, e)
+		}
+	}
+	unitSec := &unit.UnitSection{Section: "Unit"}
+	var out []*unit.UnitSection
+	for _, s := range kept {
+		if s.Section == "Unit" {
+			unitSec = s
+		}
+	}
+	unitSec.Entries = append(append(unitSec.Entries, &unit.UnitEntry{Name: "SourcePath", Value: path}), deps...)
+	out = append(out, unitSec)
+	for _, s := range kept {
+		if s.Section != "Unit" {
+			out = append(out, s)
+		}
+	}
+	out = append(out, service)
+	text, err := io.ReadAll(unit.SerializeSections(out))
+	if err != nil {
+		return nil, err
+	}
+	header := fmt.Sprintf("# Automatically generated by scow quadlet from %s\n#\n", path)
+	return &Unit{Name: name, Source: path, Text: header + string(text)}, nil
+}
+
+// repeatable are [Service] keys that add up rather than replace.
+var repeatable = map[string]bool{"Environment": true, "ExecStartPre": true, "ExecStartPost": true, "ExecStopPost": true}
+
+// flagKeys map [Container] keys to run's flags, each value a flag's.
+var flagKeys = map[string]string{
+	"AddCapability": "--cap-add", "DropCapability": "--cap-drop", "AddDevice": "--device", "AddHost": "--add-host",
+	"Annotation": "--annotation", "DNS": "--dns", "DNSOption": "--dns-option", "DNSSearch": "--dns-search",
+	"Environment": "--env", "EnvironmentFile": "--env-file", "ExposeHostPort": "--expose", "Group": "",
+	"HealthCmd": "--health-cmd", "HealthInterval": "--health-interval", "HealthOnFailure": "--health-on-failure",
+	"HealthRetries": "--health-retries", "HealthStartPeriod": "--health-start-period", "HealthTimeout": "--health-timeout",
+	"HealthStartupCmd": "--health-startup-cmd", "HealthStartupInterval": "--health-startup-interval",
+	"HostName": "--hostname", "IP": "--ip", "IP6": "--ip6", "Label": "--label", "LogDriver": "--log-driver", "Mount": "--mount",
+	"Network": "--network", "PublishPort": "--publish", "Pull": "--pull", "Secret": "--secret", "ShmSize": "--shm-size",
+	"StopSignal": "--stop-signal", "StopTimeout": "--stop-timeout", "Sysctl": "--sysctl", "Timezone": "--tz", "Tmpfs": "--tmpfs",
+	"Ulimit": "--ulimit", "UserNS": "--userns", "Volume": "--volume", "WorkingDir": "--workdir", "Entrypoint": "--entrypoint",
+	"GroupAdd": "--group-add", "Memory": "--memory", "PidsLimit": "--pids-limit", "LogOpt": "--log-opt",
+	"SecurityLabelDisable": "", "User": "", "ContainerName": "", "Image": "", "Exec": "", "Notify": "", "PodmanArgs": "",
+	"ReadOnly": "", "ReadOnlyTmpfs": "", "RunInit": "", "NoNewPrivileges": "", "EnvironmentHost": "", "Rootfs": "",
+}
+
+// containerService is what runs a .container's container: scow run,
+// detached, its monitor telling systemd it is ready; and the units it
+// needs: those of the .volume and .network files it names.
+func containerService(s *unit.UnitSection, scow []string) (exec, deps []*unit.UnitEntry, err error) {
+	values := map[string][]string{}
+	for _, e := range s.Entries {
+		if _, ok := flagKeys[e.Name]; !ok {
+			return nil, nil, fmt.Errorf("[Container] %s: unsupported key", e.Name)
+		}
+		v := e.Value
+		switch e.Name {
+		case "Network", "Volume":
+			// web.network and data.volume[:/path] are those files'.
+			src, rest, _ := strings.Cut(v, ":")
+			ext := "." + strings.ToLower(e.Name)
+			if base, ok := strings.CutSuffix(src, ext); ok {
+				dep := base + "-" + strings.ToLower(e.Name) + ".service"
+				deps = append(deps, &unit.UnitEntry{Name: "Requires", Value: dep}, &unit.UnitEntry{Name: "After", Value: dep})
+				v = "systemd-" + base
+				if rest != "" {
+					v += ":" + rest
+				}
+			}
+		}
+		values[e.Name] = append(values[e.Name], v)
+	}
+	last := func(k string) string {
+		if v := values[k]; len(v) > 0 {
+			return v[len(v)-1]
+		}
+		return ""
+	}
+	image := last("Image")
+	rootfs := last("Rootfs")
+	if image == "" && rootfs == "" {
+		return nil, nil, errors.New("[Container] needs Image= (or Rootfs=)")
+	}
+	name := last("ContainerName")
+	if name == "" {
+		name = "systemd-%N"
+	}
+	args := []string{"run", "--name", name, "--cidfile=%t/%N.cid", "--replace", "--rm", "-d"}
+	notify := "conmon"
+	if yes(last("Notify")) {
+		notify = "container"
+	} else if last("Notify") == "healthy" {
+		notify = "healthy"
+	}
+	args = append(args, "--sdnotify="+notify)
+	for _, b := range []struct{ key, flag string }{{"ReadOnly", "--read-only"}, {"ReadOnlyTmpfs", "--read-only-tmpfs"}, {"RunInit", "--init"}, {"EnvironmentHost", "--env-host"}} {
+		if yes(last(b.key)) {
+			args = append(args, b.flag)
+		}
+	}
+	if yes(last("NoNewPrivileges")) {
+		args = append(args, "--security-opt", "no-new-privileges")
+	}
+	if yes(last("SecurityLabelDisable")) {
+		args = append(args, "--security-opt", "label=disable")
+	}
+	if u := last("User"); u != "" {
+		if g := last("Group"); g != "" {
+			u += ":" + g
+		}
+		args = append(args, "--user", u)
+	}
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		flag := flagKeys[k]
+		if flag == "" {
+			continue
+		}
+		for _, v := range values[k] {
+			switch k {
+			case "Environment", "Label", "Annotation":
+				// Space-separated KEY=VALUE words, quotes allowed.
+				for _, w := range words(v) {
+					args = append(args, flag, w)
+				}
+			default:
+				args = append(args, flag, v)
+			}
+		}
+	}
+	for _, v := range values["PodmanArgs"] {
+		args = append(args, words(v)...)
+	}
+	if rootfs != "" {
+		args = append(args, "--rootfs", rootfs)
+	} else {
+		args = append(args, image)
+	}
+	for _, v := range values["Exec"] {
+		args = append(args, words(v)...)
+	}
+	cid := "--cidfile=%t/%N.cid"
+	return []*unit.UnitEntry{
+		{Name: "Environment", Value: "PODMAN_SYSTEMD_UNIT=%n"},
+		{Name: "KillMode", Value: "mixed"},
+		{Name: "ExecStop", Value: command(scow, "rm", "-v", "-f", "-i", cid)},
+		{Name: "ExecStopPost", Value: "-" + command(scow, "rm", "-v", "-f", "-i", cid)},
+		{Name: "Delegate", Value: "yes"},
+		{Name: "Type", Value: "notify"},
+		{Name: "NotifyAccess", Value: "all"},
+		{Name: "SyslogIdentifier", Value: "%N"},
+		{Name: "ExecStart", Value: command(scow, args...)},
+	}, deps, nil
+}
+
+// volumeService creates a .volume's volume, once.
+func volumeService(base string, s *unit.UnitSection, scow []string) ([]*unit.UnitEntry, error) {
+	name := "systemd-" + base
+	args := []string{"volume", "create", "--ignore"}
+	for _, e := range s.Entries {
+		switch e.Name {
+		case "VolumeName":
+			name = e.Value
+		case "Label":
+			for _, w := range words(e.Value) {
+				args = append(args, "--label", w)
+			}
+		case "Options":
+			args = append(args, "--opt", "o="+e.Value)
+		case "Type":
+			args = append(args, "--opt", "type="+e.Value)
+		case "Device":
+			args = append(args, "--opt", "device="+e.Value)
+		case "User":
+			args = append(args, "--opt", "uid="+e.Value)
+		case "Group":
+			args = append(args, "--opt", "gid="+e.Value)
+		default:
+			return nil, fmt.Errorf("[Volume] %s: unsupported key", e.Name)
+		}
+	}
+	return oneshot(command(scow, append(args, name)...)), nil
+}
+
+// networkService creates a .network's network, once.
+func networkService(base string, s *unit.UnitSection, scow []string) ([]*unit.UnitEntry, error) {
+	name := "systemd-" + base
+	args := []string{"network", "create", "--ignore"}
+	for _, e := range s.Entries {
+		switch e.Name {
+		case "NetworkName":
+			name = e.Value
+		case "Label":
+			for _, w := range words(e.Value) {
+				args = append(args, "--label", w)
+			}
+		case "Subnet":
+			args = append(args, "--subnet", e.Value)
+		case "Gateway":
+			args = append(args, "--gateway", e.Value)
+		case "IPRange":
+			args = append(args, "--ip-range", e.Value)
+		case "DNS":
+			args = append(args, "--dns", e.Value)
+		case "Internal":
+			if yes(e.Value) {
+				args = append(args, "--internal")
+			}
+		case "IPv6":
+			if yes(e.Value) {
+				args = append(args, "--ipv6")
+			}
+		case "Driver":
+			args = append(args, "--driver", e.Value)
+		default:
+			return nil, fmt.Errorf("[Network] %s: unsupported key", e.Name)
+		}
+	}
+	return oneshot(command(scow, append(args, name)...)), nil
+}
+
+func oneshot(start string) []*unit.UnitEntry {
+	return []*unit.UnitEntry{
+		{Name: "ExecStart", Value: start},
+		{Name: "RemainAfterExit", Value: "yes"},
+		{Name: "Type", Value: "oneshot"},
+		{Name: "SyslogIdentifier", Value: "%N"},
+	}
+}
+
+// yes reads a systemd boolean.
+func yes(v string) bool {
+	switch strings.ToLower(v) {
+	case "1", "yes", "true", "on":
+		return true
+	}
+	return false
+}
+
+// words splits a value as systemd does: spaces, double or single quotes.
+func words(v string) []string {
+	var out []string
+	var w strings.Builder
+	var quote byte
+	started := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote == 0 && (c == '"' || c == '\''):
+			quote, started = c, true
+		case c == '\\' && i+1 < len(v):
+			i++
+			w.WriteByte(v[i])
+			started = true
+		case quote == 0 && (c == ' ' || c == '\t'):
+			if started {
+				out = append(out, w.String())
+				w.Reset()
+				started = false
+			}
+		default:
+			w.WriteByte(c)
+			started = true
+		}
+	}
+	if started {
+		out = append(out, w.String())
+	}
+	return out
+}
+
+// command is a command line for ExecStart=: words quoted where needed.
+// The words come from a unit file, in systemd's syntax already: $$ and
+// specifiers (%t, %N, %h) stay for systemd to read.
+func command(scow []string, args ...string) string {
+	all := append(slices.Clone(scow), args...)
+	out := make([]string, len(all))
+	for i, a := range all {
+		if a == "" || strings.ContainsAny(a, " \t\"'\\;") {
+			a = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(a) + `"`
+		}
+		out[i] = a
+	}
+	return strings.Join(out, " ")
+}

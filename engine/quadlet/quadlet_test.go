@@ -1,0 +1,64 @@
+package quadlet
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestConvert(t *testing.T) {
+	scow := []string{"/usr/bin/scow"}
+	tests := []struct {
+		name, file, text string
+		want             []string // lines the unit must have
+		err              string
+	}{
+		{"a container", "web.container", `[Unit]
+Description=The web server
+[Container]
+Image=busybox
+ContainerName=web
+Exec=httpd -f -p 8080
+Environment=A=1 "B=two words"
+PublishPort=8080:8080
+Volume=data.volume:/data
+Network=net.network
+Label=app=web
+ReadOnly=true
+Notify=true
+[Service]
+Restart=always
+[Install]
+WantedBy=default.target
+`, []string{
+			"Description=The web server", "SourcePath=web.container", "Requires=data-volume.service", "After=net-network.service",
+			"Restart=always", "Type=notify", "WantedBy=default.target",
+			`ExecStart=/usr/bin/scow run --name web --cidfile=%t/%N.cid --replace --rm -d --sdnotify=container --read-only --env A=1 --env "B=two words" --label app=web --network systemd-net --publish 8080:8080 --volume systemd-data:/data busybox httpd -f -p 8080`,
+			"ExecStop=/usr/bin/scow rm -v -f -i --cidfile=%t/%N.cid",
+		}, ""},
+		{"default name", "app.container", "[Container]\nImage=busybox\n", []string{"ExecStart=/usr/bin/scow run --name systemd-%N"}, ""},
+		{"a volume", "data.volume", "[Volume]\nLabel=k=v\n", []string{"ExecStart=/usr/bin/scow volume create --ignore --label k=v systemd-data", "Type=oneshot", "RemainAfterExit=yes"}, ""},
+		{"a network", "net.network", "[Network]\nNetworkName=mynet\nSubnet=10.89.1.0/24\nInternal=yes\n", []string{"ExecStart=/usr/bin/scow network create --ignore --subnet 10.89.1.0/24 --internal mynet"}, ""},
+		{"no image", "x.container", "[Container]\nExec=true\n", nil, "Image="},
+		{"an unknown key", "x.container", "[Container]\nImage=a\nAutoUpdate=registry\n", nil, "AutoUpdate"},
+		{"no section", "x.container", "[Unit]\nDescription=x\n", nil, "[Container]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, err := convert(tt.file, strings.NewReader(tt.text), scow)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err %v, want one about %s", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(u.Text, w) {
+					t.Errorf("no %q in\n%s", w, u.Text)
+				}
+			}
+		})
+	}
+}
