@@ -499,3 +499,44 @@ WantedBy=default.target
 		}
 	})
 }
+
+// TestSystemdMode: --systemd gives a container systemd's tmpfs mounts
+// (sized by --shm-size-systemd) and SIGRTMIN+3 as its stop signal: always,
+// or by default when its command is an init; false never.
+func TestSystemdMode(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		got := s.must("run", "--rm", "--systemd", "always", "--shm-size-systemd", "8m", "busybox", "sh", "-c",
+			`for d in /run /run/lock /tmp /var/log/journal; do grep " $d tmpfs " /proc/mounts | grep -c size=8192k; done`)
+		if got != "1\n1\n1\n1\n" {
+			t.Errorf("--systemd always mounts: %q", got)
+		}
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"busybox", "/sbin/init"}, "SIGRTMIN+3\n"},
+			{[]string{"--systemd", "false", "busybox", "/sbin/init"}, "\n"},
+			{[]string{"--stop-signal", "USR1", "busybox", "/sbin/init"}, "USR1\n"},
+			{[]string{"busybox", "sleep", "1"}, "\n"},
+		} {
+			id := strings.TrimSpace(s.must(append([]string{"create"}, tc.args...)...))
+			if got := s.must("inspect", "--format", "{{.Config.StopSignal}}", id); got != tc.want {
+				t.Errorf("%v: stop signal %q, want %q", tc.args, got, tc.want)
+			}
+		}
+		// stop sends SIGRTMIN+3, 37.
+		s.must("run", "-d", "--name", "sd", "--systemd", "always", "busybox", "sh", "-c", `trap "echo stopped by 37; exit 0" 37; echo up; while :; do sleep 0.2; done`)
+		if !waitFor(10*time.Second, func() bool { return strings.Contains(s.must("logs", "sd"), "up") }) {
+			t.Fatal("the container did not start")
+		}
+		s.must("stop", "sd")
+		if got := s.must("logs", "sd"); !strings.Contains(got, "stopped by 37") {
+			t.Errorf("stop of a --systemd container: %q", got)
+		}
+		wantError(t, s.scow("create", "--systemd", "maybe", "busybox"), 125, "--systemd")
+		wantError(t, s.scow("create", "--shm-size-systemd", "lots", "busybox"), 125, "--shm-size-systemd")
+		s.must("rm", "-a", "-f", "-t", "0")
+	})
+}

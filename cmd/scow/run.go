@@ -67,6 +67,8 @@ func createFlags() []cli.Flag {
 		&cli.IntFlag{Name: "health-startup-retries", Usage: "startup failures in a row that restart the container (default 0: no limit)"},
 		&cli.IntFlag{Name: "health-startup-success", Usage: "startup passes in a row needed (default 1)"},
 		&cli.BoolFlag{Name: "no-healthcheck", Usage: "no healthcheck, not even the image's"},
+		&cli.StringFlag{Name: "systemd", Value: "true", Usage: "run systemd's way (tmpfs on /run, /run/lock, /tmp, /var/log/journal; SIGRTMIN+3 to stop): true when the command is an init, always or false"},
+		&cli.StringFlag{Name: "shm-size-systemd", Usage: "size of the tmpfs mounts of --systemd (default: half the memory)"},
 		&cli.StringFlag{Name: "sdnotify", Usage: "how a systemd unit (NOTIFY_SOCKET) hears it is ready: conmon (its monitor, once it runs), container, healthy or ignore"},
 		&cli.BoolFlag{Name: "replace", Usage: "replace a container of the same name"},
 		&cli.StringFlag{Name: "cidfile", Usage: "write the container ID to this file"},
@@ -228,6 +230,7 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 		o.Entrypoint = &ep
 	}
 	o.SdNotify, o.CreateCommand = c.String("sdnotify"), os.Args
+	o.Systemd, o.ShmSizeSystemd = c.String("systemd"), c.String("shm-size-systemd")
 	o.Health = specgen.HealthOptions{
 		Cmd: c.String("health-cmd"), Interval: c.String("health-interval"), Timeout: c.String("health-timeout"),
 		StartPeriod: c.String("health-start-period"), OnFailure: c.String("health-on-failure"),

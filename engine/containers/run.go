@@ -137,6 +137,41 @@ func (e *Service) startAttached(cfg *record.Config, s attach.Streams) error {
 	return attach.Stream(c, s, cfg.Tty)
 }
 
+// systemdMode tells whether a container runs systemd (--systemd): always,
+// or for true (the default) when its command is an init.
+func systemdMode(flag string, command []string) bool {
+	switch flag {
+	case "always":
+		return true
+	case "false":
+		return false
+	}
+	if len(command) == 0 {
+		return false
+	}
+	return slices.Contains([]string{"/sbin/init", "/usr/sbin/init", "/usr/local/sbin/init"}, command[0]) || filepath.Base(command[0]) == "systemd"
+}
+
+// systemdMounts gives a container that runs systemd what systemd wants
+// of it, as Podman does: tmpfs on /run, /run/lock, /tmp and
+// /var/log/journal (size: --shm-size-systemd) unless mounted otherwise,
+// and SIGRTMIN+3 to stop it unless a stop signal was asked for.
+func systemdMounts(cfg *record.Config, size string, stopSignal bool) {
+	for _, dir := range []string{"/run", "/run/lock", "/tmp", "/var/log/journal"} {
+		if slices.ContainsFunc(cfg.Volumes, func(m record.Mount) bool { return m.Destination == dir }) {
+			continue
+		}
+		opts := []string{"rw", "rprivate", "nosuid", "nodev"}
+		if size != "" {
+			opts = append(opts, "size="+size)
+		}
+		cfg.Volumes = append(cfg.Volumes, record.Mount{Type: record.MountTmpfs, Destination: dir, Options: opts})
+	}
+	if stopSignal {
+		cfg.StopSignal = "SIGRTMIN+3"
+	}
+}
+
 // RunSpec runs the container s describes in the foreground with streams
 // st, as run does, and returns its ID; a non-zero exit is an
 // errdefs.ExitError. The container stays, for the caller to commit or
@@ -365,6 +400,9 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	}
 	if s.WorkingDir != "" {
 		cfg.WorkingDir = s.WorkingDir
+	}
+	if systemdMode(s.Systemd, cfg.Command()) {
+		systemdMounts(cfg, s.ShmSizeSystemd, s.StopSignal == "" && img.Config.Config.StopSignal == "")
 	}
 	// Explicit maps are known now; --userns=auto's once storage picks.
 	cfg.UIDMap, cfg.GIDMap = specIDMaps(s.IDMapping.UIDMap), specIDMaps(s.IDMapping.GIDMap)

@@ -381,6 +381,9 @@ type RunOptions struct {
 	SdNotify string
 	// CreateCommand is the command line of the run or create.
 	CreateCommand []string
+	// Systemd is --systemd: true (systemd's mode when the command is an
+	// init), always or false; ShmSizeSystemd sizes its tmpfs mounts.
+	Systemd, ShmSizeSystemd string
 	// Replace removes an existing container of the same name first.
 	Replace bool
 	// CIDFile receives the container ID; it must not exist yet.
@@ -472,6 +475,20 @@ func ParseSignal(s string) (unix.Signal, error) {
 	}
 	if sig := unix.SignalNum(name); sig != 0 {
 		return sig, nil
+	}
+	// The real-time signals, as the C library numbers them: RTMIN is 34.
+	for prefix, base := range map[string]int{"SIGRTMIN+": 34, "SIGRTMAX-": 64} {
+		if rest, ok := strings.CutPrefix(name, prefix); ok {
+			if n, err := strconv.Atoi(rest); err == nil && n >= 0 && n <= 30 {
+				if prefix == "SIGRTMAX-" {
+					n = -n
+				}
+				return unix.Signal(base + n), nil
+			}
+		}
+	}
+	if name == "SIGRTMIN" || name == "SIGRTMAX" {
+		return unix.Signal(map[string]int{"SIGRTMIN": 34, "SIGRTMAX": 64}[name]), nil
 	}
 	return 0, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("invalid signal %q: use a name such as TERM or a number", s))
 }

@@ -3,6 +3,7 @@ package specgen
 import (
 	"errors"
 	"fmt"
+	units "github.com/docker/go-units"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	stdnet "net"
 	"os"
@@ -147,6 +148,9 @@ type Spec struct {
 	SdNotify string
 	// CreateCommand is the command line that asked for the container.
 	CreateCommand []string
+	// Systemd is --systemd ("": true); ShmSizeSystemd the size of its
+	// tmpfs mounts.
+	Systemd, ShmSizeSystemd string
 	// Replace removes a container of the same name first; CIDFile
 	// receives the new container's ID.
 	Replace bool
@@ -164,7 +168,7 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		DNS: o.DNS, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions, AddHosts: o.AddHosts,
 		NoHosts: o.NoHosts, MacAddress: o.MacAddress, VolumesFrom: o.VolumesFrom,
 		ReadOnly: o.ReadOnly, ReadOnlyTmpfs: o.ReadOnlyTmpfs, Remove: o.Remove,
-		StopSignal: o.StopSignal, StopTimeout: o.StopTimeout, Replace: o.Replace, CIDFile: o.CIDFile, Health: o.Health, SdNotify: o.SdNotify, CreateCommand: o.CreateCommand,
+		StopSignal: o.StopSignal, StopTimeout: o.StopTimeout, Replace: o.Replace, CIDFile: o.CIDFile, Health: o.Health, SdNotify: o.SdNotify, CreateCommand: o.CreateCommand, Systemd: o.Systemd, ShmSizeSystemd: o.ShmSizeSystemd,
 		EnvMerge: o.EnvMerge, UnsetEnv: o.UnsetEnv, UnsetEnvAll: o.UnsetEnvAll,
 		Timeout: o.Timeout, PidFile: absPath(o.PidFile), MonitorPidFile: absPath(o.MonitorPidFile),
 		NoHostname: o.NoHostname, RemoveImage: o.RemoveImage, ImageVolume: o.ImageVolume,
@@ -407,6 +411,16 @@ func (s *Spec) Check() error {
 	}
 	if s.Restart.Name != "" && s.Restart.Name != "no" && s.Remove {
 		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("--restart and --rm conflict: a container cannot be both restarted and removed when it exits"))
+	}
+	switch s.Systemd {
+	case "", "true", "false", "always":
+	default:
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--systemd %q: use true, false or always", s.Systemd))
+	}
+	if s.ShmSizeSystemd != "" {
+		if _, err := units.RAMInBytes(s.ShmSizeSystemd); err != nil {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--shm-size-systemd %q: give a size such as 64m", s.ShmSizeSystemd))
+		}
 	}
 	switch s.SdNotify {
 	case "", "conmon", "container", "healthy", "ignore":
