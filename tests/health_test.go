@@ -111,7 +111,28 @@ func TestHealthcheck(t *testing.T) {
 		wantError(t, s.scow("create", "--health-cmd", "true", "--health-interval", "soon", "busybox"), 125, "--health-interval")
 		wantError(t, s.scow("create", "--health-cmd", "[not json", "busybox"), 125, "--health-cmd")
 		wantError(t, s.scow("wait", "--condition", "healthy", "nocheck"), 125, "no healthcheck")
-		s.must("rm", "-f", "-t", "0", "web", "kill", "stop", "restart", "boot", "img", "nocheck")
+		// A check past its timeout is killed and fails; results go to a
+		// directory, or into the events.
+		logs := m.userDir(t)
+		s.must("run", "-d", "--name", "slow", "--health-cmd", `["sleep", "30"]`, "--health-timeout", "1s", "--health-interval", "disable",
+			"--health-log-destination", logs, "busybox", "sleep", "300")
+		id := strings.TrimSpace(s.must("inspect", "--format", "{{.Id}}", "slow"))
+		if r := s.scow("healthcheck", "run", "slow"); r.code != 1 {
+			t.Errorf("healthcheck run past its timeout: %s", r)
+		}
+		if data, _ := os.ReadFile(filepath.Join(logs, id+"-healthcheck.log")); !strings.Contains(string(data), "timed out") {
+			t.Errorf("--health-log-destination DIR after a timeout: %q", data)
+		}
+		if got := s.must("exec", "slow", "sh", "-c", "ps -o args | grep -c '^[s]leep 30$'; true"); got != "0\n" {
+			t.Errorf("a timed-out check's process lives on: %q", got)
+		}
+		s.must("run", "-d", "--name", "logged", "--health-cmd", "echo checked", "--health-interval", "1s", "--health-log-destination", "events_logger", "busybox", "sleep", "300")
+		if !waitFor(20*time.Second, func() bool {
+			return strings.Contains(s.must("events", "--stream=false", "--filter", "container=logged", "--filter", "event=health_status", "--format", "{{.Attributes.health_log}}"), `checked\n`)
+		}) {
+			t.Errorf("--health-log-destination events_logger: no result in the events")
+		}
+		s.must("rm", "-f", "-t", "0", "web", "kill", "stop", "restart", "boot", "img", "nocheck", "slow", "logged")
 	})
 }
 

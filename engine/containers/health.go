@@ -2,8 +2,11 @@ package containers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -79,17 +82,31 @@ func (e *Service) Healthcheck(ctx context.Context, ref string) (record.HealthRes
 		return record.HealthResult{}, err
 	}
 	res.Status, res.Passed = h.Status, code == 0
-	e.Rec.EventByID(id, "health_status", map[string]string{"health_status": h.Status})
+	attrs := map[string]string{"health_status": h.Status}
+	switch d := hc.LogDestination; {
+	case d == "events_logger":
+		if last, err := json.Marshal(h.Log[len(h.Log)-1]); err == nil {
+			attrs["health_log"] = string(last)
+		}
+	case filepath.IsAbs(d):
+		if err := record.WriteJSON(filepath.Join(d, id+"-healthcheck.log"), h, false); err != nil {
+			return res, fmt.Errorf("--health-log-destination: %w", err)
+		}
+	}
+	e.Rec.EventByID(id, "health_status", attrs)
 	return res, nil
 }
 
 // runCheck runs a check's command in container id, as exec does, and
-// returns its exit code and output; past timeout it counts as failed
-// (the process is left to end).
+// returns its exit code and output; past timeout it is killed and counts
+// as failed.
 func (e *Service) runCheck(ctx context.Context, id string, args []string, timeout time.Duration) (int, string) {
 	var out lockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- e.Exec(ctx, id, ExecOptions{Args: args}, attach.Streams{Out: &out, Err: &out}) }()
+	kill := make(chan os.Signal, 1)
+	go func() {
+		done <- e.Exec(ctx, id, ExecOptions{Args: args}, attach.Streams{Out: &out, Err: &out, Signals: kill, SigProxy: true})
+	}()
 	select {
 	case err := <-done:
 		if err == nil {
@@ -101,6 +118,12 @@ func (e *Service) runCheck(ctx context.Context, id string, args []string, timeou
 		}
 		return errdefs.ExitCode(err), out.String()
 	case <-time.After(timeout):
+		// Its process goes, as Docker's does with a check past its time.
+		kill <- unix.SIGKILL
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
 		return 1, fmt.Sprintf("healthcheck timed out after %s", timeout)
 	case <-ctx.Done():
 		return 1, ctx.Err().Error()

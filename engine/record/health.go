@@ -33,6 +33,10 @@ type Healthcheck struct {
 	// most (0: no limit).
 	MaxLogCount int `json:"max_log_count"`
 	MaxLogSize  int `json:"max_log_size"`
+	// LogDestination is where results go besides the state: "" or
+	// local (nowhere else), events_logger (the health_status events),
+	// or a directory (ID-healthcheck.log, the health as JSON).
+	LogDestination string `json:"log_destination,omitempty"`
 	// Startup, if set, runs first until it passes: then the checks above
 	// start.
 	Startup *StartupCheck `json:"startup,omitempty"`

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -113,10 +115,16 @@ func (o HealthOptions) Healthcheck(image *dockerspec.HealthcheckConfig) (*record
 	default:
 		return nil, bad("--health-on-failure %q: use none, kill, restart or stop", o.OnFailure)
 	}
-	switch o.LogDestination {
-	case "", "local":
+	switch d := o.LogDestination; {
+	case d == "", d == "local", d == "events_logger":
+		h.LogDestination = d
+	case filepath.IsAbs(d):
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			return nil, bad("--health-log-destination %s: not a directory", d)
+		}
+		h.LogDestination = d
 	default:
-		return nil, bad("--health-log-destination %s: scow keeps the results in the container's state (local)", o.LogDestination)
+		return nil, bad("--health-log-destination %s: use local, events_logger or an absolute directory", d)
 	}
 	for _, n := range []struct {
 		flag string

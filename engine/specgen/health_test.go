@@ -37,7 +37,8 @@ func TestHealthcheck(t *testing.T) {
 		{"bad action", HealthOptions{Cmd: "x", OnFailure: "explode"}, nil, "", "--health-on-failure"},
 		{"bad JSON", HealthOptions{Cmd: "[x"}, nil, "", "--health-cmd"},
 		{"bare CMD", HealthOptions{Cmd: `["CMD"]`}, nil, "", "--health-cmd"},
-		{"log destination", HealthOptions{Cmd: "x", LogDestination: "/var/log"}, nil, "", "--health-log-destination"},
+		{"log destination", HealthOptions{Cmd: "x", LogDestination: "somewhere"}, nil, "", "--health-log-destination"},
+		{"log directory missing", HealthOptions{Cmd: "x", LogDestination: "/nonexistent/dir"}, nil, "", "not a directory"},
 		{"startup without a check", HealthOptions{StartupCmd: "x"}, nil, "", "--health-startup-cmd"},
 	}
 	for _, tt := range tests {
