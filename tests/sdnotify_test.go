@@ -440,6 +440,9 @@ WantedBy=default.target
 `), 0o644)
 		os.WriteFile(filepath.Join(files, "data.volume"), []byte("[Volume]\nLabel=kind=data\n"), 0o644)
 		os.WriteFile(filepath.Join(files, "broken.container"), []byte("[Container]\nExec=true\n"), 0o644)
+		os.WriteFile(filepath.Join(files, "app.build"), []byte("[Build]\nImageTag=localhost/qapp:1\nBuildArg=WHO=quadlet\n"), 0o644)
+		os.WriteFile(filepath.Join(files, "Containerfile"), []byte("FROM busybox\nARG WHO\nRUN echo built by $WHO > /built\n"), 0o644)
+		os.WriteFile(filepath.Join(files, "built.container"), []byte("[Container]\nImage=app.build\nExec=sh -c \"cat /built; sleep 300\"\n"), 0o644)
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		q := m.cmdEnv(ctx, s.root, s.run, []string{"QUADLET_UNIT_DIRS=" + files}, "quadlet", out)
@@ -451,7 +454,7 @@ WantedBy=default.target
 			t.Errorf("no [Install] link: %v", err)
 		}
 		units := map[string]string{}
-		for _, name := range []string{"web.service", "data-volume.service"} {
+		for _, name := range []string{"web.service", "data-volume.service", "app-build.service", "built.service"} {
 			data, err := os.ReadFile(filepath.Join(out, name))
 			if err != nil {
 				t.Fatal(err)
@@ -473,6 +476,11 @@ WantedBy=default.target
 					args := unitWords(cmdline)
 					c := m.cmdIn(ctx, s.root, s.run)
 					c.Path, c.Args = args[0], args
+					for _, l := range strings.Split(units[name], "\n") {
+						if dir, ok := strings.CutPrefix(l, "WorkingDirectory="); ok {
+							c.Dir = dir
+						}
+					}
 					if res, err := c.CombinedOutput(); err != nil {
 						t.Fatalf("%s %s: %v: %s", name, key, err, res)
 					}
@@ -494,6 +502,16 @@ WantedBy=default.target
 			t.Errorf("the container did not write its greeting to the volume")
 		}
 		run("web.service", "ExecStop")
+		// A .build's image, and a container of it.
+		run("app-build.service", "ExecStart")
+		if !strings.Contains(units["built.service"], "Requires=app-build.service") {
+			t.Errorf("a container of a .build does not require it:\n%s", units["built.service"])
+		}
+		run("built.service", "ExecStart")
+		if !waitFor(10*time.Second, func() bool { return s.scow("logs", "systemd-built").stdout == "built by quadlet\n" }) {
+			t.Errorf("the container of the built image: %q", s.scow("logs", "systemd-built").stdout)
+		}
+		run("built.service", "ExecStop")
 		if got := s.must("ps", "-a", "-q"); got != "" {
 			t.Errorf("ExecStop left %q", got)
 		}

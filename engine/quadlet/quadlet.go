@@ -93,7 +93,7 @@ func Generate(dirs []string, scow []string) ([]Unit, []error) {
 		}
 		for _, e := range entries {
 			switch filepath.Ext(e.Name()) {
-			case ".container", ".volume", ".network":
+			case ".container", ".volume", ".network", ".image", ".build":
 				if !seen[e.Name()] {
 					seen[e.Name()] = true
 					files = append(files, filepath.Join(d, e.Name()))
@@ -102,10 +102,11 @@ func Generate(dirs []string, scow []string) ([]Unit, []error) {
 		}
 	}
 	sort.Strings(files)
+	refs := imageRefs(files)
 	var units []Unit
 	var errs []error
 	for _, f := range files {
-		u, err := Convert(f, scow)
+		u, err := Convert(f, scow, refs)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", f, err))
 			continue
@@ -115,17 +116,45 @@ func Generate(dirs []string, scow []string) ([]Unit, []error) {
 	return units, errs
 }
 
-// Convert turns one Quadlet file into its service unit.
-func Convert(path string, scow []string) (*Unit, error) {
+// Convert turns one Quadlet file into its service unit; refs are the
+// images of the .image and .build files beside it, by file name.
+func Convert(path string, scow []string, refs map[string]string) (*Unit, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return convert(path, f, scow)
+	return convert(path, f, scow, refs)
 }
 
-func convert(path string, r io.Reader, scow []string) (*Unit, error) {
+// imageRefs reads the images .image (Image=) and .build (ImageTag=)
+// files give, by file name, for the .container files that name them.
+func imageRefs(files []string) map[string]string {
+	refs := map[string]string{}
+	for _, path := range files {
+		key := map[string]string{".image": "Image", ".build": "ImageTag"}[filepath.Ext(path)]
+		if key == "" {
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			continue
+		}
+		opts, err := unit.Deserialize(f)
+		f.Close()
+		if err != nil {
+			continue
+		}
+		for _, o := range opts {
+			if o.Name == key && strings.EqualFold(o.Section, strings.TrimPrefix(filepath.Ext(path), ".")) {
+				refs[filepath.Base(path)] = o.Value
+			}
+		}
+	}
+	return refs
+}
+
+func convert(path string, r io.Reader, scow []string, refs map[string]string) (*Unit, error) {
 	sections, err := unit.DeserializeSections(r)
 	if err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
@@ -154,13 +183,19 @@ func convert(path string, r io.Reader, scow []string) (*Unit, error) {
 	name := base + ".service"
 	switch kind {
 	case "container":
-		exec, deps, err = containerService(own, scow)
+		exec, deps, err = containerService(own, scow, refs)
 	case "volume":
 		name = base + "-volume.service"
 		exec, err = volumeService(base, own, scow)
 	case "network":
 		name = base + "-network.service"
 		exec, err = networkService(base, own, scow)
+	case "image":
+		name = base + "-image.service"
+		exec, err = imageService(own, scow)
+	case "build":
+		name = base + "-build.service"
+		exec, err = buildService(path, own, scow)
 	}
 	if err != nil {
 		return nil, err
@@ -217,7 +252,7 @@ var flagKeys = map[string]string{
 // containerService is what runs a .container's container: scow run,
 // detached, its monitor telling systemd it is ready; and the units it
 // needs: those of the .volume and .network files it names.
-func containerService(s *unit.UnitSection, scow []string) (exec, deps []*unit.UnitEntry, err error) {
+func containerService(s *unit.UnitSection, scow []string, refs map[string]string) (exec, deps []*unit.UnitEntry, err error) {
 	values := map[string][]string{}
 	for _, e := range s.Entries {
 		if _, ok := flagKeys[e.Name]; !ok {
@@ -247,6 +282,15 @@ func containerService(s *unit.UnitSection, scow []string) (exec, deps []*unit.Un
 		return ""
 	}
 	image := last("Image")
+	if ref, ok := imageUnitRef(image, refs); ok {
+		if ref == "" {
+			return nil, nil, fmt.Errorf("[Container] Image=%s: no such file beside it, or it names no image", image)
+		}
+		// web.image and app.build name those files' images.
+		dep := strings.TrimSuffix(image, filepath.Ext(image)) + "-" + strings.TrimPrefix(filepath.Ext(image), ".") + ".service"
+		deps = append(deps, &unit.UnitEntry{Name: "Requires", Value: dep}, &unit.UnitEntry{Name: "After", Value: dep})
+		image = ref
+	}
 	rootfs := last("Rootfs")
 	if image == "" && rootfs == "" {
 		return nil, nil, errors.New("[Container] needs Image= (or Rootfs=)")
@@ -391,6 +435,130 @@ func networkService(base string, s *unit.UnitSection, scow []string) ([]*unit.Un
 		}
 	}
 	return oneshot(command(scow, append(args, name)...)), nil
+}
+
+// imageUnitRef is the image an Image= of a .image or .build file means:
+// its Image= or ImageTag=, read from the file beside the .container's.
+func imageUnitRef(image string, refs map[string]string) (string, bool) {
+	ext := filepath.Ext(image)
+	if ext != ".image" && ext != ".build" {
+		return "", false
+	}
+	return refs[image], true
+}
+
+// imageService pulls a .image's image, once.
+func imageService(s *unit.UnitSection, scow []string) ([]*unit.UnitEntry, error) {
+	args := []string{"pull"}
+	ref := ""
+	for _, e := range s.Entries {
+		switch e.Name {
+		case "Image":
+			ref = e.Value
+		case "AllTags":
+			if yes(e.Value) {
+				args = append(args, "--all-tags")
+			}
+		case "Arch":
+			args = append(args, "--arch", e.Value)
+		case "OS":
+			args = append(args, "--os", e.Value)
+		case "Variant":
+			args = append(args, "--variant", e.Value)
+		case "AuthFile":
+			args = append(args, "--authfile", e.Value)
+		case "CertDir":
+			args = append(args, "--cert-dir", e.Value)
+		case "Creds":
+			args = append(args, "--creds", e.Value)
+		case "DecryptionKey":
+			args = append(args, "--decryption-key", e.Value)
+		case "TLSVerify":
+			args = append(args, "--tls-verify="+strings.ToLower(strconvBool(e.Value)))
+		case "ImageTag":
+		default:
+			return nil, fmt.Errorf("[Image] %s: unsupported key", e.Name)
+		}
+	}
+	if ref == "" {
+		return nil, errors.New("[Image] needs Image=")
+	}
+	return oneshot(command(scow, append(args, ref)...)), nil
+}
+
+// buildService builds a .build's image, once, in its directory.
+func buildService(path string, s *unit.UnitSection, scow []string) ([]*unit.UnitEntry, error) {
+	args := []string{"build"}
+	var tag, dir, context, file string
+	for _, e := range s.Entries {
+		switch e.Name {
+		case "ImageTag":
+			tag = e.Value
+			args = append(args, "--tag", e.Value)
+		case "File":
+			file = e.Value
+			args = append(args, "--file", e.Value)
+		case "SetWorkingDirectory":
+			dir = e.Value
+		case "Label", "Annotation", "Environment":
+			flag := map[string]string{"Label": "--label", "Annotation": "--annotation", "Environment": "--env"}[e.Name]
+			for _, w := range words(e.Value) {
+				args = append(args, flag, w)
+			}
+		case "Arch":
+			args = append(args, "--arch", e.Value)
+		case "AuthFile":
+			args = append(args, "--authfile", e.Value)
+		case "Network":
+			args = append(args, "--network", e.Value)
+		case "Pull":
+			args = append(args, "--pull="+e.Value)
+		case "Secret":
+			args = append(args, "--secret", e.Value)
+		case "Target":
+			args = append(args, "--target", e.Value)
+		case "Volume":
+			args = append(args, "--volume", e.Value)
+		case "TLSVerify":
+			args = append(args, "--tls-verify="+strings.ToLower(strconvBool(e.Value)))
+		case "BuildArg":
+			for _, w := range words(e.Value) {
+				args = append(args, "--build-arg", w)
+			}
+		case "PodmanArgs":
+			args = append(args, words(e.Value)...)
+		default:
+			return nil, fmt.Errorf("[Build] %s: unsupported key", e.Name)
+		}
+	}
+	if tag == "" {
+		return nil, errors.New("[Build] needs ImageTag=")
+	}
+	switch dir {
+	case "", "unit":
+		// The context is the .build file's directory.
+		dir, context = filepath.Dir(path), "."
+	case "file":
+		if file == "" || !filepath.IsAbs(file) {
+			return nil, errors.New("[Build] SetWorkingDirectory=file needs an absolute File=")
+		}
+		dir, context = filepath.Dir(file), "."
+	default:
+		dir, context = "", dir
+	}
+	entries := oneshot(command(scow, append(args, context)...))
+	if dir != "" {
+		entries = append(entries, &unit.UnitEntry{Name: "WorkingDirectory", Value: dir})
+	}
+	return entries, nil
+}
+
+// strconvBool is a systemd boolean as true or false.
+func strconvBool(v string) string {
+	if yes(v) {
+		return "true"
+	}
+	return "false"
 }
 
 func oneshot(start string) []*unit.UnitEntry {

@@ -38,13 +38,17 @@ WantedBy=default.target
 		{"default name", "app.container", "[Container]\nImage=busybox\n", []string{"ExecStart=/usr/bin/scow run --name systemd-%N"}, ""},
 		{"a volume", "data.volume", "[Volume]\nLabel=k=v\n", []string{"ExecStart=/usr/bin/scow volume create --ignore --label k=v systemd-data", "Type=oneshot", "RemainAfterExit=yes"}, ""},
 		{"a network", "net.network", "[Network]\nNetworkName=mynet\nSubnet=10.89.1.0/24\nInternal=yes\n", []string{"ExecStart=/usr/bin/scow network create --ignore --subnet 10.89.1.0/24 --internal mynet"}, ""},
+		{"an image file", "busybox.image", "[Image]\nImage=docker.io/library/busybox:1\nTLSVerify=no\n", []string{"ExecStart=/usr/bin/scow pull --tls-verify=false docker.io/library/busybox:1", "Type=oneshot"}, ""},
+		{"a build file", "app.build", "[Build]\nImageTag=localhost/app:1\nBuildArg=V=2\n", []string{"ExecStart=/usr/bin/scow build --tag localhost/app:1 --build-arg V=2 .", "WorkingDirectory=."}, ""},
+		{"a container of a build", "c.container", "[Container]\nImage=app.build\n", []string{"Requires=app-build.service", "After=app-build.service", " localhost/app:1"}, ""},
+		{"a container of a missing image file", "c.container", "[Container]\nImage=gone.image\n", nil, "gone.image"},
 		{"no image", "x.container", "[Container]\nExec=true\n", nil, "Image="},
 		{"an unknown key", "x.container", "[Container]\nImage=a\nAutoUpdate=registry\n", nil, "AutoUpdate"},
 		{"no section", "x.container", "[Unit]\nDescription=x\n", nil, "[Container]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u, err := convert(tt.file, strings.NewReader(tt.text), scow)
+			u, err := convert(tt.file, strings.NewReader(tt.text), scow, map[string]string{"app.build": "localhost/app:1"})
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err %v, want one about %s", err, tt.err)
