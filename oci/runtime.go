@@ -58,7 +58,12 @@ func (r *Runtime) command(ctx context.Context, args ...string) *exec.Cmd {
 	}
 	cmd := exec.CommandContext(ctx, r.Path, append(global, args...)...)
 	// The runtime would answer systemd itself: scow's monitor does.
-	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=") })
+	// Nor are systemd's sockets its to pass (crun would take LISTEN_FDS):
+	// the container's descriptors are given explicitly.
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return slices.Contains([]string{"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"}, k)
+	})
 	return cmd
 }
 

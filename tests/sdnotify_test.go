@@ -96,6 +96,9 @@ func TestSdNotify(t *testing.T) {
 			t.Errorf("--sdnotify ignore told %q", msg)
 		}
 		run("run", "-d", "--name", "hc", "--sdnotify", "healthy", "--health-cmd", "test -e /tmp/ok", "--health-interval", "1s", "busybox", "sleep", "300")
+		if msg := next(got, 10*time.Second); !strings.HasPrefix(msg, "MAINPID=") || strings.Contains(msg, "READY") {
+			t.Errorf("--sdnotify healthy at start told %q, want its MAINPID alone", msg)
+		}
 		if msg := next(got, 2500*time.Millisecond); msg != "" {
 			t.Errorf("--sdnotify healthy told %q before a check passed", msg)
 		}
@@ -325,7 +328,7 @@ func TestGenerateSystemd(t *testing.T) {
 	forModes(t, func(t *testing.T, m *mode) {
 		s := newStore(t, m)
 		s.must("load", "-i", suite.image)
-		s.must("run", "-d", "--name", "web", "-e", "GREETING=hello world", "--label", "app=web", "-dit", "busybox", "sh", "-c", "echo $GREETING; sleep 300")
+		s.must("run", "-d", "--name", "web", "--restart", "always", "-e", "GREETING=hello world", "--label", "app=web", "-dit", "busybox", "sh", "-c", "echo $GREETING; sleep 300")
 		dir := m.userDir(t)
 		units := map[string]string{
 			"new":   s.must("generate", "systemd", "--new", "--name", "--restart-sec", "5", "--after", "x.target", "web"),
@@ -374,6 +377,14 @@ func TestGenerateSystemd(t *testing.T) {
 		if got := s.must("ps", "-a", "-q"); got != "" {
 			t.Errorf("ExecStop and ExecStopPost left %q", got)
 		}
+		// Started again, as a restart of the unit does: the cidfile went
+		// with the container.
+		exec(units["new"], "ExecStart")
+		if got := s.must("inspect", "--format", "{{.State.Status}}", "web"); got != "running\n" {
+			t.Errorf("a second ExecStart: %q", got)
+		}
+		exec(units["new"], "ExecStop")
+		exec(units["new"], "ExecStopPost")
 		if !strings.Contains(units["new"], "RestartSec=5\n") || !strings.Contains(units["new"], "After=x.target\n") {
 			t.Errorf("--restart-sec, --after:\n%s", units["new"])
 		}

@@ -34,6 +34,12 @@ func main() {
 		// Its stderr is a file beside its container (a start reports
 		// through the CLI, later failures through the record too).
 		if err := engine.MonitorMain(); err != nil {
+			// The container's exit is the monitor's, for a unit whose main
+			// process it is.
+			var exit *errdefs.ExitError
+			if errors.As(err, &exit) {
+				os.Exit(exit.Code)
+			}
 			fmt.Fprintln(os.Stderr, "Error:", err)
 			os.Exit(1)
 		}

@@ -29,9 +29,11 @@ type Streams struct {
 	// it would (exit code 128+n). A nil channel brings none.
 	Signals  <-chan os.Signal
 	SigProxy bool
-	// StopAfter, when set, makes a SIGTERM a stop: SIGKILL follows that
-	// long after it, as systemd stopping a foreground run expects.
-	StopAfter time.Duration
+	// StopAfter, when set, makes a SIGTERM a stop: StopSignal (0:
+	// SIGTERM) goes on, and SIGKILL follows that long after it, as
+	// systemd stopping a foreground run expects.
+	StopAfter  time.Duration
+	StopSignal syscall.Signal
 	// Files are the process's descriptors from 3 on (--preserve-fds), a
 	// nil entry /dev/null.
 	Files []*os.File
@@ -206,8 +208,11 @@ func Stream(c *Conn, s Streams, tty bool) error {
 					finish(&errdefs.ExitError{Code: 128 + int(n)})
 					return
 				}
+				if n == syscall.SIGTERM && s.StopAfter > 0 && s.StopSignal != 0 {
+					n = s.StopSignal
+				}
 				c.Send(FrameSignal, []byte{byte(n)})
-				if n == syscall.SIGTERM && s.StopAfter > 0 {
+				if sig == syscall.SIGTERM && s.StopAfter > 0 {
 					time.AfterFunc(s.StopAfter, func() { c.Send(FrameSignal, []byte{byte(syscall.SIGKILL)}) })
 				}
 			}

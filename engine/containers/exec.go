@@ -27,6 +27,8 @@ type ExecOptions struct {
 	// Privileged gives the process every capability, as a privileged
 	// container's: runc starts an exec'd process afresh.
 	Privileged bool
+	// NoEvent records no exec event: a healthcheck's has its own.
+	NoEvent bool
 }
 
 // Exec runs a command in a running container, through its monitor, with
@@ -100,7 +102,9 @@ func (e *Service) Exec(ctx context.Context, ref string, o ExecOptions, s attach.
 		c.Close()
 		return attach.ExitResult(data)
 	}
-	e.Rec.EventByID(id, "exec", nil)
+	if !o.NoEvent {
+		e.Rec.EventByID(id, "exec", nil)
+	}
 	if o.Detach {
 		c.Close()
 		return nil

@@ -33,6 +33,10 @@ func (e *Service) Healthcheck(ctx context.Context, ref string) (record.HealthRes
 	if hc == nil {
 		return record.HealthResult{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s has no healthcheck", ref))
 	}
+	if st.Paused {
+		// Not checked, as not running: no result.
+		return record.HealthResult{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is paused: no check", ref))
+	}
 	before, err := e.Rec.LoadHealth(id)
 	if err != nil {
 		return record.HealthResult{}, err
@@ -44,6 +48,9 @@ func (e *Service) Healthcheck(ctx context.Context, ref string) (record.HealthRes
 	}
 	start := time.Now()
 	code, output := e.runCheck(ctx, id, specgen.HealthArgs(test), timeout)
+	if err := ctx.Err(); err != nil {
+		return record.HealthResult{}, err // it stops: no result
+	}
 	res := record.HealthResult{}
 	h, err := e.Rec.UpdateHealth(id, func(h *record.Health) {
 		was := h.Status
@@ -105,7 +112,7 @@ func (e *Service) runCheck(ctx context.Context, id string, args []string, timeou
 	done := make(chan error, 1)
 	kill := make(chan os.Signal, 1)
 	go func() {
-		done <- e.Exec(ctx, id, ExecOptions{Args: args}, attach.Streams{Out: &out, Err: &out, Signals: kill, SigProxy: true})
+		done <- e.Exec(ctx, id, ExecOptions{Args: args, NoEvent: true}, attach.Streams{Out: &out, Err: &out, Signals: kill, SigProxy: true})
 	}()
 	select {
 	case err := <-done:

@@ -609,6 +609,12 @@ func (e *Service) removeContainer(ctx context.Context, id string, force, volumes
 	}
 	if cfg != nil {
 		e.Rec.ReleaseName(cfg.Name, id)
+		if cfg.CIDFile != "" {
+			// Only while it still names this container.
+			if data, err := os.ReadFile(cfg.CIDFile); err == nil && strings.TrimSpace(string(data)) == id {
+				os.Remove(cfg.CIDFile)
+			}
+		}
 		e.Rec.Event(cfg, "remove", nil)
 	}
 	if err := os.RemoveAll(e.Rec.Dir(id)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	units "github.com/docker/go-units"
 	"io"
 	"maps"
 	"os"
@@ -134,6 +135,9 @@ func (e *Service) startAttached(cfg *record.Config, s attach.Streams) error {
 	if cfg.StopTimeout >= 0 { // -1 waits as long as it takes
 		s.StopAfter = max(time.Duration(cfg.StopTimeout)*time.Second, time.Millisecond)
 	}
+	if sig, err := specgen.ParseSignal(cfg.StopSignal); err == nil && cfg.StopSignal != "" {
+		s.StopSignal = sig
+	}
 	return attach.Stream(c, s, cfg.Tty)
 }
 
@@ -162,8 +166,8 @@ func systemdMounts(cfg *record.Config, size string, stopSignal bool) {
 			continue
 		}
 		opts := []string{"rw", "rprivate", "nosuid", "nodev"}
-		if size != "" {
-			opts = append(opts, "size="+size)
+		if n, err := units.RAMInBytes(size); err == nil && size != "" {
+			opts = append(opts, fmt.Sprintf("size=%d", n))
 		}
 		cfg.Volumes = append(cfg.Volumes, record.Mount{Type: record.MountTmpfs, Destination: dir, Options: opts})
 	}
@@ -379,6 +383,11 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		return nil, err
 	}
 	cfg.CreateCommand = s.CreateCommand
+	if s.CIDFile != "" {
+		if cfg.CIDFile, err = filepath.Abs(s.CIDFile); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.SdNotify = s.SdNotify; cfg.SdNotify == "healthy" && cfg.Healthcheck == nil {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--sdnotify healthy: the container has no healthcheck (--health-cmd)"))
 	}

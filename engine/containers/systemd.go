@@ -67,9 +67,12 @@ func (e *Service) GenerateSystemd(ref string, o SystemdOptions) (*Unit, error) {
 		ident = cfg.Name
 	}
 	name := cmp.Or(o.Prefix, "container") + cmp.Or(o.Separator, "-") + ident + ".service"
-	stop := uint(max(cfg.StopTimeout, 0))
+	stop, stopSec := fmt.Sprint(cfg.StopTimeout), fmt.Sprint(cfg.StopTimeout+60)
+	if cfg.StopTimeout < 0 {
+		stop, stopSec = "-1", "infinity" // waits as long as it takes
+	}
 	if o.StopTimeout != nil {
-		stop = *o.StopTimeout
+		stop, stopSec = fmt.Sprint(*o.StopTimeout), fmt.Sprint(*o.StopTimeout+60)
 	}
 	var b strings.Builder
 	line := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
@@ -107,7 +110,7 @@ func (e *Service) GenerateSystemd(ref string, o SystemdOptions) (*Unit, error) {
 	if o.StartTimeout != nil {
 		line("TimeoutStartSec=%d", *o.StartTimeout)
 	}
-	line("TimeoutStopSec=%d", stop+60)
+	line("TimeoutStopSec=%s", stopSec)
 	if o.New {
 		run, err := newRunCommand(cfg, o.ValueFlag)
 		if err != nil {
@@ -115,12 +118,12 @@ func (e *Service) GenerateSystemd(ref string, o SystemdOptions) (*Unit, error) {
 		}
 		cid := "--cidfile=%t/%n.ctr-id"
 		line("ExecStart=%s", quoteCommand(append(append(slices.Clone(scow), "run", cid, "--rm", "--sdnotify=conmon", "--replace", "-d"), run...)))
-		line("ExecStop=%s", quoteCommand(append(slices.Clone(scow), "stop", "--ignore", "-t", fmt.Sprint(stop), cid)))
-		line("ExecStopPost=%s", quoteCommand(append(slices.Clone(scow), "rm", "-f", "--ignore", "-t", fmt.Sprint(stop), cid)))
+		line("ExecStop=%s", quoteCommand(append(slices.Clone(scow), "stop", "--ignore", "-t", stop, cid)))
+		line("ExecStopPost=%s", quoteCommand(append(slices.Clone(scow), "rm", "-f", "--ignore", "-t", stop, cid)))
 	} else {
 		line("ExecStart=%s", quoteCommand(append(slices.Clone(scow), "start", ident)))
-		line("ExecStop=%s", quoteCommand(append(slices.Clone(scow), "stop", "-t", fmt.Sprint(stop), ident)))
-		line("ExecStopPost=%s", quoteCommand(append(slices.Clone(scow), "stop", "-t", fmt.Sprint(stop), ident)))
+		line("ExecStop=%s", quoteCommand(append(slices.Clone(scow), "stop", "-t", stop, ident)))
+		line("ExecStopPost=%s", quoteCommand(append(slices.Clone(scow), "stop", "-t", stop, ident)))
 	}
 	line("Type=notify")
 	line("NotifyAccess=all")
@@ -132,7 +135,7 @@ func (e *Service) GenerateSystemd(ref string, o SystemdOptions) (*Unit, error) {
 
 // newRunCommand is the run flags and arguments of the container's
 // create command, without what the unit decides itself: detaching,
-// --rm, --replace, --cidfile and --sdnotify.
+// --rm, --replace, --cidfile, --sdnotify and --restart.
 func newRunCommand(cfg *record.Config, valueFlag func(string) bool) ([]string, error) {
 	args := cfg.CreateCommand
 	i := slices.IndexFunc(args, func(a string) bool { return a == "run" || a == "create" })
@@ -150,9 +153,9 @@ func newRunCommand(cfg *record.Config, valueFlag func(string) bool) ([]string, e
 			// The image and its command: all that follows is theirs.
 			return append(out, rest[j:]...), nil
 		case slices.Contains([]string{"-d", "--detach", "--detach=true", "--rm", "--rm=true", "--replace", "--replace=true"}, a):
-		case a == "--cidfile" || a == "--sdnotify":
-			j++ // and its value
-		case strings.HasPrefix(a, "--cidfile=") || strings.HasPrefix(a, "--sdnotify="):
+		case a == "--cidfile" || a == "--sdnotify" || a == "--restart":
+			j++ // and its value: the unit's Restart= restarts it
+		case strings.HasPrefix(a, "--cidfile=") || strings.HasPrefix(a, "--sdnotify=") || strings.HasPrefix(a, "--restart="):
 		case isBoolShorts(a) && strings.Contains(a, "d"):
 			if a = strings.ReplaceAll(a, "d", ""); a != "-" {
 				out = append(out, a)

@@ -56,12 +56,29 @@ func (e *Service) Read(ctx context.Context, o Options, emit func(record.Event) e
 		return emit(ev)
 	}
 	path := e.Rec.EventsFile()
-	if err := readFile(path+".1", keep); err != nil {
-		return err
-	}
+	// The live file first: rotated meanwhile, it is the older one then,
+	// read to its end before the new.
 	f, err := os.Open(path)
 	if err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("read events: %w", err)
+	}
+	if older, err := os.Open(path + ".1"); err == nil {
+		same := false
+		if f != nil {
+			a, err1 := f.Stat()
+			b, err2 := older.Stat()
+			same = err1 == nil && err2 == nil && sameFile(a, b)
+		}
+		if !same {
+			r := &follower{path: path + ".1", f: older}
+			err := r.drain(keep)
+			older.Close()
+			if err != nil {
+				return err
+			}
+		} else {
+			older.Close()
+		}
 	}
 	r := &follower{path: path, f: f}
 	defer r.close()
@@ -77,7 +94,9 @@ func (e *Service) Read(ctx context.Context, o Options, emit func(record.Event) e
 			return nil
 		case <-time.After(200 * time.Millisecond):
 		}
-		r.reopen()
+		if err := r.reopen(keep); err != nil {
+			return err
+		}
 	}
 }
 
@@ -132,23 +151,27 @@ func (r *follower) drain(fn func(record.Event) error) error {
 }
 
 // reopen moves to the file at path when it is another than the one
-// read (rotated, or made since): the old one is read to its end first.
-func (r *follower) reopen() {
+// read (rotated, or made since): the old one is read to its end first,
+// its events to fn.
+func (r *follower) reopen(fn func(record.Event) error) error {
 	st, err := os.Stat(r.path)
 	if err != nil {
-		return
+		return nil
 	}
 	if r.f != nil {
 		if cur, err := r.f.Stat(); err == nil && sameFile(cur, st) {
-			return
+			return nil
 		}
-		r.drain(func(record.Event) error { return nil })
+		if err := r.drain(fn); err != nil {
+			return err
+		}
 		r.f.Close()
 	}
 	r.f, r.partial = nil, nil
 	if f, err := os.Open(r.path); err == nil {
 		r.f = f
 	}
+	return nil
 }
 
 func (r *follower) close() {

@@ -73,6 +73,9 @@ type Monitor struct {
 	forceRestart atomic.Bool
 	// notify tells a systemd unit the container is ready (--sdnotify).
 	notify *notifier
+	// exitCode is the container's last exit: the monitor's own, as a
+	// unit's main process (conmon's is so too).
+	exitCode int
 }
 
 // monitorRequest is what a CLI sends a monitor it starts.
@@ -256,7 +259,9 @@ func Main(open func(backend.Options) (*backend.Backend, Runner, error)) error {
 	}
 	// Caught, not ignored: an ignored signal would stay ignored in the
 	// runtime and the container.
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP, syscall.SIGINT)
+	// SIGTERM too: systemd stopping a unit signals every process of it,
+	// and the monitor must live to record the container's end.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
 	reported := false
 	report := func(err error) {
 		if reported {
@@ -320,6 +325,9 @@ func Main(open func(backend.Options) (*backend.Backend, Runner, error)) error {
 	for _, wait := range m.netWaits {
 		wait()
 	}
+	if err == nil && m.exitCode != 0 {
+		return &errdefs.ExitError{Code: m.exitCode}
+	}
 	return err
 }
 
@@ -370,6 +378,7 @@ func (m *Monitor) supervise(id string, h *hub, started func(error)) error {
 		time.Sleep(again)
 	}
 	m.finish(cfg)
+	m.exitCode = code
 	h.end(attach.Exit{Code: code}, true)
 	return nil
 }
@@ -532,6 +541,13 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	st.Status, st.Pid, st.StartedAt, st.Error = record.StatusRunning, pid, time.Now().UTC(), ""
 	st.Ports = net.Ports
 	st.PidStart, _ = record.ProcStart(pid)
+	if cfg.Healthcheck != nil {
+		// Each start is a new start: starting, and the startup check
+		// again, before anyone sees it run.
+		m.b.Rec.UpdateHealth(cfg.ID, func(h *record.Health) {
+			h.Status, h.FailingStreak, h.StartupPassed, h.StartupStreak = record.HealthStarting, 0, false, 0
+		})
+	}
 	unregister, err := userns.RegisterLive(pid, st.PidStart)
 	if err != nil {
 		unix.Kill(pid, unix.SIGKILL)
@@ -551,8 +567,13 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	testhook.Pause("running")
 	m.b.Rec.Event(cfg, "init", nil)
 	m.b.Rec.Event(cfg, "start", nil)
-	if cfg.SdNotify == "" || cfg.SdNotify == "conmon" {
+	switch cfg.SdNotify {
+	case "", "conmon":
 		m.notify.ready()
+	case "healthy":
+		// The unit's main process is this monitor from now on: the CLI
+		// of a detached run goes before the first check passes.
+		m.notify.announce()
 	}
 	if cfg.PidFile != "" {
 		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(pid)), 0o644); err != nil {
@@ -621,10 +642,6 @@ func (m *Monitor) watchHealth(cfg *record.Config, pid int) (stop func()) {
 	if hc == nil {
 		return func() {}
 	}
-	// Each start is a new start: starting, and the startup check again.
-	m.b.Rec.UpdateHealth(cfg.ID, func(h *record.Health) {
-		h.Status, h.FailingStreak, h.StartupPassed, h.StartupStreak = record.HealthStarting, 0, false, 0
-	})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		for {

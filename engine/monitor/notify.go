@@ -17,6 +17,7 @@ type notifier struct {
 	socket     string // NOTIFY_SOCKET; "" outside a notify unit
 	foreground bool
 	once       sync.Once
+	announced  sync.Once
 }
 
 // send writes one message to systemd's socket.
@@ -55,6 +56,19 @@ func (n *notifier) ready() {
 	})
 }
 
+// announce names this monitor the unit's main process, once, before it
+// is ready.
+func (n *notifier) announce() {
+	if n.socket == "" {
+		return
+	}
+	n.announced.Do(func() {
+		if pid := n.mainPID(); pid != "" {
+			n.send(strings.TrimSuffix(pid, "\n"))
+		}
+	})
+}
+
 // relay serves the socket in dir that a --sdnotify container container
 // writes to, and passes its messages on, with this monitor as the main
 // process; the returned function closes it.
@@ -70,9 +84,7 @@ func (n *notifier) relay(dir string) (func(), error) {
 	}
 	// Any user of the container may tell.
 	os.Chmod(path, 0o777)
-	if pid := n.mainPID(); pid != "" {
-		n.send(strings.TrimSuffix(pid, "\n"))
-	}
+	n.announce()
 	go func() {
 		buf := make([]byte, 4096)
 		for {

@@ -127,12 +127,13 @@ func Convert(path string, scow []string, refs map[string]string) (*Unit, error) 
 	return convert(path, f, scow, refs)
 }
 
-// imageRefs reads the images .image (Image=) and .build (ImageTag=)
-// files give, by file name, for the .container files that name them.
+// imageRefs reads the objects .image (Image=), .build (ImageTag=),
+// .volume (VolumeName=) and .network (NetworkName=) files name, by file
+// name, for the .container files that name those.
 func imageRefs(files []string) map[string]string {
 	refs := map[string]string{}
 	for _, path := range files {
-		key := map[string]string{".image": "Image", ".build": "ImageTag"}[filepath.Ext(path)]
+		key := map[string]string{".image": "Image", ".build": "ImageTag", ".volume": "VolumeName", ".network": "NetworkName"}[filepath.Ext(path)]
 		if key == "" {
 			continue
 		}
@@ -268,6 +269,9 @@ func containerService(s *unit.UnitSection, scow []string, refs map[string]string
 				dep := base + "-" + strings.ToLower(e.Name) + ".service"
 				deps = append(deps, &unit.UnitEntry{Name: "Requires", Value: dep}, &unit.UnitEntry{Name: "After", Value: dep})
 				v = "systemd-" + base
+				if named := refs[src]; named != "" {
+					v = named
+				}
 				if rest != "" {
 					v += ":" + rest
 				}

@@ -35,6 +35,7 @@ WantedBy=default.target
 			`ExecStart=/usr/bin/scow run --name web --cidfile=%t/%N.cid --replace --rm -d --sdnotify=container --read-only --env A=1 --env "B=two words" --label app=web --network systemd-net --publish 8080:8080 --volume systemd-data:/data busybox httpd -f -p 8080`,
 			"ExecStop=/usr/bin/scow rm -v -f -i --cidfile=%t/%N.cid",
 		}, ""},
+		{"a named volume", "v.container", "[Container]\nImage=busybox\nVolume=named.volume:/d\n", []string{"--volume mydata:/d", "Requires=named-volume.service"}, ""},
 		{"default name", "app.container", "[Container]\nImage=busybox\n", []string{"ExecStart=/usr/bin/scow run --name systemd-%N"}, ""},
 		{"a volume", "data.volume", "[Volume]\nLabel=k=v\n", []string{"ExecStart=/usr/bin/scow volume create --ignore --label k=v systemd-data", "Type=oneshot", "RemainAfterExit=yes"}, ""},
 		{"a network", "net.network", "[Network]\nNetworkName=mynet\nSubnet=10.89.1.0/24\nInternal=yes\n", []string{"ExecStart=/usr/bin/scow network create --ignore --subnet 10.89.1.0/24 --internal mynet"}, ""},
@@ -48,7 +49,7 @@ WantedBy=default.target
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u, err := convert(tt.file, strings.NewReader(tt.text), scow, map[string]string{"app.build": "localhost/app:1"})
+			u, err := convert(tt.file, strings.NewReader(tt.text), scow, map[string]string{"app.build": "localhost/app:1", "named.volume": "mydata"})
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err %v, want one about %s", err, tt.err)

@@ -132,6 +132,9 @@ type Config struct {
 	// CreateCommand is the command line that made it, for generate
 	// systemd --new.
 	CreateCommand []string `json:"create_command,omitempty"`
+	// CIDFile is the file run --cidfile wrote its ID to, removed with
+	// it, so that the next run of a unit may write it again.
+	CIDFile string `json:"cid_file,omitempty"`
 	// Timeout kills the container after that many seconds of running.
 	Timeout int `json:"timeout,omitempty"`
 	// PidFile receives the container's PID at each start, MonitorPidFile
