@@ -45,7 +45,7 @@ func TestImportDirection(t *testing.T) {
 		"engine/containers": {"netns", "oci", "engine/errdefs", "engine/record",
 			"engine/internal/backend", "engine/internal/userns", "engine/internal/testhook",
 			"engine/attach", "engine/logfile", "engine/monitor", "engine/specgen",
-			"engine/images", "engine/volumes", "engine/networks", "engine/secrets"},
+			"engine/images", "engine/volumes", "engine/networks", "engine/secrets", "engine/quadlet"},
 		// Files in and out of containers build on the containers.
 		"engine/contents": {"storage", "netns", "engine/errdefs", "engine/record", "engine/internal/backend",
 			"engine/internal/userns", "engine/containers", "engine/images", "engine/volumes", "engine/specgen"},

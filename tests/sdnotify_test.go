@@ -3,6 +3,7 @@
 package tests
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"net"
@@ -236,20 +237,14 @@ func TestSystemBoot(t *testing.T) {
 		}
 		s.must("rm", "-a", "-f", "-t", "0")
 		// The units, as make install writes them, for this binary.
-		if _, err := exec.LookPath("systemd-analyze"); err != nil {
-			t.Skip("systemd-analyze is not installed")
-		}
 		for _, unit := range []string{"scow-restart.service", "scow-restart.user.service"} {
 			data, err := os.ReadFile(filepath.Join("..", "hack", "systemd", unit))
 			if err != nil {
 				t.Fatal(err)
 			}
-			dir := t.TempDir()
-			p := filepath.Join(dir, strings.Replace(unit, ".user", "", 1))
+			p := filepath.Join(t.TempDir(), strings.Replace(unit, ".user", "", 1))
 			os.WriteFile(p, []byte(strings.ReplaceAll(string(data), "@BINDIR@", filepath.Dir(suite.binary))), 0o644)
-			if out, err := exec.Command("systemd-analyze", "verify", p).CombinedOutput(); err != nil || len(out) > 0 {
-				t.Errorf("systemd-analyze verify %s: %v: %s", unit, err, out)
-			}
+			verifyUnit(t, p)
 		}
 	})
 }
@@ -334,33 +329,16 @@ func TestGenerateSystemd(t *testing.T) {
 			"new":   s.must("generate", "systemd", "--new", "--name", "--restart-sec", "5", "--after", "x.target", "web"),
 			"start": s.must("generate", "systemd", "--name", "web"),
 		}
-		if _, err := exec.LookPath("systemd-analyze"); err == nil {
-			for kind, text := range units {
-				p := filepath.Join(dir, kind, "container-web.service")
-				os.MkdirAll(filepath.Dir(p), 0o755)
-				os.WriteFile(p, []byte(text), 0o644)
-				if out, err := exec.Command("systemd-analyze", "verify", p).CombinedOutput(); err != nil || len(out) > 0 {
-					t.Errorf("systemd-analyze verify of the %s unit: %v: %s\n%s", kind, err, out, text)
-				}
-			}
+		for kind, text := range units {
+			p := filepath.Join(dir, kind, "container-web.service")
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			os.WriteFile(p, []byte(text), 0o644)
+			verifyUnit(t, p)
 		}
+		spec := strings.NewReplacer("%t", dir, "%n", "container-web.service")
 		exec := func(text, key string) {
 			t.Helper()
-			for _, l := range strings.Split(text, "\n") {
-				if cmdline, ok := strings.CutPrefix(l, key+"="); ok {
-					cmdline = strings.NewReplacer("%t", dir, "%n", "container-web.service").Replace(cmdline)
-					args := unitWords(cmdline)
-					ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-					defer cancel()
-					c := m.cmdIn(ctx, s.root, s.run)
-					c.Path, c.Args = args[0], args
-					if out, err := c.CombinedOutput(); err != nil {
-						t.Fatalf("%s: %v: %s", key, err, out)
-					}
-					return
-				}
-			}
-			t.Fatalf("no %s= in\n%s", key, text)
+			runUnitCommand(t, m, s, text, key, spec)
 		}
 		old := s.must("inspect", "--format", "{{.Id}}", "web")
 		// -dit: -d goes, the terminal stays.
@@ -390,6 +368,50 @@ func TestGenerateSystemd(t *testing.T) {
 		}
 		wantError(t, s.scow("generate", "systemd", "nosuch"), 125, "nosuch")
 	})
+}
+
+// verifyUnit checks a unit file with systemd-analyze verify, which CI
+// must have (systemd is installed, if not PID 1).
+func verifyUnit(t *testing.T, path string) {
+	t.Helper()
+	if _, err := exec.LookPath("systemd-analyze"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("systemd-analyze is missing")
+		}
+		t.Log("systemd-analyze is not installed: units not verified")
+		return
+	}
+	if out, err := exec.Command("systemd-analyze", "verify", path).CombinedOutput(); err != nil || len(out) > 0 {
+		data, _ := os.ReadFile(path)
+		t.Errorf("systemd-analyze verify %s: %v: %s\n%s", path, err, out, data)
+	}
+}
+
+// runUnitCommand runs the command of key= in a unit's text as systemd
+// would, as the mode's user: its specifiers replaced by spec, in its
+// WorkingDirectory=, a leading - (failure ignored) taken off.
+func runUnitCommand(t *testing.T, m *mode, s *store, text, key string, spec *strings.Replacer) {
+	t.Helper()
+	var cmdline, dir string
+	for _, l := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(l, key+"="); ok && cmdline == "" {
+			cmdline = spec.Replace(strings.TrimPrefix(v, "-"))
+		}
+		if v, ok := strings.CutPrefix(l, "WorkingDirectory="); ok {
+			dir = v
+		}
+	}
+	if cmdline == "" {
+		t.Fatalf("no %s= in\n%s", key, text)
+	}
+	args := unitWords(cmdline)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := m.cmdIn(ctx, s.root, s.run)
+	c.Path, c.Args, c.Dir = args[0], args, cmp.Or(dir, c.Dir)
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v: %s", key, err, out)
+	}
 }
 
 // unitWords splits a unit's command line as systemd does: words, double
@@ -471,34 +493,12 @@ WantedBy=default.target
 				t.Fatal(err)
 			}
 			units[name] = string(data)
-			if _, err := exec.LookPath("systemd-analyze"); err == nil {
-				if out, err := exec.Command("systemd-analyze", "verify", filepath.Join(out, name)).CombinedOutput(); err != nil || len(out) > 0 {
-					t.Errorf("systemd-analyze verify %s: %v: %s\n%s", name, err, out, data)
-				}
-			}
+			verifyUnit(t, filepath.Join(out, name))
 		}
 		run := func(name, key string) {
 			t.Helper()
-			for _, l := range strings.Split(units[name], "\n") {
-				if cmdline, ok := strings.CutPrefix(l, key+"="); ok {
-					cmdline = strings.TrimPrefix(cmdline, "-")
-					base := strings.TrimSuffix(name, ".service")
-					cmdline = strings.NewReplacer("%t", out, "%N", base, "%n", name).Replace(cmdline)
-					args := unitWords(cmdline)
-					c := m.cmdIn(ctx, s.root, s.run)
-					c.Path, c.Args = args[0], args
-					for _, l := range strings.Split(units[name], "\n") {
-						if dir, ok := strings.CutPrefix(l, "WorkingDirectory="); ok {
-							c.Dir = dir
-						}
-					}
-					if res, err := c.CombinedOutput(); err != nil {
-						t.Fatalf("%s %s: %v: %s", name, key, err, res)
-					}
-					return
-				}
-			}
-			t.Fatalf("no %s= in %s", key, name)
+			spec := strings.NewReplacer("%t", out, "%N", strings.TrimSuffix(name, ".service"), "%n", name)
+			runUnitCommand(t, m, s, units[name], key, spec)
 		}
 		run("data-volume.service", "ExecStart")
 		run("data-volume.service", "ExecStart") // again: --ignore

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/quadlet"
 	"github.com/scow-project/scow/engine/record"
 )
 
@@ -111,19 +112,34 @@ func (e *Service) GenerateSystemd(ref string, o SystemdOptions) (*Unit, error) {
 		line("TimeoutStartSec=%d", *o.StartTimeout)
 	}
 	line("TimeoutStopSec=%s", stopSec)
+	// Words of the container's own are escaped; the unit's specifiers
+	// (%t, %n) are for systemd.
+	literal := func(words ...string) []string {
+		out := make([]string, len(words))
+		for i, w := range words {
+			out[i] = quadlet.Escape(w)
+		}
+		return out
+	}
+	exec := func(key string, words ...string) { line("%s=%s", key, quadlet.Command(words...)) }
+	self := literal(scow...)
 	if o.New {
 		run, err := newRunCommand(cfg, o.ValueFlag)
 		if err != nil {
 			return nil, err
 		}
 		cid := "--cidfile=%t/%n.ctr-id"
-		line("ExecStart=%s", quoteCommand(append(append(slices.Clone(scow), "run", cid, "--rm", "--sdnotify=conmon", "--replace", "-d"), run...)))
-		line("ExecStop=%s", quoteCommand(append(slices.Clone(scow), "stop", "--ignore", "-t", stop, cid)))
-		line("ExecStopPost=%s", quoteCommand(append(slices.Clone(scow), "rm", "-f", "--ignore", "-t", stop, cid)))
+		exec("ExecStart", append(append(slices.Clone(self), "run", cid, "--rm", "--sdnotify=conmon", "--replace", "-d"), literal(run...)...)...)
+		exec("ExecStop", append(slices.Clone(self), "stop", "--ignore", "-t", stop, cid)...)
+		exec("ExecStopPost", append(slices.Clone(self), "rm", "-f", "--ignore", "-t", stop, cid)...)
 	} else {
-		line("ExecStart=%s", quoteCommand(append(slices.Clone(scow), "start", ident)))
-		line("ExecStop=%s", quoteCommand(append(slices.Clone(scow), "stop", "-t", stop, ident)))
-		line("ExecStopPost=%s", quoteCommand(append(slices.Clone(scow), "stop", "-t", stop, ident)))
+		for _, key := range []string{"ExecStart", "ExecStop", "ExecStopPost"} {
+			verb := []string{"stop", "-t", stop}
+			if key == "ExecStart" {
+				verb = []string{"start"}
+			}
+			exec(key, append(append(slices.Clone(self), verb...), quadlet.Escape(ident))...)
+		}
 	}
 	line("Type=notify")
 	line("NotifyAccess=all")
@@ -184,21 +200,4 @@ func isBoolShorts(a string) bool {
 // its value, as valueFlag says of its name.
 func takesValue(a string, valueFlag func(string) bool) bool {
 	return !strings.Contains(a, "=") && valueFlag != nil && valueFlag(strings.TrimLeft(a, "-"))
-}
-
-// quoteCommand writes a command line for ExecStart=: words with spaces
-// or quotes in double quotes, % and $ doubled as systemd wants them.
-func quoteCommand(args []string) string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if !strings.Contains(a, "%t/%n") {
-			a = strings.ReplaceAll(a, "%", "%%")
-		}
-		a = strings.ReplaceAll(a, "$", "$$")
-		if a == "" || strings.ContainsAny(a, " \t\"'\\;") {
-			a = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(a) + `"`
-		}
-		out[i] = a
-	}
-	return strings.Join(out, " ")
 }

@@ -31,20 +31,3 @@ func TestNewRunCommand(t *testing.T) {
 		}
 	}
 }
-
-func TestQuoteCommand(t *testing.T) {
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"a", "b c", `q"t`}, `a "b c" "q\"t"`},
-		{[]string{"echo $HOME", "100%"}, `"echo $$HOME" 100%%`},
-		{[]string{"--cidfile=%t/%n.ctr-id"}, "--cidfile=%t/%n.ctr-id"},
-		{[]string{""}, `""`},
-	}
-	for _, tt := range tests {
-		if got := quoteCommand(tt.args); got != tt.want {
-			t.Errorf("%q: %s, want %s", tt.args, got, tt.want)
-		}
-	}
-}

@@ -617,17 +617,28 @@ func words(v string) []string {
 	return out
 }
 
-// command is a command line for ExecStart=: words quoted where needed.
-// The words come from a unit file, in systemd's syntax already: $$ and
-// specifiers (%t, %N, %h) stay for systemd to read.
+// command is a command line for ExecStart=. The words come from a unit
+// file, in systemd's syntax already: $$ and specifiers (%t, %N, %h) stay
+// for systemd to read.
 func command(scow []string, args ...string) string {
-	all := append(slices.Clone(scow), args...)
-	out := make([]string, len(all))
-	for i, a := range all {
-		if a == "" || strings.ContainsAny(a, " \t\"'\\;") {
-			a = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(a) + `"`
+	return Command(append(slices.Clone(scow), args...)...)
+}
+
+// Command joins words into a command line of ExecStart= and the like,
+// in double quotes those that need them.
+func Command(words ...string) string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		if w == "" || strings.ContainsAny(w, " \t\"'\\;") {
+			w = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(w) + `"`
 		}
-		out[i] = a
+		out[i] = w
 	}
 	return strings.Join(out, " ")
+}
+
+// Escape makes a word systemd reads as it is, not as a specifier (%) or
+// a variable ($).
+func Escape(w string) string {
+	return strings.NewReplacer("%", "%%", "$", "$$").Replace(w)
 }

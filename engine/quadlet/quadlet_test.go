@@ -67,3 +67,20 @@ WantedBy=default.target
 		})
 	}
 }
+
+func TestCommand(t *testing.T) {
+	tests := []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"a", "b c", `q"t`}, `a "b c" "q\"t"`},
+		{[]string{Escape("echo $HOME"), Escape("100%")}, `"echo $$HOME" 100%%`},
+		{[]string{"--cidfile=%t/%n.ctr-id"}, "--cidfile=%t/%n.ctr-id"},
+		{[]string{""}, `""`},
+	}
+	for _, tt := range tests {
+		if got := Command(tt.words...); got != tt.want {
+			t.Errorf("%q: %s, want %s", tt.words, got, tt.want)
+		}
+	}
+}
