@@ -68,6 +68,8 @@ func setup(m *testing.M) int {
 	}
 	os.Chmod(suite.binary, 0o755)
 	os.Chmod(suite.image, 0o644)
+	os.WriteFile(filepath.Join(dir, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o644)
+	sweepStaleSuites()
 	if deb := os.Getenv("SCOW_DEBIAN_IMAGE"); deb != "" {
 		suite.debian = filepath.Join(dir, "debian.tar")
 		if err := copyFile(deb, suite.debian); err != nil {
@@ -79,6 +81,37 @@ func setup(m *testing.M) int {
 	code := m.Run()
 	cleanupModes()
 	return code
+}
+
+// sweepStaleSuites removes what a killed run of the suite left behind:
+// its containers keep running, holding addresses and veths of the
+// host-wide bridges that the network tests check are released. A run's
+// directory is stale once the process named in its pid file is gone.
+func sweepStaleSuites() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "scow-e2e-*"))
+	for _, d := range dirs {
+		if d == suite.dir {
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join(d, "pid")); err == nil {
+			if pid, _ := strconv.Atoi(string(b)); pid > 0 && syscall.Kill(pid, 0) == nil {
+				continue
+			}
+		}
+		stores, _ := filepath.Glob(filepath.Join(d, "*", "root"))
+		for _, root := range stores {
+			var st syscall.Stat_t
+			if syscall.Stat(filepath.Dir(root), &st) != nil {
+				continue
+			}
+			m := &mode{home: "/root"}
+			if st.Uid != 0 {
+				m = &mode{rootless: true, uid: int(st.Uid), gid: int(st.Gid), home: suite.user.HomeDir}
+			}
+			m.cmdIn(context.Background(), root, filepath.Join(filepath.Dir(root), "run"), "rm", "-a", "-f", "-t", "0").Run()
+		}
+		os.RemoveAll(d)
+	}
 }
 
 // debianImage imports the Debian image into s's store as localhost/debian:12,
