@@ -874,6 +874,9 @@ RUN --mount=type=bind,from=extra,target=/x cat /x/note.txt > /mounted
 		}
 		wantError(t, s.scow("build", "--ssh", "default="+filepath.Join(ctx, "Containerfile"), sshCtx), 125, "no agent's socket")
 		wantError(t, s.scow("build", "--isolation", "chroot", ctx), 125, "OCI runtime only")
+		if !m.rootless {
+			wantError(t, s.scow("build", "--isolation", "rootless", ctx), 125, "as root use --isolation oci")
+		}
 		wantError(t, s.scow("build", "--disable-compression=false", ctx), 125, "uncompressed")
 		wantError(t, s.scow("build", "--all-platforms", ctx), 125, "this host's platform only")
 		wantError(t, s.scow("build", "--build-context", "x=https://example.com/c.tar", ctx), 125, "--build-context")

@@ -107,6 +107,9 @@ func TestHealthcheck(t *testing.T) {
 			t.Errorf("--no-healthcheck: State.Health %q", got)
 		}
 		wantError(t, s.scow("healthcheck", "run", "nocheck"), 125, "has no healthcheck")
+		s.must("create", "--name", "idle", "--health-cmd", "true", "busybox", "sleep", "1")
+		wantError(t, s.scow("healthcheck", "run", "idle"), 125, "not running")
+		s.must("rm", "idle")
 		wantError(t, s.scow("run", "--health-cmd", "true", "--health-on-failure", "explode", "busybox"), 125, "--health-on-failure")
 		wantError(t, s.scow("create", "--health-cmd", "true", "--health-interval", "soon", "busybox"), 125, "--health-interval")
 		wantError(t, s.scow("create", "--health-cmd", "[not json", "busybox"), 125, "--health-cmd")

@@ -367,6 +367,8 @@ func TestGenerateSystemd(t *testing.T) {
 			t.Errorf("--restart-sec, --after:\n%s", units["new"])
 		}
 		wantError(t, s.scow("generate", "systemd", "nosuch"), 125, "nosuch")
+		wantError(t, s.scow("generate", "systemd", "--format", "yaml", "web"), 125, "only json")
+		wantError(t, s.scow("quadlet"), 125, "--dryrun")
 	})
 }
 

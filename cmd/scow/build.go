@@ -178,7 +178,11 @@ func buildOptions(c *cli.Context) (build.Options, error) {
 	}
 	o.From, o.AllStages, o.RunStdin = c.String("from"), !c.Bool("skip-unused-stages"), c.Bool("stdin")
 	switch c.String("isolation") {
-	case "oci", "rootless", "":
+	case "oci", "":
+	case "rootless":
+		if os.Geteuid() == 0 {
+			return o, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--isolation rootless: scow runs RUN steps rootless when run by a user; as root use --isolation oci"))
+		}
 	case "chroot":
 		return o, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--isolation chroot: scow runs RUN steps under the OCI runtime only (oci, rootless)"))
 	default:

@@ -42,6 +42,9 @@ func generateCommand() *cli.Command {
 				if err := exactArgs(c, 1, 1, "generate systemd [OPTIONS] CONTAINER"); err != nil {
 					return err
 				}
+				if f := c.String("format"); f != "" && f != "json" {
+					return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--format %q: only json", f))
+				}
 				o := containers.SystemdOptions{
 					New: c.Bool("new"), UseName: c.Bool("name"), NoHeader: c.Bool("no-header"),
 					Prefix: c.String("container-prefix"), Separator: c.String("separator"), RestartPolicy: c.String("restart-policy"),
@@ -61,8 +64,6 @@ func generateCommand() *cli.Command {
 				switch {
 				case c.String("format") == "json":
 					return printJSON(c.App.Writer, map[string]string{strings.TrimSuffix(unit.Name, ".service"): unit.Text})
-				case c.String("format") != "":
-					return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--format %q: only json", c.String("format")))
 				case c.Bool("files"):
 					dir, err := os.Getwd()
 					if err != nil {
