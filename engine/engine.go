@@ -15,6 +15,7 @@ import (
 	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/engine/monitor"
 	"github.com/scow-project/scow/engine/networks"
+	"github.com/scow-project/scow/engine/pods"
 	"github.com/scow-project/scow/engine/secrets"
 	"github.com/scow-project/scow/engine/volumes"
 	"github.com/scow-project/scow/netns"
@@ -42,6 +43,7 @@ type Engine struct {
 	secrets    *secrets.Service
 	build      *build.Service
 	events     *events.Service
+	pods       *pods.Service
 }
 
 // New returns an engine for the options; it reads scow.conf but opens
@@ -57,12 +59,16 @@ func New(o Options) (*Engine, error) {
 	e.contents = contents.New(b, e.containers, e.volumes)
 	e.build = build.New(b, e.containers, e.images)
 	e.events = events.New(b)
+	e.pods = pods.New(b, e.containers)
 	b.RemoveContainer = e.containers.ForceRemove
 	return e, nil
 }
 
 // Events reads the events of containers, images, volumes and networks.
 func (e *Engine) Events() *events.Service { return e.events }
+
+// Pods are the engine's pods.
+func (e *Engine) Pods() *pods.Service { return e.pods }
 
 // Build is the engine's image builder.
 func (e *Engine) Build() *build.Service { return e.build }

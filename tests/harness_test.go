@@ -108,7 +108,9 @@ func sweepStaleSuites() {
 			if st.Uid != 0 {
 				m = &mode{rootless: true, uid: int(st.Uid), gid: int(st.Gid), home: suite.user.HomeDir}
 			}
-			m.cmdIn(context.Background(), root, filepath.Join(filepath.Dir(root), "run"), "rm", "-a", "-f", "-t", "0").Run()
+			for _, rm := range [][]string{{"pod", "rm"}, {"rm"}} {
+				m.cmdIn(context.Background(), root, filepath.Join(filepath.Dir(root), "run"), append(rm, "-a", "-f", "-t", "0")...).Run()
+			}
 		}
 		os.RemoveAll(d)
 	}
@@ -178,6 +180,7 @@ func getModes(t *testing.T) []*mode {
 
 func cleanupModes() {
 	for _, m := range modes {
+		m.cmd(context.Background(), "pod", "rm", "-a", "-f", "-t", "0").Run()
 		m.cmd(context.Background(), "rm", "-a", "-f", "-t", "0").Run()
 		// Layers of root's store are mounted overlays owned by root;
 		// remove through scow so storage unmounts what it mounted.

@@ -26,7 +26,10 @@ func newStore(t *testing.T, m *mode) *store {
 	root, run := m.newDirs(t, "img")
 	// A test that stops early leaves no container running to skew the
 	// tests after it.
-	t.Cleanup(func() { m.cmdIn(context.Background(), root, run, "rm", "-a", "-f", "-t", "0").Run() })
+	t.Cleanup(func() {
+		m.cmdIn(context.Background(), root, run, "pod", "rm", "-a", "-f", "-t", "0").Run()
+		m.cmdIn(context.Background(), root, run, "rm", "-a", "-f", "-t", "0").Run()
+	})
 	return &store{t: t, m: m, root: root, run: run}
 }
 

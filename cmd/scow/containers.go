@@ -162,6 +162,7 @@ func startCommand() *cli.Command {
 type psRow struct {
 	containers.Namespaces                                                                 // --ns
 	ID, Image, Command, Created, CreatedAt, RunningFor, Status, State, Ports, Names, Size string
+	Pod, PodName                                                                          string
 	Labels                                                                                map[string]string
 	ExitCode, Pid                                                                         int
 }
@@ -169,7 +170,7 @@ type psRow struct {
 var psHeaders = map[string]string{
 	"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "Created": "CREATED",
 	"CreatedAt": "CREATED AT", "RunningFor": "CREATED", "Status": "STATUS", "State": "STATE",
-	"Ports": "PORTS", "Names": "NAMES", "Size": "SIZE",
+	"Ports": "PORTS", "Names": "NAMES", "Size": "SIZE", "Pod": "POD ID", "PodName": "PODNAME",
 	"Cgroup": "CGROUPNS", "PIDNS": "PIDNS", "User": "USERNS", "Labels": "LABELS", "ExitCode": "EXIT CODE", "Pid": "PID",
 }
 
@@ -190,10 +191,11 @@ func psCommand() *cli.Command {
 			// runtime on each listing: there is nothing more to sync.
 			&cli.BoolFlag{Name: "sync", Usage: "sync state with the OCI runtime (scow always does)"},
 			&cli.StringFlag{Name: "format", Usage: "Go template for each container, or json"},
-			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: id, name, label, label!, status, exited, ancestor, before, since, until, volume, network, restart-policy, command"},
+			&cli.StringSliceFlag{Name: "filter", Aliases: []string{"f"}, Usage: "KEY=VALUE: id, name, label, label!, status, exited, ancestor, before, since, until, volume, network, restart-policy, command, health, pod"},
 			&cli.BoolFlag{Name: "size", Aliases: []string{"s"}, Usage: "show each container's writable layer size (and with its image's)"},
 			&cli.IntFlag{Name: "watch", Aliases: []string{"w"}, Usage: "list again every N seconds until interrupted"},
 			&cli.BoolFlag{Name: "ns", Aliases: []string{"namespace"}, Usage: "show the namespaces of each container's process"},
+			&cli.BoolFlag{Name: "pod", Aliases: []string{"p"}, Usage: "show the pod of each container: POD ID and PODNAME"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 0, 0, "ps [OPTIONS]"); err != nil {
@@ -232,6 +234,7 @@ func ps(c *cli.Context, e *engine.Engine) error {
 	}
 	now := time.Now()
 	var rows []any
+	podNames := map[string]string{}
 	for _, ctr := range list {
 		id, cmd := ctr.Config.ID, strings.Join(ctr.Config.Command(), " ")
 		if !c.Bool("no-trunc") {
@@ -264,6 +267,12 @@ func ps(c *cli.Context, e *engine.Engine) error {
 		if c.Bool("ns") {
 			row.Namespaces = containers.ProcessNamespaces(ctr.State.Pid)
 		}
+		if pod := ctr.Config.Pod; pod != "" {
+			if _, ok := podNames[pod]; !ok {
+				podNames[pod] = e.Pods().Name(pod)
+			}
+			row.Pod, row.PodName = pod[:12], podNames[pod]
+		}
 		rows = append(rows, row)
 	}
 	if c.Bool("quiet") {
@@ -274,6 +283,9 @@ func ps(c *cli.Context, e *engine.Engine) error {
 		format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Created}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 		if c.Bool("size") {
 			format += "\t{{.Size}}"
+		}
+		if c.Bool("pod") {
+			format += "\t{{.Pod}}\t{{.PodName}}"
 		}
 		if c.Bool("ns") {
 			format = "table {{.ID}}\t{{.Names}}\t{{.Pid}}\t{{.Cgroup}}\t{{.IPC}}\t{{.MNT}}\t{{.NET}}\t{{.PIDNS}}\t{{.User}}\t{{.UTS}}"
@@ -287,68 +299,77 @@ func logsCommand() *cli.Command {
 		Name:      "logs",
 		Usage:     "show containers' output",
 		ArgsUsage: "CONTAINER [CONTAINER...]",
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep streaming until the container exits"},
-			&cli.IntFlag{Name: "tail", Value: -1, Usage: "show only the last N lines"},
-			&cli.StringFlag{Name: "since", Usage: "show lines since a time (RFC 3339, date, Unix seconds) or a duration ago (10m)"},
-			&cli.StringFlag{Name: "until", Usage: "show lines until a time or a duration ago"},
-			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "show each line's time"},
-			&cli.BoolFlag{Name: "names", Aliases: []string{"n"}, Usage: "with several containers, prefix lines with names instead of IDs"},
-			&cli.BoolFlag{Name: "color", Usage: "with several containers, give each prefix a color of its own"},
-			latestFlag(),
-		},
+		Flags:     logFlags(),
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			first, more, err := containerArgs(c, e, 0, moreContainers(c), "logs [OPTIONS] CONTAINER [CONTAINER...]")
 			if err != nil {
 				return err
 			}
-			refs := append([]string{first}, more...)
-			o := containers.LogOptions{Follow: c.Bool("follow"), Tail: c.Int("tail"), Timestamps: c.Bool("timestamps")}
-			now := time.Now()
-			for flag, dst := range map[string]*time.Time{"since": &o.Since, "until": &o.Until} {
-				if v := c.String(flag); v != "" {
-					t, err := specgen.ParseTime(v, now)
-					if err != nil {
-						return err
-					}
-					*dst = t
-				}
-			}
-			ctx, cancel := interruptible(c.Context)
-			defer cancel()
-			if len(refs) == 1 {
-				return e.Containers().Logs(ctx, refs[0], o, c.App.Writer, c.App.ErrWriter)
-			}
-			// Several: each line says whose it is, as Podman's; with
-			// --follow they stream side by side.
-			errs := make([]error, len(refs))
-			var wg sync.WaitGroup
-			for i, ref := range refs {
-				ctr, err := e.Containers().Get(ctx, ref)
-				if err != nil {
-					return err
-				}
-				co := o
-				co.Prefix = ctr.Config.ID[:12]
-				if c.Bool("names") {
-					co.Prefix = ctr.Config.Name
-				}
-				if c.Bool("color") {
-					co.Prefix = fmt.Sprintf("\x1b[%dm%s\x1b[0m", 31+i%6, co.Prefix)
-				}
-				co.Prefix += " "
-				logs := func() { errs[i] = e.Containers().Logs(ctx, ref, co, c.App.Writer, c.App.ErrWriter) }
-				if !o.Follow {
-					logs()
-					continue
-				}
-				wg.Add(1)
-				go func() { defer wg.Done(); logs() }()
-			}
-			wg.Wait()
-			return errors.Join(errs...)
+			return showLogs(c, e, append([]string{first}, more...))
 		}),
 	}
+}
+
+// logFlags are the flags of logs and pod logs.
+func logFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep streaming until the container exits"},
+		&cli.IntFlag{Name: "tail", Value: -1, Usage: "show only the last N lines"},
+		&cli.StringFlag{Name: "since", Usage: "show lines since a time (RFC 3339, date, Unix seconds) or a duration ago (10m)"},
+		&cli.StringFlag{Name: "until", Usage: "show lines until a time or a duration ago"},
+		&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "show each line's time"},
+		&cli.BoolFlag{Name: "names", Aliases: []string{"n"}, Usage: "with several containers, prefix lines with names instead of IDs"},
+		&cli.BoolFlag{Name: "color", Usage: "with several containers, give each prefix a color of its own"},
+		latestFlag(),
+	}
+}
+
+// showLogs prints the logs of containers refs as logFlags ask.
+func showLogs(c *cli.Context, e *engine.Engine, refs []string) error {
+	o := containers.LogOptions{Follow: c.Bool("follow"), Tail: c.Int("tail"), Timestamps: c.Bool("timestamps")}
+	now := time.Now()
+	for flag, dst := range map[string]*time.Time{"since": &o.Since, "until": &o.Until} {
+		if v := c.String(flag); v != "" {
+			t, err := specgen.ParseTime(v, now)
+			if err != nil {
+				return err
+			}
+			*dst = t
+		}
+	}
+	ctx, cancel := interruptible(c.Context)
+	defer cancel()
+	if len(refs) == 1 {
+		return e.Containers().Logs(ctx, refs[0], o, c.App.Writer, c.App.ErrWriter)
+	}
+	// Several: each line says whose it is, as Podman's; with
+	// --follow they stream side by side.
+	errs := make([]error, len(refs))
+	var wg sync.WaitGroup
+	for i, ref := range refs {
+		ctr, err := e.Containers().Get(ctx, ref)
+		if err != nil {
+			return err
+		}
+		co := o
+		co.Prefix = ctr.Config.ID[:12]
+		if c.Bool("names") {
+			co.Prefix = ctr.Config.Name
+		}
+		if c.Bool("color") {
+			co.Prefix = fmt.Sprintf("\x1b[%dm%s\x1b[0m", 31+i%6, co.Prefix)
+		}
+		co.Prefix += " "
+		logs := func() { errs[i] = e.Containers().Logs(ctx, ref, co, c.App.Writer, c.App.ErrWriter) }
+		if !o.Follow {
+			logs()
+			continue
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); logs() }()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func stopCommand() *cli.Command {
@@ -453,7 +474,9 @@ func rmCommand() *cli.Command {
 			if o.Timeout != nil && !o.Force {
 				return errors.New("rm --time needs --force: it is how long a running container may take to stop")
 			}
-			return eachContainer(c, e, selection(c, false), func(ref string) (string, error) {
+			sel := selection(c, false)
+			sel.NoInfra = true
+			return eachContainer(c, e, sel, func(ref string) (string, error) {
 				removed, err := e.Containers().Remove(c.Context, ref, o)
 				if err != nil {
 					return "", err

@@ -179,6 +179,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			containerCommand(),
 			volumeCommand(),
 			secretCommand(),
+			podCommand(),
 			networkCommand(),
 			cpCommand(),
 			commitCommand(),

@@ -14,6 +14,8 @@ func createFlags() []cli.Flag {
 	return append(append(pullFlags("pull"), resourceFlags()...),
 		&cli.BoolFlag{Name: "rm", Usage: "remove the container when it exits"},
 		&cli.StringFlag{Name: "name", Usage: "name the container"},
+		&cli.StringFlag{Name: "pod", Usage: "join pod NAME (new:NAME makes it, with the container's network flags)"},
+		&cli.StringFlag{Name: "pod-id-file", Usage: "join the pod whose ID this file holds (pod create --pod-id-file)"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable (KEY=VALUE, or KEY to copy it from here)"},
 		&cli.StringSliceFlag{Name: "env-file", Usage: "read environment variables from a file"},
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory inside the container"},
@@ -148,6 +150,8 @@ func runOptions(c *cli.Context) specgen.RunOptions {
 		Image:          c.Args().First(),
 		Args:           c.Args().Slice()[1:],
 		Name:           c.String("name"),
+		Pod:            c.String("pod"),
+		PodIDFile:      c.String("pod-id-file"),
 		Env:            c.StringSlice("env"),
 		EnvFiles:       c.StringSlice("env-file"),
 		Workdir:        c.String("workdir"),
@@ -279,8 +283,15 @@ func runCommand() *cli.Command {
 				return err
 			}
 			o.Env = append(o.Env, activationEnv()...)
+			undo, err := e.Pods().ForContainer(c.Context, &o)
+			if err != nil {
+				return err
+			}
 			id, err := e.Containers().Run(c.Context, o, s)
 			if err != nil {
+				if id == "" {
+					undo()
+				}
 				return err
 			}
 			if o.Detach {
@@ -302,8 +313,14 @@ func createCommand() *cli.Command {
 			if err := exactArgs(c, 1, -1, "create [OPTIONS] IMAGE [COMMAND [ARG...]]"); err != nil {
 				return err
 			}
-			id, err := e.Containers().Create(c.Context, runOptions(c))
+			o := runOptions(c)
+			undo, err := e.Pods().ForContainer(c.Context, &o)
 			if err != nil {
+				return err
+			}
+			id, err := e.Containers().Create(c.Context, o)
+			if err != nil {
+				undo()
 				return err
 			}
 			fmt.Fprintln(c.App.Writer, id)

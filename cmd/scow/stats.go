@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -36,13 +37,9 @@ func statsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-trunc", Usage: "whole container IDs"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			if c.Int("interval") < 1 {
-				return errdefs.WithClass(errdefs.ErrInvalid, errors.New("stats --interval: give 1 second at least"))
-			}
-			ctx, cancel := interruptible(c.Context)
-			defer cancel()
 			prev := map[string]*containers.Stats{}
-			for {
+			format := "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}\t{{.CPU}}\t{{.AVGCPU}}"
+			return statsLoop(c, format, statsHeaders, func(ctx context.Context) ([]any, error) {
 				refs := c.Args().Slice()
 				if len(refs) == 0 || c.Bool("all") || c.Bool("latest") {
 					// No names: every running container, as Podman's;
@@ -50,7 +47,7 @@ func statsCommand() *cli.Command {
 					sel := containers.Selection{All: !c.Bool("latest"), Latest: c.Bool("latest"), Running: !c.Bool("all")}
 					ids, err := e.Containers().Select(ctx, sel)
 					if err != nil {
-						return err
+						return nil, err
 					}
 					refs = ids
 				}
@@ -58,31 +55,49 @@ func statsCommand() *cli.Command {
 				for _, ref := range refs {
 					s, err := e.Containers().Stats(ctx, ref, c.Bool("all"))
 					if err != nil {
-						return err
+						return nil, err
 					}
 					rows = append(rows, statsLine(s, prev[s.ID], c.Bool("no-trunc")))
 					prev[s.ID] = s
 				}
-				if !c.Bool("no-stream") && !c.Bool("no-reset") && isTerminalWriter(c.App.Writer) {
-					fmt.Fprint(c.App.Writer, "\033[H\033[2J")
-				}
-				format := c.String("format")
-				if format == "" {
-					format = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}\t{{.CPU}}\t{{.AVGCPU}}"
-				}
-				if err := printTemplate(c.App.Writer, format, rows, statsHeaders, false); err != nil {
-					return err
-				}
-				if c.Bool("no-stream") {
-					return nil
-				}
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-time.After(time.Duration(c.Int("interval")) * time.Second):
-				}
-			}
+				return rows, nil
+			})
 		}),
+	}
+}
+
+// statsLoop prints the rows that read returns, in format unless
+// --format gives another: once with --no-stream, else every --interval
+// seconds until interrupted, clearing a terminal in between unless
+// --no-reset.
+func statsLoop(c *cli.Context, format string, headers map[string]string, read func(ctx context.Context) ([]any, error)) error {
+	if c.Int("interval") < 1 {
+		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("stats --interval: give 1 second at least"))
+	}
+	ctx, cancel := interruptible(c.Context)
+	defer cancel()
+	if f := c.String("format"); f != "" {
+		format = f
+	}
+	for {
+		rows, err := read(ctx)
+		if err != nil {
+			return err
+		}
+		if !c.Bool("no-stream") && !c.Bool("no-reset") && isTerminalWriter(c.App.Writer) {
+			fmt.Fprint(c.App.Writer, "\033[H\033[2J")
+		}
+		if err := printTemplate(c.App.Writer, format, rows, headers, false); err != nil {
+			return err
+		}
+		if c.Bool("no-stream") {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Duration(c.Int("interval")) * time.Second):
+		}
 	}
 }
 

@@ -27,6 +27,9 @@ type ContainerInspect struct {
 	ImageName       string            `json:"ImageName"`
 	Rootfs          string            `json:"Rootfs,omitempty"`
 	Name            string            `json:"Name"`
+	Pod             string            `json:"Pod"`
+	IsInfra         bool              `json:"IsInfra"`
+	Dependencies    []string          `json:"Dependencies"`
 	RestartCount    int               `json:"RestartCount"`
 	LogPath         string            `json:"LogPath"`
 	Mounts          []InspectMount    `json:"Mounts"`
@@ -122,8 +125,8 @@ type InspectPort struct {
 	HostPort string `json:"HostPort"`
 }
 
-// portMap renders mappings as Docker's "80/tcp": [{HostIp, HostPort}].
-func portMap(ports []netns.PortMapping) map[string][]InspectPort {
+// PortMap renders mappings as Docker's "80/tcp": [{HostIp, HostPort}].
+func PortMap(ports []netns.PortMapping) map[string][]InspectPort {
 	out := map[string][]InspectPort{}
 	for _, p := range ports {
 		key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)
@@ -143,7 +146,7 @@ func portMap(ports []netns.PortMapping) map[string][]InspectPort {
 // the address and gateway while the container runs; on named networks,
 // what it has on each, as Docker shows it.
 func (e *Service) networkSettings(cfg *record.Config, st *record.State) map[string]any {
-	out := map[string]any{"Ports": portMap(st.Ports), "IPAddress": "", "Gateway": "", "MacAddress": cfg.MacAddress,
+	out := map[string]any{"Ports": PortMap(st.Ports), "IPAddress": "", "Gateway": "", "MacAddress": cfg.MacAddress,
 		"GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPv6Gateway": ""}
 	mode, err := netns.ParseMode(cfg.Network)
 	if err != nil {
@@ -299,7 +302,7 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 	cmd := cfg.Command()
 	out := &ContainerInspect{
 		ID: cfg.ID, Created: cfg.Created, Image: cfg.ImageID, ImageName: cfg.Image, Rootfs: cfg.Rootfs,
-		Name: cfg.Name, RestartCount: st.RestartCount, LogPath: e.Rec.LogPath(cfg.ID),
+		Name: cfg.Name, Pod: cfg.Pod, IsInfra: cfg.Infra, Dependencies: append([]string{}, cfg.Requires...), RestartCount: st.RestartCount, LogPath: e.Rec.LogPath(cfg.ID),
 		Mounts: []InspectMount{}, NetworkSettings: e.networkSettings(cfg, st),
 		EffectiveCaps: cfg.Security.Caps(), BoundingCaps: cfg.Security.Caps(),
 		State: InspectState{
@@ -316,7 +319,7 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 			Binds: []string{}, NetworkMode: cfg.Network, AutoRemove: cfg.Remove,
 			RestartPolicy: map[string]any{"Name": cfg.RestartPolicy.Name, "MaximumRetryCount": cfg.RestartPolicy.MaxRetries},
 			LogConfig:     map[string]any{"Type": cmp.Or(cfg.LogDriver, "k8s-file"), "Path": e.Rec.LogPath(cfg.ID), "Size": cfg.LogMaxSize, "MaxFile": cfg.LogMaxFiles},
-			Runtime:       e.Opts.Runtime, PortBindings: portMap(cfg.Ports), Init: cfg.Init != "",
+			Runtime:       e.Opts.Runtime, PortBindings: PortMap(cfg.Ports), Init: cfg.Init != "",
 			ReadonlyRootfs: cfg.ReadOnly, Tmpfs: map[string]string{},
 			CapAdd: append([]string{}, cfg.Security.CapAdd...), CapDrop: append([]string{}, cfg.Security.CapDrop...),
 			SecurityOpt: securityOpts(cfg.Security), Privileged: cfg.Security.Privileged, Sysctls: cfg.Security.Sysctls,
@@ -337,16 +340,8 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 		out.HostConfig.NetworkMode = "none"
 	}
 	for _, m := range cfg.Volumes {
-		mode := "rw"
-		if m.ReadOnly {
-			mode = "ro"
-		}
-		im := InspectMount{Type: m.Kind(), Source: m.Source, Destination: m.Destination, Mode: mode, RW: !m.ReadOnly, Propagation: "rprivate"}
-		for _, o := range m.Options {
-			if slices.Contains(oci.Propagations, o) {
-				im.Propagation = o
-			}
-		}
+		im := InspectMountOf(m)
+		mode := im.Mode
 		switch m.Kind() {
 		case record.MountVolume:
 			im.Name = m.Source
@@ -363,6 +358,25 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 	}
 	setLimits(&out.HostConfig, cfg.Resources)
 	return out
+}
+
+// InspectMountOf is how inspect shows mount m, before a volume's name
+// is resolved to its directory.
+func InspectMountOf(m record.Mount) InspectMount {
+	mode := "rw"
+	if m.ReadOnly {
+		mode = "ro"
+	}
+	im := InspectMount{Type: m.Kind(), Source: m.Source, Destination: m.Destination, Mode: mode, RW: !m.ReadOnly, Propagation: "rprivate"}
+	for _, o := range m.Options {
+		if slices.Contains(oci.Propagations, o) {
+			im.Propagation = o
+		}
+	}
+	if m.Kind() == record.MountVolume {
+		im.Name = m.Source
+	}
+	return im
 }
 
 // Size returns the bytes a container's writable layer holds: for a

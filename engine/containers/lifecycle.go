@@ -194,6 +194,37 @@ func (e *Service) startRequired(ctx context.Context, cfg *record.Config) error {
 	return nil
 }
 
+// Finished applies the exit policy of the pod of container cfg, which
+// is done for good: with stop, the pod's infra container stops once no
+// other member runs or waits to be started.
+func (e *Service) Finished(ctx context.Context, cfg *record.Config) {
+	if cfg.Pod == "" || cfg.Infra {
+		return
+	}
+	p, err := e.Rec.LoadPod(cfg.Pod)
+	if err != nil || p.ExitPolicy != record.ExitPolicyStop {
+		return
+	}
+	members, err := e.Rec.PodMembers()
+	if err != nil {
+		return
+	}
+	infra := ""
+	for _, m := range members[p.ID] {
+		switch {
+		case m.Infra:
+			infra = m.ID
+		case m.ID != cfg.ID:
+			if st, err := e.State(ctx, m.ID); err == nil && st.Status != record.StatusExited {
+				return
+			}
+		}
+	}
+	if infra != "" {
+		e.Stop(ctx, infra, nil)
+	}
+}
+
 // Attach connects the caller's streams to a running container until it
 // exits (its code as an *errdefs.ExitError unless 0) or the user detaches.
 func (e *Service) Attach(ctx context.Context, ref string, s attach.Streams) error {
@@ -474,6 +505,8 @@ type RemoveOptions struct {
 	// Depend removes the containers that join its namespaces first;
 	// without it a container that has such dependents stays.
 	Depend bool
+	// Infra allows the removal of a pod's infra container: pod rm's.
+	Infra bool
 }
 
 // Remove deletes a container, and with Depend the containers that
@@ -482,6 +515,13 @@ func (e *Service) Remove(ctx context.Context, ref string, o RemoveOptions) ([]st
 	id, err := e.Lookup(ref)
 	if err != nil {
 		return nil, err
+	}
+	if cfg, err := e.Rec.LoadConfig(id); err == nil && cfg.Infra && !o.Infra {
+		pod := cfg.Pod
+		if p, err := e.Rec.LoadPod(cfg.Pod); err == nil {
+			pod = p.Name
+		}
+		return nil, errdefs.WithClass(errdefs.ErrInUse, fmt.Errorf("container %s is the infra container of pod %s: remove the pod (pod rm %s)", ref, pod, pod))
 	}
 	deps, err := e.dependents(id)
 	if err != nil && !o.Force {
@@ -529,7 +569,7 @@ func (e *Service) dependencies() (map[string][]string, error) {
 		if mode, err := netns.ParseMode(cfg.Network); err == nil && mode.Kind == netns.ModeContainer {
 			deps = append(deps, mode.Target)
 		}
-		for _, ns := range []string{cfg.Namespaces.PID, cfg.Namespaces.IPC, cfg.Namespaces.UTS} {
+		for _, ns := range []string{cfg.Namespaces.PID, cfg.Namespaces.IPC, cfg.Namespaces.UTS, cfg.Namespaces.Cgroup} {
 			if id, ok := strings.CutPrefix(ns, "container:"); ok {
 				deps = append(deps, id)
 			}

@@ -69,7 +69,12 @@ var sorters = map[string]func(a, b Container) bool{
 // List returns containers, newest first. A record that cannot be read is
 // listed with its error instead of failing the list.
 func (e *Service) List(ctx context.Context, o ListOptions) ([]Container, error) {
-	match, err := parseFilters(o.Filters, time.Now(), e.Config)
+	match, err := parseFilters(o.Filters, time.Now(), e.Config, func(id string) string {
+		if p, err := e.Rec.LoadPod(id); err == nil {
+			return p.Name
+		}
+		return ""
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -224,14 +229,14 @@ var filterKeys = []string{"id", "name", "label", "label!", "status", "exited", "
 // parseFilters turns ps --filter values into one predicate: values of
 // one key are alternatives, except label's, which must all hold;
 // different keys must all match. before and since name a container,
-// which lookup finds; until is a time or a duration before now.
-func parseFilters(filters []string, now time.Time, lookup func(ref string) (*record.Config, error)) (func(Container) bool, error) {
-	var preds []func(Container) bool
-	byKey := map[string][]func(Container) bool{}
+// which lookup finds; until is a time or a duration before now; pod is
+// a pod's name, which podName gives of an ID, or its ID or a prefix.
+func parseFilters(filters []string, now time.Time, lookup func(ref string) (*record.Config, error), podName func(id string) string) (func(Container) bool, error) {
+	var set specgen.FilterSet[Container]
 	for _, f := range filters {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--filter %q: want KEY=VALUE", f))
+		k, v, err := specgen.SplitFilter(f)
+		if err != nil {
+			return nil, err
 		}
 		bad := func(why string) error {
 			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--filter %q: %s", f, why))
@@ -247,16 +252,7 @@ func parseFilters(filters []string, now time.Time, lookup func(ref string) (*rec
 			}
 			p = func(c Container) bool { return re.MatchString(c.Config.Name) }
 		case "label", "label!":
-			lk, lv, hasValue := strings.Cut(v, "=")
-			has := func(c Container) bool {
-				got, ok := c.Config.Labels[lk]
-				return ok && (!hasValue || got == lv)
-			}
-			if k == "label" {
-				preds = append(preds, has)
-			} else {
-				preds = append(preds, func(c Container) bool { return !has(c) })
-			}
+			set.Label(v, k == "label!", func(c Container) map[string]string { return c.Config.Labels })
 			continue
 		case "status":
 			p = func(c Container) bool {
@@ -312,26 +308,15 @@ func parseFilters(filters []string, now time.Time, lookup func(ref string) (*rec
 			}
 			p = func(c Container) bool { return cmp.Or(c.Health, "none") == v }
 		case "pod":
-			// scow has no pods yet: no container is in one.
-			p = func(Container) bool { return false }
+			p = func(c Container) bool {
+				return c.Config.Pod != "" && (strings.HasPrefix(c.Config.Pod, v) || podName(c.Config.Pod) == v)
+			}
 		default:
 			return nil, bad(fmt.Sprintf("unknown key %s (use %s)", k, strings.Join(filterKeys, ", ")))
 		}
-		byKey[k] = append(byKey[k], p)
+		set.Or(k, p)
 	}
-	for _, alternatives := range byKey {
-		preds = append(preds, func(c Container) bool {
-			return slices.ContainsFunc(alternatives, func(p func(Container) bool) bool { return p(c) })
-		})
-	}
-	return func(c Container) bool {
-		for _, p := range preds {
-			if !p(c) {
-				return false
-			}
-		}
-		return true
-	}, nil
+	return set.Match(), nil
 }
 
 // Get returns one container's record.

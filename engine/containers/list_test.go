@@ -17,7 +17,7 @@ func TestParseFilters(t *testing.T) {
 			Networks: []netns.Attachment{{Network: "front"}, {Network: netns.DefaultNetwork}},
 			Created:  now.Add(-time.Hour), Entrypoint: []string{"httpd"}, Cmd: []string{"-f"},
 			Volumes:       []record.Mount{{Type: record.MountVolume, Source: "data", Destination: "/srv"}},
-			RestartPolicy: record.RestartPolicy{Name: "always"},
+			RestartPolicy: record.RestartPolicy{Name: "always"}, Pod: "pod1abc",
 		},
 		State: &record.State{Status: record.StatusExited, ExitCode: 3},
 	}
@@ -65,6 +65,10 @@ func TestParseFilters(t *testing.T) {
 		{filters: []string{"health=none"}, match: true},
 		{filters: []string{"health=healthy"}},
 		{filters: []string{"pod=p1"}},
+		{filters: []string{"pod=pod1"}, match: true},
+		{filters: []string{"pod=pod1abc"}, match: true},
+		{filters: []string{"pod=shop"}, match: true},
+		{filters: []string{"pod=web"}},
 		{filters: []string{"health=green"}, err: true},
 		{filters: []string{"since=nosuch"}, err: true},
 		{filters: []string{"name=("}, err: true},
@@ -72,7 +76,7 @@ func TestParseFilters(t *testing.T) {
 		{filters: []string{"colour=red"}, err: true},
 		{filters: []string{"name"}, err: true},
 	} {
-		pred, err := parseFilters(tc.filters, now, lookup)
+		pred, err := parseFilters(tc.filters, now, lookup, func(id string) string { return map[string]string{"pod1abc": "shop"}[id] })
 		if tc.err {
 			if err == nil {
 				t.Errorf("%v: no error", tc.filters)

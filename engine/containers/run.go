@@ -252,6 +252,17 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
+	if s.Pod != "" && !s.Infra {
+		// Held until the member is whole: pod rm waits for it.
+		unlock, err := e.Rec.LockPods(unix.LOCK_SH)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		if s, err = e.joinPod(s); err != nil {
+			return nil, err
+		}
+	}
 	if s.Security.KeepGroups {
 		rt, err := e.Runtime()
 		if err != nil {
@@ -341,7 +352,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	}
 	// Other containers' namespaces are joined by ID too.
 	namespaces := s.Namespaces
-	for _, p := range []*string{&namespaces.PID, &namespaces.IPC, &namespaces.UTS} {
+	for _, p := range []*string{&namespaces.PID, &namespaces.IPC, &namespaces.UTS, &namespaces.Cgroup} {
 		if name, ok := strings.CutPrefix(*p, "container:"); ok {
 			owner, err := e.Config(name)
 			if err != nil {
@@ -359,7 +370,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		requires = append(requires, dep.ID)
 	}
 	cfg = &record.Config{
-		ID: record.NewID(), Name: s.Name, Image: s.Image, ImageID: img.ID, Created: time.Now().UTC(),
+		ID: record.NewID(), Name: s.Name, Pod: s.Pod, Infra: s.Infra, Image: s.Image, ImageID: img.ID, Created: time.Now().UTC(),
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		Env: containerEnv(img.Config.Config.Env, s), WorkingDir: img.Config.Config.WorkingDir,
 		Annotations: s.Annotations, UnsetEnv: s.UnsetEnv, UnsetEnvAll: s.UnsetEnvAll,
@@ -489,6 +500,39 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	}
 	e.Rec.Event(cfg, "create", nil)
 	return cfg, nil
+}
+
+// joinPod is s made a member of the pod it names: a copy, with the
+// pod's namespaces, volumes and restart policy, checked again.
+func (e *Service) joinPod(s *specgen.Spec) (*specgen.Spec, error) {
+	p, err := e.Rec.FindPod(s.Pod)
+	if err != nil {
+		return nil, fmt.Errorf("--pod: %w", err)
+	}
+	infra, err := e.PodInfra(p)
+	if err != nil {
+		return nil, err
+	}
+	joined := *s
+	if err := joined.JoinPod(p, infra); err != nil {
+		return nil, err
+	}
+	return &joined, joined.Check()
+}
+
+// PodInfra is pod p's infra container, nil when it has none.
+func (e *Service) PodInfra(p *record.Pod) (*record.Config, error) {
+	if !p.Infra {
+		return nil, nil
+	}
+	members, err := e.Rec.PodMembers()
+	if err != nil {
+		return nil, err
+	}
+	if m := members[p.ID]; len(m) > 0 && m[0].Infra {
+		return m[0], nil
+	}
+	return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("pod %s has lost its infra container: remove the pod (pod rm -f %s) and create it again", p.Name, p.Name))
 }
 
 // spec builds the runtime spec of cfg on the mounted rootfs, in network
@@ -690,7 +734,7 @@ func (e *Service) namespaceOpts(cfg *record.Config) ([]oci.SpecOpt, error) {
 	for _, ns := range []struct {
 		flag, value string
 		typ         specs.LinuxNamespaceType
-	}{{"--pid", cfg.Namespaces.PID, specs.PIDNamespace}, {"--ipc", cfg.Namespaces.IPC, specs.IPCNamespace}, {"--uts", cfg.Namespaces.UTS, specs.UTSNamespace}} {
+	}{{"--pid", cfg.Namespaces.PID, specs.PIDNamespace}, {"--ipc", cfg.Namespaces.IPC, specs.IPCNamespace}, {"--uts", cfg.Namespaces.UTS, specs.UTSNamespace}, {"--cgroupns", cfg.Namespaces.Cgroup, specs.CgroupNamespace}} {
 		var share oci.Sharing
 		switch {
 		case ns.value == "host":
@@ -701,7 +745,7 @@ func (e *Service) namespaceOpts(cfg *record.Config) ([]oci.SpecOpt, error) {
 			if err != nil || st.Status != record.StatusRunning || !record.Alive(st.Pid, st.PidStart) {
 				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s container:%s: that container is not running: start it first", ns.flag, e.Rec.NameOf(id)))
 			}
-			nsName := map[specs.LinuxNamespaceType]string{specs.PIDNamespace: "pid", specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts"}[ns.typ]
+			nsName := map[specs.LinuxNamespaceType]string{specs.PIDNamespace: "pid", specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.CgroupNamespace: "cgroup"}[ns.typ]
 			share.Path = fmt.Sprintf("/proc/%d/ns/%s", st.Pid, nsName)
 			if ns.typ == specs.IPCNamespace {
 				owner, err := e.Rec.LoadConfig(id)
@@ -729,7 +773,7 @@ func (e *Service) namespaceOpts(cfg *record.Config) ([]oci.SpecOpt, error) {
 	}
 	// A cgroup namespace of its own: asked for, or the default on
 	// cgroup v2, as Podman's.
-	if cfg.Namespaces.Cgroup == "private" || cfg.Namespaces.Cgroup == "" && oci.CgroupVersion() == 2 {
+	if cfg.Namespaces.OwnCgroup(oci.CgroupVersion()) {
 		opts = append(opts, oci.WithNamespace(specs.CgroupNamespace, oci.Sharing{}, userns.Rootless()))
 	}
 	return opts, nil

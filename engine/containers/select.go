@@ -28,6 +28,9 @@ type Selection struct {
 	Running bool
 	// Ignore skips a CIDFile that does not exist (--ignore).
 	Ignore bool
+	// NoInfra leaves pods' infra containers out of All and Filters:
+	// rm's, which leaves them to pod rm.
+	NoInfra bool
 }
 
 // Select returns the containers sel names, in its order: Refs as given,
@@ -57,6 +60,9 @@ func (e *Service) Select(ctx context.Context, sel Selection) ([]string, error) {
 	list, err := e.List(ctx, ListOptions{All: !sel.Running || sel.Latest, Filters: sel.Filters})
 	if err != nil {
 		return nil, err
+	}
+	if sel.NoInfra {
+		list = slices.DeleteFunc(list, func(c Container) bool { return c.Config.Infra })
 	}
 	if sel.Latest && len(list) > 1 {
 		list = list[:1] // newest first

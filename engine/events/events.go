@@ -41,7 +41,7 @@ type Options struct {
 }
 
 // filterKeys are the keys of --filter.
-var filterKeys = []string{"container", "event", "status", "image", "type", "label", "volume", "network"}
+var filterKeys = []string{"container", "event", "status", "image", "type", "label", "volume", "network", "pod"}
 
 // Read calls emit with each event that matches o, oldest first.
 func (e *Service) Read(ctx context.Context, o Options, emit func(record.Event) error) error {
@@ -214,7 +214,7 @@ func parseFilters(filters []string) (func(record.Event) bool, error) {
 			lk, lv, hasValue := strings.Cut(v, "=")
 			have, ok := ev.Attributes[lk]
 			return ok && (!hasValue || have == lv)
-		case "volume", "network":
+		case "volume", "network", "pod":
 			return ev.Type == k && (ev.Name == v || strings.HasPrefix(ev.ID, v))
 		}
 		return false

@@ -55,6 +55,9 @@ type Runner interface {
 	Healthcheck(ctx context.Context, id string) (record.HealthResult, error)
 	// ApplyHealthAction does to container id what a check asked.
 	ApplyHealthAction(ctx context.Context, id, action string) error
+	// Finished hears that container cfg is done for good, no restart
+	// to follow, once --rm has removed it: its pod's exit policy acts.
+	Finished(ctx context.Context, cfg *record.Config)
 }
 
 // Monitor supervises one container in the monitor process: it runs it,
@@ -391,6 +394,7 @@ func (m *Monitor) finish(cfg *record.Config) {
 	if cfg.Remove {
 		m.r.Delete(context.Background(), cfg.ID)
 	}
+	m.r.Finished(context.Background(), cfg)
 	m.b.Close()
 }
 

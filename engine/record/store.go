@@ -20,6 +20,8 @@ import (
 // The lock order, the one place it is written: locks nest outermost
 // first as
 //
+//  0. the pods' lock (LockPods), held around a pod's create and removal
+//     and a member's create;
 //  1. a container's record (Lock);
 //  2. the networks' lock (engine/networks) or the volumes' lock
 //     (engine/volumes), never both at once;

@@ -112,6 +112,11 @@ type Config struct {
 	// RemoveImage removes the image too, once the container is removed
 	// at its end (--rmi), unless another container uses it.
 	RemoveImage bool `json:"remove_image,omitempty"`
+	// Pod is the ID of the pod it belongs to, "" for none; Infra marks
+	// the pod's infra container, which holds the namespaces its other
+	// members join.
+	Pod   string `json:"pod,omitempty"`
+	Infra bool   `json:"infra,omitempty"`
 	// Requires are the IDs of containers started before this one.
 	Requires      []string      `json:"requires,omitempty"`
 	RestartPolicy RestartPolicy `json:"restart_policy"`
@@ -183,6 +188,13 @@ type Namespaces struct {
 // ShareableIPC tells whether the container's IPC namespace is its own
 // and others may join it: the default, or shareable, as Podman's.
 func (n Namespaces) ShareableIPC() bool { return n.IPC == "" || n.IPC == "shareable" }
+
+// OwnCgroup tells whether the container gets a cgroup namespace of its
+// own on a host of cgroup version: asked for, or the default on cgroup
+// v2, as Podman's.
+func (n Namespaces) OwnCgroup(version int) bool {
+	return n.Cgroup == "private" || n.Cgroup == "" && version == 2
+}
 
 // State is the container's changing state.
 type State struct {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/scow-project/scow/engine/errdefs"
@@ -136,22 +135,7 @@ func (e *Service) find(ref string) (*Secret, error) {
 	if err != nil {
 		return nil, err
 	}
-	var found *Secret
-	for _, s := range all {
-		switch {
-		case s.Spec.Name == ref || s.ID == ref:
-			return s, nil
-		case len(ref) >= 3 && strings.HasPrefix(s.ID, ref):
-			if found != nil {
-				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("secret %s: more than one secret's ID starts so", ref))
-			}
-			found = s
-		}
-	}
-	if found == nil {
-		return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("secret %s: no such secret", ref))
-	}
-	return found, nil
+	return record.FindRef(all, ref, "secret", func(s *Secret) (string, string) { return s.Spec.Name, s.ID })
 }
 
 // Inspect returns secret ref's record and, with data, its data.

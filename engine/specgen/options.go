@@ -83,15 +83,16 @@ func MergeEnv(base []string, more ...string) []string {
 	return out
 }
 
-// parseEntrypoint reads --entrypoint: a JSON array, or one program.
-func parseEntrypoint(s string) ([]string, error) {
+// ParseCommand reads a command flag such as --entrypoint: a JSON
+// array, or one program.
+func ParseCommand(flag, s string) ([]string, error) {
 	if s == "" {
 		return []string{}, nil
 	}
 	if strings.HasPrefix(s, "[") {
 		var words []string
 		if err := json.Unmarshal([]byte(s), &words); err != nil {
-			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--entrypoint %q: bad JSON array: %v", s, err))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s %q: bad JSON array: %v", flag, s, err))
 		}
 		return words, nil
 	}
@@ -101,6 +102,20 @@ func parseEntrypoint(s string) ([]string, error) {
 // ParseLabels reads --label KEY=VALUE (a bare KEY has an empty value).
 func ParseLabels(list []string) (map[string]string, error) {
 	return ParseKeyValues("--label", list)
+}
+
+// ReadLabels reads the labels of --label-file files, then --label
+// values over them.
+func ReadLabels(files, labels []string) (map[string]string, error) {
+	var all []string
+	for _, f := range files {
+		l, err := readKeyValueFile("--label-file", f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, l...)
+	}
+	return ParseLabels(append(all, labels...))
 }
 
 // ParseKeyValues reads the KEY=VALUE values of flag (a bare KEY has an
@@ -250,6 +265,9 @@ func parseLogOpts(opts []string) (maxSize int64, maxFiles int, err error) {
 type RunOptions struct {
 	Image string
 	Name  string
+	// Pod is the pod the container joins (--pod), by name or ID, or
+	// new:NAME; PodIDFile holds its ID (--pod-id-file).
+	Pod, PodIDFile string
 	// Args are the command and arguments after the image; empty keeps the
 	// image's Cmd.
 	Args []string

@@ -66,9 +66,9 @@ func TestParseEntrypoint(t *testing.T) {
 		{`["sh"`, nil, true},
 	}
 	for _, tc := range tests {
-		got, err := parseEntrypoint(tc.in)
+		got, err := ParseCommand("--entrypoint", tc.in)
 		if (err != nil) != tc.err || !slices.Equal(got, tc.want) {
-			t.Errorf("parseEntrypoint(%q) = %q, %v", tc.in, got, err)
+			t.Errorf("ParseCommand(%q) = %q, %v", tc.in, got, err)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package specgen
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	units "github.com/docker/go-units"
@@ -31,6 +32,11 @@ import (
 type Spec struct {
 	// Name is the container's name; "" picks one.
 	Name string
+	// Pod is the pod it joins, by name or ID; Infra makes it that pod's
+	// infra container (its Pod is then the pod's ID). A member whose pod
+	// shares its network leaves Network empty.
+	Pod   string
+	Infra bool
 	// Image is the image reference; Pull is the pull policy (missing,
 	// always, never, newer) and Registry the options of such a pull.
 	Image    string
@@ -162,7 +168,7 @@ type Spec struct {
 // not the store.
 func NewSpec(o RunOptions) (*Spec, error) {
 	s := &Spec{
-		Name: o.Name, Image: o.Image, Pull: o.Pull, Registry: o.Registry,
+		Name: o.Name, Pod: o.Pod, Image: o.Image, Pull: o.Pull, Registry: o.Registry,
 		Cmd: o.Args, WorkingDir: o.Workdir, User: o.User, Interactive: o.Interactive, Tty: o.Tty,
 		NetworkAliases: o.NetworkAliases, IP: o.IP, IP6: o.IP6, PublishAll: o.PublishAll, Hostname: o.Hostname,
 		DNS: o.DNS, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions, AddHosts: o.AddHosts,
@@ -236,13 +242,12 @@ func NewSpec(o RunOptions) (*Spec, error) {
 			}
 		}
 	}
-	network := o.Network
-	if network == "" {
-		network = DefaultNetwork()
-	}
 	var err error
-	if s.Network, err = netns.ParseMode(network); err != nil {
-		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
+	// A pod's member takes its network from the pod: JoinPod.
+	if network := o.Network; network != "" || o.Pod == "" {
+		if s.Network, err = netns.ParseMode(cmp.Or(network, DefaultNetwork())); err != nil {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
+		}
 	}
 	if s.Security, err = parseSecurity(o.Security, s.Network); err != nil {
 		return nil, err
@@ -290,15 +295,7 @@ func NewSpec(o RunOptions) (*Spec, error) {
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--env-merge %q: want KEY=VALUE", kv))
 		}
 	}
-	var labels []string
-	for _, f := range o.LabelFiles {
-		l, err := readKeyValueFile("--label-file", f)
-		if err != nil {
-			return nil, err
-		}
-		labels = append(labels, l...)
-	}
-	if s.Labels, err = ParseLabels(append(labels, o.Labels...)); err != nil {
+	if s.Labels, err = ReadLabels(o.LabelFiles, o.Labels); err != nil {
 		return nil, err
 	}
 	if s.Annotations, err = ParseKeyValues("--annotation", o.Annotations); err != nil {
@@ -327,7 +324,7 @@ func NewSpec(o RunOptions) (*Spec, error) {
 	}
 	if o.Entrypoint != nil {
 		s.SetEntrypoint = true
-		if s.Entrypoint, err = parseEntrypoint(*o.Entrypoint); err != nil {
+		if s.Entrypoint, err = ParseCommand("--entrypoint", *o.Entrypoint); err != nil {
 			return nil, err
 		}
 	}
@@ -361,26 +358,11 @@ func (s *Spec) Check() error {
 	if s.Hostname != "" && !hostnameRE.MatchString(s.Hostname) {
 		return bad("--hostname %q: use letters, digits, '-' and '.', at most 253 of them, 63 between dots", s.Hostname)
 	}
-	mode := s.Network
-	if mode.Kind != netns.ModeBridge && (len(s.NetworkAliases) > 0 || s.IP != "" || s.IP6 != "") {
-		return bad("--network-alias, --ip and --ip6 need a named network, not --network %s", mode)
-	}
-	switch {
-	case len(s.Ports) == 0 && !s.PublishAll, mode.Kind == netns.ModeSlirp, mode.Kind == netns.ModePasta, mode.Kind == netns.ModeBridge:
-	case mode.Kind == netns.ModeHost:
-		logrus.Warn("Published ports are discarded when using host network mode")
-		s.Ports, s.PublishAll = nil, false
-	default:
-		return bad("-p and -P need a network of the container's own (slirp4netns, pasta or a named one), not --network %s", mode)
-	}
-	for _, h := range s.AddHosts {
-		if err := netns.ValidateHost(h); err != nil {
-			return errdefs.WithClass(errdefs.ErrInvalid, err)
-		}
-	}
-	if s.MacAddress != "" {
-		if _, err := stdnet.ParseMAC(s.MacAddress); err != nil || (mode.Kind != netns.ModeSlirp && mode.Kind != netns.ModePasta && mode.Kind != netns.ModeBridge) {
-			return bad("--mac-address %q: give a MAC address, with --network slirp4netns, pasta or a named network", s.MacAddress)
+	// A pod's member gets its network from JoinPod, and is checked
+	// again then.
+	if s.Network.Kind != "" || s.Pod == "" {
+		if err := s.checkNetwork(); err != nil {
+			return err
 		}
 	}
 	if err := s.checkCgroups(); err != nil {
@@ -388,26 +370,6 @@ func (s *Spec) Check() error {
 	}
 	if s.Rootfs != "" && s.IDMapping.Auto {
 		return bad("--userns=auto picks IDs for a layer in storage, which a --rootfs directory lacks: give --uidmap")
-	}
-	joins := mode.Kind == netns.ModeContainer || mode.Kind == netns.ModeNS
-	if joins && (s.IDMapping.Auto || len(s.IDMapping.UIDMap) > 0) {
-		// The runtime enters a container's own user namespace before its
-		// network namespace, which would be one it cannot enter then.
-		return bad("conflicting options: a user namespace of its own (--userns, --uidmap) and --network %s: such a container needs a network namespace of its own", mode)
-	}
-	if mode.Kind == netns.ModeContainer {
-		// As in Docker, the joiner takes the owner's names and files.
-		for _, f := range []struct {
-			flag string
-			set  bool
-		}{
-			{"--hostname", s.Hostname != ""}, {"--dns", len(s.DNS) > 0}, {"--dns-search", len(s.DNSSearch) > 0},
-			{"--dns-option", len(s.DNSOptions) > 0}, {"--add-host", len(s.AddHosts) > 0}, {"--mac-address", s.MacAddress != ""},
-		} {
-			if f.set {
-				return bad("conflicting options: %s and --network %s: the container takes them from the one whose network it joins", f.flag, mode)
-			}
-		}
 	}
 	if s.Restart.Name != "" && s.Restart.Name != "no" && s.Remove {
 		return errdefs.WithClass(errdefs.ErrInvalid, errors.New("--restart and --rm conflict: a container cannot be both restarted and removed when it exits"))
@@ -445,6 +407,56 @@ func (s *Spec) Check() error {
 		}
 	}
 	return checkDestinations(s.Mounts)
+}
+
+// checkNetwork checks the network flags against the network mode.
+func (s *Spec) checkNetwork() error {
+	bad := func(format string, a ...any) error {
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
+	}
+	mode := s.Network
+	if mode.Kind != netns.ModeBridge && (len(s.NetworkAliases) > 0 || s.IP != "" || s.IP6 != "") {
+		return bad("--network-alias, --ip and --ip6 need a named network, not --network %s", mode)
+	}
+	switch {
+	case len(s.Ports) == 0 && !s.PublishAll, mode.Kind == netns.ModeSlirp, mode.Kind == netns.ModePasta, mode.Kind == netns.ModeBridge:
+	case mode.Kind == netns.ModeHost:
+		logrus.Warn("Published ports are discarded when using host network mode")
+		s.Ports, s.PublishAll = nil, false
+	default:
+		return bad("-p and -P need a network of the container's own (slirp4netns, pasta or a named one), not --network %s", mode)
+	}
+	for _, h := range s.AddHosts {
+		if err := netns.ValidateHost(h); err != nil {
+			return errdefs.WithClass(errdefs.ErrInvalid, err)
+		}
+	}
+	if s.MacAddress != "" {
+		if _, err := stdnet.ParseMAC(s.MacAddress); err != nil || (mode.Kind != netns.ModeSlirp && mode.Kind != netns.ModePasta && mode.Kind != netns.ModeBridge) {
+			return bad("--mac-address %q: give a MAC address, with --network slirp4netns, pasta or a named network", s.MacAddress)
+		}
+	}
+	joins := mode.Kind == netns.ModeContainer || mode.Kind == netns.ModeNS
+	if joins && (s.IDMapping.Auto || len(s.IDMapping.UIDMap) > 0) {
+		// The runtime enters a container's own user namespace before its
+		// network namespace, which would be one it cannot enter then.
+		return bad("conflicting options: a user namespace of its own (--userns, --uidmap) and --network %s: such a container needs a network namespace of its own", mode)
+	}
+	if mode.Kind == netns.ModeContainer {
+		// As in Docker, the joiner takes the owner's names and files.
+		for _, f := range []struct {
+			flag string
+			set  bool
+		}{
+			{"--hostname", s.Hostname != ""}, {"--dns", len(s.DNS) > 0}, {"--dns-search", len(s.DNSSearch) > 0},
+			{"--dns-option", len(s.DNSOptions) > 0}, {"--add-host", len(s.AddHosts) > 0}, {"--mac-address", s.MacAddress != ""},
+		} {
+			if f.set {
+				return bad("conflicting options: %s and --network %s: the container takes them from the one whose network it joins", f.flag, mode)
+			}
+		}
+	}
+	return nil
 }
 
 // UserEnv reads the environment a user gives run or exec: --env-file

@@ -1,0 +1,526 @@
+package pods
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/scow-project/scow/engine/containers"
+	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/internal/backend"
+	"github.com/scow-project/scow/engine/internal/testhook"
+	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/engine/specgen"
+	"golang.org/x/sys/unix"
+)
+
+// Service makes and runs pods.
+type Service struct {
+	*backend.Backend
+	containers *containers.Service
+}
+
+// New returns the pods of backend b, whose containers c makes.
+func New(b *backend.Backend, c *containers.Service) *Service {
+	return &Service{Backend: b, containers: c}
+}
+
+// CreateOptions are the flags of pod create.
+type CreateOptions struct {
+	// Name is the pod's name; "" picks one. Replace removes a pod of
+	// that name first.
+	Name    string
+	Replace bool
+	// Labels are --label values, over those of LabelFiles.
+	Labels, LabelFiles []string
+	// Hostname is the pod's host name; "" is its name.
+	Hostname string
+	// Share is --share, ShareSet whether it was given.
+	Share    string
+	ShareSet bool
+	// NoInfra makes a pod without an infra container (--infra=false).
+	NoInfra bool
+	// InfraImage is the infra container's image, "" for catatonit on a
+	// rootfs of its own; InfraCommand, when set, its command;
+	// InfraName its name ("": the pod ID's first 12 digits, -infra).
+	InfraImage   string
+	InfraCommand []string
+	InfraName    string
+	// Infra are run's flags of the infra container that the pod takes:
+	// its network, published ports, DNS and hosts entries.
+	Infra specgen.RunOptions
+	// ExitPolicy is continue (""), or stop; Restart the members'
+	// restart policy unless they give one.
+	ExitPolicy string
+	Restart    string
+	// Volumes are -v values mounted in every member, and VolumesFrom
+	// CONTAINER[:ro|rw] whose mounts every member gets.
+	Volumes, VolumesFrom []string
+	// PodIDFile receives the new pod's ID.
+	PodIDFile     string
+	CreateCommand []string
+	// PullProgress receives the progress of a pull of InfraImage.
+	PullProgress io.Writer
+}
+
+// infraFlags are the flags of Infra that only an infra container has a
+// use for: set on a pod without one, they are refused.
+func infraFlags(o specgen.RunOptions) string {
+	for _, f := range []struct {
+		flag string
+		set  bool
+	}{
+		{"-p", len(o.Publish) > 0}, {"--network", o.Network != ""}, {"--dns", len(o.DNS) > 0},
+		{"--dns-search", len(o.DNSSearch) > 0}, {"--dns-option", len(o.DNSOptions) > 0}, {"--add-host", len(o.AddHosts) > 0},
+		{"--no-hosts", o.NoHosts}, {"--mac-address", o.MacAddress != ""}, {"--ip", o.IP != "" || o.IP6 != ""},
+		{"--network-alias", len(o.NetworkAliases) > 0}, {"--hosts-file", o.HostsFile != ""}, {"--no-hostname", o.NoHostname},
+		{"--sysctl", len(o.Security.Sysctl) > 0}, {"--shm-size", o.Security.ShmSize != ""}, {"--infra-conmon-pidfile", o.MonitorPidFile != ""},
+	} {
+		if f.set {
+			return f.flag
+		}
+	}
+	return ""
+}
+
+// Create makes a pod and its infra container, and returns the pod's ID.
+// On failure nothing is left behind.
+func (e *Service) Create(ctx context.Context, o CreateOptions) (string, error) {
+	bad := func(format string, a ...any) (string, error) {
+		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
+	}
+	if err := e.Open(); err != nil {
+		return "", err
+	}
+	share, err := specgen.ParseShare(o.Share, o.ShareSet)
+	if err != nil {
+		return "", err
+	}
+	p := &record.Pod{ID: record.NewID(), Name: o.Name, Created: time.Now().UTC(), Share: share, Infra: !o.NoInfra,
+		VolumesFrom: o.VolumesFrom, CreateCommand: o.CreateCommand}
+	if p.ExitPolicy, err = specgen.ParseExitPolicy(o.ExitPolicy); err != nil {
+		return "", err
+	}
+	if p.RestartPolicy, err = specgen.ParseRestartPolicy(o.Restart); err != nil {
+		return "", err
+	}
+	if p.Labels, err = specgen.ReadLabels(o.LabelFiles, o.Labels); err != nil {
+		return "", err
+	}
+	for _, v := range o.Volumes {
+		m, err := specgen.ParseVolume(v)
+		if err != nil {
+			return "", err
+		}
+		p.Volumes = append(p.Volumes, m)
+	}
+	if o.NoInfra {
+		switch {
+		case o.ShareSet && len(share) > 0:
+			return bad("--share %s: a pod without an infra container (--infra=false) shares no namespaces", o.Share)
+		case o.InfraName != "" || o.InfraImage != "" || o.InfraCommand != nil:
+			return bad("--infra-name, --infra-image and --infra-command need an infra container: drop --infra=false")
+		case infraFlags(o.Infra) != "":
+			return bad("%s: a pod without an infra container (--infra=false) has no shared namespaces to set it on", infraFlags(o.Infra))
+		}
+		p.Share = nil
+	}
+	if p.Name != "" {
+		if err := record.ValidName(p.Name); err != nil {
+			return bad("pod name %q: use letters, digits, '_', '.' and '-', starting with a letter or digit", p.Name)
+		}
+	} else if o.Replace {
+		return bad("--replace needs --name: it replaces the pod of that name")
+	}
+	var infra *specgen.Spec
+	if p.Infra {
+		if infra, err = e.infraSpec(p, o); err != nil {
+			return "", err
+		}
+	}
+	unlock, err := e.Rec.LockPods(unix.LOCK_EX)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	all, err := e.Rec.Pods()
+	if err != nil {
+		return "", err
+	}
+	if p.Name == "" {
+		p.Name = freeName(all)
+	} else if i := slices.IndexFunc(all, func(q *record.Pod) bool { return q.Name == p.Name }); i >= 0 {
+		if !o.Replace {
+			return "", errdefs.WithClass(errdefs.ErrExists, fmt.Errorf("the pod name %q is already in use by %.12s: remove that pod or choose another name", p.Name, all[i].ID))
+		}
+		if err := e.remove(ctx, all[i], true, nil); err != nil {
+			return "", fmt.Errorf("--replace: %w", err)
+		}
+	}
+	p.Hostname = cmp.Or(o.Hostname, p.Name)
+	if err := e.Rec.SavePod(p); err != nil {
+		return "", err
+	}
+	// Killed from here until its infra container is made, the pod
+	// lists with no containers: member creates refuse it, pod rm
+	// removes it.
+	testhook.Pause("pod-record")
+	if infra != nil {
+		infra.Hostname = p.Hostname
+		infra.Name = cmp.Or(o.InfraName, p.ID[:12]+"-infra")
+		infra.Pod = p.ID
+		if _, err := e.containers.CreateSpec(ctx, infra, o.PullProgress); err != nil {
+			e.Rec.RemovePod(p.ID)
+			return "", fmt.Errorf("create the infra container of pod %s: %w", p.Name, err)
+		}
+	}
+	if o.PodIDFile != "" {
+		if err := os.WriteFile(o.PodIDFile, []byte(p.ID), 0o644); err != nil {
+			e.remove(context.WithoutCancel(ctx), p, true, nil)
+			return "", fmt.Errorf("--pod-id-file: %w", err)
+		}
+	}
+	e.Rec.ObjectEvent("pod", p.ID, p.Name, "create")
+	return p.ID, nil
+}
+
+// ForContainer readies the pod a container's run options name. A pod
+// ID file (--pod-id-file) names it by its ID. --pod new:NAME makes that
+// pod first, and the container's network flags and host name become
+// the pod's; undo removes it again, for when the container cannot be
+// made.
+func (e *Service) ForContainer(ctx context.Context, o *specgen.RunOptions) (undo func(), err error) {
+	undo = func() {}
+	if o.PodIDFile != "" {
+		if o.Pod != "" {
+			return undo, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--pod and --pod-id-file both name a pod: give one"))
+		}
+		data, err := os.ReadFile(o.PodIDFile)
+		if err != nil {
+			return undo, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--pod-id-file: %w", err))
+		}
+		o.Pod = strings.TrimSpace(string(data))
+	}
+	name, ok := strings.CutPrefix(o.Pod, "new:")
+	if !ok {
+		return undo, nil
+	}
+	if name == "" {
+		return undo, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--pod new:NAME: give the new pod a name"))
+	}
+	co := CreateOptions{Name: name, Hostname: o.Hostname, CreateCommand: o.CreateCommand, PullProgress: o.PullProgress, Infra: specgen.RunOptions{
+		Network: o.Network, Publish: o.Publish, DNS: o.DNS, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions,
+		AddHosts: o.AddHosts, NoHosts: o.NoHosts, MacAddress: o.MacAddress, IP: o.IP, IP6: o.IP6, NetworkAliases: o.NetworkAliases,
+	}}
+	id, err := e.Create(ctx, co)
+	if err != nil {
+		return undo, fmt.Errorf("--pod new:%s: %w", name, err)
+	}
+	o.Pod, o.Hostname, o.Network, o.Publish, o.DNS, o.DNSSearch, o.DNSOptions = id, "", "", nil, nil, nil, nil
+	o.AddHosts, o.NoHosts, o.MacAddress, o.IP, o.IP6, o.NetworkAliases = nil, false, "", "", "", nil
+	return func() { e.Remove(context.WithoutCancel(ctx), id, true, nil) }, nil
+}
+
+// freeName picks a name no pod of all has.
+func freeName(all []*record.Pod) string {
+	for {
+		name := record.RandomName()
+		if !slices.ContainsFunc(all, func(p *record.Pod) bool { return p.Name == name }) {
+			return name
+		}
+	}
+}
+
+// infraSpec is the create request of pod p's infra container: the
+// pod's network flags on catatonit -P (or the image the user names).
+func (e *Service) infraSpec(p *record.Pod, o CreateOptions) (*specgen.Spec, error) {
+	ro := o.Infra
+	ro.Image, ro.Args, ro.Pull = o.InfraImage, o.InfraCommand, cmp.Or(ro.Pull, "missing")
+	if o.InfraImage == "" {
+		dir, err := e.pauseRootfs()
+		if err != nil {
+			return nil, err
+		}
+		ro.Image, ro.Rootfs = dir, true
+		if ro.Args == nil {
+			ro.Args = []string{"/catatonit", "-P"}
+		}
+	}
+	if o.Hostname != "" {
+		ro.Hostname = o.Hostname
+	}
+	s, err := specgen.NewSpec(ro)
+	if err != nil {
+		return nil, err
+	}
+	s.Infra = true
+	return s, nil
+}
+
+// pauseRootfs is the directory the infra containers run on: catatonit
+// alone, copied from the host once, so that a pod needs no image.
+func (e *Service) pauseRootfs() (string, error) {
+	dir := filepath.Join(e.Opts.Root, "pause")
+	if _, err := os.Stat(filepath.Join(dir, "catatonit")); err == nil {
+		return dir, nil
+	}
+	src, err := exec.LookPath("catatonit")
+	if err != nil {
+		for _, p := range []string{"/usr/libexec/podman/catatonit", "/usr/libexec/catatonit/catatonit"} {
+			if _, serr := os.Stat(p); serr == nil {
+				src, err = p, nil
+				break
+			}
+		}
+	}
+	if err != nil {
+		return "", errdefs.WithClass(errdefs.ErrNotFound, errors.New("a pod's infra container runs catatonit, which this host lacks: install the catatonit package, or give --infra-image"))
+	}
+	tmp, err := os.MkdirTemp(e.Opts.Root, ".pause-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "catatonit"), data, 0o755); err != nil {
+		return "", fmt.Errorf("copy catatonit for the infra containers: %w", err)
+	}
+	for _, d := range []string{"dev", "proc", "sys", "etc", "run", "tmp"} {
+		if err := os.Mkdir(filepath.Join(tmp, d), 0o755); err != nil {
+			return "", err
+		}
+	}
+	os.Chmod(tmp, 0o755)
+	// Another invocation may have made it meanwhile: its is as good.
+	if err := os.Rename(tmp, dir); err != nil && !errors.Is(err, os.ErrExist) && !errors.Is(err, unix.ENOTEMPTY) {
+		return "", fmt.Errorf("make %s: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// Pod is a pod as pod ps and pod inspect show it: its record, its
+// containers (the infra container first) and the status they make.
+type Pod struct {
+	*record.Pod
+	Status     string
+	Containers []containers.Container
+}
+
+// InfraID is the ID of the pod's infra container, "" for none.
+func (p *Pod) InfraID() string {
+	if len(p.Containers) > 0 && p.Containers[0].Config.Infra {
+		return p.Containers[0].Config.ID
+	}
+	return ""
+}
+
+// Pod statuses, as Podman names them.
+const (
+	StatusCreated  = "Created"
+	StatusRunning  = "Running"
+	StatusDegraded = "Degraded"
+	StatusPaused   = "Paused"
+	StatusExited   = "Exited"
+	StatusStopped  = "Stopped"
+	StatusError    = "Error"
+)
+
+// podStatus is what the states of a pod's containers, its infra
+// container's too, make of it, as Podman works it out.
+func podStatus(states []*record.State) string {
+	var running, paused, stopped, created, other int
+	for _, st := range states {
+		switch {
+		case st == nil:
+			other++
+		case st.Status == record.StatusRunning && st.Paused:
+			paused++
+		case st.Status == record.StatusRunning, st.Status == record.StatusRestarting:
+			running++
+		case st.Status == record.StatusExited:
+			stopped++
+		case st.Status == record.StatusCreated:
+			created++
+		default:
+			other++
+		}
+	}
+	n := len(states)
+	switch {
+	case n == 0:
+		return StatusCreated
+	case running == n:
+		return StatusRunning
+	case running > 0:
+		return StatusDegraded
+	case paused == n:
+		return StatusPaused
+	case stopped == n:
+		return StatusExited
+	case stopped > 0:
+		return StatusStopped
+	case other > 0:
+		return StatusError
+	}
+	return StatusCreated
+}
+
+// List returns the pods that match filters (pod ps --filter), oldest
+// first, with their containers' states.
+func (e *Service) List(ctx context.Context, filters []string) ([]*Pod, error) {
+	match, err := parseFilters(filters, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	records, err := e.Rec.Pods()
+	if err != nil {
+		return nil, err
+	}
+	if len(records) == 0 {
+		return nil, nil
+	}
+	ctrs, err := e.containers.List(ctx, containers.ListOptions{All: true})
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(ctrs) // oldest first
+	var out []*Pod
+	for _, r := range records {
+		p := &Pod{Pod: r}
+		var states []*record.State
+		for _, c := range ctrs {
+			if c.Config.Pod != r.ID {
+				continue
+			}
+			if c.Config.Infra {
+				p.Containers = append([]containers.Container{c}, p.Containers...)
+			} else {
+				p.Containers = append(p.Containers, c)
+			}
+			states = append(states, c.State)
+		}
+		p.Status = podStatus(states)
+		if match(p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// Get is pod ref with its containers.
+func (e *Service) Get(ctx context.Context, ref string) (*Pod, error) {
+	r, err := e.Rec.FindPod(ref)
+	if err != nil {
+		return nil, err
+	}
+	all, err := e.List(ctx, []string{"id=" + r.ID})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range all {
+		if p.ID == r.ID {
+			return p, nil
+		}
+	}
+	return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("no such pod: %s", ref))
+}
+
+// Name is the name of pod id, "" if it has no record.
+func (e *Service) Name(id string) string {
+	if p, err := e.Rec.LoadPod(id); err == nil {
+		return p.Name
+	}
+	return ""
+}
+
+// Exists tells whether pod ref exists.
+func (e *Service) Exists(ref string) (bool, error) {
+	_, err := e.Rec.FindPod(ref)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Remove removes pod ref with its containers and returns its ID. A pod
+// with a running or paused container stays unless force, which stops
+// them first (killed after timeout seconds, when given).
+func (e *Service) Remove(ctx context.Context, ref string, force bool, timeout *int) (string, error) {
+	unlock, err := e.Rec.LockPods(unix.LOCK_EX)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	p, err := e.Rec.FindPod(ref)
+	if err != nil {
+		return "", err
+	}
+	return p.ID, e.remove(ctx, p, force, timeout)
+}
+
+// remove removes pod p under the pods' lock: its members, then its
+// infra container, then its record.
+func (e *Service) remove(ctx context.Context, p *record.Pod, force bool, timeout *int) error {
+	members, err := e.Rec.PodMembers()
+	if err != nil {
+		return err
+	}
+	ctrs := members[p.ID]
+	if !force {
+		var busy []string
+		for _, c := range ctrs {
+			if st, err := e.containers.State(ctx, c.ID); err == nil && st.Status != record.StatusExited && st.Status != record.StatusCreated {
+				busy = append(busy, c.Name)
+			}
+		}
+		if len(busy) > 0 {
+			return errdefs.WithClass(errdefs.ErrInUse, fmt.Errorf("pod %s has running or paused containers (%s): stop the pod first, or use -f", p.Name, strings.Join(busy, ", ")))
+		}
+	}
+	slices.Reverse(ctrs) // the infra container last
+	for _, c := range ctrs {
+		_, err := e.containers.Remove(ctx, c.ID, containers.RemoveOptions{Force: force, Timeout: timeout, Volumes: true, Depend: true, Infra: true})
+		if err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+			return fmt.Errorf("remove container %s of pod %s: %w", c.Name, p.Name, err)
+		}
+	}
+	if err := e.Rec.RemovePod(p.ID); err != nil {
+		return err
+	}
+	e.Rec.ObjectEvent("pod", p.ID, p.Name, "remove")
+	return nil
+}
+
+// Prune removes the pods whose containers have all stopped (Exited and
+// Stopped pods) and returns their IDs.
+func (e *Service) Prune(ctx context.Context) ([]string, error) {
+	all, err := e.List(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, p := range all {
+		if p.Status != StatusExited && p.Status != StatusStopped {
+			continue
+		}
+		if _, err := e.Remove(ctx, p.ID, false, nil); err != nil {
+			if errors.Is(err, errdefs.ErrNotFound) || errors.Is(err, errdefs.ErrInUse) {
+				continue // gone or started meanwhile
+			}
+			return removed, err
+		}
+		removed = append(removed, p.ID)
+	}
+	return removed, nil
+}
