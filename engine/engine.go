@@ -13,6 +13,7 @@ import (
 	"github.com/scow-project/scow/engine/images"
 	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/internal/userns"
+	"github.com/scow-project/scow/engine/kube"
 	"github.com/scow-project/scow/engine/monitor"
 	"github.com/scow-project/scow/engine/networks"
 	"github.com/scow-project/scow/engine/pods"
@@ -44,6 +45,7 @@ type Engine struct {
 	build      *build.Service
 	events     *events.Service
 	pods       *pods.Service
+	kube       *kube.Service
 }
 
 // New returns an engine for the options; it reads scow.conf but opens
@@ -60,12 +62,16 @@ func New(o Options) (*Engine, error) {
 	e.build = build.New(b, e.containers, e.images)
 	e.events = events.New(b)
 	e.pods = pods.New(b, e.containers)
+	e.kube = kube.New(b, e.containers, e.pods, e.volumes)
 	b.RemoveContainer = e.containers.ForceRemove
 	return e, nil
 }
 
 // Events reads the events of containers, images, volumes and networks.
 func (e *Engine) Events() *events.Service { return e.events }
+
+// Kube plays and writes Kubernetes YAML.
+func (e *Engine) Kube() *kube.Service { return e.kube }
 
 // Pods are the engine's pods.
 func (e *Engine) Pods() *pods.Service { return e.pods }

@@ -31,17 +31,20 @@ func TestImportDirection(t *testing.T) {
 	allowed := map[string][]string{
 		// cmd parses flags into the engine's request types and formats
 		// what the services return, records included.
-		"cmd": {"engine", "engine/errdefs", "engine/record", "engine/attach", "engine/build", "engine/containers", "engine/events", "engine/quadlet", "engine/pods",
+		"cmd": {"engine", "engine/errdefs", "engine/record", "engine/attach", "engine/build", "engine/containers", "engine/events", "engine/quadlet", "engine/pods", "engine/kube",
 			"engine/contents", "engine/images", "engine/volumes", "engine/networks", "engine/secrets", "engine/specgen"},
 		// The facade wires the services, runs the re-executed helpers and
 		// does what spans them (system prune, df, reset).
 		"engine": {"storage", "netns", "oci", "engine/errdefs", "engine/record", "engine/internal/backend",
 			"engine/internal/userns", "engine/build", "engine/containers", "engine/contents", "engine/events", "engine/images", "engine/volumes",
-			"engine/networks", "engine/secrets", "engine/monitor", "engine/specgen", "engine/pods"},
+			"engine/networks", "engine/secrets", "engine/monitor", "engine/specgen", "engine/pods", "engine/kube"},
 		"engine/build": {"storage", "oci", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/attach",
 			"engine/containers", "engine/images", "engine/specgen"},
 		// Pods make and run containers through the containers service.
 		"engine/pods": {"netns", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/internal/testhook", "engine/containers", "engine/specgen"},
+		// Kubernetes YAML becomes pods, volumes and containers.
+		"engine/kube": {"netns", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/attach", "engine/containers",
+			"engine/pods", "engine/volumes", "engine/specgen"},
 		// Containers use every other service; the facade, build, pods and
 		// contents use containers.
 		"engine/containers": {"netns", "oci", "engine/errdefs", "engine/record",

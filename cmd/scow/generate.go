@@ -16,8 +16,8 @@ import (
 func generateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "generate",
-		Usage: "generate what runs a container elsewhere: systemd units",
-		Subcommands: []*cli.Command{{
+		Usage: "generate what runs a container elsewhere: systemd units, Kubernetes YAML (generate kube, as kube generate)",
+		Subcommands: []*cli.Command{kubeGenerateCommand("kube"), {
 			Name:      "systemd",
 			Usage:     "write a systemd service unit that runs a container",
 			ArgsUsage: "CONTAINER",

@@ -180,6 +180,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			volumeCommand(),
 			secretCommand(),
 			podCommand(),
+			kubeCommand(),
+			playCommand(),
 			networkCommand(),
 			cpCommand(),
 			commitCommand(),

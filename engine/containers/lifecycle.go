@@ -198,7 +198,7 @@ func (e *Service) startRequired(ctx context.Context, cfg *record.Config) error {
 // is done for good: with stop, the pod's infra container stops once no
 // other member runs or waits to be started.
 func (e *Service) Finished(ctx context.Context, cfg *record.Config) {
-	if cfg.Pod == "" || cfg.Infra {
+	if cfg.Pod == "" || cfg.Infra || cfg.InitContainer {
 		return
 	}
 	p, err := e.Rec.LoadPod(cfg.Pod)
@@ -214,7 +214,7 @@ func (e *Service) Finished(ctx context.Context, cfg *record.Config) {
 		switch {
 		case m.Infra:
 			infra = m.ID
-		case m.ID != cfg.ID:
+		case m.ID != cfg.ID && !m.InitContainer:
 			if st, err := e.State(ctx, m.ID); err == nil && st.Status != record.StatusExited {
 				return
 			}

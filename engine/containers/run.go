@@ -192,6 +192,10 @@ func (e *Service) RunSpec(ctx context.Context, s *specgen.Spec, st attach.Stream
 	if err := ctx.Err(); err != nil {
 		return id, err
 	}
+	if err := e.startRequired(ctx, cfg); err != nil {
+		e.removeFailed(ctx, cfg)
+		return id, err
+	}
 	// Killed when ctx ends, again until it runs no more: it may be
 	// starting still when ctx ends.
 	finished := make(chan struct{})
@@ -370,7 +374,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 		requires = append(requires, dep.ID)
 	}
 	cfg = &record.Config{
-		ID: record.NewID(), Name: s.Name, Pod: s.Pod, Infra: s.Infra, Image: s.Image, ImageID: img.ID, Created: time.Now().UTC(),
+		ID: record.NewID(), Name: s.Name, Pod: s.Pod, Infra: s.Infra, InitContainer: s.InitContainer, Image: s.Image, ImageID: img.ID, Created: time.Now().UTC(),
 		Entrypoint: img.Config.Config.Entrypoint, Cmd: img.Config.Config.Cmd,
 		Env: containerEnv(img.Config.Config.Env, s), WorkingDir: img.Config.Config.WorkingDir,
 		Annotations: s.Annotations, UnsetEnv: s.UnsetEnv, UnsetEnvAll: s.UnsetEnvAll,

@@ -56,7 +56,12 @@ func (p *Pod) Shares(kind string) bool { return slices.Contains(p.Share, kind) }
 // PodsDir holds a directory per pod and the pods' lock.
 func (s Store) PodsDir() string { return filepath.Join(s.Root, "pods") }
 
-func (s Store) podFile(id string) string { return filepath.Join(s.PodsDir(), id, "pod.json") }
+// PodDir is pod id's directory: its record, and files its containers
+// mount (kube play's configMap, secret and emptyDir volumes), which go
+// with it.
+func (s Store) PodDir(id string) string { return filepath.Join(s.PodsDir(), id) }
+
+func (s Store) podFile(id string) string { return filepath.Join(s.PodDir(id), "pod.json") }
 
 // LockPods serialises the creation and removal of pods and of their
 // members: it comes before every other lock (see Store). how is LOCK_SH
@@ -90,7 +95,7 @@ func (s Store) LoadPod(id string) (*Pod, error) {
 
 // RemovePod deletes pod id's record.
 func (s Store) RemovePod(id string) error {
-	return os.RemoveAll(filepath.Join(s.PodsDir(), id))
+	return os.RemoveAll(s.PodDir(id))
 }
 
 // Pods returns every pod, oldest first.

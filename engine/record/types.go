@@ -117,6 +117,9 @@ type Config struct {
 	// members join.
 	Pod   string `json:"pod,omitempty"`
 	Infra bool   `json:"infra,omitempty"`
+	// InitContainer marks a container a pod runs to its end before its
+	// others (kube play's initContainers): its exit stops no pod.
+	InitContainer bool `json:"init_container,omitempty"`
 	// Requires are the IDs of containers started before this one.
 	Requires      []string      `json:"requires,omitempty"`
 	RestartPolicy RestartPolicy `json:"restart_policy"`

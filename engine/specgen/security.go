@@ -45,9 +45,9 @@ type SecurityOptions struct {
 	GPUs []string
 }
 
-// parseSecurity turns the security flags into the runtime's settings;
+// ParseSecurity turns the security flags into the runtime's settings;
 // network says which sysctls are the container's own.
-func parseSecurity(o SecurityOptions, network netns.Mode) (oci.Security, error) {
+func ParseSecurity(o SecurityOptions, network netns.Mode) (oci.Security, error) {
 	bad := func(format string, a ...any) (oci.Security, error) {
 		return oci.Security{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
 	}

@@ -60,7 +60,7 @@ func TestParseSecurity(t *testing.T) {
 		{name: "a personality", o: SecurityOptions{Personality: "linux32"}, want: oci.Security{Personality: "LINUX32"}},
 		{name: "an unknown personality", o: SecurityOptions{Personality: "BSD"}, err: "--personality"},
 	} {
-		got, err := parseSecurity(tc.o, tc.net)
+		got, err := ParseSecurity(tc.o, tc.net)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%s: error %v, want one saying %q", tc.name, err, tc.err)

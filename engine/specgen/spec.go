@@ -37,6 +37,8 @@ type Spec struct {
 	// shares its network leaves Network empty.
 	Pod   string
 	Infra bool
+	// InitContainer runs to its end before the pod's others start.
+	InitContainer bool
 	// Image is the image reference; Pull is the pull policy (missing,
 	// always, never, newer) and Registry the options of such a pull.
 	Image    string
@@ -249,7 +251,7 @@ func NewSpec(o RunOptions) (*Spec, error) {
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
 		}
 	}
-	if s.Security, err = parseSecurity(o.Security, s.Network); err != nil {
+	if s.Security, err = ParseSecurity(o.Security, s.Network); err != nil {
 		return nil, err
 	}
 	if s.Namespaces, err = parseNamespaces(o.Namespaces); err != nil {
