@@ -5,6 +5,7 @@ package tests
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -569,5 +570,76 @@ func TestSystemdMode(t *testing.T) {
 		wantError(t, s.scow("create", "--systemd", "maybe", "busybox"), 125, "--systemd")
 		wantError(t, s.scow("create", "--shm-size-systemd", "lots", "busybox"), 125, "--shm-size-systemd")
 		s.must("rm", "-a", "-f", "-t", "0")
+	})
+}
+
+// TestQuadletPodKube: a .pod file's unit makes the pod and removes it,
+// a .container of the pod runs in it, and a .kube file's unit plays its
+// YAML and takes it down.
+func TestQuadletPodKube(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		files, out := m.userDir(t), m.userDir(t)
+		port := freeHostPort(t)
+		write := func(name, text string) {
+			t.Helper()
+			if err := os.WriteFile(filepath.Join(files, name), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write("shop.pod", fmt.Sprintf("[Pod]\nPublishPort=127.0.0.1:%d:8080\nLabel=team=q\n", port))
+		write("web.container", "[Container]\nImage=busybox\nPod=shop.pod\nExec=sh -c \""+webServer("in-a-quadlet-pod", 8080)+"\"\n")
+		write("app.kube", "[Kube]\nYaml=app.yaml\n")
+		write("app.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: kubed}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - {name: c, image: busybox, command: [sleep, \"600\"]}\n")
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if res, err := m.cmdEnv(ctx, s.root, s.run, []string{"QUADLET_UNIT_DIRS=" + files}, "quadlet", out).CombinedOutput(); err != nil {
+			t.Fatalf("quadlet: %v: %s", err, res)
+		}
+		units := map[string]string{}
+		for _, name := range []string{"shop-pod.service", "web.service", "app.service"} {
+			data, err := os.ReadFile(filepath.Join(out, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			units[name] = string(data)
+			verifyUnit(t, filepath.Join(out, name))
+		}
+		if !strings.Contains(units["web.service"], "BindsTo=shop-pod.service") {
+			t.Errorf("the pod's container is not bound to the pod:\n%s", units["web.service"])
+		}
+		run := func(name, key string) {
+			t.Helper()
+			spec := strings.NewReplacer("%t", out, "%N", strings.TrimSuffix(name, ".service"), "%n", name)
+			runUnitCommand(t, m, s, units[name], key, spec)
+		}
+		run("shop-pod.service", "ExecStartPre")
+		run("shop-pod.service", "ExecStart")
+		if b, err := os.ReadFile(filepath.Join(out, "shop-pod.pid")); err != nil || strings.TrimSpace(string(b)) == "" {
+			t.Errorf("no PIDFile of the infra container's monitor: %v", err)
+		}
+		run("web.service", "ExecStart")
+		if got := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != "in-a-quadlet-pod\n" {
+			t.Errorf("the quadlet pod's port: %q", got)
+		}
+		if got := s.must("pod", "ps", "--format", "{{.Name}} {{.Labels}} {{.NumberOfContainers}}"); got != "systemd-shop map[team:q] 2\n" {
+			t.Errorf("the quadlet pod: %q", got)
+		}
+		run("web.service", "ExecStop")
+		run("shop-pod.service", "ExecStop")
+		run("shop-pod.service", "ExecStopPost")
+		run("shop-pod.service", "ExecStopPost") // again: --ignore
+		if got := s.must("pod", "ps", "-q") + s.must("ps", "-aq"); got != "" {
+			t.Errorf("left after the pod unit's stop: %q", got)
+		}
+		run("app.service", "ExecStart")
+		if got := s.must("pod", "ps", "--format", "{{.Name}} {{.Status}}"); got != "kubed Running\n" {
+			t.Errorf("the .kube unit's pod: %q", got)
+		}
+		run("app.service", "ExecStopPost")
+		if got := s.must("pod", "ps", "-q"); got != "" {
+			t.Errorf("left after the .kube unit's stop: %q", got)
+		}
 	})
 }

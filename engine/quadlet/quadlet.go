@@ -1,9 +1,11 @@
-// Package quadlet turns Quadlet files (.container, .volume, .network) into
+// Package quadlet turns Quadlet files (.container, .volume, .network,
+// .image, .build, .pod, .kube) into
 // systemd service units that run scow, as Podman's Quadlet does: the
 // systemd generator mode of the scow binary, and scow quadlet --dryrun.
 package quadlet
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -93,7 +95,7 @@ func Generate(dirs []string, scow []string) ([]Unit, []error) {
 		}
 		for _, e := range entries {
 			switch filepath.Ext(e.Name()) {
-			case ".container", ".volume", ".network", ".image", ".build":
+			case ".container", ".volume", ".network", ".image", ".build", ".pod", ".kube":
 				if !seen[e.Name()] {
 					seen[e.Name()] = true
 					files = append(files, filepath.Join(d, e.Name()))
@@ -133,7 +135,7 @@ func Convert(path string, scow []string, refs map[string]string) (*Unit, error) 
 func imageRefs(files []string) map[string]string {
 	refs := map[string]string{}
 	for _, path := range files {
-		key := map[string]string{".image": "Image", ".build": "ImageTag", ".volume": "VolumeName", ".network": "NetworkName"}[filepath.Ext(path)]
+		key := map[string]string{".image": "Image", ".build": "ImageTag", ".volume": "VolumeName", ".network": "NetworkName", ".pod": "PodName"}[filepath.Ext(path)]
 		if key == "" {
 			continue
 		}
@@ -197,6 +199,11 @@ func convert(path string, r io.Reader, scow []string, refs map[string]string) (*
 	case "build":
 		name = base + "-build.service"
 		exec, err = buildService(path, own, scow)
+	case "pod":
+		name = base + "-pod.service"
+		exec, deps, err = podService(base, own, scow, refs)
+	case "kube":
+		exec, err = kubeService(path, own, scow)
 	}
 	if err != nil {
 		return nil, err
@@ -246,7 +253,7 @@ var flagKeys = map[string]string{
 	"StopSignal": "--stop-signal", "StopTimeout": "--stop-timeout", "Sysctl": "--sysctl", "Timezone": "--tz", "Tmpfs": "--tmpfs",
 	"Ulimit": "--ulimit", "UserNS": "--userns", "Volume": "--volume", "WorkingDir": "--workdir", "Entrypoint": "--entrypoint",
 	"GroupAdd": "--group-add", "Memory": "--memory", "PidsLimit": "--pids-limit", "LogOpt": "--log-opt",
-	"SecurityLabelDisable": "", "User": "", "ContainerName": "", "Image": "", "Exec": "", "Notify": "", "PodmanArgs": "",
+	"Pod": "--pod", "SecurityLabelDisable": "", "User": "", "ContainerName": "", "Image": "", "Exec": "", "Notify": "", "PodmanArgs": "",
 	"ReadOnly": "", "ReadOnlyTmpfs": "", "RunInit": "", "NoNewPrivileges": "", "EnvironmentHost": "", "Rootfs": "",
 }
 
@@ -259,24 +266,8 @@ func containerService(s *unit.UnitSection, scow []string, refs map[string]string
 		if _, ok := flagKeys[e.Name]; !ok {
 			return nil, nil, fmt.Errorf("[Container] %s: unsupported key", e.Name)
 		}
-		v := e.Value
-		switch e.Name {
-		case "Network", "Volume":
-			// web.network and data.volume[:/path] are those files'.
-			src, rest, _ := strings.Cut(v, ":")
-			ext := "." + strings.ToLower(e.Name)
-			if base, ok := strings.CutSuffix(src, ext); ok {
-				dep := base + "-" + strings.ToLower(e.Name) + ".service"
-				deps = append(deps, &unit.UnitEntry{Name: "Requires", Value: dep}, &unit.UnitEntry{Name: "After", Value: dep})
-				v = "systemd-" + base
-				if named := refs[src]; named != "" {
-					v = named
-				}
-				if rest != "" {
-					v += ":" + rest
-				}
-			}
-		}
+		v, more := fileRef(e.Name, e.Value, refs)
+		deps = append(deps, more...)
 		values[e.Name] = append(values[e.Name], v)
 	}
 	last := func(k string) string {
@@ -373,6 +364,128 @@ func containerService(s *unit.UnitSection, scow []string, refs map[string]string
 		{Name: "SyslogIdentifier", Value: "%N"},
 		{Name: "ExecStart", Value: command(scow, args...)},
 	}, deps, nil
+}
+
+// fileRef reads a Network=, Volume= or Pod= value that may name a
+// .network, .volume or .pod file beside the unit (web.network,
+// data.volume:/path): it becomes the object that file makes, and the
+// unit needs that file's service.
+func fileRef(key, v string, refs map[string]string) (string, []*unit.UnitEntry) {
+	if key != "Network" && key != "Volume" && key != "Pod" {
+		return v, nil
+	}
+	src, rest, _ := strings.Cut(v, ":")
+	ext := "." + strings.ToLower(key)
+	base, ok := strings.CutSuffix(src, ext)
+	if !ok {
+		return v, nil
+	}
+	dep := base + "-" + strings.ToLower(key) + ".service"
+	need := "Requires"
+	if key == "Pod" {
+		need = "BindsTo" // it stops with its pod
+	}
+	v = cmp.Or(refs[src], "systemd-"+base)
+	if rest != "" {
+		v += ":" + rest
+	}
+	return v, []*unit.UnitEntry{{Name: need, Value: dep}, {Name: "After", Value: dep}}
+}
+
+// podFlags map [Pod] keys to pod create's flags.
+var podFlags = map[string]string{
+	"PublishPort": "--publish", "Network": "--network", "Volume": "--volume", "AddHost": "--add-host", "DNS": "--dns",
+	"DNSOption": "--dns-option", "DNSSearch": "--dns-search", "IP": "--ip", "IP6": "--ip6", "NetworkAlias": "--network-alias",
+	"HostName": "--hostname", "Label": "--label", "PodName": "", "PodmanArgs": "", "ServiceName": "",
+}
+
+// podService makes a .pod's pod before its start and removes it after
+// its stop; systemd follows the infra container's monitor.
+func podService(base string, s *unit.UnitSection, scow []string, refs map[string]string) (exec, deps []*unit.UnitEntry, err error) {
+	name := "systemd-" + base
+	idFile := "--pod-id-file=%t/%N.pod-id"
+	args := []string{"pod", "create", "--infra-conmon-pidfile=%t/%N.pid", idFile, "--exit-policy=stop", "--replace"}
+	var extra []string
+	for _, e := range s.Entries {
+		flag, ok := podFlags[e.Name]
+		if !ok {
+			return nil, nil, fmt.Errorf("[Pod] %s: unsupported key", e.Name)
+		}
+		v, more := fileRef(e.Name, e.Value, refs)
+		deps = append(deps, more...)
+		switch e.Name {
+		case "PodName":
+			name = v
+		case "PodmanArgs":
+			extra = append(extra, words(v)...)
+		case "ServiceName":
+			return nil, nil, errors.New("[Pod] ServiceName: unsupported key: the unit is named after the file")
+		case "Label":
+			for _, w := range words(v) {
+				args = append(args, flag, w)
+			}
+		default:
+			args = append(args, flag, v)
+		}
+	}
+	args = append(append(args, extra...), "--name", name)
+	return []*unit.UnitEntry{
+		{Name: "Environment", Value: "PODMAN_SYSTEMD_UNIT=%n"},
+		{Name: "Type", Value: "forking"},
+		{Name: "PIDFile", Value: "%t/%N.pid"},
+		{Name: "Delegate", Value: "yes"},
+		{Name: "SyslogIdentifier", Value: "%N"},
+		{Name: "ExecStartPre", Value: command(scow, args...)},
+		{Name: "ExecStart", Value: command(scow, "pod", "start", idFile)},
+		{Name: "ExecStop", Value: command(scow, "pod", "stop", idFile, "--ignore", "--time=10")},
+		{Name: "ExecStopPost", Value: command(scow, "pod", "rm", idFile, "--ignore", "--force")},
+	}, deps, nil
+}
+
+// kubeService plays a .kube's YAML (a path relative to the file's
+// directory) and takes it down after the unit's stop.
+func kubeService(path string, s *unit.UnitSection, scow []string) ([]*unit.UnitEntry, error) {
+	var yaml string
+	play := []string{"kube", "play", "--replace"}
+	down := []string{"kube", "down"}
+	for _, e := range s.Entries {
+		switch e.Name {
+		case "Yaml":
+			yaml = e.Value
+			if !filepath.IsAbs(yaml) {
+				yaml = filepath.Join(filepath.Dir(path), yaml)
+			}
+		case "ConfigMap":
+			cm := e.Value
+			if !filepath.IsAbs(cm) {
+				cm = filepath.Join(filepath.Dir(path), cm)
+			}
+			play = append(play, "--configmap", cm)
+		case "Network":
+			play = append(play, "--network", e.Value)
+		case "PublishPort":
+			play = append(play, "--publish", e.Value)
+		case "KubeDownForce":
+			if yes(e.Value) {
+				down = append(down, "--force")
+			}
+		case "PodmanArgs":
+			play = append(play, words(e.Value)...)
+		default:
+			return nil, fmt.Errorf("[Kube] %s: unsupported key", e.Name)
+		}
+	}
+	if yaml == "" {
+		return nil, errors.New("[Kube] needs Yaml=")
+	}
+	return []*unit.UnitEntry{
+		{Name: "Environment", Value: "PODMAN_SYSTEMD_UNIT=%n"},
+		{Name: "Type", Value: "oneshot"},
+		{Name: "RemainAfterExit", Value: "yes"},
+		{Name: "SyslogIdentifier", Value: "%N"},
+		{Name: "ExecStart", Value: command(scow, append(play, yaml)...)},
+		{Name: "ExecStopPost", Value: command(scow, append(down, yaml)...)},
+	}, nil
 }
 
 // volumeService creates a .volume's volume, once.

@@ -46,10 +46,19 @@ WantedBy=default.target
 		{"no image", "x.container", "[Container]\nExec=true\n", nil, "Image="},
 		{"an unknown key", "x.container", "[Container]\nImage=a\nAutoUpdate=registry\n", nil, "AutoUpdate"},
 		{"no section", "x.container", "[Unit]\nDescription=x\n", nil, "[Container]"},
+		{"a pod", "web.pod", "[Pod]\nPublishPort=8080:80\nNetwork=net.network\nLabel=a=b\n", []string{
+			"ExecStartPre=/usr/bin/scow pod create --infra-conmon-pidfile=%t/%N.pid --pod-id-file=%t/%N.pod-id --exit-policy=stop --replace --publish 8080:80 --network systemd-net --label a=b --name systemd-web",
+			"ExecStart=/usr/bin/scow pod start --pod-id-file=%t/%N.pod-id", "ExecStop=/usr/bin/scow pod stop --pod-id-file=%t/%N.pod-id --ignore --time=10",
+			"ExecStopPost=/usr/bin/scow pod rm --pod-id-file=%t/%N.pod-id --ignore --force", "Type=forking", "PIDFile=%t/%N.pid", "Requires=net-network.service"}, ""},
+		{"a container of a pod", "c.container", "[Container]\nImage=busybox\nPod=shop.pod\n", []string{"BindsTo=shop-pod.service", "After=shop-pod.service", "--pod myshop busybox"}, ""},
+		{"a pod with an unknown key", "p.pod", "[Pod]\nUserNS=auto\n", nil, "UserNS"},
+		{"a kube file", "/q/app.kube", "[Kube]\nYaml=app.yaml\nPublishPort=8080:80\nKubeDownForce=yes\n", []string{
+			"ExecStart=/usr/bin/scow kube play --replace --publish 8080:80 /q/app.yaml", "ExecStopPost=/usr/bin/scow kube down --force /q/app.yaml", "Type=oneshot"}, ""},
+		{"a kube file without yaml", "x.kube", "[Kube]\nNetwork=host\n", nil, "Yaml="},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u, err := convert(tt.file, strings.NewReader(tt.text), scow, map[string]string{"app.build": "localhost/app:1", "named.volume": "mydata"})
+			u, err := convert(tt.file, strings.NewReader(tt.text), scow, map[string]string{"app.build": "localhost/app:1", "named.volume": "mydata", "shop.pod": "myshop"})
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err %v, want one about %s", err, tt.err)
