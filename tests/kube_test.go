@@ -211,20 +211,34 @@ metadata:
 				[]string{"Never or OnFailure"}},
 			{"hostile item", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: v}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: busybox}\n  volumes:\n  - name: v\n    configMap:\n      name: c\n      items: [{key: k, path: ../../escape}]\n",
 				[]string{"leaves the volume"}},
+			{"hostile key", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {\"../../../../escape\": x}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: busybox}\n  volumes:\n  - {name: v, secret: {secretName: s}}\n",
+				[]string{"key", "names a file"}},
+			{"hostile volume name", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: v}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: busybox}\n  volumes:\n  - {name: ../../../../escape, configMap: {name: c}}\n",
+				[]string{"DNS label"}},
+			{"second pod fails", "apiVersion: v1\nkind: Pod\nmetadata: {name: good}\nspec:\n  containers:\n  - {name: c, image: busybox, command: [sleep, \"600\"]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  volumes: [{name: d, persistentVolumeClaim: {claimName: madeforit}}]\n  containers:\n  - {name: c, image: nosuch.invalid/img, imagePullPolicy: Never, volumeMounts: [{name: d, mountPath: /d}]}\n",
+				[]string{"pod bad", "nosuch.invalid/img"}},
 			{"init fails", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  initContainers:\n  - {name: i, image: busybox, command: [\"false\"]}\n  containers:\n  - {name: c, image: busybox}\n",
-				[]string{"init container p-i exited with code 1"}},
+				[]string{"init container p-i of pod p exited with code 1"}},
 			{"no image", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: nosuch.invalid/img, imagePullPolicy: Never}\n",
 				[]string{"nosuch.invalid/img"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				f := m.userFile(t, "bad.yaml", tc.yaml)
 				wantError(t, s.scow("kube", "play", f), 125, tc.words...)
-				if got := s.must("pod", "ps", "-q") + s.must("ps", "-aq"); got != "" {
+				if got := s.must("pod", "ps", "-q") + s.must("ps", "-aq") + s.must("volume", "ls", "-q"); got != "" {
 					t.Errorf("a failed kube play left: %q", got)
 				}
 			})
 		}
 		wantError(t, s.scow("kube", "play", "/nonexistent.yaml"), 125, "/nonexistent.yaml")
+		// --start=false makes the pod; its start runs the init container.
+		s.must("kube", "play", "--start=false", app)
+		if got := s.must("pod", "ps", "--format", "{{.Status}}"); got != "Created\n" {
+			t.Errorf("kube play --start=false: %q", got)
+		}
+		s.must("pod", "start", "web")
+		mustWaitFor(t, 15*time.Second, "web-main's output after pod start", func() bool { return s.must("logs", "web-main") == want })
+		s.must("kube", "down", "--force", app)
 		if _, err := os.Stat(filepath.Join(s.root, "escape")); err == nil {
 			t.Errorf("a hostile item path wrote outside the volume")
 		}
@@ -314,14 +328,24 @@ func TestKubeGenerate(t *testing.T) {
 			t.Fatalf("kube generate --type deployment --service:\n%s", out)
 		}
 		var svc corev1.Service
+		nodePort := int32(0) // a cluster's node ports are 30000 to 32767
+		if port >= 30000 && port <= 32767 {
+			nodePort = int32(port)
+		}
 		if err := sigsyaml.UnmarshalStrict([]byte(docs[1]), &svc); err != nil || svc.Spec.Type != corev1.ServiceTypeNodePort ||
-			len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].NodePort != int32(port) || svc.Spec.Selector["app"] != "gen" {
+			len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].NodePort != nodePort || svc.Spec.Ports[0].Port != 8080 || svc.Spec.Selector["app"] != "gen" {
 			t.Errorf("the Service: %v %+v", err, svc.Spec)
+		}
+		if !strings.Contains(docs[0], "restartPolicy: Always") {
+			t.Errorf("a Deployment's pods must restart always:\n%s", docs[0])
 		}
 
 		// The round trip: the YAML played back makes the same container.
 		yamlFile := filepath.Join(m.userDir(t), "gen.yaml")
 		s.must("kube", "generate", "-f", yamlFile, "gen")
+		if st, err := os.Stat(yamlFile); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("kube generate -f: %v, mode %v (it may hold secrets: 0600)", err, st.Mode())
+		}
 		wantError(t, s.scow("kube", "generate", "-f", yamlFile, "gen"), 125, "exists")
 		before := s.must("inspect", "--format", "{{.Config.Cmd}} {{.Config.Env}} {{.Config.WorkingDir}} {{.HostConfig.PortBindings}} {{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}} {{.HostConfig.Memory}} {{range .Mounts}}{{.Destination}}:{{.RW}} {{end}}", "gen-app")
 		s.must("pod", "rm", "-f", "-t", "0", "gen")

@@ -261,6 +261,11 @@ func TestPodOptions(t *testing.T) {
 		if got := s.must("ps", "-a", "--filter", "name=holder", "--format", "{{.Names}} {{.State}}"); got != "holder exited\n" {
 			t.Errorf("--infra-name, and the infra container after the exit policy: %q", got)
 		}
+		// container prune leaves a pod's infra container to the pod.
+		s.must("container", "prune", "-f")
+		if got := s.must("pod", "ps", "--filter", "name=^pidpod$", "--format", "{{.NumberOfContainers}}"); got != "1\n" {
+			t.Errorf("container prune took the infra container of a stopped pod: %q", got)
+		}
 		// prune removes stopped and exited pods only.
 		s.must("pod", "create", "--name", "idle")
 		if got := s.must("pod", "prune", "-f"); got != podID+"\n" {
@@ -269,6 +274,37 @@ func TestPodOptions(t *testing.T) {
 		if got := s.must("pod", "ps", "--format", "{{.Name}}", "--sort", "name"); got != "fresh\nidle\n" {
 			t.Errorf("pods after prune: %q", got)
 		}
+
+		// A pod of a name no host name may have, or of none.
+		anon := strings.TrimSpace(s.must("pod", "create"))
+		if got := s.must("run", "--rm", "--pod", anon, "busybox", "hostname"); !regexp.MustCompile(`^[a-z0-9-]+\n$`).MatchString(got) {
+			t.Errorf("the host name of a pod of a random name: %q", got)
+		}
+		s.must("pod", "create", "under_score")
+		if got := s.must("run", "--rm", "--pod", "under_score", "busybox", "hostname"); got != "under-score\n" {
+			t.Errorf("the host name of pod under_score: %q", got)
+		}
+		s.must("pod", "rm", "-f", "-t", "0", anon, "under_score")
+
+		// Init containers: always runs at each pod start, once only at
+		// the first and is gone after.
+		s.must("pod", "create", "--name", "initpod")
+		s.must("create", "--pod", "initpod", "--init-ctr", "always", "--name", "everytime", "-v", "initlog:/log", "busybox", "sh", "-c", "echo always >> /log/l")
+		s.must("create", "--pod", "initpod", "--init-ctr", "once", "--name", "firsttime", "-v", "initlog:/log", "busybox", "sh", "-c", "echo once >> /log/l")
+		s.must("create", "--pod", "initpod", "--name", "reader", "-v", "initlog:/log", "busybox", "sh", "-c", "cat /log/l; sleep 600")
+		s.must("pod", "start", "initpod")
+		mustWaitFor(t, 10*time.Second, "the reader's output", func() bool { return s.must("logs", "reader") == "always\nonce\n" })
+		if r := s.scow("container", "exists", "firsttime"); r.code != 1 {
+			t.Errorf("an init container run once is still there: %s", r)
+		}
+		s.must("pod", "stop", "-t", "0", "initpod")
+		s.must("pod", "start", "initpod")
+		mustWaitFor(t, 10*time.Second, "the reader's output after a restart", func() bool {
+			return strings.HasSuffix(s.must("logs", "reader"), "always\nonce\nalways\n")
+		})
+		wantError(t, s.scow("create", "--init-ctr", "always", "busybox", "true"), 125, "--init-ctr", "--pod")
+		wantError(t, s.scow("create", "--pod", "initpod", "--init-ctr", "sometimes", "busybox", "true"), 125, "--init-ctr", "always or once")
+		s.must("pod", "rm", "-f", "-t", "0", "initpod")
 
 		// --replace, --infra=false, --share none.
 		oldID := strings.TrimSpace(s.must("pod", "ps", "-q", "--no-trunc", "--filter", "name=idle"))
@@ -307,6 +343,8 @@ func TestPodOptions(t *testing.T) {
 			{[]string{"run", "--pod", "fresh", "--hostname", "h", "busybox", "true"}, 125, []string{"--hostname", "pod create"}},
 			{[]string{"run", "--pod", "fresh", "--dns", "1.1.1.1", "busybox", "true"}, 125, []string{"--dns", "pod create"}},
 			{[]string{"run", "--pod", "fresh", "--ipc", "host", "busybox", "true"}, 125, []string{"--ipc", "IPC"}},
+			{[]string{"run", "--pod", "fresh", "--sysctl", "kernel.shmmax=1048576", "busybox", "true"}, 125, []string{"--sysctl", "kernel.shmmax"}},
+			{[]string{"run", "--pod", "fresh", "-P", "busybox", "true"}, 125, []string{"-P", "pod create -p"}},
 			{[]string{"run", "--pod", "new:", "busybox", "true"}, 125, []string{"new:NAME"}},
 			{[]string{"pod", "start"}, 125, []string{"give at least one pod"}},
 			{[]string{"pod", "stop", "-a", "fresh"}, 125, []string{"one of them"}},

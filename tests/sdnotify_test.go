@@ -373,6 +373,70 @@ func TestGenerateSystemd(t *testing.T) {
 	})
 }
 
+// TestGenerateSystemdPod: generate systemd of a pod writes the pod's
+// unit and its containers', which pass verify; run as systemd would, the
+// --new ones make the pod and its container afresh and remove them, the
+// others start and stop what is there.
+func TestGenerateSystemdPod(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		port := freeHostPort(t)
+		s.must("pod", "create", "--name", "shop", "-p", fmt.Sprintf("127.0.0.1:%d:8080", port), "--label", "team=b")
+		s.must("create", "--pod", "shop", "--name", "web", "busybox", "sh", "-c", webServer("pod-unit", 8080))
+		dir := m.userDir(t)
+		c := m.cmdIn(context.Background(), s.root, s.run, "generate", "systemd", "--new", "--name", "--files", "shop")
+		c.Dir = dir
+		out, err := c.CombinedOutput()
+		if err != nil || string(out) != filepath.Join(dir, "pod-shop.service")+"\n"+filepath.Join(dir, "container-web.service")+"\n" {
+			t.Fatalf("generate systemd --files of a pod: %v: %s", err, out)
+		}
+		units := map[string]string{}
+		for _, name := range []string{"pod-shop.service", "container-web.service"} {
+			data, _ := os.ReadFile(filepath.Join(dir, name))
+			units[name] = string(data)
+			verifyUnit(t, filepath.Join(dir, name))
+		}
+		if !strings.Contains(units["pod-shop.service"], "Requires=container-web.service") || !strings.Contains(units["container-web.service"], "BindsTo=pod-shop.service") {
+			t.Errorf("the units are not bound:\n%s\n%s", units["pod-shop.service"], units["container-web.service"])
+		}
+		run := func(name, key string) {
+			t.Helper()
+			runUnitCommand(t, m, s, units[name], key, strings.NewReplacer("%t", dir, "%n", name))
+		}
+		s.must("pod", "rm", "-f", "-t", "0", "shop")
+		run("pod-shop.service", "ExecStartPre")
+		run("pod-shop.service", "ExecStart")
+		run("container-web.service", "ExecStart")
+		if got := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", port)); got != "pod-unit\n" {
+			t.Errorf("the --new pod's port: %q", got)
+		}
+		if got := s.must("pod", "inspect", "--format", "{{.Name}} {{.Labels}} {{.NumContainers}} {{.ExitPolicy}}", "shop"); got != "shop map[team:b] 2 stop\n" {
+			t.Errorf("the pod the --new unit made: %q", got)
+		}
+		run("container-web.service", "ExecStop")
+		run("container-web.service", "ExecStopPost")
+		run("pod-shop.service", "ExecStop")
+		run("pod-shop.service", "ExecStopPost")
+		if got := s.must("pod", "ps", "-q") + s.must("ps", "-aq"); got != "" {
+			t.Errorf("left after the units' stops: %q", got)
+		}
+		// Without --new: the units start and stop the pod that is there.
+		s.must("pod", "create", "--name", "shop")
+		s.must("create", "--pod", "shop", "--name", "web", "busybox", "sleep", "600")
+		text := s.must("generate", "systemd", "--name", "--pod-prefix", "p", "shop")
+		if !strings.HasPrefix(text, "# p-shop.service\n") || !strings.Contains(text, "# container-web.service\n") {
+			t.Errorf("generate systemd --pod-prefix:\n%s", text)
+		}
+		p := strings.SplitN(text, "\n\n# container-web.service", 2)[0]
+		runUnitCommand(t, m, s, p, "ExecStart", strings.NewReplacer("%t", dir, "%n", "p-shop.service"))
+		if got := s.must("pod", "ps", "--format", "{{.Status}}"); got != "Degraded\n" {
+			t.Errorf("the pod unit's ExecStart starts the infra container: %q", got)
+		}
+		wantError(t, s.scow("generate", "systemd", "--new", "nosuchpod"), 125, "nosuchpod")
+	})
+}
+
 // verifyUnit checks a unit file with systemd-analyze verify, which CI
 // must have (systemd is installed, if not PID 1).
 func verifyUnit(t *testing.T, path string) {

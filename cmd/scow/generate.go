@@ -19,8 +19,8 @@ func generateCommand() *cli.Command {
 		Usage: "generate what runs a container elsewhere: systemd units, Kubernetes YAML (generate kube, as kube generate)",
 		Subcommands: []*cli.Command{kubeGenerateCommand("kube"), {
 			Name:      "systemd",
-			Usage:     "write a systemd service unit that runs a container",
-			ArgsUsage: "CONTAINER",
+			Usage:     "write the systemd service units that run a container, or a pod and its containers",
+			ArgsUsage: "CONTAINER|POD",
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "new", Usage: "create the container afresh at each start, from its create command, and remove it at each stop"},
 				&cli.BoolFlag{Name: "name", Aliases: []string{"n"}, Usage: "use the container's name, not its ID, in the unit and its commands"},
@@ -28,6 +28,7 @@ func generateCommand() *cli.Command {
 				&cli.StringFlag{Name: "format", Usage: "json: a JSON object of the unit's name and text"},
 				&cli.BoolFlag{Name: "no-header", Usage: "leave out the comment at the top"},
 				&cli.StringFlag{Name: "container-prefix", Value: "container", Usage: "the start of the unit's name"},
+				&cli.StringFlag{Name: "pod-prefix", Value: "pod", Usage: "the start of a pod's unit's name"},
 				&cli.StringFlag{Name: "separator", Value: "-", Usage: "between the prefix and the name"},
 				&cli.StringFlag{Name: "restart-policy", Value: "on-failure", Usage: "systemd's Restart=: no, on-success, on-failure, on-abnormal, on-watchdog, on-abort, always"},
 				&cli.UintFlag{Name: "restart-sec", Usage: "systemd's RestartSec="},
@@ -39,7 +40,7 @@ func generateCommand() *cli.Command {
 				&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "KEY=VALUE: an Environment= of the unit"},
 			},
 			Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-				if err := exactArgs(c, 1, 1, "generate systemd [OPTIONS] CONTAINER"); err != nil {
+				if err := exactArgs(c, 1, 1, "generate systemd [OPTIONS] CONTAINER|POD"); err != nil {
 					return err
 				}
 				if f := c.String("format"); f != "" && f != "json" {
@@ -49,7 +50,7 @@ func generateCommand() *cli.Command {
 					New: c.Bool("new"), UseName: c.Bool("name"), NoHeader: c.Bool("no-header"),
 					Prefix: c.String("container-prefix"), Separator: c.String("separator"), RestartPolicy: c.String("restart-policy"),
 					After: c.StringSlice("after"), Wants: c.StringSlice("wants"), Requires: c.StringSlice("requires"), Env: c.StringSlice("env"),
-					ValueFlag: runValueFlag,
+					ValueFlag: valueFlags(createFlags()), PodValueFlag: valueFlags(podCreateCommand().Flags), PodPrefix: c.String("pod-prefix"),
 				}
 				for name, to := range map[string]**uint{"restart-sec": &o.RestartSec, "start-timeout": &o.StartTimeout, "stop-timeout": &o.StopTimeout} {
 					if c.IsSet(name) {
@@ -57,38 +58,54 @@ func generateCommand() *cli.Command {
 						*to = &v
 					}
 				}
-				unit, err := e.Containers().GenerateSystemd(c.Args().First(), o)
+				units, err := e.Containers().GenerateSystemd(c.Args().First(), o)
 				if err != nil {
 					return err
 				}
 				switch {
 				case c.String("format") == "json":
-					return printJSON(c.App.Writer, map[string]string{strings.TrimSuffix(unit.Name, ".service"): unit.Text})
+					texts := map[string]string{}
+					for _, u := range units {
+						texts[strings.TrimSuffix(u.Name, ".service")] = u.Text
+					}
+					return printJSON(c.App.Writer, texts)
 				case c.Bool("files"):
 					dir, err := os.Getwd()
 					if err != nil {
 						return err
 					}
-					path := filepath.Join(dir, unit.Name)
-					if err := os.WriteFile(path, []byte(unit.Text), 0o644); err != nil {
-						return fmt.Errorf("write %s: %w", path, err)
+					for _, u := range units {
+						path := filepath.Join(dir, u.Name)
+						if err := os.WriteFile(path, []byte(u.Text), 0o644); err != nil {
+							return fmt.Errorf("write %s: %w", path, err)
+						}
+						fmt.Fprintln(c.App.Writer, path)
 					}
-					fmt.Fprintln(c.App.Writer, path)
 					return nil
 				}
-				_, err = fmt.Fprint(c.App.Writer, unit.Text)
-				return err
+				for i, u := range units {
+					if i > 0 {
+						fmt.Fprintln(c.App.Writer)
+					}
+					if _, err := fmt.Fprint(c.App.Writer, u.Text); err != nil {
+						return err
+					}
+				}
+				return nil
 			}),
 		}},
 	}
 }
 
-// runValueFlag tells whether run's flag of that name takes a value.
-func runValueFlag(name string) bool {
-	for _, f := range createFlags() {
-		if _, isBool := f.(*cli.BoolFlag); !isBool && slices.Contains(f.Names(), name) {
-			return true
+// valueFlags tells which of flags (by a name, without dashes) take a
+// value.
+func valueFlags(flags []cli.Flag) func(name string) bool {
+	return func(name string) bool {
+		for _, f := range flags {
+			if _, isBool := f.(*cli.BoolFlag); !isBool && slices.Contains(f.Names(), name) {
+				return true
+			}
 		}
+		return false
 	}
-	return false
 }

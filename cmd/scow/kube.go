@@ -179,10 +179,19 @@ func kubeGenerateCommand(name string) *cli.Command {
 				return err
 			}
 			if f := c.String("filename"); f != "" {
-				if _, err := os.Stat(f); err == nil {
+				// It may hold secrets' data: the user's alone.
+				w, err := os.OpenFile(f, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+				if errors.Is(err, os.ErrExist) {
 					return errdefs.WithClass(errdefs.ErrExists, fmt.Errorf("--filename %s: the file exists: remove it or name another", f))
 				}
-				return os.WriteFile(f, out, 0o644)
+				if err != nil {
+					return fmt.Errorf("--filename: %w", err)
+				}
+				if _, err := w.Write(out); err != nil {
+					w.Close()
+					return err
+				}
+				return w.Close()
 			}
 			_, err = c.App.Writer.Write(out)
 			return err

@@ -308,12 +308,13 @@ func createCommand() *cli.Command {
 		Usage:     "create a container without starting it",
 		ArgsUsage: "IMAGE [COMMAND [ARG...]]",
 		HideHelp:  true,
-		Flags:     createFlags(),
+		Flags:     append(createFlags(), &cli.StringFlag{Name: "init-ctr", Usage: "make it an init container of its pod, run to its end at the pod's start: always (each start) or once"}),
 		Action: withHelp(withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 1, -1, "create [OPTIONS] IMAGE [COMMAND [ARG...]]"); err != nil {
 				return err
 			}
 			o := runOptions(c)
+			o.InitCtr = c.String("init-ctr")
 			undo, err := e.Pods().ForContainer(c.Context, &o)
 			if err != nil {
 				return err

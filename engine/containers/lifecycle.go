@@ -220,9 +220,16 @@ func (e *Service) Finished(ctx context.Context, cfg *record.Config) {
 			}
 		}
 	}
-	if infra != "" {
-		e.Stop(ctx, infra, nil)
+	if infra == "" {
+		return
 	}
+	// A pod started again since this exit keeps its infra container.
+	mine, err1 := e.Rec.LoadState(cfg.ID)
+	its, err2 := e.Rec.LoadState(infra)
+	if err1 == nil && err2 == nil && its.StartedAt.After(mine.FinishedAt) {
+		return
+	}
+	e.Stop(ctx, infra, nil)
 }
 
 // Attach connects the caller's streams to a running container until it
@@ -466,8 +473,26 @@ func (e *Service) waitExit(ctx context.Context, id string, d time.Duration) bool
 // after timeout seconds, when given, else its stop timeout): what a
 // forced removal of its image, a volume or a network it uses does.
 func (e *Service) ForceRemove(ctx context.Context, id string, timeout *int) error {
+	if err := e.infraInUse(id); err != nil {
+		return err
+	}
 	e.Stop(ctx, id, timeout) // what fails to stop, the removal kills
 	return e.removeContainer(ctx, id, true, false)
+}
+
+// infraInUse refuses the removal of container id when it is the infra
+// container of a pod that is still there: pod rm removes the pod's
+// record first, and then its infra container.
+func (e *Service) infraInUse(id string) error {
+	cfg, err := e.Rec.LoadConfig(id)
+	if err != nil || !cfg.Infra {
+		return nil
+	}
+	p, err := e.Rec.LoadPod(cfg.Pod)
+	if err != nil {
+		return nil // its pod is gone: it may go too
+	}
+	return errdefs.WithClass(errdefs.ErrInUse, fmt.Errorf("container %s is the infra container of pod %s: remove the pod (pod rm %s)", cfg.Name, p.Name, p.Name))
 }
 
 // Delete removes container id, done for good, with its anonymous
@@ -516,12 +541,10 @@ func (e *Service) Remove(ctx context.Context, ref string, o RemoveOptions) ([]st
 	if err != nil {
 		return nil, err
 	}
-	if cfg, err := e.Rec.LoadConfig(id); err == nil && cfg.Infra && !o.Infra {
-		pod := cfg.Pod
-		if p, err := e.Rec.LoadPod(cfg.Pod); err == nil {
-			pod = p.Name
+	if !o.Infra {
+		if err := e.infraInUse(id); err != nil {
+			return nil, err
 		}
-		return nil, errdefs.WithClass(errdefs.ErrInUse, fmt.Errorf("container %s is the infra container of pod %s: remove the pod (pod rm %s)", ref, pod, pod))
 	}
 	deps, err := e.dependents(id)
 	if err != nil && !o.Force {
@@ -861,7 +884,8 @@ func (e *Service) Prune(ctx context.Context, filters []string) ([]string, error)
 	}
 	stopped := map[string]bool{}
 	for _, c := range list {
-		if c.State.Status != record.StatusRunning && c.State.Status != record.StatusRestarting {
+		// A pod's infra container goes with its pod only.
+		if c.State.Status != record.StatusRunning && c.State.Status != record.StatusRestarting && e.infraInUse(c.Config.ID) == nil {
 			stopped[c.Config.ID] = true
 		}
 	}

@@ -309,7 +309,7 @@ func parseFilters(filters []string, now time.Time, lookup func(ref string) (*rec
 			p = func(c Container) bool { return cmp.Or(c.Health, "none") == v }
 		case "pod":
 			p = func(c Container) bool {
-				return c.Config.Pod != "" && (strings.HasPrefix(c.Config.Pod, v) || podName(c.Config.Pod) == v)
+				return c.Config.Pod != "" && (c.Config.Pod == v || len(v) >= 3 && strings.HasPrefix(c.Config.Pod, v) || podName(c.Config.Pod) == v)
 			}
 		default:
 			return nil, bad(fmt.Sprintf("unknown key %s (use %s)", k, strings.Join(filterKeys, ", ")))

@@ -256,7 +256,13 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	if err := e.Open(); err != nil {
 		return nil, err
 	}
+	pulled := false
 	if s.Pod != "" && !s.Infra {
+		// The image first, outside the pods' lock: a pull may be long.
+		if err := e.EnsureImage(ctx, s, progress); err != nil {
+			return nil, err
+		}
+		pulled = true
 		// Held until the member is whole: pod rm waits for it.
 		unlock, err := e.Rec.LockPods(unix.LOCK_SH)
 		if err != nil {
@@ -295,8 +301,10 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	}
 	img := &images.Image{} // --rootfs: no image, nothing it sets
 	if s.Rootfs == "" {
-		if err := e.images.Ensure(ctx, s.Image, s.Pull, s.Registry, progress); err != nil {
-			return nil, err
+		if !pulled {
+			if err := e.EnsureImage(ctx, s, progress); err != nil {
+				return nil, err
+			}
 		}
 		if img, err = e.Store.Resolve(s.Image); err != nil {
 			return nil, backend.StorageErr(err)
@@ -447,6 +455,9 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	}
 	if s.Replace && s.Name != "" {
 		if old, err := e.Lookup(s.Name); err == nil {
+			if err := e.infraInUse(old); err != nil {
+				return nil, fmt.Errorf("--replace: %w", err)
+			}
 			if err := e.removeContainer(ctx, old, true, false); err != nil {
 				return nil, fmt.Errorf("--replace: %w", err)
 			}
@@ -504,6 +515,18 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	}
 	e.Rec.Event(cfg, "create", nil)
 	return cfg, nil
+}
+
+// EnsureImage pulls the image of spec s as its pull policy says;
+// progress, if not nil, receives the progress of a pull.
+func (e *Service) EnsureImage(ctx context.Context, s *specgen.Spec, progress io.Writer) error {
+	if s.Rootfs != "" {
+		return nil
+	}
+	if err := e.Open(); err != nil {
+		return err
+	}
+	return e.images.Ensure(ctx, s.Image, s.Pull, s.Registry, progress)
 }
 
 // joinPod is s made a member of the pod it names: a copy, with the

@@ -34,8 +34,11 @@ type SystemdOptions struct {
 	// NoHeader leaves out the comment at the top.
 	NoHeader bool
 	// ValueFlag tells which of run's flags (by a name, without dashes)
-	// take a value: the create command is read with it for New.
-	ValueFlag func(name string) bool
+	// take a value: the create command is read with it for New;
+	// PodValueFlag tells it of pod create's.
+	ValueFlag, PodValueFlag func(name string) bool
+	// PodPrefix starts the name of a pod's unit (pod-NAME).
+	PodPrefix string
 }
 
 // Unit is one generated systemd unit.
@@ -46,14 +49,12 @@ type Unit struct {
 // restartPolicies are systemd's Restart= values.
 var restartPolicies = []string{"no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"}
 
-// GenerateSystemd writes a systemd service unit that runs container ref,
-// as Podman's generate systemd does: Type=notify, the monitor telling
-// systemd it is ready.
-func (e *Service) GenerateSystemd(ref string, o SystemdOptions) (*Unit, error) {
-	cfg, err := e.Config(ref)
-	if err != nil {
-		return nil, err
-	}
+// GenerateSystemd writes the systemd service units that run container
+// or pod ref, as Podman's generate systemd does: for a container, one
+// unit of Type=notify, the monitor telling systemd it is ready; for a
+// pod, a unit of the pod (its infra container's) and one of each of its
+// containers, bound to it.
+func (e *Service) GenerateSystemd(ref string, o SystemdOptions) ([]*Unit, error) {
 	o.RestartPolicy = cmp.Or(o.RestartPolicy, "on-failure")
 	if !slices.Contains(restartPolicies, o.RestartPolicy) {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--restart-policy %q: use %s", o.RestartPolicy, strings.Join(restartPolicies, ", ")))
@@ -63,20 +64,153 @@ func (e *Service) GenerateSystemd(ref string, o SystemdOptions) (*Unit, error) {
 		return nil, err
 	}
 	scow := []string{exe, "--root", e.Opts.Root, "--runroot", e.Opts.RunRoot}
-	ident := cfg.ID
+	cfg, err := e.Config(ref)
+	if err != nil {
+		p, perr := e.Rec.FindPod(ref)
+		if perr != nil {
+			return nil, err
+		}
+		return e.podUnits(p, scow, o)
+	}
+	u, err := e.unit(cfg, scow, o, unitPlace{})
+	if err != nil {
+		return nil, err
+	}
+	return []*Unit{u}, nil
+}
+
+// unitPlace is where a container's unit stands among a pod's: the name
+// it gets, and more [Unit] lines.
+type unitPlace struct {
+	name      string
+	unitLines []string
+	// podIDFile, for --new, is the pod's ID file its run joins.
+	podIDFile string
+}
+
+// podUnits are the units of pod p: its own, and its containers'.
+func (e *Service) podUnits(p *record.Pod, scow []string, o SystemdOptions) ([]*Unit, error) {
+	members, err := e.Rec.PodMembers()
+	if err != nil {
+		return nil, err
+	}
+	var infra *record.Config
+	var ctrs []*record.Config
+	for _, c := range members[p.ID] {
+		switch {
+		case c.Infra:
+			infra = c
+		case !c.InitContainer:
+			ctrs = append(ctrs, c)
+		}
+	}
+	if infra == nil {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("pod %s has no infra container to keep it: a unit of it would run nothing", p.Name))
+	}
+	ident := p.ID
 	if o.UseName {
-		ident = cfg.Name
+		ident = p.Name
 	}
-	name := cmp.Or(o.Prefix, "container") + cmp.Or(o.Separator, "-") + ident + ".service"
-	stop, stopSec := fmt.Sprint(cfg.StopTimeout), fmt.Sprint(cfg.StopTimeout+60)
-	if cfg.StopTimeout < 0 {
-		stop, stopSec = "-1", "infinity" // waits as long as it takes
+	podUnit := cmp.Or(o.PodPrefix, "pod") + cmp.Or(o.Separator, "-") + ident + ".service"
+	idFile := "%t/" + podUnit + ".pod-id"
+	var units []*Unit
+	var names []string
+	for _, c := range ctrs {
+		u, err := e.unit(c, scow, o, unitPlace{unitLines: []string{"BindsTo=" + podUnit, "After=" + podUnit}, podIDFile: idFile})
+		if err != nil {
+			return nil, err
+		}
+		units, names = append(units, u), append(names, u.Name)
 	}
-	if o.StopTimeout != nil {
-		stop, stopSec = fmt.Sprint(*o.StopTimeout), fmt.Sprint(*o.StopTimeout+60)
+	lines := []string{"Requires=" + strings.Join(names, " "), "Before=" + strings.Join(names, " ")}
+	if len(names) == 0 {
+		lines = nil
+	}
+	var pu *Unit
+	if o.New {
+		pu, err = e.newPodUnit(p, scow, o, podUnit, idFile, lines)
+	} else {
+		pu, err = e.unit(infra, scow, o, unitPlace{name: podUnit, unitLines: lines})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return append([]*Unit{pu}, units...), nil
+}
+
+// newPodUnit is the --new unit of pod p: it creates the pod afresh from
+// its create command before each start and removes it after each stop;
+// systemd follows its infra container's monitor.
+func (e *Service) newPodUnit(p *record.Pod, scow []string, o SystemdOptions, name, idFile string, unitLines []string) (*Unit, error) {
+	create, err := podCreateCommand(p, o.PodValueFlag)
+	if err != nil {
+		return nil, err
 	}
 	var b strings.Builder
 	line := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	self := escaped(scow...)
+	exec := func(key string, words ...string) {
+		line("%s=%s", key, quadlet.Command(append(slices.Clone(self), words...)...))
+	}
+	stop := "10"
+	if o.StopTimeout != nil {
+		stop = fmt.Sprint(*o.StopTimeout)
+	}
+	header(line, name, o, unitLines)
+	line("RequiresMountsFor=%%t")
+	serviceHead(line, o, "70")
+	exec("ExecStartPre", append([]string{"pod", "create", "--infra-conmon-pidfile=%t/" + name + ".pid", "--pod-id-file=" + idFile, "--exit-policy=stop", "--replace"}, escaped(create...)...)...)
+	exec("ExecStart", "pod", "start", "--pod-id-file="+idFile)
+	exec("ExecStop", "pod", "stop", "--ignore", "--pod-id-file="+idFile, "-t", stop)
+	exec("ExecStopPost", "pod", "rm", "--ignore", "-f", "--pod-id-file="+idFile)
+	line("PIDFile=%%t/%s.pid", name)
+	line("Type=forking")
+	footer(line)
+	return &Unit{Name: name, Text: b.String()}, nil
+}
+
+// podCreateCommand is the flags and name of pod p's create command,
+// without what the unit decides itself.
+func podCreateCommand(p *record.Pod, valueFlag func(string) bool) ([]string, error) {
+	args := p.CreateCommand
+	i := slices.Index(args, "create")
+	if i < 1 || args[i-1] != "pod" {
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("generate systemd --new: pod %s has no create command on record (made by kube play or --pod new:): use generate systemd without --new", p.Name))
+	}
+	var out []string
+	rest := args[i+1:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch {
+		case a == "--replace" || a == "--replace=true":
+		case slices.Contains([]string{"pod-id-file", "infra-conmon-pidfile", "exit-policy"}, name) && strings.HasPrefix(a, "--"):
+			if !hasValue {
+				j++
+			}
+		default:
+			out = append(out, a)
+			if strings.HasPrefix(a, "-") && takesValue(a, valueFlag) && j+1 < len(rest) {
+				j++
+				out = append(out, rest[j])
+			}
+		}
+	}
+	return out, nil
+}
+
+// escaped are words of the container's own, escaped: the unit's
+// specifiers (%t, %n) are for systemd.
+func escaped(words ...string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = quadlet.Escape(w)
+	}
+	return out
+}
+
+// header writes the comment and the [Unit] section of a unit.
+func header(line func(string, ...any), name string, o SystemdOptions, more []string) {
 	if !o.NoHeader {
 		line("# %s", name)
 		line("# made by scow generate systemd")
@@ -95,9 +229,14 @@ func (e *Service) GenerateSystemd(ref string, o SystemdOptions) (*Unit, error) {
 	for _, r := range o.Requires {
 		line("Requires=%s", r)
 	}
-	if o.New {
-		line("RequiresMountsFor=%%t")
+	for _, l := range more {
+		line("%s", l)
 	}
+}
+
+// serviceHead starts the [Service] section; stopSec is its
+// TimeoutStopSec=.
+func serviceHead(line func(string, ...any), o SystemdOptions, stopSec string) {
 	line("")
 	line("[Service]")
 	line("Environment=PODMAN_SYSTEMD_UNIT=%%n")
@@ -112,24 +251,49 @@ func (e *Service) GenerateSystemd(ref string, o SystemdOptions) (*Unit, error) {
 		line("TimeoutStartSec=%d", *o.StartTimeout)
 	}
 	line("TimeoutStopSec=%s", stopSec)
-	// Words of the container's own are escaped; the unit's specifiers
-	// (%t, %n) are for systemd.
-	literal := func(words ...string) []string {
-		out := make([]string, len(words))
-		for i, w := range words {
-			out[i] = quadlet.Escape(w)
-		}
-		return out
+}
+
+// footer ends a unit.
+func footer(line func(string, ...any)) {
+	line("")
+	line("[Install]")
+	line("WantedBy=default.target")
+}
+
+// unit is the unit of container cfg, at its place.
+func (e *Service) unit(cfg *record.Config, scow []string, o SystemdOptions, at unitPlace) (*Unit, error) {
+	ident := cfg.ID
+	if o.UseName {
+		ident = cfg.Name
 	}
+	name := cmp.Or(at.name, cmp.Or(o.Prefix, "container")+cmp.Or(o.Separator, "-")+ident+".service")
+	stop, stopSec := fmt.Sprint(cfg.StopTimeout), fmt.Sprint(cfg.StopTimeout+60)
+	if cfg.StopTimeout < 0 {
+		stop, stopSec = "-1", "infinity" // waits as long as it takes
+	}
+	if o.StopTimeout != nil {
+		stop, stopSec = fmt.Sprint(*o.StopTimeout), fmt.Sprint(*o.StopTimeout+60)
+	}
+	var b strings.Builder
+	line := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	header(line, name, o, at.unitLines)
+	if o.New {
+		line("RequiresMountsFor=%%t")
+	}
+	serviceHead(line, o, stopSec)
 	exec := func(key string, words ...string) { line("%s=%s", key, quadlet.Command(words...)) }
-	self := literal(scow...)
+	self := escaped(scow...)
 	if o.New {
 		run, err := newRunCommand(cfg, o.ValueFlag)
 		if err != nil {
 			return nil, err
 		}
 		cid := "--cidfile=%t/%n.ctr-id"
-		exec("ExecStart", append(append(slices.Clone(self), "run", cid, "--rm", "--sdnotify=conmon", "--replace", "-d"), literal(run...)...)...)
+		head := append(slices.Clone(self), "run", cid, "--rm", "--sdnotify=conmon", "--replace", "-d")
+		if at.podIDFile != "" {
+			head = append(head, "--pod-id-file="+at.podIDFile)
+		}
+		exec("ExecStart", append(head, escaped(run...)...)...)
 		exec("ExecStop", append(slices.Clone(self), "stop", "--ignore", "-t", stop, cid)...)
 		exec("ExecStopPost", append(slices.Clone(self), "rm", "-f", "--ignore", "-t", stop, cid)...)
 	} else {
@@ -143,9 +307,7 @@ func (e *Service) GenerateSystemd(ref string, o SystemdOptions) (*Unit, error) {
 	}
 	line("Type=notify")
 	line("NotifyAccess=all")
-	line("")
-	line("[Install]")
-	line("WantedBy=default.target")
+	footer(line)
 	return &Unit{Name: name, Text: b.String()}, nil
 }
 
@@ -169,9 +331,10 @@ func newRunCommand(cfg *record.Config, valueFlag func(string) bool) ([]string, e
 			// The image and its command: all that follows is theirs.
 			return append(out, rest[j:]...), nil
 		case slices.Contains([]string{"-d", "--detach", "--detach=true", "--rm", "--rm=true", "--replace", "--replace=true"}, a):
-		case a == "--cidfile" || a == "--sdnotify" || a == "--restart":
-			j++ // and its value: the unit's Restart= restarts it
-		case strings.HasPrefix(a, "--cidfile=") || strings.HasPrefix(a, "--sdnotify=") || strings.HasPrefix(a, "--restart="):
+		case a == "--cidfile" || a == "--sdnotify" || a == "--restart" || a == "--pod" || a == "--pod-id-file":
+			j++ // and its value: the unit's Restart= restarts it, its pod's unit gives the pod
+		case strings.HasPrefix(a, "--cidfile=") || strings.HasPrefix(a, "--sdnotify=") || strings.HasPrefix(a, "--restart=") ||
+			strings.HasPrefix(a, "--pod=") || strings.HasPrefix(a, "--pod-id-file="):
 		case isBoolShorts(a) && strings.Contains(a, "d"):
 			if a = strings.ReplaceAll(a, "d", ""); a != "-" {
 				out = append(out, a)

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,6 +46,10 @@ type group struct {
 	// docs are the ConfigMaps and Secrets its volumes need.
 	docs []any
 }
+
+// infra tells whether the group's network is a pod's infra container's,
+// which holds the published ports of all its containers.
+func (g *group) infra() bool { return g.net != nil && g.net.Infra }
 
 // Generate writes Kubernetes YAML of pods and containers refs: a pod
 // (or Deployment) per pod named, one for all the containers named.
@@ -116,6 +121,7 @@ func (e *Service) Generate(ctx context.Context, refs []string, o GenerateOptions
 			}
 		}
 		if o.Type == "deployment" {
+			pod.Spec.RestartPolicy = corev1.RestartPolicyAlways // the only one a Deployment takes
 			replicas := max(o.Replicas, 1)
 			obj = &appsv1.Deployment{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
@@ -130,8 +136,8 @@ func (e *Service) Generate(ctx context.Context, refs []string, o GenerateOptions
 		if err := writeDoc(&out, obj); err != nil {
 			return nil, err
 		}
-		if o.Service {
-			if err := writeDoc(&out, serviceOf(g.name, pod)); err != nil {
+		if svc := serviceOf(g.name, pod); o.Service && svc != nil {
+			if err := writeDoc(&out, svc); err != nil {
 				return nil, err
 			}
 		}
@@ -160,12 +166,17 @@ func serviceOf(name string, pod *corev1.Pod) *corev1.Service {
 	for _, c := range pod.Spec.Containers {
 		for _, p := range c.Ports {
 			sp := corev1.ServicePort{Name: fmt.Sprintf("%d-%s", p.ContainerPort, strings.ToLower(string(p.Protocol))), Port: p.ContainerPort,
-				TargetPort: intstr.FromInt32(p.ContainerPort), Protocol: p.Protocol, NodePort: p.HostPort}
+				TargetPort: intstr.FromInt32(p.ContainerPort), Protocol: p.Protocol}
+			// A cluster's node ports are 30000 to 32767; another host
+			// port is the pod's hostPort alone.
+			if p.HostPort >= 30000 && p.HostPort <= 32767 {
+				sp.NodePort = p.HostPort
+			}
 			svc.Spec.Ports = append(svc.Spec.Ports, sp)
 		}
 	}
 	if len(svc.Spec.Ports) == 0 {
-		svc.Spec.Type = corev1.ServiceTypeClusterIP
+		return nil // a Service needs a port
 	}
 	return svc
 }
@@ -185,8 +196,13 @@ func (e *Service) podOf(g *group) (*corev1.Pod, error) {
 		if err != nil {
 			return nil, fmt.Errorf("container %s: %w", cfg.Name, err)
 		}
+		if !g.infra() {
+			ports(c, cfg.Ports) // each its own network
+		}
 		if i == 0 && g.net != nil {
-			ports(c, g.net.Ports)
+			if g.infra() {
+				ports(c, g.net.Ports)
+			}
 			if mode, err := netns.ParseMode(g.net.Network); err == nil && mode.Kind == netns.ModeHost {
 				pod.Spec.HostNetwork = true
 			}
@@ -251,15 +267,24 @@ func (e *Service) containerOf(g *group, cfg *record.Config, vols map[string]core
 		}
 	}
 	for _, m := range cfg.Volumes {
-		name, vol, err := e.volumeOf(m, g)
+		name, vol, sub, err := e.volumeOf(m, g)
 		if err != nil {
 			return nil, err
 		}
 		if name == "" {
 			continue // the image's anonymous volumes come with it
 		}
+		// Two sources with one name: the second gets a number.
+		base := name
+		for n := 2; ; n++ {
+			if have, ok := vols[name]; !ok || reflect.DeepEqual(have.VolumeSource, vol.VolumeSource) {
+				break
+			}
+			name = fmt.Sprintf("%s-%d", base, n)
+		}
+		vol.Name = name
 		vols[name] = vol
-		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: m.Destination, ReadOnly: m.ReadOnly})
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: m.Destination, ReadOnly: m.ReadOnly, SubPath: sub})
 	}
 	c.Resources = resourcesOf(cfg)
 	c.SecurityContext = securityOf(cfg, ic.User)
@@ -285,25 +310,28 @@ func (e *Service) containerOf(g *group, cfg *record.Config, vols map[string]core
 // anonymous volume. The pod's own files that kube play made become
 // what they were: an emptyDir, or a ConfigMap or Secret of their
 // contents, which g's docs get.
-func (e *Service) volumeOf(m record.Mount, g *group) (string, corev1.Volume, error) {
+func (e *Service) volumeOf(m record.Mount, g *group) (name string, vol corev1.Volume, subPath string, err error) {
 	switch m.Kind() {
 	case record.MountVolume:
 		if m.Anonymous {
-			return "", corev1.Volume{}, nil
+			return "", corev1.Volume{}, "", nil
 		}
 		name := dnsLabel(m.Source) + "-pvc"
-		return name, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: m.Source}}}, nil
+		return name, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: m.Source}}}, "", nil
 	case record.MountTmpfs:
 		name := dnsLabel(m.Destination) + "-tmpfs"
-		return name, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}}, nil
+		return name, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}}, "", nil
 	}
+	// PODS/ID/files/KIND-NAME[/SUBPATH]
 	if rel, err := filepath.Rel(e.Rec.PodsDir(), m.Source); err == nil && !strings.HasPrefix(rel, "..") {
-		if parts := strings.Split(rel, string(filepath.Separator)); len(parts) == 3 && parts[1] == "files" {
-			return podFilesVolume(m.Source, parts[2], g)
+		if parts := strings.Split(filepath.ToSlash(rel), "/"); len(parts) >= 3 && parts[1] == "files" {
+			dir := filepath.Join(e.Rec.PodsDir(), parts[0], parts[1], parts[2])
+			name, vol, err := podFilesVolume(dir, parts[2], g)
+			return name, vol, strings.Join(parts[3:], "/"), err
 		}
 	}
-	name := dnsLabel(m.Source) + "-host"
-	return name, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: m.Source}}}, nil
+	name = dnsLabel(m.Source) + "-host"
+	return name, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: m.Source}}}, "", nil
 }
 
 // podFilesVolume is the volume of a directory of the pod's own files,
@@ -313,8 +341,7 @@ func podFilesVolume(dir, base string, g *group) (string, corev1.Volume, error) {
 	if kind == "emptydir" {
 		return name, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}, nil
 	}
-	data := map[string][]byte{}
-	var mode int32 = 0o644
+	data, modes := map[string][]byte{}, map[string]int32{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -323,11 +350,12 @@ func podFilesVolume(dir, base string, g *group) (string, corev1.Volume, error) {
 		if err != nil {
 			return err
 		}
-		if info, err := d.Info(); err == nil {
-			mode = int32(info.Mode().Perm())
-		}
 		rel, _ := filepath.Rel(dir, p)
-		data[filepath.ToSlash(rel)] = b
+		rel = filepath.ToSlash(rel)
+		data[rel], modes[rel] = b, 0o644
+		if info, err := d.Info(); err == nil {
+			modes[rel] = int32(info.Mode().Perm())
+		}
 		return nil
 	})
 	if err != nil {
@@ -336,9 +364,24 @@ func podFilesVolume(dir, base string, g *group) (string, corev1.Volume, error) {
 	objName := g.name + "-" + name
 	var items []corev1.KeyToPath
 	plain := map[string]string{}
+	// The mode most files have is the volume's; the others', theirs.
+	counts := map[int32]int{}
+	for _, m := range modes {
+		counts[m]++
+	}
+	var mode int32 = 0o644
+	for m, n := range counts {
+		if n > counts[mode] || n == counts[mode] && m < mode {
+			mode = m
+		}
+	}
 	for _, k := range slices.Sorted(maps.Keys(data)) {
 		key := strings.ReplaceAll(k, "/", "_")
-		items = append(items, corev1.KeyToPath{Key: key, Path: k})
+		it := corev1.KeyToPath{Key: key, Path: k}
+		if m := modes[k]; m != mode {
+			it.Mode = &m
+		}
+		items = append(items, it)
 		plain[key] = string(data[k])
 	}
 	v := corev1.Volume{Name: name}

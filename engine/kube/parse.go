@@ -158,7 +158,7 @@ var supported = map[string][]string{
 	"Deployment": {"spec.replicas", "spec.selector.*", "spec.template.metadata.labels.*", "spec.template.metadata.annotations.*",
 		"spec.template.metadata.name", "spec.template.metadata.creationTimestamp"},
 	"Job": {"spec.template.metadata.labels.*", "spec.template.metadata.annotations.*", "spec.template.metadata.name",
-		"spec.template.metadata.creationTimestamp", "spec.backoffLimit", "spec.selector.*", "spec.manualSelector"},
+		"spec.template.metadata.creationTimestamp", "spec.selector.*", "spec.manualSelector"},
 	"ConfigMap":             {"data.*", "binaryData.*", "immutable"},
 	"Secret":                {"data.*", "stringData.*", "type", "immutable"},
 	"PersistentVolumeClaim": {"spec.accessModes", "spec.resources.requests.storage", "spec.volumeMode", "spec.storageClassName"},

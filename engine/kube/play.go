@@ -9,13 +9,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
-	"github.com/scow-project/scow/engine/attach"
 	"github.com/scow-project/scow/engine/containers"
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/pods"
+	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/engine/volumes"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // Service plays Kubernetes YAML as pods, and writes it of them.
@@ -68,11 +70,16 @@ func Read(r io.Reader, source string, configMaps []string) (*Objects, error) {
 		if err != nil {
 			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--configmap: %w", err))
 		}
-		err = objs.Add(data, f)
+		more, err := Parse(data, f)
 		data.Close()
 		if err != nil {
 			return nil, err
 		}
+		if len(more.ConfigMaps) == 0 || len(more.PodNames())+len(more.Secrets)+len(more.Claims)+len(more.Services) > 0 {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--configmap %s: give a file of ConfigMaps only", f))
+		}
+		objs.ConfigMaps = append(objs.ConfigMaps, more.ConfigMaps...)
+		objs.Warnings = append(objs.Warnings, more.Warnings...)
 	}
 	return objs, nil
 }
@@ -80,7 +87,7 @@ func Read(r io.Reader, source string, configMaps []string) (*Objects, error) {
 // Play makes and starts the pods, volumes and containers of the YAML of
 // r. A pod that cannot be made whole is removed again, and the error
 // names it.
-func (e *Service) Play(ctx context.Context, r io.Reader, source string, o PlayOptions) (*Report, error) {
+func (e *Service) Play(ctx context.Context, r io.Reader, source string, o PlayOptions) (rep *Report, err error) {
 	objs, err := Read(r, source, o.ConfigMaps)
 	if err != nil {
 		return nil, err
@@ -97,7 +104,20 @@ func (e *Service) Play(ctx context.Context, r io.Reader, source string, o PlayOp
 	if len(plans) == 0 && len(objs.Claims) == 0 {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: no Pod, Deployment, DaemonSet, Job or PersistentVolumeClaim to play", source))
 	}
-	rep := &Report{}
+	rep = &Report{}
+	defer func() {
+		if err == nil {
+			return
+		}
+		// Nothing half-made: the pods and volumes made so far go.
+		for _, p := range rep.Pods {
+			e.pods.Remove(context.WithoutCancel(ctx), p.ID, true, nil)
+		}
+		for _, v := range rep.Volumes {
+			e.volumes.Remove(context.WithoutCancel(ctx), v, true, nil)
+		}
+		rep = nil
+	}()
 	claims := []string{}
 	for _, c := range objs.Claims {
 		claims = append(claims, c.Name)
@@ -128,8 +148,13 @@ func (e *Service) Play(ctx context.Context, r io.Reader, source string, o PlayOp
 // end, makes its containers and starts them.
 func (e *Service) playPod(ctx context.Context, p *Plan, o PlayOptions) (rep *PodReport, err error) {
 	if o.Replace {
-		if _, err := e.pods.Remove(ctx, p.Pod.Name, true, nil); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+		if _, err := e.removeNamed(ctx, p.Pod.Name); err != nil {
 			return nil, fmt.Errorf("--replace: %w", err)
+		}
+	}
+	for _, h := range p.HostPaths {
+		if err := hostPath(h); err != nil {
+			return nil, err
 		}
 	}
 	p.Pod.PullProgress = o.PullProgress
@@ -144,7 +169,7 @@ func (e *Service) playPod(ctx context.Context, p *Plan, o PlayOptions) (rep *Pod
 	}()
 	files := filepath.Join(e.Rec.PodDir(id), "files")
 	for dir, list := range p.Files {
-		if err := writeFiles(filepath.Join(files, dir), list); err != nil {
+		if err := writeFiles(filepath.Join(files, dir), list, strings.HasPrefix(dir, "emptydir-")); err != nil {
 			return nil, err
 		}
 	}
@@ -157,24 +182,16 @@ func (e *Service) playPod(ctx context.Context, p *Plan, o PlayOptions) (rep *Pod
 			}
 		}
 	}
-	for _, s := range p.Init {
-		// Each to its end, in order, as a kubelet runs them; their
-		// output stays in the way of nothing.
-		_, err := e.containers.RunSpec(ctx, s, attach.Streams{Out: io.Discard, Err: io.Discard})
-		if exit := (*errdefs.ExitError)(nil); errors.As(err, &exit) {
-			// Its code is not kube play's.
-			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("init container %s exited with code %d", s.Name, exit.Code))
-		}
-		if err != nil {
-			return nil, fmt.Errorf("init container %s: %w", s.Name, err)
-		}
-	}
-	for _, s := range p.Containers {
+	// The pod's start runs the init containers to their end, in order,
+	// then starts the others.
+	for _, s := range append(p.Init, p.Containers...) {
 		cid, err := e.containers.CreateSpec(ctx, s, o.PullProgress)
 		if err != nil {
 			return nil, fmt.Errorf("container %s: %w", s.Name, err)
 		}
-		rep.Containers = append(rep.Containers, cid)
+		if !s.InitContainer {
+			rep.Containers = append(rep.Containers, cid)
+		}
 	}
 	if !o.NoStart {
 		if _, err := e.pods.Start(ctx, id); err != nil {
@@ -184,17 +201,87 @@ func (e *Service) playPod(ctx context.Context, p *Plan, o PlayOptions) (rep *Pod
 	return rep, nil
 }
 
-// writeFiles writes a volume's files into dir, which it makes.
-func writeFiles(dir string, files []File) error {
+// removeNamed removes the pod of exactly that name, not one whose ID
+// starts so, and returns its ID; "" when there is none.
+func (e *Service) removeNamed(ctx context.Context, name string) (string, error) {
+	all, err := e.Rec.Pods()
+	if err != nil {
+		return "", err
+	}
+	i := slices.IndexFunc(all, func(p *record.Pod) bool { return p.Name == name })
+	if i < 0 {
+		return "", nil
+	}
+	id, err := e.pods.Remove(ctx, all[i].ID, true, nil)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		return "", nil
+	}
+	return id, err
+}
+
+// hostPath makes or checks the path of a hostPath volume of a type.
+func hostPath(h HostPath) error {
+	st, err := os.Stat(h.Path)
+	switch h.Type {
+	case string(corev1.HostPathDirectoryOrCreate):
+		if err != nil {
+			return os.MkdirAll(h.Path, 0o755)
+		}
+	case string(corev1.HostPathFileOrCreate):
+		if err != nil {
+			f, err := os.OpenFile(h.Path, os.O_CREATE|os.O_WRONLY, 0o644)
+			if err != nil {
+				return err
+			}
+			return f.Close()
+		}
+	case string(corev1.HostPathDirectory):
+		if err != nil || !st.IsDir() {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("hostPath %s: not a directory", h.Path))
+		}
+	case string(corev1.HostPathFile):
+		if err != nil || !st.Mode().IsRegular() {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("hostPath %s: not a file", h.Path))
+		}
+	case string(corev1.HostPathSocket), string(corev1.HostPathCharDev), string(corev1.HostPathBlockDev):
+		want := map[string]os.FileMode{string(corev1.HostPathSocket): os.ModeSocket, string(corev1.HostPathCharDev): os.ModeCharDevice | os.ModeDevice,
+			string(corev1.HostPathBlockDev): os.ModeDevice}[h.Type]
+		if err != nil || st.Mode()&want != want {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("hostPath %s: not a %s", h.Path, h.Type))
+		}
+	default:
+		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("hostPath %s: type %q", h.Path, h.Type))
+	}
+	return nil
+}
+
+// writeFiles writes a volume's files into dir, which it makes: an
+// emptyDir is open to every user, as a kubelet makes it. No file may
+// land outside dir or on one there already.
+func writeFiles(dir string, files []File, empty bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	if empty {
+		return os.Chmod(dir, 0o777)
+	}
 	for _, f := range files {
 		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if rel, err := filepath.Rel(dir, p); err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("file %q leaves its volume", f.Path))
+		}
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(p, f.Data, os.FileMode(f.Mode)); err != nil {
+		w, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, os.FileMode(f.Mode))
+		if err != nil {
+			return fmt.Errorf("volume file %s: %w", f.Path, err)
+		}
+		_, err = w.Write(f.Data)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return err
 		}
 		if err := os.Chmod(p, os.FileMode(f.Mode)); err != nil { // past the umask
@@ -220,14 +307,13 @@ func (e *Service) Down(ctx context.Context, r io.Reader, source string, removeVo
 	}
 	rep := &DownReport{}
 	for _, name := range objs.PodNames() {
-		id, err := e.pods.Remove(ctx, name, true, nil)
-		if errors.Is(err, errdefs.ErrNotFound) {
-			continue
-		}
+		id, err := e.removeNamed(ctx, name)
 		if err != nil {
 			return rep, err
 		}
-		rep.Pods = append(rep.Pods, id)
+		if id != "" {
+			rep.Pods = append(rep.Pods, id)
+		}
 	}
 	if removeVolumes {
 		for _, c := range objs.Claims {

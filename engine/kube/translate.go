@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,8 +37,14 @@ type Plan struct {
 	Files map[string][]File
 	// Claims are the named volumes its persistentVolumeClaims name.
 	Claims []string
-	// Job marks a Job's pod: it runs to completion.
-	Job bool
+	// HostPaths are the host paths whose hostPath volumes give a type:
+	// made (DirectoryOrCreate, FileOrCreate) or checked.
+	HostPaths []HostPath
+}
+
+// HostPath is a hostPath volume's path and type.
+type HostPath struct {
+	Path, Type string
 }
 
 // File is a file of a configMap or secret volume.
@@ -144,7 +151,7 @@ func (o *Objects) Plans(opts PlanOptions) ([]*Plan, error) {
 // plan makes the Plan of one pod of template t.
 func (o *Objects) plan(t podTemplate, name string, opts PlanOptions) (*Plan, error) {
 	spec := t.spec
-	p := &Plan{Files: map[string][]File{}, Job: t.job}
+	p := &Plan{Files: map[string][]File{}}
 	labels := []string{}
 	for _, k := range slices.Sorted(maps.Keys(t.meta.Labels)) {
 		labels = append(labels, k+"="+t.meta.Labels[k])
@@ -222,7 +229,13 @@ func (o *Objects) plan(t podTemplate, name string, opts PlanOptions) (*Plan, err
 			p.Pod.Infra.Publish = append(p.Pod.Infra.Publish, fmt.Sprintf("%d:%d/%s", sp.NodePort, target, strings.ToLower(string(cmpProto(sp.Protocol)))))
 		}
 	}
-	vols, err := o.volumes(p, spec.Volumes)
+	users := map[string]int{}
+	for _, c := range append(slices.Clone(spec.InitContainers), spec.Containers...) {
+		for _, m := range c.VolumeMounts {
+			users[m.Name]++
+		}
+	}
+	vols, err := o.volumes(p, spec.Volumes, users)
 	if err != nil {
 		return nil, err
 	}
@@ -289,15 +302,30 @@ type volume struct {
 	readOnly bool
 }
 
+// volumeNameRE and keyRE are Kubernetes' rules for a volume's name (a
+// DNS label) and a ConfigMap's or Secret's key: both become file names.
+var (
+	volumeNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	keyRE        = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
+)
+
 // volumes resolves the pod's volumes: host paths, claims (named
 // volumes), and the pod's own files (configMap, secret, emptyDir).
-func (o *Objects) volumes(p *Plan, list []corev1.Volume) (map[string]volume, error) {
+// memoryUsers counts the containers that mount each volume, for
+// emptyDirs in memory.
+func (o *Objects) volumes(p *Plan, list []corev1.Volume, users map[string]int) (map[string]volume, error) {
 	out := map[string]volume{}
 	for _, v := range list {
+		if !volumeNameRE.MatchString(v.Name) {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("volume %q: a volume's name is a DNS label: lower case letters, digits and '-'", v.Name))
+		}
 		switch {
 		case v.HostPath != nil:
 			if !path.IsAbs(v.HostPath.Path) {
 				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("volume %s: hostPath %q is not absolute", v.Name, v.HostPath.Path))
+			}
+			if t := v.HostPath.Type; t != nil && *t != corev1.HostPathUnset {
+				p.HostPaths = append(p.HostPaths, HostPath{Path: v.HostPath.Path, Type: string(*t)})
 			}
 			out[v.Name] = volume{kind: record.MountBind, source: v.HostPath.Path}
 		case v.PersistentVolumeClaim != nil:
@@ -305,9 +333,12 @@ func (o *Objects) volumes(p *Plan, list []corev1.Volume) (map[string]volume, err
 			if !slices.Contains(p.Claims, v.PersistentVolumeClaim.ClaimName) {
 				p.Claims = append(p.Claims, v.PersistentVolumeClaim.ClaimName)
 			}
-		case v.EmptyDir != nil && v.EmptyDir.Medium == corev1.StorageMediumMemory:
+		case v.EmptyDir != nil && v.EmptyDir.Medium == corev1.StorageMediumMemory && users[v.Name] <= 1:
 			out[v.Name] = volume{kind: record.MountTmpfs}
 		case v.EmptyDir != nil:
+			if v.EmptyDir.Medium == corev1.StorageMediumMemory {
+				o.Warnings = append(o.Warnings, fmt.Sprintf("volume %s: an emptyDir in memory that %d containers share is a directory on disk in scow", v.Name, users[v.Name]))
+			}
 			p.Files["emptydir-"+v.Name] = []File{}
 			out[v.Name] = volume{kind: record.MountBind, source: FilesPrefix + "emptydir-" + v.Name}
 		case v.ConfigMap != nil:
@@ -345,6 +376,11 @@ func volumeFiles(data map[string][]byte, items []corev1.KeyToPath, defaultMode *
 	mode := fallback
 	if defaultMode != nil {
 		mode = uint32(*defaultMode) & 0o777
+	}
+	for k := range data {
+		if !keyRE.MatchString(k) || k == "." || k == ".." {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("key %q: a key is letters, digits, '-', '_' and '.', and names a file", k))
+		}
 	}
 	var out []File
 	if len(items) == 0 {
@@ -418,7 +454,7 @@ func (o *Objects) container(podName string, c corev1.Container, pod corev1.PodSp
 	if c.Image == "" {
 		return bad("no image")
 	}
-	s := &specgen.Spec{Name: podName + "-" + c.Name, Image: c.Image, Cmd: c.Args, WorkingDir: c.WorkingDir,
+	s := &specgen.Spec{Name: podName + "-" + c.Name, Image: c.Image, Cmd: slices.Clone(c.Args), WorkingDir: c.WorkingDir,
 		Interactive: c.Stdin, Tty: c.TTY, Labels: map[string]string{}}
 	switch c.ImagePullPolicy {
 	case "", corev1.PullIfNotPresent:
@@ -431,7 +467,7 @@ func (o *Objects) container(podName string, c corev1.Container, pod corev1.PodSp
 		return bad("imagePullPolicy %q: use Always, IfNotPresent or Never", c.ImagePullPolicy)
 	}
 	if c.Command != nil {
-		s.Entrypoint, s.SetEntrypoint = c.Command, true
+		s.Entrypoint, s.SetEntrypoint = slices.Clone(c.Command), true
 	}
 	if pod.TerminationGracePeriodSeconds != nil {
 		t := int(*pod.TerminationGracePeriodSeconds)
@@ -442,6 +478,16 @@ func (o *Objects) container(podName string, c corev1.Container, pod corev1.PodSp
 		return nil, err
 	}
 	s.Env = env
+	vars := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	for _, list := range [][]string{s.Entrypoint, s.Cmd} {
+		for i, w := range list {
+			list[i] = expandVars(w, vars)
+		}
+	}
 	for _, m := range c.VolumeMounts {
 		v, ok := vols[m.Name]
 		if !ok {
@@ -494,9 +540,16 @@ func (o *Objects) env(c corev1.Container) ([]string, error) {
 			env = append(env, from.Prefix+k+"="+string(data[k]))
 		}
 	}
+	defined := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		defined[k] = v
+	}
 	for _, e := range c.Env {
 		if e.ValueFrom == nil {
-			env = append(env, e.Name+"="+e.Value)
+			v := expandVars(e.Value, defined)
+			defined[e.Name] = v
+			env = append(env, e.Name+"="+v)
 			continue
 		}
 		var data map[string][]byte
@@ -523,9 +576,47 @@ func (o *Objects) env(c corev1.Container) ([]string, error) {
 			}
 			return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("env %s: no key %s", e.Name, key))
 		}
+		defined[e.Name] = string(v)
 		env = append(env, e.Name+"="+string(v))
 	}
 	return env, nil
+}
+
+// expandVars expands $(NAME) in s as a kubelet does: with the value of
+// a variable defined before, $$ for a $; a reference to one undefined
+// stays as it is.
+func expandVars(s string, vars map[string]string) string {
+	if !strings.Contains(s, "$") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		switch next := s[i+1]; {
+		case next == '$':
+			b.WriteByte('$')
+			i++
+		case next == '(':
+			end := strings.IndexByte(s[i+2:], ')')
+			if end < 0 {
+				b.WriteByte('$')
+				continue
+			}
+			name := s[i+2 : i+2+end]
+			if v, ok := vars[name]; ok {
+				b.WriteString(v)
+			} else {
+				b.WriteString(s[i : i+3+end])
+			}
+			i += 2 + end
+		default:
+			b.WriteByte('$')
+		}
+	}
+	return b.String()
 }
 
 // resources turns limits and requests into cgroup limits: a CPU limit
@@ -558,10 +649,13 @@ func security(s *specgen.Spec, c *corev1.SecurityContext, pod *corev1.PodSecurit
 	var user, group *int64
 	var nonRoot *bool
 	var seccomp *corev1.SeccompProfile
+	var o specgen.SecurityOptions
 	if pod != nil {
 		user, group, nonRoot, seccomp = pod.RunAsUser, pod.RunAsGroup, pod.RunAsNonRoot, pod.SeccompProfile
+		for _, g := range pod.SupplementalGroups {
+			o.GroupAdd = append(o.GroupAdd, strconv.FormatInt(g, 10))
+		}
 	}
-	var o specgen.SecurityOptions
 	if c != nil {
 		user, group = cmpPtr(c.RunAsUser, user), cmpPtr(c.RunAsGroup, group)
 		nonRoot, seccomp = cmpPtr(c.RunAsNonRoot, nonRoot), cmpPtr(c.SeccompProfile, seccomp)
@@ -657,6 +751,9 @@ func (o *Objects) probes(s *specgen.Spec, c corev1.Container) error {
 		}
 		s.Health.StartupCmd, s.Health.StartupInterval, s.Health.StartupTimeout = cmd, seconds(p.PeriodSeconds, 10), seconds(p.TimeoutSeconds, 1)
 		s.Health.StartupRetries = int(p.FailureThreshold)
+		if s.Health.StartupRetries == 0 {
+			s.Health.StartupRetries = 3 // Kubernetes' default
+		}
 		if s.Health.Cmd == "" {
 			return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("startupProbe needs a livenessProbe or readinessProbe: scow's startup check leads to a healthcheck"))
 		}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 
+	"github.com/scow-project/scow/engine/attach"
 	"github.com/scow-project/scow/engine/containers"
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/record"
@@ -45,11 +47,28 @@ func (e *Service) Start(ctx context.Context, ref string) (string, error) {
 		if err := e.containers.Start(ctx, id, nil); err != nil {
 			return "", fmt.Errorf("start the infra container of pod %s: %w", p.Name, err)
 		}
+	} else if p.Infra {
+		return "", errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("pod %s has lost its infra container: remove the pod (pod rm -f %s) and create it again", p.Name, p.Name))
+	}
+	// Its init containers, each to its end, in order; those run once
+	// (--rm) are gone after.
+	for _, c := range p.Containers {
+		if !c.Config.InitContainer {
+			continue
+		}
+		err := e.containers.Start(ctx, c.Config.ID, &attach.Streams{Out: io.Discard, Err: io.Discard})
+		if exit := (*errdefs.ExitError)(nil); errors.As(err, &exit) {
+			// Its code is not the start's.
+			return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("init container %s of pod %s exited with code %d", c.Config.Name, p.Name, exit.Code))
+		}
+		if err != nil {
+			return "", fmt.Errorf("init container %s of pod %s: %w", c.Config.Name, p.Name, err)
+		}
 	}
 	// One after the other, by creation: a member may require another.
 	var errs []error
 	for _, c := range p.Containers {
-		if !c.Config.Infra {
+		if !c.Config.Infra && !c.Config.InitContainer {
 			if err := e.containers.Start(ctx, c.Config.ID, nil); err != nil {
 				errs = append(errs, fmt.Errorf("start container %s of pod %s: %w", c.Config.Name, p.Name, err))
 			}

@@ -71,24 +71,56 @@ type CreateOptions struct {
 	PullProgress io.Writer
 }
 
-// infraFlags are the flags of Infra that only an infra container has a
-// use for: set on a pod without one, they are refused.
-func infraFlags(o specgen.RunOptions) string {
-	for _, f := range []struct {
-		flag string
-		set  bool
-	}{
-		{"-p", len(o.Publish) > 0}, {"--network", o.Network != ""}, {"--dns", len(o.DNS) > 0},
-		{"--dns-search", len(o.DNSSearch) > 0}, {"--dns-option", len(o.DNSOptions) > 0}, {"--add-host", len(o.AddHosts) > 0},
-		{"--no-hosts", o.NoHosts}, {"--mac-address", o.MacAddress != ""}, {"--ip", o.IP != "" || o.IP6 != ""},
-		{"--network-alias", len(o.NetworkAliases) > 0}, {"--hosts-file", o.HostsFile != ""}, {"--no-hostname", o.NoHostname},
-		{"--sysctl", len(o.Security.Sysctl) > 0}, {"--shm-size", o.Security.ShmSize != ""}, {"--infra-conmon-pidfile", o.MonitorPidFile != ""},
-	} {
-		if f.set {
+// infraOptions are run's flags a pod's infra container takes from pod
+// create, or from a container's --pod new:. set tells whether one is
+// given; move gives it to the pod's options and clears it.
+var infraOptions = []struct {
+	flag string
+	set  func(o *specgen.RunOptions) bool
+	move func(to, from *specgen.RunOptions)
+}{
+	{"-p", func(o *specgen.RunOptions) bool { return len(o.Publish) > 0 }, func(t, f *specgen.RunOptions) { t.Publish, f.Publish = f.Publish, nil }},
+	{"--network", func(o *specgen.RunOptions) bool { return o.Network != "" }, func(t, f *specgen.RunOptions) { t.Network, f.Network = f.Network, "" }},
+	{"--dns", func(o *specgen.RunOptions) bool { return len(o.DNS) > 0 }, func(t, f *specgen.RunOptions) { t.DNS, f.DNS = f.DNS, nil }},
+	{"--dns-search", func(o *specgen.RunOptions) bool { return len(o.DNSSearch) > 0 }, func(t, f *specgen.RunOptions) { t.DNSSearch, f.DNSSearch = f.DNSSearch, nil }},
+	{"--dns-option", func(o *specgen.RunOptions) bool { return len(o.DNSOptions) > 0 }, func(t, f *specgen.RunOptions) { t.DNSOptions, f.DNSOptions = f.DNSOptions, nil }},
+	{"--add-host", func(o *specgen.RunOptions) bool { return len(o.AddHosts) > 0 }, func(t, f *specgen.RunOptions) { t.AddHosts, f.AddHosts = f.AddHosts, nil }},
+	{"--no-hosts", func(o *specgen.RunOptions) bool { return o.NoHosts }, func(t, f *specgen.RunOptions) { t.NoHosts, f.NoHosts = f.NoHosts, false }},
+	{"--hosts-file", func(o *specgen.RunOptions) bool { return o.HostsFile != "" }, func(t, f *specgen.RunOptions) { t.HostsFile, f.HostsFile = f.HostsFile, "" }},
+	{"--no-hostname", func(o *specgen.RunOptions) bool { return o.NoHostname }, func(t, f *specgen.RunOptions) { t.NoHostname, f.NoHostname = f.NoHostname, false }},
+	{"--mac-address", func(o *specgen.RunOptions) bool { return o.MacAddress != "" }, func(t, f *specgen.RunOptions) { t.MacAddress, f.MacAddress = f.MacAddress, "" }},
+	{"--ip", func(o *specgen.RunOptions) bool { return o.IP != "" }, func(t, f *specgen.RunOptions) { t.IP, f.IP = f.IP, "" }},
+	{"--ip6", func(o *specgen.RunOptions) bool { return o.IP6 != "" }, func(t, f *specgen.RunOptions) { t.IP6, f.IP6 = f.IP6, "" }},
+	{"--network-alias", func(o *specgen.RunOptions) bool { return len(o.NetworkAliases) > 0 }, func(t, f *specgen.RunOptions) { t.NetworkAliases, f.NetworkAliases = f.NetworkAliases, nil }},
+	{"--sysctl", func(o *specgen.RunOptions) bool { return len(o.Security.Sysctl) > 0 }, func(t, f *specgen.RunOptions) { t.Security.Sysctl, f.Security.Sysctl = f.Security.Sysctl, nil }},
+	{"--shm-size", func(o *specgen.RunOptions) bool { return o.Security.ShmSize != "" }, func(t, f *specgen.RunOptions) { t.Security.ShmSize, f.Security.ShmSize = f.Security.ShmSize, "" }},
+	{"--infra-conmon-pidfile", func(o *specgen.RunOptions) bool { return o.MonitorPidFile != "" }, nil},
+}
+
+// infraFlag is the first of infraOptions given in o, "" for none.
+func infraFlag(o *specgen.RunOptions) string {
+	for _, f := range infraOptions {
+		if f.set(o) {
 			return f.flag
 		}
 	}
 	return ""
+}
+
+// podHostname is the host name a pod of that name gets by default: its
+// name, made a valid host name.
+func podHostname(name string) string {
+	h := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '.':
+			return r
+		}
+		return '-'
+	}, name)
+	if len(h) > 63 {
+		h = h[:63]
+	}
+	return cmp.Or(strings.Trim(h, "-."), "pod")
 }
 
 // Create makes a pod and its infra container, and returns the pod's ID.
@@ -128,8 +160,8 @@ func (e *Service) Create(ctx context.Context, o CreateOptions) (string, error) {
 			return bad("--share %s: a pod without an infra container (--infra=false) shares no namespaces", o.Share)
 		case o.InfraName != "" || o.InfraImage != "" || o.InfraCommand != nil:
 			return bad("--infra-name, --infra-image and --infra-command need an infra container: drop --infra=false")
-		case infraFlags(o.Infra) != "":
-			return bad("%s: a pod without an infra container (--infra=false) has no shared namespaces to set it on", infraFlags(o.Infra))
+		case infraFlag(&o.Infra) != "":
+			return bad("%s: a pod without an infra container (--infra=false) has no shared namespaces to set it on", infraFlag(&o.Infra))
 		}
 		p.Share = nil
 	}
@@ -145,6 +177,11 @@ func (e *Service) Create(ctx context.Context, o CreateOptions) (string, error) {
 		if infra, err = e.infraSpec(p, o); err != nil {
 			return "", err
 		}
+		// Its image first, outside the pods' lock: a pull may be long.
+		if err := e.containers.EnsureImage(ctx, infra, o.PullProgress); err != nil {
+			return "", err
+		}
+		infra.Pull = "missing"
 	}
 	unlock, err := e.Rec.LockPods(unix.LOCK_EX)
 	if err != nil {
@@ -165,7 +202,7 @@ func (e *Service) Create(ctx context.Context, o CreateOptions) (string, error) {
 			return "", fmt.Errorf("--replace: %w", err)
 		}
 	}
-	p.Hostname = cmp.Or(o.Hostname, p.Name)
+	p.Hostname = cmp.Or(o.Hostname, podHostname(p.Name))
 	if err := e.Rec.SavePod(p); err != nil {
 		return "", err
 	}
@@ -216,16 +253,19 @@ func (e *Service) ForContainer(ctx context.Context, o *specgen.RunOptions) (undo
 	if name == "" {
 		return undo, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--pod new:NAME: give the new pod a name"))
 	}
-	co := CreateOptions{Name: name, Hostname: o.Hostname, CreateCommand: o.CreateCommand, PullProgress: o.PullProgress, Infra: specgen.RunOptions{
-		Network: o.Network, Publish: o.Publish, DNS: o.DNS, DNSSearch: o.DNSSearch, DNSOptions: o.DNSOptions,
-		AddHosts: o.AddHosts, NoHosts: o.NoHosts, MacAddress: o.MacAddress, IP: o.IP, IP6: o.IP6, NetworkAliases: o.NetworkAliases,
-	}}
+	co := CreateOptions{Name: name, Hostname: o.Hostname, CreateCommand: o.CreateCommand, PullProgress: o.PullProgress}
+	moved := *o
+	for _, f := range infraOptions {
+		if f.move != nil {
+			f.move(&co.Infra, &moved)
+		}
+	}
 	id, err := e.Create(ctx, co)
 	if err != nil {
 		return undo, fmt.Errorf("--pod new:%s: %w", name, err)
 	}
-	o.Pod, o.Hostname, o.Network, o.Publish, o.DNS, o.DNSSearch, o.DNSOptions = id, "", "", nil, nil, nil, nil
-	o.AddHosts, o.NoHosts, o.MacAddress, o.IP, o.IP6, o.NetworkAliases = nil, false, "", "", "", nil
+	*o = moved
+	o.Pod, o.Hostname = id, ""
 	return func() { e.Remove(context.WithoutCancel(ctx), id, true, nil) }, nil
 }
 
@@ -283,6 +323,14 @@ func (e *Service) pauseRootfs() (string, error) {
 	}
 	if err != nil {
 		return "", errdefs.WithClass(errdefs.ErrNotFound, errors.New("a pod's infra container runs catatonit, which this host lacks: install the catatonit package, or give --infra-image"))
+	}
+	// What a killed invocation left half made.
+	if stale, _ := filepath.Glob(filepath.Join(e.Opts.Root, ".pause-*")); len(stale) > 0 {
+		for _, d := range stale {
+			if st, err := os.Stat(d); err == nil && time.Since(st.ModTime()) > time.Minute {
+				os.RemoveAll(d)
+			}
+		}
 	}
 	tmp, err := os.MkdirTemp(e.Opts.Root, ".pause-")
 	if err != nil {
@@ -410,6 +458,9 @@ func (e *Service) List(ctx context.Context, filters []string) ([]*Pod, error) {
 			}
 			states = append(states, c.State)
 		}
+		if r.Infra && p.InfraID() == "" {
+			states = append(states, nil) // its infra container is lost
+		}
 		p.Status = podStatus(states)
 		if match(p) {
 			out = append(out, p)
@@ -488,8 +539,16 @@ func (e *Service) remove(ctx context.Context, p *record.Pod, force bool, timeout
 			return errdefs.WithClass(errdefs.ErrInUse, fmt.Errorf("pod %s has running or paused containers (%s): stop the pod first, or use -f", p.Name, strings.Join(busy, ", ")))
 		}
 	}
-	slices.Reverse(ctrs) // the infra container last
-	for _, c := range ctrs {
+	// Its members, then its record, then its infra container (first in
+	// ctrs): a kill in between leaves an infra container of no pod,
+	// which rm removes.
+	slices.Reverse(ctrs)
+	for i, c := range ctrs {
+		if i == len(ctrs)-1 && c.Infra {
+			if err := e.Rec.RemovePod(p.ID); err != nil {
+				return err
+			}
+		}
 		_, err := e.containers.Remove(ctx, c.ID, containers.RemoveOptions{Force: force, Timeout: timeout, Volumes: true, Depend: true, Infra: true})
 		if err != nil && !errors.Is(err, errdefs.ErrNotFound) {
 			return fmt.Errorf("remove container %s of pod %s: %w", c.Name, p.Name, err)

@@ -93,9 +93,18 @@ func (s Store) LoadPod(id string) (*Pod, error) {
 	return &p, nil
 }
 
-// RemovePod deletes pod id's record.
+// RemovePod deletes pod id's directory: renamed first, so that a kill
+// while it goes leaves a tombstone the next listing sweeps, not a pod
+// without its record.
 func (s Store) RemovePod(id string) error {
-	return os.RemoveAll(s.PodDir(id))
+	gone := filepath.Join(s.PodsDir(), ".gone-"+id)
+	if err := os.Rename(s.PodDir(id), gone); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("remove pod %.12s: %w", id, err)
+	}
+	return os.RemoveAll(gone)
 }
 
 // Pods returns every pod, oldest first.
@@ -106,6 +115,10 @@ func (s Store) Pods() ([]*Pod, error) {
 	}
 	var out []*Pod
 	for _, ent := range entries {
+		if strings.HasPrefix(ent.Name(), ".gone-") {
+			os.RemoveAll(filepath.Join(s.PodsDir(), ent.Name())) // a removal cut short
+			continue
+		}
 		if !ent.IsDir() {
 			continue
 		}
@@ -156,22 +169,19 @@ func FindRef[T any](items []T, ref, kind string, nameID func(T) (string, string)
 // infra container first, then by creation. Like Users, it takes no
 // container's lock.
 func (s Store) PodMembers() (map[string][]*Config, error) {
-	ids, err := s.Users("pods", func(cfg *Config) []string {
-		if cfg.Pod == "" {
-			return nil
-		}
-		return []string{cfg.Pod}
-	})
-	if err != nil {
-		return nil, err
+	entries, err := os.ReadDir(s.ContainersDir())
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("list containers: %w", err)
 	}
 	out := map[string][]*Config{}
-	for pod, members := range ids {
-		for _, id := range members {
-			if cfg, err := s.LoadConfig(id); err == nil {
-				out[pod] = append(out[pod], cfg)
-			}
+	for _, ent := range entries {
+		// A record that cannot be read (a create in progress, one a
+		// crash cut short) is no member that counts.
+		if cfg, err := s.LoadConfig(ent.Name()); err == nil && cfg.Pod != "" {
+			out[cfg.Pod] = append(out[cfg.Pod], cfg)
 		}
+	}
+	for pod := range out {
 		slices.SortFunc(out[pod], func(a, b *Config) int {
 			if a.Infra != b.Infra {
 				return map[bool]int{true: -1, false: 1}[a.Infra]

@@ -266,8 +266,10 @@ type RunOptions struct {
 	Image string
 	Name  string
 	// Pod is the pod the container joins (--pod), by name or ID, or
-	// new:NAME; PodIDFile holds its ID (--pod-id-file).
-	Pod, PodIDFile string
+	// new:NAME; PodIDFile holds its ID (--pod-id-file). InitCtr makes
+	// it an init container of the pod (--init-ctr): always (run at each
+	// pod start) or once (removed after its first run).
+	Pod, PodIDFile, InitCtr string
 	// Args are the command and arguments after the image; empty keeps the
 	// image's Cmd.
 	Args []string

@@ -73,7 +73,7 @@ func (s *Spec) JoinPod(p *record.Pod, infra *record.Config) error {
 	}
 	s.Pod = p.ID
 	if infra != nil {
-		s.Requires = append(s.Requires, infra.ID)
+		s.Requires = append(slices.Clone(s.Requires), infra.ID)
 	}
 	if !p.Shares("net") && s.Network.Kind == "" {
 		mode, err := netns.ParseMode(DefaultNetwork())
@@ -87,15 +87,18 @@ func (s *Spec) JoinPod(p *record.Pod, infra *record.Config) error {
 			flag string
 			set  bool
 		}{
-			{"--network", s.Network.Kind != ""}, {"-p", len(s.Ports) > 0}, {"-P", s.PublishAll},
+			{"--network", s.Network.Kind != ""}, {"-p", len(s.Ports) > 0},
 			{"--dns", len(s.DNS) > 0}, {"--dns-search", len(s.DNSSearch) > 0}, {"--dns-option", len(s.DNSOptions) > 0},
 			{"--add-host", len(s.AddHosts) > 0}, {"--mac-address", s.MacAddress != ""}, {"--network-alias", len(s.NetworkAliases) > 0},
-			{"--ip", s.IP != "" || s.IP6 != ""}, {"--no-hosts", s.NoHosts},
+			{"--ip", s.IP != ""}, {"--ip6", s.IP6 != ""}, {"--no-hosts", s.NoHosts}, {"--hosts-file", s.HostsFile != ""}, {"--no-hostname", s.NoHostname},
 		}
 		for _, f := range own {
 			if f.set {
 				return bad("%s: the containers of pod %s share its network: give %s to pod create", f.flag, p.Name, f.flag)
 			}
+		}
+		if s.PublishAll {
+			return bad("-P: the containers of pod %s share its network, whose ports pod create -p publishes", p.Name)
 		}
 		s.Network = netns.Mode{Kind: netns.ModeContainer, Target: infra.ID}
 	}

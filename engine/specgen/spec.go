@@ -182,6 +182,16 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		NoHostname: o.NoHostname, RemoveImage: o.RemoveImage, ImageVolume: o.ImageVolume,
 		NoPasswd: o.NoPasswd, PasswdEntry: o.PasswdEntry, GroupEntry: o.GroupEntry, HostUsers: o.HostUsers,
 	}
+	switch o.InitCtr {
+	case "":
+	case "always", "once":
+		if o.Pod == "" && o.PodIDFile == "" {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--init-ctr: an init container belongs to a pod: give --pod"))
+		}
+		s.InitContainer, s.Remove = true, o.InitCtr == "once"
+	default:
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--init-ctr %q: use always or once", o.InitCtr))
+	}
 	switch o.HostsFile {
 	case "", "none", "image":
 		s.HostsFile = o.HostsFile
@@ -255,9 +265,6 @@ func NewSpec(o RunOptions) (*Spec, error) {
 		return nil, err
 	}
 	if s.Namespaces, err = parseNamespaces(o.Namespaces); err != nil {
-		return nil, err
-	}
-	if err := checkIPCSysctls(s.Security.Sysctls, s.Namespaces.IPC); err != nil {
 		return nil, err
 	}
 	if s.Secrets, err = parseSecrets(o.Secrets); err != nil {
@@ -368,6 +375,10 @@ func (s *Spec) Check() error {
 		}
 	}
 	if err := s.checkCgroups(); err != nil {
+		return err
+	}
+	// (A pod's member shares the pod's IPC namespace once it joins.)
+	if err := checkIPCSysctls(s.Security.Sysctls, s.Namespaces.IPC); err != nil {
 		return err
 	}
 	if s.Rootfs != "" && s.IDMapping.Auto {
