@@ -62,7 +62,7 @@ func New(o Options) (*Engine, error) {
 	e.build = build.New(b, e.containers, e.images)
 	e.events = events.New(b)
 	e.pods = pods.New(b, e.containers)
-	e.kube = kube.New(b, e.containers, e.pods, e.volumes)
+	e.kube = kube.New(b, e.containers, e.pods, e.volumes, e.build)
 	b.RemoveContainer = e.containers.ForceRemove
 	return e, nil
 }

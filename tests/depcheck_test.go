@@ -44,7 +44,7 @@ func TestImportDirection(t *testing.T) {
 		"engine/pods": {"netns", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/internal/testhook", "engine/attach", "engine/containers", "engine/specgen"},
 		// Kubernetes YAML becomes pods, volumes and containers.
 		"engine/kube": {"netns", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/attach", "engine/containers",
-			"engine/pods", "engine/volumes", "engine/specgen"},
+			"engine/pods", "engine/volumes", "engine/specgen", "engine/build"},
 		// Containers use every other service; the facade, build, pods and
 		// contents use containers.
 		"engine/containers": {"netns", "oci", "engine/errdefs", "engine/record",

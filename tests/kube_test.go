@@ -197,6 +197,21 @@ metadata:
 			t.Errorf("pods left after kube down: %q", got)
 		}
 
+		// --build: an image built from the directory of its name.
+		ctxDir := m.userDir(t)
+		os.MkdirAll(filepath.Join(ctxDir, "kbuilt"), 0o755)
+		os.WriteFile(filepath.Join(ctxDir, "kbuilt", "Containerfile"), []byte("FROM busybox\nRUN echo built for kube > /built\n"), 0o644)
+		os.Chown(filepath.Join(ctxDir, "kbuilt"), m.uid, m.gid)
+		built := m.userFile(t, "built.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  restartPolicy: Never\n  containers:\n  - {name: c, image: localhost/kbuilt:latest, imagePullPolicy: Never, command: [cat, /built]}\n")
+		wantError(t, s.scow("kube", "play", "--build=false", built), 125, "kbuilt")
+		wantError(t, s.scow("kube", "play", "--context-dir", ctxDir, built), 125, "--context-dir needs --build")
+		s.must("kube", "play", "--build", "--context-dir", ctxDir, built)
+		if got := s.must("wait", "b-c"); got != "0\n" || s.must("logs", "b-c") != "built for kube\n" {
+			t.Errorf("the container of the built image: exit %q, logs %q", got, s.must("logs", "b-c"))
+		}
+		s.must("kube", "down", built)
+		s.must("rmi", "localhost/kbuilt:latest")
+
 		// Errors: a clear line, nothing made.
 		for _, tc := range []struct {
 			name, yaml string

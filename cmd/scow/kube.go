@@ -64,6 +64,8 @@ func kubePlayCommand(name string) *cli.Command {
 			&cli.StringSliceFlag{Name: "configmap", Usage: "a YAML file of ConfigMaps the pods may use (repeatable)"},
 			&cli.StringSliceFlag{Name: "publish", Usage: "publish a port of every pod: [[IP:][HOST-PORT]:]PORT[/udp]"},
 			&cli.BoolFlag{Name: "no-hosts", Usage: "leave the images' /etc/hosts alone"},
+			&cli.BoolFlag{Name: "build", Usage: "build each image from the directory of its name holding a Containerfile (default: only images that are missing; --build=false never)"},
+			&cli.StringFlag{Name: "context-dir", Usage: "where the directories of --build are (default: the working directory)"},
 			&cli.StringSliceFlag{Name: "ip", Usage: "the pods' addresses on their named network, in the order of the pods (repeatable)"},
 			&cli.StringSliceFlag{Name: "mac-address", Usage: "the pods' MAC addresses, in the order of the pods (repeatable)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no IDs and no pull progress"},
@@ -81,8 +83,15 @@ func kubePlayCommand(name string) *cli.Command {
 				Replace: c.Bool("replace"), NoStart: !c.Bool("start"), ConfigMaps: c.StringSlice("configmap"),
 				Warn: func(w string) { fmt.Fprintf(c.App.ErrWriter, "Warning: %s\n", w) },
 			}
+			if c.IsSet("build") {
+				b := c.Bool("build")
+				o.Build = &b
+			}
+			if o.ContextDir = c.String("context-dir"); o.ContextDir != "" && (o.Build == nil || !*o.Build) {
+				return errdefs.WithClass(errdefs.ErrInvalid, errors.New("--context-dir needs --build"))
+			}
 			if !c.Bool("quiet") {
-				o.PullProgress = progress(c)
+				o.PullProgress, o.BuildOut = progress(c), c.App.ErrWriter
 			}
 			for _, src := range c.Args().Slice() {
 				r, err := kubeYAML(c, src)

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 
+	"github.com/scow-project/scow/engine/build"
 	"github.com/scow-project/scow/engine/containers"
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/internal/backend"
@@ -26,11 +28,12 @@ type Service struct {
 	containers *containers.Service
 	pods       *pods.Service
 	volumes    *volumes.Service
+	build      *build.Service
 }
 
 // New returns the kube service of backend b.
-func New(b *backend.Backend, c *containers.Service, p *pods.Service, v *volumes.Service) *Service {
-	return &Service{Backend: b, containers: c, pods: p, volumes: v}
+func New(b *backend.Backend, c *containers.Service, p *pods.Service, v *volumes.Service, bs *build.Service) *Service {
+	return &Service{Backend: b, containers: c, pods: p, volumes: v, build: bs}
 }
 
 // PlayOptions are the flags of kube play.
@@ -41,6 +44,14 @@ type PlayOptions struct {
 	Replace, NoStart bool
 	// ConfigMaps are more YAML files of ConfigMaps (--configmap).
 	ConfigMaps []string
+	// Build builds an image from the directory of its name in
+	// ContextDir ("": the working directory) when that holds a
+	// Containerfile or Dockerfile: nil when the image is missing, true
+	// always, false never (--build).
+	Build      *bool
+	ContextDir string
+	// BuildOut receives the builds' steps.
+	BuildOut io.Writer
 	// PullProgress receives the progress of pulls; Warn each warning.
 	PullProgress io.Writer
 	Warn         func(string)
@@ -134,6 +145,9 @@ func (e *Service) Play(ctx context.Context, r io.Reader, source string, o PlayOp
 		}
 		rep.Volumes = append(rep.Volumes, name)
 	}
+	if err := e.buildImages(ctx, plans, o); err != nil {
+		return rep, err
+	}
 	for _, p := range plans {
 		pr, err := e.playPod(ctx, p, o)
 		if err != nil {
@@ -142,6 +156,67 @@ func (e *Service) Play(ctx context.Context, r io.Reader, source string, o PlayOp
 		rep.Pods = append(rep.Pods, *pr)
 	}
 	return rep, nil
+}
+
+// buildImages builds the images of the plans' containers that have a
+// directory of their name in the context directory, as --build says.
+func (e *Service) buildImages(ctx context.Context, plans []*Plan, o PlayOptions) error {
+	if o.Build != nil && !*o.Build {
+		return nil
+	}
+	base := o.ContextDir
+	if base == "" {
+		var err error
+		if base, err = os.Getwd(); err != nil {
+			return err
+		}
+	}
+	built := map[string]bool{}
+	for _, p := range plans {
+		for _, s := range append(slices.Clone(p.Init), p.Containers...) {
+			if built[s.Image] {
+				continue
+			}
+			dir := filepath.Join(base, imageDir(s.Image))
+			if !hasContainerfile(dir) {
+				continue
+			}
+			if o.Build == nil {
+				if _, err := e.Store.Resolve(s.Image); err == nil {
+					continue // there already: built only with --build
+				}
+			}
+			out := o.BuildOut
+			if out == nil {
+				out = io.Discard
+			}
+			if _, err := e.build.Build(ctx, build.Options{ContextDir: dir, Tags: []string{s.Image}, Out: out}); err != nil {
+				return fmt.Errorf("build %s from %s: %w", s.Image, dir, err)
+			}
+			built[s.Image] = true
+		}
+	}
+	return nil
+}
+
+// imageDir is the directory an image is built from: the last part of
+// its name, without tag or digest (localhost/web:1 builds from web).
+func imageDir(image string) string {
+	name, _, _ := strings.Cut(image, "@")
+	name = path.Base(name)
+	name, _, _ = strings.Cut(name, ":")
+	return name
+}
+
+// hasContainerfile tells whether dir holds a Containerfile or a
+// Dockerfile.
+func hasContainerfile(dir string) bool {
+	for _, f := range []string{"Containerfile", "Dockerfile"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err == nil && st.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
 }
 
 // playPod makes one pod of plan p, runs its init containers to their
