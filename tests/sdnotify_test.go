@@ -327,7 +327,7 @@ func TestGenerateSystemd(t *testing.T) {
 		s.must("run", "-d", "--name", "web", "--restart", "always", "-e", "GREETING=hello world", "--label", "app=web", "-dit", "busybox", "sh", "-c", "echo $GREETING; sleep 300")
 		dir := m.userDir(t)
 		units := map[string]string{
-			"new":   s.must("generate", "systemd", "--new", "--name", "--restart-sec", "5", "--after", "x.target", "web"),
+			"new":   s.must("generate", "systemd", "--new", "--name", "--restart-sec", "5", "--after", "x.target", "--env", "MSG=two words", "web"),
 			"start": s.must("generate", "systemd", "--name", "web"),
 		}
 		for kind, text := range units {
@@ -364,7 +364,7 @@ func TestGenerateSystemd(t *testing.T) {
 		}
 		exec(units["new"], "ExecStop")
 		exec(units["new"], "ExecStopPost")
-		if !strings.Contains(units["new"], "RestartSec=5\n") || !strings.Contains(units["new"], "After=x.target\n") {
+		if !strings.Contains(units["new"], "RestartSec=5\n") || !strings.Contains(units["new"], "After=x.target\n") || !strings.Contains(units["new"], "Environment=\"MSG=two words\"\n") {
 			t.Errorf("--restart-sec, --after:\n%s", units["new"])
 		}
 		wantError(t, s.scow("generate", "systemd", "nosuch"), 125, "nosuch")

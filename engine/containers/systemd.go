@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/quadlet"
 	"github.com/scow-project/scow/engine/record"
 )
@@ -63,7 +64,7 @@ func (e *Service) GenerateSystemd(ref string, o SystemdOptions) ([]*Unit, error)
 	if err != nil {
 		return nil, err
 	}
-	scow := []string{exe, "--root", e.Opts.Root, "--runroot", e.Opts.RunRoot}
+	scow := append([]string{exe}, globalArgs(e.Opts)...)
 	cfg, err := e.Config(ref)
 	if err != nil {
 		p, perr := e.Rec.FindPod(ref)
@@ -77,6 +78,36 @@ func (e *Service) GenerateSystemd(ref string, o SystemdOptions) ([]*Unit, error)
 		return nil, err
 	}
 	return []*Unit{u}, nil
+}
+
+// globalArgs are the global flags that give a unit's commands the
+// store, runtime and directories of this invocation.
+func globalArgs(o backend.Options) []string {
+	args := []string{"--root", o.Root, "--runroot", o.RunRoot}
+	for _, f := range []struct{ flag, value string }{
+		{"--storage-driver", o.StorageDriver}, {"--runtime", o.Runtime}, {"--volumepath", o.VolumePath},
+		{"--network-config-dir", o.NetworkConfigDir}, {"--imagestore", o.ImageStore}, {"--tmpdir", o.TmpDir},
+		{"--network-cmd-path", o.NetworkCmdPath},
+	} {
+		if f.value != "" {
+			args = append(args, f.flag, f.value)
+		}
+	}
+	for _, f := range []struct {
+		flag   string
+		values []string
+	}{{"--storage-opt", o.StorageOpts}, {"--runtime-flag", o.RuntimeFlags}, {"--hooks-dir", o.HooksDirs}, {"--cdi-spec-dir", o.CDISpecDirs}} {
+		for _, v := range f.values {
+			args = append(args, f.flag, v)
+		}
+	}
+	if o.TransientStore {
+		args = append(args, "--transient-store")
+	}
+	if o.NoEvents {
+		args = append(args, "--events-backend", "none")
+	}
+	return args
 }
 
 // unitPlace is where a container's unit stands among a pod's: the name
@@ -241,7 +272,7 @@ func serviceHead(line func(string, ...any), o SystemdOptions, stopSec string) {
 	line("[Service]")
 	line("Environment=PODMAN_SYSTEMD_UNIT=%%n")
 	for _, env := range o.Env {
-		line("Environment=%s", env)
+		line("Environment=%s", quadlet.Command(quadlet.Escape(env)))
 	}
 	line("Restart=%s", o.RestartPolicy)
 	if o.RestartSec != nil {
@@ -289,7 +320,7 @@ func (e *Service) unit(cfg *record.Config, scow []string, o SystemdOptions, at u
 			return nil, err
 		}
 		cid := "--cidfile=%t/%n.ctr-id"
-		head := append(slices.Clone(self), "run", cid, "--rm", "--sdnotify=conmon", "--replace", "-d")
+		head := append(slices.Clone(self), "run", cid, "--rm", "--sdnotify="+cmp.Or(cfg.SdNotify, "conmon"), "--replace", "-d")
 		if at.podIDFile != "" {
 			head = append(head, "--pod-id-file="+at.podIDFile)
 		}
@@ -335,9 +366,15 @@ func newRunCommand(cfg *record.Config, valueFlag func(string) bool) ([]string, e
 			j++ // and its value: the unit's Restart= restarts it, its pod's unit gives the pod
 		case strings.HasPrefix(a, "--cidfile=") || strings.HasPrefix(a, "--sdnotify=") || strings.HasPrefix(a, "--restart=") ||
 			strings.HasPrefix(a, "--pod=") || strings.HasPrefix(a, "--pod-id-file="):
-		case isBoolShorts(a) && strings.Contains(a, "d"):
+		case isShortGroup(a, valueFlag) && strings.Contains(a, "d"):
+			// -dit, -dp 80: -d goes, the rest and a value stay.
+			last := a[len(a)-1:]
 			if a = strings.ReplaceAll(a, "d", ""); a != "-" {
 				out = append(out, a)
+				if last != "d" && valueFlag != nil && valueFlag(last) && j+1 < len(rest) {
+					j++
+					out = append(out, rest[j])
+				}
 			}
 		default:
 			out = append(out, a)
@@ -350,13 +387,18 @@ func newRunCommand(cfg *record.Config, valueFlag func(string) bool) ([]string, e
 	return nil, errdefs.WithClass(errdefs.ErrInvalid, errors.New("generate systemd --new: the create command names no image"))
 }
 
-// isBoolShorts tells whether a is a group of run's one-letter switches
-// (-dit).
-func isBoolShorts(a string) bool {
-	if len(a) < 2 || a[0] != '-' || a[1] == '-' {
+// isShortGroup tells whether a is a group of run's one-letter switches
+// (-dit), the last of which may take a value (-dp 8080:80).
+func isShortGroup(a string, valueFlag func(string) bool) bool {
+	if len(a) < 2 || a[0] != '-' || a[1] == '-' || strings.Contains(a, "=") {
 		return false
 	}
-	return strings.Trim(a[1:], "ditPq") == ""
+	letters := a[1:]
+	if strings.Trim(letters, "ditPq") == "" {
+		return true
+	}
+	last := letters[len(letters)-1:]
+	return strings.Trim(letters[:len(letters)-1], "ditPq") == "" && valueFlag != nil && valueFlag(last)
 }
 
 // takesValue tells whether a, a flag without =, takes the next word as

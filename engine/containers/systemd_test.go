@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/record"
 )
 
@@ -18,12 +19,19 @@ func TestNewRunCommand(t *testing.T) {
 		{[]string{"scow", "run", "-dit", "--cidfile", "f", "--sdnotify=container", "--replace", "img", "-d"}, "[-it img -d]"},
 		{[]string{"scow", "run", "-p", "80:80", "--detach=true", "img"}, "[-p 80:80 img]"},
 		{[]string{"scow", "run", "--", "img"}, "[-- img]"},
+		{[]string{"scow", "run", "-dp", "8080:80", "img"}, "[-p 8080:80 img]"},
+		{[]string{"scow", "run", "-itdp", "8080:80", "img"}, "[-itp 8080:80 img]"},
+		{[]string{"scow", "run", "-dit", "--pod", "shop", "--pod-id-file=x", "img"}, "[-it img]"},
 	}
 	for _, tt := range tests {
 		got, err := newRunCommand(&record.Config{Name: "c", CreateCommand: tt.cmd}, value)
 		if err != nil || fmt.Sprint(got) != tt.want {
 			t.Errorf("%v: %v (%v), want %s", tt.cmd, got, err, tt.want)
 		}
+	}
+	if got := globalArgs(backend.Options{Root: "/r", RunRoot: "/rr", StorageDriver: "vfs", StorageOpts: []string{"a=b"}, NoEvents: true}); fmt.Sprint(got) !=
+		"[--root /r --runroot /rr --storage-driver vfs --storage-opt a=b --events-backend none]" {
+		t.Errorf("globalArgs: %v", got)
 	}
 	for _, bad := range [][]string{nil, {"scow", "build", "."}, {"scow", "run", "-d"}} {
 		if _, err := newRunCommand(&record.Config{Name: "c", CreateCommand: bad}, value); err == nil {
