@@ -396,3 +396,40 @@ func TestPodOptions(t *testing.T) {
 		noHelpersLeft(t, s, m)
 	})
 }
+
+// TestPodUserNamespace: a pod's user namespace is its infra container's,
+// and its containers join it, with the same maps.
+func TestPodUserNamespace(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		args := []string{"pod", "create", "--name", "mapped", "--uidmap", "0:200000:65536", "--gidmap", "0:200000:65536"}
+		wantUser, wantMap := "0\n", "0 200000 65536"
+		if m.rootless {
+			args = []string{"pod", "create", "--name", "mapped", "--userns", "keep-id"}
+			wantUser, wantMap = fmt.Sprintf("%d\n", m.uid), fmt.Sprintf("%d 0 1", m.uid) // the user is 0 in scow's namespace
+		}
+		s.must(args...)
+		s.must("run", "-d", "--pod", "mapped", "--name", "member", "busybox", "sleep", "600")
+		if got := s.must("exec", "member", "id", "-u"); got != wantUser {
+			t.Errorf("a member's user: %q, want %q", got, wantUser)
+		}
+		if got := strings.Join(strings.Fields(s.must("exec", "member", "cat", "/proc/self/uid_map")), " "); !strings.Contains(got, wantMap) {
+			t.Errorf("a member's uid_map: %q, want it to hold %q", got, wantMap)
+		}
+		nsOf := func(name string) string {
+			pid := strings.TrimSpace(s.must("inspect", "--format", "{{.State.Pid}}", name))
+			link, err := os.Readlink("/proc/" + pid + "/ns/user")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return link
+		}
+		infra := strings.TrimSpace(s.must("pod", "inspect", "--format", "{{.InfraContainerID}}", "mapped"))
+		if a, b := nsOf("member"), nsOf(infra); a != b {
+			t.Errorf("the member's user namespace %s is not the infra container's %s", a, b)
+		}
+		wantError(t, s.scow("run", "--pod", "mapped", "--userns", "auto", "busybox", "true"), 125, "--userns", "pod create")
+		s.must("pod", "rm", "-f", "-t", "0", "mapped")
+	})
+}

@@ -133,6 +133,11 @@ func podCreateCommand() *cli.Command {
 			&cli.StringFlag{Name: "shm-size", Usage: "size of the pod's /dev/shm, shared with its IPC namespace"},
 			&cli.StringSliceFlag{Name: "volumes-from", Usage: "mount the volumes of CONTAINER[:ro|rw] in every container of the pod"},
 			&cli.StringFlag{Name: "infra-conmon-pidfile", Usage: "write the PID of the infra container's monitor to this file"},
+			&cli.StringFlag{Name: "userns", Usage: "the pod's user namespace, which its containers join: keep-id[:uid=N,gid=N], nomap, auto[:size=N], host"},
+			&cli.StringSliceFlag{Name: "uidmap", Usage: "map CONTAINER-UID:HOST-UID:SIZE in the pod's user namespace"},
+			&cli.StringSliceFlag{Name: "gidmap", Usage: "map CONTAINER-GID:HOST-GID:SIZE in the pod's user namespace"},
+			&cli.StringFlag{Name: "subuidname", Usage: "map the pod's UIDs to NAME's ranges in /etc/subuid"},
+			&cli.StringFlag{Name: "subgidname", Usage: "map the pod's GIDs to NAME's ranges in /etc/subgid"},
 		},
 		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
 			if err := exactArgs(c, 0, 1, "pod create [OPTIONS] [NAME]"); err != nil {
@@ -157,6 +162,8 @@ func podCreateCommand() *cli.Command {
 					DNS: c.StringSlice("dns"), DNSSearch: c.StringSlice("dns-search"), DNSOptions: c.StringSlice("dns-option"),
 					AddHosts: c.StringSlice("add-host"), NoHosts: c.Bool("no-hosts"),
 					HostsFile: c.String("hosts-file"), NoHostname: c.Bool("no-hostname"), MonitorPidFile: c.String("infra-conmon-pidfile"),
+					UserNS: c.String("userns"), UIDMap: c.StringSlice("uidmap"), GIDMap: c.StringSlice("gidmap"),
+					SubUIDName: c.String("subuidname"), SubGIDName: c.String("subgidname"),
 					Security: specgen.SecurityOptions{Sysctl: c.StringSlice("sysctl"), ShmSize: c.String("shm-size")},
 				},
 				VolumesFrom: c.StringSlice("volumes-from"),

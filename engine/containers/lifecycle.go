@@ -592,7 +592,7 @@ func (e *Service) dependencies() (map[string][]string, error) {
 		if mode, err := netns.ParseMode(cfg.Network); err == nil && mode.Kind == netns.ModeContainer {
 			deps = append(deps, mode.Target)
 		}
-		for _, ns := range []string{cfg.Namespaces.PID, cfg.Namespaces.IPC, cfg.Namespaces.UTS, cfg.Namespaces.Cgroup} {
+		for _, ns := range []string{cfg.Namespaces.PID, cfg.Namespaces.IPC, cfg.Namespaces.UTS, cfg.Namespaces.Cgroup, cfg.Namespaces.User} {
 			if id, ok := strings.CutPrefix(ns, "container:"); ok {
 				deps = append(deps, id)
 			}

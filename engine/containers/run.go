@@ -364,7 +364,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	}
 	// Other containers' namespaces are joined by ID too.
 	namespaces := s.Namespaces
-	for _, p := range []*string{&namespaces.PID, &namespaces.IPC, &namespaces.UTS, &namespaces.Cgroup} {
+	for _, p := range []*string{&namespaces.PID, &namespaces.IPC, &namespaces.UTS, &namespaces.Cgroup, &namespaces.User} {
 		if name, ok := strings.CutPrefix(*p, "container:"); ok {
 			owner, err := e.Config(name)
 			if err != nil {
@@ -761,7 +761,8 @@ func (e *Service) namespaceOpts(cfg *record.Config) ([]oci.SpecOpt, error) {
 	for _, ns := range []struct {
 		flag, value string
 		typ         specs.LinuxNamespaceType
-	}{{"--pid", cfg.Namespaces.PID, specs.PIDNamespace}, {"--ipc", cfg.Namespaces.IPC, specs.IPCNamespace}, {"--uts", cfg.Namespaces.UTS, specs.UTSNamespace}, {"--cgroupns", cfg.Namespaces.Cgroup, specs.CgroupNamespace}} {
+	}{{"--pid", cfg.Namespaces.PID, specs.PIDNamespace}, {"--ipc", cfg.Namespaces.IPC, specs.IPCNamespace}, {"--uts", cfg.Namespaces.UTS, specs.UTSNamespace},
+		{"--cgroupns", cfg.Namespaces.Cgroup, specs.CgroupNamespace}, {"--userns", cfg.Namespaces.User, specs.UserNamespace}} {
 		var share oci.Sharing
 		switch {
 		case ns.value == "host":
@@ -772,7 +773,8 @@ func (e *Service) namespaceOpts(cfg *record.Config) ([]oci.SpecOpt, error) {
 			if err != nil || st.Status != record.StatusRunning || !record.Alive(st.Pid, st.PidStart) {
 				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s container:%s: that container is not running: start it first", ns.flag, e.Rec.NameOf(id)))
 			}
-			nsName := map[specs.LinuxNamespaceType]string{specs.PIDNamespace: "pid", specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.CgroupNamespace: "cgroup"}[ns.typ]
+			nsName := map[specs.LinuxNamespaceType]string{specs.PIDNamespace: "pid", specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts",
+				specs.CgroupNamespace: "cgroup", specs.UserNamespace: "user"}[ns.typ]
 			share.Path = fmt.Sprintf("/proc/%d/ns/%s", st.Pid, nsName)
 			if ns.typ == specs.IPCNamespace {
 				owner, err := e.Rec.LoadConfig(id)

@@ -94,6 +94,11 @@ var infraOptions = []struct {
 	{"--network-alias", func(o *specgen.RunOptions) bool { return len(o.NetworkAliases) > 0 }, func(t, f *specgen.RunOptions) { t.NetworkAliases, f.NetworkAliases = f.NetworkAliases, nil }},
 	{"--sysctl", func(o *specgen.RunOptions) bool { return len(o.Security.Sysctl) > 0 }, func(t, f *specgen.RunOptions) { t.Security.Sysctl, f.Security.Sysctl = f.Security.Sysctl, nil }},
 	{"--shm-size", func(o *specgen.RunOptions) bool { return o.Security.ShmSize != "" }, func(t, f *specgen.RunOptions) { t.Security.ShmSize, f.Security.ShmSize = f.Security.ShmSize, "" }},
+	{"--userns", func(o *specgen.RunOptions) bool { return o.UserNS != "" }, func(t, f *specgen.RunOptions) { t.UserNS, f.UserNS = f.UserNS, "" }},
+	{"--uidmap", func(o *specgen.RunOptions) bool { return len(o.UIDMap) > 0 }, func(t, f *specgen.RunOptions) { t.UIDMap, f.UIDMap = f.UIDMap, nil }},
+	{"--gidmap", func(o *specgen.RunOptions) bool { return len(o.GIDMap) > 0 }, func(t, f *specgen.RunOptions) { t.GIDMap, f.GIDMap = f.GIDMap, nil }},
+	{"--subuidname", func(o *specgen.RunOptions) bool { return o.SubUIDName != "" }, func(t, f *specgen.RunOptions) { t.SubUIDName, f.SubUIDName = f.SubUIDName, "" }},
+	{"--subgidname", func(o *specgen.RunOptions) bool { return o.SubGIDName != "" }, func(t, f *specgen.RunOptions) { t.SubGIDName, f.SubGIDName = f.SubGIDName, "" }},
 	{"--infra-conmon-pidfile", func(o *specgen.RunOptions) bool { return o.MonitorPidFile != "" }, nil},
 }
 
@@ -203,6 +208,9 @@ func (e *Service) Create(ctx context.Context, o CreateOptions) (string, error) {
 		}
 	}
 	p.Hostname = cmp.Or(o.Hostname, podHostname(p.Name))
+	if infra != nil {
+		p.KeepIDUser = infra.KeepIDUser
+	}
 	if err := e.Rec.SavePod(p); err != nil {
 		return "", err
 	}
@@ -305,11 +313,16 @@ func (e *Service) infraSpec(p *record.Pod, o CreateOptions) (*specgen.Spec, erro
 	return s, nil
 }
 
+// pauseFiles are the mount points of what scow mounts in an infra
+// container, made beforehand: one with a user namespace of its own
+// cannot make them in a directory that is not its root's.
+var pauseFiles = []string{"etc/hosts", "etc/hostname", "etc/resolv.conf", "etc/passwd", "etc/group", "run/.containerenv"}
+
 // pauseRootfs is the directory the infra containers run on: catatonit
 // alone, copied from the host once, so that a pod needs no image.
 func (e *Service) pauseRootfs() (string, error) {
-	dir := filepath.Join(e.Opts.Root, "pause")
-	if _, err := os.Stat(filepath.Join(dir, "catatonit")); err == nil {
+	dir := filepath.Join(e.Opts.Root, "infra-rootfs")
+	if _, err := os.Stat(filepath.Join(dir, pauseFiles[len(pauseFiles)-1])); err == nil {
 		return dir, nil
 	}
 	src, err := exec.LookPath("catatonit")
@@ -346,6 +359,11 @@ func (e *Service) pauseRootfs() (string, error) {
 	}
 	for _, d := range []string{"dev", "proc", "sys", "etc", "run", "tmp"} {
 		if err := os.Mkdir(filepath.Join(tmp, d), 0o755); err != nil {
+			return "", err
+		}
+	}
+	for _, f := range pauseFiles {
+		if err := os.WriteFile(filepath.Join(tmp, f), nil, 0o644); err != nil {
 			return "", err
 		}
 	}

@@ -47,6 +47,9 @@ type Pod struct {
 	VolumesFrom []string `json:"volumes_from,omitempty"`
 	// CreateCommand is the command line that made it.
 	CreateCommand []string `json:"create_command,omitempty"`
+	// KeepIDUser is the user its members run as by default when its
+	// user namespace is keep-id's.
+	KeepIDUser string `json:"keep_id_user,omitempty"`
 }
 
 // Shares tells whether the pod's members join its infra container's

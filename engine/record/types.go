@@ -186,6 +186,9 @@ type Namespaces struct {
 	IPC    string `json:"ipc,omitempty"`
 	UTS    string `json:"uts,omitempty"`
 	Cgroup string `json:"cgroup,omitempty"`
+	// User is container:ID for a pod's member that joins its infra
+	// container's user namespace (with the same ID maps); "" otherwise.
+	User string `json:"user,omitempty"`
 }
 
 // ShareableIPC tells whether the container's IPC namespace is its own

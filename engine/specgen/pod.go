@@ -9,6 +9,10 @@ import (
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/oci"
+	"github.com/scow-project/scow/storage"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"go.podman.io/storage/pkg/idtools"
 )
 
 // PodNamespaces are the namespaces a pod's members may share, in the
@@ -114,6 +118,18 @@ func (s *Spec) JoinPod(p *record.Pod, infra *record.Config) error {
 		}
 		*ns.value = "container:" + infra.ID
 	}
+	if infra != nil && len(infra.UIDMap) > 0 {
+		// The infra container's own user namespace: the member joins it,
+		// with its maps for its layer's files.
+		if s.IDMapping.Auto || len(s.IDMapping.UIDMap)+len(s.IDMapping.GIDMap) > 0 || s.KeepIDUser != "" {
+			return bad("--userns: the containers of pod %s share its user namespace: give --userns to pod create", p.Name)
+		}
+		s.Namespaces.User = "container:" + infra.ID
+		s.IDMapping = storage.IDMapping{UIDMap: idtoolsMaps(infra.UIDMap), GIDMap: idtoolsMaps(infra.GIDMap)}
+		if s.User == "" {
+			s.User = p.KeepIDUser
+		}
+	}
 	if p.Shares("cgroup") && !infra.Namespaces.OwnCgroup(oci.CgroupVersion()) {
 		// The infra container has the host's: so has the member.
 		s.Namespaces.Cgroup = "host"
@@ -132,4 +148,13 @@ func (s *Spec) JoinPod(p *record.Pod, infra *record.Config) error {
 		s.Restart = p.RestartPolicy
 	}
 	return nil
+}
+
+// idtoolsMaps are a record's ID maps as storage takes them.
+func idtoolsMaps(m []specs.LinuxIDMapping) []idtools.IDMap {
+	out := make([]idtools.IDMap, len(m))
+	for i, x := range m {
+		out[i] = idtools.IDMap{ContainerID: int(x.ContainerID), HostID: int(x.HostID), Size: int(x.Size)}
+	}
+	return out
 }

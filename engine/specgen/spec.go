@@ -450,7 +450,7 @@ func (s *Spec) checkNetwork() error {
 		}
 	}
 	joins := mode.Kind == netns.ModeContainer || mode.Kind == netns.ModeNS
-	if joins && (s.IDMapping.Auto || len(s.IDMapping.UIDMap) > 0) {
+	if joins && (s.IDMapping.Auto || len(s.IDMapping.UIDMap) > 0) && !strings.HasPrefix(s.Namespaces.User, "container:") {
 		// The runtime enters a container's own user namespace before its
 		// network namespace, which would be one it cannot enter then.
 		return bad("conflicting options: a user namespace of its own (--userns, --uidmap) and --network %s: such a container needs a network namespace of its own", mode)
