@@ -433,3 +433,40 @@ func TestPodUserNamespace(t *testing.T) {
 		s.must("pod", "rm", "-f", "-t", "0", "mapped")
 	})
 }
+
+// TestPodClone: a copy of a pod has its settings and copies of its
+// containers; --destroy removes the pod, --start starts the copy.
+func TestPodClone(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		s.must("pod", "create", "--name", "orig", "--label", "a=1", "--hostname", "orighost", "--share", "+pid", "-v", "podvol:/shared")
+		s.must("create", "--pod", "orig", "--name", "orig-app", "-e", "K=v", "-v", "own:/own", "--health-cmd", "true", "--health-interval", "9s",
+			"busybox", "sh", "-c", "echo $K $(hostname) $(cat /proc/1/cmdline | tr '\\0' ' ')> /shared/out; ls -d /own; sleep 600")
+		id := strings.TrimSpace(s.must("pod", "clone", "--start", "--label", "b=2", "orig"))
+		if got := s.must("pod", "inspect", "--format", "{{.Name}} {{.State}} {{.Hostname}} {{.SharedNamespaces}} {{.Labels}} {{.NumContainers}}", id); got != "orig-clone Running orighost [ipc net pid uts] map[a:1 b:2] 2\n" {
+			t.Errorf("the copy: %q", got)
+		}
+		mustWaitFor(t, 10*time.Second, "the copy's container writes", func() bool {
+			return s.scow("run", "--rm", "-v", "podvol:/shared", "busybox", "cat", "/shared/out").stdout == "v orighost /catatonit -P\n"
+		})
+		if got := s.must("inspect", "--format", "{{.Config.Healthcheck.Interval}} {{.Pod}}", "orig-clone-app"); got != "9000000000 "+id+"\n" {
+			t.Errorf("the copy's container: %q", got)
+		}
+		if got := s.must("pod", "ps", "--format", "{{.Name}}", "--sort", "name"); got != "orig\norig-clone\n" {
+			t.Errorf("pods after clone: %q", got)
+		}
+		// --destroy: the copy takes the pod's place.
+		s.must("pod", "clone", "--destroy", "orig", "again")
+		if got := s.must("pod", "ps", "--format", "{{.Name}} {{.NumberOfContainers}}", "--sort", "name"); got != "again 2\norig-clone 2\n" {
+			t.Errorf("pods after clone --destroy: %q", got)
+		}
+		if got := s.must("ps", "-a", "--format", "{{.Names}}", "--filter", "pod=again", "--sort", "names"); !strings.Contains(got, "again-app\n") {
+			t.Errorf("the containers of the copy named again: %q", got)
+		}
+		wantError(t, s.scow("pod", "clone", "nosuch"), 125, "no such pod: nosuch")
+		wantError(t, s.scow("pod", "clone", "again", "orig-clone"), 125, "orig-clone", "already in use")
+		wantError(t, s.scow("pod", "clone", "--name", "x", "again", "y"), 125, "not both")
+		s.must("pod", "rm", "-a", "-f", "-t", "0")
+	})
+}

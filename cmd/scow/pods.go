@@ -67,7 +67,7 @@ func podCommand() *cli.Command {
 				}
 				return e.Pods().Remove(c.Context, ref, c.Bool("force"), timeoutFlag(c))
 			}),
-			podTopCommand(), podLogsCommand(), podStatsCommand(),
+			podTopCommand(), podLogsCommand(), podStatsCommand(), podCloneCommand(),
 			existsCommand("pod", func(_ *cli.Context, e *engine.Engine, ref string) error {
 				ok, err := e.Pods().Exists(ref)
 				if err == nil && !ok {
@@ -577,6 +577,44 @@ func podStatsCommand() *cli.Command {
 				}
 				return rows, nil
 			})
+		}),
+	}
+}
+
+func podCloneCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "clone",
+		Usage:     "copy a pod and its containers, and print the copy's ID",
+		ArgsUsage: "POD [NAME]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "name the copy (default: the pod's name, -clone)"},
+			&cli.BoolFlag{Name: "destroy", Usage: "remove the pod once it is copied"},
+			&cli.BoolFlag{Name: "start", Usage: "start the copy"},
+			&cli.StringFlag{Name: "hostname", Usage: "the copy's host name"},
+			&cli.StringSliceFlag{Name: "label", Aliases: []string{"l"}, Usage: "add a label KEY=VALUE"},
+			&cli.StringFlag{Name: "infra-name", Usage: "the copy's infra container's name"},
+			&cli.StringFlag{Name: "restart", Usage: "the copy's containers' restart policy"},
+		},
+		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
+			if err := exactArgs(c, 1, 2, "pod clone [OPTIONS] POD [NAME]"); err != nil {
+				return err
+			}
+			name := c.String("name")
+			if c.NArg() == 2 {
+				if name != "" {
+					return errdefs.WithClass(errdefs.ErrInvalid, errors.New("pod clone: give the name as NAME or with --name, not both"))
+				}
+				name = c.Args().Get(1)
+			}
+			id, err := e.Pods().Clone(c.Context, c.Args().First(), pods.CloneOptions{
+				Name: name, Hostname: c.String("hostname"), InfraName: c.String("infra-name"), Restart: c.String("restart"),
+				Labels: c.StringSlice("label"), Destroy: c.Bool("destroy"), Start: c.Bool("start"), CreateCommand: os.Args,
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, id)
+			return nil
 		}),
 	}
 }

@@ -61,9 +61,11 @@ type CreateOptions struct {
 	// restart policy unless they give one.
 	ExitPolicy string
 	Restart    string
-	// Volumes are -v values mounted in every member, and VolumesFrom
-	// CONTAINER[:ro|rw] whose mounts every member gets.
+	// Volumes are -v values mounted in every member (Mounts, already
+	// read, too), and VolumesFrom CONTAINER[:ro|rw] whose mounts every
+	// member gets.
 	Volumes, VolumesFrom []string
+	Mounts               []record.Mount
 	// PodIDFile receives the new pod's ID.
 	PodIDFile     string
 	CreateCommand []string
@@ -152,6 +154,7 @@ func (e *Service) Create(ctx context.Context, o CreateOptions) (string, error) {
 	if p.Labels, err = specgen.ReadLabels(o.LabelFiles, o.Labels); err != nil {
 		return "", err
 	}
+	p.Volumes = slices.Clone(o.Mounts)
 	for _, v := range o.Volumes {
 		m, err := specgen.ParseVolume(v)
 		if err != nil {

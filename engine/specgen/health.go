@@ -195,3 +195,24 @@ func HealthArgs(test []string) []string {
 	}
 	return test
 }
+
+// HealthOptionsOf are the flags that give a container check h again
+// (a clone's); none for no check: --no-healthcheck.
+func HealthOptionsOf(h *record.Healthcheck) HealthOptions {
+	if h == nil {
+		return HealthOptions{Disable: true}
+	}
+	test, _ := json.Marshal(h.Test)
+	retries, count, size := h.Retries, h.MaxLogCount, h.MaxLogSize
+	o := HealthOptions{Cmd: string(test), Interval: h.Interval.String(), Timeout: h.Timeout.String(), StartPeriod: h.StartPeriod.String(),
+		Retries: &retries, OnFailure: h.OnFailure, LogDestination: h.LogDestination, MaxLogCount: &count, MaxLogSize: &size}
+	if h.Interval == 0 {
+		o.Interval = "disable"
+	}
+	if st := h.Startup; st != nil {
+		stest, _ := json.Marshal(st.Test)
+		o.StartupCmd, o.StartupInterval, o.StartupTimeout = string(stest), st.Interval.String(), st.Timeout.String()
+		o.StartupRetries, o.StartupSuccess = st.Retries, st.Success
+	}
+	return o
+}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/storage"
@@ -200,4 +201,13 @@ func parseIDMaps(flag string, values []string) ([]idtools.IDMap, error) {
 		out = append(out, m[0])
 	}
 	return out, nil
+}
+
+// StorageIDMaps are a record's ID maps as storage takes them.
+func StorageIDMaps(m []specs.LinuxIDMapping) []idtools.IDMap {
+	out := make([]idtools.IDMap, len(m))
+	for i, x := range m {
+		out[i] = idtools.IDMap{ContainerID: int(x.ContainerID), HostID: int(x.HostID), Size: int(x.Size)}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package specgen
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -10,9 +11,6 @@ import (
 	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/oci"
 	"github.com/scow-project/scow/storage"
-
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"go.podman.io/storage/pkg/idtools"
 )
 
 // PodNamespaces are the namespaces a pod's members may share, in the
@@ -125,7 +123,7 @@ func (s *Spec) JoinPod(p *record.Pod, infra *record.Config) error {
 			return bad("--userns: the containers of pod %s share its user namespace: give --userns to pod create", p.Name)
 		}
 		s.Namespaces.User = "container:" + infra.ID
-		s.IDMapping = storage.IDMapping{UIDMap: idtoolsMaps(infra.UIDMap), GIDMap: idtoolsMaps(infra.GIDMap)}
+		s.IDMapping = storage.IDMapping{UIDMap: StorageIDMaps(infra.UIDMap), GIDMap: StorageIDMaps(infra.GIDMap)}
 		if s.User == "" {
 			s.User = p.KeepIDUser
 		}
@@ -142,19 +140,17 @@ func (s *Spec) JoinPod(p *record.Pod, infra *record.Config) error {
 			s.Hostname = p.Hostname
 		}
 	}
-	s.Mounts = append(slices.Clone(p.Volumes), s.Mounts...)
+	// The pod's volumes, where the container mounts nothing of its own.
+	mounts := slices.Clone(s.Mounts)
+	for _, m := range p.Volumes {
+		if !slices.ContainsFunc(s.Mounts, func(o record.Mount) bool { return path.Clean(o.Destination) == path.Clean(m.Destination) }) {
+			mounts = append(mounts, m)
+		}
+	}
+	s.Mounts = mounts
 	s.VolumesFrom = append(slices.Clone(p.VolumesFrom), s.VolumesFrom...)
 	if s.Restart.Name == "" && !s.Remove {
 		s.Restart = p.RestartPolicy
 	}
 	return nil
-}
-
-// idtoolsMaps are a record's ID maps as storage takes them.
-func idtoolsMaps(m []specs.LinuxIDMapping) []idtools.IDMap {
-	out := make([]idtools.IDMap, len(m))
-	for i, x := range m {
-		out[i] = idtools.IDMap{ContainerID: int(x.ContainerID), HostID: int(x.HostID), Size: int(x.Size)}
-	}
-	return out
 }
