@@ -492,6 +492,20 @@ func (s *Store) UnmountImage(name string, force bool) (string, error) {
 	return img.ID, nil
 }
 
+// CopyImage copies the files of the image name means into directory
+// dst (owners, modes and links kept): an image's files as a volume.
+func (s *Store) CopyImage(name, dst string) error {
+	src, err := s.MountImage(name)
+	if err != nil {
+		return err
+	}
+	defer s.UnmountImage(name, false)
+	if err := archive.NewDefaultArchiver().CopyWithTar(src, dst); err != nil {
+		return fmt.Errorf("copy the files of image %s: %w", name, err)
+	}
+	return nil
+}
+
 // MountedImages maps the IDs of the mounted images to their mount
 // points.
 func (s *Store) MountedImages() (map[string]string, error) {

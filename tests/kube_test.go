@@ -197,6 +197,16 @@ metadata:
 			t.Errorf("pods left after kube down: %q", got)
 		}
 
+		// An image volume: the image's files, read-only, written again
+		// by kube generate.
+		imgVol := m.userFile(t, "imgvol.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: iv}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - {name: c, image: busybox, command: [sh, -c, \"ls /img/bin/busybox && touch /img/x 2>/dev/null || echo read-only; sleep 600\"], volumeMounts: [{name: v, mountPath: /img}]}\n  volumes:\n  - {name: v, image: {reference: busybox, pullPolicy: Never}}\n")
+		s.must("kube", "play", imgVol)
+		mustWaitFor(t, 10*time.Second, "the image volume's files", func() bool { return s.must("logs", "iv-c") == "/img/bin/busybox\nread-only\n" })
+		if got := s.must("kube", "generate", "iv"); !strings.Contains(got, "image:\n      reference: busybox\n") {
+			t.Errorf("kube generate of an image volume:\n%s", got)
+		}
+		s.must("kube", "down", imgVol)
+
 		// --build: an image built from the directory of its name.
 		ctxDir := m.userDir(t)
 		os.MkdirAll(filepath.Join(ctxDir, "kbuilt"), 0o755)

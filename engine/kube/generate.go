@@ -338,8 +338,15 @@ func (e *Service) volumeOf(m record.Mount, g *group) (name string, vol corev1.Vo
 // dir, called kind-name as kube play made it.
 func podFilesVolume(dir, base string, g *group) (string, corev1.Volume, error) {
 	kind, name, _ := strings.Cut(base, "-")
-	if kind == "emptydir" {
+	switch kind {
+	case "emptydir":
 		return name, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}, nil
+	case "image":
+		ref, err := os.ReadFile(dir + ".image")
+		if err != nil {
+			return "", corev1.Volume{}, fmt.Errorf("volume %s: which image it holds: %w", name, err)
+		}
+		return name, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: string(ref)}}}, nil
 	}
 	data, modes := map[string][]byte{}, map[string]int32{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {

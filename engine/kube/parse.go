@@ -165,7 +165,7 @@ var supported = map[string][]string{
 	"Service":               {"spec.selector.*", "spec.type", "spec.ports[].name", "spec.ports[].port", "spec.ports[].targetPort", "spec.ports[].nodePort", "spec.ports[].protocol", "spec.clusterIP", "spec.clusterIPs"},
 	// The pod spec, wherever it is (PODSPEC).
 	"podspec": {"volumes[].name", "volumes[].hostPath.*", "volumes[].emptyDir.*",
-		"volumes[].configMap.*", "volumes[].secret.*", "volumes[].persistentVolumeClaim.*",
+		"volumes[].configMap.*", "volumes[].secret.*", "volumes[].persistentVolumeClaim.*", "volumes[].image.*",
 		"restartPolicy", "hostNetwork", "hostname", "hostAliases[].ip", "hostAliases[].hostnames", "dnsConfig.nameservers",
 		"dnsConfig.searches", "dnsConfig.options[].name", "dnsConfig.options[].value", "dnsPolicy", "terminationGracePeriodSeconds",
 		"shareProcessNamespace", "securityContext.runAsUser", "securityContext.runAsGroup", "securityContext.runAsNonRoot",

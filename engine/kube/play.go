@@ -18,6 +18,7 @@ import (
 	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/pods"
 	"github.com/scow-project/scow/engine/record"
+	"github.com/scow-project/scow/engine/specgen"
 	"github.com/scow-project/scow/engine/volumes"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -245,6 +246,18 @@ func (e *Service) playPod(ctx context.Context, p *Plan, o PlayOptions) (rep *Pod
 	files := filepath.Join(e.Rec.PodDir(id), "files")
 	for dir, list := range p.Files {
 		if err := writeFiles(filepath.Join(files, dir), list, strings.HasPrefix(dir, "emptydir-")); err != nil {
+			return nil, err
+		}
+	}
+	for _, iv := range p.Images {
+		if err := e.containers.EnsureImage(ctx, &specgen.Spec{Image: iv.Image, Pull: iv.Pull}, o.PullProgress); err != nil {
+			return nil, fmt.Errorf("image volume %s: %w", iv.Image, err)
+		}
+		if err := e.Store.CopyImage(iv.Image, filepath.Join(files, iv.Dir)); err != nil {
+			return nil, err
+		}
+		// Beside it, which image it is: kube generate writes it again.
+		if err := os.WriteFile(filepath.Join(files, iv.Dir+".image"), []byte(iv.Image), 0o644); err != nil {
 			return nil, err
 		}
 	}

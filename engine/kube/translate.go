@@ -40,6 +40,14 @@ type Plan struct {
 	// HostPaths are the host paths whose hostPath volumes give a type:
 	// made (DirectoryOrCreate, FileOrCreate) or checked.
 	HostPaths []HostPath
+	// Images are its image volumes.
+	Images []ImageVolume
+}
+
+// ImageVolume is an image volume: the image's files, copied into the
+// pod's directory Dir, mounted read-only.
+type ImageVolume struct {
+	Dir, Image, Pull string
 }
 
 // HostPath is a hostPath volume's path and type.
@@ -341,6 +349,16 @@ func (o *Objects) volumes(p *Plan, list []corev1.Volume, users map[string]int) (
 			}
 			p.Files["emptydir-"+v.Name] = []File{}
 			out[v.Name] = volume{kind: record.MountBind, source: FilesPrefix + "emptydir-" + v.Name}
+		case v.Image != nil:
+			if v.Image.Reference == "" {
+				return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("volume %s: an image volume needs a reference", v.Name))
+			}
+			pull, err := pullPolicy(v.Image.PullPolicy)
+			if err != nil {
+				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+			p.Images = append(p.Images, ImageVolume{Dir: "image-" + v.Name, Image: v.Image.Reference, Pull: pull})
+			out[v.Name] = volume{kind: record.MountBind, source: FilesPrefix + "image-" + v.Name, readOnly: true}
 		case v.ConfigMap != nil:
 			data, err := o.configMapData(v.ConfigMap.Name, v.ConfigMap.Optional)
 			if err != nil {
@@ -364,7 +382,7 @@ func (o *Objects) volumes(p *Plan, list []corev1.Volume, users map[string]int) (
 			p.Files["secret-"+v.Name] = files
 			out[v.Name] = volume{kind: record.MountBind, source: FilesPrefix + "secret-" + v.Name, readOnly: true}
 		default:
-			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("volume %s: scow mounts hostPath, emptyDir, configMap, secret and persistentVolumeClaim volumes, not this kind", v.Name))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("volume %s: scow mounts hostPath, emptyDir, configMap, secret, persistentVolumeClaim and image volumes, not this kind", v.Name))
 		}
 	}
 	return out, nil
@@ -456,16 +474,11 @@ func (o *Objects) container(podName string, c corev1.Container, pod corev1.PodSp
 	}
 	s := &specgen.Spec{Name: podName + "-" + c.Name, Image: c.Image, Cmd: slices.Clone(c.Args), WorkingDir: c.WorkingDir,
 		Interactive: c.Stdin, Tty: c.TTY, Labels: map[string]string{}}
-	switch c.ImagePullPolicy {
-	case "", corev1.PullIfNotPresent:
-		s.Pull = "missing"
-	case corev1.PullAlways:
-		s.Pull = "always"
-	case corev1.PullNever:
-		s.Pull = "never"
-	default:
-		return bad("imagePullPolicy %q: use Always, IfNotPresent or Never", c.ImagePullPolicy)
+	pull, err := pullPolicy(c.ImagePullPolicy)
+	if err != nil {
+		return nil, err
 	}
+	s.Pull = pull
 	if c.Command != nil {
 		s.Entrypoint, s.SetEntrypoint = slices.Clone(c.Command), true
 	}
@@ -519,6 +532,19 @@ func (o *Objects) container(podName string, c corev1.Container, pod corev1.PodSp
 		return nil, err
 	}
 	return s, nil
+}
+
+// pullPolicy is an imagePullPolicy as a pull policy of scow's.
+func pullPolicy(p corev1.PullPolicy) (string, error) {
+	switch p {
+	case "", corev1.PullIfNotPresent:
+		return "missing", nil
+	case corev1.PullAlways:
+		return "always", nil
+	case corev1.PullNever:
+		return "never", nil
+	}
+	return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("pull policy %q: use Always, IfNotPresent or Never", p))
 }
 
 // env is a container's environment: envFrom's, then env's over them.
