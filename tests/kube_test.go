@@ -4,6 +4,8 @@ package tests
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -158,6 +161,24 @@ spec:
         image: busybox
         command: ["sleep", "600"]
 ---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+      annotations: {scow.test/note: daemon}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: a
+        image: busybox
+        command: ["sleep", "600"]
+---
 apiVersion: batch/v1
 kind: Job
 metadata:
@@ -183,6 +204,9 @@ metadata:
 		if got := s.must("pod", "ps", "--format", "{{.Name}} {{.Status}}", "--filter", "name=^api", "--sort", "name"); got != "api-pod-0 Running\napi-pod-1 Running\napi-pod-2 Running\n" {
 			t.Errorf("the Deployment's pods: %q", got)
 		}
+		if got := s.must("inspect", "--format", "{{.State.Status}} {{index .Config.Annotations \"scow.test/note\"}}", "agent-pod-a"); got != "running daemon\n" {
+			t.Errorf("the DaemonSet's pod, with its template's annotation: %q", got)
+		}
 		if got := s.must("wait", "once-pod-work"); got != "0\n" {
 			t.Errorf("the Job's exit: %q", got)
 		}
@@ -196,6 +220,31 @@ metadata:
 		if got := s.must("pod", "ps", "-q"); got != "" {
 			t.Errorf("pods left after kube down: %q", got)
 		}
+
+		// The YAML from standard input and from a URL.
+		one := "apiVersion: v1\nkind: Pod\nmetadata: {name: piped}\nspec:\n  restartPolicy: Never\n  containers:\n  - {name: c, image: busybox, command: [echo, piped]}\n"
+		if r := s.scowStdin(one, "kube", "play", "-"); r.code != 0 {
+			t.Errorf("kube play -: %s", r)
+		}
+		if got := s.must("wait", "piped-c"); got != "0\n" || s.must("logs", "piped-c") != "piped\n" {
+			t.Errorf("the pod from standard input: %q", s.must("logs", "piped-c"))
+		}
+		s.scowStdin(one, "kube", "down", "-")
+		l := listenLoopback(t)
+		go http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/app.yaml" {
+				http.NotFound(w, r)
+				return
+			}
+			io.WriteString(w, strings.ReplaceAll(one, "piped", "fetched"))
+		}))
+		url := fmt.Sprintf("http://%s/app.yaml", l.Addr())
+		s.must("kube", "play", url)
+		if got := s.must("wait", "fetched-c"); got != "0\n" || s.must("logs", "fetched-c") != "fetched\n" {
+			t.Errorf("the pod from a URL: %q", s.must("logs", "fetched-c"))
+		}
+		s.must("kube", "down", url)
+		wantError(t, s.scow("kube", "play", fmt.Sprintf("http://%s/nosuch.yaml", l.Addr())), 125, "404")
 
 		// An image volume: the image's files, read-only, written again
 		// by kube generate.
@@ -351,6 +400,11 @@ func TestKubeGenerate(t *testing.T) {
 		docs := strings.Split(out, "---\n")[1:]
 		if len(docs) != 2 || !strings.Contains(docs[0], "kind: Deployment") || !strings.Contains(docs[1], "kind: Service") {
 			t.Fatalf("kube generate --type deployment --service:\n%s", out)
+		}
+		var dep appsv1.Deployment
+		if err := sigsyaml.UnmarshalStrict([]byte(docs[0]), &dep); err != nil || *dep.Spec.Replicas != 2 || dep.Spec.Template.Spec.Containers[0].Image != "localhost/busybox:latest" ||
+			dep.Spec.Selector.MatchLabels["app"] != "gen" || dep.Spec.Template.Labels["app"] != "gen" {
+			t.Errorf("the Deployment: %v %+v", err, dep.Spec)
 		}
 		var svc corev1.Service
 		nodePort := int32(0) // a cluster's node ports are 30000 to 32767

@@ -253,6 +253,7 @@ func (o *Objects) plan(t podTemplate, name string, opts PlanOptions) (*Plan, err
 			if err != nil {
 				return nil, fmt.Errorf("container %s: %w", c.Name, err)
 			}
+			s.Annotations = maps.Clone(t.meta.Annotations)
 			if i == 0 {
 				s.Remove, s.Restart, s.InitContainer = true, record.RestartPolicy{}, true
 				p.Init = append(p.Init, s)
