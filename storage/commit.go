@@ -495,15 +495,25 @@ func (s *Store) UnmountImage(name string, force bool) (string, error) {
 // CopyImage copies the files of the image name means into directory
 // dst (owners, modes and links kept): an image's files as a volume.
 func (s *Store) CopyImage(name, dst string) error {
-	src, err := s.MountImage(name)
+	img, err := s.lookup(name)
 	if err != nil {
 		return err
 	}
-	defer s.UnmountImage(name, false)
-	if err := archive.NewDefaultArchiver().CopyWithTar(src, dst); err != nil {
+	// By ID: a tag that moves meanwhile names another image.
+	src, err := s.s.MountImage(img.ID, nil, "")
+	if err != nil {
+		return fmt.Errorf("mount image %s: %w", name, err)
+	}
+	defer s.s.UnmountImage(img.ID, false)
+	if err := CopyTree(src, dst); err != nil {
 		return fmt.Errorf("copy the files of image %s: %w", name, err)
 	}
 	return nil
+}
+
+// CopyTree copies directory src to dst, owners, modes and links kept.
+func CopyTree(src, dst string) error {
+	return archive.NewDefaultArchiver().CopyWithTar(src, dst)
 }
 
 // MountedImages maps the IDs of the mounted images to their mount

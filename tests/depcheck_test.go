@@ -41,7 +41,7 @@ func TestImportDirection(t *testing.T) {
 		"engine/build": {"storage", "oci", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/attach",
 			"engine/containers", "engine/images", "engine/specgen"},
 		// Pods make and run containers through the containers service.
-		"engine/pods": {"netns", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/internal/testhook", "engine/attach", "engine/containers", "engine/specgen"},
+		"engine/pods": {"storage", "netns", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/internal/testhook", "engine/attach", "engine/containers", "engine/specgen"},
 		// Kubernetes YAML becomes pods, volumes and containers.
 		"engine/kube": {"netns", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/attach", "engine/containers",
 			"engine/pods", "engine/volumes", "engine/specgen", "engine/build"},

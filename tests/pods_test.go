@@ -464,6 +464,19 @@ func TestPodClone(t *testing.T) {
 		if got := s.must("ps", "-a", "--format", "{{.Names}}", "--filter", "pod=again", "--sort", "names"); !strings.Contains(got, "again-app\n") {
 			t.Errorf("the containers of the copy named again: %q", got)
 		}
+		// A second copy's containers get names of their own.
+		s.must("pod", "clone", "again", "third")
+		if got := s.must("ps", "-a", "--format", "{{.Names}}", "--filter", "pod=third"); !strings.Contains(got, "third-app\n") {
+			t.Errorf("the containers of a second copy: %q", got)
+		}
+		// A played pod's files are the copy's own: the copy outlives it.
+		played := m.userFile(t, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {greeting: hello-copy}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: kp}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - {name: c, image: busybox, command: [sh, -c, \"cat /cm/greeting; echo; sleep 600\"], volumeMounts: [{name: v, mountPath: /cm}]}\n  volumes:\n  - {name: v, configMap: {name: cm}}\n")
+		s.must("kube", "play", played)
+		s.must("pod", "clone", "--destroy", "--start", "kp", "kp2")
+		mustWaitFor(t, 10*time.Second, "the copy of a played pod reads its file", func() bool { return s.must("logs", "kp2-c") == "hello-copy\n" })
+		if r := s.scow("pod", "exists", "kp"); r.code != 1 {
+			t.Errorf("clone --destroy left the pod: %s", r)
+		}
 		wantError(t, s.scow("pod", "clone", "nosuch"), 125, "no such pod: nosuch")
 		wantError(t, s.scow("pod", "clone", "again", "orig-clone"), 125, "orig-clone", "already in use")
 		wantError(t, s.scow("pod", "clone", "--name", "x", "again", "y"), 125, "not both")

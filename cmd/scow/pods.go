@@ -610,11 +610,10 @@ func podCloneCommand() *cli.Command {
 				Name: name, Hostname: c.String("hostname"), InfraName: c.String("infra-name"), Restart: c.String("restart"),
 				Labels: c.StringSlice("label"), Destroy: c.Bool("destroy"), Start: c.Bool("start"), CreateCommand: os.Args,
 			})
-			if err != nil {
-				return err
+			if id != "" {
+				fmt.Fprintln(c.App.Writer, id) // made, even if --destroy or --start failed
 			}
-			fmt.Fprintln(c.App.Writer, id)
-			return nil
+			return err
 		}),
 	}
 }

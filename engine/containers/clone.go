@@ -24,6 +24,9 @@ func CloneSpec(cfg *record.Config, infra string) *specgen.Spec {
 		LogDriver: cfg.LogDriver, LogMaxSize: cfg.LogMaxSize, LogMaxFiles: cfg.LogMaxFiles, Attach: cfg.Attach,
 		Umask: cfg.Umask, TZ: cfg.TZ, Timeout: cfg.Timeout, StopSignal: cfg.StopSignal, SdNotify: cfg.SdNotify,
 		Health: specgen.HealthOptionsOf(cfg.Healthcheck), InitContainer: cfg.InitContainer, ImageVolume: "ignore",
+		// Its systemd mounts and stop signal, if any, are in the record
+		// already.
+		Systemd: "false",
 	}
 	stop := cfg.StopTimeout
 	s.StopTimeout = &stop
@@ -33,7 +36,14 @@ func CloneSpec(cfg *record.Config, infra string) *specgen.Spec {
 	if mode, err := netns.ParseMode(cfg.Network); err == nil && (cfg.Pod == "" || mode.Kind != netns.ModeContainer) {
 		s.Network, s.Ports = mode, cfg.Ports
 		s.DNS, s.DNSSearch, s.DNSOptions, s.AddHosts, s.NoHosts, s.HostsFile = cfg.DNS, cfg.DNSSearch, cfg.DNSOptions, cfg.AddHosts, cfg.NoHosts, cfg.HostsFile
-		s.Hostname, s.NoHostname, s.MacAddress = cfg.Hostname, cfg.NoHostname, cfg.MacAddress
+		s.NoHostname = cfg.NoHostname
+		if len(cfg.Networks) > 0 {
+			s.NetworkAliases = cfg.Networks[0].Aliases // not its address: the copy gets one
+		}
+		// A name of its own, not the one made of its ID or its pod's.
+		if cfg.Hostname != cfg.ID[:12] && !strings.HasPrefix(cfg.Namespaces.UTS, "container:") {
+			s.Hostname = cfg.Hostname
+		}
 	}
 	// What its pod's infra container gave it, the copy's pod gives.
 	ns := cfg.Namespaces

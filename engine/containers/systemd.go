@@ -206,9 +206,10 @@ func podCreateCommand(p *record.Pod, valueFlag func(string) bool) ([]string, err
 	args := p.CreateCommand
 	i := slices.Index(args, "create")
 	if i < 1 || args[i-1] != "pod" {
-		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("generate systemd --new: pod %s has no create command on record (made by kube play or --pod new:): use generate systemd without --new", p.Name))
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("generate systemd --new: pod %s has no create command on record (made by kube play, --pod new: or pod clone): use generate systemd without --new", p.Name))
 	}
 	var out []string
+	named := false
 	rest := args[i+1:]
 	for j := 0; j < len(rest); j++ {
 		a := rest[j]
@@ -224,8 +225,17 @@ func podCreateCommand(p *record.Pod, valueFlag func(string) bool) ([]string, err
 			if strings.HasPrefix(a, "-") && takesValue(a, valueFlag) && j+1 < len(rest) {
 				j++
 				out = append(out, rest[j])
+			} else if !strings.HasPrefix(a, "-") {
+				named = true // the positional NAME
 			}
 		}
+		if name == "name" || name == "n" {
+			named = true
+		}
+	}
+	if !named {
+		// --replace needs a name: the one it got.
+		out = append(out, "--name", p.Name)
 	}
 	return out, nil
 }
@@ -272,7 +282,8 @@ func serviceHead(line func(string, ...any), o SystemdOptions, stopSec string) {
 	line("[Service]")
 	line("Environment=PODMAN_SYSTEMD_UNIT=%%n")
 	for _, env := range o.Env {
-		line("Environment=%s", quadlet.Command(quadlet.Escape(env)))
+		// (systemd reads specifiers in Environment=, not variables.)
+		line("Environment=%s", quadlet.Command(strings.ReplaceAll(env, "%", "%%")))
 	}
 	line("Restart=%s", o.RestartPolicy)
 	if o.RestartSec != nil {

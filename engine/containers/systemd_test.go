@@ -39,3 +39,23 @@ func TestNewRunCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestPodCreateCommand(t *testing.T) {
+	value := func(n string) bool { return n == "name" || n == "p" || n == "pod-id-file" || n == "label" }
+	for _, tt := range []struct {
+		cmd  []string
+		want string
+	}{
+		{[]string{"scow", "pod", "create", "-p", "80", "--label", "name"}, "[-p 80 --label name --name shop]"},
+		{[]string{"scow", "pod", "create", "--replace", "--pod-id-file", "f", "--exit-policy=stop", "shop"}, "[shop]"},
+		{[]string{"scow", "--root", "/r", "pod", "create", "--name=shop"}, "[--name=shop]"},
+	} {
+		got, err := podCreateCommand(&record.Pod{Name: "shop", CreateCommand: tt.cmd}, value)
+		if err != nil || fmt.Sprint(got) != tt.want {
+			t.Errorf("%v: %v (%v), want %s", tt.cmd, got, err, tt.want)
+		}
+	}
+	if _, err := podCreateCommand(&record.Pod{Name: "x", CreateCommand: []string{"scow", "pod", "clone", "y"}}, value); err == nil {
+		t.Error("a clone's command: no error")
+	}
+}

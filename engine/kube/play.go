@@ -176,11 +176,12 @@ func (e *Service) buildImages(ctx context.Context, plans []*Plan, o PlayOptions)
 	for _, p := range plans {
 		for _, s := range append(slices.Clone(p.Init), p.Containers...) {
 			if built[s.Image] {
+				s.Pull = "missing" // built here, not to be pulled over
 				continue
 			}
 			dir := filepath.Join(base, imageDir(s.Image))
-			if !hasContainerfile(dir) {
-				continue
+			if strings.Contains(s.Image, "@") || !hasContainerfile(dir) {
+				continue // a digest names what a build cannot make
 			}
 			if o.Build == nil {
 				if _, err := e.Store.Resolve(s.Image); err == nil {
@@ -194,7 +195,7 @@ func (e *Service) buildImages(ctx context.Context, plans []*Plan, o PlayOptions)
 			if _, err := e.build.Build(ctx, build.Options{ContextDir: dir, Tags: []string{s.Image}, Out: out}); err != nil {
 				return fmt.Errorf("build %s from %s: %w", s.Image, dir, err)
 			}
-			built[s.Image] = true
+			built[s.Image], s.Pull = true, "missing"
 		}
 	}
 	return nil

@@ -253,7 +253,7 @@ func (o *Objects) plan(t podTemplate, name string, opts PlanOptions) (*Plan, err
 			if err != nil {
 				return nil, fmt.Errorf("container %s: %w", c.Name, err)
 			}
-			s.Annotations = maps.Clone(t.meta.Annotations)
+			s.Annotations = o.annotations(name, t.meta.Annotations)
 			if i == 0 {
 				s.Remove, s.Restart, s.InitContainer = true, record.RestartPolicy{}, true
 				p.Init = append(p.Init, s)
@@ -266,6 +266,20 @@ func (o *Objects) plan(t podTemplate, name string, opts PlanOptions) (*Plan, err
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("it has no containers"))
 	}
 	return p, nil
+}
+
+// annotations are a pod template's annotations for its containers,
+// less the OCI runtime's own (run.oci.*: crun's hooks, handlers), which
+// a YAML from elsewhere must not set.
+func (o *Objects) annotations(pod string, list map[string]string) map[string]string {
+	out := maps.Clone(list)
+	for k := range out {
+		if strings.HasPrefix(k, "run.oci.") {
+			o.Warnings = append(o.Warnings, fmt.Sprintf("pod %s: annotation %s is the OCI runtime's: left out", pod, k))
+			delete(out, k)
+		}
+	}
+	return out
 }
 
 func cmpProto(p corev1.Protocol) corev1.Protocol {

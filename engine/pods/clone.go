@@ -2,15 +2,20 @@ package pods
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/scow-project/scow/engine/containers"
+	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/engine/specgen"
 	"github.com/scow-project/scow/netns"
+	"github.com/scow-project/scow/storage"
 )
 
 // CloneOptions are the flags of pod clone: what the copy changes.
@@ -43,21 +48,59 @@ func (e *Service) Clone(ctx context.Context, ref string, o CloneOptions) (string
 	if err != nil {
 		return "", err
 	}
+	undo := func() { e.Remove(context.WithoutCancel(ctx), id, true, nil) }
+	// The pod's own files (kube play's volumes) are the copy's too.
+	oldFiles, newFiles := filepath.Join(e.Rec.PodDir(p.ID), "files"), filepath.Join(e.Rec.PodDir(id), "files")
+	if _, err := os.Stat(oldFiles); err == nil {
+		if err := storage.CopyTree(oldFiles, newFiles); err != nil {
+			undo()
+			return "", fmt.Errorf("copy the files of pod %s: %w", p.Name, err)
+		}
+	}
+	restart, err := specgen.ParseRestartPolicy(o.Restart)
+	if err != nil {
+		undo()
+		return "", err
+	}
+	copies := map[string]string{} // a member's ID to its copy's
 	for _, c := range p.Containers {
 		if c.Config.Infra {
 			continue
 		}
 		s := containers.CloneSpec(c.Config, p.InfraID())
 		s.Pod = id
-		if rest, ok := strings.CutPrefix(c.Config.Name, p.Name+"-"); ok {
-			s.Name = co.Name + "-" + rest
-		} else {
-			s.Name = c.Config.Name + "-clone"
+		if s.Name, err = e.freeContainerName(c.Config.Name, p.Name, co.Name); err != nil {
+			undo()
+			return "", err
 		}
-		if _, err := e.containers.CreateSpec(ctx, s, nil); err != nil {
-			e.Remove(context.WithoutCancel(ctx), id, true, nil)
+		for i, m := range s.Mounts {
+			if rest, ok := strings.CutPrefix(m.Source, oldFiles); ok {
+				s.Mounts[i].Source = newFiles + rest
+			}
+		}
+		// Its siblings it requires are their copies, made before it.
+		var requires []string
+		for _, r := range s.Requires {
+			if cp, ok := copies[r]; ok {
+				requires = append(requires, cp)
+			} else if !slices.ContainsFunc(p.Containers, func(x containers.Container) bool { return x.Config.ID == r }) {
+				requires = append(requires, r)
+			}
+		}
+		s.Requires = requires
+		// The pod's restart policy is the copy's to give.
+		if s.Restart == p.RestartPolicy {
+			s.Restart = record.RestartPolicy{}
+		}
+		if o.Restart != "" && !s.Remove {
+			s.Restart = restart
+		}
+		cid, err := e.containers.CreateSpec(ctx, s, nil)
+		if err != nil {
+			undo()
 			return "", fmt.Errorf("clone container %s: %w", c.Config.Name, err)
 		}
+		copies[c.Config.ID] = cid
 	}
 	if o.Destroy {
 		if _, err := e.Remove(ctx, p.ID, true, nil); err != nil {
@@ -68,6 +111,25 @@ func (e *Service) Clone(ctx context.Context, ref string, o CloneOptions) (string
 		return e.Start(ctx, id)
 	}
 	return id, nil
+}
+
+// freeContainerName is the name of the copy of a container called name
+// of pod oldPod in pod newPod: the pod's name in it replaced, or with
+// -clone, and a number where that is taken.
+func (e *Service) freeContainerName(name, oldPod, newPod string) (string, error) {
+	base := name + "-clone"
+	if rest, ok := strings.CutPrefix(name, oldPod+"-"); ok {
+		base = newPod + "-" + rest
+	}
+	out := base
+	for n := 2; ; n++ {
+		if _, err := e.containers.Lookup(out); errors.Is(err, errdefs.ErrNotFound) {
+			return out, nil
+		} else if err != nil {
+			return "", err
+		}
+		out = fmt.Sprintf("%s%d", base, n)
+	}
 }
 
 // cloneOptions are the create options of a copy of pod p: its own, and
@@ -110,8 +172,12 @@ func (e *Service) cloneOptions(p *Pod, o CloneOptions) (CreateOptions, error) {
 		NoHosts: cfg.NoHosts, HostsFile: cfg.HostsFile, NoHostname: cfg.NoHostname,
 	}
 	if len(cfg.Networks) > 0 {
-		in.Network = cfg.Networks[0].Network
+		in.Network, in.NetworkAliases = cfg.Networks[0].Network, cfg.Networks[0].Aliases
 	}
+	if cfg.Security.ShmSize > 0 {
+		in.Security.ShmSize = fmt.Sprint(cfg.Security.ShmSize)
+	}
+	co.KeepIDUser = p.KeepIDUser
 	for _, pm := range cfg.Ports {
 		in.Publish = append(in.Publish, publishFlag(pm))
 	}
@@ -124,9 +190,9 @@ func (e *Service) cloneOptions(p *Pod, o CloneOptions) (CreateOptions, error) {
 	for _, m := range cfg.GIDMap {
 		in.GIDMap = append(in.GIDMap, fmt.Sprintf("%d:%d:%d", m.ContainerID, m.HostID, m.Size))
 	}
-	co.Infra = in
+	co.Infra, co.InfraCommand = in, cfg.Cmd
 	if cfg.Rootfs == "" {
-		co.InfraImage, co.InfraCommand = cfg.Image, cfg.Cmd
+		co.InfraImage = cfg.Image
 	}
 	return co, nil
 }
@@ -141,7 +207,10 @@ func publishFlag(p netns.PortMapping) string {
 		}
 	}
 	out := fmt.Sprintf("%s:%d/%s", host, p.ContainerPort, p.Protocol)
-	if p.HostIP != "" {
+	switch {
+	case strings.Contains(p.HostIP, ":"):
+		out = "[" + p.HostIP + "]:" + out // IPv6
+	case p.HostIP != "":
 		out = p.HostIP + ":" + out
 	}
 	return out

@@ -71,6 +71,9 @@ type CreateOptions struct {
 	CreateCommand []string
 	// PullProgress receives the progress of a pull of InfraImage.
 	PullProgress io.Writer
+	// KeepIDUser, when set, is the user members run as by default (a
+	// clone's of a keep-id pod, whose maps it gives as --uidmap).
+	KeepIDUser string
 }
 
 // infraOptions are run's flags a pod's infra container takes from pod
@@ -180,6 +183,9 @@ func (e *Service) Create(ctx context.Context, o CreateOptions) (string, error) {
 	} else if o.Replace {
 		return bad("--replace needs --name: it replaces the pod of that name")
 	}
+	if strings.HasPrefix(o.Infra.UserNS, "auto") && o.InfraImage == "" {
+		return bad("--userns=auto picks IDs for a layer of the infra container's image: give --infra-image, or --uidmap")
+	}
 	var infra *specgen.Spec
 	if p.Infra {
 		if infra, err = e.infraSpec(p, o); err != nil {
@@ -212,7 +218,7 @@ func (e *Service) Create(ctx context.Context, o CreateOptions) (string, error) {
 	}
 	p.Hostname = cmp.Or(o.Hostname, podHostname(p.Name))
 	if infra != nil {
-		p.KeepIDUser = infra.KeepIDUser
+		p.KeepIDUser = cmp.Or(o.KeepIDUser, infra.KeepIDUser)
 	}
 	if err := e.Rec.SavePod(p); err != nil {
 		return "", err

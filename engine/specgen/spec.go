@@ -450,7 +450,10 @@ func (s *Spec) checkNetwork() error {
 		}
 	}
 	joins := mode.Kind == netns.ModeContainer || mode.Kind == netns.ModeNS
-	if joins && (s.IDMapping.Auto || len(s.IDMapping.UIDMap) > 0) && !strings.HasPrefix(s.Namespaces.User, "container:") {
+	// (A pod's member joins the user namespace that owns the network
+	// namespace it joins: its infra container's.)
+	joinsOwner := mode.Kind == netns.ModeContainer && s.Namespaces.User == "container:"+mode.Target
+	if joins && (s.IDMapping.Auto || len(s.IDMapping.UIDMap) > 0) && !joinsOwner {
 		// The runtime enters a container's own user namespace before its
 		// network namespace, which would be one it cannot enter then.
 		return bad("conflicting options: a user namespace of its own (--userns, --uidmap) and --network %s: such a container needs a network namespace of its own", mode)
