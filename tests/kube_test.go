@@ -5,6 +5,7 @@ package tests
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -245,6 +246,58 @@ metadata:
 		}
 		s.must("kube", "down", url)
 		wantError(t, s.scow("kube", "play", fmt.Sprintf("http://%s/nosuch.yaml", l.Addr())), 125, "404")
+
+		// Several files at once; a NodePort Service publishing its node
+		// port on the pod it selects; httpGet and tcpSocket probes.
+		nodePort := 0
+		for p := 30000; p <= 32767 && nodePort == 0; p++ {
+			if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+				l.Close()
+				nodePort = p
+			}
+		}
+		web := m.userFile(t, "web.yaml", fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: probed, labels: {app: probed}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: srv
+    image: busybox
+    command: [sh, -c, "mkdir -p /w && echo served > /w/index.html && exec httpd -f -p 8080 -h /w"]
+    ports: [{containerPort: 8080, name: http}]
+    readinessProbe:
+      httpGet: {path: /index.html, port: 8080}
+      periodSeconds: 1
+  - name: tcp
+    image: busybox
+    command: [sleep, "600"]
+    livenessProbe:
+      tcpSocket: {port: 8080}
+      periodSeconds: 1
+---
+apiVersion: v1
+kind: Service
+metadata: {name: probed}
+spec:
+  type: NodePort
+  selector: {app: probed}
+  ports: [{port: 80, targetPort: http, nodePort: %d}]
+`, nodePort))
+		other := m.userFile(t, "other.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: other}\nspec:\n  restartPolicy: Never\n  containers:\n  - {name: c, image: busybox, command: [true]}\n")
+		s.must("kube", "play", web, other)
+		if got := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/", nodePort)); got != "served\n" {
+			t.Errorf("the Service's node port: %q", got)
+		}
+		for _, c := range []string{"probed-srv", "probed-tcp"} {
+			mustWaitFor(t, 15*time.Second, c+" turns healthy", func() bool {
+				return s.must("inspect", "--format", "{{.State.Health.Status}}", c) == "healthy\n"
+			})
+		}
+		if got := s.must("pod", "ps", "--format", "{{.Name}}", "--sort", "name"); got != "other\nprobed\n" {
+			t.Errorf("the pods of two files: %q", got)
+		}
+		s.must("kube", "down", web, other)
 
 		// An image volume: the image's files, read-only, written again
 		// by kube generate.

@@ -39,7 +39,7 @@ spec:
 ---
 apiVersion: v1
 kind: Namespace
-metadata: {name: n}
+metadata: {name: ns1}
 ---
 ---
 apiVersion: v1
@@ -55,13 +55,18 @@ items:
 		`Pod "p": spec.containers[0].lifecycle.postStart.exec.command[0] is not supported by scow: ignored`,
 		`Pod "p": spec.containers[0].resources.limits.nvidia.com/gpu is not supported by scow: ignored`,
 		`Pod "p": spec.nodeSelector.disk is not supported by scow: ignored`,
-		`Namespace "n" (v1): scow does not run this kind: left out`,
+		`Namespace "ns1" (v1): scow does not run this kind: left out`,
 	}
 	if !slices.Equal(o.Warnings, want) {
 		t.Errorf("warnings:\n%s\nwant\n%s", strings.Join(o.Warnings, "\n"), strings.Join(want, "\n"))
 	}
 	if len(o.Pods) != 1 || len(o.ConfigMaps) != 1 || o.ConfigMaps[0].Name != "listed" {
 		t.Errorf("objects: %d pods, %d configmaps", len(o.Pods), len(o.ConfigMaps))
+	}
+	// Values are read as kubectl reads them: a string field's true is
+	// "true".
+	if p := parse(t, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: i, command: [true]}]\n"); p.Pods[0].Spec.Containers[0].Command[0] != "true" {
+		t.Errorf("command: %q", p.Pods[0].Spec.Containers[0].Command)
 	}
 	for _, bad := range []string{"a: [b", "a: b\n", "apiVersion: v1\nkind: Pod\nspec: 3\n"} {
 		if _, err := Parse(strings.NewReader(bad), "bad.yaml"); err == nil {

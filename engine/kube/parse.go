@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -11,10 +12,11 @@ import (
 	"strings"
 
 	"github.com/scow-project/scow/engine/errdefs"
-	"go.yaml.in/yaml/v3"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // Objects are the Kubernetes objects of one or more YAML documents that
@@ -69,28 +71,23 @@ func (o *Objects) Add(r io.Reader, source string) error {
 	bad := func(format string, a ...any) error {
 		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: "+format, append([]any{source}, a...)...))
 	}
-	dec := yaml.NewDecoder(r)
+	// Documents split and read as kubectl reads them (YAML 1.1, each
+	// value as its field's type has it).
+	docs := utilyaml.NewYAMLReader(bufio.NewReader(r))
 	for n := 1; ; n++ {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
+		raw, err := docs.Read()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return bad("document %d: not YAML: %v", n, err)
 		}
-		if len(doc.Content) == 0 || doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null" {
-			continue // an empty document
-		}
-		// YAML 1.2's reading (yaml.v3), then JSON: what Kubernetes
-		// types decode.
 		var tree any
-		if err := doc.Decode(&tree); err != nil {
-			return bad("document %d: %v", n, err)
+		if err := sigsyaml.Unmarshal(raw, &tree); err != nil {
+			return bad("document %d: not YAML: %v", n, err)
 		}
-		raw, err := json.Marshal(tree)
-		if err != nil {
-			return bad("document %d: %v", n, err)
+		if tree == nil {
+			continue // an empty document
 		}
 		var head struct {
 			APIVersion string `json:"apiVersion"`
@@ -99,7 +96,7 @@ func (o *Objects) Add(r io.Reader, source string) error {
 				Name string `json:"name"`
 			} `json:"metadata"`
 		}
-		if _, isMap := tree.(map[string]any); !isMap || json.Unmarshal(raw, &head) != nil || head.Kind == "" || head.APIVersion == "" {
+		if _, isMap := tree.(map[string]any); !isMap || sigsyaml.Unmarshal(raw, &head) != nil || head.Kind == "" || head.APIVersion == "" {
 			return bad("document %d: not a Kubernetes object: it has no apiVersion and kind", n)
 		}
 		what := fmt.Sprintf("%s %q", head.Kind, head.Metadata.Name)
@@ -107,7 +104,7 @@ func (o *Objects) Add(r io.Reader, source string) error {
 			var list struct {
 				Items []json.RawMessage `json:"items"`
 			}
-			if err := json.Unmarshal(raw, &list); err != nil {
+			if err := sigsyaml.Unmarshal(raw, &list); err != nil {
 				return bad("document %d: %v", n, err)
 			}
 			for _, item := range list.Items {
@@ -123,12 +120,10 @@ func (o *Objects) Add(r io.Reader, source string) error {
 			continue
 		}
 		obj := newObj(o)
-		strict := json.NewDecoder(bytes.NewReader(raw))
-		strict.DisallowUnknownFields()
-		if err := strict.Decode(obj); err != nil {
+		if err := sigsyaml.UnmarshalStrict(raw, obj); err != nil {
 			// A field Kubernetes does not know: say which, and read
 			// the rest.
-			if err := json.Unmarshal(raw, obj); err != nil {
+			if err := sigsyaml.Unmarshal(raw, obj); err != nil {
 				return bad("%s: %v", what, err)
 			}
 			o.Warnings = append(o.Warnings, fmt.Sprintf("%s: %s", what, strictError(err)))

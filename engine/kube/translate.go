@@ -810,7 +810,9 @@ func seconds(n int32, fallback int) string {
 }
 
 // probeCommand is a probe as a healthcheck's command: exec's command,
-// an HTTP GET through wget or curl, a TCP connect through nc.
+// an HTTP GET through wget or curl, a TCP connect through nc (a server
+// that keeps a connection open without a word fails it where nc has no
+// -z).
 func probeCommand(p *corev1.Probe) (string, error) {
 	bad := func(format string, a ...any) (string, error) {
 		return "", errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf(format, a...))
@@ -856,7 +858,8 @@ func probeCommand(p *corev1.Probe) (string, error) {
 		if host == "" {
 			host = "127.0.0.1"
 		}
-		return fmt.Sprintf("nc -z %s %s", shellQuote(host), n), nil
+		// (BusyBox's nc has no -z: it connects, and ends at stdin's end.)
+		return fmt.Sprintf("nc -z %[1]s %[2]s 2>/dev/null || nc -w 1 %[1]s %[2]s </dev/null >/dev/null 2>&1", shellQuote(host), n), nil
 	}
 	return bad("probe: scow runs exec, httpGet and tcpSocket probes, not this kind")
 }
