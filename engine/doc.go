@@ -15,7 +15,10 @@
 //
 // Each holds one concept; an arrow is "imports".
 //
-//	engine (wiring) -> containers, contents, images, volumes, networks, monitor
+//	engine (wiring) -> kube, pods, build, events, containers, contents, images, volumes, networks, secrets, monitor
+//	kube            -> pods, build, containers, volumes, specgen, attach
+//	pods            -> containers, specgen, attach
+//	build           -> containers, images, specgen, attach
 //	contents        -> containers, images, volumes, specgen
 //	containers      -> images, volumes, networks, monitor, specgen, attach, logfile
 //	monitor         -> attach, logfile
@@ -32,6 +35,14 @@
 //     it is the monitor's Runner.
 //   - contents: a container's files: cp, diff, commit, export, mount,
 //     unmount, unshare.
+//   - pods: pods, an infra container holding the namespaces their
+//     containers share; their lifecycle, listing, clone.
+//   - kube: Kubernetes YAML played as pods, volumes and containers, and
+//     written of them (kube play, down, generate).
+//   - build: images built from Containerfiles.
+//   - events: the events file read and followed.
+//   - quadlet: Quadlet files turned into systemd units (pure).
+//   - secrets: secrets' records and data.
 //   - specgen: the typed create request, Spec, and the pure parsers of
 //     run's values. Builds, pods, kube play, compose and an API produce
 //     a Spec and call containers' CreateSpec.
@@ -57,8 +68,8 @@
 //   - internal/userns: entering the user's shared user namespace.
 //   - internal/testhook: the pause points the end-to-end tests kill at.
 //
-// Builds, pods, kube, compose, healthchecks, systemd and an API server
-// come as siblings of containers: they make Specs and call the services,
-// never cmd's flags. tests/depcheck_test.go holds the graph: a new import
+// Builds, pods, kube play, and later compose and an API server, are
+// siblings of containers: they make Specs and call the services, never
+// cmd's flags. tests/depcheck_test.go holds the graph: a new import
 // between these packages must be allowed there first.
 package engine
