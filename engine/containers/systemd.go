@@ -377,8 +377,8 @@ func newRunCommand(cfg *record.Config, valueFlag func(string) bool) ([]string, e
 			j++ // and its value: the unit's Restart= restarts it, its pod's unit gives the pod
 		case strings.HasPrefix(a, "--cidfile=") || strings.HasPrefix(a, "--sdnotify=") || strings.HasPrefix(a, "--restart=") ||
 			strings.HasPrefix(a, "--pod=") || strings.HasPrefix(a, "--pod-id-file="):
-		case isShortGroup(a, valueFlag) && strings.Contains(a, "d"):
-			// -dit, -dp 80: -d goes, the rest and a value stay.
+		case isShortGroup(a, valueFlag):
+			// -dit, -dp 80, -tp 80: -d goes, the rest and a value stay.
 			last := a[len(a)-1:]
 			if a = strings.ReplaceAll(a, "d", ""); a != "-" {
 				out = append(out, a)

@@ -21,6 +21,7 @@ func TestNewRunCommand(t *testing.T) {
 		{[]string{"scow", "run", "--", "img"}, "[-- img]"},
 		{[]string{"scow", "run", "-dp", "8080:80", "img"}, "[-p 8080:80 img]"},
 		{[]string{"scow", "run", "-itdp", "8080:80", "img"}, "[-itp 8080:80 img]"},
+		{[]string{"scow", "run", "-tp", "80:80", "--cidfile", "x", "img"}, "[-tp 80:80 img]"},
 		{[]string{"scow", "run", "-dit", "--pod", "shop", "--pod-id-file=x", "img"}, "[-it img]"},
 	}
 	for _, tt := range tests {
