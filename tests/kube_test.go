@@ -358,6 +358,7 @@ spec:
 			})
 		}
 		wantError(t, s.scow("kube", "play", "/nonexistent.yaml"), 125, "/nonexistent.yaml")
+		wantError(t, s.scow("kube", "play", "--configmap", app, app), 125, "--configmap", "ConfigMaps only")
 		// --start=false makes the pod; its start runs the init container.
 		s.must("kube", "play", "--start=false", app)
 		if got := s.must("pod", "ps", "--format", "{{.Status}}"); got != "Created\n" {

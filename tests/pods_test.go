@@ -336,6 +336,9 @@ func TestPodOptions(t *testing.T) {
 			{[]string{"pod", "create", "--infra=false", "-p", "8080"}, 125, []string{"-p", "infra"}},
 			{[]string{"pod", "create", "--exit-policy", "later"}, 125, []string{"--exit-policy", "continue or stop"}},
 			{[]string{"pod", "create", "--replace"}, 125, []string{"--replace", "--name"}},
+			{[]string{"pod", "create", "--userns", "auto"}, 125, []string{"--userns=auto", "--infra-image"}},
+			{[]string{"pod", "create", "--infra=false", "--infra-name", "holder2"}, 125, []string{"--infra-name", "--infra=false"}},
+			{[]string{"pod", "stop", "--pod-id-file", "/nonexistent/pod.id"}, 125, []string{"--pod-id-file"}},
 			{[]string{"pod", "create", "--name", "a", "b"}, 125, []string{"not both"}},
 			{[]string{"run", "--pod", "nosuch", "busybox", "true"}, 125, []string{"no such pod: nosuch"}},
 			{[]string{"run", "--pod", "fresh", "-p", "9999:80", "busybox", "true"}, 125, []string{"-p", "pod create"}},
@@ -478,6 +481,7 @@ func TestPodClone(t *testing.T) {
 			t.Errorf("clone --destroy left the pod: %s", r)
 		}
 		wantError(t, s.scow("pod", "clone", "nosuch"), 125, "no such pod: nosuch")
+		wantError(t, s.scow("generate", "systemd", "--new", "third"), 125, "no create command", "without --new")
 		wantError(t, s.scow("pod", "clone", "again", "orig-clone"), 125, "orig-clone", "already in use")
 		wantError(t, s.scow("pod", "clone", "--name", "x", "again", "y"), 125, "not both")
 		s.must("pod", "rm", "-a", "-f", "-t", "0")

@@ -198,38 +198,10 @@ func podSelectFlags() []cli.Flag {
 // podRefs are the pods a command acts on: its arguments, or what --all,
 // --latest and --pod-id-file pick.
 func podRefs(c *cli.Context, e *engine.Engine) ([]string, error) {
-	refs := c.Args().Slice()
-	ways := len(slices.DeleteFunc([]bool{c.Bool("all"), c.Bool("latest"), len(c.StringSlice("pod-id-file")) > 0, len(refs) > 0}, func(b bool) bool { return !b }))
-	switch {
-	case ways == 0:
-		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("pod %s: give at least one pod name or ID, or --all, --latest or --pod-id-file", c.Command.Name))
-	case ways > 1:
-		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("pod %s: give pod names, or --all, --latest or --pod-id-file, one of them", c.Command.Name))
-	case len(refs) > 0:
-		return refs, nil
-	}
-	for _, f := range c.StringSlice("pod-id-file") {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			if c.Bool("ignore") && errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--pod-id-file: %w", err))
-		}
-		refs = append(refs, strings.TrimSpace(string(data)))
-	}
-	if len(c.StringSlice("pod-id-file")) > 0 {
-		return refs, nil
-	}
-	list, err := e.Pods().List(c.Context, nil)
+	refs, err := e.Pods().Select(c.Context, pods.Selection{Refs: c.Args().Slice(), All: c.Bool("all"), Latest: c.Bool("latest"),
+		IDFiles: c.StringSlice("pod-id-file"), Ignore: c.Bool("ignore")})
 	if err != nil {
-		return nil, err
-	}
-	if c.Bool("latest") && len(list) > 0 {
-		list = list[len(list)-1:]
-	}
-	for _, p := range list {
-		refs = append(refs, p.ID)
+		return nil, fmt.Errorf("pod %s: %w", c.Command.Name, err)
 	}
 	return refs, nil
 }

@@ -55,7 +55,7 @@ func (e *Service) Select(ctx context.Context, sel Selection) ([]string, error) {
 	case len(sel.Refs) > 0:
 		return sel.Refs, nil
 	case len(sel.CIDFiles) > 0:
-		return readCIDFiles(sel.CIDFiles, sel.Ignore)
+		return ReadIDFiles("--cidfile", sel.CIDFiles, sel.Ignore)
 	}
 	list, err := e.List(ctx, ListOptions{All: !sel.Running || sel.Latest, Filters: sel.Filters})
 	if err != nil {
@@ -80,9 +80,9 @@ func (e *Service) Select(ctx context.Context, sel Selection) ([]string, error) {
 	return ids, nil
 }
 
-// readCIDFiles reads the container ID in each file; with ignore, a file
-// that does not exist names nothing.
-func readCIDFiles(files []string, ignore bool) ([]string, error) {
+// ReadIDFiles reads the ID in each file of flag (--cidfile,
+// --pod-id-file); with ignore, a file that does not exist names nothing.
+func ReadIDFiles(flag string, files []string, ignore bool) ([]string, error) {
 	var ids []string
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -90,11 +90,11 @@ func readCIDFiles(files []string, ignore bool) ([]string, error) {
 			continue
 		}
 		if err != nil {
-			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--cidfile: %w", err))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s: %w", flag, err))
 		}
 		id := strings.TrimSpace(string(data))
 		if id == "" {
-			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--cidfile %s is empty", f))
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("%s %s is empty", flag, f))
 		}
 		ids = append(ids, id)
 	}

@@ -257,11 +257,11 @@ func (e *Service) ForContainer(ctx context.Context, o *specgen.RunOptions) (undo
 		if o.Pod != "" {
 			return undo, errdefs.WithClass(errdefs.ErrInvalid, errors.New("--pod and --pod-id-file both name a pod: give one"))
 		}
-		data, err := os.ReadFile(o.PodIDFile)
+		ids, err := containers.ReadIDFiles("--pod-id-file", []string{o.PodIDFile}, false)
 		if err != nil {
-			return undo, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--pod-id-file: %w", err))
+			return undo, err
 		}
-		o.Pod = strings.TrimSpace(string(data))
+		o.Pod = ids[0]
 	}
 	name, ok := strings.CutPrefix(o.Pod, "new:")
 	if !ok {
@@ -512,6 +512,50 @@ func (e *Service) Get(ctx context.Context, ref string) (*Pod, error) {
 		}
 	}
 	return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("no such pod: %s", ref))
+}
+
+// Selection says which pods a pod command acts on: the names or IDs
+// given, or what --all, --latest and --pod-id-file pick.
+type Selection struct {
+	Refs        []string
+	All, Latest bool
+	IDFiles     []string
+	// Ignore skips an ID file that does not exist.
+	Ignore bool
+}
+
+// Select returns the pods sel names: Refs as given, the IDs the other
+// ways find, oldest first. A selection that names nothing, or names in
+// two ways at once, is an error.
+func (e *Service) Select(ctx context.Context, sel Selection) ([]string, error) {
+	ways := 0
+	for _, on := range []bool{sel.All, sel.Latest, len(sel.IDFiles) > 0, len(sel.Refs) > 0} {
+		if on {
+			ways++
+		}
+	}
+	switch {
+	case ways == 0:
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, errors.New("give at least one pod name or ID, or --all, --latest or --pod-id-file"))
+	case ways > 1:
+		return nil, errdefs.WithClass(errdefs.ErrInvalid, errors.New("give pod names, or --all, --latest or --pod-id-file, one of them"))
+	case len(sel.Refs) > 0:
+		return sel.Refs, nil
+	case len(sel.IDFiles) > 0:
+		return containers.ReadIDFiles("--pod-id-file", sel.IDFiles, sel.Ignore)
+	}
+	records, err := e.Rec.Pods()
+	if err != nil {
+		return nil, err
+	}
+	if sel.Latest && len(records) > 0 {
+		records = records[len(records)-1:]
+	}
+	ids := make([]string, len(records))
+	for i, p := range records {
+		ids[i] = p.ID
+	}
+	return ids, nil
 }
 
 // Name is the name of pod id, "" if it has no record.
