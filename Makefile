@@ -3,7 +3,7 @@
 
 PREFIX ?= /usr/local
 GO ?= go
-TAGS := exclude_graphdriver_btrfs exclude_graphdriver_devicemapper containers_image_openpgp
+TAGS := exclude_graphdriver_btrfs exclude_graphdriver_devicemapper containers_image_openpgp urfave_cli_no_docs
 export GOFLAGS := -tags=$(shell echo $(TAGS) | tr ' ' ',')
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)

@@ -261,14 +261,18 @@ var buildRunFlags = []string{
 	"os", "arch", "variant", "platform", "retry", "retry-delay", "disable-content-trust", "decryption-key",
 }
 
-// pickFlags are the flags of all named names, in names' order.
+// pickFlags are the flags of all named names, in names' order. Each
+// flag's Names is read once: it runs a regexp, and this runs at every
+// start-up.
 func pickFlags(all []cli.Flag, names ...string) []cli.Flag {
+	byName := make(map[string]cli.Flag, len(all))
+	for _, f := range all {
+		byName[f.Names()[0]] = f
+	}
 	var out []cli.Flag
 	for _, n := range names {
-		for _, f := range all {
-			if f.Names()[0] == n {
-				out = append(out, f)
-			}
+		if f, ok := byName[n]; ok {
+			out = append(out, f)
 		}
 	}
 	return out
