@@ -180,7 +180,7 @@ func (e *Service) Start(ctx context.Context, ref string, streams *attach.Streams
 		// Its monitor is there, between runs too: attach to it.
 		return e.attach(cfg, *streams)
 	}
-	return e.startAttached(cfg, *streams)
+	return e.startAttached(cfg, *streams, nil)
 }
 
 // startRequired starts the containers cfg requires (--requires) that
@@ -458,7 +458,11 @@ func (e *Service) Restart(ctx context.Context, ref string, timeout *int) error {
 func (e *Service) waitExit(ctx context.Context, id string, d time.Duration) bool {
 	until, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	for b := newBackoff(5*time.Millisecond, 100*time.Millisecond); ; {
+	b := newBackoff(5*time.Millisecond, 100*time.Millisecond)
+	// The monitor saves the exit there: heard at once.
+	b.watch(e.Rec.Dir(id))
+	defer b.close()
+	for {
 		st, err := e.State(ctx, id)
 		if err != nil || (st.Status != record.StatusRunning && st.Status != record.StatusRestarting) {
 			return true
@@ -742,7 +746,10 @@ func (e *Service) Wait(ctx context.Context, ref string, o WaitOptions) (int, err
 	if interval <= 0 {
 		interval = 100 * time.Millisecond
 	}
-	for b := newBackoff(min(5*time.Millisecond, interval), interval); ; {
+	b := newBackoff(min(5*time.Millisecond, interval), interval)
+	b.watch(e.Rec.Dir(id))
+	defer b.close()
+	for {
 		st, err := e.State(ctx, id)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {

@@ -68,29 +68,38 @@ func (e *Service) Run(ctx context.Context, o specgen.RunOptions, s attach.Stream
 			<-watched
 		}
 	}
+	// The monitor starts up while the container is made.
+	pending, err := monitor.Prestart(e.Backend, !o.Detach, s.Files)
+	if err != nil {
+		stopWatch()
+		return "", err
+	}
 	cfg, err := e.create(ctx, o)
 	// From here signals wait for the monitor, which delivers them once
 	// the container runs.
 	stopWatch()
 	if err != nil {
+		pending.Abort()
 		return "", err
 	}
 	if ctx.Err() != nil {
+		pending.Abort()
 		e.removeContainer(context.WithoutCancel(ctx), cfg.ID, true, true)
 		return "", fmt.Errorf("run of %s interrupted before it started", cfg.Name)
 	}
 	if err := e.startRequired(ctx, cfg); err != nil {
+		pending.Abort()
 		e.removeFailed(ctx, cfg)
 		return "", err
 	}
 	if o.Detach {
-		if _, err := monitor.Spawn(e.Backend, cfg.ID, nil, s.Files); err != nil {
+		if _, err := pending.Start(cfg.ID, nil); err != nil {
 			e.removeFailed(ctx, cfg)
 			return "", err
 		}
 		return cfg.ID, nil
 	}
-	return cfg.ID, e.startAttached(cfg, s)
+	return cfg.ID, e.startAttached(cfg, s, pending)
 }
 
 // removeFailed applies --rm (and --rmi) to container cfg that could not
@@ -104,8 +113,9 @@ func (e *Service) removeFailed(ctx context.Context, cfg *record.Config) {
 }
 
 // startAttached starts container cfg under a monitor with the caller's
-// streams attached from its first byte of output.
-func (e *Service) startAttached(cfg *record.Config, s attach.Streams) error {
+// streams attached from its first byte of output: under p, a monitor
+// started with an attach for it, or a new one when p is nil.
+func (e *Service) startAttached(cfg *record.Config, s attach.Streams, p *monitor.Pending) error {
 	if !cfg.Interactive {
 		s.In = nil
 	}
@@ -125,7 +135,14 @@ func (e *Service) startAttached(cfg *record.Config, s attach.Streams) error {
 	if cfg.Tty {
 		req.Rows, req.Cols = s.TerminalSize()
 	}
-	c, err := monitor.Spawn(e.Backend, cfg.ID, req, s.Files)
+	var err error
+	if p == nil {
+		if p, err = monitor.Prestart(e.Backend, true, s.Files); err != nil {
+			e.removeFailed(context.Background(), cfg)
+			return err
+		}
+	}
+	c, err := p.Start(cfg.ID, req)
 	if err != nil {
 		e.removeFailed(context.Background(), cfg)
 		return err
@@ -217,7 +234,7 @@ func (e *Service) RunSpec(ctx context.Context, s *specgen.Spec, st attach.Stream
 			}
 		}
 	}()
-	err = e.startAttached(cfg, st)
+	err = e.startAttached(cfg, st, nil)
 	close(finished)
 	killer.Wait()
 	if ctx.Err() != nil {

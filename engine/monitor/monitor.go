@@ -92,6 +92,9 @@ type monitorRequest struct {
 	// are /dev/null).
 	Files  int    `json:"files,omitempty"`
 	Passed []bool `json:"passed,omitempty"`
+	// Log is the file beside the container that takes the monitor's
+	// stderr.
+	Log string `json:"log"`
 }
 
 // monitorReport is the monitor's answer once the container runs.
@@ -137,102 +140,149 @@ func readMessage(r io.Reader, v any) error {
 // output is missed, and returns it. extra become the container process's
 // descriptors from 3 on (nil entries: /dev/null).
 func Spawn(b *backend.Backend, id string, att *attach.Request, extra []*os.File) (*attach.Conn, error) {
+	p, err := Prestart(b, att != nil, extra)
+	if err != nil {
+		return nil, err
+	}
+	return p.Start(id, att)
+}
+
+// Pending is a monitor process started before its container exists: it
+// starts up (its exec and package inits, the longest part of a start)
+// while the caller creates the container, then waits for its request.
+// Start or Abort it.
+type Pending struct {
+	b     *backend.Backend
+	cmd   *exec.Cmd
+	reqW  *os.File
+	repR  *os.File
+	conn  *attach.Conn
+	extra []*os.File
+}
+
+// Prestart starts a monitor that will run a container once Start names
+// it; withAttach gives it a connection attached from the start, and
+// extra become the container process's descriptors from 3 on (nil
+// entries: /dev/null).
+func Prestart(b *backend.Backend, withAttach bool, extra []*os.File) (*Pending, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)
 	}
-	var files []*os.File
-	defer func() {
-		for _, f := range files {
+	var theirs, ours []*os.File
+	closeAll := func() {
+		for _, f := range append(theirs, ours...) {
 			f.Close()
 		}
-	}()
+	}
 	reqR, reqW, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	files = append(files, reqR, reqW)
+	theirs, ours = append(theirs, reqR), append(ours, reqW)
 	repR, repW, err := os.Pipe()
 	if err != nil {
+		closeAll()
 		return nil, err
 	}
-	files = append(files, repR, repW)
+	theirs, ours = append(theirs, repW), append(ours, repR)
 	cmd := exec.Command(exe, Arg)
 	cmd.ExtraFiles = []*os.File{reqR, repW}
-	var conn *attach.Conn
-	if att != nil {
+	p := &Pending{b: b, cmd: cmd, reqW: reqW, repR: repR, extra: extra}
+	if withAttach {
 		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
+			closeAll()
 			return nil, fmt.Errorf("make the attach socket: %w", err)
 		}
-		ours, theirs := os.NewFile(uintptr(fds[0]), "attach"), os.NewFile(uintptr(fds[1]), "attach")
-		files = append(files, theirs)
-		c, err := net.FileConn(ours)
-		ours.Close()
+		mine, other := os.NewFile(uintptr(fds[0]), "attach"), os.NewFile(uintptr(fds[1]), "attach")
+		theirs = append(theirs, other)
+		c, err := net.FileConn(mine)
+		mine.Close()
 		if err != nil {
+			closeAll()
 			return nil, fmt.Errorf("make the attach socket: %w", err)
 		}
-		conn = attach.NewConn(c)
-		cmd.ExtraFiles = append(cmd.ExtraFiles, theirs)
+		p.conn = attach.NewConn(c)
+		cmd.ExtraFiles = append(cmd.ExtraFiles, other)
 	}
-	req := monitorRequest{Options: b.Opts, ID: id, Attach: att, Files: len(extra)}
 	if len(extra) > 0 {
 		// The container's descriptors start at fd 6, with or without an
 		// attach on fd 5; a nil entry is closed in the monitor.
-		if att == nil {
+		if !withAttach {
 			cmd.ExtraFiles = append(cmd.ExtraFiles, nil)
 		}
 		cmd.ExtraFiles = append(cmd.ExtraFiles, extra...)
-		for _, f := range extra {
-			req.Passed = append(req.Passed, f != nil)
-		}
 	}
+	// Its own session: no terminal, no SIGHUP when the shell goes. Its
+	// stderr is the file beside its container once it knows which
+	// (Main), where what it says should it fail before it can record
+	// why, or crash, is kept.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	// Only the monitor may hold its ends, or its death goes unnoticed.
+	for _, f := range theirs {
+		f.Close()
+	}
+	if err != nil {
+		for _, f := range ours {
+			f.Close()
+		}
+		if p.conn != nil {
+			p.conn.Close()
+		}
+		return nil, fmt.Errorf("start monitor: %w", err)
+	}
+	return p, nil
+}
+
+// Abort ends a monitor that will not be needed: with no request, it
+// exits at once.
+func (p *Pending) Abort() {
+	p.reqW.Close()
+	p.repR.Close()
+	if p.conn != nil {
+		p.conn.Close()
+	}
+	p.cmd.Wait()
+}
+
+// Start has the monitor run container id, with att when it was started
+// with an attach, and returns once the container runs, or with the
+// reason it could not start.
+func (p *Pending) Start(id string, att *attach.Request) (*attach.Conn, error) {
+	defer p.repR.Close()
 	fail := func(err error) (*attach.Conn, error) {
-		if conn != nil {
-			conn.Close()
+		if p.conn != nil {
+			p.conn.Close()
 		}
 		return nil, err
 	}
-	// Its own session: no terminal, no SIGHUP when the shell goes. What
-	// it says on stderr, should it fail before it can record why, or
-	// crash, is kept beside its container.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	stderr, err := os.OpenFile(b.Rec.MonitorLog(id), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	req := monitorRequest{Options: p.b.Opts, ID: id, Attach: att, Files: len(p.extra), Log: p.b.Rec.MonitorLog(id)}
+	for _, f := range p.extra {
+		req.Passed = append(req.Passed, f != nil)
+	}
+	err := writeMessage(p.reqW, req)
+	p.reqW.Close()
 	if err != nil {
-		return fail(fmt.Errorf("open the monitor's log: %w", err))
-	}
-	files = append(files, stderr)
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		return fail(fmt.Errorf("start monitor: %w", err))
-	}
-	// Only the monitor may hold its ends, or its death goes unnoticed.
-	for _, f := range cmd.ExtraFiles[:min(3, len(cmd.ExtraFiles))] {
-		if f != nil {
-			f.Close()
-		}
-	}
-	err = writeMessage(reqW, req)
-	reqW.Close()
-	if err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
 		return fail(err)
 	}
 	var rep monitorReport
-	if err := readMessage(repR, &rep); err != nil {
-		cmd.Wait()
-		if said := LastError(b.Rec.MonitorLog(id)); said != "" {
+	if err := readMessage(p.repR, &rep); err != nil {
+		p.cmd.Wait()
+		if said := LastError(req.Log); said != "" {
 			err = errors.New(said)
 		}
 		return fail(fmt.Errorf("monitor of %.12s ended before the container started: %w", id, err))
 	}
 	// The monitor outlives us; it is reparented when we exit.
-	cmd.Process.Release()
+	p.cmd.Process.Release()
 	if rep.Error != "" {
 		return fail(errdefs.Rebuild(rep.Class, rep.Error))
 	}
-	return conn, nil
+	return p.conn, nil
 }
 
 // Main is the monitor process: it reads its request from fd 3, answers
@@ -248,6 +298,9 @@ func Main(open func(backend.Options) (*backend.Backend, Runner, error)) error {
 	var r monitorRequest
 	err := readMessage(req, &r)
 	req.Close()
+	if errors.Is(err, io.EOF) {
+		return nil // aborted: the container was not made
+	}
 	if err != nil {
 		return fmt.Errorf("read request: %w", err)
 	}
@@ -277,6 +330,17 @@ func Main(open func(backend.Options) (*backend.Backend, Runner, error)) error {
 		}
 		writeMessage(rep, m)
 		rep.Close()
+	}
+	// What it says from here on is kept beside its container.
+	logf, err := os.OpenFile(r.Log, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_CLOEXEC, 0o600)
+	if err == nil {
+		err = unix.Dup3(int(logf.Fd()), 2, 0)
+		logf.Close()
+	}
+	if err != nil {
+		err = fmt.Errorf("open the monitor's log: %w", err)
+		report(err)
+		return err
 	}
 	h := newHub()
 	if r.Attach != nil {
@@ -601,7 +665,18 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	oomKilled := oci.OOMKilled(m.b.CgroupPath(cfg))
 	// Release before recording: a monitor killed in between leaves a
 	// "running" record that readers reconcile, never a leaked mount.
-	rt.Delete(ctx, cfg.ID, true)
+	// The runtime's state goes while the network and the rootfs are
+	// released: in a PID namespace of its own nothing of the container
+	// runs once its init is gone. In a shared one, the delete kills what
+	// is left of it before its rootfs goes.
+	deleted := make(chan struct{})
+	go func() {
+		defer close(deleted)
+		rt.Delete(ctx, cfg.ID, true)
+	}()
+	if !cfg.Namespaces.OwnPID() {
+		<-deleted
+	}
 	net.Stop()
 	netUp = false
 	// Its helpers are waited for once the exit is reported.
@@ -614,6 +689,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 		m.b.UnmountShm(cfg.ID)
 	}
 	mounted, shm = false, false
+	<-deleted
 	again = -1
 	// Heard before the exit is recorded: whoever waits for the exit (a
 	// stop) records its own event after this one.

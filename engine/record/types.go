@@ -191,6 +191,10 @@ type Namespaces struct {
 	User string `json:"user,omitempty"`
 }
 
+// OwnPID tells whether the container has a PID namespace of its own,
+// where nothing of it outlives its init.
+func (n Namespaces) OwnPID() bool { return n.PID == "" || n.PID == "private" }
+
 // ShareableIPC tells whether the container's IPC namespace is its own
 // and others may join it: the default, or shareable, as Podman's.
 func (n Namespaces) ShareableIPC() bool { return n.IPC == "" || n.IPC == "shareable" }
