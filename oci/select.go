@@ -1,10 +1,18 @@
 package oci
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"go.podman.io/storage/pkg/ioutils"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,10 +26,13 @@ func CgroupVersion() int {
 	return 1
 }
 
-// FindRuntime returns the path of the named runtime, or picks one: crun
-// where the host has only cgroup v2 (it starts faster), runc otherwise,
-// since crun refuses hybrid v1/v2 hosts.
-func FindRuntime(name string) (string, error) {
+// FindRuntime returns the path of the named runtime, or picks one:
+// crun where it runs containers on this host, since it starts faster,
+// runc otherwise (crun refuses hybrid cgroup v1/v2 hosts, for one).
+// Whether crun works is learnt by running a container with it once; the
+// verdict is kept in stateDir (a run root, which a reboot clears, as it
+// may change the cgroup layout) for that build of crun.
+func FindRuntime(name, stateDir string) (string, error) {
 	if name != "" {
 		p, err := exec.LookPath(name)
 		if err != nil {
@@ -29,16 +40,86 @@ func FindRuntime(name string) (string, error) {
 		}
 		return p, nil
 	}
-	order := []string{"runc", "crun"}
-	if CgroupVersion() == 2 {
-		order = []string{"crun", "runc"}
-	}
-	for _, n := range order {
-		if p, err := exec.LookPath(n); err == nil {
-			return p, nil
-		}
+	crun, crunErr := exec.LookPath("crun")
+	runc, runcErr := exec.LookPath("runc")
+	switch {
+	case crunErr == nil && (runcErr != nil || crunWorks(crun, stateDir)):
+		return crun, nil
+	case runcErr == nil:
+		return runc, nil
 	}
 	return "", fmt.Errorf("no OCI runtime found: install runc (apt-get install runc)")
+}
+
+// crunWorks tells whether crun at path can run a container here: a
+// verdict kept in stateDir for this build of it, or else one learnt by
+// a probe, and kept.
+func crunWorks(path, stateDir string) bool {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	key := fmt.Sprintf("%s %d %d", path, fi.Size(), fi.ModTime().UnixNano())
+	verdictFile := filepath.Join(stateDir, "crun-works")
+	if data, err := os.ReadFile(verdictFile); err == nil {
+		if k, v, ok := strings.Cut(strings.TrimSpace(string(data)), "\n"); ok && k == key {
+			return v == "yes"
+		}
+	}
+	works := probe(path, stateDir) == nil
+	verdict := "no"
+	if works {
+		verdict = "yes"
+	}
+	// Another invocation may probe at the same time: each writes the
+	// same verdict whole.
+	if os.MkdirAll(stateDir, 0o700) == nil {
+		ioutils.AtomicWriteFileWithOpts(verdictFile, []byte(key+"\n"+verdict+"\n"), 0o600, &ioutils.AtomicFileWriterOptions{NoSync: true})
+	}
+	return works
+}
+
+// probe runs `RUNTIME --version` with the runtime at path, in a
+// container of the host's program and library directories, read-only,
+// in the foreground: the runtime removes it when it exits. Its directory
+// is named after this process: one that a killed probe left behind is
+// removed by the next probe.
+func probe(path, stateDir string) error {
+	left, _ := filepath.Glob(filepath.Join(stateDir, "probe-*"))
+	for _, d := range left {
+		if pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "probe-")); err == nil && unix.Kill(pid, 0) == unix.ESRCH {
+			os.RemoveAll(d)
+		}
+	}
+	dir := filepath.Join(stateDir, "probe-"+strconv.Itoa(os.Getpid()))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	var mounts []specs.Mount
+	for _, d := range []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", filepath.Dir(path)} {
+		if _, err := os.Stat(d); err == nil && !slices.ContainsFunc(mounts, func(m specs.Mount) bool { return m.Destination == d }) {
+			mounts = append(mounts, specs.Mount{Destination: d, Type: "bind", Source: d, Options: []string{"rbind", "ro"}})
+		}
+	}
+	spec, err := New(WithRootfs(filepath.Join(dir, "rootfs"), true), WithArgs([]string{path, "--version"}), WithMounts(mounts))
+	if err != nil {
+		return err
+	}
+	if err := os.Mkdir(spec.Root.Path, 0o755); err != nil {
+		return err
+	}
+	bundle := filepath.Join(dir, "bundle")
+	if err := WriteBundle(bundle, spec); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, "--root", filepath.Join(dir, "state"), "run", "--bundle", bundle, "scow-"+filepath.Base(dir))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %w: %s", path, err, out)
+	}
+	return nil
 }
 
 // RuntimeName is the base name of a runtime path, e.g. "runc".

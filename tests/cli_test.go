@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -319,6 +320,58 @@ func TestImageFilters(t *testing.T) {
 		}
 		if got := names(); got != "<none>:<none> localhost/busybox:latest" {
 			t.Errorf("images after prune: %q", got)
+		}
+	})
+}
+
+// TestRuntimeChoice: with no --runtime, scow runs a container with crun
+// once and uses crun where that works, runc where it does not (crun 1.8
+// on this host's hybrid cgroups), and keeps the verdict in the run root.
+// A crun that hands its work to runc stands for one that works.
+func TestRuntimeChoice(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		name := s.must("info", "--format", "{{.Host.OCIRuntime.Name}}")
+		verdict, err := os.ReadFile(filepath.Join(s.run, "crun-works"))
+		if _, crunErr := exec.LookPath("crun"); crunErr == nil {
+			if err != nil || name != "runc\n" || !strings.HasSuffix(string(verdict), "\nno\n") {
+				t.Errorf("with crun failing here: runtime %q, verdict %q (%v)", name, verdict, err)
+			}
+		}
+		if left, _ := filepath.Glob(filepath.Join(s.run, "probe-*")); len(left) != 0 {
+			t.Errorf("probe left %v", left)
+		}
+
+		bin := m.userDir(t)
+		fake := filepath.Join(bin, "crun")
+		if err := os.WriteFile(fake, []byte("#!/bin/sh\nexec runc \"$@\"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.Chown(fake, m.uid, m.gid)
+		root, run := m.newDirs(t, "crun")
+		env := []string{"PATH=" + bin + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+		scow := func(args ...string) result {
+			return execute(t, m.cmdEnv(context.Background(), root, run, env, args...), "")
+		}
+		t.Cleanup(func() { scow("rm", "-a", "-f", "-t", "0") })
+		if r := scow("info", "--format", "{{.Host.OCIRuntime.Name}} {{.Host.OCIRuntime.Path}}"); r.code != 0 || r.stdout != "crun "+fake+"\n" {
+			t.Fatalf("with a crun that works: %s", r)
+		}
+		if r := scow("load", "-q", "-i", suite.image); r.code != 0 {
+			t.Fatalf("load: %s", r)
+		}
+		if r := scow("run", "--rm", "busybox", "echo", "hi"); r.code != 0 || r.stdout != "hi\n" {
+			t.Errorf("run with crun: %s", r)
+		}
+		// Its state is crun's, beside runc's.
+		if r := scow("run", "-d", "--name", "c", "busybox", "sleep", "100"); r.code != 0 {
+			t.Fatalf("run -d with crun: %s", r)
+		}
+		if _, err := os.Stat(filepath.Join(run, "crun", strings.TrimSpace(scow("inspect", "--format", "{{.Id}}", "c").stdout))); err != nil {
+			t.Errorf("crun's state of the container: %v", err)
+		}
+		if r := scow("rm", "-f", "-t", "0", "c"); r.code != 0 {
+			t.Errorf("rm: %s", r)
 		}
 	})
 }

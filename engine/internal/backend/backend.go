@@ -158,7 +158,7 @@ func (b *Backend) Runtime() (*oci.Runtime, error) {
 	if b.runtime != nil {
 		return b.runtime, nil
 	}
-	p, err := oci.FindRuntime(b.Opts.Runtime)
+	p, err := oci.FindRuntime(b.Opts.Runtime, b.Opts.RunRoot)
 	if err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrNotFound, err)
 	}
