@@ -2,6 +2,8 @@ package containers
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -26,5 +28,48 @@ func TestBackoff(t *testing.T) {
 	cancel()
 	if err := newBackoff(time.Hour, time.Hour).wait(ctx); err != context.Canceled {
 		t.Errorf("wait on an ended context: %v", err)
+	}
+}
+
+// A file renamed into a watched directory (a record saved) ends a long
+// pause at once.
+func TestBackoffWatch(t *testing.T) {
+	dir := t.TempDir()
+	b := newBackoff(time.Hour, time.Hour)
+	b.watch(dir)
+	defer b.close()
+	if b.inotify < 0 {
+		t.Fatal("no inotify watch")
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		tmp := filepath.Join(dir, ".state.json.tmp")
+		os.WriteFile(tmp, []byte("{}"), 0o600)
+		os.Rename(tmp, filepath.Join(dir, "state.json"))
+	}()
+	done := make(chan error, 1)
+	go func() { done <- b.wait(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("wait: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a saved record did not end the wait")
+	}
+	// An ended context ends a watched wait too.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		cancel()
+	}()
+	go func() { done <- b.wait(ctx) }()
+	select {
+	case err := <-done:
+		if err != context.Canceled {
+			t.Errorf("wait on an ended context: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("an ended context did not end the wait")
 	}
 }
