@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks scow against podman (when installed), both rootless as the
-# same user on the same image, podman with --runtime runc. Each pair of
-# measurements is interleaved run by run so that noise hits both alike;
-# medians and ratios are printed. As root it measures as the test user.
+# same user on the same image, podman with --runtime runc, and against the
+# floor: a bare rootless `runc run` (and `crun run`, where crun works on
+# this host) of the same rootfs. Each pair of measurements is interleaved
+# run by run so that noise hits both alike; medians and ratios are
+# printed. Then the start-up of `scow version` and `scow ps` with the
+# package inits that run before main (GODEBUG=inittrace=1). As root it
+# measures as the test user.
 #
 #   hack/bench-run.sh [RUNS] [PS_CONTAINERS]     (defaults 21 and 1000)
 set -euo pipefail
@@ -43,7 +47,7 @@ u "${s[@]}" load -q -i "$work/busybox.tar"
 ms() {
 	local t0 t1
 	t0=$(date +%s%N)
-	u sh -c "$1" >/dev/null
+	u sh -c "$1" </dev/null >/dev/null
 	t1=$(date +%s%N)
 	echo $(((t1 - t0) / 1000000))
 }
@@ -71,6 +75,39 @@ compare() {
 S="${s[*]}"
 P="${p[*]}"
 echo "scow: $(u "$work/scow" --version); podman: $( [ "$have_podman" = 1 ] && podman --version || echo none); rootless as $(u id -un)"
+
+# The floor: the image's rootfs in a bundle of the runtime's own rootless
+# spec, running true.
+mkdir -p "$work/bundle/rootfs" "$work/layer"
+tar -xf "$archive" -C "$work/layer"
+for layer in $(sed 's/.*"Layers":\[\([^]]*\)\].*/\1/; s/[",]/ /g' "$work/layer/manifest.json"); do
+	tar -xf "$work/layer/$layer" -C "$work/bundle/rootfs" --no-same-owner 2>/dev/null || true
+done
+chown -R "$(u id -u)" "$work/bundle"
+# As the user: the spec maps the user's own ID to root.
+u sh -c "cd $work/bundle && runc spec --rootless"
+sed -i 's/"sh"/"true"/; s/"terminal": true/"terminal": false/' "$work/bundle/config.json"
+# floor NAME RUNTIME: interleaved medians of scow and of a bare RUNTIME run.
+floor() {
+	local name=$1 rt=$2 sm fm
+	: >"$work/s.ms"
+	: >"$work/f.ms"
+	for i in $(seq "$runs"); do
+		ms "$S run --rm --network none busybox true" >>"$work/s.ms"
+		ms "$rt --root $work/$rt-state run -b $work/bundle floor$i 2>$work/floor.err || { cat $work/floor.err >&2; exit 1; }" >>"$work/f.ms"
+	done
+	sm=$(median <"$work/s.ms")
+	fm=$(median <"$work/f.ms")
+	awk -v n="$name" -v s="$sm" -v f="$fm" -v rt="$rt" -v r="$runs" 'BEGIN {printf "%-40s scow %7.1f ms   bare %s %7.1f ms   ratio %.2f   (median of %d)\n", n, s, rt, f, s / f, r}'
+}
+u "$work/scow" --version >/dev/null
+ms "$S run --rm --network none busybox true" >/dev/null # warm up
+floor "run --rm --network none busybox true" runc
+if command -v crun >/dev/null && u crun --root "$work/crun-state" run -b "$work/bundle" crunprobe </dev/null >/dev/null 2>&1; then
+	floor "run --rm --network none busybox true" crun
+else
+	echo "crun: does not run on this host (or is not installed); no crun floor"
+fi
 compare "run --rm busybox true" "$S run --rm busybox true" "$P run --rm localhost/busybox true"
 # On a named network: a bridge in the user's infra namespace (scow's
 # holder, podman's rootless-netns), kept up by a running container so
@@ -102,6 +139,17 @@ if [ "$have_podman" = 1 ]; then
 	u "${p[@]}" rm -t 0 -f rss >/dev/null
 fi
 u "${s[@]}" rm -f rss >/dev/null
+
+# Start-up: what a command costs before it does anything, and the package
+# inits that run before main (their clock time summed, and the costliest).
+for cmd in version ps; do
+	: >"$work/v.ms"
+	for _ in $(seq "$runs"); do ms "$S $cmd" >>"$work/v.ms"; done
+	printf "%-40s scow %7.1f ms   (median of %d)\n" "start-up: scow $cmd" "$(median <"$work/v.ms")" "$runs"
+done
+u env GODEBUG=inittrace=1 "$work/scow" version 2>&1 >/dev/null | grep '^init ' >"$work/inits" || true
+awk '{n++; t += $5; b += $8} END {printf "inits before main: %d packages, %.1f ms clock, %.1f MB allocated; the costliest:\n", n, t, b / 1e6}' "$work/inits"
+awk '{printf "  %5.2f ms %s\n", $5, $2}' "$work/inits" | sort -rn | head -8
 
 # ps -a over many exited containers.
 echo "creating $ps_count exited containers for each engine..."
