@@ -43,13 +43,10 @@ trap cleanup EXIT
 u "${s[@]}" load -q -i "$work/busybox.tar"
 [ "$have_podman" = 1 ] && u "${p[@]}" load -q -i "$work/busybox.tar" >/dev/null
 
-# ms prints how long a command line (run through sh) takes, in ms.
+# ms prints how long a command line (run through sh, as the user) takes,
+# in ms: timed inside that shell, so that switching users is not counted.
 ms() {
-	local t0 t1
-	t0=$(date +%s%N)
-	u sh -c "$1" </dev/null >/dev/null
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000000))
+	u sh -c "t0=\$(date +%s%N); { $1; } </dev/null >/dev/null || exit 1; t1=\$(date +%s%N); echo \$(((t1 - t0) / 1000000))"
 }
 
 # compare NAME SCOW-CMD PODMAN-CMD [RUNS]: interleaved medians and ratio.
