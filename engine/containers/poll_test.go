@@ -41,10 +41,13 @@ func TestBackoffWatch(t *testing.T) {
 	if b.inotify < 0 {
 		t.Fatal("no inotify watch")
 	}
+	// Written beside it and renamed in: one event, which the wait takes.
+	tmp := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(tmp, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	go func() {
 		time.Sleep(20 * time.Millisecond)
-		tmp := filepath.Join(dir, ".state.json.tmp")
-		os.WriteFile(tmp, []byte("{}"), 0o600)
 		os.Rename(tmp, filepath.Join(dir, "state.json"))
 	}()
 	done := make(chan error, 1)
