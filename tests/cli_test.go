@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -367,10 +369,34 @@ func TestRuntimeChoice(t *testing.T) {
 		if r := scow("run", "-d", "--name", "c", "busybox", "sleep", "100"); r.code != 0 {
 			t.Fatalf("run -d with crun: %s", r)
 		}
-		if _, err := os.Stat(filepath.Join(run, "crun", strings.TrimSpace(scow("inspect", "--format", "{{.Id}}", "c").stdout))); err != nil {
+		id := strings.TrimSpace(scow("inspect", "--format", "{{.Id}}", "c").stdout)
+		state := filepath.Join(run, "crun", id)
+		if _, err := os.Stat(state); err != nil {
 			t.Errorf("crun's state of the container: %v", err)
 		}
-		if r := scow("rm", "-f", "-t", "0", "c"); r.code != 0 {
+		// Once crun is not the default any more, the container is still
+		// crun's: a monitor killed with kill -9 is cleaned up after with
+		// crun, whose state goes.
+		plain := func(args ...string) result {
+			return execute(t, m.cmdIn(context.Background(), root, run, args...), "")
+		}
+		if r := plain("inspect", "--format", "{{.OCIRuntime}} {{.State.ConmonPid}}", "c"); !strings.HasPrefix(r.stdout, "crun ") {
+			t.Errorf("inspect of crun's container with runc the default: %s", r)
+		} else {
+			pid, _ := strconv.Atoi(strings.Fields(r.stdout)[1])
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				t.Fatalf("kill the monitor %d: %v", pid, err)
+			}
+		}
+		if !waitFor(10*time.Second, func() bool {
+			return strings.HasPrefix(plain("ps", "-a", "--filter", "name=c", "--format", "{{.Status}}").stdout, "Exited")
+		}) {
+			t.Errorf("a container whose monitor was killed is not exited: %s", plain("ps", "-a"))
+		}
+		if _, err := os.Stat(state); !os.IsNotExist(err) {
+			t.Errorf("crun's state of the container after the clean-up: %v", err)
+		}
+		if r := plain("rm", "c"); r.code != 0 {
 			t.Errorf("rm: %s", r)
 		}
 	})

@@ -18,20 +18,23 @@ import (
 
 // ContainerInspect is `inspect` output, with Docker's field names.
 type ContainerInspect struct {
-	ID              string            `json:"Id"`
-	Created         time.Time         `json:"Created"`
-	Path            string            `json:"Path"`
-	Args            []string          `json:"Args"`
-	State           InspectState      `json:"State"`
-	Image           string            `json:"Image"`
-	ImageName       string            `json:"ImageName"`
-	Rootfs          string            `json:"Rootfs,omitempty"`
-	Name            string            `json:"Name"`
-	Pod             string            `json:"Pod"`
-	IsInfra         bool              `json:"IsInfra"`
-	Dependencies    []string          `json:"Dependencies"`
-	RestartCount    int               `json:"RestartCount"`
-	LogPath         string            `json:"LogPath"`
+	ID           string       `json:"Id"`
+	Created      time.Time    `json:"Created"`
+	Path         string       `json:"Path"`
+	Args         []string     `json:"Args"`
+	State        InspectState `json:"State"`
+	Image        string       `json:"Image"`
+	ImageName    string       `json:"ImageName"`
+	Rootfs       string       `json:"Rootfs,omitempty"`
+	Name         string       `json:"Name"`
+	Pod          string       `json:"Pod"`
+	IsInfra      bool         `json:"IsInfra"`
+	Dependencies []string     `json:"Dependencies"`
+	RestartCount int          `json:"RestartCount"`
+	LogPath      string       `json:"LogPath"`
+	// OCIRuntime is the runtime it runs, or last ran, under: the
+	// default's for one that never ran.
+	OCIRuntime      string            `json:"OCIRuntime"`
 	Mounts          []InspectMount    `json:"Mounts"`
 	Config          InspectConfig     `json:"Config"`
 	HostConfig      InspectHostConfig `json:"HostConfig"`
@@ -296,12 +299,22 @@ func (e *Service) Inspect(ctx context.Context, ref string, size bool) (*Containe
 	return data, nil
 }
 
+// runtimeName names the OCI runtime of a container in state st, "" when
+// none is found.
+func (e *Service) runtimeName(st *record.State) string {
+	if rt, err := e.RuntimeOf(st); err == nil {
+		return rt.Name()
+	}
+	return ""
+}
+
 // inspectData shapes a container's record as Docker's inspect does.
 func (e *Service) inspectData(c *Container) *ContainerInspect {
 	cfg, st := c.Config, c.State
 	cmd := cfg.Command()
 	out := &ContainerInspect{
-		ID: cfg.ID, Created: cfg.Created, Image: cfg.ImageID, ImageName: cfg.Image, Rootfs: cfg.Rootfs,
+		OCIRuntime: e.runtimeName(st),
+		ID:         cfg.ID, Created: cfg.Created, Image: cfg.ImageID, ImageName: cfg.Image, Rootfs: cfg.Rootfs,
 		Name: cfg.Name, Pod: cfg.Pod, IsInfra: cfg.Infra, Dependencies: append([]string{}, cfg.Requires...), RestartCount: st.RestartCount, LogPath: e.Rec.LogPath(cfg.ID),
 		Mounts: []InspectMount{}, NetworkSettings: e.networkSettings(cfg, st),
 		EffectiveCaps: cfg.Security.Caps(), BoundingCaps: cfg.Security.Caps(),

@@ -575,7 +575,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	pio.pass(m.files)
 	st.StoppedByUser = false
 	// Whoever finds this monitor dead from here on cleans up after it.
-	st.RuntimeState, st.MonitorPid = true, os.Getpid()
+	st.RuntimeState, st.MonitorPid, st.Runtime = true, os.Getpid(), rt.Path
 	st.MonitorStart, _ = record.ProcStart(st.MonitorPid)
 	if err := m.b.Rec.SaveState(cfg.ID, st); err != nil {
 		return 0, -1, err

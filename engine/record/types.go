@@ -230,6 +230,10 @@ type State struct {
 	// (set before the runtime is asked to run it, cleared once that state
 	// is deleted), so whoever finds its monitor dead must delete it.
 	RuntimeState bool `json:"runtime_state,omitempty"`
+	// Runtime is the OCI runtime the container runs under, kept from
+	// its start: operations on it use that one, whatever the default
+	// has become since (crun installed, --runtime).
+	Runtime string `json:"runtime,omitempty"`
 	// StoppedByUser keeps the restart policy from bringing it back.
 	StoppedByUser bool   `json:"stopped_by_user,omitempty"`
 	Error         string `json:"error,omitempty"`

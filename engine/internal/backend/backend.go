@@ -162,8 +162,22 @@ func (b *Backend) Runtime() (*oci.Runtime, error) {
 	if err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrNotFound, err)
 	}
-	b.runtime = &oci.Runtime{Path: p, Root: filepath.Join(b.Opts.RunRoot, oci.RuntimeName(p)), Flags: b.Opts.RuntimeFlags}
+	b.runtime = b.runtimeAt(p)
 	return b.runtime, nil
+}
+
+// RuntimeOf is the OCI runtime of a container in state st: the one it
+// was started with, or Runtime's for one that never ran.
+func (b *Backend) RuntimeOf(st *record.State) (*oci.Runtime, error) {
+	if st == nil || st.Runtime == "" {
+		return b.Runtime()
+	}
+	return b.runtimeAt(st.Runtime), nil
+}
+
+// runtimeAt drives the runtime binary at path, its state in the run root.
+func (b *Backend) runtimeAt(path string) *oci.Runtime {
+	return &oci.Runtime{Path: path, Root: filepath.Join(b.Opts.RunRoot, oci.RuntimeName(path)), Flags: b.Opts.RuntimeFlags}
 }
 
 // Close releases the store.
