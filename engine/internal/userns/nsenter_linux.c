@@ -211,36 +211,48 @@ static int subids(const char *file, const char *name, unsigned id, unsigned long
 	return 0;
 }
 
-// run_idmap runs newuidmap or newgidmap for pid.
-static int run_idmap(const char *tool, int pid, unsigned id, unsigned long start, unsigned long count) {
-	char p[16], i[16], s[32], c[32];
-	int status = 0, w;
+// An idmap is a run of newuidmap or newgidmap for a process: both run at
+// once, each a setuid program that takes about a millisecond.
+struct idmap {
+	const char *tool;
+	char pid[16], id[16], start[32], count[32];
 	pid_t child;
-	snprintf(p, sizeof p, "%d", pid);
-	snprintf(i, sizeof i, "%u", id);
-	snprintf(s, sizeof s, "%lu", start);
-	snprintf(c, sizeof c, "%lu", count);
-	child = fork();
-	if (child < 0) {
+};
+
+// spawn_idmap starts m's tool.
+static int spawn_idmap(struct idmap *m, const char *tool, int pid, unsigned id, unsigned long start, unsigned long count) {
+	m->tool = tool;
+	snprintf(m->pid, sizeof m->pid, "%d", pid);
+	snprintf(m->id, sizeof m->id, "%u", id);
+	snprintf(m->start, sizeof m->start, "%lu", start);
+	snprintf(m->count, sizeof m->count, "%lu", count);
+	m->child = fork();
+	if (m->child < 0) {
 		fail("fork %s: %s", tool, strerror(errno));
 		return -1;
 	}
-	if (child == 0) {
-		execlp(tool, tool, p, "0", i, "1", "1", s, c, (char *)NULL);
+	if (m->child == 0) {
+		execlp(tool, tool, m->pid, "0", m->id, "1", "1", m->start, m->count, (char *)NULL);
 		_exit(errno == ENOENT ? 127 : 126);
 	}
-	while ((w = waitpid(child, &status, 0)) < 0 && errno == EINTR)
+	return 0;
+}
+
+// wait_idmap waits for m's tool and says why it failed.
+static int wait_idmap(struct idmap *m) {
+	int status = 0, w;
+	while ((w = waitpid(m->child, &status, 0)) < 0 && errno == EINTR)
 		;
 	if (w < 0) {
-		fail("wait for %s: %s", tool, strerror(errno));
+		fail("wait for %s: %s", m->tool, strerror(errno));
 		return -1;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-		fail("%s not found: install the uidmap package (apt-get install uidmap)", tool);
+		fail("%s not found: install the uidmap package (apt-get install uidmap)", m->tool);
 		return -1;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fail("%s %s 0 %s 1 1 %s %s failed: check the ranges in /etc/subuid and /etc/subgid and that %s is setuid root", tool, p, i, s, c, tool);
+		fail("%s %s 0 %s 1 1 %s %s failed: check the ranges in /etc/subuid and /etc/subgid and that %s is setuid root", m->tool, m->pid, m->id, m->start, m->count, m->tool);
 		return -1;
 	}
 	return 0;
@@ -262,9 +274,18 @@ static int map_ids(int pid, uid_t uid, gid_t gid) {
 	char path[64], map[64];
 
 	if (subids("/etc/subuid", name, uid, &us, &uc) && subids("/etc/subgid", name, uid, &gs, &gc)) {
-		if (run_idmap("newuidmap", pid, uid, us, uc) < 0 || run_idmap("newgidmap", pid, gid, gs, gc) < 0)
+		struct idmap um, gm;
+		int failed;
+		if (spawn_idmap(&um, "newuidmap", pid, uid, us, uc) < 0)
 			return -1;
-		return 0;
+		if (spawn_idmap(&gm, "newgidmap", pid, gid, gs, gc) < 0) {
+			wait_idmap(&um);
+			return -1;
+		}
+		// The gid map's failure is said unless the uid map's is.
+		failed = wait_idmap(&gm) < 0;
+		failed |= wait_idmap(&um) < 0;
+		return failed ? -1 : 0;
 	}
 	// No subordinate range: only our own IDs can be mapped.
 	scow_userns_single = 1;
