@@ -2,6 +2,7 @@ package oci
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -53,7 +54,9 @@ func FindRuntime(name, stateDir string) (string, error) {
 
 // crunWorks tells whether crun at path can run a container here: a
 // verdict kept in stateDir for this build of it, or else one learnt by
-// a probe, and kept.
+// a probe, under a lock so that one invocation probes. A probe that could
+// not finish (killed, timed out, not started) decides nothing: crun is
+// not used this time, and the next invocation probes again.
 func crunWorks(path, stateDir string) bool {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -61,22 +64,39 @@ func crunWorks(path, stateDir string) bool {
 	}
 	key := fmt.Sprintf("%s %d %d", path, fi.Size(), fi.ModTime().UnixNano())
 	verdictFile := filepath.Join(stateDir, "crun-works")
-	if data, err := os.ReadFile(verdictFile); err == nil {
-		if k, v, ok := strings.Cut(strings.TrimSpace(string(data)), "\n"); ok && k == key {
-			return v == "yes"
+	kept := func() (works, known bool) {
+		data, err := os.ReadFile(verdictFile)
+		if err != nil {
+			return false, false
 		}
+		k, v, ok := strings.Cut(strings.TrimSpace(string(data)), "\n")
+		return v == "yes", ok && k == key
 	}
-	works := probe(path, stateDir) == nil
-	verdict := "no"
-	if works {
-		verdict = "yes"
+	if works, known := kept(); known {
+		return works
 	}
-	// Another invocation may probe at the same time: each writes the
-	// same verdict whole.
-	if os.MkdirAll(stateDir, 0o700) == nil {
-		ioutils.AtomicWriteFileWithOpts(verdictFile, []byte(key+"\n"+verdict+"\n"), 0o600, &ioutils.AtomicFileWriterOptions{NoSync: true})
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return false
 	}
-	return works
+	lock, err := os.OpenFile(verdictFile+".lock", os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return false
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		return false
+	}
+	if works, known := kept(); known {
+		return works // another invocation probed meanwhile
+	}
+	err = probe(path, stateDir)
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.Exited()) {
+		return false
+	}
+	verdict := map[bool]string{true: "yes", false: "no"}[err == nil]
+	ioutils.AtomicWriteFileWithOpts(verdictFile, []byte(key+"\n"+verdict+"\n"), 0o600, &ioutils.AtomicFileWriterOptions{NoSync: true})
+	return err == nil
 }
 
 // probe runs `RUNTIME --version` with the runtime at path, in a
@@ -116,7 +136,12 @@ func probe(path, stateDir string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, "--root", filepath.Join(dir, "state"), "run", "--bundle", bundle, "scow-"+filepath.Base(dir))
+	// A child of crun's that keeps its output open ends nothing.
+	cmd.WaitDelay = time.Second
 	if out, err := cmd.CombinedOutput(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err() // timed out: no verdict
+		}
 		return fmt.Errorf("%s: %w: %s", path, err, out)
 	}
 	return nil

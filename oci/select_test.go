@@ -9,14 +9,16 @@ import (
 )
 
 // crunWorks runs the probe once per build of crun and keeps its
-// verdict; a probe directory a killed probe left is swept.
+// verdict; a probe that was killed decides nothing; a probe directory a
+// killed probe left is swept.
 func TestCrunWorks(t *testing.T) {
 	for _, tc := range []struct {
 		name, script string
-		want         bool
+		want, kept   bool
 	}{
-		{"runs", "exit 0", true},
-		{"refuses", "echo 'cgroups in hybrid mode not supported' >&2; exit 1", false},
+		{"runs", "exit 0", true, true},
+		{"refuses", "echo 'cgroups in hybrid mode not supported' >&2; exit 1", false, true},
+		{"killed", "kill -9 $$", false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -39,14 +41,18 @@ func TestCrunWorks(t *testing.T) {
 				}
 			}
 			data, _ := os.ReadFile(calls)
-			if n := strings.Count(string(data), "\n"); n != 1 || !strings.Contains(string(data), " run --bundle ") {
-				t.Errorf("probe calls %q: want one run", data)
+			want := map[bool]int{true: 1, false: 2}[tc.kept]
+			if n := strings.Count(string(data), "\n"); n != want || !strings.Contains(string(data), " run --bundle ") {
+				t.Errorf("probe calls %q: want %d runs", data, want)
 			}
 			if _, err := os.Stat(stale); !os.IsNotExist(err) {
 				t.Errorf("stale probe directory kept: %v", err)
 			}
 			if left, _ := filepath.Glob(filepath.Join(state, "probe-*")); len(left) != 0 {
 				t.Errorf("probe left %v", left)
+			}
+			if !tc.kept {
+				return
 			}
 			// Another build of crun is probed again.
 			later := time.Now().Add(time.Hour)

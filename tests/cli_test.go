@@ -327,17 +327,20 @@ func TestImageFilters(t *testing.T) {
 }
 
 // TestRuntimeChoice: with no --runtime, scow runs a container with crun
-// once and uses crun where that works, runc where it does not (crun 1.8
-// on this host's hybrid cgroups), and keeps the verdict in the run root.
-// A crun that hands its work to runc stands for one that works.
+// once and uses crun where that works, runc where it does not, and keeps
+// the verdict in the run root. A crun that hands its work to runc stands
+// for one that works.
 func TestRuntimeChoice(t *testing.T) {
 	forModes(t, func(t *testing.T, m *mode) {
 		s := newStore(t, m)
 		name := s.must("info", "--format", "{{.Host.OCIRuntime.Name}}")
 		verdict, err := os.ReadFile(filepath.Join(s.run, "crun-works"))
 		if _, crunErr := exec.LookPath("crun"); crunErr == nil {
-			if err != nil || name != "runc\n" || !strings.HasSuffix(string(verdict), "\nno\n") {
-				t.Errorf("with crun failing here: runtime %q, verdict %q (%v)", name, verdict, err)
+			// crun 1.8 fails on this host's hybrid cgroups; elsewhere it may
+			// work: the runtime chosen is the one the verdict says.
+			want := map[bool]string{true: "crun\n", false: "runc\n"}[strings.HasSuffix(string(verdict), "\nyes\n")]
+			if err != nil || name != want {
+				t.Errorf("runtime %q, verdict %q (%v)", name, verdict, err)
 			}
 		}
 		if left, _ := filepath.Glob(filepath.Join(s.run, "probe-*")); len(left) != 0 {

@@ -299,10 +299,10 @@ func (e *Service) Inspect(ctx context.Context, ref string, size bool) (*Containe
 	return data, nil
 }
 
-// runtimeName names the OCI runtime of a container in state st, "" when
+// runtimeName names the OCI runtime of container id in state st, "" when
 // none is found.
-func (e *Service) runtimeName(st *record.State) string {
-	if rt, err := e.RuntimeOf(st); err == nil {
+func (e *Service) runtimeName(id string, st *record.State) string {
+	if rt, err := e.RuntimeOf(id, st); err == nil {
 		return rt.Name()
 	}
 	return ""
@@ -313,7 +313,7 @@ func (e *Service) inspectData(c *Container) *ContainerInspect {
 	cfg, st := c.Config, c.State
 	cmd := cfg.Command()
 	out := &ContainerInspect{
-		OCIRuntime: e.runtimeName(st),
+		OCIRuntime: e.runtimeName(cfg.ID, st),
 		ID:         cfg.ID, Created: cfg.Created, Image: cfg.ImageID, ImageName: cfg.Image, Rootfs: cfg.Rootfs,
 		Name: cfg.Name, Pod: cfg.Pod, IsInfra: cfg.Infra, Dependencies: append([]string{}, cfg.Requires...), RestartCount: st.RestartCount, LogPath: e.Rec.LogPath(cfg.ID),
 		Mounts: []InspectMount{}, NetworkSettings: e.networkSettings(cfg, st),

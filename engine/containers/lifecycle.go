@@ -83,7 +83,7 @@ func (e *Service) reconcile(ctx context.Context, id string, st *record.State) bo
 	if record.Alive(st.Pid, st.PidStart) {
 		signalPid(st.Pid, st.PidStart, unix.SIGKILL)
 	}
-	if rt, err := e.RuntimeOf(st); err == nil {
+	if rt, err := e.RuntimeOf(id, st); err == nil {
 		rt.Delete(ctx, id, true)
 	}
 	if e.Open() == nil {
@@ -308,7 +308,7 @@ func (e *Service) setPaused(ctx context.Context, ref string, pause bool) error {
 	if pause && st.StoppedByUser {
 		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("container %s is being stopped", ref))
 	}
-	rt, err := e.RuntimeOf(st)
+	rt, err := e.RuntimeOf(cfg.ID, st)
 	if err != nil {
 		return err
 	}
@@ -355,7 +355,7 @@ func (e *Service) thaw(ctx context.Context, id string, st *record.State) {
 	if !st.Paused {
 		return
 	}
-	if rt, err := e.RuntimeOf(st); err == nil && resume(ctx, rt, id) == nil {
+	if rt, err := e.RuntimeOf(id, st); err == nil && resume(ctx, rt, id) == nil {
 		st.Paused = false
 		e.Rec.SaveState(id, st)
 	}
@@ -660,7 +660,7 @@ func (e *Service) removeContainer(ctx context.Context, id string, force, volumes
 	if stErr == nil {
 		known = st
 	}
-	if rt, err := e.RuntimeOf(known); err == nil && (stErr != nil || st.RuntimeState) {
+	if rt, err := e.RuntimeOf(id, known); err == nil && (stErr != nil || st.RuntimeState) {
 		rt.Delete(ctx, id, true)
 	}
 	// A monitor killed while it set up the network leaves a pin that
@@ -832,7 +832,7 @@ func (e *Service) Update(ctx context.Context, ref string, o specgen.ResourceOpti
 		return err
 	}
 	if e.reconcile(ctx, cfg.ID, st); st.Status == record.StatusRunning {
-		rt, err := e.RuntimeOf(st)
+		rt, err := e.RuntimeOf(cfg.ID, st)
 		if err != nil {
 			return err
 		}

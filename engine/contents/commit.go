@@ -93,7 +93,7 @@ func (e *Service) Commit(ctx context.Context, ref, name string, o CommitOptions)
 	applyImageChanges(&ic.ImageConfig, ch)
 	if o.Pause {
 		if st, err := e.containers.State(ctx, cfg.ID); err == nil && st.Status == record.StatusRunning {
-			rt, err := e.RuntimeOf(st)
+			rt, err := e.RuntimeOf(cfg.ID, st)
 			if err != nil {
 				return "", err
 			}

@@ -262,6 +262,11 @@ func (p *Pending) Start(id string, att *attach.Request) (*attach.Conn, error) {
 	for _, f := range p.extra {
 		req.Passed = append(req.Passed, f != nil)
 	}
+	// An earlier monitor's last words must not pass for this one's.
+	if err := os.Truncate(req.Log, 0); err != nil && !os.IsNotExist(err) {
+		p.Abort()
+		return nil, fmt.Errorf("open the monitor's log: %w", err)
+	}
 	err := writeMessage(p.reqW, req)
 	p.reqW.Close()
 	if err != nil {
@@ -668,13 +673,14 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	// The runtime's state goes while the network and the rootfs are
 	// released: in a PID namespace of its own nothing of the container
 	// runs once its init is gone. In a shared one, the delete kills what
-	// is left of it before its rootfs goes.
+	// is left of it before its rootfs goes; poststop hooks, which the
+	// delete runs, see the rootfs and the network still there.
 	deleted := make(chan struct{})
 	go func() {
 		defer close(deleted)
 		rt.Delete(ctx, cfg.ID, true)
 	}()
-	if !cfg.Namespaces.OwnPID() {
+	if !cfg.Namespaces.OwnPID() || spec.Hooks != nil && len(spec.Hooks.Poststop) > 0 {
 		<-deleted
 	}
 	net.Stop()

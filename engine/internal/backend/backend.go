@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/user"
 	"path"
 	"path/filepath"
@@ -166,13 +167,24 @@ func (b *Backend) Runtime() (*oci.Runtime, error) {
 	return b.runtime, nil
 }
 
-// RuntimeOf is the OCI runtime of a container in state st: the one it
-// was started with, or Runtime's for one that never ran.
-func (b *Backend) RuntimeOf(st *record.State) (*oci.Runtime, error) {
-	if st == nil || st.Runtime == "" {
-		return b.Runtime()
+// RuntimeOf is the OCI runtime of container id in state st: the one it
+// was started with, or Runtime's for one that never ran. A record from
+// before runtimes were kept names none: the runtime whose state holds
+// the container, if one does, is its.
+func (b *Backend) RuntimeOf(id string, st *record.State) (*oci.Runtime, error) {
+	if st != nil && st.Runtime != "" {
+		return b.runtimeAt(st.Runtime), nil
 	}
-	return b.runtimeAt(st.Runtime), nil
+	if st != nil && st.RuntimeState {
+		for _, name := range []string{"runc", "crun"} {
+			if _, err := os.Stat(filepath.Join(b.Opts.RunRoot, name, id)); err == nil {
+				if p, err := exec.LookPath(name); err == nil {
+					return b.runtimeAt(p), nil
+				}
+			}
+		}
+	}
+	return b.Runtime()
 }
 
 // runtimeAt drives the runtime binary at path, its state in the run root.
