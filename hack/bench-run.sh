@@ -119,6 +119,15 @@ u "${s[@]}" rm -f --all >/dev/null
 compare "run -d + stop -t0 + rm (cycle)" \
 	"id=\$($S run -d busybox sleep 600) && $S stop -t 0 \$id && $S rm \$id" \
 	"id=\$($P run -d localhost/busybox sleep 600) && $P stop -t 0 \$id && $P rm \$id"
+# start of an exited container, attached to its end; exec in a running one.
+u "${s[@]}" create --name once --network none busybox true >/dev/null
+[ "$have_podman" = 1 ] && u "${p[@]}" create --name once --network none localhost/busybox true >/dev/null
+compare "start -a (a container running true)" "$S start -a once" "$P start -a once"
+u "${s[@]}" run -d --name busy --network none busybox sleep 600 >/dev/null
+[ "$have_podman" = 1 ] && u "${p[@]}" run -d --name busy --network none localhost/busybox sleep 600 >/dev/null
+compare "exec (true, in a running container)" "$S exec busy true" "$P exec busy true"
+u "${s[@]}" rm -f -t 0 once busy >/dev/null
+[ "$have_podman" = 1 ] && u "${p[@]}" rm -f -t 0 once busy >/dev/null
 
 # Memory of what keeps a detached container: scow's monitor, podman's
 # conmon. RSS counts the binary's pages that every scow process shares;
