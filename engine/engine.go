@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -109,7 +110,11 @@ const MonitorArg = monitor.Arg
 
 // MonitorMain is the monitor process of one container.
 func MonitorMain() error {
-	return monitor.Main(func(o Options) (*backend.Backend, monitor.Runner, error) {
+	return monitor.Main(func(raw json.RawMessage) (monitor.Host, monitor.Runner, error) {
+		var o Options
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return nil, nil, fmt.Errorf("read the monitor's options: %w", err)
+		}
 		e, err := New(o)
 		if err != nil {
 			return nil, nil, err

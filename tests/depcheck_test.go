@@ -54,8 +54,9 @@ func TestImportDirection(t *testing.T) {
 		// Files in and out of containers build on the containers.
 		"engine/contents": {"storage", "netns", "engine/errdefs", "engine/record", "engine/internal/backend",
 			"engine/internal/userns", "engine/containers", "engine/images", "engine/volumes", "engine/specgen"},
-		// The monitor runs one container; it never reaches the services.
-		"engine/monitor": {"netns", "oci", "engine/errdefs", "engine/record", "engine/internal/backend",
+		// The monitor runs one container; it never reaches the services,
+		// nor the backend's store: see TestMonitorLinksNoStore.
+		"engine/monitor": {"netns", "oci", "engine/errdefs", "engine/record",
 			"engine/internal/userns", "engine/internal/testhook", "engine/attach", "engine/logfile"},
 		"engine/images":   {"storage", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/internal/userns", "engine/specgen"},
 		"engine/volumes":  {"storage", "engine/errdefs", "engine/record", "engine/internal/backend", "engine/specgen"},
@@ -117,4 +118,23 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestMonitorLinksNoStore keeps the monitor package, which a light monitor
+// binary is to be made of, free of what makes scow's processes big:
+// containers/storage's store and containers/image (whose package inits
+// alone leave some 4 MB private in every process), Kubernetes, BuildKit
+// and the CLI framework. The backend reaches it as a Host.
+func TestMonitorLinksNoStore(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "../engine/monitor").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, heavy := range []string{"go.podman.io/storage", "go.podman.io/image/", "k8s.io/", "github.com/moby/buildkit/", "github.com/urfave/cli", "github.com/scow-project/scow/storage", "github.com/scow-project/scow/engine/internal/backend"} {
+			if dep == heavy || strings.HasSuffix(heavy, "/") && strings.HasPrefix(dep, heavy) {
+				t.Errorf("engine/monitor links %s", dep)
+			}
+		}
+	}
 }

@@ -23,7 +23,6 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/scow-project/scow/engine/attach"
 	"github.com/scow-project/scow/engine/errdefs"
-	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/internal/testhook"
 	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/engine/logfile"
@@ -60,12 +59,39 @@ type Runner interface {
 	Finished(ctx context.Context, cfg *record.Config)
 }
 
+// Host is what a monitor needs of the engine's backend: its records, the
+// runtime, the paths of its sockets, and the rootfs and shm of a run.
+// It knows nothing of images or layers beyond that, so that the monitor
+// links no image or registry code.
+type Host interface {
+	Records() record.Store
+	// Options are the engine's options, which the monitor process gets
+	// as JSON to open its own Host with.
+	Options() any
+	Runtime() (*oci.Runtime, error)
+	SocketDir() string
+	AttachSocket(id string) string
+	NotifyDir(id string) string
+	CgroupPath(cfg *record.Config) string
+	MountShm(id string, size int64) error
+	UnmountShm(id string)
+	// MountRootfs mounts cfg's rootfs for a run and returns it with what
+	// releases it.
+	MountRootfs(cfg *record.Config) (string, func(), error)
+	// Open opens the store; Idle lets go of it (and of what reading it
+	// cost) while the container runs; Close shuts it.
+	Open() error
+	Idle()
+	Close() error
+}
+
 // Monitor supervises one container in the monitor process: it runs it,
 // relays its I/O to its log and its attached clients, restarts it as its
 // policy says and records each exit.
 type Monitor struct {
-	b *backend.Backend
-	r Runner
+	b   Host
+	rec record.Store
+	r   Runner
 	// netWaits wait for the network helpers of its runs.
 	netWaits []func()
 	// files are the container process's descriptors from 3 on, kept
@@ -83,7 +109,7 @@ type Monitor struct {
 
 // monitorRequest is what a CLI sends a monitor it starts.
 type monitorRequest struct {
-	Options backend.Options `json:"options"`
+	Options json.RawMessage `json:"options"`
 	ID      string          `json:"id"`
 	// Attach, when set, is what the client on fd 5 wants.
 	Attach *attach.Request `json:"attach,omitempty"`
@@ -139,7 +165,7 @@ func readMessage(r io.Reader, v any) error {
 // att, the monitor gets a connection attached from the start, so that no
 // output is missed, and returns it. extra become the container process's
 // descriptors from 3 on (nil entries: /dev/null).
-func Spawn(b *backend.Backend, id string, att *attach.Request, extra []*os.File) (*attach.Conn, error) {
+func Spawn(b Host, id string, att *attach.Request, extra []*os.File) (*attach.Conn, error) {
 	p, err := Prestart(b, att != nil, extra)
 	if err != nil {
 		return nil, err
@@ -152,7 +178,7 @@ func Spawn(b *backend.Backend, id string, att *attach.Request, extra []*os.File)
 // while the caller creates the container, then waits for its request.
 // Start or Abort it.
 type Pending struct {
-	b     *backend.Backend
+	b     Host
 	cmd   *exec.Cmd
 	reqW  *os.File
 	repR  *os.File
@@ -164,7 +190,7 @@ type Pending struct {
 // it; withAttach gives it a connection attached from the start, and
 // extra become the container process's descriptors from 3 on (nil
 // entries: /dev/null).
-func Prestart(b *backend.Backend, withAttach bool, extra []*os.File) (*Pending, error) {
+func Prestart(b Host, withAttach bool, extra []*os.File) (*Pending, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)
@@ -258,7 +284,12 @@ func (p *Pending) Start(id string, att *attach.Request) (*attach.Conn, error) {
 		}
 		return nil, err
 	}
-	req := monitorRequest{Options: p.b.Opts, ID: id, Attach: att, Files: len(p.extra), Log: p.b.Rec.MonitorLog(id)}
+	opts, err := json.Marshal(p.b.Options())
+	if err != nil {
+		p.Abort()
+		return nil, fmt.Errorf("send to monitor: %w", err)
+	}
+	req := monitorRequest{Options: opts, ID: id, Attach: att, Files: len(p.extra), Log: p.b.Records().MonitorLog(id)}
 	for _, f := range p.extra {
 		req.Passed = append(req.Passed, f != nil)
 	}
@@ -267,7 +298,7 @@ func (p *Pending) Start(id string, att *attach.Request) (*attach.Conn, error) {
 		p.Abort()
 		return nil, fmt.Errorf("open the monitor's log: %w", err)
 	}
-	err := writeMessage(p.reqW, req)
+	err = writeMessage(p.reqW, req)
 	p.reqW.Close()
 	if err != nil {
 		p.cmd.Process.Kill()
@@ -294,7 +325,7 @@ func (p *Pending) Start(id string, att *attach.Request) (*attach.Conn, error) {
 // on fd 4 once the container runs, serves attaches (the first on fd 5,
 // when asked) and watches the container to the end. open makes the
 // backend of the request's options and the Runner that works on it.
-func Main(open func(backend.Options) (*backend.Backend, Runner, error)) error {
+func Main(open func(options json.RawMessage) (Host, Runner, error)) error {
 	// The runtime and the container must not inherit these.
 	for fd := 3; fd <= 5; fd++ {
 		unix.CloseOnExec(fd)
@@ -371,9 +402,9 @@ func Main(open func(backend.Options) (*backend.Backend, Runner, error)) error {
 	defer b.Close()
 	// NOTIFY_SOCKET is the monitor's to answer, never the runtime's or
 	// the container's but through it.
-	m := &Monitor{b: b, r: runner, files: files, notify: &notifier{socket: os.Getenv("NOTIFY_SOCKET"), foreground: r.Attach != nil}}
+	m := &Monitor{b: b, rec: b.Records(), r: runner, files: files, notify: &notifier{socket: os.Getenv("NOTIFY_SOCKET"), foreground: r.Attach != nil}}
 	os.Unsetenv("NOTIFY_SOCKET")
-	if cfg, err := b.Rec.LoadConfig(r.ID); err == nil && cfg.MonitorPidFile != "" {
+	if cfg, err := b.Records().LoadConfig(r.ID); err == nil && cfg.MonitorPidFile != "" {
 		if err := os.WriteFile(cfg.MonitorPidFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 			fmt.Fprintf(os.Stderr, "Warning: --conmon-pidfile: %v\n", err)
 		}
@@ -410,7 +441,7 @@ func (m *Monitor) supervise(id string, h *hub, started func(error)) error {
 	if err := m.b.Open(); err != nil {
 		return err
 	}
-	cfg, err := m.b.Rec.LoadConfig(id)
+	cfg, err := m.rec.LoadConfig(id)
 	if err != nil {
 		started(err)
 		return err
@@ -488,7 +519,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	if err != nil {
 		return 0, -1, err
 	}
-	unlock, err := m.b.Rec.Lock(cfg.ID)
+	unlock, err := m.rec.Lock(cfg.ID)
 	if err != nil {
 		return 0, -1, err
 	}
@@ -499,7 +530,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	}()
 	// Each run reads the record again, under the lock: an update (or a
 	// rename) since the last one applies.
-	if fresh, err := m.b.Rec.LoadConfig(cfg.ID); err == nil {
+	if fresh, err := m.rec.LoadConfig(cfg.ID); err == nil {
 		*cfg = *fresh
 	}
 	rootfs, release, err := m.b.MountRootfs(cfg)
@@ -544,14 +575,14 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	if err != nil {
 		return 0, -1, err
 	}
-	dir := m.b.Rec.Dir(cfg.ID)
+	dir := m.rec.Dir(cfg.ID)
 	bundle := filepath.Join(dir, "bundle")
 	if err := oci.WriteBundle(bundle, spec); err != nil {
 		return 0, -1, err
 	}
 	var log *logfile.Writer
 	if cfg.LogDriver != "none" {
-		if log, err = logfile.Open(m.b.Rec.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err != nil {
+		if log, err = logfile.Open(m.rec.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err != nil {
 			return 0, -1, err
 		}
 		defer log.Close()
@@ -562,14 +593,14 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return 0, -1, fmt.Errorf("become subreaper: %w", err)
 	}
-	st, err := m.b.Rec.LoadState(cfg.ID)
+	st, err := m.rec.LoadState(cfg.ID)
 	if err != nil {
 		st = &record.State{Status: record.StatusCreated}
 	}
 	if restart && st.StoppedByUser {
 		// Stopped while the restart waited out its back-off.
 		st.Status = record.StatusExited
-		m.b.Rec.SaveState(cfg.ID, st)
+		m.rec.SaveState(cfg.ID, st)
 		return 0, -1, errStopped
 	}
 	pio, err := newProcIO(m.b.SocketDir(), cfg.ID, cfg.Tty, cfg.Interactive)
@@ -582,7 +613,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	// Whoever finds this monitor dead from here on cleans up after it.
 	st.RuntimeState, st.MonitorPid, st.Runtime = true, os.Getpid(), rt.Path
 	st.MonitorStart, _ = record.ProcStart(st.MonitorPid)
-	if err := m.b.Rec.SaveState(cfg.ID, st); err != nil {
+	if err := m.rec.SaveState(cfg.ID, st); err != nil {
 		return 0, -1, err
 	}
 	testhook.Pause("before-runtime")
@@ -617,7 +648,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	if cfg.Healthcheck != nil {
 		// Each start is a new start: starting, and the startup check
 		// again, before anyone sees it run.
-		m.b.Rec.UpdateHealth(cfg.ID, func(h *record.Health) {
+		m.rec.UpdateHealth(cfg.ID, func(h *record.Health) {
 			h.Status, h.FailingStreak, h.StartupPassed, h.StartupStreak = record.HealthStarting, 0, false, 0
 		})
 	}
@@ -629,7 +660,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 		return 0, -1, err
 	}
 	defer unregister()
-	if err := m.b.Rec.SaveState(cfg.ID, st); err != nil {
+	if err := m.rec.SaveState(cfg.ID, st); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		waitPid(pid)
 		rt.Delete(ctx, cfg.ID, true)
@@ -638,8 +669,8 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	unlock()
 	unlock = nil
 	testhook.Pause("running")
-	m.b.Rec.Event(cfg, "init", nil)
-	m.b.Rec.Event(cfg, "start", nil)
+	m.rec.Event(cfg, "init", nil)
+	m.rec.Event(cfg, "start", nil)
 	switch cfg.SdNotify {
 	case "", "conmon":
 		m.notify.ready()
@@ -699,9 +730,9 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	again = -1
 	// Heard before the exit is recorded: whoever waits for the exit (a
 	// stop) records its own event after this one.
-	m.b.Rec.Event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
-	if unlock, err := m.b.Rec.Lock(cfg.ID); err == nil {
-		if st, err := m.b.Rec.LoadState(cfg.ID); err == nil {
+	m.rec.Event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
+	if unlock, err := m.rec.Lock(cfg.ID); err == nil {
+		if st, err := m.rec.LoadState(cfg.ID); err == nil {
 			// The exit and the restart decision are one record, so no
 			// reader sees "exited" of a container about to restart. The
 			// monitor stays recorded: a restarting record needs it alive.
@@ -714,7 +745,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 			if ok {
 				st.Status, st.RestartCount, again = record.StatusRestarting, st.RestartCount+1, delay
 			}
-			m.b.Rec.SaveState(cfg.ID, st)
+			m.rec.SaveState(cfg.ID, st)
 		}
 		unlock()
 	}
@@ -733,7 +764,7 @@ func (m *Monitor) watchHealth(cfg *record.Config, pid int) (stop func()) {
 		for {
 			interval := hc.Interval
 			if hc.Startup != nil {
-				if h, _ := m.b.Rec.LoadHealth(cfg.ID); h == nil || !h.StartupPassed {
+				if h, _ := m.rec.LoadHealth(cfg.ID); h == nil || !h.StartupPassed {
 					interval = hc.Startup.Interval
 				}
 			}
@@ -841,8 +872,8 @@ func waitPid(pid int) int {
 // State.Error) and in its log, since its monitor has no terminal: the
 // runtime holds no state for it any more.
 func (m *Monitor) recordFailure(cfg *record.Config, cause error) {
-	if unlock, err := m.b.Rec.Lock(cfg.ID); err == nil {
-		st, err := m.b.Rec.LoadState(cfg.ID)
+	if unlock, err := m.rec.Lock(cfg.ID); err == nil {
+		st, err := m.rec.LoadState(cfg.ID)
 		if err != nil {
 			st = &record.State{Status: record.StatusCreated}
 		}
@@ -857,10 +888,10 @@ func (m *Monitor) recordFailure(cfg *record.Config, cause error) {
 		if st.Status == record.StatusRestarting {
 			st.Status = record.StatusExited // a restart that could not start ends it
 		}
-		m.b.Rec.SaveState(cfg.ID, st)
+		m.rec.SaveState(cfg.ID, st)
 		unlock()
 	}
-	if log, err := logfile.Open(m.b.Rec.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err == nil {
+	if log, err := logfile.Open(m.rec.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err == nil {
 		log.Write("stderr", []byte("Error: "+cause.Error()+"\n"))
 		log.Close()
 	}

@@ -167,6 +167,12 @@ func (b *Backend) Runtime() (*oci.Runtime, error) {
 	return b.runtime, nil
 }
 
+// Records is the store of records: containers, pods, names, events.
+func (b *Backend) Records() record.Store { return b.Rec }
+
+// Options are the options the backend was made with, defaults filled.
+func (b *Backend) Options() any { return b.Opts }
+
 // RuntimeOf is the OCI runtime of container id in state st: the one it
 // was started with, or Runtime's for one that never ran. A record from
 // before runtimes were kept names none: the runtime whose state holds
