@@ -50,20 +50,25 @@ ms() {
 }
 
 # compare NAME SCOW-CMD PODMAN-CMD [RUNS]: interleaved medians and ratio.
+# compare NAME SCOW-CMD OTHER-CMD [RUNS] [OTHER]: interleaved medians and
+# their ratio; OTHER names what OTHER-CMD runs (default podman, measured
+# only when installed).
 compare() {
-	local name=$1 sc=$2 pc=$3 n=${4:-$runs} sm pm
+	local name=$1 sc=$2 pc=$3 n=${4:-$runs} other=${5:-podman} sm pm
+	local have=1
+	[ "$other" = podman ] && have=$have_podman
 	: >"$work/s.ms"
 	: >"$work/p.ms"
 	ms "$sc" >/dev/null # warm up
-	[ "$have_podman" = 1 ] && ms "$pc" >/dev/null
+	[ "$have" = 1 ] && ms "$pc" >/dev/null
 	for _ in $(seq "$n"); do
 		ms "$sc" >>"$work/s.ms"
-		[ "$have_podman" = 1 ] && ms "$pc" >>"$work/p.ms"
+		[ "$have" = 1 ] && ms "$pc" >>"$work/p.ms"
 	done
 	sm=$(median <"$work/s.ms")
-	if [ "$have_podman" = 1 ]; then
+	if [ "$have" = 1 ]; then
 		pm=$(median <"$work/p.ms")
-		awk -v n="$name" -v s="$sm" -v p="$pm" -v r="$n" 'BEGIN {printf "%-40s scow %7.1f ms   podman %7.1f ms   ratio %.2f   (median of %d)\n", n, s, p, s / p, r}'
+		awk -v n="$name" -v s="$sm" -v p="$pm" -v o="$other" -v r="$n" 'BEGIN {printf "%-40s scow %7.1f ms   %s %7.1f ms   ratio %.2f   (median of %d)\n", n, s, o, p, s / p, r}'
 	else
 		printf "%-40s scow %7.1f ms   (median of %d; no podman to compare)\n" "$name" "$sm" "$n"
 	fi
@@ -84,24 +89,15 @@ chown -R "$(u id -u)" "$work/bundle"
 # As the user: the spec maps the user's own ID to root.
 u sh -c "cd $work/bundle && runc spec --rootless"
 sed -i 's/"sh"/"true"/; s/"terminal": true/"terminal": false/' "$work/bundle/config.json"
-# floor NAME RUNTIME: interleaved medians of scow and of a bare RUNTIME run.
+# floor RUNTIME: scow against a bare run of the same rootfs by RUNTIME,
+# each container named after its shell.
 floor() {
-	local name=$1 rt=$2 sm fm
-	: >"$work/s.ms"
-	: >"$work/f.ms"
-	for i in $(seq "$runs"); do
-		ms "$S run --rm --network none busybox true" >>"$work/s.ms"
-		ms "$rt --root $work/$rt-state run -b $work/bundle floor$i 2>$work/floor.err || { cat $work/floor.err >&2; exit 1; }" >>"$work/f.ms"
-	done
-	sm=$(median <"$work/s.ms")
-	fm=$(median <"$work/f.ms")
-	awk -v n="$name" -v s="$sm" -v f="$fm" -v rt="$rt" -v r="$runs" 'BEGIN {printf "%-40s scow %7.1f ms   bare %s %7.1f ms   ratio %.2f   (median of %d)\n", n, s, rt, f, s / f, r}'
+	compare "run --rm --network none busybox true" "$S run --rm --network none busybox true" \
+		"$1 --root $work/$1-state run -b $work/bundle floor\$\$ 2>$work/floor.err || { cat $work/floor.err >&2; exit 1; }" "$runs" "bare $1"
 }
-u "$work/scow" --version >/dev/null
-ms "$S run --rm --network none busybox true" >/dev/null # warm up
-floor "run --rm --network none busybox true" runc
+floor runc
 if command -v crun >/dev/null && u crun --root "$work/crun-state" run -b "$work/bundle" crunprobe </dev/null >/dev/null 2>&1; then
-	floor "run --rm --network none busybox true" crun
+	floor crun
 else
 	echo "crun: does not run on this host (or is not installed); no crun floor"
 fi

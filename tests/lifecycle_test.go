@@ -63,6 +63,12 @@ func TestDetachedLifecycle(t *testing.T) {
 		if len(id) != 64 {
 			t.Fatalf("run -d printed %q, want a 64-hex ID", id)
 		}
+		// A run whose create fails (the name is taken) ends the monitor it
+		// started ahead of the container: only web's is left.
+		wantError(t, s.scow("run", "-d", "--name", "web", "busybox", "true"), 125, "web")
+		if !waitFor(5*time.Second, func() bool { return monitors(t, m.uid) == 1 }) {
+			t.Errorf("monitors after a failed run: %d, want web's alone", monitors(t, m.uid))
+		}
 		if !waitFor(5*time.Second, func() bool { return strings.Contains(s.must("logs", "web"), "started") }) {
 			t.Fatalf("no output in logs: %q", s.must("logs", "web"))
 		}

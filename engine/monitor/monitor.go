@@ -89,9 +89,8 @@ type Host interface {
 // relays its I/O to its log and its attached clients, restarts it as its
 // policy says and records each exit.
 type Monitor struct {
-	b   Host
-	rec record.Store
-	r   Runner
+	b Host
+	r Runner
 	// netWaits wait for the network helpers of its runs.
 	netWaits []func()
 	// files are the container process's descriptors from 3 on, kept
@@ -402,7 +401,7 @@ func Main(open func(options json.RawMessage) (Host, Runner, error)) error {
 	defer b.Close()
 	// NOTIFY_SOCKET is the monitor's to answer, never the runtime's or
 	// the container's but through it.
-	m := &Monitor{b: b, rec: b.Records(), r: runner, files: files, notify: &notifier{socket: os.Getenv("NOTIFY_SOCKET"), foreground: r.Attach != nil}}
+	m := &Monitor{b: b, r: runner, files: files, notify: &notifier{socket: os.Getenv("NOTIFY_SOCKET"), foreground: r.Attach != nil}}
 	os.Unsetenv("NOTIFY_SOCKET")
 	if cfg, err := b.Records().LoadConfig(r.ID); err == nil && cfg.MonitorPidFile != "" {
 		if err := os.WriteFile(cfg.MonitorPidFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
@@ -441,7 +440,7 @@ func (m *Monitor) supervise(id string, h *hub, started func(error)) error {
 	if err := m.b.Open(); err != nil {
 		return err
 	}
-	cfg, err := m.rec.LoadConfig(id)
+	cfg, err := m.b.Records().LoadConfig(id)
 	if err != nil {
 		started(err)
 		return err
@@ -519,7 +518,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	if err != nil {
 		return 0, -1, err
 	}
-	unlock, err := m.rec.Lock(cfg.ID)
+	unlock, err := m.b.Records().Lock(cfg.ID)
 	if err != nil {
 		return 0, -1, err
 	}
@@ -530,7 +529,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	}()
 	// Each run reads the record again, under the lock: an update (or a
 	// rename) since the last one applies.
-	if fresh, err := m.rec.LoadConfig(cfg.ID); err == nil {
+	if fresh, err := m.b.Records().LoadConfig(cfg.ID); err == nil {
 		*cfg = *fresh
 	}
 	rootfs, release, err := m.b.MountRootfs(cfg)
@@ -575,14 +574,14 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	if err != nil {
 		return 0, -1, err
 	}
-	dir := m.rec.Dir(cfg.ID)
+	dir := m.b.Records().Dir(cfg.ID)
 	bundle := filepath.Join(dir, "bundle")
 	if err := oci.WriteBundle(bundle, spec); err != nil {
 		return 0, -1, err
 	}
 	var log *logfile.Writer
 	if cfg.LogDriver != "none" {
-		if log, err = logfile.Open(m.rec.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err != nil {
+		if log, err = logfile.Open(m.b.Records().LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err != nil {
 			return 0, -1, err
 		}
 		defer log.Close()
@@ -593,14 +592,14 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return 0, -1, fmt.Errorf("become subreaper: %w", err)
 	}
-	st, err := m.rec.LoadState(cfg.ID)
+	st, err := m.b.Records().LoadState(cfg.ID)
 	if err != nil {
 		st = &record.State{Status: record.StatusCreated}
 	}
 	if restart && st.StoppedByUser {
 		// Stopped while the restart waited out its back-off.
 		st.Status = record.StatusExited
-		m.rec.SaveState(cfg.ID, st)
+		m.b.Records().SaveState(cfg.ID, st)
 		return 0, -1, errStopped
 	}
 	pio, err := newProcIO(m.b.SocketDir(), cfg.ID, cfg.Tty, cfg.Interactive)
@@ -613,7 +612,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	// Whoever finds this monitor dead from here on cleans up after it.
 	st.RuntimeState, st.MonitorPid, st.Runtime = true, os.Getpid(), rt.Path
 	st.MonitorStart, _ = record.ProcStart(st.MonitorPid)
-	if err := m.rec.SaveState(cfg.ID, st); err != nil {
+	if err := m.b.Records().SaveState(cfg.ID, st); err != nil {
 		return 0, -1, err
 	}
 	testhook.Pause("before-runtime")
@@ -648,7 +647,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	if cfg.Healthcheck != nil {
 		// Each start is a new start: starting, and the startup check
 		// again, before anyone sees it run.
-		m.rec.UpdateHealth(cfg.ID, func(h *record.Health) {
+		m.b.Records().UpdateHealth(cfg.ID, func(h *record.Health) {
 			h.Status, h.FailingStreak, h.StartupPassed, h.StartupStreak = record.HealthStarting, 0, false, 0
 		})
 	}
@@ -660,7 +659,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 		return 0, -1, err
 	}
 	defer unregister()
-	if err := m.rec.SaveState(cfg.ID, st); err != nil {
+	if err := m.b.Records().SaveState(cfg.ID, st); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		waitPid(pid)
 		rt.Delete(ctx, cfg.ID, true)
@@ -669,8 +668,8 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	unlock()
 	unlock = nil
 	testhook.Pause("running")
-	m.rec.Event(cfg, "init", nil)
-	m.rec.Event(cfg, "start", nil)
+	m.b.Records().Event(cfg, "init", nil)
+	m.b.Records().Event(cfg, "start", nil)
 	switch cfg.SdNotify {
 	case "", "conmon":
 		m.notify.ready()
@@ -730,9 +729,9 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	again = -1
 	// Heard before the exit is recorded: whoever waits for the exit (a
 	// stop) records its own event after this one.
-	m.rec.Event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
-	if unlock, err := m.rec.Lock(cfg.ID); err == nil {
-		if st, err := m.rec.LoadState(cfg.ID); err == nil {
+	m.b.Records().Event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
+	if unlock, err := m.b.Records().Lock(cfg.ID); err == nil {
+		if st, err := m.b.Records().LoadState(cfg.ID); err == nil {
 			// The exit and the restart decision are one record, so no
 			// reader sees "exited" of a container about to restart. The
 			// monitor stays recorded: a restarting record needs it alive.
@@ -745,7 +744,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 			if ok {
 				st.Status, st.RestartCount, again = record.StatusRestarting, st.RestartCount+1, delay
 			}
-			m.rec.SaveState(cfg.ID, st)
+			m.b.Records().SaveState(cfg.ID, st)
 		}
 		unlock()
 	}
@@ -764,7 +763,7 @@ func (m *Monitor) watchHealth(cfg *record.Config, pid int) (stop func()) {
 		for {
 			interval := hc.Interval
 			if hc.Startup != nil {
-				if h, _ := m.rec.LoadHealth(cfg.ID); h == nil || !h.StartupPassed {
+				if h, _ := m.b.Records().LoadHealth(cfg.ID); h == nil || !h.StartupPassed {
 					interval = hc.Startup.Interval
 				}
 			}
@@ -872,8 +871,8 @@ func waitPid(pid int) int {
 // State.Error) and in its log, since its monitor has no terminal: the
 // runtime holds no state for it any more.
 func (m *Monitor) recordFailure(cfg *record.Config, cause error) {
-	if unlock, err := m.rec.Lock(cfg.ID); err == nil {
-		st, err := m.rec.LoadState(cfg.ID)
+	if unlock, err := m.b.Records().Lock(cfg.ID); err == nil {
+		st, err := m.b.Records().LoadState(cfg.ID)
 		if err != nil {
 			st = &record.State{Status: record.StatusCreated}
 		}
@@ -888,10 +887,10 @@ func (m *Monitor) recordFailure(cfg *record.Config, cause error) {
 		if st.Status == record.StatusRestarting {
 			st.Status = record.StatusExited // a restart that could not start ends it
 		}
-		m.rec.SaveState(cfg.ID, st)
+		m.b.Records().SaveState(cfg.ID, st)
 		unlock()
 	}
-	if log, err := logfile.Open(m.rec.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err == nil {
+	if log, err := logfile.Open(m.b.Records().LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err == nil {
 		log.Write("stderr", []byte("Error: "+cause.Error()+"\n"))
 		log.Close()
 	}
