@@ -640,6 +640,18 @@ func preprocess(ctx context.Context, file string, data []byte, flags []string) (
 	return out, nil
 }
 
+// FindContainerfile returns the path of dir's Containerfile, else of its
+// Dockerfile, "" when it has neither.
+func FindContainerfile(dir string) string {
+	for _, name := range []string{"Containerfile", "Dockerfile"} {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p
+		}
+	}
+	return ""
+}
+
 // readContainerfile reads the file of -f: a path, - for stdin, or the
 // context's Containerfile, else its Dockerfile.
 func readContainerfile(contextDir, file string, stdin io.Reader) ([]byte, error) {
@@ -647,13 +659,10 @@ func readContainerfile(contextDir, file string, stdin io.Reader) ([]byte, error)
 	case "-":
 		return io.ReadAll(stdin)
 	case "":
-		for _, name := range []string{"Containerfile", "Dockerfile"} {
-			data, err := os.ReadFile(filepath.Join(contextDir, name))
-			if err == nil || !errors.Is(err, os.ErrNotExist) {
-				return data, err
-			}
+		if file = FindContainerfile(contextDir); file == "" {
+			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("no Containerfile or Dockerfile in %s: give one with -f", contextDir))
 		}
-		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("no Containerfile or Dockerfile in %s: give one with -f", contextDir))
+		return os.ReadFile(file)
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {

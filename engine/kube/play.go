@@ -180,7 +180,7 @@ func (e *Service) buildImages(ctx context.Context, plans []*Plan, o PlayOptions)
 				continue
 			}
 			dir := filepath.Join(base, imageDir(s.Image))
-			if strings.Contains(s.Image, "@") || !hasContainerfile(dir) {
+			if strings.Contains(s.Image, "@") || build.FindContainerfile(dir) == "" {
 				continue // a digest names what a build cannot make
 			}
 			if o.Build == nil {
@@ -208,17 +208,6 @@ func imageDir(image string) string {
 	name = path.Base(name)
 	name, _, _ = strings.Cut(name, ":")
 	return name
-}
-
-// hasContainerfile tells whether dir holds a Containerfile or a
-// Dockerfile.
-func hasContainerfile(dir string) bool {
-	for _, f := range []string{"Containerfile", "Dockerfile"} {
-		if st, err := os.Stat(filepath.Join(dir, f)); err == nil && st.Mode().IsRegular() {
-			return true
-		}
-	}
-	return false
 }
 
 // playPod makes one pod of plan p, runs its init containers to their

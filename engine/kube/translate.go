@@ -334,7 +334,7 @@ var (
 
 // volumes resolves the pod's volumes: host paths, claims (named
 // volumes), and the pod's own files (configMap, secret, emptyDir).
-// memoryUsers counts the containers that mount each volume, for
+// users counts the containers that mount each volume, for
 // emptyDirs in memory.
 func (o *Objects) volumes(p *Plan, list []corev1.Volume, users map[string]int) (map[string]volume, error) {
 	out := map[string]volume{}
