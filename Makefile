@@ -15,8 +15,9 @@ DEBIAN_ARCHIVE := tests/.cache/debian.tar
 
 all: build
 
+# scow, and beside it the monitor it starts for each running container.
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/scow ./cmd/scow
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/scow ./cmd/scow-monitor
 
 # As root, `make run` acts as TEST_USER, which --demo creates.
 deps:
@@ -72,6 +73,7 @@ SYSTEMD_USER_GENERATOR_DIR ?= $(PREFIX)/lib/systemd/user-generators
 # boot too); scow as systemd's generator of Quadlet units.
 install: build
 	install -D -m 0755 bin/scow $(DESTDIR)$(PREFIX)/bin/scow
+	install -D -m 0755 bin/scow-monitor $(DESTDIR)$(PREFIX)/bin/scow-monitor
 	mkdir -p $(DESTDIR)$(SYSTEMD_SYSTEM_DIR) $(DESTDIR)$(SYSTEMD_USER_DIR)
 	sed 's|@BINDIR@|$(PREFIX)/bin|' hack/systemd/scow-restart.service >$(DESTDIR)$(SYSTEMD_SYSTEM_DIR)/scow-restart.service
 	sed 's|@BINDIR@|$(PREFIX)/bin|' hack/systemd/scow-restart.user.service >$(DESTDIR)$(SYSTEMD_USER_DIR)/scow-restart.service

@@ -13,14 +13,12 @@ import (
 	"github.com/scow-project/scow/engine/events"
 	"github.com/scow-project/scow/engine/images"
 	"github.com/scow-project/scow/engine/internal/backend"
-	"github.com/scow-project/scow/engine/internal/userns"
 	"github.com/scow-project/scow/engine/kube"
 	"github.com/scow-project/scow/engine/monitor"
 	"github.com/scow-project/scow/engine/networks"
 	"github.com/scow-project/scow/engine/pods"
 	"github.com/scow-project/scow/engine/secrets"
 	"github.com/scow-project/scow/engine/volumes"
-	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/oci"
 	"github.com/scow-project/scow/storage"
 )
@@ -105,47 +103,39 @@ func (e *Engine) Close() error { return e.b.Close() }
 // reports whether it did: main calls it first.
 func ReexecInit() bool { return storage.ReexecInit() }
 
-// MonitorArg is argv[1] of the re-executed monitor.
-const MonitorArg = monitor.Arg
+// HookArg is argv[1] of scow run by a monitor for a step that needs the
+// store.
+const HookArg = monitor.HookArg
 
-// MonitorMain is the monitor process of one container.
-func MonitorMain() error {
-	return monitor.Main(func(raw json.RawMessage) (monitor.Host, monitor.Runner, error) {
+// HookMain is scow run as a monitor's hook.
+func HookMain() error {
+	return monitor.HookMain(func(raw json.RawMessage) (*monitor.Hooks, error) {
 		var o Options
 		if err := json.Unmarshal(raw, &o); err != nil {
-			return nil, nil, fmt.Errorf("read the monitor's options: %w", err)
+			return nil, fmt.Errorf("read the hook's options: %w", err)
 		}
 		e, err := New(o)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return e.b, e.containers, nil
+		c := e.containers
+		return &monitor.Hooks{
+			Prepare: c.Prepare, Cleanup: c.Cleanup, Health: c.Healthcheck,
+			Stop:  func(ctx context.Context, id string) error { return c.ApplyHealthAction(ctx, id, "stop") },
+			Close: e.Close,
+		}, nil
 	})
 }
 
-// PortChildArg is argv[1] of the port forwarder's child half, which the
-// C constructor has put in a container's network namespace.
-const PortChildArg = netns.PortChildArg
-
-// PortChildMain is the port forwarder's child half.
-func PortChildMain(args []string) error { return netns.PortChildMain(args) }
-
-// InfraArg is argv[1] of the holder of a rootless user's bridges.
-const InfraArg = netns.InfraArg
+// Helper runs the network helper os.Args name, if they name one, and
+// tells whether they did.
+func Helper(args []string) (bool, error) { return monitor.Helper(args) }
 
 // DefaultHooksDirs are where OCI hooks are found without --hooks-dir.
 var DefaultHooksDirs = oci.DefaultHooksDirs
 
 // DefaultCDISpecDirs are where CDI specs are found without --cdi-spec-dir.
 var DefaultCDISpecDirs = oci.DefaultCDISpecDirs
-
-// InfraMain is that holder; it keeps the user namespace while it lives.
-func InfraMain(args []string) error {
-	if err := userns.Hold(); err != nil {
-		return err
-	}
-	return netns.InfraMain(args)
-}
 
 // Inspect returns the inspect record of what ref names: kind
 // "container", "image", or "all" (a container first, as Podman looks).

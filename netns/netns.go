@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -75,8 +76,6 @@ type Options struct {
 type Network struct {
 	// NSPath is the namespace the container joins; "host" is the host's.
 	NSPath string
-	// Mounts bind hosts, resolv.conf and hostname into the container.
-	Mounts []specs.Mount
 	// Ports are the published ports, with the host ports chosen.
 	Ports []PortMapping
 	// Endpoints are what the container got on its named networks.
@@ -125,6 +124,34 @@ func Release(b Bridges, id string) {
 	os.RemoveAll(portsDir(p))
 }
 
+// NSPath is the network namespace the container of o joins: "host" for
+// the host's, "" for one its runtime makes (OwnUserNS), else a path.
+// Start sets up what it names.
+func (o Options) NSPath() string {
+	switch {
+	case o.Mode.Kind == ModeHost:
+		return "host"
+	case o.Mode.Kind == ModeContainer || o.Mode.Kind == ModeNS:
+		return o.JoinPath
+	case o.OwnUserNS:
+		return ""
+	}
+	return Path(o.RunDir, o.ID)
+}
+
+// Mounts bind the files Start writes in o.Dir over the container's
+// /etc/hosts, resolv.conf and hostname.
+func (o Options) Mounts() []specs.Mount {
+	var out []specs.Mount
+	for _, name := range Files(o.NoHosts, o.NoHostname) {
+		out = append(out, specs.Mount{
+			Destination: "/etc/" + name, Type: "bind", Source: filepath.Join(o.Dir, name),
+			Options: []string{"rbind", "rprivate", "rw"},
+		})
+	}
+	return out
+}
+
 // Start sets up the network of o.Mode: the namespace (pinned, for the
 // modes that have their own), its helper and published ports, and the
 // files. With OwnUserNS, a namespace of its own is the runtime's to make:
@@ -139,7 +166,7 @@ func Start(o Options) (_ *Network, err error) {
 	}()
 	// Written first: joining a named network lists the container's
 	// peers in its hosts file.
-	if err := n.writeFiles(o); err != nil {
+	if err := writeFiles(o); err != nil {
 		return nil, err
 	}
 	switch o.Mode.Kind {
@@ -263,7 +290,7 @@ func Files(noHosts, noHostname bool) []string {
 }
 
 // writeFiles makes the container's /etc/hosts, resolv.conf and hostname.
-func (n *Network) writeFiles(o Options) error {
+func writeFiles(o Options) error {
 	files := map[string][]byte{"hostname": []byte(o.Hostname + "\n")}
 	switch o.Mode.Kind {
 	case ModeContainer:
@@ -279,15 +306,10 @@ func (n *Network) writeFiles(o Options) error {
 		files["hosts"] = hostsFile(o)
 		files["resolv.conf"] = resolvFile(o)
 	}
-	for _, name := range Files(o.NoHosts, o.NoHostname) {
-		p := filepath.Join(o.Dir, name)
-		if err := os.WriteFile(p, files[name], 0o644); err != nil {
-			return fmt.Errorf("write %s: %w", p, err)
+	for _, m := range o.Mounts() {
+		if err := os.WriteFile(m.Source, files[path.Base(m.Destination)], 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", m.Source, err)
 		}
-		n.Mounts = append(n.Mounts, specs.Mount{
-			Destination: "/etc/" + name, Type: "bind", Source: p,
-			Options: []string{"rbind", "rprivate", "rw"},
-		})
 	}
 	return nil
 }

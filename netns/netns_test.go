@@ -120,16 +120,19 @@ func TestFiles(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			tc.o.Dir = dir
-			n := &Network{}
-			if err := n.writeFiles(tc.o); err != nil {
+			if err := writeFiles(tc.o); err != nil {
 				t.Fatal(err)
 			}
-			if len(n.Mounts) != 3 {
-				t.Fatalf("mounts %v", n.Mounts)
+			mounts := tc.o.Mounts()
+			if len(mounts) != 3 {
+				t.Fatalf("mounts %v", mounts)
 			}
-			for _, m := range n.Mounts {
+			for _, m := range mounts {
 				if !strings.HasPrefix(m.Destination, "/etc/") || filepath.Dir(m.Source) != dir {
 					t.Errorf("mount %+v", m)
+				}
+				if _, err := os.Stat(m.Source); err != nil {
+					t.Errorf("mount %+v: %v", m, err)
 				}
 			}
 			hosts, _ := os.ReadFile(filepath.Join(dir, "hosts"))
@@ -147,13 +150,36 @@ func TestFiles(t *testing.T) {
 			}
 		})
 	}
-	n := &Network{}
-	if err := n.writeFiles(Options{Mode: Mode{Kind: ModeSlirp}, Hostname: "x", Dir: t.TempDir(), NoHosts: true}); err != nil || len(n.Mounts) != 2 {
-		t.Errorf("--no-hosts: %v %v", n.Mounts, err)
+	noHosts := Options{Mode: Mode{Kind: ModeSlirp}, Hostname: "x", Dir: t.TempDir(), NoHosts: true}
+	if err := writeFiles(noHosts); err != nil || len(noHosts.Mounts()) != 2 {
+		t.Errorf("--no-hosts: %v %v", noHosts.Mounts(), err)
+	}
+	if _, err := os.Stat(filepath.Join(noHosts.Dir, "hosts")); err == nil {
+		t.Error("--no-hosts wrote a hosts file")
 	}
 	for h, ok := range map[string]bool{"db:10.0.0.1": true, "db:::1": true, "db": false, ":1.2.3.4": false, "db:notanip": false} {
 		if err := ValidateHost(h); (err == nil) != ok {
 			t.Errorf("ValidateHost(%q): %v", h, err)
 		}
+	}
+}
+
+func TestNSPath(t *testing.T) {
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Mode: Mode{Kind: ModeHost}}, "host"},
+		{Options{Mode: Mode{Kind: ModeContainer}, JoinPath: "/run/x/netns/abc"}, "/run/x/netns/abc"},
+		{Options{Mode: Mode{Kind: ModeNS}, JoinPath: "/proc/1/ns/net"}, "/proc/1/ns/net"},
+		{Options{Mode: Mode{Kind: ModeSlirp}, RunDir: "/run/x", ID: "0123456789abcdef0123"}, "/run/x/0123456789abcdef"},
+		{Options{Mode: Mode{Kind: ModeNone}, RunDir: "/run/x", ID: "0123456789abcdef0123", OwnUserNS: true}, ""},
+	} {
+		if got := tc.o.NSPath(); got != tc.want {
+			t.Errorf("%+v: NSPath %q, want %q", tc.o, got, tc.want)
+		}
+	}
+	if got := (Options{NoHosts: true, NoHostname: true, Dir: "/d"}).Mounts(); len(got) != 1 || got[0].Source != "/d/resolv.conf" {
+		t.Errorf("mounts with --no-hosts --no-hostname: %+v", got)
 	}
 }

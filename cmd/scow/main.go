@@ -30,24 +30,17 @@ func main() {
 	if name, ok := asGenerator(); ok {
 		os.Exit(generatorMain(name, os.Args[1:]))
 	}
-	if len(os.Args) > 1 && os.Args[1] == engine.MonitorArg {
-		// Its stderr is a file beside its container (a start reports
-		// through the CLI, later failures through the record too).
-		if err := engine.MonitorMain(); err != nil {
-			// The container's exit is the monitor's, for a unit whose main
-			// process it is.
-			var exit *errdefs.ExitError
-			if errors.As(err, &exit) {
-				os.Exit(exit.Code)
-			}
+	if len(os.Args) > 1 && os.Args[1] == engine.HookArg {
+		// Its answer, errors too, is on stdout; its stderr is the
+		// monitor's log.
+		if err := engine.HookMain(); err != nil {
 			fmt.Fprintln(os.Stderr, "Error:", err)
 			os.Exit(1)
 		}
 		return
 	}
-	helpers := map[string]func([]string) error{engine.PortChildArg: engine.PortChildMain, engine.InfraArg: engine.InfraMain}
-	if len(os.Args) > 1 && helpers[os.Args[1]] != nil {
-		if err := helpers[os.Args[1]](os.Args[2:]); err != nil {
+	if ran, err := engine.Helper(os.Args); ran {
+		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

@@ -37,6 +37,10 @@ type Streams struct {
 	// Files are the process's descriptors from 3 on (--preserve-fds), a
 	// nil entry /dev/null.
 	Files []*os.File
+	// Cleanup, when set, runs once the process has exited, before the
+	// attach ends: the caller that asked with Request.Cleans cleans up
+	// after the container while its monitor waits.
+	Cleanup func()
 }
 
 // Terminal is the caller's terminal, which a process with a terminal of
@@ -269,6 +273,10 @@ func Stream(c *Conn, s Streams, tty bool) error {
 					win.give(int(binary.BigEndian.Uint32(data)))
 				}
 			case FrameExit:
+				if s.Cleanup != nil {
+					s.Cleanup()
+					c.Send(FrameCleaned, nil)
+				}
 				finish(ExitResult(data))
 				return
 			}

@@ -24,6 +24,7 @@ const (
 	FrameClose   byte = 'c' // client: its stdin ended
 	FrameResize  byte = 'r' // client: rows and columns, two uint16
 	FrameSignal  byte = 's' // client: a signal number, one byte
+	FrameCleaned byte = 'C' // client: after the last exit, it cleaned up (Request.Cleans)
 	FrameStdout  byte = 'o' // monitor: output (all of it, with a terminal)
 	FrameStderr  byte = 'e' // monitor: error output
 	FrameStarted byte = 'S' // monitor: the exec'd process runs
@@ -60,6 +61,11 @@ type Request struct {
 	// Extra are those Accept received, nil for /dev/null.
 	Files []bool     `json:"files,omitempty"`
 	Extra []*os.File `json:"-"`
+	// Cleans: the client that started the container cleans up after
+	// its last exit (Streams.Cleanup), and says so with FrameCleaned
+	// before it hangs up; until then the monitor waits, and does it
+	// itself if the client went without.
+	Cleans bool `json:"cleans,omitempty"`
 }
 
 // Exit ends an attach: the process's exit code, or why it could not

@@ -79,6 +79,13 @@ func (e *Service) reconcile(ctx context.Context, id string, st *record.State) bo
 	if !needsMonitor(st) || record.Alive(st.MonitorPid, st.MonitorStart) {
 		return false
 	}
+	if !runs(st) {
+		// Its last exit is recorded: only the rootfs is left.
+		if cfg, err := e.Rec.LoadConfig(id); err == nil {
+			e.release(cfg, st)
+		}
+		return true
+	}
 	wasRunning := st.Status != record.StatusCreated
 	if record.Alive(st.Pid, st.PidStart) {
 		signalPid(st.Pid, st.PidStart, unix.SIGKILL)
@@ -86,10 +93,9 @@ func (e *Service) reconcile(ctx context.Context, id string, st *record.State) bo
 	if rt, err := e.RuntimeOf(id, st); err == nil {
 		rt.Delete(ctx, id, true)
 	}
-	if e.Open() == nil {
-		e.SettleRootfs(id)
+	if cfg, err := e.Rec.LoadConfig(id); err == nil {
+		e.release(cfg, st)
 	}
-	e.UnmountShm(id)
 	netns.Release(e.Bridges(), id)
 	st.Pid, st.PidStart, st.MonitorPid, st.MonitorStart, st.RuntimeState, st.Ports, st.Paused = 0, 0, 0, 0, false, nil, false
 	said := monitor.LastError(e.Rec.MonitorLog(id))
@@ -106,8 +112,12 @@ func (e *Service) reconcile(ctx context.Context, id string, st *record.State) bo
 }
 
 // needsMonitor tells whether a record is only true while its monitor
-// lives: a running container, or one the runtime may hold state for.
-func needsMonitor(st *record.State) bool {
+// lives: a container that runs, or whose rootfs a run holds.
+func needsMonitor(st *record.State) bool { return runs(st) || st.Mounted }
+
+// runs tells whether a container runs, or waits to run again, or the
+// runtime may hold state for it.
+func runs(st *record.State) bool {
 	return st.Status == record.StatusRunning || st.Status == record.StatusRestarting || st.RuntimeState
 }
 
@@ -173,7 +183,11 @@ func (e *Service) Start(ctx context.Context, ref string, streams *attach.Streams
 		if running {
 			return nil
 		}
-		_, err := monitor.Spawn(e.Backend, id, nil, nil)
+		p, err := monitor.Prestart(false, nil)
+		if err != nil {
+			return err
+		}
+		_, err = e.launch(ctx, cfg, p, nil)
 		return err
 	}
 	if running {
@@ -644,8 +658,8 @@ func (e *Service) removeContainer(ctx context.Context, id string, force, volumes
 			e.thaw(ctx, id, st) // saves st when it thaws
 			e.Rec.SaveState(id, st)
 			signalPid(st.Pid, st.PidStart, unix.SIGKILL)
-			// The monitor records the exit and releases the mount; it
-			// needs the lock for that.
+			// The monitor records the exit; it needs the lock for that.
+			// The rootfs it leaves goes with the container below.
 			unlock()
 			e.waitExit(ctx, id, 30*time.Second)
 			if unlock, err = e.Rec.Lock(id); err != nil {

@@ -66,15 +66,16 @@ func exposedPorts(exposed map[string]struct{}, have []netns.PortMapping) []netns
 	return out
 }
 
-// startNetwork sets up container cfg's network for a run.
-func (e *Service) Network(ctx context.Context, cfg *record.Config, rootfs string) (*netns.Network, error) {
+// networkOptions are what sets up container cfg's network for a run on
+// its rootfs, which its monitor does.
+func (e *Service) networkOptions(ctx context.Context, cfg *record.Config, rootfs string) (netns.Options, error) {
 	mode, err := netns.ParseMode(cfg.Network)
 	if err != nil {
-		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
+		return netns.Options{}, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
 	base, err := hostsBase(cfg.HostsFile, rootfs)
 	if err != nil {
-		return nil, err
+		return netns.Options{}, err
 	}
 	o := netns.Options{
 		ID: cfg.ID, Mode: mode, Name: cfg.Name, Hostname: cfg.Hostname,
@@ -88,11 +89,11 @@ func (e *Service) Network(ctx context.Context, cfg *record.Config, rootfs string
 	case netns.ModeContainer:
 		owner, err := e.Rec.LoadConfig(mode.Target)
 		if err != nil {
-			return nil, fmt.Errorf("--network container:%.12s: %w", mode.Target, err)
+			return netns.Options{}, fmt.Errorf("--network container:%.12s: %w", mode.Target, err)
 		}
 		st, err := e.State(ctx, owner.ID)
 		if err != nil || st.Status != record.StatusRunning {
-			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network container:%s: that container is not running: start it first", owner.Name))
+			return netns.Options{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network container:%s: that container is not running: start it first", owner.Name))
 		}
 		ownerMode, _ := netns.ParseMode(owner.Network)
 		switch {
@@ -101,21 +102,17 @@ func (e *Service) Network(ctx context.Context, cfg *record.Config, rootfs string
 		case ownerMode.Private():
 			o.JoinPath = netns.Path(e.NetnsDir(), owner.ID)
 		default:
-			return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network container:%s: that container shares another's network; join that one", owner.Name))
+			return netns.Options{}, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--network container:%s: that container shares another's network; join that one", owner.Name))
 		}
 		o.JoinDir = e.Rec.Dir(owner.ID)
 	case netns.ModeNS:
 		o.JoinPath = mode.Target
 	case netns.ModeBridge:
 		if err := e.networks.Options(cfg, &o); err != nil {
-			return nil, err
+			return netns.Options{}, err
 		}
 	}
-	n, err := netns.Start(o)
-	if err != nil {
-		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
-	}
-	return n, nil
+	return o, nil
 }
 
 // FormatPorts renders published ports as ps's PORTS column does.

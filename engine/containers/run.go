@@ -69,7 +69,7 @@ func (e *Service) Run(ctx context.Context, o specgen.RunOptions, s attach.Stream
 		}
 	}
 	// The monitor starts up while the container is made.
-	pending, err := monitor.Prestart(e.Backend, !o.Detach, s.Files)
+	pending, err := monitor.Prestart(!o.Detach, s.Files)
 	if err != nil {
 		stopWatch()
 		return "", err
@@ -93,8 +93,7 @@ func (e *Service) Run(ctx context.Context, o specgen.RunOptions, s attach.Stream
 		return "", err
 	}
 	if o.Detach {
-		if _, err := pending.Start(cfg.ID, nil); err != nil {
-			e.removeFailed(ctx, cfg)
+		if _, err := e.launch(ctx, cfg, pending, nil); err != nil {
 			return "", err
 		}
 		return cfg.ID, nil
@@ -131,22 +130,26 @@ func (e *Service) startAttached(cfg *record.Config, s attach.Streams, p *monitor
 			s.Err = io.Discard
 		}
 	}
-	req := &attach.Request{Stdin: s.In != nil}
+	req := &attach.Request{Stdin: s.In != nil, Cleans: true}
 	if cfg.Tty {
 		req.Rows, req.Cols = s.TerminalSize()
 	}
+	ctx := context.Background()
 	var err error
 	if p == nil {
-		if p, err = monitor.Prestart(e.Backend, true, s.Files); err != nil {
-			e.removeFailed(context.Background(), cfg)
+		if p, err = monitor.Prestart(true, s.Files); err != nil {
+			e.removeFailed(ctx, cfg)
 			return err
 		}
 	}
-	c, err := p.Start(cfg.ID, req)
+	c, err := e.launch(ctx, cfg, p, req)
 	if err != nil {
-		e.removeFailed(context.Background(), cfg)
 		return err
 	}
+	// What follows the exit is ours to do while the monitor waits: it
+	// comes before the run returns, and without another process.
+	owner := p.Pid()
+	s.Cleanup = func() { e.Cleanup(ctx, cfg.ID, owner) }
 	// SIGTERM (systemd stopping a unit of a foreground run) stops it
 	// within its stop timeout.
 	if cfg.StopTimeout >= 0 { // -1 waits as long as it takes
@@ -579,9 +582,9 @@ func (e *Service) PodInfra(p *record.Pod) (*record.Config, error) {
 	return nil, errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("pod %s has lost its infra container: remove the pod (pod rm -f %s) and create it again", p.Name, p.Name))
 }
 
-// spec builds the runtime spec of cfg on the mounted rootfs, in network
-// net; rows and cols size its terminal.
-func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint16, net *netns.Network) (*specs.Spec, error) {
+// runtimeSpec builds the runtime spec of cfg on the mounted rootfs, in
+// network net, for a run under the monitor run describes.
+func (e *Service) runtimeSpec(cfg *record.Config, rootfs string, run monitor.RunOptions, net netns.Options) (*specs.Spec, error) {
 	user, err := oci.ResolveUser(rootfs, cfg.User)
 	if err != nil {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, err)
@@ -619,12 +622,11 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	if err != nil {
 		return nil, err
 	}
-	if dir := e.NotifyDir(cfg.ID); cfg.SdNotify == "container" {
-		if _, err := os.Stat(dir); err == nil {
-			// The monitor's relay to systemd (--sdnotify container).
-			mounts = append(mounts, specs.Mount{Destination: "/run/notify", Type: "bind", Source: dir, Options: []string{"bind", "rw"}})
-			env = specgen.MergeEnv(env, "NOTIFY_SOCKET=/run/notify/notify.sock")
-		}
+	if cfg.SdNotify == "container" && run.Notify {
+		// The monitor's relay to systemd, which it makes before the
+		// runtime runs.
+		mounts = append(mounts, specs.Mount{Destination: "/run/notify", Type: "bind", Source: e.NotifyDir(cfg.ID), Options: []string{"bind", "rw"}})
+		env = specgen.MergeEnv(env, "NOTIFY_SOCKET=/run/notify/notify.sock")
 	}
 	if len(cfg.UIDMap) > 0 && !mapsOwner(cfg.UIDMap) {
 		// The runtime's root in the container's namespace must reach
@@ -663,7 +665,7 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 	managed = append(managed, oci.BindMount(containerenv, ContainerEnvPath, true))
 	mounts = append(mounts, managed...)
 	for _, dir := range cfg.ChrootDirs {
-		for _, m := range append(slices.Clone(net.Mounts), managed...) {
+		for _, m := range append(net.Mounts(), managed...) {
 			m.Destination = path.Join(dir, m.Destination)
 			mounts = append(mounts, m)
 		}
@@ -689,12 +691,12 @@ func (e *Service) RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint
 		oci.WithUmask(cfg.Umask),
 		oci.WithHostname(cfg.Hostname),
 		oci.WithAnnotations(cfg.Annotations),
-		oci.WithNetNS(net.NSPath),
-		oci.WithMounts(net.Mounts),
+		oci.WithNetNS(net.NSPath()),
+		oci.WithMounts(net.Mounts()),
 		oci.WithMounts(mounts),
 	}
 	if cfg.Tty {
-		opts = append(opts, oci.WithTerminal(rows, cols))
+		opts = append(opts, oci.WithTerminal(run.Rows, run.Cols))
 	}
 	if len(cfg.UIDMap) > 0 {
 		opts = append(opts, oci.WithUserNS(cfg.UIDMap, cfg.GIDMap))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/scow-project/scow/engine/attach"
 	"github.com/scow-project/scow/oci"
@@ -39,6 +40,9 @@ type hub struct {
 	// that run takes no more input or signals.
 	gen  int
 	over bool
+	// cleaned says the client that started the process cleaned up after
+	// its last exit (attach.Request.Cleans).
+	cleaned atomic.Bool
 }
 
 // client is one attached connection. The primary client, the one that
@@ -194,6 +198,12 @@ func (h *hub) serve(c *client) {
 			if len(data) == 1 {
 				h.signal(unix.Signal(data[0]))
 			}
+		case attach.FrameCleaned:
+			h.mu.Lock()
+			if c.primary && c.req.Cleans && h.final != nil {
+				h.cleaned.Store(true)
+			}
+			h.mu.Unlock()
 		}
 	}
 }
@@ -341,8 +351,22 @@ func (h *hub) snapshot() []*client {
 	return out
 }
 
+// hasCleaner tells whether the client that started the process, and
+// cleans up after it (attach.Request.Cleans), is attached.
+func (h *hub) hasCleaner() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.clients {
+		if c.primary && c.req.Cleans {
+			return true
+		}
+	}
+	return false
+}
+
 // end tells every client how the process ended, once their output is
-// out, and lets them go; final says no run follows.
+// out, and lets them go; final says no run follows, and then a client
+// that cleans up is waited for until it hangs up.
 func (h *hub) end(x attach.Exit, final bool) {
 	h.mu.Lock()
 	if final {
@@ -360,6 +384,10 @@ func (h *hub) end(x attach.Exit, final bool) {
 	data, _ := json.Marshal(x)
 	for _, c := range clients {
 		c.queue(outFrame{attach.FrameExit, data})
+		if final && c.primary && c.req.Cleans {
+			// It cleans up, then hangs up: the wait below waits for it.
+			continue
+		}
 		c.queue(outFrame{frameDone, nil})
 	}
 	for _, c := range clients {

@@ -20,7 +20,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/scow-project/scow/engine/attach"
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/internal/testhook"
@@ -36,61 +35,62 @@ import (
 // it waited to restart.
 var errStopped = errors.New("stopped before the restart")
 
-// Arg is argv[1] of the re-executed monitor.
+// Arg is argv[1] of the monitor: scow-monitor's, which runs nothing else
+// but the helpers its networks re-execute it as.
 const Arg = "__monitor"
 
-// Runner is what the containers package does for a monitor: the parts
-// of a run that know what a container is made of.
-type Runner interface {
-	// Network sets up container cfg's network for a run, on its mounted
-	// rootfs.
-	Network(ctx context.Context, cfg *record.Config, rootfs string) (*netns.Network, error)
-	// RuntimeSpec builds the runtime spec of cfg on its mounted rootfs,
-	// in network net; rows and cols size its terminal.
-	RuntimeSpec(cfg *record.Config, rootfs string, rows, cols uint16, net *netns.Network) (*specs.Spec, error)
-	// Delete removes container id (--rm), with its anonymous volumes.
-	Delete(ctx context.Context, id string) error
-	// Healthcheck runs container id's check once and records it.
-	Healthcheck(ctx context.Context, id string) (record.HealthResult, error)
-	// ApplyHealthAction does to container id what a check asked.
-	ApplyHealthAction(ctx context.Context, id, action string) error
-	// Finished hears that container cfg is done for good, no restart
-	// to follow, once --rm has removed it: its pod's exit policy acts.
-	Finished(ctx context.Context, cfg *record.Config)
+// Binary is the monitor's program, installed beside scow as Podman has
+// conmon: a small binary of its own, since a process per running
+// container must not carry the image and store code of the CLI.
+const Binary = "scow-monitor"
+
+// onePEnv marks the GOMAXPROCS=1 Prestart gave the monitor, not the
+// caller's own.
+const onePEnv = "_SCOW_MONITOR_ONE_P"
+
+// Setup is what the monitor of one container needs of the engine: where
+// its records, sockets and runtime are, and how to run scow for the
+// steps that need the store.
+type Setup struct {
+	// Records is the root of the records; NoEvents writes no events.
+	Records  string `json:"records"`
+	NoEvents bool   `json:"no_events,omitempty"`
+	// SocketDir holds the runtime's console sockets; Attach is where the
+	// monitor serves attaches, Notify the directory of its relay to
+	// systemd (--sdnotify container).
+	SocketDir string `json:"socket_dir"`
+	Attach    string `json:"attach"`
+	Notify    string `json:"notify"`
+	// Runtime runs the container.
+	Runtime oci.Runtime `json:"runtime"`
+	// Scow is the scow binary the hooks run as, with Options, its
+	// global options as JSON.
+	Scow    string          `json:"scow"`
+	Options json.RawMessage `json:"options"`
 }
 
-// Host is what a monitor needs of the engine's backend: its records, the
-// runtime, the paths of its sockets, and the rootfs and shm of a run.
-// It knows nothing of images or layers beyond that, so that the monitor
-// links no image or registry code.
-type Host interface {
-	Records() record.Store
-	// Options are the engine's options, which the monitor process gets
-	// as JSON to open its own Host with.
-	Options() any
-	Runtime() (*oci.Runtime, error)
-	SocketDir() string
-	AttachSocket(id string) string
-	NotifyDir(id string) string
-	CgroupPath(cfg *record.Config) string
-	MountShm(id string, size int64) error
-	UnmountShm(id string)
-	// MountRootfs mounts cfg's rootfs for a run and returns it with what
-	// releases it.
-	MountRootfs(cfg *record.Config) (string, func(), error)
-	// Open opens the store; Idle lets go of it (and of what reading it
-	// cost) while the container runs; Close shuts it.
-	Open() error
-	Idle()
-	Close() error
+// Plan is a run made ready by the prepare step: its rootfs mounted, its
+// bundle written; what is left is the monitor's.
+type Plan struct {
+	// Net is the network the monitor sets up, the one the bundle's spec
+	// joins.
+	Net netns.Options `json:"net"`
+	// Bundle is the OCI bundle of the run.
+	Bundle string `json:"bundle"`
+	// CgroupPath is the container's cgroup, "" when it is the runtime's.
+	CgroupPath string `json:"cgroup_path,omitempty"`
+	// Poststop says the spec has poststop hooks, which the runtime's
+	// delete runs: that delete comes before the network goes.
+	Poststop bool `json:"poststop,omitempty"`
 }
 
 // Monitor supervises one container in the monitor process: it runs it,
 // relays its I/O to its log and its attached clients, restarts it as its
 // policy says and records each exit.
 type Monitor struct {
-	b Host
-	r Runner
+	setup Setup
+	rec   record.Store
+	h     *hub
 	// netWaits wait for the network helpers of its runs.
 	netWaits []func()
 	// files are the container process's descriptors from 3 on, kept
@@ -108,8 +108,10 @@ type Monitor struct {
 
 // monitorRequest is what a CLI sends a monitor it starts.
 type monitorRequest struct {
-	Options json.RawMessage `json:"options"`
-	ID      string          `json:"id"`
+	Setup Setup  `json:"setup"`
+	ID    string `json:"id"`
+	// Plan is the first run's, made by the CLI.
+	Plan Plan `json:"plan"`
 	// Attach, when set, is what the client on fd 5 wants.
 	Attach *attach.Request `json:"attach,omitempty"`
 	// Files is how many descriptors for the container, from fd 6 on,
@@ -159,40 +161,43 @@ func readMessage(r io.Reader, v any) error {
 	return json.Unmarshal(data, v)
 }
 
-// Spawn starts a detached monitor for container id and returns
-// once the container runs, or with the reason it could not start. With
-// att, the monitor gets a connection attached from the start, so that no
-// output is missed, and returns it. extra become the container process's
-// descriptors from 3 on (nil entries: /dev/null).
-func Spawn(b Host, id string, att *attach.Request, extra []*os.File) (*attach.Conn, error) {
-	p, err := Prestart(b, att != nil, extra)
-	if err != nil {
-		return nil, err
-	}
-	return p.Start(id, att)
-}
-
-// Pending is a monitor process started before its container exists: it
-// starts up (its exec and package inits, the longest part of a start)
-// while the caller creates the container, then waits for its request.
-// Start or Abort it.
+// Pending is a monitor process started before its container's run is
+// ready: it starts up while the caller creates the container and
+// prepares the run, then waits for its request. Start or Abort it.
 type Pending struct {
-	b     Host
 	cmd   *exec.Cmd
+	pid   int
 	reqW  *os.File
 	repR  *os.File
 	conn  *attach.Conn
 	extra []*os.File
 }
 
+// findBinary is the monitor's program: beside the running scow, else in
+// PATH.
+func findBinary() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find own executable: %w", err)
+	}
+	beside := filepath.Join(filepath.Dir(exe), Binary)
+	if _, err := os.Stat(beside); err == nil {
+		return beside, nil
+	}
+	if p, err := exec.LookPath(Binary); err == nil {
+		return p, nil
+	}
+	return "", errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("%s is neither beside %s nor in PATH: install it with scow (make install)", Binary, exe))
+}
+
 // Prestart starts a monitor that will run a container once Start names
 // it; withAttach gives it a connection attached from the start, and
 // extra become the container process's descriptors from 3 on (nil
 // entries: /dev/null).
-func Prestart(b Host, withAttach bool, extra []*os.File) (*Pending, error) {
-	exe, err := os.Executable()
+func Prestart(withAttach bool, extra []*os.File) (*Pending, error) {
+	bin, err := findBinary()
 	if err != nil {
-		return nil, fmt.Errorf("find own executable: %w", err)
+		return nil, err
 	}
 	var theirs, ours []*os.File
 	closeAll := func() {
@@ -211,9 +216,15 @@ func Prestart(b Host, withAttach bool, extra []*os.File) (*Pending, error) {
 		return nil, err
 	}
 	theirs, ours = append(theirs, repW), append(ours, repR)
-	cmd := exec.Command(exe, Arg)
+	cmd := exec.Command(bin, Arg)
 	cmd.ExtraFiles = []*os.File{reqR, repW}
-	p := &Pending{b: b, cmd: cmd, reqW: reqW, repR: repR, extra: extra}
+	// One P: a monitor relays and waits, and every P costs it memory (a
+	// cache, a GC worker, threads). Main gives the runtime and the
+	// container back the caller's setting.
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+		cmd.Env = append(os.Environ(), "GOMAXPROCS=1", onePEnv+"=1")
+	}
+	p := &Pending{cmd: cmd, reqW: reqW, repR: repR, extra: extra}
 	if withAttach {
 		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -258,6 +269,7 @@ func Prestart(b Host, withAttach bool, extra []*os.File) (*Pending, error) {
 		}
 		return nil, fmt.Errorf("start monitor: %w", err)
 	}
+	p.pid = cmd.Process.Pid
 	return p, nil
 }
 
@@ -272,10 +284,13 @@ func (p *Pending) Abort() {
 	p.cmd.Wait()
 }
 
-// Start has the monitor run container id, with att when it was started
-// with an attach, and returns once the container runs, or with the
-// reason it could not start.
-func (p *Pending) Start(id string, att *attach.Request) (*attach.Conn, error) {
+// Pid is the monitor's process: the owner of the run prepared for it.
+func (p *Pending) Pid() int { return p.pid }
+
+// Start has the monitor run container id as plan says, with setup, and
+// with att when it was started with an attach, and returns once the
+// container runs, or with the reason it could not start.
+func (p *Pending) Start(setup Setup, id string, plan Plan, att *attach.Request) (*attach.Conn, error) {
 	defer p.repR.Close()
 	fail := func(err error) (*attach.Conn, error) {
 		if p.conn != nil {
@@ -283,12 +298,8 @@ func (p *Pending) Start(id string, att *attach.Request) (*attach.Conn, error) {
 		}
 		return nil, err
 	}
-	opts, err := json.Marshal(p.b.Options())
-	if err != nil {
-		p.Abort()
-		return nil, fmt.Errorf("send to monitor: %w", err)
-	}
-	req := monitorRequest{Options: opts, ID: id, Attach: att, Files: len(p.extra), Log: p.b.Records().MonitorLog(id)}
+	rec := record.Store{Root: setup.Records}
+	req := monitorRequest{Setup: setup, ID: id, Plan: plan, Attach: att, Files: len(p.extra), Log: rec.MonitorLog(id)}
 	for _, f := range p.extra {
 		req.Passed = append(req.Passed, f != nil)
 	}
@@ -297,7 +308,7 @@ func (p *Pending) Start(id string, att *attach.Request) (*attach.Conn, error) {
 		p.Abort()
 		return nil, fmt.Errorf("open the monitor's log: %w", err)
 	}
-	err = writeMessage(p.reqW, req)
+	err := writeMessage(p.reqW, req)
 	p.reqW.Close()
 	if err != nil {
 		p.cmd.Process.Kill()
@@ -322,9 +333,12 @@ func (p *Pending) Start(id string, att *attach.Request) (*attach.Conn, error) {
 
 // Main is the monitor process: it reads its request from fd 3, answers
 // on fd 4 once the container runs, serves attaches (the first on fd 5,
-// when asked) and watches the container to the end. open makes the
-// backend of the request's options and the Runner that works on it.
-func Main(open func(options json.RawMessage) (Host, Runner, error)) error {
+// when asked) and watches the container to the end.
+func Main() error {
+	if os.Getenv(onePEnv) != "" {
+		os.Unsetenv("GOMAXPROCS")
+		os.Unsetenv(onePEnv)
+	}
 	// The runtime and the container must not inherit these.
 	for fd := 3; fd <= 5; fd++ {
 		unix.CloseOnExec(fd)
@@ -393,17 +407,12 @@ func Main(open func(options json.RawMessage) (Host, Runner, error)) error {
 		report(err)
 		return err
 	}
-	b, runner, err := open(r.Options)
-	if err != nil {
-		report(err)
-		return err
-	}
-	defer b.Close()
 	// NOTIFY_SOCKET is the monitor's to answer, never the runtime's or
 	// the container's but through it.
-	m := &Monitor{b: b, r: runner, files: files, notify: &notifier{socket: os.Getenv("NOTIFY_SOCKET"), foreground: r.Attach != nil}}
+	m := &Monitor{setup: r.Setup, rec: record.Store{Root: r.Setup.Records, NoEvents: r.Setup.NoEvents}, h: h, files: files,
+		notify: &notifier{socket: os.Getenv("NOTIFY_SOCKET"), foreground: r.Attach != nil}}
 	os.Unsetenv("NOTIFY_SOCKET")
-	if cfg, err := b.Records().LoadConfig(r.ID); err == nil && cfg.MonitorPidFile != "" {
+	if cfg, err := m.rec.LoadConfig(r.ID); err == nil && cfg.MonitorPidFile != "" {
 		if err := os.WriteFile(cfg.MonitorPidFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 			fmt.Fprintf(os.Stderr, "Warning: --conmon-pidfile: %v\n", err)
 		}
@@ -422,7 +431,7 @@ func Main(open func(options json.RawMessage) (Host, Runner, error)) error {
 		// The container's end ends what was exec'd in it.
 		execs.Wait()
 	}()
-	err = m.supervise(r.ID, h, report)
+	err = m.supervise(r.ID, r.Plan, h, report)
 	report(err)
 	for _, wait := range m.netWaits {
 		wait()
@@ -433,23 +442,24 @@ func Main(open func(options json.RawMessage) (Host, Runner, error)) error {
 	return err
 }
 
-// supervise runs container id to its end, restarting it as its policy
-// says, then applies --rm; its attached clients hear of every exit.
-// started hears of the first start, and ignores any later call.
-func (m *Monitor) supervise(id string, h *hub, started func(error)) error {
-	if err := m.b.Open(); err != nil {
-		return err
-	}
-	cfg, err := m.b.Records().LoadConfig(id)
-	if err != nil {
-		started(err)
-		return err
-	}
+// supervise runs container id to its end, the first run as plan says,
+// restarting it as its policy says, then has it cleaned up; its attached
+// clients hear of every exit. started hears of the first start, and
+// ignores any later call.
+func (m *Monitor) supervise(id string, plan Plan, h *hub, started func(error)) error {
 	ctx := context.Background()
 	code, lastCode := 0, 0
 	for attempt := 0; ; attempt++ {
 		var again time.Duration
-		code, again, err = m.runOnce(ctx, cfg, h, attempt > 0, started)
+		var err error
+		if attempt > 0 {
+			// The restart's rootfs, spec and network options are made
+			// afresh: an update since the last run applies.
+			err = m.hook(ctx, hookPrepare, id, &plan)
+		}
+		if err == nil {
+			code, again, err = m.runOnce(ctx, id, plan, h, attempt > 0, started)
+		}
 		if errors.Is(err, errStopped) {
 			code = lastCode
 			break
@@ -457,18 +467,16 @@ func (m *Monitor) supervise(id string, h *hub, started func(error)) error {
 		if err != nil {
 			// Nobody may be there to hear it: the record and the log
 			// keep it.
-			m.recordFailure(cfg, err)
+			RecordFailure(m.rec, id, os.Getpid(), err)
 			if attempt == 0 {
-				// --rm is done before anyone hears of the failure.
-				m.finish(cfg)
+				// The caller cleans up after a start that failed.
 				started(err)
 				h.end(attach.FailedExit(err), true)
 				return err
 			}
 			// A restart that could not start: clients still attached
 			// hear why.
-			m.finish(cfg)
-			h.end(attach.FailedExit(err), true)
+			m.finish(ctx, id, h, attach.FailedExit(err))
 			return nil
 		}
 		lastCode = code
@@ -479,22 +487,28 @@ func (m *Monitor) supervise(id string, h *hub, started func(error)) error {
 		h.end(attach.Exit{Code: code}, false)
 		time.Sleep(again)
 	}
-	m.finish(cfg)
 	m.exitCode = code
-	h.end(attach.Exit{Code: code}, true)
+	m.finish(ctx, id, h, attach.Exit{Code: code})
 	return nil
 }
 
-// finish applies --rm once the container is done for good, and shuts
-// the store before any client hears of the end: the last process to shut
-// it unmounts storage's private mount of its home, which a client that
-// returns must not find left behind.
-func (m *Monitor) finish(cfg *record.Config) {
-	if cfg.Remove {
-		m.r.Delete(context.Background(), cfg.ID)
+// finish tells the clients of container id's end, x, and has the
+// container cleaned up after its last run: its rootfs released, --rm and
+// its pod's exit policy applied, through scow. The client that started
+// it, when it is still attached, does that itself once it hears of the
+// end; else it is done before anyone hears of the end, so that an attach
+// that returns finds a --rm container gone.
+func (m *Monitor) finish(ctx context.Context, id string, h *hub, x attach.Exit) {
+	if h.hasCleaner() {
+		h.end(x, true)
+		if h.cleaned.Load() {
+			return
+		}
 	}
-	m.r.Finished(context.Background(), cfg)
-	m.b.Close()
+	if err := m.hook(ctx, hookCleanup, id, nil); err != nil {
+		fmt.Fprintf(os.Stderr, "Error: clean up after %.12s: %v\n", id, err)
+	}
+	h.end(x, true)
 }
 
 // restartDelay applies the restart policy to an exit with code: whether
@@ -510,15 +524,13 @@ func restartDelay(p record.RestartPolicy, st *record.State, code int) (time.Dura
 	return min(100*time.Millisecond<<min(st.RestartCount, 10), time.Minute), true
 }
 
-// runOnce starts the container, relays its output to the log and the
-// hub, waits for it, releases the runtime state and the rootfs mount,
-// and records the exit.
-func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, restart bool, started func(error)) (code int, again time.Duration, err error) {
-	rt, err := m.b.Runtime()
-	if err != nil {
-		return 0, -1, err
-	}
-	unlock, err := m.b.Records().Lock(cfg.ID)
+// runOnce starts the container on the run plan made ready, relays its
+// output to the log and the hub, waits for it, releases the runtime
+// state and the network, and records the exit; the rootfs stays for the
+// clean-up, or the next run's prepare, to release.
+func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, restart bool, started func(error)) (code int, again time.Duration, err error) {
+	rt := &m.setup.Runtime
+	unlock, err := m.rec.Lock(id)
 	if err != nil {
 		return 0, -1, err
 	}
@@ -527,33 +539,15 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 			unlock()
 		}
 	}()
-	// Each run reads the record again, under the lock: an update (or a
-	// rename) since the last one applies.
-	if fresh, err := m.b.Records().LoadConfig(cfg.ID); err == nil {
-		*cfg = *fresh
-	}
-	rootfs, release, err := m.b.MountRootfs(cfg)
+	// The record as the run was prepared, under the lock: an update (or
+	// a rename) since the last one applies.
+	cfg, err := m.rec.LoadConfig(id)
 	if err != nil {
 		return 0, -1, err
 	}
-	mounted, shm := true, false
-	defer func() {
-		if mounted {
-			release()
-		}
-		if shm {
-			m.b.UnmountShm(cfg.ID)
-		}
-	}()
-	if cfg.Namespaces.ShareableIPC() {
-		if err := m.b.MountShm(cfg.ID, cfg.Security.ShmSize); err != nil {
-			return 0, -1, err
-		}
-		shm = true
-	}
-	net, err := m.r.Network(ctx, cfg, rootfs)
+	net, err := netns.Start(plan.Net)
 	if err != nil {
-		return 0, -1, err
+		return 0, -1, errdefs.WithClass(errdefs.ErrInvalid, err)
 	}
 	netUp := true
 	defer func() {
@@ -563,25 +557,16 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 		}
 	}()
 	if m.notify.socket != "" && cfg.SdNotify == "container" {
-		closeRelay, err := m.notify.relay(m.b.NotifyDir(cfg.ID))
+		closeRelay, err := m.notify.relay(m.setup.Notify)
 		if err != nil {
 			return 0, -1, err
 		}
 		defer closeRelay()
 	}
-	rows, cols := h.size()
-	spec, err := m.r.RuntimeSpec(cfg, rootfs, rows, cols, net)
-	if err != nil {
-		return 0, -1, err
-	}
-	dir := m.b.Records().Dir(cfg.ID)
-	bundle := filepath.Join(dir, "bundle")
-	if err := oci.WriteBundle(bundle, spec); err != nil {
-		return 0, -1, err
-	}
+	bundle := plan.Bundle
 	var log *logfile.Writer
 	if cfg.LogDriver != "none" {
-		if log, err = logfile.Open(m.b.Records().LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err != nil {
+		if log, err = logfile.Open(m.rec.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err != nil {
 			return 0, -1, err
 		}
 		defer log.Close()
@@ -592,17 +577,17 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return 0, -1, fmt.Errorf("become subreaper: %w", err)
 	}
-	st, err := m.b.Records().LoadState(cfg.ID)
+	st, err := m.rec.LoadState(cfg.ID)
 	if err != nil {
 		st = &record.State{Status: record.StatusCreated}
 	}
 	if restart && st.StoppedByUser {
 		// Stopped while the restart waited out its back-off.
 		st.Status = record.StatusExited
-		m.b.Records().SaveState(cfg.ID, st)
+		m.rec.SaveState(cfg.ID, st)
 		return 0, -1, errStopped
 	}
-	pio, err := newProcIO(m.b.SocketDir(), cfg.ID, cfg.Tty, cfg.Interactive)
+	pio, err := newProcIO(m.setup.SocketDir, cfg.ID, cfg.Tty, cfg.Interactive)
 	if err != nil {
 		return 0, -1, err
 	}
@@ -612,7 +597,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	// Whoever finds this monitor dead from here on cleans up after it.
 	st.RuntimeState, st.MonitorPid, st.Runtime = true, os.Getpid(), rt.Path
 	st.MonitorStart, _ = record.ProcStart(st.MonitorPid)
-	if err := m.b.Records().SaveState(cfg.ID, st); err != nil {
+	if err := m.rec.SaveState(cfg.ID, st); err != nil {
 		return 0, -1, err
 	}
 	testhook.Pause("before-runtime")
@@ -647,7 +632,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	if cfg.Healthcheck != nil {
 		// Each start is a new start: starting, and the startup check
 		// again, before anyone sees it run.
-		m.b.Records().UpdateHealth(cfg.ID, func(h *record.Health) {
+		m.rec.UpdateHealth(cfg.ID, func(h *record.Health) {
 			h.Status, h.FailingStreak, h.StartupPassed, h.StartupStreak = record.HealthStarting, 0, false, 0
 		})
 	}
@@ -659,7 +644,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 		return 0, -1, err
 	}
 	defer unregister()
-	if err := m.b.Records().SaveState(cfg.ID, st); err != nil {
+	if err := m.rec.SaveState(cfg.ID, st); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		waitPid(pid)
 		rt.Delete(ctx, cfg.ID, true)
@@ -668,8 +653,8 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	unlock()
 	unlock = nil
 	testhook.Pause("running")
-	m.b.Records().Event(cfg, "init", nil)
-	m.b.Records().Event(cfg, "start", nil)
+	m.rec.Event(cfg, "init", nil)
+	m.rec.Event(cfg, "start", nil)
 	switch cfg.SdNotify {
 	case "", "conmon":
 		m.notify.ready()
@@ -687,7 +672,10 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	stopHealth := m.watchHealth(cfg, pid)
 	h.run(pid, pio.stdin, pio.master)
 	started(nil)
-	m.b.Idle()
+	// What the start allocated goes back: a monitor per container must
+	// stay small.
+	debug.FreeOSMemory()
+	trimExecutable()
 
 	relays := pio.relay(h, log)
 	code = h.wait(pid)
@@ -697,41 +685,31 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 	relays.Wait()
 
 	// Read while the cgroup is there: the runtime removes it.
-	oomKilled := oci.OOMKilled(m.b.CgroupPath(cfg))
-	// Release before recording: a monitor killed in between leaves a
-	// "running" record that readers reconcile, never a leaked mount.
-	// The runtime's state goes while the network and the rootfs are
-	// released: in a PID namespace of its own nothing of the container
-	// runs once its init is gone. In a shared one, the delete kills what
-	// is left of it before its rootfs goes; poststop hooks, which the
-	// delete runs, see the rootfs and the network still there.
+	oomKilled := oci.OOMKilled(plan.CgroupPath)
+	// The runtime's state goes while the network is released: in a PID
+	// namespace of its own nothing of the container runs once its init
+	// is gone. In a shared one, the delete kills what is left of it
+	// before the network goes; poststop hooks, which the delete runs,
+	// see the network still there.
 	deleted := make(chan struct{})
 	go func() {
 		defer close(deleted)
 		rt.Delete(ctx, cfg.ID, true)
 	}()
-	if !cfg.Namespaces.OwnPID() || spec.Hooks != nil && len(spec.Hooks.Poststop) > 0 {
+	if !cfg.Namespaces.OwnPID() || plan.Poststop {
 		<-deleted
 	}
 	net.Stop()
 	netUp = false
 	// Its helpers are waited for once the exit is reported.
 	m.netWaits = append(m.netWaits, net.Wait)
-	// A --rootfs overlay's hold goes even if the store cannot open.
-	if err := m.b.Open(); err == nil || cfg.RootfsOverlay {
-		release()
-	}
-	if shm {
-		m.b.UnmountShm(cfg.ID)
-	}
-	mounted, shm = false, false
 	<-deleted
 	again = -1
 	// Heard before the exit is recorded: whoever waits for the exit (a
 	// stop) records its own event after this one.
-	m.b.Records().Event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
-	if unlock, err := m.b.Records().Lock(cfg.ID); err == nil {
-		if st, err := m.b.Records().LoadState(cfg.ID); err == nil {
+	m.rec.Event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
+	if unlock, err := m.rec.Lock(cfg.ID); err == nil {
+		if st, err := m.rec.LoadState(cfg.ID); err == nil {
 			// The exit and the restart decision are one record, so no
 			// reader sees "exited" of a container about to restart. The
 			// monitor stays recorded: a restarting record needs it alive.
@@ -744,7 +722,7 @@ func (m *Monitor) runOnce(ctx context.Context, cfg *record.Config, h *hub, resta
 			if ok {
 				st.Status, st.RestartCount, again = record.StatusRestarting, st.RestartCount+1, delay
 			}
-			m.b.Records().SaveState(cfg.ID, st)
+			m.rec.SaveState(cfg.ID, st)
 		}
 		unlock()
 	}
@@ -763,7 +741,7 @@ func (m *Monitor) watchHealth(cfg *record.Config, pid int) (stop func()) {
 		for {
 			interval := hc.Interval
 			if hc.Startup != nil {
-				if h, _ := m.b.Records().LoadHealth(cfg.ID); h == nil || !h.StartupPassed {
+				if h, _ := m.rec.LoadHealth(cfg.ID); h == nil || !h.StartupPassed {
 					interval = hc.Startup.Interval
 				}
 			}
@@ -775,10 +753,8 @@ func (m *Monitor) watchHealth(cfg *record.Config, pid int) (stop func()) {
 				return
 			case <-time.After(interval):
 			}
-			res, err := m.r.Healthcheck(ctx, cfg.ID)
-			// What the check allocated goes back: a monitor per
-			// container must stay small.
-			debug.FreeOSMemory()
+			var res record.HealthResult
+			err := m.hook(ctx, hookHealth, cfg.ID, &res)
 			if err != nil || ctx.Err() != nil {
 				continue
 			}
@@ -793,7 +769,7 @@ func (m *Monitor) watchHealth(cfg *record.Config, pid int) (stop func()) {
 			case "stop":
 				// Stopped as stop does; not waited for, as the stop
 				// waits for this monitor to record the exit.
-				go m.r.ApplyHealthAction(context.Background(), cfg.ID, "stop")
+				go m.hook(context.Background(), hookStop, cfg.ID, nil)
 				return
 			}
 		}
@@ -867,16 +843,17 @@ func waitPid(pid int) int {
 	return ws.ExitStatus()
 }
 
-// recordFailure notes why a run of cfg failed, in its record (inspect's
-// State.Error) and in its log, since its monitor has no terminal: the
-// runtime holds no state for it any more.
-func (m *Monitor) recordFailure(cfg *record.Config, cause error) {
-	if unlock, err := m.b.Records().Lock(cfg.ID); err == nil {
-		st, err := m.b.Records().LoadState(cfg.ID)
+// RecordFailure notes why a run of container id under monitor owner
+// failed, in its record (inspect's State.Error) and in its log, since
+// no client may be there to hear it: the runtime holds no state for it
+// any more.
+func RecordFailure(rec record.Store, id string, owner int, cause error) {
+	if unlock, err := rec.Lock(id); err == nil {
+		st, err := rec.LoadState(id)
 		if err != nil {
 			st = &record.State{Status: record.StatusCreated}
 		}
-		if self := os.Getpid(); st.MonitorPid != 0 && st.MonitorPid != self && record.Alive(st.MonitorPid, st.MonitorStart) {
+		if st.MonitorPid != 0 && st.MonitorPid != owner && record.Alive(st.MonitorPid, st.MonitorStart) {
 			// Another start's monitor took the container meanwhile:
 			// the record is its own.
 			unlock()
@@ -887,10 +864,14 @@ func (m *Monitor) recordFailure(cfg *record.Config, cause error) {
 		if st.Status == record.StatusRestarting {
 			st.Status = record.StatusExited // a restart that could not start ends it
 		}
-		m.b.Records().SaveState(cfg.ID, st)
+		rec.SaveState(id, st)
 		unlock()
 	}
-	if log, err := logfile.Open(m.b.Records().LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err == nil {
+	cfg, err := rec.LoadConfig(id)
+	if err != nil {
+		return
+	}
+	if log, err := logfile.Open(rec.LogPath(id), cfg.LogMaxSize, cfg.LogMaxFiles); err == nil {
 		log.Write("stderr", []byte("Error: "+cause.Error()+"\n"))
 		log.Close()
 	}

@@ -191,15 +191,11 @@ func (m *Monitor) execSession(id string, c *attach.Conn, req attach.Request) {
 			h.end(x, true)
 		}
 	}
-	rt, err := m.b.Runtime()
-	if err != nil {
-		fail(err)
-		return
-	}
+	rt := &m.setup.Runtime
 	if req.Exec.Terminal {
 		oci.SetTerminal(req.Exec, req.Rows, req.Cols)
 	}
-	pio, err := newProcIO(m.b.SocketDir(), id, req.Exec.Terminal, req.Stdin)
+	pio, err := newProcIO(m.setup.SocketDir, id, req.Exec.Terminal, req.Stdin)
 	if err != nil {
 		fail(err)
 		return

@@ -53,10 +53,10 @@ func (m *Monitor) acceptClients(l *net.UnixListener, id string, h *hub, execs *s
 // listenAttach opens container id's attach socket, replacing one a dead
 // monitor left.
 func (m *Monitor) listenAttach(id string) (*net.UnixListener, error) {
-	if err := os.MkdirAll(m.b.SocketDir(), 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", m.b.SocketDir(), err)
+	if err := os.MkdirAll(filepath.Dir(m.setup.Attach), 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", filepath.Dir(m.setup.Attach), err)
 	}
-	path := m.b.AttachSocket(id)
+	path := m.setup.Attach
 	os.Remove(path)
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {

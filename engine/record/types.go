@@ -230,6 +230,10 @@ type State struct {
 	// (set before the runtime is asked to run it, cleared once that state
 	// is deleted), so whoever finds its monitor dead must delete it.
 	RuntimeState bool `json:"runtime_state,omitempty"`
+	// Mounted says a start holds the container's rootfs (and its shm)
+	// for its monitor, MonitorPid: until the clean-up after its last
+	// run, or, should the monitor die first, the next reader's.
+	Mounted bool `json:"mounted,omitempty"`
 	// Runtime is the OCI runtime the container runs under, kept from
 	// its start: operations on it use that one, whatever the default
 	// has become since (crun installed, --runtime).

@@ -10,7 +10,6 @@ import (
 	"os/user"
 	"path"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,9 +169,6 @@ func (b *Backend) Runtime() (*oci.Runtime, error) {
 // Records is the store of records: containers, pods, names, events.
 func (b *Backend) Records() record.Store { return b.Rec }
 
-// Options are the options the backend was made with, defaults filled.
-func (b *Backend) Options() any { return b.Opts }
-
 // RuntimeOf is the OCI runtime of container id in state st: the one it
 // was started with, or Runtime's for one that never ran. A record from
 // before runtimes were kept names none: the runtime whose state holds
@@ -206,15 +202,6 @@ func (b *Backend) Close() error {
 	err := b.Store.Close()
 	b.Store = nil
 	return err
-}
-
-// Idle gives back what a detached monitor holds only to start its
-// container (the store, the garbage of reading it) while it waits: a
-// monitor per container must stay small. Open brings the store back.
-func (b *Backend) Idle() {
-	b.Close()
-	debug.FreeOSMemory()
-	trimExecutable()
 }
 
 // TempDir makes a temporary directory for an archive or a copy on its

@@ -14,12 +14,16 @@ import (
 
 // A --rootfs DIR:O container runs on an overlay of DIR whose upper and
 // work directories, and mount point, are in its record's directory.
-// Whoever uses the overlay (the monitor while the container runs, a cp
-// or an export meanwhile) holds a locked file in its holders directory,
-// and scow mount a file named mountHolder; the overlay is mounted by its
-// first holder and goes, with its changes, with the last: the files of
-// holders that died without letting go are unlocked, and do not count.
-const mountHolder = "mount"
+// Whoever uses the overlay holds it with a file in its holders directory:
+// a cp or an export a locked one while it copies, scow mount one named
+// mountHolder and a run one named runHolder, which stay until unmount
+// and the run's release. The overlay is mounted by its first holder and
+// goes, with its changes, with the last: the files of copies that died
+// without letting go are unlocked, and do not count.
+const (
+	mountHolder = "mount"
+	runHolder   = "run"
+)
 
 // MountRootfs mounts the root filesystem of container cfg and returns
 // where, with the release of this mount: the container's layer in
@@ -35,17 +39,28 @@ func (b *Backend) MountRootfs(cfg *record.Config) (string, func(), error) {
 	case !cfg.RootfsOverlay:
 		return cfg.Rootfs, func() {}, nil
 	}
-	return b.holdOverlay(cfg, false)
+	return b.holdOverlay(cfg, "")
 }
 
 // MountRootfsToStay is MountRootfs for scow mount: the mount stays until
 // UnmountRootfs.
 func (b *Backend) MountRootfsToStay(cfg *record.Config) (string, error) {
+	return b.mountHeld(cfg, mountHolder)
+}
+
+// MountRootfsForRun is MountRootfs for a run of the container: the mount
+// stays for its monitor, until ReleaseRun, whichever process that is.
+func (b *Backend) MountRootfsForRun(cfg *record.Config) (string, error) {
+	return b.mountHeld(cfg, runHolder)
+}
+
+// mountHeld mounts cfg's rootfs to stay, an overlay held by holder.
+func (b *Backend) mountHeld(cfg *record.Config, holder string) (string, error) {
 	if cfg.Rootfs == "" || !cfg.RootfsOverlay {
 		p, _, err := b.MountRootfs(cfg)
 		return p, err
 	}
-	p, _, err := b.holdOverlay(cfg, true)
+	p, _, err := b.holdOverlay(cfg, holder)
 	return p, err
 }
 
@@ -63,15 +78,15 @@ func (b *Backend) UnmountRootfs(cfg *record.Config, force bool) error {
 	return b.settleOverlay(cfg.ID, mountHolder)
 }
 
-// SettleRootfs releases the mount a dead monitor of container id held.
-func (b *Backend) SettleRootfs(id string) error {
-	if err := b.Store.Unmount(id); err != nil {
-		return err
-	}
-	if _, err := os.Stat(b.overlayDir(id)); err != nil {
+// ReleaseRun undoes MountRootfsForRun.
+func (b *Backend) ReleaseRun(cfg *record.Config) error {
+	switch {
+	case cfg.Rootfs == "":
+		return b.Store.Unmount(cfg.ID)
+	case !cfg.RootfsOverlay:
 		return nil
 	}
-	return b.settleOverlay(id, "")
+	return b.settleOverlay(cfg.ID, runHolder)
 }
 
 // DropRootfs takes down container id's --rootfs overlay, if it has one,
@@ -90,10 +105,11 @@ func (b *Backend) DropRootfs(id string) error {
 }
 
 // holdOverlay mounts the overlay of cfg unless it is, and holds it:
-// with a locked file until the release, or with the mount holder. An
+// with a locked file until the release, or with the lasting file holder
+// when one is named. An
 // overlay mounted with no live holder (its holders were killed, or the
 // machine restarted) is nobody's: it is mounted afresh.
-func (b *Backend) holdOverlay(cfg *record.Config, stay bool) (string, func(), error) {
+func (b *Backend) holdOverlay(cfg *record.Config, holder string) (string, func(), error) {
 	dir := b.overlayDir(cfg.ID)
 	// Not MkdirAll: a container removed meanwhile gets no overlay.
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
@@ -121,8 +137,8 @@ func (b *Backend) holdOverlay(cfg *record.Config, stay bool) (string, func(), er
 	if err := os.MkdirAll(holders, 0o700); err != nil {
 		return "", nil, err
 	}
-	if stay {
-		if err := os.WriteFile(filepath.Join(holders, mountHolder), nil, 0o600); err != nil {
+	if holder != "" {
+		if err := os.WriteFile(filepath.Join(holders, holder), nil, 0o600); err != nil {
 			return "", nil, err
 		}
 		return merged, nil, nil
@@ -147,12 +163,12 @@ func (b *Backend) holdOverlay(cfg *record.Config, stay bool) (string, func(), er
 }
 
 // liveHolders removes the files of dead holders and tells whether a
-// live process holds the overlay, and whether scow mount does.
+// live process holds the overlay, and whether scow mount or a run does.
 func liveHolders(holders string) (locked, lasting bool) {
 	entries, _ := os.ReadDir(holders)
 	for _, e := range entries {
 		p := filepath.Join(holders, e.Name())
-		if e.Name() == mountHolder {
+		if e.Name() == mountHolder || e.Name() == runHolder {
 			lasting = true
 			continue
 		}
