@@ -61,10 +61,11 @@ type Request struct {
 	// Extra are those Accept received, nil for /dev/null.
 	Files []bool     `json:"files,omitempty"`
 	Extra []*os.File `json:"-"`
-	// Cleans: the client that started the container cleans up after
-	// its last exit (Streams.Cleanup), and says so with FrameCleaned
-	// before it hangs up; until then the monitor waits, and does it
-	// itself if the client went without.
+	// Cleans: the client cleans up after the container's last exit
+	// (the one that started it, with Streams.Cleanup, or a stop, which
+	// gets no output), and says so with FrameCleaned before it hangs
+	// up; until then the monitor waits, and does it itself if every
+	// such client went without.
 	Cleans bool `json:"cleans,omitempty"`
 }
 

@@ -444,18 +444,30 @@ func (e *Service) Stop(ctx context.Context, ref string, timeout *int) error {
 	if wait < 0 {
 		wait = math.MaxInt64 // -t -1 waits as long as it takes
 	}
+	// The clean-up after the exit is ours, as Podman's stop does it: the
+	// monitor need not start scow for it. Without its monitor's socket,
+	// the monitor does it.
+	owner := st.MonitorPid
+	c, dialErr := attach.Dial(e.AttachSocket(id), id, attach.Request{Cleans: true})
+	if dialErr == nil {
+		defer c.Close()
+	}
+	exited := false
 	if wait > 0 {
 		signalPid(st.Pid, st.PidStart, sig)
-		if e.waitExit(ctx, id, wait) {
-			e.Rec.EventByID(id, "stop", nil)
-			return nil
+		exited = e.waitExit(ctx, id, wait)
+	}
+	if !exited {
+		signalPid(st.Pid, st.PidStart, unix.SIGKILL)
+		if !e.waitExit(ctx, id, 30*time.Second) {
+			return fmt.Errorf("container %s did not exit after SIGKILL", ref)
 		}
 	}
-	signalPid(st.Pid, st.PidStart, unix.SIGKILL)
-	if !e.waitExit(ctx, id, 30*time.Second) {
-		return fmt.Errorf("container %s did not exit after SIGKILL", ref)
-	}
 	e.Rec.EventByID(id, "stop", nil)
+	if dialErr == nil {
+		e.Cleanup(ctx, id, owner)
+		c.Send(attach.FrameCleaned, nil)
+	}
 	return nil
 }
 

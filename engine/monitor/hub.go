@@ -200,7 +200,7 @@ func (h *hub) serve(c *client) {
 			}
 		case attach.FrameCleaned:
 			h.mu.Lock()
-			if c.primary && c.req.Cleans && h.final != nil {
+			if c.req.Cleans && h.final != nil {
 				h.cleaned.Store(true)
 			}
 			h.mu.Unlock()
@@ -336,6 +336,9 @@ func (w hubWriter) Write(p []byte) (int, error) {
 	// One copy serves every client: none of them changes it.
 	data := append([]byte(nil), p...)
 	for _, c := range w.h.snapshot() {
+		if c.req.Cleans && !c.primary {
+			continue // a stop, there to clean up: no output
+		}
 		c.queue(outFrame{w.kind, data})
 	}
 	return len(p), nil
@@ -351,13 +354,14 @@ func (h *hub) snapshot() []*client {
 	return out
 }
 
-// hasCleaner tells whether the client that started the process, and
-// cleans up after it (attach.Request.Cleans), is attached.
+// hasCleaner tells whether a client that cleans up after the process
+// (attach.Request.Cleans: the one that started it, or a stop) is
+// attached.
 func (h *hub) hasCleaner() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.clients {
-		if c.primary && c.req.Cleans {
+		if c.req.Cleans {
 			return true
 		}
 	}
@@ -384,7 +388,7 @@ func (h *hub) end(x attach.Exit, final bool) {
 	data, _ := json.Marshal(x)
 	for _, c := range clients {
 		c.queue(outFrame{attach.FrameExit, data})
-		if final && c.primary && c.req.Cleans {
+		if final && c.req.Cleans {
 			// It cleans up, then hangs up: the wait below waits for it.
 			continue
 		}

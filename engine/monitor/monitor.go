@@ -48,6 +48,10 @@ const Binary = "scow-monitor"
 // caller's own.
 const onePEnv = "_SCOW_MONITOR_ONE_P"
 
+// settleAfter is how long a container runs before its monitor gives back
+// the memory its start took.
+const settleAfter = 500 * time.Millisecond
+
 // Setup is what the monitor of one container needs of the engine: where
 // its records, sockets and runtime are, and how to run scow for the
 // steps that need the store.
@@ -672,13 +676,17 @@ func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, res
 	stopHealth := m.watchHealth(cfg, pid)
 	h.run(pid, pio.stdin, pio.master)
 	started(nil)
-	// What the start allocated goes back: a monitor per container must
-	// stay small.
-	debug.FreeOSMemory()
-	trimExecutable()
+	// What the start allocated goes back, once the container has run a
+	// while: a monitor per container must stay small, and a container
+	// that exits at once must not wait for that.
+	settle := time.AfterFunc(settleAfter, func() {
+		debug.FreeOSMemory()
+		trimExecutable()
+	})
 
 	relays := pio.relay(h, log)
 	code = h.wait(pid)
+	settle.Stop()
 	stopTimeout()
 	stopHealth()
 	// Output is complete once every process of the container is gone.
