@@ -4,12 +4,12 @@
 // (after entering the user's shared user namespace when unprivileged),
 // reads the containers' JSON records under their locks, acts, and writes
 // them back atomically; a running container is kept by a monitor process
-// of its own. This root package only wires the parts: Options and Config,
-// New and Close, the services (Containers, Images, Volumes, Networks),
-// what spans them (Inspect of any kind of object, Info, system prune,
-// df and reset), and the entry points of the helpers the binary is
-// re-executed as (the monitor, the port driver's child, the infra
-// process).
+// of its own, scow-monitor (cmd/scow-monitor, engine/monitor). This root
+// package only wires the parts: Options and Config, New and Close, the
+// services (Containers, Images, Volumes, Networks), what spans them
+// (Inspect of any kind of object, Info, system prune, df and reset), and
+// the entry points of what scow is run as besides the CLI (a monitor's
+// hook, the port driver's child, the infra process).
 //
 // # The packages under engine
 //
@@ -21,9 +21,9 @@
 //	build           -> containers, images, specgen, attach
 //	contents        -> containers, images, volumes, specgen
 //	containers      -> images, volumes, networks, monitor, specgen, attach, logfile
-//	monitor         -> attach, logfile
+//	monitor         -> attach, logfile, internal/userns (and netns, oci)
 //	images, volumes, networks -> specgen (labels, options, times)
-//	containers, contents, images, volumes, networks, monitor -> internal/backend
+//	containers, contents, images, volumes, networks -> internal/backend
 //	internal/backend, specgen, monitor, ... -> record -> errdefs
 //	storage, netns, oci: leaves, importing no engine package
 //
@@ -32,7 +32,8 @@
 //   - containers: the container lifecycle, create (from a specgen.Spec),
 //     start, attach, exec, stop, kill, restart, wait, rm, rename, prune,
 //     and what tells about a container (list, inspect, logs, top, port);
-//     it is the monitor's Runner.
+//     it prepares each run for the monitor (rootfs, bundle, network
+//     options) and cleans up after the last, and serves its hooks.
 //   - contents: a container's files: cp, diff, commit, export, mount,
 //     unmount, unshare.
 //   - pods: pods, an infra container holding the namespaces their
@@ -46,9 +47,10 @@
 //   - specgen: the typed create request, Spec, and the pure parsers of
 //     run's values. Builds, pods, kube play, compose and an API produce
 //     a Spec and call containers' CreateSpec.
-//   - monitor: the re-executed supervisor of one container: the runtime
-//     process, its I/O hub, exec sessions, the restart policy, the
-//     record of each exit, its own monitor.log.
+//   - monitor: the supervisor of one container, a program of its own
+//     that links no store: the network and the runtime process, its I/O
+//     hub, exec sessions, the restart policy, the record of each exit,
+//     its own monitor.log, and the hooks it runs scow for.
 //   - attach: the frame protocol between a monitor and its clients, and
 //     the client side, free of terminals and signals (cmd brings those).
 //   - logfile: container logs in the k8s-file format, written with

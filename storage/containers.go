@@ -64,6 +64,12 @@ func (s *Store) Unmount(id string) error { return s.unmount(id, false) }
 func (s *Store) UnmountAll(id string) error { return s.unmount(id, true) }
 
 func (s *Store) unmount(id string, force bool) error {
+	// Not mounted at all: a release that runs twice (killed between the
+	// record of a mount and the mount) must not take the count below
+	// zero, which would unmount the layer under a later holder.
+	if n, err := s.s.Mounted(id); err == nil && n <= 0 && !force {
+		return nil
+	}
 	if _, err := s.s.Unmount(id, force); err != nil && !errors.Is(err, cstorage.ErrContainerUnknown) && !errors.Is(err, cstorage.ErrLayerUnknown) {
 		return fmt.Errorf("unmount rootfs of %s: %w", id, err)
 	}

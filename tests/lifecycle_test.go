@@ -741,3 +741,84 @@ func TestPauseUnpause(t *testing.T) {
 		wantError(t, s.scow("pause", "counter"), 125, "not running")
 	})
 }
+
+// TestCleanupAfterExit checks who releases a container's rootfs after
+// its last exit, and that a kill at any of them leaves nothing held: the
+// monitor through scow, a stop, the foreground run, or the next reader
+// when the monitor died first.
+func TestCleanupAfterExit(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		mounted := func(name string) bool {
+			t.Helper()
+			id := strings.TrimSpace(s.must("inspect", "--format", "{{.Id}}", name))
+			data, err := os.ReadFile(filepath.Join(s.root, "containers", id, "state.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st struct {
+				Mounted bool `json:"mounted"`
+			}
+			if err := json.Unmarshal(data, &st); err != nil {
+				t.Fatal(err)
+			}
+			return st.Mounted
+		}
+		gone := func(name string) func() bool {
+			return func() bool { return s.scow("container", "exists", name).code == 1 }
+		}
+		// Detached: the monitor has scow release it.
+		s.must("run", "-d", "--name", "det", "busybox", "true")
+		mustWaitFor(t, 20*time.Second, "the rootfs of det released", func() bool { return !mounted("det") })
+		if got := s.must("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "det"); got != "exited 0\n" {
+			t.Errorf("det: %q", got)
+		}
+		s.must("run", "-d", "--rm", "--name", "detrm", "busybox", "true")
+		mustWaitFor(t, 20*time.Second, "detrm removed", gone("detrm"))
+		// A stop releases it itself, before it returns.
+		s.must("run", "-d", "--name", "stopped", "busybox", "sleep", "60")
+		s.must("stop", "-t", "0", "stopped")
+		if mounted("stopped") {
+			t.Error("stop returned with the rootfs still held")
+		}
+		// A foreground run --rm whose CLI is killed: the monitor cleans up
+		// when the container ends.
+		c := m.cmdIn(context.Background(), s.root, s.run, "run", "--rm", "--name", "fg", "busybox", "sleep", "1")
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		mustWaitFor(t, 20*time.Second, "fg runs", func() bool {
+			r := s.scow("inspect", "--format", "{{.State.Status}}", "fg")
+			return r.code == 0 && r.stdout == "running\n"
+		})
+		c.Process.Kill()
+		c.Wait()
+		mustWaitFor(t, 20*time.Second, "fg removed by its monitor", gone("fg"))
+		// A monitor killed before the clean-up: the next reader releases
+		// the rootfs, and the exit it recorded stays.
+		paused := filepath.Join(m.userDir(t), "paused-cleanup")
+		k := m.cmdEnv(context.Background(), s.root, s.run, []string{"SCOW_TEST_PAUSE=cleanup", "SCOW_TEST_PAUSED=" + paused}, "run", "-d", "--name", "killed", "busybox", "sh", "-c", "exit 4")
+		if out, err := k.CombinedOutput(); err != nil {
+			t.Fatalf("run -d killed: %v: %s", err, out)
+		}
+		mustWaitFor(t, 20*time.Second, "the monitor pauses before the clean-up", func() bool {
+			data, _ := os.ReadFile(paused)
+			return strings.HasSuffix(string(data), " cleanup\n")
+		})
+		if !mounted("killed") {
+			t.Error("the rootfs of killed was released before the clean-up")
+		}
+		killPaused(t, m.uid)
+		if got := s.must("ps", "-a", "--format", "{{.Status}}", "--filter", "name=killed"); !strings.HasPrefix(got, "Exited (4)") {
+			t.Errorf("killed after its monitor died at the clean-up: %q", got)
+		}
+		if mounted("killed") {
+			t.Error("the rootfs of killed is still held after its monitor died")
+		}
+		s.must("rm", "det", "stopped", "killed")
+		if n := containerCount(t, s.root); n != 0 {
+			t.Errorf("%d containers left", n)
+		}
+	})
+}

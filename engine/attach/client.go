@@ -39,8 +39,9 @@ type Streams struct {
 	Files []*os.File
 	// Cleanup, when set, runs once the process has exited, before the
 	// attach ends: the caller that asked with Request.Cleans cleans up
-	// after the container while its monitor waits.
-	Cleanup func()
+	// after the container while its monitor waits, and the monitor does
+	// it itself unless Cleanup succeeds.
+	Cleanup func() error
 }
 
 // Terminal is the caller's terminal, which a process with a terminal of
@@ -273,8 +274,7 @@ func Stream(c *Conn, s Streams, tty bool) error {
 					win.give(int(binary.BigEndian.Uint32(data)))
 				}
 			case FrameExit:
-				if s.Cleanup != nil {
-					s.Cleanup()
+				if s.Cleanup != nil && s.Cleanup() == nil {
 					c.Send(FrameCleaned, nil)
 				}
 				finish(ExitResult(data))

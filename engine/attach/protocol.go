@@ -142,6 +142,23 @@ func (f *Conn) Read(buf *[]byte) (kind byte, data []byte, err error) { return Re
 // Close closes the connection.
 func (f *Conn) Close() error { return f.c.Close() }
 
+// AwaitExit reads frames until the process's exit, and tells whether it
+// came before the connection ended or d passed.
+func (f *Conn) AwaitExit(d time.Duration) bool {
+	f.c.SetReadDeadline(time.Now().Add(d))
+	defer f.c.SetReadDeadline(time.Time{})
+	var buf []byte
+	for {
+		kind, _, err := f.Read(&buf)
+		if err != nil {
+			return false
+		}
+		if kind == FrameExit {
+			return true
+		}
+	}
+}
+
 // ReadFrame reads one frame; data is only valid until the next call.
 func ReadFrame(r io.Reader, buf *[]byte) (byte, []byte, error) {
 	var hdr [5]byte

@@ -208,10 +208,10 @@ func (e *Service) startRequired(ctx context.Context, cfg *record.Config) error {
 	return nil
 }
 
-// Finished applies the exit policy of the pod of container cfg, which
+// finished applies the exit policy of the pod of container cfg, which
 // is done for good: with stop, the pod's infra container stops once no
 // other member runs or waits to be started.
-func (e *Service) Finished(ctx context.Context, cfg *record.Config) {
+func (e *Service) finished(ctx context.Context, cfg *record.Config) {
 	if cfg.Pod == "" || cfg.Infra || cfg.InitContainer {
 		return
 	}
@@ -465,8 +465,12 @@ func (e *Service) Stop(ctx context.Context, ref string, timeout *int) error {
 	}
 	e.Rec.EventByID(id, "stop", nil)
 	if dialErr == nil {
-		e.Cleanup(ctx, id, owner)
-		c.Send(attach.FrameCleaned, nil)
+		// The monitor takes the clean-up as done once it has told of the
+		// exit, which it does once the exit is recorded.
+		told := c.AwaitExit(5 * time.Second)
+		if e.Cleanup(ctx, id, owner) == nil && told {
+			c.Send(attach.FrameCleaned, nil)
+		}
 	}
 	return nil
 }
@@ -525,10 +529,10 @@ func (e *Service) infraInUse(id string) error {
 	return errdefs.WithClass(errdefs.ErrInUse, fmt.Errorf("container %s is the infra container of pod %s: remove the pod (pod rm %s)", cfg.Name, p.Name, p.Name))
 }
 
-// Delete removes container id, done for good, with its anonymous
-// volumes: its monitor's --rm; and its image for --rmi, unless another
+// removeDone removes container id, done for good, with its anonymous
+// volumes: --rm after its last exit; and its image for --rmi, unless another
 // container uses it.
-func (e *Service) Delete(ctx context.Context, id string) error {
+func (e *Service) removeDone(ctx context.Context, id string) error {
 	cfg, _ := e.Rec.LoadConfig(id)
 	if err := e.removeContainer(ctx, id, true, true); err != nil {
 		return err
@@ -675,7 +679,7 @@ func (e *Service) removeContainer(ctx context.Context, id string, force, volumes
 			unlock()
 			e.waitExit(ctx, id, 30*time.Second)
 			if unlock, err = e.Rec.Lock(id); err != nil {
-				return nil // its monitor removed it (--rm)
+				return nil // removed meanwhile (--rm)
 			}
 			if st, stErr = e.Rec.LoadState(id); stErr == nil {
 				e.reconcile(ctx, id, st)

@@ -62,7 +62,7 @@ func (e *Service) Logs(ctx context.Context, ref string, o LogOptions, stdout, st
 		return fmt.Errorf("read log of %s: %w", ref, err)
 	}
 	st, err := e.State(ctx, id)
-	running := err == nil && needsMonitor(st)
+	running := err == nil && runs(st)
 	if !running {
 		r.Flush(collect) // the output is complete: a last line without newline
 	}

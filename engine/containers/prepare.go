@@ -45,8 +45,9 @@ func (e *Service) Prepare(ctx context.Context, id string, o monitor.RunOptions) 
 		return monitor.Plan{}, err
 	}
 	// Recorded before the mount: a kill in between leaves a record that
-	// the next reader releases, never a mount nobody knows of.
-	st.Mounted, st.MonitorPid = true, owner
+	// the next reader releases, never a mount nobody knows of. From here
+	// the run is the owner's: another start waits for its end.
+	st.Mounted, st.RuntimeState, st.MonitorPid = true, true, owner
 	st.MonitorStart, _ = record.ProcStart(owner)
 	if err := e.Rec.SaveState(id, st); err != nil {
 		return monitor.Plan{}, err
@@ -54,6 +55,7 @@ func (e *Service) Prepare(ctx context.Context, id string, o monitor.RunOptions) 
 	plan, err := e.prepare(ctx, cfg, o)
 	if err != nil {
 		e.release(cfg, st)
+		st.RuntimeState = false
 		e.Rec.SaveState(id, st)
 	}
 	return plan, err
@@ -92,13 +94,15 @@ func (e *Service) prepare(ctx context.Context, cfg *record.Config, o monitor.Run
 // and the shm, and records that in st; the caller holds cfg's lock and
 // saves st.
 func (e *Service) release(cfg *record.Config, st *record.State) error {
-	if err := e.Open(); err != nil {
-		return err
+	e.UnmountShm(cfg.ID)
+	if cfg.Rootfs == "" {
+		if err := e.Open(); err != nil {
+			return err
+		}
 	}
 	if err := e.ReleaseRun(cfg); err != nil {
 		return err
 	}
-	e.UnmountShm(cfg.ID)
 	st.Mounted = false
 	return nil
 }
@@ -135,11 +139,11 @@ func (e *Service) Cleanup(ctx context.Context, id string, owner int) error {
 		return fmt.Errorf("release the rootfs of %s: %w", cfg.Name, err)
 	}
 	if cfg.Remove {
-		if err := e.Delete(ctx, id); err != nil {
+		if err := e.removeDone(ctx, id); err != nil {
 			return err
 		}
 	}
-	e.Finished(ctx, cfg)
+	e.finished(ctx, cfg)
 	return nil
 }
 
@@ -176,6 +180,7 @@ func (e *Service) launch(ctx context.Context, cfg *record.Config, p *monitor.Pen
 	setup, err := e.setup(cfg.ID)
 	if err != nil {
 		p.Abort()
+		e.removeFailed(ctx, cfg)
 		return nil, err
 	}
 	plan, err := e.Prepare(ctx, cfg.ID, o)
@@ -187,7 +192,11 @@ func (e *Service) launch(ctx context.Context, cfg *record.Config, p *monitor.Pen
 	}
 	c, err := p.Start(setup, cfg.ID, plan, att)
 	if err != nil {
-		e.Cleanup(context.WithoutCancel(ctx), cfg.ID, p.Pid())
+		// A monitor that died before it could record why is found dead
+		// first: the runtime's state and the rootfs go.
+		ctx := context.WithoutCancel(ctx)
+		e.State(ctx, cfg.ID)
+		e.Cleanup(ctx, cfg.ID, p.Pid())
 		return nil, err
 	}
 	return c, nil

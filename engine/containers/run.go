@@ -102,11 +102,11 @@ func (e *Service) Run(ctx context.Context, o specgen.RunOptions, s attach.Stream
 }
 
 // removeFailed applies --rm (and --rmi) to container cfg that could not
-// start; its monitor, if it got that far, may have done so already.
+// start before a monitor took it.
 func (e *Service) removeFailed(ctx context.Context, cfg *record.Config) {
 	if cfg.Remove {
 		if _, err := e.Rec.LoadConfig(cfg.ID); err == nil {
-			e.Delete(context.WithoutCancel(ctx), cfg.ID)
+			e.removeDone(context.WithoutCancel(ctx), cfg.ID)
 		}
 	}
 }
@@ -149,7 +149,7 @@ func (e *Service) startAttached(cfg *record.Config, s attach.Streams, p *monitor
 	// What follows the exit is ours to do while the monitor waits: it
 	// comes before the run returns, and without another process.
 	owner := p.Pid()
-	s.Cleanup = func() { e.Cleanup(ctx, cfg.ID, owner) }
+	s.Cleanup = func() error { return e.Cleanup(ctx, cfg.ID, owner) }
 	// SIGTERM (systemd stopping a unit of a foreground run) stops it
 	// within its stop timeout.
 	if cfg.StopTimeout >= 0 { // -1 waits as long as it takes

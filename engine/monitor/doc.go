@@ -1,7 +1,7 @@
 // Package monitor is the supervisor of one running container: the
 // process that keeps it, since scow has no daemon.
 //
-// The monitor is a program of its own, scow-monitor (Binary, found beside
+// The monitor is a program of its own, scow-monitor (found beside
 // scow), so that a process per running container links no store, image or
 // CLI code. Prestart starts it in a session of its own while the caller
 // creates the container and prepares its first run (mounts the rootfs,

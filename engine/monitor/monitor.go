@@ -39,10 +39,10 @@ var errStopped = errors.New("stopped before the restart")
 // but the helpers its networks re-execute it as.
 const Arg = "__monitor"
 
-// Binary is the monitor's program, installed beside scow as Podman has
+// program is the monitor's binary, installed beside scow as Podman has
 // conmon: a small binary of its own, since a process per running
 // container must not carry the image and store code of the CLI.
-const Binary = "scow-monitor"
+const program = "scow-monitor"
 
 // onePEnv marks the GOMAXPROCS=1 Prestart gave the monitor, not the
 // caller's own.
@@ -184,14 +184,14 @@ func findBinary() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("find own executable: %w", err)
 	}
-	beside := filepath.Join(filepath.Dir(exe), Binary)
+	beside := filepath.Join(filepath.Dir(exe), program)
 	if _, err := os.Stat(beside); err == nil {
 		return beside, nil
 	}
-	if p, err := exec.LookPath(Binary); err == nil {
+	if p, err := exec.LookPath(program); err == nil {
 		return p, nil
 	}
-	return "", errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("%s is neither beside %s nor in PATH: install it with scow (make install)", Binary, exe))
+	return "", errdefs.WithClass(errdefs.ErrNotFound, fmt.Errorf("%s is neither beside %s nor in PATH: install it with scow (make install)", program, exe))
 }
 
 // Prestart starts a monitor that will run a container once Start names
@@ -421,7 +421,7 @@ func Main() error {
 			fmt.Fprintf(os.Stderr, "Warning: --conmon-pidfile: %v\n", err)
 		}
 	}
-	l, err := m.listenAttach(r.ID)
+	l, socket, err := m.listenAttach(r.ID)
 	if err != nil {
 		report(err)
 		return err
@@ -430,7 +430,7 @@ func Main() error {
 	accepting := make(chan struct{})
 	go m.acceptClients(l, r.ID, h, &execs, accepting)
 	defer func() {
-		l.Close()
+		closeAttach(l, socket)
 		<-accepting
 		// The container's end ends what was exec'd in it.
 		execs.Wait()
@@ -458,8 +458,14 @@ func (m *Monitor) supervise(id string, plan Plan, h *hub, started func(error)) e
 		var err error
 		if attempt > 0 {
 			// The restart's rootfs, spec and network options are made
-			// afresh: an update since the last run applies.
-			err = m.hook(ctx, hookPrepare, id, &plan)
+			// afresh, an update since the last run applies; unless it
+			// was stopped while the restart waited out its back-off,
+			// which runOnce records.
+			var next Plan
+			if st, stErr := m.rec.LoadState(id); stErr != nil || !st.StoppedByUser {
+				err = m.hook(ctx, hookPrepare, id, &next)
+			}
+			plan = next
 		}
 		if err == nil {
 			code, again, err = m.runOnce(ctx, id, plan, h, attempt > 0, started)
@@ -509,6 +515,7 @@ func (m *Monitor) finish(ctx context.Context, id string, h *hub, x attach.Exit) 
 			return
 		}
 	}
+	testhook.Pause("cleanup")
 	if err := m.hook(ctx, hookCleanup, id, nil); err != nil {
 		fmt.Fprintf(os.Stderr, "Error: clean up after %.12s: %v\n", id, err)
 	}
@@ -549,6 +556,16 @@ func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, res
 	if err != nil {
 		return 0, -1, err
 	}
+	st, err := m.rec.LoadState(cfg.ID)
+	if err != nil {
+		st = &record.State{Status: record.StatusCreated}
+	}
+	if restart && st.StoppedByUser {
+		// Stopped while the restart waited out its back-off.
+		st.Status = record.StatusExited
+		m.rec.SaveState(cfg.ID, st)
+		return 0, -1, errStopped
+	}
 	net, err := netns.Start(plan.Net)
 	if err != nil {
 		return 0, -1, errdefs.WithClass(errdefs.ErrInvalid, err)
@@ -580,16 +597,6 @@ func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, res
 	// that we can wait for it.
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return 0, -1, fmt.Errorf("become subreaper: %w", err)
-	}
-	st, err := m.rec.LoadState(cfg.ID)
-	if err != nil {
-		st = &record.State{Status: record.StatusCreated}
-	}
-	if restart && st.StoppedByUser {
-		// Stopped while the restart waited out its back-off.
-		st.Status = record.StatusExited
-		m.rec.SaveState(cfg.ID, st)
-		return 0, -1, errStopped
 	}
 	pio, err := newProcIO(m.setup.SocketDir, cfg.ID, cfg.Tty, cfg.Interactive)
 	if err != nil {

@@ -52,15 +52,31 @@ func (m *Monitor) acceptClients(l *net.UnixListener, id string, h *hub, execs *s
 
 // listenAttach opens container id's attach socket, replacing one a dead
 // monitor left.
-func (m *Monitor) listenAttach(id string) (*net.UnixListener, error) {
+func (m *Monitor) listenAttach(id string) (*net.UnixListener, os.FileInfo, error) {
 	if err := os.MkdirAll(filepath.Dir(m.setup.Attach), 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", filepath.Dir(m.setup.Attach), err)
+		return nil, nil, fmt.Errorf("create %s: %w", filepath.Dir(m.setup.Attach), err)
 	}
 	path := m.setup.Attach
 	os.Remove(path)
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
-		return nil, fmt.Errorf("listen for attaches to %.12s: %w", id, err)
+		return nil, nil, fmt.Errorf("listen for attaches to %.12s: %w", id, err)
 	}
-	return l, nil
+	ours, err := os.Stat(path)
+	if err != nil {
+		l.Close()
+		return nil, nil, fmt.Errorf("listen for attaches to %.12s: %w", id, err)
+	}
+	return l, ours, nil
+}
+
+// closeAttach closes l and removes its socket, unless a later monitor of
+// the container (a start right after a stop) has put its own there.
+func closeAttach(l *net.UnixListener, ours os.FileInfo) {
+	l.SetUnlinkOnClose(false)
+	path := l.Addr().String()
+	if now, err := os.Stat(path); err == nil && ours != nil && os.SameFile(now, ours) {
+		os.Remove(path)
+	}
+	l.Close()
 }

@@ -9,7 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// trimExecutable drops this process's mappings of the scow binary's code
+// trimExecutable drops this process's mappings of the scow-monitor binary's code
 // and read-only data from its page tables. Those pages stay in the page
 // cache, shared by every scow process, and fault back in when touched; a
 // long-lived monitor touches few of them, so its resident size falls from

@@ -73,8 +73,8 @@ type Config struct {
 }
 
 // Backend is one invocation's store, runtime and records. It is not safe
-// for concurrent use: an invocation is one goroutine's work, and a
-// monitor's goroutines use only what was opened before they started.
+// for concurrent use: an invocation is one goroutine's work, but for a
+// build's stages, which share the runtime.
 type Backend struct {
 	Opts Options
 	Cfg  Config
@@ -165,9 +165,6 @@ func (b *Backend) Runtime() (*oci.Runtime, error) {
 	b.runtime = b.runtimeAt(p)
 	return b.runtime, nil
 }
-
-// Records is the store of records: containers, pods, names, events.
-func (b *Backend) Records() record.Store { return b.Rec }
 
 // RuntimeOf is the OCI runtime of container id in state st: the one it
 // was started with, or Runtime's for one that never ran. A record from
