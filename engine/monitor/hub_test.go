@@ -98,3 +98,70 @@ func waitUntil(d time.Duration, cond func() bool) bool {
 	}
 	return cond()
 }
+
+// A client that cleans up is waited for at the last end, gets no output
+// unless it is the primary one, and counts as having cleaned up only if
+// it says so after that end; one that hangs up without saying so leaves
+// the clean-up to the monitor.
+func TestHubCleaners(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		primary, early bool
+		say            bool
+		want           bool
+	}{
+		{"stop that cleaned", false, false, true, true},
+		{"run that cleaned", true, false, true, true},
+		{"hung up without", false, false, false, false},
+		{"said so before the end", false, true, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHub()
+			ours, theirs := net.Pipe()
+			h.join(attach.NewConn(ours), attach.Request{Cleans: true}, tc.primary)
+			if !h.hasCleaner() {
+				t.Fatal("no cleaner seen")
+			}
+			c := attach.NewConn(theirs)
+			if tc.early {
+				c.Send(attach.FrameCleaned, nil)
+			}
+			h.output(attach.FrameStdout).Write([]byte("out"))
+			ended := make(chan struct{})
+			go func() {
+				h.end(attach.Exit{Code: 3}, true)
+				close(ended)
+			}()
+			var buf []byte
+			kind, _, err := c.Read(&buf)
+			if tc.primary && (err != nil || kind != attach.FrameStdout) {
+				t.Fatalf("the primary client got %q %v, want its output", kind, err)
+			}
+			if tc.primary {
+				kind, _, err = c.Read(&buf)
+			}
+			if err != nil || kind != attach.FrameExit {
+				t.Fatalf("got %q %v, want the exit", kind, err)
+			}
+			select {
+			case <-ended:
+				t.Fatal("the end did not wait for the cleaner")
+			case <-time.After(50 * time.Millisecond):
+			}
+			if tc.say && !tc.early {
+				c.Send(attach.FrameCleaned, nil)
+			}
+			// The monitor reads what came before the hang-up.
+			time.Sleep(20 * time.Millisecond)
+			c.Close()
+			select {
+			case <-ended:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the end still waits after the hang-up")
+			}
+			if got := h.cleaned.Load(); got != tc.want {
+				t.Errorf("cleaned %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
