@@ -2,7 +2,8 @@
 #
 # bench_workdir NAME makes a scratch directory that the test user (when
 # run as root; ${SCOW_TEST_USER:-scowtest}) may use, with copies of
-# bin/scow and bin/scow-monitor, and defines u, which runs a command there as that user.
+# bin/scow and bin/scow-monitor, and defines u, which runs a command
+# there as that user.
 bench_workdir() {
 	local test_user=${SCOW_TEST_USER:-scowtest} home
 	work=$(mktemp -d "/tmp/scow-$1-XXXXXX")

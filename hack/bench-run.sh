@@ -49,7 +49,6 @@ ms() {
 	u sh -c "t0=\$(date +%s%N); { $1; } </dev/null >/dev/null || exit 1; t1=\$(date +%s%N); echo \$(((t1 - t0) / 1000000))"
 }
 
-# compare NAME SCOW-CMD PODMAN-CMD [RUNS]: interleaved medians and ratio.
 # compare NAME SCOW-CMD OTHER-CMD [RUNS] [OTHER]: interleaved medians and
 # their ratio; OTHER names what OTHER-CMD runs (default podman, measured
 # only when installed).

@@ -5,8 +5,10 @@ package tests
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -816,9 +818,94 @@ func TestCleanupAfterExit(t *testing.T) {
 		if mounted("killed") {
 			t.Error("the rootfs of killed is still held after its monitor died")
 		}
-		s.must("rm", "det", "stopped", "killed")
+		// The scow a monitor runs its clean-up with is gone (removed while
+		// the container ran): the monitor says why in its log and exits,
+		// and the next reader releases the rootfs.
+		upgraded := filepath.Join(m.userDir(t), "upgraded")
+		if err := os.MkdirAll(upgraded, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"scow", "scow-monitor"} {
+			if err := copyFile(filepath.Join(suite.dir, f), filepath.Join(upgraded, f)); err != nil {
+				t.Fatal(err)
+			}
+			os.Chmod(filepath.Join(upgraded, f), 0o755)
+		}
+		h := m.cmdIn(context.Background(), s.root, s.run, "run", "-d", "--name", "hookless", "busybox", "sleep", "1")
+		h.Path, h.Args[0] = filepath.Join(upgraded, "scow"), filepath.Join(upgraded, "scow")
+		if r := execute(t, h, ""); r.code != 0 {
+			t.Fatalf("run -d with the copy: %s", r)
+		}
+		if err := os.Remove(filepath.Join(upgraded, "scow")); err != nil {
+			t.Fatal(err)
+		}
+		id := strings.TrimSpace(s.must("inspect", "--format", "{{.Id}}", "hookless"))
+		mustWaitFor(t, 20*time.Second, "the rootfs of hookless released after its monitor's failed clean-up", func() bool {
+			s.must("ps", "-a")
+			return !mounted("hookless")
+		})
+		if log, _ := os.ReadFile(filepath.Join(s.root, "containers", id, "monitor.log")); !strings.Contains(string(log), "Error: clean up after") {
+			t.Errorf("monitor log of hookless: %q, want why its clean-up failed", log)
+		}
+		if got := s.must("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "hookless"); got != "exited 0\n" {
+			t.Errorf("hookless: %q", got)
+		}
+		s.must("rm", "det", "stopped", "killed", "hookless")
 		if n := containerCount(t, s.root); n != 0 {
 			t.Errorf("%d containers left", n)
 		}
 	})
+}
+
+// TestMonitorProgram: scow cannot start a container without scow-monitor
+// beside it or in PATH, and says so, leaving nothing; scow-monitor run by
+// hand refuses.
+func TestMonitorProgram(t *testing.T) {
+	forModes(t, func(t *testing.T, m *mode) {
+		s := newStore(t, m)
+		s.must("load", "-i", suite.image)
+		lone := filepath.Join(m.userDir(t), "lone")
+		if err := os.MkdirAll(lone, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		bin := filepath.Join(lone, "scow")
+		if err := copyFile(suite.binary, bin); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(bin, 0o755)
+		for _, args := range [][]string{
+			{"run", "--rm", "--name", "nomon", "busybox", "true"},
+			{"run", "-d", "--name", "nomon", "busybox", "true"},
+		} {
+			c := m.cmdIn(context.Background(), s.root, s.run, args...)
+			c.Path, c.Args[0] = bin, bin
+			if p, err := exec.LookPath("scow-monitor"); err == nil {
+				t.Skipf("scow-monitor is installed in PATH (%s): it would be found", p)
+			}
+			wantError(t, execute(t, c, ""), 125, "scow-monitor is neither beside")
+			if n := containerCount(t, s.root); n != 0 {
+				t.Errorf("%v without a monitor left %d containers", args, n)
+			}
+		}
+		// With it, the same copy runs.
+		if err := copyFile(filepath.Join(suite.dir, "scow-monitor"), filepath.Join(lone, "scow-monitor")); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(filepath.Join(lone, "scow-monitor"), 0o755)
+		c := m.cmdIn(context.Background(), s.root, s.run, "run", "--rm", "busybox", "echo", "hi")
+		c.Path, c.Args[0] = bin, bin
+		if r := execute(t, c, ""); r.code != 0 || r.stdout != "hi\n" {
+			t.Errorf("with scow-monitor beside it: %s", r)
+		}
+	})
+	for _, args := range [][]string{nil, {"run"}, {"__monitor", "extra"}} {
+		var stderr strings.Builder
+		c := exec.Command(filepath.Join(suite.dir, "scow-monitor"), args...)
+		c.Stderr = &stderr
+		err := c.Run()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 125 || stderr.String() != "Error: scow-monitor is started by scow, one per running container\n" {
+			t.Errorf("scow-monitor %v: %v, stderr %q; want exit 125 and why", args, err, stderr.String())
+		}
+	}
 }

@@ -162,7 +162,7 @@ func (e *Service) setup(id string) (monitor.Setup, error) {
 		return monitor.Setup{}, err
 	}
 	return monitor.Setup{
-		Records: e.Rec.Root, NoEvents: e.Rec.NoEvents,
+		Records:   e.Rec,
 		SocketDir: e.SocketDir(), Attach: e.AttachSocket(id), Notify: e.NotifyDir(id),
 		Runtime: *rt, Scow: exe, Options: opts,
 	}, nil

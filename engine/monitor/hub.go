@@ -40,8 +40,8 @@ type hub struct {
 	// that run takes no more input or signals.
 	gen  int
 	over bool
-	// cleaned says the client that started the process cleaned up after
-	// its last exit (attach.Request.Cleans).
+	// cleaned says a client that cleans up (attach.Request.Cleans) did
+	// so after the last end; set under mu, read once that end is over.
 	cleaned atomic.Bool
 }
 

@@ -56,9 +56,8 @@ const settleAfter = 500 * time.Millisecond
 // its records, sockets and runtime are, and how to run scow for the
 // steps that need the store.
 type Setup struct {
-	// Records is the root of the records; NoEvents writes no events.
-	Records  string `json:"records"`
-	NoEvents bool   `json:"no_events,omitempty"`
+	// Records are the engine's records: containers, names, events.
+	Records record.Store `json:"records"`
 	// SocketDir holds the runtime's console sockets; Attach is where the
 	// monitor serves attaches, Notify the directory of its relay to
 	// systemd (--sdnotify container).
@@ -93,8 +92,8 @@ type Plan struct {
 // policy says and records each exit.
 type Monitor struct {
 	setup Setup
-	rec   record.Store
-	h     *hub
+	// h is the container's I/O hub, for all its runs.
+	h *hub
 	// netWaits wait for the network helpers of its runs.
 	netWaits []func()
 	// files are the container process's descriptors from 3 on, kept
@@ -302,8 +301,7 @@ func (p *Pending) Start(setup Setup, id string, plan Plan, att *attach.Request) 
 		}
 		return nil, err
 	}
-	rec := record.Store{Root: setup.Records}
-	req := monitorRequest{Setup: setup, ID: id, Plan: plan, Attach: att, Files: len(p.extra), Log: rec.MonitorLog(id)}
+	req := monitorRequest{Setup: setup, ID: id, Plan: plan, Attach: att, Files: len(p.extra), Log: setup.Records.MonitorLog(id)}
 	for _, f := range p.extra {
 		req.Passed = append(req.Passed, f != nil)
 	}
@@ -413,10 +411,10 @@ func Main() error {
 	}
 	// NOTIFY_SOCKET is the monitor's to answer, never the runtime's or
 	// the container's but through it.
-	m := &Monitor{setup: r.Setup, rec: record.Store{Root: r.Setup.Records, NoEvents: r.Setup.NoEvents}, h: h, files: files,
+	m := &Monitor{setup: r.Setup, h: h, files: files,
 		notify: &notifier{socket: os.Getenv("NOTIFY_SOCKET"), foreground: r.Attach != nil}}
 	os.Unsetenv("NOTIFY_SOCKET")
-	if cfg, err := m.rec.LoadConfig(r.ID); err == nil && cfg.MonitorPidFile != "" {
+	if cfg, err := m.setup.Records.LoadConfig(r.ID); err == nil && cfg.MonitorPidFile != "" {
 		if err := os.WriteFile(cfg.MonitorPidFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 			fmt.Fprintf(os.Stderr, "Warning: --conmon-pidfile: %v\n", err)
 		}
@@ -428,14 +426,14 @@ func Main() error {
 	}
 	var execs sync.WaitGroup
 	accepting := make(chan struct{})
-	go m.acceptClients(l, r.ID, h, &execs, accepting)
+	go m.acceptClients(l, r.ID, &execs, accepting)
 	defer func() {
 		closeAttach(l, socket)
 		<-accepting
 		// The container's end ends what was exec'd in it.
 		execs.Wait()
 	}()
-	err = m.supervise(r.ID, r.Plan, h, report)
+	err = m.supervise(r.ID, r.Plan, report)
 	report(err)
 	for _, wait := range m.netWaits {
 		wait()
@@ -450,7 +448,7 @@ func Main() error {
 // restarting it as its policy says, then has it cleaned up; its attached
 // clients hear of every exit. started hears of the first start, and
 // ignores any later call.
-func (m *Monitor) supervise(id string, plan Plan, h *hub, started func(error)) error {
+func (m *Monitor) supervise(id string, plan Plan, started func(error)) error {
 	ctx := context.Background()
 	code, lastCode := 0, 0
 	for attempt := 0; ; attempt++ {
@@ -462,13 +460,13 @@ func (m *Monitor) supervise(id string, plan Plan, h *hub, started func(error)) e
 			// was stopped while the restart waited out its back-off,
 			// which runOnce records.
 			var next Plan
-			if st, stErr := m.rec.LoadState(id); stErr != nil || !st.StoppedByUser {
+			if st, stErr := m.setup.Records.LoadState(id); stErr != nil || !st.StoppedByUser {
 				err = m.hook(ctx, hookPrepare, id, &next)
 			}
 			plan = next
 		}
 		if err == nil {
-			code, again, err = m.runOnce(ctx, id, plan, h, attempt > 0, started)
+			code, again, err = m.runOnce(ctx, id, plan, attempt > 0, started)
 		}
 		if errors.Is(err, errStopped) {
 			code = lastCode
@@ -477,16 +475,16 @@ func (m *Monitor) supervise(id string, plan Plan, h *hub, started func(error)) e
 		if err != nil {
 			// Nobody may be there to hear it: the record and the log
 			// keep it.
-			RecordFailure(m.rec, id, os.Getpid(), err)
+			RecordFailure(m.setup.Records, id, os.Getpid(), err)
 			if attempt == 0 {
 				// The caller cleans up after a start that failed.
 				started(err)
-				h.end(attach.FailedExit(err), true)
+				m.h.end(attach.FailedExit(err), true)
 				return err
 			}
 			// A restart that could not start: clients still attached
 			// hear why.
-			m.finish(ctx, id, h, attach.FailedExit(err))
+			m.finish(ctx, id, attach.FailedExit(err))
 			return nil
 		}
 		lastCode = code
@@ -494,11 +492,11 @@ func (m *Monitor) supervise(id string, plan Plan, h *hub, started func(error)) e
 			break
 		}
 		// Attaches end with each run, as with Docker.
-		h.end(attach.Exit{Code: code}, false)
+		m.h.end(attach.Exit{Code: code}, false)
 		time.Sleep(again)
 	}
 	m.exitCode = code
-	m.finish(ctx, id, h, attach.Exit{Code: code})
+	m.finish(ctx, id, attach.Exit{Code: code})
 	return nil
 }
 
@@ -508,10 +506,10 @@ func (m *Monitor) supervise(id string, plan Plan, h *hub, started func(error)) e
 // it, when it is still attached, does that itself once it hears of the
 // end; else it is done before anyone hears of the end, so that an attach
 // that returns finds a --rm container gone.
-func (m *Monitor) finish(ctx context.Context, id string, h *hub, x attach.Exit) {
-	if h.hasCleaner() {
-		h.end(x, true)
-		if h.cleaned.Load() {
+func (m *Monitor) finish(ctx context.Context, id string, x attach.Exit) {
+	if m.h.hasCleaner() {
+		m.h.end(x, true)
+		if m.h.cleaned.Load() {
 			return
 		}
 	}
@@ -519,7 +517,7 @@ func (m *Monitor) finish(ctx context.Context, id string, h *hub, x attach.Exit) 
 	if err := m.hook(ctx, hookCleanup, id, nil); err != nil {
 		fmt.Fprintf(os.Stderr, "Error: clean up after %.12s: %v\n", id, err)
 	}
-	h.end(x, true)
+	m.h.end(x, true)
 }
 
 // restartDelay applies the restart policy to an exit with code: whether
@@ -539,9 +537,9 @@ func restartDelay(p record.RestartPolicy, st *record.State, code int) (time.Dura
 // output to the log and the hub, waits for it, releases the runtime
 // state and the network, and records the exit; the rootfs stays for the
 // clean-up, or the next run's prepare, to release.
-func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, restart bool, started func(error)) (code int, again time.Duration, err error) {
+func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, restart bool, started func(error)) (code int, again time.Duration, err error) {
 	rt := &m.setup.Runtime
-	unlock, err := m.rec.Lock(id)
+	unlock, err := m.setup.Records.Lock(id)
 	if err != nil {
 		return 0, -1, err
 	}
@@ -552,18 +550,18 @@ func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, res
 	}()
 	// The record as the run was prepared, under the lock: an update (or
 	// a rename) since the last one applies.
-	cfg, err := m.rec.LoadConfig(id)
+	cfg, err := m.setup.Records.LoadConfig(id)
 	if err != nil {
 		return 0, -1, err
 	}
-	st, err := m.rec.LoadState(cfg.ID)
+	st, err := m.setup.Records.LoadState(cfg.ID)
 	if err != nil {
 		st = &record.State{Status: record.StatusCreated}
 	}
 	if restart && st.StoppedByUser {
 		// Stopped while the restart waited out its back-off.
 		st.Status = record.StatusExited
-		m.rec.SaveState(cfg.ID, st)
+		m.setup.Records.SaveState(cfg.ID, st)
 		return 0, -1, errStopped
 	}
 	net, err := netns.Start(plan.Net)
@@ -587,7 +585,7 @@ func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, res
 	bundle := plan.Bundle
 	var log *logfile.Writer
 	if cfg.LogDriver != "none" {
-		if log, err = logfile.Open(m.rec.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err != nil {
+		if log, err = logfile.Open(m.setup.Records.LogPath(cfg.ID), cfg.LogMaxSize, cfg.LogMaxFiles); err != nil {
 			return 0, -1, err
 		}
 		defer log.Close()
@@ -608,7 +606,7 @@ func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, res
 	// Whoever finds this monitor dead from here on cleans up after it.
 	st.RuntimeState, st.MonitorPid, st.Runtime = true, os.Getpid(), rt.Path
 	st.MonitorStart, _ = record.ProcStart(st.MonitorPid)
-	if err := m.rec.SaveState(cfg.ID, st); err != nil {
+	if err := m.setup.Records.SaveState(cfg.ID, st); err != nil {
 		return 0, -1, err
 	}
 	testhook.Pause("before-runtime")
@@ -643,7 +641,7 @@ func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, res
 	if cfg.Healthcheck != nil {
 		// Each start is a new start: starting, and the startup check
 		// again, before anyone sees it run.
-		m.rec.UpdateHealth(cfg.ID, func(h *record.Health) {
+		m.setup.Records.UpdateHealth(cfg.ID, func(h *record.Health) {
 			h.Status, h.FailingStreak, h.StartupPassed, h.StartupStreak = record.HealthStarting, 0, false, 0
 		})
 	}
@@ -655,7 +653,7 @@ func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, res
 		return 0, -1, err
 	}
 	defer unregister()
-	if err := m.rec.SaveState(cfg.ID, st); err != nil {
+	if err := m.setup.Records.SaveState(cfg.ID, st); err != nil {
 		unix.Kill(pid, unix.SIGKILL)
 		waitPid(pid)
 		rt.Delete(ctx, cfg.ID, true)
@@ -664,8 +662,8 @@ func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, res
 	unlock()
 	unlock = nil
 	testhook.Pause("running")
-	m.rec.Event(cfg, "init", nil)
-	m.rec.Event(cfg, "start", nil)
+	m.setup.Records.Event(cfg, "init", nil)
+	m.setup.Records.Event(cfg, "start", nil)
 	switch cfg.SdNotify {
 	case "", "conmon":
 		m.notify.ready()
@@ -681,7 +679,7 @@ func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, res
 	}
 	stopTimeout := m.killAfter(pid, cfg.Timeout)
 	stopHealth := m.watchHealth(cfg, pid)
-	h.run(pid, pio.stdin, pio.master)
+	m.h.run(pid, pio.stdin, pio.master)
 	started(nil)
 	// What the start allocated goes back, once the container has run a
 	// while: a monitor per container must stay small, and a container
@@ -691,8 +689,8 @@ func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, res
 		trimExecutable()
 	})
 
-	relays := pio.relay(h, log)
-	code = h.wait(pid)
+	relays := pio.relay(m.h, log)
+	code = m.h.wait(pid)
 	settle.Stop()
 	stopTimeout()
 	stopHealth()
@@ -722,9 +720,9 @@ func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, res
 	again = -1
 	// Heard before the exit is recorded: whoever waits for the exit (a
 	// stop) records its own event after this one.
-	m.rec.Event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
-	if unlock, err := m.rec.Lock(cfg.ID); err == nil {
-		if st, err := m.rec.LoadState(cfg.ID); err == nil {
+	m.setup.Records.Event(cfg, "died", map[string]string{"exitCode": fmt.Sprint(code)})
+	if unlock, err := m.setup.Records.Lock(cfg.ID); err == nil {
+		if st, err := m.setup.Records.LoadState(cfg.ID); err == nil {
 			// The exit and the restart decision are one record, so no
 			// reader sees "exited" of a container about to restart. The
 			// monitor stays recorded: a restarting record needs it alive.
@@ -737,7 +735,7 @@ func (m *Monitor) runOnce(ctx context.Context, id string, plan Plan, h *hub, res
 			if ok {
 				st.Status, st.RestartCount, again = record.StatusRestarting, st.RestartCount+1, delay
 			}
-			m.rec.SaveState(cfg.ID, st)
+			m.setup.Records.SaveState(cfg.ID, st)
 		}
 		unlock()
 	}
@@ -756,7 +754,7 @@ func (m *Monitor) watchHealth(cfg *record.Config, pid int) (stop func()) {
 		for {
 			interval := hc.Interval
 			if hc.Startup != nil {
-				if h, _ := m.rec.LoadHealth(cfg.ID); h == nil || !h.StartupPassed {
+				if h, _ := m.setup.Records.LoadHealth(cfg.ID); h == nil || !h.StartupPassed {
 					interval = hc.Startup.Interval
 				}
 			}

@@ -26,7 +26,7 @@ func consoleSocket(dir, id string) (*oci.ConsoleSocket, error) {
 // closed: clients attach to h, or run exec sessions (counted, with the
 // handshakes, in execs). done closes when it returns: no more are
 // counted after that.
-func (m *Monitor) acceptClients(l *net.UnixListener, id string, h *hub, execs *sync.WaitGroup, done chan<- struct{}) {
+func (m *Monitor) acceptClients(l *net.UnixListener, id string, execs *sync.WaitGroup, done chan<- struct{}) {
 	defer close(done)
 	for {
 		conn, err := l.AcceptUnix()
@@ -42,7 +42,7 @@ func (m *Monitor) acceptClients(l *net.UnixListener, id string, h *hub, execs *s
 			}
 			if req.Exec == nil {
 				closeFiles(req.Extra) // only an exec'd process takes any
-				h.join(c, req, false)
+				m.h.join(c, req, false)
 				return
 			}
 			m.execSession(id, c, req)
