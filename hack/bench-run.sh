@@ -49,6 +49,14 @@ ms() {
 	u sh -c "t0=\$(date +%s%N); { $1; } </dev/null >/dev/null || exit 1; t1=\$(date +%s%N); echo \$(((t1 - t0) / 1000000))"
 }
 
+# settle waits, untimed, until neither engine has work left in the
+# background: podman's exit command (conmon runs "podman container
+# cleanup" after the container ends) and scow's monitor hooks. Without it
+# one engine's clean-up lands in the other's next measurement.
+settle() {
+	u sh -c 'for _ in $(seq 300); do pgrep -u "$(id -u)" -x podman >/dev/null || pgrep -u "$(id -u)" -f "[_]_monitor-hook" >/dev/null || exit 0; sleep 0.01; done; echo "bench: background work did not end in 3 s" >&2; exit 1'
+}
+
 # compare NAME SCOW-CMD OTHER-CMD [RUNS] [OTHER]: interleaved medians and
 # their ratio; OTHER names what OTHER-CMD runs (default podman, measured
 # only when installed).
@@ -61,7 +69,9 @@ compare() {
 	ms "$sc" >/dev/null # warm up
 	[ "$have" = 1 ] && ms "$pc" >/dev/null
 	for _ in $(seq "$n"); do
+		settle
 		ms "$sc" >>"$work/s.ms"
+		settle
 		[ "$have" = 1 ] && ms "$pc" >>"$work/p.ms"
 	done
 	sm=$(median <"$work/s.ms")

@@ -2,8 +2,11 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -178,4 +181,54 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestNoFlagActions guards prepareCommand, which skips urfave/cli's flag
+// actions: a flag with an Action would silently not run it.
+func TestNoFlagActions(t *testing.T) {
+	var walk func(path string, cmds []*cli.Command)
+	walk = func(path string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			for _, f := range c.Flags {
+				if a := reflect.ValueOf(f).Elem().FieldByName("Action"); a.IsValid() && !a.IsNil() {
+					t.Errorf("%s%s --%s has an Action, which prepareCommand skips", path, c.Name, f.Names()[0])
+				}
+			}
+			walk(path+c.Name+" ", c.Subcommands)
+		}
+	}
+	walk("", newApp(nil, io.Discard, io.Discard).Commands)
+}
+
+// TestPreparedCommandFlags checks that a prepared command's Action sees
+// its flags as given, and all of them, run after run.
+func TestPreparedCommandFlags(t *testing.T) {
+	var seen []string
+	cmd := &cli.Command{
+		Name:  "x",
+		Flags: []cli.Flag{&cli.StringFlag{Name: "a"}, &cli.BoolFlag{Name: "b"}, &cli.StringFlag{Name: "c", Value: "dflt"}},
+		Before: func(c *cli.Context) error {
+			seen = append(seen, "before:"+c.String("a"))
+			return nil
+		},
+		Action: func(c *cli.Context) error {
+			seen = append(seen, fmt.Sprintf("a=%s set=%v b=%v set=%v c=%s set=%v flags=%d own=%v",
+				c.String("a"), c.IsSet("a"), c.Bool("b"), c.IsSet("b"), c.String("c"), c.IsSet("c"), len(c.Command.Flags), ownFlag(c, "c")))
+			return nil
+		},
+	}
+	prepareCommand(cmd)
+	app := &cli.App{Name: "scow", Commands: []*cli.Command{cmd}, Writer: io.Discard}
+	for _, args := range [][]string{{"scow", "x", "--a", "1", "-b"}, {"scow", "x", "--c", "2"}} {
+		if err := app.Run(args); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{
+		"before:1", "a=1 set=true b=true set=true c=dflt set=false flags=4 own=true",
+		"before:", "a= set=false b=false set=false c=2 set=true flags=4 own=true",
+	}
+	if !slices.Equal(seen, want) {
+		t.Errorf("seen\n%q\nwant\n%q", seen, want)
+	}
 }
