@@ -133,8 +133,9 @@ func holders(t *testing.T, uid int) []string {
 
 func TestUserNamespaceLifetime(t *testing.T) {
 	m := getModes(t)[0]
+	// The holder lingers 10 s (LINGER_SECONDS) after the last user.
 	gone := func() bool {
-		for range 50 {
+		for range 300 {
 			if len(holders(t, m.uid)) == 0 {
 				return true
 			}
@@ -162,9 +163,19 @@ func TestUserNamespaceLifetime(t *testing.T) {
 	if len(holders(t, m.uid)) != 1 {
 		t.Errorf("want one holder while containers run, got %v", holders(t, m.uid))
 	}
-	c.Wait()
+	if err := c.Wait(); err != nil {
+		t.Fatalf("the first run: %v", err)
+	}
 	if first.String() == "" || first.String() != second {
 		t.Errorf("containers in different user namespaces: %q and %q", first.String(), second)
+	}
+	// Nobody is inside now: the holder lingers, and the next command
+	// joins its namespace instead of making one.
+	if len(holders(t, m.uid)) != 1 {
+		t.Errorf("want the holder to linger after the last container, got %v", holders(t, m.uid))
+	}
+	if third := m.must(t, "run", "--rm", "busybox", "readlink", "/proc/self/ns/user"); third != second {
+		t.Errorf("a command right after the last one made a new namespace: %q, before %q", third, second)
 	}
 	if !gone() {
 		t.Errorf("the holder did not go away after the last container: %v", holders(t, m.uid))

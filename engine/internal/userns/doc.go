@@ -6,6 +6,8 @@
 // the OCI runtime's state look the same to each. A C constructor joins an
 // existing namespace, or creates one for a command that needs it (a
 // holder process mapped through newuidmap/newgidmap), before the Go
-// runtime starts threads; no re-exec is needed. The holder exits when the
-// last process holding the namespace's shared lock is gone.
+// runtime starts threads; no re-exec is needed. The holder exits ten
+// seconds after the last process holding the namespace's shared lock is
+// gone, if none came meanwhile, so that a script's commands share one
+// namespace instead of each making its own.
 package userns

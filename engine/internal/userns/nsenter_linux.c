@@ -8,9 +8,9 @@
 // setuid newuidmap/newgidmap (or a single-ID map without a subordinate
 // range), and records "PID USERNS-INODE MNTNS-INODE" in <dir>/holder.pid.
 // Every process inside keeps a shared flock on <dir>/userns.lock for its
-// whole life; the holder waits for an exclusive one and, once nobody is
-// inside any more, removes its record and exits, taking the namespaces
-// with it. Joiners hold the shared lock before reading the record, so the
+// whole life; the holder waits for an exclusive one and, once nobody has
+// been inside for a while, removes its record and exits, taking the
+// namespaces with it. Joiners hold the shared lock before reading the record, so the
 // holder cannot vanish between the read and the setns; checking the
 // namespace inodes guards against a reused PID.
 #define _GNU_SOURCE
@@ -384,8 +384,14 @@ static void rename_holder(int argc, char **argv) {
 	memcpy(argv[0], name, room < sizeof name - 1 ? room : sizeof name - 1);
 }
 
+// LINGER_SECONDS is how long the holder keeps a namespace nobody uses:
+// a script's next command joins it instead of paying for a new one (a
+// fork and the two setuid map helpers, 10 to 15 ms of a rootless
+// invocation on a slow machine), as Podman keeps its pause process.
+#define LINGER_SECONDS 10
+
 // hold is the holder's life: wait for the creator, then for the last
-// process inside to leave.
+// process inside to leave, and a little longer.
 static void hold(const char *dir, int ready, int go, int argc, char **argv) {
 	char path[PATH_MAX], rec[64], mine[24];
 	int fd, lfd, n;
@@ -418,14 +424,23 @@ static void hold(const char *dir, int ready, int go, int argc, char **argv) {
 		_exit(1);
 	// Nobody holds the namespace once we get the exclusive lock, but a
 	// container whose monitor was killed may still live in it: stay,
-	// letting others in, until it is gone too.
+	// letting others in, until it is gone too. Then linger, letting others
+	// in, and go only if nobody came meanwhile.
 	for (;;) {
 		if (flock(lfd, LOCK_EX) < 0)
 			_exit(1);
+		if (live_containers(dir)) {
+			flock(lfd, LOCK_UN);
+			sleep(1);
+			continue;
+		}
+		flock(lfd, LOCK_UN);
+		sleep(LINGER_SECONDS);
+		if (flock(lfd, LOCK_EX | LOCK_NB) < 0)
+			continue; // somebody is inside: wait for them
 		if (!live_containers(dir))
 			break;
 		flock(lfd, LOCK_UN);
-		sleep(1);
 	}
 	snprintf(path, sizeof path, "%s/holder.pid", dir);
 	snprintf(mine, sizeof mine, "%d ", (int)getpid());
