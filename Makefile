@@ -15,9 +15,12 @@ DEBIAN_ARCHIVE := tests/.cache/debian.tar
 
 all: build
 
-# scow, and beside it the monitor it starts for each running container.
+# scow, and beside it the monitor it starts for each running container:
+# static, without cgo, which spares every monitor the dynamic loader, libc
+# and its thread stacks (250 kB of private memory).
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/scow ./cmd/scow-monitor
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/scow
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/scow-monitor
 
 # As root, `make run` acts as TEST_USER, which --demo creates.
 deps:

@@ -88,11 +88,10 @@ func (n *Network) forward(o Options, childNS, childIP string) error {
 // PortChildArg is argv[1] of the child half.
 const PortChildArg = "__portchild"
 
-// startPortChild runs the child half: this binary re-executed with
-// _SCOW_NETNS (unless nsPath is empty: the host's), which its C
-// constructor joins before Go starts, so that every dial is made in the
-// namespace without a setns each time. It
-// ends when the pipe on its fd 3 closes, with the monitor or at stop.
+// startPortChild runs the child half: this binary re-executed, forked
+// from a thread that joined namespace nsPath ("" for the host's), so that
+// the whole child and every dial it makes are in the namespace. It ends
+// when the pipe on its fd 3 closes, with the monitor or at stop.
 func startPortChild(nsPath string, opaque map[string]string, failed chan<- error) (func(), error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -103,13 +102,10 @@ func startPortChild(nsPath string, opaque map[string]string, failed chan<- error
 		return nil, err
 	}
 	cmd := exec.Command(exe, PortChildArg, opaque[opaquepkg.SocketPath], opaque[opaquepkg.ChildReadyPipePath])
-	if nsPath != "" {
-		cmd.Env = append(os.Environ(), "_SCOW_NETNS="+nsPath)
-	}
 	cmd.ExtraFiles = []*os.File{quitR}
 	var stderr lockedBuffer
 	cmd.Stderr = &stderr
-	err = cmd.Start()
+	err = inNSOf(nsPath, cmd.Start)
 	quitR.Close()
 	if err != nil {
 		quitW.Close()

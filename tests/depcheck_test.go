@@ -69,7 +69,7 @@ func TestImportDirection(t *testing.T) {
 		"engine/events": {"engine/errdefs", "engine/record", "engine/internal/backend"},
 		// The create request is pure: parsing and checking, no state.
 		"engine/specgen":          {"storage", "netns", "oci", "engine/errdefs", "engine/record", "engine/internal/userns"},
-		"engine/internal/backend": {"storage", "netns", "oci", "engine/errdefs", "engine/record", "engine/internal/userns"},
+		"engine/internal/backend": {"storage", "netns", "oci", "engine/errdefs", "engine/record", "engine/internal/userns", "engine/internal/userns/nsenter"},
 		// The attach protocol and the log format stand alone.
 		"engine/attach":  {"engine/errdefs"},
 		"engine/logfile": {},
@@ -77,13 +77,14 @@ func TestImportDirection(t *testing.T) {
 		"engine/errdefs": {"oci"},
 		// Container records hold the network's and the runtime spec's
 		// types.
-		"engine/record":            {"engine/errdefs", "engine/internal/testhook", "netns", "oci"},
-		"engine/internal/userns":   {},
-		"engine/internal/testhook": {},
-		"storage":                  {},
-		"netns":                    {},
-		"oci":                      {},
-		"tests":                    {},
+		"engine/record":                  {"engine/errdefs", "engine/internal/testhook", "netns", "oci"},
+		"engine/internal/userns":         {},
+		"engine/internal/userns/nsenter": {"engine/internal/userns"},
+		"engine/internal/testhook":       {},
+		"storage":                        {},
+		"netns":                          {},
+		"oci":                            {},
+		"tests":                          {},
 		// Benchmark tools stand apart from scow's code.
 		"hack": {},
 	}
@@ -125,7 +126,8 @@ func contains(list []string, s string) bool {
 // container has, free of what makes scow's processes big:
 // containers/storage's store and containers/image (whose package inits
 // alone leave some 4 MB private in every process), Kubernetes, BuildKit,
-// the CLI framework, and the engine's services, which reach the store.
+// the CLI framework, and the engine's services, which reach the store;
+// and of cgo, so that it is built static.
 func TestMonitorLinksNoStore(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "../cmd/scow-monitor").Output()
 	if err != nil {
@@ -137,10 +139,22 @@ func TestMonitorLinksNoStore(t *testing.T) {
 	}
 	for _, dep := range deps {
 		for _, heavy := range []string{"go.podman.io/storage", "go.podman.io/image/", "k8s.io/", "github.com/moby/buildkit/", "github.com/urfave/cli",
-			"github.com/scow-project/scow/storage", "github.com/scow-project/scow/engine/internal/backend", "github.com/scow-project/scow/engine/containers"} {
+			"github.com/scow-project/scow/storage", "github.com/scow-project/scow/engine/internal/backend", "github.com/scow-project/scow/engine/containers",
+			"github.com/scow-project/scow/engine/internal/userns/nsenter"} {
 			if dep == heavy || strings.HasSuffix(heavy, "/") && strings.HasPrefix(dep, heavy) {
 				t.Errorf("scow-monitor links %s", dep)
 			}
+		}
+	}
+	// The Makefile builds it without cgo: only the standard library's
+	// packages that have a Go fallback may use cgo.
+	out, err = exec.Command("go", "list", "-deps", "-f", "{{if .CgoFiles}}{{.ImportPath}}{{end}}", "../cmd/scow-monitor").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep != "runtime/cgo" && dep != "net" && dep != "os/user" {
+			t.Errorf("scow-monitor links %s, which needs cgo", dep)
 		}
 	}
 }

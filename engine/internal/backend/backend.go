@@ -17,6 +17,8 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/internal/userns"
+	// The CLI's constructor, which joins the user's namespace.
+	_ "github.com/scow-project/scow/engine/internal/userns/nsenter"
 	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/netns"
 	"github.com/scow-project/scow/oci"

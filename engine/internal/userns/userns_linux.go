@@ -1,14 +1,5 @@
 package userns
 
-/*
-extern int scow_userns_joined;
-extern int scow_userns_single;
-extern int scow_rootless_uid;
-extern int scow_rootless_gid;
-extern char scow_userns_error[512];
-*/
-import "C"
-
 import (
 	"errors"
 	"fmt"
@@ -36,31 +27,41 @@ var rootlessUID, rootlessGID = -1, -1
 // forced is set in a process re-executed by Enter.
 var forced bool
 
+// joinErr is why the constructor could not join or create the namespace.
+var joinErr string
+
 func init() {
 	forced = os.Getenv(envForce) != ""
 	os.Unsetenv(envForce)
-	if C.scow_userns_joined == 1 {
-		rootlessUID, rootlessGID = int(C.scow_rootless_uid), int(C.scow_rootless_gid)
-		// Children (runtime, storage helpers) and containers/storage read
-		// these, as Podman's do.
-		os.Setenv(envUID, strconv.Itoa(rootlessUID))
-		os.Setenv(envGID, strconv.Itoa(rootlessGID))
-		os.Setenv(envInNS, "done")
-		if C.scow_userns_single == 1 {
-			name := strconv.Itoa(rootlessUID)
-			if u := os.Getenv("USER"); u != "" {
-				name = u
-			}
-			fmt.Fprintf(os.Stderr, "WARN[0000] %s has no range in /etc/subuid or /etc/subgid: only your own UID is mapped, image files of other owners become root's and other users cannot run; to add a range: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s\n", name, name)
-		}
-		return
-	}
 	if os.Getenv(envInNS) != "" && os.Geteuid() == 0 {
 		// A helper started inside the namespace by a scow process.
 		rootlessUID, _ = strconv.Atoi(os.Getenv(envUID))
 		rootlessGID, _ = strconv.Atoi(os.Getenv(envGID))
 	}
 }
+
+// Joined is told by package nsenter, whose C constructor ran before Go
+// started, that this process joined the namespace of the user with host
+// IDs uid and gid, one that maps only them if single.
+func Joined(uid, gid int, single bool) {
+	rootlessUID, rootlessGID = uid, gid
+	// Children (runtime, storage helpers) and containers/storage read
+	// these, as Podman's do.
+	os.Setenv(envUID, strconv.Itoa(uid))
+	os.Setenv(envGID, strconv.Itoa(gid))
+	os.Setenv(envInNS, "done")
+	if single {
+		name := strconv.Itoa(uid)
+		if u := os.Getenv("USER"); u != "" {
+			name = u
+		}
+		fmt.Fprintf(os.Stderr, "WARN[0000] %s has no range in /etc/subuid or /etc/subgid: only your own UID is mapped, image files of other owners become root's and other users cannot run; to add a range: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s\n", name, name)
+	}
+}
+
+// JoinFailed is told by package nsenter why its constructor could not
+// join or create the namespace; Enter says it.
+func JoinFailed(msg string) { joinErr = msg }
 
 // Rootless reports whether this process acts for an unprivileged user.
 func Rootless() bool { return os.Geteuid() != 0 || rootlessUID > 0 }
@@ -96,8 +97,8 @@ func Dir() string {
 // misjudged, Enter re-executes the binary and asks for the namespace, and
 // returns only on failure.
 func Enter() error {
-	if msg := C.GoString(&C.scow_userns_error[0]); msg != "" {
-		return errors.New(msg)
+	if joinErr != "" {
+		return errors.New(joinErr)
 	}
 	if os.Geteuid() == 0 {
 		return nil

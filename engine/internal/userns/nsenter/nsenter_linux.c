@@ -516,20 +516,6 @@ __attribute__((constructor)) static void scow_nsenter(int argc, char **argv) {
 	int lockfd, cfd, r;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
-	const char *netns = argc > 1 && strcmp(argv[1], "__portchild") == 0 ? getenv("_SCOW_NETNS") : NULL;
-
-	// "__portchild" is netns.PortChildArg (and engine.PortChildArg).
-	// The port forwarder's child half, which must live in a container's
-	// network namespace, joins it here while the process still has one
-	// thread, so that every thread Go starts is in it. No other command
-	// honours the variable.
-	if (netns != NULL) {
-		int fd = open(netns, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
-			die("join the network namespace %s: %s", netns, strerror(errno));
-		close(fd);
-		unsetenv("_SCOW_NETNS");
-	}
 
 	// Root needs no namespace. A process already inside one (euid 0 there)
 	// learns its rootless identity from the environment, in Go.
