@@ -89,6 +89,9 @@ func smallDisk(t *testing.T, m *mode) string {
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
 	os.Chown(dir, m.uid, m.gid)
+	if m.rootless {
+		endNamespace(t, m.uid)
+	}
 	return dir
 }
 

@@ -52,6 +52,7 @@ func TestNoSubordinateRange(t *testing.T) {
 
 func TestMissingNewuidmap(t *testing.T) {
 	m := getModes(t)[0]
+	endNamespace(t, m.uid)
 	root, run := m.newDirs(t, "nomap")
 	r := execute(t, m.cmdEnv(context.Background(), root, run, []string{"PATH=/nonexistent"}, "images"), "")
 	wantError(t, r, 125, "newuidmap", "apt-get install uidmap")
@@ -123,12 +124,34 @@ func holders(t *testing.T, uid int) []string {
 		if err != nil || strings.TrimSpace(string(comm)) != "scow-userns-hol" {
 			continue
 		}
+		if stat, _ := os.ReadFile(p + "/stat"); strings.Contains(string(stat), ") Z ") {
+			continue // killed, not reaped yet
+		}
 		var st syscall.Stat_t
 		if syscall.Stat(p, &st) == nil && int(st.Uid) == uid {
 			out = append(out, filepath.Base(p))
 		}
 	}
 	return out
+}
+
+// endNamespace ends the namespace that lingers after uid's last command,
+// so that the next command makes a new one: one that fails as a first
+// one does, or that sees the host's mounts made since (this host's / is
+// a private mount, so they do not reach a namespace copied before them;
+// on a systemd host, whose / is shared, they do). Nothing of uid may run.
+func endNamespace(t *testing.T, uid int) {
+	t.Helper()
+	for _, pid := range holders(t, uid) {
+		n, _ := strconv.Atoi(pid)
+		syscall.Kill(n, syscall.SIGKILL)
+	}
+	if !waitFor(5*time.Second, func() bool { return len(holders(t, uid)) == 0 }) {
+		t.Fatalf("the namespace holder of %d did not end: %v", uid, holders(t, uid))
+	}
+	// As the holder does when it ends by itself (a killed one's record is
+	// found stale by the next command).
+	os.Remove(fmt.Sprintf("/tmp/scow-%d/userns/holder.pid", uid))
 }
 
 func TestUserNamespaceLifetime(t *testing.T) {
