@@ -31,20 +31,26 @@ func intersperse(app *cli.App, args []string) []string {
 		cmd, cmds = c, c.Subcommands
 		i++
 	}
-	if cmd == nil || cmd.SkipFlagParsing || slices.Contains(ownCommandLine, cmd.Name) {
+	if cmd == nil || cmd.SkipFlagParsing {
 		return args
 	}
+	// The container's command line, after the image or container, is
+	// the container's: only the flags in front of it are scow's.
+	own := slices.Contains(ownCommandLine, cmd.Name)
 	var moved, positional []string
 	rest := args[i:]
 	for j := 0; j < len(rest); j++ {
 		a := rest[j]
 		switch {
-		case a == "--":
+		case a == "--" || own && len(positional) > 0:
 			positional = append(positional, rest[j:]...)
 			j = len(rest)
 		case strings.HasPrefix(a, "-") && a != "-" && bareValues[cmd.Name][strings.TrimLeft(a, "-")] != "":
 			// A flag whose value may be left out: --pull is --pull=always.
 			moved = append(moved, a+"="+bareValues[cmd.Name][strings.TrimLeft(a, "-")])
+		case attachedValue(cmd.Flags, a):
+			// -t0 is -t 0, as Podman's parser reads it.
+			moved = append(moved, a[:2], a[2:])
 		case strings.HasPrefix(a, "-") && a != "-":
 			moved = append(moved, a)
 			if takesValue(cmd.Flags, a) && j+1 < len(rest) {
@@ -56,6 +62,21 @@ func intersperse(app *cli.App, args []string) []string {
 		}
 	}
 	return slices.Concat(args[:i], moved, positional)
+}
+
+// attachedValue tells whether tok is a one-letter flag that takes a value
+// with the value attached (-t0, -p8080:80): not a flag's own name, not
+// -t=0 (which urfave/cli reads), not grouped bools (-it).
+func attachedValue(flags []cli.Flag, tok string) bool {
+	if len(tok) < 3 || tok[0] != '-' || tok[1] == '-' || tok[2] == '=' || hasFlag(flags, tok[1:]) {
+		return false
+	}
+	return takesValue(flags, tok[:2])
+}
+
+// hasFlag tells whether one of flags is called name.
+func hasFlag(flags []cli.Flag, name string) bool {
+	return slices.ContainsFunc(flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), name) })
 }
 
 // bareValues are the values of flags given without one, by command:
