@@ -39,10 +39,11 @@ func mustWaitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-// monitors lists the monitor processes of a data root's containers.
-func monitors(t *testing.T, uid int) int {
+// monitors lists uid's monitor processes (and hooks) as "PID command
+// line", so that a failure says which ones.
+func monitors(t *testing.T, uid int) []string {
 	t.Helper()
-	n := 0
+	var out []string
 	procs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, p := range procs {
 		cmd, err := os.ReadFile(p + "/cmdline")
@@ -51,10 +52,10 @@ func monitors(t *testing.T, uid int) int {
 		}
 		var st syscall.Stat_t
 		if syscall.Stat(p, &st) == nil && int(st.Uid) == uid {
-			n++
+			out = append(out, filepath.Base(p)+" "+strings.ReplaceAll(strings.TrimRight(string(cmd), "\x00"), "\x00", " "))
 		}
 	}
-	return n
+	return out
 }
 
 func TestDetachedLifecycle(t *testing.T) {
@@ -68,8 +69,8 @@ func TestDetachedLifecycle(t *testing.T) {
 		// A run whose create fails (the name is taken) ends the monitor it
 		// started ahead of the container: only web's is left.
 		wantError(t, s.scow("run", "-d", "--name", "web", "busybox", "true"), 125, "web")
-		if !waitFor(5*time.Second, func() bool { return monitors(t, m.uid) == 1 }) {
-			t.Errorf("monitors after a failed run: %d, want web's alone", monitors(t, m.uid))
+		if !waitFor(5*time.Second, func() bool { return len(monitors(t, m.uid)) == 1 }) {
+			t.Errorf("monitors after a failed run: %q, want web's alone", monitors(t, m.uid))
 		}
 		if !waitFor(5*time.Second, func() bool { return strings.Contains(s.must("logs", "web"), "started") }) {
 			t.Fatalf("no output in logs: %q", s.must("logs", "web"))
@@ -144,8 +145,8 @@ func TestDetachedLifecycle(t *testing.T) {
 		if n := containerCount(t, s.root); n != 0 {
 			t.Errorf("%d containers after rm -f", n)
 		}
-		if !waitFor(5*time.Second, func() bool { return monitors(t, m.uid) == 0 }) {
-			t.Errorf("monitors left running: %d", monitors(t, m.uid))
+		if !waitFor(5*time.Second, func() bool { return len(monitors(t, m.uid)) == 0 }) {
+			t.Errorf("monitors left running: %q", monitors(t, m.uid))
 		}
 	})
 }
@@ -546,8 +547,8 @@ func TestManyParallel(t *testing.T) {
 		if n := containerCount(t, s.root); n != 0 {
 			t.Errorf("%d records left", n)
 		}
-		if !waitFor(10*time.Second, func() bool { return monitors(t, m.uid) == 0 }) {
-			t.Errorf("%d monitors left", monitors(t, m.uid))
+		if !waitFor(10*time.Second, func() bool { return len(monitors(t, m.uid)) == 0 }) {
+			t.Errorf("monitors left: %q", monitors(t, m.uid))
 		}
 		// Container root is the test user (rootless) or root.
 		if !waitFor(5*time.Second, func() bool { return !processRuns(m.uid, "sleep") }) {
@@ -682,8 +683,8 @@ func TestMonitorFailures(t *testing.T) {
 			return strings.HasPrefix(s.must("inspect", "--format", "{{.State.Status}}", "norestart"), "exited")
 		})
 		wantRecorded("norestart", "exited")
-		if !waitFor(5*time.Second, func() bool { return monitors(t, m.uid) == 0 }) {
-			t.Errorf("the failed monitor still runs")
+		if !waitFor(5*time.Second, func() bool { return len(monitors(t, m.uid)) == 0 }) {
+			t.Errorf("the failed monitor still runs: %q", monitors(t, m.uid))
 		}
 	})
 }

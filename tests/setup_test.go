@@ -33,6 +33,8 @@ func otherUser(t *testing.T, name string) *mode {
 
 func TestNoSubordinateRange(t *testing.T) {
 	m := otherUser(t, "scownosub")
+	// The warning is the namespace's maker's to give.
+	endNamespace(t, m.uid)
 	s := newStore(t, m)
 	r := s.scow("load", "-i", suite.image)
 	if r.code != 0 || !strings.Contains(r.stderr, "no range in /etc/subuid") || !strings.Contains(r.stderr, "usermod --add-subuids") {
@@ -142,6 +144,9 @@ func holders(t *testing.T, uid int) []string {
 // on a systemd host, whose / is shared, they do). Nothing of uid may run.
 func endNamespace(t *testing.T, uid int) {
 	t.Helper()
+	if !waitFor(5*time.Second, func() bool { return len(monitors(t, uid)) == 0 }) {
+		t.Fatalf("the namespace of %d cannot end: monitors still run: %q", uid, monitors(t, uid))
+	}
 	for _, pid := range holders(t, uid) {
 		n, _ := strconv.Atoi(pid)
 		syscall.Kill(n, syscall.SIGKILL)
@@ -199,6 +204,14 @@ func TestUserNamespaceLifetime(t *testing.T) {
 	}
 	if third := m.must(t, "run", "--rm", "busybox", "readlink", "/proc/self/ns/user"); third != second {
 		t.Errorf("a command right after the last one made a new namespace: %q, before %q", third, second)
+	}
+	// The linger counts from the last command that joined: 12 s after
+	// that run, 6 s after a ps, the namespace is still there.
+	time.Sleep(6 * time.Second)
+	m.must(t, "ps")
+	time.Sleep(6 * time.Second)
+	if len(holders(t, m.uid)) != 1 {
+		t.Errorf("the holder did not linger 10 s after the last command: %v", holders(t, m.uid))
 	}
 	if !gone() {
 		t.Errorf("the holder did not go away after the last container: %v", holders(t, m.uid))

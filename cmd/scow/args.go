@@ -22,21 +22,22 @@ func intersperse(app *cli.App, args []string) []string {
 		}
 		i++
 	}
-	var cmd *cli.Command
+	var cmd, parent *cli.Command
 	for i < len(args) {
 		c := findCommand(cmds, args[i])
 		if c == nil {
 			break
 		}
-		cmd, cmds = c, c.Subcommands
+		parent, cmd, cmds = cmd, c, c.Subcommands
 		i++
 	}
 	if cmd == nil || cmd.SkipFlagParsing {
 		return args
 	}
 	// The container's command line, after the image or container, is
-	// the container's: only the flags in front of it are scow's.
-	own := slices.Contains(ownCommandLine, cmd.Name)
+	// the container's: only the flags in front of it are scow's. (pod,
+	// network... create have none.)
+	own := slices.Contains(ownCommandLine, cmd.Name) && (parent == nil || parent.Name == "container")
 	var moved, positional []string
 	rest := args[i:]
 	for j := 0; j < len(rest); j++ {

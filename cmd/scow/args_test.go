@@ -26,16 +26,18 @@ func TestIntersperse(t *testing.T) {
 		"scow --runroot /x":                          "scow --runroot /x",
 		"scow inspect --format {{.Id}} web --type x": "scow inspect --format {{.Id}} --type x web",
 		// A one-letter flag's value attached, as Podman's parser reads it.
-		"scow rm -f -t0 web":                   "scow rm -f -t 0 web",
-		"scow stop web -t3":                    "scow stop -t 3 web",
-		"scow stop -t=3 web":                   "scow stop -t=3 web",
-		"scow run -d -p8080:80 busybox ls -t0": "scow run -d -p 8080:80 busybox ls -t0",
-		"scow run -it -eA=b busybox env":       "scow run -it -e A=b busybox env",
-		"scow exec -w/tmp web ls -t0":          "scow exec -w /tmp web ls -t0",
-		"scow run --name x busybox -t0":        "scow run --name x busybox -t0",
-		"scow run -v /a:/b busybox true":       "scow run -v /a:/b busybox true",
-		"scow ps -n3 -a":                       "scow ps -n 3 -a",
-		"scow logs -n web":                     "scow logs -n web",
+		"scow rm -f -t0 web":                            "scow rm -f -t 0 web",
+		"scow stop web -t3":                             "scow stop -t 3 web",
+		"scow stop -t=3 web":                            "scow stop -t=3 web",
+		"scow run -d -p8080:80 busybox ls -t0":          "scow run -d -p 8080:80 busybox ls -t0",
+		"scow run -it -eA=b busybox env":                "scow run -it -e A=b busybox env",
+		"scow exec -w/tmp web ls -t0":                   "scow exec -w /tmp web ls -t0",
+		"scow run --name x busybox -t0":                 "scow run --name x busybox -t0",
+		"scow run -v /a:/b busybox true":                "scow run -v /a:/b busybox true",
+		"scow ps -n3 -a":                                "scow ps -n 3 -a",
+		"scow logs -n web":                              "scow logs -n web",
+		"scow network create net1 --subnet 10.9.0.0/24": "scow network create --subnet 10.9.0.0/24 net1",
+		"scow container create busybox ls -t0":          "scow container create busybox ls -t0",
 	} {
 		if got := strings.Join(intersperse(app, strings.Fields(in)), " "); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", in, got, want)

@@ -218,17 +218,23 @@ func TestPreparedCommandFlags(t *testing.T) {
 		},
 	}
 	prepareCommand(cmd)
-	app := &cli.App{Name: "scow", Commands: []*cli.Command{cmd}, Writer: io.Discard}
-	for _, args := range [][]string{{"scow", "x", "--a", "1", "-b"}, {"scow", "x", "--c", "2"}} {
+	var help strings.Builder
+	app := &cli.App{Name: "scow", Commands: []*cli.Command{cmd}, Writer: &help}
+	// The help subcommand (x help) runs between them: x's flags stay.
+	for _, args := range [][]string{{"scow", "x", "--a", "1", "-b"}, {"scow", "x", "help"}, {"scow", "x", "--c", "2"}} {
 		if err := app.Run(args); err != nil {
 			t.Fatal(err)
 		}
 	}
 	want := []string{
 		"before:1", "a=1 set=true b=true set=true c=dflt set=false flags=4 own=true",
+		"before:",
 		"before:", "a= set=false b=false set=false c=2 set=true flags=4 own=true",
 	}
 	if !slices.Equal(seen, want) {
 		t.Errorf("seen\n%q\nwant\n%q", seen, want)
+	}
+	if !strings.Contains(help.String(), "-a value") || !strings.Contains(help.String(), "-c value") {
+		t.Errorf("x help lists no flags:\n%s", help.String())
 	}
 }

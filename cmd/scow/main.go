@@ -259,7 +259,9 @@ func prepareCommand(c *cli.Command) {
 	// 200 flags that is 40,000 regexps, 3 ms and 1 MB of garbage before
 	// every run. No scow flag has an action, so the flags are taken away
 	// for that step: Before hides them and Action gives them back (Before
-	// does not run when completing, so Action checks that it did).
+	// does not run when completing, so Action checks that it did). They
+	// stay when the command hands over to its help subcommand (scow ps
+	// help), whose Action is not this one.
 	before, action := c.Before, c.Action
 	var hidden []cli.Flag
 	c.Before = func(ctx *cli.Context) error {
@@ -267,6 +269,9 @@ func prepareCommand(c *cli.Command) {
 			if err := before(ctx); err != nil {
 				return err
 			}
+		}
+		if ctx.Args().Present() && c.Command(ctx.Args().First()) != nil {
+			return nil
 		}
 		hidden, c.Flags = c.Flags, nil
 		return nil

@@ -384,10 +384,11 @@ static void rename_holder(int argc, char **argv) {
 	memcpy(argv[0], name, room < sizeof name - 1 ? room : sizeof name - 1);
 }
 
-// LINGER_SECONDS is how long the holder keeps a namespace nobody uses:
-// a script's next command joins it instead of paying for a new one (a
-// fork and the two setuid map helpers, 10 to 15 ms of a rootless
-// invocation on a slow machine), as Podman keeps its pause process.
+// LINGER_SECONDS is how long the holder keeps a namespace nobody has
+// joined since: a script's next command joins it instead of paying for a
+// new one (a fork and the two setuid map helpers, 10 to 15 ms of a
+// rootless invocation on a slow machine), as Podman keeps its pause
+// process.
 #define LINGER_SECONDS 10
 
 // hold is the holder's life: wait for the creator, then for the last
@@ -425,8 +426,10 @@ static void hold(const char *dir, int ready, int go, int argc, char **argv) {
 	// Nobody holds the namespace once we get the exclusive lock, but a
 	// container whose monitor was killed may still live in it: stay,
 	// letting others in, until it is gone too. Then linger, letting others
-	// in, and go only if nobody came meanwhile.
+	// in, and go once nobody has come for LINGER_SECONDS: every joiner
+	// touches the lock file.
 	for (;;) {
+		struct stat before, after;
 		if (flock(lfd, LOCK_EX) < 0)
 			_exit(1);
 		if (live_containers(dir)) {
@@ -434,11 +437,16 @@ static void hold(const char *dir, int ready, int go, int argc, char **argv) {
 			sleep(1);
 			continue;
 		}
+		if (fstat(lfd, &before) < 0)
+			_exit(1);
 		flock(lfd, LOCK_UN);
 		sleep(LINGER_SECONDS);
 		if (flock(lfd, LOCK_EX | LOCK_NB) < 0)
 			continue; // somebody is inside: wait for them
-		if (!live_containers(dir))
+		if (fstat(lfd, &after) < 0)
+			_exit(1);
+		if (after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec &&
+		    !live_containers(dir))
 			break;
 		flock(lfd, LOCK_UN);
 	}
@@ -555,6 +563,8 @@ __attribute__((constructor)) static void scow_nsenter(int argc, char **argv) {
 		// of the host's), so relative paths keep their meaning.
 		if (cwd[0] != '\0' && chdir(cwd) < 0)
 			die("return to %s in the user namespace: %s", cwd, strerror(errno));
+		// For the holder, which lingers this long after the last joiner.
+		futimens(lockfd, NULL);
 		scow_userns_joined = 1;
 		scow_rootless_uid = (int)uid;
 		scow_rootless_gid = (int)gid;
