@@ -52,7 +52,7 @@ test-unit:
 
 test-e2e: build image $(DEBIAN_ARCHIVE)
 	SCOW_BINARY=$(CURDIR)/bin/scow SCOW_IMAGE=$(CURDIR)/$(IMAGE_ARCHIVE) SCOW_DEBIAN_IMAGE=$(CURDIR)/$(DEBIAN_ARCHIVE) SCOW_TEST_USER=$(TEST_USER) \
-		$(GO) test -tags=$(shell echo $(TAGS) e2e | tr ' ' ',') -count=1 -timeout 25m ./tests/...
+		$(GO) test -tags=$(shell echo $(TAGS) e2e | tr ' ' ',') -count=1 -timeout 40m ./tests/...
 
 bench: build image
 	hack/bench-run.sh

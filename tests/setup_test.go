@@ -161,9 +161,10 @@ func endNamespace(t *testing.T, uid int) {
 
 func TestUserNamespaceLifetime(t *testing.T) {
 	m := getModes(t)[0]
-	// The holder lingers 10 s (LINGER_SECONDS) after the last user.
+	// The holder lingers 10 s (LINGER_SECONDS) after the last command
+	// that joined, a previous test's too.
 	gone := func() bool {
-		for range 300 {
+		for range 400 {
 			if len(holders(t, m.uid)) == 0 {
 				return true
 			}

@@ -29,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 int scow_userns_joined;
@@ -428,8 +429,9 @@ static void hold(const char *dir, int ready, int go, int argc, char **argv) {
 	// letting others in, until it is gone too. Then linger, letting others
 	// in, and go once nobody has come for LINGER_SECONDS: every joiner
 	// touches the lock file.
-	for (;;) {
+	for (unsigned wait = LINGER_SECONDS;;) {
 		struct stat before, after;
+		time_t since;
 		if (flock(lfd, LOCK_EX) < 0)
 			_exit(1);
 		if (live_containers(dir)) {
@@ -440,14 +442,19 @@ static void hold(const char *dir, int ready, int go, int argc, char **argv) {
 		if (fstat(lfd, &before) < 0)
 			_exit(1);
 		flock(lfd, LOCK_UN);
-		sleep(LINGER_SECONDS);
+		sleep(wait);
+		wait = LINGER_SECONDS;
 		if (flock(lfd, LOCK_EX | LOCK_NB) < 0)
-			continue; // somebody is inside: wait for them
+			continue; // somebody is inside: wait for them to leave
 		if (fstat(lfd, &after) < 0)
 			_exit(1);
-		if (after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec &&
-		    !live_containers(dir))
-			break;
+		if (after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec) {
+			if (!live_containers(dir))
+				break;
+		} else if ((since = time(NULL) - after.st_mtim.tv_sec) >= 0 && since < LINGER_SECONDS) {
+			// Somebody came and went meanwhile: count from their joining.
+			wait = LINGER_SECONDS - (unsigned)since;
+		}
 		flock(lfd, LOCK_UN);
 	}
 	snprintf(path, sizeof path, "%s/holder.pid", dir);
