@@ -9,10 +9,10 @@
 // range), and records "PID USERNS-INODE MNTNS-INODE" in <dir>/holder.pid.
 // Every process inside keeps a shared flock on <dir>/userns.lock for its
 // whole life; the holder waits for an exclusive one and, once nobody has
-// been inside for a while, removes its record and exits, taking the
-// namespaces with it. Joiners hold the shared lock before reading the record, so the
-// holder cannot vanish between the read and the setns; checking the
-// namespace inodes guards against a reused PID.
+// joined for LINGER_SECONDS, removes its record and exits, taking the
+// namespaces with it. Joiners hold the shared lock before reading the
+// record, so the holder cannot vanish between the read and the setns;
+// checking the namespace inodes guards against a reused PID.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -570,7 +570,8 @@ __attribute__((constructor)) static void scow_nsenter(int argc, char **argv) {
 		// of the host's), so relative paths keep their meaning.
 		if (cwd[0] != '\0' && chdir(cwd) < 0)
 			die("return to %s in the user namespace: %s", cwd, strerror(errno));
-		// For the holder, which lingers this long after the last joiner.
+		// Tells the holder that somebody joined: it lingers
+		// LINGER_SECONDS after the last one.
 		futimens(lockfd, NULL);
 		scow_userns_joined = 1;
 		scow_rootless_uid = (int)uid;
