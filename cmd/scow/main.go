@@ -330,7 +330,7 @@ func givenOwn(c *cli.Context, name string) []string {
 // ownFlag tells whether c's command has a flag of that name, which hides
 // a global one of the same name.
 func ownFlag(c *cli.Context, name string) bool {
-	return c.Command != nil && slices.ContainsFunc(c.Command.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), name) })
+	return c.Command != nil && hasFlag(c.Command.Flags, name)
 }
 
 // global is a context that reads the global flag name: c, or its parent
