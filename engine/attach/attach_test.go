@@ -113,3 +113,32 @@ func TestFrames(t *testing.T) {
 		}
 	}
 }
+
+func TestWatchExit(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		frames []byte // kinds the monitor sends before it hangs up
+		want   bool
+	}{
+		{name: "exit after output", frames: []byte{FrameStdout, FrameStderr, FrameExit}, want: true},
+		{name: "exit alone", frames: []byte{FrameExit}, want: true},
+		{name: "hung up first", frames: []byte{FrameStdout}, want: false},
+		{name: "nothing", want: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ours, theirs := net.Pipe()
+			defer ours.Close()
+			heard := NewConn(ours).WatchExit()
+			monitor := NewConn(theirs)
+			for _, kind := range tc.frames {
+				if err := monitor.Send(kind, []byte("{}")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			theirs.Close()
+			if got := <-heard; got != tc.want {
+				t.Errorf("heard %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -142,21 +142,22 @@ func (f *Conn) Read(buf *[]byte) (kind byte, data []byte, err error) { return Re
 // Close closes the connection.
 func (f *Conn) Close() error { return f.c.Close() }
 
-// AwaitExit reads frames until the process's exit, and tells whether it
-// came before the connection ended or d passed.
-func (f *Conn) AwaitExit(d time.Duration) bool {
-	f.c.SetReadDeadline(time.Now().Add(d))
-	defer f.c.SetReadDeadline(time.Time{})
-	var buf []byte
-	for {
-		kind, _, err := f.Read(&buf)
-		if err != nil {
-			return false
+// WatchExit reads frames in the background until the process's exit:
+// the channel it returns then gets true, or false once the connection
+// ends first.
+func (f *Conn) WatchExit() <-chan bool {
+	heard := make(chan bool, 1)
+	go func() {
+		var buf []byte
+		for {
+			kind, _, err := f.Read(&buf)
+			if err != nil || kind == FrameExit {
+				heard <- err == nil
+				return
+			}
 		}
-		if kind == FrameExit {
-			return true
-		}
-	}
+	}()
+	return heard
 }
 
 // ReadFrame reads one frame; data is only valid until the next call.

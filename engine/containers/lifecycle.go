@@ -449,17 +449,19 @@ func (e *Service) Stop(ctx context.Context, ref string, timeout *int) error {
 	// the monitor does it.
 	owner := st.MonitorPid
 	c, dialErr := attach.Dial(e.AttachSocket(id), id, attach.Request{Cleans: true})
+	var news *exitNews
 	if dialErr == nil {
 		defer c.Close()
+		news = &exitNews{heard: c.WatchExit()}
 	}
 	exited := false
 	if wait > 0 {
 		signalPid(st.Pid, st.PidStart, sig)
-		exited = e.waitExit(ctx, id, wait)
+		exited = e.waitExit(ctx, id, wait, news)
 	}
 	if !exited {
 		signalPid(st.Pid, st.PidStart, unix.SIGKILL)
-		if !e.waitExit(ctx, id, 30*time.Second) {
+		if !e.waitExit(ctx, id, 30*time.Second, news) {
 			return fmt.Errorf("container %s did not exit after SIGKILL", ref)
 		}
 	}
@@ -467,12 +469,34 @@ func (e *Service) Stop(ctx context.Context, ref string, timeout *int) error {
 	if dialErr == nil {
 		// The monitor takes the clean-up as done once it has told of the
 		// exit, which it does once the exit is recorded.
-		told := c.AwaitExit(5 * time.Second)
-		if e.Cleanup(ctx, id, owner) == nil && told {
+		told, cancel := context.WithTimeout(ctx, 5*time.Second)
+		news.wait(told)
+		cancel()
+		if e.Cleanup(ctx, id, owner) == nil && news.told {
 			c.Send(attach.FrameCleaned, nil)
 		}
 	}
 	return nil
+}
+
+// exitNews is what a stop hears from the container's monitor: told once
+// the monitor has told of the exit, over once it told or hung up.
+type exitNews struct {
+	heard      <-chan bool
+	told, over bool
+}
+
+// wait waits for the news until ctx ends; n may be nil: no monitor to
+// hear from.
+func (n *exitNews) wait(ctx context.Context) {
+	if n == nil || n.over {
+		return
+	}
+	select {
+	case n.told = <-n.heard:
+		n.over = true
+	case <-ctx.Done():
+	}
 }
 
 // Restart stops a container, if it runs, and starts it again.
@@ -483,19 +507,31 @@ func (e *Service) Restart(ctx context.Context, ref string, timeout *int) error {
 	return e.Start(ctx, ref, nil)
 }
 
-// waitExit polls until the container is no longer running (as its
-// monitor records it) or d passes.
-func (e *Service) waitExit(ctx context.Context, id string, d time.Duration) bool {
+// waitExit waits until the container is no longer running (as its
+// monitor records it) or d passes. The monitor tells of the exit once it
+// is recorded (news); without that word, or when the record still says
+// running (a restart the stop came too late for), it polls the record.
+func (e *Service) waitExit(ctx context.Context, id string, d time.Duration, news *exitNews) bool {
 	until, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	b := newBackoff(5*time.Millisecond, 100*time.Millisecond)
-	// The monitor saves the exit there: heard at once.
-	b.watch(e.Rec.Dir(id))
-	defer b.close()
+	news.wait(until)
+	if !news.told && until.Err() != nil {
+		return false
+	}
+	// The watch is made only when the exit has not been heard: closing
+	// an inotify descriptor waits for the kernel's grace period, up to
+	// 20 ms, on every stop.
+	var b *backoff
 	for {
 		st, err := e.State(ctx, id)
 		if err != nil || (st.Status != record.StatusRunning && st.Status != record.StatusRestarting) {
 			return true
+		}
+		if b == nil {
+			b = newBackoff(5*time.Millisecond, 100*time.Millisecond)
+			// The monitor saves the exit there: heard at once.
+			b.watch(e.Rec.Dir(id))
+			defer b.close()
 		}
 		if b.wait(until) != nil {
 			return false
@@ -677,7 +713,7 @@ func (e *Service) removeContainer(ctx context.Context, id string, force, volumes
 			// The monitor records the exit; it needs the lock for that.
 			// The rootfs it leaves goes with the container below.
 			unlock()
-			e.waitExit(ctx, id, 30*time.Second)
+			e.waitExit(ctx, id, 30*time.Second, nil)
 			if unlock, err = e.Rec.Lock(id); err != nil {
 				return nil // removed meanwhile (--rm)
 			}

@@ -76,3 +76,36 @@ func TestBackoffWatch(t *testing.T) {
 		t.Fatal("an ended context did not end the wait")
 	}
 }
+
+func TestExitNews(t *testing.T) {
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name       string
+		send       []bool // what the monitor's connection tells, in order
+		ctx        context.Context
+		told, over bool
+	}{
+		{name: "told", send: []bool{true}, ctx: context.Background(), told: true, over: true},
+		{name: "hung up", send: []bool{false}, ctx: context.Background(), over: true},
+		{name: "not yet", ctx: ended},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			heard := make(chan bool, 1)
+			for _, v := range tc.send {
+				heard <- v
+			}
+			n := &exitNews{heard: heard}
+			n.wait(tc.ctx)
+			if n.told != tc.told || n.over != tc.over {
+				t.Errorf("told %v over %v, want %v %v", n.told, n.over, tc.told, tc.over)
+			}
+			if n.over {
+				// It waits no more: the channel is not read again.
+				n.wait(context.Background())
+			}
+		})
+	}
+	var none *exitNews
+	none.wait(context.Background()) // no monitor: returns at once
+}
