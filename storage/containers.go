@@ -27,8 +27,10 @@ type IDMapping struct {
 
 // CreateContainer makes the read-write layer of container id on top of
 // image imageID, with the image's files shifted to the container's ID
-// mapping if it has one; it returns the mapping --userns=auto picked.
-func (s *Store) CreateContainer(id, imageID string, m IDMapping) (uids, gids []idtools.IDMap, err error) {
+// mapping if it has one; it returns the mapping --userns=auto picked. A
+// volatile container (--rm, as with Podman) is one that need not survive
+// a crash: its store records and its overlay are written without syncs.
+func (s *Store) CreateContainer(id, imageID string, m IDMapping, volatile bool) (uids, gids []idtools.IDMap, err error) {
 	if m.Auto && !s.opts.Rootless {
 		if _, err := idtools.NewIDMappings(s.opts.AutoNsUser, s.opts.AutoNsUser); err != nil {
 			return nil, nil, fmt.Errorf("--userns=auto as root takes IDs from the user %q, which has %w in /etc/subuid and /etc/subgid (%v): add them as for Podman, a range no other user has (useradd --system %[1]s; usermod --add-subuids 1000000-1999999 --add-subgids 1000000-1999999 %[1]s)", s.opts.AutoNsUser, ErrNoAutoRange, err)
@@ -37,6 +39,7 @@ func (s *Store) CreateContainer(id, imageID string, m IDMapping) (uids, gids []i
 	o := &cstorage.ContainerOptions{}
 	o.UIDMap, o.GIDMap, o.AutoUserNs = m.UIDMap, m.GIDMap, m.Auto
 	o.AutoUserNsOpts.Size = m.AutoSize
+	o.Volatile = volatile
 	ctr, err := s.s.CreateContainer(id, nil, imageID, "", "", o)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create layer of container %s: %w", id, err)

@@ -10,7 +10,7 @@ import (
 // has no ranges, with one line that says how to add them.
 func TestAutoWithoutRanges(t *testing.T) {
 	s := &Store{opts: Options{AutoNsUser: "scow-no-such-user"}}
-	_, _, err := s.CreateContainer("c", "i", IDMapping{Auto: true})
+	_, _, err := s.CreateContainer("c", "i", IDMapping{Auto: true}, false)
 	if !errors.Is(err, ErrNoAutoRange) {
 		t.Fatalf("got %v, want ErrNoAutoRange", err)
 	}

@@ -155,6 +155,25 @@ func TestRunRemoveLeavesNothing(t *testing.T) {
 			c := m.cmdIn(context.Background(), root, run, append([]string{"run", "--rm", "busybox"}, args...)...)
 			execute(t, c, "")
 		}
+		// A --rm container need not survive a crash: as with Podman its
+		// rootfs is a volatile overlay (no syncs), unlike a kept one's.
+		rootfs := `grep " / / " /proc/self/mountinfo`
+		for _, tc := range []struct {
+			flags    []string
+			volatile bool
+		}{{[]string{"--rm"}, true}, {[]string{"--name", "kept"}, false}} {
+			c := m.cmdIn(context.Background(), root, run, append(append([]string{"run"}, tc.flags...), "busybox", "sh", "-c", rootfs)...)
+			r := execute(t, c, "")
+			if r.code != 0 || !strings.Contains(r.stdout, " overlay ") {
+				t.Fatalf("the rootfs of %v: %v", tc.flags, r)
+			}
+			if got := strings.Contains(r.stdout, "volatile"); got != tc.volatile {
+				t.Errorf("the rootfs of %v is volatile: %v, want %v: %s", tc.flags, got, tc.volatile, r.stdout)
+			}
+		}
+		if r := execute(t, m.cmdIn(context.Background(), root, run, "rm", "kept"), ""); r.code != 0 {
+			t.Fatal(r)
+		}
 		if n := containerCount(t, root); n != 0 {
 			t.Errorf("%d container records left", n)
 		}
@@ -162,9 +181,11 @@ func TestRunRemoveLeavesNothing(t *testing.T) {
 		if len(names) != 0 {
 			t.Errorf("%d names left", len(names))
 		}
-		data, err := os.ReadFile(filepath.Join(root, "storage", "overlay-containers", "containers.json"))
-		if err == nil && strings.TrimSpace(string(data)) != "[]" {
-			t.Errorf("storage still has containers: %s", data)
+		for _, f := range []string{"containers.json", "volatile-containers.json"} {
+			data, err := os.ReadFile(filepath.Join(root, "storage", "overlay-containers", f))
+			if err == nil && strings.TrimSpace(string(data)) != "[]" {
+				t.Errorf("storage still has containers in %s: %s", f, data)
+			}
 		}
 		mounts, _ := os.ReadFile("/proc/mounts")
 		if strings.Contains(string(mounts), root) {

@@ -516,7 +516,7 @@ func (e *Service) createSpec(ctx context.Context, s *specgen.Spec, progress io.W
 	}
 	var uids, gids []idtools.IDMap
 	if s.Rootfs == "" {
-		if uids, gids, err = e.Store.CreateContainer(cfg.ID, img.ID, s.IDMapping); err != nil {
+		if uids, gids, err = e.Store.CreateContainer(cfg.ID, img.ID, s.IDMapping, s.Remove); err != nil {
 			return nil, backend.StorageErr(err)
 		}
 	}
