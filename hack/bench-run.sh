@@ -44,10 +44,15 @@ u "${s[@]}" load -q -i "$work/busybox.tar"
 [ "$have_podman" = 1 ] && u "${p[@]}" load -q -i "$work/busybox.tar" >/dev/null
 
 # ms prints how long a command line (run through sh, as the user) takes,
-# in ms: timed inside that shell, so that switching users is not counted.
+# in ms to 0.1: timed inside that shell, so that switching users is not
+# counted.
 ms() {
-	u sh -c "t0=\$(date +%s%N); { $1; } </dev/null >/dev/null || exit 1; t1=\$(date +%s%N); echo \$(((t1 - t0) / 1000000))"
+	u sh -c "t0=\$(date +%s%N); { $1; } </dev/null >/dev/null || exit 1; t1=\$(date +%s%N); echo \$(((t1 - t0) / 100000))" | awk '{printf "%.1f\n", $1 / 10}'
 }
+
+# own_time runs a command line (through sh, as the user) that prints its
+# own time in ms.
+own_time() { u sh -c "$1"; }
 
 # settle waits, untimed, until neither engine has work left in the
 # background: podman's exit command (conmon runs "podman container
@@ -59,20 +64,24 @@ settle() {
 
 # compare NAME SCOW-CMD OTHER-CMD [RUNS] [OTHER]: interleaved medians and
 # their ratio; OTHER names what OTHER-CMD runs (default podman, measured
-# only when installed).
+# only when installed; "... (timed)": it prints its own time).
 compare() {
 	local name=$1 sc=$2 pc=$3 n=${4:-$runs} other=${5:-podman} sm pm
 	local have=1
 	[ "$other" = podman ] && have=$have_podman
 	: >"$work/s.ms"
 	: >"$work/p.ms"
+	# An OTHER-CMD that prints its own time (OTHER ends in "(timed)")
+	# gives that, not the time around it.
+	local timer=ms
+	[ "${other%(timed)}" != "$other" ] && timer=own_time
 	ms "$sc" >/dev/null # warm up
-	[ "$have" = 1 ] && ms "$pc" >/dev/null
+	[ "$have" = 1 ] && $timer "$pc" >/dev/null
 	for _ in $(seq "$n"); do
 		settle
 		ms "$sc" >>"$work/s.ms"
 		settle
-		[ "$have" = 1 ] && ms "$pc" >>"$work/p.ms"
+		[ "$have" = 1 ] && $timer "$pc" >>"$work/p.ms"
 	done
 	sm=$(median <"$work/s.ms")
 	if [ "$have" = 1 ]; then
@@ -105,6 +114,34 @@ floor() {
 		"$1 --root $work/$1-state run -b $work/bundle floor\$\$ 2>$work/floor.err || { cat $work/floor.err >&2; exit 1; }" "$runs" "bare $1"
 }
 floor runc
+# The floor of the container scow runs: the spec scow wrote for it (its
+# seccomp profile, masked paths and mounts), its command true, its own
+# network namespace, run by a bare runc inside scow's user namespace, as
+# scow's monitor runs it. It is timed inside that namespace, so entering it
+# is not counted. What scow adds to the runtime is the difference.
+u "${s[@]}" run -d --name specsrc --network none busybox sleep 600 >/dev/null
+spec_id=$(u "${s[@]}" inspect -f '{{.Id}}' specsrc)
+mkdir -p "$work/ownspec"
+python3 - "$work/scow-root/containers/$spec_id/bundle/config.json" "$work/ownspec/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"], c["process"]["terminal"] = ["true"], False
+c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"] + [{"type": "network"}]
+c.pop("hooks", None)
+json.dump(c, open(sys.argv[2], "w"))
+PY
+chown -R "$(u id -u)" "$work/ownspec"
+cat >"$work/ownspec/time.sh" <<SH
+#!/bin/sh
+t0=\$(date +%s%N)
+runc --root $work/ownspec/state run -b $work/ownspec own\$\$ </dev/null >/dev/null 2>$work/ownspec/err || { cat $work/ownspec/err >&2; exit 1; }
+t1=\$(date +%s%N)
+echo \$(((t1 - t0) / 100000)) | awk '{printf "%.1f\\n", \$1 / 10}'
+SH
+chmod 755 "$work/ownspec/time.sh"
+compare "run --rm --network none busybox true" "$S run --rm --network none busybox true" \
+	"$S unshare $work/ownspec/time.sh" "$runs" "runc, scow's spec (timed)"
+u "${s[@]}" rm -f -t 0 specsrc >/dev/null
 if command -v crun >/dev/null && u crun --root "$work/crun-state" run -b "$work/bundle" crunprobe </dev/null >/dev/null 2>&1; then
 	floor crun
 else
