@@ -816,9 +816,7 @@ func (e *Service) Wait(ctx context.Context, ref string, o WaitOptions) (int, err
 	if interval <= 0 {
 		interval = 100 * time.Millisecond
 	}
-	b := newBackoff(min(5*time.Millisecond, interval), interval)
-	b.watch(e.Rec.Dir(id))
-	defer b.close()
+	var b *backoff
 	for {
 		st, err := e.State(ctx, id)
 		if err != nil {
@@ -834,6 +832,15 @@ func (e *Service) Wait(ctx context.Context, ref string, o WaitOptions) (int, err
 		}
 		if cfg != nil && slices.Contains(wantHealth, e.healthStatus(cfg, st)) {
 			return st.ExitCode, nil
+		}
+		if b == nil {
+			b = newBackoff(min(5*time.Millisecond, interval), interval)
+			defer b.close()
+			// What a running container waits for follows its process's
+			// end; a health state, or any other, its record's change.
+			if st.Status != record.StatusRunning || cfg != nil || !b.watchPid(st.Pid, st.PidStart) {
+				b.watch(e.Rec.Dir(id))
+			}
 		}
 		if err := b.wait(ctx); err != nil {
 			return 0, err

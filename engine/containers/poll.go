@@ -5,20 +5,26 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/scow-project/scow/engine/record"
 )
 
 // backoff paces a loop that polls for a state: its waits start at first
 // and double up to most; reset starts them over after progress. Once it
 // watches a directory, a file written or renamed there ends a wait early:
-// a record's new state is seen as soon as it is saved.
+// a record's new state is seen as soon as it is saved. Once it watches a
+// process, the process's end ends a wait early, and the record that
+// follows it is looked for at once.
 type backoff struct {
 	first, most, next time.Duration
-	// inotify is the descriptor that watches, -1 for none.
-	inotify int
+	// fd is the descriptor that wakes the waits, -1 for none: an
+	// inotify instance, or a pidfd when pidfd says so.
+	fd    int
+	pidfd bool
 }
 
 func newBackoff(first, most time.Duration) *backoff {
-	return &backoff{first: first, most: most, next: first, inotify: -1}
+	return &backoff{first: first, most: most, next: first, fd: -1}
 }
 
 // watch wakes the waits when dir changes, until close. Without inotify
@@ -32,22 +38,43 @@ func (b *backoff) watch(dir string) {
 		unix.Close(fd)
 		return
 	}
-	b.inotify = fd
+	b.fd = fd
+}
+
+// watchPid wakes the next wait when process pid, which started at start,
+// ends, and tells whether it could watch it. Closing an inotify instance
+// waits for the kernel's grace period (up to 20 ms here, at every exit
+// of a command that watched); closing a pidfd does not.
+func (b *backoff) watchPid(pid int, start uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return false
+	}
+	// The pidfd pins the process: it is the one that started at start.
+	if !record.Alive(pid, start) {
+		unix.Close(fd)
+		return false
+	}
+	b.fd, b.pidfd = fd, true
+	return true
 }
 
 func (b *backoff) close() {
-	if b.inotify >= 0 {
-		unix.Close(b.inotify)
-		b.inotify = -1
+	if b.fd >= 0 {
+		unix.Close(b.fd)
+		b.fd = -1
 	}
 }
 
-// wait sleeps the next pause, or until the watched directory changes, or
+// wait sleeps the next pause, or until what it watches wakes it, or
 // returns ctx's error once it ends.
 func (b *backoff) wait(ctx context.Context) error {
 	pause := b.next
 	b.next = min(b.next*2, b.most)
-	if b.inotify < 0 {
+	if b.fd < 0 {
 		t := time.NewTimer(pause)
 		defer t.Stop()
 		select {
@@ -67,7 +94,7 @@ func (b *backoff) wait(ctx context.Context) error {
 		if left <= 0 {
 			return nil
 		}
-		fds := []unix.PollFd{{Fd: int32(b.inotify), Events: unix.POLLIN}}
+		fds := []unix.PollFd{{Fd: int32(b.fd), Events: unix.POLLIN}}
 		n, err := unix.Poll(fds, int(min(left, 50*time.Millisecond).Milliseconds())+1)
 		if err == unix.EINTR {
 			continue
@@ -76,9 +103,16 @@ func (b *backoff) wait(ctx context.Context) error {
 			return nil // the pause, then, is all it waits
 		}
 		if n > 0 {
+			if b.pidfd {
+				// Gone: its record follows within milliseconds (the
+				// monitor records the exit), looked for from 1 ms on.
+				b.close()
+				b.next = min(time.Millisecond, b.most)
+				return ctx.Err()
+			}
 			var buf [4096]byte
 			for {
-				if n, _ := unix.Read(b.inotify, buf[:]); n <= 0 {
+				if n, _ := unix.Read(b.fd, buf[:]); n <= 0 {
 					break
 				}
 			}

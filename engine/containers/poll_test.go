@@ -3,9 +3,12 @@ package containers
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/scow-project/scow/engine/record"
 )
 
 func TestBackoff(t *testing.T) {
@@ -38,7 +41,7 @@ func TestBackoffWatch(t *testing.T) {
 	b := newBackoff(time.Hour, time.Hour)
 	b.watch(dir)
 	defer b.close()
-	if b.inotify < 0 {
+	if b.fd < 0 {
 		t.Fatal("no inotify watch")
 	}
 	// Written beside it and renamed in: one event, which the wait takes.
@@ -108,4 +111,47 @@ func TestExitNews(t *testing.T) {
 	}
 	var none *exitNews
 	none.wait(context.Background()) // no monitor: returns at once
+}
+
+// A watched process's end ends a long pause at once; the record that
+// follows is then looked for within a millisecond, with nothing left
+// watched.
+func TestBackoffWatchPid(t *testing.T) {
+	child := exec.Command("sleep", "0.05")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := child.Process.Pid
+	start, err := record.ProcStart(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newBackoff(time.Hour, time.Hour).watchPid(pid, start+1) {
+		t.Error("watched a process that started at another time")
+	}
+	b := newBackoff(time.Hour, time.Hour)
+	if !b.watchPid(pid, start) {
+		t.Fatal("could not watch the child")
+	}
+	defer b.close()
+	done := make(chan error, 1)
+	go func() {
+		err := b.wait(context.Background())
+		child.Wait() // reaped only after: the pidfd woke on the exit itself
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("wait: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the process's end did not end the wait")
+	}
+	if b.fd >= 0 || b.next != time.Millisecond {
+		t.Errorf("after the end: descriptor %d, next pause %v; want none and 1ms", b.fd, b.next)
+	}
+	if newBackoff(time.Hour, time.Hour).watchPid(0, 0) {
+		t.Error("watched pid 0")
+	}
 }
