@@ -509,13 +509,14 @@ func (e *Service) Restart(ctx context.Context, ref string, timeout *int) error {
 
 // waitExit waits until the container is no longer running (as its
 // monitor records it) or d passes. The monitor tells of the exit once it
-// is recorded (news); without that word, or when the record still says
-// running (a restart the stop came too late for), it polls the record.
+// is recorded (news; nil without a connection to it); without that word,
+// or when the record still says running (a restart the stop came too
+// late for), it polls the record.
 func (e *Service) waitExit(ctx context.Context, id string, d time.Duration, news *exitNews) bool {
 	until, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	news.wait(until)
-	if !news.told && until.Err() != nil {
+	if news != nil && !news.told && until.Err() != nil {
 		return false
 	}
 	// The watch is made only when the exit has not been heard: closing
