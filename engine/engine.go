@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/scow-project/scow/engine/build"
 	"github.com/scow-project/scow/engine/containers"
 	"github.com/scow-project/scow/engine/contents"
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/events"
 	"github.com/scow-project/scow/engine/images"
 	"github.com/scow-project/scow/engine/internal/backend"
-	"github.com/scow-project/scow/engine/kube"
 	"github.com/scow-project/scow/engine/monitor"
 	"github.com/scow-project/scow/engine/networks"
 	"github.com/scow-project/scow/engine/pods"
@@ -41,10 +39,11 @@ type Engine struct {
 	volumes    *volumes.Service
 	networks   *networks.Service
 	secrets    *secrets.Service
-	build      *build.Service
 	events     *events.Service
 	pods       *pods.Service
-	kube       *kube.Service
+	// full are the services of the full build alone: image builds and
+	// Kubernetes YAML (full.go); the light build has none (light.go).
+	full
 }
 
 // New returns an engine for the options; it reads scow.conf but opens
@@ -58,10 +57,9 @@ func New(o Options) (*Engine, error) {
 	e.secrets = secrets.New(b)
 	e.containers = containers.New(b, e.images, e.volumes, e.networks, e.secrets)
 	e.contents = contents.New(b, e.containers, e.volumes)
-	e.build = build.New(b, e.containers, e.images)
 	e.events = events.New(b)
 	e.pods = pods.New(b, e.containers)
-	e.kube = kube.New(b, e.containers, e.pods, e.volumes, e.build)
+	e.full = newFull(e)
 	b.RemoveContainer = e.containers.ForceRemove
 	return e, nil
 }
@@ -69,14 +67,8 @@ func New(o Options) (*Engine, error) {
 // Events reads the events of containers, images, volumes and networks.
 func (e *Engine) Events() *events.Service { return e.events }
 
-// Kube plays and writes Kubernetes YAML.
-func (e *Engine) Kube() *kube.Service { return e.kube }
-
 // Pods are the engine's pods.
 func (e *Engine) Pods() *pods.Service { return e.pods }
-
-// Build is the engine's image builder.
-func (e *Engine) Build() *build.Service { return e.build }
 
 // Containers are the engine's containers.
 func (e *Engine) Containers() *containers.Service { return e.containers }

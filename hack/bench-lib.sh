@@ -2,13 +2,13 @@
 #
 # bench_workdir NAME makes a scratch directory that the test user (when
 # run as root; ${SCOW_TEST_USER:-scowtest}) may use, with copies of
-# bin/scow and bin/scow-monitor, and defines u, which runs a command
-# there as that user.
+# bin/scow, bin/scow-full and bin/scow-monitor, and defines u, which runs
+# a command there as that user.
 bench_workdir() {
 	local test_user=${SCOW_TEST_USER:-scowtest} home
 	work=$(mktemp -d "/tmp/scow-$1-XXXXXX")
 	chmod 755 "$work"
-	cp bin/scow bin/scow-monitor "$work/"
+	cp bin/scow bin/scow-full bin/scow-monitor "$work/"
 	as_user=()
 	if [ "$(id -u)" = 0 ]; then
 		home=$(getent passwd "$test_user" | cut -d: -f6)

@@ -31,7 +31,7 @@ if [ "$(id -u)" = 0 ]; then
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	chmod 0755 "$tmp"
-	install -m 0755 "$scow" "$scow-monitor" "$tmp/"
+	install -m 0755 "$scow" "$scow-full" "$scow-monitor" "$tmp/"
 	install -m 0644 "$archive" "$tmp/busybox.tar"
 	scow=$tmp/scow archive=$tmp/busybox.tar
 fi

@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -14,9 +16,14 @@ import (
 // top directory.
 func TestImportDirection(t *testing.T) {
 	const mod = "github.com/scow-project/scow/"
-	out, err := exec.Command("go", "list", "-deps=false", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../...").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
+	// Both builds: the full one, and the light one's own files.
+	var out []byte
+	for _, tags := range [][]string{nil, {lightTags()}} {
+		o, err := exec.Command("go", slices.Concat([]string{"list"}, tags, []string{"-deps=false", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../..."})...).Output()
+		if err != nil {
+			t.Fatalf("go list %v: %v", tags, err)
+		}
+		out = append(out, o...)
 	}
 	top := func(pkg string) string {
 		p := strings.TrimPrefix(pkg, mod)
@@ -155,6 +162,43 @@ func TestMonitorLinksNoStore(t *testing.T) {
 	for _, dep := range strings.Fields(string(out)) {
 		if dep != "runtime/cgo" && dep != "net" && dep != "os/user" {
 			t.Errorf("scow-monitor links %s, which needs cgo", dep)
+		}
+	}
+}
+
+// lightTags is the -tags flag of the light build of scow: the build's
+// tags (GOFLAGS, as the Makefile sets them) and scow_light.
+func lightTags() string {
+	tags := []string{"scow_light"}
+	for _, f := range strings.Fields(os.Getenv("GOFLAGS")) {
+		if v, ok := strings.CutPrefix(f, "-tags="); ok {
+			tags = append(tags, strings.Split(v, ",")...)
+		}
+	}
+	return "-tags=" + strings.Join(tags, ",")
+}
+
+// TestLightBuildLinks keeps the light build of scow, which every hot
+// command (run, ps, stop, rm, exec...) starts, free of what only pulls,
+// pushes, archives, builds and Kubernetes YAML need: their package inits
+// doubled the start-up of every command.
+func TestLightBuildLinks(t *testing.T) {
+	out, err := exec.Command("go", "list", lightTags(), "-deps", "../cmd/scow").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !contains(deps, "github.com/scow-project/scow/engine/containers") {
+		t.Fatalf("the light scow does not link engine/containers: %v", deps)
+	}
+	for _, dep := range deps {
+		for _, heavy := range []string{"go.podman.io/image/v5/copy", "go.podman.io/image/v5/docker", "go.podman.io/image/v5/signature",
+			"go.podman.io/image/v5/oci/archive", "github.com/containers/ocicrypt", "github.com/distribution/reference",
+			"google.golang.org/grpc", "google.golang.org/protobuf", "github.com/sigstore/", "k8s.io/", "github.com/moby/buildkit/",
+			"github.com/scow-project/scow/engine/build", "github.com/scow-project/scow/engine/kube"} {
+			if dep == heavy || strings.HasSuffix(heavy, "/") && strings.HasPrefix(dep, heavy) {
+				t.Errorf("the light scow links %s", dep)
+			}
 		}
 	}
 }

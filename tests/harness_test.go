@@ -60,15 +60,18 @@ func setup(m *testing.M) int {
 	suite.dir, suite.user = dir, u
 	suite.binary = filepath.Join(dir, "scow")
 	suite.image = filepath.Join(dir, "busybox.tar")
-	monitor := filepath.Join(dir, "scow-monitor")
-	for src, dst := range map[string]string{bin: suite.binary, filepath.Join(filepath.Dir(bin), "scow-monitor"): monitor, img: suite.image} {
+	// scow is the light build; what it hands over, scow-full runs.
+	copies := map[string]string{bin: suite.binary, img: suite.image}
+	for _, h := range []string{"scow-monitor", "scow-full"} {
+		copies[filepath.Join(filepath.Dir(bin), h)] = filepath.Join(dir, h)
+	}
+	for src, dst := range copies {
 		if err := copyFile(src, dst); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
+		os.Chmod(dst, 0o755)
 	}
-	os.Chmod(suite.binary, 0o755)
-	os.Chmod(monitor, 0o755)
 	os.Chmod(suite.image, 0o644)
 	os.WriteFile(filepath.Join(dir, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o644)
 	sweepStaleSuites()

@@ -335,6 +335,11 @@ func TestGenerateSystemd(t *testing.T) {
 			os.MkdirAll(filepath.Dir(p), 0o755)
 			os.WriteFile(p, []byte(text), 0o644)
 			verifyUnit(t, p)
+			// generate is the full scow's (scow-full), which the light
+			// scow runs in its place: the unit runs the scow the user ran.
+			if !strings.Contains(text, "ExecStart="+suite.binary+" ") {
+				t.Errorf("the %s unit does not start with %s: %s", kind, suite.binary, text)
+			}
 		}
 		spec := strings.NewReplacer("%t", dir, "%n", "container-web.service")
 		exec := func(text, key string) {

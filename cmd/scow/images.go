@@ -3,7 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,109 +13,6 @@ import (
 	"github.com/scow-project/scow/engine/images"
 	"github.com/urfave/cli/v2"
 )
-
-func importCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "import",
-		Usage:     "create an image from a rootfs tarball",
-		ArgsUsage: "TARBALL|- [NAME[:TAG]]",
-		Flags: []cli.Flag{
-			&cli.StringSliceFlag{Name: "change", Aliases: []string{"c"}, Usage: "apply a Dockerfile instruction (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL)"},
-			&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "the comment of the image's history entry"},
-			&cli.StringFlag{Name: "os", Usage: "the image's operating system (default linux)"},
-			&cli.StringFlag{Name: "arch", Usage: "the image's architecture (default the host's)"},
-			&cli.StringFlag{Name: "variant", Usage: "the image's architecture variant"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the image ID (scow prints nothing else)"},
-		},
-		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			if err := exactArgs(c, 1, 2, "import TARBALL|- [NAME[:TAG]]"); err != nil {
-				return err
-			}
-			ch, err := images.ParseChanges(c.StringSlice("change"))
-			if err != nil {
-				return err
-			}
-			ctx, cancel := interruptible(c.Context)
-			defer cancel()
-			o := images.ImportOptions{Changes: ch, Message: c.String("message"), OS: c.String("os"), Arch: c.String("arch"), Variant: c.String("variant")}
-			id, err := e.Images().Import(ctx, c.Args().Get(0), c.Args().Get(1), o, c.App.Reader)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(c.App.Writer, "sha256:"+id)
-			return nil
-		}),
-	}
-}
-
-func loadCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "load",
-		Usage: "load images from a docker-archive or oci-archive",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "read from this file instead of standard input"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-		},
-		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			if err := exactArgs(c, 0, 0, "load [-i FILE]"); err != nil {
-				return err
-			}
-			in := c.String("input")
-			if in == "" {
-				if f, ok := c.App.Reader.(*os.File); ok && isTerminal(f) {
-					return fmt.Errorf("load: no input: give -i FILE or pipe an archive into standard input")
-				}
-				in = "-"
-			}
-			ctx, cancel := interruptible(c.Context)
-			defer cancel()
-			names, err := e.Images().Load(ctx, in, c.App.Reader)
-			if err != nil {
-				return err
-			}
-			if !c.Bool("quiet") {
-				fmt.Fprintf(c.App.Writer, "Loaded image: %s\n", strings.Join(names, "\nLoaded image: "))
-			}
-			return nil
-		}),
-	}
-}
-
-func saveCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "save",
-		Usage:     "save an image to an archive (docker-archive, oci-archive) or a directory (oci-dir, docker-dir)",
-		ArgsUsage: "IMAGE [IMAGE...]",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to this file instead of standard output"},
-			&cli.StringFlag{Name: "format", Value: "docker-archive", Usage: "docker-archive, oci-archive, oci-dir or docker-dir"},
-			&cli.BoolFlag{Name: "compress", Usage: "gzip the layers of a docker-dir"},
-			&cli.BoolFlag{Name: "uncompressed", Usage: "leave the layers of an oci-archive or oci-dir uncompressed"},
-			&cli.BoolFlag{Name: "multi-image-archive", Aliases: []string{"m"}, Usage: "save several images in one docker-archive"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress (scow prints none)"},
-		},
-		Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-			max := 1
-			if c.Bool("multi-image-archive") {
-				max = -1
-			}
-			if err := exactArgs(c, 1, max, "save [-o FILE] [--format FORMAT] IMAGE, or -m IMAGE [IMAGE...]"); err != nil {
-				return err
-			}
-			out := c.String("output")
-			if out == "" {
-				if isTerminalWriter(c.App.Writer) {
-					return fmt.Errorf("save: refusing to write an archive to a terminal: give -o FILE or redirect standard output")
-				}
-				out = "-"
-			}
-			ctx, cancel := interruptible(c.Context)
-			defer cancel()
-			o := images.SaveOptions{Format: c.String("format"), Compress: c.Bool("compress"), Uncompressed: c.Bool("uncompressed")}
-			return e.Images().Save(ctx, c.Args().Slice(), out, o, c.App.Writer)
-		}),
-	}
-}
 
 // imageRow is one line of `images`; its fields are what --format sees.
 type imageRow struct {
@@ -296,7 +193,7 @@ func imageCommand() *cli.Command {
 		Usage: "manage images",
 		Description: "Podman's image subcommands scow has not: build (builds come later), diff, tree, scp (to another host over\n" +
 			"ssh), sign and trust (scow signs with push --sign-by-sigstore-private-key and verifies with policy.json).",
-		Subcommands: []*cli.Command{
+		Subcommands: slices.DeleteFunc([]*cli.Command{
 			buildCommand("build"),
 			existsCommand("image", func(_ *cli.Context, e *engine.Engine, ref string) error { _, err := e.Images().Get(ref); return err }),
 			{
@@ -323,34 +220,7 @@ func imageCommand() *cli.Command {
 			},
 			renamed(imagesCommand(), "ls", "list"),
 			renamed(historyCommand(), "history"),
-			{
-				Name:  "prune",
-				Usage: "remove unused images without a name",
-				Flags: []cli.Flag{
-					&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "remove every image no container uses"},
-					&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "do not ask for confirmation (needed without a terminal)"},
-					&cli.StringSliceFlag{Name: "filter", Usage: "only images that match KEY=VALUE (images' keys: label, until, dangling...)"},
-					&cli.BoolFlag{Name: "build-cache", Usage: "remove too what RUN --mount=type=cache kept between builds"},
-					&cli.BoolFlag{Name: "external", Usage: "remove images used only by containers scow did not make (a killed build's), with those"},
-				},
-				Action: withEngine(func(c *cli.Context, e *engine.Engine) error {
-					what := "all dangling images"
-					if c.Bool("all") {
-						what = "all images without at least one container associated with them"
-					}
-					if ok, err := confirm(c, what); !ok {
-						return err
-					}
-					ids, err := e.PruneImages(c.Bool("all"), c.Bool("external"), c.StringSlice("filter"))
-					for _, id := range ids {
-						fmt.Fprintln(c.App.Writer, id)
-					}
-					if err == nil && c.Bool("build-cache") {
-						err = e.Build().PruneCache()
-					}
-					return err
-				}),
-			},
+			imagePruneCommand(),
 			renamed(pullCommand(), "pull"),
 			renamed(pushCommand(), "push"),
 			renamed(importCommand(), "import"),
@@ -362,13 +232,16 @@ func imageCommand() *cli.Command {
 			imageUnmountCommand(),
 			renamed(searchCommand(), "search"),
 			renamed(rmiCommand(), "rm"),
-		},
+		}, func(c *cli.Command) bool { return c == nil }), // the light build's (light.go)
 	}
 }
 
-// renamed reuses a top-level command under `image` with another name.
+// renamed reuses a top-level command under `image` with another name; a
+// command the light build has not (nil) stays nil.
 func renamed(c *cli.Command, name string, aliases ...string) *cli.Command {
-	c.Name, c.Aliases = name, aliases
+	if c != nil {
+		c.Name, c.Aliases = name, aliases
+	}
 	return c
 }
 

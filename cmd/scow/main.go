@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -48,6 +49,9 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == completeArg {
 		app := newApp(os.Stdin, os.Stdout, os.Stderr)
+		if handsOver(app, os.Args) {
+			os.Exit(handOver(os.Args, os.Stderr))
+		}
 		app.Setup()
 		names := func(kind string) []string {
 			e, err := engine.New(completionOptions(os.Args[2:]))
@@ -72,11 +76,18 @@ func main() {
 // cannot be invoked or found.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
+	if handsOver(app, args) {
+		return handOver(args, stderr)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	err := app.RunContext(ctx, intersperse(app, args))
 	if err == nil {
 		return 0
+	}
+	if errors.Is(err, errdefs.ErrFullScow) {
+		// Nothing was made: the full scow does it all.
+		return handOver(args, stderr)
 	}
 	if exit, ok := err.(*errdefs.ExitError); ok {
 		// The container's own exit status, said by nothing else; one
@@ -204,6 +215,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	cli.VersionPrinter = func(c *cli.Context) {
 		fmt.Fprintf(c.App.Writer, "scow version %s\n", c.App.Version)
 	}
+	// The light build has not every command (light.go).
+	app.Commands = slices.DeleteFunc(app.Commands, func(c *cli.Command) bool { return c == nil })
 	for _, c := range app.Commands {
 		prepareCommand(c)
 	}
@@ -386,4 +399,25 @@ func versionCommand() *cli.Command {
 // running a container (which gets the signals instead).
 func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+}
+
+// confirm asks before what cannot be undone, unless --force says yes.
+// As Podman: the question on standard output, the answer from standard
+// input, terminal or not; an answer not starting with y does nothing,
+// and no answer at all is an error.
+func confirm(c *cli.Context, what string) (bool, error) {
+	if c.Bool("force") {
+		return true, nil
+	}
+	fmt.Fprintf(c.App.Writer, "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what)
+	answer, err := bufio.NewReader(c.App.Reader).ReadString('\n')
+	if err != nil && answer == "" {
+		fmt.Fprintln(c.App.Writer)
+		return false, fmt.Errorf("no answer on standard input (%v): give --force to do it without asking", err)
+	}
+	if a := strings.ToLower(strings.TrimSpace(answer)); !strings.HasPrefix(a, "y") {
+		fmt.Fprintln(c.App.Writer)
+		return false, nil
+	}
+	return true, nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/monitor"
 	"github.com/scow-project/scow/engine/quadlet"
 	"github.com/urfave/cli/v2"
 )
@@ -66,7 +67,7 @@ func generatorMain(name string, args []string) int {
 // runQuadlet converts the files and writes the units to dir (stdout for
 // ""); each file that fails says why on stderr, and fails the whole.
 func runQuadlet(stdout, stderr io.Writer, dir string, rootless bool, global ...string) error {
-	exe, err := os.Executable()
+	exe, err := monitor.ScowProgram()
 	if err != nil {
 		return err
 	}

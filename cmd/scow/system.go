@@ -1,7 +1,8 @@
+//go:build !scow_light
+
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"strings"
 
@@ -9,27 +10,6 @@ import (
 	"github.com/scow-project/scow/engine"
 	"github.com/urfave/cli/v2"
 )
-
-// confirm asks before what cannot be undone, unless --force says yes.
-// As Podman: the question on standard output, the answer from standard
-// input, terminal or not; an answer not starting with y does nothing,
-// and no answer at all is an error.
-func confirm(c *cli.Context, what string) (bool, error) {
-	if c.Bool("force") {
-		return true, nil
-	}
-	fmt.Fprintf(c.App.Writer, "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what)
-	answer, err := bufio.NewReader(c.App.Reader).ReadString('\n')
-	if err != nil && answer == "" {
-		fmt.Fprintln(c.App.Writer)
-		return false, fmt.Errorf("no answer on standard input (%v): give --force to do it without asking", err)
-	}
-	if a := strings.ToLower(strings.TrimSpace(answer)); !strings.HasPrefix(a, "y") {
-		fmt.Fprintln(c.App.Writer)
-		return false, nil
-	}
-	return true, nil
-}
 
 func systemCommand() *cli.Command {
 	return &cli.Command{

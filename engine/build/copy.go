@@ -1,3 +1,5 @@
+//go:build !scow_light
+
 package build
 
 import (

@@ -1,3 +1,5 @@
+//go:build !scow_light
+
 // Package build builds images from Containerfiles and Dockerfiles with no
 // daemon: BuildKit's parser reads the file, each RUN step is a container
 // made from the typed create request and run as scow run runs one, each

@@ -153,9 +153,9 @@ func (e *Service) setup(id string) (monitor.Setup, error) {
 	if err != nil {
 		return monitor.Setup{}, err
 	}
-	exe, err := os.Executable()
+	exe, err := monitor.ScowProgram()
 	if err != nil {
-		return monitor.Setup{}, fmt.Errorf("find own executable: %w", err)
+		return monitor.Setup{}, err
 	}
 	opts, err := json.Marshal(e.Opts)
 	if err != nil {

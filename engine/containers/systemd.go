@@ -4,12 +4,12 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/internal/backend"
+	"github.com/scow-project/scow/engine/monitor"
 	"github.com/scow-project/scow/engine/quadlet"
 	"github.com/scow-project/scow/engine/record"
 )
@@ -60,7 +60,7 @@ func (e *Service) GenerateSystemd(ref string, o SystemdOptions) ([]*Unit, error)
 	if !slices.Contains(restartPolicies, o.RestartPolicy) {
 		return nil, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("--restart-policy %q: use %s", o.RestartPolicy, strings.Join(restartPolicies, ", ")))
 	}
-	exe, err := os.Executable()
+	exe, err := monitor.ScowProgram()
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,11 @@ var (
 	ErrCannotInvoke = oci.ErrNotExecutable
 	// ErrCommandNotFound: the command does not exist (exit 127).
 	ErrCommandNotFound = oci.ErrNotFound
+	// ErrFullScow: the light build of scow (scow_light), which starts
+	// faster, left this to the full scow, which the CLI then runs in its
+	// place with the same arguments. It is returned before anything was
+	// made.
+	ErrFullScow = errors.New("left to the full scow")
 )
 
 // names are the classes by the names they cross processes with.

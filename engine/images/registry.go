@@ -1,3 +1,5 @@
+//go:build !scow_light
+
 package images
 
 import (
@@ -5,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,12 +17,8 @@ import (
 	"github.com/scow-project/scow/engine/errdefs"
 	"github.com/scow-project/scow/engine/internal/backend"
 	"github.com/scow-project/scow/engine/internal/userns"
-	"github.com/scow-project/scow/engine/record"
 	"github.com/scow-project/scow/storage"
 )
-
-// RegistryOptions are the flags pull, push, login and run --pull share.
-type RegistryOptions = storage.RegistryOptions
 
 // PushOptions are push's flags.
 type PushOptions = storage.PushOptions
@@ -125,43 +122,6 @@ func (e *Service) Logout(registry string, all bool, o RegistryOptions) error {
 	return storage.Logout(registry, all, forLogin(o))
 }
 
-// Pull policies of run and create, as Podman names them.
-const (
-	PullMissing = "missing"
-	PullAlways  = "always"
-	PullNever   = "never"
-	PullNewer   = "newer"
-)
-
-// Ensure applies a pull policy before a container is created.
-func (e *Service) Ensure(ctx context.Context, name, policy string, o RegistryOptions, progress io.Writer) error {
-	if err := e.Open(); err != nil {
-		return err
-	}
-	switch policy {
-	case "", PullMissing:
-		if _, err := e.Store.Resolve(name); err == nil {
-			return nil
-		} else if !errors.Is(err, storage.ErrImageUnknown) {
-			return backend.StorageErr(err)
-		}
-	case PullNever:
-		return nil
-	case PullAlways, PullNewer:
-		// A pull of an unchanged image copies nothing but the manifest.
-	default:
-		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("pull policy %q: use missing, always, never or newer", policy))
-	}
-	o.Progress = progress
-	if _, err := e.Pull(ctx, name, o); err != nil {
-		if policy == "" || policy == PullMissing {
-			return fmt.Errorf("image %s not known locally, and pulling it failed: %w", name, err)
-		}
-		return err
-	}
-	return nil
-}
-
 // PullPolicy pulls name as policy (always, missing, never, newer) says,
 // as pull --policy does, and returns the image's ID.
 func (e *Service) PullPolicy(ctx context.Context, name, policy string, o RegistryOptions) (string, error) {
@@ -176,11 +136,6 @@ func (e *Service) PullPolicy(ctx context.Context, name, policy string, o Registr
 		return "", err
 	}
 	return img.ID, nil
-}
-
-// Event records an image event in the events file.
-func (e *Service) Event(id, name, status string) {
-	e.Rec.Emit(record.Event{Type: "image", Status: status, ID: id, Name: name})
 }
 
 // PullAllTags pulls every tag of a repository and returns the IDs.

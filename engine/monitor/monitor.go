@@ -176,9 +176,30 @@ type Pending struct {
 	extra []*os.File
 }
 
-// findBinary is the monitor's program: beside the running scow, else in
-// PATH.
-func findBinary() (string, error) {
+// FullProgram is the full build of scow, installed beside the light one
+// (scow), which hands it what it cannot do.
+const FullProgram = "scow-full"
+
+// ScowProgram is the scow that units and the monitor's hooks run: this
+// executable; for the full build, when it runs in the place of the light
+// scow beside it, that scow, which starts faster.
+func ScowProgram() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find own executable: %w", err)
+	}
+	if filepath.Base(exe) == FullProgram {
+		light := filepath.Join(filepath.Dir(exe), "scow")
+		if st, err := os.Stat(light); err == nil && st.Mode().IsRegular() {
+			return light, nil
+		}
+	}
+	return exe, nil
+}
+
+// FindProgram finds a program installed with scow (the monitor's, the
+// full scow): beside the running scow, else in PATH.
+func FindProgram(program string) (string, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("find own executable: %w", err)
@@ -198,7 +219,7 @@ func findBinary() (string, error) {
 // extra become the container process's descriptors from 3 on (nil
 // entries: /dev/null).
 func Prestart(withAttach bool, extra []*os.File) (*Pending, error) {
-	bin, err := findBinary()
+	bin, err := FindProgram(program)
 	if err != nil {
 		return nil, err
 	}
