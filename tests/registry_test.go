@@ -220,6 +220,29 @@ func TestRegistryPushPull(t *testing.T) {
 			t.Errorf("run pulling on demand: %q", got)
 		}
 		wantError(t, fresh.scow("run", "--rm", "--pull", "sometimes", ref, "true"), 125, "sometimes")
+		// The light scow hands a run that must pull to scow-full before
+		// it reads anything: an --env-file on standard input reaches the
+		// container. And what scow inherited stays open for scow-full:
+		// a load from /dev/fd/3.
+		// (As root only: the test's pipe is root's, which the test user
+		// may not open again through /dev/stdin.)
+		if m.name == "root" {
+			r := fresh.scowStdin("FROM_STDIN=yes\n", "run", "--rm", "--pull", "always", "--tls-verify=false", "--env-file", "/dev/stdin", ref, "env")
+			if r.code != 0 || !strings.Contains(r.stdout, "FROM_STDIN=yes\n") {
+				t.Errorf("run --pull always --env-file /dev/stdin: %s", r)
+			}
+		}
+		archive, err := os.Open(suite.image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer archive.Close()
+		viaFd := newStore(t, m)
+		load := m.cmdIn(context.Background(), viaFd.root, viaFd.run, "load", "-i", "/dev/fd/3")
+		load.ExtraFiles = []*os.File{archive}
+		if r := execute(t, load, ""); r.code != 0 || len(viaFd.imageIDs()) != 1 {
+			t.Errorf("load -i /dev/fd/3: %s", r)
+		}
 		// Errors that say what to do.
 		wantError(t, fresh.scow("pull", "--tls-verify=false", reg.host+"/"+m.name+"/busybox:nope"), 125, "no such tag")
 		wantError(t, fresh.scow("pull", ref), 125, "--tls-verify=false")

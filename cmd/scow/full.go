@@ -7,7 +7,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/scow-project/scow/engine"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/specgen"
 	"github.com/urfave/cli/v2"
 )
 
@@ -21,3 +23,6 @@ func handOver(args []string, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "Error: %s: %v\n", strings.Join(args, " "), errdefs.ErrFullScow)
 	return errdefs.ExitCode(errdefs.ErrFullScow)
 }
+
+// pullsFirst is the light build's: the full build pulls as it creates.
+func pullsFirst(*engine.Engine, specgen.RunOptions) error { return nil }

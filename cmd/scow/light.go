@@ -9,7 +9,9 @@ import (
 
 	"github.com/scow-project/scow/engine"
 	"github.com/scow-project/scow/engine/errdefs"
+	"github.com/scow-project/scow/engine/specgen"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 )
 
 // This is the light build of scow, which make installs as scow: it starts
@@ -42,8 +44,11 @@ func imagePruneCommand() *cli.Command  { return nil }
 func handsOver(app *cli.App, args []string) bool {
 	i := 1
 	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "-" {
-		if args[i] == "-h" || args[i] == "--help" {
+		switch args[i] {
+		case "-h", "--help":
 			return true
+		case "-v", "--version":
+			return false
 		}
 		if takesValue(app.Flags, args[i]) {
 			i++
@@ -65,8 +70,22 @@ func handsOver(app *cli.App, args []string) bool {
 	}
 }
 
-// handOver runs the full scow in this process's place with args.
+// pullsFirst hands a run or create whose image must be pulled to the full
+// scow, before it reads or makes anything.
+func pullsFirst(e *engine.Engine, o specgen.RunOptions) error {
+	if o.Rootfs {
+		return nil
+	}
+	return e.Images().Local(o.Image, o.Pull)
+}
+
+// handOver runs the full scow in this process's place with args, with
+// the descriptors scow inherited (--preserve-fds, socket activation, a
+// file given as /dev/fd/N) still open.
 func handOver(args []string, stderr io.Writer) int {
+	for fd := range inherited {
+		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
+	}
 	err := engine.HandOver(args)
 	fmt.Fprintf(stderr, "Error: %s\n", oneLine(err))
 	return errdefs.ExitCode(err)

@@ -274,6 +274,9 @@ func runCommand() *cli.Command {
 				return err
 			}
 			o := runOptions(c)
+			if err := pullsFirst(e, o); err != nil {
+				return err
+			}
 			o.Detach, o.RemoveImage = c.Bool("detach"), c.Bool("rmi")
 			s, err := streams(c, true)
 			if err != nil {
@@ -314,6 +317,9 @@ func createCommand() *cli.Command {
 				return err
 			}
 			o := runOptions(c)
+			if err := pullsFirst(e, o); err != nil {
+				return err
+			}
 			o.InitCtr = c.String("init-ctr")
 			undo, err := e.Pods().ForContainer(c.Context, &o)
 			if err != nil {

@@ -818,6 +818,7 @@ func (e *Service) Wait(ctx context.Context, ref string, o WaitOptions) (int, err
 		interval = 100 * time.Millisecond
 	}
 	var b *backoff
+	watched := 0 // the process watched last, once it is gone
 	for {
 		st, err := e.State(ctx, id)
 		if err != nil {
@@ -837,9 +838,14 @@ func (e *Service) Wait(ctx context.Context, ref string, o WaitOptions) (int, err
 		if b == nil {
 			b = newBackoff(min(5*time.Millisecond, interval), interval)
 			defer b.close()
-			// What a running container waits for follows its process's
-			// end; a health state, or any other, its record's change.
-			if st.Status != record.StatusRunning || cfg != nil || !b.watchPid(st.Pid, st.PidStart) {
+		}
+		// What a running container waits for follows its process's end
+		// (until the record says so, the pauses are short); a health
+		// state, or any other, its record's change.
+		if b.fd < 0 && (st.Status != record.StatusRunning || st.Pid != watched) {
+			if st.Status == record.StatusRunning && cfg == nil && b.watchPid(st.Pid, st.PidStart) {
+				watched = st.Pid
+			} else {
 				b.watch(e.Rec.Dir(id))
 			}
 		}

@@ -14,7 +14,7 @@ import (
 // watches a directory, a file written or renamed there ends a wait early:
 // a record's new state is seen as soon as it is saved. Once it watches a
 // process, the process's end ends a wait early, and the record that
-// follows it is looked for at once.
+// follows it is looked for from 1 ms on.
 type backoff struct {
 	first, most, next time.Duration
 	// fd is the descriptor that wakes the waits, -1 for none: an
@@ -65,7 +65,7 @@ func (b *backoff) watchPid(pid int, start uint64) bool {
 func (b *backoff) close() {
 	if b.fd >= 0 {
 		unix.Close(b.fd)
-		b.fd = -1
+		b.fd, b.pidfd = -1, false
 	}
 }
 

@@ -20,8 +20,9 @@ var (
 	ErrCommandNotFound = oci.ErrNotFound
 	// ErrFullScow: the light build of scow (scow_light), which starts
 	// faster, left this to the full scow, which the CLI then runs in its
-	// place with the same arguments. It is returned before anything was
-	// made.
+	// place with the same arguments. A run or create hears it before it
+	// reads or makes anything, a pod create before it makes the pod; a
+	// pod clone undoes the copy it made.
 	ErrFullScow = errors.New("left to the full scow")
 )
 

@@ -499,22 +499,9 @@ const (
 
 // Ensure applies a pull policy before a container is created.
 func (e *Service) Ensure(ctx context.Context, name, policy string, o RegistryOptions, progress io.Writer) error {
-	if err := e.Open(); err != nil {
+	pull, err := e.needsPull(name, policy)
+	if err != nil || !pull {
 		return err
-	}
-	switch policy {
-	case "", PullMissing:
-		if _, err := e.Store.Resolve(name); err == nil {
-			return nil
-		} else if !errors.Is(err, storage.ErrImageUnknown) {
-			return backend.StorageErr(err)
-		}
-	case PullNever:
-		return nil
-	case PullAlways, PullNewer:
-		// A pull of an unchanged image copies nothing but the manifest.
-	default:
-		return errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("pull policy %q: use missing, always, never or newer", policy))
 	}
 	o.Progress = progress
 	if _, err := e.Pull(ctx, name, o); err != nil {
@@ -524,6 +511,28 @@ func (e *Service) Ensure(ctx context.Context, name, policy string, o RegistryOpt
 		return err
 	}
 	return nil
+}
+
+// needsPull tells whether policy has image name pulled before a
+// container is made of it.
+func (e *Service) needsPull(name, policy string) (bool, error) {
+	if err := e.Open(); err != nil {
+		return false, err
+	}
+	switch policy {
+	case "", PullMissing:
+		_, err := e.Store.Resolve(name)
+		if err != nil && !errors.Is(err, storage.ErrImageUnknown) {
+			return false, backend.StorageErr(err)
+		}
+		return err != nil, nil
+	case PullNever:
+		return false, nil
+	case PullAlways, PullNewer:
+		// A pull of an unchanged image copies nothing but the manifest.
+		return true, nil
+	}
+	return false, errdefs.WithClass(errdefs.ErrInvalid, fmt.Errorf("pull policy %q: use missing, always, never or newer", policy))
 }
 
 // Event records an image event in the events file.
