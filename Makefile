@@ -15,8 +15,8 @@ DEBIAN_ARCHIVE := tests/.cache/debian.tar
 
 all: build
 
-# scow is the light build (scow_light), which starts in half the time: it
-# links none of containers/image's registry, archive and signature code,
+# scow is the light build (scow_light), which starts in two thirds of
+# the time: it links none of containers/image's registry, archive and signature code,
 # no BuildKit and no Kubernetes, and hands what needs them (pull, build,
 # kube, load, save...) to scow-full, the whole of scow, beside it. Beside
 # them the monitor scow starts for each running container: static,
