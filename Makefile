@@ -16,12 +16,12 @@ DEBIAN_ARCHIVE := tests/.cache/debian.tar
 all: build
 
 # scow is the light build (scow_light), which starts in two thirds of
-# the time: it links none of containers/image's registry, archive and signature code,
-# no BuildKit and no Kubernetes, and hands what needs them (pull, build,
-# kube, load, save...) to scow-full, the whole of scow, beside it. Beside
-# them the monitor scow starts for each running container: static,
-# without cgo, which spares every monitor the dynamic loader, libc and its
-# thread stacks (250 kB of private memory).
+# the time: it links none of containers/image's registry, archive and
+# signature code, no BuildKit and no Kubernetes, and hands what needs
+# them (pull, build, kube, load, save...) to scow-full, the whole of
+# scow, beside it. Beside them the monitor scow starts for each running
+# container: static, without cgo, which spares every monitor the dynamic
+# loader, libc and its thread stacks (250 kB of private memory).
 LIGHT_TAGS := $(shell echo $(TAGS) scow_light | tr ' ' ',')
 build:
 	$(GO) build -trimpath -tags=$(LIGHT_TAGS) -ldflags '$(LDFLAGS)' -o bin/scow ./cmd/scow
