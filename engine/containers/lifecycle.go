@@ -511,7 +511,7 @@ func (e *Service) Restart(ctx context.Context, ref string, timeout *int) error {
 // monitor records it) or d passes. The monitor tells of the exit once it
 // is recorded (news; nil without a connection to it); without that word,
 // or when the record still says running (a restart the stop came too
-// late for), it polls the record.
+// late for), it follows the container's process and record.
 func (e *Service) waitExit(ctx context.Context, id string, d time.Duration, news *exitNews) bool {
 	until, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
@@ -519,21 +519,14 @@ func (e *Service) waitExit(ctx context.Context, id string, d time.Duration, news
 	if news != nil && !news.told && until.Err() != nil {
 		return false
 	}
-	// The watch is made only when the exit has not been heard: closing
-	// an inotify descriptor waits for the kernel's grace period, up to
-	// 20 ms, on every stop.
-	var b *backoff
+	b := newBackoff(5*time.Millisecond, 100*time.Millisecond)
+	defer b.close()
 	for {
 		st, err := e.State(ctx, id)
 		if err != nil || (st.Status != record.StatusRunning && st.Status != record.StatusRestarting) {
 			return true
 		}
-		if b == nil {
-			b = newBackoff(5*time.Millisecond, 100*time.Millisecond)
-			// The monitor saves the exit there: heard at once.
-			b.watch(e.Rec.Dir(id))
-			defer b.close()
-		}
+		b.follow(st, e.Rec.Dir(id), false)
 		if b.wait(until) != nil {
 			return false
 		}
@@ -817,8 +810,8 @@ func (e *Service) Wait(ctx context.Context, ref string, o WaitOptions) (int, err
 	if interval <= 0 {
 		interval = 100 * time.Millisecond
 	}
-	var b *backoff
-	watched := 0 // the process watched last, once it is gone
+	b := newBackoff(min(5*time.Millisecond, interval), interval)
+	defer b.close()
 	for {
 		st, err := e.State(ctx, id)
 		if err != nil {
@@ -835,20 +828,7 @@ func (e *Service) Wait(ctx context.Context, ref string, o WaitOptions) (int, err
 		if cfg != nil && slices.Contains(wantHealth, e.healthStatus(cfg, st)) {
 			return st.ExitCode, nil
 		}
-		if b == nil {
-			b = newBackoff(min(5*time.Millisecond, interval), interval)
-			defer b.close()
-		}
-		// What a running container waits for follows its process's end
-		// (until the record says so, the pauses are short); a health
-		// state, or any other, its record's change.
-		if b.fd < 0 && (st.Status != record.StatusRunning || st.Pid != watched) {
-			if st.Status == record.StatusRunning && cfg == nil && b.watchPid(st.Pid, st.PidStart) {
-				watched = st.Pid
-			} else {
-				b.watch(e.Rec.Dir(id))
-			}
-		}
+		b.follow(st, e.Rec.Dir(id), cfg != nil)
 		if err := b.wait(ctx); err != nil {
 			return 0, err
 		}

@@ -21,6 +21,8 @@ type backoff struct {
 	// inotify instance, or a pidfd when pidfd says so.
 	fd    int
 	pidfd bool
+	// watched is the process watched last (follow), once it is gone.
+	watched int
 }
 
 func newBackoff(first, most time.Duration) *backoff {
@@ -39,6 +41,22 @@ func (b *backoff) watch(dir string) {
 		return
 	}
 	b.fd = fd
+}
+
+// follow has the waits woken by what changes next for a container whose
+// record, in dir, says st: while it runs, its process's end; else, or
+// with byRecord (a health state), a change of its record. Once the process
+// watched is gone, the record that says so follows at short pauses.
+func (b *backoff) follow(st *record.State, dir string, byRecord bool) {
+	running := st.Status == record.StatusRunning
+	if b.fd >= 0 || running && st.Pid == b.watched {
+		return
+	}
+	if running && !byRecord && b.watchPid(st.Pid, st.PidStart) {
+		b.watched = st.Pid
+		return
+	}
+	b.watch(dir)
 }
 
 // watchPid wakes the next wait when process pid, which started at start,

@@ -155,3 +155,45 @@ func TestBackoffWatchPid(t *testing.T) {
 		t.Error("watched pid 0")
 	}
 }
+
+// follow watches a running container's process, and its record in any
+// other state or for a health state; the process it saw end it does not
+// watch again, a new one (a restart) it does.
+func TestBackoffFollow(t *testing.T) {
+	child := exec.Command("sleep", "60")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer child.Wait()
+	defer child.Process.Kill()
+	pid := child.Process.Pid
+	start, err := record.ProcStart(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := &record.State{Status: record.StatusRunning, Pid: pid, PidStart: start}
+	for _, tc := range []struct {
+		name     string
+		st       *record.State
+		byRecord bool
+		watched  int // b.watched beforehand
+		pidfd    bool
+	}{
+		{name: "running", st: running, pidfd: true},
+		{name: "health state", st: running, byRecord: true},
+		{name: "exited", st: &record.State{Status: record.StatusExited}},
+		{name: "restarting", st: &record.State{Status: record.StatusRestarting}},
+		{name: "its process gone, not yet recorded", st: running, watched: pid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBackoff(time.Millisecond, time.Millisecond)
+			defer b.close()
+			b.watched = tc.watched
+			b.follow(tc.st, t.TempDir(), tc.byRecord)
+			watchesRecord := tc.watched == 0 && !tc.pidfd
+			if b.pidfd != tc.pidfd || (b.fd >= 0) != (tc.pidfd || watchesRecord) {
+				t.Errorf("descriptor %d, pidfd %v; want pidfd %v, record watched %v", b.fd, b.pidfd, tc.pidfd, watchesRecord)
+			}
+		})
+	}
+}
