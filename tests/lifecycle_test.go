@@ -888,6 +888,18 @@ func TestMonitorProgram(t *testing.T) {
 				t.Errorf("%v without a monitor left %d containers", args, n)
 			}
 		}
+		// What the light scow hands to scow-full fails the same way
+		// without it, having made nothing.
+		if _, err := exec.LookPath("scow-full"); err != nil {
+			for _, args := range [][]string{{"pull", "busybox"}, {"--help"}, {"run", "--pull", "always", "--name", "nofull", "busybox", "true"}} {
+				c := m.cmdIn(context.Background(), s.root, s.run, args...)
+				c.Path, c.Args[0] = bin, bin
+				wantError(t, execute(t, c, ""), 125, "scow-full is neither beside")
+			}
+			if n := containerCount(t, s.root); n != 0 {
+				t.Errorf("a run handed to a missing scow-full left %d containers", n)
+			}
+		}
 		// With it, the same copy runs.
 		if err := copyFile(filepath.Join(suite.dir, "scow-monitor"), filepath.Join(lone, "scow-monitor")); err != nil {
 			t.Fatal(err)

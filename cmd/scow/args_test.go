@@ -39,8 +39,8 @@ func TestIntersperse(t *testing.T) {
 		"scow network create net1 --subnet 10.9.0.0/24": "scow network create --subnet 10.9.0.0/24 net1",
 		"scow container create busybox ls -t0":          "scow container create busybox ls -t0",
 	} {
-		if handsOver(app, strings.Fields(in)) {
-			continue // the light build's: the full scow it runs intersperses
+		if findCommand(app.Commands, strings.Fields(in)[1]) == nil {
+			continue // the light build has not this command: scow-full intersperses
 		}
 		if got := strings.Join(intersperse(app, strings.Fields(in)), " "); got != want {
 			t.Errorf("%s:\n got %s\nwant %s", in, got, want)

@@ -111,7 +111,7 @@ func scowFlag(flags []cli.Flag, name string) cli.Flag {
 // reason. A listed flag that scow defines after all must leave the list.
 func TestPodmanFlags(t *testing.T) {
 	app := newApp(strings.NewReader(""), io.Discard, io.Discard)
-	if handsOver(app, []string{"scow", "build"}) {
+	if findCommand(app.Commands, "build") == nil {
 		t.Skip("the light build has not every command: the full build's run of this test counts them")
 	}
 	app.Setup() // adds --help and --version as a run does

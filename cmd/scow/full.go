@@ -2,27 +2,8 @@
 
 package main
 
-import (
-	"fmt"
-	"io"
-	"strings"
+import "github.com/urfave/cli/v2"
 
-	"github.com/scow-project/scow/engine"
-	"github.com/scow-project/scow/engine/errdefs"
-	"github.com/scow-project/scow/engine/specgen"
-	"github.com/urfave/cli/v2"
-)
-
-// handsOver is the light build's (light.go): the full build runs every
+// handOff is the light build's (light.go): the full build runs every
 // command itself.
-func handsOver(*cli.App, []string) bool { return false }
-
-// handOver is the light build's: the full build has no other scow to
-// hand a command to, and says so.
-func handOver(args []string, stderr io.Writer) int {
-	fmt.Fprintf(stderr, "Error: %s: %v\n", strings.Join(args, " "), errdefs.ErrFullScow)
-	return errdefs.ExitCode(errdefs.ErrFullScow)
-}
-
-// pullsFirst is the light build's: the full build pulls as it creates.
-func pullsFirst(*engine.Engine, specgen.RunOptions) error { return nil }
+func handOff(*cli.App, []string, error) (int, bool) { return 0, false }

@@ -3,13 +3,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/scow-project/scow/engine"
 	"github.com/scow-project/scow/engine/errdefs"
-	"github.com/scow-project/scow/engine/specgen"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 )
@@ -70,23 +69,21 @@ func handsOver(app *cli.App, args []string) bool {
 	}
 }
 
-// pullsFirst hands a run or create whose image must be pulled to the full
-// scow, before it reads or makes anything.
-func pullsFirst(e *engine.Engine, o specgen.RunOptions) error {
-	if o.Rootfs {
-		return nil
+// handOff runs the full scow in this process's place with args when
+// they are its: before the run (err nil), what this build has not
+// (handsOver); after it, a run that left its work to the full scow
+// before it made anything (errdefs.ErrFullScow). It tells whether it
+// did, with the exit code of a failure to. The descriptors scow inherited
+// (--preserve-fds, socket activation, a file given as /dev/fd/N) stay
+// open for it.
+func handOff(app *cli.App, args []string, err error) (int, bool) {
+	if err == nil && !handsOver(app, args) || err != nil && !errors.Is(err, errdefs.ErrFullScow) {
+		return 0, false
 	}
-	return e.Images().Local(o.Image, o.Pull)
-}
-
-// handOver runs the full scow in this process's place with args, with
-// the descriptors scow inherited (--preserve-fds, socket activation, a
-// file given as /dev/fd/N) still open.
-func handOver(args []string, stderr io.Writer) int {
 	for fd := range inherited {
 		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
 	}
-	err := engine.HandOver(args)
-	fmt.Fprintf(stderr, "Error: %s\n", oneLine(err))
-	return errdefs.ExitCode(err)
+	err = engine.HandOver(args)
+	fmt.Fprintf(app.ErrWriter, "Error: %s\n", oneLine(err))
+	return errdefs.ExitCode(err), true
 }

@@ -49,8 +49,8 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == completeArg {
 		app := newApp(os.Stdin, os.Stdout, os.Stderr)
-		if handsOver(app, os.Args) {
-			os.Exit(handOver(os.Args, os.Stderr))
+		if code, ok := handOff(app, os.Args, nil); ok {
+			os.Exit(code)
 		}
 		app.Setup()
 		names := func(kind string) []string {
@@ -76,8 +76,8 @@ func main() {
 // cannot be invoked or found.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
-	if handsOver(app, args) {
-		return handOver(args, stderr)
+	if code, ok := handOff(app, args, nil); ok {
+		return code
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -85,9 +85,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	if errors.Is(err, errdefs.ErrFullScow) {
-		// Nothing was made: the full scow does it all.
-		return handOver(args, stderr)
+	if code, ok := handOff(app, args, err); ok {
+		return code
 	}
 	if exit, ok := err.(*errdefs.ExitError); ok {
 		// The container's own exit status, said by nothing else; one

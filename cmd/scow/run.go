@@ -399,3 +399,13 @@ func updateCommand() *cli.Command {
 		}),
 	}
 }
+
+// pullsFirst asks, before a run or create reads or makes anything (an
+// --env-file on standard input, the pod of --pod new:), whether its
+// image must be pulled: the light build leaves that run to the full scow.
+func pullsFirst(e *engine.Engine, o specgen.RunOptions) error {
+	if o.Rootfs {
+		return nil
+	}
+	return e.Images().Local(o.Image, o.Pull)
+}

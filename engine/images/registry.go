@@ -241,3 +241,7 @@ func searchFilter(filters []string) (func(SearchResult) bool, error) {
 		return true
 	}, nil
 }
+
+// Local is the light build's (light.go), which asks it before a run or
+// create: the full build pulls as it creates.
+func (e *Service) Local(name, policy string) error { return nil }
